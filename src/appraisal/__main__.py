@@ -1,0 +1,5 @@
+"""`python -m appraisal` runs the CLI."""
+
+from appraisal.cli import main
+
+main()

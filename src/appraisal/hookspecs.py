@@ -1,0 +1,17 @@
+"""The hooks a plugin can implement. Built-ins implement them too (see `default_plugins`).
+
+Hooks are register-callbacks: the host passes `register`, so it can de-duplicate names and
+report clashes instead of silently letting one plugin shadow another.
+"""
+
+from __future__ import annotations
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("appraisal")
+hookimpl = pluggy.HookimplMarker("appraisal")
+
+
+@hookspec
+def register_functions(register):  # type: ignore[no-untyped-def]
+    """Add expression functions: call `register(function)` with an `appraisal.functions.Function`."""

@@ -1,0 +1,399 @@
+"""The semantic lint: what JSON Schema cannot say about a scheme.
+
+Weights sum to 100, every reference resolves, every expression is safe and names only what
+is declared, a target lies on its curve's side, grade bands neither gap nor overlap, a band
+table has a default. Each check adds located problems; none stops the others.
+"""
+
+from __future__ import annotations
+
+import math
+import zoneinfo
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from appraisal.errors import ExpressionError, Problem
+from appraisal.intervals import IntervalError, parse_interval
+from appraisal.loading import Document, KeyPath
+from appraisal.model import grade_bands, indicator_kind, score_rule
+from appraisal.validation import suggest
+
+if TYPE_CHECKING:
+    from appraisal.expressions import Expression
+    from appraisal.functions import FunctionRegistry
+
+_NEEDS_OF = {"sum", "mean", "median", "percentile", "min", "max", "count_distinct"}
+_TOLERANCE = 1e-9
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+class _Linter:
+    def __init__(self, document: Document, functions: FunctionRegistry):
+        from appraisal.expressions import NameKind
+
+        self.kinds = NameKind
+        self.doc = document
+        self.data: dict[str, Any] = document.data
+        self.functions = functions
+        self.problems: list[Problem] = []
+        self.parsed: dict[KeyPath, Expression] = {}
+        self.datasets: dict[str, Any] = self.data.get("datasets", {})
+        self.constants: dict[str, Any] = self.data.get("constants", {})
+        self.indicator_ids = [spec["id"] for spec in self.data["indicators"]]
+
+    # -- helpers -----------------------------------------------------------------
+    def add(self, path: KeyPath, message: str, *, key: bool = False, offset: int | None = None) -> None:
+        self.problems.append(self.doc.problem(path, message, key=key, offset=offset))
+
+    def unknown(self, path: KeyPath, what: str, name: str, known: Iterable[str], where: str = "") -> None:
+        known = list(known)
+        near = suggest(name, known)
+        if near:
+            hint = f"; did you mean {near!r}?"
+        elif known:
+            hint = f"; known: {', '.join(known)}"
+        else:
+            hint = "; none is declared"
+        self.add(path, f"unknown {what} {name!r}{where}{hint}")
+
+    def expression(self, path: KeyPath, names: Mapping[str, Any]) -> None:
+        from appraisal.expressions import parse_expression
+
+        source = self._get(path)
+        try:
+            self.parsed[path] = parse_expression(source, names=names, functions=self.functions)
+        except ExpressionError as exc:
+            self.add(path, exc.message, offset=exc.offset)
+
+    def _get(self, path: KeyPath) -> Any:
+        node: Any = self.data
+        for part in path:
+            node = node[part]
+        return node
+
+    def constant_names(self) -> dict[str, Any]:
+        return {name: self.kinds.CONSTANT for name in self.constants}
+
+    def column_names(self, dataset: str) -> dict[str, Any]:
+        columns = self.datasets.get(dataset, {}).get("columns", {})
+        return {**self.constant_names(), **{name: self.kinds.COLUMN for name in columns}}
+
+    def scheme_names(self, *special: str) -> dict[str, Any]:
+        names = {**self.constant_names(), **{i: self.kinds.INDICATOR for i in self.indicator_ids}}
+        names.update({name: self.kinds.SPECIAL for name in special})
+        return names
+
+    def dataset_ref(self, path: KeyPath, name: str) -> bool:
+        if name in self.datasets:
+            return True
+        self.unknown(path, "dataset", name, self.datasets)
+        return False
+
+    def column_ref(self, path: KeyPath, dataset: str, column: str) -> None:
+        columns = self.datasets.get(dataset, {}).get("columns")
+        if columns is not None and column not in columns:
+            self.unknown(path, "column", column, columns, where=f" in dataset {dataset!r}")
+
+    # -- checks ------------------------------------------------------------------
+    def run(self) -> None:
+        self.check_timezone()
+        self.check_constants()
+        self.check_roster()
+        self.check_datasets()
+        self.check_exclusions()
+        self.check_indicators()
+        self.check_weights()
+        self.check_formula_cycles()
+        self.check_gates()
+        self.check_grades()
+        self.check_calibration()
+
+    def check_timezone(self) -> None:
+        name = self.data.get("timezone")
+        if name is None:
+            return
+        try:
+            zoneinfo.ZoneInfo(name)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            self.add(("timezone",), f"unknown time zone {name!r}; use an IANA name such as Asia/Shanghai or UTC")
+
+    def check_constants(self) -> None:
+        for name in self.constants:
+            if not name.isidentifier():
+                self.add(("constants", name), f"constant {name!r} cannot be named in expressions: use letters, digits and _", key=True)
+            if name in self.indicator_ids:
+                self.add(("constants", name), f"constant {name!r} has the same name as an indicator", key=True)
+
+    def check_roster(self) -> None:
+        roster = self.data.get("roster")
+        if roster and "columns" in roster and roster["key"] not in roster["columns"]:
+            self.unknown(("roster", "key"), "roster column", roster["key"], roster["columns"])
+
+    def check_datasets(self) -> None:
+        for name, spec in self.datasets.items():
+            path: KeyPath = ("datasets", name)
+            for field in ("period_by", "key", "appraisee"):
+                if field in spec:
+                    self.column_ref(path + (field,), name, spec[field])
+            via = spec.get("via")
+            if via:
+                if via["dataset"] == name:
+                    self.add(path + ("via", "dataset"), "a dataset cannot reach its appraisee through itself")
+                elif self.dataset_ref(path + ("via", "dataset"), via["dataset"]):
+                    self.column_ref(path + ("via", "on"), name, via["on"])
+                    self.column_ref(path + ("via", "on"), via["dataset"], via["on"])
+                if "appraisee" in spec:
+                    self.add(path + ("via",), "a dataset has either 'appraisee' or 'via', not both")
+            elif "appraisee" not in spec:
+                self.add(path, "dataset names no appraisee: add 'appraisee' (a column) or 'via' (a join)")
+        self.check_via_cycles()
+
+    def check_via_cycles(self) -> None:
+        for start in self.datasets:
+            seen, current = [start], start
+            while (via := self.datasets.get(current, {}).get("via")) and via["dataset"] in self.datasets:
+                current = via["dataset"]
+                if current in seen:
+                    if current == start and len(seen) > 1:
+                        chain = " -> ".join(seen + [start])
+                        self.add(("datasets", start, "via"), f"datasets reach each other in a circle: {chain}")
+                    break
+                seen.append(current)
+
+    def check_exclusions(self) -> None:
+        for i, spec in enumerate(self.data.get("exclusions", [])):
+            path: KeyPath = ("exclusions", i)
+            if self.dataset_ref(path + ("dataset",), spec["dataset"]):
+                self.expression(path + ("where",), self.column_names(spec["dataset"]))
+
+    def check_indicators(self) -> None:
+        first: dict[str, int] = {}
+        for i, spec in enumerate(self.data["indicators"]):
+            path: KeyPath = ("indicators", i)
+            if spec["id"] in first:
+                line = self.doc.locate(("indicators", first[spec["id"]], "id"))
+                where = f" (first used on line {line.line})" if line else ""
+                self.add(path + ("id",), f"duplicate indicator id {spec['id']!r}{where}")
+            first.setdefault(spec["id"], i)
+            if not spec["id"].isidentifier():
+                self.add(path + ("id",), f"indicator id {spec['id']!r} cannot be named in formulas: use letters, digits and _")
+            self.check_value_source(path, spec)
+            if "measure" in spec:
+                self.check_measure(path + ("measure",), spec["measure"])
+            if "formula" in spec:
+                others = {k: v for k, v in self.scheme_names().items() if k != spec["id"]}
+                self.expression(path + ("formula",), others)
+            self.check_target(path, spec)
+            if "score" in spec:
+                self.check_score(path, spec)
+            elif spec["weight"] > 0:
+                self.add(path, "indicator has a weight but no 'score' rule to turn its value into points")
+
+    def check_value_source(self, path: KeyPath, spec: Mapping[str, Any]) -> None:
+        given = [key for key in ("measure", "formula", "custom") if key in spec]
+        if len(given) > 1:
+            self.add(path, f"indicator has both {given[0]!r} and {given[1]!r}; keep one")
+            return
+        kind = indicator_kind(spec)
+        if kind == "rating":
+            if given:
+                self.add(path + ("kind",), f"a rating indicator is entered by raters; remove {given[0]!r}")
+            if "scale" not in spec:
+                self.add(path, "rating indicator needs a 'scale', e.g. scale: [1, 5]")
+            elif spec["scale"][0] >= spec["scale"][1]:
+                self.add(path + ("scale",), "scale must go from the lowest rating to the highest, e.g. [1, 5]")
+            if "ratings" not in self.data:
+                self.add(path, "rating indicator needs a top-level 'ratings' source to read ratings from")
+        elif kind not in given:
+            self.add(path, f"indicator of kind {kind!r} needs a {kind!r} key")
+        elif "scale" in spec:
+            self.add(path + ("scale",), "'scale' is only for rating indicators")
+
+    def check_measure(self, path: KeyPath, measure: Mapping[str, Any]) -> None:
+        dataset, agg = measure["dataset"], measure["agg"]
+        if not self.dataset_ref(path + ("dataset",), dataset):
+            return
+        if agg in _NEEDS_OF and "of" not in measure:
+            self.add(path, f"agg {agg!r} needs 'of': the per-row value to aggregate")
+        if agg in ("count", "ratio") and "of" in measure:
+            self.add(path + ("of",), f"agg {agg!r} counts rows and takes no 'of'" + ("; put it in numerator/denominator" if agg == "ratio" else ""))
+        if (agg == "percentile") != ("percentile" in measure):
+            self.add(path, "agg 'percentile' needs 'percentile' (e.g. 0.9), and only it takes one")
+        if agg == "ratio" and "numerator" not in measure:
+            self.add(path, "agg 'ratio' needs a 'numerator' (the rows counted above the line)")
+        if agg != "ratio":
+            for side in ("numerator", "denominator"):
+                if side in measure:
+                    self.add(path + (side,), f"{side!r} is only for agg 'ratio'")
+        names = self.column_names(dataset)
+        for field in ("of", "where"):
+            if field in measure:
+                self.expression(path + (field,), names)
+        for side in ("numerator", "denominator"):
+            for field in ("where", "of"):
+                if field in measure.get(side, {}):
+                    self.expression(path + (side, field), names)
+
+    def check_target(self, path: KeyPath, spec: Mapping[str, Any]) -> None:
+        target = spec.get("target")
+        if isinstance(target, dict) and self.dataset_ref(path + ("target", "dataset"), target["dataset"]):
+            self.column_ref(path + ("target", "column"), target["dataset"], target["column"])
+
+    def check_score(self, path: KeyPath, spec: Mapping[str, Any]) -> None:
+        score = spec["score"]
+        spath = path + ("score",)
+        rules = [key for key in ("curve", "bands", "ratio_to_target", "formula") if score.get(key)]
+        if len(rules) > 1:
+            self.add(spath, f"score has both {rules[0]!r} and {rules[1]!r}; keep one rule")
+            return
+        rule = score_rule(score)
+        if rule is None:
+            self.add(spath, "score needs a rule: 'curve: linear', 'bands', 'ratio_to_target: true' or 'formula'")
+            return
+        if score.get("cap", 100) < score.get("floor", 0):
+            self.add(spath + ("cap",), "cap is below floor")
+        foreign = {"curve": ("bands", "default"), "bands": ("worst", "best")}.get(rule, ("worst", "best", "bands", "default"))
+        for key in foreign:
+            if key in score:
+                self.add(spath + (key,), f"{key!r} does not apply to a {rule.replace('_', ' ')} score", key=True)
+        target = spec.get("target")
+        if rule == "curve":
+            self.check_curve(path, spec, score, target)
+        elif rule == "bands":
+            self.check_bands(spath, score)
+        elif rule == "ratio_to_target":
+            if target is None:
+                self.add(spath, "a ratio-to-target score needs a 'target'")
+            elif target == 0:
+                self.add(path + ("target",), "a ratio-to-target score cannot divide by a target of 0")
+        else:
+            self.expression(spath + ("formula",), self.scheme_names("value", "target"))
+
+    def check_curve(self, path: KeyPath, spec: Mapping[str, Any], score: Mapping[str, Any], target: Any) -> None:
+        spath = path + ("score",)
+        if "worst" not in score or "best" not in score:
+            self.add(spath, "a linear curve needs 'worst' (0 points) and 'best' (the cap)")
+            return
+        worst, best = score["worst"], score["best"]
+        if worst == best:
+            self.add(spath + ("best",), "worst and best are equal, so the curve has no slope")
+            return
+        curve_direction = "lower" if best < worst else "higher"
+        declared = spec.get("direction")
+        if declared and declared != curve_direction:
+            side = "below" if best < worst else "above"
+            self.add(path + ("direction",), f"direction is {declared!r} but the curve's best ({_fmt(best)}) is {side} its worst ({_fmt(worst)})")
+            return
+        if target is None:
+            self.add(spath, "a linear curve passes through the target: add a 'target'")
+            return
+        if isinstance(target, dict):
+            return
+        low, high = sorted((worst, best))
+        inside = low < target < high or (target == best and score.get("cap", 100) == 100)
+        if not inside:
+            better = "lower" if curve_direction == "lower" else "higher"
+            self.add(
+                path + ("target",),
+                f"target {_fmt(target)} does not lie between worst ({_fmt(worst)}) and best ({_fmt(best)}) "
+                f"for a {better}-is-better indicator",
+            )
+
+    def check_bands(self, spath: KeyPath, score: Mapping[str, Any]) -> None:
+        if "default" not in score:
+            self.add(spath, "band table has no 'default': add the points for values outside every band")
+        parsed = []
+        for j, band in enumerate(score["bands"]):
+            try:
+                parsed.append((j, parse_interval(band["range"])))
+            except IntervalError as exc:
+                self.add(spath + ("bands", j, "range"), str(exc))
+        for a in range(len(parsed)):
+            for b in range(a + 1, len(parsed)):
+                (i, first), (j, second) = parsed[a], parsed[b]
+                if first.overlaps(second):
+                    self.add(spath + ("bands", j, "range"), f"band {second} overlaps band {first} (bands[{i}])")
+
+    def check_weights(self) -> None:
+        total = sum(spec["weight"] for spec in self.data["indicators"])
+        if abs(total - 100) > _TOLERANCE:
+            self.add(("indicators",), f"indicator weights sum to {_fmt(total)}, not 100")
+
+    def check_formula_cycles(self) -> None:
+        depends = {}
+        for i, spec in enumerate(self.data["indicators"]):
+            expr = self.parsed.get(("indicators", i, "formula"))
+            if expr is not None:
+                depends[spec["id"]] = (i, sorted(n for n in expr.names if n in self.indicator_ids))
+        for start, (i, _) in depends.items():
+            stack, seen = [(start, [start])], set()
+            while stack:
+                node, chain = stack.pop()
+                for nxt in depends.get(node, (0, []))[1]:
+                    if nxt == start:
+                        self.add(("indicators", i, "formula"), f"formulas depend on each other in a circle: {' -> '.join(chain + [start])}")
+                        stack = []
+                        break
+                    if nxt not in seen:
+                        seen.add(nxt)
+                        stack.append((nxt, chain + [nxt]))
+
+    def check_gates(self) -> None:
+        for i, gate in enumerate(self.data.get("gates", [])):
+            self.expression(("gates", i, "when"), self.scheme_names("total"))
+            if "cap_total" not in gate and not gate.get("veto"):
+                self.add(("gates", i), "gate does nothing: add 'cap_total' or 'veto: true'")
+        for i, _ in enumerate(self.data.get("adjustments", [])):
+            self.expression(("adjustments", i, "when"), self.scheme_names("total"))
+
+    def check_grades(self) -> None:
+        grades = self.data["grades"]
+        bands = grade_bands(grades)
+        seen: dict[str, int] = {}
+        for i, (name, _, _, _) in enumerate(bands):
+            if name in seen:
+                self.add(("grades", i, "grade") if isinstance(grades, list) else ("grades", name), f"duplicate grade {name!r}")
+            seen[name] = i
+        if isinstance(grades, list):
+            for i, g in enumerate(grades):
+                if "max" in g and g["max"] <= g["min"]:
+                    self.add(("grades", i, "max"), f"max ({_fmt(g['max'])}) must be above min ({_fmt(g['min'])})")
+            ordered = sorted(range(len(bands)), key=lambda k: bands[k][1])
+            for lower, upper in zip(ordered, ordered[1:]):
+                low_band, high_band = bands[lower], bands[upper]
+                if low_band[2] < high_band[1]:
+                    self.add(("grades", upper, "min"), f"grades leave a gap: no grade for totals from {_fmt(low_band[2])} up to {_fmt(high_band[1])}")
+                elif low_band[2] > high_band[1]:
+                    self.add(("grades", upper, "min"), f"grades {low_band[0]} and {high_band[0]} overlap from {_fmt(high_band[1])} up to {_fmt(min(low_band[2], high_band[2]))}")
+            top = ordered[-1]
+            if not math.isinf(bands[top][2]):
+                self.add(("grades", top), f"the top grade {bands[top][0]!r} must have no 'max', so every high total gets a grade")
+        lowest = min(band[1] for band in bands)
+        if lowest > 0:
+            self.add(("grades",), f"no grade for totals below {_fmt(lowest)}: the lowest grade must start at 0 or below")
+
+    def check_calibration(self) -> None:
+        shares = self.data.get("calibration")
+        if not shares:
+            return
+        names = [band[0] for band in grade_bands(self.data["grades"])]
+        for name in shares:
+            if name not in names:
+                self.unknown(("calibration", name), "grade", name, names)
+        total = sum(shares.values())
+        if abs(total - 1) > 1e-6:
+            self.add(("calibration",), f"calibration shares sum to {total:g}, not 1")
+
+
+def lint_document(document: Document, functions: FunctionRegistry | None = None) -> tuple[list[Problem], dict[KeyPath, Expression]]:
+    """Semantic problems of a schema-valid document, and its parsed expressions by key path."""
+    if functions is None:
+        from appraisal.plugins import get_functions
+
+        functions = get_functions()
+    linter = _Linter(document, functions)
+    linter.run()
+    return linter.problems, linter.parsed

@@ -1,0 +1,224 @@
+"""Scheme validation: syntax, then JSON Schema, then the semantic lint.
+
+Every problem of every file is collected before anything is reported, each with file, line,
+key path and one plain sentence. A file moves to the next stage only when the previous
+stage found nothing, so the author is never shown follow-on noise from an earlier mistake.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from appraisal.errors import Problem, SchemeError
+from appraisal.loading import Document, KeyPath, LoadError, load_file
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
+
+    from appraisal.model import Scheme
+
+_TYPE_WORDS = {
+    "string": "a text",
+    "number": "a number",
+    "integer": "a whole number",
+    "boolean": "true or false",
+    "object": "a mapping of keys to values",
+    "array": "a list",
+    "null": "nothing",
+}
+
+
+def schema_path() -> Path:
+    """The published JSON Schema file (editors can point `$schema` at it)."""
+    return Path(str(resources.files("appraisal") / "schema" / "scheme.schema.json"))
+
+
+@lru_cache(maxsize=1)
+def scheme_schema() -> dict[str, Any]:
+    return json.loads(schema_path().read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def _validator() -> Any:
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(scheme_schema())
+
+
+def validate_files(paths: Iterable[Path | str]) -> list[Problem]:
+    """Every problem in the given scheme files, in file and line order."""
+    try:
+        load_schemes(paths)
+    except SchemeError as exc:
+        return exc.problems
+    return []
+
+
+def load_schemes(paths: Iterable[Path | str]) -> list[Scheme]:
+    """Load, check and build every scheme; raise one `SchemeError` listing all problems."""
+    from appraisal.lint import lint_document
+    from appraisal.model import build_scheme
+
+    problems: list[Problem] = []
+    checked: list[tuple[Document, Any]] = []
+    for path in paths:
+        try:
+            document = load_file(path)
+        except LoadError as exc:
+            problems.extend(exc.problems)
+            continue
+        schema_problems = check_schema(document)
+        if schema_problems:
+            problems.extend(schema_problems)
+            continue
+        lint_problems, parsed = lint_document(document)
+        if lint_problems:
+            problems.extend(lint_problems)
+            continue
+        checked.append((document, parsed))
+    if problems:
+        raise SchemeError(problems)
+    return [build_scheme(document, parsed) for document, parsed in checked]
+
+
+def load_scheme(path: Path | str) -> Scheme:
+    """One scheme, checked; raise `SchemeError` if it has any problem."""
+    return load_schemes([path])[0]
+
+
+def check_schema(document: Document) -> list[Problem]:
+    """JSON Schema problems of one document, translated into plain sentences."""
+    validator = _validator()
+    problems: list[Problem] = []
+    for error in validator.iter_errors(document.data):
+        problems.extend(_translate(document, error))
+    return _unique(_drop_explained_missing(problems))
+
+
+def _drop_explained_missing(problems: list[Problem]) -> list[Problem]:
+    """A misspelled key also leaves its right spelling missing; report only the misspelling."""
+    suggested = {
+        (p.path.rsplit(".", 1)[0] if "." in p.path else "", p.message.split("did you mean ")[1].rstrip("?"))
+        for p in problems
+        if p.message.startswith("unknown key") and "did you mean" in p.message
+    }
+    return [
+        p
+        for p in problems
+        if not (p.message.startswith("missing required key") and (p.path, p.message.removeprefix("missing required key ")) in suggested)
+    ]
+
+
+def _unique(problems: Sequence[Problem]) -> list[Problem]:
+    return sorted(set(problems), key=lambda p: (p.line or 0, p.column or 0, p.path, p.message))
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return f"{'true' if value else 'false'}"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return f"the text {value!r}"
+    if isinstance(value, list):
+        return "a list"
+    return "a mapping"
+
+
+def _expected(types: str | list[str]) -> str:
+    names = [types] if isinstance(types, str) else list(types)
+    words = [_TYPE_WORDS.get(name, name) for name in names]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def suggest(word: str, choices: Iterable[str]) -> str | None:
+    """The closest choice to a mistyped word, if any is close."""
+    matches = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+def _translate(document: Document, error: ValidationError) -> list[Problem]:
+    path: KeyPath = tuple(error.absolute_path)
+    kind = error.validator
+    value = error.instance
+    schema = error.schema if isinstance(error.schema, dict) else {}
+
+    if "propertyNames" in error.relative_schema_path:
+        what = schema.get("description", "a name")
+        return [document.problem(path + (value,), f"{value!r} is not a valid key here: expected {what}", key=True)]
+    if kind == "additionalProperties":
+        allowed = sorted(schema.get("properties", {}))
+        patterns = schema.get("patternProperties", {})
+        out = []
+        for key in value:
+            if key in allowed or any(re.search(pattern, key) for pattern in patterns):
+                continue
+            near = suggest(key, allowed)
+            hint = f"did you mean {near!r}?" if near else f"expected one of: {', '.join(allowed)}"
+            if "^x-" in patterns and not near:
+                hint += " (keys starting with x- are free for extensions)"
+            out.append(document.problem(path + (key,), f"unknown key {key!r}; {hint}", key=True))
+        return out
+    if kind == "required":
+        missing = error.validator_value
+        absent = [key for key in missing if key not in value]
+        return [document.problem(path, f"missing required key {key!r}") for key in absent]
+    if kind == "type":
+        return [document.problem(path, f"expected {_expected(error.validator_value)}, found {_describe(value)}")]
+    if kind == "enum":
+        options = [str(option) for option in error.validator_value]
+        near = suggest(str(value), options) if isinstance(value, str) else None
+        hint = f"; did you mean {near!r}?" if near else ""
+        return [document.problem(path, f"{_describe(value)} is not one of: {', '.join(options)}{hint}")]
+    if kind in ("minimum", "exclusiveMinimum"):
+        word = "at least" if kind == "minimum" else "more than"
+        return [document.problem(path, f"must be {word} {error.validator_value}, found {value}")]
+    if kind in ("maximum", "exclusiveMaximum"):
+        word = "at most" if kind == "maximum" else "less than"
+        return [document.problem(path, f"must be {word} {error.validator_value}, found {value}")]
+    if kind == "minItems":
+        return [document.problem(path, f"needs at least {error.validator_value} item(s), found {len(value)}")]
+    if kind == "maxItems":
+        return [document.problem(path, f"takes at most {error.validator_value} items, found {len(value)}")]
+    if kind == "minLength":
+        return [document.problem(path, "must not be empty")]
+    if kind == "minProperties":
+        return [document.problem(path, "must not be empty")]
+    if kind == "pattern":
+        what = schema.get("description", f"the pattern {error.validator_value}")
+        return [document.problem(path, f"{_describe(value)} is not allowed here: {what}")]
+    if kind in ("oneOf", "anyOf"):
+        return _translate_choice(document, error)
+    return [document.problem(path, error.message)]
+
+
+def _translate_choice(document: Document, error: ValidationError) -> list[Problem]:
+    """Explain a oneOf/anyOf failure through the branch whose type fits the value."""
+    branches: dict[int, list[ValidationError]] = {}
+    for sub in error.context or []:
+        branches.setdefault(int(sub.relative_schema_path[0]), []).append(sub)
+    fitting = [errs for errs in branches.values() if not any(e.validator == "type" and not e.path for e in errs)]
+    if len(fitting) == 1:
+        problems: list[Problem] = []
+        for sub in fitting[0]:
+            problems.extend(_translate(document, sub))
+        return problems
+    types: list[str] = []
+    for branch in error.validator_value:
+        resolved = branch
+        if "$ref" in branch:
+            resolved = scheme_schema()["$defs"][branch["$ref"].rsplit("/", 1)[-1]]
+        found = resolved.get("type")
+        if isinstance(found, str) and found not in types:
+            types.append(found)
+    path = tuple(error.absolute_path)
+    return [document.problem(path, f"expected {_expected(types)}, found {_describe(error.instance)}")]

@@ -1,0 +1,119 @@
+"""Validation behaviour beyond the corpus: all files at once, JSON output, locations."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from appraisal.validation import load_scheme, schema_path, scheme_schema, validate_files
+
+ROOT = Path(__file__).resolve().parent.parent
+MINIMAL = (ROOT / "tests" / "positive" / "schemes" / "minimal.yaml").read_text(encoding="utf-8")
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_problems_of_all_files_are_reported_together(tmp_path, run_cli):
+    broken_yaml = write(tmp_path, "a.yaml", "scheme: [\n")
+    bad_weight = write(tmp_path, "b.yaml", MINIMAL.replace("weight: 100", "weight: 90"))
+    unknown_key = write(tmp_path, "c.yaml", MINIMAL.replace("period: month", "perod: month"))
+    result = run_cli("validate", str(broken_yaml), str(bad_weight), str(unknown_key))
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert [line.split(":")[0] for line in lines[:-1]] == [str(broken_yaml), str(bad_weight), str(unknown_key)]
+    assert lines[-1] == "3 problems in 3 files"
+
+
+def test_every_problem_of_one_file_is_reported(tmp_path):
+    text = MINIMAL.replace("period: month", "period: monthly").replace("agg: count", "agg: counts")
+    problems = validate_files([write(tmp_path, "s.yaml", text)])
+    assert [p.path for p in problems] == ["period", "indicators[0].measure.agg"]
+
+
+def test_json_report_lists_problems_with_locations(tmp_path, run_cli):
+    path = write(tmp_path, "s.yaml", MINIMAL.replace("weight: 100", "weight: 50"))
+    result = run_cli("validate", "--json", str(path))
+    report = json.loads(result.stdout)
+    assert result.exit_code == 1
+    assert report["ok"] is False
+    assert report["problems"] == [
+        {"file": str(path), "line": 14, "column": 3, "path": "indicators", "message": "indicator weights sum to 50, not 100"}
+    ]
+
+
+def test_json_report_of_a_valid_scheme(run_cli):
+    result = run_cli("validate", "--json", str(ROOT / "schemes" / "agent.yaml"))
+    report = json.loads(result.stdout)
+    assert result.exit_code == 0 and report["ok"] is True
+    assert report["schemes"][0]["id"] == "after-sales-agent"
+
+
+def test_expression_error_points_at_the_column_inside_the_expression(tmp_path):
+    text = MINIMAL.replace("status == 'resolved'", "stauts == 'resolved'")
+    [problem] = validate_files([write(tmp_path, "s.yaml", text)])
+    line = text.splitlines()[problem.line - 1]
+    assert line[problem.column - 1 :].startswith("stauts")
+    assert "did you mean 'status'" in problem.message
+
+
+def test_extension_keys_are_free(tmp_path):
+    text = MINIMAL.replace("period: month", "period: month\nx-notes: anything at all")
+    assert validate_files([write(tmp_path, "s.yaml", text)]) == []
+
+
+def test_misspelled_required_key_is_reported_once(tmp_path):
+    [problem] = validate_files([write(tmp_path, "s.yaml", MINIMAL.replace("weight: 100", "wieght: 100"))])
+    assert problem.message == "unknown key 'wieght'; did you mean 'weight'?"
+
+
+def test_unknown_key_without_a_close_match_lists_the_allowed_keys(tmp_path):
+    [problem] = validate_files([write(tmp_path, "s.yaml", MINIMAL.replace("period: month", "period: month\nzzz: 1"))])
+    assert problem.message.startswith("unknown key 'zzz'; expected one of: $schema, adjustment_limits, adjustments,")
+    assert problem.message.endswith("(keys starting with x- are free for extensions)")
+
+
+def test_a_checked_scheme_resolves_defaults():
+    scheme = load_scheme(ROOT / "schemes" / "agent.yaml")
+    first_response = scheme.indicator("first_response_h")
+    assert first_response.direction == "lower"
+    assert first_response.score is not None and first_response.score.cap == 120
+    assert scheme.indicator("qa_review").kind == "rating"
+    assert [g.grade for g in scheme.grades] == ["S", "A", "B", "C", "D"]
+    assert len(scheme.digest) == 64
+
+
+def test_grade_mapping_shorthand_becomes_contiguous_bands():
+    scheme = load_scheme(ROOT / "tests" / "positive" / "schemes" / "minimal.yaml")
+    assert [(g.grade, g.min, g.max) for g in scheme.grades] == [("A", 90, float("inf")), ("B", 60, 90), ("C", 0, 60)]
+
+
+def test_published_schema_describes_every_key():
+    def walk(node, where):
+        if isinstance(node, dict):
+            for key, sub in node.get("properties", {}).items():
+                has_own = isinstance(sub, dict) and "description" in sub
+                ref = sub.get("$ref", "") if isinstance(sub, dict) else ""
+                has_ref = ref and "description" in scheme_schema()["$defs"][ref.rsplit("/", 1)[-1]]
+                assert has_own or has_ref, f"{where}.{key} has no description"
+            for value in node.values():
+                walk(value, where)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value, where)
+
+    walk(scheme_schema(), "schema")
+    assert schema_path().is_file()
+
+
+def test_published_schema_accepts_the_shipped_schemes_on_its_own():
+    from jsonschema import Draft202012Validator
+
+    from appraisal.loading import load_file
+
+    validator = Draft202012Validator(json.loads(schema_path().read_text(encoding="utf-8")))
+    for path in (ROOT / "schemes").glob("*.yaml"):
+        assert list(validator.iter_errors(load_file(path).data)) == []
