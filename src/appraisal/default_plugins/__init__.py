@@ -1,0 +1,5 @@
+"""The built-ins, registered through the same hooks a third-party plugin uses."""
+
+DEFAULT_PLUGINS: list[str] = [
+    "appraisal.default_plugins.functions",
+]

@@ -1,0 +1,131 @@
+"""The function registry shared by both evaluators.
+
+A function is declared once with a Python implementation (scheme level, simpleeval) and a
+SQL emitter (row level, DuckDB), so a formula means the same thing wherever it runs.
+Plugins add functions through the `register_functions(register)` hook; the registry refuses
+a second function of the same name and names both plugins, so nothing is silently shadowed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from appraisal.errors import PluginError
+
+if TYPE_CHECKING:
+    import pluggy
+
+    from appraisal.sql_emitter import Dialect
+
+SqlEmitter = Callable[[list[str], "Dialect"], str]
+
+
+@dataclass(frozen=True)
+class Function:
+    """One expression function.
+
+    `python` receives already evaluated arguments; unless `null_safe`, the evaluator returns
+    null without calling it when any argument is null. `sql` receives the arguments' SQL
+    texts (parameters stay bound by the emitter) and the dialect, so engine-specific
+    spellings come from the one `Dialect` table. A non-`null_safe` SQL emitter must itself
+    give NULL when any argument is NULL (most SQL functions do; `least`/`greatest` do not).
+    `literal_args` lists argument positions that must be whole-number literals from -10 to
+    10 (like the digits of `round`), checked when the expression is parsed.
+    """
+
+    name: str
+    min_args: int
+    max_args: int | None
+    python: Callable[..., object]
+    sql: SqlEmitter
+    doc: str
+    null_safe: bool = False
+    literal_args: tuple[int, ...] = ()
+    plugin: str = ""
+
+    def arity_text(self) -> str:
+        """How many arguments, in words, for error messages."""
+        if self.max_args == self.min_args:
+            n = self.min_args
+            return f"{n} argument" + ("" if n == 1 else "s")
+        if self.max_args is None:
+            return f"at least {self.min_args} arguments"
+        return f"{self.min_args} to {self.max_args} arguments"
+
+    def accepts(self, count: int) -> bool:
+        return count >= self.min_args and (self.max_args is None or count <= self.max_args)
+
+
+class FunctionRegistry:
+    """Functions by name; a second registration of a name is a `PluginError`."""
+
+    def __init__(self, functions: Iterable[Function] = ()) -> None:
+        self._functions: dict[str, Function] = {}
+        for function in functions:
+            self.register(function)
+
+    def register(self, function: Function, *, plugin: str | None = None) -> None:
+        """Add `function`, recording which plugin supplied it."""
+        if plugin is not None:
+            function = dataclasses.replace(function, plugin=plugin)
+        clash = self._functions.get(function.name)
+        if clash is not None:
+            raise PluginError(
+                f"function '{function.name}' is registered twice, by plugin "
+                f"'{clash.plugin or 'unknown'}' and by plugin '{function.plugin or 'unknown'}'; "
+                "rename one of them or disable one plugin"
+            )
+        self._functions[function.name] = function
+
+    def get(self, name: str) -> Function | None:
+        return self._functions.get(name)
+
+    def __getitem__(self, name: str) -> Function:
+        return self._functions[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._functions
+
+    def __iter__(self) -> Iterator[Function]:
+        return iter(self._functions.values())
+
+    def __len__(self) -> int:
+        return len(self._functions)
+
+    def names(self) -> list[str]:
+        return sorted(self._functions)
+
+
+def collect_functions(manager: pluggy.PluginManager) -> FunctionRegistry:
+    """Call every plugin's `register_functions` with a callback that knows the plugin's name.
+
+    Calling the implementations one by one (rather than `hook.register_functions(...)`) is
+    what lets a clash name both plugins.
+    """
+    registry = FunctionRegistry()
+    for impl in manager.hook.register_functions.get_hookimpls():
+        name = impl.plugin_name
+
+        def register(function: Function, _plugin: str = name) -> None:
+            registry.register(function, plugin=_plugin)
+
+        impl.function(register=register)
+    return registry
+
+
+def default_functions() -> FunctionRegistry:
+    """The built-in functions only, for tests and tools that run without third-party plugins."""
+    import importlib
+
+    import pluggy
+
+    from appraisal import hookspecs
+
+    manager = pluggy.PluginManager("appraisal")
+    manager.add_hookspecs(hookspecs)
+    module_name = "appraisal.default_plugins.functions"
+    manager.register(importlib.import_module(module_name), name=module_name)
+    return collect_functions(manager)

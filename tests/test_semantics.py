@@ -1,0 +1,345 @@
+"""Both evaluators implement semantics.yaml: every example row, and drawn cases.
+
+The drawn cases are checked against `Reference`, a few lines of plain Python written from
+the table's rules, and the two evaluators against each other. DuckDB work is batched: one
+query per drawn batch of rows, over one connection for the whole module.
+"""
+
+from __future__ import annotations
+
+import decimal
+import math
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import appraisal
+from appraisal.errors import ExpressionError
+from appraisal.evaluation import evaluate
+from appraisal.expressions import NameKind, parse_expression
+from appraisal.functions import default_functions
+from appraisal.sql_emitter import quote_identifier, to_sql
+
+ROOT = Path(__file__).resolve().parents[1]
+TABLE_PATH = Path(appraisal.__file__).with_name("semantics.yaml")
+DOCS_PATH = ROOT / "docs" / "semantics.md"
+TABLE = yaml.safe_load(TABLE_PATH.read_text(encoding="utf-8"))
+FUNCTIONS = default_functions()
+EXAMPLES = [
+    pytest.param(rule["id"], example, id=f"{rule['id']}: {example['expr']}")
+    for rule in TABLE["rules"]
+    for example in rule["examples"]
+]
+PROPERTY = settings(max_examples=60, deadline=None,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@pytest.fixture(scope="module")
+def con() -> duckdb.DuckDBPyConnection:
+    connection = duckdb.connect()
+    yield connection
+    connection.close()
+
+
+# -- the two evaluators, on typed inputs -------------------------------------------------
+
+
+def typed(value: object) -> tuple[str, object]:
+    """An example input as (SQL type, Python value)."""
+    if isinstance(value, dict) and "timestamp" in value:
+        raw = value["timestamp"]
+        return "TIMESTAMP", None if raw is None else datetime.fromisoformat(raw)
+    if isinstance(value, dict) and "text" in value:
+        return "VARCHAR", value["text"]
+    if isinstance(value, bool):
+        return "BOOLEAN", value
+    if isinstance(value, str):
+        return "VARCHAR", value
+    return "DOUBLE", None if value is None else float(value)
+
+
+def parse(source: str, names: list[str]):
+    return parse_expression(source, names={n: NameKind.COLUMN for n in names},
+                            functions=FUNCTIONS)
+
+
+def run_python(source: str, inputs: dict[str, object]) -> object:
+    values = {name: typed(value)[1] for name, value in inputs.items()}
+    return evaluate(parse(source, list(inputs)), values, FUNCTIONS)
+
+
+def run_sql(con: duckdb.DuckDBPyConnection, source: str, inputs: dict[str, object]) -> object:
+    fragment = to_sql(parse(source, list(inputs)), column=quote_identifier, functions=FUNCTIONS)
+    columns = [f"CAST(? AS {typed(v)[0]}) AS {quote_identifier(n)}" for n, v in inputs.items()]
+    row = ", ".join(columns) or "1 AS one"
+    params = list(fragment.params) + [typed(v)[1] for v in inputs.values()]
+    return con.execute(f"SELECT {fragment.sql} FROM (SELECT {row})", params).fetchone()[0]
+
+
+def same(left: object, right: object) -> bool:
+    if left is None or right is None:
+        return left is right
+    if isinstance(left, float) and isinstance(right, float):
+        return left == right
+    return type(left) is type(right) and left == right
+
+
+# -- (a) every example row holds in both evaluators --------------------------------------
+
+
+@pytest.mark.parametrize(("rule", "example"), EXAMPLES)
+def test_example_holds_in_python(rule: str, example: dict) -> None:
+    inputs = example.get("inputs") or {}
+    if example.get("error"):
+        with pytest.raises(ExpressionError):
+            run_python(example["expr"], inputs)
+        return
+    assert same(run_python(example["expr"], inputs), example["result"])
+
+
+@pytest.mark.parametrize(("rule", "example"), EXAMPLES)
+def test_example_holds_in_sql(con: duckdb.DuckDBPyConnection, rule: str, example: dict) -> None:
+    inputs = example.get("inputs") or {}
+    if example.get("error"):
+        with pytest.raises(duckdb.Error):
+            run_sql(con, example["expr"], inputs)
+        return
+    result = run_sql(con, example["expr"], inputs)
+    expected = example["result"]
+    if isinstance(expected, (int, float)) and not isinstance(expected, bool):
+        expected = float(expected)
+    assert same(result, expected)
+
+
+def test_every_rule_has_examples_and_a_title() -> None:
+    for rule in TABLE["rules"]:
+        assert rule["title"] and rule["rule"] and rule["examples"], rule["id"]
+
+
+# -- the reference, written from the table ----------------------------------------------
+
+
+def finite(value: float | None) -> float | None:
+    return value if value is None or math.isfinite(value) else None
+
+
+def strict(compute):
+    def apply(*args):
+        if any(a is None for a in args):
+            return None
+        try:
+            return finite(compute(*args))
+        except (OverflowError, ValueError, ZeroDivisionError):
+            return None
+
+    return apply
+
+
+def half_away(v: float) -> float:
+    """Exact decimal rounding of the double's true value, ties away from zero."""
+    with decimal.localcontext() as context:
+        context.prec = 400
+        return float(decimal.Decimal(v).to_integral_value(rounding=decimal.ROUND_HALF_UP))
+
+
+def rounded(x: float, n: int = 0) -> float:
+    """The table: scale by 10**n in doubles, round half away from zero, scale back."""
+    if n >= 0:
+        scaled = x * 10.0**n
+        return x if not math.isfinite(scaled) else half_away(scaled) / 10.0**n
+    return half_away(x / 10.0 ** (-n)) * 10.0 ** (-n)
+
+
+def kleene(values, absorbing):
+    if absorbing in values:
+        return absorbing
+    return None if None in values else not absorbing
+
+
+REFERENCE = {
+    "+": strict(lambda a, b: a + b),
+    "-": strict(lambda a, b: a - b),
+    "*": strict(lambda a, b: a * b),
+    "/": strict(lambda a, b: a / b),
+    "//": strict(lambda a, b: float(math.floor(a / b))),
+    "%": strict(lambda a, b: a - b * math.floor(a / b)),
+    "==": strict(lambda a, b: a == b),
+    "!=": strict(lambda a, b: a != b),
+    "<": strict(lambda a, b: a < b),
+    "<=": strict(lambda a, b: a <= b),
+    ">": strict(lambda a, b: a > b),
+    ">=": strict(lambda a, b: a >= b),
+}
+
+NUMBERS = st.one_of(
+    st.none(),
+    st.sampled_from([0.0, -0.0, 0.5, -0.5, 1.5, -1.5, 2.5, -2.5, 7.0, -7.0, 2.0, -2.0,
+                     1e308, -1e308, 1e200, 1e-10, 0.125, -0.125, 2.675, 1.005]),
+    st.integers(-1000, 1000).map(float),
+    st.integers(-4000, 4000).map(lambda i: i / 4),
+    st.floats(min_value=-1e12, max_value=1e12, allow_nan=False, allow_infinity=False),
+    st.floats(allow_nan=False, allow_infinity=False),
+)
+BOOLS = st.sampled_from([True, False, None])
+
+
+def run_batch(con, source: str, rows: list[tuple], names: tuple[str, ...], sql_type: str):
+    """Evaluate `source` over all rows in one DuckDB query and, row by row, in Python."""
+    expr = parse(source, list(names))
+    fragment = to_sql(expr, column=quote_identifier, functions=FUNCTIONS)
+    cells = ", ".join(f"CAST(? AS {sql_type})" for _ in names)
+    values = ", ".join(f"({i}, {cells})" for i in range(len(rows)))
+    columns = ", ".join(["i", *(quote_identifier(n) for n in names)])
+    params = list(fragment.params) + [v for row in rows for v in row]
+    sql = f"SELECT {fragment.sql} FROM (VALUES {values}) AS t({columns}) ORDER BY i"
+    from_sql = [r[0] for r in con.execute(sql, params).fetchall()]
+    from_python = [evaluate(expr, dict(zip(names, row)), FUNCTIONS) for row in rows]
+    return from_python, from_sql
+
+
+def check(rows, from_python, from_sql, expected) -> None:
+    for row, py, sq, ref in zip(rows, from_python, from_sql, expected):
+        assert same(py, ref), f"python {row}: {py!r} != reference {ref!r}"
+        assert same(sq, ref), f"sql {row}: {sq!r} != reference {ref!r}"
+
+
+ROWS2 = st.lists(st.tuples(NUMBERS, NUMBERS), min_size=1, max_size=25)
+ROWS1 = st.lists(st.tuples(NUMBERS), min_size=1, max_size=25)
+
+
+@PROPERTY
+@given(rows=ROWS2, op=st.sampled_from(["+", "-", "*", "/", "//", "%"]))
+def test_binary_operators_agree(con, rows, op) -> None:
+    source = f"(x * 1) {op} y"  # x * 1 keeps the overflow guard on column - column
+    py, sq = run_batch(con, source, rows, ("x", "y"), "DOUBLE")
+    check(rows, py, sq, [REFERENCE[op](REFERENCE["*"](x, 1.0), y) for x, y in rows])
+
+
+@PROPERTY
+@given(rows=ROWS1, exponent=st.sampled_from(["2", "3", "0.5", "-1", "-2", "10", "0", "1.5"]))
+def test_power_agrees(con, rows, exponent) -> None:
+    py, sq = run_batch(con, f"x ** {exponent}", rows, ("x",), "DOUBLE")
+    ref = [strict(math.pow)(x, float(exponent)) for (x,) in rows]
+    for row, a, b, r in zip(rows, py, sq, ref):
+        assert same(a, r), row
+        assert (b is None and r is None) or math.isclose(b, r, rel_tol=1e-15), row
+
+
+@PROPERTY
+@given(rows=ROWS2, op=st.sampled_from(["==", "!=", "<", "<=", ">", ">="]))
+def test_comparisons_agree(con, rows, op) -> None:
+    py, sq = run_batch(con, f"x {op} y", rows, ("x", "y"), "DOUBLE")
+    check(rows, py, sq, [REFERENCE[op](x, y) for x, y in rows])
+
+
+@PROPERTY
+@given(rows=st.lists(st.tuples(BOOLS, BOOLS), min_size=1, max_size=9),
+       source=st.sampled_from(["a and b", "a or b", "not a", "not (a and not b)"]))
+def test_kleene_logic_agrees(con, rows, source) -> None:
+    def ref(a, b):
+        neg = lambda v: None if v is None else not v  # noqa: E731
+        return {
+            "a and b": lambda: kleene([a, b], False),
+            "a or b": lambda: kleene([a, b], True),
+            "not a": lambda: neg(a),
+            "not (a and not b)": lambda: neg(kleene([a, neg(b)], False)),
+        }[source]()
+
+    py, sq = run_batch(con, source, rows, ("a", "b"), "BOOLEAN")
+    check(rows, py, sq, [ref(a, b) for a, b in rows])
+
+
+UNARY = {
+    "round(x)": lambda x: rounded(x),
+    "round(x, 1)": lambda x: rounded(x, 1),
+    "round(x, 2)": lambda x: rounded(x, 2),
+    "round(x, -1)": lambda x: rounded(x, -1),
+    "floor(x)": lambda x: float(math.floor(x)),
+    "ceil(x)": lambda x: float(math.ceil(x)),
+    "abs(x)": abs,
+    "-x": lambda x: -x,
+}
+
+
+@PROPERTY
+@given(rows=ROWS1, source=st.sampled_from(sorted(UNARY)))
+def test_rounding_and_unary_functions_agree(con, rows, source) -> None:
+    py, sq = run_batch(con, source, rows, ("x",), "DOUBLE")
+    check(rows, py, sq, [strict(UNARY[source])(x) for (x,) in rows])
+
+
+BINARY_FUNCTIONS = {
+    "min(x, y)": strict(min),
+    "max(x, y)": strict(max),
+    "clamp(x, y, 10)": strict(lambda x, y: min(max(x, y), 10.0)),
+    "coalesce(x, y)": lambda x, y: x if x is not None else y,
+    "coalesce(x, y, 0)": lambda x, y: x if x is not None else (y if y is not None else 0.0),
+    "is_null(x) or not_null(y)": lambda x, y: x is None or y is not None,
+    "x if x > y else y": lambda x, y: x if (x is not None and y is not None and x > y) else y,
+}
+
+
+@PROPERTY
+@given(rows=ROWS2, source=st.sampled_from(sorted(BINARY_FUNCTIONS)))
+def test_null_handling_functions_agree(con, rows, source) -> None:
+    py, sq = run_batch(con, source, rows, ("x", "y"), "DOUBLE")
+    check(rows, py, sq, [BINARY_FUNCTIONS[source](x, y) for x, y in rows])
+
+
+# -- docs/semantics.md is generated from the table --------------------------------------
+
+
+def show(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        inner = next(iter(value.values()))
+        return f"timestamp {inner}" if "timestamp" in value else show(inner)
+    if isinstance(value, str):
+        return repr(value)
+    return repr(float(value))
+
+
+def render_markdown(table: dict) -> str:
+    lines = [
+        "# Expression semantics",
+        "",
+        "<!-- generated from src/appraisal/semantics.yaml by "
+        "`python tests/test_semantics.py --write-docs`; do not edit by hand -->",
+        "",
+        "Scheme expressions run in two places: scheme-level formulas in Python (simpleeval on",
+        "checked trees) and row-level filters and measures in DuckDB (compiled SQL). Python and",
+        "SQL disagree on nulls, `%`, `//`, rounding and division by zero, so this table is the",
+        "reference both follow; the test suite checks every example below in both, and draws",
+        "random cases that must agree with it.",
+        "",
+    ]
+    for rule in table["rules"]:
+        lines += [f"## {rule['title']}", "", rule["rule"], "",
+                  "| expression | inputs | result |", "|---|---|---|"]
+        for example in rule["examples"]:
+            inputs = ", ".join(f"{k} = {show(v)}" for k, v in (example.get("inputs") or {}).items())
+            result = "error" if example.get("error") else show(example["result"])
+            expr = example["expr"].replace("|", "\\|")
+            lines.append(f"| `{expr}` | {inputs or '–'} | {result} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def test_docs_match_the_table() -> None:
+    assert DOCS_PATH.read_text(encoding="utf-8") == render_markdown(TABLE), (
+        "docs/semantics.md is stale; run python tests/test_semantics.py --write-docs"
+    )
+
+
+if __name__ == "__main__" and "--write-docs" in sys.argv:
+    DOCS_PATH.parent.mkdir(exist_ok=True)
+    DOCS_PATH.write_text(render_markdown(TABLE), encoding="utf-8")

@@ -1,0 +1,129 @@
+"""The SQL emitter, run against a real in-memory DuckDB."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from appraisal.errors import ExpressionError
+from appraisal.expressions import NameKind, parse_expression
+from appraisal.functions import default_functions
+from appraisal.sql_emitter import (
+    DUCKDB,
+    Dialect,
+    SqlFragment,
+    bind_value,
+    quote_identifier,
+    to_sql,
+)
+
+FUNCTIONS = default_functions()
+
+
+@pytest.fixture(scope="module")
+def con() -> duckdb.DuckDBPyConnection:
+    connection = duckdb.connect()
+    connection.execute(
+        """CREATE TABLE tickets AS SELECT * FROM (VALUES
+            ('t1', 'a1', TIMESTAMP '2026-07-01 08:00', TIMESTAMP '2026-07-01 09:30', 'resolved', 5),
+            ('t2', 'a1', TIMESTAMP '2026-07-01 10:00', NULL, 'open', 3),
+            ('t3', 'a2', TIMESTAMP '2026-07-02 08:00', TIMESTAMP '2026-07-02 08:30', 'it''s', 4)
+        ) AS t(ticket_id, agent_id, created_at, first_response_at, status, "we""ird")"""
+    )
+    yield connection
+    connection.close()
+
+
+def compile_(source: str, names: dict[str, NameKind] | None = None, **kw) -> SqlFragment:
+    names = names or {n: NameKind.COLUMN for n in
+                      ("ticket_id", "agent_id", "created_at", "first_response_at", "status",
+                       'we"ird')}
+    expr = parse_expression(source, names=names, functions=FUNCTIONS)
+    return to_sql(expr, column=kw.pop("column", quote_identifier), functions=FUNCTIONS, **kw)
+
+
+def test_identifier_quoting_doubles_embedded_quotes() -> None:
+    assert quote_identifier('we"ird') == '"we""ird"'
+    assert quote_identifier("状态") == '"状态"'
+
+
+def test_literals_are_bound_never_pasted() -> None:
+    fragment = compile_("status == 'resolved' and created_at != 'x' or 12345 > 0")
+    assert "resolved" not in fragment.sql and "12345" not in fragment.sql
+    assert fragment.params == ("resolved", "x", 12345.0, 0.0)
+
+
+def test_quote_in_a_text_literal_works_end_to_end(con) -> None:
+    fragment = compile_("status == \"it's\"")
+    sql = f"SELECT ticket_id FROM tickets WHERE {fragment.sql} ORDER BY 1"
+    assert con.execute(sql, fragment.params).fetchall() == [("t3",)]
+
+
+def test_double_quote_in_a_column_name_works_end_to_end(con) -> None:
+    # Python syntax cannot spell such a name, so the resolver maps a declared name onto it
+    fragment = to_sql(
+        parse_expression("score >= 4", names={"score": NameKind.COLUMN}, functions=FUNCTIONS),
+        column=lambda name: f"CAST({quote_identifier('we' + chr(34) + 'ird')} AS DOUBLE)",
+        functions=FUNCTIONS,
+    )
+    sql = f"SELECT ticket_id FROM tickets WHERE {fragment.sql} ORDER BY 1"
+    assert con.execute(sql, fragment.params).fetchall() == [("t1",), ("t3",)]
+
+
+def test_measure_of_the_agent_scheme_runs_grouped(con) -> None:
+    measure = compile_("hours(first_response_at - created_at)")
+    where = compile_("status == 'resolved'")
+    sql = (f"SELECT agent_id, median({measure.sql}) FILTER (WHERE {where.sql}) "
+           "FROM tickets GROUP BY agent_id ORDER BY agent_id")
+    rows = con.execute(sql, measure.params + where.params).fetchall()
+    assert rows == [("a1", 1.5), ("a2", None)]
+
+
+def test_bound_expression_can_be_grouped_by_alias(con) -> None:
+    fragment = compile_("status in ('open', 'resolved')")
+    sql = (f"SELECT {fragment.sql} AS open_or_resolved, count(*) FROM tickets "
+           "GROUP BY open_or_resolved ORDER BY 1")
+    assert con.execute(sql, fragment.params).fetchall() == [(False, 1), (True, 2)]
+
+
+def test_constant_can_be_bound_by_the_resolver(con) -> None:
+    names = {"score": NameKind.COLUMN, "satisfied_from": NameKind.CONSTANT}
+
+    def column(name: str):
+        if name == "satisfied_from":
+            return bind_value(4)
+        return f"CAST({quote_identifier('we' + chr(34) + 'ird')} AS DOUBLE)"
+
+    fragment = compile_("score >= satisfied_from", names, column=column)
+    assert fragment.params == (4.0,)
+    sql = f"SELECT count(*) FROM tickets WHERE {fragment.sql}"
+    assert con.execute(sql, fragment.params).fetchone() == (2,)
+
+
+def test_params_follow_placeholder_order_when_templates_reorder() -> None:
+    dialect = Dialect("reversed", binary={**DUCKDB.binary, "-": "(- {b} + {a})"})
+    fragment = compile_("1 - 2 + 0 * ticket_id", dialect=dialect)
+    assert fragment.params == (2.0, 1.0, 0.0)
+
+
+def test_mapping_entry_is_refused_at_row_level() -> None:
+    with pytest.raises(ExpressionError, match="only be used in scheme-level formulas"):
+        compile_("ratings['peer'] > 1", {"ratings": NameKind.MAPPING})
+
+
+def test_bind_value_spells_keywords_and_binds_the_rest() -> None:
+    assert bind_value(None).sql == "NULL" and bind_value(True).sql == "TRUE"
+    assert bind_value("x") == SqlFragment("CAST(? AS VARCHAR)", ("x",))
+    assert bind_value(float("inf")).sql == "NULL"
+
+
+def test_min_is_null_when_any_argument_is_null(con) -> None:
+    fragment = compile_("min(1, 2) + min(1, null_value)", {"null_value": NameKind.COLUMN},
+                        column=lambda name: "CAST(NULL AS DOUBLE)")
+    assert con.execute(f"SELECT {fragment.sql}", fragment.params).fetchone() == (None,)
+
+
+def test_date_parts_run(con) -> None:
+    fragment = compile_("weekday(created_at) * 100 + hour(created_at)")
+    sql = f"SELECT {fragment.sql} FROM tickets WHERE ticket_id = 't1'"
+    assert con.execute(sql, fragment.params).fetchone() == (308.0,)  # 2026-07-01 is a Wednesday
