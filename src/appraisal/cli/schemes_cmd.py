@@ -1,0 +1,151 @@
+"""`appraisal schemes`: list the shipped schemes and show one in words."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from appraisal.model import Indicator, Scheme
+
+schemes_app = typer.Typer(help="List and show appraisal schemes.", no_args_is_help=True)
+
+
+def resolve_scheme_path(name: str) -> Path:
+    """A scheme argument is a file path, or the name of a shipped scheme such as `agent`."""
+    from appraisal.errors import AppraisalError
+    from appraisal.shipped import schemes_dir, shipped_scheme
+
+    path = Path(name)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        return path
+    candidate = shipped_scheme(name)
+    if candidate.is_file():
+        return candidate
+    known = ", ".join(sorted(p.stem for p in schemes_dir().glob("*.yaml")))
+    raise AppraisalError(
+        f"no scheme file or shipped scheme named {name!r}; shipped schemes: {known}"
+    )
+
+
+@schemes_app.command("list")
+def list_schemes(
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print JSON instead of a table.")
+    ] = False,
+) -> None:
+    """List the shipped schemes: name, id, role, version and title."""
+    from appraisal.model import pick
+    from appraisal.shipped import schemes_dir
+    from appraisal.validation import load_schemes
+
+    paths = sorted(schemes_dir().glob("*.yaml"))
+    rows = [
+        {
+            "name": path.stem,
+            "id": s.id,
+            "role": s.role or "",
+            "version": s.version,
+            "title": pick(s.title),
+        }
+        for path, s in zip(paths, load_schemes(paths), strict=True)
+    ]
+    if json_output:
+        import json
+
+        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    for row in rows:
+        typer.echo(
+            f"{row['name']:<12} {row['id']:<24} {row['role']:<10} v{row['version']:<4} {row['title']}"
+        )
+
+
+@schemes_app.command("show")
+def show(
+    scheme: Annotated[
+        str,
+        typer.Argument(help="A scheme file, or the name of a shipped scheme.", metavar="SCHEME"),
+    ],
+    language: Annotated[str, typer.Option("--lang", help="Language of titles: en or zh.")] = "en",
+) -> None:
+    """Check SCHEME and summarise it: period, data, indicators with weights, targets and score rules, grades."""
+    from appraisal.validation import load_scheme
+
+    for line in summary_lines(load_scheme(resolve_scheme_path(scheme)), language):
+        typer.echo(line)
+
+
+def _number(x: float | None) -> str:
+    if x is None:
+        return "-"
+    return "inf" if math.isinf(x) else f"{x:g}"
+
+
+def _rule(indicator: Indicator) -> str:
+    score = indicator.score
+    if score is None:
+        return "not scored"
+    if score.rule == "curve":
+        return f"linear: worst {_number(score.worst)} -> target -> best {_number(score.best)}, cap {_number(score.cap)}"
+    if score.rule == "bands":
+        bands = ", ".join(f"{band.interval}: {_number(band.score)}" for band in score.bands)
+        return f"bands {bands}; otherwise {_number(score.default)}"
+    if score.rule == "ratio_to_target":
+        return f"ratio to target, cap {_number(score.cap)}"
+    return f"formula {score.formula.source if score.formula else ''}"
+
+
+def _source(indicator: Indicator) -> str:
+    if indicator.measure is not None:
+        m = indicator.measure
+        what = f" of {m.of.source}" if m.of else ""
+        where = f" where {m.where.source}" if m.where else ""
+        if m.numerator is not None and m.numerator.where is not None:
+            where = f" where {m.numerator.where.source} / all rows"
+        return f"{m.agg}{what} over {m.dataset}{where}"
+    if indicator.formula is not None:
+        return f"formula {indicator.formula.source}"
+    if indicator.kind == "rating" and indicator.scale:
+        return f"rated {_number(indicator.scale[0])} to {_number(indicator.scale[1])}"
+    return f"custom {indicator.custom and indicator.custom.get('plugin')}"
+
+
+def summary_lines(scheme: Scheme, language: str = "en") -> list[str]:
+    """The scheme in words, as an HR author checks it before a run."""
+    from appraisal.model import TargetFrom, pick
+
+    lines = [
+        f"{pick(scheme.title, language)} ({scheme.id} v{scheme.version}, role {scheme.role or '-'})",
+        f"  period: {scheme.period}, time zone {scheme.timezone}; indicators without data: {scheme.missing_data}",
+        f"  data: {', '.join(f'{d.name} ({d.source.source})' for d in scheme.datasets.values()) or 'none'}",
+        "  indicators:",
+    ]
+    for ind in scheme.indicators:
+        target = ind.target
+        if isinstance(target, TargetFrom):
+            shown = f"from {target.dataset}.{target.column}"
+        elif ind.unit == "%" and target is not None:
+            shown = f"{target * 100:g}%"
+        else:
+            shown = f"{_number(target)} {ind.unit}".rstrip()
+        lines.append(
+            f"    {ind.weight:>5g}%  {pick(ind.title, language)} [{ind.id}], {ind.direction} is better, target {shown}"
+        )
+        lines.append(f"            value: {_source(ind)}")
+        lines.append(f"            score: {_rule(ind)}")
+    for gate in scheme.gates:
+        effect = "veto" if gate.veto else f"cap total at {_number(gate.cap_total)}"
+        lines.append(f"  gate: when {gate.when.source}: {effect} ({gate.reason})")
+    for excl in scheme.exclusions:
+        lines.append(f"  exclusion: {excl.dataset} where {excl.where.source} ({excl.reason})")
+    grades = ", ".join(f"{g.grade} [{_number(g.min)}, {_number(g.max)})" for g in scheme.grades)
+    lines.append(f"  grades: {grades}")
+    return lines
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(schemes_app, name="schemes")

@@ -1,0 +1,63 @@
+"""`appraisal validate`: check scheme files and report every problem of every file at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def validate(
+    schemes: Annotated[
+        list[Path],
+        typer.Argument(help="Scheme files (YAML) to check.", metavar="SCHEME", show_default=False),
+    ],
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print a JSON report on stdout instead of text.")
+    ] = False,
+) -> None:
+    """Check SCHEME files: YAML syntax, the scheme schema, then the semantic lint.
+
+    Prints one line per problem (file:line:column: key path: message) and exits 1 if there
+    is any; otherwise prints one "ok:" line per scheme and exits 0.
+    """
+    from appraisal.errors import SchemeError
+    from appraisal.validation import load_schemes
+
+    # One pass: load_schemes validates and raises every problem together.
+    try:
+        loaded = load_schemes(list(schemes))
+    except SchemeError as exc:
+        problems = exc.problems
+        if json_output:
+            _echo_json(ok=False, problems=[p.as_dict() for p in problems], schemes=[])
+        else:
+            for problem in problems:
+                typer.echo(problem.render(), err=True)
+            files = len({problem.file for problem in problems})
+            typer.echo(f"{_count(len(problems), 'problem')} in {_count(files, 'file')}", err=True)
+        raise typer.Exit(1) from None
+
+    if json_output:
+        summaries = [
+            {"file": str(s.source), "id": s.id, "indicators": len(s.indicators)} for s in loaded
+        ]
+        _echo_json(ok=True, problems=[], schemes=summaries)
+        return
+    for s in loaded:
+        typer.echo(f"ok: {s.source} (scheme {s.id}, {_count(len(s.indicators), 'indicator')})")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _echo_json(**report: object) -> None:
+    import json
+
+    typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("validate")(validate)
