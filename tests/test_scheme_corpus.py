@@ -37,3 +37,18 @@ def test_positive_scheme_passes(path, run_cli):
     result = run_cli("validate", str(path))
     assert result.exit_code == 0, result.stderr
     assert result.stderr == ""
+
+
+EXPRESSIONS = sorted((ROOT / "tests" / "negative" / "expressions").glob("*.yaml"))
+
+
+def test_the_expression_corpus_is_not_empty():
+    assert len(EXPRESSIONS) >= 20
+
+
+@pytest.mark.parametrize("path", EXPRESSIONS, ids=lambda p: p.stem)
+def test_unsafe_expression_is_refused_by_validate_with_its_message(path, run_cli):
+    expected = path.read_text(encoding="utf-8").splitlines()[0].removeprefix("# error: ")
+    result = run_cli("validate", str(path))
+    assert result.exit_code == 1
+    assert expected in result.stderr.splitlines()[0]

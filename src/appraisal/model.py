@@ -217,9 +217,22 @@ def indicator_direction(spec: Mapping[str, Any]) -> str:
     if "direction" in spec:
         return str(spec["direction"])
     score = spec.get("score") or {}
-    if "worst" in score and "best" in score and score["best"] < score["worst"]:
+    if "worst" in score and "best" in score:
+        return "lower" if score["best"] < score["worst"] else "higher"
+    bands = sorted(
+        (parse_interval(band["range"]).low, band["score"]) for band in score.get("bands", []) if _is_interval(band["range"])
+    )
+    if len(bands) > 1 and bands[0][1] > bands[-1][1]:
         return "lower"
     return "higher"
+
+
+def _is_interval(text: str) -> bool:
+    try:
+        parse_interval(text)
+    except ValueError:
+        return False
+    return True
 
 
 def grade_bands(grades: Any) -> list[tuple[str, float, float, Any]]:
