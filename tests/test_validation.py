@@ -117,3 +117,10 @@ def test_published_schema_accepts_the_shipped_schemes_on_its_own():
     validator = Draft202012Validator(json.loads(schema_path().read_text(encoding="utf-8")))
     for path in (ROOT / "schemes").glob("*.yaml"):
         assert list(validator.iter_errors(load_file(path).data)) == []
+
+
+def test_files_are_reported_in_the_order_given(tmp_path, run_cli):
+    later = write(tmp_path, "z.yaml", MINIMAL.replace("weight: 100", "weight: 90"))
+    earlier = write(tmp_path, "a.yaml", MINIMAL.replace("weight: 100", "weight: 80"))
+    lines = run_cli("validate", str(later), str(earlier)).stderr.splitlines()
+    assert [line.split(":")[0] for line in lines[:2]] == [str(later), str(earlier)]

@@ -45,10 +45,12 @@ class AppraisalError(Exception):
 
 
 class SchemeError(AppraisalError):
-    """One or more problems in scheme files, reported together."""
+    """One or more problems in scheme files, reported together: files in the order given,
+    each file's problems in line order."""
 
     def __init__(self, problems: list[Problem]):
-        self.problems = sorted(problems, key=lambda p: (p.file, p.line or 0, p.column or 0))
+        order = {file: i for i, file in reversed(list(enumerate(p.file for p in problems)))}
+        self.problems = sorted(problems, key=lambda p: (order[p.file], p.line or 0, p.column or 0))
         super().__init__("\n".join(p.render() for p in self.problems))
 
 
