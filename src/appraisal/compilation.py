@@ -1,0 +1,251 @@
+"""Compile a scheme's measures to SQL: one query per dataset and time window.
+
+Every row-level step (the period window, the join to the appraisee, exclusions, `where`
+filters, aggregates, `min_count`) happens inside DuckDB. The query starts from the roster, so
+everyone on it gets a row even with no data; identifiers are quoted and every literal a
+scheme wrote is a bound parameter, never pasted text.
+
+The query reads typed tables named after the datasets and a `roster` table with the roster's
+key column, as the engine creates them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from appraisal.errors import AppraisalError
+from appraisal.expressions import Expression
+from appraisal.functions import FunctionRegistry
+from appraisal.model import Dataset, Indicator, Measure, Scheme
+from appraisal.periods import Period, sql_window
+from appraisal.sql_emitter import SqlFragment, bind_value, quote_identifier, to_sql
+
+_NUMERIC = {"integer", "number", "duration"}
+_SQL_TYPES = {"date": "DATE", "timestamp": "TIMESTAMP"}
+_AGGREGATES = {
+    "sum": "sum({x})",
+    "mean": "avg({x})",
+    "median": "quantile_cont({x}, 0.5)",
+    "min": "min({x})",
+    "max": "max({x})",
+    "count_distinct": "count(DISTINCT {x})",
+}
+
+
+class CompileError(AppraisalError):
+    """A scheme the compiler cannot turn into a query (a shape not supported yet)."""
+
+
+@dataclass
+class _Sql:
+    """SQL text and its parameters, grown together so placeholders and values stay in order."""
+
+    parts: list[str] = field(default_factory=list)
+    params: list[object] = field(default_factory=list)
+
+    def add(self, text: str, fragment: SqlFragment | None = None) -> _Sql:
+        self.parts.append(text)
+        if fragment is not None:
+            self.parts.append(fragment.sql)
+            self.params.extend(fragment.params)
+        return self
+
+    def fragment(self) -> SqlFragment:
+        return SqlFragment("".join(self.parts), tuple(self.params))
+
+
+@dataclass(frozen=True)
+class CompiledQuery:
+    """One dataset's query: a row per roster member, `<id>__value` and `<id>__rows` per indicator."""
+
+    dataset: str
+    sql: str
+    params: tuple[object, ...]
+    indicators: tuple[str, ...]
+
+
+def _join(fragments: list[SqlFragment], separator: str) -> SqlFragment:
+    return SqlFragment(
+        separator.join(f.sql for f in fragments), tuple(p for f in fragments for p in f.params)
+    )
+
+
+def _wrap(template: str, fragment: SqlFragment) -> SqlFragment:
+    """`template` with `{x}` replaced by the fragment (which must appear once)."""
+    before, after = template.split("{x}")
+    return SqlFragment(before + fragment.sql + after, fragment.params)
+
+
+class _DatasetCompiler:
+    def __init__(self, scheme: Scheme, dataset: Dataset, functions: FunctionRegistry):
+        self.scheme = scheme
+        self.dataset = dataset
+        self.functions = functions
+
+    def column(self, name: str) -> str | SqlFragment:
+        if name in self.scheme.constants:
+            return bind_value(self.scheme.constants[name])
+        quoted = quote_identifier(name)
+        if self.dataset.columns.get(name) in _NUMERIC:
+            return f"CAST({quoted} AS DOUBLE)"
+        return quoted
+
+    def expr(self, expression: Expression) -> SqlFragment:
+        return to_sql(expression, column=self.column, functions=self.functions)
+
+    def condition(self, *expressions: Expression | None) -> SqlFragment | None:
+        present = [self.expr(e) for e in expressions if e is not None]
+        if not present:
+            return None
+        return _join([_wrap("({x})", f) for f in present], " AND ")
+
+    def filtered(self, aggregate: str, value: SqlFragment | None, where: SqlFragment | None) -> SqlFragment:
+        inner = value if value is not None else SqlFragment("k.__appraisee")
+        out = _wrap(aggregate, inner)
+        if where is not None:
+            out = _join([out, _wrap("FILTER (WHERE {x})", where)], " ")
+        return out
+
+    def measure(self, indicator: Indicator, measure: Measure) -> tuple[SqlFragment, SqlFragment]:
+        """The value and row-count expressions of one measured indicator."""
+        where = self.condition(measure.where)
+        if measure.agg == "count":
+            rows = self.filtered("count({x})", None, where)
+            return rows, rows
+        if measure.agg == "ratio":
+            numerator = measure.numerator
+            denominator = measure.denominator
+            top_where = self.condition(measure.where, numerator.where if numerator else None)
+            bottom_where = self.condition(measure.where, denominator.where if denominator else None)
+            top = self.side(numerator.of if numerator else None, top_where)
+            bottom = self.side(denominator.of if denominator else None, bottom_where)
+            rows = self.filtered("count({x})", None, bottom_where)
+            value = _join([_wrap("CAST({x} AS DOUBLE)", top), _wrap("nullif({x}, 0)", bottom)], " / ")
+            return value, rows
+        assert measure.of is not None  # the lint guarantees `of` for these aggregates
+        of = self.expr(measure.of)
+        if measure.agg == "percentile":
+            template = f"quantile_cont({{x}}, {float(measure.percentile or 0.5)!r})"
+        else:
+            template = _AGGREGATES[measure.agg]
+        value = self.filtered(template, of, where)
+        rows = self.filtered("count({x})", of, where)
+        return value, rows
+
+    def side(self, of: Expression | None, where: SqlFragment | None) -> SqlFragment:
+        if of is None:
+            return self.filtered("count({x})", None, where)
+        return self.filtered("sum({x})", self.expr(of), where)
+
+    def appraisee_source(self) -> tuple[str, str]:
+        """The FROM clause and the expression naming each row's appraisee."""
+        table = quote_identifier(self.dataset.name)
+        if self.dataset.via is None:
+            return f"{table} AS d", f"CAST(d.{quote_identifier(self.dataset.appraisee or '')} AS VARCHAR)"
+        parent = self.scheme.datasets[self.dataset.via.dataset]
+        if parent.via is not None or parent.appraisee is None:
+            raise CompileError(
+                f"dataset {self.dataset.name!r} reaches its appraisee through {parent.name!r}, "
+                "which itself has no appraisee column; chains of joins are not supported yet"
+            )
+        on = quote_identifier(self.dataset.via.on)
+        owner = quote_identifier(parent.appraisee)
+        joined = (
+            f"{table} AS d LEFT JOIN (SELECT DISTINCT {on}, CAST({owner} AS VARCHAR) AS __owner "
+            f"FROM {quote_identifier(parent.name)}) AS v ON d.{on} = v.{on}"
+        )
+        return joined, "v.__owner"
+
+    def base(self, period: Period, column_types: Mapping[str, str]) -> _Sql:
+        """The CTEs `base` (rows in the window, with their appraisee) and `kept` (not excluded)."""
+        source, appraisee = self.appraisee_source()
+        period_by = self.dataset.period_by
+        sql_type = column_types.get(period_by) or _SQL_TYPES.get(self.dataset.columns.get(period_by, ""), "TIMESTAMP")
+        window_sql, window_params = sql_window(
+            period, self.scheme.timezone, f"d.{quote_identifier(period_by)}", column_type=sql_type
+        )
+        out = _Sql()
+        out.add(f"WITH base AS (SELECT d.*, {appraisee} AS __appraisee FROM {source} WHERE ")
+        out.add("", SqlFragment(window_sql, tuple(window_params)))
+        out.add("), kept AS (SELECT * FROM base")
+        exclusions = [e.where for e in self.scheme.exclusions if e.dataset == self.dataset.name]
+        if exclusions:
+            flags = _join([_wrap("coalesce(({x}), FALSE)", self.expr(e)) for e in exclusions], " OR ")
+            out.add(" WHERE NOT (", flags).add(")")
+        out.add(")")
+        return out
+
+
+def _roster_key(scheme: Scheme) -> str:
+    if scheme.roster is None:
+        raise CompileError(f"scheme {scheme.id!r} has no roster: add one so everyone appraised is listed")
+    return quote_identifier(scheme.roster.key)
+
+
+def compile_dataset(
+    scheme: Scheme,
+    dataset: str,
+    period: Period,
+    functions: FunctionRegistry,
+    *,
+    column_types: Mapping[str, str] | None = None,
+) -> CompiledQuery:
+    """The query measuring every indicator of `dataset` for everyone on the roster in `period`.
+
+    `column_types` gives the engine's SQL type of columns where it differs from the declared
+    type (e.g. `TIMESTAMPTZ` for timestamps that carried an offset).
+    """
+    compiler = _DatasetCompiler(scheme, scheme.datasets[dataset], functions)
+    measured = [i for i in scheme.indicators if i.measure is not None and i.measure.dataset == dataset]
+    query = compiler.base(period, column_types or {})
+    query.add(" SELECT r.__key AS appraisee")
+    for indicator in measured:
+        assert indicator.measure is not None
+        value, rows = compiler.measure(indicator, indicator.measure)
+        ident = quote_identifier(f"{indicator.id}__value")
+        if indicator.measure.min_count > 1:
+            query.add(", CASE WHEN ", rows).add(" >= ", bind_value(indicator.measure.min_count))
+            query.add(" THEN ", value).add(f" END AS {ident}")
+        else:
+            query.add(", ", value).add(f" AS {ident}")
+        query.add(", ", rows).add(f" AS {quote_identifier(indicator.id + '__rows')}")
+    query.add(
+        f" FROM (SELECT DISTINCT CAST({_roster_key(scheme)} AS VARCHAR) AS __key FROM roster) AS r"
+        " LEFT JOIN kept AS k ON k.__appraisee = r.__key GROUP BY r.__key ORDER BY r.__key"
+    )
+    fragment = query.fragment()
+    return CompiledQuery(dataset, fragment.sql, fragment.params, tuple(i.id for i in measured))
+
+
+def compile_quality(
+    scheme: Scheme,
+    dataset: str,
+    period: Period,
+    functions: FunctionRegistry,
+    *,
+    column_types: Mapping[str, str] | None = None,
+) -> CompiledQuery:
+    """Counts that travel with the values: rows in the window, unknown appraisees, exclusions.
+
+    One row with `rows_in_period`, `unknown_appraisee`, `no_period_value`, `outside_period`, and
+    `excluded_<n>` per exclusion of this dataset (in scheme order).
+    """
+    compiler = _DatasetCompiler(scheme, scheme.datasets[dataset], functions)
+    ds = scheme.datasets[dataset]
+    query = compiler.base(period, column_types or {})
+    exclusions = [e.where for e in scheme.exclusions if e.dataset == dataset]
+    query.add(
+        " SELECT (SELECT count(*) FROM base) AS rows_in_period,"
+        " (SELECT count(*) FROM kept WHERE __appraisee IS NULL OR __appraisee NOT IN"
+        f" (SELECT CAST({_roster_key(scheme)} AS VARCHAR) FROM roster)) AS unknown_appraisee,"
+        f" (SELECT count(*) FROM {quote_identifier(dataset)} WHERE {quote_identifier(ds.period_by)} IS NULL)"
+        " AS no_period_value,"
+        f" (SELECT count(*) FROM {quote_identifier(dataset)} WHERE {quote_identifier(ds.period_by)} IS NOT NULL)"
+        " - (SELECT count(*) FROM base) AS outside_period"
+    )
+    for n, where in enumerate(exclusions):
+        query.add(", (SELECT count(*) FROM base WHERE coalesce((", compiler.expr(where))
+        query.add(f"), FALSE)) AS excluded_{n}")
+    fragment = query.fragment()
+    return CompiledQuery(dataset, fragment.sql, fragment.params, ())
