@@ -37,9 +37,10 @@ def raising(exc: BaseException):  # type: ignore[no-untyped-def]
     return load_schemes
 
 
+# Files in the order the validator met them (the order given); lines unsorted within a file.
 PROBLEMS = [
-    Problem("b.yaml", 3, 5, "indicators[0].weight", "expected a number, found 'ten'"),
     Problem("a.yaml", 7, None, "grades", "grade bands overlap"),
+    Problem("b.yaml", 3, 5, "indicators[0].weight", "expected a number, found 'ten'"),
     Problem("a.yaml", 2, 1, "", "unknown key 'sheme'; did you mean 'scheme'?"),
 ]
 
