@@ -15,3 +15,12 @@ hookimpl = pluggy.HookimplMarker("appraisal")
 @hookspec
 def register_functions(register):  # type: ignore[no-untyped-def]
     """Add expression functions: call `register(function)` with an `appraisal.functions.Function`."""
+
+
+@hookspec
+def register_sources(register):  # type: ignore[no-untyped-def]
+    """Add data sources: call `register(reader)` with an `appraisal.sources.SourceReader`.
+
+    A reader loads one declared file (or database) into a DuckDB table of raw rows; the engine
+    then coerces the declared columns. Its `name` is what a scheme writes as `source:`.
+    """

@@ -2,4 +2,5 @@
 
 DEFAULT_PLUGINS: list[str] = [
     "appraisal.default_plugins.functions",
+    "appraisal.default_plugins.sources",
 ]

@@ -1,0 +1,264 @@
+"""The built-in sources: CSV, Parquet, JSON/NDJSON, Excel (.xlsx) and SQLite.
+
+DuckDB reads CSV, Parquet and JSON itself. Excel and SQLite are read with Python libraries
+(DuckDB's own extensions for them download at run time, which cannot be assumed) and handed
+to DuckDB as Arrow record batches, column by column, never as one insert per row. CSV, Excel
+and SQLite cells arrive as text, exactly as written; the engine coerces declared columns.
+"""
+
+from __future__ import annotations
+
+import codecs
+import shutil
+import sqlite3
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from appraisal.errors import DataError
+from appraisal.hookspecs import hookimpl
+from appraisal.model import Source
+from appraisal.sources import SourceReader
+from appraisal.sql_emitter import quote_identifier
+
+if TYPE_CHECKING:  # imported where used: plugin registration must not slow every CLI command
+    import duckdb
+    import pyarrow as pa
+
+BATCH_ROWS = 65_536
+# Encodings DuckDB's CSV reader decodes itself; any other is transcoded to UTF-8 first.
+_DUCKDB_ENCODINGS = {"utf-8": "utf-8", "utf-16": "utf-16", "latin-1": "latin-1", "iso8859-1": "latin-1"}
+_CHUNK_CHARS = 1 << 20
+
+
+def _option(source: Source, name: str, default: Any = None) -> Any:
+    return source.options.get(name, default)
+
+
+def _from_arrow(
+    connection: duckdb.DuckDBPyConnection, table: str, reader: pa.RecordBatchReader
+) -> None:
+    view = f"{table}__arrow"
+    connection.register(view, reader)
+    try:
+        connection.execute(
+            f"CREATE TABLE {quote_identifier(table)} AS SELECT * FROM {quote_identifier(view)}"
+        ).fetchall()
+    finally:
+        connection.unregister(view)
+
+
+# --- csv ---------------------------------------------------------------------------------------
+
+
+def load_csv(
+    connection: duckdb.DuckDBPyConnection, table: str, source: Source, scratch: Path
+) -> None:
+    """`options`: `encoding` (default utf-8; a BOM is skipped), `delimiter`, `header` (true)."""
+    name = str(_option(source, "encoding", "utf-8"))
+    try:
+        codec = codecs.lookup(name).name
+    except LookupError:
+        raise DataError(f"unknown encoding {name!r}; try utf-8 or gb18030") from None
+    path = source.path
+    encoding = _DUCKDB_ENCODINGS.get(codec.replace("_", "-"))
+    if codec == "utf-8-sig":
+        encoding = "utf-8"  # DuckDB skips a UTF-8 byte-order mark itself
+    if encoding is None:
+        path, encoding = _transcode(source.path, codec, scratch), "utf-8"
+    options = ["all_varchar = true", "header = ?", "encoding = ?"]
+    params: list[object] = [bool(_option(source, "header", True)), encoding]
+    if "delimiter" in source.options:
+        options.append("delim = ?")
+        params.append(str(source.options["delimiter"]))
+    connection.execute(
+        f"CREATE TABLE {quote_identifier(table)} AS SELECT * FROM read_csv(?, {', '.join(options)})",
+        [str(path), *params],
+    ).fetchall()
+
+
+def _transcode(path: Path, codec: str, scratch: Path) -> Path:
+    """Copy `path` into `scratch` as UTF-8, a megabyte of text at a time."""
+    target = scratch / f"{path.stem}.utf8{path.suffix}"
+    n = 1
+    while target.exists():
+        n += 1
+        target = scratch / f"{path.stem}.utf8-{n}{path.suffix}"
+    with (
+        path.open("r", encoding=codec, newline="") as text_in,
+        target.open("w", encoding="utf-8", newline="") as text_out,
+    ):
+        try:
+            shutil.copyfileobj(text_in, text_out, _CHUNK_CHARS)
+        except UnicodeDecodeError as exc:
+            raise DataError(
+                f"{path.name} is not valid {codec} (byte {exc.start} of a chunk); check options.encoding"
+            ) from None
+    return target
+
+
+# --- parquet and json --------------------------------------------------------------------------
+
+
+def load_parquet(connection: duckdb.DuckDBPyConnection, table: str, source: Source) -> None:
+    connection.execute(
+        f"CREATE TABLE {quote_identifier(table)} AS SELECT * FROM read_parquet(?)",
+        [str(source.path)],
+    ).fetchall()
+
+
+_JSON_FORMATS = {"auto": "auto", "array": "array", "ndjson": "newline_delimited",
+                 "newline_delimited": "newline_delimited", "jsonl": "newline_delimited"}
+
+
+def load_json(connection: duckdb.DuckDBPyConnection, table: str, source: Source) -> None:
+    """`options.format`: `auto` (default), `array` (one JSON array) or `ndjson` (one per line)."""
+    wanted = str(_option(source, "format", "auto"))
+    fmt = _JSON_FORMATS.get(wanted)
+    if fmt is None:
+        raise DataError(f"unknown json format {wanted!r}; expected auto, array or ndjson")
+    connection.execute(
+        f"CREATE TABLE {quote_identifier(table)} AS SELECT * FROM read_json_auto(?, format = ?)",
+        [str(source.path), fmt],
+    ).fetchall()
+
+
+# --- xlsx ----------------------------------------------------------------------------------------
+
+
+def _cell_text(value: object) -> str | None:
+    """A cell as the text a CSV export would hold; dates ISO, durations h:mm:ss."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, (date, time)):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        seconds = value.total_seconds()
+        sign, seconds = ("-" if seconds < 0 else ""), abs(seconds)
+        hours, rest = divmod(seconds, 3600)
+        minutes, secs = divmod(rest, 60)
+        return f"{sign}{int(hours)}:{int(minutes):02d}:{secs:02.0f}" if secs == int(secs) else (
+            f"{sign}{int(hours)}:{int(minutes):02d}:{secs:06.3f}"
+        )
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _header(row: Sequence[object]) -> list[str]:
+    names = [str(v).strip() if v is not None else f"column{i}" for i, v in enumerate(row)]
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names):  # duplicate headers get a suffix, as DuckDB's CSV reader does
+        if name in seen:
+            seen[name] += 1
+            names[i] = f"{name}_{seen[name]}"
+        else:
+            seen[name] = 0
+    return names
+
+
+def _text_batches(
+    names: list[str], rows: Iterator[Sequence[object]], to_text: Any
+) -> Iterator[pa.RecordBatch]:
+    import pyarrow as pa
+
+    width = len(names)
+    while True:
+        chunk = []
+        for row in rows:
+            if any(v is not None for v in row):
+                chunk.append(tuple(row[:width]) + (None,) * (width - len(row)))
+            if len(chunk) >= BATCH_ROWS:
+                break
+        if not chunk:
+            return
+        columns = zip(*chunk, strict=True)
+        yield pa.RecordBatch.from_arrays(
+            [pa.array([to_text(v) for v in col] if to_text else col, type=pa.string()) for col in columns],
+            names=names,
+        )
+
+
+def load_xlsx(connection: duckdb.DuckDBPyConnection, table: str, source: Source) -> None:
+    """`options.sheet`: the sheet's name (default: the first sheet). Row 1 holds the names."""
+    import openpyxl
+    import pyarrow as pa
+
+    try:
+        book = openpyxl.load_workbook(source.path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
+        raise DataError(f"{source.path.name} is not a readable .xlsx workbook: {exc}") from None
+    try:
+        sheet_name = _option(source, "sheet")
+        if sheet_name is None:
+            sheet = book.worksheets[0]
+        elif sheet_name in book.sheetnames:
+            sheet = book[sheet_name]
+        else:
+            raise DataError(
+                f"{source.path.name} has no sheet {sheet_name!r}; sheets: {', '.join(book.sheetnames)}"
+            )
+        rows = sheet.iter_rows(values_only=True)
+        first = next(rows, None)
+        if first is None:
+            raise DataError(f"{source.path.name}: sheet {sheet.title!r} is empty")
+        names = _header(first)
+        schema = pa.schema([(name, pa.string()) for name in names])
+        reader = pa.RecordBatchReader.from_batches(schema, _text_batches(names, rows, _cell_text))
+        _from_arrow(connection, table, reader)
+    finally:
+        book.close()
+
+
+# --- sqlite ------------------------------------------------------------------------------------
+
+
+def load_sqlite(connection: duckdb.DuckDBPyConnection, table: str, source: Source) -> None:
+    """`options.table` (a table or view) or `options.query` (a SELECT), read-only.
+
+    SQLite itself turns every value into text (`CAST(... AS TEXT)`), so a column whose cells
+    mix numbers and text still arrives whole and the engine coerces it like a CSV column.
+    """
+    import pyarrow as pa
+
+    wanted_table, query = _option(source, "table"), _option(source, "query")
+    if (wanted_table is None) == (query is None):
+        raise DataError("a sqlite source needs exactly one of options.table or options.query")
+    # DuckDB pulls the batches from its own worker thread, one pull at a time.
+    db = sqlite3.connect(f"{source.path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
+    try:
+        inner = f"SELECT * FROM {quote_identifier(str(wanted_table))}" if query is None else str(query)
+        try:
+            probe = db.execute(f"SELECT * FROM ({inner}) LIMIT 0")
+        except sqlite3.Error as exc:
+            raise DataError(f"{source.path.name}: {exc}") from None
+        names = _header([d[0] for d in probe.description])
+        originals = [d[0] for d in probe.description]
+        selects = ", ".join(
+            f"CAST({quote_identifier(o)} AS TEXT)" for o in originals
+        )
+        cursor = db.execute(f"SELECT {selects} FROM ({inner})")
+
+        def rows() -> Iterator[Sequence[object]]:
+            while batch := cursor.fetchmany(BATCH_ROWS):
+                yield from batch
+
+        schema = pa.schema([(name, pa.string()) for name in names])
+        reader = pa.RecordBatchReader.from_batches(schema, _text_batches(names, rows(), None))
+        _from_arrow(connection, table, reader)
+    finally:
+        db.close()
+
+
+@hookimpl
+def register_sources(register):  # type: ignore[no-untyped-def]
+    register(SourceReader("csv", load_csv, (".csv", ".txt", ".tsv"), "CSV; options: encoding, delimiter, header"))
+    register(SourceReader("parquet", load_parquet, (".parquet",), "Parquet"))
+    register(SourceReader("json", load_json, (".json", ".ndjson", ".jsonl"), "JSON or NDJSON; options: format"))
+    register(SourceReader("xlsx", load_xlsx, (".xlsx",), "Excel workbook; options: sheet"))
+    register(SourceReader("sqlite", load_sqlite, (".db", ".sqlite", ".sqlite3"), "SQLite; options: table or query"))

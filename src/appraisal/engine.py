@@ -1,0 +1,259 @@
+"""The embedded engine: declared files loaded into DuckDB, locked down, columns coerced.
+
+`open_engine(scheme)` checks that every declared file exists, opens an in-memory DuckDB that
+may read those files and nothing else (no extension is installed or loaded behind our back),
+loads each source through its plugin into `<name>__raw`, and builds the typed table `<name>`
+(`roster` for the roster) by coercing the declared columns in SQL. Undeclared columns pass
+through as read. Cells that are not empty but do not coerce become NULL and are counted per
+column and cause (`unparseable date`, ...), in one query per table.
+
+Typed values: `date` is DATE; `timestamp` is TIMESTAMP, wall-clock time in the scheme's zone
+(a value written with an offset, `...T10:00+08:00`, is converted into that zone); `duration`
+is seconds as DOUBLE (`h:mm[:ss]`, a time of day, or a plain number of seconds), because
+seconds aggregate and compare the same way in every SQL dialect where INTERVAL does not; a
+negative duration becomes NULL and is counted; `flag` is BOOLEAN; `text` is trimmed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from appraisal import plugins
+from appraisal.errors import AppraisalError, DataError
+from appraisal.model import Scheme, Source
+from appraisal.sources import SourceRegistry, collect_sources
+from appraisal.sql_emitter import quote_identifier as q
+
+ROSTER = "roster"
+_NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE", "DECIMAL",
+            "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT")
+_TRUE = ("y", "yes", "true", "t", "1", "是")
+_FALSE = ("n", "no", "false", "f", "0", "否")
+_OFFSET = r"(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)$"
+_SIGNED_DURATION = r"^-?[0-9]+:[0-5]?[0-9](:[0-5]?[0-9](\.[0-9]+)?)?$"
+
+
+@dataclass(frozen=True)
+class QualityCount:
+    """`count` cells of `dataset`.`column` that a cause (`unparseable date`) turned into NULL."""
+
+    dataset: str
+    cause: str
+    column: str
+    count: int
+
+
+@dataclass
+class Engine:
+    """An open, locked-down DuckDB connection with the scheme's tables loaded and typed."""
+
+    connection: duckdb.DuckDBPyConnection
+    tables: dict[str, str] = field(default_factory=dict)
+    quality: list[QualityCount] = field(default_factory=list)
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_engine(scheme: Scheme, *, threads: int | None = None) -> Engine:
+    """Load and type every table the scheme declares; see the module docstring."""
+    registry = collect_sources(plugins.get_plugin_manager())
+    base = Path(scheme.source).resolve().parent
+    declared = _declared(scheme)
+    for label, source in declared:
+        registry.get(source.source)  # an unknown source name fails before any file is read
+        if not source.path.is_file():
+            raise DataError(f"{label}: file not found: {_shown(source.path, base)}")
+    scratch = Path(tempfile.mkdtemp(prefix="appraisal-"))
+    try:
+        connection = _connect(sorted({str(s.path) for _, s in declared}), scratch, threads)
+        engine = Engine(connection)
+        try:
+            _load_all(engine, scheme, registry, base, scratch)
+            connection.execute("SET lock_configuration = true").fetchall()
+        except BaseException:
+            connection.close()
+            raise
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return engine
+
+
+def _declared(scheme: Scheme) -> list[tuple[str, Source]]:
+    found = [("roster", scheme.roster.source)] if scheme.roster else []
+    return found + [(f"dataset '{name}'", d.source) for name, d in scheme.datasets.items()]
+
+
+def _shown(path: Path, base: Path) -> str:
+    """The path as the scheme wrote it: relative to the scheme's folder, with `/`."""
+    return Path(os.path.relpath(path, base)).as_posix()
+
+
+def _connect(paths: list[str], scratch: Path, threads: int | None) -> duckdb.DuckDBPyConnection:
+    config: dict[str, object] = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+    if threads is not None:
+        config["threads"] = threads
+    connection = duckdb.connect(":memory:", config=config)
+    connection.execute("SET allowed_paths = ?", [paths]).fetchall()
+    connection.execute("SET allowed_directories = ?", [[f"{scratch}{os.sep}"]]).fetchall()
+    connection.execute("SET enable_external_access = false").fetchall()
+    return connection
+
+
+def _load_all(engine: Engine, scheme: Scheme, registry: SourceRegistry, base: Path, scratch: Path) -> None:
+    tz = scheme.timezone
+    if scheme.roster is not None:
+        r = scheme.roster
+        needed = [r.key, *r.columns]
+        _load_one(engine, registry, "roster", ROSTER, ROSTER, r.source, r.columns, needed, tz, base, scratch)
+    for name, dataset in scheme.datasets.items():
+        needed = [c for c in (dataset.key, dataset.appraisee, dataset.period_by) if c]
+        needed += [dataset.via.on] if dataset.via else []
+        needed += list(dataset.columns)
+        _load_one(engine, registry, f"dataset '{name}'", name, name, dataset.source, dataset.columns,
+                  needed, tz, base, scratch)
+
+
+def _load_one(
+    engine: Engine, registry: SourceRegistry, label: str, dataset: str, table: str, source: Source,
+    columns: dict[str, str] | object, needed: Iterable[str], tz: str, base: Path, scratch: Path,
+) -> None:
+    raw = f"{table}__raw"
+    reader = registry.get(source.source)
+    where = f"{label}: cannot read {_shown(source.path, base)} as {source.source}"
+    try:
+        reader.run(engine.connection, raw, source, scratch)
+    except AppraisalError as exc:
+        raise DataError(f"{where}: {exc}") from exc
+    except (duckdb.Error, OSError, ValueError) as exc:
+        raise DataError(f"{where}: {' '.join(str(exc).split())}") from exc
+    described = engine.connection.execute(f"DESCRIBE {q(raw)}").fetchall()
+    raw_types = {row[0]: str(row[1]).upper() for row in described}
+    for column in dict.fromkeys(needed):
+        if column not in raw_types:
+            raise DataError(_missing(label, column, list(raw_types)))
+    declared = dict(columns)  # type: ignore[call-overload]
+    _type_table(engine, dataset, table, raw, raw_types, declared, tz)
+
+
+def _missing(label: str, column: str, present: list[str]) -> str:
+    close = difflib.get_close_matches(column, present, n=1, cutoff=0.6)
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    return f"{label}: the file has no column '{column}'; {hint}its columns are: {', '.join(present)}"
+
+
+def _type_table(
+    engine: Engine, dataset: str, table: str, raw: str, raw_types: dict[str, str],
+    declared: dict[str, str], tz: str,
+) -> None:
+    connection = engine.connection
+    selects, params = [], []
+    for column, raw_type in raw_types.items():
+        kind = declared.get(column)
+        if kind is None:
+            selects.append(q(column))
+            continue
+        sql, bound = coerce_sql(q(column), raw_type, kind, tz)
+        selects.append(f"{sql} AS {q(column)}")
+        params.extend(bound)
+    connection.execute(
+        f"CREATE TABLE {q(table)} AS SELECT {', '.join(selects)} FROM {q(raw)}", params
+    ).fetchall()
+    engine.tables[dataset] = table
+    checks: list[tuple[str, str]] = []
+    filters: list[str] = []
+    for column, kind in declared.items():
+        if kind == "text":
+            continue
+        failed = f"{_present(f'r.{q(column)}', raw_types[column])} AND t.{q(column)} IS NULL"
+        if kind == "duration":
+            signed, _ = coerce_sql(f"r.{q(column)}", raw_types[column], "signed_duration", "")
+            checks.append((column, "negative duration"))
+            filters.append(f"count(*) FILTER (WHERE {failed} AND coalesce({signed} < 0, FALSE))")
+            failed += f" AND NOT coalesce({signed} < 0, FALSE)"
+        checks.append((column, f"unparseable {kind}"))
+        filters.append(f"count(*) FILTER (WHERE {failed})")
+    if checks:
+        row = connection.execute(
+            f"SELECT {', '.join(filters)} FROM {q(raw)} AS r POSITIONAL JOIN {q(table)} AS t"
+        ).fetchone()
+        for (column, cause), count in zip(checks, row or (), strict=True):
+            if count:
+                engine.quality.append(QualityCount(dataset, cause, column, int(count)))
+    connection.execute(f"DROP TABLE {q(raw)}").fetchall()
+
+
+def _present(column: str, raw_type: str) -> str:
+    """SQL true when a raw cell holds something: not NULL and, as text, not blank."""
+    return f"nullif(trim(CAST({column} AS VARCHAR)), '') IS NOT NULL" if raw_type == "VARCHAR" else f"{column} IS NOT NULL"
+
+
+def coerce_sql(column: str, raw_type: str, kind: str, tz: str) -> tuple[str, list[object]]:
+    """SQL turning a raw column of `raw_type` into `kind`; NULL when a cell does not fit.
+
+    `column` is already quoted. Returns the SQL and its bound parameters (the time zone).
+    """
+    base = raw_type.split("(")[0]
+    if base in ("DATE", "TIMESTAMP", "TIMESTAMPTZ", "BOOLEAN", "INTERVAL", "TIME") or base in _NUMERIC or "TIME ZONE" in raw_type:
+        typed = _typed_raw(column, raw_type, base, kind, tz)
+        if typed is not None:
+            return typed
+    s = f"nullif(trim(CAST({column} AS VARCHAR)), '')"
+    if kind == "text":
+        return s, []
+    if kind == "integer":
+        return (f"CASE WHEN {s} ~ '^[+-]?[0-9]+(\\.0*)?$' "
+                f"THEN TRY_CAST(regexp_replace({s}, '\\.0*$', '') AS BIGINT) END"), []
+    if kind == "number":
+        return f"CASE WHEN isfinite(TRY_CAST({s} AS DOUBLE)) THEN TRY_CAST({s} AS DOUBLE) END", []
+    if kind == "flag":
+        yes = ", ".join(f"'{v}'" for v in _TRUE)
+        no = ", ".join(f"'{v}'" for v in _FALSE)
+        return f"CASE WHEN lower({s}) IN ({yes}) THEN TRUE WHEN lower({s}) IN ({no}) THEN FALSE END", []
+    if kind == "date":
+        return f"CAST(try_strptime({s}, ['%Y-%m-%d', '%Y/%m/%d']) AS DATE)", []
+    if kind == "timestamp":
+        naive = (f"coalesce(try_strptime({s}, ['%Y/%m/%d %H:%M:%S', '%Y/%m/%d %H:%M', '%Y/%m/%d']), "
+                 f"TRY_CAST({s} AS TIMESTAMP))")
+        return (f"CASE WHEN {s} ~ '{_OFFSET}' THEN timezone(?, TRY_CAST({s} AS TIMESTAMPTZ)) "
+                f"ELSE {naive} END"), [tz]
+    if kind in ("duration", "signed_duration"):
+        seconds = (f"CASE WHEN {s} ~ '{_SIGNED_DURATION}' THEN epoch(TRY_CAST({s} AS INTERVAL)) "
+                   f"WHEN isfinite(TRY_CAST({s} AS DOUBLE)) THEN TRY_CAST({s} AS DOUBLE) END")
+        return (seconds if kind == "signed_duration" else f"CASE WHEN {seconds} >= 0 THEN {seconds} END"), []
+    raise DataError(f"unknown column type {kind!r}")
+
+
+def _typed_raw(column: str, raw_type: str, base: str, kind: str, tz: str) -> tuple[str, list[object]] | None:
+    """Coercion of a column the source already typed (Parquet, JSON); None: go through text."""
+    aware = "TIME ZONE" in raw_type or base == "TIMESTAMPTZ"
+    if kind == "integer" and base in _NUMERIC:
+        return f"CASE WHEN {column} = trunc({column}) THEN TRY_CAST({column} AS BIGINT) END", []
+    if kind == "number" and base in _NUMERIC:
+        return f"CASE WHEN isfinite(CAST({column} AS DOUBLE)) THEN CAST({column} AS DOUBLE) END", []
+    if kind == "flag" and base == "BOOLEAN":
+        return column, []
+    if kind == "date" and (base in ("DATE", "TIMESTAMP") and not aware):
+        return f"CAST({column} AS DATE)", []
+    if kind == "timestamp" and aware:
+        return f"timezone(?, {column})", [tz]
+    if kind == "timestamp" and base in ("DATE", "TIMESTAMP"):
+        return f"CAST({column} AS TIMESTAMP)", []
+    if kind in ("duration", "signed_duration") and (base in ("INTERVAL", "TIME") or base in _NUMERIC):
+        seconds = f"CAST(epoch({column}) AS DOUBLE)" if base in ("INTERVAL", "TIME") else f"CAST({column} AS DOUBLE)"
+        return (seconds if kind == "signed_duration" else f"CASE WHEN {seconds} >= 0 THEN {seconds} END"), []
+    return None

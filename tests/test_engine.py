@@ -1,0 +1,208 @@
+"""The engine: files checked, DuckDB locked down, declared columns coerced and bad cells counted."""
+
+from __future__ import annotations
+
+import textwrap
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from appraisal.engine import QualityCount, open_engine
+from appraisal.errors import DataError
+from appraisal.validation import load_scheme
+
+COLUMNS = (
+    "{agent: text, at: timestamp, day: date, handle: duration, reopened: flag, "
+    "n: integer, score: number}"
+)
+
+
+def write_scheme(folder: Path, data: str = "data/tickets.csv", columns: str = COLUMNS) -> Path:
+    text = f"""\
+        scheme: engine
+        version: 1
+        title: Engine
+        period: month
+        timezone: Asia/Shanghai
+        roster: {{source: csv, path: data/roster.csv, key: agent, columns: {{agent: text, name: text, start: date}}}}
+        datasets:
+          tickets:
+            source: csv
+            path: {data}
+            appraisee: agent
+            period_by: at
+            columns: {columns}
+        indicators:
+          - id: resolved
+            title: Resolved
+            measure: {{dataset: tickets, agg: count}}
+            target: 10
+            score: {{curve: linear, worst: 0, best: 20}}
+            weight: 100
+        grades: {{A: 90, B: 0}}
+    """
+    (folder / "data").mkdir(exist_ok=True)
+    (folder / "data" / "roster.csv").write_text(
+        "agent,name,start\nA01,张三,2026-01-05\nA02,李四,2026/03/01\n", encoding="utf-8"
+    )
+    scheme = folder / "scheme.yaml"
+    scheme.write_text(textwrap.dedent(text), encoding="utf-8")
+    return scheme
+
+
+def engine_for(tmp_path: Path, rows: str, columns: str = COLUMNS):  # type: ignore[no-untyped-def]
+    header = "agent,at,day,handle,reopened,n,score\n"
+    (tmp_path / "data").mkdir(exist_ok=True)
+    (tmp_path / "data" / "tickets.csv").write_text(header + textwrap.dedent(rows), encoding="utf-8")
+    return open_engine(load_scheme(write_scheme(tmp_path, columns=columns)))
+
+
+def column(engine, name: str) -> list:  # type: ignore[no-untyped-def]
+    return [r[0] for r in engine.connection.execute(f'SELECT "{name}" FROM tickets').fetchall()]
+
+
+GOOD = """\
+    A01,2026-07-01 09:00,2026-07-01,1:02:03,Y, 3 , 4.5
+    A01,2026-07-01T09:00:05,2026/07/02,00:00:30,N,4,-1
+    A02,2026-07-01T09:00:00+00:00,2026-07-03,25:00:00,是,5,0
+    A02,2026/07/04 10:00:00,2026-07-04,,否,,
+"""
+
+
+def test_timestamps_in_several_spellings_are_typed(tmp_path: Path) -> None:
+    with engine_for(tmp_path, GOOD) as engine:
+        assert column(engine, "at") == [
+            datetime(2026, 7, 1, 9, 0),
+            datetime(2026, 7, 1, 9, 0, 5),
+            datetime(2026, 7, 1, 17, 0),  # the offset converted into the scheme's zone
+            datetime(2026, 7, 4, 10, 0),
+        ]
+
+
+def test_dates_given_as_text_are_typed(tmp_path: Path) -> None:
+    with engine_for(tmp_path, GOOD) as engine:
+        assert column(engine, "day") == [date(2026, 7, d) for d in (1, 2, 3, 4)]
+
+
+def test_durations_become_seconds(tmp_path: Path) -> None:
+    with engine_for(tmp_path, GOOD) as engine:
+        assert column(engine, "handle") == [3723.0, 30.0, 90000.0, None]
+
+
+def test_flags_read_yes_no_in_english_and_chinese(tmp_path: Path) -> None:
+    with engine_for(tmp_path, GOOD) as engine:
+        assert column(engine, "reopened") == [True, False, True, False]
+
+
+def test_numbers_with_spaces_and_empty_cells_as_null(tmp_path: Path) -> None:
+    with engine_for(tmp_path, GOOD) as engine:
+        assert column(engine, "n") == [3, 4, 5, None]
+        assert column(engine, "score") == [4.5, -1.0, 0.0, None]
+        assert engine.quality == []
+
+
+def test_bad_cells_are_null_and_counted_by_cause(tmp_path: Path) -> None:
+    rows = """\
+        A01,yesterday,2026-13-01,soon,maybe,1.5,lots
+        A01,2026-07-01 09:00,31/12/2026,-0:10:00,Y,2,1
+        A02,2026-07-01 09:00,2026-07-01,1:00:00 PM,N,x,2
+    """
+    with engine_for(tmp_path, rows) as engine:
+        assert column(engine, "day") == [None, None, date(2026, 7, 1)]
+        assert sorted(engine.quality, key=lambda c: c.column) == [
+            QualityCount("tickets", "unparseable timestamp", "at", 1),
+            QualityCount("tickets", "unparseable date", "day", 2),
+            QualityCount("tickets", "negative duration", "handle", 1),
+            QualityCount("tickets", "unparseable duration", "handle", 2),
+            QualityCount("tickets", "unparseable integer", "n", 2),
+            QualityCount("tickets", "unparseable flag", "reopened", 1),
+            QualityCount("tickets", "unparseable number", "score", 1),
+        ]
+
+
+def test_time_of_day_cells_from_excel_are_durations(tmp_path: Path) -> None:
+    from datetime import time
+
+    import openpyxl
+
+    (tmp_path / "data").mkdir()
+    book = openpyxl.Workbook()
+    book.active.append(["agent", "at", "handle"])
+    book.active.append(["A01", datetime(2026, 7, 1, 9), time(0, 4, 30)])
+    book.save(tmp_path / "data" / "t.xlsx")
+    scheme = write_scheme(tmp_path, columns="{agent: text, at: timestamp, handle: duration}")
+    scheme.write_text(scheme.read_text(encoding="utf-8").replace(
+        "source: csv\n    path: data/tickets.csv", "source: xlsx\n    path: data/t.xlsx"
+    ), encoding="utf-8")
+    with open_engine(load_scheme(scheme)) as engine:
+        assert column(engine, "handle") == [270.0]
+
+
+def test_roster_is_loaded_and_typed(tmp_path: Path) -> None:
+    with engine_for(tmp_path, GOOD) as engine:
+        rows = engine.connection.execute("SELECT agent, name, start FROM roster ORDER BY 1").fetchall()
+        assert rows == [("A01", "张三", date(2026, 1, 5)), ("A02", "李四", date(2026, 3, 1))]
+        assert engine.tables == {"roster": "roster", "tickets": "tickets"}
+
+
+def test_undeclared_columns_pass_through_as_read(tmp_path: Path) -> None:
+    columns = "{agent: text, at: timestamp}"
+    with engine_for(tmp_path, GOOD, columns=columns) as engine:
+        assert column(engine, "n") == [" 3 ", "4", "5", None]
+
+
+def test_chinese_column_names_are_usable(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "tickets.csv").write_text("坐席,创建时间,时长\nA01,2026-07-01 09:00,0:01:00\n", encoding="utf-8")
+    scheme = write_scheme(tmp_path, columns="{坐席: text, 创建时间: timestamp, 时长: duration}")
+    scheme.write_text(scheme.read_text(encoding="utf-8").replace("appraisee: agent", "appraisee: 坐席").replace(
+        "period_by: at", "period_by: 创建时间"), encoding="utf-8")
+    with open_engine(load_scheme(scheme)) as engine:
+        assert column(engine, "时长") == [60.0]
+
+
+def test_missing_file_is_a_clean_data_error(tmp_path: Path) -> None:
+    scheme = write_scheme(tmp_path)
+    with pytest.raises(DataError) as caught:
+        open_engine(load_scheme(scheme))
+    assert str(caught.value) == "dataset 'tickets': file not found: data/tickets.csv"
+
+
+def test_missing_declared_column_names_the_columns_there_are(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "tickets.csv").write_text("agent,at,handel\nA01,2026-07-01,1:00\n", encoding="utf-8")
+    scheme = write_scheme(tmp_path, columns="{agent: text, at: timestamp, handle: duration}")
+    with pytest.raises(DataError) as caught:
+        open_engine(load_scheme(scheme))
+    assert str(caught.value) == (
+        "dataset 'tickets': the file has no column 'handle'; did you mean 'handel'? "
+        "its columns are: agent, at, handel"
+    )
+
+
+def test_undeclared_files_are_unreadable_after_opening(tmp_path: Path) -> None:
+    (tmp_path / "secret.csv").write_text("a\n1\n", encoding="utf-8")
+    with engine_for(tmp_path, GOOD) as engine:
+        with pytest.raises(duckdb.Error, match="disabled by configuration"):
+            engine.connection.execute("SELECT * FROM read_csv(?)", [str(tmp_path / "secret.csv")]).fetchall()
+        with pytest.raises(duckdb.Error, match="disabled by configuration"):
+            engine.connection.execute("SELECT * FROM read_csv('/etc/passwd')").fetchall()
+
+
+def test_lock_down_cannot_be_undone(tmp_path: Path) -> None:
+    with engine_for(tmp_path, GOOD) as engine:
+        with pytest.raises(duckdb.Error, match="locked"):
+            engine.connection.execute("SET enable_external_access = true").fetchall()
+
+
+def test_extensions_are_not_installed_or_loaded_automatically(tmp_path: Path) -> None:
+    with engine_for(tmp_path, GOOD) as engine:
+        settings = engine.connection.execute(
+            "SELECT current_setting('autoinstall_known_extensions'), "
+            "current_setting('autoload_known_extensions')"
+        ).fetchone()
+        assert settings == (False, False)
+        with pytest.raises(duckdb.Error):
+            engine.connection.execute("INSTALL excel").fetchall()
