@@ -29,7 +29,7 @@ import duckdb
 from appraisal import plugins
 from appraisal.errors import AppraisalError, DataError
 from appraisal.model import Scheme, Source
-from appraisal.sources import SourceRegistry, collect_sources
+from appraisal.sources import SourceRegistry
 from appraisal.sql_emitter import quote_identifier as q
 
 ROSTER = "roster"
@@ -71,7 +71,7 @@ class Engine:
 
 def open_engine(scheme: Scheme, *, threads: int | None = None) -> Engine:
     """Load and type every table the scheme declares; see the module docstring."""
-    registry = collect_sources(plugins.get_plugin_manager())
+    registry = plugins.get_sources()
     base = Path(scheme.source).resolve().parent
     declared = _declared(scheme)
     for label, source in declared:

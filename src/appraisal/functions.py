@@ -8,12 +8,11 @@ a second function of the same name and names both plugins, so nothing is silentl
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from appraisal.errors import PluginError
+from appraisal.registry import Registry, collect
 
 if TYPE_CHECKING:
     import pluggy
@@ -59,61 +58,15 @@ class Function:
         return count >= self.min_args and (self.max_args is None or count <= self.max_args)
 
 
-class FunctionRegistry:
+class FunctionRegistry(Registry[Function]):
     """Functions by name; a second registration of a name is a `PluginError`."""
 
-    def __init__(self, functions: Iterable[Function] = ()) -> None:
-        self._functions: dict[str, Function] = {}
-        for function in functions:
-            self.register(function)
-
-    def register(self, function: Function, *, plugin: str | None = None) -> None:
-        """Add `function`, recording which plugin supplied it."""
-        if plugin is not None:
-            function = dataclasses.replace(function, plugin=plugin)
-        clash = self._functions.get(function.name)
-        if clash is not None:
-            raise PluginError(
-                f"function '{function.name}' is registered twice, by plugin "
-                f"'{clash.plugin or 'unknown'}' and by plugin '{function.plugin or 'unknown'}'; "
-                "rename one of them or disable one plugin"
-            )
-        self._functions[function.name] = function
-
-    def get(self, name: str) -> Function | None:
-        return self._functions.get(name)
-
-    def __getitem__(self, name: str) -> Function:
-        return self._functions[name]
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._functions
-
-    def __iter__(self) -> Iterator[Function]:
-        return iter(self._functions.values())
-
-    def __len__(self) -> int:
-        return len(self._functions)
-
-    def names(self) -> list[str]:
-        return sorted(self._functions)
+    kind = "function"
 
 
 def collect_functions(manager: pluggy.PluginManager) -> FunctionRegistry:
-    """Call every plugin's `register_functions` with a callback that knows the plugin's name.
-
-    Calling the implementations one by one (rather than `hook.register_functions(...)`) is
-    what lets a clash name both plugins.
-    """
-    registry = FunctionRegistry()
-    for impl in manager.hook.register_functions.get_hookimpls():
-        name = impl.plugin_name
-
-        def register(function: Function, _plugin: str = name) -> None:
-            registry.register(function, plugin=_plugin)
-
-        impl.function(register=register)
-    return registry
+    """Every plugin's functions, each recorded with the plugin that registered it."""
+    return collect(manager, "register_functions", FunctionRegistry())
 
 
 def default_functions() -> FunctionRegistry:

@@ -20,7 +20,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pluggy
 
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from importlib.metadata import EntryPoint
 
     from appraisal.functions import FunctionRegistry
+    from appraisal.sources import SourceRegistry
 
 ENTRY_POINT_GROUP = "appraisal"
 LOAD_ENV = "APPRAISAL_LOAD_PLUGINS"
@@ -58,7 +59,8 @@ class PluginInfo:
 
 
 _pm: pluggy.PluginManager | None = None
-_functions: FunctionRegistry | None = None
+# Registries built from the hooks, by hook name; rebuilt after `reset`.
+_registries: dict[str, Any] = {}
 _plugins_dir: Path | None = None
 # name -> (version, source); pluggy knows names and hooks but not where a plugin came from.
 _origins: dict[str, tuple[str, Source]] = {}
@@ -73,9 +75,9 @@ def set_plugins_dir(path: Path | None) -> None:
 
 def reset() -> None:
     """Forget the loaded plugins, so the next call loads afresh (tests; a changed plugins dir)."""
-    global _pm, _functions
+    global _pm
     _pm = None
-    _functions = None
+    _registries.clear()
     _origins.clear()
 
 
@@ -107,12 +109,20 @@ def list_plugins() -> list[PluginInfo]:
 
 def get_functions() -> FunctionRegistry:
     """The expression functions of all loaded plugins; a name registered twice is an error."""
-    global _functions
-    if _functions is None:
+    if "register_functions" not in _registries:
         from appraisal.functions import collect_functions
 
-        _functions = collect_functions(get_plugin_manager())
-    return _functions
+        _registries["register_functions"] = collect_functions(get_plugin_manager())
+    return _registries["register_functions"]
+
+
+def get_sources() -> SourceRegistry:
+    """The source readers of all loaded plugins; a name registered twice is an error."""
+    if "register_sources" not in _registries:
+        from appraisal.sources import collect_sources
+
+        _registries["register_sources"] = collect_sources(get_plugin_manager())
+    return _registries["register_sources"]
 
 
 # --- loading ---------------------------------------------------------------------------------

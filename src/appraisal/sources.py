@@ -8,15 +8,14 @@ registry refuses a name registered twice and names both plugins, as the function
 
 from __future__ import annotations
 
-import dataclasses
-import difflib
 import inspect
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from appraisal.errors import DataError, PluginError
+from appraisal.errors import DataError
+from appraisal.registry import Registry, collect
 
 if TYPE_CHECKING:
     import duckdb
@@ -57,57 +56,19 @@ class SourceReader:
         self.load(**{name: value for name, value in offered.items() if name in wanted})
 
 
-class SourceRegistry:
+class SourceRegistry(Registry[SourceReader]):
     """Readers by name; a second registration of a name is a `PluginError`."""
 
-    def __init__(self, readers: Iterable[SourceReader] = ()) -> None:
-        self._readers: dict[str, SourceReader] = {}
-        for reader in readers:
-            self.register(reader)
+    kind = "source"
 
-    def register(self, reader: SourceReader, *, plugin: str | None = None) -> None:
-        """Add `reader`, recording which plugin supplied it."""
-        if plugin is not None:
-            reader = dataclasses.replace(reader, plugin=plugin)
-        clash = self._readers.get(reader.name)
-        if clash is not None:
-            raise PluginError(
-                f"source '{reader.name}' is registered twice, by plugin "
-                f"'{clash.plugin or 'unknown'}' and by plugin '{reader.plugin or 'unknown'}'; "
-                "rename one of them or disable one plugin"
-            )
-        self._readers[reader.name] = reader
-
-    def get(self, name: str) -> SourceReader:
+    def get(self, name: str) -> SourceReader:  # type: ignore[override]
         """The reader called `name`; a `DataError` with a did-you-mean when there is none."""
-        reader = self._readers.get(name)
-        if reader is not None:
-            return reader
-        close = difflib.get_close_matches(name, list(self._readers), n=1, cutoff=0.6)
-        hint = f"did you mean '{close[0]}'?" if close else f"known sources: {', '.join(self.names())}"
-        raise DataError(f"unknown source '{name}'; {hint}")
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._readers
-
-    def __iter__(self) -> Iterator[SourceReader]:
-        return iter(self._readers.values())
-
-    def __len__(self) -> int:
-        return len(self._readers)
-
-    def names(self) -> list[str]:
-        return sorted(self._readers)
+        reader = super().get(name)
+        if reader is None:
+            raise DataError(f"unknown source '{name}'; {self.hint(name)}")
+        return reader
 
 
 def collect_sources(manager: pluggy.PluginManager) -> SourceRegistry:
-    """Call every plugin's `register_sources` with a callback that knows the plugin's name."""
-    registry = SourceRegistry()
-    for impl in manager.hook.register_sources.get_hookimpls():
-        name = impl.plugin_name
-
-        def register(reader: SourceReader, _plugin: str = name) -> None:
-            registry.register(reader, plugin=_plugin)
-
-        impl.function(register=register)
-    return registry
+    """Every plugin's source readers, each recorded with the plugin that registered it."""
+    return collect(manager, "register_sources", SourceRegistry())
