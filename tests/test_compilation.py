@@ -99,10 +99,10 @@ def quality(con, scheme, dataset: str = "tickets") -> dict[str, int]:
     return dict(zip([d[0] for d in cursor.description], cursor.fetchone(), strict=True))
 
 
-def test_everyone_on_the_roster_gets_a_row_even_without_data(tmp_path, con):
+def test_everyone_on_the_roster_gets_a_row_with_no_value_when_without_data(tmp_path, con):
     rows = run(con, make_scheme(tmp_path, indicator("n", "{dataset: tickets, agg: count}")))
     assert list(rows) == ["a1", "a2", "a3"]
-    assert rows["a3"] == {"n__value": 0, "n__rows": 0}
+    assert rows["a3"] == {"n__value": None, "n__rows": 0}
 
 
 def test_count_keeps_rows_in_the_half_open_window_only(tmp_path, con):
@@ -226,9 +226,11 @@ def test_sum_mean_and_count_agree_with_python(tmp_path_factory, rows):
     result = run(connection, scheme)
     for agent in ROSTER:
         mine = [c for a, c in rows if a == agent]
-        assert result[agent]["n__value"] == len(mine)
+        assert result[agent]["n__rows"] == len(mine)
         if mine:
+            assert result[agent]["n__value"] == len(mine)
             assert result[agent]["s__value"] == pytest.approx(sum(mine), abs=1e-6)
             assert result[agent]["m__value"] == pytest.approx(statistics.fmean(mine), abs=1e-6)
         else:
             assert result[agent]["s__value"] is None and result[agent]["m__value"] is None
+            assert result[agent]["n__value"] is None

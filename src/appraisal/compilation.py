@@ -143,24 +143,34 @@ class _DatasetCompiler:
         table = quote_identifier(self.dataset.name)
         if self.dataset.via is None:
             return f"{table} AS d", f"CAST(d.{quote_identifier(self.dataset.appraisee or '')} AS VARCHAR)"
-        parent = self.scheme.datasets[self.dataset.via.dataset]
-        if parent.via is not None or parent.appraisee is None:
-            raise CompileError(
-                f"dataset {self.dataset.name!r} reaches its appraisee through {parent.name!r}, "
-                "which itself has no appraisee column; chains of joins are not supported yet"
-            )
         on = quote_identifier(self.dataset.via.on)
-        owner = quote_identifier(parent.appraisee)
-        joined = (
-            f"{table} AS d LEFT JOIN (SELECT DISTINCT {on}, CAST({owner} AS VARCHAR) AS __owner "
-            f"FROM {quote_identifier(parent.name)}) AS v ON d.{on} = v.{on}"
+        owners = self.owners(self.dataset.via.dataset, self.dataset.via.on)
+        return f"{table} AS d LEFT JOIN {owners} AS v ON d.{on} = v.{on}", "v.__owner"
+
+    def owners(self, name: str, on: str) -> str:
+        """(`on`, `__owner`) pairs of dataset `name`, following its own `via` chain if it has one.
+
+        The rows joined through are not limited to the period: a survey answered in Q3 about
+        a ticket created in Q2 still reaches that ticket's agent.
+        """
+        dataset = self.scheme.datasets[name]
+        key = quote_identifier(on)
+        if dataset.via is None:
+            owner = quote_identifier(dataset.appraisee or "")
+            return f"(SELECT DISTINCT {key}, CAST({owner} AS VARCHAR) AS __owner FROM {quote_identifier(name)})"
+        link = quote_identifier(dataset.via.on)
+        inner = self.owners(dataset.via.dataset, dataset.via.on)
+        return (
+            f"(SELECT DISTINCT p.{key}, g.__owner FROM {quote_identifier(name)} AS p "
+            f"JOIN {inner} AS g ON p.{link} = g.{link})"
         )
-        return joined, "v.__owner"
 
     def base(self, period: Period, column_types: Mapping[str, str]) -> _Sql:
         """The CTEs `base` (rows in the window, with their appraisee) and `kept` (not excluded)."""
         source, appraisee = self.appraisee_source()
         period_by = self.dataset.period_by
+        if period_by is None:
+            raise CompileError(f"dataset {self.dataset.name!r} has no period_by and cannot be measured")
         sql_type = column_types.get(period_by) or _SQL_TYPES.get(self.dataset.columns.get(period_by, ""), "TIMESTAMP")
         window_sql, window_params = sql_window(
             period, self.scheme.timezone, f"d.{quote_identifier(period_by)}", column_type=sql_type
@@ -204,11 +214,9 @@ def compile_dataset(
         assert indicator.measure is not None
         value, rows = compiler.measure(indicator, indicator.measure)
         ident = quote_identifier(f"{indicator.id}__value")
-        if indicator.measure.min_count > 1:
-            query.add(", CASE WHEN ", rows).add(" >= ", bind_value(indicator.measure.min_count))
-            query.add(" THEN ", value).add(f" END AS {ident}")
-        else:
-            query.add(", ", value).add(f" AS {ident}")
+        # Fewer rows than min_count (default 1): insufficient data, never zero.
+        query.add(", CASE WHEN ", rows).add(" >= ", bind_value(indicator.measure.min_count))
+        query.add(" THEN ", value).add(f" END AS {ident}")
         query.add(", ", rows).add(f" AS {quote_identifier(indicator.id + '__rows')}")
     query.add(
         f" FROM (SELECT DISTINCT CAST({_roster_key(scheme)} AS VARCHAR) AS __key FROM roster) AS r"
@@ -232,16 +240,16 @@ def compile_quality(
     `excluded_<n>` per exclusion of this dataset (in scheme order).
     """
     compiler = _DatasetCompiler(scheme, scheme.datasets[dataset], functions)
-    ds = scheme.datasets[dataset]
+    period_by = quote_identifier(scheme.datasets[dataset].period_by or "")
     query = compiler.base(period, column_types or {})
     exclusions = [e.where for e in scheme.exclusions if e.dataset == dataset]
     query.add(
         " SELECT (SELECT count(*) FROM base) AS rows_in_period,"
         " (SELECT count(*) FROM kept WHERE __appraisee IS NULL OR __appraisee NOT IN"
         f" (SELECT CAST({_roster_key(scheme)} AS VARCHAR) FROM roster)) AS unknown_appraisee,"
-        f" (SELECT count(*) FROM {quote_identifier(dataset)} WHERE {quote_identifier(ds.period_by)} IS NULL)"
+        f" (SELECT count(*) FROM {quote_identifier(dataset)} WHERE {period_by} IS NULL)"
         " AS no_period_value,"
-        f" (SELECT count(*) FROM {quote_identifier(dataset)} WHERE {quote_identifier(ds.period_by)} IS NOT NULL)"
+        f" (SELECT count(*) FROM {quote_identifier(dataset)} WHERE {period_by} IS NOT NULL)"
         " - (SELECT count(*) FROM base) AS outside_period"
     )
     for n, where in enumerate(exclusions):

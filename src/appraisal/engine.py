@@ -118,14 +118,40 @@ def _load_all(engine: Engine, scheme: Scheme, registry: SourceRegistry, base: Pa
     tz = scheme.timezone
     if scheme.roster is not None:
         r = scheme.roster
-        needed = [r.key, *r.columns]
-        _load_one(engine, registry, "roster", ROSTER, ROSTER, r.source, r.columns, needed, tz, base, scratch)
+        needed = [r.key, *r.fields.values(), *r.columns]
+        # Employment dates are dates whether or not the scheme declares them.
+        columns = {**{r.fields[f]: "date" for f in ("start", "end") if f in r.fields}, **r.columns}
+        _load_one(engine, registry, "roster", ROSTER, ROSTER, r.source, columns, needed, tz, base, scratch)
+        _drop_duplicates(engine, ROSTER, r.key)
     for name, dataset in scheme.datasets.items():
         needed = [c for c in (dataset.key, dataset.appraisee, dataset.period_by) if c]
         needed += [dataset.via.on] if dataset.via else []
         needed += list(dataset.columns)
         _load_one(engine, registry, f"dataset '{name}'", name, name, dataset.source, dataset.columns,
                   needed, tz, base, scratch)
+        if dataset.key:
+            _drop_duplicates(engine, name, dataset.key)
+
+
+def _drop_duplicates(engine: Engine, table: str, key: str) -> None:
+    """Keep the first row of each key in file order; count the others as `duplicate key`.
+
+    Rows with no key are kept: nothing says they repeat another row.
+    """
+    connection = engine.connection
+    ranked = (
+        f"SELECT *, rowid AS __row, row_number() OVER (PARTITION BY {q(key)} ORDER BY rowid) AS __copy "
+        f"FROM {q(table)}"
+    )
+    [(dropped,)] = connection.execute(
+        f"SELECT count(*) FROM ({ranked}) WHERE {q(key)} IS NOT NULL AND __copy > 1"
+    ).fetchall()
+    if dropped:
+        connection.execute(
+            f"CREATE OR REPLACE TABLE {q(table)} AS SELECT * EXCLUDE (__copy, __row) FROM ({ranked}) "
+            f"WHERE {q(key)} IS NULL OR __copy = 1 ORDER BY __row"
+        ).fetchall()
+        engine.quality.append(QualityCount(table, "duplicate key", key, dropped))
 
 
 def _load_one(
@@ -188,10 +214,11 @@ def _type_table(
         checks.append((column, f"unparseable {kind}"))
         filters.append(f"count(*) FILTER (WHERE {failed})")
     if checks:
-        row = connection.execute(
+        # fetchall, not fetchone: DuckDB refuses new work while a result is half-read.
+        [row] = connection.execute(
             f"SELECT {', '.join(filters)} FROM {q(raw)} AS r POSITIONAL JOIN {q(table)} AS t"
-        ).fetchone()
-        for (column, cause), count in zip(checks, row or (), strict=True):
+        ).fetchall()
+        for (column, cause), count in zip(checks, row, strict=True):
             if count:
                 engine.quality.append(QualityCount(dataset, cause, column, int(count)))
     connection.execute(f"DROP TABLE {q(raw)}").fetchall()

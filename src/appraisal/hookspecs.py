@@ -24,3 +24,13 @@ def register_sources(register):  # type: ignore[no-untyped-def]
     A reader loads one declared file (or database) into a DuckDB table of raw rows; the engine
     then coerces the declared columns. Its `name` is what a scheme writes as `source:`.
     """
+
+
+@hookspec
+def register_indicators(register):  # type: ignore[no-untyped-def]
+    """Add custom indicators: call `register(indicator)` with an `appraisal.custom_indicators.CustomIndicator`.
+
+    For what the measure language cannot say (a repeat within N days, a ranking): the plugin
+    computes values itself, in SQL on the engine's connection, and returns value, row count and
+    flags per appraisee. A scheme names it as `custom: {plugin: NAME, params: {...}}`.
+    """

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from appraisal.errors import ExpressionError, Problem
 from appraisal.intervals import IntervalError, parse_interval
 from appraisal.loading import Document, KeyPath
-from appraisal.model import grade_bands, indicator_kind, score_rule
+from appraisal.model import ROSTER_FIELDS, grade_bands, indicator_kind, score_rule
 from appraisal.validation import suggest
 
 if TYPE_CHECKING:
@@ -129,8 +129,11 @@ class _Linter:
 
     def check_roster(self) -> None:
         roster = self.data.get("roster")
-        if roster and "columns" in roster and roster["key"] not in roster["columns"]:
-            self.unknown(("roster", "key"), "roster column", roster["key"], roster["columns"])
+        if not roster or "columns" not in roster:
+            return
+        for field in ("key", *ROSTER_FIELDS):
+            if field in roster and roster[field] not in roster["columns"]:
+                self.unknown(("roster", field), "roster column", roster[field], roster["columns"])
 
     def check_datasets(self) -> None:
         for name, spec in self.datasets.items():
@@ -168,6 +171,8 @@ class _Linter:
             path: KeyPath = ("exclusions", i)
             if self.dataset_ref(path + ("dataset",), spec["dataset"]):
                 self.expression(path + ("where",), self.column_names(spec["dataset"]))
+                if "period_by" not in self.datasets[spec["dataset"]]:
+                    self.add(path + ("dataset",), f"dataset {spec['dataset']!r} is a lookup table (no 'period_by'); exclusions apply to measured datasets")
 
     def check_indicators(self) -> None:
         first: dict[str, int] = {}
@@ -216,6 +221,8 @@ class _Linter:
         dataset, agg = measure["dataset"], measure["agg"]
         if not self.dataset_ref(path + ("dataset",), dataset):
             return
+        if "period_by" not in self.datasets[dataset]:
+            self.add(path + ("dataset",), f"dataset {dataset!r} has no 'period_by', so its rows cannot be placed in a period")
         if agg in _NEEDS_OF and "of" not in measure:
             self.add(path, f"agg {agg!r} needs 'of': the per-row value to aggregate")
         if agg in ("count", "ratio") and "of" in measure:

@@ -45,11 +45,17 @@ class Source:
     options: Mapping[str, Any] = field(default_factory=dict)
 
 
+ROSTER_FIELDS = ("name", "team", "manager", "role", "start", "end")
+
+
 @dataclass(frozen=True)
 class Roster:
+    """Who is appraised; `fields` maps name/team/manager/role/start/end to the file's columns."""
+
     source: Source
     key: str
     columns: Mapping[str, str]
+    fields: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -60,9 +66,11 @@ class Via:
 
 @dataclass(frozen=True)
 class Dataset:
+    """A table of evidence; without `period_by` it is a lookup table for `via` joins only."""
+
     name: str
     source: Source
-    period_by: str
+    period_by: str | None
     columns: Mapping[str, str]
     key: str | None = None
     appraisee: str | None = None
@@ -260,7 +268,7 @@ def build_scheme(document: Document, parsed: Mapping[tuple, Expression]) -> Sche
         name: Dataset(
             name=name,
             source=_source(spec, base),
-            period_by=spec["period_by"],
+            period_by=spec.get("period_by"),
             columns=MappingProxyType(dict(spec.get("columns", {}))),
             key=spec.get("key"),
             appraisee=spec.get("appraisee"),
@@ -324,7 +332,12 @@ def build_scheme(document: Document, parsed: Mapping[tuple, Expression]) -> Sche
     roster = None
     if "roster" in data:
         r = data["roster"]
-        roster = Roster(_source(r, base), r["key"], MappingProxyType(dict(r.get("columns", {}))))
+        roster = Roster(
+            _source(r, base),
+            r["key"],
+            MappingProxyType(dict(r.get("columns", {}))),
+            MappingProxyType({f: r[f] for f in ROSTER_FIELDS if f in r}),
+        )
     limits = data.get("adjustment_limits", {})
     return Scheme(
         id=data["scheme"],

@@ -30,6 +30,7 @@ from appraisal.errors import PluginError
 if TYPE_CHECKING:
     from importlib.metadata import EntryPoint
 
+    from appraisal.custom_indicators import CustomIndicatorRegistry
     from appraisal.functions import FunctionRegistry
     from appraisal.sources import SourceRegistry
 
@@ -123,6 +124,15 @@ def get_sources() -> SourceRegistry:
 
         _registries["register_sources"] = collect_sources(get_plugin_manager())
     return _registries["register_sources"]
+
+
+def get_indicators() -> CustomIndicatorRegistry:
+    """The custom indicators of all loaded plugins; a name registered twice is an error."""
+    if "register_indicators" not in _registries:
+        from appraisal.custom_indicators import collect_indicators
+
+        _registries["register_indicators"] = collect_indicators(get_plugin_manager())
+    return _registries["register_indicators"]
 
 
 # --- loading ---------------------------------------------------------------------------------

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-from collections.abc import Iterable, Iterator
+import inspect
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
 from appraisal.errors import PluginError
@@ -55,7 +56,11 @@ class Registry(Generic[T]):
     def hint(self, name: str) -> str:
         """A did-you-mean, or the known names, for an unknown `name`."""
         close = difflib.get_close_matches(name, list(self._entries), n=1, cutoff=0.6)
-        return f"did you mean '{close[0]}'?" if close else f"known {self.kind}s: {', '.join(self.names())}"
+        if close:
+            return f"did you mean '{close[0]}'?"
+        if not self._entries:
+            return f"no {self.kind} is registered; load the plugin that provides it (--plugins-dir, or install it)"
+        return f"known {self.kind}s: {', '.join(self.names())}"
 
     def __getitem__(self, name: str) -> T:
         return self._entries[name]
@@ -86,3 +91,16 @@ def collect(manager: pluggy.PluginManager, hook: str, registry: R) -> R:
 
         impl.function(**{name: register for name in impl.argnames if name == "register"})
     return registry
+
+
+def call_accepting(function: Callable[..., Any], offered: Mapping[str, Any], basics: tuple[str, ...]) -> Any:
+    """Call a plugin's `function` with those of the `offered` keyword arguments it names.
+
+    So the host can offer more over time without breaking plugins written earlier; a callable
+    whose signature cannot be read gets the `basics`.
+    """
+    try:
+        wanted: Iterable[str] = inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        wanted = basics
+    return function(**{name: value for name, value in offered.items() if name in wanted})

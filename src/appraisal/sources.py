@@ -8,14 +8,13 @@ registry refuses a name registered twice and names both plugins, as the function
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from appraisal.errors import DataError
-from appraisal.registry import Registry, collect
+from appraisal.registry import Registry, call_accepting, collect
 
 if TYPE_CHECKING:
     import duckdb
@@ -49,11 +48,7 @@ class SourceReader:
     ) -> None:
         """Call `load` with the arguments it accepts, by keyword."""
         offered = {"connection": connection, "table": table, "source": source, "scratch": scratch}
-        try:
-            wanted = inspect.signature(self.load).parameters
-        except (TypeError, ValueError):  # a builtin or C callable: give it the three basics
-            wanted = {name: None for name in ("connection", "table", "source")}  # type: ignore[misc]
-        self.load(**{name: value for name, value in offered.items() if name in wanted})
+        call_accepting(self.load, offered, ("connection", "table", "source"))
 
 
 class SourceRegistry(Registry[SourceReader]):

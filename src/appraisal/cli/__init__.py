@@ -30,6 +30,7 @@ COMMAND_MODULES: list[str] = [
     "plugins_cmd",
     "validate_cmd",
     "schemes_cmd",
+    "measure_cmd",
     "demo_cmd",
 ]
 

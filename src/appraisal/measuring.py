@@ -1,0 +1,200 @@
+"""Measuring: a scheme's data turned into one value per appraisee and indicator.
+
+The stage after validation: open the engine (files loaded, typed, locked down), read the
+roster with its employment flags, run one compiled query per measured dataset and one for its
+data-quality counts, and call custom-indicator plugins. Every roster member gets a cell for
+every measured indicator; a missing value is `insufficient data`, never zero, and every row
+that did not count is counted by cause.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+from appraisal.compilation import CompiledQuery, compile_dataset, compile_quality
+from appraisal.custom_indicators import RosterTable, compute
+from appraisal.engine import ROSTER, Engine, QualityCount, open_engine
+from appraisal.errors import DataError
+from appraisal.sql_emitter import quote_identifier as q
+
+if TYPE_CHECKING:
+    from appraisal.functions import FunctionRegistry
+    from appraisal.model import Scheme
+    from appraisal.periods import Period
+
+OK = "ok"
+INSUFFICIENT = "insufficient data"
+JOINED = "joined during period"
+LEFT = "left during period"
+ABSENT = "not employed during period"
+
+
+@dataclass(frozen=True)
+class Appraisee:
+    """A roster member, with the details the roster declares and employment flags."""
+
+    id: str
+    name: str | None = None
+    team: str | None = None
+    manager: str | None = None
+    role: str | None = None
+    start: date | None = None
+    end: date | None = None
+    flags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One appraisee's value of one indicator, with the rows behind it and where it came from."""
+
+    value: float | None
+    rows: int
+    status: str
+    source: str
+    flags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Measurements:
+    """Everything measured for one scheme and period; the input of scoring."""
+
+    scheme: Scheme
+    period: Period
+    appraisees: tuple[Appraisee, ...]
+    cells: Mapping[tuple[str, str], Cell]
+    quality: tuple[QualityCount, ...]
+    queries: Mapping[str, CompiledQuery]
+
+    def cell(self, appraisee: str, indicator: str) -> Cell:
+        return self.cells[(appraisee, indicator)]
+
+    def indicators(self) -> list[str]:
+        """Ids of the indicators measured here (measure and custom kinds), in scheme order."""
+        return [i.id for i in self.scheme.indicators if i.kind in ("measure", "custom")]
+
+    def rows(self) -> Iterator[tuple[str, str, Cell]]:
+        """(appraisee, indicator, cell) for every cell, appraisees in roster order."""
+        for appraisee in self.appraisees:
+            for indicator in self.indicators():
+                yield appraisee.id, indicator, self.cells[(appraisee.id, indicator)]
+
+
+def measure(
+    scheme: Scheme, period: Period, *, threads: int | None = None, functions: FunctionRegistry | None = None
+) -> Measurements:
+    """Measure every measure and custom indicator of `scheme` for everyone on its roster."""
+    from appraisal import plugins
+
+    if scheme.roster is None:
+        raise DataError(f"scheme {scheme.id!r} has no roster: add one so everyone appraised is listed")
+    functions = functions if functions is not None else plugins.get_functions()
+    with open_engine(scheme, threads=threads) as engine:
+        appraisees = _roster(engine, scheme, period)
+        cells: dict[tuple[str, str], Cell] = {}
+        queries: dict[str, CompiledQuery] = {}
+        quality = list(engine.quality)
+        measured = dict.fromkeys(i.measure.dataset for i in scheme.indicators if i.measure is not None)
+        for dataset in measured:
+            query = compile_dataset(scheme, dataset, period, functions)
+            queries[dataset] = query
+            cells.update(_run_measures(engine, query))
+            quality.extend(_quality(engine, compile_quality(scheme, dataset, period, functions), scheme))
+        cells.update(_custom(engine, scheme, period, appraisees))
+    return Measurements(
+        scheme, period, appraisees, MappingProxyType(cells), tuple(quality), MappingProxyType(queries)
+    )
+
+
+def _roster(engine: Engine, scheme: Scheme, period: Period) -> tuple[Appraisee, ...]:
+    """Roster rows with their flags, computed in SQL against the period's days."""
+    assert scheme.roster is not None
+    fields = scheme.roster.fields
+    details = [f"{q(fields[f])}" if f in fields else "NULL" for f in ("name", "team", "manager", "role")]
+    start = q(fields["start"]) if "start" in fields else "CAST(NULL AS DATE)"
+    end = q(fields["end"]) if "end" in fields else "CAST(NULL AS DATE)"
+    sql = (
+        f"SELECT CAST({q(scheme.roster.key)} AS VARCHAR) AS id, "
+        + ", ".join(f"CAST({d} AS VARCHAR)" for d in details)
+        + f", {start}, {end}, "
+        f"coalesce({start} >= $1 AND {start} < $2, FALSE), coalesce({end} >= $1 AND {end} < $2, FALSE), "
+        f"coalesce({end} < $1 OR {start} >= $2, FALSE) "
+        f"FROM {q(ROSTER)} WHERE {q(scheme.roster.key)} IS NOT NULL ORDER BY id"
+    )
+    out = []
+    for row in engine.connection.execute(sql, [period.start, period.end]).fetchall():
+        flags = tuple(flag for flag, on in zip((JOINED, LEFT, ABSENT), row[7:], strict=True) if on)
+        out.append(Appraisee(row[0], *row[1:7], flags=flags))
+    return tuple(out)
+
+
+def _run_measures(engine: Engine, query: CompiledQuery) -> dict[tuple[str, str], Cell]:
+    cursor = engine.connection.execute(query.sql, list(query.params))
+    names = [d[0] for d in cursor.description]
+    cells = {}
+    for row in cursor.fetchall():
+        record = dict(zip(names, row, strict=True))
+        for indicator in query.indicators:
+            value = record[f"{indicator}__value"]
+            rows = int(record[f"{indicator}__rows"])
+            status = OK if value is not None else INSUFFICIENT
+            cells[(record["appraisee"], indicator)] = Cell(
+                None if value is None else float(value), rows, status, f"dataset {query.dataset}"
+            )
+    return cells
+
+
+def _quality(engine: Engine, query: CompiledQuery, scheme: Scheme) -> list[QualityCount]:
+    """The dataset's counts by cause: unknown appraisee, outside period, exclusions by reason."""
+    cursor = engine.connection.execute(query.sql, list(query.params))
+    [row] = cursor.fetchall()
+    record = dict(zip([d[0] for d in cursor.description], row, strict=True))
+    dataset = scheme.datasets[query.dataset]
+    found = [
+        QualityCount(query.dataset, "unknown appraisee", dataset.appraisee or "", record["unknown_appraisee"]),
+        QualityCount(query.dataset, "outside period", dataset.period_by or "", record["outside_period"]),
+        QualityCount(query.dataset, "no period value", dataset.period_by or "", record["no_period_value"]),
+    ]
+    exclusions = [e for e in scheme.exclusions if e.dataset == query.dataset]
+    found += [
+        QualityCount(query.dataset, f"excluded: {e.reason}", "", record[f"excluded_{n}"])
+        for n, e in enumerate(exclusions)
+    ]
+    return [count for count in found if count.count]
+
+
+def _custom(
+    engine: Engine, scheme: Scheme, period: Period, appraisees: tuple[Appraisee, ...]
+) -> dict[tuple[str, str], Cell]:
+    from appraisal import plugins
+
+    assert scheme.roster is not None
+    cells: dict[tuple[str, str], Cell] = {}
+    custom = [i for i in scheme.indicators if i.custom is not None]
+    if not custom:
+        return cells
+    registry = plugins.get_indicators()
+    roster = RosterTable(ROSTER, scheme.roster.key)
+    for indicator in custom:
+        assert indicator.custom is not None
+        plugin = registry.get(str(indicator.custom["plugin"]))
+        values = compute(
+            plugin,
+            connection=engine.connection,
+            period=period,
+            roster=roster,
+            params=indicator.custom.get("params") or {},
+            timezone=scheme.timezone,
+        )
+        for appraisee in appraisees:
+            found = values.get(appraisee.id)
+            if found is None or found.value is None:
+                rows = found.rows if found else 0
+                flags = found.flags if found else ()
+                cells[(appraisee.id, indicator.id)] = Cell(None, rows, INSUFFICIENT, f"plugin {plugin.name}", flags)
+            else:
+                cells[(appraisee.id, indicator.id)] = Cell(found.value, found.rows, OK, f"plugin {plugin.name}", found.flags)
+    return cells
