@@ -164,3 +164,12 @@ def test_measure_command_with_a_missing_data_file_is_a_user_error(run_cli, tmp_p
     result = run_cli("measure", str(scheme), "-p", "2026-Q3")
     assert result.exit_code == 1
     assert result.stderr.strip() == "roster: file not found: roster.csv"
+
+
+def test_chinese_columns_and_a_gb18030_file_measure_end_to_end():
+    result = measure(load_scheme(DATA / "中文.yaml"), Q3)
+    assert [(a.id, a.team) for a in result.appraisees] == [("张三", "一组"), ("李四", "二组"), ("王五", "二组")]
+    assert result.cell("张三", "解决率").value == 0.5
+    assert result.cell("张三", "满意度").value == 0.5
+    assert result.cell("李四", "满意度").value == 1.0
+    assert result.cell("王五", "解决率").status == INSUFFICIENT

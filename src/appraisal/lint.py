@@ -20,6 +20,7 @@ from appraisal.validation import suggest
 
 if TYPE_CHECKING:
     from appraisal.expressions import Expression
+    from appraisal.registry import Registry
     from appraisal.functions import FunctionRegistry
 
 _NEEDS_OF = {"sum", "mean", "median", "percentile", "min", "max", "count_distinct"}
@@ -110,6 +111,15 @@ class _Linter:
         self.check_gates()
         self.check_grades()
         self.check_calibration()
+
+    def check_sources(self, sources: Registry[Any]) -> None:
+        """Every `source:` names a registered source plugin (checked here, before any file is read)."""
+        declared: list[tuple[KeyPath, str]] = [((name,), spec["source"]) for name, spec in (
+            ("roster", self.data.get("roster")), ("ratings", self.data.get("ratings"))) if spec]
+        declared += [(("datasets", name), spec["source"]) for name, spec in self.datasets.items()]
+        for path, source in declared:
+            if source not in sources:
+                self.add(path + ("source",), f"unknown source {source!r}; {sources.hint(source)}")
 
     def check_timezone(self) -> None:
         name = self.data.get("timezone")
@@ -395,12 +405,13 @@ class _Linter:
             self.add(("calibration",), f"calibration shares sum to {total:g}, not 1")
 
 
-def lint_document(document: Document, functions: FunctionRegistry | None = None) -> tuple[list[Problem], dict[KeyPath, Expression]]:
+def lint_document(
+    document: Document, functions: FunctionRegistry | None = None, sources: Registry[Any] | None = None
+) -> tuple[list[Problem], dict[KeyPath, Expression]]:
     """Semantic problems of a schema-valid document, and its parsed expressions by key path."""
-    if functions is None:
-        from appraisal.plugins import get_functions
+    from appraisal import plugins
 
-        functions = get_functions()
-    linter = _Linter(document, functions)
+    linter = _Linter(document, functions or plugins.get_functions())
     linter.run()
+    linter.check_sources(sources if sources is not None else plugins.get_sources())
     return linter.problems, linter.parsed
