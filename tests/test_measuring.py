@@ -31,7 +31,7 @@ def agents():
 
 def test_every_roster_member_is_measured(agents):
     assert [a.id for a in agents.appraisees] == ["a1", "a2", "a3", "a4"]
-    assert len(agents.cells) == 4 * 4
+    assert len(agents.cells) == 4 * 5
 
 
 def test_a_member_without_rows_has_insufficient_data_not_zero(agents):
@@ -78,11 +78,15 @@ def test_every_dropped_row_is_counted_by_cause(agents):
         ("tickets", "no period value"): 1,
         ("tickets", "excluded: supplier batch"): 1,
         ("surveys", "outside period"): 1,
+        ("ratings", "self rating"): 1,
+        ("ratings", "rating outside scale"): 1,
+        ("ratings", "unknown indicator"): 1,
+        ("ratings", "unknown appraisee"): 1,
     }
 
 
 def test_each_dataset_is_one_query(agents):
-    assert sorted(agents.queries) == ["surveys", "tickets"]
+    assert sorted(agents.queries) == ["ratings", "surveys", "tickets"]
     assert agents.queries["tickets"].indicators == ("tickets", "first_response_h", "resolution_rate")
 
 
@@ -141,7 +145,7 @@ def test_measure_command_writes_values_and_counts(run_cli, tmp_path):
         "appraisee": "a1", "indicator": "tickets", "value": "2.0", "rows": "2",
         "status": "ok", "source": "dataset tickets", "flags": "",
     }
-    assert len(rows) == 16
+    assert len(rows) == 20
     assert {"dataset": "tickets", "cause": "duplicate key", "column": "ticket_id", "count": "1"} in list(
         csv.DictReader(quality.open(encoding="utf-8"))
     )
@@ -150,7 +154,7 @@ def test_measure_command_writes_values_and_counts(run_cli, tmp_path):
 def test_measure_command_json(run_cli):
     result = run_cli("measure", str(DATA / "agent.yaml"), "-p", "2026-Q3", "--json")
     report = json.loads(result.stdout)
-    assert report["period"] == "2026-Q3" and len(report["values"]) == 16
+    assert report["period"] == "2026-Q3" and len(report["values"]) == 20
 
 
 def test_measure_command_with_a_bad_period_is_a_user_error(run_cli):
@@ -173,3 +177,10 @@ def test_chinese_columns_and_a_gb18030_file_measure_end_to_end():
     assert result.cell("张三", "满意度").value == 0.5
     assert result.cell("李四", "满意度").value == 1.0
     assert result.cell("王五", "解决率").status == INSUFFICIENT
+
+
+def test_ratings_are_averaged_per_indicator_without_self_ratings_or_out_of_scale(agents):
+    # a1: r1 4, r2 5 (a1's own 5 is left out); a2: r1 3, r3 2 (r2's 9 is outside 1..5).
+    assert (agents.cell("a1", "qa_review").value, agents.cell("a1", "qa_review").rows) == (4.5, 2)
+    assert agents.cell("a2", "qa_review").value == 2.5
+    assert agents.cell("a3", "qa_review").status == INSUFFICIENT

@@ -257,3 +257,54 @@ def compile_quality(
         query.add(f"), FALSE)) AS excluded_{n}")
     fragment = query.fragment()
     return CompiledQuery(dataset, fragment.sql, fragment.params, ())
+
+
+def _rating_scales(scheme: Scheme) -> _Sql:
+    """`scale(indicator, lo, hi)` of the rating indicators, as a bound VALUES list."""
+    rated = [i for i in scheme.indicators if i.kind == "rating" and i.scale is not None]
+    out = _Sql()
+    out.add("WITH scale(indicator, lo, hi) AS (VALUES ")
+    for n, indicator in enumerate(rated):
+        assert indicator.scale is not None
+        out.add(", " if n else "").add("(", bind_value(indicator.id)).add(", ", bind_value(indicator.scale[0]))
+        out.add(", ", bind_value(indicator.scale[1])).add(")")
+    out.add(
+        "), valid AS (SELECT rt.* FROM ratings AS rt JOIN scale AS s ON rt.indicator = s.indicator "
+        "WHERE rt.rating BETWEEN s.lo AND s.hi AND rt.rater IS DISTINCT FROM rt.appraisee)"
+    )
+    return out
+
+
+def compile_ratings(scheme: Scheme) -> CompiledQuery:
+    """Mean rating per appraisee and rating indicator: one rater per row, never oneself.
+
+    Ratings outside the indicator's scale and self-ratings are left out (and counted by
+    `compile_ratings_quality`). Ratings have no period: the file belongs to the appraisal.
+    """
+    query = _rating_scales(scheme)
+    query.add(
+        f" SELECT r.__key AS appraisee, s.indicator, avg(v.rating) AS value, count(v.rating) AS rows"
+        f" FROM (SELECT DISTINCT CAST({_roster_key(scheme)} AS VARCHAR) AS __key FROM roster) AS r"
+        " CROSS JOIN scale AS s LEFT JOIN valid AS v ON v.appraisee = r.__key AND v.indicator = s.indicator"
+        " GROUP BY r.__key, s.indicator ORDER BY r.__key, s.indicator"
+    )
+    fragment = query.fragment()
+    rated = tuple(i.id for i in scheme.indicators if i.kind == "rating")
+    return CompiledQuery("ratings", fragment.sql, fragment.params, rated)
+
+
+def compile_ratings_quality(scheme: Scheme) -> CompiledQuery:
+    """Ratings left out, by cause: self rating, outside scale, unknown appraisee or indicator."""
+    query = _rating_scales(scheme)
+    key = _roster_key(scheme)
+    query.add(
+        " SELECT"
+        " (SELECT count(*) FROM ratings WHERE rater = appraisee) AS self_rating,"
+        " (SELECT count(*) FROM ratings AS rt JOIN scale AS s ON rt.indicator = s.indicator"
+        "  WHERE rt.rating IS NOT NULL AND NOT rt.rating BETWEEN s.lo AND s.hi) AS outside_scale,"
+        " (SELECT count(*) FROM ratings WHERE indicator NOT IN (SELECT indicator FROM scale)) AS unknown_indicator,"
+        f" (SELECT count(*) FROM ratings WHERE appraisee NOT IN (SELECT CAST({key} AS VARCHAR) FROM roster))"
+        " AS unknown_appraisee"
+    )
+    fragment = query.fragment()
+    return CompiledQuery("ratings", fragment.sql, fragment.params, ())

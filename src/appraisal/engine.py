@@ -33,6 +33,9 @@ from appraisal.sources import SourceRegistry
 from appraisal.sql_emitter import quote_identifier as q
 
 ROSTER = "roster"
+RATINGS = "ratings"
+# A ratings file has one rater's rating of one indicator of one appraisee per row.
+RATING_COLUMNS = {"appraisee": "text", "indicator": "text", "rater": "text", "rating": "number"}
 _NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE", "DECIMAL",
             "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT")
 _TRUE = ("y", "yes", "true", "t", "1", "是")
@@ -95,6 +98,7 @@ def open_engine(scheme: Scheme, *, threads: int | None = None) -> Engine:
 
 def _declared(scheme: Scheme) -> list[tuple[str, Source]]:
     found = [("roster", scheme.roster.source)] if scheme.roster else []
+    found += [("ratings", scheme.ratings)] if scheme.ratings else []
     return found + [(f"dataset '{name}'", d.source) for name, d in scheme.datasets.items()]
 
 
@@ -123,6 +127,9 @@ def _load_all(engine: Engine, scheme: Scheme, registry: SourceRegistry, base: Pa
         columns = {**{r.fields[f]: "date" for f in ("start", "end") if f in r.fields}, **r.columns}
         _load_one(engine, registry, "roster", ROSTER, ROSTER, r.source, columns, needed, tz, base, scratch)
         _drop_duplicates(engine, ROSTER, r.key)
+    if scheme.ratings is not None:
+        _load_one(engine, registry, "ratings", RATINGS, RATINGS, scheme.ratings, RATING_COLUMNS,
+                  list(RATING_COLUMNS), tz, base, scratch)
     for name, dataset in scheme.datasets.items():
         needed = [c for c in (dataset.key, dataset.appraisee, dataset.period_by) if c]
         needed += [dataset.via.on] if dataset.via else []

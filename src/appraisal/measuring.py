@@ -15,7 +15,13 @@ from datetime import date
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from appraisal.compilation import CompiledQuery, compile_dataset, compile_quality
+from appraisal.compilation import (
+    CompiledQuery,
+    compile_dataset,
+    compile_quality,
+    compile_ratings,
+    compile_ratings_quality,
+)
 from appraisal.custom_indicators import RosterTable, compute
 from appraisal.engine import ROSTER, Engine, QualityCount, open_engine
 from appraisal.errors import DataError
@@ -31,6 +37,7 @@ INSUFFICIENT = "insufficient data"
 JOINED = "joined during period"
 LEFT = "left during period"
 ABSENT = "not employed during period"
+MEASURED_KINDS = ("measure", "custom", "rating")
 
 
 @dataclass(frozen=True)
@@ -74,7 +81,7 @@ class Measurements:
 
     def indicators(self) -> list[str]:
         """Ids of the indicators measured here (measure and custom kinds), in scheme order."""
-        return [i.id for i in self.scheme.indicators if i.kind in ("measure", "custom")]
+        return [i.id for i in self.scheme.indicators if i.kind in MEASURED_KINDS]
 
     def rows(self) -> Iterator[tuple[str, str, Cell]]:
         """(appraisee, indicator, cell) for every cell, appraisees in roster order."""
@@ -103,6 +110,11 @@ def measure(
             queries[dataset] = query
             cells.update(_run_measures(engine, query))
             quality.extend(_quality(engine, compile_quality(scheme, dataset, period, functions), scheme))
+        if any(i.kind == "rating" for i in scheme.indicators):
+            query = compile_ratings(scheme)
+            queries["ratings"] = query
+            cells.update(_run_ratings(engine, query))
+            quality.extend(_ratings_quality(engine, compile_ratings_quality(scheme)))
         cells.update(_custom(engine, scheme, period, appraisees))
     return Measurements(
         scheme, period, appraisees, MappingProxyType(cells), tuple(quality), MappingProxyType(queries)
@@ -145,6 +157,23 @@ def _run_measures(engine: Engine, query: CompiledQuery) -> dict[tuple[str, str],
                 None if value is None else float(value), rows, status, f"dataset {query.dataset}"
             )
     return cells
+
+
+def _run_ratings(engine: Engine, query: CompiledQuery) -> dict[tuple[str, str], Cell]:
+    rows = engine.connection.execute(query.sql, list(query.params)).fetchall()
+    return {
+        (appraisee, indicator): Cell(
+            None if value is None else float(value), int(count), OK if value is not None else INSUFFICIENT, "ratings"
+        )
+        for appraisee, indicator, value, count in rows
+    }
+
+
+def _ratings_quality(engine: Engine, query: CompiledQuery) -> list[QualityCount]:
+    [row] = engine.connection.execute(query.sql, list(query.params)).fetchall()
+    causes = ("self rating", "rating outside scale", "unknown indicator", "unknown appraisee")
+    columns = ("rater", "rating", "indicator", "appraisee")
+    return [QualityCount("ratings", c, col, int(n)) for c, col, n in zip(causes, columns, row, strict=True) if n]
 
 
 def _quality(engine: Engine, query: CompiledQuery, scheme: Scheme) -> list[QualityCount]:
