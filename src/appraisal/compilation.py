@@ -169,12 +169,13 @@ class _DatasetCompiler:
         """The CTEs `base` (rows in the window, with their appraisee) and `kept` (not excluded)."""
         source, appraisee = self.appraisee_source()
         period_by = self.dataset.period_by
-        if period_by is None:
-            raise CompileError(f"dataset {self.dataset.name!r} has no period_by and cannot be measured")
-        sql_type = column_types.get(period_by) or _SQL_TYPES.get(self.dataset.columns.get(period_by, ""), "TIMESTAMP")
-        window_sql, window_params = sql_window(
-            period, self.scheme.timezone, f"d.{quote_identifier(period_by)}", column_type=sql_type
-        )
+        if period_by is None:  # a lookup table (targets per appraisee): every row, no window
+            window_sql, window_params = "TRUE", ()
+        else:
+            sql_type = column_types.get(period_by) or _SQL_TYPES.get(self.dataset.columns.get(period_by, ""), "TIMESTAMP")
+            window_sql, window_params = sql_window(
+                period, self.scheme.timezone, f"d.{quote_identifier(period_by)}", column_type=sql_type
+            )
         out = _Sql()
         out.add(f"WITH base AS (SELECT d.*, {appraisee} AS __appraisee FROM {source} WHERE ")
         out.add("", SqlFragment(window_sql, tuple(window_params)))
@@ -308,3 +309,61 @@ def compile_ratings_quality(scheme: Scheme) -> CompiledQuery:
     )
     fragment = query.fragment()
     return CompiledQuery("ratings", fragment.sql, fragment.params, ())
+
+
+def compile_targets(scheme: Scheme, dataset: str, period: Period, functions: FunctionRegistry) -> CompiledQuery:
+    """Targets per appraisee read from a dataset (a budget): the column summed over the period.
+
+    A dataset without `period_by` is read whole. Exclusions do not apply: they are about
+    evidence, not targets. Columns: `appraisee`, then `<indicator id>__target`.
+    """
+    from appraisal.model import TargetFrom
+
+    compiler = _DatasetCompiler(scheme, scheme.datasets[dataset], functions)
+    wanted = [
+        i for i in scheme.indicators if isinstance(i.target, TargetFrom) and i.target.dataset == dataset
+    ]
+    query = compiler.base(period, {})
+    query.add(" SELECT r.__key AS appraisee")
+    for indicator in wanted:
+        assert isinstance(indicator.target, TargetFrom)
+        column = quote_identifier(indicator.target.column)
+        query.add(f", sum(CAST(k.{column} AS DOUBLE)) AS {quote_identifier(indicator.id + '__target')}")
+    query.add(
+        f" FROM (SELECT DISTINCT CAST({_roster_key(scheme)} AS VARCHAR) AS __key FROM roster) AS r"
+        " LEFT JOIN base AS k ON k.__appraisee = r.__key GROUP BY r.__key ORDER BY r.__key"
+    )
+    fragment = query.fragment()
+    return CompiledQuery(dataset, fragment.sql, fragment.params, tuple(i.id for i in wanted))
+
+
+def compile_rows(
+    scheme: Scheme, indicator: Indicator, period: Period, functions: FunctionRegistry, appraisee: str, limit: int
+) -> CompiledQuery:
+    """The rows behind one appraisee's measured value, for `explain`: first rows and counts.
+
+    One row per data row counted (the measure's `where`, and for a ratio the denominator's),
+    with `__in_numerator` for ratios, `__rows_in_period` and `__excluded` (this appraisee's rows
+    in the window, and how many of those the exclusions removed) on every row, and at most
+    `limit` rows.
+    """
+    measure = indicator.measure
+    assert measure is not None
+    compiler = _DatasetCompiler(scheme, scheme.datasets[measure.dataset], functions)
+    query = compiler.base(period, {})
+    query.add(", mine AS (SELECT * FROM kept WHERE __appraisee = ", bind_value(appraisee)).add(")")
+    query.add(", counts AS (SELECT (SELECT count(*) FROM base WHERE __appraisee = ", bind_value(appraisee))
+    query.add(") AS __rows_in_period, (SELECT count(*) FROM base WHERE __appraisee = ", bind_value(appraisee))
+    query.add(") - (SELECT count(*) FROM mine) AS __excluded)")
+    query.add(" SELECT mine.* EXCLUDE (__appraisee)")
+    if measure.agg == "ratio":
+        top = compiler.condition(measure.numerator.where if measure.numerator else None)
+        query.add(", coalesce(", top or SqlFragment("TRUE")).add(", FALSE) AS __in_numerator")
+    query.add(", counts.* FROM mine CROSS JOIN counts")
+    denominator = measure.denominator.where if measure.agg == "ratio" and measure.denominator else None
+    where = compiler.condition(measure.where, denominator)
+    if where is not None:
+        query.add(" WHERE ", where)
+    query.add(f" LIMIT {int(limit)}")
+    fragment = query.fragment()
+    return CompiledQuery(measure.dataset, fragment.sql, fragment.params, (indicator.id,))

@@ -10,7 +10,7 @@ that did not count is counted by cause.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from types import MappingProxyType
 from typing import TYPE_CHECKING
@@ -21,6 +21,7 @@ from appraisal.compilation import (
     compile_quality,
     compile_ratings,
     compile_ratings_quality,
+    compile_targets,
 )
 from appraisal.custom_indicators import RosterTable, compute
 from appraisal.engine import ROSTER, Engine, QualityCount, open_engine
@@ -75,6 +76,14 @@ class Measurements:
     cells: Mapping[tuple[str, str], Cell]
     quality: tuple[QualityCount, ...]
     queries: Mapping[str, CompiledQuery]
+    targets: Mapping[tuple[str, str], float | None] = field(default_factory=dict)
+
+    def target(self, appraisee: str, indicator: str) -> float | None:
+        """The indicator's target for this appraisee: the scheme's number, or from a dataset."""
+        fixed = self.scheme.indicator(indicator).target
+        if isinstance(fixed, (int, float)):
+            return float(fixed)
+        return self.targets.get((appraisee, indicator))
 
     def cell(self, appraisee: str, indicator: str) -> Cell:
         return self.cells[(appraisee, indicator)]
@@ -116,9 +125,36 @@ def measure(
             cells.update(_run_ratings(engine, query))
             quality.extend(_ratings_quality(engine, compile_ratings_quality(scheme)))
         cells.update(_custom(engine, scheme, period, appraisees))
+        targets = _targets(engine, scheme, period, functions, queries)
     return Measurements(
-        scheme, period, appraisees, MappingProxyType(cells), tuple(quality), MappingProxyType(queries)
+        scheme,
+        period,
+        appraisees,
+        MappingProxyType(cells),
+        tuple(quality),
+        MappingProxyType(queries),
+        MappingProxyType(targets),
     )
+
+
+def _targets(
+    engine: Engine, scheme: Scheme, period: Period, functions: FunctionRegistry, queries: dict[str, CompiledQuery]
+) -> dict[tuple[str, str], float | None]:
+    from appraisal.model import TargetFrom
+
+    found: dict[tuple[str, str], float | None] = {}
+    datasets = dict.fromkeys(i.target.dataset for i in scheme.indicators if isinstance(i.target, TargetFrom))
+    for dataset in datasets:
+        query = compile_targets(scheme, dataset, period, functions)
+        queries[f"{dataset} (targets)"] = query
+        cursor = engine.connection.execute(query.sql, list(query.params))
+        names = [d[0] for d in cursor.description]
+        for row in cursor.fetchall():
+            record = dict(zip(names, row, strict=True))
+            for indicator in query.indicators:
+                value = record[f"{indicator}__target"]
+                found[(record["appraisee"], indicator)] = None if value is None else float(value)
+    return found
 
 
 def _roster(engine: Engine, scheme: Scheme, period: Period) -> tuple[Appraisee, ...]:

@@ -31,6 +31,7 @@ COMMAND_MODULES: list[str] = [
     "validate_cmd",
     "schemes_cmd",
     "measure_cmd",
+    "run_cmd",
     "demo_cmd",
 ]
 

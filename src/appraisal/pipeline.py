@@ -1,0 +1,103 @@
+"""The Python API behind `appraisal run`: scheme + period in, `Result` out.
+
+load (checked scheme) -> measure (DuckDB) -> appraise (scores, totals, grades) -> Result with
+provenance: the scheme's hash, a fingerprint of every data file read, and the versions of the
+package, DuckDB and every loaded plugin, so a result says exactly what produced it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from appraisal.results import Result
+
+if TYPE_CHECKING:
+    from appraisal.measuring import Measurements
+    from appraisal.model import Scheme
+    from appraisal.periods import Period
+
+_CHUNK = 1 << 20
+
+
+def data_fingerprint(scheme: Scheme) -> str:
+    """SHA-256 over every declared file's name and bytes, in a fixed order."""
+    files = [scheme.roster.source.path] if scheme.roster else []
+    files += [scheme.ratings.path] if scheme.ratings else []
+    files += [d.source.path for d in scheme.datasets.values()]
+    digest = hashlib.sha256()
+    for path in sorted(set(files)):
+        digest.update(path.name.encode("utf-8") + b"\0")
+        with path.open("rb") as handle:
+            while chunk := handle.read(_CHUNK):
+                digest.update(chunk)
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def provenance(scheme: Scheme) -> dict[str, Any]:
+    import duckdb
+
+    from appraisal import __version__, plugins
+
+    return {
+        "scheme_file": str(Path(scheme.source).resolve()),
+        "scheme_sha256": scheme.digest,
+        "data_sha256": data_fingerprint(scheme),
+        "appraisal": __version__,
+        "duckdb": duckdb.__version__,
+        "plugins": [{"name": p.name, "version": p.version, "source": p.source} for p in plugins.list_plugins()],
+    }
+
+
+def run(scheme: Scheme, period: Period, *, threads: int | None = None) -> Result:
+    """Measure and appraise `scheme` for `period`."""
+    from appraisal import plugins
+    from appraisal.measuring import measure
+    from appraisal.totals import appraise_all, calibration
+
+    functions = plugins.get_functions()
+    measurements = measure(scheme, period, threads=threads, functions=functions)
+    appraisees = appraise_all(measurements, functions)
+    return Result(
+        scheme=_scheme_summary(scheme),
+        period={"label": period.label, "start": period.start.isoformat(), "end": period.end.isoformat(),
+                "timezone": scheme.timezone},
+        provenance=provenance(scheme),
+        appraisees=appraisees,
+        quality=tuple(
+            {"dataset": q.dataset, "cause": q.cause, "column": q.column, "count": q.count} for q in measurements.quality
+        ),
+        queries=_queries(measurements),
+        grades=tuple({"grade": g.grade, "min": g.min, "max": None if g.max == float("inf") else g.max,
+                      "title": dict(g.title)} for g in scheme.grades),
+        calibration=calibration(scheme, appraisees),
+    )
+
+
+def _scheme_summary(scheme: Scheme) -> dict[str, Any]:
+    return {
+        "id": scheme.id,
+        "version": scheme.version,
+        "title": dict(scheme.title),
+        "role": scheme.role,
+        "period": scheme.period,
+        "missing_data": scheme.missing_data,
+        "indicators": [
+            {"id": i.id, "title": dict(i.title), "definition": dict(i.definition), "unit": i.unit, "kind": i.kind,
+             "direction": i.direction, "weight": i.weight}
+            for i in scheme.indicators
+        ],
+    }
+
+
+def _queries(measurements: Measurements) -> dict[str, dict[str, Any]]:
+    return {
+        name: {"sql": q.sql, "params": [str(p) for p in q.params], "indicators": list(q.indicators)}
+        for name, q in measurements.queries.items()
+    }
+
+
+def scheme_path_of(result: Result) -> Path:
+    return Path(str(result.provenance["scheme_file"]))

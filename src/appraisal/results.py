@@ -1,0 +1,126 @@
+"""The result of an appraisal: immutable, self-describing evidence.
+
+A `Result` records what was computed (values, scores, contributions, totals, grades), how
+(a trace per cell: where the value came from, the rows behind it, the rule applied) and from
+what (the scheme's hash, the data's fingerprint, the package and plugin versions). It is
+written as JSON and read back unchanged, so rendering and explaining never recompute scores.
+The JSON shape (`as_dict`) is the stable contract templates and tools read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+FORMAT = "appraisal-result/1"
+
+
+@dataclass(frozen=True)
+class ScoredCell:
+    """One appraisee's indicator: value, points, weight and contribution, with its trace."""
+
+    indicator: str
+    title: Mapping[str, str]
+    unit: str
+    kind: str
+    value: float | None
+    rows: int
+    status: str
+    target: float | None
+    score: float | None
+    weight: float
+    effective_weight: float
+    contribution: float | None
+    rule: str
+    source: str
+    flags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Effect:
+    """A gate or an adjustment: its condition, what it does, and whether it applied."""
+
+    kind: str  # "gate" or "adjustment"
+    when: str
+    reason: str
+    effect: str
+    applied: bool
+    points: float | None = None
+
+
+@dataclass(frozen=True)
+class AppraiseeResult:
+    id: str
+    name: str | None
+    team: str | None
+    manager: str | None
+    role: str | None
+    flags: tuple[str, ...]
+    cells: tuple[ScoredCell, ...]
+    weighted_total: float | None
+    adjustment_points: float
+    total: float | None
+    grade: str | None
+    status: str
+    effects: tuple[Effect, ...] = ()
+    steps: tuple[str, ...] = ()
+
+    def cell(self, indicator: str) -> ScoredCell:
+        for cell in self.cells:
+            if cell.indicator == indicator:
+                return cell
+        raise KeyError(indicator)
+
+
+@dataclass(frozen=True)
+class Result:
+    """Everything one run produced, and what it was produced from."""
+
+    scheme: Mapping[str, Any]
+    period: Mapping[str, str]
+    provenance: Mapping[str, Any]
+    appraisees: tuple[AppraiseeResult, ...]
+    quality: tuple[Mapping[str, Any], ...]
+    queries: Mapping[str, Mapping[str, Any]]
+    grades: tuple[Mapping[str, Any], ...]
+    calibration: tuple[Mapping[str, Any], ...] = field(default=())
+
+    def appraisee(self, appraisee_id: str) -> AppraiseeResult:
+        for found in self.appraisees:
+            if found.id == appraisee_id:
+                return found
+        raise KeyError(appraisee_id)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"format": FORMAT, **asdict(self)}
+
+
+def _tuple(items: Any) -> tuple[Any, ...]:
+    return tuple(items or ())
+
+
+def result_from_dict(data: Mapping[str, Any]) -> Result:
+    """Read back what `Result.as_dict` wrote (lists become tuples again)."""
+    appraisees = tuple(
+        AppraiseeResult(
+            **{
+                **a,
+                "flags": _tuple(a["flags"]),
+                "cells": tuple(ScoredCell(**{**c, "flags": _tuple(c["flags"])}) for c in a["cells"]),
+                "effects": tuple(Effect(**e) for e in a["effects"]),
+                "steps": _tuple(a["steps"]),
+            }
+        )
+        for a in data["appraisees"]
+    )
+    return Result(
+        scheme=data["scheme"],
+        period=data["period"],
+        provenance=data["provenance"],
+        appraisees=appraisees,
+        quality=_tuple(data["quality"]),
+        queries=data["queries"],
+        grades=_tuple(data["grades"]),
+        calibration=_tuple(data.get("calibration")),
+    )

@@ -1,0 +1,102 @@
+"""Storing a run: a folder that is either absent or complete.
+
+Everything is written into `DIR.partial-<random>` next to the target and the folder is renamed
+to `DIR` at the very end, so a run killed at any moment leaves no half-written result under the
+name people read. An existing `DIR` is never overwritten: earlier results are evidence.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from appraisal.errors import AppraisalError
+from appraisal.results import Result, result_from_dict
+
+RESULT_FILE = "result.json"
+SCORES_FILE = "scores.csv"
+TOTALS_FILE = "totals.csv"
+QUALITY_FILE = "quality.csv"
+QUERIES_FILE = "queries.sql"
+
+SCORE_COLUMNS = [
+    "appraisee", "indicator", "value", "rows", "status", "target", "score",
+    "weight", "effective_weight", "contribution", "rule", "source",
+]
+TOTAL_COLUMNS = ["appraisee", "name", "team", "weighted_total", "adjustments", "total", "grade", "status", "flags"]
+
+
+def write_run(result: Result, out: Path, *, extra: Callable[[Path], None] | None = None) -> Path:
+    """Write `result` (and whatever `extra` adds, e.g. a rendered report) as the folder `out`."""
+    out = Path(out)
+    if out.exists():
+        raise AppraisalError(f"{out} already exists; choose another --out or move it away (results are never overwritten)")
+    parent = out.resolve().parent
+    if not parent.is_dir():
+        raise AppraisalError(f"cannot write {out}: the folder {parent} does not exist")
+    partial = Path(tempfile.mkdtemp(prefix=f"{out.name}.partial-", dir=parent))
+    try:
+        _write_json(partial / RESULT_FILE, result.as_dict())
+        _write_csv(partial / SCORES_FILE, SCORE_COLUMNS, _score_rows(result))
+        _write_csv(partial / TOTALS_FILE, TOTAL_COLUMNS, _total_rows(result))
+        _write_csv(partial / QUALITY_FILE, ["dataset", "cause", "column", "count"],
+                   ([q["dataset"], q["cause"], q["column"], q["count"]] for q in result.quality))
+        (partial / QUERIES_FILE).write_text(_queries_text(result), encoding="utf-8")
+        if extra is not None:
+            extra(partial)
+        os.rename(partial, out)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    return out
+
+
+def load_run(folder: Path) -> Result:
+    """Read a run folder written by `write_run`."""
+    path = Path(folder) / RESULT_FILE
+    if not path.is_file():
+        raise AppraisalError(f"{folder} is not a run folder: it has no {RESULT_FILE}")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise AppraisalError(f"cannot read {path}: {exc}") from None
+    if data.get("format") != "appraisal-result/1":
+        raise AppraisalError(f"{path} has format {data.get('format')!r}, not appraisal-result/1")
+    return result_from_dict(data)
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, indent=1, ensure_ascii=False, allow_nan=False) + "\n", encoding="utf-8")
+
+
+def _write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(["" if v is None else v for v in row] for row in rows)
+
+
+def _score_rows(result: Result) -> Iterable[list[Any]]:
+    for a in result.appraisees:
+        for c in a.cells:
+            yield [a.id, c.indicator, c.value, c.rows, c.status, c.target, c.score, c.weight,
+                   c.effective_weight, c.contribution, c.rule, c.source]
+
+
+def _total_rows(result: Result) -> Iterable[list[Any]]:
+    for a in result.appraisees:
+        yield [a.id, a.name, a.team, a.weighted_total, a.adjustment_points, a.total, a.grade, a.status, ";".join(a.flags)]
+
+
+def _queries_text(result: Result) -> str:
+    parts = []
+    for name, query in result.queries.items():
+        params = ", ".join(query["params"])
+        parts.append(f"-- {name}: indicators {', '.join(query['indicators']) or '-'}\n-- params: {params}\n{query['sql']};\n")
+    return "\n".join(parts)

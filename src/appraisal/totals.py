@@ -1,0 +1,215 @@
+"""Totals and grades: measured values become an appraisal, one appraisee at a time.
+
+For each appraisee: formula indicators are evaluated from the others, every indicator is
+scored by its rule, weights are applied under the scheme's missing-data policy, bonus and
+penalty points are added within their limits, gates cap or veto the total, and the total
+finds its grade band. Every step is written down as a sentence, so a scorecard can show how
+the grade came to be. Adjustments come before gates, so no bonus can lift a capped total.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from appraisal.errors import AppraisalError, ExpressionError
+from appraisal.evaluation import evaluate
+from appraisal.measuring import INSUFFICIENT, OK, Appraisee, Measurements
+from appraisal.results import AppraiseeResult, Effect, ScoredCell
+from appraisal.scoring import score_value
+
+if TYPE_CHECKING:
+    from appraisal.expressions import Expression
+    from appraisal.functions import FunctionRegistry
+    from appraisal.model import Indicator, Scheme
+
+
+def _fmt(x: float | None, digits: int = 2) -> str:
+    if x is None:
+        return "-"
+    return f"{round(x, digits):g}"
+
+
+@dataclass
+class _Context:
+    scheme: Scheme
+    functions: FunctionRegistry
+
+    def evaluate(self, expression: Expression, values: Mapping[str, object]) -> object:
+        try:
+            return evaluate(expression, {**self.scheme.constants, **values}, self.functions)
+        except ExpressionError as exc:
+            raise AppraisalError(f"cannot evaluate {expression.source!r}: {exc.message}") from None
+
+
+def _formula_order(scheme: Scheme) -> list[Indicator]:
+    """Formula indicators so that each comes after the indicators it names (no cycles: lint)."""
+    formulas = {i.id: i for i in scheme.indicators if i.formula is not None}
+    ordered: list[Indicator] = []
+    placed: set[str] = set()
+
+    def place(indicator: Indicator) -> None:
+        if indicator.id in placed:
+            return
+        assert indicator.formula is not None
+        for name in sorted(indicator.formula.names):
+            if name in formulas:
+                place(formulas[name])
+        placed.add(indicator.id)
+        ordered.append(indicator)
+
+    for indicator in formulas.values():
+        place(indicator)
+    return ordered
+
+
+def _number(result: object) -> float | None:
+    if isinstance(result, bool) or not isinstance(result, (int, float)):
+        return None
+    return float(result) if math.isfinite(result) else None
+
+
+def appraise_one(context: _Context, measurements: Measurements, appraisee: Appraisee) -> AppraiseeResult:
+    """The full appraisal of one appraisee from their measured cells."""
+    scheme = context.scheme
+    values: dict[str, object] = {}
+    raw: dict[str, tuple[float | None, int, str, str, tuple[str, ...]]] = {}
+    for indicator in scheme.indicators:
+        if (appraisee.id, indicator.id) in measurements.cells:
+            cell = measurements.cell(appraisee.id, indicator.id)
+            raw[indicator.id] = (cell.value, cell.rows, cell.status, cell.source, cell.flags)
+            values[indicator.id] = cell.value
+    for indicator in _formula_order(scheme):
+        assert indicator.formula is not None
+        value = _number(context.evaluate(indicator.formula, values))
+        values[indicator.id] = value
+        status = OK if value is not None else INSUFFICIENT
+        raw[indicator.id] = (value, 0, status, f"formula {indicator.formula.source}", ())
+
+    scored = []
+    for indicator in scheme.indicators:
+        value, rows, status, source, flags = raw.get(indicator.id, (None, 0, INSUFFICIENT, "no value", ()))
+        target = measurements.target(appraisee.id, indicator.id)
+        points = score_value(indicator, value, target, context.evaluate)
+        scored.append((indicator, value, rows, status, source, flags, target, points))
+
+    weighted = [(s[0], s[7].score) for s in scored if s[0].weight > 0]
+    missing = [ind.id for ind, score in weighted if score is None]
+    available = sum(ind.weight for ind, score in weighted if score is not None)
+    policy = scheme.missing_data
+    steps: list[str] = []
+    failed = policy == "fail" and bool(missing)
+    cells = []
+    for indicator, value, rows, status, source, flags, target, points in scored:
+        weight = indicator.weight
+        if weight == 0 or failed:
+            effective = 0.0 if failed else weight
+        elif policy == "reweight":
+            effective = weight * 100.0 / available if points.score is not None and available else 0.0
+        else:
+            effective = weight
+        contribution = None
+        if weight > 0 and not failed:
+            contribution = (points.score or 0.0) * effective / 100.0 if points.score is not None or policy == "zero" else None
+        cells.append(
+            ScoredCell(
+                indicator=indicator.id, title=dict(indicator.title), unit=indicator.unit, kind=indicator.kind,
+                value=value, rows=rows, status=status, target=target, score=points.score, weight=weight,
+                effective_weight=effective, contribution=contribution, rule=points.rule, source=source, flags=flags,
+            )
+        )
+    if failed:
+        status = f"failed: no data for {', '.join(missing)} (missing_data: fail)"
+        steps.append(status)
+        return _result(appraisee, cells, None, 0.0, None, None, status, (), steps)
+    if weighted and len(missing) == len(weighted):
+        steps.append("no indicator could be scored: insufficient data")
+        return _result(appraisee, cells, None, 0.0, None, None, INSUFFICIENT, (), steps)
+
+    weighted_total = sum(c.contribution for c in cells if c.contribution is not None)
+    parts = " + ".join(f"{_fmt(c.score)} x {_fmt(c.effective_weight)}%" for c in cells if c.contribution is not None)
+    steps.append(f"weighted total {_fmt(weighted_total)} = {parts}")
+    if missing:
+        how = "the others were re-weighted" if policy == "reweight" else "they count as 0"
+        steps.append(f"no score for {', '.join(missing)}: {how} (missing_data: {policy})")
+
+    effects: list[Effect] = []
+    names = {**values, "total": weighted_total}
+    bonus = penalty = 0.0
+    for adjustment in scheme.adjustments:
+        applied = context.evaluate(adjustment.when, names) is True
+        effects.append(Effect("adjustment", adjustment.when.source, adjustment.reason, f"{adjustment.points:+g} points", applied, adjustment.points))
+        if applied:
+            bonus += max(adjustment.points, 0.0)
+            penalty += max(-adjustment.points, 0.0)
+    if scheme.max_bonus is not None and bonus > scheme.max_bonus:
+        steps.append(f"bonus {_fmt(bonus)} limited to {_fmt(scheme.max_bonus)}")
+        bonus = scheme.max_bonus
+    if scheme.max_penalty is not None and penalty > scheme.max_penalty:
+        steps.append(f"penalty {_fmt(penalty)} limited to {_fmt(scheme.max_penalty)}")
+        penalty = scheme.max_penalty
+    adjustment_points = bonus - penalty
+    total = weighted_total + adjustment_points
+    if adjustment_points:
+        steps.append(f"adjustments {adjustment_points:+g}: total {_fmt(total)}")
+
+    names["total"] = total
+    for gate in scheme.gates:
+        applied = context.evaluate(gate.when, names) is True
+        effect = "veto: total 0" if gate.veto else f"cap total at {_fmt(gate.cap_total)}"
+        effects.append(Effect("gate", gate.when.source, gate.reason, effect, applied))
+        if applied:
+            total = 0.0 if gate.veto else min(total, float(gate.cap_total or 0.0))
+            steps.append(f"gate {gate.when.source} holds ({gate.reason}): {effect}; total {_fmt(total)}")
+
+    grade = _grade(scheme, total)
+    if grade is not None:
+        band = next(g for g in scheme.grades if g.grade == grade)
+        upper = "" if math.isinf(band.max) else f" < {_fmt(band.max)}"
+        steps.append(f"grade {grade}: {_fmt(band.min)} <= {_fmt(total)}{upper}")
+    return _result(appraisee, cells, weighted_total, adjustment_points, total, grade, OK, tuple(effects), steps)
+
+
+def _grade(scheme: Scheme, total: float) -> str | None:
+    for band in scheme.grades:
+        if band.min <= total < band.max:
+            return band.grade
+    return None
+
+
+def _result(
+    appraisee: Appraisee, cells: list[ScoredCell], weighted_total: float | None, adjustment_points: float,
+    total: float | None, grade: str | None, status: str, effects: tuple[Effect, ...], steps: list[str],
+) -> AppraiseeResult:
+    return AppraiseeResult(
+        id=appraisee.id, name=appraisee.name, team=appraisee.team, manager=appraisee.manager, role=appraisee.role,
+        flags=appraisee.flags, cells=tuple(cells), weighted_total=weighted_total, adjustment_points=adjustment_points,
+        total=total, grade=grade, status=status, effects=effects, steps=tuple(steps),
+    )
+
+
+def appraise_all(measurements: Measurements, functions: FunctionRegistry) -> tuple[AppraiseeResult, ...]:
+    context = _Context(measurements.scheme, functions)
+    return tuple(appraise_one(context, measurements, a) for a in measurements.appraisees)
+
+
+def calibration(scheme: Scheme, appraisees: tuple[AppraiseeResult, ...]) -> tuple[dict[str, Any], ...]:
+    """Each grade's intended share against what the run produced: advice, never a change."""
+    graded = [a for a in appraisees if a.grade is not None]
+    rows = []
+    for band in scheme.grades:
+        actual = sum(1 for a in graded if a.grade == band.grade)
+        share = scheme.calibration.get(band.grade)
+        expected = None if share is None else share * len(graded)
+        rows.append(
+            {
+                "grade": band.grade,
+                "target_share": share,
+                "expected": expected,
+                "actual": actual,
+                "over": None if expected is None else max(0, actual - math.floor(expected + 1e-9)),
+            }
+        )
+    return tuple(rows)
