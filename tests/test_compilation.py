@@ -55,7 +55,12 @@ TICKETS = [
     ("t5", "a2", "2026-10-01 00:00", None, "open", "x", 1.0),
     ("t6", "a2", "2026-09-30 23:59:59", "2026-10-01 01:59:59", "resolved", "x", 2.0),
 ]
-SURVEYS = [("t1", "2026-07-05 10:00", 5), ("t2", "2026-07-05 11:00", 3), ("t6", "2026-09-30 12:00", 4)]
+SURVEYS = [
+    ("t1", "2026-07-05 10:00", 5),
+    ("t2", "2026-07-05 11:00", 3),
+    ("t3", "2026-08-02 10:00", 5),  # about the excluded supplier-defect ticket
+    ("t6", "2026-09-30 12:00", 4),
+]
 
 
 def indicator(ident: str, measure: str, weight: int = 100) -> str:
@@ -185,7 +190,23 @@ def test_quality_counts_travel_with_the_values(tmp_path, con):
         "no_period_value": 0,
         "outside_period": 1,
         "excluded_0": 1,
+        "excluded_via": 0,
     }
+
+
+def test_a_survey_of_an_excluded_ticket_is_excluded_with_it(tmp_path, con):
+    measure = '{dataset: surveys, agg: ratio, numerator: {where: "score >= satisfied_from"}}'
+    scheme = make_scheme(tmp_path, indicator("csat", measure))
+    assert run(con, scheme, "surveys")["a2"] == {"csat__value": 1.0, "csat__rows": 1}
+    assert quality(con, scheme, "surveys")["excluded_via"] == 1
+
+
+def test_a_negative_elapsed_time_is_dropped_and_counted(tmp_path, con):
+    con.execute("UPDATE tickets SET first_response_at = created_at - INTERVAL 1 HOUR WHERE ticket_id = 't2'")
+    measure = '{dataset: tickets, agg: median, of: "hours(first_response_at - created_at)"}'
+    scheme = make_scheme(tmp_path, indicator("frt", measure))
+    assert run(con, scheme)["a1"] == {"frt__value": 1.0, "frt__rows": 1}
+    assert quality(con, scheme)["negative__frt"] == 1
 
 
 def test_scheme_without_roster_cannot_compile(tmp_path, con):

@@ -125,6 +125,8 @@ class _DatasetCompiler:
             return value, rows
         assert measure.of is not None  # the lint guarantees `of` for these aggregates
         of = self.expr(measure.of)
+        if _is_duration(measure):  # a time that runs backwards is a data error: dropped, counted
+            of = _join([_wrap("CASE WHEN ({x}) >= 0 THEN ", of), _wrap("({x}) END", of)], "")
         if measure.agg == "percentile":
             template = f"quantile_cont({{x}}, {float(measure.percentile or 0.5)!r})"
         else:
@@ -138,32 +140,51 @@ class _DatasetCompiler:
             return self.filtered("count({x})", None, where)
         return self.filtered("sum({x})", self.expr(of), where)
 
-    def appraisee_source(self) -> tuple[str, str]:
-        """The FROM clause and the expression naming each row's appraisee."""
+    def appraisee_source(self) -> tuple[SqlFragment, str]:
+        """The FROM clause and the expression naming each row's appraisee.
+
+        A dataset reached through `via` also gets `v.__excluded`: true when the row it joins
+        through was excluded (a survey of a supplier-defect ticket goes with its ticket).
+        """
         table = quote_identifier(self.dataset.name)
         if self.dataset.via is None:
-            return f"{table} AS d", f"CAST(d.{quote_identifier(self.dataset.appraisee or '')} AS VARCHAR)"
+            return SqlFragment(f"{table} AS d"), f"CAST(d.{quote_identifier(self.dataset.appraisee or '')} AS VARCHAR)"
         on = quote_identifier(self.dataset.via.on)
         owners = self.owners(self.dataset.via.dataset, self.dataset.via.on)
-        return f"{table} AS d LEFT JOIN {owners} AS v ON d.{on} = v.{on}", "v.__owner"
+        source = _join([SqlFragment(f"{table} AS d LEFT JOIN "), owners, SqlFragment(f" AS v ON d.{on} = v.{on}")], "")
+        return source, "v.__owner"
 
-    def owners(self, name: str, on: str) -> str:
-        """(`on`, `__owner`) pairs of dataset `name`, following its own `via` chain if it has one.
+    def excluded(self, name: str) -> SqlFragment:
+        """SQL true for rows of dataset `name` that one of its exclusions removes."""
+        compiler = _DatasetCompiler(self.scheme, self.scheme.datasets[name], self.functions)
+        flags = [_wrap("coalesce(({x}), FALSE)", compiler.expr(e.where)) for e in self.scheme.exclusions if e.dataset == name]
+        return _join(flags, " OR ") if flags else SqlFragment("FALSE")
+
+    def owners(self, name: str, on: str) -> SqlFragment:
+        """(`on`, `__owner`, `__excluded`) of dataset `name`, following its own `via` chain.
 
         The rows joined through are not limited to the period: a survey answered in Q3 about
         a ticket created in Q2 still reaches that ticket's agent.
         """
         dataset = self.scheme.datasets[name]
         key = quote_identifier(on)
+        rows = _join([SqlFragment("(SELECT *, "), self.excluded(name), SqlFragment(f" AS __self_excluded FROM {quote_identifier(name)})")], "")
         if dataset.via is None:
             owner = quote_identifier(dataset.appraisee or "")
-            return f"(SELECT DISTINCT {key}, CAST({owner} AS VARCHAR) AS __owner FROM {quote_identifier(name)})"
+            return _join([
+                SqlFragment(f"(SELECT p.{key}, CAST(p.{owner} AS VARCHAR) AS __owner, bool_or(p.__self_excluded) AS __excluded FROM "),
+                rows,
+                SqlFragment(" AS p GROUP BY ALL)"),
+            ], "")
         link = quote_identifier(dataset.via.on)
         inner = self.owners(dataset.via.dataset, dataset.via.on)
-        return (
-            f"(SELECT DISTINCT p.{key}, g.__owner FROM {quote_identifier(name)} AS p "
-            f"JOIN {inner} AS g ON p.{link} = g.{link})"
-        )
+        return _join([
+            SqlFragment(f"(SELECT p.{key}, g.__owner, bool_or(p.__self_excluded OR coalesce(g.__excluded, FALSE)) AS __excluded FROM "),
+            rows,
+            SqlFragment(" AS p JOIN "),
+            inner,
+            SqlFragment(f" AS g ON p.{link} = g.{link} GROUP BY ALL)"),
+        ], "")
 
     def base(self, period: Period, column_types: Mapping[str, str]) -> _Sql:
         """The CTEs `base` (rows in the window, with their appraisee) and `kept` (not excluded)."""
@@ -176,16 +197,21 @@ class _DatasetCompiler:
             window_sql, window_params = sql_window(
                 period, self.scheme.timezone, f"d.{quote_identifier(period_by)}", column_type=sql_type
             )
+        via = "coalesce(v.__excluded, FALSE)" if self.dataset.via is not None else "FALSE"
         out = _Sql()
-        out.add(f"WITH base AS (SELECT d.*, {appraisee} AS __appraisee FROM {source} WHERE ")
-        out.add("", SqlFragment(window_sql, tuple(window_params)))
-        out.add("), kept AS (SELECT * FROM base")
-        exclusions = [e.where for e in self.scheme.exclusions if e.dataset == self.dataset.name]
-        if exclusions:
-            flags = _join([_wrap("coalesce(({x}), FALSE)", self.expr(e)) for e in exclusions], " OR ")
-            out.add(" WHERE NOT (", flags).add(")")
-        out.add(")")
+        out.add(f"WITH base AS (SELECT d.*, {appraisee} AS __appraisee, {via} AS __via_excluded FROM ", source)
+        out.add(" WHERE ", SqlFragment(window_sql, tuple(window_params)))
+        out.add("), kept AS (SELECT * EXCLUDE (__via_excluded) FROM base WHERE NOT (__via_excluded OR ")
+        out.add("", self.excluded(self.dataset.name)).add("))")
         return out
+
+
+_INTERVAL_FUNCTIONS = frozenset({"seconds", "minutes", "hours", "days"})
+
+
+def _is_duration(measure: Measure) -> bool:
+    """A measure of elapsed time (`hours(resolved_at - created_at)`): never negative."""
+    return measure.of is not None and bool(measure.of.functions & _INTERVAL_FUNCTIONS)
 
 
 def _roster_key(scheme: Scheme) -> str:
@@ -256,8 +282,14 @@ def compile_quality(
     for n, where in enumerate(exclusions):
         query.add(", (SELECT count(*) FROM base WHERE coalesce((", compiler.expr(where))
         query.add(f"), FALSE)) AS excluded_{n}")
+    query.add(", (SELECT count(*) FROM base WHERE __via_excluded) AS excluded_via")
+    durations = [i for i in scheme.indicators if i.measure is not None and i.measure.dataset == dataset and _is_duration(i.measure)]
+    for indicator in durations:
+        assert indicator.measure is not None and indicator.measure.of is not None
+        query.add(", (SELECT count(*) FROM kept WHERE (", compiler.expr(indicator.measure.of))
+        query.add(f") < 0) AS {quote_identifier('negative__' + indicator.id)}")
     fragment = query.fragment()
-    return CompiledQuery(dataset, fragment.sql, fragment.params, ())
+    return CompiledQuery(dataset, fragment.sql, fragment.params, tuple(i.id for i in durations))
 
 
 def _rating_scales(scheme: Scheme) -> _Sql:

@@ -228,6 +228,12 @@ def _quality(engine: Engine, query: CompiledQuery, scheme: Scheme) -> list[Quali
         QualityCount(query.dataset, f"excluded: {e.reason}", "", record[f"excluded_{n}"])
         for n, e in enumerate(exclusions)
     ]
+    if dataset.via is not None:
+        found.append(QualityCount(query.dataset, f"excluded with its {dataset.via.dataset} row", dataset.via.on, record["excluded_via"]))
+    found += [
+        QualityCount(query.dataset, "negative duration", indicator, record[f"negative__{indicator}"])
+        for indicator in query.indicators
+    ]
     return [count for count in found if count.count]
 
 
