@@ -22,7 +22,9 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet pandas
 	$(BIN)/python bench/startup.py
+	$(BIN)/python bench/data_bench.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache

@@ -109,6 +109,8 @@ def _shown(path: Path, base: Path) -> str:
 
 def _connect(paths: list[str], scratch: Path, threads: int | None) -> duckdb.DuckDBPyConnection:
     config: dict[str, object] = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+    if os.environ.get("APPRAISAL_MEMORY_LIMIT"):
+        config["memory_limit"] = os.environ["APPRAISAL_MEMORY_LIMIT"]
     if threads is not None:
         config["threads"] = threads
     connection = duckdb.connect(":memory:", config=config)
@@ -143,22 +145,21 @@ def _load_all(engine: Engine, scheme: Scheme, registry: SourceRegistry, base: Pa
 def _drop_duplicates(engine: Engine, table: str, key: str) -> None:
     """Keep the first row of each key in file order; count the others as `duplicate key`.
 
-    Rows with no key are kept: nothing says they repeat another row.
+    Rows with no key are kept: nothing says they repeat another row. Deleting the few repeats
+    in place is much cheaper than rewriting the table (a tenth of the time at 10M rows).
     """
     connection = engine.connection
-    ranked = (
-        f"SELECT *, rowid AS __row, row_number() OVER (PARTITION BY {q(key)} ORDER BY rowid) AS __copy "
-        f"FROM {q(table)}"
-    )
-    [(dropped,)] = connection.execute(
-        f"SELECT count(*) FROM ({ranked}) WHERE {q(key)} IS NOT NULL AND __copy > 1"
+    connection.execute(
+        f"CREATE TEMP TABLE __repeated AS SELECT {q(key)} AS k, min(rowid) AS first, count(*) - 1 AS extra "
+        f"FROM {q(table)} WHERE {q(key)} IS NOT NULL GROUP BY {q(key)} HAVING count(*) > 1"
     ).fetchall()
+    [(dropped,)] = connection.execute("SELECT coalesce(sum(extra), 0) FROM __repeated").fetchall()
     if dropped:
         connection.execute(
-            f"CREATE OR REPLACE TABLE {q(table)} AS SELECT * EXCLUDE (__copy, __row) FROM ({ranked}) "
-            f"WHERE {q(key)} IS NULL OR __copy = 1 ORDER BY __row"
+            f"DELETE FROM {q(table)} USING __repeated AS r WHERE {q(table)}.{q(key)} = r.k AND {q(table)}.rowid > r.first"
         ).fetchall()
-        engine.quality.append(QualityCount(table, "duplicate key", key, dropped))
+        engine.quality.append(QualityCount(table, "duplicate key", key, int(dropped)))
+    connection.execute("DROP TABLE __repeated").fetchall()
 
 
 def _load_one(
@@ -207,28 +208,35 @@ def _type_table(
         f"CREATE TABLE {q(table)} AS SELECT {', '.join(selects)} FROM {q(raw)}", params
     ).fetchall()
     engine.tables[dataset] = table
+    # Count what did not coerce from the raw rows alone (coercing again is cheaper than
+    # keeping a second copy of the data to compare against).
     checks: list[tuple[str, str]] = []
     filters: list[str] = []
+    check_params: list[object] = []
     for column, kind in declared.items():
         if kind == "text":
             continue
-        failed = f"{_present(f'r.{q(column)}', raw_types[column])} AND t.{q(column)} IS NULL"
+        typed, bound = coerce_sql(q(column), raw_types[column], kind, tz)
+        failed = f"{_present(q(column), raw_types[column])} AND ({typed}) IS NULL"
         if kind == "duration":
-            signed, _ = coerce_sql(f"r.{q(column)}", raw_types[column], "signed_duration", "")
+            signed, _ = coerce_sql(q(column), raw_types[column], "signed_duration", "")
             checks.append((column, "negative duration"))
             filters.append(f"count(*) FILTER (WHERE {failed} AND coalesce({signed} < 0, FALSE))")
+            check_params.extend(bound)
             failed += f" AND NOT coalesce({signed} < 0, FALSE)"
         checks.append((column, f"unparseable {kind}"))
         filters.append(f"count(*) FILTER (WHERE {failed})")
+        check_params.extend(bound)
     if checks:
         # fetchall, not fetchone: DuckDB refuses new work while a result is half-read.
-        [row] = connection.execute(
-            f"SELECT {', '.join(filters)} FROM {q(raw)} AS r POSITIONAL JOIN {q(table)} AS t"
-        ).fetchall()
+        [row] = connection.execute(f"SELECT {', '.join(filters)} FROM {q(raw)}", check_params).fetchall()
         for (column, cause), count in zip(checks, row, strict=True):
             if count:
                 engine.quality.append(QualityCount(dataset, cause, column, int(count)))
-    connection.execute(f"DROP TABLE {q(raw)}").fetchall()
+    [(kind_of_raw,)] = connection.execute(
+        "SELECT count(*) FROM duckdb_views() WHERE view_name = ? AND NOT internal", [raw]
+    ).fetchall()
+    connection.execute(f"DROP {'VIEW' if kind_of_raw else 'TABLE'} {q(raw)}").fetchall()
 
 
 def _present(column: str, raw_type: str) -> str:

@@ -49,6 +49,22 @@ def _from_arrow(
         connection.unregister(view)
 
 
+def sql_literal(value: object) -> str:
+    """A text or boolean as an SQL literal, for the one statement that cannot take parameters.
+
+    DuckDB cannot prepare `CREATE VIEW`; the values here are a checked file path and reader
+    options, never expression text, and quotes are doubled.
+    """
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _view(connection: duckdb.DuckDBPyConnection, table: str, reader_sql: str) -> None:
+    """The raw rows as a view over the file: read once, when the engine types them, never copied."""
+    connection.execute(f"CREATE VIEW {quote_identifier(table)} AS SELECT * FROM {reader_sql}").fetchall()
+
+
 # --- csv ---------------------------------------------------------------------------------------
 
 
@@ -67,15 +83,14 @@ def load_csv(
         encoding = "utf-8"  # DuckDB skips a UTF-8 byte-order mark itself
     if encoding is None:
         path, encoding = _transcode(source.path, codec, scratch), "utf-8"
-    options = ["all_varchar = true", "header = ?", "encoding = ?"]
-    params: list[object] = [bool(_option(source, "header", True)), encoding]
+    options = [
+        "all_varchar = true",
+        f"header = {sql_literal(bool(_option(source, 'header', True)))}",
+        f"encoding = {sql_literal(encoding)}",
+    ]
     if "delimiter" in source.options:
-        options.append("delim = ?")
-        params.append(str(source.options["delimiter"]))
-    connection.execute(
-        f"CREATE TABLE {quote_identifier(table)} AS SELECT * FROM read_csv(?, {', '.join(options)})",
-        [str(path), *params],
-    ).fetchall()
+        options.append(f"delim = {sql_literal(str(source.options['delimiter']))}")
+    _view(connection, table, f"read_csv({sql_literal(str(path))}, {', '.join(options)})")
 
 
 def _transcode(path: Path, codec: str, scratch: Path) -> Path:
@@ -102,10 +117,7 @@ def _transcode(path: Path, codec: str, scratch: Path) -> Path:
 
 
 def load_parquet(connection: duckdb.DuckDBPyConnection, table: str, source: Source) -> None:
-    connection.execute(
-        f"CREATE TABLE {quote_identifier(table)} AS SELECT * FROM read_parquet(?)",
-        [str(source.path)],
-    ).fetchall()
+    _view(connection, table, f"read_parquet({sql_literal(str(source.path))})")
 
 
 _JSON_FORMATS = {"auto": "auto", "array": "array", "ndjson": "newline_delimited",
@@ -118,10 +130,7 @@ def load_json(connection: duckdb.DuckDBPyConnection, table: str, source: Source)
     fmt = _JSON_FORMATS.get(wanted)
     if fmt is None:
         raise DataError(f"unknown json format {wanted!r}; expected auto, array or ndjson")
-    connection.execute(
-        f"CREATE TABLE {quote_identifier(table)} AS SELECT * FROM read_json_auto(?, format = ?)",
-        [str(source.path), fmt],
-    ).fetchall()
+    _view(connection, table, f"read_json_auto({sql_literal(str(source.path))}, format = {sql_literal(fmt)})")
 
 
 # --- xlsx ----------------------------------------------------------------------------------------
