@@ -1,0 +1,299 @@
+"""Rendering: a `Result` becomes a summary page and one scorecard per appraisee, in HTML and Markdown.
+
+A layered loader reads the user's folder, then packs, then the shipped `templates/`; `default:NAME`
+always names the shipped one, for `{% extends %}`. `scorecard-<scheme id>.<fmt>.j2` is tried before
+`scorecard.<fmt>.j2` (likewise `summary`). Sandboxed, strict undefined, HTML autoescaped, and every
+`{{ }}` in a `*.md.j2` escaped for Markdown. A template mistake is an `AppraisalError` with file:line.
+
+The template context is a stable API (also in docs/templates.md). Every template gets:
+
+    language       str                 "en" or "zh": the language of labels and titles
+    labels         Mapping[str, str]   interface words in `language`, and known status and flag words
+    format         str                 "html" or "md": the format being written
+    result         Mapping             the whole `Result.as_dict()` (the result.json contract)
+    scheme         Mapping             result["scheme"]: id, version, title, ...
+    scheme_title   str                 the scheme's title in `language` (else its id)
+    period         Mapping[str, str]   result["period"]
+    period_label   str                 the period as text, e.g. "2026-Q3"
+    provenance     Mapping             result["provenance"]: scheme hash, data fingerprint, versions
+    grades         list[Mapping]       result["grades"]: the grade bands, best first
+    calibration    list[Mapping]       result["calibration"]: advice, never a changed grade
+
+`summary.*.j2` also gets:
+
+    appraisees          list[Mapping]  each appraisee as in result.json, plus `href` (its scorecard)
+    grade_distribution  list[Mapping]  {grade: str | None, count: int, share: float} per grade
+    status_counts       list[Mapping]  {status: str, count: int}: indicator cells per status
+    quality             list[Mapping]  result["quality"]: data-quality counts (rows dropped, why)
+    quality_columns     list[str]      the keys of the quality rows, in first-seen order
+
+`scorecard.*.j2` also gets:
+
+    appraisee  Mapping        the appraisee as in result.json (fields of results.AppraiseeResult)
+    cells      list[Mapping]  appraisee["cells"] (fields of results.ScoredCell)
+    notes      list[Mapping]  the cells whose status is not "ok" or that carry flags
+    chart      Mapping        width, height, length (of a full bar), scale (its points) and bars: one
+                              {indicator, label, score, text, x, y, width, height} per cell
+    home       str            the relative URL of the summary page in the same format
+Filters: num(x, digits=1), pct(x, digits=1), quantity(x, unit), title(text, lang=language), md(x).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import traceback
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup
+
+from appraisal.errors import AppraisalError
+from appraisal.model import pick
+from appraisal.results import Result
+from appraisal.shipped import templates_dir
+
+LANGUAGES = ("en", "zh")
+FORMATS = ("html", "md")
+DASH = "–"
+_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)), *(f"LPT{i}" for i in range(10))}
+
+_LABELS: dict[str, tuple[str, str]] = {
+    "summary": ("Summary", "汇总"), "scorecard": ("Scorecard", "考核结果"), "period": ("Period", "考核周期"),
+    "appraisee": ("Appraisee", "被考核人"), "appraisees": ("Appraisees", "被考核人"), "id": ("ID", "编号"),
+    "name": ("Name", "姓名"), "team": ("Team", "团队"), "manager": ("Manager", "上级"), "role": ("Role", "岗位"),
+    "indicators": ("Indicators", "考核指标"), "indicator": ("Indicator", "指标"), "value": ("Value", "实际值"),
+    "target": ("Target", "目标值"), "score": ("Score", "得分"), "weight": ("Weight", "权重"),
+    "effective_weight": ("Effective weight", "有效权重"), "contribution": ("Contribution", "加权得分"),
+    "rule": ("Rule", "评分规则"), "rows": ("Rows", "数据行数"), "status": ("Status", "状态"), "flags": ("Flags", "标记"),
+    "weighted_total": ("Weighted total", "加权总分"), "adjustment_points": ("Adjustments", "加减分"),
+    "total": ("Total", "总分"), "grade": ("Grade", "等级"), "effects": ("Gates and adjustments", "否决项与加减分"),
+    "kind": ("Kind", "类型"), "when": ("Condition", "条件"), "reason": ("Reason", "原因"), "effect": ("Effect", "效果"),
+    "applied": ("Applied", "是否生效"), "points": ("Points", "分值"), "yes": ("yes", "是"), "no": ("no", "否"),
+    "steps": ("How the total came about", "计算过程"), "chart": ("Indicator scores", "指标得分"),
+    "quality": ("Data quality", "数据质量"), "no_notes": ("No data-quality notes.", "无数据质量问题。"),
+    "none": ("None.", "无。"), "open": ("open", "查看"), "back": ("Back to the summary", "返回汇总"),
+    "grade_distribution": ("Grade distribution", "等级分布"), "headcount": ("Count", "人数"),
+    "share": ("Share", "占比"), "ungraded": ("no grade", "未评级"), "cells": ("Cells", "指标数"),
+    "provenance": ("Provenance", "溯源信息"), "scheme": ("Scheme", "考核方案"), "scheme_hash": ("Scheme hash", "方案哈希"),
+    "data_fingerprint": ("Data fingerprint", "数据指纹"), "versions": ("Versions", "版本"), "ok": ("ok", "正常"),
+    "insufficient data": ("insufficient data", "数据不足"), "gate": ("gate", "否决项"),
+    "adjustment": ("adjustment", "加减分"), "dataset": ("Dataset", "数据集"), "cause": ("Cause", "原因"),
+    "column": ("Column", "字段"), "count": ("Count", "数量"),
+    "joined during period": ("joined during period", "期中入职"),
+    "left during period": ("left during period", "期中离职"),
+    "not employed during period": ("not employed during period", "考核期内未在职"),
+}
+
+
+def labels(language: str) -> dict[str, str]:
+    """The interface words in one language."""
+    if language not in LANGUAGES:
+        raise AppraisalError(f"unknown language {language!r}: choose one of {', '.join(LANGUAGES)}")
+    return {key: words[LANGUAGES.index(language)] for key, words in _LABELS.items()}
+
+
+def num(x: Any, digits: int = 1) -> str:
+    """A number with `digits` decimals; None (or NaN) becomes a dash."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return DASH
+    return f"{x:.{digits}f}" if isinstance(x, (int, float)) else str(x)
+
+
+def pct(x: Any, digits: int = 1) -> str:
+    """A fraction as a percentage: 0.905 -> 90.5%."""
+    return DASH if x is None or not isinstance(x, (int, float)) else num(100 * x, digits) + "%"
+
+
+def quantity(x: Any, unit: str = "") -> str:
+    """A value with its unit: fractions as percentages for "%", whole numbers without decimals."""
+    if unit == "%":
+        return pct(x)
+    text = num(x, 0 if isinstance(x, (int, float)) and float(x).is_integer() else 2)
+    return f"{text} {unit}" if unit and x is not None else text
+
+
+@jinja2.pass_context
+def title(context: Any, text: Any, lang: str | None = None) -> str:
+    """An {en, zh} mapping as one string in `lang` (default: the page's language)."""
+    if text is None:
+        return DASH
+    return pick(text, lang or context.get("language", "en")) if isinstance(text, Mapping) else str(text)
+
+
+class _MarkdownSafe(str):
+    """Text already escaped for Markdown, so the output hook leaves it alone."""
+
+
+_MD_ESCAPES = str.maketrans({"\\": "\\\\", "|": "\\|", "[": "\\[", "]": "\\]", "`": "\\`",
+                             "<": "&lt;", ">": "&gt;", "\n": " ", "\r": " "})
+
+
+def md(x: Any) -> str:
+    """Escape a value for Markdown (table cells included): no markup, no broken rows."""
+    if isinstance(x, (_MarkdownSafe, Markup)):
+        return _MarkdownSafe(x)
+    return _MarkdownSafe(DASH if x is None else str(x).translate(_MD_ESCAPES))
+
+
+@jinja2.pass_context
+def _finalize(context: Any, value: Any) -> Any:
+    return md(value) if (context.name or "").endswith((".md.j2", ".md")) else value
+
+
+def environment(user_dir: Path | None = None, pack_dirs: Sequence[Path] = ()) -> SandboxedEnvironment:
+    """A sandboxed Jinja environment over the user's folder, then packs, then the defaults."""
+    defaults = jinja2.FileSystemLoader(templates_dir())
+    layers = [jinja2.FileSystemLoader(d) for d in ([user_dir] if user_dir else []) + list(pack_dirs)]
+    env = SandboxedEnvironment(
+        # "default:NAME" is always the shipped template; other names go to the first layer that has them.
+        loader=jinja2.ChoiceLoader([jinja2.PrefixLoader({"default": defaults}, delimiter=":"), *layers, defaults]),
+        # select_autoescape matches name endings, so "x.html.j2" needs "html.j2" (not "html").
+        autoescape=jinja2.select_autoescape(
+            enabled_extensions=("html", "htm", "xml", "svg", "html.j2", "htm.j2", "xml.j2", "svg.j2"),
+            disabled_extensions=("md", "md.j2", "txt", "txt.j2"), default_for_string=True, default=True,
+        ),
+        undefined=jinja2.StrictUndefined, finalize=_finalize,
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+    )
+    env.filters.update(num=num, pct=pct, quantity=quantity, title=title, md=md)
+    return env
+
+
+def _template_error(exc: Exception) -> AppraisalError | None:
+    """The exception as a message naming the template file and line, if it came from one."""
+    if isinstance(exc, jinja2.TemplateNotFound):
+        names = ", ".join(exc.templates) if isinstance(exc, jinja2.TemplatesNotFound) else exc.name
+        return AppraisalError(f"template not found: {names}")
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        return AppraisalError(f"{exc.filename or exc.name}:{exc.lineno}: {exc.message}")
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.endswith(".py")]
+    message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    return AppraisalError(f"{frames[-1].filename}:{frames[-1].lineno}: {message}") if frames else None
+
+
+def render_template(env: jinja2.Environment, names: Sequence[str], context: Mapping[str, Any]) -> str:
+    """Render the first of `names` that exists; template mistakes become an `AppraisalError`."""
+    try:
+        return env.select_template(list(names)).render(context)
+    except Exception as exc:  # a user's template can fail in any way; say where, not how
+        if (error := _template_error(exc)) is None:
+            raise
+        raise error from exc
+
+
+def safe_name(text: str) -> str:
+    """A file name for an id: letters (any script), digits, - and _ kept; anything else (path
+    separators, dots, spaces) replaced, with a short hash so changed names cannot collide."""
+    text = unicodedata.normalize("NFC", text)
+    kept = "".join(c if c in "-_" or unicodedata.category(c)[0] in "LNM" else "_" for c in text)[:80]
+    if kept != text or not kept or kept.upper() in _RESERVED:
+        kept = f"{kept}-{hashlib.sha256(text.encode()).hexdigest()[:8]}"
+    return kept
+
+
+def scorecard_names(ids: Iterable[str]) -> dict[str, str]:
+    """Each appraisee's scorecard file stem, unique even on case-insensitive file systems."""
+    names: dict[str, str] = {}
+    seen: set[str] = set()
+    for appraisee_id in ids:
+        name = safe_name(appraisee_id)
+        if name.casefold() in seen:
+            name = f"{name}-{hashlib.sha256(appraisee_id.encode()).hexdigest()[:8]}"
+        seen.add(name.casefold())
+        names[appraisee_id] = name
+    return names
+
+
+def base_context(data: Mapping[str, Any], language: str, fmt: str) -> dict[str, Any]:
+    """What every template gets, from the `Result.as_dict()` shape."""
+    scheme, period = data["scheme"], data["period"]
+    named = [str(period[key]) for key in ("label", "name", "id") if period.get(key)]
+    return {
+        "language": language, "labels": labels(language), "format": fmt, "result": data, "scheme": scheme,
+        "scheme_title": pick(scheme.get("title") or {"en": str(scheme.get("id", ""))}, language),
+        "period": period, "period_label": named[0] if named else " – ".join(str(v) for v in period.values()),
+        "provenance": data["provenance"], "grades": list(data["grades"]),
+        "calibration": list(data.get("calibration") or ()),
+    }
+
+
+def summary_context(data: Mapping[str, Any], names: Mapping[str, str], language: str, fmt: str) -> dict[str, Any]:
+    """The summary page's context (see the module docstring)."""
+    appraisees = [{**a, "href": f"scorecards/{quote(names[a['id']])}.{fmt}"} for a in data["appraisees"]]
+    counts, everyone = Counter(a["grade"] for a in appraisees), len(appraisees) or 1
+    order = [g.get("grade", g.get("name")) for g in data["grades"]]
+    order += sorted(g for g in counts if g is not None and g not in order) + [None]
+    quality = [dict(q) for q in data["quality"]]
+    statuses = Counter(c["status"] for a in appraisees for c in a["cells"])
+    distribution = [{"grade": g, "count": counts[g], "share": counts[g] / everyone} for g in order if g or counts[g]]
+    return {
+        **base_context(data, language, fmt), "appraisees": appraisees, "grade_distribution": distribution,
+        "status_counts": [{"status": s, "count": n} for s, n in sorted(statuses.items())],
+        "quality": quality, "quality_columns": list(dict.fromkeys(k for q in quality for k in q)),
+    }
+
+
+def _chart(cells: Sequence[Mapping[str, Any]], language: str) -> dict[str, Any]:
+    """Horizontal bars, one per indicator, its title above it; full length is `scale` points."""
+    row, length = 36, 520
+    scale = max([100.0, *(c["score"] for c in cells if c["score"] is not None)])
+    bars = [
+        {"indicator": c["indicator"], "label": pick(c["title"], language) if c["title"] else c["indicator"],
+         "score": c["score"], "text": num(c["score"]), "x": 0, "y": i * row + 16, "height": 14,
+         "width": round(length * max(c["score"] or 0.0, 0.0) / scale, 2)}
+        for i, c in enumerate(cells)
+    ]
+    return {"width": 640, "height": row * max(len(cells), 1), "length": length, "scale": scale, "bars": bars}
+
+
+def scorecard_context(data: Mapping[str, Any], appraisee: Mapping[str, Any], language: str, fmt: str) -> dict[str, Any]:
+    """One appraisee's scorecard context (see the module docstring)."""
+    cells = list(appraisee["cells"])
+    return {
+        **base_context(data, language, fmt), "appraisee": appraisee, "cells": cells,
+        "notes": [c for c in cells if c["status"] != "ok" or c["flags"]],
+        "chart": _chart(cells, language), "home": f"../index.{fmt}",
+    }
+
+
+def _write(path: Path, text: str) -> Path:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return path
+
+
+def render_result(
+    result: Result, out_dir: Path, *, formats: Sequence[str] = FORMATS, language: str = "en",
+    user_dir: Path | None = None, pack_dirs: Sequence[Path] = (),
+) -> list[Path]:
+    """Write `index.<fmt>` and `scorecards/<appraisee>.<fmt>` for each format; return the paths."""
+    if unknown := [f for f in formats if f not in FORMATS]:
+        raise AppraisalError(f"unknown format {unknown[0]!r}: choose from {', '.join(FORMATS)}")
+    labels(language)  # an unknown language fails before anything is written
+    env = environment(user_dir, pack_dirs)
+    data = result.as_dict()
+    names = scorecard_names(a["id"] for a in data["appraisees"])
+    scheme_id = safe_name(str(data["scheme"].get("id", "")))
+    (out_dir := Path(out_dir)).joinpath("scorecards").mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for fmt in formats:
+        context = summary_context(data, names, language, fmt)
+        summary = render_template(env, [f"summary-{scheme_id}.{fmt}.j2", f"summary.{fmt}.j2"], context)
+        written.append(_write(out_dir / f"index.{fmt}", summary))
+        card_names = [f"scorecard-{scheme_id}.{fmt}.j2", f"scorecard.{fmt}.j2"]
+        for appraisee in data["appraisees"]:
+            text = render_template(env, card_names, scorecard_context(data, appraisee, language, fmt))
+            written.append(_write(out_dir / "scorecards" / f"{names[appraisee['id']]}.{fmt}", text))
+    return written
