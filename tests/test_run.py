@@ -120,3 +120,13 @@ def test_explain_an_unknown_appraisee_suggests_one(run_cli, stored):
 def test_explain_a_folder_that_is_not_a_run(run_cli, tmp_path):
     cli = run_cli("explain", str(tmp_path), "-a", "a1")
     assert cli.exit_code == 1 and "is not a run folder" in cli.stderr
+
+
+def test_run_renders_the_report_inside_the_run_folder(run_cli, tmp_path):
+    out = tmp_path / "q3"
+    cli = run_cli("run", str(DATA / "agent.yaml"), "-p", "2026-Q3", "-o", str(out), "--lang", "zh")
+    assert cli.exit_code == 0, cli.stderr
+    report = out / "report"
+    assert (report / "index.html").is_file() and (report / "index.md").is_file()
+    assert sorted(p.name for p in (report / "scorecards").glob("*.html")) == ["a1.html", "a2.html", "a3.html", "a4.html"]
+    assert "计算过程" in (report / "scorecards" / "a1.html").read_text(encoding="utf-8")
