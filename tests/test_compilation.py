@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from appraisal.compilation import CompileError, compile_dataset, compile_quality
+from appraisal.compilation import CompileError, compile_dataset
 from appraisal.periods import parse_period
 from appraisal.plugins import get_functions
 from appraisal.validation import load_scheme
@@ -91,17 +91,29 @@ def con():
     return connection
 
 
-def run(con, scheme, dataset: str = "tickets") -> dict[str, tuple]:
+def query_rows(con, scheme, dataset: str) -> list[dict]:
     query = compile_dataset(scheme, dataset, Q3, get_functions())
     cursor = con.execute(query.sql, list(query.params))
     names = [d[0] for d in cursor.description]
-    return {row[0]: dict(zip(names[1:], row[1:], strict=True)) for row in cursor.fetchall()}
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def run(con, scheme, dataset: str = "tickets") -> dict[str, dict]:
+    """Values of the roster members: `<id>__value` and `<id>__rows`."""
+    return {
+        row["appraisee"]: {k: v for k, v in row.items() if k.endswith(("__value", "__rows"))}
+        for row in query_rows(con, scheme, dataset)
+        if row["on_roster"]
+    }
 
 
 def quality(con, scheme, dataset: str = "tickets") -> dict[str, int]:
-    query = compile_quality(scheme, dataset, Q3, get_functions())
-    cursor = con.execute(query.sql, list(query.params))
-    return dict(zip([d[0] for d in cursor.description], cursor.fetchone(), strict=True))
+    """The counts summed over all appraisees, and the kept rows of those not on the roster."""
+    rows = query_rows(con, scheme, dataset)
+    totals = {k.removeprefix("q__"): sum(r[k] for r in rows) for k in rows[0] if k.startswith("q__")}
+    totals["unknown_appraisee"] = sum(r["q__kept"] for r in rows if not r["on_roster"])
+    del totals["kept"]
+    return totals
 
 
 def test_everyone_on_the_roster_gets_a_row_with_no_value_when_without_data(tmp_path, con):

@@ -23,9 +23,12 @@ from appraisal.sql_emitter import SqlFragment, bind_value, quote_identifier, to_
 
 _NUMERIC = {"integer", "number", "duration"}
 _SQL_TYPES = {"date": "DATE", "timestamp": "TIMESTAMP"}
+# Sums and means add exact decimals, not doubles: a double sum depends on the order rows
+# arrive in, and results must not change with the number of threads or the scan plan.
+_EXACT = "CAST({x} AS DECIMAL(38, 9))"
 _AGGREGATES = {
-    "sum": "sum({x})",
-    "mean": "avg({x})",
+    "sum": f"CAST(sum({_EXACT}) {{f}} AS DOUBLE)",
+    "mean": f"CAST(avg({_EXACT}) {{f}} AS DOUBLE)",
     "median": "quantile_cont({x}, 0.5)",
     "min": "min({x})",
     "max": "max({x})",
@@ -101,11 +104,15 @@ class _DatasetCompiler:
         return _join([_wrap("({x})", f) for f in present], " AND ")
 
     def filtered(self, aggregate: str, value: SqlFragment | None, where: SqlFragment | None) -> SqlFragment:
-        inner = value if value is not None else SqlFragment("k.__appraisee")
-        out = _wrap(aggregate, inner)
-        if where is not None:
-            out = _join([out, _wrap("FILTER (WHERE {x})", where)], " ")
-        return out
+        """`aggregate` over the kept rows that pass `where` (every row is flagged `__kept`)."""
+        inner = value if value is not None else SqlFragment("*")
+        condition = SqlFragment("__kept") if where is None else _join([SqlFragment("__kept"), where], " AND ")
+        if "{f}" not in aggregate:  # `{f}` marks where FILTER goes: right after the aggregate call
+            aggregate += " {f}"
+        before, rest = aggregate.split("{x}")
+        middle, after = rest.split("{f}")
+        parts = [SqlFragment(before), inner, SqlFragment(middle + "FILTER (WHERE "), condition, SqlFragment(")" + after)]
+        return _join(parts, "")
 
     def measure(self, indicator: Indicator, measure: Measure) -> tuple[SqlFragment, SqlFragment]:
         """The value and row-count expressions of one measured indicator."""
@@ -138,7 +145,7 @@ class _DatasetCompiler:
     def side(self, of: Expression | None, where: SqlFragment | None) -> SqlFragment:
         if of is None:
             return self.filtered("count({x})", None, where)
-        return self.filtered("sum({x})", self.expr(of), where)
+        return self.filtered(_AGGREGATES["sum"], self.expr(of), where)
 
     def appraisee_source(self) -> tuple[SqlFragment, str]:
         """The FROM clause and the expression naming each row's appraisee.
@@ -228,68 +235,67 @@ def compile_dataset(
     *,
     column_types: Mapping[str, str] | None = None,
 ) -> CompiledQuery:
-    """The query measuring every indicator of `dataset` for everyone on the roster in `period`.
+    """One pass over `dataset`: every measure of it, and every count of rows that did not count.
 
-    `column_types` gives the engine's SQL type of columns where it differs from the declared
-    type (e.g. `TIMESTAMPTZ` for timestamps that carried an offset).
+    Each row is flagged (in the window, excluded and by which exclusion, kept) and grouped by
+    its appraisee, so values and data-quality counts come from the same single scan. The
+    result has a row per appraisee found in the data or on the roster, with `on_roster`,
+    `<id>__value` and `<id>__rows` per indicator, and the counts `q__rows_in_period`,
+    `q__kept`, `q__no_period_value`, `q__outside_period`, `q__excluded_<n>` per exclusion,
+    `q__excluded_via` and `q__negative__<id>` per elapsed-time measure; see `measuring`.
     """
     compiler = _DatasetCompiler(scheme, scheme.datasets[dataset], functions)
+    ds = scheme.datasets[dataset]
+    if ds.period_by is None:
+        raise CompileError(f"dataset {dataset!r} has no period_by and cannot be measured")
+    source, appraisee = compiler.appraisee_source()
+    period_by = ds.period_by
+    sql_type = (column_types or {}).get(period_by) or _SQL_TYPES.get(ds.columns.get(period_by, ""), "TIMESTAMP")
+    window_sql, window_params = sql_window(period, scheme.timezone, f"d.{quote_identifier(period_by)}", column_type=sql_type)
+    via = "coalesce(v.__excluded, FALSE)" if ds.via is not None else "FALSE"
+    exclusions = [e.where for e in scheme.exclusions if e.dataset == dataset]
     measured = [i for i in scheme.indicators if i.measure is not None and i.measure.dataset == dataset]
-    query = compiler.base(period, column_types or {})
-    query.add(" SELECT r.__key AS appraisee")
+    durations = [i for i in measured if i.measure is not None and _is_duration(i.measure)]
+
+    query = _Sql()
+    query.add(f"WITH flagged AS (SELECT d.*, {appraisee} AS __appraisee, {via} AS __via_excluded, coalesce(")
+    query.add("", SqlFragment(window_sql, tuple(window_params)))
+    query.add(f", FALSE) AS __in_window, d.{quote_identifier(period_by)} IS NULL AS __no_period")
+    for n, where in enumerate(exclusions):
+        query.add(", coalesce((", compiler.expr(where)).add(f"), FALSE) AS __excluded_{n}")
+    query.add(" FROM ", source).add("), rows AS (SELECT *, __in_window AND NOT (__via_excluded")
+    for n in range(len(exclusions)):
+        query.add(f" OR __excluded_{n}")
+    query.add(") AS __kept FROM flagged), grouped AS (SELECT __appraisee")
     for indicator in measured:
         assert indicator.measure is not None
-        value, rows = compiler.measure(indicator, indicator.measure)
-        ident = quote_identifier(f"{indicator.id}__value")
+        value, count = compiler.measure(indicator, indicator.measure)
         # Fewer rows than min_count (default 1): insufficient data, never zero.
-        query.add(", CASE WHEN ", rows).add(" >= ", bind_value(indicator.measure.min_count))
-        query.add(" THEN ", value).add(f" END AS {ident}")
-        query.add(", ", rows).add(f" AS {quote_identifier(indicator.id + '__rows')}")
+        query.add(", CASE WHEN ", count).add(" >= ", bind_value(indicator.measure.min_count))
+        query.add(" THEN ", value).add(f" END AS {quote_identifier(indicator.id + '__value')}")
+        query.add(", ", count).add(f" AS {quote_identifier(indicator.id + '__rows')}")
     query.add(
+        ", count(*) FILTER (WHERE __in_window) AS q__rows_in_period, count(*) FILTER (WHERE __kept) AS q__kept"
+        ", count(*) FILTER (WHERE __no_period) AS q__no_period_value"
+        ", count(*) FILTER (WHERE NOT __no_period AND NOT __in_window) AS q__outside_period"
+        ", count(*) FILTER (WHERE __in_window AND __via_excluded) AS q__excluded_via"
+    )
+    for n in range(len(exclusions)):
+        query.add(f", count(*) FILTER (WHERE __in_window AND __excluded_{n}) AS q__excluded_{n}")
+    for indicator in durations:
+        assert indicator.measure is not None and indicator.measure.of is not None
+        query.add(", count(*) FILTER (WHERE __kept AND (", compiler.expr(indicator.measure.of))
+        query.add(f") < 0) AS {quote_identifier('q__negative__' + indicator.id)}")
+    query.add(
+        " FROM rows GROUP BY __appraisee)"
+        " SELECT coalesce(r.__key, g.__appraisee) AS appraisee, r.__key IS NOT NULL AS on_roster,"
+        " COLUMNS('__value$'), coalesce(COLUMNS('__rows$|^q__'), 0)"
         f" FROM (SELECT DISTINCT CAST({_roster_key(scheme)} AS VARCHAR) AS __key FROM roster) AS r"
-        " LEFT JOIN kept AS k ON k.__appraisee = r.__key GROUP BY r.__key ORDER BY r.__key"
+        " FULL JOIN grouped AS g ON g.__appraisee = r.__key"
+        " ORDER BY on_roster DESC, appraisee NULLS LAST"
     )
     fragment = query.fragment()
     return CompiledQuery(dataset, fragment.sql, fragment.params, tuple(i.id for i in measured))
-
-
-def compile_quality(
-    scheme: Scheme,
-    dataset: str,
-    period: Period,
-    functions: FunctionRegistry,
-    *,
-    column_types: Mapping[str, str] | None = None,
-) -> CompiledQuery:
-    """Counts that travel with the values: rows in the window, unknown appraisees, exclusions.
-
-    One row with `rows_in_period`, `unknown_appraisee`, `no_period_value`, `outside_period`, and
-    `excluded_<n>` per exclusion of this dataset (in scheme order).
-    """
-    compiler = _DatasetCompiler(scheme, scheme.datasets[dataset], functions)
-    period_by = quote_identifier(scheme.datasets[dataset].period_by or "")
-    query = compiler.base(period, column_types or {})
-    exclusions = [e.where for e in scheme.exclusions if e.dataset == dataset]
-    query.add(
-        " SELECT (SELECT count(*) FROM base) AS rows_in_period,"
-        " (SELECT count(*) FROM kept WHERE __appraisee IS NULL OR __appraisee NOT IN"
-        f" (SELECT CAST({_roster_key(scheme)} AS VARCHAR) FROM roster)) AS unknown_appraisee,"
-        f" (SELECT count(*) FROM {quote_identifier(dataset)} WHERE {period_by} IS NULL)"
-        " AS no_period_value,"
-        f" (SELECT count(*) FROM {quote_identifier(dataset)} WHERE {period_by} IS NOT NULL)"
-        " - (SELECT count(*) FROM base) AS outside_period"
-    )
-    for n, where in enumerate(exclusions):
-        query.add(", (SELECT count(*) FROM base WHERE coalesce((", compiler.expr(where))
-        query.add(f"), FALSE)) AS excluded_{n}")
-    query.add(", (SELECT count(*) FROM base WHERE __via_excluded) AS excluded_via")
-    durations = [i for i in scheme.indicators if i.measure is not None and i.measure.dataset == dataset and _is_duration(i.measure)]
-    for indicator in durations:
-        assert indicator.measure is not None and indicator.measure.of is not None
-        query.add(", (SELECT count(*) FROM kept WHERE (", compiler.expr(indicator.measure.of))
-        query.add(f") < 0) AS {quote_identifier('negative__' + indicator.id)}")
-    fragment = query.fragment()
-    return CompiledQuery(dataset, fragment.sql, fragment.params, tuple(i.id for i in durations))
 
 
 def _rating_scales(scheme: Scheme) -> _Sql:

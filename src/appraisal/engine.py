@@ -61,9 +61,12 @@ class Engine:
     connection: duckdb.DuckDBPyConnection
     tables: dict[str, str] = field(default_factory=dict)
     quality: list[QualityCount] = field(default_factory=list)
+    spill: Path | None = None
 
     def close(self) -> None:
         self.connection.close()
+        if self.spill is not None:
+            shutil.rmtree(self.spill, ignore_errors=True)
 
     def __enter__(self) -> Engine:
         return self
@@ -82,15 +85,19 @@ def open_engine(scheme: Scheme, *, threads: int | None = None) -> Engine:
         if not source.path.is_file():
             raise DataError(f"{label}: file not found: {_shown(source.path, base)}")
     scratch = Path(tempfile.mkdtemp(prefix="appraisal-"))
+    spill = Path(tempfile.mkdtemp(prefix="appraisal-spill-"))
     try:
-        connection = _connect(sorted({str(s.path) for _, s in declared}), scratch, threads)
-        engine = Engine(connection)
+        connection = _connect(sorted({str(s.path) for _, s in declared}), scratch, spill, threads)
+        engine = Engine(connection, spill=spill)
         try:
             _load_all(engine, scheme, registry, base, scratch)
             connection.execute("SET lock_configuration = true").fetchall()
         except BaseException:
-            connection.close()
+            engine.close()
             raise
+    except BaseException:
+        shutil.rmtree(spill, ignore_errors=True)
+        raise
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return engine
@@ -107,15 +114,30 @@ def _shown(path: Path, base: Path) -> str:
     return Path(os.path.relpath(path, base)).as_posix()
 
 
-def _connect(paths: list[str], scratch: Path, threads: int | None) -> duckdb.DuckDBPyConnection:
-    config: dict[str, object] = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
-    if os.environ.get("APPRAISAL_MEMORY_LIMIT"):
-        config["memory_limit"] = os.environ["APPRAISAL_MEMORY_LIMIT"]
+MEMORY_LIMIT = "1GB"
+
+
+def _connect(paths: list[str], scratch: Path, spill: Path, threads: int | None) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB that installs and loads nothing by itself and reads only `paths`.
+
+    Memory is capped (APPRAISAL_MEMORY_LIMIT, default 1GB): beyond it DuckDB spills to a
+    private folder, so a run over 10 million rows stays under a gigabyte.
+    """
+    config: dict[str, object] = {
+        "autoinstall_known_extensions": False,
+        "autoload_known_extensions": False,
+        "memory_limit": os.environ.get("APPRAISAL_MEMORY_LIMIT") or MEMORY_LIMIT,
+        "temp_directory": str(spill),
+    }
     if threads is not None:
         config["threads"] = threads
-    connection = duckdb.connect(":memory:", config=config)
+    try:
+        connection = duckdb.connect(":memory:", config=config)
+    except duckdb.Error as exc:
+        raise DataError(f"cannot start the engine: {' '.join(str(exc).split())}") from None
+    connection.execute("SET enable_progress_bar = false").fetchall()
     connection.execute("SET allowed_paths = ?", [paths]).fetchall()
-    connection.execute("SET allowed_directories = ?", [[f"{scratch}{os.sep}"]]).fetchall()
+    connection.execute("SET allowed_directories = ?", [[f"{scratch}{os.sep}", f"{spill}{os.sep}"]]).fetchall()
     connection.execute("SET enable_external_access = false").fetchall()
     return connection
 
@@ -127,8 +149,7 @@ def _load_all(engine: Engine, scheme: Scheme, registry: SourceRegistry, base: Pa
         needed = [r.key, *r.fields.values(), *r.columns]
         # Employment dates are dates whether or not the scheme declares them.
         columns = {**{r.fields[f]: "date" for f in ("start", "end") if f in r.fields}, **r.columns}
-        _load_one(engine, registry, "roster", ROSTER, ROSTER, r.source, columns, needed, tz, base, scratch)
-        _drop_duplicates(engine, ROSTER, r.key)
+        _load_one(engine, registry, "roster", ROSTER, ROSTER, r.source, columns, needed, tz, base, scratch, r.key)
     if scheme.ratings is not None:
         _load_one(engine, registry, "ratings", RATINGS, RATINGS, scheme.ratings, RATING_COLUMNS,
                   list(RATING_COLUMNS), tz, base, scratch)
@@ -137,34 +158,43 @@ def _load_all(engine: Engine, scheme: Scheme, registry: SourceRegistry, base: Pa
         needed += [dataset.via.on] if dataset.via else []
         needed += list(dataset.columns)
         _load_one(engine, registry, f"dataset '{name}'", name, name, dataset.source, dataset.columns,
-                  needed, tz, base, scratch)
-        if dataset.key:
-            _drop_duplicates(engine, name, dataset.key)
+                  needed, tz, base, scratch, dataset.key)
 
 
-def _drop_duplicates(engine: Engine, table: str, key: str) -> None:
+def _drop_duplicates(engine: Engine, table: str, key: str, streamed: bool) -> None:
     """Keep the first row of each key in file order; count the others as `duplicate key`.
 
-    Rows with no key are kept: nothing says they repeat another row. Deleting the few repeats
-    in place is much cheaper than rewriting the table (a tenth of the time at 10M rows).
+    Rows with no key are kept: nothing says they repeat another row. A table loses its few
+    repeats in place (a DELETE is far cheaper than a rewrite); a streamed dataset (a view over
+    the file) is filtered against a small table of the repeated keys and their first row.
     """
     connection = engine.connection
+    position, source = ("__file_row", f"{table}__all") if streamed else ("rowid", table)
+    repeated = f"{table}__repeated"
     connection.execute(
-        f"CREATE TEMP TABLE __repeated AS SELECT {q(key)} AS k, min(rowid) AS first, count(*) - 1 AS extra "
-        f"FROM {q(table)} WHERE {q(key)} IS NOT NULL GROUP BY {q(key)} HAVING count(*) > 1"
+        f"CREATE TABLE {q(repeated)} AS SELECT {q(key)} AS k, min({position}) AS first, count(*) - 1 AS extra "
+        f"FROM {q(source)} WHERE {q(key)} IS NOT NULL GROUP BY {q(key)} HAVING count(*) > 1"
     ).fetchall()
-    [(dropped,)] = connection.execute("SELECT coalesce(sum(extra), 0) FROM __repeated").fetchall()
-    if dropped:
+    [(dropped,)] = connection.execute(f"SELECT coalesce(sum(extra), 0) FROM {q(repeated)}").fetchall()
+    if streamed:
         connection.execute(
-            f"DELETE FROM {q(table)} USING __repeated AS r WHERE {q(table)}.{q(key)} = r.k AND {q(table)}.rowid > r.first"
+            f"CREATE VIEW {q(table)} AS SELECT a.* EXCLUDE (__file_row) FROM {q(source)} AS a "
+            f"LEFT JOIN {q(repeated)} AS r ON a.{q(key)} = r.k WHERE r.k IS NULL OR a.__file_row = r.first"
         ).fetchall()
+    elif dropped:
+        connection.execute(
+            f"DELETE FROM {q(table)} USING {q(repeated)} AS r WHERE {q(table)}.{q(key)} = r.k AND {q(table)}.rowid > r.first"
+        ).fetchall()
+    if dropped:
         engine.quality.append(QualityCount(table, "duplicate key", key, int(dropped)))
-    connection.execute("DROP TABLE __repeated").fetchall()
+    if not streamed:
+        connection.execute(f"DROP TABLE {q(repeated)}").fetchall()
 
 
 def _load_one(
     engine: Engine, registry: SourceRegistry, label: str, dataset: str, table: str, source: Source,
     columns: dict[str, str] | object, needed: Iterable[str], tz: str, base: Path, scratch: Path,
+    key: str | None = None,
 ) -> None:
     raw = f"{table}__raw"
     reader = registry.get(source.source)
@@ -181,7 +211,7 @@ def _load_one(
         if column not in raw_types:
             raise DataError(_missing(label, column, list(raw_types)))
     declared = dict(columns)  # type: ignore[call-overload]
-    _type_table(engine, dataset, table, raw, raw_types, declared, tz)
+    _type_table(engine, dataset, table, raw, raw_types, declared, tz, key)
 
 
 def _missing(label: str, column: str, present: list[str]) -> str:
@@ -192,21 +222,30 @@ def _missing(label: str, column: str, present: list[str]) -> str:
 
 def _type_table(
     engine: Engine, dataset: str, table: str, raw: str, raw_types: dict[str, str],
-    declared: dict[str, str], tz: str,
+    declared: dict[str, str], tz: str, key: str | None = None,
 ) -> None:
+    """The typed rows: a table, or for a source that streams (a reader's view with the file's
+    row numbers, as Parquet gives them) a view, so a large file is never held in memory."""
     connection = engine.connection
+    streamed = "__file_row" in raw_types
     selects, params = [], []
     for column, raw_type in raw_types.items():
+        if column == "__file_row":
+            if key:
+                selects.append(q(column))
+            continue
         kind = declared.get(column)
         if kind is None:
             selects.append(q(column))
             continue
-        sql, bound = coerce_sql(q(column), raw_type, kind, tz)
+        sql, bound = coerce_sql(q(column), raw_type, kind, tz, inline=streamed)  # a view takes no parameters
         selects.append(f"{sql} AS {q(column)}")
         params.extend(bound)
-    connection.execute(
-        f"CREATE TABLE {q(table)} AS SELECT {', '.join(selects)} FROM {q(raw)}", params
-    ).fetchall()
+    typed = f"{table}__all" if streamed and key else table
+    relation = "VIEW" if streamed else "TABLE"
+    connection.execute(f"CREATE {relation} {q(typed)} AS SELECT {', '.join(selects)} FROM {q(raw)}", params).fetchall()
+    if key:
+        _drop_duplicates(engine, table, key, streamed)
     engine.tables[dataset] = table
     # Count what did not coerce from the raw rows alone (coercing again is cheaper than
     # keeping a second copy of the data to compare against).
@@ -233,10 +272,16 @@ def _type_table(
         for (column, cause), count in zip(checks, row, strict=True):
             if count:
                 engine.quality.append(QualityCount(dataset, cause, column, int(count)))
-    [(kind_of_raw,)] = connection.execute(
-        "SELECT count(*) FROM duckdb_views() WHERE view_name = ? AND NOT internal", [raw]
-    ).fetchall()
-    connection.execute(f"DROP {'VIEW' if kind_of_raw else 'TABLE'} {q(raw)}").fetchall()
+    if not streamed:  # a streamed dataset's views read the raw view at every query
+        [(kind_of_raw,)] = connection.execute(
+            "SELECT count(*) FROM duckdb_views() WHERE view_name = ? AND NOT internal", [raw]
+        ).fetchall()
+        connection.execute(f"DROP {'VIEW' if kind_of_raw else 'TABLE'} {q(raw)}").fetchall()
+
+
+def _literal(text: str) -> str:
+    """An SQL text literal (quotes doubled), for a view definition that cannot take parameters."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _present(column: str, raw_type: str) -> str:
@@ -244,14 +289,14 @@ def _present(column: str, raw_type: str) -> str:
     return f"nullif(trim(CAST({column} AS VARCHAR)), '') IS NOT NULL" if raw_type == "VARCHAR" else f"{column} IS NOT NULL"
 
 
-def coerce_sql(column: str, raw_type: str, kind: str, tz: str) -> tuple[str, list[object]]:
+def coerce_sql(column: str, raw_type: str, kind: str, tz: str, *, inline: bool = False) -> tuple[str, list[object]]:
     """SQL turning a raw column of `raw_type` into `kind`; NULL when a cell does not fit.
 
     `column` is already quoted. Returns the SQL and its bound parameters (the time zone).
     """
     base = raw_type.split("(")[0]
     if base in ("DATE", "TIMESTAMP", "TIMESTAMPTZ", "BOOLEAN", "INTERVAL", "TIME") or base in _NUMERIC or "TIME ZONE" in raw_type:
-        typed = _typed_raw(column, raw_type, base, kind, tz)
+        typed = _typed_raw(column, raw_type, base, kind, tz, inline)
         if typed is not None:
             return typed
     s = f"nullif(trim(CAST({column} AS VARCHAR)), '')"
@@ -271,8 +316,9 @@ def coerce_sql(column: str, raw_type: str, kind: str, tz: str) -> tuple[str, lis
     if kind == "timestamp":
         naive = (f"coalesce(try_strptime({s}, ['%Y/%m/%d %H:%M:%S', '%Y/%m/%d %H:%M', '%Y/%m/%d']), "
                  f"TRY_CAST({s} AS TIMESTAMP))")
-        return (f"CASE WHEN {s} ~ '{_OFFSET}' THEN timezone(?, TRY_CAST({s} AS TIMESTAMPTZ)) "
-                f"ELSE {naive} END"), [tz]
+        zone, bound = (_literal(tz), []) if inline else ("?", [tz])
+        return (f"CASE WHEN {s} ~ '{_OFFSET}' THEN timezone({zone}, TRY_CAST({s} AS TIMESTAMPTZ)) "
+                f"ELSE {naive} END"), bound
     if kind in ("duration", "signed_duration"):
         seconds = (f"CASE WHEN {s} ~ '{_SIGNED_DURATION}' THEN epoch(TRY_CAST({s} AS INTERVAL)) "
                    f"WHEN isfinite(TRY_CAST({s} AS DOUBLE)) THEN TRY_CAST({s} AS DOUBLE) END")
@@ -280,7 +326,7 @@ def coerce_sql(column: str, raw_type: str, kind: str, tz: str) -> tuple[str, lis
     raise DataError(f"unknown column type {kind!r}")
 
 
-def _typed_raw(column: str, raw_type: str, base: str, kind: str, tz: str) -> tuple[str, list[object]] | None:
+def _typed_raw(column: str, raw_type: str, base: str, kind: str, tz: str, inline: bool) -> tuple[str, list[object]] | None:
     """Coercion of a column the source already typed (Parquet, JSON); None: go through text."""
     aware = "TIME ZONE" in raw_type or base == "TIMESTAMPTZ"
     if kind == "integer" and base in _NUMERIC:
@@ -292,7 +338,7 @@ def _typed_raw(column: str, raw_type: str, base: str, kind: str, tz: str) -> tup
     if kind == "date" and (base in ("DATE", "TIMESTAMP") and not aware):
         return f"CAST({column} AS DATE)", []
     if kind == "timestamp" and aware:
-        return f"timezone(?, {column})", [tz]
+        return (f"timezone({_literal(tz)}, {column})", []) if inline else (f"timezone(?, {column})", [tz])
     if kind == "timestamp" and base in ("DATE", "TIMESTAMP"):
         return f"CAST({column} AS TIMESTAMP)", []
     if kind in ("duration", "signed_duration") and (base in ("INTERVAL", "TIME") or base in _NUMERIC):

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 from appraisal.compilation import (
     CompiledQuery,
     compile_dataset,
-    compile_quality,
     compile_ratings,
     compile_ratings_quality,
     compile_targets,
@@ -117,8 +116,9 @@ def measure(
         for dataset in measured:
             query = compile_dataset(scheme, dataset, period, functions)
             queries[dataset] = query
-            cells.update(_run_measures(engine, query))
-            quality.extend(_quality(engine, compile_quality(scheme, dataset, period, functions), scheme))
+            found, counts = _run_dataset(engine, query, scheme)
+            cells.update(found)
+            quality.extend(counts)
         if any(i.kind == "rating" for i in scheme.indicators):
             query = compile_ratings(scheme)
             queries["ratings"] = query
@@ -179,20 +179,36 @@ def _roster(engine: Engine, scheme: Scheme, period: Period) -> tuple[Appraisee, 
     return tuple(out)
 
 
-def _run_measures(engine: Engine, query: CompiledQuery) -> dict[tuple[str, str], Cell]:
+def _run_dataset(
+    engine: Engine, query: CompiledQuery, scheme: Scheme
+) -> tuple[dict[tuple[str, str], Cell], list[QualityCount]]:
+    """Cells of roster members, and the dataset's counts of rows that did not count.
+
+    The query returns one row per appraisee (on the roster or only in the data); the counts
+    are the sums of its `q__` columns over all of them, and `unknown appraisee` the kept rows
+    of appraisees not on the roster.
+    """
     cursor = engine.connection.execute(query.sql, list(query.params))
     names = [d[0] for d in cursor.description]
-    cells = {}
+    cells: dict[tuple[str, str], Cell] = {}
+    totals: dict[str, int] = {}
+    unknown = 0
     for row in cursor.fetchall():
         record = dict(zip(names, row, strict=True))
+        for name, value in record.items():
+            if name.startswith("q__"):
+                totals[name] = totals.get(name, 0) + int(value or 0)
+        if not record["on_roster"]:
+            unknown += int(record["q__kept"] or 0)
+            continue
         for indicator in query.indicators:
             value = record[f"{indicator}__value"]
-            rows = int(record[f"{indicator}__rows"])
-            status = OK if value is not None else INSUFFICIENT
+            rows = int(record[f"{indicator}__rows"] or 0)
             cells[(record["appraisee"], indicator)] = Cell(
-                None if value is None else float(value), rows, status, f"dataset {query.dataset}"
+                None if value is None else float(value), rows, OK if value is not None else INSUFFICIENT,
+                f"dataset {query.dataset}",
             )
-    return cells
+    return cells, _quality(query.dataset, scheme, totals, unknown)
 
 
 def _run_ratings(engine: Engine, query: CompiledQuery) -> dict[tuple[str, str], Cell]:
@@ -212,27 +228,27 @@ def _ratings_quality(engine: Engine, query: CompiledQuery) -> list[QualityCount]
     return [QualityCount("ratings", c, col, int(n)) for c, col, n in zip(causes, columns, row, strict=True) if n]
 
 
-def _quality(engine: Engine, query: CompiledQuery, scheme: Scheme) -> list[QualityCount]:
+def _quality(dataset_name: str, scheme: Scheme, totals: dict[str, int], unknown: int) -> list[QualityCount]:
     """The dataset's counts by cause: unknown appraisee, outside period, exclusions by reason."""
-    cursor = engine.connection.execute(query.sql, list(query.params))
-    [row] = cursor.fetchall()
-    record = dict(zip([d[0] for d in cursor.description], row, strict=True))
-    dataset = scheme.datasets[query.dataset]
+    dataset = scheme.datasets[dataset_name]
+    period_by = dataset.period_by or ""
     found = [
-        QualityCount(query.dataset, "unknown appraisee", dataset.appraisee or "", record["unknown_appraisee"]),
-        QualityCount(query.dataset, "outside period", dataset.period_by or "", record["outside_period"]),
-        QualityCount(query.dataset, "no period value", dataset.period_by or "", record["no_period_value"]),
+        QualityCount(dataset_name, "unknown appraisee", dataset.appraisee or "", unknown),
+        QualityCount(dataset_name, "outside period", period_by, totals.get("q__outside_period", 0)),
+        QualityCount(dataset_name, "no period value", period_by, totals.get("q__no_period_value", 0)),
     ]
-    exclusions = [e for e in scheme.exclusions if e.dataset == query.dataset]
+    exclusions = [e for e in scheme.exclusions if e.dataset == dataset_name]
     found += [
-        QualityCount(query.dataset, f"excluded: {e.reason}", "", record[f"excluded_{n}"])
+        QualityCount(dataset_name, f"excluded: {e.reason}", "", totals.get(f"q__excluded_{n}", 0))
         for n, e in enumerate(exclusions)
     ]
     if dataset.via is not None:
-        found.append(QualityCount(query.dataset, f"excluded with its {dataset.via.dataset} row", dataset.via.on, record["excluded_via"]))
+        found.append(QualityCount(dataset_name, f"excluded with its {dataset.via.dataset} row", dataset.via.on,
+                                  totals.get("q__excluded_via", 0)))
     found += [
-        QualityCount(query.dataset, "negative duration", indicator, record[f"negative__{indicator}"])
-        for indicator in query.indicators
+        QualityCount(dataset_name, "negative duration", name.removeprefix("q__negative__"), count)
+        for name, count in totals.items()
+        if name.startswith("q__negative__")
     ]
     return [count for count in found if count.count]
 

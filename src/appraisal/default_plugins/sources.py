@@ -117,7 +117,10 @@ def _transcode(path: Path, codec: str, scratch: Path) -> Path:
 
 
 def load_parquet(connection: duckdb.DuckDBPyConnection, table: str, source: Source) -> None:
-    _view(connection, table, f"read_parquet({sql_literal(str(source.path))})")
+    # The file's row numbers let the engine keep the data in the file (a view) and still
+    # tell which of two rows with one key came first.
+    _view(connection, table, f"(SELECT * EXCLUDE (file_row_number), file_row_number AS __file_row "
+                             f"FROM read_parquet({sql_literal(str(source.path))}, file_row_number = true))")
 
 
 _JSON_FORMATS = {"auto": "auto", "array": "array", "ndjson": "newline_delimited",
