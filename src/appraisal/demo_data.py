@@ -45,6 +45,7 @@ import duckdb
 
 from appraisal.errors import DataError
 from appraisal.periods import parse_period
+from appraisal.sql_emitter import inline_literal
 
 TICKETS_PER_DAY = 30_000 / 92  # about 30,000 a quarter
 DEFECTS = {
@@ -174,10 +175,6 @@ def _write(path: Path, header: list[str], rows: list[list[object]]) -> None:
         writer.writerows(rows)
 
 
-def _literal(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
-
-
 def _tickets_and_surveys(
     con: duckdb.DuckDBPyConnection,
     out: DemoFiles,
@@ -275,7 +272,7 @@ def _tickets_and_surveys(
             FROM (SELECT *, 0 AS copy FROM t UNION ALL
                   SELECT * REPLACE ('open' AS status), 1 AS copy FROM t WHERE defect = 'duplicate_ticket')
             ORDER BY copy, created_at, i
-        ) TO {_literal(out.tickets)} (HEADER, DELIMITER ',')
+        ) TO {inline_literal(out.tickets)} (HEADER, DELIMITER ',')
     """)
     surveys = """
         SELECT ticket_id, done_at + to_seconds(600 + round(3600 * 5 * exp(0.8 * z(i, 14)))) AS answered_at,
@@ -290,7 +287,7 @@ def _tickets_and_surveys(
             SELECT printf('SV%06d', row_number() OVER (ORDER BY answered_at, ticket_id)) AS survey_id, ticket_id,
                 strftime(answered_at, '%Y-%m-%d %H:%M:%S') AS answered_at, score
             FROM ({surveys}) ORDER BY answered_at, ticket_id
-        ) TO {_literal(out.surveys)} (HEADER, DELIMITER ',')
+        ) TO {inline_literal(out.surveys)} (HEADER, DELIMITER ',')
     """)
     [(late,)] = con.execute(
         f"SELECT count(*) FROM ({surveys}) WHERE answered_at >= DATE '{end}'").fetchall()

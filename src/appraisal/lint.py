@@ -20,8 +20,8 @@ from appraisal.validation import suggest
 
 if TYPE_CHECKING:
     from appraisal.expressions import Expression
-    from appraisal.registry import Registry
     from appraisal.functions import FunctionRegistry
+    from appraisal.registry import Registry
 
 _NEEDS_OF = {"sum", "mean", "median", "percentile", "min", "max", "count_distinct"}
 _TOLERANCE = 1e-9

@@ -100,6 +100,18 @@ def quote_identifier(name: str, dialect: Dialect = DUCKDB) -> str:
     return dialect.quote_identifier(name)
 
 
+def inline_literal(value: object) -> str:
+    """A text or boolean written into SQL, for the statements DuckDB cannot prepare.
+
+    `CREATE VIEW` and `COPY ... TO` take no parameters. Only values the program controls go
+    here (checked file paths, reader options, a validated time-zone name), never expression
+    text from a scheme; quotes are doubled.
+    """
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "'" + str(value).replace("'", "''") + "'"
+
+
 def bind_value(value: object, dialect: Dialect = DUCKDB) -> SqlFragment:
     """A literal as a bound parameter (numbers as doubles); the column resolver can use it
     to pass a scheme constant into a row-level query."""

@@ -20,7 +20,7 @@ from appraisal.errors import DataError
 from appraisal.hookspecs import hookimpl
 from appraisal.model import Source
 from appraisal.sources import SourceReader
-from appraisal.sql_emitter import quote_identifier
+from appraisal.sql_emitter import inline_literal, quote_identifier
 
 if TYPE_CHECKING:  # imported where used: plugin registration must not slow every CLI command
     import duckdb
@@ -49,17 +49,6 @@ def _from_arrow(
         connection.unregister(view)
 
 
-def sql_literal(value: object) -> str:
-    """A text or boolean as an SQL literal, for the one statement that cannot take parameters.
-
-    DuckDB cannot prepare `CREATE VIEW`; the values here are a checked file path and reader
-    options, never expression text, and quotes are doubled.
-    """
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return "'" + str(value).replace("'", "''") + "'"
-
-
 def _view(connection: duckdb.DuckDBPyConnection, table: str, reader_sql: str) -> None:
     """The raw rows as a view over the file: read once, when the engine types them, never copied."""
     connection.execute(f"CREATE VIEW {quote_identifier(table)} AS SELECT * FROM {reader_sql}").fetchall()
@@ -85,12 +74,12 @@ def load_csv(
         path, encoding = _transcode(source.path, codec, scratch), "utf-8"
     options = [
         "all_varchar = true",
-        f"header = {sql_literal(bool(_option(source, 'header', True)))}",
-        f"encoding = {sql_literal(encoding)}",
+        f"header = {inline_literal(bool(_option(source, 'header', True)))}",
+        f"encoding = {inline_literal(encoding)}",
     ]
     if "delimiter" in source.options:
-        options.append(f"delim = {sql_literal(str(source.options['delimiter']))}")
-    _view(connection, table, f"read_csv({sql_literal(str(path))}, {', '.join(options)})")
+        options.append(f"delim = {inline_literal(str(source.options['delimiter']))}")
+    _view(connection, table, f"read_csv({inline_literal(str(path))}, {', '.join(options)})")
 
 
 def _transcode(path: Path, codec: str, scratch: Path) -> Path:
@@ -120,7 +109,7 @@ def load_parquet(connection: duckdb.DuckDBPyConnection, table: str, source: Sour
     # The file's row numbers let the engine keep the data in the file (a view) and still
     # tell which of two rows with one key came first.
     _view(connection, table, f"(SELECT * EXCLUDE (file_row_number), file_row_number AS __file_row "
-                             f"FROM read_parquet({sql_literal(str(source.path))}, file_row_number = true))")
+                             f"FROM read_parquet({inline_literal(str(source.path))}, file_row_number = true))")
 
 
 _JSON_FORMATS = {"auto": "auto", "array": "array", "ndjson": "newline_delimited",
@@ -133,7 +122,7 @@ def load_json(connection: duckdb.DuckDBPyConnection, table: str, source: Source)
     fmt = _JSON_FORMATS.get(wanted)
     if fmt is None:
         raise DataError(f"unknown json format {wanted!r}; expected auto, array or ndjson")
-    _view(connection, table, f"read_json_auto({sql_literal(str(source.path))}, format = {sql_literal(fmt)})")
+    _view(connection, table, f"read_json_auto({inline_literal(str(source.path))}, format = {inline_literal(fmt)})")
 
 
 # --- xlsx ----------------------------------------------------------------------------------------
