@@ -111,3 +111,17 @@ def test_calibration_is_advice_counting_who_is_over_quota():
     rows = {row["grade"]: row for row in calibration(scheme, tuple(results.values()))}
     assert rows["A"]["actual"] == 5 and rows["A"]["expected"] == pytest.approx(1.0) and rows["A"]["over"] == 4
     assert all(r.grade == "A" for r in results.values())
+
+
+def test_a_target_per_appraisee_comes_from_a_dataset():
+    from appraisal.pipeline import run
+
+    data = Path(__file__).resolve().parent / "data" / "measuring"
+    result = run(load_scheme(data / "targets.yaml"), parse_period("2026-Q3"))
+    # a1: 3 tickets in Q3 (no exclusion here) against a budget of 3 -> 100; a2: 2 against 1 ->
+    # 200, capped at 150;
+    # a3 has no budget row: no target, so not scored.
+    a1, a2, a3 = (result.appraisee(a).cell("tickets") for a in ("a1", "a2", "a3"))
+    assert (a1.value, a1.target, a1.score) == (3.0, 3.0, 100.0)
+    assert (a2.target, a2.score) == (1.0, 150.0)
+    assert (a3.target, a3.score, a3.rule) == (None, None, "no target for this appraisee: not scored")
