@@ -31,7 +31,7 @@ def register_functoins(register):
 
 UNKNOWN_HOOK_MESSAGE = (
     "plugin 'typo' implements unknown hook 'register_functoins'; "
-    "known hooks: register_functions, register_indicators, register_sources"
+    "known hooks: register_functions, register_indicators, register_packs, register_sources"
 )
 
 

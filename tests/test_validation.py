@@ -115,7 +115,7 @@ def test_published_schema_accepts_the_shipped_schemes_on_its_own():
     from appraisal.loading import load_file
 
     validator = Draft202012Validator(json.loads(schema_path().read_text(encoding="utf-8")))
-    for path in (ROOT / "schemes").glob("*.yaml"):
+    for path in (p for p in (ROOT / "schemes").glob("*.yaml") if not p.name.startswith("_")):
         assert list(validator.iter_errors(load_file(path).data)) == []
 
 

@@ -34,3 +34,12 @@ def register_indicators(register):  # type: ignore[no-untyped-def]
     computes values itself, in SQL on the engine's connection, and returns value, row count and
     flags per appraisee. A scheme names it as `custom: {plugin: NAME, params: {...}}`.
     """
+
+
+@hookspec
+def register_packs(register):  # type: ignore[no-untyped-def]
+    """Add scheme packs: call `register(pack)` with an `appraisal.packs.Pack`.
+
+    A pack brings a folder of schemes, optionally template overrides and a demo-data
+    generator; `appraisal schemes list` shows its schemes, and a scheme can `extends` them.
+    """

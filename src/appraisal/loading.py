@@ -83,6 +83,7 @@ class Position:
     line: int
     column: int
     style: str | None = None
+    file: str | None = None  # set when a document merges several files (`extends`)
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,7 @@ class Document:
         column = pos.column if pos else None
         if pos and offset is not None:
             column = pos.column + offset + (1 if pos.style in ("'", '"') else 0)
-        return Problem(self.file, line, column, format_path(path), message)
+        return Problem((pos.file if pos else None) or self.file, line, column, format_path(path), message)
 
 
 def format_path(path: KeyPath) -> str:

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
     from appraisal.custom_indicators import CustomIndicatorRegistry
     from appraisal.functions import FunctionRegistry
+    from appraisal.packs import PackRegistry
     from appraisal.sources import SourceRegistry
 
 ENTRY_POINT_GROUP = "appraisal"
@@ -133,6 +134,15 @@ def get_indicators() -> CustomIndicatorRegistry:
 
         _registries["register_indicators"] = collect_indicators(get_plugin_manager())
     return _registries["register_indicators"]
+
+
+def get_packs() -> PackRegistry:
+    """The scheme packs of all loaded plugins, the built-in one included."""
+    if "register_packs" not in _registries:
+        from appraisal.packs import collect_packs
+
+        _registries["register_packs"] = collect_packs(get_plugin_manager())
+    return _registries["register_packs"]
 
 
 # --- loading ---------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from appraisal.errors import Problem, SchemeError
-from appraisal.loading import Document, KeyPath, LoadError, load_file
+from appraisal.loading import Document, KeyPath, LoadError
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
@@ -63,14 +63,16 @@ def validate_files(paths: Iterable[Path | str]) -> list[Problem]:
 
 def load_schemes(paths: Iterable[Path | str]) -> list[Scheme]:
     """Load, check and build every scheme; raise one `SchemeError` listing all problems."""
+    from appraisal.extending import load_resolved
     from appraisal.lint import lint_document
     from appraisal.model import build_scheme
+    from appraisal.strategies import apply_strategy
 
     problems: list[Problem] = []
     checked: list[tuple[Document, Any]] = []
     for path in paths:
         try:
-            document = load_file(path)
+            document = apply_strategy(load_resolved(path))
         except LoadError as exc:
             problems.extend(exc.problems)
             continue

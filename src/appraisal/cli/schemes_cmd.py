@@ -15,53 +15,47 @@ schemes_app = typer.Typer(help="List and show appraisal schemes.", no_args_is_he
 
 
 def resolve_scheme_path(name: str) -> Path:
-    """A scheme argument is a file path, or the name of a shipped scheme such as `agent`."""
+    """A scheme argument is a file path, or a scheme's name: `agent`, or `pack:agent`."""
     from appraisal.errors import AppraisalError
-    from appraisal.shipped import schemes_dir, shipped_scheme
+    from appraisal.packs import find_scheme, known_schemes
+    from appraisal.validation import suggest
 
     path = Path(name)
     if path.suffix in (".yaml", ".yml") or path.exists():
         return path
-    candidate = shipped_scheme(name)
-    if candidate.is_file():
-        return candidate
-    known = ", ".join(sorted(p.stem for p in schemes_dir().glob("*.yaml")))
-    raise AppraisalError(
-        f"no scheme file or shipped scheme named {name!r}; shipped schemes: {known}"
-    )
+    found = find_scheme(name)
+    if found is not None:
+        return found
+    known = known_schemes()
+    near = suggest(name, known)
+    hint = f"did you mean {near!r}?" if near else f"schemes: {', '.join(known)}"
+    raise AppraisalError(f"no scheme file or scheme named {name!r}; {hint}")
 
 
 @schemes_app.command("list")
 def list_schemes(
-    json_output: Annotated[
-        bool, typer.Option("--json", help="Print JSON instead of a table.")
-    ] = False,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
-    """List the shipped schemes: name, id, role, version and title."""
+    """List every scheme of every installed pack: name, pack, role, version and title."""
     from appraisal.model import pick
-    from appraisal.shipped import schemes_dir
+    from appraisal.packs import BUILTIN
+    from appraisal.plugins import get_packs
     from appraisal.validation import load_schemes
 
-    paths = sorted(schemes_dir().glob("*.yaml"))
-    rows = [
-        {
-            "name": path.stem,
-            "id": s.id,
-            "role": s.role or "",
-            "version": s.version,
-            "title": pick(s.title),
-        }
-        for path, s in zip(paths, load_schemes(paths), strict=True)
-    ]
+    rows = []
+    for pack in sorted(get_packs(), key=lambda p: (p.name != BUILTIN, p.name)):
+        paths = pack.scheme_files()
+        for path, scheme in zip(paths, load_schemes(paths), strict=True):
+            name = path.stem if pack.name == BUILTIN else f"{pack.name}:{path.stem}"
+            rows.append({"name": name, "pack": pack.name, "id": scheme.id, "role": scheme.role or "",
+                         "version": scheme.version, "title": pick(scheme.title)})
     if json_output:
         import json
 
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
     for row in rows:
-        typer.echo(
-            f"{row['name']:<12} {row['id']:<24} {row['role']:<10} v{row['version']:<4} {row['title']}"
-        )
+        typer.echo(f"{row['name']:<22} {row['pack']:<10} {row['role']:<10} v{row['version']:<4} {row['title']}")
 
 
 @schemes_app.command("show")
@@ -71,11 +65,25 @@ def show(
         typer.Argument(help="A scheme file, or the name of a shipped scheme.", metavar="SCHEME"),
     ],
     language: Annotated[str, typer.Option("--lang", help="Language of titles: en or zh.")] = "en",
+    resolved: Annotated[
+        bool, typer.Option("--resolved", help="Print the scheme as YAML after extends and strategy are applied.")
+    ] = False,
 ) -> None:
     """Check SCHEME and summarise it: period, data, indicators with weights, targets and score rules, grades."""
     from appraisal.validation import load_scheme
 
-    for line in summary_lines(load_scheme(resolve_scheme_path(scheme)), language):
+    path = resolve_scheme_path(scheme)
+    checked = load_scheme(path)
+    if resolved:
+        import yaml
+
+        from appraisal.extending import load_resolved
+        from appraisal.strategies import apply_strategy
+
+        data = apply_strategy(load_resolved(path)).data
+        typer.echo(yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100).rstrip())
+        return
+    for line in summary_lines(checked, language):
         typer.echo(line)
 
 

@@ -2,5 +2,6 @@
 
 DEFAULT_PLUGINS: list[str] = [
     "appraisal.default_plugins.functions",
+    "appraisal.default_plugins.packs",
     "appraisal.default_plugins.sources",
 ]

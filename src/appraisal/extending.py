@@ -1,0 +1,165 @@
+"""Extending schemes: a scheme may `extends` another and override what differs.
+
+Consultants ship a base scheme; a company's scheme says only what it changes. Resolution
+happens before validation, on the data, and keeps every value's position in the file that
+wrote it, so a mistake in an inherited line is reported in the base file, one in an override
+in the child. The rules:
+
+* top-level keys of the child replace the base's, except `indicators` (merged by `id`: an
+  override replaces the keys it gives, `drop: true` removes the indicator, new ids are added at
+  the end), `datasets` and `constants` (merged by name);
+* `extends` names a shipped scheme (`agent`), a pack's scheme (`retail:agent`) or a file
+  relative to the child (`../base.yaml`); chains are allowed, circles are not;
+* `strategy` re-weights the resolved scheme by indicator `category` (see `strategies`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from appraisal.loading import Document, KeyPath, LoadError, Position, load_file
+
+MAX_DEPTH = 10
+_MERGED_BY_NAME = ("datasets", "constants")
+
+
+def load_resolved(path: Path | str, *, _chain: tuple[Path, ...] = ()) -> Document:
+    """Load a scheme file and, if it `extends` another, the merged document."""
+    document = load_file(path, display=_shown(Path(path)))
+    data = document.data
+    if not isinstance(data, dict) or "extends" not in data:
+        return document
+    reference = data["extends"]
+    here = Path(path).resolve()
+    if not isinstance(reference, str) or not reference:
+        raise LoadError([document.problem(("extends",), "extends names a scheme: a shipped name, pack:name or a file")])
+    base_path = resolve_reference(reference, here, document)
+    chain = (*_chain, here)
+    if base_path.resolve() in chain:
+        names = " -> ".join(p.name for p in (*chain, base_path))
+        raise LoadError([document.problem(("extends",), f"schemes extend each other in a circle: {names}")])
+    if len(chain) > MAX_DEPTH:
+        raise LoadError([document.problem(("extends",), f"more than {MAX_DEPTH} levels of extends")])
+    base = load_resolved(base_path, _chain=chain)
+    return merge(base, document)
+
+
+def _shown(path: Path) -> str:
+    """A path as the user would type it: relative to the working folder when below it."""
+    import os
+
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:  # another drive (Windows)
+        return str(path)
+    return str(path) if relative.startswith("..") else relative
+
+
+def resolve_reference(reference: str, child: Path, document: Document) -> Path:
+    """The file an `extends` value names; a located problem when there is none."""
+    from appraisal.packs import find_scheme, known_schemes
+
+    if reference.endswith((".yaml", ".yml")) or "/" in reference:
+        candidate = (child.parent / reference).resolve()
+        if candidate.is_file():
+            return candidate
+        raise LoadError([document.problem(("extends",), f"extends {reference!r}: no such file next to this scheme")])
+    found = find_scheme(reference)
+    if found is not None:
+        return found
+    from appraisal.validation import suggest
+
+    known = known_schemes()
+    near = suggest(reference, known)
+    hint = f"did you mean {near!r}?" if near else f"known: {', '.join(known)}"
+    raise LoadError([document.problem(("extends",), f"extends {reference!r}: no such scheme; {hint}")])
+
+
+class _Merged:
+    """Merged data with the positions of every value, each tagged with its file."""
+
+    def __init__(self) -> None:
+        self.positions: dict[KeyPath, Position] = {}
+        self.key_positions: dict[KeyPath, Position] = {}
+
+    def take(self, doc: Document, source: KeyPath, target: KeyPath) -> None:
+        for mine, theirs in ((self.positions, doc.positions), (self.key_positions, doc.key_positions)):
+            for path, pos in theirs.items():
+                if path[: len(source)] == source:
+                    mine[target + path[len(source):]] = replace(pos, file=pos.file or doc.file)
+
+    def drop(self, target: KeyPath) -> None:
+        for mine in (self.positions, self.key_positions):
+            for path in [p for p in mine if p[: len(target)] == target]:
+                del mine[path]
+
+
+def merge(base: Document, child: Document) -> Document:
+    """The child's data laid over the base's, by the rules in the module docstring."""
+    merged = _Merged()
+    merged.take(base, (), ())
+    data: dict[str, Any] = {k: v for k, v in base.data.items() if k != "extends"}
+    merged.drop(("extends",))
+    for key, value in child.data.items():
+        if key == "extends":
+            continue
+        if key == "indicators" and isinstance(value, list) and isinstance(data.get(key), list):
+            data[key] = _merge_indicators(base, child, data[key], value, merged)
+        elif key in _MERGED_BY_NAME and isinstance(value, dict) and isinstance(data.get(key), dict):
+            data[key] = {**data[key], **value}
+            for name in value:
+                merged.drop((key, name))
+                merged.take(child, (key, name), (key, name))
+        else:
+            data[key] = value
+            merged.drop((key,))
+            merged.take(child, (key,), (key,))
+    merged.positions[()] = replace(child.positions[()], file=child.file)
+    digest = hashlib.sha256((base.digest + child.digest).encode()).hexdigest()
+    return Document(child.file, data, merged.positions, merged.key_positions, digest)
+
+
+def _merge_indicators(
+    base: Document, child: Document, inherited: list[Any], overrides: list[Any], merged: _Merged
+) -> list[Any]:
+    """Indicators merged by id; positions rewritten to the merged list's indices."""
+    slots: list[dict[str, Any]] = []  # {"data": ..., "parts": [(doc, source path, key or None)]}
+    by_id: dict[object, int] = {}
+    for i, item in enumerate(inherited):
+        slots.append({"data": dict(item) if isinstance(item, dict) else item, "parts": [(base, ("indicators", i), None)]})
+        if isinstance(item, dict):
+            by_id.setdefault(item.get("id"), i)
+    for k, item in enumerate(overrides):
+        j = by_id.get(item.get("id")) if isinstance(item, dict) else None
+        if j is None:
+            slots.append({"data": item, "parts": [(child, ("indicators", k), None)]})
+            continue
+        slot = slots[j]
+        if item.get("drop") is True:
+            slot["dropped"] = True
+            continue
+        for key, value in item.items():
+            if key == "id":
+                continue
+            slot["data"][key] = value
+            slot["parts"].append((child, ("indicators", k, key), key))
+    merged.drop(("indicators",))
+    for mine, theirs in ((merged.positions, child.positions), (merged.key_positions, child.key_positions)):
+        if ("indicators",) in theirs:
+            mine[("indicators",)] = replace(theirs[("indicators",)], file=child.file)
+    out = []
+    for slot in slots:
+        if slot.get("dropped"):
+            continue
+        index = len(out)
+        out.append(slot["data"])
+        for doc, source, key in slot["parts"]:
+            target: KeyPath = ("indicators", index) + ((key,) if key is not None else ())
+            if key is not None:
+                merged.drop(target)
+            merged.take(doc, source, target)
+    return out
+

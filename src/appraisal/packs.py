@@ -1,0 +1,81 @@
+"""Scheme packs: installable bundles of schemes, templates and demo data.
+
+A consultant ships a pack as a Python package whose plugin calls `register(Pack(...))` from the
+`register_packs` hook. The shipped schemes are the built-in pack `builtin`, registered the same
+way. A scheme is named by its file stem (`agent`), or `pack:stem` when two packs have one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from appraisal.errors import AppraisalError
+from appraisal.registry import Registry, collect
+
+BUILTIN = "builtin"
+
+
+@dataclass(frozen=True)
+class Pack:
+    """`schemes`: a folder of `*.yaml` schemes; `templates`: template overrides (optional);
+    `demo`: `demo(folder, role, seed, period)` writing demo data for the pack's roles (optional)."""
+
+    name: str
+    schemes: Path
+    version: str = ""
+    title: str = ""
+    templates: Path | None = None
+    demo: Callable[..., Any] | None = None
+    plugin: str = ""
+
+    def scheme_files(self) -> list[Path]:
+        return sorted(p for p in self.schemes.glob("*.yaml") if not p.name.startswith("_"))
+
+
+class PackRegistry(Registry[Pack]):
+    kind = "pack"
+
+
+def collect_packs(manager: Any) -> PackRegistry:
+    return collect(manager, "register_packs", PackRegistry())
+
+
+def _packs() -> PackRegistry:
+    from appraisal import plugins
+
+    return plugins.get_packs()
+
+
+def find_scheme(reference: str) -> Path | None:
+    """The file of `stem` or `pack:stem`; the built-in pack wins a bare name, then the others."""
+    packs = _packs()
+    if ":" in reference:
+        name, stem = reference.split(":", 1)
+        pack = packs.get(name)
+        if pack is None:
+            raise AppraisalError(f"no scheme pack {name!r}; {packs.hint(name)}")
+        found = pack.schemes / f"{stem}.yaml"
+        return found if found.is_file() else None
+    ordered = sorted(packs, key=lambda p: (p.name != BUILTIN, p.name))
+    for pack in ordered:
+        found = pack.schemes / f"{reference}.yaml"
+        if found.is_file():
+            return found
+    return None
+
+
+def known_schemes() -> list[str]:
+    """Every scheme reference: bare for the built-in pack, `pack:stem` for the others."""
+    names = []
+    for pack in sorted(_packs(), key=lambda p: (p.name != BUILTIN, p.name)):
+        for path in pack.scheme_files():
+            names.append(path.stem if pack.name == BUILTIN else f"{pack.name}:{path.stem}")
+    return names
+
+
+def template_dirs() -> list[Path]:
+    """Template folders of the installed packs (searched after the user's, before the defaults)."""
+    return [p.templates for p in sorted(_packs(), key=lambda p: p.name) if p.templates is not None and p.name != BUILTIN]

@@ -1,0 +1,110 @@
+"""Schemes that extend others, strategy presets, and scheme packs (tests/data/extending/)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from appraisal.errors import SchemeError
+from appraisal.validation import load_scheme, validate_files
+
+DATA = Path(__file__).resolve().parent / "data" / "extending"
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_an_override_changes_only_the_keys_it_gives():
+    csat = load_scheme(DATA / "east.yaml").indicator("csat")
+    assert csat.target == 0.92 and csat.measure is not None and csat.measure.min_count == 10
+
+
+def test_drop_removes_an_inherited_indicator_and_new_ones_come_last():
+    ids = [i.id for i in load_scheme(DATA / "east.yaml").indicators]
+    assert ids == ["first_response_h", "resolution_rate", "completion_h", "csat", "reopen_rate"]
+
+
+def test_top_level_keys_of_the_child_replace_the_base():
+    scheme = load_scheme(DATA / "east.yaml")
+    assert (scheme.id, scheme.title["zh"], scheme.period) == ("agent-east", "华东售后专员", "quarter")
+
+
+def test_a_strategy_shares_weights_by_category():
+    # satisfaction-led: satisfaction 40, efficiency 25, quality 20 (cost absent: 85 shared out).
+    weights = {i.id: i.weight for i in load_scheme(DATA / "east.yaml").indicators}
+    assert weights == {
+        "first_response_h": 19.61, "completion_h": 9.8,  # efficiency 29.41, kept in ratio 2:1
+        "resolution_rate": 14.71, "reopen_rate": 8.82,  # quality 23.53, ratio 25:15
+        "csat": 47.06,  # satisfaction 47.06
+    }
+    assert sum(weights.values()) == pytest.approx(100.0)
+
+
+def test_a_mistake_in_an_override_points_at_the_child_file():
+    [problem] = validate_files([DATA / "broken-child.yaml"])
+    assert problem.file.endswith("broken-child.yaml") and problem.line == 6
+    assert problem.message == "unknown key 'wieght'; did you mean 'weight'?"
+
+
+def test_a_mistake_inherited_from_the_base_points_at_the_base_file(tmp_path):
+    base = (DATA / "base.yaml").read_text(encoding="utf-8").replace("period: month", "period: monthly")
+    write(tmp_path, "base.yaml", base)
+    child = write(tmp_path, "child.yaml", "scheme: child\nversion: 1\nextends: base.yaml\n")
+    [problem] = validate_files([child])
+    assert problem.file.endswith("base.yaml") and problem.path == "period" and problem.line == 5
+
+
+def test_schemes_extending_each_other_in_a_circle_are_reported():
+    [problem] = validate_files([DATA / "loop-a.yaml"])
+    assert problem.message == "schemes extend each other in a circle: loop-a.yaml -> loop-b.yaml -> loop-a.yaml"
+
+
+def test_an_unknown_base_gets_a_suggestion(tmp_path):
+    child = write(tmp_path, "c.yaml", "scheme: c\nversion: 1\nextends: agnet\n")
+    [problem] = validate_files([child])
+    assert (problem.line, problem.message) == (3, "extends 'agnet': no such scheme; did you mean 'agent'?")
+
+
+def test_a_pack_scheme_can_be_named_with_its_pack(tmp_path):
+    child = write(tmp_path, "c.yaml", "scheme: c\nversion: 2\nextends: builtin:agent\n")
+    assert load_scheme(child).indicator("csat").weight == 30
+
+
+def test_an_unknown_strategy_gets_a_suggestion(tmp_path):
+    child = write(tmp_path, "c.yaml", "scheme: c\nversion: 1\nextends: agent\nstrategy: cost-lead\n")
+    [problem] = validate_files([child])
+    assert problem.message == "unknown strategy 'cost-lead'; did you mean 'cost-led'?"
+
+
+def test_a_strategy_needs_categories(tmp_path):
+    child = write(tmp_path, "c.yaml", f"scheme: c\nversion: 1\nextends: {DATA / 'base.yaml'}\nstrategy: cost-led\n")
+    scheme = load_scheme(child)  # base has only efficiency indicators: they share everything
+    assert [i.weight for i in scheme.indicators] == [60, 40]
+    bare = write(tmp_path, "bare.yaml", (DATA / "base.yaml").read_text(encoding="utf-8").replace("    category: efficiency\n", "") + "strategy: cost-led\n")
+    with pytest.raises(SchemeError, match="no weighted indicator has a 'category'"):
+        load_scheme(bare)
+
+
+def test_show_resolved_prints_the_merged_scheme(run_cli):
+    result = run_cli("schemes", "show", str(DATA / "east.yaml"), "--resolved")
+    assert result.exit_code == 0, result.stderr
+    assert "extends:" not in result.stdout and "id: reopen_rate" in result.stdout
+    assert "weight: 47.06" in result.stdout
+
+
+def test_schemes_list_shows_every_scheme_by_pack_role_and_version(run_cli):
+    rows = json.loads(run_cli("schemes", "list", "--json").stdout)
+    agent = next(r for r in rows if r["name"] == "agent")
+    assert (agent["pack"], agent["role"], agent["version"]) == ("builtin", "agent", 1)
+    assert all(not r["name"].startswith("_") for r in rows)
+
+
+def test_hook_register_packs():
+    from appraisal.plugins import get_packs
+
+    assert "builtin" in get_packs() and get_packs()["builtin"].scheme_files()
