@@ -152,8 +152,10 @@ def _load_all(engine: Engine, scheme: Scheme, registry: SourceRegistry, base: Pa
         columns = {**{r.fields[f]: "date" for f in ("start", "end") if f in r.fields}, **r.columns}
         _load_one(engine, registry, "roster", ROSTER, ROSTER, r.source, columns, needed, tz, base, scratch, r.key)
     if scheme.ratings is not None:
-        _load_one(engine, registry, "ratings", RATINGS, RATINGS, scheme.ratings, RATING_COLUMNS,
-                  list(RATING_COLUMNS), tz, base, scratch)
+        # A 360-degree review also says which rater group each rating comes from.
+        grouped = any(i.raters for i in scheme.indicators)
+        columns = {**RATING_COLUMNS, "group": "text"} if grouped else RATING_COLUMNS
+        _load_one(engine, registry, "ratings", RATINGS, RATINGS, scheme.ratings, columns, list(columns), tz, base, scratch)
     for name, dataset in scheme.datasets.items():
         needed = [c for c in (dataset.key, dataset.appraisee, dataset.period_by) if c]
         needed += [dataset.via.on] if dataset.via else []

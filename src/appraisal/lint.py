@@ -222,10 +222,17 @@ class _Linter:
                 self.add(path + ("scale",), "scale must go from the lowest rating to the highest, e.g. [1, 5]")
             if "ratings" not in self.data:
                 self.add(path, "rating indicator needs a top-level 'ratings' source to read ratings from")
+            for name, group in spec.get("raters", {}).items():
+                if "scale" in group and group["scale"][0] >= group["scale"][1]:
+                    self.add(path + ("raters", name, "scale"), "scale must go from the lowest rating to the highest, e.g. [1, 5]")
         elif kind not in given:
             self.add(path, f"indicator of kind {kind!r} needs a {kind!r} key")
         elif "scale" in spec:
             self.add(path + ("scale",), "'scale' is only for rating indicators")
+        if kind != "rating":
+            for key in ("raters", "trim"):
+                if key in spec:
+                    self.add(path + (key,), f"{key!r} is only for rating indicators", key=True)
 
     def check_measure(self, path: KeyPath, measure: Mapping[str, Any]) -> None:
         dataset, agg = measure["dataset"], measure["agg"]

@@ -215,16 +215,17 @@ def _run_ratings(engine: Engine, query: CompiledQuery) -> dict[tuple[str, str], 
     rows = engine.connection.execute(query.sql, list(query.params)).fetchall()
     return {
         (appraisee, indicator): Cell(
-            None if value is None else float(value), int(count), OK if value is not None else INSUFFICIENT, "ratings"
+            None if value is None else float(value), int(count), OK if value is not None else INSUFFICIENT,
+            "ratings", tuple(flags or ()),
         )
-        for appraisee, indicator, value, count in rows
+        for appraisee, indicator, value, count, flags in rows
     }
 
 
 def _ratings_quality(engine: Engine, query: CompiledQuery) -> list[QualityCount]:
     [row] = engine.connection.execute(query.sql, list(query.params)).fetchall()
-    causes = ("self rating", "rating outside scale", "unknown indicator", "unknown appraisee")
-    columns = ("rater", "rating", "indicator", "appraisee")
+    causes = ("self rating", "rating outside scale", "unknown rater group", "unknown indicator", "unknown appraisee")
+    columns = ("rater", "rating", "group", "indicator", "appraisee")
     return [QualityCount("ratings", c, col, int(n)) for c, col, n in zip(causes, columns, row, strict=True) if n]
 
 

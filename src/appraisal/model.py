@@ -129,6 +129,16 @@ class Score:
 
 
 @dataclass(frozen=True)
+class RaterGroup:
+    """A 360-degree rater group: its weight, minimum number of raters and own scale."""
+
+    name: str
+    weight: float
+    min: int = 1
+    scale: tuple[float, float] | None = None
+
+
+@dataclass(frozen=True)
 class Indicator:
     id: str
     title: Text
@@ -143,6 +153,8 @@ class Indicator:
     scale: tuple[float, float] | None = None
     target: float | TargetFrom | None = None
     score: Score | None = None
+    raters: tuple[RaterGroup, ...] = ()
+    trim: int = 0
 
 
 @dataclass(frozen=True)
@@ -327,6 +339,11 @@ def build_scheme(document: Document, parsed: Mapping[tuple, Expression]) -> Sche
                 scale=tuple(spec["scale"]) if "scale" in spec else None,  # type: ignore[arg-type]
                 target=target,
                 score=score,
+                raters=tuple(
+                    RaterGroup(name, float(g["weight"]), int(g.get("min", 1)), tuple(g["scale"]) if "scale" in g else None)  # type: ignore[arg-type]
+                    for name, g in spec.get("raters", {}).items()
+                ),
+                trim=int(spec.get("trim", 0)),
             )
         )
     roster = None
