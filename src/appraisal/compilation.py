@@ -11,7 +11,7 @@ key column, as the engine creates them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from appraisal.errors import AppraisalError
@@ -388,30 +388,27 @@ def compile_ratings_quality(scheme: Scheme) -> CompiledQuery:
     return CompiledQuery("ratings", fragment.sql, fragment.params, ())
 
 
-def compile_targets(scheme: Scheme, dataset: str, period: Period, functions: FunctionRegistry) -> CompiledQuery:
-    """Targets per appraisee read from a dataset (a budget): the column summed over the period.
+def compile_targets(
+    scheme: Scheme, dataset: str, period: Period, functions: FunctionRegistry, wanted: Sequence[tuple[str, str]]
+) -> CompiledQuery:
+    """Amounts per appraisee read from a dataset (a budget, a bonus base, sales): each `(name,
+    column)` of `wanted` summed over the period, as `<name>__target`.
 
     A dataset without `period_by` is read whole. Exclusions do not apply: they are about
-    evidence, not targets. Columns: `appraisee`, then `<indicator id>__target`.
+    evidence, not about targets or pay.
     """
-    from appraisal.model import TargetFrom
-
     compiler = _DatasetCompiler(scheme, scheme.datasets[dataset], functions)
-    wanted = [
-        i for i in scheme.indicators if isinstance(i.target, TargetFrom) and i.target.dataset == dataset
-    ]
     query = compiler.base(period, {})
     query.add(" SELECT r.__key AS appraisee")
-    for indicator in wanted:
-        assert isinstance(indicator.target, TargetFrom)
-        column = quote_identifier(indicator.target.column)
-        query.add(f", sum(CAST(k.{column} AS DOUBLE)) AS {quote_identifier(indicator.id + '__target')}")
+    for name, column in wanted:
+        query.add(f", {_AGGREGATES['sum'].replace('{x}', 'k.' + quote_identifier(column)).replace('{f}', '')}")
+        query.add(f" AS {quote_identifier(name + '__target')}")
     query.add(
         f" FROM (SELECT DISTINCT CAST({_roster_key(scheme)} AS VARCHAR) AS __key FROM roster) AS r"
         " LEFT JOIN base AS k ON k.__appraisee = r.__key GROUP BY r.__key ORDER BY r.__key"
     )
     fragment = query.fragment()
-    return CompiledQuery(dataset, fragment.sql, fragment.params, tuple(i.id for i in wanted))
+    return CompiledQuery(dataset, fragment.sql, fragment.params, tuple(name for name, _ in wanted))
 
 
 def compile_rows(

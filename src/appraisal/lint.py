@@ -111,6 +111,7 @@ class _Linter:
         self.check_gates()
         self.check_grades()
         self.check_calibration()
+        self.check_incentives()
 
     def check_sources(self, sources: Registry[Any]) -> None:
         """Every `source:` names a registered source plugin (checked here, before any file is read)."""
@@ -398,6 +399,21 @@ class _Linter:
         lowest = min(band[1] for band in bands)
         if lowest > 0:
             self.add(("grades",), f"no grade for totals below {_fmt(lowest)}: the lowest grade must start at 0 or below")
+
+    def check_incentives(self) -> None:
+        incentives = self.data.get("incentives")
+        if not incentives:
+            return
+        names = [band[0] for band in grade_bands(self.data["grades"])]
+        for name in incentives.get("coefficients", {}):
+            if name not in names:
+                self.unknown(("incentives", "coefficients", name), "grade", name, names)
+        for key in ("base", "commission"):
+            ref = incentives.get(key)
+            if isinstance(ref, dict) and self.dataset_ref(("incentives", key, "dataset"), ref["dataset"]):
+                self.column_ref(("incentives", key, "column"), ref["dataset"], ref["column"])
+        if "base" in incentives and not incentives.get("coefficients"):
+            self.add(("incentives",), "a bonus base needs 'coefficients': the bonus coefficient of each grade")
 
     def check_calibration(self) -> None:
         shares = self.data.get("calibration")

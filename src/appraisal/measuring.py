@@ -140,20 +140,21 @@ def measure(
 def _targets(
     engine: Engine, scheme: Scheme, period: Period, functions: FunctionRegistry, queries: dict[str, CompiledQuery]
 ) -> dict[tuple[str, str], float | None]:
-    from appraisal.model import TargetFrom
-
+    """Amounts per appraisee from datasets: indicator targets, and the incentives' bonus base and sales."""
     found: dict[tuple[str, str], float | None] = {}
-    datasets = dict.fromkeys(i.target.dataset for i in scheme.indicators if isinstance(i.target, TargetFrom))
-    for dataset in datasets:
-        query = compile_targets(scheme, dataset, period, functions)
-        queries[f"{dataset} (targets)"] = query
+    by_dataset: dict[str, list[tuple[str, str]]] = {}
+    for name, source in scheme.amounts():
+        by_dataset.setdefault(source.dataset, []).append((name, source.column))
+    for dataset, wanted in by_dataset.items():
+        query = compile_targets(scheme, dataset, period, functions, wanted)
+        queries[f"{dataset} (amounts)"] = query
         cursor = engine.connection.execute(query.sql, list(query.params))
         names = [d[0] for d in cursor.description]
         for row in cursor.fetchall():
             record = dict(zip(names, row, strict=True))
-            for indicator in query.indicators:
-                value = record[f"{indicator}__target"]
-                found[(record["appraisee"], indicator)] = None if value is None else float(value)
+            for name in query.indicators:
+                value = record[f"{name}__target"]
+                found[(record["appraisee"], name)] = None if value is None else float(value)
     return found
 
 

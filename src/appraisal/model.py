@@ -181,6 +181,27 @@ class Grade:
 
 
 @dataclass(frozen=True)
+class Incentives:
+    """Pay from the appraisal: a bonus (base x the grade's coefficient) and a commission.
+
+    `base` is a number or per appraisee from a dataset; `commission_from` the sales column
+    whose sum over the period earns `commission_rate`, up to `commission_cap`.
+    """
+
+    coefficients: Mapping[str, float]
+    base: float | TargetFrom | None = None
+    bonus_cap: float | None = None
+    commission_from: TargetFrom | None = None
+    commission_rate: float = 0.0
+    commission_cap: float | None = None
+    currency: str = ""
+
+
+BONUS_BASE = "__bonus_base"
+SALES = "__sales"
+
+
+@dataclass(frozen=True)
 class Scheme:
     """A checked scheme; `digest` is the SHA-256 of the text it came from."""
 
@@ -206,6 +227,18 @@ class Scheme:
     calibration: Mapping[str, float]
     source: str
     digest: str
+    incentives: Incentives | None = None
+
+    def amounts(self) -> list[tuple[str, TargetFrom]]:
+        """Per-appraisee amounts read from datasets, by name: indicator targets (under the
+        indicator's id), the incentives' bonus base and sales."""
+        found = [(i.id, i.target) for i in self.indicators if isinstance(i.target, TargetFrom)]
+        if self.incentives is not None:
+            if isinstance(self.incentives.base, TargetFrom):
+                found.append((BONUS_BASE, self.incentives.base))
+            if self.incentives.commission_from is not None:
+                found.append((SALES, self.incentives.commission_from))
+        return found
 
     def indicator(self, indicator_id: str) -> Indicator:
         for indicator in self.indicators:
@@ -388,4 +421,21 @@ def build_scheme(document: Document, parsed: Mapping[tuple, Expression]) -> Sche
         calibration=MappingProxyType(dict(data.get("calibration", {}))),
         source=document.file,
         digest=document.digest,
+        incentives=_incentives(data.get("incentives")),
+    )
+
+
+def _incentives(spec: Mapping[str, Any] | None) -> Incentives | None:
+    if not spec:
+        return None
+    base = spec.get("base")
+    commission = spec.get("commission") or {}
+    return Incentives(
+        coefficients=MappingProxyType({str(k): float(v) for k, v in spec.get("coefficients", {}).items()}),
+        base=TargetFrom(base["dataset"], base["column"]) if isinstance(base, dict) else base,
+        bonus_cap=spec.get("bonus_cap"),
+        commission_from=TargetFrom(commission["dataset"], commission["column"]) if commission else None,
+        commission_rate=float(commission.get("rate", 0.0)),
+        commission_cap=commission.get("cap"),
+        currency=str(spec.get("currency", "")),
     )

@@ -65,6 +65,7 @@ class AppraiseeResult:
     status: str
     effects: tuple[Effect, ...] = ()
     steps: tuple[str, ...] = ()
+    incentives: Mapping[str, Any] | None = None
 
     def cell(self, indicator: str) -> ScoredCell:
         for cell in self.cells:

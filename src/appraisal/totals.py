@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from appraisal.errors import AppraisalError, ExpressionError
@@ -169,7 +169,43 @@ def appraise_one(context: _Context, measurements: Measurements, appraisee: Appra
         band = next(g for g in scheme.grades if g.grade == grade)
         upper = "" if math.isinf(band.max) else f" < {_fmt(band.max)}"
         steps.append(f"grade {grade}: {_fmt(band.min)} <= {_fmt(total)}{upper}")
-    return _result(appraisee, cells, weighted_total, adjustment_points, total, grade, OK, tuple(effects), steps)
+    pay = _incentives(scheme, measurements, appraisee.id, grade, steps)
+    result = _result(appraisee, cells, weighted_total, adjustment_points, total, grade, OK, tuple(effects), steps)
+    return replace(result, incentives=pay) if pay is not None else result
+
+
+def _incentives(
+    scheme: Scheme, measurements: Measurements, appraisee: str, grade: str | None, steps: list[str]
+) -> dict[str, Any] | None:
+    """Bonus (base x the grade's coefficient, capped) and commission (rate x sales, capped)."""
+    from appraisal.model import BONUS_BASE, SALES
+
+    incentives = scheme.incentives
+    if incentives is None:
+        return None
+    money = incentives.currency and f" {incentives.currency}"
+    base = incentives.base if isinstance(incentives.base, (int, float)) else measurements.targets.get((appraisee, BONUS_BASE))
+    coefficient = incentives.coefficients.get(grade) if grade is not None else None
+    bonus = None
+    if base is not None and coefficient is not None:
+        bonus = base * coefficient
+        line = f"bonus: base {_fmt(base)}{money} x coefficient {_fmt(coefficient)} (grade {grade}) = {_fmt(bonus)}{money}"
+        if incentives.bonus_cap is not None and bonus > incentives.bonus_cap:
+            bonus = float(incentives.bonus_cap)
+            line += f", capped at {_fmt(bonus)}{money}"
+        steps.append(line)
+    sales = measurements.targets.get((appraisee, SALES)) if incentives.commission_from else None
+    commission = None
+    if sales is not None:
+        commission = sales * incentives.commission_rate
+        line = f"commission: {_fmt(incentives.commission_rate * 100)}% of sales {_fmt(sales)}{money} = {_fmt(commission)}{money}"
+        if incentives.commission_cap is not None and commission > incentives.commission_cap:
+            commission = float(incentives.commission_cap)
+            line += f", capped at {_fmt(commission)}{money}"
+        steps.append(line)
+    total = None if bonus is None and commission is None else (bonus or 0.0) + (commission or 0.0)
+    return {"base": base, "coefficient": coefficient, "bonus": bonus, "sales": sales,
+            "commission": commission, "total": total, "currency": incentives.currency}
 
 
 def _grade(scheme: Scheme, total: float) -> str | None:
