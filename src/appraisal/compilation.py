@@ -18,7 +18,7 @@ from appraisal.errors import AppraisalError
 from appraisal.expressions import Expression
 from appraisal.functions import FunctionRegistry
 from appraisal.model import Dataset, Indicator, Measure, RaterGroup, Scheme
-from appraisal.periods import Period, sql_window
+from appraisal.periods import Period, sql_window, window
 from appraisal.sql_emitter import SqlFragment, bind_value, quote_identifier, to_sql
 
 _NUMERIC = {"integer", "number", "duration"}
@@ -234,6 +234,7 @@ def compile_dataset(
     functions: FunctionRegistry,
     *,
     column_types: Mapping[str, str] | None = None,
+    indicators: Sequence[Indicator] | None = None,
 ) -> CompiledQuery:
     """One pass over `dataset`: every measure of it, and every count of rows that did not count.
 
@@ -254,7 +255,7 @@ def compile_dataset(
     window_sql, window_params = sql_window(period, scheme.timezone, f"d.{quote_identifier(period_by)}", column_type=sql_type)
     via = "coalesce(v.__excluded, FALSE)" if ds.via is not None else "FALSE"
     exclusions = [e.where for e in scheme.exclusions if e.dataset == dataset]
-    measured = [i for i in scheme.indicators if i.measure is not None and i.measure.dataset == dataset]
+    measured = [i for i in (indicators or scheme.indicators) if i.measure is not None and i.measure.dataset == dataset]
     durations = [i for i in measured if i.measure is not None and _is_duration(i.measure)]
 
     query = _Sql()
@@ -424,7 +425,7 @@ def compile_rows(
     measure = indicator.measure
     assert measure is not None
     compiler = _DatasetCompiler(scheme, scheme.datasets[measure.dataset], functions)
-    query = compiler.base(period, {})
+    query = compiler.base(window(period, indicator.window), {})
     query.add(", mine AS (SELECT * FROM kept WHERE __appraisee = ", bind_value(appraisee)).add(")")
     query.add(", counts AS (SELECT (SELECT count(*) FROM base WHERE __appraisee = ", bind_value(appraisee))
     query.add(") AS __rows_in_period, (SELECT count(*) FROM base WHERE __appraisee = ", bind_value(appraisee))

@@ -25,11 +25,12 @@ from appraisal.compilation import (
 from appraisal.custom_indicators import RosterTable, compute
 from appraisal.engine import ROSTER, Engine, QualityCount, open_engine
 from appraisal.errors import DataError
+from appraisal.periods import window
 from appraisal.sql_emitter import quote_identifier as q
 
 if TYPE_CHECKING:
     from appraisal.functions import FunctionRegistry
-    from appraisal.model import Scheme
+    from appraisal.model import Indicator, Scheme
     from appraisal.periods import Period
 
 OK = "ok"
@@ -112,13 +113,22 @@ def measure(
         cells: dict[tuple[str, str], Cell] = {}
         queries: dict[str, CompiledQuery] = {}
         quality = list(engine.quality)
-        measured = dict.fromkeys(i.measure.dataset for i in scheme.indicators if i.measure is not None)
-        for dataset in measured:
-            query = compile_dataset(scheme, dataset, period, functions)
-            queries[dataset] = query
+        # One query per dataset and time window; data-quality counts come from the run's
+        # own window (other windows would count the same rows again).
+        groups: dict[tuple[str, str], list[Indicator]] = {}
+        for indicator in scheme.indicators:
+            if indicator.measure is not None:
+                groups.setdefault((indicator.measure.dataset, indicator.window), []).append(indicator)
+        counted: set[str] = set()
+        for (dataset, kind), members in sorted(groups.items(), key=lambda g: (g[0][0], g[0][1] != "period")):
+            span = window(period, kind)
+            query = compile_dataset(scheme, dataset, span, functions, indicators=members)
+            queries[dataset if kind == "period" else f"{dataset} ({kind} {span.label})"] = query
             found, counts = _run_dataset(engine, query, scheme)
             cells.update(found)
-            quality.extend(counts)
+            if dataset not in counted:
+                counted.add(dataset)
+                quality.extend(counts)
         if any(i.kind == "rating" for i in scheme.indicators):
             query = compile_ratings(scheme)
             queries["ratings"] = query

@@ -155,6 +155,7 @@ class Indicator:
     score: Score | None = None
     raters: tuple[RaterGroup, ...] = ()
     trim: int = 0
+    window: str = "period"
 
 
 @dataclass(frozen=True)
@@ -377,6 +378,7 @@ def build_scheme(document: Document, parsed: Mapping[tuple, Expression]) -> Sche
                     for name, g in spec.get("raters", {}).items()
                 ),
                 trim=int(spec.get("trim", 0)),
+                window=str(spec.get("window", "period")),
             )
         )
     roster = None

@@ -251,3 +251,26 @@ def sql_window(
     else:
         low, high = period.start_at(tz), period.end_at(tz)
     return f"{column_sql} >= ? AND {column_sql} < ?", (low, high)
+
+
+WINDOWS = ("period", "previous", "year_to_date", "month", "quarter", "half", "year")
+
+
+def window(period: Period, kind: str) -> Period:
+    """The window an indicator is measured on, relative to the run's period.
+
+    `period` is the run's own; `previous` the one before it; `year_to_date` from the start of
+    its year to its end; `month`, `quarter`, `half`, `year` the period of that kind that holds
+    its last day (a yearly indicator in a quarterly scheme).
+    """
+    if kind == "period":
+        return period
+    if kind == "previous":
+        return period.previous()
+    last = period.end - timedelta(days=1)
+    if kind == "year_to_date":
+        start = date(period.start.year, 1, 1)
+        return Period(f"{start.isoformat()}..{last.isoformat()}", "range", start, period.end)
+    if kind in CALENDAR_KINDS:
+        return period_for(kind, last)
+    raise PeriodError(f"unknown window {kind!r}; use one of {', '.join(WINDOWS)}")
