@@ -23,6 +23,7 @@ from appraisal.sql_emitter import SqlFragment, bind_value, quote_identifier, to_
 
 _NUMERIC = {"integer", "number", "duration"}
 _SQL_TYPES = {"date": "DATE", "timestamp": "TIMESTAMP"}
+_WEIGHTED_SUM = "CAST(sum(CAST({x} AS DECIMAL(38, 9)) * __weight) {f} AS DOUBLE)"
 # Sums and means add exact decimals, not doubles: a double sum depends on the order rows
 # arrive in, and results must not change with the number of threads or the scan plan.
 _EXACT = "CAST({x} AS DECIMAL(38, 9))"
@@ -81,10 +82,11 @@ def _wrap(template: str, fragment: SqlFragment) -> SqlFragment:
 
 
 class _DatasetCompiler:
-    def __init__(self, scheme: Scheme, dataset: Dataset, functions: FunctionRegistry):
+    def __init__(self, scheme: Scheme, dataset: Dataset, functions: FunctionRegistry, attribution: str = "all"):
         self.scheme = scheme
         self.dataset = dataset
         self.functions = functions
+        self.attribution = attribution  # all, first, last or split: see `appraisee_source`
 
     def column(self, name: str) -> str | SqlFragment:
         if name in self.scheme.constants:
@@ -117,9 +119,10 @@ class _DatasetCompiler:
     def measure(self, indicator: Indicator, measure: Measure) -> tuple[SqlFragment, SqlFragment]:
         """The value and row-count expressions of one measured indicator."""
         where = self.condition(measure.where)
+        split = self.attribution == "split"  # each of n appraisees of a row gets 1/n of it
         if measure.agg == "count":
             rows = self.filtered("count({x})", None, where)
-            return rows, rows
+            return (self.filtered("sum({x})", SqlFragment("__weight"), where) if split else rows), rows
         if measure.agg == "ratio":
             numerator = measure.numerator
             denominator = measure.denominator
@@ -138,11 +141,18 @@ class _DatasetCompiler:
             template = f"quantile_cont({{x}}, {float(measure.percentile or 0.5)!r})"
         else:
             template = _AGGREGATES[measure.agg]
-        value = self.filtered(template, of, where)
         rows = self.filtered("count({x})", of, where)
-        return value, rows
+        if split:  # the lint allows only sum and mean here
+            weighted = self.filtered(_WEIGHTED_SUM, of, where)
+            if measure.agg == "mean":
+                weights = self.filtered(_WEIGHTED_SUM, _join([_wrap("CASE WHEN ({x}) IS NOT NULL THEN 1 END", of)], ""), where)
+                return _join([weighted, _wrap("nullif({x}, 0)", weights)], " / "), rows
+            return weighted, rows
+        return self.filtered(template, of, where), rows
 
     def side(self, of: Expression | None, where: SqlFragment | None) -> SqlFragment:
+        if self.attribution == "split":
+            return self.filtered(_WEIGHTED_SUM, self.expr(of) if of is not None else SqlFragment("1"), where)
         if of is None:
             return self.filtered("count({x})", None, where)
         return self.filtered(_AGGREGATES["sum"], self.expr(of), where)
@@ -156,9 +166,24 @@ class _DatasetCompiler:
         table = quote_identifier(self.dataset.name)
         if self.dataset.via is None:
             return SqlFragment(f"{table} AS d"), f"CAST(d.{quote_identifier(self.dataset.appraisee or '')} AS VARCHAR)"
-        on = quote_identifier(self.dataset.via.on)
-        owners = self.owners(self.dataset.via.dataset, self.dataset.via.on)
-        source = _join([SqlFragment(f"{table} AS d LEFT JOIN "), owners, SqlFragment(f" AS v ON d.{on} = v.{on}")], "")
+        via = self.dataset.via
+        on = quote_identifier(via.on)
+        owners = self.owners(via.dataset, via.on, via.order_by if self.attribution != "all" else None)
+        # Several appraisees may share a row (several agents touched a ticket): `__owners`
+        # counts them, so data-quality counts and split shares can give each row a total of 1.
+        ranked = _join([
+            SqlFragment(f"(SELECT *, count(*) OVER (PARTITION BY {on}) AS __owners"),
+            SqlFragment(
+                f", row_number() OVER (PARTITION BY {on} ORDER BY __first_at, __owner) AS __rank_first"
+                f", row_number() OVER (PARTITION BY {on} ORDER BY __last_at DESC, __owner) AS __rank_last"
+                if self.attribution != "all" else ""
+            ),
+            SqlFragment(" FROM "), owners, SqlFragment(")"),
+        ], "")
+        if self.attribution in ("first", "last"):
+            ranked = _join([SqlFragment("(SELECT * REPLACE (1 AS __owners) FROM "), ranked,
+                            SqlFragment(f" WHERE __rank_{self.attribution} = 1)")], "")
+        source = _join([SqlFragment(f"{table} AS d LEFT JOIN "), ranked, SqlFragment(f" AS v ON d.{on} = v.{on}")], "")
         return source, "v.__owner"
 
     def excluded(self, name: str) -> SqlFragment:
@@ -167,26 +192,28 @@ class _DatasetCompiler:
         flags = [_wrap("coalesce(({x}), FALSE)", compiler.expr(e.where)) for e in self.scheme.exclusions if e.dataset == name]
         return _join(flags, " OR ") if flags else SqlFragment("FALSE")
 
-    def owners(self, name: str, on: str) -> SqlFragment:
-        """(`on`, `__owner`, `__excluded`) of dataset `name`, following its own `via` chain.
+    def owners(self, name: str, on: str, order_by: str | None = None) -> SqlFragment:
+        """(`on`, `__owner`, `__excluded`) of dataset `name`, following its own `via` chain;
+        with `order_by`, also each owner's first and last time (`__first_at`, `__last_at`).
 
         The rows joined through are not limited to the period: a survey answered in Q3 about
         a ticket created in Q2 still reaches that ticket's agent.
         """
         dataset = self.scheme.datasets[name]
         key = quote_identifier(on)
+        times = f", min(p.{quote_identifier(order_by)}) AS __first_at, max(p.{quote_identifier(order_by)}) AS __last_at" if order_by else ""
         rows = _join([SqlFragment("(SELECT *, "), self.excluded(name), SqlFragment(f" AS __self_excluded FROM {quote_identifier(name)})")], "")
         if dataset.via is None:
             owner = quote_identifier(dataset.appraisee or "")
             return _join([
-                SqlFragment(f"(SELECT p.{key}, CAST(p.{owner} AS VARCHAR) AS __owner, bool_or(p.__self_excluded) AS __excluded FROM "),
+                SqlFragment(f"(SELECT p.{key}, CAST(p.{owner} AS VARCHAR) AS __owner, bool_or(p.__self_excluded) AS __excluded{times} FROM "),
                 rows,
                 SqlFragment(" AS p GROUP BY ALL)"),
             ], "")
         link = quote_identifier(dataset.via.on)
         inner = self.owners(dataset.via.dataset, dataset.via.on)
         return _join([
-            SqlFragment(f"(SELECT p.{key}, g.__owner, bool_or(p.__self_excluded OR coalesce(g.__excluded, FALSE)) AS __excluded FROM "),
+            SqlFragment(f"(SELECT p.{key}, g.__owner, bool_or(p.__self_excluded OR coalesce(g.__excluded, FALSE)) AS __excluded{times} FROM "),
             rows,
             SqlFragment(" AS p JOIN "),
             inner,
@@ -235,6 +262,7 @@ def compile_dataset(
     *,
     column_types: Mapping[str, str] | None = None,
     indicators: Sequence[Indicator] | None = None,
+    attribution: str = "all",
 ) -> CompiledQuery:
     """One pass over `dataset`: every measure of it, and every count of rows that did not count.
 
@@ -245,7 +273,7 @@ def compile_dataset(
     `q__kept`, `q__no_period_value`, `q__outside_period`, `q__excluded_<n>` per exclusion,
     `q__excluded_via` and `q__negative__<id>` per elapsed-time measure; see `measuring`.
     """
-    compiler = _DatasetCompiler(scheme, scheme.datasets[dataset], functions)
+    compiler = _DatasetCompiler(scheme, scheme.datasets[dataset], functions, attribution)
     ds = scheme.datasets[dataset]
     if ds.period_by is None:
         raise CompileError(f"dataset {dataset!r} has no period_by and cannot be measured")
@@ -254,12 +282,16 @@ def compile_dataset(
     sql_type = (column_types or {}).get(period_by) or _SQL_TYPES.get(ds.columns.get(period_by, ""), "TIMESTAMP")
     window_sql, window_params = sql_window(period, scheme.timezone, f"d.{quote_identifier(period_by)}", column_type=sql_type)
     via = "coalesce(v.__excluded, FALSE)" if ds.via is not None else "FALSE"
+    # A row shared by n appraisees counts 1/n in each group, so counts over groups add up to
+    # one per row; a split attribution gives each the same 1/n of the value.
+    share = "1.0 / coalesce(v.__owners, 1)" if ds.via is not None else "1.0"
     exclusions = [e.where for e in scheme.exclusions if e.dataset == dataset]
     measured = [i for i in (indicators or scheme.indicators) if i.measure is not None and i.measure.dataset == dataset]
     durations = [i for i in measured if i.measure is not None and _is_duration(i.measure)]
 
     query = _Sql()
-    query.add(f"WITH flagged AS (SELECT d.*, {appraisee} AS __appraisee, {via} AS __via_excluded, coalesce(")
+    query.add(f"WITH flagged AS (SELECT d.*, {appraisee} AS __appraisee, {via} AS __via_excluded, {share} AS __share,"
+              f" CAST({share} AS DECIMAL(38, 9)) AS __weight, coalesce(")
     query.add("", SqlFragment(window_sql, tuple(window_params)))
     query.add(f", FALSE) AS __in_window, d.{quote_identifier(period_by)} IS NULL AS __no_period")
     for n, where in enumerate(exclusions):
@@ -276,16 +308,16 @@ def compile_dataset(
         query.add(" THEN ", value).add(f" END AS {quote_identifier(indicator.id + '__value')}")
         query.add(", ", count).add(f" AS {quote_identifier(indicator.id + '__rows')}")
     query.add(
-        ", count(*) FILTER (WHERE __in_window) AS q__rows_in_period, count(*) FILTER (WHERE __kept) AS q__kept"
-        ", count(*) FILTER (WHERE __no_period) AS q__no_period_value"
-        ", count(*) FILTER (WHERE NOT __no_period AND NOT __in_window) AS q__outside_period"
-        ", count(*) FILTER (WHERE __in_window AND __via_excluded) AS q__excluded_via"
+        ", sum(__share) FILTER (WHERE __in_window) AS q__rows_in_period, sum(__share) FILTER (WHERE __kept) AS q__kept"
+        ", sum(__share) FILTER (WHERE __no_period) AS q__no_period_value"
+        ", sum(__share) FILTER (WHERE NOT __no_period AND NOT __in_window) AS q__outside_period"
+        ", sum(__share) FILTER (WHERE __in_window AND __via_excluded) AS q__excluded_via"
     )
     for n in range(len(exclusions)):
-        query.add(f", count(*) FILTER (WHERE __in_window AND __excluded_{n}) AS q__excluded_{n}")
+        query.add(f", sum(__share) FILTER (WHERE __in_window AND __excluded_{n}) AS q__excluded_{n}")
     for indicator in durations:
         assert indicator.measure is not None and indicator.measure.of is not None
-        query.add(", count(*) FILTER (WHERE __kept AND (", compiler.expr(indicator.measure.of))
+        query.add(", sum(__share) FILTER (WHERE __kept AND (", compiler.expr(indicator.measure.of))
         query.add(f") < 0) AS {quote_identifier('q__negative__' + indicator.id)}")
     query.add(
         " FROM rows GROUP BY __appraisee)"
@@ -424,7 +456,7 @@ def compile_rows(
     """
     measure = indicator.measure
     assert measure is not None
-    compiler = _DatasetCompiler(scheme, scheme.datasets[measure.dataset], functions)
+    compiler = _DatasetCompiler(scheme, scheme.datasets[measure.dataset], functions, measure.attribution)
     query = compiler.base(window(period, indicator.window), {})
     query.add(", mine AS (SELECT * FROM kept WHERE __appraisee = ", bind_value(appraisee)).add(")")
     query.add(", counts AS (SELECT (SELECT count(*) FROM base WHERE __appraisee = ", bind_value(appraisee))

@@ -253,6 +253,15 @@ class _Linter:
             for side in ("numerator", "denominator"):
                 if side in measure:
                     self.add(path + (side,), f"{side!r} is only for agg 'ratio'")
+        attribution = measure.get("attribution", "all")
+        if attribution != "all":
+            via = self.datasets[dataset].get("via")
+            if not via or "order_by" not in via:
+                self.add(path + ("attribution",), f"attribution {attribution!r} needs the dataset to reach appraisees through 'via' with an 'order_by' column (who touched it, when)")
+            elif via["dataset"] in self.datasets:
+                self.column_ref(("datasets", dataset, "via", "order_by"), via["dataset"], via["order_by"])
+            if attribution == "split" and agg not in ("count", "sum", "mean", "ratio"):
+                self.add(path + ("attribution",), f"a split share works with count, sum, mean and ratio, not {agg!r}")
         names = self.column_names(dataset)
         for field in ("of", "where"):
             if field in measure:

@@ -115,15 +115,22 @@ def measure(
         quality = list(engine.quality)
         # One query per dataset and time window; data-quality counts come from the run's
         # own window (other windows would count the same rows again).
-        groups: dict[tuple[str, str], list[Indicator]] = {}
+        groups: dict[tuple[str, str, str], list[Indicator]] = {}
         for indicator in scheme.indicators:
             if indicator.measure is not None:
-                groups.setdefault((indicator.measure.dataset, indicator.window), []).append(indicator)
+                key = (indicator.measure.dataset, indicator.window, indicator.measure.attribution)
+                groups.setdefault(key, []).append(indicator)
         counted: set[str] = set()
-        for (dataset, kind), members in sorted(groups.items(), key=lambda g: (g[0][0], g[0][1] != "period")):
+        for (dataset, kind, attribution), members in sorted(
+            groups.items(), key=lambda g: (g[0][0], g[0][1] != "period", g[0][2] != "all")
+        ):
             span = window(period, kind)
-            query = compile_dataset(scheme, dataset, span, functions, indicators=members)
-            queries[dataset if kind == "period" else f"{dataset} ({kind} {span.label})"] = query
+            query = compile_dataset(scheme, dataset, span, functions, indicators=members, attribution=attribution)
+            label = " ".join(part for part in (
+                "" if kind == "period" else f"{kind} {span.label}",
+                "" if attribution == "all" else f"{attribution} touch" if attribution != "split" else "split",
+            ) if part)
+            queries[f"{dataset} ({label})" if label else dataset] = query
             found, counts = _run_dataset(engine, query, scheme)
             cells.update(found)
             if dataset not in counted:
@@ -202,15 +209,15 @@ def _run_dataset(
     cursor = engine.connection.execute(query.sql, list(query.params))
     names = [d[0] for d in cursor.description]
     cells: dict[tuple[str, str], Cell] = {}
-    totals: dict[str, int] = {}
-    unknown = 0
+    totals: dict[str, float] = {}
+    unknown = 0.0
     for row in cursor.fetchall():
         record = dict(zip(names, row, strict=True))
         for name, value in record.items():
             if name.startswith("q__"):
-                totals[name] = totals.get(name, 0) + int(value or 0)
+                totals[name] = totals.get(name, 0) + float(value or 0)  # shares of rows, see compile_dataset
         if not record["on_roster"]:
-            unknown += int(record["q__kept"] or 0)
+            unknown += float(record["q__kept"] or 0)
             continue
         for indicator in query.indicators:
             value = record[f"{indicator}__value"]
@@ -219,7 +226,8 @@ def _run_dataset(
                 None if value is None else float(value), rows, OK if value is not None else INSUFFICIENT,
                 f"dataset {query.dataset}",
             )
-    return cells, _quality(query.dataset, scheme, totals, unknown)
+    whole = {name: round(total) for name, total in totals.items()}  # a shared row adds up to one
+    return cells, _quality(query.dataset, scheme, whole, round(unknown))
 
 
 def _run_ratings(engine: Engine, query: CompiledQuery) -> dict[tuple[str, str], Cell]:

@@ -62,6 +62,7 @@ class Roster:
 class Via:
     dataset: str
     on: str
+    order_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,7 @@ class Measure:
     numerator: Part | None = None
     denominator: Part | None = None
     min_count: int = 1
+    attribution: str = "all"
 
 
 @dataclass(frozen=True)
@@ -318,7 +320,7 @@ def build_scheme(document: Document, parsed: Mapping[tuple, Expression]) -> Sche
             columns=MappingProxyType(dict(spec.get("columns", {}))),
             key=spec.get("key"),
             appraisee=spec.get("appraisee"),
-            via=Via(spec["via"]["dataset"], spec["via"]["on"]) if "via" in spec else None,
+            via=Via(spec["via"]["dataset"], spec["via"]["on"], spec["via"].get("order_by")) if "via" in spec else None,
         )
         for name, spec in data.get("datasets", {}).items()
     }
@@ -341,6 +343,7 @@ def build_scheme(document: Document, parsed: Mapping[tuple, Expression]) -> Sche
                 numerator=parts.get("numerator"),
                 denominator=parts.get("denominator"),
                 min_count=m.get("min_count", 1),
+                attribution=m.get("attribution", "all"),
             )
         score = None
         if "score" in spec:
