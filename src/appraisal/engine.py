@@ -92,6 +92,7 @@ def open_engine(scheme: Scheme, *, threads: int | None = None) -> Engine:
         engine = Engine(connection, spill=spill)
         try:
             _load_all(engine, scheme, registry, base, scratch)
+            _load_calendar(engine, scheme)
             connection.execute("SET lock_configuration = true").fetchall()
         except BaseException:
             engine.close()
@@ -102,6 +103,20 @@ def open_engine(scheme: Scheme, *, threads: int | None = None) -> Engine:
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return engine
+
+
+def _load_calendar(engine: Engine, scheme: Scheme) -> None:
+    """`__calendar`: one row per working day from 2000 to 2099 with its opening and closing
+    time, for the business-hours functions; every literal bound."""
+    cal = scheme.calendar
+    engine.connection.execute(
+        "CREATE TABLE __calendar AS SELECT CAST(d AS DATE) AS day,"
+        " CAST(d AS DATE) + CAST($1 AS TIME) AS opens_at, CAST(d AS DATE) + CAST($2 AS TIME) AS closes_at"
+        " FROM range(DATE '2000-01-01', DATE '2100-01-01', INTERVAL 1 DAY) AS t(d)"
+        " WHERE (isodow(d) IN (SELECT unnest($3::INTEGER[])) AND CAST(d AS DATE) NOT IN (SELECT unnest($4::DATE[])))"
+        " OR CAST(d AS DATE) IN (SELECT unnest($5::DATE[]))",
+        [cal.opens, cal.closes, list(cal.days), list(cal.holidays), list(cal.workdays)],
+    ).fetchall()
 
 
 def _declared(scheme: Scheme) -> list[tuple[str, Source]]:

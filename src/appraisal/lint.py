@@ -112,6 +112,7 @@ class _Linter:
         self.check_grades()
         self.check_calibration()
         self.check_incentives()
+        self.check_calendar()
 
     def check_sources(self, sources: Registry[Any]) -> None:
         """Every `source:` names a registered source plugin (checked here, before any file is read)."""
@@ -408,6 +409,20 @@ class _Linter:
         lowest = min(band[1] for band in bands)
         if lowest > 0:
             self.add(("grades",), f"no grade for totals below {_fmt(lowest)}: the lowest grade must start at 0 or below")
+
+    def check_calendar(self) -> None:
+        import datetime
+
+        calendar = self.data.get("calendar") or {}
+        hours = calendar.get("hours")
+        if hours and hours[0] >= hours[1]:
+            self.add(("calendar", "hours"), f"the day closes ({hours[1]}) before it opens ({hours[0]})")
+        for key in ("holidays", "workdays"):
+            for n, text in enumerate(calendar.get(key, [])):
+                try:
+                    datetime.date.fromisoformat(text)
+                except ValueError:
+                    self.add(("calendar", key, n), f"{text!r} is not a date")
 
     def check_incentives(self) -> None:
         incentives = self.data.get("incentives")

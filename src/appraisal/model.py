@@ -200,6 +200,17 @@ class Incentives:
     currency: str = ""
 
 
+@dataclass(frozen=True)
+class Calendar:
+    """Working time for business-hours clocks; dates as ISO text, times as HH:MM (local)."""
+
+    opens: str = "09:00"
+    closes: str = "18:00"
+    days: tuple[int, ...] = (1, 2, 3, 4, 5)
+    holidays: tuple[str, ...] = ()
+    workdays: tuple[str, ...] = ()
+
+
 BONUS_BASE = "__bonus_base"
 SALES = "__sales"
 
@@ -231,6 +242,7 @@ class Scheme:
     source: str
     digest: str
     incentives: Incentives | None = None
+    calendar: Calendar = field(default_factory=Calendar)
 
     def amounts(self) -> list[tuple[str, TargetFrom]]:
         """Per-appraisee amounts read from datasets, by name: indicator targets (under the
@@ -427,7 +439,16 @@ def build_scheme(document: Document, parsed: Mapping[tuple, Expression]) -> Sche
         source=document.file,
         digest=document.digest,
         incentives=_incentives(data.get("incentives")),
+        calendar=_calendar(data.get("calendar")),
     )
+
+
+def _calendar(spec: Mapping[str, Any] | None) -> Calendar:
+    if not spec:
+        return Calendar()
+    opens, closes = spec.get("hours", ("09:00", "18:00"))
+    return Calendar(opens, closes, tuple(spec.get("days", (1, 2, 3, 4, 5))),
+                    tuple(spec.get("holidays", ())), tuple(spec.get("workdays", ())))
 
 
 def _incentives(spec: Mapping[str, Any] | None) -> Incentives | None:

@@ -1,0 +1,51 @@
+"""Business-hours clocks: response and resolution times counted in working time only.
+
+`business_hours(start, end)` and `business_minutes(start, end)` count the working time between
+two timestamps by the scheme's `calendar` (working hours, working days, holidays, extra working
+days), which the engine loads as the table `__calendar` (one row per working day, with its
+opening and closing time). The sum runs inside DuckDB, over the calendar days the interval
+spans. They work on data rows (measures and filters) only.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from appraisal.errors import ExpressionError
+from appraisal.functions import Function
+from appraisal.hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from appraisal.sql_emitter import Dialect
+
+
+def _rows_only(*_: object) -> float:
+    raise ExpressionError("business hours are counted on data rows only: use them in a measure or a filter")
+
+
+def _working_time(unit_seconds: int) -> Callable[[list[str], Dialect], str]:
+    def emit(args: list[str], dialect: Dialect) -> str:
+        start, end = args
+        return (
+            f"(SELECT CAST(coalesce(sum(greatest(0, epoch(least({end}, c.closes_at) - greatest({start}, c.opens_at)))), 0)"
+            f" AS DOUBLE) / {unit_seconds} FROM __calendar AS c"
+            f" WHERE c.day BETWEEN CAST({start} AS DATE) AND CAST({end} AS DATE))"
+        )
+
+    return emit
+
+
+FUNCTIONS = [
+    Function("business_hours", 2, 2, _rows_only, _working_time(3600),
+             "Working hours between two timestamps by the scheme's calendar, e.g. business_hours(created_at, first_response_at)."),
+    Function("business_minutes", 2, 2, _rows_only, _working_time(60),
+             "Working minutes between two timestamps by the scheme's calendar."),
+]
+
+
+@hookimpl
+def register_functions(register):  # type: ignore[no-untyped-def]
+    for function in FUNCTIONS:
+        register(function)
