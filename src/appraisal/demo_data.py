@@ -110,8 +110,10 @@ def generate(
     folder: Path, *, role: str = "agent", seed: int = 2026, period: str = "2026-Q3", tickets: int | None = None
 ) -> DemoFiles:
     """Write the demo data of `role` for `period` into `folder`; the same seed gives the same bytes."""
-    if role != "agent":
-        raise DataError(f"there is no demo data for role {role!r}: the demo covers 'agent'")
+    if role != "agent":  # the other shipped roles: warehouse, designer, purchaser
+        from appraisal.demo_roles import generate_role
+
+        return generate_role(folder, role=role, seed=seed, period=period)  # type: ignore[return-value]
     span = parse_period(period)
     seed = int(seed)
     count = tickets if tickets is not None else round(TICKETS_PER_DAY * span.days)
