@@ -1,0 +1,199 @@
+"""PDF: self-contained HTML reports printed to A4 by headless Chromium.
+
+One browser process serves a whole run: it is started once with a fresh, private profile and
+driven over the DevTools protocol on a pipe (`--remote-debugging-pipe`, standard library only),
+so each file costs a page load and a print (tens of milliseconds), not a browser start (about a
+second). The page size and margins come from the templates' print CSS (`@page { size: A4 }`).
+
+The browser is `$APPRAISAL_CHROMIUM` if set, else the first of chromium, chromium-browser,
+google-chrome, google-chrome-stable on PATH. `Chromium` is public so that tests and tools can
+look at a page the way a reader would (console messages, the DOM, screenshots).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import fcntl
+import json
+import os
+import select
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Self
+
+from appraisal.errors import AppraisalError
+
+NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+FLAGS = (
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-extensions", "--mute-audio", "--hide-scrollbars", "--remote-debugging-pipe",
+)
+INSTALL_HINT = "install it (Debian/Ubuntu: apt-get install chromium) or set APPRAISAL_CHROMIUM to its path"
+
+
+def find_chromium() -> str:
+    """The browser to use, or an `AppraisalError` saying how to get one."""
+    if configured := os.environ.get("APPRAISAL_CHROMIUM"):
+        if found := shutil.which(configured):
+            return found
+        raise AppraisalError(f"APPRAISAL_CHROMIUM={configured}: no such program; {INSTALL_HINT}")
+    for name in NAMES:
+        if found := shutil.which(name):
+            return found
+    raise AppraisalError(f"PDF output needs Chromium (chromium), which is not installed: {INSTALL_HINT}")
+
+
+class Chromium:
+    """A headless Chromium with one page, driven over the DevTools pipe. Use as a context manager.
+
+    `call(method, **params)` sends one protocol command to the page and returns its result;
+    `events` holds every event the page sent (`{"method": ..., "params": ...}`), oldest first.
+    """
+
+    def __init__(self, executable: str | None = None, *, timeout: float = 60.0,
+                 width: int = 1200, height: int = 1600) -> None:
+        self.executable, self.timeout, self.size = executable or find_chromium(), timeout, (width, height)
+        self.events: list[dict[str, Any]] = []
+        self._next_id, self._buffer, self._session = 0, b"", None
+
+    def __enter__(self) -> Self:
+        self._profile = tempfile.TemporaryDirectory(prefix="appraisal-chromium-")
+        profile = Path(self._profile.name)
+        to_browser, self._out = os.pipe()
+        self._in, from_browser = os.pipe()
+        self._log = (profile / "stderr.log").open("wb")
+        try:
+            self._process = subprocess.Popen(
+                [self.executable, *FLAGS, f"--user-data-dir={profile / 'profile'}",
+                 f"--window-size={self.size[0]},{self.size[1]}", "about:blank"],
+                stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log,
+                # Chromium reads the pipe on fds 3 and 4, and only a preexec_fn can renumber
+                # descriptors; it makes two dup2 calls and nothing else (no lock, no import).
+                close_fds=False, preexec_fn=lambda: _map_fds(to_browser, from_browser),  # noqa: PLW1509
+            )
+        except OSError as exc:
+            self._cleanup()
+            raise AppraisalError(f"cannot start {self.executable}: {exc.strerror}") from exc
+        finally:
+            os.close(to_browser)
+            os.close(from_browser)
+        try:
+            target = self._send("Target.createTarget", {"url": "about:blank"}, None)["targetId"]
+            attach = {"targetId": target, "flatten": True}
+            self._session = self._send("Target.attachToTarget", attach, None)["sessionId"]
+            for domain in ("Page", "Runtime", "Log"):
+                self.call(f"{domain}.enable")
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._process.poll() is None:
+            try:
+                self._send("Browser.close", {}, None, timeout=5)
+                self._process.wait(timeout=5)
+            except (AppraisalError, subprocess.TimeoutExpired):
+                self._process.kill()
+                self._process.wait()
+        self._cleanup()
+
+    def _cleanup(self) -> None:
+        for fd in (self._in, self._out):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self._log.close()
+        self._profile.cleanup()
+
+    def call(self, method: str, timeout: float | None = None, **params: Any) -> dict[str, Any]:
+        """Send `method` to the page; its result, or an `AppraisalError` on an error or timeout."""
+        return self._send(method, params, self._session, timeout=timeout)
+
+    def open(self, url: str, timeout: float | None = None) -> None:
+        """Load `url` and wait for its load event."""
+        start = len(self.events)
+        self.call("Page.navigate", timeout=timeout, url=url)
+        deadline = time.monotonic() + (timeout or self.timeout)
+        while not any(e["method"] == "Page.loadEventFired" for e in self.events[start:]):
+            self._receive(deadline, url)
+
+    def _send(self, method: str, params: dict[str, Any], session: str | None,
+              timeout: float | None = None) -> dict[str, Any]:
+        self._next_id += 1
+        message = {"id": self._next_id, "method": method, "params": params, **({"sessionId": session} if session else {})}
+        try:
+            os.write(self._out, json.dumps(message).encode() + b"\0")
+        except OSError as exc:
+            raise AppraisalError(f"{self._died()}: {exc.strerror}") from exc
+        deadline = time.monotonic() + (timeout or self.timeout)
+        while True:
+            reply = self._receive(deadline, method)
+            if reply.get("id") == self._next_id:
+                if "error" in reply:
+                    raise AppraisalError(f"Chromium: {method}: {reply['error'].get('message')}")
+                return reply.get("result", {})
+
+    def _receive(self, deadline: float, doing: str) -> dict[str, Any]:
+        while b"\0" not in self._buffer:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self._in], [], [], left)[0]:
+                raise AppraisalError(f"Chromium did not finish {doing} in time")
+            chunk = os.read(self._in, 1 << 20)
+            if not chunk:
+                raise AppraisalError(self._died())
+            self._buffer += chunk
+        raw, self._buffer = self._buffer.split(b"\0", 1)
+        if "method" in (message := json.loads(raw)):
+            self.events.append(message)
+        return message
+
+    def _died(self) -> str:
+        self._log.flush()
+        tail = (Path(self._profile.name) / "stderr.log").read_text("utf-8", "replace").strip().splitlines()[-3:]
+        return "Chromium stopped unexpectedly" + (": " + " / ".join(tail) if tail else "")
+
+
+def _map_fds(to_browser: int, from_browser: int) -> None:
+    """In the child: the DevTools pipe is fd 3 (commands in) and fd 4 (replies out), inherited;
+    our own descriptors are not inheritable (PEP 446), so nothing else leaks into the browser."""
+    high_in, high_out = fcntl.fcntl(to_browser, fcntl.F_DUPFD, 10), fcntl.fcntl(from_browser, fcntl.F_DUPFD, 10)
+    os.dup2(high_in, 3), os.dup2(high_out, 4)
+
+
+def pdf_paths(html_files: Sequence[Path], out_dir: Path) -> list[Path]:
+    """Where each file's PDF goes: its path below the files' common folder, under `out_dir`."""
+    files = [Path(f).resolve() for f in html_files]
+    base = Path(os.path.commonpath([f.parent for f in files])) if files else Path()
+    return [Path(out_dir) / f.relative_to(base).with_suffix(".pdf") for f in files]
+
+
+def render_pdf(html_files: Sequence[Path], out_dir: Path, *, progress: Any = None,
+               timeout: float = 60.0, executable: str | None = None) -> list[Path]:
+    """Print each self-contained HTML file to an A4 PDF under `out_dir`; return the PDF paths.
+
+    The folder layout below the files' common folder is kept (`scorecards/X.html` becomes
+    `OUT/scorecards/X.pdf`). `progress`, if given, has `.advance()` called once per file
+    (a `progress.progress_bar`). `timeout` applies to each file's load and print.
+    """
+    if not (targets := pdf_paths(html_files, out_dir)):
+        return []
+    with Chromium(executable, timeout=timeout) as browser:
+        for source, target in zip(html_files, targets):
+            browser.events.clear()  # a long run keeps only the current page's events
+            try:
+                browser.open(Path(source).resolve().as_uri())
+                printed = browser.call("Page.printToPDF", printBackground=True, preferCSSPageSize=True,
+                                       displayHeaderFooter=False, paperWidth=8.27, paperHeight=11.69)
+            except AppraisalError as exc:
+                raise AppraisalError(f"{source}: cannot print to PDF: {exc}") from exc
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(base64.b64decode(printed["data"]))
+            if progress is not None:
+                progress.advance()
+    return targets

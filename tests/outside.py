@@ -1,0 +1,32 @@
+"""Outside programs the tests need (Chromium, poppler-utils): skip when absent, fail under CI.
+
+`.ci/run` installs them first and sets `APPRAISAL_REQUIRE_ALL=1`; there a missing program is a
+failure, so a skip can never hide a broken CI machine. Nowhere else does a test skip.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+
+def require_program(name: str) -> str:
+    """The path of program `name`; skip the test (or fail, under APPRAISAL_REQUIRE_ALL=1) without it."""
+    if found := shutil.which(name):
+        return found
+    if os.environ.get("APPRAISAL_REQUIRE_ALL") == "1":
+        pytest.fail(f"{name} is not installed, and APPRAISAL_REQUIRE_ALL=1 requires it")
+    pytest.skip(f"{name} is not installed")
+
+
+def require_chromium() -> str:
+    """The browser `appraisal.pdf` would use (`$APPRAISAL_CHROMIUM`, else chromium and its aliases)."""
+    from appraisal.pdf import NAMES
+
+    configured = os.environ.get("APPRAISAL_CHROMIUM")
+    for name in [configured] if configured else NAMES:
+        if found := shutil.which(name):
+            return found
+    return require_program(configured or NAMES[0])

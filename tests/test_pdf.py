@@ -1,0 +1,187 @@
+"""PDF output (headless Chromium) checked with poppler-utils, and the progress bar it reports to.
+
+The demo's report prints to A4 pages that are not blank (pdftoppm's grey PGM pages, counted
+pixel by pixel); a Chinese scorecard embeds a CJK font and its text comes back out.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import pytest
+from outside import require_chromium, require_program
+
+from appraisal.errors import AppraisalError
+from appraisal.pdf import pdf_paths, render_pdf
+from appraisal.progress import progress_bar
+
+
+def make_demo(folder: Path, language: str) -> Path:
+    """`appraisal demo` into `folder`; its report folder."""
+    subprocess.run([sys.executable, "-m", "appraisal", "demo", "--out", str(folder), "--lang", language],
+                   check=True, capture_output=True, timeout=300)
+    return next(folder.glob("run-*/report"))
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_demo(tmp_path_factory.mktemp("pdf") / "demo", "en")
+
+
+class Counter:
+    def __init__(self) -> None:
+        self.count = 0
+
+    def advance(self, n: int = 1) -> None:
+        self.count += n
+
+
+def pages(pdf: Path, out: Path, last: int = 2) -> list[Path]:
+    """The first pages of `pdf` as grey PGM images (pdftoppm, 40 dpi)."""
+    pdftoppm = require_program("pdftoppm")
+    subprocess.run([pdftoppm, "-gray", "-r", "40", "-f", "1", "-l", str(last), str(pdf), str(out)],
+                   check=True, capture_output=True, timeout=60)
+    return sorted(out.parent.glob(f"{out.name}-*.pgm"))
+
+
+def inked(pgm: Path) -> float:
+    """The share of a binary PGM (P5) image's pixels that are not white."""
+    data = pgm.read_bytes()
+    match = re.match(rb"P5\s+(\d+)\s+(\d+)\s+(\d+)\s", data)
+    assert match, pgm
+    width, height, _maximum = map(int, match.groups())
+    pixels = data[match.end():match.end() + width * height]
+    assert len(pixels) == width * height
+    return sum(1 for p in pixels if p < 250) / (width * height)
+
+
+def font_names(pdf: bytes) -> set[str]:
+    """Embedded fonts' names (`/FontName /ABCDEF+Name`), also inside compressed streams."""
+    texts = [pdf]
+    for stream in re.finditer(rb"stream\r?\n(.*?)endstream", pdf, re.DOTALL):
+        try:
+            texts.append(zlib.decompress(stream.group(1)))
+        except zlib.error:
+            pass
+    return {m.decode() for t in texts for m in re.findall(rb"/FontName\s*/[A-Z]{6}\+([^\s/>\]]+)", t)}
+
+
+def test_demo_report_prints_to_non_blank_a4_pages(report: Path, tmp_path: Path) -> None:
+    require_chromium()
+    files = [report / "index.html", *sorted((report / "scorecards").glob("*.html"))[:3]]
+    progress = Counter()
+    written = render_pdf(files, tmp_path / "pdf", progress=progress)
+    assert written == [tmp_path / "pdf" / "index.pdf", *(tmp_path / "pdf" / "scorecards" / f"{f.stem}.pdf" for f in files[1:])]
+    assert progress.count == len(files)
+    pdfinfo = require_program("pdfinfo")
+    for pdf in written:
+        assert pdf.read_bytes().startswith(b"%PDF-")
+        info = subprocess.run([pdfinfo, str(pdf)], check=True, capture_output=True, text=True).stdout
+        assert re.search(r"Page size:\s+59[45](\.\d+)? x 84[12](\.\d+)? pts \(A4\)", info), info
+        images = pages(pdf, tmp_path / pdf.stem)
+        assert images, pdf
+        assert inked(images[0]) > 0.02, f"{pdf.name}: page 1 is blank"
+        assert all(inked(page) > 0.001 for page in images), pdf.name
+
+
+def test_a_blank_page_counts_as_blank(tmp_path: Path) -> None:
+    """A control for `inked`: an empty page has no ink."""
+    require_chromium()
+    (page := tmp_path / "empty.html").write_text("<!DOCTYPE html><title>empty</title>", encoding="utf-8")
+    [pdf] = render_pdf([page], tmp_path)
+    assert inked(pages(pdf, tmp_path / "empty", last=1)[0]) == 0
+
+
+def test_chinese_scorecard_embeds_a_cjk_font(tmp_path: Path) -> None:
+    require_chromium()
+    card = make_demo(tmp_path / "demo", "zh") / "scorecards" / "CS001.html"
+    [pdf] = render_pdf([card], tmp_path / "pdf")
+    fonts = subprocess.run([require_program("pdffonts"), str(pdf)], check=True, capture_output=True, text=True).stdout
+    rows = fonts.splitlines()[2:]
+    assert rows and all(re.search(r"\s(yes|no)\s+(yes|no)\s+(yes|no)\s+\d+\s+\d+$", r) for r in rows), fonts
+    assert all(r.split()[-5] == "yes" for r in rows), f"a font is not embedded:\n{fonts}"
+    # Chromium embeds CFF (OpenType) fonts such as Noto Sans CJK as Type 3, which pdffonts lists
+    # as "[none]"; their font descriptors still carry the name.
+    assert any(name.startswith("NotoSansCJK") for name in font_names(pdf.read_bytes())), font_names(pdf.read_bytes())
+    text = subprocess.run([require_program("pdftotext"), str(pdf), "-"], check=True, capture_output=True, text=True).stdout
+    assert "考核指标" in text and "指标得分" in text
+
+
+def test_each_file_has_a_time_limit(tmp_path: Path) -> None:
+    require_chromium()
+    (page := tmp_path / "busy.html").write_text("<script>for (;;) {}</script>", encoding="utf-8")
+    with pytest.raises(AppraisalError, match=r"busy.html: cannot print to PDF: Chromium did not finish file:.*busy.html in time"):
+        render_pdf([page], tmp_path / "pdf", timeout=3)
+
+
+def test_a_missing_browser_says_how_to_install_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("APPRAISAL_CHROMIUM", str(tmp_path / "no-such-chromium"))
+    with pytest.raises(AppraisalError, match=r"no-such-chromium: no such program; .*apt-get install chromium"):
+        render_pdf([tmp_path / "a.html"], tmp_path)
+    monkeypatch.delenv("APPRAISAL_CHROMIUM")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(AppraisalError, match=r"needs Chromium \(chromium\), which is not installed"):
+        render_pdf([tmp_path / "a.html"], tmp_path)
+
+
+def test_pdf_paths_keep_the_folder_layout(tmp_path: Path) -> None:
+    files = [tmp_path / "r" / "index.html", tmp_path / "r" / "scorecards" / "A.html"]
+    assert pdf_paths(files, tmp_path / "out") == [tmp_path / "out" / "index.pdf", tmp_path / "out" / "scorecards" / "A.pdf"]
+    assert pdf_paths([files[1]], tmp_path / "out") == [tmp_path / "out" / "A.pdf"]
+    assert render_pdf([], tmp_path / "out") == []
+
+
+# The progress bar ----------------------------------------------------------------------------
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_quiet_progress_prints_nothing() -> None:
+    stream = Terminal()
+    with progress_bar(10, "PDF", quiet=True, stream=stream) as bar:
+        bar.advance(10)
+    assert stream.getvalue() == ""
+
+
+def test_progress_in_a_log_is_a_start_and_an_end_line() -> None:
+    stream = io.StringIO()
+    with progress_bar(1000, "HTML", stream=stream) as bar:
+        for _ in range(1000):
+            bar.advance()
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 2 and "\r" not in stream.getvalue()
+    assert lines[0] == "HTML: 1000 to do"
+    assert re.fullmatch(r"HTML: 1000 of 1000 done in \d+\.\d s", lines[1])
+
+
+def test_progress_on_a_terminal_redraws_one_line() -> None:
+    stream = Terminal()
+    with progress_bar(4, "PDF", stream=stream) as bar:
+        bar.advance()
+        bar.advance(3)
+    text = stream.getvalue()
+    assert text.startswith("\rPDF [") and text.endswith("4/4 100%\n") and text.count("\n") == 1
+    assert "[" + "#" * 30 + "]" in text
+
+
+def test_progress_says_where_it_stopped() -> None:
+    stream = io.StringIO()
+    with pytest.raises(KeyError), progress_bar(5, "PDF", stream=stream) as bar:
+        bar.advance(2)
+        raise KeyError("x")
+    assert stream.getvalue().splitlines()[-1].startswith("PDF: stopped after 2 of 5")
+
+
+def test_progress_defaults_to_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    with progress_bar(1, "JSON") as bar:
+        bar.advance()
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.startswith("JSON: 1 to do\n")
