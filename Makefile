@@ -11,8 +11,8 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+$(STAMP): $(BIN)/python pyproject.toml plugins/appraisal-retail-pack/pyproject.toml plugins/appraisal-helpdesk-source/pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[test]' -e plugins/appraisal-retail-pack -e plugins/appraisal-helpdesk-source
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -24,7 +24,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet pandas
 	$(BIN)/python bench/startup.py
-	$(BIN)/python bench/data_bench.py
+	$(BIN)/python bench/data_bench.py && $(BIN)/python bench/render_bench.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache

@@ -282,7 +282,7 @@ def form_context(scheme: Scheme, language: str, appraisee: Mapping[str, Any] | N
 
 def render_form(
     scheme: Scheme, out_dir: Path, *, formats: Sequence[str] = FORMATS, language: str = "en",
-    appraisee: Mapping[str, Any] | None = None, user_dir: Path | None = None, pack_dirs: Sequence[Path] = (),
+    appraisee: Mapping[str, Any] | None = None, user_dir: Path | None = None, pack_dirs: Sequence[Path] | None = None,
 ) -> list[Path]:
     """Write `form-<scheme id>[-<appraisee id>].<fmt>` for each format; return the paths."""
     if unknown := [f for f in formats if f not in FORMATS]:

@@ -151,9 +151,13 @@ def _finalize(context: Any, value: Any) -> Any:
     return md(value) if (context.name or "").endswith((".md.j2", ".md")) else value
 
 
-def environment(user_dir: Path | None = None, pack_dirs: Sequence[Path] = ()) -> SandboxedEnvironment:
+def environment(user_dir: Path | None = None, pack_dirs: Sequence[Path] | None = None) -> SandboxedEnvironment:
     """A sandboxed Jinja environment over the user's folder, then packs, then the defaults."""
     defaults = jinja2.FileSystemLoader(templates_dir())
+    if pack_dirs is None:  # the installed packs' template folders
+        from appraisal.packs import template_dirs
+
+        pack_dirs = template_dirs()
     layers = [jinja2.FileSystemLoader(d) for d in ([user_dir] if user_dir else []) + list(pack_dirs)]
     env = SandboxedEnvironment(
         # "default:NAME" is always the shipped template; other names go to the first layer that has them.
@@ -279,7 +283,7 @@ def _write(path: Path, text: str) -> Path:
 
 def render_result(
     result: Result, out_dir: Path, *, formats: Sequence[str] = FORMATS, language: str = "en",
-    user_dir: Path | None = None, pack_dirs: Sequence[Path] = (),
+    user_dir: Path | None = None, pack_dirs: Sequence[Path] | None = None,
 ) -> list[Path]:
     """Write `index.<fmt>` and `scorecards/<appraisee>.<fmt>` for each format; return the paths."""
     if unknown := [f for f in formats if f not in FORMATS]:
