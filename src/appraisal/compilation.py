@@ -471,6 +471,6 @@ def compile_rows(
     where = compiler.condition(measure.where, denominator)
     if where is not None:
         query.add(" WHERE ", where)
-    query.add(f" LIMIT {int(limit)}")
+    query.add(f" ORDER BY ALL LIMIT {int(limit)}")  # the same first rows every time
     fragment = query.fragment()
     return CompiledQuery(measure.dataset, fragment.sql, fragment.params, (indicator.id,))

@@ -89,39 +89,71 @@ def _cell_lines(n: int, cell: ScoredCell) -> list[str]:
     return lines
 
 
-def _row_lines(result: Result, appraisee: str, indicator: str, limit: int) -> list[str]:
-    """The first rows counted for this value, from the data the run used."""
-    from appraisal.compilation import compile_rows
-    from appraisal.engine import open_engine
-    from appraisal.periods import parse_period
-    from appraisal.pipeline import data_fingerprint
-    from appraisal.plugins import get_functions
-    from appraisal.validation import load_scheme
+class RowReader:
+    """The rows behind a run's values, from the data the run used, opened once for many cells.
 
-    scheme_file = Path(str(result.provenance["scheme_file"]))
-    if not scheme_file.is_file():
-        return [f"   rows: not shown, the scheme file {scheme_file} is gone"]
-    scheme = load_scheme(scheme_file)
-    if scheme.digest != result.provenance["scheme_sha256"]:
-        return [f"   rows: not shown, {scheme_file} changed since the run"]
-    if data_fingerprint(scheme) != result.provenance["data_sha256"]:
-        return ["   rows: not shown, the data files changed since the run"]
-    period = parse_period(str(result.period["label"]))
-    query = compile_rows(scheme, scheme.indicator(indicator), period, get_functions(), appraisee, limit)
-    with open_engine(scheme) as engine:
-        cursor = engine.connection.execute(query.sql, list(query.params))
-        names = [d[0] for d in cursor.description]
-        found = cursor.fetchall()
-    if not found:
-        return [f"   rows: none of {appraisee}'s rows in {query.dataset} were counted in this period"]
-    record = dict(zip(names, found[0], strict=True))
-    shown = [name for name in names if not name.startswith("__rows_in_period") and name != "__excluded"]
-    lines = [
-        f"   rows: {record['__rows_in_period']} of {appraisee}'s rows in {query.dataset} fall in the period, "
-        f"{record['__excluded']} excluded; the first {len(found)} counted:",
-        "     " + " | ".join("in numerator" if n == "__in_numerator" else n for n in shown),
-    ]
-    for row in found:
-        values = dict(zip(names, row, strict=True))
-        lines.append("     " + " | ".join("" if values[n] is None else str(values[n]) for n in shown))
-    return lines
+    Rows are shown only if neither the scheme file nor its data changed since the run: an
+    explanation of different data would be a false one. `lines` gives, for one appraisee and
+    indicator, the counts and the first `limit` rows counted (in a fixed order).
+    """
+
+    def __init__(self, result: Result, limit: int = 5):
+        from appraisal.pipeline import data_fingerprint
+        from appraisal.validation import load_scheme
+
+        self.result, self.limit = result, limit
+        self.engine: Any = None
+        self.scheme: Any = None
+        self.why_not = ""
+        scheme_file = Path(str(result.provenance.get("scheme_file", "")))
+        if not scheme_file.is_file():
+            self.why_not = f"the scheme file {scheme_file} is gone"
+        elif (scheme := load_scheme(scheme_file)).digest != result.provenance.get("scheme_sha256"):
+            self.why_not = f"{scheme_file} changed since the run"
+        elif data_fingerprint(scheme) != result.provenance.get("data_sha256"):
+            self.why_not = "the data files changed since the run"
+        else:
+            self.scheme = scheme
+
+    def __enter__(self) -> RowReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.engine is not None:
+            self.engine.close()
+            self.engine = None
+
+    def lines(self, appraisee: str, indicator: str) -> list[str]:
+        from appraisal.compilation import compile_rows
+        from appraisal.engine import open_engine
+        from appraisal.periods import parse_period
+        from appraisal.plugins import get_functions
+
+        if self.scheme is None:
+            return [f"rows: not shown, {self.why_not}"]
+        if self.engine is None:
+            self.engine = open_engine(self.scheme)
+        period = parse_period(str(self.result.period["label"]))
+        query = compile_rows(self.scheme, self.scheme.indicator(indicator), period, get_functions(), appraisee, self.limit)
+        cursor = self.engine.connection.execute(query.sql, list(query.params))
+        names, found = [d[0] for d in cursor.description], cursor.fetchall()
+        if not found:
+            return [f"rows: none of {appraisee}'s rows in {query.dataset} were counted in this period"]
+        first = dict(zip(names, found[0], strict=True))
+        shown = [n for n in names if n not in ("__rows_in_period", "__excluded")]
+        lines = [
+            f"rows: {first['__rows_in_period']} of {appraisee}'s rows in {query.dataset} fall in the period, "
+            f"{first['__excluded']} excluded; the first {len(found)} counted:",
+            " | ".join("in numerator" if n == "__in_numerator" else n for n in shown),
+        ]
+        for row in found:
+            values = dict(zip(names, row, strict=True))
+            lines.append(" | ".join("" if values[n] is None else str(values[n]) for n in shown))
+        return lines
+
+
+def _row_lines(result: Result, appraisee: str, indicator: str, limit: int) -> list[str]:
+    """The first rows counted for this value, indented under the cell's lines."""
+    with RowReader(result, limit) as reader:
+        found = reader.lines(appraisee, indicator)
+    return ["   " + found[0]] + ["     " + line for line in found[1:]]

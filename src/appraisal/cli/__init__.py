@@ -33,6 +33,7 @@ COMMAND_MODULES: list[str] = [
     "measure_cmd",
     "run_cmd",
     "demo_cmd",
+    "render_cmd",
     "form_cmd",
 ]
 

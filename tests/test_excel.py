@@ -1,0 +1,106 @@
+"""The Excel workbook: a sheet per view, numbers as numbers with formats, headers in the run's language."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from appraisal.excel import PERCENT, POINTS, SCORE, workbook_bytes, write_workbook
+from appraisal.results import AppraiseeResult, Result, ScoredCell
+
+GRADES = ({"grade": "A", "min": 90}, {"grade": "B", "min": 60}, {"grade": "C", "min": 0})
+
+
+def person(appraisee_id: str, total: float | None, team: str | None, scores=(80.0, 0.9)) -> AppraiseeResult:
+    speed, rate = scores
+    cells = (
+        ScoredCell("speed", {"en": "Speed", "zh": "速度"}, "h", "measure", 2.0, 5, "ok", 2.0, speed, 50, 50,
+                   None if speed is None else speed / 2, "linear", "dataset tickets"),
+        ScoredCell("rate", {"en": "Rate", "zh": "比率"}, "%", "measure", rate, 5, "ok", 0.9,
+                   100 * rate, 50, 50, 50 * rate, "linear", "dataset tickets"),
+    )
+    grade = None if total is None else next(g["grade"] for g in GRADES if total >= g["min"])
+    return AppraiseeResult(appraisee_id, appraisee_id.upper(), team, None, None, (), cells, total, 0.0, total, grade,
+                           "ok" if total is not None else "insufficient data")
+
+
+def make_result(people) -> Result:
+    return Result(
+        scheme={"id": "demo", "version": 1, "title": {"en": "Demo", "zh": "演示"}, "indicators": [
+            {"id": "speed", "title": {"en": "Speed", "zh": "速度"}, "unit": "h"},
+            {"id": "rate", "title": {"en": "Rate", "zh": "比率"}, "unit": "%"}]},
+        period={"label": "2026-Q3", "start": "2026-07-01", "end": "2026-10-01", "timezone": "UTC"},
+        provenance={"scheme_file": "nowhere.yaml", "plugins": [{"name": "x", "version": "1"}]},
+        appraisees=tuple(people), quality=({"dataset": "tickets", "cause": "duplicate key", "column": "id", "count": 2},),
+        queries={}, grades=GRADES,
+    )
+
+
+@pytest.fixture
+def result():
+    return make_result([person("b", 99.0, "North"), person("a", 71.5, "South", (60.0, 0.8)),
+                        person("c", None, None, (None, 0.5))])
+
+
+def opened(result, tmp_path: Path, language: str = "en") -> openpyxl.Workbook:
+    return openpyxl.load_workbook(write_workbook(result, tmp_path / "r.xlsx", language))
+
+
+def test_the_workbook_has_a_sheet_per_view(result, tmp_path):
+    assert opened(result, tmp_path).sheetnames == ["Summary", "Scores", "Team", "Quality", "Provenance"]
+
+
+def test_sheet_names_and_headers_are_chinese_with_zh(result, tmp_path):
+    book = opened(result, tmp_path, "zh")
+    assert book.sheetnames == ["汇总", "得分明细", "团队", "数据质量", "溯源信息"]
+    assert [c.value for c in book["汇总"][1]][:6] == ["编号", "姓名", "团队", "加权总分", "加减分", "总分"]
+    assert book["得分明细"]["D2"].value == "速度"
+
+
+def test_totals_are_numbers_with_one_decimal(result, tmp_path):
+    cell = opened(result, tmp_path)["Summary"]["F2"]
+    assert cell.data_type == "n" and cell.value == 99.0 and cell.number_format == SCORE
+
+
+def test_percent_values_are_fractions_formatted_as_percent(result, tmp_path):
+    sheet = opened(result, tmp_path)["Scores"]
+    rows = {(r[0].value, r[2].value): r for r in sheet.iter_rows(min_row=2)}
+    value, target = rows[("a", "rate")][4], rows[("a", "rate")][6]
+    assert (value.value, value.number_format) == (0.8, PERCENT)
+    assert (target.value, target.number_format) == (0.9, PERCENT)
+    assert rows[("a", "speed")][4].number_format == POINTS
+    assert rows[("a", "speed")][7].value == 60.0 and rows[("a", "speed")][7].number_format == SCORE
+
+
+def test_a_missing_score_is_an_empty_cell_not_text(result, tmp_path):
+    sheet = opened(result, tmp_path)["Scores"]
+    row = next(r for r in sheet.iter_rows(min_row=2) if (r[0].value, r[2].value) == ("c", "speed"))
+    assert row[7].value is None
+
+
+def test_every_sheet_has_a_frozen_header_and_an_autofilter(result, tmp_path):
+    for sheet in opened(result, tmp_path):
+        assert sheet.freeze_panes == "A2"
+        assert sheet.auto_filter.ref == sheet.dimensions
+
+
+def test_the_team_sheet_compares_teams(result, tmp_path):
+    sheet = opened(result, tmp_path)["Team"]
+    assert [c.value for c in sheet[1]] == ["Team", "Count", "Mean total", "Grade A", "Grade B", "Grade C",
+                                         "Speed", "Rate"]
+    assert [c.value for c in sheet[2]][:6] == ["North", 1, 99.0, 1, 0, 0]
+    assert sheet["A4"].value == "no team"
+
+
+def test_the_bytes_do_not_depend_on_the_clock(result):
+    first = workbook_bytes(result)
+    time.sleep(2.1)  # zip timestamps have a two-second resolution
+    assert workbook_bytes(result) == first
+
+
+def test_the_file_is_dated_at_the_end_of_the_period(result, tmp_path):
+    properties = opened(result, tmp_path).properties
+    assert properties.created.isoformat() == properties.modified.isoformat() == "2026-10-01T00:00:00"
