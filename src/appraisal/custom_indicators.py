@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from appraisal.errors import DataError, PluginError
+from appraisal.errors import PluginError
 from appraisal.registry import Registry, call_accepting, collect
 
 if TYPE_CHECKING:
@@ -57,11 +57,7 @@ class CustomIndicatorRegistry(Registry[CustomIndicator]):
     kind = "custom indicator"
 
     def get(self, name: str) -> CustomIndicator:  # type: ignore[override]
-        """The indicator called `name`; a `DataError` with a did-you-mean when there is none."""
-        found = super().get(name)
-        if found is None:
-            raise DataError(f"unknown custom indicator '{name}'; {self.hint(name)}")
-        return found
+        return self.require(name)
 
 
 def collect_indicators(manager: pluggy.PluginManager) -> CustomIndicatorRegistry:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ast
 import math
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -293,7 +292,5 @@ def render_form(
     written = []
     for fmt in formats:
         text = rendering.render_template(env, [f"form-{scheme_id}.{fmt}.j2", f"form.{fmt}.j2"], {**context, "format": fmt})
-        path, temporary = out_dir / f"{stem}.{fmt}", out_dir / f".{stem}.{fmt}.{os.getpid()}.tmp"
-        temporary.write_text(text, encoding="utf-8")
-        written.append(temporary.replace(path))  # renamed whole: never a half-written form
+        written.append(rendering.write_atomically(out_dir / f"{stem}.{fmt}", text))
     return written

@@ -53,6 +53,15 @@ class Registry(Generic[T]):
     def get(self, name: str) -> T | None:
         return self._entries.get(name)
 
+    def require(self, name: str) -> T:
+        """The entry called `name`; a `DataError` with a did-you-mean when there is none."""
+        from appraisal.errors import DataError
+
+        found = self._entries.get(name)
+        if found is None:
+            raise DataError(f"unknown {self.kind} '{name}'; {self.hint(name)}")
+        return found
+
     def hint(self, name: str) -> str:
         """A did-you-mean, or the known names, for an unknown `name`."""
         close = difflib.get_close_matches(name, list(self._entries), n=1, cutoff=0.6)

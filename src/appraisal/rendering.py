@@ -271,7 +271,8 @@ def scorecard_context(data: Mapping[str, Any], appraisee: Mapping[str, Any], lan
     }
 
 
-def _write(path: Path, text: str) -> Path:
+def write_atomically(path: Path, text: str) -> Path:
+    """Write `text` under a temporary name and rename it: a reader never sees half a page."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         temporary.write_text(text, encoding="utf-8")
@@ -298,9 +299,9 @@ def render_result(
     for fmt in formats:
         context = summary_context(data, names, language, fmt)
         summary = render_template(env, [f"summary-{scheme_id}.{fmt}.j2", f"summary.{fmt}.j2"], context)
-        written.append(_write(out_dir / f"index.{fmt}", summary))
+        written.append(write_atomically(out_dir / f"index.{fmt}", summary))
         card_names = [f"scorecard-{scheme_id}.{fmt}.j2", f"scorecard.{fmt}.j2"]
         for appraisee in data["appraisees"]:
             text = render_template(env, card_names, scorecard_context(data, appraisee, language, fmt))
-            written.append(_write(out_dir / "scorecards" / f"{names[appraisee['id']]}.{fmt}", text))
+            written.append(write_atomically(out_dir / "scorecards" / f"{names[appraisee['id']]}.{fmt}", text))
     return written

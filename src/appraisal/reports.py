@@ -29,7 +29,6 @@ results) and `drill` ({indicator: {href, command}}: the rows behind each score, 
 
 from __future__ import annotations
 
-import os
 import re
 import statistics
 from collections import Counter
@@ -269,19 +268,9 @@ def write_drill(rows: RowReader, out_dir: Path, appraisee: Mapping[str, Any], st
     paths = {}
     for cell in appraisee["cells"]:
         name = f"{rendering.safe_name(cell['indicator'])}.md"
-        _write(folder / name, _cell_page(appraisee, cell, rows))
+        rendering.write_atomically(folder / name, _cell_page(appraisee, cell, rows))
         paths[cell["indicator"]] = f"drill/{stem}/{name}"
     return paths
-
-
-def _write(path: Path, text: str) -> Path:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-    return path
 
 
 def render_report(
@@ -324,9 +313,9 @@ def render_report(
     trends = {a["id"]: trend(a, data, earlier, language) for a in people}
     for fmt in formats:
         page = rendering.summary_context(data, names, language, fmt)
-        wrote(_write(out_dir / f"index.{fmt}", rendering.render_template(
+        wrote(rendering.write_atomically(out_dir / f"index.{fmt}", rendering.render_template(
             env, [f"summary-{scheme_id}.{fmt}.j2", f"summary.{fmt}.j2"], {**page, "labels": words, "team_href": f"team.{fmt}"})))
-        wrote(_write(out_dir / f"team.{fmt}", rendering.render_template(
+        wrote(rendering.write_atomically(out_dir / f"team.{fmt}", rendering.render_template(
             env, [f"team-{scheme_id}.{fmt}.j2", f"team.{fmt}.j2"], team_context(data, names, language, fmt))))
         card_names = [f"scorecard-{scheme_id}.{fmt}.j2", f"scorecard.{fmt}.j2"]
         for a in people:
@@ -337,6 +326,6 @@ def render_report(
             how = None if links else explain_command(run_dir or "DIR", a["id"], "INDICATOR")
             context = {**rendering.scorecard_context(data, a, language, fmt), "labels": words,
                        "trend": trends[a["id"]], "drill": drill, "drill_how": how}
-            wrote(_write(out_dir / "scorecards" / f"{names[a['id']]}.{fmt}",
+            wrote(rendering.write_atomically(out_dir / "scorecards" / f"{names[a['id']]}.{fmt}",
                          rendering.render_template(env, card_names, context)))
     return written

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from appraisal.errors import DataError
 from appraisal.registry import Registry, call_accepting, collect
 
 if TYPE_CHECKING:
@@ -57,11 +56,7 @@ class SourceRegistry(Registry[SourceReader]):
     kind = "source"
 
     def get(self, name: str) -> SourceReader:  # type: ignore[override]
-        """The reader called `name`; a `DataError` with a did-you-mean when there is none."""
-        reader = super().get(name)
-        if reader is None:
-            raise DataError(f"unknown source '{name}'; {self.hint(name)}")
-        return reader
+        return self.require(name)
 
 
 def collect_sources(manager: pluggy.PluginManager) -> SourceRegistry:
