@@ -214,3 +214,47 @@ def test_a_drill_down_page_shows_the_rows_behind_the_value(run_dir, tmp_path):
     assert text.startswith("# a1 · Tickets handled\n")
     assert "rows: 3 of a1's rows in tickets fall in the period, 1 excluded; the first 2 counted:" in text
     assert re.search(r"^t01 \| a1 \| 2026-07-01 09:00:00", text, re.MULTILINE)
+
+
+def test_every_heading_of_the_team_report_is_a_word_not_a_method(tmp_path):
+    """`labels.values` would be the dict's method in Jinja; the page must say "Values"."""
+    from appraisal.periods import parse_period
+    from appraisal.pipeline import run
+    from appraisal.reports import render_report
+    from appraisal.validation import load_scheme
+
+    data = Path(__file__).resolve().parent / "data" / "measuring"
+    render_report(run(load_scheme(data / "agent.yaml"), parse_period("2026-Q3")), tmp_path, formats=("html", "md"))
+    for name in ("team.html", "team.md"):
+        text = (tmp_path / name).read_text(encoding="utf-8")
+        assert "built-in method" not in text and "Values" in text
+
+
+def test_the_purchaser_quadrant_places_everyone_and_names_the_ideal_ones(tmp_path, run_cli):
+    """Only low cost (deviation at or under 0) with high quality (pass rate at least 98%) is ideal."""
+    from html.parser import HTMLParser
+
+    from appraisal.reports import render_report
+    from appraisal.storing import load_run
+
+    assert run_cli("demo", "--role", "purchaser", "--out", str(tmp_path / "demo")).exit_code == 0
+    result = load_run(tmp_path / "demo" / "run-2026-Q3")
+    render_report(result, tmp_path / "out", formats=("html",))
+
+    class Points(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.ideal = self.all = 0
+
+        def handle_starttag(self, tag, attrs):  # type: ignore[no-untyped-def]
+            classes = (dict(attrs).get("class") or "").split()
+            if tag == "circle" and "point" in classes:
+                self.all += 1
+                self.ideal += "ideal" in classes
+
+    points = Points()
+    points.feed((tmp_path / "out" / "team.html").read_text(encoding="utf-8"))
+    values = [(a.cell("cost_deviation").value, a.cell("quality_pass_rate").value) for a in result.appraisees]
+    both = [(x, y) for x, y in values if x is not None and y is not None]
+    assert points.all == len(both) == len(result.appraisees)
+    assert points.ideal == sum(1 for x, y in both if x <= 0 and y >= 0.98) > 0

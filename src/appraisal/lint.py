@@ -113,6 +113,7 @@ class _Linter:
         self.check_calibration()
         self.check_incentives()
         self.check_calendar()
+        self.check_quadrant()
 
     def check_sources(self, sources: Registry[Any]) -> None:
         """Every `source:` names a registered source plugin (checked here, before any file is read)."""
@@ -409,6 +410,12 @@ class _Linter:
         lowest = min(band[1] for band in bands)
         if lowest > 0:
             self.add(("grades",), f"no grade for totals below {_fmt(lowest)}: the lowest grade must start at 0 or below")
+
+    def check_quadrant(self) -> None:
+        quadrant = self.data.get("quadrant") or {}
+        for axis in ("x", "y"):
+            if axis in quadrant and quadrant[axis] not in self.indicator_ids:
+                self.unknown(("quadrant", axis), "indicator", quadrant[axis], self.indicator_ids)
 
     def check_calendar(self) -> None:
         import datetime

@@ -243,6 +243,7 @@ class Scheme:
     digest: str
     incentives: Incentives | None = None
     calendar: Calendar = field(default_factory=Calendar)
+    quadrant: Mapping[str, Any] | None = None  # the team report's two-indicator quadrant, as written
 
     def amounts(self) -> list[tuple[str, TargetFrom]]:
         """Per-appraisee amounts read from datasets, by name: indicator targets (under the
@@ -440,6 +441,7 @@ def build_scheme(document: Document, parsed: Mapping[tuple, Expression]) -> Sche
         digest=document.digest,
         incentives=_incentives(data.get("incentives")),
         calendar=_calendar(data.get("calendar")),
+        quadrant=MappingProxyType(dict(data["quadrant"])) if "quadrant" in data else None,
     )
 
 

@@ -39,6 +39,7 @@ from urllib.parse import quote
 
 from appraisal import rendering
 from appraisal.explaining import RowReader
+from appraisal.quadrant import quadrant_context
 from appraisal.errors import AppraisalError
 from appraisal.model import pick
 from appraisal.results import Result
@@ -47,7 +48,8 @@ Progress = Callable[[int, int], None]
 REPORT_FORMATS = ("html", "md")
 
 _LABELS: dict[str, tuple[str, str]] = {
-    "team_report": ("Team report", "团队报告"), "ranking": ("Ranking", "排名"), "rank": ("Rank", "名次"),
+    "team_report": ("Team report", "团队报告"), "ideal": ("ideal", "理想"), "quadrant_side": ("Side", "所在象限"),
+    "not_placed": ("Not placed (a value is missing)", "未能定位（缺少数值）"), "better": ("better", "达标"), "worse": ("worse", "未达标"), "ranking": ("Ranking", "排名"), "rank": ("Rank", "名次"),
     "target_share": ("Target share", "目标比例"), "expected": ("Expected", "目标人数"),
     "over": ("Over quota", "超出人数"), "over_quota": ("Lowest totals in an over-quota grade", "超额等级中总分最低者"),
     "advice_note": (("Advice only: calibration never changes a grade. Where a grade holds more people than its "
@@ -198,6 +200,7 @@ def team_context(data: Mapping[str, Any], names: Mapping[str, str], language: st
         **context, "labels": words, "ranking": ranked, "calibrated": grades, "distributions": distributions(data),
         "teams": compared, "indicators": _indicators(data), "grade_chart": grade_chart(grades),
         "team_chart": team_chart(compared, words["no_team"]), "home": f"index.{fmt}",
+        "quadrant": quadrant_context(data, hrefs, language),
     }
 
 
