@@ -130,3 +130,17 @@ def test_run_renders_the_report_inside_the_run_folder(run_cli, tmp_path):
     assert (report / "index.html").is_file() and (report / "index.md").is_file()
     assert sorted(p.name for p in (report / "scorecards").glob("*.html")) == ["a1.html", "a2.html", "a3.html", "a4.html"]
     assert "计算过程" in (report / "scorecards" / "a1.html").read_text(encoding="utf-8")
+
+
+def test_explain_shows_percent_values_as_percentages(run_cli, tmp_path):
+    from appraisal.demo_data import generate
+    from appraisal.shipped import shipped_scheme
+
+    (tmp_path / "agent.yaml").write_bytes(shipped_scheme("agent").read_bytes())
+    generate(tmp_path / "data" / "agent")
+    folder = write_run(run(load_scheme(tmp_path / "agent.yaml"), parse_period("2026-Q3")), tmp_path / "q3")
+    person = load_run(folder).appraisees[0]
+    lines = run_cli("explain", str(folder), "-a", person.id, "-i", "resolution_rate").stdout.splitlines()
+    value = person.cell("resolution_rate").value
+    assert lines[3].startswith(f"   value: {round(value * 100, 4):g}% from ")
+    assert lines[4] == "   target: 90%"

@@ -71,12 +71,20 @@ def explain(folder: Path, appraisee: str, indicator: str | None = None, *, rows:
     return lines
 
 
+def _quantity(x: float | None, unit: str) -> str:
+    """A value with its unit; `%` values are fractions, shown as percentages."""
+    if x is None:
+        return "-"
+    if unit == "%":
+        return f"{_fmt(x * 100)}%"
+    return f"{_fmt(x)} {unit}" if unit else _fmt(x)
+
+
 def _cell_lines(n: int, cell: ScoredCell) -> list[str]:
-    unit = f" {cell.unit}" if cell.unit else ""
     lines = [
         f"{n}. {_title(cell)} [{cell.indicator}]",
-        f"   value: {_fmt(cell.value)}{unit} from {cell.rows} rows ({cell.source}); status {cell.status}",
-        f"   target: {_fmt(cell.target)}{unit}",
+        f"   value: {_quantity(cell.value, cell.unit)} from {cell.rows} rows ({cell.source}); status {cell.status}",
+        f"   target: {_quantity(cell.target, cell.unit)}",
         f"   score: {_fmt(cell.score)} by {cell.rule}",
     ]
     if cell.weight:
