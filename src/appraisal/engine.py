@@ -93,6 +93,7 @@ def open_engine(scheme: Scheme, *, threads: int | None = None) -> Engine:
         try:
             _load_all(engine, scheme, registry, base, scratch)
             _load_calendar(engine, scheme)
+            _derive_repeats(engine, scheme)
             connection.execute("SET lock_configuration = true").fetchall()
         except BaseException:
             engine.close()
@@ -103,6 +104,15 @@ def open_engine(scheme: Scheme, *, threads: int | None = None) -> Engine:
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return engine
+
+
+def _derive_repeats(engine: Engine, scheme: Scheme) -> None:
+    """Add each dataset's repeat-problem column (see appraisal.repeats) once its rows are clean."""
+    from appraisal.repeats import derive
+
+    for name, dataset in scheme.datasets.items():
+        if dataset.repeats is not None and dataset.period_by is not None:
+            derive(engine.connection, name, dataset.repeats, dataset.period_by, dataset.key)
 
 
 def _load_calendar(engine: Engine, scheme: Scheme) -> None:

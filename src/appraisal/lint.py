@@ -16,6 +16,7 @@ from appraisal.errors import ExpressionError, Problem
 from appraisal.intervals import IntervalError, parse_interval
 from appraisal.loading import Document, KeyPath
 from appraisal.model import ROSTER_FIELDS, grade_bands, indicator_kind, score_rule
+from appraisal.repeats import added_columns, lint_repeats
 from appraisal.validation import suggest
 
 if TYPE_CHECKING:
@@ -79,7 +80,8 @@ class _Linter:
         return {name: self.kinds.CONSTANT for name in self.constants}
 
     def column_names(self, dataset: str) -> dict[str, Any]:
-        columns = self.datasets.get(dataset, {}).get("columns", {})
+        spec = self.datasets.get(dataset, {})
+        columns = {**spec.get("columns", {}), **added_columns(spec)}
         return {**self.constant_names(), **{name: self.kinds.COLUMN for name in columns}}
 
     def scheme_names(self, *special: str) -> dict[str, Any]:
@@ -94,7 +96,8 @@ class _Linter:
         return False
 
     def column_ref(self, path: KeyPath, dataset: str, column: str) -> None:
-        columns = self.datasets.get(dataset, {}).get("columns")
+        spec = self.datasets.get(dataset, {})
+        columns = {**spec["columns"], **added_columns(spec)} if "columns" in spec else None
         if columns is not None and column not in columns:
             self.unknown(path, "column", column, columns, where=f" in dataset {dataset!r}")
 
@@ -165,6 +168,9 @@ class _Linter:
                     self.add(path + ("via",), "a dataset has either 'appraisee' or 'via', not both")
             elif "appraisee" not in spec:
                 self.add(path, "dataset names no appraisee: add 'appraisee' (a column) or 'via' (a join)")
+            for i, column in enumerate(spec.get("repeats", {}).get("same", [])):
+                self.column_ref(path + ("repeats", "same", i), name, column)
+            lint_repeats(spec, lambda sub, message, path=path: self.add(path + sub, message))
         self.check_via_cycles()
 
     def check_via_cycles(self) -> None:

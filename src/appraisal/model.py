@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from appraisal.intervals import Interval, parse_interval
 from appraisal.loading import Document
+from appraisal.repeats import Repeats
 
 if TYPE_CHECKING:
     from appraisal.expressions import Expression
@@ -76,6 +77,7 @@ class Dataset:
     key: str | None = None
     appraisee: str | None = None
     via: Via | None = None
+    repeats: Repeats | None = None  # adds a repeat-problem column (see appraisal.repeats)
 
 
 @dataclass(frozen=True)
@@ -334,6 +336,7 @@ def build_scheme(document: Document, parsed: Mapping[tuple, Expression]) -> Sche
             key=spec.get("key"),
             appraisee=spec.get("appraisee"),
             via=Via(spec["via"]["dataset"], spec["via"]["on"], spec["via"].get("order_by")) if "via" in spec else None,
+            repeats=Repeats.from_spec(spec["repeats"]) if "repeats" in spec else None,
         )
         for name, spec in data.get("datasets", {}).items()
     }

@@ -1,0 +1,107 @@
+"""Repeat problems (tests/data/repeats/): a ticket repeats when the same customer raises the
+same problem type again within 7 days after it was resolved.
+
+The tickets' stories (Q3 2026, window 7 days after `resolved_at`):
+- t01 (a1, c1 logistics) resolved 07-01 12:00; t02 (c1 logistics) opens 07-05: repeated by t02.
+- t02 (a2) resolved 07-05; the next c1 logistics ticket, t05, opens 07-20: too late.
+- t03 (a1, c1 refund): no later c1 refund ticket, and t05 is another problem type.
+- t04 (a1, c2) is open: never resolved, so never marked (and not in the resolved base).
+- t06 (a1, c2) resolved 07-11 10:00; the next c2 ticket, t07, opened at 09:30, before that:
+  a chase, not a return.
+- t08 (a2, c3) resolved 09-29; t09 opens 10-03 in the next quarter: still repeated.
+- t10, t11 (a1) have no customer: never marked.
+- t12 (a2, c4 refund) resolved 08-01 00:00; t13 opens exactly 7 days later: repeated.
+
+So a1 resolved 6 tickets in Q3 (t01, t03, t06, t07, t10, t11), 1 repeated; a2 resolved 5
+(t02, t05, t08, t12, t13), 2 repeated.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from appraisal.measuring import measure
+from appraisal.periods import parse_period
+from appraisal.validation import load_scheme, validate_files
+
+DATA = Path(__file__).resolve().parent / "data" / "repeats"
+
+
+@pytest.fixture(scope="module")
+def measured():
+    return measure(load_scheme(DATA / "scheme.yaml"), parse_period("2026-Q3"))
+
+
+def scheme_with(tmp_path: Path, old: str, new: str) -> Path:
+    for name in ("roster.csv", "tickets.csv"):
+        (tmp_path / name).write_bytes((DATA / name).read_bytes())
+    text = (DATA / "scheme.yaml").read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "scheme.yaml"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return path
+
+
+def test_repeat_rate_is_repeated_over_resolved_tickets(measured):
+    assert measured.cell("a1", "repeat_rate").value == pytest.approx(1 / 6)
+    assert measured.cell("a2", "repeat_rate").value == pytest.approx(2 / 5)
+
+
+def test_the_repeated_column_is_usable_in_any_where(measured):
+    assert [measured.cell(a, "repeated_tickets").value for a in ("a1", "a2")] == [1, 2]
+
+
+def test_a_return_right_on_the_window_edge_counts(tmp_path):
+    path = scheme_with(tmp_path, "within_days: 7", "within_days: 6.99")
+    measured = measure(load_scheme(path), parse_period("2026-Q3"))
+    assert measured.cell("a2", "repeated_tickets").value == 1  # t12 no longer, t08 still
+
+
+def test_without_after_the_window_runs_from_the_period_column(tmp_path):
+    path = scheme_with(tmp_path, ", after: resolved_at", "")
+    measured = measure(load_scheme(path), parse_period("2026-Q3"))
+    # From created_at, t06 (09:00) is followed by t07 (09:30) within 7 days, and t04 (open) by t06.
+    assert measured.cell("a1", "repeated_tickets").value == 3
+
+
+def test_the_repeating_row_is_named_beside_each_marked_row():
+    from appraisal.engine import open_engine
+
+    with open_engine(load_scheme(DATA / "scheme.yaml")) as engine:
+        rows = engine.connection.execute(
+            "SELECT ticket_id, repeated_by FROM tickets WHERE repeated ORDER BY ticket_id").fetchall()
+    assert rows == [("t01", "t02"), ("t08", "t09"), ("t12", "t13")]
+
+
+def test_a_parquet_dataset_keeps_streaming_with_the_repeat_column(tmp_path):
+    path = scheme_with(tmp_path, "source: csv\n    path: tickets.csv", "source: parquet\n    path: tickets.parquet")
+    duckdb.execute(f"COPY (SELECT * FROM read_csv('{DATA / 'tickets.csv'}', all_varchar = true)) TO '{tmp_path / 'tickets.parquet'}'")
+    measured = measure(load_scheme(path), parse_period("2026-Q3"))
+    assert measured.cell("a2", "repeat_rate").value == pytest.approx(2 / 5)
+
+
+def test_repeats_name_columns_the_dataset_declares(tmp_path):
+    path = scheme_with(tmp_path, "same: [customer_id, problem_type]", "same: [customer, problem_type]")
+    [problem] = validate_files([path])
+    assert problem.message.startswith("unknown column 'customer' in dataset 'tickets'; did you mean 'customer_id'")
+    assert (problem.path, problem.line, problem.column) == ("datasets.tickets.repeats.same[0]", 15, 40)
+
+
+def test_repeats_after_must_be_a_time(tmp_path):
+    path = scheme_with(tmp_path, "after: resolved_at", "after: status")
+    [problem] = validate_files([path])
+    assert problem.message == "'after' column 'status' is text; it must be a timestamp or a date"
+
+
+def test_the_added_column_cannot_shadow_a_declared_one(tmp_path):
+    path = scheme_with(tmp_path, "column: repeated", "column: status")
+    assert "the dataset already has a column 'status'" in validate_files([path])[0].message
+
+
+def test_repeats_need_a_period_column(tmp_path):
+    path = scheme_with(tmp_path, "    period_by: created_at\n", "")
+    messages = [p.message for p in validate_files([path])]
+    assert "'repeats' needs the dataset's 'period_by': it orders the rows in time" in messages
