@@ -110,6 +110,10 @@ def generate(
     folder: Path, *, role: str = "agent", seed: int = 2026, period: str = "2026-Q3", tickets: int | None = None
 ) -> DemoFiles:
     """Write the demo data of `role` for `period` into `folder`; the same seed gives the same bytes."""
+    if role == "manager":  # the agents' demo plus the team's complaints, staff, cost and 360
+        from appraisal.demo_manager import generate_manager
+
+        return generate_manager(folder, seed=seed, period=period)  # type: ignore[return-value]
     if role != "agent":  # the other shipped roles: warehouse, designer, purchaser
         from appraisal.demo_roles import generate_role
 
@@ -177,6 +181,29 @@ def _write(path: Path, header: list[str], rows: list[list[object]]) -> None:
         writer.writerows(rows)
 
 
+def _repeat_problems(con: duckdb.DuckDBPyConnection) -> None:
+    """Make some problems come back: the same customer, the same cause, within six days.
+
+    A resolved ticket of an agent with a high `p_repeat` picks the first later ticket after a
+    random point in the next six days and lends it its customer and cause. Planted defects take
+    no part, and a ticket that is itself a return starts no chain, so every customer stays one.
+    """
+    con.execute("""
+        CREATE TABLE links AS
+        WITH wants AS (
+            SELECT i, done_at + to_seconds(CAST(3600 + floor(u(i, 21) * 6 * 86400) AS BIGINT)) AS want_at
+            FROM t WHERE status = 'resolved' AND defect = '' AND u(i, 20) < p_repeat
+        ), targets AS (SELECT i, created_at FROM t WHERE defect = '')
+        SELECT min(w.i) AS src, d.i AS dst FROM wants AS w ASOF JOIN targets AS d ON d.created_at >= w.want_at
+        GROUP BY d.i
+    """)
+    con.execute("DELETE FROM links WHERE src IN (SELECT dst FROM links)")
+    con.execute("""
+        UPDATE t SET customer_id = s.customer_id, cause = s.cause
+        FROM links AS l JOIN t AS s ON s.i = l.src WHERE t.i = l.dst
+    """)
+
+
 def _tickets_and_surveys(
     con: duckdb.DuckDBPyConnection,
     out: DemoFiles,
@@ -194,15 +221,16 @@ def _tickets_and_surveys(
     con.executemany("INSERT INTO defects VALUES (?, ?)", defects)
     con.execute(
         "CREATE TABLE agents (id VARCHAR, skill DOUBLE, load DOUBLE, last_at TIMESTAMP, fr_h DOUBLE, "
-        "res_h DOUBLE, p_resolved DOUBLE, p_reopen DOUBLE)"
+        "res_h DOUBLE, p_resolved DOUBLE, p_reopen DOUBLE, p_fcr DOUBLE, p_repeat DOUBLE, p_complaint DOUBLE)"
     )
     far = date(9999, 1, 1)
     con.executemany(
-        "INSERT INTO agents VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO agents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (a.id, a.skill, a.load, (a.end or far) + timedelta(days=1), 2.2 * math.exp(-0.55 * a.skill),
              22 * math.exp(-0.4 * a.skill), min(0.985, max(0.7, 0.91 + 0.035 * a.skill)),
-             min(0.15, max(0.01, 0.06 - 0.025 * a.skill)))
+             min(0.15, max(0.01, 0.06 - 0.025 * a.skill)), min(0.9, max(0.35, 0.62 + 0.08 * a.skill)),
+             min(0.2, max(0.01, 0.06 - 0.03 * a.skill)), min(0.06, max(0.002, 0.012 - 0.006 * a.skill)))
             for a in agents
         ],
     )
@@ -260,17 +288,25 @@ def _tickets_and_surveys(
             CASE WHEN done_at > DATE '{end}' + INTERVAL 10 DAY THEN 'open'
                  WHEN defect IN ('negative_duration', 'duplicate_ticket') OR u(i, 9) < p_resolved THEN 'resolved'
                  WHEN u(i, 11) < 0.55 THEN 'open' ELSE 'closed' END AS status,
-            u(i, 12) < p_reopen AS reopen_draw,
+            u(i, 12) < p_reopen AS reopen_draw, p_repeat,
+            CASE WHEN status = 'resolved' AND u(i, 17) < p_fcr * CASE cause WHEN 'usage_question' THEN 1.2 ELSE 1 END
+                 THEN 1 ELSE 2 + floor(u(i, 18) * 3)::INTEGER END AS contacts,
+            u(i, 19) < p_complaint * CASE WHEN status <> 'resolved' THEN 3 ELSE 1 END
+                * CASE WHEN cause = 'supplier_defect' THEN 4 ELSE 1 END AS complaint,
+            printf('C%07d', hash(i, 22, {seed}) % {count * 3}) AS customer_id,
             printf('TK%06d', 100000 + row_number() OVER (ORDER BY created_at, i)) AS ticket_id
         FROM stamped
     """)
+    _repeat_problems(con)
     con.execute(f"""
         COPY (
             SELECT ticket_id, agent_id, strftime(created_at, '%Y-%m-%d %H:%M:%S') AS created_at,
                 strftime(first_at, '%Y-%m-%d %H:%M:%S') AS first_response_at,
                 CASE WHEN status = 'resolved' THEN strftime(done_at, '%Y-%m-%d %H:%M:%S') END AS resolved_at,
                 status, CASE WHEN status = 'resolved' AND reopen_draw THEN 'Y' ELSE 'N' END AS reopened,
-                channel, cause
+                channel, cause, customer_id,
+                CASE cause WHEN 'supplier_defect' THEN 'product_defect' ELSE cause END AS problem_type, contacts,
+                CASE WHEN complaint THEN 'Y' ELSE 'N' END AS complaint
             FROM (SELECT *, 0 AS copy FROM t UNION ALL
                   SELECT * REPLACE ('open' AS status), 1 AS copy FROM t WHERE defect = 'duplicate_ticket')
             ORDER BY copy, created_at, i
