@@ -25,6 +25,7 @@ from appraisal.validation import load_scheme
 
 ROOT = Path(__file__).resolve().parent.parent
 START, END = datetime(2026, 7, 1), datetime(2026, 10, 1)  # 2026-Q3, local time in Asia/Shanghai
+YEAR_START = datetime(2026, 1, 1)  # the year-to-date window runs from here to END
 GRADES = (("S", 110), ("A", 95), ("B", 80), ("C", 60), ("D", 0))
 GROUPS = {"supervisor": (40, 1), "peers": (30, 2), "subordinates": (30, 3)}  # weight, minimum raters
 
@@ -88,6 +89,11 @@ def by_hand(folder: Path, manager: str) -> dict[str, float]:
     budget = sum(float(r["budget_cny"]) for r in rows(folder / "budgets.csv", "budget_id")
                  if r["manager"] == manager and in_period(r["month"]))
     values["cost_saving"] = (budget - cost) / budget
+    cost = sum(float(r["amount_cny"]) for r in rows(folder / "costs.csv", "cost_id")
+               if r["manager"] == manager and YEAR_START <= datetime.fromisoformat(r["month"]) < END)
+    budget = sum(float(r["budget_cny"]) for r in rows(folder / "budgets.csv", "budget_id")
+                 if r["manager"] == manager and YEAR_START <= datetime.fromisoformat(r["month"]) < END)
+    values["cost_saving_ytd"] = (budget - cost) / budget
     staff = [r for r in rows(folder / "staff.csv") if r["manager"] == manager and in_period(r["month"])]
     values["turnover"] = sum(r["left"] == "Y" for r in staff) / len(staff)
     training = [r for r in rows(folder / "training.csv") if r["agent_id"] in team and in_period(r["session_at"])]
@@ -108,7 +114,8 @@ RULES = {  # indicator -> (worst, target, best, cap, weight)
     "complaint_resolution": (0.50, 0.90, 1.0, 120, 10),
     "team_first_response_h": (8, 2, 1, 120, 10),
     "backlog_rate": (0.60, 0.30, 0.10, 120, 10),
-    "cost_saving": (-0.10, 0.02, 0.08, 120, 20),
+    "cost_saving": (-0.10, 0.02, 0.08, 120, 10),
+    "cost_saving_ytd": (-0.10, 0.02, 0.08, 120, 10),
     "turnover": (0.08, 0.02, 0.0, 110, 5),
     "training": (0.60, 0.90, 1.0, 110, 5),
     "leadership": (1, 4, 5, 100, 10),
@@ -161,7 +168,9 @@ def test_the_planted_defects_are_counted(demo):
     _, result = demo
     counts = {(q["dataset"], q["cause"]): q["count"] for q in result.quality}
     assert counts[("complaints", "unknown appraisee")] == 1
-    assert counts[("costs", "outside period")] == 1
+    # Counts come from the run's own window: January to June's 90 cost lines (5 teams x 3
+    # categories x 6 months, used by the year-to-date indicators) and the planted line a year back.
+    assert counts[("costs", "outside period")] == 90 + 1
     assert counts[("tickets", "duplicate key")] == 1
 
 

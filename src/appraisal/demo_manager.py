@@ -12,12 +12,13 @@ only a manager answers for, each written from DuckDB or a seeded `random.Random`
   the month an agent left.
 - `training.csv`: two sessions a month, every agent on staff invited, attendance drawn.
 - `costs.csv` / `budgets.csv`: monthly service cost lines (labour, logistics, other) and the
-  monthly budget of each team; labour follows headcount, logistics the ticket volume.
+  monthly budget of each team from January on (for the year-to-date saving); labour follows
+  headcount, logistics the ticket volume.
 - `ratings.csv`: the 360 review of each manager's leadership (团队建设) by the director, two or
   three peer managers and three to five of their own agents, with the rater group named.
 
 Planted on top of the agents' defects: one complaint whose ticket is not in the export
-(`complaint_unknown_ticket`) and one cost line booked 100 days before the period
+(`complaint_unknown_ticket`) and one cost line booked a year before the period
 (`cost_outside_period`).
 """
 
@@ -151,7 +152,8 @@ def _staff(con: duckdb.DuckDBPyConnection, staff: Path, training: Path) -> None:
 
 
 def _money(con: duckdb.DuckDBPyConnection, costs: Path, budgets: Path, start: date) -> None:
-    """Labour follows headcount, logistics the ticket volume; budgets are planned on both."""
+    """Labour follows headcount, logistics the ticket volume; budgets are planned on both.
+    Costs and budgets run from January, so the year to date can be appraised too."""
     con.execute("""
         CREATE TABLE volume AS
         SELECT m.month, a.manager, count(*) AS tickets FROM tickets AS t
@@ -166,6 +168,15 @@ def _money(con: duckdb.DuckDBPyConnection, costs: Path, budgets: Path, start: da
         FROM (SELECT month, manager, count(*) AS heads FROM on_staff GROUP BY ALL) AS h
         JOIN volume AS v USING (month, manager) JOIN traits AS t USING (manager)
     """)
+    # The months of the year before the period (for year-to-date cost): the period's average
+    # month, give or take 5%, so a year-to-date indicator has a year to add up.
+    con.execute(f"""
+        INSERT INTO spend
+        SELECT CAST(m AS DATE), manager, round(avg(plan_labour) * f), round(avg(plan_logistics) * f), 12000, any_value(thrift)
+        FROM spend, range(DATE '{start.year}-01-01', DATE '{start}', INTERVAL 1 MONTH) AS r(m),
+            LATERAL (SELECT 0.95 + 0.1 * u(hash(manager, m), 6) AS f)
+        GROUP BY m, manager, f
+    """)
     con.execute(f"""
         COPY (
             SELECT printf('CO-%s-%s-%s', manager, strftime(month, '%Y%m'), category) AS cost_id, manager,
@@ -177,7 +188,7 @@ def _money(con: duckdb.DuckDBPyConnection, costs: Path, budgets: Path, start: da
                 FROM spend, unnest([{{'category': 'labour', 'plan': plan_labour}},
                                     {{'category': 'logistics', 'plan': plan_logistics}},
                                     {{'category': 'other', 'plan': plan_other}}]) AS x(c)
-                UNION ALL SELECT DATE '{start}' - INTERVAL 100 DAY, 'M01', 'other', 5000
+                UNION ALL SELECT DATE '{start}' - INTERVAL 400 DAY, 'M01', 'other', 5000
             ) ORDER BY month, manager, category
         ) TO {inline_literal(costs)} (HEADER, DELIMITER ',')
     """)
