@@ -1,8 +1,10 @@
 """Example custom indicator: the repeat-contact rate (重复问题率) within a window of days.
 
 The share of an appraisee's tickets in the period after which the same customer opened
-another ticket within `window_days`. The measure language cannot say "another row of the same
-customer within N days", so a plugin computes it, in SQL on the engine's connection.
+another ticket within `window_days`, computed by a plugin in SQL on the engine's connection.
+It is the worked example of the custom-indicator hook: a scheme that only needs "the same
+customer and problem again within N days" can declare `repeats` on its dataset instead (see
+docs/scheme-reference.md), which also lets `explain` show the returning ticket.
 
 Load it with `appraisal --plugins-dir plugins ...`; a scheme uses it as:
 
