@@ -53,9 +53,42 @@ def test_nan_and_infinite_inputs_are_null() -> None:
     assert run("x", x=float("inf")) is None
 
 
+TARGETS = {"logistics": 24, "product_quality": 48, "return_refund": 72, "account": 8}
+
+
 def test_mapping_entry_is_read_and_a_missing_entry_is_null() -> None:
     assert run("r['peer'] * 2", r={"peer": 4}) == 8.0
     assert run("r['boss']", r={"peer": 4}) is None
+
+
+def test_map_constant_is_looked_up_by_a_column_value() -> None:
+    assert run("t[k]", t=TARGETS, k="return_refund") == 72.0
+
+
+def test_map_constant_key_it_does_not_hold_gives_null() -> None:
+    assert run("t[k]", t=TARGETS, k="warranty") is None
+
+
+def test_map_constant_null_key_gives_null() -> None:
+    assert run("t[k]", t=TARGETS, k=None) is None
+
+
+def test_map_constant_whole_number_key_finds_a_digit_key() -> None:
+    assert run("t[n]", t={"1": 10, "2": 20}, n=2) == 20.0
+
+
+def test_map_constant_text_values_come_back_as_text() -> None:
+    assert run("t[k] == 'east'", t={"logistics": "east"}, k="logistics") is True
+
+
+def test_per_key_target_in_a_condition() -> None:
+    assert run("h <= t[k]", t=TARGETS, h=30.0, k="product_quality") is True
+
+
+def test_subscript_of_a_name_given_a_plain_value_is_an_error() -> None:
+    expr = parse_expression("t['a']", names={"t": NameKind.MAPPING}, functions=FUNCTIONS)
+    with pytest.raises(ExpressionError, match="'t' is not a map constant"):
+        evaluate(expr, {"t": 3}, FUNCTIONS)
 
 
 def test_kleene_and_does_not_return_an_operand() -> None:

@@ -2,8 +2,10 @@
 
 Each file is a complete scheme (a copy of schemes/agent.yaml) whose first line names the
 expected message (`# error: ...`) and whose second line repeats the bad expression
-(`# expression: ...`). The CLI test runs `appraisal validate` over the same files; this one
-checks the expression language on its own, with the names agent.yaml declares.
+(`# expression: ...`). The files about subscripts may also declare a map constant
+(`handling_target_h: {...}`), so that the misuse of a real map is what gets refused. The CLI
+test runs `appraisal validate` over the same files; this one checks the expression language
+on its own, with the names the file declares.
 """
 
 from __future__ import annotations
@@ -22,10 +24,12 @@ CORPUS = sorted((ROOT / "tests" / "negative" / "expressions").glob("*.yaml"))
 AGENT = yaml.safe_load((ROOT / "schemes" / "agent.yaml").read_text(encoding="utf-8"))
 
 
-def declared_names() -> dict[str, NameKind]:
-    names = {column: NameKind.COLUMN for column in AGENT["datasets"]["tickets"]["columns"]}
-    names.update({i["id"]: NameKind.INDICATOR for i in AGENT["indicators"]})
-    names.update({c: NameKind.CONSTANT for c in AGENT.get("constants", {})})
+def declared_names(path: Path) -> dict[str, NameKind]:
+    scheme = yaml.safe_load(path.read_text(encoding="utf-8"))
+    names = {column: NameKind.COLUMN for column in scheme["datasets"]["tickets"]["columns"]}
+    names.update({i["id"]: NameKind.INDICATOR for i in scheme["indicators"]})
+    names.update({c: NameKind.MAPPING if isinstance(v, dict) else NameKind.CONSTANT
+                  for c, v in scheme.get("constants", {}).items()})
     return names
 
 
@@ -52,7 +56,7 @@ def test_corpus_covers_the_refused_constructs() -> None:
 def test_expression_is_refused_with_the_named_message(path: Path) -> None:
     expected, expression = header(path)
     with pytest.raises(ExpressionError) as caught:
-        parse_expression(expression, names=declared_names(), functions=default_functions())
+        parse_expression(expression, names=declared_names(path), functions=default_functions())
     assert expected in caught.value.message
 
 
@@ -65,3 +69,5 @@ def test_file_is_agent_scheme_with_exactly_that_one_expression_changed(path: Pat
     assert len(strings(scheme)) == len(strings(AGENT))
     changed = [a for a, b in zip(strings(scheme), strings(AGENT)) if a != b]
     assert changed == [expression]
+    added = set(scheme.get("constants", {})) - set(AGENT.get("constants", {}))
+    assert all(isinstance(scheme["constants"][name], dict) for name in added), "only map constants"

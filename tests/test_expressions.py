@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
 from appraisal.errors import ExpressionError
-from appraisal.expressions import MAX_NODES, Expression, NameKind, parse_expression
+from appraisal.expressions import (
+    MAX_NODES,
+    Expression,
+    NameKind,
+    literal_keys,
+    map_key,
+    parse_expression,
+)
 from appraisal.functions import default_functions
 
 FUNCTIONS = default_functions()
@@ -19,6 +28,8 @@ NAMES = {
     "resolution_rate": NameKind.INDICATOR,
     "satisfied_from": NameKind.CONSTANT,
     "ratings": NameKind.MAPPING,
+    "handling_target_h": NameKind.MAPPING,
+    "problem_type": NameKind.COLUMN,
     "value": NameKind.SPECIAL,
 }
 
@@ -50,6 +61,9 @@ def refused(source: str) -> ExpressionError:
     "score in (1, -2, 2.5)",
     "1 if score > 3 else 0",
     "ratings['peer'] * 0.4 + ratings[1]",
+    "hours(resolved_at - created_at) <= handling_target_h[problem_type]",
+    "coalesce(handling_target_h[status], 48)",
+    "ratings[score + 1]",
     "value >= 0",
     "None",
     "True",
@@ -96,16 +110,42 @@ def test_attribute_access_is_refused() -> None:
         "status.lower() == 'x'").message
 
 
+def test_map_constant_can_be_looked_up_by_a_column() -> None:
+    expr = parse("hours(resolved_at - created_at) <= handling_target_h[problem_type]")
+    assert {"handling_target_h", "problem_type"} <= expr.names
+
+
+def test_key_expression_of_a_subscript_is_checked() -> None:
+    assert "unknown name 'problem_typ'; did you mean 'problem_type'?" in refused(
+        "handling_target_h[problem_typ]").message
+
+
 def test_subscript_on_a_column_is_refused() -> None:
-    assert "subscripts are only allowed on mapping names" in refused("status[0]").message
+    assert ("subscripts are only allowed on map constants, and 'status' is a column"
+            in refused("status[0]").message)
+
+
+def test_subscript_on_a_scalar_constant_is_refused() -> None:
+    assert "'satisfied_from' is a constant with a single value, not a map" in refused(
+        "satisfied_from['a']").message
+
+
+def test_subscript_on_an_indicator_is_refused() -> None:
+    assert "'resolution_rate' is an indicator" in refused("resolution_rate['a']").message
 
 
 def test_subscript_on_an_expression_is_refused() -> None:
-    assert "subscripts are only allowed on mapping names" in refused("(score + 1)[0]").message
+    assert "subscripts are only allowed on map constants, not on 'score + 1'" in refused(
+        "(score + 1)[0]").message
 
 
-def test_mapping_subscript_with_a_non_literal_key_is_refused() -> None:
-    assert "must be a text or whole-number literal" in refused("ratings[status]").message
+def test_nested_subscript_is_refused() -> None:
+    assert "looks up a key twice" in refused("handling_target_h[status][0]").message
+
+
+def test_subscript_with_two_keys_is_refused() -> None:
+    assert "a map constant is looked up by one key" in refused(
+        "handling_target_h[status, problem_type]").message
 
 
 def test_mapping_slice_is_refused() -> None:
@@ -113,7 +153,12 @@ def test_mapping_slice_is_refused() -> None:
 
 
 def test_bare_mapping_name_is_refused() -> None:
-    assert "'ratings' is a mapping" in refused("ratings > 1").message
+    assert "'ratings' is a map constant; pick one entry with a key" in refused(
+        "ratings > 1").message
+
+
+def test_refused_subscript_points_at_the_subscript() -> None:
+    assert refused("1 + status[0]").offset == 4
 
 
 def test_lambda_is_refused() -> None:
@@ -283,3 +328,27 @@ def test_empty_expression_is_refused() -> None:
 def test_offset_points_at_the_offending_construct_in_characters() -> None:
     # 状态 is two characters but six UTF-8 bytes: the offset must count characters
     assert refused("状态 == 'x' and stauts").offset == len("状态 == 'x' and ")
+
+
+# -- map constant keys ------------------------------------------------------------------
+
+
+def test_map_key_writes_a_whole_number_without_a_decimal_point() -> None:
+    assert (map_key(2.0), map_key(2), map_key(-0.0)) == ("2", "2", "0")
+
+
+def test_map_key_writes_other_numbers_as_doubles_print() -> None:
+    assert (map_key(2.5), map_key(1e16)) == ("2.5", "1e+16")
+
+
+def test_map_key_of_a_text_is_the_text_and_of_a_flag_is_true_or_false() -> None:
+    assert (map_key("it's"), map_key(True), map_key(False)) == ("it's", "true", "false")
+
+
+def test_map_key_of_null_or_a_timestamp_is_none() -> None:
+    assert map_key(None) is None and map_key(datetime(2026, 7, 1)) is None
+
+
+def test_literal_keys_lists_each_literal_lookup_with_its_offset() -> None:
+    expr = parse("  ratings['peer'] + ratings[2] + handling_target_h[problem_type]")
+    assert literal_keys(expr) == [("ratings", "peer", 10), ("ratings", "2", 28)]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import decimal
 import math
 import sys
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from appraisal.errors import ExpressionError
 from appraisal.evaluation import evaluate
 from appraisal.expressions import NameKind, parse_expression
 from appraisal.functions import default_functions
-from appraisal.sql_emitter import quote_identifier, to_sql
+from appraisal.sql_emitter import bind_value, quote_identifier, to_sql
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLE_PATH = Path(appraisal.__file__).with_name("semantics.yaml")
@@ -51,7 +52,9 @@ def con() -> duckdb.DuckDBPyConnection:
 
 
 def typed(value: object) -> tuple[str, object]:
-    """An example input as (SQL type, Python value)."""
+    """An example input as (SQL type, Python value); a map constant's type is MAP."""
+    if isinstance(value, dict) and "map" in value:
+        return "MAP", {str(key): entry for key, entry in value["map"].items()}
     if isinstance(value, dict) and "timestamp" in value:
         raw = value["timestamp"]
         return "TIMESTAMP", None if raw is None else datetime.fromisoformat(raw)
@@ -64,18 +67,32 @@ def typed(value: object) -> tuple[str, object]:
     return "DOUBLE", None if value is None else float(value)
 
 
-def parse(source: str, names: list[str]):
-    return parse_expression(source, names={n: NameKind.COLUMN for n in names},
-                            functions=FUNCTIONS)
+def parse(source: str, names: list[str], maps: Mapping[str, object] | None = None):
+    kinds = {n: NameKind.COLUMN for n in names}
+    kinds.update({n: NameKind.MAPPING for n in maps or {}})
+    return parse_expression(source, names=kinds, functions=FUNCTIONS)
+
+
+def resolver(maps: Mapping[str, object]):
+    """Columns by quoted name; a map constant bound the way the compiler binds constants."""
+    return lambda name: bind_value(maps[name]) if name in maps else quote_identifier(name)
+
+
+def split_maps(inputs: dict[str, object]) -> tuple[dict[str, object], dict[str, object]]:
+    """(column inputs, map constants) of an example."""
+    maps = {n: typed(v)[1] for n, v in inputs.items() if typed(v)[0] == "MAP"}
+    return {n: v for n, v in inputs.items() if n not in maps}, maps
 
 
 def run_python(source: str, inputs: dict[str, object]) -> object:
+    columns, maps = split_maps(inputs)
     values = {name: typed(value)[1] for name, value in inputs.items()}
-    return evaluate(parse(source, list(inputs)), values, FUNCTIONS)
+    return evaluate(parse(source, list(columns), maps), values, FUNCTIONS)
 
 
 def run_sql(con: duckdb.DuckDBPyConnection, source: str, inputs: dict[str, object]) -> object:
-    fragment = to_sql(parse(source, list(inputs)), column=quote_identifier, functions=FUNCTIONS)
+    inputs, maps = split_maps(inputs)
+    fragment = to_sql(parse(source, list(inputs), maps), column=resolver(maps), functions=FUNCTIONS)
     columns = [f"CAST(? AS {typed(v)[0]}) AS {quote_identifier(n)}" for n, v in inputs.items()]
     row = ", ".join(columns) or "1 AS one"
     params = list(fragment.params) + [typed(v)[1] for v in inputs.values()]
@@ -189,17 +206,19 @@ NUMBERS = st.one_of(
 BOOLS = st.sampled_from([True, False, None])
 
 
-def run_batch(con, source: str, rows: list[tuple], names: tuple[str, ...], sql_type: str):
+def run_batch(con, source: str, rows: list[tuple], names: tuple[str, ...], sql_type: str,
+              maps: Mapping[str, object] | None = None):
     """Evaluate `source` over all rows in one DuckDB query and, row by row, in Python."""
-    expr = parse(source, list(names))
-    fragment = to_sql(expr, column=quote_identifier, functions=FUNCTIONS)
+    maps = maps or {}
+    expr = parse(source, list(names), maps)
+    fragment = to_sql(expr, column=resolver(maps), functions=FUNCTIONS)
     cells = ", ".join(f"CAST(? AS {sql_type})" for _ in names)
     values = ", ".join(f"({i}, {cells})" for i in range(len(rows)))
     columns = ", ".join(["i", *(quote_identifier(n) for n in names)])
     params = list(fragment.params) + [v for row in rows for v in row]
     sql = f"SELECT {fragment.sql} FROM (VALUES {values}) AS t({columns}) ORDER BY i"
     from_sql = [r[0] for r in con.execute(sql, params).fetchall()]
-    from_python = [evaluate(expr, dict(zip(names, row)), FUNCTIONS) for row in rows]
+    from_python = [evaluate(expr, {**maps, **dict(zip(names, row))}, FUNCTIONS) for row in rows]
     return from_python, from_sql
 
 
@@ -292,6 +311,36 @@ def test_null_handling_functions_agree(con, rows, source) -> None:
     check(rows, py, sq, [BINARY_FUNCTIONS[source](x, y) for x, y in rows])
 
 
+MAP_KEYS = ["logistics", "Logistics", "it's", "", " 1", "1", "2", "-3", "0", "2.5", "1e+16",
+            "true", "已解决"]
+TEXT_KEYS = st.one_of(st.none(), st.sampled_from(MAP_KEYS), st.text(max_size=4))
+MAPS = st.dictionaries(st.sampled_from(MAP_KEYS), NUMBERS.filter(lambda v: v is not None),
+                       min_size=1, max_size=len(MAP_KEYS))
+
+
+def reference_key(key: object) -> str | None:
+    """The table: texts as they are, a number as printed without a trailing '.0'."""
+    if key is None or isinstance(key, str):
+        return key
+    return repr(key + 0.0).removesuffix(".0")
+
+
+@PROPERTY
+@given(rows=st.lists(st.tuples(TEXT_KEYS), min_size=1, max_size=25), entries=MAPS)
+def test_map_lookup_by_text_agrees(con, rows, entries) -> None:
+    py, sq = run_batch(con, "m[k]", rows, ("k",), "VARCHAR", {"m": entries})
+    check(rows, py, sq, [entries.get(reference_key(k)) if k is not None else None
+                         for (k,) in rows])
+
+
+@PROPERTY
+@given(rows=st.lists(st.tuples(NUMBERS), min_size=1, max_size=25), entries=MAPS)
+def test_map_lookup_by_number_agrees(con, rows, entries) -> None:
+    py, sq = run_batch(con, "m[n]", rows, ("n",), "DOUBLE", {"m": entries})
+    check(rows, py, sq, [entries.get(reference_key(n)) if n is not None else None
+                         for (n,) in rows])
+
+
 # -- docs/semantics.md is generated from the table --------------------------------------
 
 
@@ -300,6 +349,9 @@ def show(value: object) -> str:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, dict) and "map" in value:
+        entries = ", ".join(f"{show(str(key))}: {show(entry)}" for key, entry in value["map"].items())
+        return f"map {{{entries}}}"
     if isinstance(value, dict):
         inner = next(iter(value.values()))
         return f"timestamp {inner}" if "timestamp" in value else show(inner)

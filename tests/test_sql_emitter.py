@@ -12,6 +12,7 @@ from appraisal.sql_emitter import (
     DUCKDB,
     Dialect,
     SqlFragment,
+    SqlMap,
     bind_value,
     quote_identifier,
     to_sql,
@@ -106,8 +107,66 @@ def test_params_follow_placeholder_order_when_templates_reorder() -> None:
     assert fragment.params == (2.0, 1.0, 0.0)
 
 
-def test_mapping_entry_is_refused_at_row_level() -> None:
-    with pytest.raises(ExpressionError, match="only be used in scheme-level formulas"):
+TARGETS = {"resolved": 24, "open": 48, "it's": 72}
+
+
+def lookup(con, source: str, key: object, key_type: str, entries: dict) -> object:
+    """`source` over one row whose column `k` holds `key`, with the map constant `m`."""
+    fragment = compile_(source, {"m": NameKind.MAPPING, "k": NameKind.COLUMN},
+                        column=lambda name: bind_value(entries) if name == "m" else '"k"')
+    sql = f"SELECT {fragment.sql} FROM (SELECT CAST(? AS {key_type}) AS k)"
+    return con.execute(sql, [*fragment.params, key]).fetchone()[0]
+
+
+def test_map_lookup_is_a_case_over_bound_keys_and_values() -> None:
+    fragment = compile_("m[status]", {"m": NameKind.MAPPING, "status": NameKind.COLUMN},
+                        column=lambda name: bind_value(TARGETS) if name == "m" else '"status"')
+    assert fragment.sql.startswith("(CASE (CASE WHEN typeof(") and fragment.sql.endswith(" END)")
+    assert fragment.params == ("resolved", 24.0, "open", 48.0, "it's", 72.0)
+    assert "resolved" not in fragment.sql and "it's" not in fragment.sql
+
+
+def test_map_lookup_runs_per_row(con) -> None:
+    fragment = compile_("m[status]", {"m": NameKind.MAPPING, "status": NameKind.COLUMN},
+                        column=lambda name: bind_value(TARGETS) if name == "m" else '"status"')
+    sql = f"SELECT ticket_id, {fragment.sql} FROM tickets ORDER BY 1"
+    assert con.execute(sql, fragment.params).fetchall() == [("t1", 24.0), ("t2", 48.0), ("t3", 72.0)]
+
+
+def test_map_key_with_a_quote_is_bound_safely(con) -> None:
+    assert lookup(con, "m[k]", "it's", "VARCHAR", TARGETS) == 72.0
+
+
+def test_map_literal_key_with_a_quote_is_bound_safely(con) -> None:
+    assert lookup(con, 'm["it\'s"]', None, "VARCHAR", TARGETS) == 72.0
+
+
+def test_map_key_it_does_not_hold_gives_null(con) -> None:
+    assert lookup(con, "m[k]", "closed", "VARCHAR", TARGETS) is None
+
+
+def test_map_null_key_gives_null(con) -> None:
+    assert lookup(con, "m[k]", None, "VARCHAR", TARGETS) is None
+
+
+def test_integer_column_indexes_digit_keys(con) -> None:
+    assert lookup(con, "m[k]", 2, "BIGINT", {"1": 10, "2": 20}) == 20.0
+
+
+def test_integer_column_cast_to_double_indexes_digit_keys(con) -> None:
+    fragment = compile_("m[k]", {"m": NameKind.MAPPING, "k": NameKind.COLUMN},
+                        column=lambda name: bind_value({"1": 10, "2": 20}) if name == "m"
+                        else 'CAST("k" AS DOUBLE)')
+    sql = f"SELECT {fragment.sql} FROM (SELECT CAST(? AS BIGINT) AS k)"
+    assert con.execute(sql, [*fragment.params, 1]).fetchone()[0] == 10.0
+
+
+def test_map_with_text_values_gives_text(con) -> None:
+    assert lookup(con, "m[k]", "a", "VARCHAR", {"a": "east", "b": "west"}) == "east"
+
+
+def test_subscript_of_a_name_the_resolver_does_not_bind_as_a_map_is_refused() -> None:
+    with pytest.raises(ExpressionError, match="'ratings' is not a map constant"):
         compile_("ratings['peer'] > 1", {"ratings": NameKind.MAPPING})
 
 
@@ -115,6 +174,11 @@ def test_bind_value_spells_keywords_and_binds_the_rest() -> None:
     assert bind_value(None).sql == "NULL" and bind_value(True).sql == "TRUE"
     assert bind_value("x") == SqlFragment("CAST(? AS VARCHAR)", ("x",))
     assert bind_value(float("inf")).sql == "NULL"
+
+
+def test_bind_value_keeps_a_map_constant_for_subscripts() -> None:
+    bound = bind_value({"a": 1})
+    assert isinstance(bound, SqlMap) and bound.entries == (("a", 1),) and bound.params == ()
 
 
 def test_min_is_null_when_any_argument_is_null(con) -> None:

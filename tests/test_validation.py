@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from appraisal.validation import load_scheme, schema_path, scheme_schema, validate_files
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -124,3 +126,71 @@ def test_files_are_reported_in_the_order_given(tmp_path, run_cli):
     earlier = write(tmp_path, "a.yaml", MINIMAL.replace("weight: 100", "weight: 80"))
     lines = run_cli("validate", str(later), str(earlier)).stderr.splitlines()
     assert [line.split(":")[0] for line in lines[:2]] == [str(later), str(earlier)]
+
+
+MAP_CONSTANT = "constants:\n  handling_target_h: {logistics: 24, account: 8}\n"
+
+
+def with_constants(constants: str, where: str = "status == 'resolved'") -> str:
+    text = MINIMAL.replace("datasets:", constants + "datasets:")
+    return text.replace("status == 'resolved'", where)
+
+
+def test_map_constant_loads_as_a_read_only_mapping(tmp_path):
+    scheme = load_scheme(write(tmp_path, "s.yaml", with_constants(MAP_CONSTANT)))
+    targets = scheme.constants["handling_target_h"]
+    assert dict(targets) == {"logistics": 24, "account": 8}
+    with pytest.raises(TypeError):
+        targets["logistics"] = 1  # type: ignore[index]
+
+
+def test_map_constant_lookup_by_a_column_is_valid(tmp_path):
+    text = with_constants(MAP_CONSTANT, "handling_target_h[status] > 8")
+    assert validate_files([write(tmp_path, "s.yaml", text)]) == []
+
+
+def test_literal_key_missing_from_a_map_constant_is_reported_at_the_key(tmp_path):
+    text = with_constants(MAP_CONSTANT, "handling_target_h['logistic'] > 8")
+    [problem] = validate_files([write(tmp_path, "s.yaml", text)])
+    assert problem.message == ("unknown key 'logistic' in map constant 'handling_target_h'; "
+                               "did you mean 'logistics'? (keys: logistics, account)")
+    assert text.splitlines()[problem.line - 1][problem.column - 1:].startswith("'logistic'")
+
+
+def test_literal_key_with_no_close_match_lists_the_known_keys(tmp_path):
+    text = with_constants(MAP_CONSTANT, "handling_target_h['zzz'] > 8")
+    [problem] = validate_files([write(tmp_path, "s.yaml", text)])
+    assert problem.message.endswith("; known keys: logistics, account")
+
+
+def test_number_literal_key_is_checked_as_its_text(tmp_path):
+    text = with_constants("constants:\n  by_level: {'1': 4, '2': 8}\n", "by_level[2] > by_level[3]")
+    [problem] = validate_files([write(tmp_path, "s.yaml", text)])
+    assert problem.message.startswith("unknown key '3' in map constant 'by_level'")
+
+
+def test_map_constant_mixing_numbers_and_texts_is_reported(tmp_path):
+    text = with_constants("constants:\n  m: {a: 1, b: two, c: 3}\n")
+    [problem] = validate_files([write(tmp_path, "s.yaml", text)])
+    assert (problem.path, problem.message) == (
+        "constants.m.b",
+        ("map constant 'm' mixes numbers (a, c) and texts (b); give every key a number, "
+         "or every key a text"),
+    )
+
+
+def test_empty_map_constant_is_reported(tmp_path):
+    [problem] = validate_files([write(tmp_path, "s.yaml", with_constants("constants:\n  m: {}\n"))])
+    assert (problem.path, problem.message) == ("constants.m", "must not be empty")
+
+
+def test_nested_map_constant_is_reported(tmp_path):
+    text = with_constants("constants:\n  m: {a: {b: 1}}\n")
+    [problem] = validate_files([write(tmp_path, "s.yaml", text)])
+    assert (problem.path, problem.message) == ("constants.m.a", "expected a number or a text, found a mapping")
+
+
+def test_map_constant_with_true_false_values_is_reported(tmp_path):
+    text = with_constants("constants:\n  m: {a: true}\n")
+    [problem] = validate_files([write(tmp_path, "s.yaml", text)])
+    assert problem.message == "expected a number or a text, found true"

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from simpleeval import SimpleEval
 
 from appraisal.errors import ExpressionError
-from appraisal.expressions import Expression
+from appraisal.expressions import Expression, map_key
 from appraisal.functions import FunctionRegistry
 
 
@@ -191,13 +191,15 @@ class _Evaluator(SimpleEval):
             raise ExpressionError(f"no value was given for '{node.id}'") from None
 
     def _subscript(self, node: ast.Subscript) -> object:
-        mapping = self._name(node.value)  # type: ignore[arg-type]
-        if mapping is None:
-            return None
+        """A map constant's entry; a null key, or a key it does not hold, gives null."""
+        name = node.value.id  # type: ignore[attr-defined]
+        if name not in self.values:
+            raise ExpressionError(f"no value was given for '{name}'")
+        mapping = self.values[name]
         if not isinstance(mapping, Mapping):
-            name = ast.unparse(node.value)
-            raise ExpressionError(f"'{name}' is not a mapping")
-        return normalise(mapping.get(node.slice.value))  # type: ignore[attr-defined]
+            raise ExpressionError(f"'{name}' is not a map constant, so it has no entries")
+        key = map_key(self._eval(node.slice))
+        return None if key is None else normalise(mapping.get(key))
 
     def _boolop(self, node: ast.BoolOp) -> bool | None:
         combine = kleene_and if isinstance(node.op, ast.And) else kleene_or

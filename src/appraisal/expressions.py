@@ -27,7 +27,7 @@ MAX_DIGITS = 10
 
 
 class NameKind(enum.Enum):
-    """What a declared name stands for; MAPPING names alone may be subscripted."""
+    """What a declared name stands for; MAPPING names (map constants) alone may be subscripted."""
 
     COLUMN = "column"
     INDICATOR = "indicator"
@@ -74,8 +74,8 @@ _REFUSED = {
     ast.Starred: "starred arguments (*args) are not allowed; pass each argument separately",
     ast.Dict: "dict literals are not allowed; only numbers, texts, True, False and None are",
     ast.Set: "set literals are not allowed; use a tuple of literals on the right of 'in'",
-    ast.Slice: "slices are not allowed; index a mapping name with one literal, like "
-    "ratings['peer']",
+    ast.Slice: "slices are not allowed; look up one key of a map constant, like "
+    "handling_target_h[problem_type]",
     ast.Await: "'await' is not allowed in expressions",
     ast.Yield: "'yield' is not allowed in expressions",
     ast.YieldFrom: "'yield' is not allowed in expressions",
@@ -190,8 +190,8 @@ class _Checker:
         kind = self.check_name(node)
         if kind is NameKind.MAPPING:
             self.fail(
-                f"'{node.id}' is a mapping; pick one entry with a literal key, like "
-                f"{node.id}['peer']",
+                f"'{node.id}' is a map constant; pick one entry with a key, like "
+                f"{node.id}['some_key'] or {node.id}[a_column]",
                 node,
             )
 
@@ -301,29 +301,36 @@ class _Checker:
         self.visit(node.orelse)
 
     def visit_Subscript(self, node: ast.Subscript) -> None:
+        """Only `MAP[key]`: a map constant's entry, looked up by one key expression."""
+        if isinstance(node.value, ast.Subscript):
+            self.fail(
+                f"'{self.segment(node)}' looks up a key twice; a map constant holds plain "
+                "numbers or texts, so look up one key, like handling_target_h[problem_type]",
+                node,
+            )
         if not isinstance(node.value, ast.Name):
             self.fail(
-                "subscripts are only allowed on mapping names, not on "
+                "subscripts are only allowed on map constants, not on "
                 f"'{self.segment(node.value)}'",
                 node,
             )
         kind = self.check_name(node.value)
         if kind is not NameKind.MAPPING:
             self.fail(
-                f"subscripts are only allowed on mapping names, and '{node.value.id}' is a "
-                f"{kind.value}; use it without [...]",
+                f"subscripts are only allowed on map constants, and '{node.value.id}' is "
+                f"{_KIND_WORDS[kind]}; use it without [...]",
                 node,
             )
         key = node.slice
         if isinstance(key, ast.Slice):
             self.visit(key)
-        if not (isinstance(key, ast.Constant) and isinstance(key.value, (str, int))
-                and not isinstance(key.value, bool)):
+        if isinstance(key, (ast.Tuple, ast.List)):
             self.fail(
-                f"a subscript key must be a text or whole-number literal, like "
-                f"{node.value.id}['peer'], not '{self.segment(key)}'",
+                f"a map constant is looked up by one key, like {node.value.id}[problem_type], "
+                f"not by '{self.segment(key)}'",
                 key,
             )
+        self.visit(key)
 
     def visit_Call(self, node: ast.Call) -> None:
         if isinstance(node.func, ast.Attribute):
@@ -376,6 +383,55 @@ class _Checker:
                         node.args[position],
                     )
         self.functions.add(name)
+
+
+_KIND_WORDS = {
+    NameKind.COLUMN: "a column",
+    NameKind.INDICATOR: "an indicator",
+    NameKind.CONSTANT: "a constant with a single value, not a map",
+    NameKind.SPECIAL: "a value the scheme provides",
+}
+
+
+def map_key(value: object) -> str | None:
+    """The text a value looks a map constant up by; None (no entry) for other kinds.
+
+    Map keys are texts, so a number key is written the way both engines print a double,
+    without a trailing '.0': 1.0 looks up "1", 2.5 looks up "2.5". That lets an integer
+    column index a map with keys "1", "2". True and false look up "true" and "false".
+    """
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)):
+        try:
+            number = float(value) + 0.0  # + 0.0 turns -0.0 into 0.0
+        except OverflowError:
+            return None
+        if not math.isfinite(number):
+            return None
+        return repr(number).removesuffix(".0")
+    return None
+
+
+def literal_keys(expr: Expression) -> list[tuple[str, str, int]]:
+    """(map name, key, offset) of every `MAP['literal']` lookup, for the lint's key check."""
+    found: list[tuple[str, str, int]] = []
+    text = expr.source.lstrip()
+    shift = len(expr.source) - len(text)
+    for node in ast.walk(expr.tree):
+        if not (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name)):
+            continue
+        value = node.slice
+        literal = _literal_number(value)
+        if literal is None and isinstance(value, ast.Constant):
+            literal = value.value
+        key = map_key(literal)
+        if key is not None:
+            offset = shift + _char_offset(text, value.lineno, value.col_offset)
+            found.append((node.value.id, key, offset))
+    return found
 
 
 def _literal_number(node: ast.AST) -> float | None:

@@ -90,6 +90,7 @@ _FUNCTIONS = {
     "coalesce": ("the first of {all} that is not empty", "{all} 中第一个非空值"),
     "between": ("{unit} from {1} to {0}", "从 {1} 到 {0} 的{unit}"), "interval": ("{0} in {unit}", "{0} 的{unit}"),
 }
+_SUBSCRIPT = ("{0} for {1}", "{1} 对应的 {0}")  # handling_target_h[problem_type]: the map's entry for the key
 _COMPOUND = (ast.BinOp, ast.BoolOp, ast.IfExp, ast.Compare)
 
 
@@ -102,7 +103,8 @@ def in_words(expression: Expression | ast.AST, language: str = "en", names: Mapp
     """An expression read aloud: `hours(a - b)` is "hours from b to a" / "从 b 到 a 的小时数".
 
     `names` replaces names (indicator ids by their titles); `condition` reads a bare name `x` as
-    "x is true". Anything unusual (a plugin's function, a subscript) is shown as its source.
+    "x is true"; a map constant's entry `m[k]` is "m for k" / "k 对应的 m". Anything unusual (a plugin's
+    function) is shown as its source.
     """
     node = expression.tree.body if isinstance(expression, Expression) else expression
     zh, names = language == "zh", names or {}
@@ -135,6 +137,8 @@ def in_words(expression: Expression | ast.AST, language: str = "en", names: Mapp
             return text.format(w(n.body), cond(n.test), w(n.orelse))
         if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and not n.keywords:
             return call(n.func.id, n.args) or ast.unparse(n)
+        if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name):  # a map constant's entry
+            return _SUBSCRIPT[zh].format(w(n.value), inner(n.slice))
         return ast.unparse(n)
 
     def inner(n: ast.AST) -> str:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from appraisal.errors import ExpressionError, Problem
 from appraisal.intervals import IntervalError, parse_interval
+from appraisal.lint_expressions import map_constant_problems, unknown_key
 from appraisal.loading import Document, KeyPath
 from appraisal.model import ROSTER_FIELDS, grade_bands, indicator_kind, score_rule
 from appraisal.repeats import added_columns, lint_repeats
@@ -62,13 +63,17 @@ class _Linter:
         self.add(path, f"unknown {what} {name!r}{where}{hint}")
 
     def expression(self, path: KeyPath, names: Mapping[str, Any]) -> None:
-        from appraisal.expressions import parse_expression
+        from appraisal.expressions import literal_keys, parse_expression
 
         source = self._get(path)
         try:
             self.parsed[path] = parse_expression(source, names=names, functions=self.functions)
         except ExpressionError as exc:
             self.add(path, exc.message, offset=exc.offset)
+            return
+        for name, key, offset in literal_keys(self.parsed[path]):
+            if key not in self.constants[name]:  # the checker let only map constants be subscripted
+                self.add(path, unknown_key(name, key, self.constants[name]), offset=offset)
 
     def _get(self, path: KeyPath) -> Any:
         node: Any = self.data
@@ -77,7 +82,7 @@ class _Linter:
         return node
 
     def constant_names(self) -> dict[str, Any]:
-        return {name: self.kinds.CONSTANT for name in self.constants}
+        return {name: self.kinds.MAPPING if isinstance(value, dict) else self.kinds.CONSTANT for name, value in self.constants.items()}
 
     def column_names(self, dataset: str) -> dict[str, Any]:
         spec = self.datasets.get(dataset, {})
@@ -142,6 +147,8 @@ class _Linter:
                 self.add(("constants", name), f"constant {name!r} cannot be named in expressions: use letters, digits and _", key=True)
             if name in self.indicator_ids:
                 self.add(("constants", name), f"constant {name!r} has the same name as an indicator", key=True)
+            for where, message in map_constant_problems(("constants", name), self.constants[name]):
+                self.add(where, message)
 
     def check_roster(self) -> None:
         roster = self.data.get("roster")

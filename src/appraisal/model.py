@@ -319,6 +319,14 @@ def _source(spec: Mapping[str, Any], base: Path) -> Source:
     return Source(spec["source"], (base / spec["path"]).resolve(), MappingProxyType(dict(spec.get("options", {}))))
 
 
+def _constants(declared: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Scheme constants, read-only all the way down: a map constant is shared by every row."""
+    return MappingProxyType({
+        name: MappingProxyType(dict(value)) if isinstance(value, Mapping) else value
+        for name, value in declared.items()
+    })
+
+
 def build_scheme(document: Document, parsed: Mapping[tuple, Expression]) -> Scheme:
     """Turn a linted document and its parsed expressions into a `Scheme`."""
     data = document.data
@@ -421,7 +429,7 @@ def build_scheme(document: Document, parsed: Mapping[tuple, Expression]) -> Sche
         roster=roster,
         datasets=MappingProxyType(datasets),
         ratings=_source(data["ratings"], base) if "ratings" in data else None,
-        constants=MappingProxyType(dict(data.get("constants", {}))),
+        constants=_constants(data.get("constants", {})),
         exclusions=tuple(
             Exclusion(e["dataset"], parsed[("exclusions", i, "where")], e["reason"])
             for i, e in enumerate(data.get("exclusions", []))

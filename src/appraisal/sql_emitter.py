@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 import math
 import string
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from appraisal.errors import ExpressionError
@@ -29,6 +29,17 @@ class SqlFragment:
 
     sql: str
     params: tuple[object, ...] = ()
+
+
+@dataclass(frozen=True)
+class SqlMap(SqlFragment):
+    """A map constant handed back by the column resolver: only a subscript can use it.
+
+    Its entries are kept as values (not SQL) so `MAP[key]` can bind each key and value as a
+    parameter; `sql` is NULL so the map on its own never means anything in a query.
+    """
+
+    entries: tuple[tuple[str, object], ...] = ()
 
 
 def _strict(function: str) -> str:
@@ -77,6 +88,15 @@ class Dialect:
         "weekday": "isodow", "hour": "hour",
     })
     round: str = "round({x}, CAST({n} AS INTEGER))"
+    # The text a map constant is looked up by (expressions.map_key): a text as is, true/false
+    # as 'true'/'false', a number printed as a double without a trailing '.0', else NULL.
+    map_key: str = (
+        "(CASE WHEN typeof({k}) = 'VARCHAR' OR typeof({k}) = 'BOOLEAN' THEN CAST({k} AS VARCHAR) "
+        "WHEN typeof({k}) IN ('DOUBLE', 'FLOAT', 'TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', "
+        "'HUGEINT', 'UTINYINT', 'USMALLINT', 'UINTEGER', 'UBIGINT') "
+        "AND isfinite(TRY_CAST({k} AS DOUBLE)) "
+        "THEN regexp_replace(CAST(TRY_CAST({k} AS DOUBLE) + 0.0 AS VARCHAR), '\\.0$', '') END)"
+    )
     least: str = _strict("least")
     greatest: str = _strict("greatest")
 
@@ -114,7 +134,7 @@ def inline_literal(value: object) -> str:
 
 def bind_value(value: object, dialect: Dialect = DUCKDB) -> SqlFragment:
     """A literal as a bound parameter (numbers as doubles); the column resolver can use it
-    to pass a scheme constant into a row-level query."""
+    to pass a scheme constant into a row-level query. A map constant becomes a `SqlMap`."""
     if value is None:
         return SqlFragment(dialect.null)
     if value is True:
@@ -128,6 +148,8 @@ def bind_value(value: object, dialect: Dialect = DUCKDB) -> SqlFragment:
         return SqlFragment(dialect.number_param, (number,))
     if isinstance(value, str):
         return SqlFragment(dialect.text_param, (value,))
+    if isinstance(value, Mapping):
+        return SqlMap(dialect.null, (), tuple((str(k), v) for k, v in value.items()))
     raise ExpressionError(f"cannot use a value of type {type(value).__name__} in SQL")
 
 
@@ -183,10 +205,19 @@ class _Emitter:
         return resolved if isinstance(resolved, SqlFragment) else SqlFragment(resolved)
 
     def emit_Subscript(self, node: ast.Subscript) -> SqlFragment:
-        raise ExpressionError(
-            f"mapping entries like '{ast.unparse(node)}' can only be used in scheme-level "
-            "formulas, not in row-level filters or measures"
-        )
+        """`CASE key WHEN 'k1' THEN v1 ... END`: keys and values bound, a missing key NULL."""
+        name = node.value.id  # type: ignore[attr-defined]
+        resolved = self.column(name)
+        if not isinstance(resolved, SqlMap) or not resolved.entries:
+            raise ExpressionError(
+                f"'{name}' is not a map constant, so '{ast.unparse(node)}' cannot be compiled"
+            )
+        key = _fill(self.dialect.map_key, k=self.emit(node.slice))
+        whens = [
+            _fill(" WHEN {k} THEN {v}", k=bind_value(k, self.dialect), v=bind_value(v, self.dialect))
+            for k, v in resolved.entries
+        ]
+        return self.join([key, *whens], "", wrap="(CASE {} END)")
 
     def finite(self, fragment: SqlFragment) -> SqlFragment:
         return _fill(self.dialect.finite, x=fragment)
