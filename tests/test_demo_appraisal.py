@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import statistics
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -61,6 +61,25 @@ def linear(value: float, worst: float, target: float, best: float, cap: float) -
     return 100 + (cap - 100) * (v - t) / (b - t)
 
 
+HANDLING_TARGET_H = {"usage_question": 8, "refund": 36, "logistics": 48, "product_defect": 72}
+
+
+def repeated(tickets: dict[str, dict[str, str]]) -> set[str]:
+    """Ids of tickets whose problem came back: the same customer's next ticket of the same
+    problem type (by creation time, then id) opened after it was resolved, within 7 days."""
+    found = set()
+    by_problem: dict[tuple[str, str], list[dict[str, str]]] = {}
+    for t in tickets.values():
+        by_problem.setdefault((t["customer_id"], t["problem_type"]), []).append(t)
+    for (customer, _), same in by_problem.items():
+        same.sort(key=lambda t: (when(t["created_at"]), t["ticket_id"]))
+        for this, following in zip(same, same[1:]):
+            done, next_at = when(this["resolved_at"]), when(following["created_at"])
+            if customer and done is not None and done < next_at <= done + timedelta(days=7):
+                found.add(this["ticket_id"])
+    return found
+
+
 def by_hand(files, agent: str) -> tuple[float | None, str | None]:
     """The agent's total and grade, from the raw rows, by the rules of schemes/agent.yaml."""
     seen: set[str] = set()
@@ -77,15 +96,28 @@ def by_hand(files, agent: str) -> tuple[float | None, str | None]:
     scores: dict[str, tuple[float, float]] = {}  # indicator -> (score, weight)
     responses = [h for t in mine if (h := hours(t["first_response_at"], t["created_at"])) is not None]
     if responses:
-        scores["first_response_h"] = (linear(statistics.median(responses), 8, 2, 1, 120), 20)
+        scores["first_response_h"] = (linear(statistics.median(responses), 8, 2, 1, 120), 15)
     if mine:
         rate = sum(t["status"] == "resolved" for t in mine) / len(mine)
-        scores["resolution_rate"] = (linear(rate, 0.6, 0.9, 1.0, 120), 25)
+        scores["resolution_rate"] = (linear(rate, 0.6, 0.9, 1.0, 120), 15)
+        complaints = sum(t["complaint"] == "Y" for t in mine) / len(mine)
+        scores["complaint_rate"] = (linear(complaints, 0.04, 0.01, 0.0, 120), 5)
+        scores["tickets_handled"] = (linear(len(mine), 300, 550, 800, 120), 5)
     done = [h for t in mine if t["status"] == "resolved" and (h := hours(t["resolved_at"], t["created_at"])) is not None]
     if done:
         median = statistics.median(done)
         band = 120 if median <= 24 else 100 if median <= 48 else 70 if median <= 72 else 40
-        scores["completion_h"] = (band, 10)
+        scores["completion_h"] = (band, 5)
+    resolved = [t for t in mine if t["status"] == "resolved"]
+    if resolved:
+        on_time = [t for t in resolved if (h := hours(t["resolved_at"], t["created_at"])) is not None
+                   and h <= HANDLING_TARGET_H[t["problem_type"]]]
+        scores["handling_on_time"] = (linear(len(on_time) / len(resolved), 0.3, 0.7, 0.9, 120), 5)
+        first_contact = sum(t["contacts"] == "1" for t in resolved) / len(resolved)
+        scores["fcr"] = (linear(first_contact, 0.4, 0.7, 0.9, 120), 10)
+        came_back = repeated(all_tickets)
+        share = sum(t["ticket_id"] in came_back for t in resolved) / len(resolved)
+        scores["repeat_rate"] = (linear(share, 0.15, 0.05, 0.01, 120), 5)
     surveys = [
         s for s in rows(files.surveys)
         if s["ticket_id"] in all_tickets and all_tickets[s["ticket_id"]]["agent_id"] == agent
@@ -93,11 +125,11 @@ def by_hand(files, agent: str) -> tuple[float | None, str | None]:
     ]
     if len(surveys) >= 10:
         satisfied = sum(int(s["score"]) >= 4 for s in surveys) / len(surveys)
-        scores["csat"] = (linear(satisfied, 0.7, 0.95, 1.0, 120), 30)
+        scores["csat"] = (linear(satisfied, 0.7, 0.95, 1.0, 120), 25)
     ratings = [float(r["rating"]) for r in rows(files.ratings)
                if r["appraisee"] == agent and r["rater"] != agent and 1 <= float(r["rating"]) <= 5]
     if ratings:
-        scores["qa_review"] = (linear(statistics.fmean(ratings), 1, 4, 5, 100), 15)
+        scores["qa_review"] = (linear(statistics.fmean(ratings), 1, 4, 5, 100), 10)
     if not scores:
         return None, None
     weight = sum(w for _, w in scores.values())

@@ -26,7 +26,8 @@ def test_an_override_changes_only_the_keys_it_gives():
 
 def test_drop_removes_an_inherited_indicator_and_new_ones_come_last():
     ids = [i.id for i in load_scheme(DATA / "east.yaml").indicators]
-    assert ids == ["first_response_h", "resolution_rate", "completion_h", "csat", "reopen_rate"]
+    assert ids == ["first_response_h", "resolution_rate", "completion_h", "handling_on_time", "fcr", "repeat_rate",
+                   "csat", "complaint_rate", "tickets_handled", "reopen_rate"]
 
 
 def test_top_level_keys_of_the_child_replace_the_base():
@@ -35,12 +36,16 @@ def test_top_level_keys_of_the_child_replace_the_base():
 
 
 def test_a_strategy_shares_weights_by_category():
-    # satisfaction-led: satisfaction 40, efficiency 25, quality 20 (cost absent: 85 shared out).
+    # satisfaction-led: satisfaction 40, efficiency 25, quality 20 (cost absent: 85 shared out),
+    # each category's share kept in the ratio of the agent scheme's weights.
     weights = {i.id: i.weight for i in load_scheme(DATA / "east.yaml").indicators}
     assert weights == {
-        "first_response_h": 19.61, "completion_h": 9.8,  # efficiency 29.41, kept in ratio 2:1
-        "resolution_rate": 14.71, "reopen_rate": 8.82,  # quality 23.53, ratio 25:15
-        "csat": 47.06,  # satisfaction 47.06
+        # efficiency 29.41 in the ratio 15:5:5:5
+        "first_response_h": 14.71, "completion_h": 4.9, "handling_on_time": 4.9, "tickets_handled": 4.9,
+        # quality 23.53 in the ratio 15:10:5:15 (reopen_rate is new, qa_review dropped)
+        "resolution_rate": 7.84, "fcr": 5.23, "repeat_rate": 2.61, "reopen_rate": 7.84,
+        # satisfaction 47.06 in the ratio 25:5; rounding puts the last hundredth here
+        "csat": 39.23, "complaint_rate": 7.84,
     }
     assert sum(weights.values()) == pytest.approx(100.0)
 
@@ -72,7 +77,7 @@ def test_an_unknown_base_gets_a_suggestion(tmp_path):
 
 def test_a_pack_scheme_can_be_named_with_its_pack(tmp_path):
     child = write(tmp_path, "c.yaml", "scheme: c\nversion: 2\nextends: builtin:agent\n")
-    assert load_scheme(child).indicator("csat").weight == 30
+    assert load_scheme(child).indicator("csat").weight == 25
 
 
 def test_an_unknown_strategy_gets_a_suggestion(tmp_path):
@@ -94,7 +99,7 @@ def test_show_resolved_prints_the_merged_scheme(run_cli):
     result = run_cli("schemes", "show", str(DATA / "east.yaml"), "--resolved")
     assert result.exit_code == 0, result.stderr
     assert "extends:" not in result.stdout and "id: reopen_rate" in result.stdout
-    assert "weight: 47.06" in result.stdout
+    assert "weight: 39.23" in result.stdout
 
 
 def test_schemes_list_shows_every_scheme_by_pack_role_and_version(run_cli):

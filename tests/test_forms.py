@@ -86,9 +86,11 @@ def test_form_renders_for_every_scheme(tmp_path, path, language):
 def test_every_indicator_appears_with_weight_and_target(tmp_path, agent, fmt):
     [path] = render_form(agent, tmp_path, formats=[fmt])
     text = path.read_text(encoding="utf-8")
-    for title, weight, target in [("First response time", 20, "2 h"), ("Resolution rate", 25, "90.0%"),
-                                  ("Completion time", 10, "48 h"), ("Customer satisfaction", 30, "95.0%"),
-                                  ("Quality review", 15, "4")]:
+    for title, weight, target in [("First response time", 15, "2 h"), ("Resolution rate", 15, "90.0%"),
+                                  ("Resolution time", 5, "48 h"), ("First-contact resolution", 10, "70.0%"),
+                                  ("Repeat-problem rate", 5, "5.0%"), ("Customer satisfaction", 25, "95.0%"),
+                                  ("Complaint rate", 5, "1.0%"), ("Tickets handled", 5, "550"),
+                                  ("Quality review", 10, "4")]:
         assert title in text and f"{weight}%" in text and target in text
 
 
@@ -184,7 +186,7 @@ def test_rating(agent):
         ("weekday(t) == 1", "the weekday of t (1 is Monday) is 1", "t 的星期（1 为周一） 为 1"),
         ("x != None", "x is not empty", "x 不为 空"),
         ("flag == True", "flag is true", "flag 为 真"),
-        ("ratings['peer']", "ratings['peer']", "ratings['peer']"),
+        ("ratings['peer']", "ratings for 'peer'", "'peer' 对应的 ratings"),
         ("plugin_fn(x)", "plugin_fn(x)", "plugin_fn(x)"),
     ],
 )
@@ -277,7 +279,7 @@ def test_a_user_template_overrides_the_form(tmp_path, agent):
     mine.mkdir()
     (mine / "form.md.j2").write_text("{% for i in indicators %}{{ i.id }} {{ i.weight|num(0) }}\n{% endfor %}")
     [path] = render_form(agent, tmp_path / "out", formats=["md"], user_dir=mine)
-    assert path.read_text().splitlines()[0] == "first_response_h 20"
+    assert path.read_text().splitlines()[0] == "first_response_h 15"
 
 
 # --- the command ------------------------------------------------------------------------------
