@@ -104,3 +104,32 @@ def test_the_bytes_do_not_depend_on_the_clock(result):
 def test_the_file_is_dated_at_the_end_of_the_period(result, tmp_path):
     properties = opened(result, tmp_path).properties
     assert properties.created.isoformat() == properties.modified.isoformat() == "2026-10-01T00:00:00"
+
+
+@pytest.fixture(scope="module")
+def zh_book(tmp_path_factory) -> openpyxl.Workbook:
+    """The zh workbook of a real run of tests/data/measuring/agent.yaml."""
+    from appraisal.periods import parse_period
+    from appraisal.pipeline import run
+    from appraisal.validation import load_scheme
+
+    result = run(load_scheme(Path(__file__).resolve().parent / "data" / "measuring" / "agent.yaml"),
+                 parse_period("2026-Q3"))
+    return openpyxl.load_workbook(write_workbook(result, tmp_path_factory.mktemp("xlsx") / "r.xlsx", "zh"))
+
+
+def column(sheet, header: str) -> list:
+    index = [c.value for c in sheet[1]].index(header)
+    return [row[index].value for row in sheet.iter_rows(min_row=2)]
+
+
+def test_rules_in_a_zh_workbook_are_chinese_with_their_numbers(zh_book):
+    rules = column(zh_book["得分明细"], "评分规则")
+    assert "线性计分：最差值 8 得 0 分，目标值 2 得 100 分，最佳值 1 得 100 分" in rules
+    assert not [r for r in rules if "linear" in r or "not scored" in r]
+
+
+def test_statuses_flags_and_causes_in_a_zh_workbook_are_chinese(zh_book):
+    assert set(column(zh_book["得分明细"], "状态")) == {"正常", "数据不足"}
+    assert {"期中入职", "期中离职"} <= set(column(zh_book["汇总"], "标记"))
+    assert {"主键重复", "已排除：supplier batch"} <= set(column(zh_book["数据质量"], "原因"))

@@ -385,3 +385,80 @@ def test_title_filter_picks_the_language_and_falls_back_to_english():
     template = environment().from_string("{{ t|title }} {{ t|title('zh') }} {{ {'en': 'Only'}|title }}")
     assert template.render(t={"en": "Total", "zh": "总分"}, language="zh") == "总分 总分 Only"
     assert template.render(t={"en": "Total", "zh": "总分"}, language="en") == "Total 总分 Only"
+
+
+# zh pages of real runs: the engine's explanations are phrased in Chinese, with their numbers.
+
+MEASURING = ROOT / "tests" / "data" / "measuring"
+ENGLISH = ("weighted total", "linear:", "worst", "grade C:", "grade B:", "no score for", "re-weighted", "not scored",
+           "insufficient data", "joined during period", "left during period", "cap total", "+5 points", "holds (",
+           "adjustments +5")
+
+
+def real_run(scheme_text: str, folder: Path, tmp_path: Path, period: str = "2026-Q3") -> Result:
+    """A run of `scheme_text` whose data files are read from `folder`."""
+    from appraisal.periods import parse_period
+    from appraisal.pipeline import run
+    from appraisal.validation import load_scheme
+
+    path = tmp_path / "scheme.yaml"
+    path.write_text(re.sub(r"path: (\S+?)([,}\n])", rf"path: {folder.as_posix()}/\1\2", scheme_text), encoding="utf-8")
+    return run(load_scheme(path), parse_period(period))
+
+
+@pytest.fixture(scope="module")
+def zh_cards(tmp_path_factory) -> Path:
+    """zh pages of tests/data/measuring/agent.yaml with a gate and an adjustment added."""
+    tmp = tmp_path_factory.mktemp("zh")
+    scheme = (MEASURING / "agent.yaml").read_text(encoding="utf-8") + (
+        "gates:\n  - {when: \"tickets >= 2\", cap_total: 55, reason: 测试封顶}\n"
+        "adjustments:\n  - {when: \"tickets >= 1\", points: 5, reason: 出勤}\n")
+    return rendered(real_run(scheme, MEASURING, tmp), tmp, language="zh")
+
+
+def test_a_zh_scorecard_of_a_real_run_has_no_english_engine_sentence(zh_cards):
+    for page in scorecards(zh_cards, "html") + scorecards(zh_cards, "md") + [zh_cards / "index.html"]:
+        text = page.read_text(encoding="utf-8")
+        assert [w for w in ENGLISH if w in text] == [], page.name
+
+
+def test_a_zh_scorecard_states_each_rule_with_its_numbers(zh_cards):
+    text = (zh_cards / "scorecards" / "a1.html").read_text(encoding="utf-8")
+    assert "线性计分：最差值 8 得 0 分，目标值 2 得 100 分，最佳值 1 得 100 分" in text
+
+
+def test_a_zh_scorecard_states_how_the_total_came_about(zh_cards):
+    text = (zh_cards / "scorecards" / "a1.md").read_text(encoding="utf-8")
+    assert "1. 加权总分 51.67 = 66.67 × 25% + 100 × 25% + 0 × 25% + 0 × 15% + 100 × 10%\n" in text
+    assert "2. 加减分 +5：总分 56.67\n" in text
+    assert "3. 否决项条件 tickets &gt;= 2 成立（测试封顶）：总分封顶 55 分；总分 55\n" in text
+    assert "4. 等级 C：0 ≤ 55 &lt; 60\n" in text
+
+
+def test_a_zh_scorecard_names_the_reweighted_indicators(zh_cards):
+    text = (zh_cards / "scorecards" / "a3.md").read_text(encoding="utf-8")
+    assert "Satisfaction、Quality review 没有得分：其余指标按比例重新分配权重" in text
+
+
+def test_gates_and_adjustments_say_their_effect_in_chinese(zh_cards):
+    text = (zh_cards / "scorecards" / "a1.md").read_text(encoding="utf-8")
+    assert "| 总分封顶 55 分 |" in text and "| +5 分 |" in text
+
+
+def test_rater_groups_without_enough_raters_are_flagged_in_chinese(tmp_path):
+    folder = ROOT / "tests" / "data" / "review360"
+    result = real_run((folder / "scheme.yaml").read_text(encoding="utf-8"), folder, tmp_path, "2026-H1")
+    text = (rendered(result, tmp_path, language="zh") / "scorecards" / "m1.html").read_text(encoding="utf-8")
+    assert "subordinates：仅 1 名评价人，不足最低要求 2 名，不计入" in text
+    assert "not counted" not in text
+
+
+def test_a_result_stored_without_phrasebook_parts_renders_its_english_sentences(tmp_path):
+    data = real_run((MEASURING / "agent.yaml").read_text(encoding="utf-8"), MEASURING, tmp_path).as_dict()
+    for person in data["appraisees"]:
+        del person["step_parts"], person["status_parts"]
+        for c in person["cells"]:
+            del c["rule_parts"]
+    text = (rendered(result_from_dict(data), tmp_path, language="zh") / "scorecards" / "a1.md").read_text(encoding="utf-8")
+    assert "linear: worst 8 = 0, target 2 = 100, best 1 = 100" in text
+    assert "1. weighted total 51.67 = 66.67 x 25% + 100 x 25% + 0 x 25% + 0 x 15% + 100 x 10%\n" in text

@@ -258,3 +258,38 @@ def test_the_purchaser_quadrant_places_everyone_and_names_the_ideal_ones(tmp_pat
     both = [(x, y) for x, y in values if x is not None and y is not None]
     assert points.all == len(both) == len(result.appraisees)
     assert points.ideal == sum(1 for x, y in both if x <= 0 and y >= 0.98) > 0
+
+
+@pytest.fixture(scope="module")
+def zh_report(run_dir, tmp_path_factory) -> Path:
+    """The zh report (html and md) of the stored run of tests/data/measuring/agent.yaml."""
+    from appraisal.storing import load_run
+
+    out = tmp_path_factory.mktemp("zh")
+    render_report(load_run(run_dir), out, formats=("html", "md"), language="zh", run_dir=run_dir)
+    return out
+
+
+ENGINE_WORDS = ("insufficient data", "duplicate key", "unparseable", "negative duration", "outside period",
+                "no period value", "excluded", "unknown appraisee", "self rating", "rating outside scale",
+                "unknown indicator", "ok</td>", "| ok |")
+
+
+def test_a_zh_team_report_of_a_real_run_has_no_english_engine_words(zh_report):
+    for name in ("team.html", "team.md"):
+        text = (zh_report / name).read_text(encoding="utf-8")
+        assert [w for w in ENGINE_WORDS if w in text] == [], name
+
+
+def test_a_zh_team_report_names_each_data_quality_cause_with_its_count(zh_report):
+    text = (zh_report / "team.md").read_text(encoding="utf-8")
+    assert "| tickets | 主键重复 | ticket_id | 1 |" in text
+    assert "| tickets | 已排除：supplier batch |  | 1 |" in text
+    assert "| 数据不足 | 7 |" in text
+
+
+def test_scorecards_of_a_zh_report_phrase_rules_and_steps_in_chinese(zh_report):
+    text = (zh_report / "scorecards" / "a3.md").read_text(encoding="utf-8")
+    assert "| 数据不足：不计分 |" in text
+    assert "1. 加权总分 77.78 = 33.33 × 33.33% + 100 × 33.33% + 100 × 33.33%\n" in text
+    assert "weighted total" not in text and "linear:" not in text

@@ -144,3 +144,23 @@ def test_explain_shows_percent_values_as_percentages(run_cli, tmp_path):
     value = person.cell("resolution_rate").value
     assert lines[3].startswith(f"   value: {round(value * 100, 4):g}% from ")
     assert lines[4] == "   target: 90%"
+
+
+def test_a_stored_result_keeps_the_phrasebook_parts(result, tmp_path):
+    person = load_run(write_run(result, tmp_path / "q3")).appraisee("a1")
+    assert person.cell("resolution_rate").rule_parts["key"] == "curve_linear"
+    assert [p["key"] for p in person.step_parts] == ["weighted_total", "grade"]
+
+
+def test_a_result_stored_before_the_phrasebook_parts_still_reads(result, tmp_path):
+    from appraisal.results import result_from_dict
+
+    data = json.loads(json.dumps(result.as_dict()))
+    for person in data["appraisees"]:
+        for name in ("step_parts", "status_parts"):
+            del person[name]
+        for cell in person["cells"]:
+            del cell["rule_parts"]
+    old = result_from_dict(data).appraisee("a1")
+    assert old.step_parts == () and old.cell("tickets").rule_parts is None
+    assert old.steps == result.appraisee("a1").steps

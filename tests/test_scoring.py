@@ -97,3 +97,23 @@ def test_a_curve_never_leaves_floor_to_cap_and_never_drops_as_the_value_improves
     assert 0.0 <= s_low <= cap and 0.0 <= s_high <= cap
     assert s_low <= s_high + 1e-9
     assert not math.isnan(s_low)
+
+
+def test_the_curve_records_its_numbers_for_the_phrasebook():
+    assert linear(1, 2, curve(8, 1, cap=120)).parts == {"key": "curve_linear", "worst": 8, "target": 2, "best": 1,
+                                                        "cap": 120}
+
+
+def test_a_band_records_its_ends_and_an_open_end_as_none():
+    score = table(("[0, 24]", 120), ("(24, inf)", 70))
+    assert bands(30, score).parts == {"key": "band", "low": 24, "high": None, "low_closed": False,
+                                      "high_closed": False, "score": 70}
+
+
+def test_the_scored_value_records_the_indicators_unit():
+    hours = Indicator("x", {"en": "X"}, {}, "measure", "h", "lower", 100.0, target=2, score=curve(8, 1))
+    assert score_value(hours, 3, 2).parts["unit"] == "h"
+
+
+def test_a_value_not_scored_records_why():
+    assert score_value(indicator(curve(0, 1), 0.5), None, 0.5).parts == {"key": "insufficient_data", "unit": ""}

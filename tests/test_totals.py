@@ -125,3 +125,22 @@ def test_a_target_per_appraisee_comes_from_a_dataset():
     assert (a1.value, a1.target, a1.score) == (3.0, 3.0, 100.0)
     assert (a2.target, a2.score) == (1.0, 150.0)
     assert (a3.target, a3.score, a3.rule) == (None, None, "no target for this appraisee: not scored")
+
+
+def test_every_step_has_its_phrasebook_parts_in_the_same_order():
+    result = appraise({"p": {"rate": 0.995, "hours": 3.0, "majors": 2}})["p"]
+    assert [p["key"] for p in result.step_parts] == ["weighted_total", "bonus_limited", "adjustments", "gate_applied",
+                                                     "grade"]
+    assert len(result.step_parts) == len(result.steps)
+
+
+def test_the_weighted_total_records_each_score_and_weight():
+    result = appraise({"p": {"rate": 0.95, "hours": 30.0, "majors": 0}})["p"]
+    parts = result.step_parts[0]
+    assert parts["total"] == pytest.approx(106.0)
+    assert [(p["indicator"], p["weight"]) for p in parts["parts"]] == [("rate", 60.0), ("hours", 40.0)]
+
+
+def test_a_failed_appraisal_records_the_missing_indicators_in_its_status_parts(tmp_path):
+    result = appraise({"p": {"rate": 0.9, "hours": None, "majors": 0}}, policy="fail", tmp_path=tmp_path)["p"]
+    assert result.status_parts == {"key": "failed_missing", "missing": ["hours"]}

@@ -3,7 +3,8 @@
 Sheets: Summary (one row per appraisee), Scores (appraisee x indicator), Team (per team),
 Quality (rows dropped or flagged, and why) and Provenance. Numbers are stored as numbers, never
 as text: fractions of a "%" unit as 0.0%, scores and totals as 0.0. Headers and sheet names are
-in the run's language; every sheet has a frozen header row and an autofilter. The file's bytes
+in the run's language, and so are rules, statuses, flags and data-quality causes (phrased by
+`appraisal.phrasing`); every sheet has a frozen header row and an autofilter. The file's bytes
 do not depend on the clock: its creation and modification times are the period's end.
 """
 
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from appraisal.model import pick
+from appraisal.phrasing import rule_text, status_text, word
 from appraisal.reports import report_labels, teams
 from appraisal.results import Result
 
@@ -99,14 +101,14 @@ def build_workbook(result: Result, language: str = "en") -> Any:
                             f"{data['period'].get('label', '')}"
 
     def flags(items: Iterable[str]) -> str:
-        return "; ".join(words.get(f, f) for f in items)
+        return "; ".join(word(f, language) for f in items)
 
     people = data["appraisees"]
     _sheet(book, sheets["summary"],
            [words[k] for k in ("id", "name", "team", "weighted_total", "adjustment_points", "total", "grade", "status",
                                "flags")],
            ([a["id"], a["name"], a["team"], a["weighted_total"], a["adjustment_points"], a["total"], a["grade"],
-             words.get(a["status"], a["status"]), flags(a["flags"])] for a in people),
+             status_text(a, language), flags(a["flags"])] for a in people),
            {3: SCORE, 4: SCORE, 5: SCORE})
     cells = [(a, c) for a in people for c in a["cells"]]
     _sheet(book, sheets["scores"],
@@ -114,7 +116,7 @@ def build_workbook(result: Result, language: str = "en") -> Any:
                                "weight", "effective_weight", "contribution", "rows", "status", "rule", "flags")],
            ([a["id"], a["name"], c["indicator"], pick(c["title"], language) if c["title"] else c["indicator"],
              c["value"], c["unit"], c["target"], c["score"], c["weight"], c["effective_weight"], c["contribution"],
-             c["rows"], words.get(c["status"], c["status"]), c["rule"], flags(c["flags"])] for a, c in cells),
+             c["rows"], status_text(c, language), rule_text(c, language), flags(c["flags"])] for a, c in cells),
            {7: SCORE, 8: SCORE, 9: SCORE, 10: POINTS, 11: COUNT},
            [{4: _value_format(c["unit"]), 6: _value_format(c["unit"])} for _, c in cells])
     compared = teams(data)
@@ -130,7 +132,8 @@ def build_workbook(result: Result, language: str = "en") -> Any:
            {1: COUNT, 2: SCORE, **{3 + k: COUNT for k in range(len(grade_names))},
             **{3 + len(grade_names) + k: SCORE for k in range(len(titles))}})
     _sheet(book, sheets["quality"], [words[k] for k in ("dataset", "cause", "column", "count")],
-           ([q.get("dataset"), q.get("cause"), q.get("column"), q.get("count")] for q in data["quality"]), {3: COUNT})
+           ([q.get("dataset"), word(q.get("cause"), language), q.get("column"), q.get("count")] for q in data["quality"]),
+           {3: COUNT})
     scheme = data["scheme"]
     facts = [("scheme", f"{scheme.get('id', '')} v{scheme.get('version', '')}"),
              ("period", f"{data['period'].get('label', '')} [{data['period'].get('start', '')} .. "

@@ -35,18 +35,23 @@ The template context is a stable API (also in docs/templates.md). Every template
     chart      Mapping        width, height, length (of a full bar), scale (its points) and bars: one
                               {indicator, label, score, text, x, y, width, height} per cell
     home       str            the relative URL of the summary page in the same format
-Filters: num(x, digits=1), pct(x, digits=1), quantity(x, unit), title(text, lang=language), md(x).
+
+Appraisees, cells and effects carry the engine's explanations as phrasebook parts too
+(`step_parts`, `status_parts`, `rule_parts`, `effect_parts`); the filters below say them in
+`language`, falling back to the English sentences of results stored without them.
+Filters: num(x, digits=1), pct(x, digits=1), quantity(x, unit), title(text, lang=language), md(x),
+rule_text(cell), step_texts(appraisee), effect_text(effect), status_text(appraisee, cell or status),
+flag_text(flag), cause_text(cause), phrase(parts) (each of these with lang=language).
 """
 
 from __future__ import annotations
 
 import hashlib
-import math
 import os
 import traceback
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -55,14 +60,14 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
+from appraisal import phrasing
 from appraisal.errors import AppraisalError
 from appraisal.model import pick
+from appraisal.phrasing import DASH, LANGUAGES, num, pct, quantity
 from appraisal.results import Result
 from appraisal.shipped import templates_dir
 
-LANGUAGES = ("en", "zh")
 FORMATS = ("html", "md")
-DASH = "–"
 _RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)), *(f"LPT{i}" for i in range(10))}
 
 _LABELS: dict[str, tuple[str, str]] = {
@@ -83,44 +88,21 @@ _LABELS: dict[str, tuple[str, str]] = {
     "grade_distribution": ("Grade distribution", "等级分布"), "headcount": ("Count", "人数"),
     "share": ("Share", "占比"), "ungraded": ("no grade", "未评级"), "cells": ("Cells", "指标数"),
     "provenance": ("Provenance", "溯源信息"), "scheme": ("Scheme", "考核方案"), "scheme_hash": ("Scheme hash", "方案哈希"),
-    "data_fingerprint": ("Data fingerprint", "数据指纹"), "versions": ("Versions", "版本"), "ok": ("ok", "正常"),
+    "data_fingerprint": ("Data fingerprint", "数据指纹"), "versions": ("Versions", "版本"),
     "scheme_file": ("Scheme file", "方案文件"), "scheme_sha256": ("Scheme SHA-256", "方案 SHA-256"),
     "data_sha256": ("Data SHA-256", "数据 SHA-256"), "appraisal": ("appraisal", "appraisal 版本"),
     "duckdb": ("DuckDB", "DuckDB 版本"), "plugins": ("Plugins", "插件"),
-    "insufficient data": ("insufficient data", "数据不足"), "gate": ("gate", "否决项"),
+    "gate": ("gate", "否决项"),
     "adjustment": ("adjustment", "加减分"), "dataset": ("Dataset", "数据集"), "cause": ("Cause", "原因"),
     "column": ("Column", "字段"), "count": ("Count", "数量"),
-    "joined during period": ("joined during period", "期中入职"),
-    "left during period": ("left during period", "期中离职"),
-    "not employed during period": ("not employed during period", "考核期内未在职"),
 }
 
 
 def labels(language: str) -> dict[str, str]:
-    """The interface words in one language."""
+    """The interface words in one language, and the engine's status, flag and cause words."""
     if language not in LANGUAGES:
         raise AppraisalError(f"unknown language {language!r}: choose one of {', '.join(LANGUAGES)}")
-    return {key: words[LANGUAGES.index(language)] for key, words in _LABELS.items()}
-
-
-def num(x: Any, digits: int = 1) -> str:
-    """A number with `digits` decimals; None (or NaN) becomes a dash."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return DASH
-    return f"{x:.{digits}f}" if isinstance(x, (int, float)) else str(x)
-
-
-def pct(x: Any, digits: int = 1) -> str:
-    """A fraction as a percentage: 0.905 -> 90.5%."""
-    return DASH if x is None or not isinstance(x, (int, float)) else num(100 * x, digits) + "%"
-
-
-def quantity(x: Any, unit: str = "") -> str:
-    """A value with its unit: fractions as percentages for "%", whole numbers without decimals."""
-    if unit == "%":
-        return pct(x)
-    text = num(x, 0 if isinstance(x, (int, float)) and float(x).is_integer() else 2)
-    return f"{text} {unit}" if unit and x is not None else text
+    return {key: words[LANGUAGES.index(language)] for key, words in {**phrasing.WORDS, **_LABELS}.items()}
 
 
 @jinja2.pass_context
@@ -144,6 +126,23 @@ def md(x: Any) -> str:
     if isinstance(x, (_MarkdownSafe, Markup)):
         return _MarkdownSafe(x)
     return _MarkdownSafe(DASH if x is None else str(x).translate(_MD_ESCAPES))
+
+
+def _in_language(say: Callable[[Any, str], Any]) -> Callable[..., Any]:
+    """A phrasing function as a filter that speaks the page's language (or `lang`)."""
+
+    @jinja2.pass_context
+    def said(context: Any, value: Any, lang: str | None = None) -> Any:
+        return say(value, lang or context.get("language", "en"))
+
+    return said
+
+
+_PHRASING_FILTERS = {
+    "rule_text": phrasing.rule_text, "step_texts": phrasing.step_texts, "effect_text": phrasing.effect_text,
+    "status_text": phrasing.status_text, "flag_text": phrasing.word, "cause_text": phrasing.word,
+    "phrase": lambda parts, language: phrasing.phrase(parts, language) or "",
+}
 
 
 @jinja2.pass_context
@@ -171,6 +170,7 @@ def environment(user_dir: Path | None = None, pack_dirs: Sequence[Path] | None =
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
     )
     env.filters.update(num=num, pct=pct, quantity=quantity, title=title, md=md)
+    env.filters.update({name: _in_language(say) for name, say in _PHRASING_FILTERS.items()})
     return env
 
 

@@ -5,6 +5,12 @@ A `Result` records what was computed (values, scores, contributions, totals, gra
 what (the scheme's hash, the data's fingerprint, the package and plugin versions). It is
 written as JSON and read back unchanged, so rendering and explaining never recompute scores.
 The JSON shape (`as_dict`) is the stable contract templates and tools read.
+
+Explanations are recorded twice: as English sentences (`rule`, `steps`, `effect`, `status`), which
+JSON readers and `appraisal explain` have always read, and as phrasebook parts (`rule_parts`,
+`step_parts`, `effect_parts`, `status_parts`: a `key` and its numbers), which reports phrase in
+their own language (`appraisal.phrasing`). Results stored before the parts existed read back with
+them empty, and reports fall back to the English.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ class ScoredCell:
     rule: str
     source: str
     flags: tuple[str, ...] = ()
+    rule_parts: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,7 @@ class Effect:
     effect: str
     applied: bool
     points: float | None = None
+    effect_parts: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +74,8 @@ class AppraiseeResult:
     effects: tuple[Effect, ...] = ()
     steps: tuple[str, ...] = ()
     incentives: Mapping[str, Any] | None = None
+    step_parts: tuple[Mapping[str, Any], ...] = ()
+    status_parts: Mapping[str, Any] | None = None
 
     def cell(self, indicator: str) -> ScoredCell:
         for cell in self.cells:
@@ -111,6 +121,7 @@ def result_from_dict(data: Mapping[str, Any]) -> Result:
                 "cells": tuple(ScoredCell(**{**c, "flags": _tuple(c["flags"])}) for c in a["cells"]),
                 "effects": tuple(Effect(**e) for e in a["effects"]),
                 "steps": _tuple(a["steps"]),
+                "step_parts": _tuple(a.get("step_parts")),
             }
         )
         for a in data["appraisees"]

@@ -4,21 +4,22 @@ For each appraisee: formula indicators are evaluated from the others, every indi
 scored by its rule, weights are applied under the scheme's missing-data policy, bonus and
 penalty points are added within their limits, gates cap or veto the total, and the total
 finds its grade band. Every step is written down as a sentence, so a scorecard can show how
-the grade came to be. Adjustments come before gates, so no bonus can lift a capped total.
+the grade came to be, and as a phrasebook key with its numbers, so a report can say it in its own
+language. Adjustments come before gates, so no bonus can lift a capped total.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from appraisal.errors import AppraisalError, ExpressionError
 from appraisal.evaluation import evaluate
 from appraisal.measuring import INSUFFICIENT, OK, Appraisee, Measurements
 from appraisal.results import AppraiseeResult, Effect, ScoredCell
-from appraisal.scoring import score_value
+from appraisal.scoring import finite, score_value
 
 if TYPE_CHECKING:
     from appraisal.expressions import Expression
@@ -30,6 +31,22 @@ def _fmt(x: float | None, digits: int = 2) -> str:
     if x is None:
         return "-"
     return f"{round(x, digits):g}"
+
+
+@dataclass
+class _Steps:
+    """The explanation so far: each step as an English sentence and as phrasebook parts, in step."""
+
+    texts: list[str] = field(default_factory=list)
+    parts: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, text: str, key: str, **numbers: Any) -> None:
+        self.texts.append(text)
+        self.parts.append({"key": key, **numbers})
+
+
+def _effect_parts(veto: bool, cap: float | None) -> dict[str, Any]:
+    return {"key": "effect_veto"} if veto else {"key": "effect_cap", "cap": cap}
 
 
 @dataclass
@@ -99,7 +116,7 @@ def appraise_one(context: _Context, measurements: Measurements, appraisee: Appra
     missing = [ind.id for ind, score in weighted if score is None]
     available = sum(ind.weight for ind, score in weighted if score is not None)
     policy = scheme.missing_data
-    steps: list[str] = []
+    steps = _Steps()
     failed = policy == "fail" and bool(missing)
     cells = []
     for indicator, value, rows, status, source, flags, target, points in scored:
@@ -118,64 +135,76 @@ def appraise_one(context: _Context, measurements: Measurements, appraisee: Appra
                 indicator=indicator.id, title=dict(indicator.title), unit=indicator.unit, kind=indicator.kind,
                 value=value, rows=rows, status=status, target=target, score=points.score, weight=weight,
                 effective_weight=effective, contribution=contribution, rule=points.rule, source=source, flags=flags,
+                rule_parts=points.parts,
             )
         )
     if failed:
         status = f"failed: no data for {', '.join(missing)} (missing_data: fail)"
-        steps.append(status)
-        return _result(appraisee, cells, None, 0.0, None, None, status, (), steps)
+        steps.add(status, "failed_missing", missing=list(missing))
+        result = _result(appraisee, cells, None, 0.0, None, None, status, (), steps)
+        return replace(result, status_parts=steps.parts[-1])
     if weighted and len(missing) == len(weighted):
-        steps.append("no indicator could be scored: insufficient data")
+        steps.add("no indicator could be scored: insufficient data", "nothing_scored")
         return _result(appraisee, cells, None, 0.0, None, None, INSUFFICIENT, (), steps)
 
     weighted_total = sum(c.contribution for c in cells if c.contribution is not None)
-    parts = " + ".join(f"{_fmt(c.score)} x {_fmt(c.effective_weight)}%" for c in cells if c.contribution is not None)
-    steps.append(f"weighted total {_fmt(weighted_total)} = {parts}")
+    counted = [c for c in cells if c.contribution is not None]
+    parts = " + ".join(f"{_fmt(c.score)} x {_fmt(c.effective_weight)}%" for c in counted)
+    steps.add(f"weighted total {_fmt(weighted_total)} = {parts}", "weighted_total", total=weighted_total,
+              parts=[{"indicator": c.indicator, "score": c.score, "weight": c.effective_weight} for c in counted])
     if missing:
         how = "the others were re-weighted" if policy == "reweight" else "they count as 0"
-        steps.append(f"no score for {', '.join(missing)}: {how} (missing_data: {policy})")
+        key = "missing_reweighted" if policy == "reweight" else "missing_zero"
+        steps.add(f"no score for {', '.join(missing)}: {how} (missing_data: {policy})", key, missing=list(missing))
 
     effects: list[Effect] = []
     names = {**values, "total": weighted_total}
     bonus = penalty = 0.0
     for adjustment in scheme.adjustments:
         applied = context.evaluate(adjustment.when, names) is True
-        effects.append(Effect("adjustment", adjustment.when.source, adjustment.reason, f"{adjustment.points:+g} points", applied, adjustment.points))
+        effects.append(Effect("adjustment", adjustment.when.source, adjustment.reason, f"{adjustment.points:+g} points",
+                              applied, adjustment.points, {"key": "effect_points", "points": adjustment.points}))
         if applied:
             bonus += max(adjustment.points, 0.0)
             penalty += max(-adjustment.points, 0.0)
     if scheme.max_bonus is not None and bonus > scheme.max_bonus:
-        steps.append(f"bonus {_fmt(bonus)} limited to {_fmt(scheme.max_bonus)}")
+        steps.add(f"bonus {_fmt(bonus)} limited to {_fmt(scheme.max_bonus)}", "bonus_limited", bonus=bonus,
+                  limit=scheme.max_bonus)
         bonus = scheme.max_bonus
     if scheme.max_penalty is not None and penalty > scheme.max_penalty:
-        steps.append(f"penalty {_fmt(penalty)} limited to {_fmt(scheme.max_penalty)}")
+        steps.add(f"penalty {_fmt(penalty)} limited to {_fmt(scheme.max_penalty)}", "penalty_limited", penalty=penalty,
+                  limit=scheme.max_penalty)
         penalty = scheme.max_penalty
     adjustment_points = bonus - penalty
     total = weighted_total + adjustment_points
     if adjustment_points:
-        steps.append(f"adjustments {adjustment_points:+g}: total {_fmt(total)}")
+        steps.add(f"adjustments {adjustment_points:+g}: total {_fmt(total)}", "adjustments", points=adjustment_points,
+                  total=total)
 
     names["total"] = total
     for gate in scheme.gates:
         applied = context.evaluate(gate.when, names) is True
         effect = "veto: total 0" if gate.veto else f"cap total at {_fmt(gate.cap_total)}"
-        effects.append(Effect("gate", gate.when.source, gate.reason, effect, applied))
+        effect_parts = _effect_parts(gate.veto, gate.cap_total)
+        effects.append(Effect("gate", gate.when.source, gate.reason, effect, applied, effect_parts=effect_parts))
         if applied:
             total = 0.0 if gate.veto else min(total, float(gate.cap_total or 0.0))
-            steps.append(f"gate {gate.when.source} holds ({gate.reason}): {effect}; total {_fmt(total)}")
+            steps.add(f"gate {gate.when.source} holds ({gate.reason}): {effect}; total {_fmt(total)}", "gate_applied",
+                      when=gate.when.source, reason=gate.reason, effect=effect_parts, total=total)
 
     grade = _grade(scheme, total)
     if grade is not None:
         band = next(g for g in scheme.grades if g.grade == grade)
         upper = "" if math.isinf(band.max) else f" < {_fmt(band.max)}"
-        steps.append(f"grade {grade}: {_fmt(band.min)} <= {_fmt(total)}{upper}")
+        steps.add(f"grade {grade}: {_fmt(band.min)} <= {_fmt(total)}{upper}", "grade", grade=grade,
+                  min=finite(band.min), max=finite(band.max), total=total)
     pay = _incentives(scheme, measurements, appraisee.id, grade, steps)
     result = _result(appraisee, cells, weighted_total, adjustment_points, total, grade, OK, tuple(effects), steps)
     return replace(result, incentives=pay) if pay is not None else result
 
 
 def _incentives(
-    scheme: Scheme, measurements: Measurements, appraisee: str, grade: str | None, steps: list[str]
+    scheme: Scheme, measurements: Measurements, appraisee: str, grade: str | None, steps: _Steps
 ) -> dict[str, Any] | None:
     """Bonus (base x the grade's coefficient, capped) and commission (rate x sales, capped)."""
     from appraisal.model import BONUS_BASE, SALES
@@ -189,20 +218,24 @@ def _incentives(
     bonus = None
     if base is not None and coefficient is not None:
         bonus = base * coefficient
+        parts = {"base": base, "coefficient": coefficient, "grade": grade, "bonus": bonus, "capped_at": None,
+                 "currency": incentives.currency}
         line = f"bonus: base {_fmt(base)}{money} x coefficient {_fmt(coefficient)} (grade {grade}) = {_fmt(bonus)}{money}"
         if incentives.bonus_cap is not None and bonus > incentives.bonus_cap:
-            bonus = float(incentives.bonus_cap)
+            bonus = parts["capped_at"] = float(incentives.bonus_cap)
             line += f", capped at {_fmt(bonus)}{money}"
-        steps.append(line)
+        steps.add(line, "bonus_pay", **parts)
     sales = measurements.targets.get((appraisee, SALES)) if incentives.commission_from else None
     commission = None
     if sales is not None:
         commission = sales * incentives.commission_rate
+        parts = {"rate": incentives.commission_rate, "sales": sales, "commission": commission, "capped_at": None,
+                 "currency": incentives.currency}
         line = f"commission: {_fmt(incentives.commission_rate * 100)}% of sales {_fmt(sales)}{money} = {_fmt(commission)}{money}"
         if incentives.commission_cap is not None and commission > incentives.commission_cap:
-            commission = float(incentives.commission_cap)
+            commission = parts["capped_at"] = float(incentives.commission_cap)
             line += f", capped at {_fmt(commission)}{money}"
-        steps.append(line)
+        steps.add(line, "commission_pay", **parts)
     total = None if bonus is None and commission is None else (bonus or 0.0) + (commission or 0.0)
     return {"base": base, "coefficient": coefficient, "bonus": bonus, "sales": sales,
             "commission": commission, "total": total, "currency": incentives.currency}
@@ -217,12 +250,13 @@ def _grade(scheme: Scheme, total: float) -> str | None:
 
 def _result(
     appraisee: Appraisee, cells: list[ScoredCell], weighted_total: float | None, adjustment_points: float,
-    total: float | None, grade: str | None, status: str, effects: tuple[Effect, ...], steps: list[str],
+    total: float | None, grade: str | None, status: str, effects: tuple[Effect, ...], steps: _Steps,
 ) -> AppraiseeResult:
     return AppraiseeResult(
         id=appraisee.id, name=appraisee.name, team=appraisee.team, manager=appraisee.manager, role=appraisee.role,
         flags=appraisee.flags, cells=tuple(cells), weighted_total=weighted_total, adjustment_points=adjustment_points,
-        total=total, grade=grade, status=status, effects=effects, steps=tuple(steps),
+        total=total, grade=grade, status=status, effects=effects, steps=tuple(steps.texts),
+        step_parts=tuple(steps.parts),
     )
 
 
