@@ -20,8 +20,12 @@ BUILTIN = "builtin"
 
 @dataclass(frozen=True)
 class Pack:
-    """`schemes`: a folder of `*.yaml` schemes; `templates`: template overrides (optional);
-    `demo`: `demo(folder, role, seed, period)` writing demo data for the pack's roles (optional)."""
+    """`schemes`: a folder of `*.yaml` schemes (not its subfolders, which may be other packs');
+    `templates`: template overrides (optional); `demo`: writes demo data (optional).
+
+    `appraisal demo --role PACK:STEM` calls `demo(folder, role=STEM, seed=..., period=...)` with
+    `folder` the `data/STEM` folder beside the copied scheme; it returns an object whose
+    `folder` attribute, if any, is where the data went."""
 
     name: str
     schemes: Path
@@ -64,6 +68,15 @@ def find_scheme(reference: str) -> Path | None:
         found = pack.schemes / f"{reference}.yaml"
         if found.is_file():
             return found
+    return None
+
+
+def pack_of(scheme: Path) -> Pack | None:
+    """The pack whose scheme folder lists `scheme`, so `appraisal demo` can ask it for data."""
+    target = scheme.resolve()
+    for pack in _packs():
+        if any(path.resolve() == target for path in pack.scheme_files()):
+            return pack
     return None
 
 

@@ -1,14 +1,16 @@
 """`appraisal demo`: the newcomer's first command, a full appraisal of generated data.
 
-It copies the shipped scheme into a demo folder, generates deterministic after-sales data
-beside it, runs the appraisal and renders the report, then says where the report is. The
-folder is recreated on each run (only if it is a demo folder: nothing else is ever removed).
+It copies a pack's scheme (`agent`, `manufacturing:service-engineer`) into a demo folder, asks
+the pack that owns it for deterministic demo data beside it (its `demo` callable), runs the
+appraisal and renders the report, then says where the report is. The folder is recreated on
+each run (only if it is a demo folder: nothing else is ever removed).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -17,26 +19,30 @@ MARKER = ".appraisal-demo"
 
 def demo(
     out: Annotated[Path, typer.Option("--out", "-o", help="The demo folder to (re)create.")] = Path("appraisal-demo"),
-    role: Annotated[str, typer.Option("--role", help="The shipped scheme to demonstrate.")] = "agent",
+    role: Annotated[
+        str, typer.Option("--role", help="The scheme to demonstrate: agent, or PACK:NAME of a pack with demo data.")
+    ] = "agent",
     period: Annotated[str, typer.Option("--period", "-p", help="The period to appraise.")] = "2026-Q3",
     language: Annotated[str, typer.Option("--lang", help="Language of the report: en or zh.")] = "en",
     seed: Annotated[int, typer.Option("--seed", help="Seed of the generated data.")] = 2026,
 ) -> None:
-    """Generate demo data, appraise it with the shipped scheme for ROLE, and render the report."""
+    """Generate demo data, appraise it with the scheme for ROLE, and render the report."""
     from appraisal.cli.run_cmd import write_with_report
-    from appraisal.demo_data import generate
     from appraisal.periods import parse_period
     from appraisal.pipeline import run
     from appraisal.validation import load_scheme
 
+    source, demo_data = _scheme_with_demo(role)
     folder = _fresh_folder(out)
-    scheme_file = _copy_scheme(role, folder)
-    files = generate(folder / "data" / role, role=role, seed=seed, period=period)
+    scheme_file = folder / source.name  # beside the data it names (`data/<name>/...`)
+    scheme_file.write_bytes(source.read_bytes())
+    data = folder / "data" / source.stem
+    files = demo_data(data, role=source.stem, seed=seed, period=period)
     scheme = load_scheme(scheme_file)
     result = run(scheme, parse_period(period))
     run_dir = write_with_report(result, folder / f"run-{result.period['label']}", language=language, report=True)
     graded = [a for a in result.appraisees if a.grade is not None]
-    typer.echo(f"demo data: {files.folder} ({len(result.appraisees)} appraisees)")
+    typer.echo(f"demo data: {getattr(files, 'folder', data)} ({len(result.appraisees)} appraisees)")
     typer.echo(f"appraised with {scheme.id} v{scheme.version} for {result.period['label']}: {len(graded)} graded")
     for grade in result.grades:
         names = [a.id for a in graded if a.grade == grade["grade"]]
@@ -61,14 +67,21 @@ def _fresh_folder(out: Path) -> Path:
     return out
 
 
-def _copy_scheme(role: str, folder: Path) -> Path:
-    """The shipped scheme, copied beside the data it names (`data/<role>/...`)."""
+def _scheme_with_demo(role: str) -> tuple[Path, Callable[..., Any]]:
+    """The scheme file of ROLE and the demo callable of the pack that owns it; checked before
+    the demo folder is touched, so a wrong name leaves the last demo in place."""
     from appraisal.cli.schemes_cmd import resolve_scheme_path
+    from appraisal.errors import AppraisalError
+    from appraisal.packs import pack_of
 
     source = resolve_scheme_path(role)
-    target = folder / source.name
-    target.write_bytes(source.read_bytes())
-    return target
+    pack = pack_of(source)
+    if pack is None:
+        raise AppraisalError(f"{role} is not a scheme of an installed pack; name one, e.g. agent or PACK:NAME"
+                             " (appraisal schemes list)")
+    if pack.demo is None:
+        raise AppraisalError(f"pack {pack.name!r} ships no demo data; appraise your own data with appraisal run")
+    return source, pack.demo
 
 
 def register(app: typer.Typer) -> None:

@@ -54,8 +54,10 @@ def list_schemes(
 
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
+    wide = {key: max([10, *(len(row[key]) for row in rows)]) for key in ("name", "pack", "role")}
     for row in rows:
-        typer.echo(f"{row['name']:<22} {row['pack']:<10} {row['role']:<10} v{row['version']:<4} {row['title']}")
+        typer.echo(f"{row['name']:<{wide['name']}}  {row['pack']:<{wide['pack']}}  {row['role']:<{wide['role']}}"
+                   f"  v{row['version']:<4} {row['title']}")
 
 
 @schemes_app.command("show")

@@ -1,9 +1,33 @@
-"""The shipped schemes and templates, registered as the built-in pack like any other."""
+"""The shipped schemes and templates, registered as packs like any other.
+
+`builtin` is the after-sales pack (`schemes/*.yaml`); `manufacturing` and `it` are the industry
+packs of source 000, each a subfolder of `schemes/`. Their demo callables import the generators
+only when a demo is asked for: the generators load DuckDB, and listing packs must stay cheap.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 from appraisal import __version__
 from appraisal.hookspecs import hookimpl
+
+INDUSTRY_PACKS = {"manufacturing": "Manufacturing after-sales", "it": "IT and software support"}
+
+
+def builtin_demo(folder: Path, *, role: str, seed: int = 2026, period: str = "2026-Q3") -> Any:
+    """`appraisal.demo_data.generate`, the built-in roles' demo data."""
+    from appraisal.demo_data import generate
+
+    return generate(folder, role=role, seed=seed, period=period)
+
+
+def industry_demo(folder: Path, *, role: str, seed: int = 2026, period: str = "2026-Q3") -> Any:
+    """`appraisal.demo_industry.generate`, the industry packs' demo data (by scheme stem)."""
+    from appraisal.demo_industry import generate
+
+    return generate(folder, role=role, seed=seed, period=period)
 
 
 @hookimpl
@@ -11,4 +35,6 @@ def register_packs(register):  # type: ignore[no-untyped-def]
     from appraisal.packs import BUILTIN, Pack
     from appraisal.shipped import schemes_dir, templates_dir
 
-    register(Pack(BUILTIN, schemes_dir(), __version__, "Schemes shipped with appraisal", templates_dir()))
+    register(Pack(BUILTIN, schemes_dir(), __version__, "Schemes shipped with appraisal", templates_dir(), builtin_demo))
+    for name, title in INDUSTRY_PACKS.items():
+        register(Pack(name, schemes_dir() / name, __version__, title, demo=industry_demo))
