@@ -57,3 +57,10 @@ def test_each_window_is_one_query(result):
 def test_windows_relative_to_the_period(kind, start, end):
     span = window(parse_period("2026-Q4"), kind)
     assert (span.start.isoformat(), span.end.isoformat()) == (start, end)
+
+
+def test_rows_another_window_uses_are_not_outside_the_period(result):
+    # Every July ticket lies outside 2026-Q4 but inside the year to date (and the previous
+    # quarter) the scheme also measures: none is reported as outside the period.
+    counts = {q["cause"]: q["count"] for q in result.quality if q["dataset"] == "tickets"}
+    assert counts.get("outside period", 0) == 0

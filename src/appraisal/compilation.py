@@ -263,8 +263,12 @@ def compile_dataset(
     column_types: Mapping[str, str] | None = None,
     indicators: Sequence[Indicator] | None = None,
     attribution: str = "all",
+    also_used: Sequence[Period] = (),
 ) -> CompiledQuery:
     """One pass over `dataset`: every measure of it, and every count of rows that did not count.
+
+    `also_used`: the other windows the scheme measures this dataset over (a year to date
+    beside the quarter); a row in one of them is not counted as outside the period.
 
     Each row is flagged (in the window, excluded and by which exclusion, kept) and grouped by
     its appraisee, so values and data-quality counts come from the same single scan. The
@@ -293,7 +297,11 @@ def compile_dataset(
     query.add(f"WITH flagged AS (SELECT d.*, {appraisee} AS __appraisee, {via} AS __via_excluded, {share} AS __share,"
               f" CAST({share} AS DECIMAL(38, 9)) AS __weight, coalesce(")
     query.add("", SqlFragment(window_sql, tuple(window_params)))
-    query.add(f", FALSE) AS __in_window, d.{quote_identifier(period_by)} IS NULL AS __no_period")
+    query.add(", FALSE) AS __in_window, coalesce(FALSE")
+    for other in also_used:
+        other_sql, other_params = sql_window(other, scheme.timezone, f"d.{quote_identifier(period_by)}", column_type=sql_type)
+        query.add(" OR ", SqlFragment(other_sql, tuple(other_params)))
+    query.add(f", FALSE) AS __in_other_window, d.{quote_identifier(period_by)} IS NULL AS __no_period")
     for n, where in enumerate(exclusions):
         query.add(", coalesce((", compiler.expr(where)).add(f"), FALSE) AS __excluded_{n}")
     query.add(" FROM ", source).add("), rows AS (SELECT *, __in_window AND NOT (__via_excluded")
@@ -310,7 +318,7 @@ def compile_dataset(
     query.add(
         ", sum(__share) FILTER (WHERE __in_window) AS q__rows_in_period, sum(__share) FILTER (WHERE __kept) AS q__kept"
         ", sum(__share) FILTER (WHERE __no_period) AS q__no_period_value"
-        ", sum(__share) FILTER (WHERE NOT __no_period AND NOT __in_window) AS q__outside_period"
+        ", sum(__share) FILTER (WHERE NOT __no_period AND NOT __in_window AND NOT __in_other_window) AS q__outside_period"
         ", sum(__share) FILTER (WHERE __in_window AND __via_excluded) AS q__excluded_via"
     )
     for n in range(len(exclusions)):

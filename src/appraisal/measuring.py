@@ -125,7 +125,11 @@ def measure(
             groups.items(), key=lambda g: (g[0][0], g[0][1] != "period", g[0][2] != "all")
         ):
             span = window(period, kind)
-            query = compile_dataset(scheme, dataset, span, functions, indicators=members, attribution=attribution)
+            # A row that only another window of this dataset uses (the year to date beside the
+            # quarter) is not "outside period": it counts, just not in this window.
+            others = sorted({k for (d, k, _) in groups if d == dataset and k != kind}) if dataset not in counted else []
+            query = compile_dataset(scheme, dataset, span, functions, indicators=members, attribution=attribution,
+                                    also_used=[window(period, k) for k in others])
             label = " ".join(part for part in (
                 "" if kind == "period" else f"{kind} {span.label}",
                 "" if attribution == "all" else f"{attribution} touch" if attribution != "split" else "split",
