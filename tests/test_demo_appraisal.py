@@ -7,12 +7,12 @@ DuckDB. The demo data are generated afresh (deterministic, seed 2026) into a tem
 
 from __future__ import annotations
 
-import csv
+import itertools
 import statistics
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
+from handcalc import linear, rows
 
 from appraisal.demo_data import generate
 from appraisal.periods import parse_period
@@ -32,11 +32,6 @@ def demo(tmp_path_factory):
     return files, result
 
 
-def rows(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
-
-
 def when(text: str) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
@@ -49,16 +44,6 @@ def hours(later: str, earlier: str) -> float | None:
     return elapsed if elapsed >= 0 else None  # a time running backwards is a data error
 
 
-def linear(value: float, worst: float, target: float, best: float, cap: float) -> float:
-    sign = -1 if best < worst else 1
-    v, w, t, b = sign * value, sign * worst, sign * target, sign * best
-    if v <= w:
-        return 0.0
-    if v < t:
-        return 100 * (v - w) / (t - w)
-    if v >= b:
-        return cap
-    return 100 + (cap - 100) * (v - t) / (b - t)
 
 
 HANDLING_TARGET_H = {"usage_question": 8, "refund": 36, "logistics": 48, "product_defect": 72}
@@ -73,7 +58,7 @@ def repeated(tickets: dict[str, dict[str, str]]) -> set[str]:
         by_problem.setdefault((t["customer_id"], t["problem_type"]), []).append(t)
     for (customer, _), same in by_problem.items():
         same.sort(key=lambda t: (when(t["created_at"]), t["ticket_id"]))
-        for this, following in zip(same, same[1:]):
+        for this, following in itertools.pairwise(same):
             done, next_at = when(this["resolved_at"]), when(following["created_at"])
             if customer and done is not None and done < next_at <= done + timedelta(days=7):
                 found.add(this["ticket_id"])

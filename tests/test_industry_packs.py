@@ -7,7 +7,6 @@ what `appraisal` computed in DuckDB. The demo data are generated afresh (seed 20
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 import statistics
@@ -18,11 +17,11 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from handcalc import assert_deterministic, assert_role_page, linear, rows
 
 from appraisal.demo_data import generate as generate_builtin
 from appraisal.demo_industry import generate
 from appraisal.errors import DataError
-from appraisal.loading import load_text
 from appraisal.periods import parse_period
 from appraisal.pipeline import run
 from appraisal.validation import load_scheme
@@ -52,14 +51,6 @@ def demos(tmp_path_factory):
     return out
 
 
-def rows(path: Path, key: str | None = None) -> list[dict[str, str]]:
-    """The rows of a CSV file; with `key`, a repeated key keeps its first row."""
-    with path.open(encoding="utf-8") as handle:
-        found = list(csv.DictReader(handle))
-    if key is None:
-        return found
-    seen: set[str] = set()
-    return [r for r in found if not (r[key] in seen or seen.add(r[key]))]
 
 
 def in_period(text: str) -> bool:
@@ -70,16 +61,6 @@ def elapsed(later: str, earlier: str, unit: int) -> float:
     return (datetime.fromisoformat(later) - datetime.fromisoformat(earlier)).total_seconds() / unit
 
 
-def linear(value: float, worst: float, target: float, best: float, cap: float) -> float:
-    sign = -1 if best < worst else 1
-    v, w, t, b = sign * value, sign * worst, sign * target, sign * best
-    if v <= w:
-        return 0.0
-    if v < t:
-        return 100 * (v - w) / (t - w)
-    if v >= b:
-        return cap
-    return 100 + (cap - 100) * (v - t) / (b - t)
 
 
 def manufacturing(folder: Path, who: str) -> tuple[dict[str, tuple[float, float | None, float]], bool]:
@@ -337,13 +318,7 @@ def test_a_scheme_file_outside_every_pack_has_no_demo(run_cli, tmp_path):
 
 @pytest.mark.parametrize("pack", SCHEMES)
 def test_generation_is_deterministic(tmp_path, pack):
-    first = generate(tmp_path / "a", role=ROLE[pack])
-    second = generate(tmp_path / "b", role=ROLE[pack])
-    assert [p.name for p in first.paths] == [p.name for p in second.paths]
-    for a, b in zip(first.paths, second.paths, strict=True):
-        assert a.read_bytes() == b.read_bytes(), a.name
-    other = generate(tmp_path / "c", role=ROLE[pack], seed=7)
-    assert any(a.read_bytes() != c.read_bytes() for a, c in zip(first.paths, other.paths, strict=True))
+    assert_deterministic(generate, tmp_path, role=ROLE[pack])
 
 
 def test_an_unknown_industry_role_has_no_demo(tmp_path):
@@ -353,12 +328,7 @@ def test_an_unknown_industry_role_has_no_demo(tmp_path):
 
 @pytest.mark.parametrize("pack", SCHEMES)
 def test_the_role_page_yaml_excerpts_load(pack):
-    page = (ROOT / "docs" / "roles" / f"{ROLE[pack]}.md").read_text(encoding="utf-8")
-    blocks = re.findall(r"```yaml\n(.*?)```", page, flags=re.DOTALL)
-    assert blocks
-    for n, block in enumerate(blocks):
-        assert load_text(block, f"{ROLE[pack]}.md block {n + 1}").data is not None
-    assert f"appraisal demo --role {pack}:{ROLE[pack]}" in page
+    assert_role_page(ROOT / "docs" / "roles" / f"{ROLE[pack]}.md", f"appraisal demo --role {pack}:{ROLE[pack]}")
 
 
 def test_the_wheel_carries_the_industry_schemes(tmp_path):

@@ -8,13 +8,12 @@ with what `appraisal` computed in DuckDB. The demo data are generated afresh (se
 
 from __future__ import annotations
 
-import csv
-import re
 import statistics
 from datetime import datetime
 from pathlib import Path
 
 import pytest
+from handcalc import assert_deterministic, assert_role_page, linear, rows
 
 from appraisal.demo_data import generate
 from appraisal.loading import load_text
@@ -38,12 +37,6 @@ def demo(tmp_path_factory):
     return files, run(load_scheme(folder / "manager.yaml"), parse_period("2026-Q3"))
 
 
-def rows(path: Path, key: str | None = None) -> list[dict[str, str]]:
-    """The rows of a CSV file; with `key`, a repeated key keeps its first row."""
-    with path.open(encoding="utf-8") as handle:
-        found = list(csv.DictReader(handle))
-    seen: set[str] = set()
-    return found if key is None else [r for r in found if not (r[key] in seen or seen.add(r[key]))]
 
 
 def in_period(text: str) -> bool:
@@ -54,16 +47,6 @@ def elapsed_h(later: str, earlier: str) -> float | None:
     if not later or not earlier:
         return None
     return (datetime.fromisoformat(later) - datetime.fromisoformat(earlier)).total_seconds() / 3600
-
-
-def linear(value: float, worst: float, target: float, best: float, cap: float) -> float:
-    sign = -1 if best < worst else 1
-    v, w, t, b = sign * value, sign * worst, sign * target, sign * best
-    if v <= w:
-        return 0.0
-    if v < t:
-        return 100 * (v - w) / (t - w)
-    return cap if v >= b else 100 + (cap - 100) * (v - t) / (b - t)
 
 
 def by_hand(folder: Path, manager: str) -> dict[str, float]:
@@ -187,15 +170,8 @@ def test_the_demo_command_runs(run_cli, tmp_path):
 
 
 def test_generation_is_deterministic(tmp_path):
-    first, second = generate(tmp_path / "a", role="manager"), generate(tmp_path / "b", role="manager")
-    for a, b in zip(first.paths, second.paths, strict=True):
-        assert a.read_bytes() == b.read_bytes(), a.name
+    assert_deterministic(generate, tmp_path, role="manager")
 
 
 def test_the_role_page_yaml_excerpts_load():
-    page = (ROOT / "docs" / "roles" / "manager.md").read_text(encoding="utf-8")
-    blocks = re.findall(r"```yaml\n(.*?)```", page, flags=re.DOTALL)
-    assert blocks
-    for n, block in enumerate(blocks):
-        assert load_text(block, f"manager.md block {n + 1}").data is not None
-    assert "appraisal demo --role manager" in page
+    assert_role_page(ROOT / "docs" / "roles" / "manager.md", "appraisal demo --role manager")

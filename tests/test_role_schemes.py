@@ -7,17 +7,15 @@ with what `appraisal` computed in DuckDB. The demo data are generated afresh (se
 
 from __future__ import annotations
 
-import csv
-import re
 import statistics
 from datetime import datetime
 from pathlib import Path
 
 import pytest
+from handcalc import assert_deterministic, assert_role_page, linear, rows
 
 from appraisal.demo_data import generate
 from appraisal.errors import DataError
-from appraisal.loading import load_text
 from appraisal.periods import parse_period
 from appraisal.pipeline import run
 from appraisal.shipped import shipped_scheme
@@ -40,30 +38,12 @@ def demos(tmp_path_factory):
     return out
 
 
-def rows(path: Path, key: str | None = None) -> list[dict[str, str]]:
-    """The rows of a CSV file; with `key`, a repeated key keeps its first row."""
-    with path.open(encoding="utf-8") as handle:
-        found = list(csv.DictReader(handle))
-    if key is None:
-        return found
-    seen: set[str] = set()
-    return [r for r in found if not (r[key] in seen or seen.add(r[key]))]
 
 
 def in_period(text: str) -> bool:
     return START <= datetime.fromisoformat(text) < END
 
 
-def linear(value: float, worst: float, target: float, best: float, cap: float) -> float:
-    sign = -1 if best < worst else 1
-    v, w, t, b = sign * value, sign * worst, sign * target, sign * best
-    if v <= w:
-        return 0.0
-    if v < t:
-        return 100 * (v - w) / (t - w)
-    if v >= b:
-        return cap
-    return 100 + (cap - 100) * (v - t) / (b - t)
 
 
 def total_and_grade(scores: dict[str, tuple[float, float]], cap: bool) -> tuple[float | None, str | None]:
@@ -210,13 +190,7 @@ def test_the_demo_command_runs(run_cli, tmp_path, role):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_generation_is_deterministic(tmp_path, role):
-    first = generate(tmp_path / "a", role=role)
-    second = generate(tmp_path / "b", role=role)
-    assert [p.name for p in first.paths] == [p.name for p in second.paths]
-    for a, b in zip(first.paths, second.paths, strict=True):
-        assert a.read_bytes() == b.read_bytes(), a.name
-    other = generate(tmp_path / "c", role=role, seed=7)
-    assert any(a.read_bytes() != c.read_bytes() for a, c in zip(first.paths, other.paths, strict=True))
+    assert_deterministic(generate, tmp_path, role=role)
 
 
 def test_an_unknown_role_has_no_demo(tmp_path):
@@ -226,9 +200,4 @@ def test_an_unknown_role_has_no_demo(tmp_path):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_the_role_page_yaml_excerpts_load(role):
-    page = (ROOT / "docs" / "roles" / f"{role}.md").read_text(encoding="utf-8")
-    blocks = re.findall(r"```yaml\n(.*?)```", page, flags=re.DOTALL)
-    assert blocks
-    for n, block in enumerate(blocks):
-        assert load_text(block, f"{role}.md block {n + 1}").data is not None
-    assert f"appraisal demo --role {role}" in page
+    assert_role_page(ROOT / "docs" / "roles" / f"{role}.md", f"appraisal demo --role {role}")

@@ -34,7 +34,6 @@ counted: `surveys_outside_period`, surveys answered after the period ends.
 
 from __future__ import annotations
 
-import csv
 import math
 import random
 from dataclasses import dataclass, field, replace
@@ -43,6 +42,7 @@ from pathlib import Path
 
 import duckdb
 
+from appraisal.demo_files import seeded, write_csv
 from appraisal.errors import DataError
 from appraisal.periods import parse_period
 from appraisal.sql_emitter import inline_literal
@@ -129,10 +129,10 @@ def generate(
     agents = _roster(rng, span.start, span.end)
     out = DemoFiles(folder, folder / "roster.csv", folder / "tickets.csv", folder / "surveys.csv",
                     folder / "ratings.csv")
-    _write(out.roster, ["agent_id", "name", "team", "manager", "start_date", "end_date"],
+    write_csv(out.roster, ["agent_id", "name", "team", "manager", "start_date", "end_date"],
            [[a.id, a.name, a.team, a.manager, a.start.isoformat(), a.end.isoformat() if a.end else ""]
             for a in agents])
-    _write(out.ratings, ["appraisee", "indicator", "rater", "rating"], _ratings(rng, agents))
+    write_csv(out.ratings, ["appraisee", "indicator", "rater", "rating"], _ratings(rng, agents))
     planted = rng.sample(range(count), sum(DEFECTS.values()))
     defects = [(i, kind) for kind, n in DEFECTS.items() for i in [planted.pop() for _ in range(n)]]
     with duckdb.connect() as con:
@@ -174,12 +174,6 @@ def _ratings(rng: random.Random, agents: list[_Agent]) -> list[list[object]]:
     return rows
 
 
-def _write(path: Path, header: list[str], rows: list[list[object]]) -> None:
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(rows)
-
 
 def _repeat_problems(con: duckdb.DuckDBPyConnection) -> None:
     """Make some problems come back: the same customer, the same cause, within six days.
@@ -215,8 +209,7 @@ def _tickets_and_surveys(
     end: date,
 ) -> dict[str, object]:
     days = (end - start).days
-    con.execute(f"CREATE MACRO u(i, k) AS (CAST(hash(i, k, {seed}) AS DOUBLE) + 0.5) / 18446744073709551616.0")
-    con.execute("CREATE MACRO z(i, k) AS sqrt(-2 * ln(u(i, k))) * cos(2 * pi() * u(i, k + 1))")
+    seeded(con, seed)
     con.execute("CREATE TABLE defects (i BIGINT, kind VARCHAR)")
     con.executemany("INSERT INTO defects VALUES (?, ?)", defects)
     con.execute(

@@ -24,7 +24,6 @@ period. The manufacturing ratings also hold one rating of 6, outside the 1-5 sca
 
 from __future__ import annotations
 
-import csv
 import random
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -32,10 +31,10 @@ from pathlib import Path
 
 import duckdb
 
+from appraisal.demo_files import copy_csv, expand, seeded, write_csv
 from appraisal.demo_roles import NAMES, RoleDemoFiles
 from appraisal.errors import DataError
 from appraisal.periods import parse_period
-from appraisal.sql_emitter import inline_literal
 
 STAMP = "'%Y-%m-%d %H:%M:%S'"
 # role (scheme stem) -> (pack, id prefix, headcount, teams with their managers, roster team column)
@@ -59,12 +58,11 @@ def generate(folder: Path, *, role: str, seed: int = 2026, period: str = "2026-Q
     rng = random.Random(f"{role}:{seed}")
     people = _roster(rng, role, span.start)
     roster = folder / "roster.csv"
-    _write(roster, ["engineer_id", "name", PEOPLE[role][4], "manager", "start_date", "end_date"],
+    write_csv(roster, ["engineer_id", "name", PEOPLE[role][4], "manager", "start_date", "end_date"],
            [[p[0], p[1], p[2], p[3], p[4].isoformat(), ""] for p in people])
     make: Callable[..., dict[str, Path]] = _manufacturing if role == "service-engineer" else _it
     with duckdb.connect() as con:
-        con.execute(f"CREATE MACRO u(i, k) AS (CAST(hash(i, k, {int(seed)}) AS DOUBLE) + 0.5) / 18446744073709551616.0")
-        con.execute("CREATE MACRO z(i, k) AS sqrt(-2 * ln(u(i, k))) * cos(2 * pi() * u(i, k + 1))")
+        seeded(con, seed)
         con.execute("CREATE TABLE people (idx INTEGER, id VARCHAR, skill DOUBLE, load DOUBLE, other DOUBLE)")
         con.executemany("INSERT INTO people VALUES (?, ?, ?, ?, ?)",
                         [(n, p[0], p[5], p[6], p[7]) for n, p in enumerate(people)])
@@ -73,7 +71,7 @@ def generate(folder: Path, *, role: str, seed: int = 2026, period: str = "2026-Q
     defects = {"unknown_appraisee": 1, "duplicate_key": 1, "outside_period": 1}
     prefix = PEOPLE[role][1]
     if role == "service-engineer":
-        _write(folder / "ratings.csv", ["appraisee", "indicator", "rater", "rating"], _ratings(rng, people))
+        write_csv(folder / "ratings.csv", ["appraisee", "indicator", "rater", "rating"], _ratings(rng, people))
         files["ratings"] = folder / "ratings.csv"
         defects["rating_out_of_scale"] = 1
     key = "WO%05d" if role == "service-engineer" else "IN%06d"
@@ -101,19 +99,6 @@ def _ratings(rng: random.Random, people: list[Person]) -> list[list[object]]:
     return rows
 
 
-def _write(path: Path, header: list[str], rows: list[list[object]]) -> None:
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(rows)
-
-
-def _expand(con: duckdb.DuckDBPyConnection, table: str, per_person: int) -> None:
-    """`table`: about `per_person` rows per person (scaled by load), numbered `i` from 1."""
-    con.execute(
-        f"CREATE TABLE {table} AS SELECT row_number() OVER (ORDER BY idx, j) AS i, * FROM "
-        f"(SELECT p.*, unnest(range(CAST(round({per_person} * p.load) AS BIGINT))) AS j FROM people AS p)"
-    )
 
 
 def _plant(con: duckdb.DuckDBPyConnection, rng: random.Random, table: str, prefix: str, picks: list[int],
@@ -130,13 +115,10 @@ def _plant(con: duckdb.DuckDBPyConnection, rng: random.Random, table: str, prefi
                 f"SELECT * REPLACE ({stale}), 1 AS copy FROM {table} WHERE i = {picks[1]}")
 
 
-def _copy(con: duckdb.DuckDBPyConnection, select: str, path: Path) -> None:
-    con.execute(f"COPY ({select}) TO {inline_literal(path)} (HEADER, DELIMITER ',')")
-
 
 def _manufacturing(con: duckdb.DuckDBPyConnection, folder: Path, s: str, e: str, days: int, rng: random.Random,
                    picks: list[int]) -> dict[str, Path]:
-    _expand(con, "w", round(90 * days / 92))  # work orders
+    expand(con, "w", round(90 * days / 92))  # work orders
     con.execute(f"""
         CREATE TABLE base AS SELECT *,
             reported_at + to_seconds(CAST(3600 * 18 * exp(-0.3 * skill + 0.7 * z(i, 5)) AS BIGINT)) AS arrived_at,
@@ -182,18 +164,18 @@ def _manufacturing(con: duckdb.DuckDBPyConnection, folder: Path, s: str, e: str,
             CAST(round(plan * (1 + 0.03 * z(idx * 100 + month(month), 40)), -2) AS BIGINT) AS budget_cny
         FROM (SELECT idx, engineer_id, date_trunc('month', reported_at) AS month, sum(standard_cny) AS plan
               FROM wo WHERE kind <> 'recall' GROUP BY ALL)""")
-    _copy(con, """SELECT printf('BG-%s-%s', engineer_id, strftime(month, '%Y%m')) AS budget_id, engineer_id,
+    copy_csv(con, """SELECT printf('BG-%s-%s', engineer_id, strftime(month, '%Y%m')) AS budget_id, engineer_id,
             strftime(month, '%Y-%m-%d') AS month, budget_cny FROM budgets ORDER BY month, engineer_id""",
           folder / "budgets.csv")
     _plant(con, rng, "wo", "ME", picks, ["reported_at", "arrived_at", "repaired_at", "next_order_at"],
            "NULL::TIMESTAMP AS repaired_at, NULL::TIMESTAMP AS next_order_at")
-    _copy(con, f"""SELECT printf('WO%05d', i) AS order_id, engineer_id, customer_id, kind,
+    copy_csv(con, f"""SELECT printf('WO%05d', i) AS order_id, engineer_id, customer_id, kind,
             strftime(reported_at, {STAMP}) AS reported_at, strftime(arrived_at, {STAMP}) AS arrived_at,
             strftime(repaired_at, {STAMP}) AS repaired_at, CASE WHEN repaired_at IS NULL THEN 'open' ELSE 'repaired' END AS status,
             round(cost - parts_cny - travel_cny, 2) AS labour_cny, parts_cny, travel_cny,
             strftime(next_order_at, {STAMP}) AS next_order_at
         FROM wo_out ORDER BY copy, reported_at, i""", folder / "work_orders.csv")
-    _copy(con, f"""SELECT printf('PR%05d', r) AS request_id, printf('WO%05d', i) AS order_id, part_no,
+    copy_csv(con, f"""SELECT printf('PR%05d', r) AS request_id, printf('WO%05d', i) AS order_id, part_no,
             strftime(requested_at, {STAMP}) AS requested_at, strftime(needed_by, {STAMP}) AS needed_by,
             strftime(delivered_at, {STAMP}) AS delivered_at FROM parts ORDER BY r""", folder / "part_requests.csv")
     return {k: folder / f"{k}.csv" for k in ("work_orders", "part_requests", "budgets")}
@@ -201,7 +183,7 @@ def _manufacturing(con: duckdb.DuckDBPyConnection, folder: Path, s: str, e: str,
 
 def _it(con: duckdb.DuckDBPyConnection, folder: Path, s: str, e: str, days: int, rng: random.Random,
         picks: list[int]) -> dict[str, Path]:
-    _expand(con, "n", round(250 * days / 92))  # incidents
+    expand(con, "n", round(250 * days / 92))  # incidents
     outage = days * 2 // 5  # the day of the platform outage
     con.execute(f"""
         CREATE TABLE inc0 AS SELECT *, CASE priority WHEN 'P1' THEN 4 WHEN 'P2' THEN 24 ELSE 48 END AS sla_h,
@@ -230,11 +212,11 @@ def _it(con: duckdb.DuckDBPyConnection, folder: Path, s: str, e: str, days: int,
               FROM inc WHERE resolved_at IS NOT NULL AND u(i, 40) < 0.35)""")
     _plant(con, rng, "inc", "IT", picks, ["opened_at", "first_reply_at", "resolved_at"],
            "NULL::TIMESTAMP AS resolved_at, FALSE AS reopened")
-    _copy(con, f"""SELECT printf('IN%06d', i) AS incident_id, engineer_id, priority, channel,
+    copy_csv(con, f"""SELECT printf('IN%06d', i) AS incident_id, engineer_id, priority, channel,
             strftime(opened_at, {STAMP}) AS opened_at, strftime(first_reply_at, {STAMP}) AS first_reply_at,
             strftime(resolved_at, {STAMP}) AS resolved_at, CASE WHEN resolved_at IS NULL THEN 'open' ELSE 'resolved' END AS status,
             CASE WHEN reopened THEN 'Y' ELSE 'N' END AS reopened, CASE WHEN outage THEN 'platform_outage' END AS cause
         FROM inc_out ORDER BY copy, opened_at, i""", folder / "incidents.csv")
-    _copy(con, f"""SELECT printf('FB%06d', r) AS feedback_id, printf('IN%06d', i) AS incident_id,
+    copy_csv(con, f"""SELECT printf('FB%06d', r) AS feedback_id, printf('IN%06d', i) AS incident_id,
             strftime(answered_at, {STAMP}) AS answered_at, score FROM fb ORDER BY r""", folder / "feedback.csv")
     return {k: folder / f"{k}.csv" for k in ("incidents", "feedback")}

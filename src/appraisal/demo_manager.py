@@ -32,6 +32,7 @@ from pathlib import Path
 import duckdb
 
 from appraisal.demo_data import TEAMS, generate
+from appraisal.demo_files import seeded, write_csv
 from appraisal.demo_roles import RoleDemoFiles
 from appraisal.periods import parse_period
 from appraisal.sql_emitter import inline_literal
@@ -53,14 +54,14 @@ def generate_manager(folder: Path, *, seed: int = 2026, period: str = "2026-Q3")
     # how many go to training, and the leadership the 360 raters see.
     traits = {m: {k: max(-2.0, min(2.0, rng.gauss(0, 0.9))) for k in ("care", "thrift", "training", "lead")}
               for m in managers}
-    _write(folder / "roster.csv", ["manager_id", "name", "team", "manager", "start_date", "end_date"],
+    write_csv(folder / "roster.csv", ["manager_id", "name", "team", "manager", "start_date", "end_date"],
            [[m, MANAGER_NAMES[m], team, DIRECTOR, "2021-03-01", ""] for team, m in TEAMS])
-    _write(folder / "ratings.csv", ["appraisee", "indicator", "rater", "group", "rating"],
+    write_csv(folder / "ratings.csv", ["appraisee", "indicator", "rater", "group", "rating"],
            _ratings(rng, folder / "agents.csv", managers, traits))
     files = {name: folder / f"{name}.csv" for name in
              ("agents", "tickets", "surveys", "complaints", "staff", "training", "costs", "budgets", "ratings")}
     with duckdb.connect() as con:
-        con.execute(f"CREATE MACRO u(i, k) AS (CAST(hash(i, k, {int(seed)}) AS DOUBLE) + 0.5) / 18446744073709551616.0")
+        seeded(con, seed)
         con.execute("CREATE TABLE traits (manager VARCHAR, care DOUBLE, thrift DOUBLE, training DOUBLE)")
         con.executemany("INSERT INTO traits VALUES (?, ?, ?, ?)",
                         [(m, t["care"], t["thrift"], t["training"]) for m, t in traits.items()])
@@ -73,12 +74,6 @@ def generate_manager(folder: Path, *, seed: int = 2026, period: str = "2026-Q3")
     defects = {**agents.defects, **DEFECTS}
     return RoleDemoFiles(folder, folder / "roster.csv", files, defects, agents.unknown_agent, agents.duplicate_ticket)
 
-
-def _write(path: Path, header: list[str], rows: list[list[object]]) -> None:
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(rows)
 
 
 def _ratings(rng: random.Random, roster: Path, managers: list[str], traits: dict[str, dict[str, float]]) -> list[list[object]]:

@@ -15,7 +15,6 @@ file, is a stale export (`duplicate_key`), and a row moved 100 days back, out of
 
 from __future__ import annotations
 
-import csv
 import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -23,9 +22,9 @@ from pathlib import Path
 
 import duckdb
 
+from appraisal.demo_files import copy_csv, expand, seeded, write_csv
 from appraisal.errors import DataError
 from appraisal.periods import parse_period
-from appraisal.sql_emitter import inline_literal
 
 ROLES = ("warehouse", "designer", "purchaser")
 STAMP = "'%Y-%m-%d %H:%M:%S'"
@@ -85,11 +84,10 @@ def generate_role(folder: Path, *, role: str, seed: int = 2026, period: str = "2
     rng = random.Random(f"{role}:{seed}")
     people = _roster(rng, role, span.start)
     roster = folder / "roster.csv"
-    _write(roster, [KEYS[role], "name", ROSTER_COLUMNS[role], "manager", "start_date", "end_date"],
+    write_csv(roster, [KEYS[role], "name", ROSTER_COLUMNS[role], "manager", "start_date", "end_date"],
            [[p.id, p.name, p.team, p.manager, p.start.isoformat(), ""] for p in people])
     with duckdb.connect() as con:
-        con.execute(f"CREATE MACRO u(i, k) AS (CAST(hash(i, k, {int(seed)}) AS DOUBLE) + 0.5) / 18446744073709551616.0")
-        con.execute("CREATE MACRO z(i, k) AS sqrt(-2 * ln(u(i, k))) * cos(2 * pi() * u(i, k + 1))")
+        seeded(con, seed)
         con.execute("CREATE TABLE people (idx INTEGER, id VARCHAR, skill DOUBLE, load DOUBLE, other DOUBLE)")
         con.executemany("INSERT INTO people VALUES (?, ?, ?, ?, ?)",
                         [(n, p.id, p.skill, p.load, p.other) for n, p in enumerate(people)])
@@ -116,19 +114,6 @@ def _roster(rng: random.Random, role: str, start: date) -> list[_Person]:
     ]
 
 
-def _write(path: Path, header: list[str], rows: list[list[object]]) -> None:
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(rows)
-
-
-def _expand(con: duckdb.DuckDBPyConnection, table: str, per_person: int) -> None:
-    """`table`: about `per_person` rows per person (scaled by load), numbered `i` from 1."""
-    con.execute(
-        f"CREATE TABLE {table} AS SELECT row_number() OVER (ORDER BY idx, j) AS i, * FROM "
-        f"(SELECT p.*, unnest(range(CAST(round({per_person} * p.load) AS BIGINT))) AS j FROM people AS p)"
-    )
 
 
 def _plant(
@@ -146,12 +131,9 @@ def _plant(
     return picks, unknown
 
 
-def _copy(con: duckdb.DuckDBPyConnection, select: str, path: Path) -> None:
-    con.execute(f"COPY ({select}) TO {inline_literal(path)} (HEADER, DELIMITER ',')")
-
 
 def _warehouse(con, folder, s, e, days, rng, people):  # type: ignore[no-untyped-def]
-    _expand(con, "c", 600)  # stock-count lines
+    expand(con, "c", 600)  # stock-count lines
     con.execute(f"""
         CREATE TABLE counts AS SELECT i, id AS keeper_id,
             {s} + to_days(CAST(floor(u(i, 1) * {days}) AS INTEGER)) + to_seconds(CAST(floor((8.5 + 9 * u(i, 2)) * 3600) AS BIGINT)) AS counted_at,
@@ -161,12 +143,12 @@ def _warehouse(con, folder, s, e, days, rng, people):  # type: ignore[no-untyped
             u(i, 7) < least(0.998, greatest(0.88, 0.975 + 0.012 * skill)) AS right_count, u(i, 8) AS drift
         FROM c""")
     picks, unknown = _plant(con, rng, "counts", "keeper_id", ["counted_at"], "NOT right_count AS right_count")
-    _copy(con, f"""SELECT printf('SC%06d', i) AS count_line_id, keeper_id, strftime(counted_at, {STAMP}) AS counted_at,
+    copy_csv(con, f"""SELECT printf('SC%06d', i) AS count_line_id, keeper_id, strftime(counted_at, {STAMP}) AS counted_at,
             location, sku, system_qty, CASE WHEN right_count THEN system_qty
                 ELSE greatest(0, system_qty + CASE WHEN drift < 0.5 THEN -1 - CAST(floor(drift * 6) AS INTEGER)
                                                    ELSE 1 + CAST(floor((drift - 0.5) * 6) AS INTEGER) END) END AS counted_qty
         FROM counts_out ORDER BY copy, counted_at, i""", folder / "stock_counts.csv")
-    _expand(con, "o", 1500)  # orders
+    expand(con, "o", 1500)  # orders
     con.execute(f"""
         CREATE TABLE orders AS SELECT i, id AS keeper_id, paid_at,
             paid_at + to_hours(CASE WHEN u(i, 3) < 0.2 THEN 24 ELSE 48 END) AS promised_at,
@@ -177,7 +159,7 @@ def _warehouse(con, folder, s, e, days, rng, people):  # type: ignore[no-untyped
         FROM (SELECT *, {s} + to_days(CAST(floor(u(i, 1) * {days}) AS INTEGER))
                          + to_seconds(CAST(floor(u(i, 2) * 86400) AS BIGINT)) AS paid_at FROM o)""")
     _plant(con, rng, "orders", "keeper_id", ["paid_at", "promised_at", "shipped_at"], "NULL::TIMESTAMP AS shipped_at")
-    _copy(con, f"""SELECT printf('SO%07d', i) AS order_id, keeper_id, strftime(paid_at, {STAMP}) AS paid_at,
+    copy_csv(con, f"""SELECT printf('SO%07d', i) AS order_id, keeper_id, strftime(paid_at, {STAMP}) AS paid_at,
             strftime(promised_at, {STAMP}) AS promised_at, strftime(shipped_at, {STAMP}) AS shipped_at, lines,
             CASE WHEN pick_error AND shipped_at IS NOT NULL THEN 'Y' ELSE 'N' END AS pick_error
         FROM orders_out ORDER BY copy, paid_at, i""", folder / "shipments.csv")
@@ -188,7 +170,7 @@ def _warehouse(con, folder, s, e, days, rng, people):  # type: ignore[no-untyped
             FROM people AS p, range(1 + idx % 3) AS zs(zone), range(CAST(ceil({days} / 7) AS BIGINT)) AS ws(week))""")
     con.execute("ALTER TABLE snaps ADD COLUMN taken_on TIMESTAMP")
     con.execute(f"UPDATE snaps SET taken_on = {s} + to_days(CAST(week * 7 AS INTEGER))")
-    _copy(con, """SELECT printf('SN%05d', i) AS snapshot_id, id AS keeper_id, strftime(taken_on, '%Y-%m-%d') AS taken_on,
+    copy_csv(con, """SELECT printf('SN%05d', i) AS snapshot_id, id AS keeper_id, strftime(taken_on, '%Y-%m-%d') AS taken_on,
             printf('Z%02d-%d', idx + 1, zone + 1) AS zone, round(capacity_m3 * util, 1) AS used_m3, capacity_m3
         FROM snaps ORDER BY taken_on, i""", folder / "storage.csv")
     files = {k: folder / f"{k}.csv" for k in ("stock_counts", "shipments", "storage")}
@@ -196,7 +178,7 @@ def _warehouse(con, folder, s, e, days, rng, people):  # type: ignore[no-untyped
 
 
 def _designer(con, folder, s, e, days, rng, people):  # type: ignore[no-untyped-def]
-    _expand(con, "k", 66)  # design tasks
+    expand(con, "k", 66)  # design tasks
     con.execute(f"""
         CREATE TABLE tasks AS SELECT i, id AS designer_id,
             CASE WHEN u(i, 3) < 0.4 THEN 'detail_page' WHEN u(i, 3) < 0.7 THEN 'main_image'
@@ -211,16 +193,16 @@ def _designer(con, folder, s, e, days, rng, people):  # type: ignore[no-untyped-
              LATERAL (SELECT due_at - to_hours(CAST(24 + floor(u(i, 4) * 144) AS INTEGER)) AS requested_at) AS r0""")
     picks, unknown = _plant(con, rng, "tasks", "designer_id", ["requested_at", "due_at", "delivered_at"],
                             "NULL::TIMESTAMP AS delivered_at")
-    _copy(con, f"""SELECT printf('DT%05d', i) AS task_id, designer_id, kind, strftime(requested_at, {STAMP}) AS requested_at,
+    copy_csv(con, f"""SELECT printf('DT%05d', i) AS task_id, designer_id, kind, strftime(requested_at, {STAMP}) AS requested_at,
             strftime(due_at, {STAMP}) AS due_at, strftime(delivered_at, {STAMP}) AS delivered_at
         FROM tasks_out ORDER BY copy, due_at, i""", folder / "tasks.csv")
     con.execute("""
         CREATE TABLE pages AS SELECT row_number() OVER (ORDER BY idx, n) AS i, * FROM (
             SELECT p.*, n FROM people AS p, range(6 + CAST(floor(u(idx, 30) * 6) AS BIGINT)) AS ns(n))""")
-    _copy(con, """SELECT printf('PG%04d', i) AS page_id, id AS designer_id,
+    copy_csv(con, """SELECT printf('PG%04d', i) AS page_id, id AS designer_id,
             CASE WHEN u(i, 31) < 0.6 THEN 'detail_page' ELSE 'campaign' END AS kind FROM pages ORDER BY i""",
           folder / "pages.csv")
-    _copy(con, f"""SELECT printf('TR%06d', row_number() OVER (ORDER BY day, page_id)) AS traffic_id, page_id,
+    copy_csv(con, f"""SELECT printf('TR%06d', row_number() OVER (ORDER BY day, page_id)) AS traffic_id, page_id,
             strftime(day, '%Y-%m-%d') AS day, visits,
             CAST(round(visits * least(0.2, 0.03 * exp(0.22 * skill + 0.25 * page_draw) * exp(0.35 * z(i * 1000 + d, 33)))) AS INTEGER) AS orders
         FROM (SELECT pg.*, d, printf('PG%04d', i) AS page_id, {s} + to_days(CAST(d AS INTEGER)) AS day, z(i, 34) AS page_draw,
@@ -233,13 +215,13 @@ def _designer(con, folder, s, e, days, rng, people):  # type: ignore[no-untyped-
             for indicator, trait in (("design_quality", p.skill), ("creativity", p.other)):
                 ratings.append([p.id, indicator, rater, max(1, min(5, round(3.7 + 0.6 * trait + rng.gauss(0, 0.6))))])
     ratings.append([people[0].id, "creativity", people[0].id, 5])  # a self-rating, left out by the engine
-    _write(folder / "ratings.csv", ["appraisee", "indicator", "rater", "rating"], ratings)
+    write_csv(folder / "ratings.csv", ["appraisee", "indicator", "rater", "rating"], ratings)
     files = {k: folder / f"{k}.csv" for k in ("tasks", "pages", "page_traffic", "ratings")}
     return {**files, "__defects__": (unknown, f"DT{picks[1]:05d}", f"DT{picks[2]:05d}")}
 
 
 def _purchaser(con, folder, s, e, days, rng, people):  # type: ignore[no-untyped-def]
-    _expand(con, "l", 120)  # purchase order lines
+    expand(con, "l", 120)  # purchase order lines
     con.execute(f"""
         CREATE TABLE lines AS SELECT *, ordered_at + to_days(CAST(5 + floor(u(i, 4) * 16) AS INTEGER)) AS promised_at,
             CAST(50 * (1 + floor(u(i, 5) * 40)) AS INTEGER) AS quantity,
@@ -266,12 +248,12 @@ def _purchaser(con, folder, s, e, days, rng, people):  # type: ignore[no-untyped
             CAST(round(plan * (1 + 0.03 * z(idx * 100 + month(month), 40)), -3) AS BIGINT) AS budget_cny
         FROM (SELECT idx, purchaser_id, date_trunc('month', ordered_at) AS month, sum(quantity * standard_price) AS plan
               FROM po GROUP BY ALL)""")
-    _copy(con, """SELECT printf('BG-%s-%s', purchaser_id, strftime(month, '%Y%m')) AS budget_id, purchaser_id,
+    copy_csv(con, """SELECT printf('BG-%s-%s', purchaser_id, strftime(month, '%Y%m')) AS budget_id, purchaser_id,
             strftime(month, '%Y-%m-%d') AS month, budget_cny FROM budgets ORDER BY month, purchaser_id""",
           folder / "budgets.csv")
     picks, unknown = _plant(con, rng, "po", "purchaser_id", ["ordered_at", "promised_at", "received_at"],
                             "NULL::TIMESTAMP AS received_at, NULL::INTEGER AS received_qty, NULL::INTEGER AS passed_qty")
-    _copy(con, f"""SELECT printf('PO%05d', i) AS po_line_id, purchaser_id, supplier_id, sku,
+    copy_csv(con, f"""SELECT printf('PO%05d', i) AS po_line_id, purchaser_id, supplier_id, sku,
             strftime(ordered_at, {STAMP}) AS ordered_at, strftime(promised_at, {STAMP}) AS promised_at,
             strftime(received_at, {STAMP}) AS received_at, quantity, unit_price, received_qty, passed_qty
         FROM po_out ORDER BY copy, ordered_at, i""", folder / "purchase_orders.csv")
