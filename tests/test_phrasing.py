@@ -17,6 +17,7 @@ from appraisal.phrasing import (
     effect_text,
     phrase,
     rule_text,
+    source_text,
     status_text,
     step_texts,
     word,
@@ -105,6 +106,23 @@ def test_an_exclusion_cause_keeps_the_schemes_reason():
 
 def test_a_plugins_own_flag_is_shown_as_it_is():
     assert word("checked by hand", "zh") == "checked by hand"
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    ("dataset tickets", "数据集 tickets"), ("ratings", "评分"), ("plugin crm", "插件 crm"),
+    ("formula a + b", "公式 a + b"), ("no value", "无数值")])
+def test_every_source_the_engine_writes_is_said_in_chinese(source, expected):
+    assert source_text(source, "zh") == expected and source_text({"source": source}, "en") == source
+
+
+def test_a_source_of_another_shape_is_shown_as_it_is():
+    assert source_text("spreadsheet of May", "zh") == "spreadsheet of May"
+
+
+def test_the_rows_behind_a_value_are_said_with_their_counts():
+    parts = {"key": "rows_counted", "appraisee": "a1", "dataset": "tickets", "in_period": 3, "excluded": 1, "shown": 2}
+    assert phrase(parts, "zh") == "a1 在 tickets 中有 3 行数据落在考核期内，其中 1 行被排除；以下是计入的前 2 行："
+    assert phrase(parts, "en") == "3 of a1's rows in tickets fall in the period, 1 excluded; the first 2 counted:"
 
 
 def test_a_percent_curve_shows_its_values_as_percentages():

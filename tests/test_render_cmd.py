@@ -88,6 +88,14 @@ def test_drill_down_pages_exist_and_every_link_resolves(run_cli, run_dir, tmp_pa
         assert (out / "scorecards" / unquote(href.split('"')[0])).resolve().is_file()
 
 
+def test_drill_down_pages_are_in_the_language_given(run_cli, run_dir, tmp_path):
+    out = tmp_path / "out"
+    done = run_cli("render", str(run_dir), "-f", "md", "--out", str(out), "--drill-down", "--lang", "zh", "-q")
+    assert done.exit_code == 0, done.stderr
+    text = (out / "drill" / "a1" / "tickets.md").read_text(encoding="utf-8")
+    assert "## 数值背后的数据行" in text and "fall in the period" not in text
+
+
 def test_the_team_report_is_chinese_with_lang_zh(run_cli, run_dir, tmp_path):
     out = tmp_path / "out"
     assert run_cli("render", str(run_dir), "-f", "html", "--out", str(out), "--lang", "zh", "-q").exit_code == 0

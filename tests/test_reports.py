@@ -212,8 +212,8 @@ def test_a_drill_down_page_shows_the_rows_behind_the_value(run_dir, tmp_path):
     out = rendered(load_run(run_dir), tmp_path, formats=["md"], run_dir=run_dir, drill_down=True)
     text = (out / "drill" / "a1" / "tickets.md").read_text(encoding="utf-8")
     assert text.startswith("# a1 · Tickets handled\n")
-    assert "rows: 3 of a1's rows in tickets fall in the period, 1 excluded; the first 2 counted:" in text
-    assert re.search(r"^t01 \| a1 \| 2026-07-01 09:00:00", text, re.MULTILINE)
+    assert "\n3 of a1's rows in tickets fall in the period, 1 excluded; the first 2 counted:\n" in text
+    assert re.search(r"^\| t01 \| a1 \| 2026-07-01 09:00:00 \|", text, re.MULTILINE)
 
 
 def test_every_heading_of_the_team_report_is_a_word_not_a_method(tmp_path):

@@ -8,10 +8,13 @@ changed since the run: an explanation of different data would be a false one.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from appraisal.errors import AppraisalError
+from appraisal.phrasing import phrase
 from appraisal.results import AppraiseeResult, Result, ScoredCell
 from appraisal.storing import load_run
 
@@ -97,12 +100,46 @@ def _cell_lines(n: int, cell: ScoredCell) -> list[str]:
     return lines
 
 
+# The column of CountedRows.columns that says whether a ratio's numerator counted the row.
+IN_NUMERATOR = "__in_numerator"
+
+
+@dataclass(frozen=True)
+class CountedRows:
+    """The rows behind one appraisee's value, as data: reports phrase it in their language,
+    `RowReader.lines` in English. Either rows (`why_not` is None) or why there are none to show.
+
+    `columns` are the dataset's columns as the query returns them, then `IN_NUMERATOR` for a
+    ratio; `rows` are the first rows counted, one tuple of values per row, in a fixed order.
+    `why_not` is phrasebook parts (`appraisal.phrasing`): `rows_scheme_gone` and
+    `rows_scheme_changed` (with `file`), `rows_data_changed`, `rows_none_counted` (with
+    `appraisee`, `dataset`).
+    """
+
+    appraisee: str
+    dataset: str = ""
+    rows_in_period: int = 0
+    excluded: int = 0
+    columns: tuple[str, ...] = ()
+    rows: tuple[tuple[Any, ...], ...] = ()
+    why_not: Mapping[str, Any] | None = None
+
+    @property
+    def parts(self) -> Mapping[str, Any]:
+        """What the rows are, as phrasebook parts: `why_not`, or `rows_counted` with the counts."""
+        if self.why_not is not None:
+            return self.why_not
+        return {"key": "rows_counted", "appraisee": self.appraisee, "dataset": self.dataset,
+                "in_period": self.rows_in_period, "excluded": self.excluded, "shown": len(self.rows)}
+
+
 class RowReader:
     """The rows behind a run's values, from the data the run used, opened once for many cells.
 
     Rows are shown only if neither the scheme file nor its data changed since the run: an
-    explanation of different data would be a false one. `lines` gives, for one appraisee and
-    indicator, the counts and the first `limit` rows counted (in a fixed order).
+    explanation of different data would be a false one. `counted` gives, for one appraisee and
+    indicator, the counts and the first `limit` rows counted (in a fixed order); `lines` says
+    the same in English.
     """
 
     def __init__(self, result: Result, limit: int = 5):
@@ -112,14 +149,14 @@ class RowReader:
         self.result, self.limit = result, limit
         self.engine: Any = None
         self.scheme: Any = None
-        self.why_not = ""
+        self.why_not: Mapping[str, Any] | None = None
         scheme_file = Path(str(result.provenance.get("scheme_file", "")))
         if not scheme_file.is_file():
-            self.why_not = f"the scheme file {scheme_file} is gone"
+            self.why_not = {"key": "rows_scheme_gone", "file": str(scheme_file)}
         elif (scheme := load_scheme(scheme_file)).digest != result.provenance.get("scheme_sha256"):
-            self.why_not = f"{scheme_file} changed since the run"
+            self.why_not = {"key": "rows_scheme_changed", "file": str(scheme_file)}
         elif data_fingerprint(scheme) != result.provenance.get("data_sha256"):
-            self.why_not = "the data files changed since the run"
+            self.why_not = {"key": "rows_data_changed"}
         else:
             self.scheme = scheme
 
@@ -131,14 +168,15 @@ class RowReader:
             self.engine.close()
             self.engine = None
 
-    def lines(self, appraisee: str, indicator: str) -> list[str]:
+    def counted(self, appraisee: str, indicator: str) -> CountedRows:
+        """The counts and first rows behind one measured value, or why they cannot be shown."""
         from appraisal.compilation import compile_rows
         from appraisal.engine import open_engine
         from appraisal.periods import parse_period
         from appraisal.plugins import get_functions
 
         if self.scheme is None:
-            return [f"rows: not shown, {self.why_not}"]
+            return CountedRows(appraisee, why_not=self.why_not)
         if self.engine is None:
             self.engine = open_engine(self.scheme)
         period = parse_period(str(self.result.period["label"]))
@@ -146,17 +184,22 @@ class RowReader:
         cursor = self.engine.connection.execute(query.sql, list(query.params))
         names, found = [d[0] for d in cursor.description], cursor.fetchall()
         if not found:
-            return [f"rows: none of {appraisee}'s rows in {query.dataset} were counted in this period"]
+            return CountedRows(appraisee, query.dataset, why_not={
+                "key": "rows_none_counted", "appraisee": appraisee, "dataset": query.dataset})
         first = dict(zip(names, found[0], strict=True))
-        shown = [n for n in names if n not in ("__rows_in_period", "__excluded")]
-        lines = [
-            f"rows: {first['__rows_in_period']} of {appraisee}'s rows in {query.dataset} fall in the period, "
-            f"{first['__excluded']} excluded; the first {len(found)} counted:",
-            " | ".join("in numerator" if n == "__in_numerator" else n for n in shown),
-        ]
-        for row in found:
-            values = dict(zip(names, row, strict=True))
-            lines.append(" | ".join("" if values[n] is None else str(values[n]) for n in shown))
+        shown = [i for i, n in enumerate(names) if n not in ("__rows_in_period", "__excluded")]
+        return CountedRows(
+            appraisee, query.dataset, int(first["__rows_in_period"]), int(first["__excluded"]),
+            tuple(names[i] for i in shown), tuple(tuple(row[i] for i in shown) for row in found),
+        )
+
+    def lines(self, appraisee: str, indicator: str) -> list[str]:
+        """The counts and first rows, as the lines `appraisal explain` prints."""
+        found = self.counted(appraisee, indicator)
+        lines = [f"rows: {phrase(found.parts, 'en') or found.parts['key']}"]
+        if found.why_not is None:
+            lines.append(" | ".join("in numerator" if n == IN_NUMERATOR else n for n in found.columns))
+            lines += [" | ".join("" if v is None else str(v) for v in row) for row in found.rows]
         return lines
 
 

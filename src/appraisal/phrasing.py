@@ -8,6 +8,8 @@ most two decimals, weights as percentages. Flags, statuses and data-quality caus
 words from the engine: the known ones are translated here, including those with a known shape
 (a rater group with too few raters, an exclusion's reason); a plugin's own words are shown as
 they are. A result stored before the parts existed still reads: its English sentence is shown.
+Where a value came from (a cell's `source`) and the rows behind it (`explaining.CountedRows`,
+for drill-down pages) are phrased here too; `appraisal explain` prints the English of the latter.
 
 The number filters of the templates (`num`, `pct`, `quantity`) live here so that a sentence
 and a table cell show a number alike; `rendering` registers them.
@@ -71,6 +73,24 @@ PHRASES: dict[str, tuple[str, str]] = {
                    "{group}：仅 {count} 名评价人，不足最低要求 {min} 名，不计入"),
     "excluded": ("excluded: {reason}", "已排除：{reason}"),
     "excluded_via": ("excluded with its {dataset} row", "随其 {dataset} 记录一并排除"),
+    # the rows behind a value (explaining.CountedRows.parts), for drill-down pages and `explain`
+    "rows_counted": (("{in_period} of {appraisee}'s rows in {dataset} fall in the period, {excluded} excluded; "
+                      "the first {shown} counted:"),
+                     ("{appraisee} 在 {dataset} 中有 {in_period} 行数据落在考核期内，其中 {excluded} 行被排除；"
+                      "以下是计入的前 {shown} 行：")),
+    "rows_none_counted": ("none of {appraisee}'s rows in {dataset} were counted in this period",
+                          "本考核期内 {appraisee} 在 {dataset} 中没有计入的数据行"),
+    "rows_scheme_gone": ("not shown, the scheme file {file} is gone", "不予显示：方案文件 {file} 已不存在"),
+    "rows_scheme_changed": ("not shown, {file} changed since the run",
+                            "不予显示：方案文件 {file} 在本次考核之后已被修改"),
+    "rows_data_changed": ("not shown, the data files changed since the run",
+                          "不予显示：数据文件在本次考核之后已被修改"),
+    # where a value came from (ScoredCell.source, matched in the engine's English, see _SOURCES)
+    "source_dataset": ("dataset {dataset}", "数据集 {dataset}"),
+    "source_ratings": ("ratings", "评分"),
+    "source_plugin": ("plugin {plugin}", "插件 {plugin}"),
+    "source_formula": ("formula {formula}", "公式 {formula}"),
+    "source_none": ("no value", "无数值"),
 }
 
 # Statuses, flags and data-quality causes the engine writes as fixed words: (English, Chinese).
@@ -107,9 +127,19 @@ _SHAPES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^excluded: (?P<reason>.+)$"), "excluded"),
 )
 
+# Where a value came from, as the engine writes it (measuring.py, totals.py): its shape, and the key.
+_SOURCES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^dataset (?P<dataset>.+)$"), "source_dataset"),
+    (re.compile(r"^ratings$"), "source_ratings"),
+    (re.compile(r"^plugin (?P<plugin>.+)$"), "source_plugin"),
+    (re.compile(r"^formula (?P<formula>.+)$", re.DOTALL), "source_formula"),
+    (re.compile(r"^no value$"), "source_none"),
+)
+
 _IN_UNIT = ("worst", "target", "best")
 _POINTS = ("cap", "floor", "score", "default", "total", "limit", "min", "bonus", "penalty", "coefficient")
 _MONEY = ("base", "sales", "commission", "bonus", "capped_at")  # in pay parts, which name a currency
+_COUNTS = ("in_period", "excluded", "shown")  # whole numbers of rows
 
 
 def num(x: Any, digits: int = 1) -> str:
@@ -167,6 +197,7 @@ def _fields(parts: Mapping[str, Any], language: str, titles: Mapping[str, str]) 
         if name in parts:
             out[name] = DASH if parts[name] is None else quantity(parts[name], unit)
     out |= {name: points(parts[name]) for name in _POINTS if name in parts}
+    out |= {name: str(parts[name]) for name in _COUNTS if isinstance(parts.get(name), int)}
     if "currency" in parts:
         out |= {name: points(parts[name]) + money for name in _MONEY if name in parts}
     if "points" in parts:
@@ -239,6 +270,20 @@ def word(text: Any, language: str) -> str:
     for shape, key in _SHAPES:
         if match := shape.match(text):
             return PHRASES[key][i].format(**match.groupdict())
+    return text
+
+
+def source_text(source: Any, language: str) -> str:
+    """Where a cell's value came from (`dataset tickets`, `ratings`, ...) in `language`; a source
+    of another shape (a newer engine's) as it is."""
+    if isinstance(source, Mapping):
+        source = source.get("source")
+    if source is None:
+        return ""
+    text = str(source)
+    for shape, key in _SOURCES:
+        if match := shape.match(text):
+            return _pick(key, language).format(**match.groupdict())
     return text
 
 

@@ -41,7 +41,8 @@ Appraisees, cells and effects carry the engine's explanations as phrasebook part
 `language`, falling back to the English sentences of results stored without them.
 Filters: num(x, digits=1), pct(x, digits=1), quantity(x, unit), title(text, lang=language), md(x),
 rule_text(cell), step_texts(appraisee), effect_text(effect), status_text(appraisee, cell or status),
-flag_text(flag), cause_text(cause), phrase(parts) (each of these with lang=language).
+flag_text(flag), cause_text(cause), source_text(cell or source), phrase(parts) (each of these
+with lang=language).
 """
 
 from __future__ import annotations
@@ -141,6 +142,7 @@ def _in_language(say: Callable[[Any, str], Any]) -> Callable[..., Any]:
 _PHRASING_FILTERS = {
     "rule_text": phrasing.rule_text, "step_texts": phrasing.step_texts, "effect_text": phrasing.effect_text,
     "status_text": phrasing.status_text, "flag_text": phrasing.word, "cause_text": phrasing.word,
+    "source_text": phrasing.source_text,
     "phrase": lambda parts, language: phrasing.phrase(parts, language) or "",
 }
 

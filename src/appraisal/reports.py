@@ -24,12 +24,12 @@ the lowest totals in a grade that is over its target share, and never changes a 
 
 Scorecards rendered here also get `trend` (None, or periods, rows and total over earlier
 results) and `drill` ({indicator: {href, command}}: the rows behind each score, linked) and
-`drill_how` (None when linked, else the `appraisal explain` command that shows them).
+`drill_how` (None when linked, else the `appraisal explain` command that shows them). The
+drill-down pages themselves are written by `drilling.write_drill`, in the report's language.
 """
 
 from __future__ import annotations
 
-import re
 import statistics
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -38,10 +38,11 @@ from typing import Any
 from urllib.parse import quote
 
 from appraisal import rendering
-from appraisal.explaining import RowReader
-from appraisal.quadrant import quadrant_context
+from appraisal.drilling import write_drill
 from appraisal.errors import AppraisalError
+from appraisal.explaining import RowReader
 from appraisal.model import pick
+from appraisal.quadrant import quadrant_context
 from appraisal.results import Result
 
 Progress = Callable[[int, int], None]
@@ -244,38 +245,6 @@ def explain_command(run_dir: Path | str, appraisee: str, indicator: str) -> str:
     return f"appraisal explain {shlex.quote(str(run_dir))} -a {shlex.quote(appraisee)} -i {shlex.quote(indicator)}"
 
 
-def _cell_page(appraisee: Mapping[str, Any], cell: Mapping[str, Any], rows: RowReader) -> str:
-    """One drill-down page: the cell's value, target, score and weight, and the rows behind it."""
-    def n(x: Any) -> str:
-        return "–" if x is None else f"{round(x, 4):g}"
-
-    unit = f" {cell['unit']}" if cell["unit"] else ""
-    name = pick(cell["title"], "en") if cell["title"] else cell["indicator"]
-    lines = [f"{appraisee['id']}" + (f" ({appraisee['name']})" if appraisee["name"] else ""),
-             f"{name} [{cell['indicator']}]",
-             f"value: {n(cell['value'])}{unit} from {cell['rows']} rows ({cell['source']}); status {cell['status']}",
-             f"target: {n(cell['target'])}{unit}", f"score: {n(cell['score'])} by {cell['rule']}",
-             (f"weight {n(cell['weight'])}%, effective {n(cell['effective_weight'])}%: "
-              f"contributes {n(cell['contribution'])} points")]
-    if cell["kind"] == "measure":
-        lines += rows.lines(appraisee["id"], cell["indicator"])
-    text = "\n".join(lines)
-    fence = "`" * max(3, 1 + max((len(run) for run in re.findall("`+", text)), default=0))
-    return f"# {rendering.md(appraisee['id'])} · {rendering.md(name)}\n\n{fence}text\n{text}\n{fence}\n"
-
-
-def write_drill(rows: RowReader, out_dir: Path, appraisee: Mapping[str, Any], stem: str) -> dict[str, str]:
-    """Write `drill/<appraisee>/<indicator>.md` for each cell; their paths from `out_dir`, by indicator."""
-    folder = out_dir / "drill" / stem
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = {}
-    for cell in appraisee["cells"]:
-        name = f"{rendering.safe_name(cell['indicator'])}.md"
-        rendering.write_atomically(folder / name, _cell_page(appraisee, cell, rows))
-        paths[cell["indicator"]] = f"drill/{stem}/{name}"
-    return paths
-
-
 def render_report(
     result: Result, out_dir: Path, *, formats: Sequence[str] = REPORT_FORMATS, language: str = "en",
     user_dir: Path | None = None, pack_dirs: Sequence[Path] | None = None, previous: Sequence[Result] = (),
@@ -311,7 +280,9 @@ def render_report(
     if drill_down:
         with RowReader(result) as rows:
             for a in people:
-                drills[a["id"]] = write_drill(rows, out_dir, a, names[a["id"]])
+                back = f"../../scorecards/{quote(names[a['id']])}.md" if "md" in formats else None
+                drills[a["id"]] = write_drill(rows, out_dir, a, names[a["id"]], language=language, env=env, data=data,
+                                              scorecard=back)
                 wrote(*(out_dir / path for path in drills[a["id"]].values()))
     trends = {a["id"]: trend(a, data, earlier, language) for a in people}
     for fmt in formats:
