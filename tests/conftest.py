@@ -1,7 +1,8 @@
 """Shared fixtures: an isolated plugin manager and two ways to run the CLI.
 
 No installed plugin may leak into the suite: `APPRAISAL_LOAD_PLUGINS` is set to the empty
-string for the whole session (only the built-ins load), and subprocesses inherit it.
+string for the whole session (only the built-ins load), and subprocesses inherit it. The
+validation cache goes to a folder of the session's own, never the user's ~/.cache.
 """
 
 from __future__ import annotations
@@ -19,7 +20,16 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    import tempfile
+
     os.environ["APPRAISAL_LOAD_PLUGINS"] = ""
+    os.environ["APPRAISAL_CACHE_DIR"] = tempfile.mkdtemp(prefix="appraisal-test-cache-")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    import shutil
+
+    shutil.rmtree(os.environ.pop("APPRAISAL_CACHE_DIR", ""), ignore_errors=True)
     for name in ("APPRAISAL_PLUGINS_DIR", "APPRAISAL_DEBUG"):
         os.environ.pop(name, None)
 

@@ -261,3 +261,53 @@ def test_help_does_not_import_heavy_modules() -> None:
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.stderr.strip() == "[]"
+
+
+# --- start-up: one command built, no pydantic --------------------------------------------------
+
+
+def test_the_command_table_names_what_each_module_registers() -> None:
+    """main() builds only the named command's module (cli.COMMANDS); the table must say right."""
+    from appraisal import cli
+
+    registered = {}
+    for module in cli.COMMAND_MODULES:
+        group = typer.main.get_command(cli.build_app([module]))
+        registered.update({name: module for name in group.commands})
+    assert registered == cli.COMMANDS
+
+
+@pytest.mark.parametrize(
+    "args",
+    [[*path, "--help"] for path, _ in COMMANDS]
+    + [["validate", "--bogus", "x.yaml"], ["validate"], ["measure", "x.yaml"], ["run", "--period"],
+       ["--plugins-dir", "/no/such/folder", "plugins"], ["schemes", "frobnicate"]],
+    ids=lambda args: " ".join(args),
+)
+def test_a_command_built_alone_behaves_as_in_the_whole_app(args: list[str]) -> None:
+    from typer.testing import CliRunner
+
+    from appraisal import cli
+
+    def invoke(app: typer.Typer):  # type: ignore[no-untyped-def]
+        result = CliRunner().invoke(app, args, prog_name="appraisal")
+        return result.exit_code, result.stdout, result.stderr
+
+    alone = cli._app_for(list(args))
+    assert alone is not app and len(typer.main.get_command(alone).commands) < len(typer.main.get_command(app).commands)
+    assert invoke(alone) == invoke(app)
+
+
+def test_a_command_run_imports_neither_pydantic_nor_the_other_commands() -> None:
+    """typer is pinned below 0.29, which coerces every option through pydantic (pyproject.toml)."""
+    import subprocess
+
+    code = (
+        "import sys\n"
+        "from appraisal.cli import main\n"
+        "try:\n    main(['validate', 'schemes/agent.yaml'])\nexcept SystemExit as exit:\n    assert exit.code == 0\n"
+        "loaded = {'pydantic', 'appraisal.cli.render_cmd', 'appraisal.cli.demo_cmd', 'appraisal.cli.measure_cmd'}\n"
+        "print(sorted(loaded & set(sys.modules)), file=sys.stderr)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert proc.stderr.strip().splitlines()[-1] == "[]", proc.stderr

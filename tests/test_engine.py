@@ -206,3 +206,105 @@ def test_extensions_are_not_installed_or_loaded_automatically(tmp_path: Path) ->
         assert settings == (False, False)
         with pytest.raises(duckdb.Error):
             engine.connection.execute("INSTALL excel").fetchall()
+
+
+# --- repeated keys in a streamed (Parquet) dataset ------------------------------------------
+
+
+def parquet_engine(tmp_path: Path, keys: list[object], *, key_type: str = "VARCHAR", declared: str | None = "text"):  # type: ignore[no-untyped-def]
+    """An engine over a Parquet file of one row per key (`pos` is the row's place in the file)."""
+    (tmp_path / "data").mkdir(exist_ok=True)
+    path = tmp_path / "data" / "tickets.parquet"
+    values = ", ".join(f"({i}, ?)" for i in range(len(keys)))
+    connection = duckdb.connect()
+    connection.execute(
+        f"COPY (SELECT pos, CAST(id AS {key_type}) AS id, 'A01' AS agent, TIMESTAMP '2026-07-01 09:00' AS at "
+        f"FROM (VALUES {values}) AS t(pos, id) ORDER BY pos) TO '{path}' (FORMAT parquet)",
+        keys,
+    )
+    connection.close()
+    columns = "{agent: text, at: timestamp" + (f", id: {declared}" if declared else "") + "}"
+    scheme = write_scheme(tmp_path, data="data/tickets.parquet", columns=columns)
+    scheme.write_text(scheme.read_text(encoding="utf-8").replace(
+        "source: csv\n    path: data/tickets.parquet", "source: parquet\n    path: data/tickets.parquet\n    key: id"
+    ), encoding="utf-8")
+    return open_engine(load_scheme(scheme))
+
+
+def kept(engine) -> list[int]:  # type: ignore[no-untyped-def]
+    return [r[0] for r in engine.connection.execute("SELECT pos FROM tickets ORDER BY pos").fetchall()]
+
+
+def duplicates(engine) -> int:  # type: ignore[no-untyped-def]
+    return sum(c.count for c in engine.quality if c.cause == "duplicate key")
+
+
+@pytest.mark.parametrize(
+    ("keys", "expected_kept"),
+    [
+        (["A", "B", "A", "C", "B"], [0, 1, 3]),  # pairs: the later row goes
+        (["A", "A", "B", "A", "A"], [0, 2]),  # a key three times and more
+        (["A", " A", "A ", "B", "  B  "], [0, 3]),  # the same key once trimmed
+        ([" C", "D", "C"], [0, 1]),  # the first row is the one with spaces
+        (["", "  ", None, None, "", "E"], [0, 1, 2, 3, 4, 5]),  # no key: never a repeat
+        (["F", "G", "H"], [0, 1, 2]),  # nothing repeated
+    ],
+)
+def test_a_streamed_dataset_keeps_the_first_row_of_each_trimmed_key(
+    tmp_path: Path, keys: list[object], expected_kept: list[int]
+) -> None:
+    with parquet_engine(tmp_path, keys) as engine:
+        assert kept(engine) == expected_kept
+        assert duplicates(engine) == len(keys) - len(expected_kept)
+        typed = engine.connection.execute("SELECT id FROM tickets ORDER BY pos").fetchall()
+        assert all(value is None or value == value.strip() != "" for (value,) in typed)
+
+
+def test_an_undeclared_streamed_key_is_compared_as_read(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    roster = tmp_path / "data" / "roster.parquet"
+    connection = duckdb.connect()
+    connection.execute(
+        f"COPY (SELECT * FROM (VALUES (0, 'A01'), (1, ' A01'), (2, 'A01'), (3, ' A01'), (4, 'A02')) AS t(pos, agent) "
+        f"ORDER BY pos) TO '{roster}' (FORMAT parquet)"
+    )
+    connection.close()
+    (tmp_path / "data" / "tickets.csv").write_text("agent,at\nA01,2026-07-01 09:00\n", encoding="utf-8")
+    scheme = write_scheme(tmp_path, columns="{agent: text, at: timestamp}")
+    text = scheme.read_text(encoding="utf-8")
+    start = text.index("roster: ")
+    scheme.write_text(text[:start] + "roster: {source: parquet, path: data/roster.parquet, key: agent}"
+                      + text[text.index("\n", start):], encoding="utf-8")
+    with open_engine(load_scheme(scheme)) as engine:
+        rows = engine.connection.execute("SELECT pos, agent FROM roster ORDER BY pos").fetchall()
+        assert rows == [(0, "A01"), (1, " A01"), (4, "A02")]
+        assert engine.quality == [QualityCount("roster", "duplicate key", "agent", 2)]
+
+
+def test_a_streamed_key_typed_from_numbers_is_compared_typed(tmp_path: Path) -> None:
+    with parquet_engine(tmp_path, [1, 2, 1, 3, 2, 1], key_type="BIGINT", declared="integer") as engine:
+        assert kept(engine) == [0, 1, 3]
+        assert duplicates(engine) == 3
+    with parquet_engine(tmp_path, [7, 7, 8], key_type="BIGINT", declared="text") as engine:
+        assert kept(engine) == [0, 2]
+        assert duplicates(engine) == 1
+
+
+def test_queries_over_a_streamed_dataset_do_not_read_its_key_again(tmp_path: Path) -> None:
+    """Repeats are dropped by file row number: a query that does not use the key never reads it."""
+    import json
+
+    def read_columns(node: dict) -> list[str]:  # type: ignore[type-arg]
+        found = []
+        if node.get("name") == "READ_PARQUET":
+            projections = node["extra_info"]["Projections"]
+            found += [projections] if isinstance(projections, str) else projections
+        for child in node.get("children", []):
+            found += read_columns(child)
+        return found
+
+    with parquet_engine(tmp_path, ["A", "B", "A"]) as engine:
+        sql = "SELECT count(*), max(pos) FROM tickets"
+        [(_, plan)] = engine.connection.execute(f"EXPLAIN (FORMAT json) {sql}").fetchall()
+        assert sorted(c for tree in json.loads(plan) for c in read_columns(tree)) == ["file_row_number", "pos"]
+        assert engine.connection.execute(sql).fetchall() == [(2, 1)]

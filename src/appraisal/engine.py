@@ -189,34 +189,84 @@ def _load_all(engine: Engine, scheme: Scheme, registry: SourceRegistry, base: Pa
                   needed, tz, base, scratch, dataset.key)
 
 
-def _drop_duplicates(engine: Engine, table: str, key: str, streamed: bool) -> None:
+def _drop_duplicates(engine: Engine, table: str, key: str) -> None:
     """Keep the first row of each key in file order; count the others as `duplicate key`.
 
     Rows with no key are kept: nothing says they repeat another row. A table loses its few
-    repeats in place (a DELETE is far cheaper than a rewrite); a streamed dataset (a view over
-    the file) is filtered against a small table of the repeated keys and their first row.
+    repeats in place (a DELETE is far cheaper than a rewrite); a streamed dataset is handled
+    by `_drop_streamed_duplicates`.
     """
     connection = engine.connection
-    position, source = ("__file_row", f"{table}__all") if streamed else ("rowid", table)
     repeated = f"{table}__repeated"
     connection.execute(
-        f"CREATE TABLE {q(repeated)} AS SELECT {q(key)} AS k, min({position}) AS first, count(*) - 1 AS extra "
-        f"FROM {q(source)} WHERE {q(key)} IS NOT NULL GROUP BY {q(key)} HAVING count(*) > 1"
+        f"CREATE TABLE {q(repeated)} AS SELECT {q(key)} AS k, min(rowid) AS first, count(*) - 1 AS extra "
+        f"FROM {q(table)} WHERE {q(key)} IS NOT NULL GROUP BY {q(key)} HAVING count(*) > 1"
     ).fetchall()
     [(dropped,)] = connection.execute(f"SELECT coalesce(sum(extra), 0) FROM {q(repeated)}").fetchall()
-    if streamed:
-        connection.execute(
-            f"CREATE VIEW {q(table)} AS SELECT a.* EXCLUDE (__file_row) FROM {q(source)} AS a "
-            f"LEFT JOIN {q(repeated)} AS r ON a.{q(key)} = r.k WHERE r.k IS NULL OR a.__file_row = r.first"
-        ).fetchall()
-    elif dropped:
+    if dropped:
         connection.execute(
             f"DELETE FROM {q(table)} USING {q(repeated)} AS r WHERE {q(table)}.{q(key)} = r.k AND {q(table)}.rowid > r.first"
         ).fetchall()
-    if dropped:
         engine.quality.append(QualityCount(table, "duplicate key", key, int(dropped)))
-    if not streamed:
-        connection.execute(f"DROP TABLE {q(repeated)}").fetchall()
+    connection.execute(f"DROP TABLE {q(repeated)}").fetchall()
+
+
+def _drop_streamed_duplicates(engine: Engine, table: str, key: str, raw: str, raw_type: str, kind: str | None) -> None:
+    """`_drop_duplicates` for a streamed dataset: the view `table` over `<table>__all` (the typed
+    rows, a view over the file) without the repeats, told apart by their file row numbers.
+
+    The repeats are found in one pass over the key column. When the typed key is the file's own
+    value (an undeclared key, or a text key with no surrounding spaces: empty cells type as no
+    key and are left out, and the pass also returns every key with spaces, to see that there is
+    none), the pass groups the raw values, which is much cheaper than grouping computed ones;
+    otherwise it groups the typed key. Dropped are the rows of a repeated key after its first:
+    the last row of each key seen twice, which the pass already knows, or, when a key comes
+    three times or more, every row but the first, found among the rows with a repeated key.
+    The view then filters on row numbers alone, so that queries over it never read or compare
+    the key column again.
+    """
+    connection = engine.connection
+    typed, repeated, dropped = f"{table}__all", f"{table}__repeated", f"{table}__dropped"
+    k = q(key)
+    spaced = "starts_with({0}, ' ') OR ends_with({0}, ' ')".format
+
+    def group(source: str, as_text: bool = False) -> tuple[int, int, int]:
+        """Group the keys into `repeated`; (rows to drop, keys seen 3+ times, keys with spaces).
+
+        `as_text`: the raw text keys, leaving out empty ones and returning those with spaces."""
+        where, having = (f" AND {k} <> ''", f" OR {spaced(k)}") if as_text else ("", "")
+        connection.execute(
+            f"CREATE OR REPLACE TABLE {q(repeated)} AS SELECT {k} AS k, max(__file_row) AS last_row, count(*) AS n "
+            f"FROM {q(source)} WHERE {k} IS NOT NULL{where} GROUP BY {k} HAVING count(*) > 1{having}"
+        ).fetchall()
+        with_spaces = f"count(*) FILTER (WHERE {spaced('k')})" if as_text else "0"
+        [(extra, many, spaced_keys)] = connection.execute(
+            f"SELECT coalesce(sum(n - 1), 0), count(*) FILTER (WHERE n > 2), {with_spaces} FROM {q(repeated)}"
+        ).fetchall()
+        return int(extra), int(many), int(spaced_keys)
+
+    if kind == "text" and raw_type == "VARCHAR":  # typed: trimmed, blank as no key
+        total, many, spaced_keys = group(raw, as_text=True)
+        if spaced_keys:  # trimming may make two keys one: group the typed keys after all
+            total, many, _ = group(typed)
+    else:
+        total, many, _ = group(raw if kind is None else typed)  # an undeclared column passes through as read
+    if not total:
+        connection.execute(f"CREATE VIEW {q(table)} AS SELECT * EXCLUDE (__file_row) FROM {q(typed)}").fetchall()
+        return
+    if many:
+        connection.execute(
+            f"CREATE TABLE {q(dropped)} AS SELECT file_row FROM (SELECT a.__file_row AS file_row, "
+            f"min(a.__file_row) OVER (PARTITION BY a.{k}) AS first_row "
+            f"FROM {q(typed)} AS a SEMI JOIN {q(repeated)} AS r ON a.{k} = r.k) WHERE file_row > first_row"
+        ).fetchall()
+    else:
+        connection.execute(f"CREATE TABLE {q(dropped)} AS SELECT last_row AS file_row FROM {q(repeated)}").fetchall()
+    connection.execute(
+        f"CREATE VIEW {q(table)} AS SELECT a.* EXCLUDE (__file_row) FROM {q(typed)} AS a "
+        f"ANTI JOIN {q(dropped)} AS d ON a.__file_row = d.file_row"
+    ).fetchall()
+    engine.quality.append(QualityCount(table, "duplicate key", key, total))
 
 
 def _load_one(
@@ -272,8 +322,10 @@ def _type_table(
     typed = f"{table}__all" if streamed and key else table
     relation = "VIEW" if streamed else "TABLE"
     connection.execute(f"CREATE {relation} {q(typed)} AS SELECT {', '.join(selects)} FROM {q(raw)}", params).fetchall()
-    if key:
-        _drop_duplicates(engine, table, key, streamed)
+    if key and streamed:
+        _drop_streamed_duplicates(engine, table, key, raw, raw_types[key], declared.get(key))
+    elif key:
+        _drop_duplicates(engine, table, key)
     engine.tables[dataset] = table
     # Count what did not coerce from the raw rows alone (coercing again is cheaper than
     # keeping a second copy of the data to compare against).

@@ -3,13 +3,27 @@
 Every problem of every file is collected before anything is reported, each with file, line,
 key path and one plain sentence. A file moves to the next stage only when the previous
 stage found nothing, so the author is never shown follow-on noise from an earlier mistake.
+
+The JSON Schema stage remembers what passed: importing jsonschema and building its validator
+takes some 60 ms of every command that loads a scheme (a tenth of `appraisal measure` on a
+million rows), and most runs check a scheme that already passed. A pass is an empty marker file in the user's cache folder, named by the SHA-256 of
+everything the outcome depends on: the resolved document's data (after `extends` and
+`strategy`), the scheme's text, the schema file, this module's source, the versions of
+appraisal, Python, jsonschema and referencing, and the loaded plugins. Any change to one of
+them is a different name, so a stale pass can never be found; a failure is never remembered,
+so problems are always reported afresh. The syntax stage and the semantic lint run every
+time. `APPRAISAL_VALIDATION_CACHE=0` turns the cache off; `APPRAISAL_CACHE_DIR` moves it
+(default: `$XDG_CACHE_HOME/appraisal`, `~/.cache/appraisal`; `%LOCALAPPDATA%` on Windows).
 """
 
 from __future__ import annotations
 
 import difflib
+import hashlib
 import json
+import os
 import re
+import sys
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from importlib import resources
@@ -46,6 +60,11 @@ def scheme_schema() -> dict[str, Any]:
 
 
 @lru_cache(maxsize=1)
+def _schema_digest() -> str:
+    return hashlib.sha256(schema_path().read_bytes()).hexdigest()
+
+
+@lru_cache(maxsize=1)
 def _validator() -> Any:
     from jsonschema import Draft202012Validator
 
@@ -76,7 +95,7 @@ def load_schemes(paths: Iterable[Path | str]) -> list[Scheme]:
         except LoadError as exc:
             problems.extend(exc.problems)
             continue
-        schema_problems = check_schema(document)
+        schema_problems = _check_schema_remembered(document)
         if schema_problems:
             problems.extend(schema_problems)
             continue
@@ -102,6 +121,117 @@ def check_schema(document: Document) -> list[Problem]:
     for error in validator.iter_errors(document.data):
         problems.extend(_translate(document, error))
     return _unique(_drop_explained_missing(problems))
+
+
+# --- remembering passes (see the module docstring) -------------------------------------------
+
+CACHE_ENV = "APPRAISAL_VALIDATION_CACHE"
+CACHE_DIR_ENV = "APPRAISAL_CACHE_DIR"
+_CACHE_OFF = ("0", "off", "false", "no")
+_CACHE_FOLDER = "schema-passed"
+_CACHE_MAX_ENTRIES = 2000  # beyond this, a new pass prunes the older half
+_CACHE_FORMAT = "appraisal schema pass 1"
+
+
+def _check_schema_remembered(document: Document) -> list[Problem]:
+    """`check_schema(document)`, skipped when this exact input passed before."""
+    marker = _pass_marker(document)
+    if marker is not None and marker.is_file():
+        return []
+    problems = check_schema(document)
+    if not problems and marker is not None:
+        _remember(marker)
+    return problems
+
+
+def cache_dir() -> Path | None:
+    """The user's cache folder for appraisal; None when the cache is off or there is none."""
+    if os.environ.get(CACHE_ENV, "").strip().lower() in _CACHE_OFF:
+        return None
+    chosen = os.environ.get(CACHE_DIR_ENV)
+    if chosen:
+        return Path(chosen)
+    base = os.environ.get("XDG_CACHE_HOME") or (os.environ.get("LOCALAPPDATA") if sys.platform == "win32" else None)
+    if base:
+        return Path(base) / "appraisal"
+    try:
+        return Path.home() / ".cache" / "appraisal"
+    except RuntimeError:  # no home folder
+        return None
+
+
+def _pass_marker(document: Document) -> Path | None:
+    """The marker file that says this document passed this schema; None: do not remember."""
+    folder = cache_dir()
+    if folder is None:
+        return None
+    key = _pass_key(document)
+    return None if key is None else folder / _CACHE_FOLDER / key
+
+
+def _pass_key(document: Document) -> str | None:
+    """SHA-256 of everything the JSON Schema stage's outcome depends on; None if unknown."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from appraisal import __version__
+
+    try:
+        data = json.dumps(document.data, separators=(",", ":"))
+        libraries = [version("jsonschema"), version("referencing")]
+        loaded = _plugin_set()
+        source = Path(__file__).read_bytes()
+        schema = _schema_digest()
+    except (TypeError, ValueError, OSError, PackageNotFoundError):
+        return None
+    if loaded is None:
+        return None
+    digest = hashlib.sha256()
+    for part in (_CACHE_FORMAT, __version__, sys.version, *libraries, schema, hashlib.sha256(source).hexdigest(),
+                 loaded, document.digest, data):
+        digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
+    return digest.hexdigest()
+
+
+def _plugin_set() -> str | None:
+    """The loaded plugins, name, version and origin; None when they cannot be loaded (the lint
+    reports that, after the schema check as ever)."""
+    from appraisal import plugins
+
+    try:
+        found = plugins.list_plugins()
+    except Exception:  # noqa: BLE001 - any failure here only means: do not use the cache
+        return None
+    return json.dumps([[p.name, p.version, p.source] for p in found])
+
+
+def _remember(marker: Path) -> None:
+    """Write the pass marker; a cache that cannot be written is simply not used."""
+    try:
+        marker.parent.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        marker.parent.mkdir(exist_ok=True, mode=0o700)
+        _prune(marker.parent)
+        marker.touch()
+    except OSError:
+        pass
+
+
+def _prune(folder: Path) -> None:
+    """Keep the cache small: past `_CACHE_MAX_ENTRIES` markers, drop the older half."""
+    with os.scandir(folder) as entries:
+        found = [entry for entry in entries if entry.is_file()]
+    if len(found) < _CACHE_MAX_ENTRIES:
+        return
+    aged = []
+    for entry in found:
+        try:
+            aged.append((entry.stat().st_mtime, entry.path))
+        except OSError:  # removed meanwhile by another run
+            continue
+    for _, path in sorted(aged)[: len(aged) // 2]:
+        try:
+            os.unlink(path)
+        except OSError:
+            continue
 
 
 def _drop_explained_missing(problems: list[Problem]) -> list[Problem]:

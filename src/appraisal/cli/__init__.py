@@ -1,8 +1,9 @@
 """The `appraisal` command: a thin Typer shell over the Python API.
 
 Start-up matters (`appraisal --help` must stay well under a third of a second), so this
-package imports only Typer; each command imports what it needs when it runs. Rich is never
-imported: help and usage errors use click's plain formatting.
+package imports only Typer; each command imports what it needs when it runs, and a command
+line that names a command builds that command alone (see COMMANDS). Rich is never imported:
+help and usage errors use click's plain formatting.
 
 Exit codes: 0 success, 1 a user error (an `AppraisalError`: one plain message, no traceback),
 2 a usage error, 130 interrupted, 70 an internal error (a bug: one line asking for a report).
@@ -25,7 +26,8 @@ EXIT_INTERRUPTED = 130
 EXIT_INTERNAL_ERROR = 70
 DEBUG_ENV = "APPRAISAL_DEBUG"
 
-# One module per command group, each with `register(app)`. Add a group by adding its name here.
+# One module per command group, each with `register(app)`. Add a group by adding its name here,
+# and its command names to COMMANDS.
 COMMAND_MODULES: list[str] = [
     "plugins_cmd",
     "validate_cmd",
@@ -37,15 +39,22 @@ COMMAND_MODULES: list[str] = [
     "form_cmd",
 ]
 
-app = typer.Typer(
-    name="appraisal",
-    no_args_is_help=True,
-    add_completion=False,
-    rich_markup_mode=None,
-    pretty_exceptions_enable=False,
-    pretty_exceptions_show_locals=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+# Command name -> the module that registers it. A command line that names one gets an app of
+# that module's commands alone: the other modules are neither imported nor turned into click
+# commands (about 15 ms of every run). Anything else (no command, --help, --version, a name
+# not listed) gets the whole app, so a name missing here is only slower; tests/test_cli.py
+# checks the table against what the modules register.
+COMMANDS: dict[str, str] = {
+    "plugins": "plugins_cmd",
+    "validate": "validate_cmd",
+    "schemes": "schemes_cmd",
+    "measure": "measure_cmd",
+    "run": "run_cmd",
+    "explain": "run_cmd",
+    "demo": "demo_cmd",
+    "render": "render_cmd",
+    "form": "form_cmd",
+}
 
 
 def _show_version(value: bool) -> None:
@@ -54,7 +63,6 @@ def _show_version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def _root(
     version: Annotated[
         bool,
@@ -80,13 +88,44 @@ def _root(
         plugins.set_plugins_dir(plugins_dir)
 
 
-for _module in COMMAND_MODULES:
-    importlib.import_module(f"{__name__}.{_module}").register(app)
+def build_app(modules: list[str] | None = None) -> typer.Typer:
+    """The `appraisal` app with the commands of `modules` (default: all of COMMAND_MODULES)."""
+    built = typer.Typer(
+        name="appraisal",
+        no_args_is_help=True,
+        add_completion=False,
+        rich_markup_mode=None,
+        pretty_exceptions_enable=False,
+        pretty_exceptions_show_locals=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    built.callback()(_root)
+    for module in COMMAND_MODULES if modules is None else modules:
+        importlib.import_module(f"{__name__}.{module}").register(built)
+    return built
+
+
+def __getattr__(name: str) -> typer.Typer:
+    """`app`, the whole CLI, is built when first asked for (main() usually needs less)."""
+    if name == "app":
+        built = globals()["app"] = build_app()
+        return built
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _app_for(args: list[str]) -> typer.Typer:
+    """The app that `args` needs: one command's module when they name it, else the whole app."""
+    i = 0
+    while i < len(args) and (args[i] == "--plugins-dir" or args[i].startswith("--plugins-dir=")):
+        i += 1 if "=" in args[i] else 2
+    if i < len(args) and args[i] in COMMANDS:
+        return build_app([COMMANDS[args[i]]])
+    return globals().get("app") or __getattr__("app")
 
 
 def main(argv: list[str] | None = None) -> NoReturn:
     """Run the CLI and exit; the only place exceptions become exit codes and messages."""
-    command = typer.main.get_command(app)
+    command = typer.main.get_command(_app_for(sys.argv[1:] if argv is None else list(argv)))
     try:
         # Standalone mode: click prints usage errors (exit 2); ^C inside a command exits 130.
         command.main(args=argv, prog_name="appraisal", standalone_mode=True)
