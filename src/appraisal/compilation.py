@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from appraisal.errors import AppraisalError
 from appraisal.expressions import Expression
 from appraisal.functions import FunctionRegistry
-from appraisal.model import Dataset, Indicator, Measure, RaterGroup, Scheme
+from appraisal.model import Dataset, Indicator, Measure, Scheme
 from appraisal.periods import Period, sql_window, window
 from appraisal.sql_emitter import SqlFragment, bind_value, quote_identifier, to_sql
 
@@ -42,13 +42,13 @@ class CompileError(AppraisalError):
 
 
 @dataclass
-class _Sql:
+class SqlBuilder:
     """SQL text and its parameters, grown together so placeholders and values stay in order."""
 
     parts: list[str] = field(default_factory=list)
     params: list[object] = field(default_factory=list)
 
-    def add(self, text: str, fragment: SqlFragment | None = None) -> _Sql:
+    def add(self, text: str, fragment: SqlFragment | None = None) -> SqlBuilder:
         self.parts.append(text)
         if fragment is not None:
             self.parts.append(fragment.sql)
@@ -220,7 +220,7 @@ class _DatasetCompiler:
             SqlFragment(f" AS g ON p.{link} = g.{link} GROUP BY ALL)"),
         ], "")
 
-    def base(self, period: Period, column_types: Mapping[str, str]) -> _Sql:
+    def base(self, period: Period, column_types: Mapping[str, str]) -> SqlBuilder:
         """The CTEs `base` (rows in the window, with their appraisee) and `kept` (not excluded)."""
         source, appraisee = self.appraisee_source()
         period_by = self.dataset.period_by
@@ -232,7 +232,7 @@ class _DatasetCompiler:
                 period, self.scheme.timezone, f"d.{quote_identifier(period_by)}", column_type=sql_type
             )
         via = "coalesce(v.__excluded, FALSE)" if self.dataset.via is not None else "FALSE"
-        out = _Sql()
+        out = SqlBuilder()
         out.add(f"WITH base AS (SELECT d.*, {appraisee} AS __appraisee, {via} AS __via_excluded FROM ", source)
         out.add(" WHERE ", SqlFragment(window_sql, tuple(window_params)))
         out.add("), kept AS (SELECT * EXCLUDE (__via_excluded) FROM base WHERE NOT (__via_excluded OR ")
@@ -248,7 +248,7 @@ def _is_duration(measure: Measure) -> bool:
     return measure.of is not None and bool(measure.of.functions & _INTERVAL_FUNCTIONS)
 
 
-def _roster_key(scheme: Scheme) -> str:
+def roster_key(scheme: Scheme) -> str:
     if scheme.roster is None:
         raise CompileError(f"scheme {scheme.id!r} has no roster: add one so everyone appraised is listed")
     return quote_identifier(scheme.roster.key)
@@ -293,7 +293,7 @@ def compile_dataset(
     measured = [i for i in (indicators or scheme.indicators) if i.measure is not None and i.measure.dataset == dataset]
     durations = [i for i in measured if i.measure is not None and _is_duration(i.measure)]
 
-    query = _Sql()
+    query = SqlBuilder()
     query.add(f"WITH flagged AS (SELECT d.*, {appraisee} AS __appraisee, {via} AS __via_excluded, {share} AS __share,"
               f" CAST({share} AS DECIMAL(38, 9)) AS __weight, coalesce(")
     query.add("", SqlFragment(window_sql, tuple(window_params)))
@@ -334,102 +334,12 @@ def compile_dataset(
         " FROM rows GROUP BY __appraisee)"
         " SELECT coalesce(r.__key, g.__appraisee) AS appraisee, r.__key IS NOT NULL AS on_roster,"
         " COLUMNS('__value$'), coalesce(COLUMNS('__rows$|^q__'), 0)"
-        f" FROM (SELECT DISTINCT CAST({_roster_key(scheme)} AS VARCHAR) AS __key FROM roster) AS r"
+        f" FROM (SELECT DISTINCT CAST({roster_key(scheme)} AS VARCHAR) AS __key FROM roster) AS r"
         " FULL JOIN grouped AS g ON g.__appraisee = r.__key"
         " ORDER BY on_roster DESC, appraisee NULLS LAST"
     )
     fragment = query.fragment()
     return CompiledQuery(dataset, fragment.sql, fragment.params, tuple(i.id for i in measured))
-
-
-def _rating_groups(scheme: Scheme) -> _Sql:
-    """The CTEs `groups` (one row per rating indicator and rater group) and `matched` (the
-    ratings that count: in their group's scale, never the appraisee rating themselves).
-
-    An indicator without `raters` has one group that takes every rating (`grp` NULL). Every
-    literal is bound: group names, weights and scales come from the scheme.
-    """
-    rated = [i for i in scheme.indicators if i.kind == "rating" and i.scale is not None]
-    grouped = any(i.raters for i in rated)
-    rows: list[tuple[object, ...]] = []
-    for indicator in rated:
-        assert indicator.scale is not None
-        lo, hi = indicator.scale
-        groups = indicator.raters or (RaterGroup("", 1.0, 1, None),)
-        for g in groups:
-            g_lo, g_hi = g.scale or (lo, hi)
-            rows.append((indicator.id, g.name or None, g.weight, g.min, g_lo, g_hi, indicator.trim, lo, hi))
-    out = _Sql()
-    out.add("WITH groups(indicator, grp, weight, min_count, lo, hi, trim, ilo, ihi) AS (VALUES ")
-    for n, row in enumerate(rows):
-        out.add(", (" if n else "(")
-        for m, value in enumerate(row):
-            literal = bind_value(value) if value is not None else SqlFragment("CAST(NULL AS VARCHAR)")
-            out.add(", " if m else "", literal)
-        out.add(")")
-    group = 'rt."group"' if grouped else "CAST(NULL AS VARCHAR)"
-    out.add(
-        f"), matched AS (SELECT rt.appraisee, rt.indicator, g.grp, g.weight, g.min_count, g.lo, g.hi, g.trim,"
-        f" g.ilo, g.ihi, rt.rating, rt.rater FROM ratings AS rt JOIN groups AS g ON rt.indicator = g.indicator"
-        f" AND (g.grp IS NULL OR {group} = g.grp)"
-        " WHERE rt.rating BETWEEN g.lo AND g.hi AND rt.rater IS DISTINCT FROM rt.appraisee)"
-    )
-    return out
-
-
-def compile_ratings(scheme: Scheme) -> CompiledQuery:
-    """Each rating indicator's value per appraisee: one rater per row, never oneself.
-
-    Per rater group: the ratings in the group's scale, without the `trim` highest and lowest
-    when the group has more than twice as many, normalised to the indicator's scale and
-    averaged; then the groups' weighted mean over the groups with at least `min` raters. Groups
-    with too few raters are listed in `flags`. Ratings have no period: the file belongs to
-    the appraisal.
-    """
-    query = _rating_groups(scheme)
-    query.add(
-        ", ranked AS (SELECT *, row_number() OVER (PARTITION BY appraisee, indicator, grp ORDER BY rating, rater) AS rk,"
-        " count(*) OVER (PARTITION BY appraisee, indicator, grp) AS n FROM matched)"
-        ", per_group AS (SELECT appraisee, indicator, grp, max(n) AS n,"
-        " avg(ilo + (rating - lo) * (ihi - ilo) / (hi - lo)) FILTER (WHERE n <= 2 * trim OR (rk > trim AND rk <= n - trim)) AS mean"
-        " FROM ranked GROUP BY appraisee, indicator, grp)"
-        f", keys AS (SELECT DISTINCT CAST({_roster_key(scheme)} AS VARCHAR) AS __key FROM roster)"
-        ", every AS (SELECT k.__key AS appraisee, g.indicator, g.grp, g.weight, g.min_count, coalesce(p.n, 0) AS n, p.mean"
-        " FROM keys AS k CROSS JOIN groups AS g LEFT JOIN per_group AS p ON p.appraisee = k.__key"
-        " AND p.indicator = g.indicator AND p.grp IS NOT DISTINCT FROM g.grp)"
-        " SELECT appraisee, indicator,"
-        " sum(mean * weight) FILTER (WHERE n >= min_count) / nullif(sum(weight) FILTER (WHERE n >= min_count), 0) AS value,"
-        " sum(n) AS rows,"
-        " list(grp || ': ' || n || ' of at least ' || CAST(min_count AS INTEGER) || ' raters, not counted' ORDER BY grp)"
-        " FILTER (WHERE grp IS NOT NULL AND n < min_count) AS flags"
-        " FROM every GROUP BY appraisee, indicator ORDER BY appraisee, indicator"
-    )
-    fragment = query.fragment()
-    rated = tuple(i.id for i in scheme.indicators if i.kind == "rating")
-    return CompiledQuery("ratings", fragment.sql, fragment.params, rated)
-
-
-def compile_ratings_quality(scheme: Scheme) -> CompiledQuery:
-    """Ratings left out, by cause: self rating, outside scale, unknown group, appraisee or indicator."""
-    query = _rating_groups(scheme)
-    key = _roster_key(scheme)
-    grouped = any(i.raters for i in scheme.indicators)
-    group = 'rt."group"' if grouped else "CAST(NULL AS VARCHAR)"
-    query.add(
-        " SELECT"
-        " (SELECT count(*) FROM ratings WHERE rater = appraisee) AS self_rating,"
-        " (SELECT count(*) FROM ratings AS rt WHERE rt.rating IS NOT NULL AND rt.rater IS DISTINCT FROM rt.appraisee"
-        "  AND EXISTS (SELECT 1 FROM groups AS g WHERE g.indicator = rt.indicator"
-        f"  AND (g.grp IS NULL OR {group} = g.grp) AND NOT rt.rating BETWEEN g.lo AND g.hi)) AS outside_scale,"
-        " (SELECT count(*) FROM ratings AS rt WHERE rt.indicator IN (SELECT indicator FROM groups)"
-        f"  AND NOT EXISTS (SELECT 1 FROM groups AS g WHERE g.indicator = rt.indicator AND (g.grp IS NULL OR {group} = g.grp)))"
-        " AS unknown_group,"
-        " (SELECT count(*) FROM ratings WHERE indicator NOT IN (SELECT indicator FROM groups)) AS unknown_indicator,"
-        f" (SELECT count(*) FROM ratings WHERE appraisee NOT IN (SELECT CAST({key} AS VARCHAR) FROM roster))"
-        " AS unknown_appraisee"
-    )
-    fragment = query.fragment()
-    return CompiledQuery("ratings", fragment.sql, fragment.params, ())
 
 
 def compile_targets(
@@ -448,7 +358,7 @@ def compile_targets(
         query.add(f", {_AGGREGATES['sum'].replace('{x}', 'k.' + quote_identifier(column)).replace('{f}', '')}")
         query.add(f" AS {quote_identifier(name + '__target')}")
     query.add(
-        f" FROM (SELECT DISTINCT CAST({_roster_key(scheme)} AS VARCHAR) AS __key FROM roster) AS r"
+        f" FROM (SELECT DISTINCT CAST({roster_key(scheme)} AS VARCHAR) AS __key FROM roster) AS r"
         " LEFT JOIN base AS k ON k.__appraisee = r.__key GROUP BY r.__key ORDER BY r.__key"
     )
     fragment = query.fragment()

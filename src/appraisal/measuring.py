@@ -15,17 +15,12 @@ from datetime import date
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from appraisal.compilation import (
-    CompiledQuery,
-    compile_dataset,
-    compile_ratings,
-    compile_ratings_quality,
-    compile_targets,
-)
+from appraisal.compilation import CompiledQuery, compile_dataset, compile_targets
 from appraisal.custom_indicators import RosterTable, compute
 from appraisal.engine import ROSTER, Engine, QualityCount, open_engine
 from appraisal.errors import DataError
 from appraisal.periods import window
+from appraisal.rating_queries import compile_ratings, compile_ratings_quality
 from appraisal.sql_emitter import quote_identifier as q
 
 if TYPE_CHECKING:
