@@ -1,22 +1,22 @@
 """The semantic lint: what JSON Schema cannot say about a scheme.
 
 Weights sum to 100, every reference resolves, every expression is safe and names only what
-is declared, a target lies on its curve's side, grade bands neither gap nor overlap, a band
-table has a default. Each check adds located problems; none stops the others.
+is declared, formulas do not depend on each other in a circle. The checks of score rules,
+grades, calibration and incentives are in `lint_scoring`, those of map constants in
+`lint_expressions`. Each check adds located problems; none stops the others.
 """
 
 from __future__ import annotations
 
-import math
 import zoneinfo
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from appraisal.errors import ExpressionError, Problem
-from appraisal.intervals import IntervalError, parse_interval
 from appraisal.lint_expressions import map_constant_problems, unknown_key
+from appraisal.lint_scoring import ScoringChecks, fmt
 from appraisal.loading import Document, KeyPath
-from appraisal.model import ROSTER_FIELDS, grade_bands, indicator_kind, score_rule
+from appraisal.model import ROSTER_FIELDS, indicator_kind
 from appraisal.repeats import added_columns, lint_repeats
 from appraisal.validation import suggest
 
@@ -29,11 +29,8 @@ _NEEDS_OF = {"sum", "mean", "median", "percentile", "min", "max", "count_distinc
 _TOLERANCE = 1e-9
 
 
-def _fmt(x: float) -> str:
-    return f"{x:g}"
 
-
-class _Linter:
+class _Linter(ScoringChecks):
     def __init__(self, document: Document, functions: FunctionRegistry):
         from appraisal.expressions import NameKind
 
@@ -291,85 +288,10 @@ class _Linter:
         if isinstance(target, dict) and self.dataset_ref(path + ("target", "dataset"), target["dataset"]):
             self.column_ref(path + ("target", "column"), target["dataset"], target["column"])
 
-    def check_score(self, path: KeyPath, spec: Mapping[str, Any]) -> None:
-        score = spec["score"]
-        spath = path + ("score",)
-        rules = [key for key in ("curve", "bands", "ratio_to_target", "formula") if score.get(key)]
-        if len(rules) > 1:
-            self.add(spath, f"score has both {rules[0]!r} and {rules[1]!r}; keep one rule")
-            return
-        rule = score_rule(score)
-        if rule is None:
-            self.add(spath, "score needs a rule: 'curve: linear', 'bands', 'ratio_to_target: true' or 'formula'")
-            return
-        if score.get("cap", 100) < score.get("floor", 0):
-            self.add(spath + ("cap",), "cap is below floor")
-        foreign = {"curve": ("bands", "default"), "bands": ("worst", "best")}.get(rule, ("worst", "best", "bands", "default"))
-        for key in foreign:
-            if key in score:
-                self.add(spath + (key,), f"{key!r} does not apply to a {rule.replace('_', ' ')} score", key=True)
-        target = spec.get("target")
-        if rule == "curve":
-            self.check_curve(path, spec, score, target)
-        elif rule == "bands":
-            self.check_bands(spath, score)
-        elif rule == "ratio_to_target":
-            if target is None:
-                self.add(spath, "a ratio-to-target score needs a 'target'")
-            elif target == 0:
-                self.add(path + ("target",), "a ratio-to-target score cannot divide by a target of 0")
-        else:
-            self.expression(spath + ("formula",), self.scheme_names("value", "target"))
-
-    def check_curve(self, path: KeyPath, spec: Mapping[str, Any], score: Mapping[str, Any], target: Any) -> None:
-        spath = path + ("score",)
-        if "worst" not in score or "best" not in score:
-            self.add(spath, "a linear curve needs 'worst' (0 points) and 'best' (the cap)")
-            return
-        worst, best = score["worst"], score["best"]
-        if worst == best:
-            self.add(spath + ("best",), "worst and best are equal, so the curve has no slope")
-            return
-        curve_direction = "lower" if best < worst else "higher"
-        declared = spec.get("direction")
-        if declared and declared != curve_direction:
-            side = "below" if best < worst else "above"
-            self.add(path + ("direction",), f"direction is {declared!r} but the curve's best ({_fmt(best)}) is {side} its worst ({_fmt(worst)})")
-            return
-        if target is None:
-            self.add(spath, "a linear curve passes through the target: add a 'target'")
-            return
-        if isinstance(target, dict):
-            return
-        low, high = sorted((worst, best))
-        inside = low < target < high or (target == best and score.get("cap", 100) == 100)
-        if not inside:
-            better = "lower" if curve_direction == "lower" else "higher"
-            self.add(
-                path + ("target",),
-                f"target {_fmt(target)} does not lie between worst ({_fmt(worst)}) and best ({_fmt(best)}) "
-                f"for a {better}-is-better indicator",
-            )
-
-    def check_bands(self, spath: KeyPath, score: Mapping[str, Any]) -> None:
-        if "default" not in score:
-            self.add(spath, "band table has no 'default': add the points for values outside every band")
-        parsed = []
-        for j, band in enumerate(score["bands"]):
-            try:
-                parsed.append((j, parse_interval(band["range"])))
-            except IntervalError as exc:
-                self.add(spath + ("bands", j, "range"), str(exc))
-        for a in range(len(parsed)):
-            for b in range(a + 1, len(parsed)):
-                (i, first), (j, second) = parsed[a], parsed[b]
-                if first.overlaps(second):
-                    self.add(spath + ("bands", j, "range"), f"band {second} overlaps band {first} (bands[{i}])")
-
     def check_weights(self) -> None:
         total = sum(spec["weight"] for spec in self.data["indicators"])
         if abs(total - 100) > _TOLERANCE:
-            self.add(("indicators",), f"indicator weights sum to {_fmt(total)}, not 100")
+            self.add(("indicators",), f"indicator weights sum to {fmt(total)}, not 100")
 
     def check_formula_cycles(self) -> None:
         depends = {}
@@ -398,32 +320,6 @@ class _Linter:
         for i, _ in enumerate(self.data.get("adjustments", [])):
             self.expression(("adjustments", i, "when"), self.scheme_names("total"))
 
-    def check_grades(self) -> None:
-        grades = self.data["grades"]
-        bands = grade_bands(grades)
-        seen: dict[str, int] = {}
-        for i, (name, _, _, _) in enumerate(bands):
-            if name in seen:
-                self.add(("grades", i, "grade") if isinstance(grades, list) else ("grades", name), f"duplicate grade {name!r}")
-            seen[name] = i
-        if isinstance(grades, list):
-            for i, g in enumerate(grades):
-                if "max" in g and g["max"] <= g["min"]:
-                    self.add(("grades", i, "max"), f"max ({_fmt(g['max'])}) must be above min ({_fmt(g['min'])})")
-            ordered = sorted(range(len(bands)), key=lambda k: bands[k][1])
-            for lower, upper in zip(ordered, ordered[1:]):
-                low_band, high_band = bands[lower], bands[upper]
-                if low_band[2] < high_band[1]:
-                    self.add(("grades", upper, "min"), f"grades leave a gap: no grade for totals from {_fmt(low_band[2])} up to {_fmt(high_band[1])}")
-                elif low_band[2] > high_band[1]:
-                    self.add(("grades", upper, "min"), f"grades {low_band[0]} and {high_band[0]} overlap from {_fmt(high_band[1])} up to {_fmt(min(low_band[2], high_band[2]))}")
-            top = ordered[-1]
-            if not math.isinf(bands[top][2]):
-                self.add(("grades", top), f"the top grade {bands[top][0]!r} must have no 'max', so every high total gets a grade")
-        lowest = min(band[1] for band in bands)
-        if lowest > 0:
-            self.add(("grades",), f"no grade for totals below {_fmt(lowest)}: the lowest grade must start at 0 or below")
-
     def check_quadrant(self) -> None:
         quadrant = self.data.get("quadrant") or {}
         for axis in ("x", "y"):
@@ -444,32 +340,6 @@ class _Linter:
                 except ValueError:
                     self.add(("calendar", key, n), f"{text!r} is not a date")
 
-    def check_incentives(self) -> None:
-        incentives = self.data.get("incentives")
-        if not incentives:
-            return
-        names = [band[0] for band in grade_bands(self.data["grades"])]
-        for name in incentives.get("coefficients", {}):
-            if name not in names:
-                self.unknown(("incentives", "coefficients", name), "grade", name, names)
-        for key in ("base", "commission"):
-            ref = incentives.get(key)
-            if isinstance(ref, dict) and self.dataset_ref(("incentives", key, "dataset"), ref["dataset"]):
-                self.column_ref(("incentives", key, "column"), ref["dataset"], ref["column"])
-        if "base" in incentives and not incentives.get("coefficients"):
-            self.add(("incentives",), "a bonus base needs 'coefficients': the bonus coefficient of each grade")
-
-    def check_calibration(self) -> None:
-        shares = self.data.get("calibration")
-        if not shares:
-            return
-        names = [band[0] for band in grade_bands(self.data["grades"])]
-        for name in shares:
-            if name not in names:
-                self.unknown(("calibration", name), "grade", name, names)
-        total = sum(shares.values())
-        if abs(total - 1) > 1e-6:
-            self.add(("calibration",), f"calibration shares sum to {total:g}, not 1")
 
 
 def lint_document(
