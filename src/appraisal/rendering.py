@@ -251,7 +251,9 @@ def summary_context(data: Mapping[str, Any], names: Mapping[str, str], language:
 
 
 def _chart(cells: Sequence[Mapping[str, Any]], language: str) -> dict[str, Any]:
-    """Horizontal bars, one per indicator, its title above it; full length is `scale` points."""
+    """Horizontal bars, one per scored indicator, its title above it; full length is `scale`
+    points. Indicators only reported (weight 0, no score: a cost beside its budget) have no bar."""
+    cells = [c for c in cells if c["weight"] or c["score"] is not None]
     row, length = 36, 520
     scale = max([100.0, *(c["score"] for c in cells if c["score"] is not None)])
     bars = [
