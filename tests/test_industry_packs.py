@@ -245,7 +245,9 @@ def test_schemes_list_table_keeps_long_names_in_their_column(run_cli):
     lines = result.stdout.splitlines()
     line = next(x for x in lines if x.startswith("manufacturing:service-engineer "))
     assert line.split()[:4] == ["manufacturing:service-engineer", "manufacturing", "service-engineer", "v1"]
-    assert len({x.index(" v1 ") for x in lines}) == 1  # the version column lines up
+    assert lines[0].split() == ["scheme", "pack", "role", "version", "title"]
+    assert len({x.index(" v1 ") for x in lines[1:]}) == 1  # the version column lines up
+    assert lines[0].index(" version ") + 1 == lines[1].index(" v1 ") + 1  # under its heading
 
 
 def test_schemes_show_names_a_pack_scheme(run_cli):

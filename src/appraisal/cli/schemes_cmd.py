@@ -55,9 +55,10 @@ def list_schemes(
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
     wide = {key: max([10, *(len(row[key]) for row in rows)]) for key in ("name", "pack", "role")}
+    typer.echo(f"{'scheme':<{wide['name']}}  {'pack':<{wide['pack']}}  {'role':<{wide['role']}}  version  title")
     for row in rows:
         typer.echo(f"{row['name']:<{wide['name']}}  {row['pack']:<{wide['pack']}}  {row['role']:<{wide['role']}}"
-                   f"  v{row['version']:<4} {row['title']}")
+                   f"  {'v' + str(row['version']):<7}  {row['title']}")
 
 
 @schemes_app.command("show")
