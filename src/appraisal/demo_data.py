@@ -130,8 +130,8 @@ def generate(
     out = DemoFiles(folder, folder / "roster.csv", folder / "tickets.csv", folder / "surveys.csv",
                     folder / "ratings.csv")
     write_csv(out.roster, ["agent_id", "name", "team", "manager", "start_date", "end_date"],
-           [[a.id, a.name, a.team, a.manager, a.start.isoformat(), a.end.isoformat() if a.end else ""]
-            for a in agents])
+              [[a.id, a.name, a.team, a.manager, a.start.isoformat(), a.end.isoformat() if a.end else ""]
+              for a in agents])
     write_csv(out.ratings, ["appraisee", "indicator", "rater", "rating"], _ratings(rng, agents))
     planted = rng.sample(range(count), sum(DEFECTS.values()))
     defects = [(i, kind) for kind, n in DEFECTS.items() for i in [planted.pop() for _ in range(n)]]

@@ -59,7 +59,7 @@ def generate(folder: Path, *, role: str, seed: int = 2026, period: str = "2026-Q
     people = _roster(rng, role, span.start)
     roster = folder / "roster.csv"
     write_csv(roster, ["engineer_id", "name", PEOPLE[role][4], "manager", "start_date", "end_date"],
-           [[p[0], p[1], p[2], p[3], p[4].isoformat(), ""] for p in people])
+              [[p[0], p[1], p[2], p[3], p[4].isoformat(), ""] for p in people])
     make: Callable[..., dict[str, Path]] = _manufacturing if role == "service-engineer" else _it
     with duckdb.connect() as con:
         seeded(con, seed)

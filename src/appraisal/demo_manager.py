@@ -55,9 +55,9 @@ def generate_manager(folder: Path, *, seed: int = 2026, period: str = "2026-Q3")
     traits = {m: {k: max(-2.0, min(2.0, rng.gauss(0, 0.9))) for k in ("care", "thrift", "training", "lead")}
               for m in managers}
     write_csv(folder / "roster.csv", ["manager_id", "name", "team", "manager", "start_date", "end_date"],
-           [[m, MANAGER_NAMES[m], team, DIRECTOR, "2021-03-01", ""] for team, m in TEAMS])
+              [[m, MANAGER_NAMES[m], team, DIRECTOR, "2021-03-01", ""] for team, m in TEAMS])
     write_csv(folder / "ratings.csv", ["appraisee", "indicator", "rater", "group", "rating"],
-           _ratings(rng, folder / "agents.csv", managers, traits))
+              _ratings(rng, folder / "agents.csv", managers, traits))
     files = {name: folder / f"{name}.csv" for name in
              ("agents", "tickets", "surveys", "complaints", "staff", "training", "costs", "budgets", "ratings")}
     with duckdb.connect() as con:

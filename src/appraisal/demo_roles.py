@@ -85,7 +85,7 @@ def generate_role(folder: Path, *, role: str, seed: int = 2026, period: str = "2
     people = _roster(rng, role, span.start)
     roster = folder / "roster.csv"
     write_csv(roster, [KEYS[role], "name", ROSTER_COLUMNS[role], "manager", "start_date", "end_date"],
-           [[p.id, p.name, p.team, p.manager, p.start.isoformat(), ""] for p in people])
+              [[p.id, p.name, p.team, p.manager, p.start.isoformat(), ""] for p in people])
     with duckdb.connect() as con:
         seeded(con, seed)
         con.execute("CREATE TABLE people (idx INTEGER, id VARCHAR, skill DOUBLE, load DOUBLE, other DOUBLE)")
