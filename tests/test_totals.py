@@ -49,6 +49,7 @@ def test_a_gate_caps_the_total_and_says_why():
     assert result.total == 60.0 and result.grade == "C"
     [gate] = [e for e in result.effects if e.kind == "gate"]
     assert gate.applied and gate.reason == "A major complaint caps the total"
+    assert gate.reason_text == {"en": "A major complaint caps the total"}
 
 
 def test_bonus_points_are_limited():

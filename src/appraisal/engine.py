@@ -20,9 +20,10 @@ import difflib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -47,12 +48,16 @@ _SIGNED_DURATION = r"^-?[0-9]+:[0-5]?[0-9](:[0-5]?[0-9](\.[0-9]+)?)?$"
 
 @dataclass(frozen=True)
 class QualityCount:
-    """`count` cells of `dataset`.`column` that a cause (`unparseable date`) turned into NULL."""
+    """`count` cells of `dataset`.`column` that a cause (`unparseable date`) turned into NULL.
+
+    `cause` is always English words; `cause_parts` ({key, ...}, see appraisal.phrasing) is there
+    when the cause carries a text the scheme gives per language (an exclusion's reason)."""
 
     dataset: str
     cause: str
     column: str
     count: int
+    cause_parts: Mapping[str, Any] | None = None
 
 
 @dataclass

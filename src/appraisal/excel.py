@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from appraisal.model import pick
-from appraisal.phrasing import rule_text, status_text, word
+from appraisal.phrasing import cause_text, rule_text, status_text, word
 from appraisal.reports import report_labels, teams
 from appraisal.results import Result
 
@@ -132,7 +132,7 @@ def build_workbook(result: Result, language: str = "en") -> Any:
            {1: COUNT, 2: SCORE, **{3 + k: COUNT for k in range(len(grade_names))},
             **{3 + len(grade_names) + k: SCORE for k in range(len(titles))}})
     _sheet(book, sheets["quality"], [words[k] for k in ("dataset", "cause", "column", "count")],
-           ([q.get("dataset"), word(q.get("cause"), language), q.get("column"), q.get("count")] for q in data["quality"]),
+           ([q.get("dataset"), cause_text(q, language), q.get("column"), q.get("count")] for q in data["quality"]),
            {3: COUNT})
     scheme = data["scheme"]
     facts = [("scheme", f"{scheme.get('id', '')} v{scheme.get('version', '')}"),

@@ -263,10 +263,12 @@ def form_context(scheme: Scheme, language: str, appraisee: Mapping[str, Any] | N
             "scale": list(ind.scale) if ind.scale else None,
             "raters": list(range(1, raters + 1)) if ind.kind == "rating" else [],
         })
-    rules = [_t(_TEXT, "exclude", language, ds=e.dataset, x=in_words(e.where, language, condition=True), reason=e.reason) for e in scheme.exclusions]
+    rules = [_t(_TEXT, "exclude", language, ds=e.dataset, x=in_words(e.where, language, condition=True),
+                reason=pick(e.reason, language)) for e in scheme.exclusions]
     rules += [_t(_TEXT, "gate_veto" if g.veto else "gate_cap", language, x=in_words(g.when, language, titles, condition=True),
-                 n=g.cap_total or 0, reason=g.reason) for g in scheme.gates]
-    rules += [_t(_TEXT, "adjust", language, x=in_words(a.when, language, titles, condition=True), n=a.points, reason=a.reason) for a in scheme.adjustments]
+                 n=g.cap_total or 0, reason=pick(g.reason, language)) for g in scheme.gates]
+    rules += [_t(_TEXT, "adjust", language, x=in_words(a.when, language, titles, condition=True), n=a.points,
+                 reason=pick(a.reason, language)) for a in scheme.adjustments]
     if scheme.max_bonus is not None or scheme.max_penalty is not None:
         rules.append(_t(_TEXT, "limits", language, bonus=scheme.max_bonus or 0, penalty=scheme.max_penalty or 0))
     grades = [{"grade": g.grade, "title": pick(g.title, language), "min": g.min, "max": None if math.isinf(g.max) else g.max,

@@ -19,6 +19,7 @@ from appraisal.compilation import CompiledQuery, compile_dataset, compile_target
 from appraisal.custom_indicators import RosterTable, compute
 from appraisal.engine import ROSTER, Engine, QualityCount, open_engine
 from appraisal.errors import DataError
+from appraisal.model import pick
 from appraisal.periods import window
 from appraisal.rating_queries import compile_ratings, compile_ratings_quality
 from appraisal.sql_emitter import quote_identifier as q
@@ -257,8 +258,9 @@ def _quality(dataset_name: str, scheme: Scheme, totals: dict[str, int], unknown:
         QualityCount(dataset_name, "no period value", period_by, totals.get("q__no_period_value", 0)),
     ]
     exclusions = [e for e in scheme.exclusions if e.dataset == dataset_name]
-    found += [
-        QualityCount(dataset_name, f"excluded: {e.reason}", "", totals.get(f"q__excluded_{n}", 0))
+    found += [  # the English cause for JSON and CSV readers; its parts say the reason in every language given
+        QualityCount(dataset_name, f"excluded: {pick(e.reason)}", "", totals.get(f"q__excluded_{n}", 0),
+                     {"key": "excluded", "reason": dict(e.reason)})
         for n, e in enumerate(exclusions)
     ]
     if dataset.via is not None:

@@ -84,7 +84,7 @@ class Dataset:
 class Exclusion:
     dataset: str
     where: Expression
-    reason: str
+    reason: Text
 
 
 @dataclass(frozen=True)
@@ -165,7 +165,7 @@ class Indicator:
 @dataclass(frozen=True)
 class Gate:
     when: Expression
-    reason: str
+    reason: Text
     cap_total: float | None = None
     veto: bool = False
 
@@ -174,7 +174,7 @@ class Gate:
 class Adjustment:
     when: Expression
     points: float
-    reason: str
+    reason: Text
 
 
 @dataclass(frozen=True)
@@ -431,17 +431,17 @@ def build_scheme(document: Document, parsed: Mapping[tuple, Expression]) -> Sche
         ratings=_source(data["ratings"], base) if "ratings" in data else None,
         constants=_constants(data.get("constants", {})),
         exclusions=tuple(
-            Exclusion(e["dataset"], parsed[("exclusions", i, "where")], e["reason"])
+            Exclusion(e["dataset"], parsed[("exclusions", i, "where")], as_text(e["reason"]))
             for i, e in enumerate(data.get("exclusions", []))
         ),
         missing_data=data.get("missing_data", "reweight"),
         indicators=tuple(indicators),
         gates=tuple(
-            Gate(parsed[("gates", i, "when")], g["reason"], g.get("cap_total"), bool(g.get("veto", False)))
+            Gate(parsed[("gates", i, "when")], as_text(g["reason"]), g.get("cap_total"), bool(g.get("veto", False)))
             for i, g in enumerate(data.get("gates", []))
         ),
         adjustments=tuple(
-            Adjustment(parsed[("adjustments", i, "when")], float(a["points"]), a["reason"])
+            Adjustment(parsed[("adjustments", i, "when")], float(a["points"]), as_text(a["reason"]))
             for i, a in enumerate(data.get("adjustments", []))
         ),
         max_bonus=limits.get("max_bonus"),

@@ -8,6 +8,8 @@ most two decimals, weights as percentages. Flags, statuses and data-quality caus
 words from the engine: the known ones are translated here, including those with a known shape
 (a rater group with too few raters, an exclusion's reason); a plugin's own words are shown as
 they are. A result stored before the parts existed still reads: its English sentence is shown.
+A reason the scheme gives per language (a gate's, an adjustment's, an exclusion's: in a step's or
+a data-quality count's parts) is said in the reader's language, else in English, else as given.
 Where a value came from (a cell's `source`) and the rows behind it (`explaining.CountedRows`,
 for drill-down pages) are phrased here too; `appraisal explain` prints the English of the latter.
 
@@ -211,6 +213,8 @@ def _fields(parts: Mapping[str, Any], language: str, titles: Mapping[str, str]) 
             score=points(p.get("score")), weight=points(p.get("weight")) + "%") for p in parts["parts"])
     if isinstance(parts.get("effect"), Mapping):
         out["effect"] = phrase(parts["effect"], language) or ""
+    if isinstance(parts.get("reason"), Mapping):  # the scheme's text per language
+        out["reason"] = pick(parts["reason"], language)
     if parts.get("key") == "band":
         out["interval"] = _interval(parts, unit)
     if parts.get("key") == "grade":
@@ -271,6 +275,14 @@ def word(text: Any, language: str) -> str:
         if match := shape.match(text):
             return PHRASES[key][i].format(**match.groupdict())
     return text
+
+
+def cause_text(cause: Any, language: str) -> str:
+    """A data-quality cause in `language`: a quality row (whose `cause_parts`, for an exclusion,
+    carry the scheme's reason in each language it gave) or a cause text, as `word` says it."""
+    if isinstance(cause, Mapping):
+        return phrase(cause.get("cause_parts"), language) or word(cause.get("cause"), language)
+    return word(cause, language)
 
 
 def source_text(source: Any, language: str) -> str:

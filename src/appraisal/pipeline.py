@@ -67,7 +67,9 @@ def run(scheme: Scheme, period: Period, *, threads: int | None = None) -> Result
         provenance=provenance(scheme),
         appraisees=appraisees,
         quality=tuple(
-            {"dataset": q.dataset, "cause": q.cause, "column": q.column, "count": q.count} for q in measurements.quality
+            {"dataset": q.dataset, "cause": q.cause, "column": q.column, "count": q.count,
+             "cause_parts": dict(q.cause_parts) if q.cause_parts else None}
+            for q in measurements.quality
         ),
         queries=_queries(measurements),
         grades=tuple({"grade": g.grade, "min": g.min, "max": None if g.max == float("inf") else g.max,

@@ -25,7 +25,7 @@ The template context is a stable API (also in docs/templates.md). Every template
     grade_distribution  list[Mapping]  {grade: str | None, count: int, share: float} per grade
     status_counts       list[Mapping]  {status: str, count: int}: indicator cells per status
     quality             list[Mapping]  result["quality"]: data-quality counts (rows dropped, why)
-    quality_columns     list[str]      the keys of the quality rows, in first-seen order
+    quality_columns     list[str]      the keys of the quality rows, in first-seen order (but `cause_parts`)
 
 `scorecard.*.j2` also gets:
 
@@ -36,13 +36,15 @@ The template context is a stable API (also in docs/templates.md). Every template
                               {indicator, label, score, text, x, y, width, height} per cell
     home       str            the relative URL of the summary page in the same format
 
-Appraisees, cells and effects carry the engine's explanations as phrasebook parts too
-(`step_parts`, `status_parts`, `rule_parts`, `effect_parts`); the filters below say them in
-`language`, falling back to the English sentences of results stored without them.
+Appraisees, cells, effects and quality rows carry the engine's explanations as phrasebook parts too
+(`step_parts`, `status_parts`, `rule_parts`, `effect_parts`, `cause_parts`); the filters below say
+them in `language`, falling back to the English sentences of results stored without them. An
+effect's `reason_text` is the scheme's {language: text}: `effect.reason_text|title` (its `reason`
+is the English, as before).
 Filters: num(x, digits=1), pct(x, digits=1), quantity(x, unit), title(text, lang=language), md(x),
 rule_text(cell), step_texts(appraisee), effect_text(effect), status_text(appraisee, cell or status),
-flag_text(flag), cause_text(cause), source_text(cell or source), phrase(parts) (each of these
-with lang=language).
+flag_text(flag), cause_text(quality row or cause), source_text(cell or source), phrase(parts) (each
+of these with lang=language).
 """
 
 from __future__ import annotations
@@ -141,7 +143,7 @@ def _in_language(say: Callable[[Any, str], Any]) -> Callable[..., Any]:
 
 _PHRASING_FILTERS = {
     "rule_text": phrasing.rule_text, "step_texts": phrasing.step_texts, "effect_text": phrasing.effect_text,
-    "status_text": phrasing.status_text, "flag_text": phrasing.word, "cause_text": phrasing.word,
+    "status_text": phrasing.status_text, "flag_text": phrasing.word, "cause_text": phrasing.cause_text,
     "source_text": phrasing.source_text,
     "phrase": lambda parts, language: phrasing.phrase(parts, language) or "",
 }
@@ -246,7 +248,8 @@ def summary_context(data: Mapping[str, Any], names: Mapping[str, str], language:
     return {
         **base_context(data, language, fmt), "appraisees": appraisees, "grade_distribution": distribution,
         "status_counts": [{"status": s, "count": n} for s, n in sorted(statuses.items())],
-        "quality": quality, "quality_columns": list(dict.fromkeys(k for q in quality for k in q)),
+        "quality": quality,  # cause_parts is how `row|cause_text` says the cause, not a column of its own
+        "quality_columns": list(dict.fromkeys(k for q in quality for k in q if k != "cause_parts")),
     }
 
 

@@ -10,7 +10,9 @@ Explanations are recorded twice: as English sentences (`rule`, `steps`, `effect`
 JSON readers and `appraisal explain` have always read, and as phrasebook parts (`rule_parts`,
 `step_parts`, `effect_parts`, `status_parts`: a `key` and its numbers), which reports phrase in
 their own language (`appraisal.phrasing`). Results stored before the parts existed read back with
-them empty, and reports fall back to the English.
+them empty, and reports fall back to the English. Texts the scheme supplies per language are stored as {language: text}:
+a cell's `title`, an effect's `reason_text` (beside `reason`, its English, kept for JSON readers);
+a result stored before reasons could be translated reads back with `reason_text` = {en: reason}.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from appraisal.model import as_text
 
 FORMAT = "appraisal-result/1"
 
@@ -50,11 +54,16 @@ class Effect:
 
     kind: str  # "gate" or "adjustment"
     when: str
-    reason: str
+    reason: str  # in English (or the first language the scheme gave), as JSON readers always had it
     effect: str
     applied: bool
     points: float | None = None
     effect_parts: Mapping[str, Any] | None = None
+    reason_text: Mapping[str, str] = field(default_factory=dict)  # {language: text}, as the scheme gave it
+
+    def __post_init__(self) -> None:
+        if not self.reason_text:  # a reason given once is that text in every language
+            object.__setattr__(self, "reason_text", {"en": self.reason})
 
 
 @dataclass(frozen=True)
@@ -119,7 +128,8 @@ def result_from_dict(data: Mapping[str, Any]) -> Result:
                 **a,
                 "flags": _tuple(a["flags"]),
                 "cells": tuple(ScoredCell(**{**c, "flags": _tuple(c["flags"])}) for c in a["cells"]),
-                "effects": tuple(Effect(**e) for e in a["effects"]),
+                "effects": tuple(Effect(**{**e, "reason_text": dict(as_text(e.get("reason_text") or e["reason"]))})
+                                 for e in a["effects"]),  # results stored before reason_text: from reason
                 "steps": _tuple(a["steps"]),
                 "step_parts": _tuple(a.get("step_parts")),
             }

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from appraisal.errors import AppraisalError, ExpressionError
 from appraisal.evaluation import evaluate
 from appraisal.measuring import INSUFFICIENT, OK, Appraisee, Measurements
+from appraisal.model import pick
 from appraisal.results import AppraiseeResult, Effect, ScoredCell
 from appraisal.scoring import finite, score_value
 
@@ -162,8 +163,9 @@ def appraise_one(context: _Context, measurements: Measurements, appraisee: Appra
     bonus = penalty = 0.0
     for adjustment in scheme.adjustments:
         applied = context.evaluate(adjustment.when, names) is True
-        effects.append(Effect("adjustment", adjustment.when.source, adjustment.reason, f"{adjustment.points:+g} points",
-                              applied, adjustment.points, {"key": "effect_points", "points": adjustment.points}))
+        effects.append(Effect("adjustment", adjustment.when.source, pick(adjustment.reason), f"{adjustment.points:+g} points",
+                              applied, adjustment.points, {"key": "effect_points", "points": adjustment.points},
+                              dict(adjustment.reason)))
         if applied:
             bonus += max(adjustment.points, 0.0)
             penalty += max(-adjustment.points, 0.0)
@@ -186,11 +188,12 @@ def appraise_one(context: _Context, measurements: Measurements, appraisee: Appra
         applied = context.evaluate(gate.when, names) is True
         effect = "veto: total 0" if gate.veto else f"cap total at {_fmt(gate.cap_total)}"
         effect_parts = _effect_parts(gate.veto, gate.cap_total)
-        effects.append(Effect("gate", gate.when.source, gate.reason, effect, applied, effect_parts=effect_parts))
+        effects.append(Effect("gate", gate.when.source, pick(gate.reason), effect, applied, effect_parts=effect_parts,
+                              reason_text=dict(gate.reason)))
         if applied:
             total = 0.0 if gate.veto else min(total, float(gate.cap_total or 0.0))
-            steps.add(f"gate {gate.when.source} holds ({gate.reason}): {effect}; total {_fmt(total)}", "gate_applied",
-                      when=gate.when.source, reason=gate.reason, effect=effect_parts, total=total)
+            steps.add(f"gate {gate.when.source} holds ({pick(gate.reason)}): {effect}; total {_fmt(total)}", "gate_applied",
+                      when=gate.when.source, reason=dict(gate.reason), effect=effect_parts, total=total)
 
     grade = _grade(scheme, total)
     if grade is not None:

@@ -150,9 +150,9 @@ def summary_lines(scheme: Scheme, language: str = "en") -> list[str]:
         lines.append(f"            score: {_rule(ind)}")
     for gate in scheme.gates:
         effect = "veto" if gate.veto else f"cap total at {_number(gate.cap_total)}"
-        lines.append(f"  gate: when {gate.when.source}: {effect} ({gate.reason})")
+        lines.append(f"  gate: when {gate.when.source}: {effect} ({pick(gate.reason, language)})")
     for excl in scheme.exclusions:
-        lines.append(f"  exclusion: {excl.dataset} where {excl.where.source} ({excl.reason})")
+        lines.append(f"  exclusion: {excl.dataset} where {excl.where.source} ({pick(excl.reason, language)})")
     grades = ", ".join(f"{g.grade} [{_number(g.min)}, {_number(g.max)})" for g in scheme.grades)
     lines.append(f"  grades: {grades}")
     return lines
