@@ -16,8 +16,9 @@ from appraisal.errors import ExpressionError, Problem
 from appraisal.lint_expressions import map_constant_problems, unknown_key
 from appraisal.lint_scoring import ScoringChecks, fmt
 from appraisal.loading import Document, KeyPath
-from appraisal.model import ROSTER_FIELDS, indicator_kind
+from appraisal.model import ROSTER_FIELDS
 from appraisal.repeats import added_columns, lint_repeats
+from appraisal.scheme_building import indicator_kind
 from appraisal.validation import suggest
 
 if TYPE_CHECKING:

@@ -15,7 +15,7 @@ from typing import Any
 
 from appraisal.intervals import IntervalError, parse_interval
 from appraisal.loading import KeyPath
-from appraisal.model import grade_bands, score_rule
+from appraisal.scheme_building import grade_bands, score_rule
 
 
 def fmt(x: float) -> str:

@@ -84,7 +84,7 @@ def load_schemes(paths: Iterable[Path | str]) -> list[Scheme]:
     """Load, check and build every scheme; raise one `SchemeError` listing all problems."""
     from appraisal.extending import load_resolved
     from appraisal.lint import lint_document
-    from appraisal.model import build_scheme
+    from appraisal.scheme_building import build_scheme
     from appraisal.strategies import apply_strategy
 
     problems: list[Problem] = []
