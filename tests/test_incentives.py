@@ -59,3 +59,34 @@ def test_coefficients_name_existing_grades(tmp_path):
     path.write_text((DATA / "incentives.yaml").read_text(encoding="utf-8").replace("C: 0.5}", "E: 0.5}"), encoding="utf-8")
     [problem] = validate_files([path])
     assert problem.message == "unknown grade 'E'; known: A, B, C"
+
+
+@pytest.mark.parametrize(("language", "words"), [
+    ("en", ["Incentives", "Bonus base", "8000 CNY", "Coefficient (Grade A)", "1.20", "9600 CNY", "50000 CNY",
+            "1000 CNY", "Bonus and commission", "10600 CNY"]),
+    ("zh", ["绩效奖金与提成", "奖金基数", "绩效系数 (等级 A)", "9600 CNY", "奖金与提成合计", "10600 CNY"]),
+])
+def test_each_scorecard_shows_the_appraisees_pay(result, tmp_path, language, words):
+    from appraisal.rendering import render_result
+
+    render_result(result, tmp_path, formats=["html", "md"], language=language)
+    for fmt in ("html", "md"):
+        text = (tmp_path / "scorecards" / f"a2.{fmt}").read_text(encoding="utf-8")
+        assert all(w in text for w in words), (fmt, [w for w in words if w not in text])
+
+
+def test_a_scheme_without_incentives_shows_no_pay_section(tmp_path):
+    from appraisal.rendering import render_result
+
+    plain = run(load_scheme(DATA / "windows.yaml"), parse_period("2026-Q4"))
+    render_result(plain, tmp_path, formats=["html"])
+    assert all("Incentives" not in p.read_text(encoding="utf-8") for p in (tmp_path / "scorecards").glob("*.html"))
+
+
+def test_the_workbook_has_an_incentives_sheet_of_real_numbers(result):
+    from appraisal.excel import build_workbook
+
+    sheet = build_workbook(result)["Incentives"]
+    rows = {r[0]: r for r in sheet.iter_rows(min_row=2, values_only=True)}
+    assert rows["a2"][3:10] == (8000.0, 1.2, 9600.0, 50000.0, 1000.0, 10600.0, "CNY")
+    assert sheet.cell(row=2, column=6).number_format == "#,##0.00"

@@ -27,9 +27,11 @@ SCORE = "0.0"
 POINTS = "0.00"
 PERCENT = "0.0%"
 COUNT = "0"
+MONEY = "#,##0.00"
 
 _SHEETS = {"summary": ("Summary", "汇总"), "scores": ("Scores", "得分明细"), "teams": ("Team", "团队"),
-           "quality": ("Quality", "数据质量"), "provenance": ("Provenance", "溯源信息")}
+           "quality": ("Quality", "数据质量"), "provenance": ("Provenance", "溯源信息"),
+           "incentives": ("Incentives", "奖金与提成")}
 _MORE = {"key": ("Key", "项目"), "text": ("Value", "内容"), "indicator_id": ("Indicator ID", "指标编号"),
          "appraisee_id": ("Appraisee ID", "被考核人编号"), "unit": ("Unit", "单位")}
 
@@ -131,6 +133,15 @@ def build_workbook(result: Result, language: str = "en") -> Any:
              *(s["mean"] for s in t["scores"])] for t in compared),
            {1: COUNT, 2: SCORE, **{3 + k: COUNT for k in range(len(grade_names))},
             **{3 + len(grade_names) + k: SCORE for k in range(len(titles))}})
+    paid = [a for a in people if a.get("incentives")]
+    if paid:  # only when the scheme declares incentives
+        _sheet(book, sheets["incentives"],
+               [words[k] for k in ("id", "name", "grade", "bonus_base", "coefficient", "bonus", "sales", "commission",
+                                   "pay_total", "currency")],
+               ([a["id"], a["name"], a["grade"], *(a["incentives"][k] for k in ("base", "coefficient", "bonus", "sales",
+                                                                                 "commission", "total", "currency"))]
+                for a in paid),
+               {3: MONEY, 4: "0.00", 5: MONEY, 6: MONEY, 7: MONEY, 8: MONEY})
     _sheet(book, sheets["quality"], [words[k] for k in ("dataset", "cause", "column", "count")],
            ([q.get("dataset"), cause_text(q, language), q.get("column"), q.get("count")] for q in data["quality"]),
            {3: COUNT})

@@ -98,6 +98,10 @@ _LABELS: dict[str, tuple[str, str]] = {
     "gate": ("gate", "否决项"),
     "adjustment": ("adjustment", "加减分"), "dataset": ("Dataset", "数据集"), "cause": ("Cause", "原因"),
     "column": ("Column", "字段"), "count": ("Count", "数量"),
+    "incentives": ("Incentives", "绩效奖金与提成"), "bonus_base": ("Bonus base", "奖金基数"),
+    "coefficient": ("Coefficient", "绩效系数"), "bonus": ("Bonus", "绩效奖金"), "sales": ("Sales", "销售额"),
+    "commission": ("Commission", "提成"), "pay_total": ("Bonus and commission", "奖金与提成合计"),
+    "amount": ("Amount", "金额"), "item": ("Item", "项目"), "currency": ("Currency", "币种"),
 }
 
 
