@@ -156,3 +156,38 @@ def test_the_demo_grades_spread_over_the_bands(demo):
     _, result = demo
     grades = {a.grade for a in result.appraisees if a.grade}
     assert len(grades) >= 4
+
+
+COEFFICIENTS = {"S": 1.5, "A": 1.2, "B": 1.0, "C": 0.6, "D": 0.0}
+
+
+def pay_by_hand(files, agent: str, grade: str | None) -> dict[str, float | None]:
+    """Bonus: the agent's base x the grade's coefficient, at most 6000; commission: 5% of the
+    quarter's add-on sales, at most 1000 (schemes/agent.yaml's incentives)."""
+    base = sum(float(r["bonus_base"]) for r in rows(files.pay) if r["agent_id"] == agent)
+    bonus = None if grade is None else min(base * COEFFICIENTS[grade], 6000.0)
+    sold = [float(r["amount"]) for r in rows(files.sales, "sale_id") if r["agent_id"] == agent and START <= when(r["sold_at"]) < END]
+    commission = min(0.05 * sum(sold), 1000.0) if sold else None
+    total = None if bonus is None and commission is None else (bonus or 0.0) + (commission or 0.0)
+    return {"bonus": bonus, "commission": commission, "total": total}
+
+
+@pytest.mark.parametrize("which", ["best", "worst", "leaver", "new_hire"])
+def test_bonus_and_commission_match_a_hand_computation(demo, which):
+    files, result = demo
+    agent = {
+        "best": lambda: pick(result, lambda a: -a.total),
+        "worst": lambda: pick(result, lambda a: a.total),
+        "leaver": lambda: files.leaver,
+        "new_hire": lambda: files.new_hire,
+    }[which]()
+    computed = result.appraisee(agent)
+    expected = pay_by_hand(files, agent, computed.grade)
+    pay = computed.incentives or {}
+    assert {k: pay.get(k) for k in expected} == pytest.approx(expected, abs=1e-9)
+
+
+def test_the_best_agent_is_paid_more_than_the_worst(demo):
+    _, result = demo
+    best, worst = pick(result, lambda a: -a.total), pick(result, lambda a: a.total)
+    assert result.appraisee(best).incentives["bonus"] > result.appraisee(worst).incentives["bonus"]

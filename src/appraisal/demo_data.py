@@ -42,7 +42,7 @@ from pathlib import Path
 
 import duckdb
 
-from appraisal.demo_files import seeded, write_csv
+from appraisal.demo_files import copy_csv, seeded, write_csv
 from appraisal.errors import DataError
 from appraisal.periods import parse_period
 from appraisal.sql_emitter import inline_literal
@@ -88,10 +88,13 @@ class DemoFiles:
     leaver: str = ""
     unknown_agent: str = UNKNOWN_AGENT
     duplicate_ticket: str = ""
+    pay: Path | None = None  # each agent's bonus base (for the scheme's incentives)
+    sales: Path | None = None  # the add-on sales agents made while serving (for commission)
 
     @property
-    def paths(self) -> tuple[Path, Path, Path, Path]:
-        return (self.roster, self.tickets, self.surveys, self.ratings)
+    def paths(self) -> tuple[Path, ...]:
+        extra = tuple(p for p in (self.pay, self.sales) if p is not None)
+        return (self.roster, self.tickets, self.surveys, self.ratings, *extra)
 
 
 @dataclass(frozen=True)
@@ -137,11 +140,39 @@ def generate(
     defects = [(i, kind) for kind, n in DEFECTS.items() for i in [planted.pop() for _ in range(n)]]
     with duckdb.connect() as con:
         found = _tickets_and_surveys(con, out, agents, defects, count, seed, span.start, span.end)
+        pay, sales = _pay_and_sales(con, folder, agents, seed, span.start, span.end)
     leaver = next(a.id for a in agents if a.end is not None)
     new_hire = next(a.id for a in agents if a.start >= span.start)
     counts = {**DEFECTS, "new_hire": 1, "leaver": 1, "surveys_outside_period": found["late"]}
     return DemoFiles(out.folder, out.roster, out.tickets, out.surveys, out.ratings, counts,
-                     new_hire, leaver, UNKNOWN_AGENT, found["duplicate"])
+                     new_hire, leaver, UNKNOWN_AGENT, found["duplicate"], pay, sales)
+
+
+def _pay_and_sales(
+    con: duckdb.DuckDBPyConnection, folder: Path, agents: list[_Agent], seed: int, start: date, end: date
+) -> tuple[Path, Path]:
+    """`pay.csv`: each agent's quarterly bonus base, rising with tenure; `sales.csv`: the add-ons
+    (accessories, extended warranties) agents sold while serving, more for busier and better
+    agents, none after a leaver's last day. Their own random streams: the tickets stay as they were."""
+    rng = random.Random(f"pay:{seed}")
+    pay, sales = folder / "pay.csv", folder / "sales.csv"
+    write_csv(pay, ["agent_id", "bonus_base"],
+              [[a.id, 3000 + 150 * min((start - a.start).days // 365, 8) + 100 * rng.randint(0, 5)] for a in agents])
+    days = (end - start).days
+    copy_csv(con, f"""
+        SELECT printf('SA%05d', row_number() OVER (ORDER BY sold_at, agent_id, j)) AS sale_id, agent_id,
+            strftime(sold_at, '%Y-%m-%d %H:%M:%S') AS sold_at, amount
+        FROM (
+            SELECT id AS agent_id, j,
+                DATE '{start}' + to_days(CAST(floor(u(hash(id, j), 31) * least({days}, datediff('day',
+                    DATE '{start}', last_at))) AS INTEGER)) + to_seconds(CAST(32400 + floor(u(hash(id, j), 33)
+                    * 43200) AS BIGINT)) AS sold_at,
+                CAST(round(99 + 1100 * pow(u(hash(id, j), 32), 2)) AS INTEGER) AS amount
+            FROM agents, range(CAST(greatest(0, round(30 * load * (1 + 0.25 * skill))) AS BIGINT)) AS r(j)
+            WHERE load > 0
+        ) ORDER BY sold_at, agent_id, j
+    """, sales)
+    return pay, sales
 
 
 def _roster(rng: random.Random, start: date, end: date) -> list[_Agent]:

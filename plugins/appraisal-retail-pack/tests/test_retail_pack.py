@@ -95,7 +95,7 @@ def test_the_scheme_resolves_over_the_shipped_agent_scheme(run_cli) -> None:
         "return_handling_h": 20, "complaint_handling": 15,
     }
     assert sum(weights.values()) == 100
-    assert set(resolved["datasets"]) == {"tickets", "surveys", "returns", "complaints"}
+    assert set(resolved["datasets"]) == {"tickets", "surveys", "pay", "sales", "returns", "complaints"}
     csat = next(i for i in resolved["indicators"] if i["id"] == "csat")
     assert csat["measure"]["min_count"] == 10  # an override keeps the keys it does not give
 
