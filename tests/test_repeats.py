@@ -105,3 +105,60 @@ def test_repeats_need_a_period_column(tmp_path):
     path = scheme_with(tmp_path, "    period_by: created_at\n", "")
     messages = [p.message for p in validate_files([path])]
     assert "'repeats' needs the dataset's 'period_by': it orders the rows in time" in messages
+
+
+# -- the invariant, on random tickets ------------------------------------------------------------
+
+from datetime import datetime, timedelta  # noqa: E402
+
+from hypothesis import HealthCheck, example, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+T0 = datetime(2026, 7, 1)
+TICKET = st.tuples(
+    st.sampled_from(["c1", "c2", ""]),  # customer ("" is a missing one)
+    st.sampled_from(["logistics", "refund"]),  # problem type
+    st.integers(0, 96),  # created, hours after T0: a few days, so that windows meet and edges are hit
+    st.one_of(st.none(), st.integers(-5, 48)),  # resolved, hours after created (None: open)
+)
+
+
+def repeated_by_hand(tickets: list[tuple[str, str, int, int | None]], days: int) -> set[str]:
+    """Each ticket's next ticket of the same customer and problem type (by creation, then id)
+    opened after this one was resolved and at most `days` later."""
+    marked = set()
+    for n, (customer, problem, created, resolved) in enumerate(tickets):
+        if not customer or resolved is None:
+            continue
+        later = sorted((c2, f"t{m:03d}") for m, (cu, pr, c2, _) in enumerate(tickets)
+                       if cu == customer and pr == problem and (c2, f"t{m:03d}") > (created, f"t{n:03d}"))
+        if later:
+            done = created + resolved
+            if done < later[0][0] <= done + 24 * days:
+                marked.add(f"t{n:03d}")
+    return marked
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(tickets=st.lists(TICKET, min_size=1, max_size=25), days=st.integers(1, 3))
+@example(tickets=[("c1", "refund", 0, 10), ("c1", "refund", 34, None)], days=1)  # returns exactly at the edge
+@example(tickets=[("c1", "refund", 0, 10), ("c1", "refund", 10, None)], days=1)  # returns at the resolution itself
+@example(tickets=[("c1", "refund", 5, 1), ("c1", "refund", 5, None)], days=1)  # same time: the id decides
+def test_the_engine_marks_exactly_the_rows_a_hand_check_marks(tmp_path_factory, tickets, days):
+    from appraisal.engine import open_engine
+
+    folder = tmp_path_factory.mktemp("random")
+    for name in ("roster.csv",):
+        (folder / name).write_bytes((DATA / name).read_bytes())
+    stamp = "%Y-%m-%d %H:%M:%S"
+    lines = ["ticket_id,agent_id,customer_id,problem_type,created_at,resolved_at,status"]
+    for n, (customer, problem, created, resolved) in enumerate(tickets):
+        at = T0 + timedelta(hours=created)
+        done = "" if resolved is None else (at + timedelta(hours=resolved)).strftime(stamp)
+        lines.append(f"t{n:03d},a1,{customer},{problem},{at.strftime(stamp)},{done},{'open' if resolved is None else 'resolved'}")
+    (folder / "tickets.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    text = (DATA / "scheme.yaml").read_text(encoding="utf-8").replace("within_days: 7", f"within_days: {days}")
+    (folder / "scheme.yaml").write_text(text, encoding="utf-8")
+    with open_engine(load_scheme(folder / "scheme.yaml")) as engine:
+        found = {row[0] for row in engine.connection.execute("SELECT ticket_id FROM tickets WHERE repeated").fetchall()}
+    assert found == repeated_by_hand(tickets, days)
