@@ -18,10 +18,13 @@ So a1 resolved 6 tickets in Q3 (t01, t03, t06, t07, t10, t11), 1 repeated; a2 re
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from appraisal.measuring import measure
 from appraisal.periods import parse_period
@@ -108,11 +111,6 @@ def test_repeats_need_a_period_column(tmp_path):
 
 
 # -- the invariant, on random tickets ------------------------------------------------------------
-
-from datetime import datetime, timedelta  # noqa: E402
-
-from hypothesis import HealthCheck, example, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 T0 = datetime(2026, 7, 1)
 TICKET = st.tuples(
