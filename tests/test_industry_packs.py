@@ -63,6 +63,13 @@ def elapsed(later: str, earlier: str, unit: int) -> float:
 
 
 
+def bought_again(orders: list[datetime], repaired_at: str, days: int = 90) -> bool:
+    """Whether the customer's first order strictly after the repair came at most `days` later."""
+    repaired = datetime.fromisoformat(repaired_at)
+    later = [at for at in orders if at > repaired]
+    return bool(later) and (min(later) - repaired).total_seconds() <= days * 86400
+
+
 def manufacturing(folder: Path, who: str) -> tuple[dict[str, tuple[float, float | None, float]], bool]:
     """(value, score, weight) by indicator, and whether the gate caps the total."""
     out: dict[str, tuple[float, float | None, float]] = {}
@@ -93,8 +100,10 @@ def manufacturing(folder: Path, who: str) -> tuple[dict[str, tuple[float, float 
     repaired = [r for r in mine if r["status"] == "repaired"]
     if len(repaired) >= 10:
         served = {r["customer_id"] for r in repaired}
-        again = {r["customer_id"] for r in repaired
-                 if r["next_order_at"] and elapsed(r["next_order_at"], r["repaired_at"], 86400) <= 90}
+        ordered: dict[str, list[datetime]] = {}
+        for order in rows(folder / "orders.csv", "order_id"):
+            ordered.setdefault(order["customer_id"], []).append(datetime.fromisoformat(order["ordered_at"]))
+        again = {r["customer_id"] for r in repaired if bought_again(ordered.get(r["customer_id"], []), r["repaired_at"])}
         out["customers_served"], out["customers_repurchased"] = (len(served), None, 0), (len(again), None, 0)
         value = len(again) / len(served)
         out["repurchase_rate"] = (value, linear(value, 0.15, 0.40, 0.60, 120), 20)

@@ -11,10 +11,11 @@ second trait `other` (how well they plan parts and keep customers), so people di
 Manufacturing: about 90 work orders per engineer a quarter (3% factory recalls, which the
 scheme excludes), spare-part requests for most repairs (the repair waits for its parts; a part
 never delivered leaves the order open), monthly repair budgets made from the standard cost of
-the orders, the ERP's `next_order_at` (the customer's first order after the repair; within 90
-days, beyond them, or none), and ratings of the technical support. IT: about 250 incidents per
-engineer a quarter by priority and channel, a platform outage on one day (1.2% of incidents,
-excluded), reopened incidents, and feedback surveys on a third of the resolved ones.
+the orders, the customers' orders from the ERP (`orders.csv`: some before the fault; after a
+repair, an order within 90 days, a later one, or none) and ratings of the technical support.
+IT: about 250 incidents per engineer a quarter by priority and channel, a platform outage on
+one day (1.2% of incidents, excluded), reopened incidents, and feedback surveys on a third of
+the resolved ones.
 
 Planted defects (counts in `RoleDemoFiles.defects`), in the main dataset of each role: a row for
 an appraisee not on the roster (`<prefix>999`), a key written twice whose second copy, last in
@@ -141,14 +142,10 @@ def _manufacturing(con: duckdb.DuckDBPyConnection, folder: Path, s: str, e: str,
               FROM base, range(CASE WHEN kind = 'maintenance' THEN CAST(u(i, 21) < 0.2 AS BIGINT)
                                     ELSE CAST(u(i, 21) < 0.65 AS BIGINT) + CAST(u(i, 22) < 0.25 AS BIGINT) END) AS ns(n))""")
     # The repair ends after the work, and after the last part arrived; never, if one never came.
-    # Costs are booked as incurred; the ERP adds the customer's first order after the repair.
+    # Costs are booked as incurred.
     con.execute(f"""
         CREATE TABLE wo AS SELECT *, CASE WHEN has_parts THEN round(cost * 0.40, 2) ELSE 0 END AS parts_cny,
-            round(cost * 0.15, 2) AS travel_cny,
-            CASE WHEN repaired_at IS NULL THEN NULL
-                 WHEN u(i, 10) < least(0.7, greatest(0.08, 0.30 + 0.07 * other + 0.03 * skill))
-                     THEN repaired_at + INTERVAL 1 HOUR + to_seconds(CAST(floor(u(i, 11) * 89 * 86400) AS BIGINT))
-                 WHEN u(i, 12) < 0.5 THEN repaired_at + to_days(CAST(91 + floor(u(i, 13) * 200) AS INTEGER)) END AS next_order_at
+            round(cost * 0.15, 2) AS travel_cny
         FROM (SELECT *, CASE WHEN done > {e} + INTERVAL 10 DAY THEN NULL ELSE done END AS repaired_at,
                 standard_cny * exp(-0.05 * skill + 0.06 * z(i, 9)) AS cost
               FROM (SELECT b.*, p.i IS NOT NULL AS has_parts,
@@ -167,18 +164,41 @@ def _manufacturing(con: duckdb.DuckDBPyConnection, folder: Path, s: str, e: str,
     copy_csv(con, """SELECT printf('BG-%s-%s', engineer_id, strftime(month, '%Y%m')) AS budget_id, engineer_id,
             strftime(month, '%Y-%m-%d') AS month, budget_cny FROM budgets ORDER BY month, engineer_id""",
           folder / "budgets.csv")
-    _plant(con, rng, "wo", "ME", picks, ["reported_at", "arrived_at", "repaired_at", "next_order_at"],
-           "NULL::TIMESTAMP AS repaired_at, NULL::TIMESTAMP AS next_order_at")
+    _orders(con, folder)
+    _plant(con, rng, "wo", "ME", picks, ["reported_at", "arrived_at", "repaired_at"], "NULL::TIMESTAMP AS repaired_at")
     copy_csv(con, f"""SELECT printf('WO%05d', i) AS order_id, engineer_id, customer_id, kind,
             strftime(reported_at, {STAMP}) AS reported_at, strftime(arrived_at, {STAMP}) AS arrived_at,
             strftime(repaired_at, {STAMP}) AS repaired_at, CASE WHEN repaired_at IS NULL THEN 'open' ELSE 'repaired' END AS status,
-            round(cost - parts_cny - travel_cny, 2) AS labour_cny, parts_cny, travel_cny,
-            strftime(next_order_at, {STAMP}) AS next_order_at
+            round(cost - parts_cny - travel_cny, 2) AS labour_cny, parts_cny, travel_cny
         FROM wo_out ORDER BY copy, reported_at, i""", folder / "work_orders.csv")
     copy_csv(con, f"""SELECT printf('PR%05d', r) AS request_id, printf('WO%05d', i) AS order_id, part_no,
             strftime(requested_at, {STAMP}) AS requested_at, strftime(needed_by, {STAMP}) AS needed_by,
             strftime(delivered_at, {STAMP}) AS delivered_at FROM parts ORDER BY r""", folder / "part_requests.csv")
-    return {k: folder / f"{k}.csv" for k in ("work_orders", "part_requests", "budgets")}
+    return {k: folder / f"{k}.csv" for k in ("work_orders", "part_requests", "budgets", "orders")}
+
+
+def _orders(con: duckdb.DuckDBPyConnection, folder: Path) -> None:
+    """`orders.csv`, the customers' orders from the ERP, made from the work orders before any defect.
+
+    Some customers bought before their fault (up to half a year earlier). After a repair the
+    customer orders again within 90 days more often when the engineer plans parts and keeps
+    customers well (`other`) and repairs well (`skill`); some order only later, others not at all.
+    """
+    con.execute("""
+        CREATE TABLE orders AS SELECT row_number() OVER (ORDER BY ordered_at, i, n) AS r, customer_id, ordered_at,
+            round(exp(6.3 + 0.9 * z(i * 10 + n, 52)), 2) AS amount
+        FROM (SELECT i, 0 AS n, customer_id,
+                reported_at - to_seconds(CAST(floor((1 + u(i, 50) * 180) * 86400) AS BIGINT)) AS ordered_at
+              FROM wo WHERE u(i, 51) < 0.25
+              UNION ALL
+              SELECT i, 1, customer_id, CASE
+                  WHEN u(i, 10) < least(0.7, greatest(0.08, 0.25 + 0.07 * other + 0.03 * skill))
+                      THEN repaired_at + INTERVAL 1 HOUR + to_seconds(CAST(floor(u(i, 11) * 89 * 86400) AS BIGINT))
+                  WHEN u(i, 12) < 0.5 THEN repaired_at + to_days(CAST(91 + floor(u(i, 13) * 200) AS INTEGER)) END
+              FROM wo WHERE repaired_at IS NOT NULL)
+        WHERE ordered_at IS NOT NULL""")
+    copy_csv(con, f"""SELECT printf('SO%06d', r) AS order_id, customer_id, strftime(ordered_at, {STAMP}) AS ordered_at,
+            amount FROM orders ORDER BY r""", folder / "orders.csv")
 
 
 def _it(con: duckdb.DuckDBPyConnection, folder: Path, s: str, e: str, days: int, rng: random.Random,

@@ -113,11 +113,9 @@ def open_engine(scheme: Scheme, *, threads: int | None = None) -> Engine:
 
 def _derive_repeats(engine: Engine, scheme: Scheme) -> None:
     """Add each dataset's repeat-problem column (see appraisal.repeats) once its rows are clean."""
-    from appraisal.repeats import derive
+    from appraisal.repeats import derive_all
 
-    for name, dataset in scheme.datasets.items():
-        if dataset.repeats is not None and dataset.period_by is not None:
-            derive(engine.connection, name, dataset.repeats, dataset.period_by, dataset.key)
+    derive_all(engine.connection, scheme.datasets)
 
 
 def _load_calendar(engine: Engine, scheme: Scheme) -> None:

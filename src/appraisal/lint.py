@@ -84,7 +84,7 @@ class _Linter(ScoringChecks):
 
     def column_names(self, dataset: str) -> dict[str, Any]:
         spec = self.datasets.get(dataset, {})
-        columns = {**spec.get("columns", {}), **added_columns(spec)}
+        columns = {**spec.get("columns", {}), **added_columns(spec, self.datasets)}
         return {**self.constant_names(), **{name: self.kinds.COLUMN for name in columns}}
 
     def scheme_names(self, *special: str) -> dict[str, Any]:
@@ -100,7 +100,7 @@ class _Linter(ScoringChecks):
 
     def column_ref(self, path: KeyPath, dataset: str, column: str) -> None:
         spec = self.datasets.get(dataset, {})
-        columns = {**spec["columns"], **added_columns(spec)} if "columns" in spec else None
+        columns = {**spec["columns"], **added_columns(spec, self.datasets)} if "columns" in spec else None
         if columns is not None and column not in columns:
             self.unknown(path, "column", column, columns, where=f" in dataset {dataset!r}")
 
@@ -173,10 +173,28 @@ class _Linter(ScoringChecks):
                     self.add(path + ("via",), "a dataset has either 'appraisee' or 'via', not both")
             elif "appraisee" not in spec:
                 self.add(path, "dataset names no appraisee: add 'appraisee' (a column) or 'via' (a join)")
-            for i, column in enumerate(spec.get("repeats", {}).get("same", [])):
-                self.column_ref(path + ("repeats", "same", i), name, column)
-            lint_repeats(spec, lambda sub, message, path=path: self.add(path + sub, message))
+            self.check_repeats(name, spec)
         self.check_via_cycles()
+
+    def check_repeats(self, name: str, spec: Mapping[str, Any]) -> None:
+        """The names `repeats` uses resolve, with did-you-mean hints; the rest is `lint_repeats`."""
+        repeats = spec.get("repeats")
+        if repeats is None:
+            return
+        path: KeyPath = ("datasets", name, "repeats")
+        other = repeats.get("in")
+        if other == name:
+            self.add(path + ("in",), "'in' names this dataset; leave 'in' out to look for the return among its own rows")
+        found = other is not None and other != name and self.dataset_ref(path + ("in",), other)
+        theirs = self.datasets[other].get("columns") if found else None
+        for i, column in enumerate(repeats["same"]):
+            self.column_ref(path + ("same", i), name, column)
+            if theirs is not None and column not in theirs:
+                self.unknown(path + ("same", i), "column", column, theirs, where=f" in dataset {other!r}")
+        if theirs is not None and "at" in repeats and repeats["at"] not in theirs:
+            self.unknown(path + ("at",), "column", repeats["at"], theirs, where=f" in dataset {other!r}")
+        lint_repeats(spec, lambda sub, message: self.add(("datasets", name) + sub, message),
+                     self.datasets[other] if found else None)
 
     def check_via_cycles(self) -> None:
         for start in self.datasets:
