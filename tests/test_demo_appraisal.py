@@ -130,14 +130,18 @@ def pick(result, key) -> str:
     return graded[0].id
 
 
+def chosen(demo, which: str) -> str:
+    """The agent a test looks at: the best or worst total, the leaver or the new hire."""
+    files, result = demo
+    if which in ("best", "worst"):
+        return pick(result, (lambda a: -a.total) if which == "best" else (lambda a: a.total))
+    return files.leaver if which == "leaver" else files.new_hire
+
+
 @pytest.mark.parametrize("which", ["best", "worst", "leaver"])
 def test_total_and_grade_match_a_hand_computation(demo, which):
     files, result = demo
-    agent = {
-        "best": lambda: pick(result, lambda a: -a.total),
-        "worst": lambda: pick(result, lambda a: a.total),
-        "leaver": lambda: files.leaver,
-    }[which]()
+    agent = chosen(demo, which)
     total, grade = by_hand(files, agent)
     computed = result.appraisee(agent)
     assert computed.total == pytest.approx(total, abs=1e-9)
@@ -175,12 +179,7 @@ def pay_by_hand(files, agent: str, grade: str | None) -> dict[str, float | None]
 @pytest.mark.parametrize("which", ["best", "worst", "leaver", "new_hire"])
 def test_bonus_and_commission_match_a_hand_computation(demo, which):
     files, result = demo
-    agent = {
-        "best": lambda: pick(result, lambda a: -a.total),
-        "worst": lambda: pick(result, lambda a: a.total),
-        "leaver": lambda: files.leaver,
-        "new_hire": lambda: files.new_hire,
-    }[which]()
+    agent = chosen(demo, which)
     computed = result.appraisee(agent)
     expected = pay_by_hand(files, agent, computed.grade)
     pay = computed.incentives or {}
