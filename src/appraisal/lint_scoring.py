@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from appraisal.intervals import IntervalError, parse_interval
 from appraisal.loading import KeyPath
@@ -29,23 +29,18 @@ class ScoringChecks:
 
     data: dict[str, Any]
 
-    def add(self, path: KeyPath, message: str, *, key: bool = False, offset: int | None = None) -> None:
-        raise NotImplementedError
+    if TYPE_CHECKING:  # provided by the linter this is mixed into; declared for type checkers
+        def add(self, path: KeyPath, message: str, *, key: bool = False, offset: int | None = None) -> None: ...
 
-    def unknown(self, path: KeyPath, what: str, name: str, known: Iterable[str], where: str = "") -> None:
-        raise NotImplementedError
+        def unknown(self, path: KeyPath, what: str, name: str, known: Iterable[str], where: str = "") -> None: ...
 
-    def expression(self, path: KeyPath, names: Mapping[str, Any]) -> None:
-        raise NotImplementedError
+        def expression(self, path: KeyPath, names: Mapping[str, Any]) -> None: ...
 
-    def scheme_names(self, *special: str) -> dict[str, Any]:
-        raise NotImplementedError
+        def scheme_names(self, *special: str) -> dict[str, Any]: ...
 
-    def dataset_ref(self, path: KeyPath, name: str) -> bool:
-        raise NotImplementedError
+        def dataset_ref(self, path: KeyPath, name: str) -> bool: ...
 
-    def column_ref(self, path: KeyPath, dataset: str, column: str) -> None:
-        raise NotImplementedError
+        def column_ref(self, path: KeyPath, dataset: str, column: str) -> None: ...
 
     def check_score(self, path: KeyPath, spec: Mapping[str, Any]) -> None:
         score = spec["score"]
