@@ -5,7 +5,8 @@ expected message (`# error: ...`) and whose second line repeats the bad expressi
 (`# expression: ...`). The files about subscripts may also declare a map constant
 (`handling_target_h: {...}`), so that the misuse of a real map is what gets refused. The CLI
 test runs `appraisal validate` over the same files; this one checks the expression language
-on its own, with the names the file declares.
+on its own, with the names the file declares. After changing schemes/agent.yaml, move the
+corpus onto it with tests/regenerate_expression_corpus.py.
 """
 
 from __future__ import annotations
