@@ -7,42 +7,17 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from sample_results import make_result, person
 
 from appraisal.excel import PERCENT, POINTS, SCORE, workbook_bytes, write_workbook
-from appraisal.results import AppraiseeResult, Result, ScoredCell
-
-GRADES = ({"grade": "A", "min": 90}, {"grade": "B", "min": 60}, {"grade": "C", "min": 0})
-
-
-def person(appraisee_id: str, total: float | None, team: str | None, scores=(80.0, 0.9)) -> AppraiseeResult:
-    speed, rate = scores
-    cells = (
-        ScoredCell("speed", {"en": "Speed", "zh": "速度"}, "h", "measure", 2.0, 5, "ok", 2.0, speed, 50, 50,
-                   None if speed is None else speed / 2, "linear", "dataset tickets"),
-        ScoredCell("rate", {"en": "Rate", "zh": "比率"}, "%", "measure", rate, 5, "ok", 0.9,
-                   100 * rate, 50, 50, 50 * rate, "linear", "dataset tickets"),
-    )
-    grade = None if total is None else next(g["grade"] for g in GRADES if total >= g["min"])
-    return AppraiseeResult(appraisee_id, appraisee_id.upper(), team, None, None, (), cells, total, 0.0, total, grade,
-                           "ok" if total is not None else "insufficient data")
-
-
-def make_result(people) -> Result:
-    return Result(
-        scheme={"id": "demo", "version": 1, "title": {"en": "Demo", "zh": "演示"}, "indicators": [
-            {"id": "speed", "title": {"en": "Speed", "zh": "速度"}, "unit": "h"},
-            {"id": "rate", "title": {"en": "Rate", "zh": "比率"}, "unit": "%"}]},
-        period={"label": "2026-Q3", "start": "2026-07-01", "end": "2026-10-01", "timezone": "UTC"},
-        provenance={"scheme_file": "nowhere.yaml", "plugins": [{"name": "x", "version": "1"}]},
-        appraisees=tuple(people), quality=({"dataset": "tickets", "cause": "duplicate key", "column": "id", "count": 2},),
-        queries={}, grades=GRADES,
-    )
 
 
 @pytest.fixture
 def result():
     return make_result([person("b", 99.0, "North"), person("a", 71.5, "South", (60.0, 0.8)),
-                        person("c", None, None, (None, 0.5))])
+                        person("c", None, None, (None, 0.5))],
+                       quality=({"dataset": "tickets", "cause": "duplicate key", "column": "id", "count": 2},),
+                       provenance={"scheme_file": "nowhere.yaml", "plugins": [{"name": "x", "version": "1"}]})
 
 
 def opened(result, tmp_path: Path, language: str = "en") -> openpyxl.Workbook:

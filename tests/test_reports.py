@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
+from sample_results import make_result, person
 
 from appraisal.periods import parse_period
 from appraisal.pipeline import run
@@ -20,39 +21,11 @@ from appraisal.reports import (
     summary_stats,
     teams,
 )
-from appraisal.results import AppraiseeResult, Result, ScoredCell
+from appraisal.results import Result
 from appraisal.storing import write_run
 from appraisal.validation import load_scheme
 
 DATA = Path(__file__).resolve().parent / "data" / "measuring"
-GRADES = ({"grade": "A", "min": 90, "max": None, "title": {}}, {"grade": "B", "min": 60, "max": 90, "title": {}},
-          {"grade": "C", "min": 0, "max": 60, "title": {}})
-
-
-def person(appraisee_id: str, total: float | None, team: str | None, scores=(80.0, 0.9)) -> AppraiseeResult:
-    speed, rate = scores
-    cells = (
-        ScoredCell("speed", {"en": "Speed", "zh": "速度"}, "h", "measure", 2.0, 5, "ok", 2.0, speed, 50, 50,
-                   None if speed is None else speed / 2, "linear", "dataset tickets"),
-        ScoredCell("rate", {"en": "Rate", "zh": "比率"}, "%", "measure", rate, 5, "ok", 0.9,
-                   100 * rate, 50, 50, 50 * rate, "linear", "dataset tickets"),
-    )
-    grade = None if total is None else next(g["grade"] for g in GRADES if total >= g["min"])
-    return AppraiseeResult(appraisee_id, appraisee_id.upper(), team, None, None, (), cells, total, 0.0, total, grade,
-                           "ok" if total is not None else "insufficient data")
-
-
-def make_result(people, label="2026-Q3", start="2026-07-01", calibration=()) -> Result:
-    return Result(
-        scheme={"id": "demo", "version": 1, "title": {"en": "Demo", "zh": "演示"}, "indicators": [
-            {"id": "speed", "title": {"en": "Speed", "zh": "速度"}, "unit": "h"},
-            {"id": "rate", "title": {"en": "Rate", "zh": "比率"}, "unit": "%"}]},
-        period={"label": label, "start": start, "end": "2026-10-01", "timezone": "UTC"},
-        provenance={"scheme_file": "nowhere.yaml"}, appraisees=tuple(people), quality=(), queries={},
-        grades=GRADES, calibration=tuple(calibration),
-    )
-
-
 @pytest.fixture
 def result() -> Result:
     # A: 3 people against an expected 1 (over by 2); B: 2; C: 1; one without a total.

@@ -60,7 +60,7 @@ def _shown(path: Path) -> str:
 
 def resolve_reference(reference: str, child: Path, document: Document) -> Path:
     """The file an `extends` value names; a located problem when there is none."""
-    from appraisal.packs import find_scheme, known_schemes
+    from appraisal.packs import find_scheme, unknown_scheme_hint
 
     if reference.endswith((".yaml", ".yml")) or "/" in reference:
         candidate = (child.parent / reference).resolve()
@@ -70,12 +70,7 @@ def resolve_reference(reference: str, child: Path, document: Document) -> Path:
     found = find_scheme(reference)
     if found is not None:
         return found
-    from appraisal.validation import suggest
-
-    known = known_schemes()
-    near = suggest(reference, known)
-    hint = f"did you mean {near!r}?" if near else f"known: {', '.join(known)}"
-    raise LoadError([document.problem(("extends",), f"extends {reference!r}: no such scheme; {hint}")])
+    raise LoadError([document.problem(("extends",), f"extends {reference!r}: no such scheme; {unknown_scheme_hint(reference)}")])
 
 
 class _Merged:

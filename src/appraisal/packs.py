@@ -89,6 +89,15 @@ def known_schemes() -> list[str]:
     return names
 
 
+def unknown_scheme_hint(reference: str) -> str:
+    """What to say after "no scheme REFERENCE": the closest known name, else every one."""
+    from appraisal.validation import suggest
+
+    known = known_schemes()
+    near = suggest(reference, known)
+    return f"did you mean {near!r}?" if near else f"known: {', '.join(known)}"
+
+
 def template_dirs() -> list[Path]:
     """Template folders of the installed packs (searched after the user's, before the defaults)."""
     return [p.templates for p in sorted(_packs(), key=lambda p: p.name) if p.templates is not None and p.name != BUILTIN]

@@ -17,8 +17,7 @@ schemes_app = typer.Typer(help="List and show appraisal schemes.", no_args_is_he
 def resolve_scheme_path(name: str) -> Path:
     """A scheme argument is a file path, or a scheme's name: `agent`, or `pack:agent`."""
     from appraisal.errors import AppraisalError
-    from appraisal.packs import find_scheme, known_schemes
-    from appraisal.validation import suggest
+    from appraisal.packs import find_scheme, unknown_scheme_hint
 
     path = Path(name)
     if path.suffix in (".yaml", ".yml") or path.exists():
@@ -26,10 +25,7 @@ def resolve_scheme_path(name: str) -> Path:
     found = find_scheme(name)
     if found is not None:
         return found
-    known = known_schemes()
-    near = suggest(name, known)
-    hint = f"did you mean {near!r}?" if near else f"schemes: {', '.join(known)}"
-    raise AppraisalError(f"no scheme file or scheme named {name!r}; {hint}")
+    raise AppraisalError(f"no scheme file or scheme named {name!r}; {unknown_scheme_hint(name)}")
 
 
 @schemes_app.command("list")
