@@ -1,18 +1,24 @@
 # The two commands a newcomer needs: `make demo` and `make test`.
-# Both create .venv when needed and install the package with its test extras.
+# Both create .venv when needed and install the package with its test extras, at the exact
+# versions of constraints.txt (the lock of tested versions; `make lock` refreshes it).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LOCK := $(CURDIR)/constraints.txt
+# PIP_CONSTRAINT, unlike `-c`, also reaches the isolated environments that build the
+# editable packages, so the build backend is locked too.
+PIP := PIP_CONSTRAINT=$(LOCK) $(BIN)/python -m pip --disable-pip-version-check
+PACKAGES := -e '.[test]' -e plugins/appraisal-retail-pack -e plugins/appraisal-helpdesk-source
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(PIP) install --quiet pip
 
-$(STAMP): $(BIN)/python pyproject.toml plugins/appraisal-retail-pack/pyproject.toml plugins/appraisal-helpdesk-source/pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[test]' -e plugins/appraisal-retail-pack -e plugins/appraisal-helpdesk-source
+$(STAMP): $(BIN)/python pyproject.toml constraints.txt plugins/appraisal-retail-pack/pyproject.toml plugins/appraisal-helpdesk-source/pyproject.toml
+	$(PIP) install --quiet $(PACKAGES)
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -22,9 +28,22 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
-	$(BIN)/python -m pip install --quiet pandas
+	$(PIP) install --quiet -e '.[bench]'
 	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/data_bench.py && $(BIN)/python bench/render_bench.py
 
+# Resolve every dependency afresh (newest versions the ranges in pyproject.toml allow) in a
+# throw-away environment and write what it installed to constraints.txt. Run `make test`
+# afterwards: the lock is only worth committing once the suite passes on it.
+lock:
+	rm -rf .lock-venv
+	$(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet --upgrade pip
+	.lock-venv/bin/python -m pip install --quiet -e '.[test,bench]' -e plugins/appraisal-retail-pack -e plugins/appraisal-helpdesk-source hatchling
+	{ echo "# The lock of tested versions, written by 'make lock' on $$(date +%F) with $$(.lock-venv/bin/python --version)."; \
+	  echo "# make demo, make test and .ci/run install exactly these; pyproject.toml keeps the ranges users get."; \
+	  .lock-venv/bin/python -m pip freeze --all --exclude-editable | grep -v '^setuptools=='; } > constraints.txt
+	rm -rf .lock-venv
+
 clean:
-	rm -rf $(VENV) build dist .pytest_cache
+	rm -rf $(VENV) .lock-venv build dist .pytest_cache
