@@ -96,9 +96,13 @@ def test_interval_functions_convert_a_timedelta() -> None:
     assert registry["days"].python(timedelta(hours=36)) == 1.5
 
 
-def test_interval_function_refuses_a_number() -> None:
+def test_interval_function_reads_a_number_as_the_seconds_of_a_duration() -> None:
+    assert default_functions()["hours"].python(5400.0) == 1.5
+
+
+def test_interval_function_refuses_a_text() -> None:
     with pytest.raises(TypeError, match="time interval"):
-        default_functions()["hours"].python(3.0)
+        default_functions()["hours"].python("3")
 
 
 def test_date_parts() -> None:

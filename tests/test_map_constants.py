@@ -33,7 +33,8 @@ from appraisal.loading import load_text
 from appraisal.measuring import measure
 from appraisal.periods import parse_period
 from appraisal.pipeline import run
-from appraisal.sql_emitter import bind_value, quote_identifier, to_sql
+from appraisal.expression_types import Kind
+from appraisal.sql_emitter import SqlFragment, bind_value, quote_identifier, select_expression
 from appraisal.validation import check_schema, load_scheme
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -124,8 +125,13 @@ def test_doc_example_table_holds_in_both_evaluators():
     names = {"handling_target_h": NameKind.MAPPING, "resolved_at": NameKind.COLUMN,
              "created_at": NameKind.COLUMN, "problem_type": NameKind.COLUMN}
     expr = parse_expression(source, names=names, functions=FUNCTIONS)
-    fragment = to_sql(expr, functions=FUNCTIONS, column=lambda name: (
-        bind_value(targets) if name == "handling_target_h" else quote_identifier(name)))
+    kinds = {"handling_target_h": Kind.MAP, "resolved_at": Kind.TIMESTAMP, "created_at": Kind.TIMESTAMP,
+             "problem_type": Kind.TEXT}
+    fragment = select_expression(
+        expr, SqlFragment("(SELECT CAST(? AS TIMESTAMP) AS created_at, CAST(? AS TIMESTAMP) AS resolved_at,"
+                          " CAST(? AS VARCHAR) AS problem_type)"),
+        functions=FUNCTIONS, kinds=kinds,
+        column=lambda name: bind_value(targets) if name == "handling_target_h" else quote_identifier(name))
     rows = doc_rows()
     assert len(rows) == 5
     start = datetime(2026, 7, 1, 9)
@@ -134,8 +140,6 @@ def test_doc_example_table_holds_in_both_evaluators():
             values = {"handling_target_h": targets, "created_at": start,
                       "resolved_at": start + timedelta(hours=hours), "problem_type": key}
             in_python = evaluate(expr, values, FUNCTIONS)
-            sql = ("SELECT " + fragment.sql + " FROM (SELECT CAST(? AS TIMESTAMP) AS created_at, "
-                   "CAST(? AS TIMESTAMP) AS resolved_at, CAST(? AS VARCHAR) AS problem_type)")
-            in_sql = con.execute(sql, [*fragment.params, values["created_at"], values["resolved_at"],
-                                       key]).fetchone()[0]
+            in_sql = con.execute(fragment.sql, [*fragment.params, values["created_at"], values["resolved_at"],
+                                                key]).fetchone()[0]
             assert (in_python is True, in_sql is True) == (on_time, on_time), key

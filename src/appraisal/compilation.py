@@ -15,17 +15,23 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from appraisal.errors import AppraisalError
+from appraisal.expression_types import Kind, column_kind, value_kind
 from appraisal.expressions import Expression
 from appraisal.functions import FunctionRegistry
 from appraisal.model import Dataset, Indicator, Measure, Scheme
 from appraisal.periods import Period, sql_window, window
-from appraisal.sql_emitter import SqlFragment, bind_value, quote_identifier, to_sql
+from appraisal.repeats import added_columns
+from appraisal.sql_emitter import Bindings, SqlFragment, bind_value, quote_identifier, to_condition, to_sql
 
 _NUMERIC = {"integer", "number", "duration"}
 _SQL_TYPES = {"date": "DATE", "timestamp": "TIMESTAMP"}
-_WEIGHTED_SUM = "CAST(sum(CAST({x} AS DECIMAL(38, 9)) * __weight) {f} AS DOUBLE)"
 # Sums and means add exact decimals, not doubles: a double sum depends on the order rows
-# arrive in, and results must not change with the number of threads or the scan plan.
+# arrive in, and results must not change with the number of threads, the scan plan or the
+# engine. DECIMAL(38, 9) holds 9 decimal places and totals below 1e29, so a value is
+# summed only within RANGE (a billion rows of it still fit); beyond, it is counted as
+# `value out of range` and left out (semantics.yaml, "sums and means").
+RANGE = 1e20
+_WEIGHTED_SUM = "CAST(sum(CAST({x} AS DECIMAL(38, 9)) * __weight) {f} AS DOUBLE)"
 _EXACT = "CAST({x} AS DECIMAL(38, 9))"
 _AGGREGATES = {
     "sum": f"CAST(sum({_EXACT}) {{f}} AS DOUBLE)",
@@ -35,6 +41,7 @@ _AGGREGATES = {
     "max": "max({x})",
     "count_distinct": "count(DISTINCT {x})",
 }
+_EXACT_AGGREGATES = frozenset({"sum", "mean"})
 
 
 class CompileError(AppraisalError):
@@ -81,12 +88,26 @@ def _wrap(template: str, fragment: SqlFragment) -> SqlFragment:
     return SqlFragment(before + fragment.sql + after, fragment.params)
 
 
+def _kinds(scheme: Scheme, dataset: Dataset) -> dict[str, Kind]:
+    """The kind of every name an expression over `dataset` may use: its declared columns, the
+    columns the engine adds (repeats), and the scheme's constants."""
+    kinds = {name: value_kind(value) for name, value in scheme.constants.items()}
+    added = dataset.repeats.added_columns(dataset.key is not None) if dataset.repeats is not None else {}
+    kinds.update({name: column_kind(kind) for name, kind in {**dataset.columns, **added}.items()})
+    return kinds
+
+
 class _DatasetCompiler:
     def __init__(self, scheme: Scheme, dataset: Dataset, functions: FunctionRegistry, attribution: str = "all"):
         self.scheme = scheme
         self.dataset = dataset
         self.functions = functions
         self.attribution = attribution  # all, first, last or split: see `appraisee_source`
+        self.kinds = _kinds(scheme, dataset)
+        # columns computed under the query, so no operand's SQL is written twice
+        self.bindings = Bindings()
+        # (indicator id, SQL true for a kept row whose value is out of RANGE), for the counts
+        self.out_of_range: list[tuple[str, SqlFragment]] = []
 
     def column(self, name: str) -> str | SqlFragment:
         if name in self.scheme.constants:
@@ -96,14 +117,27 @@ class _DatasetCompiler:
             return f"CAST({quoted} AS DOUBLE)"
         return quoted
 
-    def expr(self, expression: Expression) -> SqlFragment:
-        return to_sql(expression, column=self.column, functions=self.functions)
+    def expr(self, expression: Expression, *, bind: bool = False) -> SqlFragment:
+        """A value; `bind`: as a column of `bindings`, so it may be written several times."""
+        return to_sql(expression, column=self.column, functions=self.functions, kinds=self.kinds,
+                      bindings=self.bindings, bind=bind)
 
     def condition(self, *expressions: Expression | None) -> SqlFragment | None:
-        present = [self.expr(e) for e in expressions if e is not None]
+        present = [
+            to_condition(e, column=self.column, functions=self.functions, kinds=self.kinds, bindings=self.bindings)
+            for e in expressions if e is not None
+        ]
         if not present:
             return None
         return _join([_wrap("({x})", f) for f in present], " AND ")
+
+    def exact(self, indicator: Indicator, value: SqlFragment, where: SqlFragment | None) -> SqlFragment:
+        """`value` (a column or a parameter: written three times) for an exact sum: null, and
+        counted, where its size is beyond RANGE."""
+        limit = SqlFragment(f"CAST({RANGE!r} AS DOUBLE)")
+        outside = _join([_wrap("abs({x}) > ", value), limit], "")
+        self.out_of_range.append((indicator.id, outside if where is None else _join([where, outside], " AND ")))
+        return _join([_wrap("CASE WHEN abs({x}) <= ", value), limit, _wrap(" THEN {x} END", value)], "")
 
     def filtered(self, aggregate: str, value: SqlFragment | None, where: SqlFragment | None) -> SqlFragment:
         """`aggregate` over the kept rows that pass `where` (every row is flagged `__kept`)."""
@@ -128,15 +162,17 @@ class _DatasetCompiler:
             denominator = measure.denominator
             top_where = self.condition(measure.where, numerator.where if numerator else None)
             bottom_where = self.condition(measure.where, denominator.where if denominator else None)
-            top = self.side(numerator.of if numerator else None, top_where)
-            bottom = self.side(denominator.of if denominator else None, bottom_where)
+            top = self.side(indicator, numerator.of if numerator else None, top_where)
+            bottom = self.side(indicator, denominator.of if denominator else None, bottom_where)
             rows = self.filtered("count({x})", None, bottom_where)
             value = _join([_wrap("CAST({x} AS DOUBLE)", top), _wrap("nullif({x}, 0)", bottom)], " / ")
             return value, rows
         assert measure.of is not None  # the lint guarantees `of` for these aggregates
-        of = self.expr(measure.of)
+        of = self.expr(measure.of, bind=True)
+        if measure.agg in _EXACT_AGGREGATES:
+            of = self.exact(indicator, of, where)
         if _is_duration(measure):  # a time that runs backwards is a data error: dropped, counted
-            of = _join([_wrap("CASE WHEN ({x}) >= 0 THEN ", of), _wrap("({x}) END", of)], "")
+            of = _join([_wrap("CASE WHEN {x} >= 0 THEN ", self.expr(measure.of, bind=True)), of, SqlFragment(" END")], "")
         if measure.agg == "percentile":
             template = f"quantile_cont({{x}}, {float(measure.percentile or 0.5)!r})"
         else:
@@ -145,17 +181,18 @@ class _DatasetCompiler:
         if split:  # the lint allows only sum and mean here
             weighted = self.filtered(_WEIGHTED_SUM, of, where)
             if measure.agg == "mean":
-                weights = self.filtered(_WEIGHTED_SUM, _join([_wrap("CASE WHEN ({x}) IS NOT NULL THEN 1 END", of)], ""), where)
+                weights = self.filtered(_WEIGHTED_SUM, _wrap("CASE WHEN ({x}) IS NOT NULL THEN 1 END", of), where)
                 return _join([weighted, _wrap("nullif({x}, 0)", weights)], " / "), rows
             return weighted, rows
         return self.filtered(template, of, where), rows
 
-    def side(self, of: Expression | None, where: SqlFragment | None) -> SqlFragment:
+    def side(self, indicator: Indicator, of: Expression | None, where: SqlFragment | None) -> SqlFragment:
         if self.attribution == "split":
-            return self.filtered(_WEIGHTED_SUM, self.expr(of) if of is not None else SqlFragment("1"), where)
+            value = self.exact(indicator, self.expr(of, bind=True), where) if of is not None else SqlFragment("1")
+            return self.filtered(_WEIGHTED_SUM, value, where)
         if of is None:
             return self.filtered("count({x})", None, where)
-        return self.filtered(_AGGREGATES["sum"], self.expr(of), where)
+        return self.filtered(_AGGREGATES["sum"], self.exact(indicator, self.expr(of, bind=True), where), where)
 
     def appraisee_source(self) -> tuple[SqlFragment, str]:
         """The FROM clause and the expression naming each row's appraisee.
@@ -186,10 +223,14 @@ class _DatasetCompiler:
         source = _join([SqlFragment(f"{table} AS d LEFT JOIN "), ranked, SqlFragment(f" AS v ON d.{on} = v.{on}")], "")
         return source, "v.__owner"
 
-    def excluded(self, name: str) -> SqlFragment:
-        """SQL true for rows of dataset `name` that one of its exclusions removes."""
-        compiler = _DatasetCompiler(self.scheme, self.scheme.datasets[name], self.functions)
-        flags = [_wrap("coalesce(({x}), FALSE)", compiler.expr(e.where)) for e in self.scheme.exclusions if e.dataset == name]
+    def excluded(self) -> SqlFragment:
+        """SQL true for rows of this dataset that one of its exclusions removes (reading
+        `bindings`)."""
+        flags = [
+            _wrap("coalesce({x}, FALSE)", condition)
+            for e in self.scheme.exclusions if e.dataset == self.dataset.name
+            for condition in [self.condition(e.where)] if condition is not None
+        ]
         return _join(flags, " OR ") if flags else SqlFragment("FALSE")
 
     def owners(self, name: str, on: str, order_by: str | None = None) -> SqlFragment:
@@ -202,7 +243,10 @@ class _DatasetCompiler:
         dataset = self.scheme.datasets[name]
         key = quote_identifier(on)
         times = f", min(p.{quote_identifier(order_by)}) AS __first_at, max(p.{quote_identifier(order_by)}) AS __last_at" if order_by else ""
-        rows = _join([SqlFragment("(SELECT *, "), self.excluded(name), SqlFragment(f" AS __self_excluded FROM {quote_identifier(name)})")], "")
+        other = _DatasetCompiler(self.scheme, dataset, self.functions)
+        flag = other.excluded()
+        rows = _join([SqlFragment("(SELECT *, "), flag, SqlFragment(" AS __self_excluded FROM "),
+                      other.bindings.wrap(SqlFragment(quote_identifier(name)), "__owned"), SqlFragment(")")], "")
         if dataset.via is None:
             owner = quote_identifier(dataset.appraisee or "")
             return _join([
@@ -221,8 +265,10 @@ class _DatasetCompiler:
         ], "")
 
     def base(self, period: Period, column_types: Mapping[str, str]) -> SqlBuilder:
-        """The CTEs `base` (rows in the window, with their appraisee) and `kept` (not excluded)."""
+        """The CTEs `base` (rows in the window, with their appraisee), the layers of `bindings`
+        and `kept` (not excluded). Compile every expression the query uses before this."""
         source, appraisee = self.appraisee_source()
+        excluded = self.excluded()
         period_by = self.dataset.period_by
         if period_by is None:  # a lookup table (targets per appraisee): every row, no window
             window_sql, window_params = "TRUE", ()
@@ -232,11 +278,12 @@ class _DatasetCompiler:
                 period, self.scheme.timezone, f"d.{quote_identifier(period_by)}", column_type=sql_type
             )
         via = "coalesce(v.__excluded, FALSE)" if self.dataset.via is not None else "FALSE"
+        layers, last = self.bindings.ctes("base", "__layer")
         out = SqlBuilder()
         out.add(f"WITH base AS (SELECT d.*, {appraisee} AS __appraisee, {via} AS __via_excluded FROM ", source)
-        out.add(" WHERE ", SqlFragment(window_sql, tuple(window_params)))
-        out.add("), kept AS (SELECT * EXCLUDE (__via_excluded) FROM base WHERE NOT (__via_excluded OR ")
-        out.add("", self.excluded(self.dataset.name)).add("))")
+        out.add(" WHERE ", SqlFragment(window_sql, tuple(window_params))).add(")", layers)
+        out.add(f", kept AS (SELECT * EXCLUDE (__via_excluded) FROM {last} WHERE NOT (__via_excluded OR ")
+        out.add("", excluded).add("))")
         return out
 
 
@@ -275,12 +322,26 @@ def compile_dataset(
     result has a row per appraisee found in the data or on the roster, with `on_roster`,
     `<id>__value` and `<id>__rows` per indicator, and the counts `q__rows_in_period`,
     `q__kept`, `q__no_period_value`, `q__outside_period`, `q__excluded_<n>` per exclusion,
-    `q__excluded_via` and `q__negative__<id>` per elapsed-time measure; see `measuring`.
+    `q__excluded_via`, `q__negative__<id>` per elapsed-time measure and `q__range__<id>` per
+    exact sum or mean; see `measuring`.
     """
     compiler = _DatasetCompiler(scheme, scheme.datasets[dataset], functions, attribution)
     ds = scheme.datasets[dataset]
     if ds.period_by is None:
         raise CompileError(f"dataset {dataset!r} has no period_by and cannot be measured")
+    # Every expression first: the layers of computed columns they need come before their use.
+    exclusions = [compiler.condition(e.where) for e in scheme.exclusions if e.dataset == dataset]
+    measured = [i for i in (indicators or scheme.indicators) if i.measure is not None and i.measure.dataset == dataset]
+    values = [(indicator, *compiler.measure(indicator, indicator.measure)) for indicator in measured if indicator.measure]
+    negatives = [
+        (indicator.id, compiler.expr(indicator.measure.of, bind=True)) for indicator in measured
+        if indicator.measure is not None and indicator.measure.of is not None and _is_duration(indicator.measure)
+    ]
+    out_of_range: dict[str, list[SqlFragment]] = {}
+    for indicator_id, outside in compiler.out_of_range:
+        out_of_range.setdefault(indicator_id, []).append(outside)
+    layers, last = compiler.bindings.ctes("base", "__layer")
+
     source, appraisee = compiler.appraisee_source()
     period_by = ds.period_by
     sql_type = (column_types or {}).get(period_by) or _SQL_TYPES.get(ds.columns.get(period_by, ""), "TIMESTAMP")
@@ -289,28 +350,25 @@ def compile_dataset(
     # A row shared by n appraisees counts 1/n in each group, so counts over groups add up to
     # one per row; a split attribution gives each the same 1/n of the value.
     share = "1.0 / coalesce(v.__owners, 1)" if ds.via is not None else "1.0"
-    exclusions = [e.where for e in scheme.exclusions if e.dataset == dataset]
-    measured = [i for i in (indicators or scheme.indicators) if i.measure is not None and i.measure.dataset == dataset]
-    durations = [i for i in measured if i.measure is not None and _is_duration(i.measure)]
 
     query = SqlBuilder()
-    query.add(f"WITH flagged AS (SELECT d.*, {appraisee} AS __appraisee, {via} AS __via_excluded, {share} AS __share,"
+    query.add(f"WITH base AS (SELECT d.*, {appraisee} AS __appraisee, {via} AS __via_excluded, {share} AS __share,"
               f" CAST({share} AS DECIMAL(38, 9)) AS __weight, coalesce(")
     query.add("", SqlFragment(window_sql, tuple(window_params)))
     query.add(", FALSE) AS __in_window, coalesce(FALSE")
     for other in also_used:
         other_sql, other_params = sql_window(other, scheme.timezone, f"d.{quote_identifier(period_by)}", column_type=sql_type)
         query.add(" OR ", SqlFragment(other_sql, tuple(other_params)))
-    query.add(f", FALSE) AS __in_other_window, d.{quote_identifier(period_by)} IS NULL AS __no_period")
+    query.add(f", FALSE) AS __in_other_window, d.{quote_identifier(period_by)} IS NULL AS __no_period FROM ", source)
+    query.add(")", layers).add(", flagged AS (SELECT *")
     for n, where in enumerate(exclusions):
-        query.add(", coalesce((", compiler.expr(where)).add(f"), FALSE) AS __excluded_{n}")
-    query.add(" FROM ", source).add("), rows AS (SELECT *, __in_window AND NOT (__via_excluded")
+        query.add(", coalesce(", where).add(f", FALSE) AS __excluded_{n}")
+    query.add(f" FROM {last}), rows AS (SELECT *, __in_window AND NOT (__via_excluded")
     for n in range(len(exclusions)):
         query.add(f" OR __excluded_{n}")
     query.add(") AS __kept FROM flagged), grouped AS (SELECT __appraisee")
-    for indicator in measured:
+    for indicator, value, count in values:
         assert indicator.measure is not None
-        value, count = compiler.measure(indicator, indicator.measure)
         # Fewer rows than min_count (default 1): insufficient data, never zero.
         query.add(", CASE WHEN ", count).add(" >= ", bind_value(indicator.measure.min_count))
         query.add(" THEN ", value).add(f" END AS {quote_identifier(indicator.id + '__value')}")
@@ -326,10 +384,12 @@ def compile_dataset(
     )
     for n in range(len(exclusions)):
         query.add(f", {tally} FILTER (WHERE __in_window AND __excluded_{n}) AS q__excluded_{n}")
-    for indicator in durations:
-        assert indicator.measure is not None and indicator.measure.of is not None
-        query.add(f", {tally} FILTER (WHERE __kept AND (", compiler.expr(indicator.measure.of))
-        query.add(f") < 0) AS {quote_identifier('q__negative__' + indicator.id)}")
+    for indicator_id, of in negatives:
+        query.add(f", {tally} FILTER (WHERE __kept AND ", of)
+        query.add(f" < 0) AS {quote_identifier('q__negative__' + indicator_id)}")
+    for indicator_id, conditions in out_of_range.items():
+        query.add(f", {tally} FILTER (WHERE __kept AND (", _join(conditions, " OR "))
+        query.add(f")) AS {quote_identifier('q__range__' + indicator_id)}")
     query.add(
         " FROM rows GROUP BY __appraisee)"
         " SELECT coalesce(r.__key, g.__appraisee) AS appraisee, r.__key IS NOT NULL AS on_roster,"
@@ -378,18 +438,19 @@ def compile_rows(
     measure = indicator.measure
     assert measure is not None
     compiler = _DatasetCompiler(scheme, scheme.datasets[measure.dataset], functions, measure.attribution)
+    top = compiler.condition(measure.numerator.where if measure.numerator else None) if measure.agg == "ratio" else None
+    denominator = measure.denominator.where if measure.agg == "ratio" and measure.denominator else None
+    where = compiler.condition(measure.where, denominator)
     query = compiler.base(window(period, indicator.window), {})
     query.add(", mine AS (SELECT * FROM kept WHERE __appraisee = ", bind_value(appraisee)).add(")")
     query.add(", counts AS (SELECT (SELECT count(*) FROM base WHERE __appraisee = ", bind_value(appraisee))
     query.add(") AS __rows_in_period, (SELECT count(*) FROM base WHERE __appraisee = ", bind_value(appraisee))
     query.add(") - (SELECT count(*) FROM mine) AS __excluded)")
-    query.add(" SELECT mine.* EXCLUDE (__appraisee)")
+    hidden = ", ".join(["__appraisee", *compiler.bindings.names()])
+    query.add(f" SELECT mine.* EXCLUDE ({hidden})")
     if measure.agg == "ratio":
-        top = compiler.condition(measure.numerator.where if measure.numerator else None)
         query.add(", coalesce(", top or SqlFragment("TRUE")).add(", FALSE) AS __in_numerator")
     query.add(", counts.* FROM mine CROSS JOIN counts")
-    denominator = measure.denominator.where if measure.agg == "ratio" and measure.denominator else None
-    where = compiler.condition(measure.where, denominator)
     if where is not None:
         query.add(" WHERE ", where)
     query.add(f" ORDER BY ALL LIMIT {int(limit)}")  # the same first rows every time

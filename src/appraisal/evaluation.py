@@ -198,7 +198,11 @@ class _Evaluator(SimpleEval):
         mapping = self.values[name]
         if not isinstance(mapping, Mapping):
             raise ExpressionError(f"'{name}' is not a map constant, so it has no entries")
-        key = map_key(self._eval(node.slice))
+        value = self._eval(node.slice)
+        if value is not None and not isinstance(value, (bool, str, float)):
+            raise ExpressionError(f"map constant '{name}' is looked up by a text, a number or a true/false "
+                                  f"value, not by {_kind(value)}")
+        key = map_key(value)
         return None if key is None else normalise(mapping.get(key))
 
     def _boolop(self, node: ast.BoolOp) -> bool | None:

@@ -224,7 +224,7 @@ class _Checker:
     def visit_BinOp(self, node: ast.BinOp) -> None:
         self.check_operator(node.op, node)
         if isinstance(node.op, ast.Pow):
-            exponent = _literal_number(node.right)
+            exponent = literal_number(node.right)
             if exponent is None:
                 self.fail(
                     f"'**' needs a number literal exponent, like x ** 2, not "
@@ -280,7 +280,7 @@ class _Checker:
                 node,
             )
         for element in node.elts:
-            if _literal_number(element) is None and not (
+            if literal_number(element) is None and not (
                 isinstance(element, ast.Constant) and isinstance(element.value, (str, bool))
             ):
                 self.fail(
@@ -374,7 +374,7 @@ class _Checker:
             )
         for position in function.literal_args:
             if position < len(node.args):
-                value = _literal_number(node.args[position])
+                value = literal_number(node.args[position])
                 if (value is None or not math.isfinite(value) or value != int(value)
                         or abs(value) > MAX_DIGITS):
                     self.fail(
@@ -415,6 +415,15 @@ def map_key(value: object) -> str | None:
     return None
 
 
+def node_offset(expr: Expression, node: ast.AST) -> int:
+    """The 0-based character offset of `node` in the expression's text, for located messages."""
+    text = expr.source.lstrip()
+    shift = len(expr.source) - len(text)
+    if not hasattr(node, "lineno"):
+        return shift
+    return shift + _char_offset(text, node.lineno, node.col_offset)
+
+
 def literal_keys(expr: Expression) -> list[tuple[str, str, int]]:
     """(map name, key, offset) of every `MAP['literal']` lookup, for the lint's key check."""
     found: list[tuple[str, str, int]] = []
@@ -424,7 +433,7 @@ def literal_keys(expr: Expression) -> list[tuple[str, str, int]]:
         if not (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name)):
             continue
         value = node.slice
-        literal = _literal_number(value)
+        literal = literal_number(value)
         if literal is None and isinstance(value, ast.Constant):
             literal = value.value
         key = map_key(literal)
@@ -434,7 +443,7 @@ def literal_keys(expr: Expression) -> list[tuple[str, str, int]]:
     return found
 
 
-def _literal_number(node: ast.AST) -> float | None:
+def literal_number(node: ast.AST) -> float | None:
     """The value of a number literal, optionally signed; None for anything else."""
     sign = 1
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):

@@ -17,6 +17,7 @@ from appraisal.registry import Registry, collect
 if TYPE_CHECKING:
     import pluggy
 
+    from appraisal.expression_types import Signature
     from appraisal.sql_emitter import Dialect
 
 SqlEmitter = Callable[[list[str], "Dialect"], str]
@@ -32,7 +33,12 @@ class Function:
     spellings come from the one `Dialect` table. A non-`null_safe` SQL emitter must itself
     give NULL when any argument is NULL (most SQL functions do; `least`/`greatest` do not).
     `literal_args` lists argument positions that must be whole-number literals from -10 to
-    10 (like the digits of `round`), checked when the expression is parsed.
+    10 (like the digits of `round`), checked when the expression is parsed; the SQL emitter
+    receives those as their digits (`"2"`), not as a placeholder. The SQL text may name an
+    argument several times: the emitter then passes a column, never a copy of a computation.
+    `kinds` says which kinds of arguments it takes and which it gives
+    (`appraisal.expression_types.takes`), so `validate` refuses a wrong one; without it the
+    function's arguments are not checked.
     """
 
     name: str
@@ -44,6 +50,7 @@ class Function:
     null_safe: bool = False
     literal_args: tuple[int, ...] = ()
     plugin: str = ""
+    kinds: Signature | None = None
 
     def arity_text(self) -> str:
         """How many arguments, in words, for error messages."""

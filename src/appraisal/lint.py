@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from appraisal.errors import ExpressionError, Problem
+from appraisal.expression_types import Kind, KindError, check_kinds, column_kind, value_kind
 from appraisal.lint_expressions import map_constant_problems, unknown_key
 from appraisal.lint_scoring import ScoringChecks, fmt
 from appraisal.loading import Document, KeyPath
@@ -35,7 +36,7 @@ class _Linter(ScoringChecks):
     def __init__(self, document: Document, functions: FunctionRegistry):
         from appraisal.expressions import NameKind
 
-        self.kinds = NameKind
+        self.kinds_of = NameKind
         self.doc = document
         self.data: dict[str, Any] = document.data
         self.functions = functions
@@ -60,7 +61,10 @@ class _Linter(ScoringChecks):
             hint = "; none is declared"
         self.add(path, f"unknown {what} {name!r}{where}{hint}")
 
-    def expression(self, path: KeyPath, names: Mapping[str, Any]) -> None:
+    def expression(self, path: KeyPath, names: Mapping[str, Any], wants: str = "any", dataset: str | None = None) -> None:
+        """Parse and check the expression at `path`: its names, then the kinds of its values
+        (`wants`: what the place needs, a `number`, a `condition` or `any`), so that what
+        validates also runs."""
         from appraisal.expressions import literal_keys, parse_expression
 
         source = self._get(path)
@@ -72,6 +76,25 @@ class _Linter(ScoringChecks):
         for name, key, offset in literal_keys(self.parsed[path]):
             if key not in self.constants[name]:  # the checker let only map constants be subscripted
                 self.add(path, unknown_key(name, key, self.constants[name]), offset=offset)
+        maps = {n: v for n, v in self.constants.items() if isinstance(v, Mapping)}
+        try:
+            check_kinds(self.parsed[path], self.kinds(names, dataset), maps, self.functions, wants)
+        except KindError as exc:
+            self.add(path, exc.message, offset=exc.offset)
+
+    def kinds(self, names: Mapping[str, Any], dataset: str | None) -> dict[str, Kind]:
+        """The kind of every name: columns as declared, constants by value, indicators numbers."""
+        spec = self.datasets.get(dataset, {}) if dataset else {}
+        columns = {**spec.get("columns", {}), **added_columns(spec, self.datasets)}
+        kinds: dict[str, Kind] = {}
+        for name, kind in names.items():
+            if kind is self.kinds_of.COLUMN:
+                kinds[name] = column_kind(columns.get(name))
+            elif name in self.constants:
+                kinds[name] = value_kind(self.constants[name])
+            else:
+                kinds[name] = Kind.NUMBER
+        return kinds
 
     def _get(self, path: KeyPath) -> Any:
         node: Any = self.data
@@ -80,16 +103,16 @@ class _Linter(ScoringChecks):
         return node
 
     def constant_names(self) -> dict[str, Any]:
-        return {name: self.kinds.MAPPING if isinstance(value, dict) else self.kinds.CONSTANT for name, value in self.constants.items()}
+        return {name: self.kinds_of.MAPPING if isinstance(value, dict) else self.kinds_of.CONSTANT for name, value in self.constants.items()}
 
     def column_names(self, dataset: str) -> dict[str, Any]:
         spec = self.datasets.get(dataset, {})
         columns = {**spec.get("columns", {}), **added_columns(spec, self.datasets)}
-        return {**self.constant_names(), **{name: self.kinds.COLUMN for name in columns}}
+        return {**self.constant_names(), **{name: self.kinds_of.COLUMN for name in columns}}
 
     def scheme_names(self, *special: str) -> dict[str, Any]:
-        names = {**self.constant_names(), **{i: self.kinds.INDICATOR for i in self.indicator_ids}}
-        names.update({name: self.kinds.SPECIAL for name in special})
+        names = {**self.constant_names(), **{i: self.kinds_of.INDICATOR for i in self.indicator_ids}}
+        names.update({name: self.kinds_of.SPECIAL for name in special})
         return names
 
     def dataset_ref(self, path: KeyPath, name: str) -> bool:
@@ -162,6 +185,10 @@ class _Linter(ScoringChecks):
             for field in ("period_by", "key", "appraisee"):
                 if field in spec:
                     self.column_ref(path + (field,), name, spec[field])
+            declared = spec.get("columns", {}).get(spec.get("period_by"))
+            if declared is not None and column_kind(declared) not in (Kind.DATE, Kind.TIMESTAMP):
+                self.add(path + ("period_by",), f"period_by names column {spec['period_by']!r}, declared "
+                         f"{column_kind(declared).value}; the period is placed by a date or a timestamp column")
             via = spec.get("via")
             if via:
                 if via["dataset"] == name:
@@ -212,7 +239,7 @@ class _Linter(ScoringChecks):
         for i, spec in enumerate(self.data.get("exclusions", [])):
             path: KeyPath = ("exclusions", i)
             if self.dataset_ref(path + ("dataset",), spec["dataset"]):
-                self.expression(path + ("where",), self.column_names(spec["dataset"]))
+                self.expression(path + ("where",), self.column_names(spec["dataset"]), "condition", spec["dataset"])
                 if "period_by" not in self.datasets[spec["dataset"]]:
                     self.add(path + ("dataset",), f"dataset {spec['dataset']!r} is a lookup table (no 'period_by'); exclusions apply to measured datasets")
 
@@ -232,7 +259,7 @@ class _Linter(ScoringChecks):
                 self.check_measure(path + ("measure",), spec["measure"])
             if "formula" in spec:
                 others = {k: v for k, v in self.scheme_names().items() if k != spec["id"]}
-                self.expression(path + ("formula",), others)
+                self.expression(path + ("formula",), others, "number")
             self.check_target(path, spec)
             if "score" in spec:
                 self.check_score(path, spec)
@@ -294,13 +321,14 @@ class _Linter(ScoringChecks):
             if attribution == "split" and agg not in ("count", "sum", "mean", "ratio"):
                 self.add(path + ("attribution",), f"a split share works with count, sum, mean and ratio, not {agg!r}")
         names = self.column_names(dataset)
-        for field in ("of", "where"):
-            if field in measure:
-                self.expression(path + (field,), names)
+        if "of" in measure:  # a count of distinct values counts any kind; the rest compute numbers
+            self.expression(path + ("of",), names, "any" if agg == "count_distinct" else "number", dataset)
+        if "where" in measure:
+            self.expression(path + ("where",), names, "condition", dataset)
         for side in ("numerator", "denominator"):
             for field in ("where", "of"):
                 if field in measure.get(side, {}):
-                    self.expression(path + (side, field), names)
+                    self.expression(path + (side, field), names, "condition" if field == "where" else "number", dataset)
 
     def check_target(self, path: KeyPath, spec: Mapping[str, Any]) -> None:
         target = spec.get("target")
@@ -333,11 +361,11 @@ class _Linter(ScoringChecks):
 
     def check_gates(self) -> None:
         for i, gate in enumerate(self.data.get("gates", [])):
-            self.expression(("gates", i, "when"), self.scheme_names("total"))
+            self.expression(("gates", i, "when"), self.scheme_names("total"), "condition")
             if "cap_total" not in gate and not gate.get("veto"):
                 self.add(("gates", i), "gate does nothing: add 'cap_total' or 'veto: true'")
         for i, _ in enumerate(self.data.get("adjustments", [])):
-            self.expression(("adjustments", i, "when"), self.scheme_names("total"))
+            self.expression(("adjustments", i, "when"), self.scheme_names("total"), "condition")
 
     def check_quadrant(self) -> None:
         quadrant = self.data.get("quadrant") or {}

@@ -34,7 +34,7 @@ class ScoringChecks:
 
         def unknown(self, path: KeyPath, what: str, name: str, known: Iterable[str], where: str = "") -> None: ...
 
-        def expression(self, path: KeyPath, names: Mapping[str, Any]) -> None: ...
+        def expression(self, path: KeyPath, names: Mapping[str, Any], wants: str = "any", dataset: str | None = None) -> None: ...
 
         def scheme_names(self, *special: str) -> dict[str, Any]: ...
 
@@ -70,7 +70,7 @@ class ScoringChecks:
             elif target == 0:
                 self.add(path + ("target",), "a ratio-to-target score cannot divide by a target of 0")
         else:
-            self.expression(spath + ("formula",), self.scheme_names("value", "target"))
+            self.expression(spath + ("formula",), self.scheme_names("value", "target"), "number")
 
     def check_curve(self, path: KeyPath, spec: Mapping[str, Any], score: Mapping[str, Any], target: Any) -> None:
         spath = path + ("score",)

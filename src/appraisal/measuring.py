@@ -271,6 +271,11 @@ def _quality(dataset_name: str, scheme: Scheme, totals: dict[str, int], unknown:
         for name, count in totals.items()
         if name.startswith("q__negative__")
     ]
+    found += [  # beyond the range an exact sum holds (compilation.RANGE): left out, counted
+        QualityCount(dataset_name, "value out of range", name.removeprefix("q__range__"), count)
+        for name, count in totals.items()
+        if name.startswith("q__range__")
+    ]
     return [count for count in found if count.count]
 
 

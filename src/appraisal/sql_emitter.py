@@ -4,6 +4,13 @@ Row-level work runs inside the database, so filters and measure expressions beco
 fragments. No literal text from a scheme is ever pasted into SQL: every number and text is a
 `?` parameter, in the order the placeholders appear, so fragments concatenate safely.
 Everything engine-specific is a field of `Dialect`; another engine is another instance.
+
+The semantics table (semantics.yaml) is emitted as its reference formulas (`%` as
+a - b * floor(a / b), `round` as half away from zero), never as an engine built-in whose
+meaning drifts between versions. A formula that needs an operand more than once gets the
+operand as a column computed one layer below (`Bindings`), so the SQL grows linearly with
+the expression, never exponentially (an engine may expand `nullif(x, y)` or `CASE x WHEN`
+into several copies of x, so those copies must be column references).
 """
 
 from __future__ import annotations
@@ -15,7 +22,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from appraisal.errors import ExpressionError
-from appraisal.expressions import Expression
+from appraisal.expression_types import Kind, KindError
+from appraisal.expression_types import arithmetic as arithmetic_kind
+from appraisal.expression_types import call as call_kind
+from appraisal.expression_types import comparison as comparison_kind
+from appraisal.expression_types import condition as condition_kind
+from appraisal.expression_types import if_else as if_else_kind
+from appraisal.expression_types import map_key as map_key_kind
+from appraisal.expression_types import map_value_kind, unary, value_kind
+from appraisal.expressions import Expression, literal_number, map_key
 from appraisal.functions import FunctionRegistry
 
 
@@ -42,19 +57,13 @@ class SqlMap(SqlFragment):
     entries: tuple[tuple[str, object], ...] = ()
 
 
-def _strict(function: str) -> str:
-    return (
-        "list_reduce([{args}], lambda l_, r_: CASE WHEN l_ IS NULL OR r_ IS NULL THEN NULL "
-        f"ELSE {function}(l_, r_) END)"
-    )
-
-
 @dataclass(frozen=True)
 class Dialect:
     """Every spelling that differs between SQL engines, in one place.
 
-    Templates use `{a}`/`{b}` for operands and `{x}` for a single argument; `finite` turns
-    NaN and infinities into NULL (semantics.yaml: they become null).
+    Templates use `{a}`/`{b}` for operands and `{x}` for a single argument. A template may name
+    an operand several times: the emitter then passes a column reference, never a copy of a
+    computed expression (see `Bindings`).
     """
 
     name: str
@@ -65,50 +74,59 @@ class Dialect:
     true: str = "TRUE"
     false: str = "FALSE"
     null: str = "NULL"
-    finite: str = (
-        "nullif(nullif(nullif({x}, CAST('inf' AS DOUBLE)), CAST('-inf' AS DOUBLE)), "
-        "CAST('nan' AS DOUBLE))"
-    )
+    # semantics.yaml: an operation whose result is not a finite number gives null
+    finite: str = "CASE WHEN isfinite({x}) THEN {x} END"
+    is_finite: str = "isfinite({x})"
     binary: dict[str, str] = field(default_factory=lambda: {
         "+": "({a} + {b})",
         "-": "({a} - {b})",
         "*": "({a} * {b})",
-        "/": "({a} / nullif({b}, 0))",
-        "//": "floor({a} / nullif({b}, 0))",
-        "%": "fmod({a}, nullif({b}, 0))",
+        "/": "({a} / CASE WHEN {b} <> 0 THEN {b} END)",
+        "//": "floor({a} / CASE WHEN {b} <> 0 THEN {b} END)",
+        "%": "({a} - {b} * floor({a} / CASE WHEN {b} <> 0 THEN {b} END))",
         "**": "pow({a}, {b})",
     })
     compare: dict[str, str] = field(default_factory=lambda: {
         "==": "=", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">=",
     })
-    epoch_seconds: str = "epoch({x})"
+    # the difference of two timestamps (or dates) as seconds: whole microseconds subtracted
+    # exactly, then divided, as Python's timedelta.total_seconds() does
+    interval: str = "(CAST(epoch_us({a}) - epoch_us({b}) AS DOUBLE) / 1000000)"
+    date_interval: str = (
+        "(CAST(epoch_us(CAST({a} AS TIMESTAMP)) - epoch_us(CAST({b} AS TIMESTAMP)) AS DOUBLE) / 1000000)"
+    )
+    number_condition: str = "({x} <> 0)"
     date_part: str = "CAST(date_part('{part}', {x}) AS DOUBLE)"
     date_parts: dict[str, str] = field(default_factory=lambda: {
         "year": "year", "quarter": "quarter", "month": "month", "day": "day",
         "weekday": "isodow", "hour": "hour",
     })
-    round: str = "round({x}, CAST({n} AS INTEGER))"
-    # The text a map constant is looked up by (expressions.map_key): a text as is, true/false
-    # as 'true'/'false', a number printed as a double without a trailing '.0', else NULL.
-    map_key: str = (
-        "(CASE WHEN typeof({k}) = 'VARCHAR' OR typeof({k}) = 'BOOLEAN' THEN CAST({k} AS VARCHAR) "
-        "WHEN typeof({k}) IN ('DOUBLE', 'FLOAT', 'TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', "
-        "'HUGEINT', 'UTINYINT', 'USMALLINT', 'UINTEGER', 'UBIGINT') "
-        "AND isfinite(TRY_CAST({k} AS DOUBLE)) "
-        "THEN regexp_replace(CAST(TRY_CAST({k} AS DOUBLE) + 0.0 AS VARCHAR), '\\.0$', '') END)"
-    )
-    least: str = _strict("least")
-    greatest: str = _strict("greatest")
+    least: str = "least"
+    greatest: str = "greatest"
+    # SQL types of the kinds, for a null of a known kind (`None + 1` is a null number)
+    types: dict[str, str] = field(default_factory=lambda: {
+        "number": "DOUBLE", "duration": "DOUBLE", "time interval": "DOUBLE", "text": "VARCHAR",
+        "true/false value": "BOOLEAN", "timestamp": "TIMESTAMP", "date": "DATE",
+    })
+
+    def typed_null(self, kind: Kind) -> str:
+        name = self.types.get(kind.value)
+        return f"CAST(NULL AS {name})" if name else self.null
 
     def quote_identifier(self, name: str) -> str:
         """`"name"`, with an embedded quote doubled so no name can end the identifier."""
         return self.quote + name.replace(self.quote, self.quote * 2) + self.quote
 
+    def strict(self, function: str, args: Sequence[str]) -> str:
+        """least/greatest that give null when any argument is null (semantics.yaml)."""
+        nulls = " OR ".join(f"{a} IS NULL" for a in args)
+        return f"(CASE WHEN {nulls} THEN NULL ELSE {function}({', '.join(args)}) END)"
+
     def strict_least(self, args: Sequence[str]) -> str:
-        return self.least.replace("{args}", ", ".join(args))
+        return self.strict(self.least, args)
 
     def strict_greatest(self, args: Sequence[str]) -> str:
-        return self.greatest.replace("{args}", ", ".join(args))
+        return self.strict(self.greatest, args)
 
 
 DUCKDB = Dialect("duckdb")
@@ -153,128 +171,338 @@ def bind_value(value: object, dialect: Dialect = DUCKDB) -> SqlFragment:
     raise ExpressionError(f"cannot use a value of type {type(value).__name__} in SQL")
 
 
+@dataclass(frozen=True)
+class _Sql:
+    """An emitted node: its SQL, parameters, kind, the layer of the deepest binding it reads
+    (0: only the row's own columns), and whether it may be written more than once as it is
+    (a column, a parameter, a binding: no computation is repeated)."""
+
+    sql: str
+    params: tuple[object, ...]
+    kind: Kind
+    level: int = 0
+    simple: bool = False
+
+    def fragment(self) -> SqlFragment:
+        return SqlFragment(self.sql, self.params)
+
+
+class Bindings:
+    """Columns computed in layers below a query, so every operand's SQL is written once.
+
+    Layer 1 is computed from the row's own columns, layer 2 from those and layer 1, and so
+    on: `ctes` or `wrap` put the layers between the data and the query that uses the
+    expressions. The same SQL bound twice is one column (a common subexpression).
+    """
+
+    def __init__(self, prefix: str = "__e") -> None:
+        self.prefix = prefix
+        self.layers: list[list[tuple[str, SqlFragment]]] = []
+        self._seen: dict[tuple[str, tuple[object, ...]], _Sql] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self.layers)
+
+    def bind(self, node: _Sql) -> _Sql:
+        key = (node.sql, node.params)
+        found = self._seen.get(key)
+        if found is not None:
+            return found
+        level = node.level + 1
+        while len(self.layers) < level:
+            self.layers.append([])
+        name = f"{self.prefix}{len(self._seen) + 1}"
+        self.layers[level - 1].append((name, node.fragment()))
+        bound = _Sql(f'"{name}"', (), node.kind, level, simple=True)
+        self._seen[key] = bound
+        return bound
+
+    def names(self) -> list[str]:
+        return [name for layer in self.layers for name, _ in layer]
+
+    def select(self, layer: list[tuple[str, SqlFragment]]) -> SqlFragment:
+        columns = [_join([f, SqlFragment(f' AS "{name}"')], "") for name, f in layer]
+        return _join([SqlFragment(""), *columns], ", ") if layer else SqlFragment("")
+
+    def wrap(self, source: SqlFragment, alias: str = "__layer") -> SqlFragment:
+        """A FROM item: `source` (a table, or a parenthesised query without an alias) with
+        every layer's columns added, under an alias (`alias0` when nothing is bound)."""
+        result = _join([source, SqlFragment(f" AS {alias}0")], "")
+        for n, layer in enumerate(self.layers, start=1):
+            result = _join([SqlFragment("(SELECT *"), self.select(layer), SqlFragment(" FROM "), result,
+                            SqlFragment(f") AS {alias}{n}")], "")
+        return result
+
+    def ctes(self, source: str, prefix: str) -> tuple[SqlFragment, str]:
+        """`, prefix1 AS (SELECT *, ... FROM source), prefix2 AS (...)` and the last CTE's name
+        (`source` itself when nothing is bound)."""
+        parts: list[SqlFragment] = []
+        previous = source
+        for n, layer in enumerate(self.layers, start=1):
+            name = f"{prefix}{n}"
+            parts.append(_join([SqlFragment(f", {name} AS (SELECT *"), self.select(layer),
+                                SqlFragment(f" FROM {previous})")], ""))
+            previous = name
+        return _join(parts, ""), previous
+
+
 def to_sql(
     expr: Expression,
     *,
     column: ColumnResolver,
     functions: FunctionRegistry,
+    kinds: Mapping[str, Kind],
+    bindings: Bindings,
+    dialect: Dialect = DUCKDB,
+    bind: bool = False,
+) -> SqlFragment:
+    """Compile `expr`; `column(name)` gives the SQL for each name it uses, `kinds` its kind.
+
+    The resolver returns SQL text (typically a quoted column) or a `SqlFragment` (a constant
+    bound as a parameter). Numeric columns must come back as DOUBLE, which the table requires
+    (`CAST("score" AS DOUBLE)`); see `docs/semantics.md`. The result may read columns of
+    `bindings`: put its layers under the query (`Bindings.ctes` or `Bindings.wrap`). With
+    `bind`, the result is itself a column of `bindings` (or a plain column or parameter), so
+    the caller may write it several times.
+    """
+    emitter = _Emitter(column, functions, kinds, bindings, dialect)
+    node = emitter.emit(expr.tree.body)
+    if node.kind is Kind.NULL:
+        node = emitter.null(Kind.NUMBER)
+    return (bindings.bind(node) if bind and not node.simple else node).fragment()
+
+
+def to_condition(
+    expr: Expression,
+    *,
+    column: ColumnResolver,
+    functions: FunctionRegistry,
+    kinds: Mapping[str, Kind],
+    bindings: Bindings,
     dialect: Dialect = DUCKDB,
 ) -> SqlFragment:
-    """Compile `expr`; `column(name)` gives the SQL for each name it uses.
-
-    The resolver returns SQL text (typically a quoted, qualified column) or a `SqlFragment`
-    (for a constant bound as a parameter). Numeric columns must come back as DOUBLE, which
-    the table requires (`CAST("score" AS DOUBLE)`); see `docs/semantics.md`.
-    """
-    return _Emitter(column, functions, dialect).emit(expr.tree.body)
+    """`to_sql` for a filter: a true/false SQL value (a number is true when it is not 0)."""
+    emitter = _Emitter(column, functions, kinds, bindings, dialect)
+    return emitter.condition(emitter.emit(expr.tree.body)).fragment()
 
 
-def _fill(template: str, **parts: SqlFragment) -> SqlFragment:
-    """Substitute fragments into a template, collecting parameters in placeholder order.
+def select_expression(
+    expr: Expression,
+    source: SqlFragment,
+    *,
+    column: ColumnResolver,
+    functions: FunctionRegistry,
+    kinds: Mapping[str, Kind],
+    dialect: Dialect = DUCKDB,
+) -> SqlFragment:
+    """`SELECT <expr> FROM <source>`, the layers the expression needs in between: one
+    expression over the rows of a table or a parenthesised query (tools, tests, explain)."""
+    bindings = Bindings()
+    value = to_sql(expr, column=column, functions=functions, kinds=kinds, bindings=bindings, dialect=dialect)
+    return _join([SqlFragment("SELECT "), value, SqlFragment(" FROM "), bindings.wrap(source)], "")
 
-    Walking the template (rather than the arguments) keeps `?` and params aligned even when
-    a template repeats or reorders its operands.
-    """
-    sql: list[str] = []
-    params: list[object] = []
-    for literal, name, _spec, _conv in string.Formatter().parse(template):
-        sql.append(literal)
-        if name is not None:
-            sql.append(parts[name].sql)
-            params.extend(parts[name].params)
-    return SqlFragment("".join(sql), tuple(params))
+
+def _join(fragments: Sequence[SqlFragment], separator: str) -> SqlFragment:
+    return SqlFragment(separator.join(f.sql for f in fragments), tuple(p for f in fragments for p in f.params))
 
 
 class _Emitter:
-    def __init__(self, column: ColumnResolver, functions: FunctionRegistry, dialect: Dialect):
+    def __init__(
+        self, column: ColumnResolver, functions: FunctionRegistry, kinds: Mapping[str, Kind],
+        bindings: Bindings, dialect: Dialect,
+    ) -> None:
         self.column = column
         self.functions = functions
+        self.kinds = kinds
+        self.bindings = bindings
         self.dialect = dialect
 
-    def emit(self, node: ast.AST) -> SqlFragment:
+    def fill(self, template: str, kind: Kind, **parts: _Sql) -> _Sql:
+        """Substitute nodes into a template, parameters in placeholder order; a node the
+        template names more than once is bound first, so only its column is repeated."""
+        pieces = list(string.Formatter().parse(template))
+        uses: dict[str, int] = {}
+        for _literal, name, _spec, _conv in pieces:
+            if name is not None:
+                uses[name] = uses.get(name, 0) + 1
+        ready = {
+            name: self.bindings.bind(node) if uses.get(name, 0) > 1 and not node.simple else node
+            for name, node in parts.items()
+        }
+        sql: list[str] = []
+        params: list[object] = []
+        for literal, name, _spec, _conv in pieces:
+            sql.append(literal)
+            if name is not None:
+                sql.append(ready[name].sql)
+                params.extend(ready[name].params)
+        level = max((ready[name].level for name in uses), default=0)
+        return _Sql("".join(sql), tuple(params), kind, level)
+
+    def emit(self, node: ast.AST) -> _Sql:
         method = getattr(self, f"emit_{type(node).__name__}", None)
         if method is None:  # the checker refuses these before we get here
             raise ExpressionError(f"{type(node).__name__} cannot be compiled to SQL")
-        return method(node)
+        try:
+            result: _Sql = method(node)
+        except KindError as error:
+            raise ExpressionError(f"'{ast.unparse(node)}': {error.message}") from None
+        return result
 
-    def emit_Constant(self, node: ast.Constant) -> SqlFragment:
-        return bind_value(node.value, self.dialect)
+    def null(self, kind: Kind) -> _Sql:
+        """A null of a known kind: what an operation on the literal None gives (semantics.yaml:
+        null propagates), typed so that the engine can choose functions and operators."""
+        return _Sql(self.dialect.typed_null(kind), (), kind, simple=True)
 
-    def emit_Name(self, node: ast.Name) -> SqlFragment:
+    def condition(self, node: _Sql) -> _Sql:
+        condition_kind(node.kind)
+        if node.kind is Kind.NULL:
+            return self.null(Kind.FLAG)
+        if node.kind in (Kind.NUMBER, Kind.DURATION):
+            return self.fill(self.dialect.number_condition, Kind.FLAG, x=node)
+        return node
+
+    def emit_Constant(self, node: ast.Constant) -> _Sql:
+        fragment = bind_value(node.value, self.dialect)
+        return _Sql(fragment.sql, fragment.params, value_kind(node.value), simple=True)
+
+    def emit_Name(self, node: ast.Name) -> _Sql:
         resolved = self.column(node.id)
-        return resolved if isinstance(resolved, SqlFragment) else SqlFragment(resolved)
+        kind = self.kinds.get(node.id, Kind.ANY)
+        if isinstance(resolved, SqlFragment):
+            return _Sql(resolved.sql, resolved.params, kind, simple=True)
+        return _Sql(resolved, (), kind, simple=True)
 
-    def emit_Subscript(self, node: ast.Subscript) -> SqlFragment:
-        """`CASE key WHEN 'k1' THEN v1 ... END`: keys and values bound, a missing key NULL."""
-        name = node.value.id  # type: ignore[attr-defined]
+    def emit_Subscript(self, node: ast.Subscript) -> _Sql:
+        """A map constant's entry: the key compared with each entry's key as the table says
+        (texts as texts, numbers as numbers, true/false as 'true'/'false'); null otherwise."""
+        name = node.value.id  # type: ignore[attr-defined]  # the checker allows only MAP[key]
         resolved = self.column(name)
         if not isinstance(resolved, SqlMap) or not resolved.entries:
-            raise ExpressionError(
-                f"'{name}' is not a map constant, so '{ast.unparse(node)}' cannot be compiled"
-            )
-        key = _fill(self.dialect.map_key, k=self.emit(node.slice))
-        whens = [
-            _fill(" WHEN {k} THEN {v}", k=bind_value(k, self.dialect), v=bind_value(v, self.dialect))
-            for k, v in resolved.entries
-        ]
-        return self.join([key, *whens], "", wrap="(CASE {} END)")
+            raise ExpressionError(f"'{name}' is not a map constant, so '{ast.unparse(node)}' cannot be compiled")
+        key = self.emit(node.slice)
+        map_key_kind(key.kind, name)
+        values = dict(resolved.entries)
+        kind = map_value_kind(values)
+        if key.kind is Kind.NULL:
+            return self.null(kind)
+        if key.kind is Kind.TEXT:
+            entries = [(bind_value(k, self.dialect), v) for k, v in resolved.entries]
+        elif key.kind in (Kind.NUMBER, Kind.DURATION):
+            entries = [(bind_value(float(k), self.dialect), v) for k, v in resolved.entries if _number_key(k)]
+        elif key.kind is Kind.FLAG:
+            flags = [(self.dialect.true, values["true"])] if "true" in values else []
+            flags += [(self.dialect.false, values["false"])] if "false" in values else []
+            entries = [(SqlFragment(sql), v) for sql, v in flags]
+        elif key.kind is Kind.ANY:
+            raise ExpressionError(f"cannot tell the kind of the key in '{ast.unparse(node)}'")
+        else:
+            entries = []
+        if not entries:
+            return _Sql(self.dialect.null, (), kind, simple=True)
+        parts: dict[str, _Sql] = {"k": key}
+        template = ["(CASE"]
+        for n, (entry, value) in enumerate(entries):
+            bound = bind_value(value, self.dialect)
+            parts[f"e{n}"] = _Sql(entry.sql, entry.params, key.kind, simple=True)
+            parts[f"v{n}"] = _Sql(bound.sql, bound.params, kind, simple=True)
+            template.append(f" WHEN {{k}} = {{e{n}}} THEN {{v{n}}}")
+        template.append(" END)")
+        return self.fill("".join(template), kind, **parts)
 
-    def finite(self, fragment: SqlFragment) -> SqlFragment:
-        return _fill(self.dialect.finite, x=fragment)
+    def finite(self, node: _Sql) -> _Sql:
+        return self.fill(self.dialect.finite, node.kind, x=node)
 
-    def emit_BinOp(self, node: ast.BinOp) -> SqlFragment:
+    def emit_BinOp(self, node: ast.BinOp) -> _Sql:
         symbol = _SYMBOLS[type(node.op)]
         left, right = self.emit(node.left), self.emit(node.right)
-        combined = _fill(self.dialect.binary[symbol], a=left, b=right)
-        if symbol == "-" and isinstance(node.left, ast.Name) and isinstance(node.right, ast.Name):
-            # may be timestamp - timestamp (an interval), which has no infinity to guard
-            return combined
-        return self.finite(combined)
+        kind = arithmetic_kind(symbol, left.kind, right.kind, (ast.unparse(node.left), ast.unparse(node.right)))
+        if Kind.NULL in (left.kind, right.kind):
+            return self.null(kind)
+        if kind is Kind.INTERVAL:  # a time difference, in seconds: never overflows
+            template = self.dialect.date_interval if left.kind is Kind.DATE else self.dialect.interval
+            return self.fill(template, kind, a=left, b=right)
+        return self.finite(self.fill(self.dialect.binary[symbol], kind, a=left, b=right))
 
-    def emit_UnaryOp(self, node: ast.UnaryOp) -> SqlFragment:
+    def emit_UnaryOp(self, node: ast.UnaryOp) -> _Sql:
         operand = self.emit(node.operand)
-        template = {ast.USub: "(- {x})", ast.UAdd: "(+ {x})", ast.Not: "(NOT {x})"}
-        return _fill(template[type(node.op)], x=operand)
+        if isinstance(node.op, ast.Not):
+            return self.fill("(NOT {x})", unary("not", operand.kind), x=self.condition(operand))
+        symbol = "-" if isinstance(node.op, ast.USub) else "+"
+        kind = unary(symbol, operand.kind)
+        return self.null(kind) if operand.kind is Kind.NULL else self.fill(f"({symbol} {{x}})", kind, x=operand)
 
-    def emit_BoolOp(self, node: ast.BoolOp) -> SqlFragment:
+    def emit_BoolOp(self, node: ast.BoolOp) -> _Sql:
         word = " AND " if isinstance(node.op, ast.And) else " OR "
-        return self.join([self.emit(v) for v in node.values], word)
+        values = [self.condition(self.emit(v)) for v in node.values]
+        names = {f"v{n}": value for n, value in enumerate(values)}
+        return self.fill("(" + word.join(f"{{{n}}}" for n in names) + ")", Kind.FLAG, **names)
 
-    @staticmethod
-    def join(parts: list[SqlFragment], separator: str, wrap: str = "({})") -> SqlFragment:
-        sql = separator.join(p.sql for p in parts)
-        params = tuple(p for part in parts for p in part.params)
-        return SqlFragment(wrap.format(sql), params)
-
-    def emit_Compare(self, node: ast.Compare) -> SqlFragment:
-        left = self.emit(node.left)
-        pieces: list[SqlFragment] = []
-        for op, comparator in zip(node.ops, node.comparators):
+    def emit_Compare(self, node: ast.Compare) -> _Sql:
+        operands = [self.emit(node.left)]
+        template: list[str] = []
+        parts: dict[str, _Sql] = {"o0": operands[0]}
+        for n, (op, comparator) in enumerate(zip(node.ops, node.comparators, strict=True)):
+            left = f"{{o{n}}}"
+            null = self.dialect.typed_null(Kind.FLAG)  # a comparison with a null is null
             if isinstance(op, (ast.In, ast.NotIn)):
-                elements = comparator.elts  # type: ignore[attr-defined]
-                options = self.join([self.emit(e) for e in elements], ", ")
+                elements = comparator.elts  # type: ignore[attr-defined]  # the checker allows tuples only
+                options = []
+                for m, element in enumerate(elements):
+                    value = self.emit(element)
+                    comparison_kind("in", operands[n].kind, value.kind)
+                    parts[f"in{n}_{m}"] = value
+                    options.append(f"{{in{n}_{m}}}")
                 word = "IN" if isinstance(op, ast.In) else "NOT IN"
-                pieces.append(_fill(f"({{a}} {word} {{b}})", a=left, b=options))
+                template.append(null if operands[n].kind is Kind.NULL else f"({left} {word} ({', '.join(options)}))")
+                operands.append(operands[n])
+                parts[f"o{n + 1}"] = operands[n]
                 continue
             right = self.emit(comparator)
-            symbol = self.dialect.compare[_SYMBOLS[type(op)]]
-            pieces.append(_fill(f"({{a}} {symbol} {{b}})", a=left, b=right))
-            left = right
-        return pieces[0] if len(pieces) == 1 else self.join(pieces, " AND ")
+            symbol = _SYMBOLS[type(op)]
+            comparison_kind(symbol, operands[n].kind, right.kind)
+            operands.append(right)
+            parts[f"o{n + 1}"] = right
+            if Kind.NULL in (operands[n].kind, right.kind):
+                template.append(null)
+                continue
+            template.append(f"({left} {self.dialect.compare[symbol]} {{o{n + 1}}})")
+        text = template[0] if len(template) == 1 else "(" + " AND ".join(template) + ")"
+        return self.fill(text, Kind.FLAG, **parts)
 
-    def emit_IfExp(self, node: ast.IfExp) -> SqlFragment:
-        return _fill(
-            "(CASE WHEN {c} THEN {a} ELSE {b} END)",
-            c=self.emit(node.test), a=self.emit(node.body), b=self.emit(node.orelse),
-        )
+    def emit_IfExp(self, node: ast.IfExp) -> _Sql:
+        test = self.condition(self.emit(node.test))
+        body, orelse = self.emit(node.body), self.emit(node.orelse)
+        kind = if_else_kind(body.kind, orelse.kind)
+        return self.fill("(CASE WHEN {c} THEN {a} ELSE {b} END)", kind, c=test, a=body, b=orelse)
 
-    def emit_Call(self, node: ast.Call) -> SqlFragment:
-        function = self.functions[node.func.id]  # type: ignore[attr-defined]
-        args = [self.emit(argument) for argument in node.args]
-        # the function's emitter sees placeholder names, so its text can be filled in order
-        names = [f"arg{i}" for i in range(len(args))]
-        template = function.sql(["{" + name + "}" for name in names], self.dialect)
-        return _fill(template, **dict(zip(names, args)))
+    def emit_Call(self, node: ast.Call) -> _Sql:
+        function = self.functions[node.func.id]  # type: ignore[attr-defined]  # the checker allows names only
+        args: dict[str, _Sql] = {}
+        texts: list[str] = []
+        for position, argument in enumerate(node.args):
+            if position in function.literal_args:
+                # a checked whole number from -10 to 10: given to the emitter as its digits
+                texts.append(str(int(literal_number(argument) or 0)))
+                continue
+            name = f"arg{position}"
+            args[name] = self.emit(argument)
+            texts.append("{" + name + "}")
+        kinds = [a.kind for a in args.values()]
+        kind = call_kind(function.name, function.kinds, kinds)
+        if not function.null_safe and Kind.NULL in kinds:  # any null argument: a null result
+            return self.null(kind if kind is not Kind.NULL else Kind.NUMBER)
+        args = {name: self.null(Kind.NUMBER) if a.kind is Kind.NULL and kind is Kind.NULL else a
+                for name, a in args.items()}
+        return self.fill(function.sql(texts, self.dialect), kind, **args)
+
+
+def _number_key(key: str) -> bool:
+    """A map key a number can reach: the way a double prints without a trailing '.0'."""
+    try:
+        return map_key(float(key)) == key
+    except ValueError:
+        return False
 
 
 _SYMBOLS: dict[type, str] = {

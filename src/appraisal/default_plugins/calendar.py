@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from appraisal.errors import ExpressionError
+from appraisal.expression_types import Kind, takes
 from appraisal.functions import Function
 from appraisal.hookspecs import hookimpl
 
@@ -39,9 +40,11 @@ def _working_time(unit_seconds: int) -> Callable[[list[str], Dialect], str]:
 
 FUNCTIONS = [
     Function("business_hours", 2, 2, _rows_only, _working_time(3600),
-             "Working hours between two timestamps by the scheme's calendar, e.g. business_hours(created_at, first_response_at)."),
+             "Working hours between two timestamps by the scheme's calendar, e.g. business_hours(created_at, first_response_at).",
+             kinds=takes(Kind.TIMESTAMP, Kind.TIMESTAMP, returns=Kind.NUMBER)),
     Function("business_minutes", 2, 2, _rows_only, _working_time(60),
-             "Working minutes between two timestamps by the scheme's calendar."),
+             "Working minutes between two timestamps by the scheme's calendar.",
+             kinds=takes(Kind.TIMESTAMP, Kind.TIMESTAMP, returns=Kind.NUMBER)),
 ]
 
 
