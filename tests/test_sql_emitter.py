@@ -277,5 +277,5 @@ def test_the_same_subexpression_is_bound_once() -> None:
 
 
 def test_a_kind_that_does_not_fit_is_refused_when_compiled() -> None:
-    with pytest.raises(ExpressionError, match="'\\+' needs numbers, but got a text"):
+    with pytest.raises(ExpressionError, match="'\\+' needs numbers, but 'status' is a text"):
         compile_("status + 1")

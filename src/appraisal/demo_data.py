@@ -218,7 +218,9 @@ def _repeat_problems(con: duckdb.DuckDBPyConnection) -> None:
         WITH wants AS (
             SELECT i, done_at + to_seconds(CAST(3600 + floor(u(i, 21) * 6 * 86400) AS BIGINT)) AS want_at
             FROM t WHERE status = 'resolved' AND defect = '' AND u(i, 20) < p_repeat
-        ), targets AS (SELECT i, created_at FROM t WHERE defect = '')
+        ), targets AS (  -- one ticket per moment, so that the join's choice among ties cannot vary
+            SELECT min(i) AS i, created_at FROM t WHERE defect = '' GROUP BY created_at
+        )
         SELECT min(w.i) AS src, d.i AS dst FROM wants AS w ASOF JOIN targets AS d ON d.created_at >= w.want_at
         GROUP BY d.i
     """)
@@ -267,7 +269,7 @@ def _tickets_and_surveys(
     con.execute(
         f"CREATE TABLE slots AS SELECT slot_at, (sum(w) OVER (ORDER BY slot_at) - w) / sum(w) OVER () AS lo FROM ("
         f"SELECT DATE '{start}' + to_hours(h) AS slot_at, {HOURLY}[h % 24 + 1] * {WEEKDAY}[isodow(DATE '{start}' "
-        f"+ to_days(h // 24))] AS w FROM range({days * 24}) AS r(h))"
+        f"+ to_days(CAST(h // 24 AS INTEGER)))] AS w FROM range({days * 24}) AS r(h))"
     )
     con.execute(f"""
         CREATE TABLE t AS
