@@ -18,7 +18,7 @@ from appraisal.errors import AppraisalError
 from appraisal.expression_types import Kind, column_kind, value_kind
 from appraisal.expressions import Expression
 from appraisal.functions import FunctionRegistry
-from appraisal.model import Dataset, Indicator, Measure, Scheme
+from appraisal.model import AS_OF_PERIOD, Dataset, Indicator, Measure, Scheme
 from appraisal.periods import Period, sql_window, window
 from appraisal.repeats import added_columns
 from appraisal.sql_emitter import Bindings, SqlFragment, bind_value, quote_identifier, to_condition, to_sql
@@ -269,22 +269,32 @@ class _DatasetCompiler:
         and `kept` (not excluded). Compile every expression the query uses before this."""
         source, appraisee = self.appraisee_source()
         excluded = self.excluded()
-        period_by = self.dataset.period_by
-        if period_by is None:  # a lookup table (targets per appraisee): every row, no window
-            window_sql, window_params = "TRUE", ()
-        else:
-            sql_type = column_types.get(period_by) or _SQL_TYPES.get(self.dataset.columns.get(period_by, ""), "TIMESTAMP")
-            window_sql, window_params = sql_window(
-                period, self.scheme.timezone, f"d.{quote_identifier(period_by)}", column_type=sql_type
-            )
+        # a lookup table (targets per appraisee) has no window: every row
+        in_window = _in_window(self.scheme, self.dataset, period, column_types)
         via = "coalesce(v.__excluded, FALSE)" if self.dataset.via is not None else "FALSE"
         layers, last = self.bindings.ctes("base", "__layer")
         out = SqlBuilder()
         out.add(f"WITH base AS (SELECT d.*, {appraisee} AS __appraisee, {via} AS __via_excluded FROM ", source)
-        out.add(" WHERE ", SqlFragment(window_sql, tuple(window_params))).add(")", layers)
+        out.add(" WHERE ", in_window).add(")", layers)
         out.add(f", kept AS (SELECT * EXCLUDE (__via_excluded) FROM {last} WHERE NOT (__via_excluded OR ")
         out.add("", excluded).add("))")
         return out
+
+
+def _in_window(scheme: Scheme, ds: Dataset, period: Period, column_types: Mapping[str, str]) -> SqlFragment:
+    """SQL true for a row of `ds` (as `d`) that belongs to `period`: its `period_by` time in the
+    window; for a snapshot, always (`as_of: period`) or when its date is the latest snapshot's
+    date in the window."""
+    column = ds.period_by or ds.as_of
+    if column is None or column == AS_OF_PERIOD:
+        return SqlFragment("TRUE")
+    sql_type = column_types.get(column) or _SQL_TYPES.get(ds.columns.get(column, ""), "TIMESTAMP")
+    if ds.period_by is not None:
+        window_sql, params = sql_window(period, scheme.timezone, f"d.{quote_identifier(column)}", column_type=sql_type)
+        return SqlFragment(window_sql, tuple(params))
+    inner, params = sql_window(period, scheme.timezone, f"s.{quote_identifier(column)}", column_type=sql_type)
+    return SqlFragment(f"d.{quote_identifier(column)} = (SELECT max(s.{quote_identifier(column)}) "
+                       f"FROM {quote_identifier(ds.name)} AS s WHERE {inner})", tuple(params))
 
 
 _INTERVAL_FUNCTIONS = frozenset({"seconds", "minutes", "hours", "days"})
@@ -327,8 +337,8 @@ def compile_dataset(
     """
     compiler = _DatasetCompiler(scheme, scheme.datasets[dataset], functions, attribution)
     ds = scheme.datasets[dataset]
-    if ds.period_by is None:
-        raise CompileError(f"dataset {dataset!r} has no period_by and cannot be measured")
+    if not ds.measurable:
+        raise CompileError(f"dataset {dataset!r} has no period_by (or as_of) and cannot be measured")
     # Every expression first: the layers of computed columns they need come before their use.
     exclusions = [compiler.condition(e.where) for e in scheme.exclusions if e.dataset == dataset]
     measured = [i for i in (indicators or scheme.indicators) if i.measure is not None and i.measure.dataset == dataset]
@@ -343,9 +353,8 @@ def compile_dataset(
     layers, last = compiler.bindings.ctes("base", "__layer")
 
     source, appraisee = compiler.appraisee_source()
-    period_by = ds.period_by
-    sql_type = (column_types or {}).get(period_by) or _SQL_TYPES.get(ds.columns.get(period_by, ""), "TIMESTAMP")
-    window_sql, window_params = sql_window(period, scheme.timezone, f"d.{quote_identifier(period_by)}", column_type=sql_type)
+    placed_by = ds.placed_by
+    no_period = f"d.{quote_identifier(placed_by)} IS NULL" if placed_by else "FALSE"
     via = "coalesce(v.__excluded, FALSE)" if ds.via is not None else "FALSE"
     # A row shared by n appraisees counts 1/n in each group, so counts over groups add up to
     # one per row; a split attribution gives each the same 1/n of the value.
@@ -354,12 +363,11 @@ def compile_dataset(
     query = SqlBuilder()
     query.add(f"WITH base AS (SELECT d.*, {appraisee} AS __appraisee, {via} AS __via_excluded, {share} AS __share,"
               f" CAST({share} AS DECIMAL(38, 9)) AS __weight, coalesce(")
-    query.add("", SqlFragment(window_sql, tuple(window_params)))
+    query.add("", _in_window(scheme, ds, period, column_types or {}))
     query.add(", FALSE) AS __in_window, coalesce(FALSE")
     for other in also_used:
-        other_sql, other_params = sql_window(other, scheme.timezone, f"d.{quote_identifier(period_by)}", column_type=sql_type)
-        query.add(" OR ", SqlFragment(other_sql, tuple(other_params)))
-    query.add(f", FALSE) AS __in_other_window, d.{quote_identifier(period_by)} IS NULL AS __no_period FROM ", source)
+        query.add(" OR ", _in_window(scheme, ds, other, column_types or {}))
+    query.add(f", FALSE) AS __in_other_window, {no_period} AS __no_period FROM ", source)
     query.add(")", layers).add(", flagged AS (SELECT *")
     for n, where in enumerate(exclusions):
         query.add(", coalesce(", where).add(f", FALSE) AS __excluded_{n}")

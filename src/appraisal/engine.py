@@ -185,7 +185,7 @@ def _load_all(engine: Engine, scheme: Scheme, registry: SourceRegistry, base: Pa
         columns = {**RATING_COLUMNS, "group": "text"} if grouped else RATING_COLUMNS
         _load_one(engine, registry, "ratings", RATINGS, RATINGS, scheme.ratings, columns, list(columns), tz, base, scratch)
     for name, dataset in scheme.datasets.items():
-        needed = [c for c in (dataset.key, dataset.appraisee, dataset.period_by) if c]
+        needed = [c for c in (dataset.key, dataset.appraisee, dataset.placed_by) if c]
         needed += [dataset.via.on] if dataset.via else []
         needed += list(dataset.columns)
         _load_one(engine, registry, f"dataset '{name}'", name, name, dataset.source, dataset.columns,

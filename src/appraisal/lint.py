@@ -17,7 +17,7 @@ from appraisal.expression_types import Kind, KindError, check_kinds, column_kind
 from appraisal.lint_expressions import map_constant_problems, unknown_key
 from appraisal.lint_scoring import ScoringChecks, fmt
 from appraisal.loading import Document, KeyPath
-from appraisal.model import ROSTER_FIELDS
+from appraisal.model import AS_OF_PERIOD, ROSTER_FIELDS
 from appraisal.repeats import added_columns, lint_repeats
 from appraisal.scheme_building import indicator_kind
 from appraisal.validation import suggest
@@ -26,6 +26,11 @@ if TYPE_CHECKING:
     from appraisal.expressions import Expression
     from appraisal.functions import FunctionRegistry
     from appraisal.registry import Registry
+
+def _placed(spec: Mapping[str, Any]) -> bool:
+    """Rows placed in a period: by a time column, or as a snapshot."""
+    return "period_by" in spec or "as_of" in spec
+
 
 _NEEDS_OF = {"sum", "mean", "median", "percentile", "min", "max", "count_distinct"}
 _TOLERANCE = 1e-9
@@ -185,10 +190,17 @@ class _Linter(ScoringChecks):
             for field in ("period_by", "key", "appraisee"):
                 if field in spec:
                     self.column_ref(path + (field,), name, spec[field])
-            declared = spec.get("columns", {}).get(spec.get("period_by"))
-            if declared is not None and column_kind(declared) not in (Kind.DATE, Kind.TIMESTAMP):
-                self.add(path + ("period_by",), f"period_by names column {spec['period_by']!r}, declared "
-                         f"{column_kind(declared).value}; the period is placed by a date or a timestamp column")
+            if "period_by" in spec and "as_of" in spec:
+                self.add(path + ("as_of",), "a dataset is placed in the period by 'period_by' (rows with times) or by "
+                         "'as_of' (a snapshot), not both", key=True)
+            as_of = spec.get("as_of")
+            if as_of is not None and as_of != AS_OF_PERIOD:
+                self.column_ref(path + ("as_of",), name, as_of)
+            for field in ("period_by", "as_of"):
+                declared = spec.get("columns", {}).get(spec.get(field))
+                if declared is not None and column_kind(declared) not in (Kind.DATE, Kind.TIMESTAMP):
+                    self.add(path + (field,), f"{field} names column {spec[field]!r}, declared "
+                             f"{column_kind(declared).value}; the period is placed by a date or a timestamp column")
             via = spec.get("via")
             if via:
                 if via["dataset"] == name:
@@ -240,8 +252,8 @@ class _Linter(ScoringChecks):
             path: KeyPath = ("exclusions", i)
             if self.dataset_ref(path + ("dataset",), spec["dataset"]):
                 self.expression(path + ("where",), self.column_names(spec["dataset"]), "condition", spec["dataset"])
-                if "period_by" not in self.datasets[spec["dataset"]]:
-                    self.add(path + ("dataset",), f"dataset {spec['dataset']!r} is a lookup table (no 'period_by'); exclusions apply to measured datasets")
+                if not _placed(self.datasets[spec["dataset"]]):
+                    self.add(path + ("dataset",), f"dataset {spec['dataset']!r} is a lookup table (no 'period_by' or 'as_of'); exclusions apply to measured datasets")
 
     def check_indicators(self) -> None:
         first: dict[str, int] = {}
@@ -297,8 +309,8 @@ class _Linter(ScoringChecks):
         dataset, agg = measure["dataset"], measure["agg"]
         if not self.dataset_ref(path + ("dataset",), dataset):
             return
-        if "period_by" not in self.datasets[dataset]:
-            self.add(path + ("dataset",), f"dataset {dataset!r} has no 'period_by', so its rows cannot be placed in a period")
+        if not _placed(self.datasets[dataset]):
+            self.add(path + ("dataset",), f"dataset {dataset!r} has no 'period_by' (or 'as_of' for a snapshot), so its rows cannot be placed in a period")
         if agg in _NEEDS_OF and "of" not in measure:
             self.add(path, f"agg {agg!r} needs 'of': the per-row value to aggregate")
         if agg in ("count", "ratio") and "of" in measure:

@@ -251,10 +251,11 @@ def _ratings_quality(engine: Engine, query: CompiledQuery) -> list[QualityCount]
 def _quality(dataset_name: str, scheme: Scheme, totals: dict[str, int], unknown: int) -> list[QualityCount]:
     """The dataset's counts by cause: unknown appraisee, outside period, exclusions by reason."""
     dataset = scheme.datasets[dataset_name]
-    period_by = dataset.period_by or ""
+    period_by = dataset.placed_by or ""
+    outside = "outside period" if dataset.period_by else "other snapshot"  # a snapshot taken on another day
     found = [
         QualityCount(dataset_name, "unknown appraisee", dataset.appraisee or "", unknown),
-        QualityCount(dataset_name, "outside period", period_by, totals.get("q__outside_period", 0)),
+        QualityCount(dataset_name, outside, period_by, totals.get("q__outside_period", 0)),
         QualityCount(dataset_name, "no period value", period_by, totals.get("q__no_period_value", 0)),
     ]
     exclusions = [e for e in scheme.exclusions if e.dataset == dataset_name]

@@ -46,6 +46,7 @@ class Source:
 
 
 ROSTER_FIELDS = ("name", "team", "manager", "role", "start", "end")
+AS_OF_PERIOD = "period"  # `as_of: period`: the file is the snapshot of the period being run
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,9 @@ class Via:
 
 @dataclass(frozen=True)
 class Dataset:
-    """A table of evidence; without `period_by` it is a lookup table for `via` joins only."""
+    """A table of evidence. `period_by` places each row in a period; `as_of` makes it a
+    snapshot instead (`period`: the file is the run's period; a column: the latest snapshot
+    in the period). With neither it is a lookup table for `via` joins and targets only."""
 
     name: str
     source: Source
@@ -77,6 +80,16 @@ class Dataset:
     appraisee: str | None = None
     via: Via | None = None
     repeats: Repeats | None = None  # adds a repeat-problem column (see appraisal.repeats)
+    as_of: str | None = None
+
+    @property
+    def measurable(self) -> bool:
+        return self.period_by is not None or self.as_of is not None
+
+    @property
+    def placed_by(self) -> str | None:
+        """The column that places rows in time (period_by, or a snapshot's date), if any."""
+        return self.period_by or (self.as_of if self.as_of not in (None, AS_OF_PERIOD) else None)
 
 
 @dataclass(frozen=True)

@@ -117,6 +117,7 @@ def build_scheme(document: Document, parsed: Mapping[tuple, Expression]) -> Sche
             name=name,
             source=_source(spec, base),
             period_by=spec.get("period_by"),
+            as_of=spec.get("as_of"),
             columns=MappingProxyType(dict(spec.get("columns", {}))),
             key=spec.get("key"),
             appraisee=spec.get("appraisee"),
