@@ -88,6 +88,27 @@ def _wrap(template: str, fragment: SqlFragment) -> SqlFragment:
     return SqlFragment(before + fragment.sql + after, fragment.params)
 
 
+GROUPINGS = ("team", "manager", "roster")  # group rows: per team, per manager, the whole roster
+WHOLE_ROSTER = "all"  # the one group of `roster`
+
+
+def members(scheme: Scheme, group_by: str) -> str:
+    """`(__member, __group)` of every roster member: its team, its manager, or `all`. Members
+    whose roster row leaves the field empty belong to no group."""
+    key = roster_key(scheme)
+    if group_by == "roster":
+        group = f"'{WHOLE_ROSTER}'"
+    else:
+        assert scheme.roster is not None
+        field = scheme.roster.fields.get(group_by)
+        if field is None:
+            raise CompileError(f"group rows per {group_by} need the roster's {group_by!r} column: add "
+                               f"'{group_by}: COLUMN' to the roster")
+        group = f"CAST({quote_identifier(field)} AS VARCHAR)"
+    return (f"(SELECT DISTINCT CAST({key} AS VARCHAR) AS __member, {group} AS __group FROM roster"
+            f" WHERE {key} IS NOT NULL AND {group} IS NOT NULL)")
+
+
 def _kinds(scheme: Scheme, dataset: Dataset) -> dict[str, Kind]:
     """The kind of every name an expression over `dataset` may use: its declared columns, the
     columns the engine adds (repeats), and the scheme's constants."""
@@ -98,11 +119,13 @@ def _kinds(scheme: Scheme, dataset: Dataset) -> dict[str, Kind]:
 
 
 class _DatasetCompiler:
-    def __init__(self, scheme: Scheme, dataset: Dataset, functions: FunctionRegistry, attribution: str = "all"):
+    def __init__(self, scheme: Scheme, dataset: Dataset, functions: FunctionRegistry, attribution: str = "all",
+                 group_by: str | None = None):
         self.scheme = scheme
         self.dataset = dataset
         self.functions = functions
         self.attribution = attribution  # all, first, last or split: see `appraisee_source`
+        self.group_by = group_by  # team, manager, roster: the rows of every member of a group, pooled
         self.kinds = _kinds(scheme, dataset)
         # columns computed under the query, so no operand's SQL is written twice
         self.bindings = Bindings()
@@ -202,7 +225,12 @@ class _DatasetCompiler:
         """
         table = quote_identifier(self.dataset.name)
         if self.dataset.via is None:
-            return SqlFragment(f"{table} AS d"), f"CAST(d.{quote_identifier(self.dataset.appraisee or '')} AS VARCHAR)"
+            appraisee = f"CAST(d.{quote_identifier(self.dataset.appraisee or '')} AS VARCHAR)"
+            if self.group_by is None:
+                return SqlFragment(f"{table} AS d"), appraisee
+            # a row counts for its appraisee's group; rows of no one on the roster for none
+            joined = f"{table} AS d LEFT JOIN {members(self.scheme, self.group_by)} AS m ON {appraisee} = m.__member"
+            return SqlFragment(joined), "m.__group"
         via = self.dataset.via
         on = quote_identifier(via.on)
         owners = self.owners(via.dataset, via.on, via.order_by if self.attribution != "all" else None)
@@ -220,6 +248,15 @@ class _DatasetCompiler:
         if self.attribution in ("first", "last"):
             ranked = _join([SqlFragment("(SELECT * REPLACE (1 AS __owners) FROM "), ranked,
                             SqlFragment(f" WHERE __rank_{self.attribution} = 1)")], "")
+        if self.group_by is not None:
+            # A row joins each group of its owners once; `__members` of its `__owners` are in
+            # the group, which is the group's share of a split row.
+            ranked = _join([
+                SqlFragment(f"(SELECT o.{on}, m.__group AS __owner, bool_or(o.__excluded) AS __excluded,"
+                            " count(*) AS __members, any_value(o.__owners) AS __owners FROM "),
+                ranked, SqlFragment(f" AS o JOIN {members(self.scheme, self.group_by)} AS m"
+                                    f" ON o.__owner = m.__member GROUP BY o.{on}, m.__group)"),
+            ], "")
         source = _join([SqlFragment(f"{table} AS d LEFT JOIN "), ranked, SqlFragment(f" AS v ON d.{on} = v.{on}")], "")
         return source, "v.__owner"
 
@@ -321,8 +358,14 @@ def compile_dataset(
     indicators: Sequence[Indicator] | None = None,
     attribution: str = "all",
     also_used: Sequence[Period] = (),
+    group_by: str | None = None,
 ) -> CompiledQuery:
     """One pass over `dataset`: every measure of it, and every count of rows that did not count.
+
+    `group_by` (team, manager, roster): a row per group instead of per appraisee, from the rows
+    of all its members pooled (a team's resolution rate is its resolved tickets over its
+    tickets, not a mean of its agents' rates); a row shared by members of one group counts
+    once for the group (a split row by the group's share).
 
     `also_used`: the other windows the scheme measures this dataset over (a year to date
     beside the quarter); a row in one of them is not counted as outside the period.
@@ -335,7 +378,7 @@ def compile_dataset(
     `q__excluded_via`, `q__negative__<id>` per elapsed-time measure and `q__range__<id>` per
     exact sum or mean; see `measuring`.
     """
-    compiler = _DatasetCompiler(scheme, scheme.datasets[dataset], functions, attribution)
+    compiler = _DatasetCompiler(scheme, scheme.datasets[dataset], functions, attribution, group_by)
     ds = scheme.datasets[dataset]
     if not ds.measurable:
         raise CompileError(f"dataset {dataset!r} has no period_by (or as_of) and cannot be measured")
@@ -359,10 +402,11 @@ def compile_dataset(
     # A row shared by n appraisees counts 1/n in each group, so counts over groups add up to
     # one per row; a split attribution gives each the same 1/n of the value.
     share = "1.0 / coalesce(v.__owners, 1)" if ds.via is not None else "1.0"
+    weight = "1.0 * coalesce(v.__members, 1) / coalesce(v.__owners, 1)" if ds.via is not None and group_by else share
 
     query = SqlBuilder()
     query.add(f"WITH base AS (SELECT d.*, {appraisee} AS __appraisee, {via} AS __via_excluded, {share} AS __share,"
-              f" CAST({share} AS DECIMAL(38, 9)) AS __weight, coalesce(")
+              f" CAST({weight} AS DECIMAL(38, 9)) AS __weight, coalesce(")
     query.add("", _in_window(scheme, ds, period, column_types or {}))
     query.add(", FALSE) AS __in_window, coalesce(FALSE")
     for other in also_used:
@@ -398,12 +442,14 @@ def compile_dataset(
     for indicator_id, conditions in out_of_range.items():
         query.add(f", {tally} FILTER (WHERE __kept AND (", _join(conditions, " OR "))
         query.add(f")) AS {quote_identifier('q__range__' + indicator_id)}")
+    keys = (f"(SELECT DISTINCT CAST({roster_key(scheme)} AS VARCHAR) AS __key FROM roster)" if group_by is None
+            else f"(SELECT DISTINCT __group AS __key FROM {members(scheme, group_by)})")
     query.add(
         " FROM rows GROUP BY __appraisee)"
         " SELECT coalesce(r.__key, g.__appraisee) AS appraisee, r.__key IS NOT NULL AS on_roster,"
         " COLUMNS('__value$'), coalesce(COLUMNS('__rows$|^q__'), 0)"
-        f" FROM (SELECT DISTINCT CAST({roster_key(scheme)} AS VARCHAR) AS __key FROM roster) AS r"
-        " FULL JOIN grouped AS g ON g.__appraisee = r.__key"
+        f" FROM {keys} AS r"
+        f" {'FULL' if group_by is None else 'LEFT'} JOIN grouped AS g ON g.__appraisee = r.__key"
         " ORDER BY on_roster DESC, appraisee NULLS LAST"
     )
     fragment = query.fragment()

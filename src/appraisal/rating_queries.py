@@ -8,12 +8,12 @@ left out by cause. Group names, weights and scales are bound parameters.
 
 from __future__ import annotations
 
-from appraisal.compilation import CompiledQuery, SqlBuilder, roster_key
+from appraisal.compilation import CompiledQuery, SqlBuilder, members, roster_key
 from appraisal.model import RaterGroup, Scheme
 from appraisal.sql_emitter import SqlFragment, bind_value
 
 
-def _rating_groups(scheme: Scheme) -> SqlBuilder:
+def _rating_groups(scheme: Scheme, group_by: str | None = None) -> SqlBuilder:
     """The CTEs `groups` (one row per rating indicator and rater group) and `matched` (the
     ratings that count: in their group's scale, never the appraisee rating themselves).
 
@@ -39,32 +39,37 @@ def _rating_groups(scheme: Scheme) -> SqlBuilder:
             out.add(", " if m else "", literal)
         out.add(")")
     group = 'rt."group"' if grouped else "CAST(NULL AS VARCHAR)"
+    # for group rows, every rating of a member counts for the member's group (pooled)
+    appraisee = "rt.appraisee" if group_by is None else "mem.__group"
+    member = "" if group_by is None else f" JOIN {members(scheme, group_by)} AS mem ON rt.appraisee = mem.__member"
     out.add(
-        f"), matched AS (SELECT rt.appraisee, rt.indicator, g.grp, g.weight, g.min_count, g.lo, g.hi, g.trim,"
+        f"), matched AS (SELECT {appraisee} AS appraisee, rt.indicator, g.grp, g.weight, g.min_count, g.lo, g.hi, g.trim,"
         f" g.ilo, g.ihi, rt.rating, rt.rater FROM ratings AS rt JOIN groups AS g ON rt.indicator = g.indicator"
-        f" AND (g.grp IS NULL OR {group} = g.grp)"
+        f" AND (g.grp IS NULL OR {group} = g.grp){member}"
         " WHERE rt.rating BETWEEN g.lo AND g.hi AND rt.rater IS DISTINCT FROM rt.appraisee)"
     )
     return out
 
 
-def compile_ratings(scheme: Scheme) -> CompiledQuery:
+def compile_ratings(scheme: Scheme, group_by: str | None = None) -> CompiledQuery:
     """Each rating indicator's value per appraisee: one rater per row, never oneself.
 
     Per rater group: the ratings in the group's scale, without the `trim` highest and lowest
     when the group has more than twice as many, normalised to the indicator's scale and
     averaged; then the groups' weighted mean over the groups with at least `min` raters. Groups
     with too few raters are listed in `flags`. Ratings have no period: the file belongs to
-    the appraisal.
+    the appraisal. `group_by`: a row per group, from all its members' ratings.
     """
-    query = _rating_groups(scheme)
+    query = _rating_groups(scheme, group_by)
+    keys = (f"(SELECT DISTINCT CAST({roster_key(scheme)} AS VARCHAR) AS __key FROM roster)" if group_by is None
+            else f"(SELECT DISTINCT __group AS __key FROM {members(scheme, group_by)})")
     query.add(
         ", ranked AS (SELECT *, row_number() OVER (PARTITION BY appraisee, indicator, grp ORDER BY rating, rater) AS rk,"
         " count(*) OVER (PARTITION BY appraisee, indicator, grp) AS n FROM matched)"
         ", per_group AS (SELECT appraisee, indicator, grp, max(n) AS n,"
         " avg(ilo + (rating - lo) * (ihi - ilo) / (hi - lo)) FILTER (WHERE n <= 2 * trim OR (rk > trim AND rk <= n - trim)) AS mean"
         " FROM ranked GROUP BY appraisee, indicator, grp)"
-        f", keys AS (SELECT DISTINCT CAST({roster_key(scheme)} AS VARCHAR) AS __key FROM roster)"
+        f", keys AS (SELECT __key FROM {keys})"
         ", every AS (SELECT k.__key AS appraisee, g.indicator, g.grp, g.weight, g.min_count, coalesce(p.n, 0) AS n, p.mean"
         " FROM keys AS k CROSS JOIN groups AS g LEFT JOIN per_group AS p ON p.appraisee = k.__key"
         " AND p.indicator = g.indicator AND p.grp IS NOT DISTINCT FROM g.grp)"
