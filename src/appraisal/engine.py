@@ -365,10 +365,8 @@ def _type_table(
         if count:
             shown = tuple(dict.fromkeys(examples or ()))
             if len(shown) < min(3, count):  # a value repeated: the three smallest distinct, from the bad cells alone
-                [(examples,)] = connection.execute(
-                    f"SELECT min(v, 3) FROM (SELECT DISTINCT CAST({q(column)} AS VARCHAR) AS v FROM {q(raw)} WHERE {failed})",
-                    bound,
-                ).fetchall()
+                distinct = f"SELECT DISTINCT CAST({q(column)} AS VARCHAR) AS v FROM {q(raw)} WHERE {failed}"
+                [(examples,)] = connection.execute(f"SELECT min(v, 3) FROM ({distinct})", bound).fetchall()
                 shown = tuple(examples or ())
             engine.quality.append(QualityCount(dataset, cause, column, int(count), rows=int(read), examples=shown))
     engine.quality[:] = [  # the duplicates just dropped were looked for among the same rows

@@ -249,7 +249,11 @@ def _ratings_quality(engine: Engine, query: CompiledQuery) -> list[QualityCount]
     causes = ("self rating", "rating outside scale", "unknown rater group", "unknown indicator", "unknown appraisee")
     columns = ("rater", "rating", "group", "indicator", "appraisee")
     read = engine.rows.get("ratings")
-    return [QualityCount("ratings", c, col, int(n), rows=read) for c, col, n in zip(causes, columns, row, strict=True) if n]
+    return [
+        QualityCount("ratings", c, col, int(found["n"]), rows=read, examples=tuple(found["e"] or ()))
+        for c, col, found in zip(causes, columns, row, strict=True)
+        if found["n"]
+    ]
 
 
 def _quality(

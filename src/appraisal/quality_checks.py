@@ -257,7 +257,8 @@ def warning_flags(scheme: Scheme, assessment: Assessment) -> dict[str, tuple[str
     for finding in assessment.warnings:
         count = finding.count
         for indicator, columns in read.items():
-            if (count.dataset, count.column) in columns or (not count.column and any(d == count.dataset for d, _ in columns)):
+            whole_dataset = not count.column and any(d == count.dataset for d, _ in columns)
+            if (count.dataset, count.column) in columns or whole_dataset:
                 found[indicator] = (*found.get(indicator, ()), flag_text(finding))
     return found
 
@@ -384,7 +385,8 @@ def _lint_levels(levels: Mapping[str, Any], path: tuple[Any, ...], add: Any) -> 
             if warn is not None and error is not None and warn.share == error.share and (
                 warn.amount > error.amount or (warn.amount == error.amount and warn.inclusive and not error.inclusive)
             ):
-                add(where + ("warn_if",), f"warn_if {warn.text!r} can never warn: error_if {error.text!r} stops the run first")
+                add(where + ("warn_if",),
+                    f"warn_if {warn.text!r} can never warn: error_if {error.text!r} stops the run first")
 
 
 def _unknown(what: str, name: str, known: Iterable[str], where: str = "") -> str:
