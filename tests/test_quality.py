@@ -384,3 +384,19 @@ def test_validate_refuses_a_level_that_is_not_one(run_cli, tmp_path):
     scheme = some_bad(tmp_path / "data", bad=0, extra="quality: {error_if: 5}\n")
     result = run_cli("validate", str(scheme))
     assert result.exit_code == 1 and "quality.error_if: expected a text, found the number 5" in result.stderr
+
+
+# -- the demo -----------------------------------------------------------------------------------
+
+def test_the_demo_passes_even_strict_and_prints_its_planted_defects(run_cli, tmp_path):
+    result = run_cli("demo", "--out", str(tmp_path / "demo"), "--strict")
+    assert result.exit_code == 0, result.stderr
+    counts = result.stdout[result.stdout.index("data quality:\n"):].splitlines()[1:]
+    planted = [
+        r"tickets: 1 of [\d,]+ rows \(<0\.1%\) duplicate key in column 'ticket_id'; e\.g\. 'TK\d+'",
+        r"tickets: 1 of [\d,]+ rows \(<0\.1%\) unknown appraisee in column 'agent_id'; e\.g\. 'CS999'",
+        r"tickets: 1 of [\d,]+ rows \(<0\.1%\) negative duration in column 'completion_h'",
+        r"tickets: 36 of [\d,]+ rows \(0\.1%\) excluded: Supplier's defective batch, outside the agent's control",
+    ]
+    assert [p for p in planted if not any(re.fullmatch(f"  {p}", line) for line in counts)] == []
+    assert [line for line in counts if ": warning" in line or ": error" in line] == []
