@@ -202,6 +202,14 @@ def test_the_chinese_scorecard_says_the_warning_in_chinese(run_cli, tmp_path):
     assert "数据警告：sales.amount 中 3.0% 的行无法识别的整数" in markdown
 
 
+def test_the_summary_table_shows_share_verdict_level_and_examples(run_cli, tmp_path):
+    scheme = some_bad(tmp_path / "data", bad=3)
+    assert run_cli("run", str(scheme), "-p", "2026-Q3", "-o", str(tmp_path / "q3")).exit_code == 0
+    html = (tmp_path / "q3" / "report" / "index.html").read_text(encoding="utf-8")
+    assert ("<tr><td>sales</td><td>unparseable integer</td><td>amount</td><td>3</td><td>100</td><td>3.0%</td>"
+            "<td>warning</td><td>&gt; 1%</td><td>&#39;n/a&#39;</td></tr>") in html
+
+
 def test_strict_turns_a_warning_into_a_breach(run_cli, tmp_path):
     scheme = some_bad(tmp_path / "data", bad=3)
     result = run_cli("run", str(scheme), "-p", "2026-Q3", "-o", str(tmp_path / "q3"), "--strict")
@@ -274,11 +282,13 @@ def test_a_column_named_in_the_block_is_judged_even_unread(tmp_path):
 
 def test_rows_outside_the_period_and_exclusions_are_never_judged(tmp_path):
     extra = ("exclusions: [{dataset: sales, where: \"channel == 'web'\", reason: test orders}]\n"
-             "quality: {warn_if: \"> 0\", error_if: \"> 0\"}\n")
+             "quality: {error_if: \"> 0\"}\n")
     scheme = write_story(tmp_path / "data", ["20"] * 10, extra=extra)
+    with (tmp_path / "data" / "sales.csv").open("a", encoding="utf-8") as sales:
+        sales.write("s9999,a1,2026-10-05,20,shop,1\r\n")  # in Q4; csv writes \r\n
     result = run(load_scheme(scheme), Q3)
-    [excluded] = [q for q in result.quality if q["cause"] == "excluded: test orders"]
-    assert (excluded["count"], excluded["level"]) == (10, None)
+    counts = {q["cause"]: (q["count"], q["level"]) for q in result.quality}
+    assert counts == {"excluded: test orders": (10, None), "outside period": (1, None)}
 
 
 def test_unknown_appraisees_are_judged_among_the_rows_kept(tmp_path):
@@ -386,6 +396,15 @@ def test_validate_refuses_a_level_that_is_not_one(run_cli, tmp_path):
     assert result.exit_code == 1 and "quality.error_if: expected a text, found the number 5" in result.stderr
 
 
+@pytest.mark.parametrize(("warn", "error", "warns"), [
+    ("> 5%", "> 5%", False), (">= 5%", "> 5%", True), ("> 5%", ">= 5%", False), ("> 4%", "> 5%", True),
+    ("> 10", "> 5%", True),  # a number of rows and a share: either can come first
+])
+def test_validate_knows_when_a_warning_level_can_warn(run_cli, tmp_path, warn, error, warns):
+    scheme = some_bad(tmp_path / "data", bad=0, extra=f'quality: {{warn_if: "{warn}", error_if: "{error}"}}\n')
+    assert run_cli("validate", str(scheme)).exit_code == (0 if warns else 1)
+
+
 # -- the demo -----------------------------------------------------------------------------------
 
 def test_the_demo_passes_even_strict_and_prints_its_planted_defects(run_cli, tmp_path):
@@ -400,3 +419,4 @@ def test_the_demo_passes_even_strict_and_prints_its_planted_defects(run_cli, tmp
     ]
     assert [p for p in planted if not any(re.fullmatch(f"  {p}", line) for line in counts)] == []
     assert [line for line in counts if ": warning" in line or ": error" in line] == []
+

@@ -345,48 +345,57 @@ def as_row(finding: Finding) -> dict[str, Any]:
 # -- the lint -----------------------------------------------------------------------------------
 
 def lint_quality(data: Mapping[str, Any], add: Any) -> None:
-    """Semantic checks of a schema-valid `quality:` block: the datasets and columns it names
-    exist, and no warning level sits above its error level (it could never warn).
+    """Semantic checks of a `quality:` block: the datasets and columns it names exist, and no
+    warning level sits above its error level (it could never warn). Parts of another shape are
+    left to the schema check.
 
     `add(path, message)` records a problem at a key path inside the document."""
     policy = data.get("quality")
-    if not policy:
+    if not isinstance(policy, Mapping):
         return
-    datasets = data.get("datasets") or {}
-    tables: dict[str, Any] = {name: spec for name, spec in datasets.items()}
-    if "roster" in data:
-        roster = data["roster"]
-        tables.setdefault("roster", {"columns": {**{roster[f]: "" for f in _ROSTER_KEYS if f in roster},
-                                                  **(roster.get("columns") or {})}})
+    tables: dict[str, Any] = dict(_mapping(data.get("datasets")))
+    roster = _mapping(data.get("roster"))
+    if roster:
+        named = {roster[f]: "" for f in _ROSTER_KEYS if isinstance(roster.get(f), str)}
+        tables.setdefault("roster", {"columns": {**named, **_mapping(roster.get("columns"))}})
     if "ratings" in data:
         tables.setdefault("ratings", {"columns": dict.fromkeys(("appraisee", "indicator", "rater", "rating", "group"))})
     _lint_levels(policy, ("quality",), add)
-    for name, spec in (policy.get("datasets") or {}).items():
+    for name, spec in _mapping(policy.get("datasets")).items():
         path = ("quality", "datasets", name)
         if name not in tables:
             add(path, _unknown("dataset", name, tables))
             continue
-        _lint_levels(spec, path, add)
-        columns = tables[name].get("columns")
-        measured = {i.get("id") for i in data.get("indicators") or [] if (i.get("measure") or {}).get("dataset") == name}
-        for column, levels in (spec.get("columns") or {}).items():
-            if columns is not None and column not in columns and column not in measured:
+        _lint_levels(_mapping(spec), path, add)
+        columns = _mapping(tables[name]).get("columns")
+        measured = {i.get("id") for i in data.get("indicators") or [] if isinstance(i, Mapping)
+                    and _mapping(i.get("measure")).get("dataset") == name}
+        for column, levels in _mapping(_mapping(spec).get("columns")).items():
+            if isinstance(columns, Mapping) and column not in columns and column not in measured:
                 add(path + ("columns", column), _unknown("column", column, columns, f" in dataset {name!r}"))
-            _lint_levels(levels, path + ("columns", column), add)
+            _lint_levels(_mapping(levels), path + ("columns", column), add)
 
 
 _ROSTER_KEYS = ("key", "name", "team", "manager", "role", "start", "end")
 
 
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
 def _lint_levels(levels: Mapping[str, Any], path: tuple[Any, ...], add: Any) -> None:
-    for where, spec in [(path, levels)] + [(path + ("causes", c), s) for c, s in (levels.get("causes") or {}).items()]:
-        if "warn_if" in spec and "error_if" in spec:
-            warn, error = parse_limit(spec["warn_if"]), parse_limit(spec["error_if"])
-            if warn is not None and error is not None and warn.share == error.share and (
-                warn.amount > error.amount or (warn.amount == error.amount and warn.inclusive and not error.inclusive)
-            ):
-                add(where + ("warn_if",),
-                    f"warn_if {warn.text!r} can never warn: error_if {error.text!r} stops the run first")
+    causes = [(path + ("causes", c), _mapping(s)) for c, s in _mapping(levels.get("causes")).items()]
+    for where, spec in [(path, levels), *causes]:
+        texts = [spec.get(key) for key in ("warn_if", "error_if")]
+        if not all(isinstance(t, str) and re.fullmatch(LIMIT_PATTERN, t) for t in texts):
+            continue
+        warn, error = parse_limit(texts[0]), parse_limit(texts[1])
+        if warn is None or error is None or warn.share != error.share:
+            continue
+        # A warning needs a value above its level that is not above the error's: none when the
+        # warning's level is higher, or equal unless only the warning's includes the level itself.
+        if warn.amount > error.amount or (warn.amount == error.amount and not (warn.inclusive and not error.inclusive)):
+            add(where + ("warn_if",), f"warn_if {warn.text!r} can never warn: error_if {error.text!r} stops the run first")
 
 
 def _unknown(what: str, name: str, known: Iterable[str], where: str = "") -> str:
