@@ -7,7 +7,6 @@ quarter, five agents, and a sales file whose defects the test chooses.
 from __future__ import annotations
 
 import csv
-import functools
 import json
 import re
 from pathlib import Path
@@ -355,16 +354,16 @@ def test_a_level_is_crossed_as_a_plain_comparison_says(count, rows, amount, shar
     assert limit.crossed(count, rows) == (measured >= amount if inclusive else measured > amount)
 
 
-@functools.cache
-def levels_scheme():
+@pytest.fixture(scope="module")
+def levels():
     """tests/data/quality/levels.yaml: a warning above 2% of the rows, an error from 50 rows."""
     return load_scheme(Path(__file__).parent / "data" / "quality" / "levels.yaml")
 
 
 @given(st.integers(0, 1000), st.integers(0, 1000))
-def test_more_wrong_rows_never_give_a_milder_verdict(fewer, more):
+def test_more_wrong_rows_never_give_a_milder_verdict(levels, fewer, more):
     fewer, more = sorted((fewer, more))
-    scheme = levels_scheme()
+    scheme = levels
     order = {"ok": 0, "warning": 1, "error": 2}
 
     def level(n: int) -> str:
