@@ -267,6 +267,12 @@ def test_a_column_beats_a_cause_of_the_whole_scheme(tmp_path):
     assert verdict(some_bad(tmp_path / "data", bad=10, extra=extra)) == "breach"
 
 
+def test_a_warning_in_the_columns_that_place_rows_flags_every_indicator_of_the_dataset(tmp_path):
+    scheme = write_story(tmp_path / "data", ["20"] * 40, agents=["zz"] + ["a1"] * 39)
+    result = run(load_scheme(scheme), Q3)
+    flag = "data warning: 2.5% unknown appraisee in sales.agent_id"
+    assert [c.flags for c in result.appraisee("a1").cells] == [(flag,), (flag,), (flag,)]
+
 def test_a_column_nothing_reads_is_counted_not_judged(tmp_path):
     scheme = write_story(tmp_path / "data", ["20"] * 10, notes=["lots"] * 10)  # note_count: integer, unread
     result = run(load_scheme(scheme), Q3)

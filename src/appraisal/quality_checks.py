@@ -178,8 +178,14 @@ def _named(scheme: Scheme, count: QualityCount) -> bool:
     return count.column in (in_dataset.get("columns") or {})
 
 
+# Causes in the columns that place a row (its key, appraisee, period): read whenever the dataset is.
+_STRUCTURAL = ("duplicate key", "unknown appraisee", "no period value")
+
+
 def _is_read(count: QualityCount, read: Mapping[str, set[tuple[str, str]]]) -> bool:
-    return not count.column or any((count.dataset, count.column) in columns for columns in read.values())
+    if not count.column or any((count.dataset, count.column) in columns for columns in read.values()):
+        return True
+    return count.cause in _STRUCTURAL and any(d == count.dataset for columns in read.values() for d, _ in columns)
 
 
 # -- what reads what ----------------------------------------------------------------------------
@@ -257,7 +263,7 @@ def warning_flags(scheme: Scheme, assessment: Assessment) -> dict[str, tuple[str
     for finding in assessment.warnings:
         count = finding.count
         for indicator, columns in read.items():
-            whole_dataset = not count.column and any(d == count.dataset for d, _ in columns)
+            whole_dataset = (not count.column or count.cause in _STRUCTURAL) and any(d == count.dataset for d, _ in columns)
             if (count.dataset, count.column) in columns or whole_dataset:
                 found[indicator] = (*found.get(indicator, ()), flag_text(finding))
     return found
