@@ -72,7 +72,7 @@ class Engine:
     tables: dict[str, str] = field(default_factory=dict)
     quality: list[QualityCount] = field(default_factory=list)
     spill: Path | None = None
-    rows: dict[str, int] = field(default_factory=dict)  # rows read per dataset (roster, ratings), repeats included
+    rows: dict[str, int] = field(default_factory=dict)  # rows read per dataset (and roster, ratings), duplicates included
 
     def close(self) -> None:
         self.connection.close()

@@ -192,8 +192,10 @@ def _is_read(count: QualityCount, read: Mapping[str, set[tuple[str, str]]]) -> b
 
 def read_columns(scheme: Scheme) -> dict[str, set[tuple[str, str]]]:
     """(dataset, column) pairs each indicator's value or target is computed from; the roster's
-    columns and the incentives' amounts under the names `roster` and `incentives`."""
+    columns and the incentives' amounts under `(roster)` and `(incentives)`, which no indicator
+    id can be."""
     from appraisal.engine import RATING_COLUMNS, ROSTER
+    from appraisal.model import BONUS_BASE, SALES
 
     read: dict[str, set[tuple[str, str]]] = {}
     for indicator in scheme.indicators:
@@ -215,10 +217,10 @@ def read_columns(scheme: Scheme) -> dict[str, set[tuple[str, str]]]:
         read[indicator.id] = columns
     if scheme.roster is not None:
         roster = scheme.roster
-        read[ROSTER] = {(ROSTER, c) for c in (roster.key, *roster.fields.values())}
-    read["incentives"] = set()
-    for _, source in [a for a in scheme.amounts() if a[0].startswith("__")]:
-        read["incentives"] |= _dataset_reads(scheme, source.dataset, {source.column})
+        read["(roster)"] = {(ROSTER, c) for c in (roster.key, *roster.fields.values())}
+    read["(incentives)"] = set()
+    for _, source in [a for a in scheme.amounts() if a[0] in (BONUS_BASE, SALES)]:
+        read["(incentives)"] |= _dataset_reads(scheme, source.dataset, {source.column})
     return read
 
 
