@@ -112,13 +112,13 @@ def test_bad_cells_are_null_and_counted_by_cause(tmp_path: Path) -> None:
     with engine_for(tmp_path, rows) as engine:
         assert column(engine, "day") == [None, None, date(2026, 7, 1)]
         assert sorted(engine.quality, key=lambda c: c.column) == [
-            QualityCount("tickets", "unparseable timestamp", "at", 1),
-            QualityCount("tickets", "unparseable date", "day", 2),
-            QualityCount("tickets", "negative duration", "handle", 1),
-            QualityCount("tickets", "unparseable duration", "handle", 2),
-            QualityCount("tickets", "unparseable integer", "n", 2),
-            QualityCount("tickets", "unparseable flag", "reopened", 1),
-            QualityCount("tickets", "unparseable number", "score", 1),
+            QualityCount("tickets", "unparseable timestamp", "at", 1, rows=3, examples=("yesterday",)),
+            QualityCount("tickets", "unparseable date", "day", 2, rows=3, examples=("2026-13-01", "31/12/2026")),
+            QualityCount("tickets", "negative duration", "handle", 1, rows=3, examples=("-0:10:00",)),
+            QualityCount("tickets", "unparseable duration", "handle", 2, rows=3, examples=("1:00:00 PM", "soon")),
+            QualityCount("tickets", "unparseable integer", "n", 2, rows=3, examples=("1.5", "x")),
+            QualityCount("tickets", "unparseable flag", "reopened", 1, rows=3, examples=("maybe",)),
+            QualityCount("tickets", "unparseable number", "score", 1, rows=3, examples=("lots",)),
         ]
 
 
@@ -278,7 +278,7 @@ def test_an_undeclared_streamed_key_is_compared_as_read(tmp_path: Path) -> None:
     with open_engine(load_scheme(scheme)) as engine:
         rows = engine.connection.execute("SELECT pos, agent FROM roster ORDER BY pos").fetchall()
         assert rows == [(0, "A01"), (1, " A01"), (4, "A02")]
-        assert engine.quality == [QualityCount("roster", "duplicate key", "agent", 2)]
+        assert engine.quality == [QualityCount("roster", "duplicate key", "agent", 2, rows=5, examples=(" A01", "A01"))]
 
 
 def test_a_streamed_key_typed_from_numbers_is_compared_typed(tmp_path: Path) -> None:

@@ -146,7 +146,8 @@ def test_measure_command_writes_values_and_counts(run_cli, tmp_path):
         "status": "ok", "source": "dataset tickets", "flags": "",
     }
     assert len(rows) == 20
-    assert {"dataset": "tickets", "cause": "duplicate key", "column": "ticket_id", "count": "1"} in list(
+    assert {"dataset": "tickets", "cause": "duplicate key", "column": "ticket_id", "count": "1", "rows": "10",
+            "share": "0.1", "level": "ok", "limit": "", "examples": "'t05'"} in list(
         csv.DictReader(quality.open(encoding="utf-8"))
     )
 

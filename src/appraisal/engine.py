@@ -21,7 +21,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -51,13 +51,17 @@ class QualityCount:
     """`count` cells of `dataset`.`column` that a cause (`unparseable date`) turned into NULL.
 
     `cause` is always English words; `cause_parts` ({key, ...}, see appraisal.phrasing) is there
-    when the cause carries a text the scheme gives per language (an exclusion's reason)."""
+    when the cause carries a text the scheme gives per language (an exclusion's reason). `rows`
+    is how many rows the cause was looked for among (the share's denominator; None: not known),
+    `examples` up to three of the raw values concerned, as text, smallest first."""
 
     dataset: str
     cause: str
     column: str
     count: int
     cause_parts: Mapping[str, Any] | None = None
+    rows: int | None = None
+    examples: tuple[str, ...] = ()
 
 
 @dataclass
@@ -68,6 +72,7 @@ class Engine:
     tables: dict[str, str] = field(default_factory=dict)
     quality: list[QualityCount] = field(default_factory=list)
     spill: Path | None = None
+    rows: dict[str, int] = field(default_factory=dict)  # rows read per dataset (and roster, ratings), duplicates included
 
     def close(self) -> None:
         self.connection.close()
@@ -205,12 +210,14 @@ def _drop_duplicates(engine: Engine, table: str, key: str) -> None:
         f"CREATE TABLE {q(repeated)} AS SELECT {q(key)} AS k, min(rowid) AS first, count(*) - 1 AS extra "
         f"FROM {q(table)} WHERE {q(key)} IS NOT NULL GROUP BY {q(key)} HAVING count(*) > 1"
     ).fetchall()
-    [(dropped,)] = connection.execute(f"SELECT coalesce(sum(extra), 0) FROM {q(repeated)}").fetchall()
+    [(dropped, examples)] = connection.execute(
+        f"SELECT coalesce(sum(extra), 0), min(CAST(k AS VARCHAR), 3) FROM {q(repeated)}"
+    ).fetchall()
     if dropped:
         connection.execute(
             f"DELETE FROM {q(table)} USING {q(repeated)} AS r WHERE {q(table)}.{q(key)} = r.k AND {q(table)}.rowid > r.first"
         ).fetchall()
-        engine.quality.append(QualityCount(table, "duplicate key", key, int(dropped)))
+        engine.quality.append(QualityCount(table, "duplicate key", key, int(dropped), examples=tuple(examples or ())))
     connection.execute(f"DROP TABLE {q(repeated)}").fetchall()
 
 
@@ -269,7 +276,8 @@ def _drop_streamed_duplicates(engine: Engine, table: str, key: str, raw: str, ra
         f"CREATE VIEW {q(table)} AS SELECT a.* EXCLUDE (__file_row) FROM {q(typed)} AS a "
         f"ANTI JOIN {q(dropped)} AS d ON a.__file_row = d.file_row"
     ).fetchall()
-    engine.quality.append(QualityCount(table, "duplicate key", key, total))
+    [(examples,)] = connection.execute(f"SELECT min(CAST(k AS VARCHAR), 3) FROM {q(repeated)}").fetchall()
+    engine.quality.append(QualityCount(table, "duplicate key", key, total, examples=tuple(examples or ())))
 
 
 def _load_one(
@@ -331,10 +339,11 @@ def _type_table(
         _drop_duplicates(engine, table, key)
     engine.tables[dataset] = table
     # Count what did not coerce from the raw rows alone (coercing again is cheaper than
-    # keeping a second copy of the data to compare against).
-    checks: list[tuple[str, str]] = []
-    filters: list[str] = []
-    check_params: list[object] = []
+    # keeping a second copy of the data to compare against), with the rows read and, per
+    # column and cause, the three smallest distinct raw values concerned (a bounded top-3,
+    # never a list of every bad cell; only when a bad value repeats among them does a second
+    # pass over the bad cells find three distinct ones).
+    checks: list[tuple[str, str, str, list[object]]] = []  # column, cause, SQL true for its cells, params
     for column, kind in declared.items():
         if kind == "text" or _always_fits(raw_types[column], kind):
             continue
@@ -342,19 +351,28 @@ def _type_table(
         failed = f"{_present(q(column), raw_types[column])} AND ({typed}) IS NULL"
         if kind == "duration":
             signed, _ = coerce_sql(q(column), raw_types[column], "signed_duration", "")
-            checks.append((column, "negative duration"))
-            filters.append(f"count(*) FILTER (WHERE {failed} AND coalesce({signed} < 0, FALSE))")
-            check_params.extend(bound)
+            checks.append((column, "negative duration", f"{failed} AND coalesce({signed} < 0, FALSE)", bound))
             failed += f" AND NOT coalesce({signed} < 0, FALSE)"
-        checks.append((column, f"unparseable {kind}"))
-        filters.append(f"count(*) FILTER (WHERE {failed})")
-        check_params.extend(bound)
-    if checks:
-        # fetchall, not fetchone: DuckDB refuses new work while a result is half-read.
-        [row] = connection.execute(f"SELECT {', '.join(filters)} FROM {q(raw)}", check_params).fetchall()
-        for (column, cause), count in zip(checks, row, strict=True):
-            if count:
-                engine.quality.append(QualityCount(dataset, cause, column, int(count)))
+        checks.append((column, f"unparseable {kind}", failed, bound))
+    selects, check_params = ["count(*)"], []
+    for column, _, failed, bound in checks:
+        selects += [f"count(*) FILTER (WHERE {failed})", f"min(CAST({q(column)} AS VARCHAR), 3) FILTER (WHERE {failed})"]
+        check_params += [*bound, *bound]
+    # fetchall, not fetchone: DuckDB refuses new work while a result is half-read.
+    [(read, *row)] = connection.execute(f"SELECT {', '.join(selects)} FROM {q(raw)}", check_params).fetchall()
+    engine.rows[dataset] = int(read)
+    for (column, cause, failed, bound), count, examples in zip(checks, row[::2], row[1::2], strict=True):
+        if count:
+            shown = tuple(dict.fromkeys(examples or ()))
+            if len(shown) < min(3, count):  # a value repeated: the three smallest distinct, from the bad cells alone
+                distinct = f"SELECT DISTINCT CAST({q(column)} AS VARCHAR) AS v FROM {q(raw)} WHERE {failed}"
+                [(examples,)] = connection.execute(f"SELECT min(v, 3) FROM ({distinct})", bound).fetchall()
+                shown = tuple(examples or ())
+            engine.quality.append(QualityCount(dataset, cause, column, int(count), rows=int(read), examples=shown))
+    engine.quality[:] = [  # the duplicates just dropped were looked for among the same rows
+        replace(c, rows=int(read)) if c.dataset == table and c.cause == "duplicate key" and c.rows is None else c
+        for c in engine.quality
+    ]
     if not streamed:  # a streamed dataset's views read the raw view at every query
         [(kind_of_raw,)] = connection.execute(
             "SELECT count(*) FROM duckdb_views() WHERE view_name = ? AND NOT internal", [raw]

@@ -142,9 +142,12 @@ def build_workbook(result: Result, language: str = "en") -> Any:
                                                                                  "commission", "total", "currency"))]
                 for a in paid),
                {3: MONEY, 4: "0.00", 5: MONEY, 6: MONEY, 7: MONEY, 8: MONEY})
-    _sheet(book, sheets["quality"], [words[k] for k in ("dataset", "cause", "column", "count")],
-           ([q.get("dataset"), cause_text(q, language), q.get("column"), q.get("count")] for q in data["quality"]),
-           {3: COUNT})
+    _sheet(book, sheets["quality"],
+           [words[k] for k in ("dataset", "cause", "column", "count", "rows", "share", "level", "limit", "examples")],
+           ([q.get("dataset"), cause_text(q, language), q.get("column"), q.get("count"), q.get("rows"), q.get("share"),
+             word(q["level"], language) if q.get("level") else None, q.get("limit"), ", ".join(q.get("examples") or ())]
+            for q in data["quality"]),
+           {3: COUNT, 4: COUNT, 5: "0.00%"})
     scheme = data["scheme"]
     facts = [("scheme", f"{scheme.get('id', '')} v{scheme.get('version', '')}"),
              ("period", f"{data['period'].get('label', '')} [{data['period'].get('start', '')} .. "

@@ -148,6 +148,7 @@ class _Linter(ScoringChecks):
         self.check_incentives()
         self.check_calendar()
         self.check_quadrant()
+        self.check_quality()
 
     def check_sources(self, sources: Registry[Any]) -> None:
         """Every `source:` names a registered source plugin (checked here, before any file is read)."""
@@ -384,6 +385,12 @@ class _Linter(ScoringChecks):
         for axis in ("x", "y"):
             if axis in quadrant and quadrant[axis] not in self.indicator_ids:
                 self.unknown(("quadrant", axis), "indicator", quadrant[axis], self.indicator_ids)
+
+    def check_quality(self) -> None:
+        """The `quality:` block names what exists, and each warning level can warn (`lint_quality`)."""
+        from appraisal.quality_checks import lint_quality
+
+        lint_quality(self.data, self.add)
 
     def check_calendar(self) -> None:
         import datetime

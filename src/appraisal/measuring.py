@@ -211,6 +211,7 @@ def _run_dataset(
     cells: dict[tuple[str, str], Cell] = {}
     totals: dict[str, float] = {}
     unknown = 0.0
+    strangers: list[str] = []  # the first appraisees not on the roster with kept rows, as examples
     for row in cursor.fetchall():
         record = dict(zip(names, row, strict=True))
         for name, value in record.items():
@@ -218,6 +219,8 @@ def _run_dataset(
                 totals[name] = totals.get(name, 0) + float(value or 0)  # shares of rows, see compile_dataset
         if not record["on_roster"]:
             unknown += float(record["q__kept"] or 0)
+            if record["q__kept"] and record["appraisee"] is not None and len(strangers) < 3:
+                strangers.append(str(record["appraisee"]))
             continue
         for indicator in query.indicators:
             value = record[f"{indicator}__value"]
@@ -227,7 +230,7 @@ def _run_dataset(
                 f"dataset {query.dataset}",
             )
     whole = {name: round(total) for name, total in totals.items()}  # a shared row adds up to one
-    return cells, _quality(query.dataset, scheme, whole, round(unknown))
+    return cells, _quality(query.dataset, scheme, whole, round(unknown), engine.rows.get(query.dataset), strangers)
 
 
 def _run_ratings(engine: Engine, query: CompiledQuery) -> dict[tuple[str, str], Cell]:
@@ -245,35 +248,48 @@ def _ratings_quality(engine: Engine, query: CompiledQuery) -> list[QualityCount]
     [row] = engine.connection.execute(query.sql, list(query.params)).fetchall()
     causes = ("self rating", "rating outside scale", "unknown rater group", "unknown indicator", "unknown appraisee")
     columns = ("rater", "rating", "group", "indicator", "appraisee")
-    return [QualityCount("ratings", c, col, int(n)) for c, col, n in zip(causes, columns, row, strict=True) if n]
+    read = engine.rows.get("ratings")
+    return [
+        QualityCount("ratings", c, col, int(found["n"]), rows=read, examples=tuple(found["e"] or ()))
+        for c, col, found in zip(causes, columns, row, strict=True)
+        if found["n"]
+    ]
 
 
-def _quality(dataset_name: str, scheme: Scheme, totals: dict[str, int], unknown: int) -> list[QualityCount]:
-    """The dataset's counts by cause: unknown appraisee, outside period, exclusions by reason."""
+def _quality(
+    dataset_name: str, scheme: Scheme, totals: dict[str, int], unknown: int, read: int | None = None,
+    strangers: list[str] | None = None,
+) -> list[QualityCount]:
+    """The dataset's counts by cause: unknown appraisee, outside period, exclusions by reason.
+
+    Each with the rows it was looked for among: rows of unknown appraisees and negative
+    durations among the rows kept in the period, the others among all `read` rows."""
     dataset = scheme.datasets[dataset_name]
     period_by = dataset.placed_by or ""
     outside = "outside period" if dataset.period_by else "other snapshot"  # a snapshot taken on another day
+    kept = totals.get("q__kept", 0)
     found = [
-        QualityCount(dataset_name, "unknown appraisee", dataset.appraisee or "", unknown),
-        QualityCount(dataset_name, outside, period_by, totals.get("q__outside_period", 0)),
-        QualityCount(dataset_name, "no period value", period_by, totals.get("q__no_period_value", 0)),
+        QualityCount(dataset_name, "unknown appraisee", dataset.appraisee or "", unknown, rows=kept,
+                     examples=tuple(strangers or ())),
+        QualityCount(dataset_name, outside, period_by, totals.get("q__outside_period", 0), rows=read),
+        QualityCount(dataset_name, "no period value", period_by, totals.get("q__no_period_value", 0), rows=read),
     ]
     exclusions = [e for e in scheme.exclusions if e.dataset == dataset_name]
     found += [  # the English cause for JSON and CSV readers; its parts say the reason in every language given
         QualityCount(dataset_name, f"excluded: {pick(e.reason)}", "", totals.get(f"q__excluded_{n}", 0),
-                     {"key": "excluded", "reason": dict(e.reason)})
+                     {"key": "excluded", "reason": dict(e.reason)}, rows=read)
         for n, e in enumerate(exclusions)
     ]
     if dataset.via is not None:
         found.append(QualityCount(dataset_name, f"excluded with its {dataset.via.dataset} row", dataset.via.on,
-                                  totals.get("q__excluded_via", 0)))
+                                  totals.get("q__excluded_via", 0), rows=read))
     found += [
-        QualityCount(dataset_name, "negative duration", name.removeprefix("q__negative__"), count)
+        QualityCount(dataset_name, "negative duration", name.removeprefix("q__negative__"), count, rows=kept)
         for name, count in totals.items()
         if name.startswith("q__negative__")
     ]
     found += [  # beyond the range an exact sum holds (compilation.RANGE): left out, counted
-        QualityCount(dataset_name, "value out of range", name.removeprefix("q__range__"), count)
+        QualityCount(dataset_name, "value out of range", name.removeprefix("q__range__"), count, rows=kept)
         for name, count in totals.items()
         if name.startswith("q__range__")
     ]

@@ -172,6 +172,7 @@ class Indicator:
     raters: tuple[RaterGroup, ...] = ()
     trim: int = 0
     window: str = "period"
+    target_scale: str | None = None  # by_days or none: overrides the scheme's `targets.scale` (see target_scaling)
 
 
 @dataclass(frozen=True)
@@ -258,6 +259,8 @@ class Scheme:
     incentives: Incentives | None = None
     calendar: Calendar = field(default_factory=Calendar)
     quadrant: Mapping[str, Any] | None = None  # the team report's two-indicator quadrant, as written
+    quality: Mapping[str, Any] = field(default_factory=dict)  # data-quality levels, as written (see quality_checks)
+    target_scale: str | None = None  # `targets.scale`: how targets follow a run's period of another length
 
     def amounts(self) -> list[tuple[str, TargetFrom]]:
         """Per-appraisee amounts read from datasets, by name: indicator targets (under the

@@ -75,6 +75,8 @@ PHRASES: dict[str, tuple[str, str]] = {
                    "{group}：仅 {count} 名评价人，不足最低要求 {min} 名，不计入"),
     "excluded": ("excluded: {reason}", "已排除：{reason}"),
     "excluded_via": ("excluded with its {dataset} row", "随其 {dataset} 记录一并排除"),
+    "data_warning": ("data warning: {share} {cause} in {where}", "数据警告：{where} 中 {share} 的行{cause}"),
+    "target_scaled": ("target scaled to the period: {days} of {of} days", "目标值已按考核期折算：{of} 天中的 {days} 天"),
     # the rows behind a value (explaining.CountedRows.parts), for drill-down pages and `explain`
     "rows_counted": (("{in_period} of {appraisee}'s rows in {dataset} fall in the period, {excluded} excluded; "
                       "the first {shown} counted:"),
@@ -120,6 +122,9 @@ WORDS: dict[str, tuple[str, str]] = {
     "rating outside scale": ("rating outside scale", "评分超出量表"),
     "unknown rater group": ("unknown rater group", "未知的评价人组"),
     "unknown indicator": ("unknown indicator", "未知的指标"),
+    # data-quality verdicts (quality_checks.OK, WARNING, ERROR)
+    "warning": ("warning", "警告"),
+    "error": ("error", "错误"),
 }
 
 # Flags and causes the engine builds from a name or a number: its English shape, and the key.
@@ -127,6 +132,8 @@ _SHAPES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^(?P<group>.+): (?P<count>\d+) of at least (?P<min>\d+) raters, not counted$"), "few_raters"),
     (re.compile(r"^excluded with its (?P<dataset>.+) row$"), "excluded_via"),
     (re.compile(r"^excluded: (?P<reason>.+)$"), "excluded"),
+    (re.compile(r"^data warning: (?P<share>\S+) (?P<cause>.+?) in (?P<where>.+)$"), "data_warning"),
+    (re.compile(r"^target scaled to the period: (?P<days>\d+) of (?P<of>\d+) days$"), "target_scaled"),
 )
 
 # Where a value came from, as the engine writes it (measuring.py, totals.py): its shape, and the key.
@@ -273,7 +280,10 @@ def word(text: Any, language: str) -> str:
         return WORDS[text][i]
     for shape, key in _SHAPES:
         if match := shape.match(text):
-            return PHRASES[key][i].format(**match.groupdict())
+            found = match.groupdict()
+            if "cause" in found:  # a data-quality cause inside a flag is said in the language too
+                found["cause"] = word(found["cause"], language)
+            return PHRASES[key][i].format(**found)
     return text
 
 

@@ -8,7 +8,10 @@ package, DuckDB and every loaded plugin, so a result says exactly what produced 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from appraisal.results import Result
@@ -51,14 +54,28 @@ def provenance(scheme: Scheme) -> dict[str, Any]:
     }
 
 
-def run(scheme: Scheme, period: Period, *, threads: int | None = None) -> Result:
-    """Measure and appraise `scheme` for `period`."""
+def run(scheme: Scheme, period: Period, *, threads: int | None = None, strict: bool = False) -> Result:
+    """Measure and appraise `scheme` for `period`.
+
+    A period that is not the scheme's is refused unless the scheme says how its targets scale
+    (`appraisal.target_scaling`). Data-quality counts are judged (`appraisal.quality_checks`):
+    one above its error level (with `strict`, its warning level too) raises `QualityBreach`
+    before anything is appraised; one above its warning level flags the cells computed from it.
+    """
     from appraisal import plugins
     from appraisal.measuring import measure
+    from appraisal.quality_checks import as_row, assess, warning_flags
+    from appraisal.target_scaling import fit_targets
+    from appraisal.target_scaling import flags as scaled_flags
     from appraisal.totals import appraise_all, calibration
 
     functions = plugins.get_functions()
-    measurements = measure(scheme, period, threads=threads, functions=functions)
+    fitted = fit_targets(scheme, period)
+    measurements = measure(fitted, period, threads=threads, functions=functions)
+    assessment = assess(scheme, measurements.quality, strict=strict)
+    assessment.check()
+    measurements = with_flags(measurements, {i: (f,) for i, f in scaled_flags(scheme, period).items()})
+    measurements = with_flags(measurements, warning_flags(scheme, assessment))
     appraisees = appraise_all(measurements, functions)
     return Result(
         scheme=_scheme_summary(scheme),
@@ -66,16 +83,23 @@ def run(scheme: Scheme, period: Period, *, threads: int | None = None) -> Result
                 "timezone": scheme.timezone},
         provenance=provenance(scheme),
         appraisees=appraisees,
-        quality=tuple(
-            {"dataset": q.dataset, "cause": q.cause, "column": q.column, "count": q.count,
-             "cause_parts": dict(q.cause_parts) if q.cause_parts else None}
-            for q in measurements.quality
-        ),
+        quality=tuple(as_row(finding) for finding in assessment.findings),
         queries=_queries(measurements),
         grades=tuple({"grade": g.grade, "min": g.min, "max": None if g.max == float("inf") else g.max,
                       "title": dict(g.title)} for g in scheme.grades),
         calibration=calibration(scheme, appraisees),
     )
+
+
+def with_flags(measurements: Measurements, by_indicator: Mapping[str, tuple[str, ...]]) -> Measurements:
+    """`measurements` with flags added to every cell of the indicators named."""
+    if not by_indicator:
+        return measurements
+    cells = {
+        key: replace(cell, flags=(*cell.flags, *by_indicator[key[1]])) if key[1] in by_indicator else cell
+        for key, cell in measurements.cells.items()
+    }
+    return replace(measurements, cells=MappingProxyType(cells))
 
 
 def _scheme_summary(scheme: Scheme) -> dict[str, Any]:

@@ -86,22 +86,27 @@ def compile_ratings(scheme: Scheme, group_by: str | None = None) -> CompiledQuer
 
 
 def compile_ratings_quality(scheme: Scheme) -> CompiledQuery:
-    """Ratings left out, by cause: self rating, outside scale, unknown group, appraisee or indicator."""
+    """Ratings left out, by cause: self rating, outside scale, unknown group, appraisee or indicator;
+    each as {n: the count, e: up to three of the values concerned}."""
     query = _rating_groups(scheme)
     key = roster_key(scheme)
     grouped = any(i.raters for i in scheme.indicators)
     group = 'rt."group"' if grouped else "CAST(NULL AS VARCHAR)"
+    # Each cause: {n: its count, e: the three smallest values concerned, as examples}.
+    counted = "{{'n': count(*), 'e': min(CAST({} AS VARCHAR), 3)}}".format
     query.add(
         " SELECT"
-        " (SELECT count(*) FROM ratings WHERE rater = appraisee) AS self_rating,"
-        " (SELECT count(*) FROM ratings AS rt WHERE rt.rating IS NOT NULL AND rt.rater IS DISTINCT FROM rt.appraisee"
+        f" (SELECT {counted('rater')} FROM ratings WHERE rater = appraisee) AS self_rating,"
+        f" (SELECT {counted('rt.rating')} FROM ratings AS rt"
+        "  WHERE rt.rating IS NOT NULL AND rt.rater IS DISTINCT FROM rt.appraisee"
         "  AND EXISTS (SELECT 1 FROM groups AS g WHERE g.indicator = rt.indicator"
         f"  AND (g.grp IS NULL OR {group} = g.grp) AND NOT rt.rating BETWEEN g.lo AND g.hi)) AS outside_scale,"
-        " (SELECT count(*) FROM ratings AS rt WHERE rt.indicator IN (SELECT indicator FROM groups)"
+        f" (SELECT {counted(group)} FROM ratings AS rt WHERE rt.indicator IN (SELECT indicator FROM groups)"
         f"  AND NOT EXISTS (SELECT 1 FROM groups AS g WHERE g.indicator = rt.indicator AND (g.grp IS NULL OR {group} = g.grp)))"
         " AS unknown_group,"
-        " (SELECT count(*) FROM ratings WHERE indicator NOT IN (SELECT indicator FROM groups)) AS unknown_indicator,"
-        f" (SELECT count(*) FROM ratings WHERE appraisee NOT IN (SELECT CAST({key} AS VARCHAR) FROM roster))"
+        f" (SELECT {counted('indicator')} FROM ratings WHERE indicator NOT IN (SELECT indicator FROM groups))"
+        " AS unknown_indicator,"
+        f" (SELECT {counted('appraisee')} FROM ratings WHERE appraisee NOT IN (SELECT CAST({key} AS VARCHAR) FROM roster))"
         " AS unknown_appraisee"
     )
     fragment = query.fragment()

@@ -44,7 +44,8 @@ is the English, as before).
 Filters: num(x, digits=1), pct(x, digits=1), quantity(x, unit), title(text, lang=language), md(x),
 rule_text(cell), step_texts(appraisee), effect_text(effect), status_text(appraisee, cell or status),
 flag_text(flag), cause_text(quality row or cause), source_text(cell or source), phrase(parts) (each
-of these with lang=language).
+of these with lang=language), quality_cell(row, column, lang=language) (a data-quality table cell),
+quality_flags(cell) (its data warnings).
 """
 
 from __future__ import annotations
@@ -102,6 +103,8 @@ _LABELS: dict[str, tuple[str, str]] = {
     "coefficient": ("Coefficient", "绩效系数"), "bonus": ("Bonus", "绩效奖金"), "sales": ("Sales", "销售额"),
     "commission": ("Commission", "提成"), "pay_total": ("Bonus and commission", "奖金与提成合计"),
     "amount": ("Amount", "金额"), "item": ("Item", "项目"), "currency": ("Currency", "币种"),
+    "level": ("Level", "级别"), "limit": ("Limit", "阈值"), "examples": ("Examples", "示例值"),
+    "quality_warning": ("data warning", "数据警告"),
 }
 
 
@@ -154,6 +157,34 @@ _PHRASING_FILTERS = {
 
 
 @jinja2.pass_context
+def quality_cell(context: Any, row: Mapping[str, Any], column: str, lang: str | None = None) -> Any:
+    """One cell of the data-quality table: the cause and the verdict in `lang`, the share as a
+    percentage, the examples joined; an absent value (a result stored before it existed) empty."""
+    from appraisal.quality_checks import share_text
+
+    language = lang or context.get("language", "en")
+    value = row.get(column)
+    if column == "cause":
+        return phrasing.cause_text(row, language)
+    if value is None:
+        return ""
+    if column == "share":
+        return share_text(value)
+    if column == "level":
+        return phrasing.word(value, language)
+    if column == "examples":
+        return ", ".join(str(v) for v in value)
+    return value
+
+
+def quality_flags(cell: Mapping[str, Any]) -> list[str]:
+    """The cell's data-quality warnings (flags `data warning: ...`), for a mark beside its status."""
+    from appraisal.quality_checks import is_quality_flag
+
+    return [f for f in cell.get("flags") or () if is_quality_flag(f)]
+
+
+@jinja2.pass_context
 def _finalize(context: Any, value: Any) -> Any:
     return md(value) if (context.name or "").endswith((".md.j2", ".md")) else value
 
@@ -177,7 +208,8 @@ def environment(user_dir: Path | None = None, pack_dirs: Sequence[Path] | None =
         undefined=jinja2.StrictUndefined, finalize=_finalize,
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
     )
-    env.filters.update(num=num, pct=pct, quantity=quantity, title=title, md=md)
+    env.filters.update(num=num, pct=pct, quantity=quantity, title=title, md=md, quality_cell=quality_cell,
+                       quality_flags=quality_flags)
     env.filters.update({name: _in_language(say) for name, say in _PHRASING_FILTERS.items()})
     return env
 

@@ -184,6 +184,7 @@ def build_scheme(document: Document, parsed: Mapping[tuple, Expression]) -> Sche
                 ),
                 trim=int(spec.get("trim", 0)),
                 window=str(spec.get("window", "period")),
+                target_scale=spec.get("target_scale"),
             )
         )
     roster = None
@@ -231,7 +232,16 @@ def build_scheme(document: Document, parsed: Mapping[tuple, Expression]) -> Sche
         incentives=_incentives(data.get("incentives")),
         calendar=_calendar(data.get("calendar")),
         quadrant=MappingProxyType(dict(data["quadrant"])) if "quadrant" in data else None,
+        quality=_frozen(data.get("quality") or {}),
+        target_scale=(data.get("targets") or {}).get("scale"),
     )
+
+
+def _frozen(value: Any) -> Any:
+    """A mapping read-only all the way down (the `quality:` block as written)."""
+    if isinstance(value, Mapping):
+        return MappingProxyType({key: _frozen(item) for key, item in value.items()})
+    return value
 
 
 def _calendar(spec: Mapping[str, Any] | None) -> Calendar:

@@ -29,6 +29,7 @@ SCORE_COLUMNS = [
     "appraisee", "indicator", "value", "rows", "status", "target", "score",
     "weight", "effective_weight", "contribution", "rule", "source",
 ]
+QUALITY_COLUMNS = ["dataset", "cause", "column", "count", "rows", "share", "level", "limit", "examples"]
 TOTAL_COLUMNS = ["appraisee", "name", "team", "weighted_total", "adjustments", "total", "grade", "status", "flags"]
 
 
@@ -45,8 +46,7 @@ def write_run(result: Result, out: Path, *, extra: Callable[[Path], None] | None
         _write_json(partial / RESULT_FILE, result.as_dict())
         _write_csv(partial / SCORES_FILE, SCORE_COLUMNS, _score_rows(result))
         _write_csv(partial / TOTALS_FILE, TOTAL_COLUMNS, _total_rows(result))
-        _write_csv(partial / QUALITY_FILE, ["dataset", "cause", "column", "count"],
-                   ([q["dataset"], q["cause"], q["column"], q["count"]] for q in result.quality))
+        _write_csv(partial / QUALITY_FILE, QUALITY_COLUMNS, _quality_rows(result))
         (partial / QUERIES_FILE).write_text(_queries_text(result), encoding="utf-8")
         if extra is not None:
             extra(partial)
@@ -87,6 +87,13 @@ def _score_rows(result: Result) -> Iterable[list[Any]]:
         for c in a.cells:
             yield [a.id, c.indicator, c.value, c.rows, c.status, c.target, c.score, c.weight,
                    c.effective_weight, c.contribution, c.rule, c.source]
+
+
+def _quality_rows(result: Result) -> Iterable[list[Any]]:
+    """Each count with the rows it was looked for among, its share, its verdict (see
+    appraisal.quality_checks) and its examples in one cell."""
+    for q in result.quality:
+        yield [*(q.get(c) for c in QUALITY_COLUMNS[:-1]), ", ".join(q.get("examples") or ())]
 
 
 def _total_rows(result: Result) -> Iterable[list[Any]]:

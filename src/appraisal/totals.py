@@ -19,6 +19,7 @@ from appraisal.errors import AppraisalError, ExpressionError
 from appraisal.evaluation import evaluate
 from appraisal.measuring import INSUFFICIENT, OK, Appraisee, Measurements
 from appraisal.model import pick
+from appraisal.quality_checks import is_quality_flag
 from appraisal.results import AppraiseeResult, Effect, ScoredCell
 from appraisal.scoring import finite, score_value
 
@@ -104,7 +105,9 @@ def appraise_one(context: _Context, measurements: Measurements, appraisee: Appra
         value = _number(context.evaluate(indicator.formula, values))
         values[indicator.id] = value
         status = OK if value is not None else INSUFFICIENT
-        raw[indicator.id] = (value, 0, status, f"formula {indicator.formula.source}", ())
+        # A value computed from data with a warning carries the warning on.
+        warned = (f for name in sorted(indicator.formula.names) if name in raw for f in raw[name][4] if is_quality_flag(f))
+        raw[indicator.id] = (value, 0, status, f"formula {indicator.formula.source}", tuple(dict.fromkeys(warned)))
 
     scored = []
     for indicator in scheme.indicators:

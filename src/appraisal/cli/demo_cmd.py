@@ -25,11 +25,12 @@ def demo(
     period: Annotated[str, typer.Option("--period", "-p", help="The period to appraise.")] = "2026-Q3",
     language: Annotated[str, typer.Option("--lang", help="Language of the report: en or zh.")] = "en",
     seed: Annotated[int, typer.Option("--seed", help="Seed of the generated data.")] = 2026,
+    strict: Annotated[bool, typer.Option("--strict", help="Fail on data-quality warnings too, not only on errors.")] = False,
 ) -> None:
     """Generate demo data, appraise it with the scheme for ROLE, and render the report."""
-    from appraisal.cli.run_cmd import write_with_report
+    from appraisal.cli.run_cmd import checked_run, write_with_report
     from appraisal.periods import parse_period
-    from appraisal.pipeline import run
+    from appraisal.quality_checks import report_lines
     from appraisal.validation import load_scheme
 
     source, demo_data = _scheme_with_demo(role)
@@ -39,7 +40,7 @@ def demo(
     data = folder / "data" / source.stem
     files = demo_data(data, role=source.stem, seed=seed, period=period)
     scheme = load_scheme(scheme_file)
-    result = run(scheme, parse_period(period))
+    result = checked_run(scheme, parse_period(period), strict=strict, show=False)
     run_dir = write_with_report(result, folder / f"run-{result.period['label']}", language=language, report=True)
     graded = [a for a in result.appraisees if a.grade is not None]
     typer.echo(f"demo data: {getattr(files, 'folder', data)} ({len(result.appraisees)} appraisees)")
@@ -47,8 +48,8 @@ def demo(
     for grade in result.grades:
         names = [a.id for a in graded if a.grade == grade["grade"]]
         typer.echo(f"  {grade['grade']}: {len(names)}")
-    for cause in result.quality:
-        typer.echo(f"  data: {cause['dataset']}: {cause['count']} {cause['cause']}")
+    for line in report_lines(result.quality, strict):
+        typer.echo(line)
     typer.echo(f"explain a score: appraisal explain {run_dir} --appraisee {graded[0].id if graded else 'ID'}")
     typer.echo(f"report: {(run_dir / 'report' / 'index.html').resolve()}")
 

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from appraisal.measuring import Measurements
 
 VALUE_COLUMNS = ["appraisee", "indicator", "value", "rows", "status", "source", "flags"]
-QUALITY_COLUMNS = ["dataset", "cause", "column", "count"]
+QUALITY_COLUMNS = ["dataset", "cause", "column", "count", "rows", "share", "level", "limit", "examples"]
 
 
 def measure(
@@ -33,20 +33,32 @@ def measure(
         Optional[int],  # noqa: UP045
         typer.Option("--threads", min=1, help="DuckDB threads (default: all cores)."),
     ] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Fail on data-quality warnings too, not only on errors.")] = False,
 ) -> None:
-    """Measure SCHEME's indicators for everyone on its roster in PERIOD, with data-quality counts."""
+    """Measure SCHEME's indicators for everyone on its roster in PERIOD, with data-quality counts.
+
+    A count above its error level (with --strict, its warning level) stops it: nothing is written."""
     from appraisal.cli.schemes_cmd import resolve_scheme_path
     from appraisal.measuring import measure as run_measure
     from appraisal.periods import parse_period
+    from appraisal.pipeline import with_flags
+    from appraisal.quality_checks import QualityBreach, assess, report_lines, warning_flags
     from appraisal.validation import load_scheme
 
     loaded = load_scheme(resolve_scheme_path(scheme))
     result = run_measure(loaded, parse_period(period), threads=threads)
-    values, quality = _value_rows(result), _quality_rows(result)
+    assessment = assess(loaded, result.quality, strict=strict)
+    if assessment.breaches:
+        for line in assessment.lines():
+            typer.echo(line, err=json_output or csv_out is not None)
+        raise QualityBreach(assessment)
+    result = with_flags(result, warning_flags(loaded, assessment))
+    quality_rows = assessment.rows()
+    values, quality = _value_rows(result), _quality_rows(quality_rows)
     if csv_out is not None:
         _write_csv(csv_out, VALUE_COLUMNS, values)
     if quality_csv is not None:
-        _write_csv(quality_csv, QUALITY_COLUMNS, quality)
+        _write_csv(quality_csv, QUALITY_COLUMNS, _quality_rows(quality_rows, joined=True))
     if json_output:
         import json
 
@@ -58,10 +70,10 @@ def measure(
         }
         typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
     elif csv_out is None:
-        _print_table(result, quality)
+        _print_table(result, quality_rows, strict)
     elif quality and quality_csv is None:
-        for row in quality:
-            typer.echo(_quality_line(*row), err=True)
+        for line in report_lines(quality_rows, strict):
+            typer.echo(line, err=True)
 
 
 def _value_rows(result: Measurements) -> list[list[object]]:
@@ -71,8 +83,12 @@ def _value_rows(result: Measurements) -> list[list[object]]:
     ]
 
 
-def _quality_rows(result: Measurements) -> list[list[object]]:
-    return [[c.dataset, c.cause, c.column, c.count] for c in result.quality]
+def _quality_rows(rows: list[dict[str, object]], *, joined: bool = False) -> list[list[object]]:
+    """The counts for JSON, or (`joined`) for CSV, where the examples are one cell, `, `-separated."""
+    return [
+        [", ".join(row[c]) if joined and c == "examples" else row[c] for c in QUALITY_COLUMNS]  # type: ignore[arg-type]
+        for row in rows
+    ]
 
 
 def _write_csv(path: Path, header: list[str], rows: list[list[object]]) -> None:
@@ -99,24 +115,22 @@ def _write_csv(path: Path, header: list[str], rows: list[list[object]]) -> None:
         raise
 
 
-def _print_table(result: Measurements, quality: list[list[object]]) -> None:
+def _print_table(result: Measurements, quality: list[dict[str, object]], strict: bool) -> None:
+    from appraisal.quality_checks import is_quality_flag, report_lines
+
     indicators = result.indicators()
     typer.echo("\t".join(["appraisee", *indicators, "flags"]))
     for appraisee in result.appraisees:
         shown = []
         for indicator in indicators:
             cell = result.cell(appraisee.id, indicator)
-            shown.append(f"{cell.value:.6g} ({cell.rows})" if cell.value is not None else f"- ({cell.rows})")
+            mark = "!" if any(is_quality_flag(f) for f in cell.flags) else ""  # computed from data with a warning
+            shown.append(f"{cell.value:.6g} ({cell.rows}){mark}" if cell.value is not None else f"- ({cell.rows}){mark}")
         typer.echo("\t".join([appraisee.id, *shown, "; ".join(appraisee.flags)]))
     if quality:
-        typer.echo("\ndata quality:")
-        for row in quality:
-            typer.echo(f"  {_quality_line(*row)}")
-
-
-def _quality_line(dataset: object, cause: object, column: object, count: object) -> str:
-    noun = "row" if count == 1 else "rows"
-    return f"{dataset}: {count} {noun} {cause}" + (f" ({column})" if column else "")
+        typer.echo("")
+        for line in report_lines(quality, strict):
+            typer.echo(line)
 
 
 def register(app: typer.Typer) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -18,20 +18,39 @@ def run(
     ] = None,
     language: Annotated[str, typer.Option("--lang", help="Language of the report: en or zh.")] = "en",
     report: Annotated[bool, typer.Option("--report/--no-report", help="Render the HTML and Markdown report.")] = True,
+    strict: Annotated[bool, typer.Option("--strict", help=STRICT_HELP)] = False,
 ) -> None:
     """Appraise everyone on SCHEME's roster for PERIOD; write JSON, CSV and the report into OUT."""
     from appraisal.cli.schemes_cmd import resolve_scheme_path
     from appraisal.periods import parse_period
-    from appraisal.pipeline import run as run_pipeline
     from appraisal.validation import load_scheme
 
     loaded = load_scheme(resolve_scheme_path(scheme))
-    result = run_pipeline(loaded, parse_period(period), threads=threads)
+    result = checked_run(loaded, parse_period(period), threads=threads, strict=strict)
     folder = write_with_report(result, out, language=language, report=report)
     graded = sum(1 for a in result.appraisees if a.grade is not None)
     typer.echo(f"appraised {len(result.appraisees)} ({graded} graded) for {result.period['label']}: {folder}")
     if report:
         typer.echo(f"report: {folder / 'report' / 'index.html'}")
+
+
+STRICT_HELP = "Fail on data-quality warnings too, not only on errors."
+
+
+def checked_run(scheme: Any, period: Any, *, threads: int | None = None, strict: bool = False, show: bool = True) -> Any:
+    """The pipeline's run, every data-quality count printed (when `show`; always when a breach stops it)."""
+    from appraisal.pipeline import run as run_pipeline
+    from appraisal.quality_checks import QualityBreach, report_lines
+
+    try:
+        result = run_pipeline(scheme, period, threads=threads, strict=strict)
+    except QualityBreach as breach:
+        for line in breach.assessment.lines():
+            typer.echo(line)
+        raise
+    for line in report_lines(result.quality, strict) if show else ():
+        typer.echo(line)
+    return result
 
 
 def write_with_report(result: object, out: Path, *, language: str, report: bool) -> Path:
