@@ -64,12 +64,12 @@ def _sheet(book: Any, title: str, header: Sequence[str], rows: Iterable[Sequence
     widths = [max(8, _width(h)) for h in header]
     for r, row in enumerate(rows):
         sheet.append([xlsx_value(v) for v in row])
-        for cell in sheet[r + 2]:
-            mark_text(cell)  # a name `=HYPERLINK(...)` is text, never a formula
         number_formats = dict(formats or {}) | dict(row_formats[r] if row_formats else {})
         for c, value in enumerate(row):
+            cell = sheet.cell(row=r + 2, column=c + 1)
+            mark_text(cell)  # a name `=HYPERLINK(...)` is text, never a formula
             if c in number_formats and isinstance(value, (int, float)):
-                sheet.cell(row=r + 2, column=c + 1).number_format = number_formats[c]
+                cell.number_format = number_formats[c]
             widths[c] = max(widths[c], min(60, _width(value)))
     for c, width in enumerate(widths):
         sheet.column_dimensions[get_column_letter(c + 1)].width = width + 2
