@@ -1,4 +1,4 @@
-"""Outside programs the tests need (Chromium, poppler-utils): skip when absent, fail under CI.
+"""Outside programs the tests need (Chromium, poppler-utils, LibreOffice): skip when absent, fail under CI.
 
 `.ci/run` installs them first and sets `APPRAISAL_REQUIRE_ALL=1`; there a missing program is a
 failure, so a skip can never hide a broken CI machine. Nowhere else does a test skip.

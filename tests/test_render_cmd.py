@@ -1,4 +1,8 @@
-"""`appraisal render`: a stored run into a new folder, in the formats asked for."""
+"""`appraisal render`: a stored run into a new folder, in the formats asked for.
+
+Nothing already written is destroyed: `--force` replaces only a folder an earlier render wrote (it
+holds `.appraisal-render`), never a run folder, a folder inside or around one, or a foreign folder.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from urllib.parse import unquote
 import openpyxl
 import pytest
 
+from appraisal.cli.render_cmd import MARKER, MARKER_TEXT
 from appraisal.periods import parse_period
 from appraisal.pipeline import run
 from appraisal.storing import write_run
@@ -32,12 +37,26 @@ def test_render_writes_the_reports_and_the_workbook(run_cli, run_dir, tmp_path):
     assert not list(tmp_path.glob("*partial*"))
 
 
-def test_json_and_csv_are_copies_of_the_run_files(run_cli, run_dir, tmp_path):
+def _files(folder: Path) -> dict[str, bytes]:
+    """Every file under `folder` and its bytes: what must still be there after a refusal."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_json_and_csv_are_the_same_as_the_run_files(run_cli, run_dir, tmp_path):
     out = tmp_path / "out"
     assert run_cli("render", str(run_dir), "-f", "json", "-f", "csv", "--out", str(out), "-q").exit_code == 0
-    assert sorted(p.name for p in out.iterdir()) == ["quality.csv", "result.json", "scores.csv", "totals.csv"]
+    assert sorted(p.name for p in out.iterdir()) == [MARKER, "quality.csv", "result.json", "scores.csv", "totals.csv"]
     for path in out.iterdir():
-        assert path.read_bytes() == (run_dir / path.name).read_bytes()
+        if path.name != MARKER:
+            assert path.read_bytes() == (run_dir / path.name).read_bytes()
+
+
+def test_every_rendered_folder_carries_the_marker(run_cli, run_dir, tmp_path):
+    out = tmp_path / "out"
+    done = run_cli("render", str(run_dir), "-f", "md", "--out", str(out))
+    assert done.exit_code == 0, done.stderr
+    assert (out / MARKER).read_text(encoding="utf-8") == MARKER_TEXT
+    assert f"wrote {len(_files(out)) - 1} files to {out}" in done.stdout  # the marker is not counted
 
 
 def test_render_refuses_a_non_empty_out(run_cli, run_dir, tmp_path):
@@ -49,18 +68,103 @@ def test_render_refuses_a_non_empty_out(run_cli, run_dir, tmp_path):
     assert [p.name for p in out.iterdir()] == ["keep.txt"]
 
 
-def test_force_replaces_a_non_empty_out(run_cli, run_dir, tmp_path):
-    (out := tmp_path / "out").mkdir()
-    (out / "old.txt").write_text("old")
+def test_force_replaces_a_folder_an_earlier_render_wrote(run_cli, run_dir, tmp_path):
+    out = tmp_path / "out"
+    assert run_cli("render", str(run_dir), "-f", "md", "--out", str(out), "-q").exit_code == 0
     assert run_cli("render", str(run_dir), "-f", "json", "--out", str(out), "--force", "-q").exit_code == 0
-    assert [p.name for p in out.iterdir()] == ["result.json"]
+    assert sorted(p.name for p in out.iterdir()) == [MARKER, "result.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no partial or old folder left beside it
+
+
+def test_an_empty_folder_needs_no_force(run_cli, run_dir, tmp_path):
+    (out := tmp_path / "out").mkdir()
+    assert run_cli("render", str(run_dir), "-f", "json", "--out", str(out), "-q").exit_code == 0
+    assert sorted(p.name for p in out.iterdir()) == [MARKER, "result.json"]
+
+
+def test_force_refuses_a_folder_render_did_not_write_and_keeps_its_files(run_cli, run_dir, tmp_path):
+    (out := tmp_path / "out").mkdir()
+    (out / "notes.txt").write_text("mine")
+    (out / "sub").mkdir()
+    (out / "sub" / "more.txt").write_text("also mine")
+    done = run_cli("render", str(run_dir), "--out", str(out), "--force")
+    assert done.exit_code == 1
+    assert done.stderr.strip() == (f"{out} was not written by `appraisal render` (it has no .appraisal-render); "
+                                   "--force replaces only such a folder: choose another --out, or move it away")
+    assert _files(out) == {"notes.txt": b"mine", "sub/more.txt": b"also mine"}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
-def test_render_never_replaces_the_folder_that_holds_the_run(run_cli, run_dir):
-    done = run_cli("render", str(run_dir), "--out", str(run_dir.parent), "--force")
-    assert done.exit_code == 1 and "holds the run" in done.stderr
-    assert (run_dir / "result.json").is_file()
+def test_force_refuses_another_run_folder_and_keeps_its_files(run_cli, run_dir, tmp_path):
+    other = write_run(run(load_scheme(DATA / "agent.yaml"), parse_period("2026-Q3")), tmp_path / "q3-again")
+    before = _files(other)
+    done = run_cli("render", str(run_dir), "--out", str(other), "--force")
+    assert done.exit_code == 1
+    assert done.stderr.strip() == (f"{other} is a run folder (it holds result.json written by `appraisal run`); "
+                                   "runs are evidence and never replaced: choose another --out")
+    assert _files(other) == before
+
+
+def test_a_marker_put_into_a_run_folder_does_not_make_it_replaceable(run_cli, run_dir, tmp_path):
+    other = write_run(run(load_scheme(DATA / "agent.yaml"), parse_period("2026-Q3")), tmp_path / "q3-again")
+    (other / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
+    before = _files(other)
+    done = run_cli("render", str(run_dir), "--out", str(other), "--force")
+    assert done.exit_code == 1 and "is a run folder" in done.stderr
+    assert _files(other) == before
+
+
+@pytest.mark.parametrize("where", ["itself", "its parent"])
+def test_render_never_replaces_the_run_it_renders(run_cli, run_dir, where):
+    out = run_dir if where == "itself" else run_dir.parent
+    before = _files(run_dir)
+    done = run_cli("render", str(run_dir), "--out", str(out), "--force")
+    assert done.exit_code == 1
+    assert done.stderr.strip() == f"{out} holds the run {run_dir}; choose another --out"
+    assert _files(run_dir) == before
+
+
+def test_force_refuses_a_run_report_inside_the_run_folder(run_cli, tmp_path):
+    folder = tmp_path / "q3"
+    assert run_cli("run", str(DATA / "agent.yaml"), "-p", "2026-Q3", "-o", str(folder)).exit_code == 0
+    before = _files(folder)
+    done = run_cli("render", str(folder), "-f", "md", "--out", str(folder / "report"), "--force")
+    assert done.exit_code == 1
+    assert done.stderr.strip() == (f"{folder / 'report'} is inside the run folder {folder.resolve()}; runs are evidence "
+                                   "and never changed: choose another --out")
+    assert _files(folder) == before
+
+
+def test_render_writes_no_new_folder_inside_a_run_folder(run_cli, run_dir):
+    before = _files(run_dir)
+    done = run_cli("render", str(run_dir), "-f", "md", "--out", str(run_dir / "extra"))
+    assert done.exit_code == 1 and "is inside the run folder" in done.stderr
+    assert _files(run_dir) == before and not (run_dir / "extra").exists()
+
+
+def test_force_refuses_a_rendered_folder_that_now_holds_a_run(run_cli, run_dir, tmp_path):
+    out = tmp_path / "out"
+    assert run_cli("render", str(run_dir), "-f", "md", "--out", str(out), "-q").exit_code == 0
+    (out / "kept").mkdir()
+    write_run(run(load_scheme(DATA / "agent.yaml"), parse_period("2026-Q3")), out / "kept" / "q3")
+    before = _files(out)
+    done = run_cli("render", str(run_dir), "-f", "md", "--out", str(out), "--force")
+    assert done.exit_code == 1
+    assert done.stderr.strip() == (f"{out} holds the run folder {out / 'kept' / 'q3'}; runs are evidence and never "
+                                   "replaced: move it out, or choose another --out")
+    assert _files(out) == before
+
+
+def test_a_render_that_fails_leaves_the_earlier_one_whole(run_cli, run_dir, tmp_path):
+    out = tmp_path / "out"
+    assert run_cli("render", str(run_dir), "-f", "html", "--out", str(out), "-q").exit_code == 0
+    before = _files(out)
+    (broken := tmp_path / "templates").mkdir()
+    (broken / "summary.html.j2").write_text("{{ nothing_here }}", encoding="utf-8")
+    done = run_cli("render", str(run_dir), "-f", "html", "--out", str(out), "--force", "--templates", str(broken), "-q")
+    assert done.exit_code == 1 and "'nothing_here' is undefined" in done.stderr
+    assert _files(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "templates"]
 
 
 def test_an_unknown_format_is_a_user_error(run_cli, run_dir, tmp_path):

@@ -5,7 +5,8 @@ Quality (rows dropped or flagged, and why) and Provenance. Numbers are stored as
 as text: fractions of a "%" unit as 0.0%, scores and totals as 0.0. Headers and sheet names are
 in the run's language, and so are rules, statuses, flags and data-quality causes (phrased by
 `appraisal.phrasing`); every sheet has a frozen header row and an autofilter. The file's bytes
-do not depend on the clock: its creation and modification times are the period's end.
+do not depend on the clock: its creation and modification times are the period's end. Every text
+is a string cell, never a formula, whatever it begins with (`appraisal.inert`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from appraisal.inert import mark_text, xlsx_value
 from appraisal.model import pick
 from appraisal.phrasing import cause_text, rule_text, status_text, word
 from appraisal.reports import report_labels, teams
@@ -55,16 +57,19 @@ def _sheet(book: Any, title: str, header: Sequence[str], rows: Iterable[Sequence
     from openpyxl.utils import get_column_letter
 
     sheet = book.create_sheet(title)
-    sheet.append(list(header))
+    sheet.append([xlsx_value(h) for h in header])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
+        mark_text(cell)
     widths = [max(8, _width(h)) for h in header]
     for r, row in enumerate(rows):
-        sheet.append(list(row))
+        sheet.append([xlsx_value(v) for v in row])
         number_formats = dict(formats or {}) | dict(row_formats[r] if row_formats else {})
         for c, value in enumerate(row):
+            cell = sheet.cell(row=r + 2, column=c + 1)
+            mark_text(cell)  # a name `=HYPERLINK(...)` is text, never a formula
             if c in number_formats and isinstance(value, (int, float)):
-                sheet.cell(row=r + 2, column=c + 1).number_format = number_formats[c]
+                cell.number_format = number_formats[c]
             widths[c] = max(widths[c], min(60, _width(value)))
     for c, width in enumerate(widths):
         sheet.column_dimensions[get_column_letter(c + 1)].width = width + 2

@@ -7,7 +7,6 @@ name people read. An existing `DIR` is never overwritten: earlier results are ev
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import shutil
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from appraisal.errors import AppraisalError
+from appraisal.inert import write_csv
 from appraisal.results import Result, result_from_dict
 
 RESULT_FILE = "result.json"
@@ -44,9 +44,7 @@ def write_run(result: Result, out: Path, *, extra: Callable[[Path], None] | None
     partial = Path(tempfile.mkdtemp(prefix=f"{out.name}.partial-", dir=parent))
     try:
         _write_json(partial / RESULT_FILE, result.as_dict())
-        _write_csv(partial / SCORES_FILE, SCORE_COLUMNS, _score_rows(result))
-        _write_csv(partial / TOTALS_FILE, TOTAL_COLUMNS, _total_rows(result))
-        _write_csv(partial / QUALITY_FILE, QUALITY_COLUMNS, _quality_rows(result))
+        write_tables(result, partial)
         (partial / QUERIES_FILE).write_text(_queries_text(result), encoding="utf-8")
         if extra is not None:
             extra(partial)
@@ -55,6 +53,15 @@ def write_run(result: Result, out: Path, *, extra: Callable[[Path], None] | None
         shutil.rmtree(partial, ignore_errors=True)
         raise
     return out
+
+
+def write_tables(result: Result, folder: Path) -> list[Path]:
+    """Write scores.csv, totals.csv and quality.csv into `folder`; text that Excel would run is escaped."""
+    tables = [(SCORES_FILE, SCORE_COLUMNS, _score_rows(result)), (TOTALS_FILE, TOTAL_COLUMNS, _total_rows(result)),
+              (QUALITY_FILE, QUALITY_COLUMNS, _quality_rows(result))]
+    for name, header, rows in tables:
+        _write_csv(Path(folder) / name, header, rows)
+    return [Path(folder) / name for name, _, _ in tables]
 
 
 def load_run(folder: Path) -> Result:
@@ -77,9 +84,7 @@ def _write_json(path: Path, data: Any) -> None:
 
 def _write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        writer.writerows(["" if v is None else v for v in row] for row in rows)
+        write_csv(handle, header, rows)  # a name `=1+1` is written `'=1+1`: the file stays data in Excel
 
 
 def _score_rows(result: Result) -> Iterable[list[Any]]:

@@ -22,11 +22,12 @@ def measure(
     period: Annotated[str, typer.Option("--period", "-p", help="The period: 2026-09, 2026-Q3, 2026-H2, 2026, 2026-W38 or a range.")],
     csv_out: Annotated[
         Optional[Path],  # noqa: UP045 - Typer reads the annotation at run time
-        typer.Option("--csv", help="Write the values to this CSV file instead of printing them."),
+        typer.Option("--csv", help="Write the values to this CSV file instead of printing them (text that a "
+                                    "spreadsheet would read as a formula gets a leading ')."),
     ] = None,
     quality_csv: Annotated[
         Optional[Path],  # noqa: UP045
-        typer.Option("--quality-csv", help="Write the data-quality counts to this CSV file."),
+        typer.Option("--quality-csv", help="Write the data-quality counts to this CSV file (escaped alike)."),
     ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print values and counts as JSON.")] = False,
     threads: Annotated[
@@ -93,11 +94,11 @@ def _quality_rows(rows: list[dict[str, object]], *, joined: bool = False) -> lis
 
 def _write_csv(path: Path, header: list[str], rows: list[list[object]]) -> None:
     """Write to a sibling temporary file, then rename: a killed run never leaves half a file."""
-    import csv
     import os
     import tempfile
 
     from appraisal.errors import AppraisalError
+    from appraisal.inert import write_csv
 
     target = path.resolve()
     try:
@@ -106,9 +107,7 @@ def _write_csv(path: Path, header: list[str], rows: list[list[object]]) -> None:
         raise AppraisalError(f"cannot write {path}: {exc.strerror}") from None
     try:
         with os.fdopen(fd, "w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(header)
-            writer.writerows(["" if v is None else v for v in row] for row in rows)
+            write_csv(handle, header, rows)  # text Excel would run as a formula gets a leading '
         os.replace(temp, target)
     except BaseException:
         Path(temp).unlink(missing_ok=True)

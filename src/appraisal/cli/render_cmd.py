@@ -3,12 +3,14 @@
     appraisal render DIR --format html,md,xlsx,json,csv,pdf --out OUT
 
 Everything is written into `OUT.partial-<random>` beside OUT and renamed at the end, so OUT is
-either absent or complete. A non-empty OUT is never overwritten without `--force` (and never when
-it holds the run itself). What goes where in OUT:
+either absent or complete. Nothing already written is destroyed: a non-empty OUT is replaced only
+with `--force`, and only when an earlier `render` wrote it (it holds the marker `.appraisal-render`);
+never a run folder, nor a folder inside or around one, nor any other folder. What goes where in OUT:
 
     html, md   index.<fmt> (summary), team.<fmt> (team report), scorecards/<id>.<fmt>
     xlsx       result.xlsx: Summary, Scores, Team, Quality, Provenance
-    json, csv  result.json; scores.csv, totals.csv, quality.csv: copies of the run's files
+    json, csv  result.json: a copy of the run's; scores.csv, totals.csv, quality.csv: written from it as `run`
+               writes them (text a spreadsheet would read as a formula gets a leading ')
     pdf        pdf/index.pdf, pdf/team.pdf, pdf/scorecards/<id>.pdf (printed from the HTML)
     --drill-down   drill/<id>/<indicator>.md: the rows behind each score, linked from the scorecards
 """
@@ -25,7 +27,10 @@ from typing import Annotated, Any, Optional
 import typer
 
 FORMATS = ("html", "md", "xlsx", "json", "csv", "pdf")
-COPIES = {"json": ("result.json",), "csv": ("scores.csv", "totals.csv", "quality.csv")}
+COPIES = {"json": ("result.json",)}
+MARKER = ".appraisal-render"  # in every folder render writes: what `--force` may replace
+MARKER_TEXT = ("appraisal-render/1\nWritten by `appraisal render`; `appraisal render --force` may replace this folder "
+               "and everything in it.\n")
 
 
 def parse_formats(values: Sequence[str]) -> list[str]:
@@ -48,15 +53,37 @@ def _bar(total: int, label: str, quiet: bool) -> AbstractContextManager[Any]:
     return progress_bar(total, label, quiet=quiet)
 
 
+def is_run_folder(folder: Path) -> bool:
+    """A folder `appraisal run` wrote: its result.json, and its queries.sql or no render marker."""
+    from appraisal.storing import QUERIES_FILE, RESULT_FILE
+
+    return (folder / RESULT_FILE).is_file() and ((folder / QUERIES_FILE).is_file() or not (folder / MARKER).is_file())
+
+
 def _check_out(out: Path, run_dir: Path, force: bool) -> None:
+    """Refuse an OUT whose replacement would destroy anything but an earlier render's output."""
     from appraisal.errors import AppraisalError
+    from appraisal.storing import RESULT_FILE
 
     if out.exists() and not out.is_dir():
         raise AppraisalError(f"{out} exists and is not a folder; choose another --out")
     if out.resolve() == run_dir.resolve() or out.resolve() in run_dir.resolve().parents:
         raise AppraisalError(f"{out} holds the run {run_dir}; choose another --out")
-    if out.is_dir() and any(out.iterdir()) and not force:
-        raise AppraisalError(f"{out} exists and is not empty; choose another --out, or --force to replace it")
+    if is_run_folder(out):
+        raise AppraisalError(f"{out} is a run folder (it holds {RESULT_FILE} written by `appraisal run`); runs are "
+                             "evidence and never replaced: choose another --out")
+    if run := next((p for p in out.resolve().parents if is_run_folder(p)), None):
+        raise AppraisalError(f"{out} is inside the run folder {run}; runs are evidence and never changed: "
+                             "choose another --out")
+    if out.is_dir() and any(out.iterdir()):
+        if not force:
+            raise AppraisalError(f"{out} exists and is not empty; choose another --out, or --force to replace it")
+        if not (out / MARKER).is_file():
+            raise AppraisalError(f"{out} was not written by `appraisal render` (it has no {MARKER}); --force replaces "
+                                 "only such a folder: choose another --out, or move it away")
+        if run := next((p.parent for p in sorted(out.rglob(RESULT_FILE)) if is_run_folder(p.parent)), None):
+            raise AppraisalError(f"{out} holds the run folder {run}; runs are evidence and never replaced: "
+                                 "move it out, or choose another --out")
     if not out.resolve().parent.is_dir():
         raise AppraisalError(f"cannot write {out}: the folder {out.resolve().parent} does not exist")
 
@@ -77,6 +104,7 @@ def render_run(
     _check_out(out, run_dir, force)
     partial = Path(tempfile.mkdtemp(prefix=f"{out.name}.partial-", dir=out.resolve().parent))
     try:
+        (partial / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
         pages = [f for f in formats if f in REPORT_FORMATS]
         scratch = "pdf" in formats and "html" not in pages
         if scratch:
@@ -107,6 +135,10 @@ def render_run(
             for name in COPIES.get(fmt, ()):
                 if (run_dir / name).is_file():
                     shutil.copyfile(run_dir / name, partial / name)
+        if "csv" in formats:  # written afresh, so a run stored before the escaping gets inert CSV files too
+            from appraisal.storing import write_tables
+
+            write_tables(result, partial)
         if "pdf" in formats:
             root = partial / ".html-for-pdf" if scratch else partial
             _pdf(root, partial / "pdf", quiet)
@@ -116,7 +148,7 @@ def render_run(
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
-    return sorted(p for p in out.rglob("*") if p.is_file())
+    return sorted(p for p in out.rglob("*") if p.is_file() and p != out / MARKER)
 
 
 def _pdf(html_root: Path, pdf_dir: Path, quiet: bool) -> list[Path]:
@@ -144,7 +176,7 @@ def _replace(partial: Path, out: Path) -> None:
 
 def render(
     run_dir: Annotated[Path, typer.Argument(help="A run folder written by `appraisal run`.", metavar="DIR")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="The folder to create (a non-empty one needs --force).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The folder to create (never one inside a run folder).")],
     format_: Annotated[
         list[str],
         typer.Option("--format", "-f", metavar="FORMATS", help=f"Comma-separated formats: {', '.join(FORMATS)}."),
@@ -159,10 +191,16 @@ def render(
         typer.Option("--previous", metavar="DIR", help="An earlier run folder, for the trend on scorecards (repeatable)."),
     ] = None,
     drill_down: Annotated[bool, typer.Option("--drill-down", help="Write the rows behind each score, linked.")] = False,
-    force: Annotated[bool, typer.Option("--force", help="Replace OUT if it exists and is not empty.")] = False,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Replace a non-empty OUT that an earlier render wrote (never a run folder or any other folder).",
+    )] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
-    """Render the run in DIR as HTML, Markdown, Excel, JSON, CSV or PDF into the new folder OUT."""
+    """Render the run in DIR as HTML, Markdown, Excel, JSON, CSV or PDF into the new folder OUT.
+
+    Text a spreadsheet would read as a formula (a name `=HYPERLINK(...)`) stays text: a string cell in
+    the workbook, a leading ' in the CSV files. --force replaces only a folder an earlier render wrote.
+    """
     written = render_run(run_dir, out, format_, language=language, templates=templates, previous=previous or (),
                          drill_down=drill_down, force=force, quiet=quiet)
     if not quiet:
