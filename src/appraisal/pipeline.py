@@ -68,7 +68,8 @@ def run(scheme: Scheme, period: Period, *, threads: int | None = None) -> Result
         appraisees=appraisees,
         quality=tuple(
             {"dataset": q.dataset, "cause": q.cause, "column": q.column, "count": q.count,
-             "cause_parts": dict(q.cause_parts) if q.cause_parts else None}
+             "cause_parts": dict(q.cause_parts) if q.cause_parts else None,
+             **({"lines": list(q.lines)} if q.lines else {})}  # rows a reader skipped: where they are
             for q in measurements.quality
         ),
         queries=_queries(measurements),
