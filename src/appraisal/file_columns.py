@@ -75,20 +75,23 @@ def scheme_names(
             raise DataError(f"{label}: rename: the file has no column {shown_text(old)!r}; "
                             f"{header.near(old)}{header.listed()}")
     names = {n: rename.get(n, n) for n in file_names}
-    taken: dict[str, str] = {}
+    taken: dict[str, str] = {}  # the engine's names ignore case, as DuckDB's do
     for old, new in names.items():
-        if new in taken:
-            raise DataError(f"{label}: rename: {shown_text(old if old in rename else taken[new])!r} is renamed to "
-                            f"{new!r}, but the file has a column {new!r} too; rename that one as well or pick another name")
-        taken[new] = old
+        if new.lower() in taken:
+            other = taken[new.lower()]
+            renamed, kept = (old, other) if old in rename else (other, old)
+            raise DataError(f"{label}: rename: {shown_text(renamed)!r} is renamed to {names[renamed]!r}, but the file "
+                            f"has a column {shown_text(kept)!r} too; rename that one as well or pick another name")
+        taken[new.lower()] = old
     for name, f in built.items():
-        if name in taken:
+        if name.lower() in taken:
             raise DataError(f"{label}: column {name!r} is built from {f.date!r} and {f.time!r}, but the file has a "
                             f"column {name!r} too; rename one of them")
     wanted = [c for c in dict.fromkeys(needed) if c not in built]
     wanted += [part for f in built.values() for part in (f.date, f.time) if part]
+    present = set(names.values())
     for column in dict.fromkeys(wanted):
-        if column not in taken:
+        if column not in present:
             raise DataError(f"{label}: the file has no column {column!r}; {header.near(column)}{header.listed()}")
     return names
 

@@ -201,13 +201,13 @@ def load_json(connection: duckdb.DuckDBPyConnection, table: str, source: Source)
 
 
 def _cell_text(value: object) -> str | None:
-    """A cell as the text a CSV export would hold; dates ISO, durations h:mm:ss."""
+    """A cell as the text a CSV export would hold; dates ISO (a date cell as a date), durations h:mm:ss."""
     if value is None or isinstance(value, str):
         return value
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, datetime):
-        return value.isoformat(sep=" ")
+    if isinstance(value, datetime):  # a workbook has no dates, only datetimes: midnight is a date
+        return value.date().isoformat() if value.time() == time() and value.tzinfo is None else value.isoformat(sep=" ")
     if isinstance(value, (date, time)):
         return value.isoformat()
     if isinstance(value, timedelta):
@@ -227,12 +227,16 @@ def _header(row: Sequence[object]) -> list[str]:
     """Column names as DuckDB's CSV reader makes them: trimmed, `column<i>` for a blank one."""
     names = [str(v).strip() if v is not None and str(v).strip() else f"column{i}" for i, v in enumerate(row)]
     seen: dict[str, int] = {}
-    for i, name in enumerate(names):  # duplicate headers get a suffix, as DuckDB's CSV reader does
-        if name in seen:
-            seen[name] += 1
-            names[i] = f"{name}_{seen[name]}"
+    taken = {name.lower() for name in names}
+    for i, name in enumerate(names):  # duplicate headers get a suffix, as DuckDB's CSV reader does;
+        if name.lower() in seen:      # DuckDB's names ignore case, so `Agent` repeats `agent`
+            while f"{name}_{seen[name.lower()] + 1}".lower() in taken:
+                seen[name.lower()] += 1
+            seen[name.lower()] += 1
+            names[i] = f"{name}_{seen[name.lower()]}"
+            taken.add(names[i].lower())
         else:
-            seen[name] = 0
+            seen[name.lower()] = 0
     return names
 
 
