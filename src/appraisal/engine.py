@@ -204,10 +204,17 @@ def _load_all(engine: Engine, scheme: Scheme, registry: SourceRegistry, base: Pa
 
 
 def _count_empty_ids(engine: Engine, key: str) -> None:
-    """Roster rows without an id appraise nobody: counted as `empty id` (and left out later)."""
-    [(empty,)] = engine.connection.execute(f"SELECT count(*) FROM {q(ROSTER)} WHERE {q(key)} IS NULL").fetchall()
-    if empty:
-        engine.quality.append(QualityCount(ROSTER, "empty id", key, int(empty)))
+    """Roster rows without an id (empty or blank) appraise nobody: counted as `empty id` and
+    left out (a streamed roster, a view, keeps them to the measuring query's own filter)."""
+    connection, blank = engine.connection, f"nullif(trim(CAST({q(key)} AS VARCHAR)), '') IS NULL"
+    [(empty,)] = connection.execute(f"SELECT count(*) FROM {q(ROSTER)} WHERE {blank}").fetchall()
+    if not empty:
+        return
+    engine.quality.append(QualityCount(ROSTER, "empty id", key, int(empty)))
+    [(is_table,)] = connection.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary", [ROSTER]).fetchall()
+    if is_table:
+        connection.execute(f"DELETE FROM {q(ROSTER)} WHERE {blank}").fetchall()
 
 
 def _drop_duplicates(engine: Engine, table: str, key: str) -> None:
