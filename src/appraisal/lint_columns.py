@@ -14,9 +14,10 @@ import unicodedata
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from appraisal.date_formats import EXCEL
+
 Problem = Callable[..., None]  # (key path, message, key=...)
 
-EXCEL = "excel"
 # strptime directives DuckDB reads (with an optional '-' for no padding); %z and %Z are left
 # out: text with an offset is read without a format (see the scheme reference).
 _DIRECTIVE = re.compile(r"%(-?[aAwdbBmyYHIpMSfjUWGVu]|%)|%(.?)")
