@@ -8,6 +8,8 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from appraisal.engine import QualityCount, open_engine
 from appraisal.errors import DataError
@@ -194,3 +196,21 @@ def test_a_header_with_one_declared_column_is_a_real_header(tmp_path: Path) -> N
     message = load_error(scheme_over(tmp_path, "id,agnet,at,score\nT1,A01,2026-07-01 09:00,5\n"))
     assert message == ("dataset 'tickets': the file has no column 'agent'; did you mean 'agnet'? "
                        "its columns are: id, agnet, at, score")
+
+
+# --- properties -------------------------------------------------------------------------------
+
+# A row of the file: well formed, or with this many fields instead of four.
+ROW_SHAPES = st.lists(st.one_of(st.just(4), st.integers(min_value=1, max_value=7)), min_size=0, max_size=30)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(shapes=ROW_SHAPES)
+def test_every_row_is_either_loaded_or_counted_at_its_line(tmp_path_factory: pytest.TempPathFactory, shapes: list[int]) -> None:
+    folder = tmp_path_factory.mktemp("ragged")
+    fields = ["T{n}", "A01", "2026-07-01 09:00", "5", "x", "y", "z"]
+    lines = [",".join(f.format(n=n) for f in fields[:width]) for n, width in enumerate(shapes)]
+    ids, quality = loaded(scheme_over(folder, HEADER + "".join(f"{line}\n" for line in lines)))
+    assert ids == sorted(f"T{n}" for n, width in enumerate(shapes) if width == 4)
+    ragged = [n + 2 for n, width in enumerate(shapes) if width != 4]
+    assert quality == ([QualityCount("tickets", "ragged row", "", len(ragged), lines=tuple(ragged[:10]))] if ragged else [])

@@ -4,10 +4,12 @@ from a date column and a time column, and the flag spellings of the scheme refer
 from __future__ import annotations
 
 import textwrap
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from appraisal.engine import QualityCount, open_engine
 from appraisal.errors import DataError, SchemeError
@@ -350,3 +352,33 @@ def test_the_flag_table_of_the_scheme_reference_is_the_engines() -> None:
     documented = [cell.strip("`") for cell in true_row.split("(")[0].strip("| ").split(", ")]
     assert documented == list(engine._TRUE)
     assert [cell.strip("`") for cell in false_row.split("(")[0].strip("| ").split(", ")] == list(engine._FALSE)
+
+
+# --- properties -------------------------------------------------------------------------------
+
+MOMENTS = st.datetimes(min_value=datetime(1900, 3, 1), max_value=datetime(2100, 12, 31)).map(
+    lambda t: t.replace(microsecond=t.microsecond // 1000 * 1000))
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(moments=st.lists(MOMENTS, min_size=1, max_size=8))
+def test_a_timestamp_written_in_a_declared_format_reads_back_as_written(
+    tmp_path_factory: pytest.TempPathFactory, moments: list[datetime]
+) -> None:
+    """US dates without padding, 12-hour clock: what strftime writes, the declared format reads."""
+    cells = [f"{t.month}/{t.day}/{t.year} {t:%I:%M:%S} {t:%p}" for t in moments]
+    values, quality = typed_column(tmp_path_factory.mktemp("us"), '{type: timestamp, format: "%m/%d/%Y %I:%M:%S %p"}', cells)
+    assert values == [t.replace(microsecond=0) for t in moments]
+    assert quality == []
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(moments=st.lists(MOMENTS, min_size=1, max_size=8))
+def test_an_excel_serial_reads_back_as_the_moment_it_stands_for(
+    tmp_path_factory: pytest.TempPathFactory, moments: list[datetime]
+) -> None:
+    """Serial = days since 1899-12-30 with the time as a fraction, as Excel writes it (repr: every digit)."""
+    cells = [repr((t - datetime(1899, 12, 30)) / timedelta(days=1)) for t in moments]
+    values, quality = typed_column(tmp_path_factory.mktemp("excel"), "{type: timestamp, format: excel}", cells)
+    assert values == moments
+    assert quality == []
