@@ -382,3 +382,13 @@ def test_an_excel_serial_reads_back_as_the_moment_it_stands_for(
     values, quality = typed_column(tmp_path_factory.mktemp("excel"), "{type: timestamp, format: excel}", cells)
     assert values == moments
     assert quality == []
+
+
+def test_the_columns_of_a_file_without_a_header_are_renamed_from_their_places(tmp_path: Path) -> None:
+    csv_text = "A01\t2026-07-01 09:00\nA02\t2026-07-02 09:00\n"
+    (tmp_path / "tickets.tsv").write_text(csv_text, encoding="utf-8")
+    dataset = "rename: {column0: agent, column1: created_at}\nappraisee: agent\nperiod_by: created_at\ncolumns: {agent: text, created_at: timestamp}"
+    path = scheme_over(tmp_path, "", dataset, source="source: csv\n    path: tickets.tsv\n    options: {header: false}")
+    with open_engine(load_scheme(path)) as engine:
+        assert rows(engine, "SELECT agent, created_at FROM tickets") == [
+            ("A01", datetime(2026, 7, 1, 9)), ("A02", datetime(2026, 7, 2, 9))]
