@@ -59,6 +59,14 @@ def test_rows_with_too_many_or_too_few_fields_are_counted_with_their_lines(tmp_p
     assert quality == [QualityCount("tickets", "ragged row", "", 2, lines=(3, 4))]
 
 
+def test_rows_of_a_dataset_named_in_chinese_are_counted_too(tmp_path: Path) -> None:
+    path = scheme_over(tmp_path, HEADER + "T1,A01,2026-07-01 09:00,5\nT2,A01\n")
+    text = path.read_text(encoding="utf-8").replace("  tickets:\n", "  工单:\n").replace("dataset: tickets", "dataset: 工单")
+    path.write_text(text, encoding="utf-8")
+    with open_engine(load_scheme(path)) as engine:
+        assert engine.quality == [QualityCount("工单", "ragged row", "", 1, lines=(3,))]
+
+
 def test_an_unterminated_quote_is_counted_and_the_rest_measured(tmp_path: Path) -> None:
     text = HEADER + 'T1,A01,2026-07-01 09:00,5\nT2,"A01,2026-07-01 10:00,4\nT3,A02,2026-07-02 09:00,4\n'
     ids, quality = loaded(scheme_over(tmp_path, text))
@@ -182,6 +190,18 @@ def test_a_file_without_the_declared_header_is_not_quoted(tmp_path: Path) -> Non
     assert message == ("dataset 'tickets': the file has no column 'id'; its first line has none of the declared "
                        "columns: check path, options.delimiter and options.header")
     assert "root" not in message
+
+
+def test_a_file_of_random_bytes_is_not_quoted(tmp_path: Path) -> None:
+    message = load_error(scheme_over(tmp_path, bytes(range(256)) * 20))
+    assert message == ("dataset 'tickets': the file has no column 'id'; its first line has none of the declared "
+                       "columns: check path, options.delimiter and options.header")
+
+
+def test_a_first_line_too_long_to_be_a_header_is_a_clear_message(tmp_path: Path) -> None:
+    assert load_error(scheme_over(tmp_path, "a" * 2_000_000 + "\n")) == (
+        "dataset 'tickets': cannot read tickets.csv as csv: tickets.csv: cannot read its first line as CSV "
+        "(field larger than field limit (1048576))")
 
 
 def test_a_real_header_is_listed_short_with_control_characters_escaped(tmp_path: Path) -> None:

@@ -285,6 +285,24 @@ def test_a_built_timestamp_places_rows_in_the_period(tmp_path: Path) -> None:
     assert counts[("no period value", "created_at")] == 3
 
 
+def test_a_built_timestamp_is_usable_in_expressions(tmp_path: Path) -> None:
+    from appraisal.measuring import measure
+    from appraisal.periods import parse_period
+
+    csv_text = "agent,day,clock,answered_at\nA01,7/1/2026,9:00,2026-07-01 11:30\nA01,7/2/2026,10:00,2026-07-02 10:30\n"
+    dataset = """\
+        appraisee: agent
+        period_by: created_at
+        columns:
+          agent: text
+          created_at: {type: timestamp, date: day, time: clock, format: "%m/%d/%Y %H:%M"}
+          answered_at: timestamp
+    """
+    indicator = '{dataset: tickets, agg: mean, of: "hours(answered_at - created_at)"}'
+    result = measure(load_scheme(scheme_over(tmp_path, csv_text, dataset, indicator=indicator)), parse_period("2026-07"))
+    assert result.cell("A01", "n").value == pytest.approx(1.5)
+
+
 def test_a_built_timestamp_without_a_format_reads_the_default_spellings(tmp_path: Path) -> None:
     csv_text = "agent,day,clock\nA01,2026-07-01,09:05\nA01,2026/07/02,9:05:30\n"
     dataset = "appraisee: agent\nperiod_by: at\ncolumns: {agent: text, at: {type: timestamp, date: day, time: clock}, day: date}"

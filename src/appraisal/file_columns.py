@@ -46,7 +46,7 @@ class Header:
     def near(self, name: str) -> str:
         """'did you mean ...? ' when the header is real and has a close name."""
         close = difflib.get_close_matches(name, self.names, n=1, cutoff=0.6) if self.real else []
-        return f"did you mean {shown_text(close[0])!r}? " if close else ""
+        return f"did you mean '{shown_text(close[0])}'? " if close else ""
 
 
 def shown_text(text: str) -> str:
@@ -72,7 +72,7 @@ def scheme_names(
     header = Header(file_names, bool(expected & set(file_names)))
     for old in rename:
         if old not in file_names:
-            raise DataError(f"{label}: rename: the file has no column {shown_text(old)!r}; "
+            raise DataError(f"{label}: rename: the file has no column '{shown_text(old)}'; "
                             f"{header.near(old)}{header.listed()}")
     names = {n: rename.get(n, n) for n in file_names}
     taken: dict[str, str] = {}  # the engine's names ignore case, as DuckDB's do
@@ -80,8 +80,8 @@ def scheme_names(
         if new.lower() in taken:
             other = taken[new.lower()]
             renamed, kept = (old, other) if old in rename else (other, old)
-            raise DataError(f"{label}: rename: {shown_text(renamed)!r} is renamed to {names[renamed]!r}, but the file "
-                            f"has a column {shown_text(kept)!r} too; rename that one as well or pick another name")
+            raise DataError(f"{label}: rename: '{shown_text(renamed)}' is renamed to '{shown_text(names[renamed])}', but "
+                            f"the file has a column '{shown_text(kept)}' too; rename that one as well or pick another name")
         taken[new.lower()] = old
     for name, f in built.items():
         if name.lower() in taken:
@@ -92,7 +92,7 @@ def scheme_names(
     present = set(names.values())
     for column in dict.fromkeys(wanted):
         if column not in present:
-            raise DataError(f"{label}: the file has no column {column!r}; {header.near(column)}{header.listed()}")
+            raise DataError(f"{label}: the file has no column '{shown_text(column)}'; {header.near(column)}{header.listed()}")
     return names
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import hashlib
 import shutil
 import sqlite3
 from collections.abc import Iterator, Sequence
@@ -84,7 +85,7 @@ def load_csv(
     header = bool(_option(source, "header", True))
     delimiter = str(source.options["delimiter"]) if "delimiter" in source.options else _sniffed_delimiter(
         connection, path, encoding)
-    first = _first_record(path, "utf-8-sig" if encoding == "utf-8" else encoding, delimiter)
+    first = _first_record(path, "utf-8-sig" if encoding == "utf-8" else encoding, delimiter, source.path.name)
     if first is None:
         raise DataError(f"{source.path.name} is empty: it has no header line and no rows")
     names = _header(first) if header else [f"column{i}" for i in range(len(first))]
@@ -98,8 +99,8 @@ def load_csv(
         f"columns = {columns}",
         f"encoding = {inline_literal(encoding)}",
         "store_rejects = true",
-        f"rejects_table = {inline_literal(f'{table}__rejects')}",
-        f"rejects_scan = {inline_literal(f'{table}__rejects_scan')}",
+        f"rejects_table = {inline_literal(_rejects_table(table))}",
+        f"rejects_scan = {inline_literal(_rejects_table(table) + '_scans')}",
     ]
     _view(connection, table, f"read_csv({inline_literal(str(path))}, {', '.join(options)})")
 
@@ -120,7 +121,7 @@ def csv_rejected(connection: duckdb.DuckDBPyConnection, table: str) -> str | Non
 
     DuckDB records them at every scan of the file; the first scan is the one that typed the rows.
     """
-    errors = f"{table}__rejects"
+    errors = _rejects_table(table)
     [(found,)] = connection.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [errors]).fetchall()
     if not found:
@@ -131,16 +132,28 @@ def csv_rejected(connection: duckdb.DuckDBPyConnection, table: str) -> str | Non
             f"FROM {e} WHERE scan_id = (SELECT min(scan_id) FROM {e}) GROUP BY line")
 
 
+def _rejects_table(table: str) -> str:
+    """Where DuckDB records the skipped rows of `table`: a plain name, as its option demands
+    (a dataset named 工单 is not one)."""
+    return f"csv_rejects_{hashlib.sha256(table.encode()).hexdigest()[:16]}"
+
+
 def _sniffed_delimiter(connection: duckdb.DuckDBPyConnection, path: Path, encoding: str) -> str:
-    """The delimiter DuckDB's sniffer finds, leaving malformed rows out of its vote."""
-    [(delimiter,)] = connection.execute(
-        f"SELECT Delimiter FROM sniff_csv({inline_literal(str(path))}, encoding = {inline_literal(encoding)}, "
-        "ignore_errors = true)"
-    ).fetchall()
+    """The delimiter DuckDB's sniffer finds, leaving malformed rows out of its vote; a comma when
+    it finds none (the file is then most likely no CSV at all, which the header check says)."""
+    import duckdb
+
+    try:
+        [(delimiter,)] = connection.execute(
+            f"SELECT Delimiter FROM sniff_csv({inline_literal(str(path))}, encoding = {inline_literal(encoding)}, "
+            "ignore_errors = true)"
+        ).fetchall()
+    except duckdb.InvalidInputException:
+        return ","
     return str(delimiter) or ","
 
 
-def _first_record(path: Path, encoding: str, delimiter: str) -> list[str] | None:
+def _first_record(path: Path, encoding: str, delimiter: str, shown: str) -> list[str] | None:
     """The first non-blank record of the file (the header), or None when there is none."""
     csv.field_size_limit(_MAX_HEADER_CHARS)
     with path.open("r", encoding=encoding, errors="replace", newline="") as handle:
@@ -148,9 +161,8 @@ def _first_record(path: Path, encoding: str, delimiter: str) -> list[str] | None
             for record in csv.reader(handle, delimiter=delimiter, quotechar='"', doublequote=True, strict=False):
                 if any(cell.strip() for cell in record):
                     return record
-        except csv.Error:
-            raise DataError(f"{path.name}: the first line is longer than {_MAX_HEADER_CHARS} characters; "
-                            "is it a CSV file with a header?") from None
+        except csv.Error as exc:  # its messages name the limit broken, never the text
+            raise DataError(f"{shown}: cannot read its first line as CSV ({exc})") from None
     return None
 
 
