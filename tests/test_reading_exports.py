@@ -104,6 +104,23 @@ def test_the_roster_and_the_ratings_take_a_rename_too(tmp_path: Path) -> None:
         assert rows(engine, "SELECT appraisee, indicator, rater, rating FROM ratings") == [("A01", "n", "M1", 4.0)]
 
 
+def test_a_renamed_key_of_a_streamed_parquet_file_drops_its_repeats(tmp_path: Path) -> None:
+    import duckdb
+
+    connection = duckdb.connect()
+    connection.execute(
+        "COPY (SELECT *, TIMESTAMP '2026-07-01 09:00' AS \"Created At\" FROM (VALUES (0, 'T1', 'A01'), (1, 'T2', 'A01'), "
+        "(2, 'T1', 'A02')) AS t(pos, \"Ticket ID\", Agent)) "
+        f"TO '{tmp_path / 'tickets.parquet'}' (FORMAT parquet)")
+    connection.close()
+    dataset = ("rename: {Ticket ID: ticket_id, Agent: agent, Created At: created_at}\nkey: ticket_id\nappraisee: agent\n"
+               "period_by: created_at\ncolumns: {ticket_id: text, agent: text, created_at: timestamp}")
+    path = scheme_over(tmp_path, "", dataset, source="source: parquet\n    path: tickets.parquet")
+    with open_engine(load_scheme(path)) as engine:
+        assert rows(engine, "SELECT pos, ticket_id, agent FROM tickets ORDER BY pos") == [(0, "T1", "A01"), (1, "T2", "A01")]
+        assert engine.quality == [QualityCount("tickets", "duplicate key", "ticket_id", 1)]
+
+
 def test_a_renamed_column_missing_from_the_file_is_a_clear_message(tmp_path: Path) -> None:
     path = scheme_over(tmp_path, RENAMED.replace("Ticket ID", "Ticket Id"), RENAMING)
     with pytest.raises(DataError) as caught:
