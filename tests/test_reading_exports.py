@@ -427,3 +427,22 @@ def test_the_columns_of_a_file_without_a_header_are_renamed_from_their_places(tm
     with open_engine(load_scheme(path)) as engine:
         assert rows(engine, "SELECT agent, created_at FROM tickets") == [
             ("A01", datetime(2026, 7, 1, 9)), ("A02", datetime(2026, 7, 2, 9))]
+
+
+def test_validate_locates_rename_and_format_mistakes(tmp_path: Path, run_cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    dataset = """\
+        rename: {Agent: agent id}
+        appraisee: agent
+        period_by: at
+        columns: {agent: text, at: {type: timestamp, format: "MM/DD/YYYY"}}
+    """
+    scheme_over(tmp_path, "Agent,at\n", dataset)
+    monkeypatch.chdir(tmp_path)
+    result = run_cli("validate", "scheme.yaml")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "scheme.yaml:11:21: datasets.tickets.rename.Agent: new name 'agent id' of column 'Agent' cannot be named in "
+        "expressions: use letters, digits and _, not starting with a digit, and not a Python keyword\n"
+        "scheme.yaml:14:58: datasets.tickets.columns.at.format: format 'MM/DD/YYYY' has no % directive; write for "
+        "example '%m/%d/%Y' for 7/4/2026, or 'excel' for serial numbers\n"
+        "2 problems in 1 file\n")
