@@ -212,6 +212,12 @@ def test_a_real_header_is_listed_short_with_control_characters_escaped(tmp_path:
         + "x" * 39 + "…, bell\\x07, c0, c1, c2 and 7 more")
 
 
+def test_a_nul_in_the_header_is_shown_as_a_replacement_character(tmp_path: Path) -> None:
+    message = load_error(scheme_over(tmp_path, "id,agent,at\x00x,score\nT1,A01,2026-07-01 09:00,5\n"))
+    assert message == ("dataset 'tickets': the file has no column 'at'; did you mean 'at\ufffdx'? "
+                       "its columns are: id, agent, at\ufffdx, score")
+
+
 def test_a_header_with_one_declared_column_is_a_real_header(tmp_path: Path) -> None:
     message = load_error(scheme_over(tmp_path, "id,agnet,at,score\nT1,A01,2026-07-01 09:00,5\n"))
     assert message == ("dataset 'tickets': the file has no column 'agent'; did you mean 'agnet'? "

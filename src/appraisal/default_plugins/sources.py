@@ -159,8 +159,8 @@ def _first_record(path: Path, encoding: str, delimiter: str, shown: str) -> list
     with path.open("r", encoding=encoding, errors="replace", newline="") as handle:
         try:
             for record in csv.reader(handle, delimiter=delimiter, quotechar='"', doublequote=True, strict=False):
-                if any(cell.strip() for cell in record):
-                    return record
+                if any(cell.strip() for cell in record):  # a NUL ends an SQL literal in DuckDB before 2.0
+                    return [cell.replace("\x00", "\ufffd") for cell in record]
         except csv.Error as exc:  # its messages name the limit broken, never the text
             raise DataError(f"{shown}: cannot read its first line as CSV ({exc})") from None
     return None
