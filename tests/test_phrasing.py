@@ -92,9 +92,10 @@ def test_a_rater_group_flag_is_said_in_chinese_with_its_numbers():
 
 
 def test_every_data_quality_cause_the_engine_writes_has_a_chinese_word():
-    columns = scheme_schema()["$defs"]["columns"]["additionalProperties"]["enum"]
+    columns = scheme_schema()["$defs"]["columns"]["additionalProperties"]["oneOf"][0]["enum"]
     causes = ["duplicate key", "negative duration", "unknown appraisee", "outside period", "no period value",
-              "self rating", "rating outside scale", "unknown rater group", "unknown indicator",
+              "self rating", "rating outside scale", "unknown rater group", "unknown indicator", "empty id",
+              "ragged row", "unterminated quote", "line too long", "invalid text encoding", "unreadable row",
               *(f"unparseable {kind}" for kind in columns if kind != "text")]
     assert [c for c in causes if not CJK.search(word(c, "zh"))] == []
 

@@ -16,7 +16,6 @@ negative duration becomes NULL and is counted; `flag` is BOOLEAN; `text` is trim
 
 from __future__ import annotations
 
-import difflib
 import os
 import shutil
 import tempfile
@@ -28,8 +27,10 @@ from typing import Any
 import duckdb
 
 from appraisal import plugins
+from appraisal.date_formats import formatted_sql
 from appraisal.errors import AppraisalError, DataError
-from appraisal.model import Scheme, Source
+from appraisal.file_columns import built_columns, drop_relation, named_view, rejected_counts, scheme_names
+from appraisal.model import ColumnFormat, Scheme, Source
 from appraisal.sources import SourceRegistry
 from appraisal.sql_emitter import inline_literal
 from appraisal.sql_emitter import quote_identifier as q
@@ -42,7 +43,11 @@ _NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOU
             "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT")
 _TRUE = ("y", "yes", "true", "t", "1", "是")
 _FALSE = ("n", "no", "false", "f", "0", "否")
-_OFFSET = r"(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)$"
+# A time-zone offset after a time of day: one that exists (-14:00 to +14:00) is read, any
+# other (+25:00) makes the cell unparseable; a date's own `-01` is no offset.
+_AFTER_TIME = r"[0-9]:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)? ?"
+_OFFSET = _AFTER_TIME + r"(Z|z|[+-](0[0-9]|1[0-3])(:?[0-5][0-9])?|[+-]14(:?00)?)$"
+_ANY_OFFSET = _AFTER_TIME + r"(Z|z|[+-][0-9]{1,2}(:?[0-9]{2})?)$"
 _SIGNED_DURATION = r"^-?[0-9]+:[0-5]?[0-9](:[0-5]?[0-9](\.[0-9]+)?)?$"
 
 
@@ -53,7 +58,9 @@ class QualityCount:
     `cause` is always English words; `cause_parts` ({key, ...}, see appraisal.phrasing) is there
     when the cause carries a text the scheme gives per language (an exclusion's reason). `rows`
     is how many rows the cause was looked for among (the share's denominator; None: not known),
-    `examples` up to three of the raw values concerned, as text, smallest first."""
+    `examples` up to three of the raw values concerned, as text, smallest first. A row that
+    could not be read at all (`ragged row`) has no column (`column` is empty) and no examples
+    (its content is never quoted), but `lines`: the first few line numbers."""
 
     dataset: str
     cause: str
@@ -62,6 +69,7 @@ class QualityCount:
     cause_parts: Mapping[str, Any] | None = None
     rows: int | None = None
     examples: tuple[str, ...] = ()
+    lines: tuple[int, ...] = ()  # for rows a reader skipped: the first few line numbers
 
 
 @dataclass
@@ -93,6 +101,8 @@ def open_engine(scheme: Scheme, *, threads: int | None = None) -> Engine:
     declared = _declared(scheme)
     for label, source in declared:
         registry.get(source.source)  # an unknown source name fails before any file is read
+        if source.path.is_dir():
+            raise DataError(f"{label}: {_shown(source.path, base)} is a folder, not a file")
         if not source.path.is_file():
             raise DataError(f"{label}: file not found: {_shown(source.path, base)}")
     scratch = Path(tempfile.mkdtemp(prefix="appraisal-"))
@@ -183,7 +193,9 @@ def _load_all(engine: Engine, scheme: Scheme, registry: SourceRegistry, base: Pa
         needed = [r.key, *r.fields.values(), *r.columns]
         # Employment dates are dates whether or not the scheme declares them.
         columns = {**{r.fields[f]: "date" for f in ("start", "end") if f in r.fields}, **r.columns}
-        _load_one(engine, registry, "roster", ROSTER, ROSTER, r.source, columns, needed, tz, base, scratch, r.key)
+        _load_one(engine, registry, "roster", ROSTER, ROSTER, r.source, columns, needed, tz, base, scratch, r.key,
+                  r.formats)
+        _count_empty_ids(engine, r.key)
     if scheme.ratings is not None:
         # A 360-degree review also says which rater group each rating comes from.
         grouped = any(i.raters for i in scheme.indicators)
@@ -194,7 +206,21 @@ def _load_all(engine: Engine, scheme: Scheme, registry: SourceRegistry, base: Pa
         needed += [dataset.via.on] if dataset.via else []
         needed += list(dataset.columns)
         _load_one(engine, registry, f"dataset '{name}'", name, name, dataset.source, dataset.columns,
-                  needed, tz, base, scratch, dataset.key)
+                  needed, tz, base, scratch, dataset.key, dataset.formats)
+
+
+def _count_empty_ids(engine: Engine, key: str) -> None:
+    """Roster rows without an id (empty or blank) appraise nobody: counted as `empty id` and
+    left out (a streamed roster, a view, keeps them to the measuring query's own filter)."""
+    connection, blank = engine.connection, f"nullif(trim(CAST({q(key)} AS VARCHAR)), '') IS NULL"
+    [(empty,)] = connection.execute(f"SELECT count(*) FROM {q(ROSTER)} WHERE {blank}").fetchall()
+    if not empty:
+        return
+    engine.quality.append(QualityCount(ROSTER, "empty id", key, int(empty)))
+    [(is_table,)] = connection.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary", [ROSTER]).fetchall()
+    if is_table:
+        connection.execute(f"DELETE FROM {q(ROSTER)} WHERE {blank}").fetchall()
 
 
 def _drop_duplicates(engine: Engine, table: str, key: str) -> None:
@@ -283,7 +309,7 @@ def _drop_streamed_duplicates(engine: Engine, table: str, key: str, raw: str, ra
 def _load_one(
     engine: Engine, registry: SourceRegistry, label: str, dataset: str, table: str, source: Source,
     columns: dict[str, str] | object, needed: Iterable[str], tz: str, base: Path, scratch: Path,
-    key: str | None = None,
+    key: str | None = None, formats: Mapping[str, ColumnFormat] | None = None,
 ) -> None:
     raw = f"{table}__raw"
     reader = registry.get(source.source)
@@ -295,27 +321,35 @@ def _load_one(
     except (duckdb.Error, OSError, ValueError) as exc:
         raise DataError(f"{where}: {' '.join(str(exc).split())}") from exc
     described = engine.connection.execute(f"DESCRIBE {q(raw)}").fetchall()
-    raw_types = {row[0]: str(row[1]).upper() for row in described}
-    for column in dict.fromkeys(needed):
-        if column not in raw_types:
-            raise DataError(_missing(label, column, list(raw_types)))
+    file_types = {row[0]: str(row[1]).upper() for row in described}
+    built = built_columns(formats or {})
+    names = scheme_names(label, [c for c in file_types if c != "__file_row"], source.rename, needed, built)
+    named = named_view(engine.connection, raw, file_types, names, built)
+    raw_types = file_types if named == raw else {
+        row[0]: str(row[1]).upper() for row in engine.connection.execute(f"DESCRIBE {q(named)}").fetchall()}
     declared = dict(columns)  # type: ignore[call-overload]
-    _type_table(engine, dataset, table, raw, raw_types, declared, tz, key)
-
-
-def _missing(label: str, column: str, present: list[str]) -> str:
-    close = difflib.get_close_matches(column, present, n=1, cutoff=0.6)
-    hint = f"did you mean '{close[0]}'? " if close else ""
-    return f"{label}: the file has no column '{column}'; {hint}its columns are: {', '.join(present)}"
+    patterns = {name: f.formats for name, f in (formats or {}).items() if f.formats}
+    skipped = reader.rejected(engine.connection, raw) if reader.rejected is not None else None
+    rejected = rejected_counts(engine.connection, skipped) if skipped is not None else []
+    if rejected:  # a skipped row's share is of every row the file holds, read or skipped
+        [(loaded,)] = engine.connection.execute(f"SELECT count(*) FROM {q(named)}").fetchall()
+        total = int(loaded) + sum(count for _, count, _ in rejected)
+    _type_table(engine, dataset, table, named, raw_types, declared, tz, key, patterns)
+    for cause, count, lines in rejected:
+        engine.quality.append(QualityCount(dataset, cause, "", count, rows=total, lines=lines))
+    if named != raw and "__file_row" not in file_types:
+        drop_relation(engine.connection, raw)
 
 
 def _type_table(
     engine: Engine, dataset: str, table: str, raw: str, raw_types: dict[str, str],
-    declared: dict[str, str], tz: str, key: str | None = None,
+    declared: dict[str, str], tz: str, key: str | None = None, formats: Mapping[str, tuple[str, ...]] | None = None,
 ) -> None:
     """The typed rows: a table, or for a source that streams (a reader's view with the file's
-    row numbers, as Parquet gives them) a view, so a large file is never held in memory."""
+    row numbers, as Parquet gives them) a view, so a large file is never held in memory.
+    `formats`: the declared formats of date and timestamp columns, by column."""
     connection = engine.connection
+    formats = formats or {}
     streamed = "__file_row" in raw_types
     selects, params = [], []
     for column, raw_type in raw_types.items():
@@ -327,7 +361,8 @@ def _type_table(
         if kind is None:
             selects.append(q(column))
             continue
-        sql, bound = coerce_sql(q(column), raw_type, kind, tz, inline=streamed)  # a view takes no parameters
+        sql, bound = coerce_sql(q(column), raw_type, kind, tz, inline=streamed,  # a view takes no parameters
+                                formats=formats.get(column, ()))
         selects.append(f"{sql} AS {q(column)}")
         params.extend(bound)
     typed = f"{table}__all" if streamed and key else table
@@ -347,7 +382,7 @@ def _type_table(
     for column, kind in declared.items():
         if kind == "text" or _always_fits(raw_types[column], kind):
             continue
-        typed, bound = coerce_sql(q(column), raw_types[column], kind, tz)
+        typed, bound = coerce_sql(q(column), raw_types[column], kind, tz, formats=formats.get(column, ()))
         failed = f"{_present(q(column), raw_types[column])} AND ({typed}) IS NULL"
         if kind == "duration":
             signed, _ = coerce_sql(q(column), raw_types[column], "signed_duration", "")
@@ -408,10 +443,14 @@ def _present(column: str, raw_type: str) -> str:
     return f"nullif(trim(CAST({column} AS VARCHAR)), '') IS NOT NULL" if raw_type == "VARCHAR" else f"{column} IS NOT NULL"
 
 
-def coerce_sql(column: str, raw_type: str, kind: str, tz: str, *, inline: bool = False) -> tuple[str, list[object]]:
+def coerce_sql(
+    column: str, raw_type: str, kind: str, tz: str, *, inline: bool = False, formats: tuple[str, ...] = (),
+) -> tuple[str, list[object]]:
     """SQL turning a raw column of `raw_type` into `kind`; NULL when a cell does not fit.
 
-    `column` is already quoted. Returns the SQL and its bound parameters (the time zone).
+    `column` is already quoted; `formats` are a date or timestamp column's declared formats
+    (see appraisal.date_formats), which replace the default spellings. Returns the SQL and its
+    bound parameters (the time zone).
     """
     base = raw_type.split("(")[0]
     if base in ("DATE", "TIMESTAMP", "TIMESTAMPTZ", "BOOLEAN", "INTERVAL", "TIME") or base in _NUMERIC or "TIME ZONE" in raw_type:
@@ -430,14 +469,18 @@ def coerce_sql(column: str, raw_type: str, kind: str, tz: str, *, inline: bool =
         yes = ", ".join(f"'{v}'" for v in _TRUE)
         no = ", ".join(f"'{v}'" for v in _FALSE)
         return f"CASE WHEN lower({s}) IN ({yes}) THEN TRUE WHEN lower({s}) IN ({no}) THEN FALSE END", []
+    if kind in ("date", "timestamp") and formats:
+        return formatted_sql(s, kind, formats), []
     if kind == "date":
         return f"CAST(try_strptime({s}, ['%Y-%m-%d', '%Y/%m/%d']) AS DATE)", []
     if kind == "timestamp":
-        naive = (f"coalesce(try_strptime({s}, ['%Y/%m/%d %H:%M:%S', '%Y/%m/%d %H:%M', '%Y/%m/%d']), "
-                 f"TRY_CAST({s} AS TIMESTAMP))")
+        # strptime only where a `/` says it may fit: a failing try_strptime costs ~10 µs a
+        # cell, forty times a cast, and most cells are ISO text the cast reads
+        naive = (f"CASE WHEN contains({s}, '/') THEN coalesce(try_strptime({s}, ['%Y/%m/%d %H:%M:%S', "
+                 f"'%Y/%m/%d %H:%M', '%Y/%m/%d']), TRY_CAST({s} AS TIMESTAMP)) ELSE TRY_CAST({s} AS TIMESTAMP) END")
         zone, bound = (inline_literal(tz), []) if inline else ("?", [tz])
         return (f"CASE WHEN {s} ~ '{_OFFSET}' THEN timezone({zone}, TRY_CAST({s} AS TIMESTAMPTZ)) "
-                f"ELSE {naive} END"), bound
+                f"WHEN NOT {s} ~ '{_ANY_OFFSET}' THEN {naive} END"), bound
     if kind in ("duration", "signed_duration"):
         seconds = (f"CASE WHEN {s} ~ '{_SIGNED_DURATION}' THEN epoch(TRY_CAST({s} AS INTERVAL)) "
                    f"WHEN isfinite(TRY_CAST({s} AS DOUBLE)) THEN TRY_CAST({s} AS DOUBLE) END")

@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from appraisal.errors import ExpressionError, Problem
 from appraisal.expression_types import Kind, KindError, check_kinds, column_kind, value_kind
+from appraisal.lint_columns import lint_columns, lint_rename
 from appraisal.lint_expressions import map_constant_problems, unknown_key
 from appraisal.lint_scoring import ScoringChecks, fmt
 from appraisal.loading import Document, KeyPath
 from appraisal.model import AS_OF_PERIOD, ROSTER_FIELDS
 from appraisal.repeats import added_columns, lint_repeats
-from appraisal.scheme_building import indicator_kind
+from appraisal.scheme_building import column_kinds, indicator_kind
 from appraisal.validation import suggest
 
 if TYPE_CHECKING:
@@ -47,7 +48,12 @@ class _Linter(ScoringChecks):
         self.functions = functions
         self.problems: list[Problem] = []
         self.parsed: dict[KeyPath, Expression] = {}
-        self.datasets: dict[str, Any] = self.data.get("datasets", {})
+        # Declared columns as name -> type, whichever form each is written in (the long form's
+        # format and date/time parts are lint_columns' to check).
+        self.datasets: dict[str, Any] = {
+            name: {**spec, "columns": column_kinds(spec["columns"])} if "columns" in spec else spec
+            for name, spec in self.data.get("datasets", {}).items()
+        }
         self.constants: dict[str, Any] = self.data.get("constants", {})
         self.indicator_ids = [spec["id"] for spec in self.data["indicators"]]
 
@@ -136,6 +142,7 @@ class _Linter(ScoringChecks):
     def run(self) -> None:
         self.check_timezone()
         self.check_constants()
+        self.check_reading()
         self.check_roster()
         self.check_datasets()
         self.check_exclusions()
@@ -176,6 +183,15 @@ class _Linter(ScoringChecks):
                 self.add(("constants", name), f"constant {name!r} has the same name as an indicator", key=True)
             for where, message in map_constant_problems(("constants", name), self.constants[name]):
                 self.add(where, message)
+
+    def check_reading(self) -> None:
+        """How files are read: each source's `rename` and the long form of declared columns."""
+        for path, spec in [(("roster",), self.data.get("roster")), (("ratings",), self.data.get("ratings"))] + [
+            (("datasets", name), spec) for name, spec in self.data.get("datasets", {}).items()
+        ]:
+            if spec:
+                lint_rename(path, spec, self.add)
+                lint_columns(path, spec.get("columns") or {}, self.add)
 
     def check_roster(self) -> None:
         roster = self.data.get("roster")

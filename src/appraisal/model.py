@@ -38,11 +38,24 @@ def pick(text: Text, language: str = "en") -> str:
 
 @dataclass(frozen=True)
 class Source:
-    """Where a table comes from: a source plugin name, a file, plugin options."""
+    """Where a table comes from: a source plugin name, a file, plugin options, and `rename`
+    (a file's column name -> the name the scheme uses for it)."""
 
     source: str
     path: Path
     options: Mapping[str, Any] = field(default_factory=dict)
+    rename: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ColumnFormat:
+    """How a date or timestamp column is read beyond the default spellings: `formats`
+    (strptime formats, or `excel` for serial days), and for a timestamp built from two
+    columns, the `date` and `time` columns whose cells are joined by a space."""
+
+    formats: tuple[str, ...] = ()
+    date: str | None = None
+    time: str | None = None
 
 
 ROSTER_FIELDS = ("name", "team", "manager", "role", "start", "end")
@@ -57,6 +70,7 @@ class Roster:
     key: str
     columns: Mapping[str, str]
     fields: Mapping[str, str] = field(default_factory=dict)
+    formats: Mapping[str, ColumnFormat] = field(default_factory=dict)  # the long-form columns
 
 
 @dataclass(frozen=True)
@@ -80,6 +94,7 @@ class Dataset:
     appraisee: str | None = None
     via: Via | None = None
     repeats: Repeats | None = None  # adds a repeat-problem column (see appraisal.repeats)
+    formats: Mapping[str, ColumnFormat] = field(default_factory=dict)  # the long-form columns
     as_of: str | None = None
 
     @property

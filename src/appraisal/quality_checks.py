@@ -31,7 +31,9 @@ if TYPE_CHECKING:
 
 UNPARSEABLE = tuple(f"unparseable {kind}" for kind in ("integer", "number", "flag", "date", "timestamp", "duration"))
 # Causes that mean the data is wrong; the others (outside period, excluded, self rating) are the scheme at work.
-BAD_CAUSES = (*UNPARSEABLE, "negative duration", "value out of range", "duplicate key", "unknown appraisee", "no period value",
+# rows a reader skipped (engine/sources): they hold no column, so they count against the whole dataset
+SKIPPED = ("ragged row", "unterminated quote", "line too long", "invalid text encoding", "unreadable row")
+BAD_CAUSES = (*UNPARSEABLE, *SKIPPED, "empty id", "negative duration", "value out of range", "duplicate key", "unknown appraisee", "no period value",
               "rating outside scale", "unknown rater group", "unknown indicator")
 DEFAULTS = {"warn_if": "> 1%", "error_if": "> 5%"}
 OK, WARNING, ERROR = "ok", "warning", "error"
@@ -347,6 +349,7 @@ def as_row(finding: Finding) -> dict[str, Any]:
         "rows": count.rows, "share": finding.share, "level": finding.level,
         "limit": finding.limit.text if finding.limit else None,
         "examples": [shown(e) for e in count.examples[:SHOWN_EXAMPLES]],
+        **({"lines": list(count.lines)} if count.lines else {}),  # rows a reader skipped: where they are
     }
 
 

@@ -19,6 +19,7 @@ from appraisal.model import (
     Adjustment,
     Band,
     Calendar,
+    ColumnFormat,
     Dataset,
     Exclusion,
     Gate,
@@ -93,7 +94,29 @@ def grade_bands(grades: Any) -> list[tuple[str, float, float, Any]]:
 
 
 def _source(spec: Mapping[str, Any], base: Path) -> Source:
-    return Source(spec["source"], (base / spec["path"]).resolve(), MappingProxyType(dict(spec.get("options", {}))))
+    return Source(spec["source"], (base / spec["path"]).resolve(), MappingProxyType(dict(spec.get("options", {}))),
+                  MappingProxyType(dict(spec.get("rename", {}))))
+
+
+def column_kind(declared: str | Mapping[str, Any]) -> str:
+    """A declared column's type, from the short form (`timestamp`) or the long one (`{type: timestamp, ...}`)."""
+    return declared if isinstance(declared, str) else str(declared["type"])
+
+
+def column_kinds(columns: Mapping[str, Any]) -> dict[str, str]:
+    """Declared columns by name and type, whichever form each is declared in."""
+    return {name: column_kind(declared) for name, declared in columns.items()}
+
+
+def column_formats(columns: Mapping[str, Any]) -> Mapping[str, ColumnFormat]:
+    """The long-form columns' formats and date-and-time sources (see `model.ColumnFormat`)."""
+    found = {}
+    for name, declared in columns.items():
+        if isinstance(declared, Mapping) and declared.keys() - {"type"}:
+            given = declared.get("format", ())
+            formats = (given,) if isinstance(given, str) else tuple(given)
+            found[name] = ColumnFormat(formats, declared.get("date"), declared.get("time"))
+    return MappingProxyType(found)
 
 
 def _constants(declared: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -118,11 +141,12 @@ def build_scheme(document: Document, parsed: Mapping[tuple, Expression]) -> Sche
             source=_source(spec, base),
             period_by=spec.get("period_by"),
             as_of=spec.get("as_of"),
-            columns=MappingProxyType(dict(spec.get("columns", {}))),
+            columns=MappingProxyType(column_kinds(spec.get("columns", {}))),
             key=spec.get("key"),
             appraisee=spec.get("appraisee"),
             via=Via(spec["via"]["dataset"], spec["via"]["on"], spec["via"].get("order_by")) if "via" in spec else None,
             repeats=Repeats.from_spec(spec["repeats"]) if "repeats" in spec else None,
+            formats=column_formats(spec.get("columns", {})),
         )
         for name, spec in data.get("datasets", {}).items()
     }
@@ -193,8 +217,9 @@ def build_scheme(document: Document, parsed: Mapping[tuple, Expression]) -> Sche
         roster = Roster(
             _source(r, base),
             r["key"],
-            MappingProxyType(dict(r.get("columns", {}))),
+            MappingProxyType(column_kinds(r.get("columns", {}))),
             MappingProxyType({f: r[f] for f in ROSTER_FIELDS if f in r}),
+            column_formats(r.get("columns", {})),
         )
     limits = data.get("adjustment_limits", {})
     return Scheme(

@@ -34,6 +34,10 @@ class SourceReader:
     file first (a CSV transcoded to UTF-8); the engine passes only the arguments `load` names.
     Rows are handed over as read: text stays text, so the engine can count what fails to
     coerce. `suffixes` are the file endings the reader expects (`.csv`), for hints.
+
+    `rejected(connection, table)`, for a reader that skips rows it cannot read (a CSV row with
+    too many fields), returns SQL of the skipped rows as `(line, cause)`, one per row, or None;
+    the engine calls it once the rows are typed and counts them by cause.
     """
 
     name: str
@@ -41,6 +45,7 @@ class SourceReader:
     suffixes: tuple[str, ...] = ()
     doc: str = ""
     plugin: str = ""
+    rejected: Callable[[duckdb.DuckDBPyConnection, str], str | None] | None = None
 
     def run(
         self, connection: duckdb.DuckDBPyConnection, table: str, source: Source, scratch: Path

@@ -9,6 +9,8 @@ and SQLite cells arrive as text, exactly as written; the engine coerces declared
 from __future__ import annotations
 
 import codecs
+import csv
+import hashlib
 import shutil
 import sqlite3
 from collections.abc import Iterator, Sequence
@@ -30,6 +32,7 @@ BATCH_ROWS = 65_536
 # Encodings DuckDB's CSV reader decodes itself; any other is transcoded to UTF-8 first.
 _DUCKDB_ENCODINGS = {"utf-8": "utf-8", "utf-16": "utf-16", "latin-1": "latin-1", "iso8859-1": "latin-1"}
 _CHUNK_CHARS = 1 << 20
+_MAX_HEADER_CHARS = 1 << 20
 
 
 def _option(source: Source, name: str, default: Any = None) -> Any:
@@ -60,7 +63,14 @@ def _view(connection: duckdb.DuckDBPyConnection, table: str, reader_sql: str) ->
 def load_csv(
     connection: duckdb.DuckDBPyConnection, table: str, source: Source, scratch: Path
 ) -> None:
-    """`options`: `encoding` (default utf-8; a BOM is skipped), `delimiter`, `header` (true)."""
+    """`options`: `encoding` (default utf-8; a BOM is skipped), `delimiter`, `header` (true).
+
+    The dialect is fixed before DuckDB reads a row: the delimiter as given (else sniffed),
+    `"` quotes with `""` inside them, and the column names from the first record, read by
+    Python's csv module. So a malformed row cannot make DuckDB guess another dialect (and
+    read the header as one column): a row with too many or too few fields, an unterminated
+    quote or invalid text is skipped and recorded, and `csv_rejected` says which, by line.
+    """
     name = str(_option(source, "encoding", "utf-8"))
     try:
         codec = codecs.lookup(name).name
@@ -72,14 +82,88 @@ def load_csv(
         encoding = "utf-8"  # DuckDB skips a UTF-8 byte-order mark itself
     if encoding is None:
         path, encoding = _transcode(source.path, codec, scratch), "utf-8"
+    header = bool(_option(source, "header", True))
+    delimiter = str(source.options["delimiter"]) if "delimiter" in source.options else _sniffed_delimiter(
+        connection, path, encoding)
+    first = _first_record(path, "utf-8-sig" if encoding == "utf-8" else encoding, delimiter, source.path.name)
+    if first is None:
+        raise DataError(f"{source.path.name} is empty: it has no header line and no rows")
+    names = _header(first) if header else [f"column{i}" for i in range(len(first))]
+    columns = "{" + ", ".join(f"{inline_literal(n)}: 'VARCHAR'" for n in names) + "}"
     options = [
-        "all_varchar = true",
-        f"header = {inline_literal(bool(_option(source, 'header', True)))}",
+        "auto_detect = false",
+        f"header = {inline_literal(header)}",
+        f"delim = {inline_literal(delimiter)}",
+        "quote = '\"'",
+        "escape = '\"'",
+        f"columns = {columns}",
         f"encoding = {inline_literal(encoding)}",
+        "store_rejects = true",
+        f"rejects_table = {inline_literal(_rejects_table(table))}",
+        f"rejects_scan = {inline_literal(_rejects_table(table) + '_scans')}",
     ]
-    if "delimiter" in source.options:
-        options.append(f"delim = {inline_literal(str(source.options['delimiter']))}")
     _view(connection, table, f"read_csv({inline_literal(str(path))}, {', '.join(options)})")
+
+
+# DuckDB's reasons for skipping a CSV row, as data-quality causes.
+_REJECT_CAUSES = {
+    "MISSING COLUMNS": "ragged row",
+    "TOO MANY COLUMNS": "ragged row",
+    "UNQUOTED VALUE": "unterminated quote",
+    "LINE SIZE OVER MAXIMUM": "line too long",
+    "INVALID ENCODING": "invalid text encoding",
+    "INVALID UNICODE": "invalid text encoding",
+}
+
+
+def csv_rejected(connection: duckdb.DuckDBPyConnection, table: str) -> str | None:
+    """SQL of the rows `load_csv` skipped, one per line: (line, cause); None when none was.
+
+    DuckDB records them at every scan of the file; the first scan is the one that typed the rows.
+    """
+    errors = _rejects_table(table)
+    [(found,)] = connection.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [errors]).fetchall()
+    if not found:
+        return None
+    cases = " ".join(f"WHEN {inline_literal(k)} THEN {inline_literal(v)}" for k, v in _REJECT_CAUSES.items())
+    e = quote_identifier(errors)
+    return (f"SELECT line, min(CASE CAST(error_type AS VARCHAR) {cases} ELSE 'unreadable row' END) AS cause "
+            f"FROM {e} WHERE scan_id = (SELECT min(scan_id) FROM {e}) GROUP BY line")
+
+
+def _rejects_table(table: str) -> str:
+    """Where DuckDB records the skipped rows of `table`: a plain name, as its option demands
+    (a dataset named 工单 is not one)."""
+    return f"csv_rejects_{hashlib.sha256(table.encode()).hexdigest()[:16]}"
+
+
+def _sniffed_delimiter(connection: duckdb.DuckDBPyConnection, path: Path, encoding: str) -> str:
+    """The delimiter DuckDB's sniffer finds, leaving malformed rows out of its vote; a comma when
+    it finds none (the file is then most likely no CSV at all, which the header check says)."""
+    import duckdb
+
+    try:
+        [(delimiter,)] = connection.execute(
+            f"SELECT Delimiter FROM sniff_csv({inline_literal(str(path))}, encoding = {inline_literal(encoding)}, "
+            "ignore_errors = true)"
+        ).fetchall()
+    except duckdb.InvalidInputException:
+        return ","
+    return str(delimiter) or ","
+
+
+def _first_record(path: Path, encoding: str, delimiter: str, shown: str) -> list[str] | None:
+    """The first non-blank record of the file (the header), or None when there is none."""
+    csv.field_size_limit(_MAX_HEADER_CHARS)
+    with path.open("r", encoding=encoding, errors="replace", newline="") as handle:
+        try:
+            for record in csv.reader(handle, delimiter=delimiter, quotechar='"', doublequote=True, strict=False):
+                if any(cell.strip() for cell in record):  # a NUL ends an SQL literal in DuckDB before 2.0
+                    return [cell.replace("\x00", "\ufffd") for cell in record]
+        except csv.Error as exc:  # its messages name the limit broken, never the text
+            raise DataError(f"{shown}: cannot read its first line as CSV ({exc})") from None
+    return None
 
 
 def _transcode(path: Path, codec: str, scratch: Path) -> Path:
@@ -129,13 +213,13 @@ def load_json(connection: duckdb.DuckDBPyConnection, table: str, source: Source)
 
 
 def _cell_text(value: object) -> str | None:
-    """A cell as the text a CSV export would hold; dates ISO, durations h:mm:ss."""
+    """A cell as the text a CSV export would hold; dates ISO (a date cell as a date), durations h:mm:ss."""
     if value is None or isinstance(value, str):
         return value
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, datetime):
-        return value.isoformat(sep=" ")
+    if isinstance(value, datetime):  # a workbook has no dates, only datetimes: midnight is a date
+        return value.date().isoformat() if value.time() == time() and value.tzinfo is None else value.isoformat(sep=" ")
     if isinstance(value, (date, time)):
         return value.isoformat()
     if isinstance(value, timedelta):
@@ -152,14 +236,19 @@ def _cell_text(value: object) -> str | None:
 
 
 def _header(row: Sequence[object]) -> list[str]:
-    names = [str(v).strip() if v is not None else f"column{i}" for i, v in enumerate(row)]
+    """Column names as DuckDB's CSV reader makes them: trimmed, `column<i>` for a blank one."""
+    names = [str(v).strip() if v is not None and str(v).strip() else f"column{i}" for i, v in enumerate(row)]
     seen: dict[str, int] = {}
-    for i, name in enumerate(names):  # duplicate headers get a suffix, as DuckDB's CSV reader does
-        if name in seen:
-            seen[name] += 1
-            names[i] = f"{name}_{seen[name]}"
+    taken = {name.lower() for name in names}
+    for i, name in enumerate(names):  # duplicate headers get a suffix, as DuckDB's CSV reader does;
+        if name.lower() in seen:      # DuckDB's names ignore case, so `Agent` repeats `agent`
+            while f"{name}_{seen[name.lower()] + 1}".lower() in taken:
+                seen[name.lower()] += 1
+            seen[name.lower()] += 1
+            names[i] = f"{name}_{seen[name.lower()]}"
+            taken.add(names[i].lower())
         else:
-            seen[name] = 0
+            seen[name.lower()] = 0
     return names
 
 
@@ -258,7 +347,8 @@ def load_sqlite(connection: duckdb.DuckDBPyConnection, table: str, source: Sourc
 
 @hookimpl
 def register_sources(register):  # type: ignore[no-untyped-def]
-    register(SourceReader("csv", load_csv, (".csv", ".txt", ".tsv"), "CSV; options: encoding, delimiter, header"))
+    register(SourceReader("csv", load_csv, (".csv", ".txt", ".tsv"), "CSV; options: encoding, delimiter, header",
+                          rejected=csv_rejected))
     register(SourceReader("parquet", load_parquet, (".parquet",), "Parquet"))
     register(SourceReader("json", load_json, (".json", ".ndjson", ".jsonl"), "JSON or NDJSON; options: format"))
     register(SourceReader("xlsx", load_xlsx, (".xlsx",), "Excel workbook; options: sheet"))
