@@ -16,6 +16,14 @@ from appraisal.errors import DataError, SchemeError
 from appraisal.validation import load_scheme
 
 
+
+def bare(quality: list) -> list:
+    """The counts without the rows they were looked for among and their example values (the
+    data-quality tests check those): what the reader counted, where."""
+    from dataclasses import replace
+
+    return [replace(q, rows=None, examples=()) for q in quality]
+
 def scheme_over(folder: Path, csv_text: str, dataset: str, *, indicator: str = "{dataset: tickets, agg: count}",
                 source: str = "source: csv\n    path: tickets.csv") -> Path:
     """A one-dataset scheme over `csv_text`; `dataset` holds the dataset's other keys (YAML, 4 spaces in)."""
@@ -118,7 +126,7 @@ def test_a_renamed_key_of_a_streamed_parquet_file_drops_its_repeats(tmp_path: Pa
     path = scheme_over(tmp_path, "", dataset, source="source: parquet\n    path: tickets.parquet")
     with open_engine(load_scheme(path)) as engine:
         assert rows(engine, "SELECT pos, ticket_id, agent FROM tickets ORDER BY pos") == [(0, "T1", "A01"), (1, "T2", "A01")]
-        assert engine.quality == [QualityCount("tickets", "duplicate key", "ticket_id", 1)]
+        assert bare(engine.quality) == [QualityCount("tickets", "duplicate key", "ticket_id", 1)]
 
 
 def test_a_renamed_column_missing_from_the_file_is_a_clear_message(tmp_path: Path) -> None:
@@ -208,7 +216,7 @@ def typed_column(tmp_path: Path, declared: str, cells: list[str]) -> tuple[list,
 def test_dates_and_timestamps_load_in_their_declared_format(tmp_path: Path, declared: str, cells: list[str], expected: list) -> None:  # type: ignore[type-arg]
     values, quality = typed_column(tmp_path, declared, cells)
     assert values == expected
-    assert quality == []
+    assert bare(quality) == []
 
 
 @pytest.mark.parametrize(
@@ -223,13 +231,13 @@ def test_dates_and_timestamps_load_in_their_declared_format(tmp_path: Path, decl
 def test_a_cell_that_does_not_fit_its_declared_format_is_counted(tmp_path: Path, declared: str, cells: list[str], cause: str) -> None:
     values, quality = typed_column(tmp_path, declared, cells + [""])
     assert values == [None] * 4
-    assert quality == [QualityCount("tickets", cause, "value", 3)]
+    assert bare(quality) == [QualityCount("tickets", cause, "value", 3)]
 
 
 def test_us_dates_without_a_declared_format_are_counted_not_guessed(tmp_path: Path) -> None:
     values, quality = typed_column(tmp_path, "date", ["7/4/2026"])
     assert values == [None]
-    assert quality == [QualityCount("tickets", "unparseable date", "value", 1)]
+    assert bare(quality) == [QualityCount("tickets", "unparseable date", "value", 1)]
 
 
 @pytest.mark.parametrize(
@@ -288,7 +296,7 @@ def test_a_timestamp_is_built_from_a_date_column_and_a_time_column(tmp_path: Pat
 
 def test_a_row_with_only_its_date_or_only_its_time_is_counted_never_midnight(tmp_path: Path) -> None:
     with open_engine(load_scheme(scheme_over(tmp_path, BUILT, BUILDING))) as engine:
-        assert engine.quality == [QualityCount("tickets", "unparseable timestamp", "created_at", 2)]
+        assert bare(engine.quality) == [QualityCount("tickets", "unparseable timestamp", "created_at", 2)]
 
 
 def test_a_built_timestamp_places_rows_in_the_period(tmp_path: Path) -> None:
@@ -368,13 +376,13 @@ FALSE_SPELLINGS = ["n", "N", "no", "No", "NO", "false", "False", "FALSE", "f", "
 @pytest.mark.parametrize(("cell", "expected"), [(c, True) for c in TRUE_SPELLINGS] + [(c, False) for c in FALSE_SPELLINGS])
 def test_flag_spellings_of_the_scheme_reference(tmp_path: Path, cell: str, expected: bool) -> None:
     values, quality = typed_column(tmp_path, "flag", [cell])
-    assert (values, quality) == ([expected], [])
+    assert (values, bare(quality)) == ([expected], [])
 
 
 @pytest.mark.parametrize("cell", ["maybe", "2", "-1", "对", "错", "on", "off", "yes!", "0.0"])
 def test_other_flag_spellings_are_counted_as_unparseable(tmp_path: Path, cell: str) -> None:
     values, quality = typed_column(tmp_path, "flag", [cell])
-    assert (values, quality) == ([None], [QualityCount("tickets", "unparseable flag", "value", 1)])
+    assert (values, bare(quality)) == ([None], [QualityCount("tickets", "unparseable flag", "value", 1)])
 
 
 def test_the_flag_table_of_the_scheme_reference_is_the_engines() -> None:
@@ -404,7 +412,7 @@ def test_a_timestamp_written_in_a_declared_format_reads_back_as_written(
     cells = [f"{t.month}/{t.day}/{t.year} {t:%I:%M:%S} {t:%p}" for t in moments]
     values, quality = typed_column(tmp_path_factory.mktemp("us"), '{type: timestamp, format: "%m/%d/%Y %I:%M:%S %p"}', cells)
     assert values == [t.replace(microsecond=0) for t in moments]
-    assert quality == []
+    assert bare(quality) == []
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -416,7 +424,7 @@ def test_an_excel_serial_reads_back_as_the_moment_it_stands_for(
     cells = [repr((t - datetime(1899, 12, 30)) / timedelta(days=1)) for t in moments]
     values, quality = typed_column(tmp_path_factory.mktemp("excel"), "{type: timestamp, format: excel}", cells)
     assert values == moments
-    assert quality == []
+    assert bare(quality) == []
 
 
 def test_the_columns_of_a_file_without_a_header_are_renamed_from_their_places(tmp_path: Path) -> None:

@@ -329,12 +329,11 @@ def _load_one(
         row[0]: str(row[1]).upper() for row in engine.connection.execute(f"DESCRIBE {q(named)}").fetchall()}
     declared = dict(columns)  # type: ignore[call-overload]
     patterns = {name: f.formats for name, f in (formats or {}).items() if f.formats}
+    _type_table(engine, dataset, table, named, raw_types, declared, tz, key, patterns)
+    # the reader records the rows it skipped while the rows were typed (the file's first scan)
     skipped = reader.rejected(engine.connection, raw) if reader.rejected is not None else None
     rejected = rejected_counts(engine.connection, skipped) if skipped is not None else []
-    if rejected:  # a skipped row's share is of every row the file holds, read or skipped
-        [(loaded,)] = engine.connection.execute(f"SELECT count(*) FROM {q(named)}").fetchall()
-        total = int(loaded) + sum(count for _, count, _ in rejected)
-    _type_table(engine, dataset, table, named, raw_types, declared, tz, key, patterns)
+    total = engine.rows.get(dataset, 0) + sum(count for _, count, _ in rejected)  # every row of the file
     for cause, count, lines in rejected:
         engine.quality.append(QualityCount(dataset, cause, "", count, rows=total, lines=lines))
     if named != raw and "__file_row" not in file_types:
@@ -461,7 +460,7 @@ def coerce_sql(
     if kind == "text":
         return s, []
     if kind == "integer":
-        return (f"CASE WHEN {s} ~ '^[+-]?[0-9]+(\\.0*)?$' "
+        return (f"CASE WHEN regexp_matches({s}, '^[+-]?[0-9]+(\\.0*)?$') "
                 f"THEN TRY_CAST(regexp_replace({s}, '\\.0*$', '') AS BIGINT) END"), []
     if kind == "number":
         return f"CASE WHEN isfinite(TRY_CAST({s} AS DOUBLE)) THEN TRY_CAST({s} AS DOUBLE) END", []
@@ -479,13 +478,30 @@ def coerce_sql(
         naive = (f"CASE WHEN contains({s}, '/') THEN coalesce(try_strptime({s}, ['%Y/%m/%d %H:%M:%S', "
                  f"'%Y/%m/%d %H:%M', '%Y/%m/%d']), TRY_CAST({s} AS TIMESTAMP)) ELSE TRY_CAST({s} AS TIMESTAMP) END")
         zone, bound = (inline_literal(tz), []) if inline else ("?", [tz])
-        return (f"CASE WHEN {s} ~ '{_OFFSET}' THEN timezone({zone}, TRY_CAST({s} AS TIMESTAMPTZ)) "
-                f"WHEN NOT {s} ~ '{_ANY_OFFSET}' THEN {naive} END"), bound
+        return (f"CASE WHEN regexp_matches({s}, '{_OFFSET}') THEN timezone({zone}, timezone('UTC', {_utc(s)})) "
+                f"WHEN NOT regexp_matches({s}, '{_ANY_OFFSET}') THEN {naive} END"), bound
     if kind in ("duration", "signed_duration"):
-        seconds = (f"CASE WHEN {s} ~ '{_SIGNED_DURATION}' THEN epoch(TRY_CAST({s} AS INTERVAL)) "
+        seconds = (f"CASE WHEN regexp_matches({s}, '{_SIGNED_DURATION}') THEN epoch(TRY_CAST({s} AS INTERVAL)) "
                    f"WHEN isfinite(TRY_CAST({s} AS DOUBLE)) THEN TRY_CAST({s} AS DOUBLE) END")
         return (seconds if kind == "signed_duration" else f"CASE WHEN {seconds} >= 0 THEN {seconds} END"), []
     raise DataError(f"unknown column type {kind!r}")
+
+
+_OFFSET_PARTS = r"([+-])([0-9]{1,2}):?([0-9]{2})?$"
+
+
+def _utc(text: str) -> str:
+    """The UTC time of a text with an offset (`...T10:00+08:00`, `...Z`), read by our own rule:
+    the engine's casts to TIMESTAMPTZ accept different spellings in different versions (DuckDB
+    2.0 reads `10:00+08:00`, 1.4 only `10:00:00+08:00`). Regular expressions are matched with
+    regexp_matches, never `~`, which matched the whole text before DuckDB 2.0 and any part since."""
+    local = f"TRY_CAST(rtrim(regexp_replace({text}, '(Z|z|[+-][0-9]{{1,2}}(:?[0-9]{{2}})?)$', '')) AS TIMESTAMP)"
+    def part(n: int) -> str:
+        return f"regexp_extract({text}, '{_OFFSET_PARTS}', {n})"
+
+    minutes = (f"CASE WHEN regexp_matches({text}, '[Zz]$') THEN 0 ELSE (CASE {part(1)} WHEN '-' THEN -1 ELSE 1 END)"
+               f" * (TRY_CAST({part(2)} AS INTEGER) * 60 + coalesce(TRY_CAST(nullif({part(3)}, '') AS INTEGER), 0)) END")
+    return f"({local} - to_minutes({minutes}))"
 
 
 def _typed_raw(column: str, raw_type: str, base: str, kind: str, tz: str, inline: bool) -> tuple[str, list[object]] | None:
