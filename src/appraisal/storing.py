@@ -8,6 +8,7 @@ name people read. An existing `DIR` is never overwritten: earlier results are ev
 from __future__ import annotations
 
 import csv
+import errno
 import json
 import os
 import shutil
@@ -16,6 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from appraisal import interrupts
 from appraisal.errors import AppraisalError
 from appraisal.results import Result, result_from_dict
 
@@ -33,14 +35,22 @@ TOTAL_COLUMNS = ["appraisee", "name", "team", "weighted_total", "adjustments", "
 
 
 def write_run(result: Result, out: Path, *, extra: Callable[[Path], None] | None = None) -> Path:
-    """Write `result` (and whatever `extra` adds, e.g. a rendered report) as the folder `out`."""
+    """Write `result` (and whatever `extra` adds, e.g. a rendered report) as the folder `out`.
+
+    A machine that refuses (a full disk, a read-only folder) is an `AppraisalError` naming `out`;
+    so is a folder that another run created meanwhile: the first run to finish wins."""
     out = Path(out)
     if out.exists():
-        raise AppraisalError(f"{out} already exists; choose another --out or move it away (results are never overwritten)")
+        raise AppraisalError(_exists(out))
     parent = out.resolve().parent
     if not parent.is_dir():
         raise AppraisalError(f"cannot write {out}: the folder {parent} does not exist")
-    partial = Path(tempfile.mkdtemp(prefix=f"{out.name}.partial-", dir=parent))
+    try:
+        with interrupts.deferred():  # removed even when a signal stops the run (appraisal.interrupts)
+            partial = Path(tempfile.mkdtemp(prefix=f"{out.name}.partial-", dir=parent))
+            interrupts.register_path(partial)
+    except OSError as exc:
+        raise AppraisalError(f"cannot write {out}: {exc.strerror}") from None
     try:
         _write_json(partial / RESULT_FILE, result.as_dict())
         _write_csv(partial / SCORES_FILE, SCORE_COLUMNS, _score_rows(result))
@@ -50,11 +60,36 @@ def write_run(result: Result, out: Path, *, extra: Callable[[Path], None] | None
         (partial / QUERIES_FILE).write_text(_queries_text(result), encoding="utf-8")
         if extra is not None:
             extra(partial)
-        os.rename(partial, out)
+        _claim(partial, out)
+    except OSError as exc:
+        _discard(partial)
+        raise AppraisalError(f"cannot write {out}: {exc.strerror or exc}; nothing was kept") from None
     except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
+        _discard(partial)
         raise
+    interrupts.unregister_path(partial)
     return out
+
+
+def _discard(partial: Path) -> None:
+    shutil.rmtree(partial, ignore_errors=True)
+    interrupts.unregister_path(partial)  # only once removed: else the CLI removes it on its way out
+
+
+def _exists(out: Path) -> str:
+    return f"{out} already exists; choose another --out or move it away (results are never overwritten)"
+
+
+def _claim(partial: Path, out: Path) -> None:
+    """Rename the finished `partial` to `out`, unless `out` appeared meanwhile (another run's)."""
+    if out.exists():
+        raise AppraisalError(_exists(out))
+    try:
+        os.rename(partial, out)  # fails on a non-empty folder: never replaces another run's result
+    except OSError as exc:
+        if exc.errno in (errno.EEXIST, errno.ENOTEMPTY, errno.EISDIR, errno.ENOTDIR) or out.exists():
+            raise AppraisalError(_exists(out)) from None
+        raise
 
 
 def load_run(folder: Path) -> Result:

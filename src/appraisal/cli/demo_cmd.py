@@ -14,6 +14,9 @@ from typing import Annotated, Any
 
 import typer
 
+from appraisal.cli import Timeout
+from appraisal.terminal import echo
+
 MARKER = ".appraisal-demo"
 
 
@@ -25,13 +28,16 @@ def demo(
     period: Annotated[str, typer.Option("--period", "-p", help="The period to appraise.")] = "2026-Q3",
     language: Annotated[str, typer.Option("--lang", help="Language of the report: en or zh.")] = "en",
     seed: Annotated[int, typer.Option("--seed", help="Seed of the generated data.")] = 2026,
+    timeout: Timeout = 0,
 ) -> None:
     """Generate demo data, appraise it with the scheme for ROLE, and render the report."""
+    from appraisal import interrupts
     from appraisal.cli.run_cmd import write_with_report
     from appraisal.periods import parse_period
     from appraisal.pipeline import run
     from appraisal.validation import load_scheme
 
+    interrupts.set_time_limit(timeout or None)
     source, demo_data = _scheme_with_demo(role)
     folder = _fresh_folder(out)
     scheme_file = folder / source.name  # beside the data it names (`data/<name>/...`)
@@ -42,15 +48,15 @@ def demo(
     result = run(scheme, parse_period(period))
     run_dir = write_with_report(result, folder / f"run-{result.period['label']}", language=language, report=True)
     graded = [a for a in result.appraisees if a.grade is not None]
-    typer.echo(f"demo data: {getattr(files, 'folder', data)} ({len(result.appraisees)} appraisees)")
-    typer.echo(f"appraised with {scheme.id} v{scheme.version} for {result.period['label']}: {len(graded)} graded")
+    echo(f"demo data: {getattr(files, 'folder', data)} ({len(result.appraisees)} appraisees)")
+    echo(f"appraised with {scheme.id} v{scheme.version} for {result.period['label']}: {len(graded)} graded")
     for grade in result.grades:
         names = [a.id for a in graded if a.grade == grade["grade"]]
-        typer.echo(f"  {grade['grade']}: {len(names)}")
+        echo(f"  {grade['grade']}: {len(names)}")
     for cause in result.quality:
-        typer.echo(f"  data: {cause['dataset']}: {cause['count']} {cause['cause']}")
-    typer.echo(f"explain a score: appraisal explain {run_dir} --appraisee {graded[0].id if graded else 'ID'}")
-    typer.echo(f"report: {(run_dir / 'report' / 'index.html').resolve()}")
+        echo(f"  data: {cause['dataset']}: {cause['count']} {cause['cause']}")
+    echo(f"explain a score: appraisal explain {run_dir} --appraisee {graded[0].id if graded else 'ID'}")
+    echo(f"report: {(run_dir / 'report' / 'index.html').resolve()}")
 
 
 def _fresh_folder(out: Path) -> Path:

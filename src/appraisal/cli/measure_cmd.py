@@ -10,6 +10,9 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
+from appraisal.cli import Timeout
+from appraisal.terminal import echo, json_printable, printable
+
 if TYPE_CHECKING:
     from appraisal.measuring import Measurements
 
@@ -31,15 +34,18 @@ def measure(
     json_output: Annotated[bool, typer.Option("--json", help="Print values and counts as JSON.")] = False,
     threads: Annotated[
         Optional[int],  # noqa: UP045
-        typer.Option("--threads", min=1, help="DuckDB threads (default: all cores)."),
+        typer.Option("--threads", min=1, help="DuckDB threads (default and at most: all cores)."),
     ] = None,
+    timeout: Timeout = 0,
 ) -> None:
     """Measure SCHEME's indicators for everyone on its roster in PERIOD, with data-quality counts."""
+    from appraisal import interrupts
     from appraisal.cli.schemes_cmd import resolve_scheme_path
     from appraisal.measuring import measure as run_measure
     from appraisal.periods import parse_period
     from appraisal.validation import load_scheme
 
+    interrupts.set_time_limit(timeout or None)
     loaded = load_scheme(resolve_scheme_path(scheme))
     result = run_measure(loaded, parse_period(period), threads=threads)
     values, quality = _value_rows(result), _quality_rows(result)
@@ -56,12 +62,12 @@ def measure(
             "values": [dict(zip(VALUE_COLUMNS, row, strict=True)) for row in values],
             "quality": [dict(zip(QUALITY_COLUMNS, row, strict=True)) for row in quality],
         }
-        typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
+        typer.echo(json_printable(json.dumps(report, indent=2, ensure_ascii=False)))
     elif csv_out is None:
         _print_table(result, quality)
     elif quality and quality_csv is None:
         for row in quality:
-            typer.echo(_quality_line(*row), err=True)
+            echo(_quality_line(*row), err=True)
 
 
 def _value_rows(result: Measurements) -> list[list[object]]:
@@ -101,17 +107,17 @@ def _write_csv(path: Path, header: list[str], rows: list[list[object]]) -> None:
 
 def _print_table(result: Measurements, quality: list[list[object]]) -> None:
     indicators = result.indicators()
-    typer.echo("\t".join(["appraisee", *indicators, "flags"]))
+    typer.echo("\t".join(printable(text) for text in ["appraisee", *indicators, "flags"]))  # fields from data escaped
     for appraisee in result.appraisees:
         shown = []
         for indicator in indicators:
             cell = result.cell(appraisee.id, indicator)
             shown.append(f"{cell.value:.6g} ({cell.rows})" if cell.value is not None else f"- ({cell.rows})")
-        typer.echo("\t".join([appraisee.id, *shown, "; ".join(appraisee.flags)]))
+        typer.echo("\t".join([printable(appraisee.id), *shown, printable("; ".join(appraisee.flags))]))
     if quality:
         typer.echo("\ndata quality:")
         for row in quality:
-            typer.echo(f"  {_quality_line(*row)}")
+            echo(f"  {_quality_line(*row)}")
 
 
 def _quality_line(dataset: object, cause: object, column: object, count: object) -> str:
