@@ -43,7 +43,7 @@ def demo(
     scheme_file = folder / source.name  # beside the data it names (`data/<name>/...`)
     scheme_file.write_bytes(source.read_bytes())
     data = folder / "data" / source.stem
-    files = demo_data(data, role=source.stem, seed=seed, period=period)
+    files = _generate(demo_data, data, role=source.stem, seed=seed, period=period)
     scheme = load_scheme(scheme_file)
     result = run(scheme, parse_period(period))
     run_dir = write_with_report(result, folder / f"run-{result.period['label']}", language=language, report=True)
@@ -57,6 +57,32 @@ def demo(
         echo(f"  data: {cause['dataset']}: {cause['count']} {cause['cause']}")
     echo(f"explain a score: appraisal explain {run_dir} --appraisee {graded[0].id if graded else 'ID'}")
     echo(f"report: {(run_dir / 'report' / 'index.html').resolve()}")
+
+
+def _generate(demo_data: Callable[..., Any], data: Path, **options: Any) -> Any:
+    """The pack's demo data in `data`; a machine that refuses to write it (a full disk) is a
+    plain message, whether Python or DuckDB (which says it in its own words) did the writing."""
+    import duckdb
+
+    from appraisal.errors import AppraisalError
+
+    try:
+        return demo_data(data, **options)
+    except (OSError, duckdb.IOException) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else _io_reason(str(exc))
+        raise AppraisalError(f"cannot write the demo data into {data}: {reason}") from None
+
+
+def _io_reason(message: str) -> str:
+    """The system's words for a DuckDB I/O error (which carries the errno), else its first line."""
+    import errno
+    import os
+    import re
+
+    found = re.search(r'"errno"\s*:\s*"?(\d+)', message)
+    if found and int(found.group(1)) in errno.errorcode:
+        return os.strerror(int(found.group(1)))
+    return message.splitlines()[0] if message else "input/output error"
 
 
 def _fresh_folder(out: Path) -> Path:

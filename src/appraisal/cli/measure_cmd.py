@@ -100,6 +100,9 @@ def _write_csv(path: Path, header: list[str], rows: list[list[object]]) -> None:
             writer.writerow(header)
             writer.writerows(["" if v is None else v for v in row] for row in rows)
         os.replace(temp, target)
+    except OSError as exc:  # a full disk: nothing half-written is left
+        Path(temp).unlink(missing_ok=True)
+        raise AppraisalError(f"cannot write {path}: {exc.strerror or exc}") from None
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise

@@ -163,8 +163,13 @@ def render(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Render the run in DIR as HTML, Markdown, Excel, JSON, CSV or PDF into the new folder OUT."""
-    written = render_run(run_dir, out, format_, language=language, templates=templates, previous=previous or (),
-                         drill_down=drill_down, force=force, quiet=quiet)
+    from appraisal.errors import AppraisalError
+
+    try:
+        written = render_run(run_dir, out, format_, language=language, templates=templates, previous=previous or (),
+                             drill_down=drill_down, force=force, quiet=quiet)
+    except OSError as exc:  # a full disk, a read-only folder: render_run has removed its partial folder
+        raise AppraisalError(f"cannot write {out}: {exc.strerror or exc}; nothing was kept") from None
     if not quiet:
         typer.echo(f"wrote {len(written)} files to {out}")
     if (out / "index.html").is_file():
