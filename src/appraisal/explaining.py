@@ -151,10 +151,12 @@ class RowReader:
         self.scheme: Any = None
         self.why_not: Mapping[str, Any] | None = None
         scheme_file = Path(str(result.provenance.get("scheme_file", "")))
+        # The scheme file by its name: these words end up in drill-down pages, which carry no
+        # path of the operator's machine.
         if not scheme_file.is_file():
-            self.why_not = {"key": "rows_scheme_gone", "file": str(scheme_file)}
+            self.why_not = {"key": "rows_scheme_gone", "file": scheme_file.name}
         elif (scheme := load_scheme(scheme_file)).digest != result.provenance.get("scheme_sha256"):
-            self.why_not = {"key": "rows_scheme_changed", "file": str(scheme_file)}
+            self.why_not = {"key": "rows_scheme_changed", "file": scheme_file.name}
         elif data_fingerprint(scheme) != result.provenance.get("data_sha256"):
             self.why_not = {"key": "rows_data_changed"}
         else:

@@ -17,14 +17,16 @@ import contextlib
 import fcntl
 import json
 import os
+import re
 import select
 import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Self
+from urllib.parse import quote, unquote, urlsplit
 
 from appraisal.errors import AppraisalError
 
@@ -159,6 +161,42 @@ class Chromium:
         return "Chromium stopped unexpectedly" + (": " + " / ".join(tail) if tail else "")
 
 
+# A link annotation as Chromium (Skia) writes it: `/URI (file:///...)`, a literal string in an
+# uncompressed object; `\\` escapes `(`, `)` and `\\` inside it.
+_FILE_LINK = re.compile(rb"/URI \((file://(?:[^()\\]|\\.)*)\)")
+
+
+def relative_links(pdf: bytes, target: Path, printed_as: Mapping[Path, Path], tree: Path) -> bytes:
+    """`pdf` (to be written at `target`) with its links to local files made relative.
+
+    Chromium resolves every link of a page to an absolute `file://` URL: the path of the folder
+    the HTML was printed from (a temporary one), which would point nowhere on any other machine
+    and tell where the report was made. A link to a page printed in the same run
+    (`printed_as`: HTML file -> its PDF) becomes the relative path to that PDF; a link to another
+    file that exists in the folder `tree` (a drill-down page) the relative path to it; any other
+    local link is emptied. Each URI is rewritten in place, padded with spaces to its old length,
+    so every byte offset in the file (its cross-reference table) stays true.
+    """
+
+    def rewrite(match: re.Match[bytes]) -> bytes:
+        uri = re.sub(rb"\\(.)", rb"\1", match.group(1)).decode("latin-1")
+        path = Path(unquote(urlsplit(uri).path)).resolve()
+        fragment = urlsplit(uri).fragment
+        if path in printed_as:
+            relative = os.path.relpath(printed_as[path], target.parent)
+        elif path.is_relative_to(tree) and path.is_file():
+            relative = os.path.relpath(path, target.parent)
+        else:
+            relative = ""
+        shown = quote(Path(relative).as_posix()) + (f"#{quote(fragment)}" if fragment else "") if relative else ""
+        replacement = b"/URI (" + shown.encode("ascii") + b")"
+        if len(replacement) > len(match.group(0)):
+            replacement = b"/URI ()"
+        return replacement + b" " * (len(match.group(0)) - len(replacement))
+
+    return _FILE_LINK.sub(rewrite, pdf)
+
+
 def _map_fds(to_browser: int, from_browser: int) -> None:
     """In the child: the DevTools pipe is fd 3 (commands in) and fd 4 (replies out), inherited;
     our own descriptors are not inheritable (PEP 446), so nothing else leaks into the browser."""
@@ -183,6 +221,8 @@ def render_pdf(html_files: Sequence[Path], out_dir: Path, *, progress: Any = Non
     """
     if not (targets := pdf_paths(html_files, out_dir)):
         return []
+    printed_as = {Path(f).resolve(): Path(t) for f, t in zip(html_files, targets)}
+    tree = Path(out_dir).resolve().parent  # the folder the PDFs are part of (render's OUT)
     with Chromium(executable, timeout=timeout) as browser:
         for source, target in zip(html_files, targets):
             browser.events.clear()  # a long run keeps only the current page's events
@@ -193,7 +233,7 @@ def render_pdf(html_files: Sequence[Path], out_dir: Path, *, progress: Any = Non
             except AppraisalError as exc:
                 raise AppraisalError(f"{source}: cannot print to PDF: {exc}") from exc
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(base64.b64decode(printed["data"]))
+            target.write_bytes(relative_links(base64.b64decode(printed["data"]), target, printed_as, tree))
             if progress is not None:
                 progress.advance()
     return targets

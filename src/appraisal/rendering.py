@@ -55,7 +55,7 @@ import traceback
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 from urllib.parse import quote
 
@@ -227,15 +227,27 @@ def scorecard_names(ids: Iterable[str]) -> dict[str, str]:
     return names
 
 
+def shown_provenance(provenance: Mapping[str, Any]) -> dict[str, Any]:
+    """The provenance as reports and workbooks show it: the scheme file by its name alone. Where
+    it lay on the operator's machine (result.json keeps it, for `explain`) is nobody's business
+    who reads a scorecard, and a path would date and place every copy of it."""
+    shown = dict(provenance)
+    if isinstance(shown.get("scheme_file"), str):
+        shown["scheme_file"] = PurePath(shown["scheme_file"]).name
+    return shown
+
+
 def base_context(data: Mapping[str, Any], language: str, fmt: str) -> dict[str, Any]:
-    """What every template gets, from the `Result.as_dict()` shape."""
+    """What every template gets, from the `Result.as_dict()` shape (its provenance as shown)."""
     scheme, period = data["scheme"], data["period"]
     named = [str(period[key]) for key in ("label", "name", "id") if period.get(key)]
+    provenance = shown_provenance(data["provenance"])
     return {
-        "language": language, "labels": labels(language), "format": fmt, "result": data, "scheme": scheme,
+        "language": language, "labels": labels(language), "format": fmt,
+        "result": {**data, "provenance": provenance}, "scheme": scheme,
         "scheme_title": pick(scheme.get("title") or {"en": str(scheme.get("id", ""))}, language),
         "period": period, "period_label": named[0] if named else " – ".join(str(v) for v in period.values()),
-        "provenance": data["provenance"], "grades": list(data["grades"]),
+        "provenance": provenance, "grades": list(data["grades"]),
         "calibration": list(data.get("calibration") or ()),
     }
 
