@@ -100,6 +100,8 @@ def _cell_lines(n: int, cell: ScoredCell) -> list[str]:
     return lines
 
 
+ALL_ROWS = 2**63 - 1  # the most rows `RowReader` asks for: every row there is
+
 # The column of CountedRows.columns that says whether a ratio's numerator counted the row.
 IN_NUMERATOR = "__in_numerator"
 
@@ -146,7 +148,8 @@ class RowReader:
         from appraisal.pipeline import data_fingerprint
         from appraisal.validation import load_scheme
 
-        self.result, self.limit = result, limit
+        # DuckDB's LIMIT is a BIGINT: asking for more rows than it holds asks for them all.
+        self.result, self.limit = result, min(limit, ALL_ROWS)
         self.engine: Any = None
         self.scheme: Any = None
         self.why_not: Mapping[str, Any] | None = None

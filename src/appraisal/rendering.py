@@ -10,12 +10,13 @@ The template context is a stable API (also in docs/templates.md). Every template
     language       str                 "en" or "zh": the language of labels and titles
     labels         Mapping[str, str]   interface words in `language`, and known status and flag words
     format         str                 "html" or "md": the format being written
-    result         Mapping             the whole `Result.as_dict()` (the result.json contract)
+    result         Mapping             the whole `Result.as_dict()` (the result.json contract), its provenance as shown
     scheme         Mapping             result["scheme"]: id, version, title, ...
     scheme_title   str                 the scheme's title in `language` (else its id)
     period         Mapping[str, str]   result["period"]
     period_label   str                 the period as text, e.g. "2026-Q3"
-    provenance     Mapping             result["provenance"]: scheme hash, data fingerprint, versions
+    provenance     Mapping             result["provenance"]: scheme hash, data fingerprint, versions; the
+                                       scheme file by its name only (`shown_provenance`)
     grades         list[Mapping]       result["grades"]: the grade bands, best first
     calibration    list[Mapping]       result["calibration"]: advice, never a changed grade
 

@@ -93,17 +93,30 @@ def _claim(partial: Path, out: Path) -> None:
 
 
 def load_run(folder: Path) -> Result:
-    """Read a run folder written by `write_run`."""
+    """Read a run folder written by `write_run`; a damaged result.json (truncated, edited, of
+    another shape: see appraisal.result_shape) is an `AppraisalError` saying where."""
+    from appraisal.result_shape import Damaged, check
+
     path = Path(folder) / RESULT_FILE
     if not path.is_file():
         raise AppraisalError(f"{folder} is not a run folder: it has no {RESULT_FILE}")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"), parse_constant=_no_constant)
     except (OSError, ValueError) as exc:
         raise AppraisalError(f"cannot read {path}: {exc}") from None
-    if data.get("format") != "appraisal-result/1":
-        raise AppraisalError(f"{path} has format {data.get('format')!r}, not appraisal-result/1")
-    return result_from_dict(data)
+    if not isinstance(data, dict) or data.get("format") != "appraisal-result/1":
+        shown = data.get("format") if isinstance(data, dict) else None
+        raise AppraisalError(f"{path} has format {shown!r}, not appraisal-result/1")
+    try:
+        check(data)
+        return result_from_dict(data)
+    except (Damaged, KeyError, TypeError, ValueError) as exc:
+        raise AppraisalError(f"{path} is damaged: {exc}") from None
+
+
+def _no_constant(name: str) -> None:
+    """NaN and Infinity are not JSON, and `write_run` never writes them."""
+    raise ValueError(f"{name} is not a JSON value")
 
 
 def _write_json(path: Path, data: Any) -> None:
