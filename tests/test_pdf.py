@@ -226,3 +226,19 @@ def test_rewritten_links_keep_every_byte_offset() -> None:
     assert after.index(b"2 0 obj") == before.index(b"2 0 obj")
     assert b"/URI (scorecards/A.pdf)  " in after and b"/URI ()  " in after
     assert b"file://" not in after
+
+
+def test_a_long_temporary_folder_does_not_stop_the_browser(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chromium's socket lives in the temporary folder and its path must fit in 108 bytes; with a
+    longer TMPDIR (a deep CI folder) the browser is given /tmp instead of stopping at once."""
+    import tempfile
+
+    require_chromium()
+    long = tmp_path / ("deep-" * 12)
+    long.mkdir()
+    monkeypatch.setenv("TMPDIR", str(long))  # what Chromium reads
+    monkeypatch.setattr(tempfile, "tempdir", str(long))  # what this process had read from it
+    (page := tmp_path / "p.html").write_text("<title>p</title><p>printed</p>", encoding="utf-8")
+    [pdf] = render_pdf([page], tmp_path / "pdf")
+    assert pdf.read_bytes().startswith(b"%PDF-")
+    assert list(long.iterdir()) == []  # the profile is gone

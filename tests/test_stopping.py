@@ -10,9 +10,11 @@ time from the signal to the exit.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -259,3 +261,25 @@ def test_ctrl_c_stops_a_runaway_sqlite_query_within_a_second(tmp_path: Path) -> 
     assert (code, err) == (130, "interrupted\n")
     assert seconds < 1.0
     assert list(temp.iterdir()) == []
+
+
+def test_ctrl_c_while_printing_pdfs_ends_the_browser_and_keeps_nothing(run_cli, tmp_path: Path) -> None:
+    from outside import require_chromium
+
+    require_chromium()
+    data = ROOT / "tests" / "data" / "measuring" / "agent.yaml"
+    assert run_cli("run", str(data), "-p", "2026-Q3", "-o", str(tmp_path / "q3"), "--no-report").exit_code == 0
+    out = tmp_path / "out"
+    out.mkdir()
+    # A short temporary folder, as Chromium would pick (its socket's path must fit in 108 bytes).
+    temp = Path(tempfile.mkdtemp(prefix="stop-", dir="/tmp"))
+    try:
+        proc = start(temp, "render", str(tmp_path / "q3"), "-o", str(out / "pdfs"), "-f", "pdf", "-q")
+        wait_until(proc, lambda: any(out.glob("pdfs.partial-*/pdf")), "first PDF")
+        code, seconds, err = signal_and_wait(proc, signal.SIGINT)
+        assert (code, err) == (130, "interrupted\n")
+        assert seconds < 1.0
+        assert list(out.iterdir()) == []
+        assert list(temp.iterdir()) == []  # the browser's profile and its own folder too
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)

@@ -88,13 +88,12 @@ class _State:
         self.active = False
         self.deferring = 0  # inside `deferred()`: the handler records, the block's end raises
 
-    def record(self, signum: int) -> tuple[Stop, bool]:
-        """The stop for `signum` (the first one recorded wins); and whether it is the first."""
+    def record(self, signum: int) -> Stop:
+        """The stop for `signum`; the first one recorded wins."""
         with self.lock:
-            first = self.stop is None
-            if first:
+            if self.stop is None:
                 self.stop = _stop_for(signum, self.limit)
-            return self.stop, first  # type: ignore[return-value]
+            return self.stop
 
     def interrupt_all(self) -> None:
         with self.lock:
@@ -202,7 +201,7 @@ def set_time_limit(seconds: float | None) -> None:
 
 def _handle(signum: int, frame: Any) -> None:
     """The Python-level handler: record the stop and raise it in the main thread, once."""
-    pending, _ = _state.record(signum)
+    pending = _state.record(signum)
     with _state.lock:
         if _state.raised or _state.deferring:
             return
@@ -217,6 +216,7 @@ class _Watchdog(threading.Thread):
         super().__init__(name="appraisal-interrupts", daemon=True)
         self.read_fd = read_fd
         self.deadline: float | None = None
+        self.received = 0
         self.ending = threading.Lock()
 
     def run(self) -> None:
@@ -234,9 +234,10 @@ class _Watchdog(threading.Thread):
                     return
                 if signum not in _SIGNALS:
                     continue
-                _, first = _state.record(signum)
+                _state.record(signum)  # the handler may have recorded it already: the first stop stands
                 _state.interrupt_all()
-                if not first:  # asked twice: do not wait any longer
+                self.received += 1  # deliveries are counted here alone: each writes one byte
+                if self.received > 1:  # asked twice: do not wait any longer
                     self._end_process()
                     return
                 self.deadline = time.monotonic() + GRACE

@@ -66,6 +66,7 @@ def render_run(
     previous: Sequence[Path] = (), drill_down: bool = False, force: bool = False, quiet: bool = True,
 ) -> list[Path]:
     """Render the run in `run_dir` into the new folder `out`; return the files written (in `out`)."""
+    from appraisal import interrupts
     from appraisal.reports import REPORT_FORMATS, render_report, report_labels
     from appraisal.storing import load_run
 
@@ -75,7 +76,9 @@ def render_run(
     result = load_run(run_dir)
     earlier = [load_run(p) for p in previous]
     _check_out(out, run_dir, force)
-    partial = Path(tempfile.mkdtemp(prefix=f"{out.name}.partial-", dir=out.resolve().parent))
+    with interrupts.deferred():  # removed even when a signal ends the process (appraisal.interrupts)
+        partial = Path(tempfile.mkdtemp(prefix=f"{out.name}.partial-", dir=out.resolve().parent))
+        interrupts.register_path(partial)
     try:
         pages = [f for f in formats if f in REPORT_FORMATS]
         scratch = "pdf" in formats and "html" not in pages
@@ -116,6 +119,8 @@ def render_run(
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
+    finally:
+        interrupts.unregister_path(partial)
     return sorted(p for p in out.rglob("*") if p.is_file())
 
 
