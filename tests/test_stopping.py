@@ -283,3 +283,59 @@ def test_ctrl_c_while_printing_pdfs_ends_the_browser_and_keeps_nothing(run_cli, 
         assert list(temp.iterdir()) == []  # the browser's profile and its own folder too
     finally:
         shutil.rmtree(temp, ignore_errors=True)
+
+
+# --- the guard itself, on a small program ------------------------------------------------------
+
+GUARDED = """\
+import sys, time
+from pathlib import Path
+from appraisal import interrupts
+
+left = Path(sys.argv[1])
+with interrupts.guard():
+    interrupts.register_path(left)
+    left.mkdir()
+    try:
+        print("ready", flush=True)
+        while True:
+            time.sleep(0.01)
+    except BaseException as exc:
+        (left.parent / "unwound").write_text(type(exc).__name__)
+        time.sleep(float(sys.argv[2]))  # a slow cleanup
+        raise
+"""
+
+
+def guarded(tmp_path: Path, cleanup_seconds: float) -> subprocess.Popen[str]:
+    proc = subprocess.Popen([sys.executable, "-c", GUARDED, str(tmp_path / "left"), str(cleanup_seconds)], text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_default_sigint)  # noqa: PLW1509
+    assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
+    return proc
+
+
+def test_one_signal_lets_the_program_unwind_through_its_handlers(tmp_path: Path) -> None:
+    proc = guarded(tmp_path, 0)
+    code, seconds, _ = signal_and_wait(proc, signal.SIGTERM)
+    assert (tmp_path / "unwound").read_text() == "Terminated"  # the except and finally blocks ran
+    assert code == 1 and seconds < 1.0  # an uncaught exception: the CLI's main() turns it into 143
+
+
+def test_a_cleanup_that_outlasts_the_grace_is_cut_short_and_the_paths_removed(tmp_path: Path) -> None:
+    proc = guarded(tmp_path, 30)
+    code, seconds, err = signal_and_wait(proc, signal.SIGINT)
+    assert (code, err) == (130, "interrupted\n")
+    assert seconds < 1.0
+    assert (tmp_path / "unwound").read_text() == "KeyboardInterrupt"
+    assert not (tmp_path / "left").exists()
+
+
+def test_a_second_signal_ends_the_program_at_once(tmp_path: Path) -> None:
+    proc = guarded(tmp_path, 30)
+    proc.send_signal(signal.SIGINT)
+    while not (tmp_path / "unwound").exists():
+        time.sleep(0.01)
+    code, seconds, err = signal_and_wait(proc, signal.SIGINT)
+    assert (code, err) == (130, "interrupted\n")
+    assert seconds < 0.5
+    assert not (tmp_path / "left").exists()
