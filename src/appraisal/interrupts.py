@@ -32,15 +32,13 @@ from __future__ import annotations
 
 import os
 import select
-import shutil
 import signal
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 GRACE = 0.8  # seconds the main thread has to unwind before the watchdog ends the process
 EXIT_INTERRUPTED = 130
@@ -56,8 +54,7 @@ class TimedOut(BaseException):
     """The run's time limit passed (see `set_time_limit`)."""
 
 
-@dataclass(frozen=True)
-class Stop:
+class Stop(NamedTuple):
     """Why a run was stopped: the signal, the exit code and the one line to print."""
 
     signum: int
@@ -105,6 +102,8 @@ class _State:
                 pass
 
     def remove_paths(self) -> None:
+        import shutil
+
         with self.lock:
             paths = list(self.paths.values())
         for path in paths:
