@@ -296,5 +296,6 @@ def guard() -> Iterator[threading.Lock | None]:
         os.close(read_fd)
         _state.remove_paths()  # the command is over: whatever is still registered was left behind
         with _state.lock:
-            _state.active = False
+            # Nothing carries over to what the process does next (a test runner calls many commands).
+            _state.active, _state.stop, _state.raised, _state.limit = False, None, False, None
             _state.paths.clear()
