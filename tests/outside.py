@@ -1,4 +1,4 @@
-"""Outside programs the tests need (Chromium, poppler-utils, LibreOffice): skip when absent, fail under CI.
+"""Outside programs the tests need (Chromium, poppler-utils, LibreOffice, unshare): skip when absent, fail under CI.
 
 `.ci/run` installs them first and sets `APPRAISAL_REQUIRE_ALL=1`; there a missing program is a
 failure, so a skip can never hide a broken CI machine. Nowhere else does a test skip.
@@ -30,3 +30,17 @@ def require_chromium() -> str:
         if found := shutil.which(name):
             return found
     return require_program(configured or NAMES[0])
+
+
+def require_user_namespaces() -> str:
+    """`unshare`, able to make a user and mount namespace without root (`unshare -Urm`), where a
+    test mounts a tiny or read-only tmpfs of its own: a real full disk, a real read-only folder."""
+    import subprocess
+
+    unshare = require_program("unshare")
+    probe = subprocess.run([unshare, "-Urm", "true"], capture_output=True, text=True, timeout=30)
+    if probe.returncode == 0:
+        return unshare
+    if os.environ.get("APPRAISAL_REQUIRE_ALL") == "1":
+        pytest.fail(f"unshare -Urm does not work here ({probe.stderr.strip()}), and APPRAISAL_REQUIRE_ALL=1 requires it")
+    pytest.skip(f"unshare -Urm does not work here: {probe.stderr.strip()}")

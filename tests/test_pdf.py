@@ -185,3 +185,60 @@ def test_progress_defaults_to_stderr(capsys: pytest.CaptureFixture[str]) -> None
         bar.advance()
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err.startswith("JSON: 1 to do\n")
+
+
+# Links -------------------------------------------------------------------------------------------
+
+
+def uris(pdf: bytes) -> list[str]:
+    """The targets of the PDF's link annotations, as written."""
+    return [m.group(1).decode("latin-1") for m in re.finditer(rb"/URI \(((?:[^()\\]|\\.)*)\)", pdf)]
+
+
+def test_links_between_printed_pages_are_relative_and_name_no_local_folder(tmp_path: Path) -> None:
+    require_chromium()
+    html = tmp_path / "printed-from"
+    (html / "scorecards").mkdir(parents=True)
+    (tmp_path / "elsewhere.html").write_text("<title>x</title>", encoding="utf-8")
+    (html / "index.html").write_text(
+        '<title>i</title><a href="scorecards/A%201.html">A</a> <a href="../elsewhere.html">away</a>'
+        ' <a href="https://example.com/x">web</a>', encoding="utf-8")
+    (html / "scorecards" / "A 1.html").write_text('<title>a</title><a href="../index.html#top">back</a>', encoding="utf-8")
+    index, card = render_pdf([html / "index.html", html / "scorecards" / "A 1.html"], tmp_path / "out" / "pdf")
+    assert uris(index.read_bytes()) == ["scorecards/A%201.pdf", "", "https://example.com/x"]
+    assert uris(card.read_bytes()) == ["../index.pdf#top"]
+    for pdf in (index, card):
+        assert b"file://" not in pdf.read_bytes() and str(tmp_path).encode() not in pdf.read_bytes()
+        # The rewritten file is still a sound PDF: its cross-reference offsets hold.
+        subprocess.run([require_program("pdfinfo"), str(pdf)], check=True, capture_output=True)
+    text = subprocess.run([require_program("pdftotext"), str(card), "-"], check=True, capture_output=True, text=True)
+    assert text.stdout.strip() == "back"
+
+
+def test_rewritten_links_keep_every_byte_offset() -> None:
+    from appraisal.pdf import relative_links
+
+    before = (b"1 0 obj\n<</S /URI\n/URI (file:///tmp/run.partial-x/.html-for-pdf/scorecards/A.html)>>\nendobj\n"
+              b"2 0 obj\n<</S /URI\n/URI (file:///somewhere/else/secret\\(1\\).html)>>\nendobj\n")
+    printed_as = {Path("/tmp/run.partial-x/.html-for-pdf/scorecards/A.html"): Path("/tmp/run.partial-x/pdf/scorecards/A.pdf")}
+    after = relative_links(before, Path("/tmp/run.partial-x/pdf/index.pdf"), printed_as, Path("/tmp/run.partial-x"))
+    assert len(after) == len(before)
+    assert after.index(b"2 0 obj") == before.index(b"2 0 obj")
+    assert b"/URI (scorecards/A.pdf)  " in after and b"/URI ()  " in after
+    assert b"file://" not in after
+
+
+def test_a_long_temporary_folder_does_not_stop_the_browser(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chromium's socket lives in the temporary folder and its path must fit in 108 bytes; with a
+    longer TMPDIR (a deep CI folder) the browser is given /tmp instead of stopping at once."""
+    import tempfile
+
+    require_chromium()
+    long = tmp_path / ("deep-" * 12)
+    long.mkdir()
+    monkeypatch.setenv("TMPDIR", str(long))  # what Chromium reads
+    monkeypatch.setattr(tempfile, "tempdir", str(long))  # what this process had read from it
+    (page := tmp_path / "p.html").write_text("<title>p</title><p>printed</p>", encoding="utf-8")
+    [pdf] = render_pdf([page], tmp_path / "pdf")
+    assert pdf.read_bytes().startswith(b"%PDF-")
+    assert list(long.iterdir()) == []  # the profile is gone

@@ -153,7 +153,7 @@ def test_there_is_no_trend_without_earlier_results(result, tmp_path):
 
 def test_without_the_drill_down_the_scorecard_says_how_to_get_the_rows(result, tmp_path):
     out = rendered(result, tmp_path, formats=["md"], run_dir=Path("runs/q3"))
-    assert "appraisal explain runs/q3 -a b -i INDICATOR" in (out / "scorecards" / "b.md").read_text(encoding="utf-8")
+    assert "appraisal explain q3 -a b -i INDICATOR" in (out / "scorecards" / "b.md").read_text(encoding="utf-8")
     assert not (out / "drill").exists()
 
 

@@ -26,7 +26,7 @@ from typing import Any
 
 import duckdb
 
-from appraisal import plugins
+from appraisal import interrupts, plugins
 from appraisal.date_formats import formatted_sql
 from appraisal.errors import AppraisalError, DataError
 from appraisal.file_columns import built_columns, drop_relation, named_view, rejected_counts, scheme_names
@@ -83,9 +83,11 @@ class Engine:
     rows: dict[str, int] = field(default_factory=dict)  # rows read per dataset (and roster, ratings), duplicates included
 
     def close(self) -> None:
+        interrupts.unregister_connection(self.connection)
         self.connection.close()
         if self.spill is not None:
             shutil.rmtree(self.spill, ignore_errors=True)
+            interrupts.unregister_path(self.spill)
 
     def __enter__(self) -> Engine:
         return self
@@ -105,8 +107,11 @@ def open_engine(scheme: Scheme, *, threads: int | None = None) -> Engine:
             raise DataError(f"{label}: {_shown(source.path, base)} is a folder, not a file")
         if not source.path.is_file():
             raise DataError(f"{label}: file not found: {_shown(source.path, base)}")
-    scratch = Path(tempfile.mkdtemp(prefix="appraisal-"))
-    spill = Path(tempfile.mkdtemp(prefix="appraisal-spill-"))
+    with interrupts.deferred():  # removed even when a signal stops the run (appraisal.interrupts)
+        scratch = Path(tempfile.mkdtemp(prefix="appraisal-"))
+        interrupts.register_path(scratch)
+        spill = Path(tempfile.mkdtemp(prefix="appraisal-spill-"))
+        interrupts.register_path(spill)
     try:
         connection = _connect(sorted({str(s.path) for _, s in declared}), scratch, spill, threads)
         engine = Engine(connection, spill=spill)
@@ -120,9 +125,11 @@ def open_engine(scheme: Scheme, *, threads: int | None = None) -> Engine:
             raise
     except BaseException:
         shutil.rmtree(spill, ignore_errors=True)
+        interrupts.unregister_path(spill)
         raise
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+        interrupts.unregister_path(scratch)
     return engine
 
 
@@ -161,6 +168,13 @@ def _shown(path: Path, base: Path) -> str:
 MEMORY_LIMIT = "1GB"
 
 
+def usable_cores() -> int:
+    """The CPU cores this process may run on: the most threads worth asking DuckDB for."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(len(os.sched_getaffinity(0)), 1)
+    return os.cpu_count() or 1
+
+
 def _connect(paths: list[str], scratch: Path, spill: Path, threads: int | None) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB that installs and loads nothing by itself and reads only `paths`.
 
@@ -174,11 +188,12 @@ def _connect(paths: list[str], scratch: Path, spill: Path, threads: int | None) 
         "temp_directory": str(spill),
     }
     if threads is not None:
-        config["threads"] = threads
+        config["threads"] = min(threads, usable_cores())  # each thread has its own buffers: 100000 would eat memory
     try:
         connection = duckdb.connect(":memory:", config=config)
     except duckdb.Error as exc:
         raise DataError(f"cannot start the engine: {' '.join(str(exc).split())}") from None
+    interrupts.register_connection(connection)  # Ctrl-C, SIGTERM and the time limit interrupt its queries
     connection.execute("SET enable_progress_bar = false").fetchall()
     connection.execute("SET allowed_paths = ?", [paths]).fetchall()
     connection.execute("SET allowed_directories = ?", [[f"{scratch}{os.sep}", f"{spill}{os.sep}"]]).fetchall()

@@ -22,6 +22,7 @@ from typing import Any
 from appraisal.inert import mark_text, xlsx_value
 from appraisal.model import pick
 from appraisal.phrasing import cause_text, rule_text, status_text, word
+from appraisal.rendering import shown_provenance
 from appraisal.reports import report_labels, teams
 from appraisal.results import Result
 
@@ -157,7 +158,7 @@ def build_workbook(result: Result, language: str = "en") -> Any:
     facts = [("scheme", f"{scheme.get('id', '')} v{scheme.get('version', '')}"),
              ("period", f"{data['period'].get('label', '')} [{data['period'].get('start', '')} .. "
                         f"{data['period'].get('end', '')}) {data['period'].get('timezone', '')}".strip()),
-             *((key, _text(value)) for key, value in data["provenance"].items())]
+             *((key, _text(value)) for key, value in shown_provenance(data["provenance"]).items())]
     _sheet(book, sheets["provenance"], [words["key"], words["text"]],
            ([words.get(key, key), value] for key, value in facts))
     return book

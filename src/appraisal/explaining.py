@@ -100,6 +100,8 @@ def _cell_lines(n: int, cell: ScoredCell) -> list[str]:
     return lines
 
 
+ALL_ROWS = 2**63 - 1  # the most rows `RowReader` asks for: every row there is
+
 # The column of CountedRows.columns that says whether a ratio's numerator counted the row.
 IN_NUMERATOR = "__in_numerator"
 
@@ -146,15 +148,18 @@ class RowReader:
         from appraisal.pipeline import data_fingerprint
         from appraisal.validation import load_scheme
 
-        self.result, self.limit = result, limit
+        # DuckDB's LIMIT is a BIGINT: asking for more rows than it holds asks for them all.
+        self.result, self.limit = result, min(limit, ALL_ROWS)
         self.engine: Any = None
         self.scheme: Any = None
         self.why_not: Mapping[str, Any] | None = None
         scheme_file = Path(str(result.provenance.get("scheme_file", "")))
+        # The scheme file by its name: these words end up in drill-down pages, which carry no
+        # path of the operator's machine.
         if not scheme_file.is_file():
-            self.why_not = {"key": "rows_scheme_gone", "file": str(scheme_file)}
+            self.why_not = {"key": "rows_scheme_gone", "file": scheme_file.name}
         elif (scheme := load_scheme(scheme_file)).digest != result.provenance.get("scheme_sha256"):
-            self.why_not = {"key": "rows_scheme_changed", "file": str(scheme_file)}
+            self.why_not = {"key": "rows_scheme_changed", "file": scheme_file.name}
         elif data_fingerprint(scheme) != result.provenance.get("data_sha256"):
             self.why_not = {"key": "rows_data_changed"}
         else:

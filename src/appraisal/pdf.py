@@ -17,15 +17,19 @@ import contextlib
 import fcntl
 import json
 import os
+import re
 import select
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Self
+from urllib.parse import quote, unquote, urlsplit
 
+from appraisal import interrupts
 from appraisal.errors import AppraisalError
 
 NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
@@ -61,9 +65,12 @@ class Chromium:
         self.executable, self.timeout, self.size = executable or find_chromium(), timeout, (width, height)
         self.events: list[dict[str, Any]] = []
         self._next_id, self._buffer, self._session = 0, b"", None
+        self._own: Path | None = None
 
     def __enter__(self) -> Self:
-        self._profile = tempfile.TemporaryDirectory(prefix="appraisal-chromium-")
+        with interrupts.deferred():  # removed even when a signal ends the process (appraisal.interrupts)
+            self._profile = tempfile.TemporaryDirectory(prefix="appraisal-chromium-")
+            interrupts.register_path(Path(self._profile.name))
         profile = Path(self._profile.name)
         to_browser, self._out = os.pipe()
         self._in, from_browser = os.pipe()
@@ -72,10 +79,11 @@ class Chromium:
             self._process = subprocess.Popen(
                 [self.executable, *FLAGS, f"--user-data-dir={profile / 'profile'}",
                  f"--window-size={self.size[0]},{self.size[1]}", "about:blank"],
-                stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log,
+                stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log, env=_browser_environment(),
                 # Chromium reads the pipe on fds 3 and 4, and only a preexec_fn can renumber
                 # descriptors; it makes two dup2 calls and nothing else (no lock, no import).
                 close_fds=False, preexec_fn=lambda: _map_fds(to_browser, from_browser),  # noqa: PLW1509
+                start_new_session=True,  # its own process group: its helpers end with it (`_kill`)
             )
         except OSError as exc:
             self._cleanup()
@@ -89,6 +97,9 @@ class Chromium:
             self._session = self._send("Target.attachToTarget", attach, None)["sessionId"]
             for domain in ("Page", "Runtime", "Log"):
                 self.call(f"{domain}.enable")
+            if (own := self._own_folder()) is not None:
+                self._own = own
+                interrupts.register_path(own)
         except BaseException:
             self.__exit__(None, None, None)
             raise
@@ -97,12 +108,33 @@ class Chromium:
     def __exit__(self, *exc_info: object) -> None:
         if self._process.poll() is None:
             try:
+                if exc_info and exc_info[0] is not None:
+                    # Failing or stopped (Ctrl-C must end the run within a second): no polite
+                    # close; what Chromium leaves (its profile, its own folder) is removed below.
+                    raise subprocess.TimeoutExpired(self.executable, 0)
                 self._send("Browser.close", {}, None, timeout=5)
                 self._process.wait(timeout=5)
             except (AppraisalError, subprocess.TimeoutExpired):
-                self._process.kill()
-                self._process.wait()
+                self._kill()
         self._cleanup()
+
+    def _kill(self) -> None:
+        """End the browser and its helper processes (renderer, GPU, zygote) at once, so none is
+        still writing into the profile folder while it is removed."""
+        with contextlib.suppress(OSError):
+            os.killpg(self._process.pid, signal.SIGKILL)
+        self._process.kill()
+        self._process.wait()
+
+    def _own_folder(self) -> Path | None:
+        """The folder Chromium makes for itself in the temporary folder (its process-singleton
+        socket, which the profile's `SingletonSocket` links to). A browser that closes removes
+        it; a killed one does not, so `_cleanup` does."""
+        try:
+            folder = Path(os.readlink(Path(self._profile.name) / "profile" / "SingletonSocket")).parent
+        except OSError:
+            return None
+        return folder if folder.name.startswith("org.chromium.Chromium.") else None
 
     def _cleanup(self) -> None:
         for fd in (self._in, self._out):
@@ -110,6 +142,10 @@ class Chromium:
                 os.close(fd)
         self._log.close()
         self._profile.cleanup()
+        interrupts.unregister_path(Path(self._profile.name))
+        if self._own is not None:
+            shutil.rmtree(self._own, ignore_errors=True)
+            interrupts.unregister_path(self._own)
 
     def call(self, method: str, timeout: float | None = None, **params: Any) -> dict[str, Any]:
         """Send `method` to the page; its result, or an `AppraisalError` on an error or timeout."""
@@ -159,6 +195,54 @@ class Chromium:
         return "Chromium stopped unexpectedly" + (": " + " / ".join(tail) if tail else "")
 
 
+# A link annotation as Chromium (Skia) writes it: `/URI (file:///...)`, a literal string in an
+# uncompressed object; `\\` escapes `(`, `)` and `\\` inside it.
+_FILE_LINK = re.compile(rb"/URI \((file://(?:[^()\\]|\\.)*)\)")
+
+
+def relative_links(pdf: bytes, target: Path, printed_as: Mapping[Path, Path], tree: Path) -> bytes:
+    """`pdf` (to be written at `target`) with its links to local files made relative.
+
+    Chromium resolves every link of a page to an absolute `file://` URL: the path of the folder
+    the HTML was printed from (a temporary one), which would point nowhere on any other machine
+    and tell where the report was made. A link to a page printed in the same run
+    (`printed_as`: HTML file -> its PDF) becomes the relative path to that PDF; a link to another
+    file that exists in the folder `tree` (a drill-down page) the relative path to it; any other
+    local link is emptied. Each URI is rewritten in place, padded with spaces to its old length,
+    so every byte offset in the file (its cross-reference table) stays true.
+    """
+
+    def rewrite(match: re.Match[bytes]) -> bytes:
+        uri = re.sub(rb"\\(.)", rb"\1", match.group(1)).decode("latin-1")
+        path = Path(unquote(urlsplit(uri).path)).resolve()
+        fragment = urlsplit(uri).fragment
+        if path in printed_as:
+            relative = os.path.relpath(printed_as[path], target.parent)
+        elif path.is_relative_to(tree) and path.is_file():
+            relative = os.path.relpath(path, target.parent)
+        else:
+            relative = ""
+        shown = quote(Path(relative).as_posix()) + (f"#{quote(fragment)}" if fragment else "") if relative else ""
+        replacement = b"/URI (" + shown.encode("ascii") + b")"
+        if len(replacement) > len(match.group(0)):
+            replacement = b"/URI ()"
+        return replacement + b" " * (len(match.group(0)) - len(replacement))
+
+    return _FILE_LINK.sub(rewrite, pdf)
+
+
+_SOCKET = "/org.chromium.Chromium.XXXXXX/SingletonSocket"  # where Chromium puts its socket, in TMPDIR
+_SOCKET_PATH_MAX = 107  # a Unix socket's path: 108 bytes with the final NUL
+
+
+def _browser_environment() -> dict[str, str] | None:
+    """Chromium's environment: ours, but with TMPDIR=/tmp when ours is too long to hold its
+    socket's path (Chromium then stops at once: "Socket path too long")."""
+    if len(os.fsencode(tempfile.gettempdir() + _SOCKET)) <= _SOCKET_PATH_MAX or not os.path.isdir("/tmp"):
+        return None
+    return {**os.environ, "TMPDIR": "/tmp"}
+
+
 def _map_fds(to_browser: int, from_browser: int) -> None:
     """In the child: the DevTools pipe is fd 3 (commands in) and fd 4 (replies out), inherited;
     our own descriptors are not inheritable (PEP 446), so nothing else leaks into the browser."""
@@ -183,6 +267,8 @@ def render_pdf(html_files: Sequence[Path], out_dir: Path, *, progress: Any = Non
     """
     if not (targets := pdf_paths(html_files, out_dir)):
         return []
+    printed_as = {Path(f).resolve(): Path(t) for f, t in zip(html_files, targets)}
+    tree = Path(out_dir).resolve().parent  # the folder the PDFs are part of (render's OUT)
     with Chromium(executable, timeout=timeout) as browser:
         for source, target in zip(html_files, targets):
             browser.events.clear()  # a long run keeps only the current page's events
@@ -193,7 +279,7 @@ def render_pdf(html_files: Sequence[Path], out_dir: Path, *, progress: Any = Non
             except AppraisalError as exc:
                 raise AppraisalError(f"{source}: cannot print to PDF: {exc}") from exc
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(base64.b64decode(printed["data"]))
+            target.write_bytes(relative_links(base64.b64decode(printed["data"]), target, printed_as, tree))
             if progress is not None:
                 progress.advance()
     return targets

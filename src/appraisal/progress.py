@@ -26,8 +26,9 @@ class ProgressBar:
     """Counts finished items out of `total` and shows them (see the module docstring)."""
 
     def __init__(self, total: int, label: str, *, quiet: bool = False, stream: TextIO | None = None) -> None:
-        self.total, self.label, self.quiet = max(int(total), 0), label, quiet
         self.stream = sys.stderr if stream is None else stream
+        # No stream (stderr closed: `2>&-`) is no reason to fail a run: nothing is shown.
+        self.total, self.label, self.quiet = max(int(total), 0), label, quiet or self.stream is None
         self.done = 0
         self.tty = not quiet and _isatty(self.stream)
         self._started = self._drawn = time.monotonic()
@@ -52,8 +53,7 @@ class ProgressBar:
         seconds = time.monotonic() - self._started
         if self.tty:
             self._draw()
-            self.stream.write("\n")
-            self.stream.flush()
+            self._write("\n")
         if failed:
             self._line(f"{self.label}: stopped after {self.done} of {self.total} ({seconds:.1f} s)")
         elif not self.tty:
@@ -63,13 +63,21 @@ class ProgressBar:
         share = self.done / self.total if self.total else 1.0
         filled = round(WIDTH * share)
         bar = "#" * filled + "-" * (WIDTH - filled)
-        self.stream.write(f"\r{self.label} [{bar}] {self.done}/{self.total} {share:4.0%}")
-        self.stream.flush()
+        self._write(f"\r{self.label} [{bar}] {self.done}/{self.total} {share:4.0%}")
         self._drawn = time.monotonic()
 
     def _line(self, text: str) -> None:
-        self.stream.write(text + "\n")
-        self.stream.flush()
+        self._write(text + "\n")
+
+    def _write(self, text: str) -> None:
+        """Show `text`; a stream that broke (a pipe whose reader left) silences the bar, never the run."""
+        if self.quiet:
+            return
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except (OSError, ValueError):
+            self.quiet, self.tty = True, False
 
 
 def _isatty(stream: TextIO) -> bool:

@@ -10,12 +10,13 @@ The template context is a stable API (also in docs/templates.md). Every template
     language       str                 "en" or "zh": the language of labels and titles
     labels         Mapping[str, str]   interface words in `language`, and known status and flag words
     format         str                 "html" or "md": the format being written
-    result         Mapping             the whole `Result.as_dict()` (the result.json contract)
+    result         Mapping             the whole `Result.as_dict()` (the result.json contract), its provenance as shown
     scheme         Mapping             result["scheme"]: id, version, title, ...
     scheme_title   str                 the scheme's title in `language` (else its id)
     period         Mapping[str, str]   result["period"]
     period_label   str                 the period as text, e.g. "2026-Q3"
-    provenance     Mapping             result["provenance"]: scheme hash, data fingerprint, versions
+    provenance     Mapping             result["provenance"]: scheme hash, data fingerprint, versions; the
+                                       scheme file by its name only (`shown_provenance`)
     grades         list[Mapping]       result["grades"]: the grade bands, best first
     calibration    list[Mapping]       result["calibration"]: advice, never a changed grade
 
@@ -56,7 +57,7 @@ import traceback
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 from urllib.parse import quote
 
@@ -259,15 +260,27 @@ def scorecard_names(ids: Iterable[str]) -> dict[str, str]:
     return names
 
 
+def shown_provenance(provenance: Mapping[str, Any]) -> dict[str, Any]:
+    """The provenance as reports and workbooks show it: the scheme file by its name alone. Where
+    it lay on the operator's machine (result.json keeps it, for `explain`) is nobody's business
+    who reads a scorecard, and a path would date and place every copy of it."""
+    shown = dict(provenance)
+    if isinstance(shown.get("scheme_file"), str):
+        shown["scheme_file"] = PurePath(shown["scheme_file"]).name
+    return shown
+
+
 def base_context(data: Mapping[str, Any], language: str, fmt: str) -> dict[str, Any]:
-    """What every template gets, from the `Result.as_dict()` shape."""
+    """What every template gets, from the `Result.as_dict()` shape (its provenance as shown)."""
     scheme, period = data["scheme"], data["period"]
     named = [str(period[key]) for key in ("label", "name", "id") if period.get(key)]
+    provenance = shown_provenance(data["provenance"])
     return {
-        "language": language, "labels": labels(language), "format": fmt, "result": data, "scheme": scheme,
+        "language": language, "labels": labels(language), "format": fmt,
+        "result": {**data, "provenance": provenance}, "scheme": scheme,
         "scheme_title": pick(scheme.get("title") or {"en": str(scheme.get("id", ""))}, language),
         "period": period, "period_label": named[0] if named else " – ".join(str(v) for v in period.values()),
-        "provenance": data["provenance"], "grades": list(data["grades"]),
+        "provenance": provenance, "grades": list(data["grades"]),
         "calibration": list(data.get("calibration") or ()),
     }
 

@@ -239,10 +239,12 @@ def trend(appraisee: Mapping[str, Any], current: Mapping[str, Any], previous: Se
 
 
 def explain_command(run_dir: Path | str, appraisee: str, indicator: str) -> str:
-    """The command that shows the rows behind one score."""
+    """The command that shows the rows behind one score; the run folder by its name (a report
+    carries no path of the operator's machine)."""
     import shlex
 
-    return f"appraisal explain {shlex.quote(str(run_dir))} -a {shlex.quote(appraisee)} -i {shlex.quote(indicator)}"
+    folder = Path(run_dir).name or Path(run_dir).resolve().name
+    return f"appraisal explain {shlex.quote(folder)} -a {shlex.quote(appraisee)} -i {shlex.quote(indicator)}"
 
 
 def render_report(

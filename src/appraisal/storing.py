@@ -7,6 +7,7 @@ name people read. An existing `DIR` is never overwritten: earlier results are ev
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -15,6 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from appraisal import interrupts
 from appraisal.errors import AppraisalError
 from appraisal.inert import write_csv
 from appraisal.results import Result, result_from_dict
@@ -34,24 +36,36 @@ TOTAL_COLUMNS = ["appraisee", "name", "team", "weighted_total", "adjustments", "
 
 
 def write_run(result: Result, out: Path, *, extra: Callable[[Path], None] | None = None) -> Path:
-    """Write `result` (and whatever `extra` adds, e.g. a rendered report) as the folder `out`."""
+    """Write `result` (and whatever `extra` adds, e.g. a rendered report) as the folder `out`.
+
+    A machine that refuses (a full disk, a read-only folder) is an `AppraisalError` naming `out`;
+    so is a folder that another run created meanwhile: the first run to finish wins."""
     out = Path(out)
     if out.exists():
-        raise AppraisalError(f"{out} already exists; choose another --out or move it away (results are never overwritten)")
+        raise AppraisalError(_exists(out))
     parent = out.resolve().parent
     if not parent.is_dir():
         raise AppraisalError(f"cannot write {out}: the folder {parent} does not exist")
-    partial = Path(tempfile.mkdtemp(prefix=f"{out.name}.partial-", dir=parent))
+    try:
+        with interrupts.deferred():  # removed even when a signal stops the run (appraisal.interrupts)
+            partial = Path(tempfile.mkdtemp(prefix=f"{out.name}.partial-", dir=parent))
+            interrupts.register_path(partial)
+    except OSError as exc:
+        raise AppraisalError(f"cannot write {out}: {exc.strerror}") from None
     try:
         _write_json(partial / RESULT_FILE, result.as_dict())
         write_tables(result, partial)
         (partial / QUERIES_FILE).write_text(_queries_text(result), encoding="utf-8")
         if extra is not None:
             extra(partial)
-        os.rename(partial, out)
+        _claim(partial, out)
+    except OSError as exc:
+        _discard(partial)
+        raise AppraisalError(f"cannot write {out}: {exc.strerror or exc}; nothing was kept") from None
     except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
+        _discard(partial)
         raise
+    interrupts.unregister_path(partial)
     return out
 
 
@@ -64,18 +78,52 @@ def write_tables(result: Result, folder: Path) -> list[Path]:
     return [Path(folder) / name for name, _, _ in tables]
 
 
+def _discard(partial: Path) -> None:
+    shutil.rmtree(partial, ignore_errors=True)
+    interrupts.unregister_path(partial)  # only once removed: else the CLI removes it on its way out
+
+
+def _exists(out: Path) -> str:
+    return f"{out} already exists; choose another --out or move it away (results are never overwritten)"
+
+
+def _claim(partial: Path, out: Path) -> None:
+    """Rename the finished `partial` to `out`, unless `out` appeared meanwhile (another run's)."""
+    if out.exists():
+        raise AppraisalError(_exists(out))
+    try:
+        os.rename(partial, out)  # fails on a non-empty folder: never replaces another run's result
+    except OSError as exc:
+        if exc.errno in (errno.EEXIST, errno.ENOTEMPTY, errno.EISDIR, errno.ENOTDIR) or out.exists():
+            raise AppraisalError(_exists(out)) from None
+        raise
+
+
 def load_run(folder: Path) -> Result:
-    """Read a run folder written by `write_run`."""
+    """Read a run folder written by `write_run`; a damaged result.json (truncated, edited, of
+    another shape: see appraisal.result_shape) is an `AppraisalError` saying where."""
+    from appraisal.result_shape import Damaged, check
+
     path = Path(folder) / RESULT_FILE
     if not path.is_file():
         raise AppraisalError(f"{folder} is not a run folder: it has no {RESULT_FILE}")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"), parse_constant=_no_constant)
     except (OSError, ValueError) as exc:
         raise AppraisalError(f"cannot read {path}: {exc}") from None
-    if data.get("format") != "appraisal-result/1":
-        raise AppraisalError(f"{path} has format {data.get('format')!r}, not appraisal-result/1")
-    return result_from_dict(data)
+    if not isinstance(data, dict) or data.get("format") != "appraisal-result/1":
+        shown = data.get("format") if isinstance(data, dict) else None
+        raise AppraisalError(f"{path} has format {shown!r}, not appraisal-result/1")
+    try:
+        check(data)
+        return result_from_dict(data)
+    except (Damaged, KeyError, TypeError, ValueError) as exc:
+        raise AppraisalError(f"{path} is damaged: {exc}") from None
+
+
+def _no_constant(name: str) -> None:
+    """NaN and Infinity are not JSON, and `write_run` never writes them."""
+    raise ValueError(f"{name} is not a JSON value")
 
 
 def _write_json(path: Path, data: Any) -> None:

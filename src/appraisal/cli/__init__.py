@@ -5,12 +5,14 @@ package imports only Typer; each command imports what it needs when it runs, and
 line that names a command builds that command alone (see COMMANDS). Rich is never imported:
 help and usage errors use click's plain formatting.
 
-Exit codes: 0 success, 1 a user error (an `AppraisalError`: one plain message, no traceback),
-2 a usage error, 130 interrupted, 70 an internal error (a bug: one line asking for a report).
+Exit codes: 0 success, 1 a user error (an `AppraisalError`, a machine that refuses to write, the
+time limit: one plain message, no traceback), 2 a usage error, 130 interrupted (Ctrl-C), 143
+terminated (SIGTERM), 70 an internal error (a bug: one line asking for a report).
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import sys
@@ -25,6 +27,16 @@ EXIT_USER_ERROR = 1
 EXIT_INTERRUPTED = 130
 EXIT_INTERNAL_ERROR = 70
 DEBUG_ENV = "APPRAISAL_DEBUG"
+TIMEOUT_ENV = "APPRAISAL_TIMEOUT"
+
+# `--timeout SECONDS` of the commands that compute (run, measure, demo): see appraisal.interrupts.
+Timeout = Annotated[
+    float,
+    typer.Option(
+        "--timeout", envvar=TIMEOUT_ENV, min=0, metavar="SECONDS", show_default=False,
+        help=f"Stop with exit 1 after SECONDS of wall-clock time (default: ${TIMEOUT_ENV}, else no limit; 0: no limit).",
+    ),
+]
 
 # One module per command group, each with `register(app)`. Add a group by adding its name here,
 # and its command names to COMMANDS.
@@ -124,21 +136,60 @@ def _app_for(args: list[str]) -> typer.Typer:
 
 
 def main(argv: list[str] | None = None) -> NoReturn:
-    """Run the CLI and exit; the only place exceptions become exit codes and messages."""
+    """Run the CLI and exit; the only place exceptions become exit codes and messages.
+
+    The command runs inside `interrupts.guard()`: Ctrl-C, SIGTERM and the time limit stop it
+    within a second, and then the reason is reported, whatever exception the interrupted code
+    raised on its way out."""
+    from appraisal import interrupts
+
     command = typer.main.get_command(_app_for(sys.argv[1:] if argv is None else list(argv)))
+    with interrupts.guard() as ending:
+        try:
+            code = _run(command, argv)
+        except BaseException:  # a signal that arrived while an error was being reported
+            code = EXIT_INTERRUPTED
+        interrupts.settle()
+        stopped = interrupts.stop()
+        if stopped is not None or code == EXIT_INTERRUPTED:
+            with ending or contextlib.nullcontext():
+                _say(stopped.message if stopped is not None else "interrupted")
+            code = stopped.code if stopped is not None else code
+    sys.exit(code)
+
+
+def _run(command: object, argv: list[str] | None) -> int:
+    """The command's exit code; an exception raised because of a stop is left to main()."""
+    from appraisal import interrupts
+
     try:
         # Standalone mode: click prints usage errors (exit 2); ^C inside a command exits 130.
-        command.main(args=argv, prog_name="appraisal", standalone_mode=True)
+        command.main(args=argv, prog_name="appraisal", standalone_mode=True)  # type: ignore[attr-defined]
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else EXIT_USER_ERROR)
     except KeyboardInterrupt:
-        sys.exit(EXIT_INTERRUPTED)
-    except Exception as exc:
-        sys.exit(_report(exc))
-    sys.exit(0)  # pragma: no cover - command.main always exits in standalone mode
+        return EXIT_INTERRUPTED
+    except BaseException as exc:
+        if interrupts.stop() is not None:
+            return EXIT_INTERRUPTED  # main() says why and exits with the stop's code
+        if not isinstance(exc, Exception):
+            raise
+        return _report(exc)
+    return 0  # pragma: no cover - command.main always exits in standalone mode
+
+
+def _say(message: str) -> None:
+    """One message on stderr; a closed or broken stderr is no reason to fail."""
+    try:
+        typer.echo(message, err=True)
+    except OSError:
+        pass
 
 
 def _report(exc: Exception) -> int:
     """Print `exc` for a person, not a debugger; return the exit code."""
     from appraisal.errors import AppraisalError
+    from appraisal.terminal import printable
 
     debug = bool(os.environ.get(DEBUG_ENV))
     if debug:
@@ -147,9 +198,13 @@ def _report(exc: Exception) -> int:
         traceback.print_exception(exc)
     if isinstance(exc, AppraisalError):
         # SchemeError's message is already one rendered problem per line.
-        typer.echo(str(exc), err=True)
+        _say(printable(str(exc), lines=True))
+        return EXIT_USER_ERROR
+    if isinstance(exc, OSError) and exc.strerror:
+        # The machine refused (a full disk, a read-only folder, no permission): the user's to fix.
+        _say(printable(f"{exc.filename}: {exc.strerror}" if exc.filename else f"cannot write the output: {exc.strerror}"))
         return EXIT_USER_ERROR
     detail = " ".join(f"{type(exc).__name__}: {exc}".split())
     hint = "" if debug else f"; set {DEBUG_ENV}=1 for the traceback"
-    typer.echo(f"internal error: {detail} (please report{hint})", err=True)
+    _say(printable(f"internal error: {detail} (please report{hint})"))
     return EXIT_INTERNAL_ERROR

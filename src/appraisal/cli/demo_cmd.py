@@ -14,6 +14,9 @@ from typing import Annotated, Any
 
 import typer
 
+from appraisal.cli import Timeout
+from appraisal.terminal import echo
+
 MARKER = ".appraisal-demo"
 
 
@@ -26,32 +29,61 @@ def demo(
     language: Annotated[str, typer.Option("--lang", help="Language of the report: en or zh.")] = "en",
     seed: Annotated[int, typer.Option("--seed", help="Seed of the generated data.")] = 2026,
     strict: Annotated[bool, typer.Option("--strict", help="Fail on data-quality warnings too, not only on errors.")] = False,
+    timeout: Timeout = 0,
 ) -> None:
     """Generate demo data, appraise it with the scheme for ROLE, and render the report."""
+    from appraisal import interrupts
     from appraisal.cli.run_cmd import checked_run, write_with_report
     from appraisal.periods import parse_period
     from appraisal.quality_checks import report_lines
     from appraisal.validation import load_scheme
 
+    interrupts.set_time_limit(timeout or None)
     source, demo_data = _scheme_with_demo(role)
     folder = _fresh_folder(out)
     scheme_file = folder / source.name  # beside the data it names (`data/<name>/...`)
     scheme_file.write_bytes(source.read_bytes())
     data = folder / "data" / source.stem
-    files = demo_data(data, role=source.stem, seed=seed, period=period)
+    files = _generate(demo_data, data, role=source.stem, seed=seed, period=period)
     scheme = load_scheme(scheme_file)
     result = checked_run(scheme, parse_period(period), strict=strict, show=False)
     run_dir = write_with_report(result, folder / f"run-{result.period['label']}", language=language, report=True)
     graded = [a for a in result.appraisees if a.grade is not None]
-    typer.echo(f"demo data: {getattr(files, 'folder', data)} ({len(result.appraisees)} appraisees)")
-    typer.echo(f"appraised with {scheme.id} v{scheme.version} for {result.period['label']}: {len(graded)} graded")
+    echo(f"demo data: {getattr(files, 'folder', data)} ({len(result.appraisees)} appraisees)")
+    echo(f"appraised with {scheme.id} v{scheme.version} for {result.period['label']}: {len(graded)} graded")
     for grade in result.grades:
         names = [a.id for a in graded if a.grade == grade["grade"]]
-        typer.echo(f"  {grade['grade']}: {len(names)}")
+        echo(f"  {grade['grade']}: {len(names)}")
     for line in report_lines(result.quality, strict):
-        typer.echo(line)
-    typer.echo(f"explain a score: appraisal explain {run_dir} --appraisee {graded[0].id if graded else 'ID'}")
-    typer.echo(f"report: {(run_dir / 'report' / 'index.html').resolve()}")
+        echo(line)
+    echo(f"explain a score: appraisal explain {run_dir} --appraisee {graded[0].id if graded else 'ID'}")
+    echo(f"report: {(run_dir / 'report' / 'index.html').resolve()}")
+
+
+def _generate(demo_data: Callable[..., Any], data: Path, **options: Any) -> Any:
+    """The pack's demo data in `data`; a machine that refuses to write it (a full disk) is a
+    plain message, whether Python or DuckDB (which says it in its own words) did the writing."""
+    import duckdb
+
+    from appraisal.errors import AppraisalError
+
+    try:
+        return demo_data(data, **options)
+    except (OSError, duckdb.IOException) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else _io_reason(str(exc))
+        raise AppraisalError(f"cannot write the demo data into {data}: {reason}") from None
+
+
+def _io_reason(message: str) -> str:
+    """The system's words for a DuckDB I/O error (which carries the errno), else its first line."""
+    import errno
+    import os
+    import re
+
+    found = re.search(r'"errno"\s*:\s*"?(\d+)', message)
+    if found and int(found.group(1)) in errno.errorcode:
+        return os.strerror(int(found.group(1)))
+    return message.splitlines()[0] if message else "input/output error"
 
 
 def _fresh_folder(out: Path) -> Path:

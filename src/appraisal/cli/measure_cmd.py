@@ -10,6 +10,9 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
+from appraisal.cli import Timeout
+from appraisal.terminal import echo, json_printable, printable
+
 if TYPE_CHECKING:
     from appraisal.measuring import Measurements
 
@@ -32,13 +35,15 @@ def measure(
     json_output: Annotated[bool, typer.Option("--json", help="Print values and counts as JSON.")] = False,
     threads: Annotated[
         Optional[int],  # noqa: UP045
-        typer.Option("--threads", min=1, help="DuckDB threads (default: all cores)."),
+        typer.Option("--threads", min=1, help="DuckDB threads (default and at most: all cores)."),
     ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Fail on data-quality warnings too, not only on errors.")] = False,
+    timeout: Timeout = 0,
 ) -> None:
     """Measure SCHEME's indicators for everyone on its roster in PERIOD, with data-quality counts.
 
     A count above its error level (with --strict, its warning level) stops it: nothing is written."""
+    from appraisal import interrupts
     from appraisal.cli.schemes_cmd import resolve_scheme_path
     from appraisal.measuring import measure as run_measure
     from appraisal.periods import parse_period
@@ -46,12 +51,13 @@ def measure(
     from appraisal.quality_checks import QualityBreach, assess, report_lines, warning_flags
     from appraisal.validation import load_scheme
 
+    interrupts.set_time_limit(timeout or None)
     loaded = load_scheme(resolve_scheme_path(scheme))
     result = run_measure(loaded, parse_period(period), threads=threads)
     assessment = assess(loaded, result.quality, strict=strict)
     if assessment.breaches:
         for line in assessment.lines():
-            typer.echo(line, err=json_output or csv_out is not None)
+            echo(line, err=json_output or csv_out is not None)
         raise QualityBreach(assessment)
     result = with_flags(result, warning_flags(loaded, assessment))
     quality_rows = assessment.rows()
@@ -69,12 +75,12 @@ def measure(
             "values": [dict(zip(VALUE_COLUMNS, row, strict=True)) for row in values],
             "quality": [dict(zip(QUALITY_COLUMNS, row, strict=True)) for row in quality],
         }
-        typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
+        typer.echo(json_printable(json.dumps(report, indent=2, ensure_ascii=False)))
     elif csv_out is None:
         _print_table(result, quality_rows, strict)
     elif quality and quality_csv is None:
         for line in report_lines(quality_rows, strict):
-            typer.echo(line, err=True)
+            echo(line, err=True)
 
 
 def _value_rows(result: Measurements) -> list[list[object]]:
@@ -109,6 +115,9 @@ def _write_csv(path: Path, header: list[str], rows: list[list[object]]) -> None:
         with os.fdopen(fd, "w", newline="", encoding="utf-8") as handle:
             write_csv(handle, header, rows)  # text Excel would run as a formula gets a leading '
         os.replace(temp, target)
+    except OSError as exc:  # a full disk: nothing half-written is left
+        Path(temp).unlink(missing_ok=True)
+        raise AppraisalError(f"cannot write {path}: {exc.strerror or exc}") from None
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
@@ -118,18 +127,18 @@ def _print_table(result: Measurements, quality: list[dict[str, object]], strict:
     from appraisal.quality_checks import is_quality_flag, report_lines
 
     indicators = result.indicators()
-    typer.echo("\t".join(["appraisee", *indicators, "flags"]))
+    typer.echo("\t".join(printable(text) for text in ["appraisee", *indicators, "flags"]))  # fields from data escaped
     for appraisee in result.appraisees:
         shown = []
         for indicator in indicators:
             cell = result.cell(appraisee.id, indicator)
             mark = "!" if any(is_quality_flag(f) for f in cell.flags) else ""  # computed from data with a warning
             shown.append(f"{cell.value:.6g} ({cell.rows}){mark}" if cell.value is not None else f"- ({cell.rows}){mark}")
-        typer.echo("\t".join([appraisee.id, *shown, "; ".join(appraisee.flags)]))
+        typer.echo("\t".join([printable(appraisee.id), *shown, printable("; ".join(appraisee.flags))]))
     if quality:
         typer.echo("")
         for line in report_lines(quality, strict):
-            typer.echo(line)
+            echo(line)
 
 
 def register(app: typer.Typer) -> None:

@@ -93,6 +93,7 @@ def render_run(
     previous: Sequence[Path] = (), drill_down: bool = False, force: bool = False, quiet: bool = True,
 ) -> list[Path]:
     """Render the run in `run_dir` into the new folder `out`; return the files written (in `out`)."""
+    from appraisal import interrupts
     from appraisal.reports import REPORT_FORMATS, render_report, report_labels
     from appraisal.storing import load_run
 
@@ -102,7 +103,9 @@ def render_run(
     result = load_run(run_dir)
     earlier = [load_run(p) for p in previous]
     _check_out(out, run_dir, force)
-    partial = Path(tempfile.mkdtemp(prefix=f"{out.name}.partial-", dir=out.resolve().parent))
+    with interrupts.deferred():  # removed even when a signal ends the process (appraisal.interrupts)
+        partial = Path(tempfile.mkdtemp(prefix=f"{out.name}.partial-", dir=out.resolve().parent))
+        interrupts.register_path(partial)
     try:
         (partial / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
         pages = [f for f in formats if f in REPORT_FORMATS]
@@ -148,6 +151,8 @@ def render_run(
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
+    finally:
+        interrupts.unregister_path(partial)
     return sorted(p for p in out.rglob("*") if p.is_file() and p != out / MARKER)
 
 
@@ -201,8 +206,13 @@ def render(
     Text a spreadsheet would read as a formula (a name `=HYPERLINK(...)`) stays text: a string cell in
     the workbook, a leading ' in the CSV files. --force replaces only a folder an earlier render wrote.
     """
-    written = render_run(run_dir, out, format_, language=language, templates=templates, previous=previous or (),
-                         drill_down=drill_down, force=force, quiet=quiet)
+    from appraisal.errors import AppraisalError
+
+    try:
+        written = render_run(run_dir, out, format_, language=language, templates=templates, previous=previous or (),
+                             drill_down=drill_down, force=force, quiet=quiet)
+    except OSError as exc:  # a full disk, a read-only folder: render_run has removed its partial folder
+        raise AppraisalError(f"cannot write {out}: {exc.strerror or exc}; nothing was kept") from None
     if not quiet:
         typer.echo(f"wrote {len(written)} files to {out}")
     if (out / "index.html").is_file():

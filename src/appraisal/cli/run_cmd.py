@@ -7,6 +7,9 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from appraisal.cli import Timeout
+from appraisal.terminal import echo
+
 
 def run(
     scheme: Annotated[str, typer.Argument(help="A scheme file, or the name of a shipped scheme.", metavar="SCHEME")],
@@ -14,24 +17,27 @@ def run(
     out: Annotated[Path, typer.Option("--out", "-o", help="The run folder to create (never overwritten).")],
     threads: Annotated[
         Optional[int],  # noqa: UP045 - Typer reads the annotation at run time
-        typer.Option("--threads", min=1, help="DuckDB threads (default: all cores)."),
+        typer.Option("--threads", min=1, help="DuckDB threads (default and at most: all cores)."),
     ] = None,
     language: Annotated[str, typer.Option("--lang", help="Language of the report: en or zh.")] = "en",
     report: Annotated[bool, typer.Option("--report/--no-report", help="Render the HTML and Markdown report.")] = True,
     strict: Annotated[bool, typer.Option("--strict", help=STRICT_HELP)] = False,
+    timeout: Timeout = 0,
 ) -> None:
     """Appraise everyone on SCHEME's roster for PERIOD; write JSON, CSV and the report into OUT."""
+    from appraisal import interrupts
     from appraisal.cli.schemes_cmd import resolve_scheme_path
     from appraisal.periods import parse_period
     from appraisal.validation import load_scheme
 
+    interrupts.set_time_limit(timeout or None)
     loaded = load_scheme(resolve_scheme_path(scheme))
     result = checked_run(loaded, parse_period(period), threads=threads, strict=strict)
     folder = write_with_report(result, out, language=language, report=report)
     graded = sum(1 for a in result.appraisees if a.grade is not None)
-    typer.echo(f"appraised {len(result.appraisees)} ({graded} graded) for {result.period['label']}: {folder}")
+    echo(f"appraised {len(result.appraisees)} ({graded} graded) for {result.period['label']}: {folder}")
     if report:
-        typer.echo(f"report: {folder / 'report' / 'index.html'}")
+        echo(f"report: {folder / 'report' / 'index.html'}")
 
 
 STRICT_HELP = "Fail on data-quality warnings too, not only on errors."
@@ -46,10 +52,10 @@ def checked_run(scheme: Any, period: Any, *, threads: int | None = None, strict:
         result = run_pipeline(scheme, period, threads=threads, strict=strict)
     except QualityBreach as breach:
         for line in breach.assessment.lines():
-            typer.echo(line)
+            echo(line)
         raise
     for line in report_lines(result.quality, strict) if show else ():
-        typer.echo(line)
+        echo(line)
     return result
 
 
@@ -78,7 +84,7 @@ def explain(
     from appraisal.explaining import explain as explain_lines
 
     for line in explain_lines(run_dir, appraisee, indicator, rows=rows):
-        typer.echo(line)
+        echo(line)  # names, values and rows from data: control characters escaped
 
 
 def register(app: typer.Typer) -> None:

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from appraisal.terminal import echo
+
 if TYPE_CHECKING:
     from appraisal.model import Indicator, Scheme
 
@@ -53,8 +55,8 @@ def list_schemes(
     wide = {key: max([10, *(len(row[key]) for row in rows)]) for key in ("name", "pack", "role")}
     typer.echo(f"{'scheme':<{wide['name']}}  {'pack':<{wide['pack']}}  {'role':<{wide['role']}}  version  title")
     for row in rows:
-        typer.echo(f"{row['name']:<{wide['name']}}  {row['pack']:<{wide['pack']}}  {row['role']:<{wide['role']}}"
-                   f"  {'v' + str(row['version']):<7}  {row['title']}")
+        echo(f"{row['name']:<{wide['name']}}  {row['pack']:<{wide['pack']}}  {row['role']:<{wide['role']}}"
+             f"  {'v' + str(row['version']):<7}  {row['title']}")  # a pack's text: escaped like data
 
 
 @schemes_app.command("show")
@@ -83,7 +85,7 @@ def show(
         typer.echo(yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100).rstrip())
         return
     for line in summary_lines(checked, language):
-        typer.echo(line)
+        echo(line)
 
 
 def _number(x: float | None) -> str:

@@ -16,6 +16,7 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from time import monotonic
 from typing import TYPE_CHECKING, Any
 
 from appraisal.errors import DataError
@@ -308,41 +309,103 @@ def load_xlsx(connection: duckdb.DuckDBPyConnection, table: str, source: Source)
 # --- sqlite ------------------------------------------------------------------------------------
 
 
+# A query the scheme supplies may never end (a recursive CTE) or never stop returning rows.
+SQLITE_TIME_LIMIT = 600.0  # seconds; options.time_limit
+SQLITE_ROW_LIMIT = 100_000_000  # options.row_limit
+_PROGRESS_STEPS = 10_000  # SQLite instructions between two looks at the clock
+
+
 def load_sqlite(connection: duckdb.DuckDBPyConnection, table: str, source: Source) -> None:
     """`options.table` (a table or view) or `options.query` (a SELECT), read-only.
 
     SQLite itself turns every value into text (`CAST(... AS TEXT)`), so a column whose cells
     mix numbers and text still arrives whole and the engine coerces it like a CSV column.
+    The query stops after `options.time_limit` seconds or `options.row_limit` rows (a clear
+    message), and when the run is stopped (Ctrl-C, SIGTERM, --timeout: appraisal.interrupts).
     """
     import pyarrow as pa
 
     wanted_table, query = _option(source, "table"), _option(source, "query")
     if (wanted_table is None) == (query is None):
         raise DataError("a sqlite source needs exactly one of options.table or options.query")
+    seconds = _positive(source, "time_limit", SQLITE_TIME_LIMIT)
+    most = int(_positive(source, "row_limit", SQLITE_ROW_LIMIT))
     # DuckDB pulls the batches from its own worker thread, one pull at a time.
     db = sqlite3.connect(f"{source.path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
+    limits = _SqliteLimits(seconds, most)
+    db.set_progress_handler(limits.progress, _PROGRESS_STEPS)
     try:
         inner = f"SELECT * FROM {quote_identifier(str(wanted_table))}" if query is None else str(query)
         try:
             probe = db.execute(f"SELECT * FROM ({inner}) LIMIT 0")
+            names = _header([d[0] for d in probe.description])
+            originals = [d[0] for d in probe.description]
+            selects = ", ".join(f"CAST({quote_identifier(o)} AS TEXT)" for o in originals)
+            cursor = db.execute(f"SELECT {selects} FROM ({inner})")
         except sqlite3.Error as exc:
-            raise DataError(f"{source.path.name}: {exc}") from None
-        names = _header([d[0] for d in probe.description])
-        originals = [d[0] for d in probe.description]
-        selects = ", ".join(
-            f"CAST({quote_identifier(o)} AS TEXT)" for o in originals
-        )
-        cursor = db.execute(f"SELECT {selects} FROM ({inner})")
+            limits.failed = exc
+            limits.raise_failure(source)
 
         def rows() -> Iterator[Sequence[object]]:
-            while batch := cursor.fetchmany(BATCH_ROWS):
-                yield from batch
+            # Runs in DuckDB's thread: a failure is kept and raised once DuckDB has returned.
+            try:
+                while batch := cursor.fetchmany(BATCH_ROWS):
+                    limits.rows += len(batch)
+                    if limits.rows > limits.most:
+                        limits.failed = limits.too_many
+                        return
+                    yield from batch
+            except sqlite3.Error as exc:
+                limits.failed = exc
 
         schema = pa.schema([(name, pa.string()) for name in names])
         reader = pa.RecordBatchReader.from_batches(schema, _text_batches(names, rows(), None))
         _from_arrow(connection, table, reader)
+        limits.raise_failure(source)
     finally:
         db.close()
+
+
+def _positive(source: Source, name: str, default: float) -> float:
+    value = _option(source, name, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise DataError(f"options.{name} must be a number above 0, not {value!r}")
+    return float(value)
+
+
+class _SqliteLimits:
+    """The SQLite query's clock and row count, checked by its progress handler and row reader."""
+
+    too_many = "rows"
+
+    def __init__(self, seconds: float, most: int) -> None:
+        from appraisal import interrupts
+
+        self.interrupts = interrupts
+        self.seconds, self.most = seconds, most
+        self.deadline = monotonic() + seconds
+        self.rows = 0
+        self.stopped_by: str | None = None
+        self.failed: sqlite3.Error | str | None = None
+
+    def progress(self) -> int:
+        """SQLite's progress handler: nonzero ends the query (`interrupted`)."""
+        if self.interrupts.stop_requested():
+            self.stopped_by = "stop"
+        elif monotonic() > self.deadline:
+            self.stopped_by = "time"
+        return 1 if self.stopped_by else 0
+
+    def raise_failure(self, source: Source) -> None:
+        """Raise what ended the query early, if anything did."""
+        if self.stopped_by == "stop":
+            self.interrupts.check()
+        if self.stopped_by == "time":
+            raise DataError(f"{source.path.name}: the query ran longer than {self.seconds:g} s (options.time_limit)")
+        if self.failed == self.too_many:
+            raise DataError(f"{source.path.name}: the query returned more than {self.most} rows (options.row_limit)")
+        if isinstance(self.failed, sqlite3.Error):
+            raise DataError(f"{source.path.name}: {self.failed}") from None
 
 
 @hookimpl
@@ -352,4 +415,4 @@ def register_sources(register):  # type: ignore[no-untyped-def]
     register(SourceReader("parquet", load_parquet, (".parquet",), "Parquet"))
     register(SourceReader("json", load_json, (".json", ".ndjson", ".jsonl"), "JSON or NDJSON; options: format"))
     register(SourceReader("xlsx", load_xlsx, (".xlsx",), "Excel workbook; options: sheet"))
-    register(SourceReader("sqlite", load_sqlite, (".db", ".sqlite", ".sqlite3"), "SQLite; options: table or query"))
+    register(SourceReader("sqlite", load_sqlite, (".db", ".sqlite", ".sqlite3"), "SQLite; options: table or query, time_limit, row_limit"))
