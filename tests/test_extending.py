@@ -87,7 +87,8 @@ def test_an_unknown_strategy_gets_a_suggestion(tmp_path):
 
 
 def test_a_strategy_needs_categories(tmp_path):
-    child = write(tmp_path, "c.yaml", f"scheme: c\nversion: 1\nextends: {DATA / 'base.yaml'}\nstrategy: cost-led\n")
+    write(tmp_path, "base.yaml", (DATA / "base.yaml").read_text(encoding="utf-8"))
+    child = write(tmp_path, "c.yaml", "scheme: c\nversion: 1\nextends: base.yaml\nstrategy: cost-led\n")
     scheme = load_scheme(child)  # base has only efficiency indicators: they share everything
     assert [i.weight for i in scheme.indicators] == [60, 40]
     bare = write(tmp_path, "bare.yaml", (DATA / "base.yaml").read_text(encoding="utf-8").replace("    category: efficiency\n", "") + "strategy: cost-led\n")
@@ -113,3 +114,54 @@ def test_hook_register_packs():
     from appraisal.plugins import get_packs
 
     assert "builtin" in get_packs() and get_packs()["builtin"].scheme_files()
+
+
+OUT_OF_FOLDER = ("a scheme extends a shipped or pack scheme by name, or a file in its own folder or below it; "
+                 "this path leads out of that folder")
+
+
+def test_a_base_in_a_subfolder_is_found(tmp_path):
+    (tmp_path / "bases").mkdir()
+    write(tmp_path, "bases/base.yaml", (DATA / "base.yaml").read_text(encoding="utf-8"))
+    child = write(tmp_path, "c.yaml", "scheme: c\nversion: 1\nextends: bases/base.yaml\n")
+    assert load_scheme(child).id == "c"
+
+
+@pytest.mark.parametrize("reference", ["../base.yaml", "sub/../../base.yaml", "/etc/passwd", "../../../../../etc/shadow"])
+def test_a_base_outside_the_scheme_folder_is_refused_unread(tmp_path, reference):
+    (tmp_path / "team" / "sub").mkdir(parents=True)
+    write(tmp_path, "base.yaml", (DATA / "base.yaml").read_text(encoding="utf-8"))
+    child = write(tmp_path, "team/c.yaml", f"scheme: c\nversion: 1\nextends: {reference}\n")
+    [problem] = validate_files([child])
+    assert (problem.line, problem.path, problem.message) == (3, "extends", f"extends {reference!r}: {OUT_OF_FOLDER}")
+
+
+def test_a_link_out_of_the_scheme_folder_is_refused(tmp_path):
+    (tmp_path / "outside.yaml").write_text("secret: 1\nanother: 2\n", encoding="utf-8")
+    (tmp_path / "team").mkdir()
+    (tmp_path / "team" / "base.yaml").symlink_to(tmp_path / "outside.yaml")
+    child = write(tmp_path, "team/c.yaml", "scheme: c\nversion: 1\nextends: base.yaml\n")
+    [problem] = validate_files([child])
+    assert problem.message == f"extends 'base.yaml': {OUT_OF_FOLDER}"
+
+
+@pytest.mark.parametrize("content, held", [("- a\n- b\n", "a list"), ("root:x:0:0:root:/root:/bin/bash\n", "a single value")])
+def test_a_base_that_is_not_a_scheme_is_refused_without_quoting_it(tmp_path, content, held):
+    write(tmp_path, "notes.yaml", content)
+    child = write(tmp_path, "c.yaml", "scheme: c\nversion: 1\nextends: notes.yaml\n")
+    [problem] = validate_files([child])
+    assert problem.message == f"extends 'notes.yaml': that file is not a scheme (it holds {held}, not keys and values)"
+
+
+@pytest.mark.parametrize("reference", ["builtin:..", "builtin:../schemes/agent", "builtin:", "../agent", "sub\\agent"])
+def test_a_pack_scheme_name_never_leaves_the_packs_folder(reference):
+    from appraisal.packs import find_scheme
+
+    assert find_scheme(reference) is None
+
+
+def test_an_unknown_pack_is_a_located_problem(tmp_path):
+    child = write(tmp_path, "c.yaml", "scheme: c\nversion: 1\nextends: 'manufactoring:service-engineer'\n")
+    [problem] = validate_files([child])
+    assert (problem.line, problem.message) == (
+        3, "extends 'manufactoring:service-engineer': no scheme pack 'manufactoring'; did you mean 'manufacturing'?")

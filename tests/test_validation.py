@@ -67,6 +67,22 @@ def test_extension_keys_are_free(tmp_path):
     assert validate_files([write(tmp_path, "s.yaml", text)]) == []
 
 
+def test_extension_keys_may_hold_numbers_no_rule_reads(tmp_path):
+    text = MINIMAL.replace("period: month", "period: month\nx-limits: {low: -.inf, high: .inf, unset: .nan}")
+    assert validate_files([write(tmp_path, "s.yaml", text)]) == []
+
+
+@pytest.mark.parametrize("value, shown", [(".nan", ".nan"), (".inf", ".inf"), ("-.inf", "-.inf"), (".NaN", ".nan")])
+def test_a_number_that_is_not_finite_is_refused_where_it_stands(tmp_path, value, shown):
+    [problem] = validate_files([write(tmp_path, "s.yaml", MINIMAL.replace("best: 150", f"best: {value}"))])
+    assert (problem.path, problem.message) == ("indicators[0].score.best", f"expected a finite number, found {shown}")
+
+
+def test_a_long_text_is_cut_when_quoted_back(tmp_path):
+    [problem] = validate_files([write(tmp_path, "notes.yaml", "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin\n")])
+    assert problem.message == "expected a mapping of keys to values, found the text 'root:x:0:0:root:/root:/bin/bash daemon:x'..."
+
+
 def test_misspelled_required_key_is_reported_once(tmp_path):
     [problem] = validate_files([write(tmp_path, "s.yaml", MINIMAL.replace("weight: 100", "wieght: 100"))])
     assert problem.message == "unknown key 'wieght'; did you mean 'weight'?"

@@ -8,8 +8,11 @@ in the child. The rules:
 * top-level keys of the child replace the base's, except `indicators` (merged by `id`: an
   override replaces the keys it gives, `drop: true` removes the indicator, new ids are added at
   the end), `datasets` and `constants` (merged by name);
-* `extends` names a shipped scheme (`agent`), a pack's scheme (`retail:agent`) or a file
-  relative to the child (`../base.yaml`); chains are allowed, circles are not;
+* `extends` names a shipped scheme (`agent`), a pack's scheme (`retail:agent`) or a file in
+  the child's folder or below it (`base.yaml`, `bases/agent.yaml`): never an absolute path, a
+  `..` or a link out of that folder, so a scheme cannot make `validate` read and quote a file
+  it has no business with; chains are allowed, circles are not;
+* a base must hold a scheme: a file of a list or a text is refused without quoting it;
 * `strategy` re-weights the resolved scheme by indicator `category` (see `strategies`).
 """
 
@@ -20,6 +23,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from appraisal.errors import AppraisalError
 from appraisal.loading import Document, KeyPath, LoadError, Position, load_file
 
 MAX_DEPTH = 10
@@ -44,6 +48,9 @@ def load_resolved(path: Path | str, *, _chain: tuple[Path, ...] = ()) -> Documen
     if len(chain) > MAX_DEPTH:
         raise LoadError([document.problem(("extends",), f"more than {MAX_DEPTH} levels of extends")])
     base = load_resolved(base_path, _chain=chain)
+    if not isinstance(base.data, dict):
+        held = "a list" if isinstance(base.data, list) else "a single value"
+        raise LoadError([document.problem(("extends",), f"extends {reference!r}: that file is not a scheme (it holds {held}, not keys and values)")])
     return merge(base, document)
 
 
@@ -62,12 +69,20 @@ def resolve_reference(reference: str, child: Path, document: Document) -> Path:
     """The file an `extends` value names; a located problem when there is none."""
     from appraisal.packs import find_scheme, unknown_scheme_hint
 
-    if reference.endswith((".yaml", ".yml")) or "/" in reference:
-        candidate = (child.parent / reference).resolve()
+    if reference.endswith((".yaml", ".yml")) or "/" in reference or "\\" in reference:
+        folder = child.parent
+        candidate = (folder / reference).resolve()
+        if Path(reference).is_absolute() or not candidate.is_relative_to(folder):
+            raise LoadError([document.problem(("extends",), (
+                f"extends {reference!r}: a scheme extends a shipped or pack scheme by name, or a file in "
+                "its own folder or below it; this path leads out of that folder"))])
         if candidate.is_file():
             return candidate
         raise LoadError([document.problem(("extends",), f"extends {reference!r}: no such file next to this scheme")])
-    found = find_scheme(reference)
+    try:
+        found = find_scheme(reference)
+    except AppraisalError as exc:  # an unknown pack: located here, beside the file's other problems
+        raise LoadError([document.problem(("extends",), f"extends {reference!r}: {exc}")]) from None
     if found is not None:
         return found
     raise LoadError([document.problem(("extends",), f"extends {reference!r}: no such scheme; {unknown_scheme_hint(reference)}")])
@@ -125,10 +140,10 @@ def _merge_indicators(
     by_id: dict[object, int] = {}
     for i, item in enumerate(inherited):
         slots.append({"data": dict(item) if isinstance(item, dict) else item, "parts": [(base, ("indicators", i), None)]})
-        if isinstance(item, dict):
-            by_id.setdefault(item.get("id"), i)
+        if isinstance(item, dict) and isinstance(item.get("id"), str):
+            by_id.setdefault(item["id"], i)
     for k, item in enumerate(overrides):
-        j = by_id.get(item.get("id")) if isinstance(item, dict) else None
+        j = by_id.get(item["id"]) if isinstance(item, dict) and isinstance(item.get("id"), str) else None
         if j is None:
             slots.append({"data": item, "parts": [(child, ("indicators", k), None)]})
             continue

@@ -21,6 +21,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import math
 import os
 import re
 import sys
@@ -116,11 +117,34 @@ def load_scheme(path: Path | str) -> Scheme:
 
 def check_schema(document: Document) -> list[Problem]:
     """JSON Schema problems of one document, translated into plain sentences."""
-    validator = _validator()
-    problems: list[Problem] = []
-    for error in validator.iter_errors(document.data):
-        problems.extend(_translate(document, error))
-    return _unique(_drop_explained_missing(problems))
+    return _unique(_drop_explained_missing([problem for _, problem in _schema_failures(document)]))
+
+
+def _schema_failures(document: Document) -> list[tuple[KeyPath, Problem]]:
+    """Every schema problem with the key path of the value that failed (see `schema_parts`)."""
+    failures: list[tuple[KeyPath, Problem]] = []
+    for path, number in _non_finite(document.data, ()):
+        shown = ".nan" if math.isnan(number) else ("-.inf" if number < 0 else ".inf")
+        failures.append((path, document.problem(path, f"expected a finite number, found {shown}")))
+    said = {path for path, _ in failures}  # `must be at most 100, found inf` would add nothing
+    for error in _validator().iter_errors(document.data):
+        if tuple(error.absolute_path) not in said:
+            failures.extend((tuple(error.absolute_path), problem) for problem in _translate(document, error))
+    return failures
+
+
+def _non_finite(value: Any, path: KeyPath) -> Iterable[tuple[KeyPath, float]]:
+    """Where the data holds .nan or .inf: JSON Schema counts them as numbers, no rule can use them
+    (a weight of .nan passed and then failed the run). Extension keys (x-...) are not looked at."""
+    if isinstance(value, float) and not math.isfinite(value):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if not (isinstance(key, str) and key.startswith("x-")):
+                yield from _non_finite(item, path + (key,))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _non_finite(item, path + (i,))
 
 
 # --- remembering passes (see the module docstring) -------------------------------------------
@@ -252,6 +276,9 @@ def _unique(problems: Sequence[Problem]) -> list[Problem]:
     return sorted(set(problems), key=lambda p: (p.line or 0, p.column or 0, p.path, p.message))
 
 
+_SHOWN = 40  # characters of a text quoted back in a message
+
+
 def _describe(value: Any) -> str:
     if value is None:
         return "nothing"
@@ -259,8 +286,8 @@ def _describe(value: Any) -> str:
         return f"{'true' if value else 'false'}"
     if isinstance(value, (int, float)):
         return f"the number {value}"
-    if isinstance(value, str):
-        return f"the text {value!r}"
+    if isinstance(value, str):  # cut: a file that is not a scheme at all must not be echoed whole
+        return f"the text {value!r}" if len(value) <= _SHOWN else f"the text {value[:_SHOWN]!r}..."
     if isinstance(value, list):
         return "a list"
     return "a mapping"
