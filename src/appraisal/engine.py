@@ -28,6 +28,7 @@ from typing import Any
 import duckdb
 
 from appraisal import plugins
+from appraisal.data_roots import check_source
 from appraisal.errors import AppraisalError, DataError
 from appraisal.model import Scheme, Source
 from appraisal.sources import SourceRegistry
@@ -88,6 +89,7 @@ def open_engine(scheme: Scheme, *, threads: int | None = None) -> Engine:
     declared = _declared(scheme)
     for label, source in declared:
         registry.get(source.source)  # an unknown source name fails before any file is read
+        check_source(label, source, base)  # only inside the scheme's folder and the data roots
         if not source.path.is_file():
             raise DataError(f"{label}: file not found: {_shown(source.path, base)}")
     scratch = Path(tempfile.mkdtemp(prefix="appraisal-"))
@@ -285,17 +287,26 @@ def _load_one(
     except AppraisalError as exc:
         raise DataError(f"{where}: {exc}") from exc
     except (duckdb.Error, OSError, ValueError) as exc:
-        raise DataError(f"{where}: {' '.join(str(exc).split())}") from exc
+        raise DataError(f"{where}: {_without_lines(str(exc))}") from exc
     described = engine.connection.execute(f"DESCRIBE {q(raw)}").fetchall()
     raw_types = {row[0]: str(row[1]).upper() for row in described}
     for column in dict.fromkeys(needed):
         if column not in raw_types:
-            raise DataError(_missing(label, column, list(raw_types)))
+            raise DataError(_missing(label, column, list(raw_types), read_as_declared=any(c in raw_types for c in needed)))
     declared = dict(columns)  # type: ignore[call-overload]
     _type_table(engine, dataset, table, raw, raw_types, declared, tz, key)
 
 
-def _missing(label: str, column: str, present: list[str]) -> str:
+def _without_lines(message: str) -> str:
+    """An engine's message on one line, without the file's own lines (`Original Line: ...`): a
+    file that did not read as declared is never quoted."""
+    return " ".join(" ".join(line for line in message.splitlines() if not line.lstrip().startswith("Original Line:")).split())
+
+
+def _missing(label: str, column: str, present: list[str], *, read_as_declared: bool = True) -> str:
+    if not read_as_declared:  # no column the scheme names: the "header" may be any row of any file
+        return (f"{label}: the file has no column '{column}' nor any other column the scheme names; "
+                "check that its first row is the header (and, for CSV, the delimiter and the quoting)")
     close = difflib.get_close_matches(column, present, n=1, cutoff=0.6)
     hint = f"did you mean '{close[0]}'? " if close else ""
     return f"{label}: the file has no column '{column}'; {hint}its columns are: {', '.join(present)}"

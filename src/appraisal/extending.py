@@ -71,7 +71,10 @@ def resolve_reference(reference: str, child: Path, document: Document) -> Path:
 
     if reference.endswith((".yaml", ".yml")) or "/" in reference or "\\" in reference:
         folder = child.parent
-        candidate = (folder / reference).resolve()
+        try:
+            candidate = (folder / reference).resolve()
+        except (OSError, RuntimeError, ValueError):  # a loop of links, a NUL character
+            raise LoadError([document.problem(("extends",), f"extends {reference!r}: no such file next to this scheme")]) from None
         if Path(reference).is_absolute() or not candidate.is_relative_to(folder):
             raise LoadError([document.problem(("extends",), (
                 f"extends {reference!r}: a scheme extends a shipped or pack scheme by name, or a file in "

@@ -43,6 +43,7 @@ class Source:
     source: str
     path: Path
     options: Mapping[str, Any] = field(default_factory=dict)
+    written: str = ""  # the path as the scheme wrote it, for messages (`path` is resolved)
 
 
 ROSTER_FIELDS = ("name", "team", "manager", "role", "start", "end")

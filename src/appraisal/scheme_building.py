@@ -93,7 +93,8 @@ def grade_bands(grades: Any) -> list[tuple[str, float, float, Any]]:
 
 
 def _source(spec: Mapping[str, Any], base: Path) -> Source:
-    return Source(spec["source"], (base / spec["path"]).resolve(), MappingProxyType(dict(spec.get("options", {}))))
+    return Source(spec["source"], (base / spec["path"]).resolve(), MappingProxyType(dict(spec.get("options", {}))),
+                  spec["path"])
 
 
 def _constants(declared: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -83,6 +83,7 @@ def validate_files(paths: Iterable[Path | str]) -> list[Problem]:
 
 def load_schemes(paths: Iterable[Path | str]) -> list[Scheme]:
     """Load, check and build every scheme; raise one `SchemeError` listing all problems."""
+    from appraisal.data_roots import data_path_problems
     from appraisal.extending import load_resolved
     from appraisal.lint import lint_document
     from appraisal.scheme_building import build_scheme
@@ -101,6 +102,7 @@ def load_schemes(paths: Iterable[Path | str]) -> list[Scheme]:
             problems.extend(schema_problems)
             continue
         lint_problems, parsed = lint_document(document)
+        lint_problems += data_path_problems(document)
         if lint_problems:
             problems.extend(lint_problems)
             continue

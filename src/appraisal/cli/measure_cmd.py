@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
+from appraisal.cli.data_root_option import DataRoots
+
 if TYPE_CHECKING:
     from appraisal.measuring import Measurements
 
@@ -33,15 +35,18 @@ def measure(
         Optional[int],  # noqa: UP045
         typer.Option("--threads", min=1, help="DuckDB threads (default: all cores)."),
     ] = None,
+    data_root: DataRoots = None,
 ) -> None:
     """Measure SCHEME's indicators for everyone on its roster in PERIOD, with data-quality counts."""
     from appraisal.cli.schemes_cmd import resolve_scheme_path
+    from appraisal.data_roots import allowing
     from appraisal.measuring import measure as run_measure
     from appraisal.periods import parse_period
     from appraisal.validation import load_scheme
 
-    loaded = load_scheme(resolve_scheme_path(scheme))
-    result = run_measure(loaded, parse_period(period), threads=threads)
+    with allowing(data_root or ()):
+        loaded = load_scheme(resolve_scheme_path(scheme))
+        result = run_measure(loaded, parse_period(period), threads=threads)
     values, quality = _value_rows(result), _quality_rows(result)
     if csv_out is not None:
         _write_csv(csv_out, VALUE_COLUMNS, values)

@@ -24,6 +24,8 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from appraisal.cli.data_root_option import DataRoots
+
 FORMATS = ("html", "md", "xlsx", "json", "csv", "pdf")
 COPIES = {"json": ("result.json",), "csv": ("scores.csv", "totals.csv", "quality.csv")}
 
@@ -161,10 +163,14 @@ def render(
     drill_down: Annotated[bool, typer.Option("--drill-down", help="Write the rows behind each score, linked.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace OUT if it exists and is not empty.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    data_root: DataRoots = None,
 ) -> None:
     """Render the run in DIR as HTML, Markdown, Excel, JSON, CSV or PDF into the new folder OUT."""
-    written = render_run(run_dir, out, format_, language=language, templates=templates, previous=previous or (),
-                         drill_down=drill_down, force=force, quiet=quiet)
+    from appraisal.data_roots import allowing
+
+    with allowing(data_root or ()):  # --drill-down reads the rows again
+        written = render_run(run_dir, out, format_, language=language, templates=templates, previous=previous or (),
+                             drill_down=drill_down, force=force, quiet=quiet)
     if not quiet:
         typer.echo(f"wrote {len(written)} files to {out}")
     if (out / "index.html").is_file():

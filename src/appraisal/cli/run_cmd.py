@@ -7,6 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from appraisal.cli.data_root_option import DataRoots
+
 
 def run(
     scheme: Annotated[str, typer.Argument(help="A scheme file, or the name of a shipped scheme.", metavar="SCHEME")],
@@ -18,16 +20,19 @@ def run(
     ] = None,
     language: Annotated[str, typer.Option("--lang", help="Language of the report: en or zh.")] = "en",
     report: Annotated[bool, typer.Option("--report/--no-report", help="Render the HTML and Markdown report.")] = True,
+    data_root: DataRoots = None,
 ) -> None:
     """Appraise everyone on SCHEME's roster for PERIOD; write JSON, CSV and the report into OUT."""
     from appraisal.cli.schemes_cmd import resolve_scheme_path
+    from appraisal.data_roots import allowing
     from appraisal.periods import parse_period
     from appraisal.pipeline import run as run_pipeline
     from appraisal.validation import load_scheme
 
-    loaded = load_scheme(resolve_scheme_path(scheme))
-    result = run_pipeline(loaded, parse_period(period), threads=threads)
-    folder = write_with_report(result, out, language=language, report=report)
+    with allowing(data_root or ()):
+        loaded = load_scheme(resolve_scheme_path(scheme))
+        result = run_pipeline(loaded, parse_period(period), threads=threads)
+        folder = write_with_report(result, out, language=language, report=report)
     graded = sum(1 for a in result.appraisees if a.grade is not None)
     typer.echo(f"appraised {len(result.appraisees)} ({graded} graded) for {result.period['label']}: {folder}")
     if report:
@@ -54,11 +59,15 @@ def explain(
         typer.Option("--indicator", "-i", help="One indicator, with the data rows behind its value."),
     ] = None,
     rows: Annotated[int, typer.Option("--rows", min=1, help="How many rows to show.")] = 5,
+    data_root: DataRoots = None,
 ) -> None:
     """Show step by step how an appraisee's values, scores, contributions, gates and grade came to be."""
+    from appraisal.data_roots import allowing
     from appraisal.explaining import explain as explain_lines
 
-    for line in explain_lines(run_dir, appraisee, indicator, rows=rows):
+    with allowing(data_root or ()):
+        lines = explain_lines(run_dir, appraisee, indicator, rows=rows)
+    for line in lines:
         typer.echo(line)
 
 

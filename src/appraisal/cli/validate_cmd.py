@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from appraisal.cli.data_root_option import DataRoots
+
 
 def validate(
     schemes: Annotated[
@@ -16,18 +18,21 @@ def validate(
     json_output: Annotated[
         bool, typer.Option("--json", help="Print a JSON report on stdout instead of text.")
     ] = False,
+    data_root: DataRoots = None,
 ) -> None:
     """Check SCHEME files: YAML syntax, the scheme schema, then the semantic lint.
 
     Prints one line per problem (file:line:column: key path: message) and exits 1 if there
     is any; otherwise prints one "ok:" line per scheme and exits 0.
     """
+    from appraisal.data_roots import allowing
     from appraisal.errors import SchemeError
     from appraisal.validation import load_schemes
 
     # One pass: load_schemes validates and raises every problem together.
     try:
-        loaded = load_schemes(list(schemes))
+        with allowing(data_root or ()):
+            loaded = load_schemes(list(schemes))
     except SchemeError as exc:
         problems = exc.problems
         if json_output:
