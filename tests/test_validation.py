@@ -210,3 +210,68 @@ def test_map_constant_with_true_false_values_is_reported(tmp_path):
     text = with_constants("constants:\n  m: {a: true}\n")
     [problem] = validate_files([write(tmp_path, "s.yaml", text)])
     assert problem.message == "expected a number or a text, found true"
+
+
+# --- every problem at once: the lint checks the parts that passed the schema ---------------
+
+TWO_INDICATORS = MINIMAL.replace("    weight: 100\n", "    weight: 60\n").replace("grades:", """\
+  - id: share
+    title: Share of resolved
+    formula: "resolved / 2"
+    score: {curve: linear, worst: 0, best: 100}
+    target: 50
+    weight: 40
+grades:""")
+
+
+def test_lint_problems_of_the_parts_that_passed_come_with_the_schema_problems(tmp_path, run_cli):
+    text = TWO_INDICATORS.replace("period: month", "period: monthly").replace(
+        "status == 'resolved'", "stauts == 'resolved'").replace("resolved / 2", "resolved / tickets")
+    result = run_cli("validate", str(write(tmp_path, "s.yaml", text)))
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"{tmp_path / 's.yaml'}:5:9: period: the text 'monthly' is not one of: week, month, quarter, half, year; did you mean 'month'?",
+        f"{tmp_path / 's.yaml'}:16:53: indicators[0].measure.where: unknown name 'stauts'; did you mean 'status'?",
+        f"{tmp_path / 's.yaml'}:22:26: indicators[1].formula: unknown name 'tickets'; declare it as a column, indicator or constant",
+        "3 problems in 1 file",
+    ]
+
+
+def test_a_part_that_failed_the_schema_is_not_linted(tmp_path):
+    text = MINIMAL.replace("agg: count, where: \"status == 'resolved'\"", "agg: counts, where: \"stauts == 1\"")
+    [problem] = validate_files([write(tmp_path, "s.yaml", text)])
+    assert problem.path == "indicators[0].measure.agg"
+
+
+def test_weights_are_not_summed_while_an_indicator_failed_the_schema(tmp_path):
+    text = TWO_INDICATORS.replace("weight: 40", "weight: forty")
+    [problem] = validate_files([write(tmp_path, "s.yaml", text)])
+    assert (problem.path, problem.message) == ("indicators[1].weight", "expected a number, found the text 'forty'")
+
+
+def test_names_of_parts_that_failed_the_schema_still_count_as_declared(tmp_path):
+    text = TWO_INDICATORS.replace("    columns: {agent_id: text", "    columns: {agent_id: txt").replace(
+        "    measure: {dataset: tickets, agg: count", "    wieght: 1\n    measure: {dataset: tickets, agg: count")
+    problems = validate_files([write(tmp_path, "s.yaml", text)])
+    # the formula's `resolved` (an indicator set aside) and the measure's dataset (set aside) are not reported
+    assert [p.path for p in problems] == ["datasets.tickets.columns.agent_id", "indicators[0].wieght"]
+
+
+def test_a_missing_required_key_does_not_stop_the_lint(tmp_path):
+    text = MINIMAL.replace("grades: {A: 90, B: 60, C: 0}\n", "").replace("status == 'resolved'", "stauts == 'resolved'")
+    problems = validate_files([write(tmp_path, "s.yaml", text)])
+    assert [(p.path, p.message) for p in problems] == [
+        ("", "missing required key 'grades'"),
+        ("indicators[0].measure.where", "unknown name 'stauts'; did you mean 'status'?"),
+    ]
+
+
+def test_calibration_is_not_checked_against_grades_that_failed_the_schema(tmp_path):
+    text = MINIMAL.replace("grades: {A: 90, B: 60, C: 0}", "grades: {A: 90, B: sixty, C: 0}\ncalibration: {A: 0.5, Z: 0.5}")
+    [problem] = validate_files([write(tmp_path, "s.yaml", text)])
+    assert problem.path == "grades.B"
+
+
+def test_a_scheme_that_is_not_a_mapping_gets_one_problem(tmp_path):
+    [problem] = validate_files([write(tmp_path, "s.yaml", "- scheme: x\n- version: 1\n")])
+    assert problem.message == "expected a mapping of keys to values, found a list"

@@ -18,6 +18,7 @@ from appraisal.lint_scoring import ScoringChecks, fmt
 from appraisal.loading import Document, KeyPath
 from appraisal.model import ROSTER_FIELDS
 from appraisal.repeats import added_columns, lint_repeats
+from appraisal.schema_parts import SetAside
 from appraisal.scheme_building import indicator_kind
 from appraisal.validation import suggest
 
@@ -32,20 +33,25 @@ _TOLERANCE = 1e-9
 
 
 class _Linter(ScoringChecks):
-    def __init__(self, document: Document, functions: FunctionRegistry):
+    def __init__(self, document: Document, functions: FunctionRegistry, set_aside: SetAside):
         from appraisal.expressions import NameKind
 
         self.kinds = NameKind
         self.doc = document
         self.data: dict[str, Any] = document.data
         self.functions = functions
+        self.aside = set_aside  # parts that failed the schema (see appraisal.schema_parts)
         self.problems: list[Problem] = []
         self.parsed: dict[KeyPath, Expression] = {}
         self.datasets: dict[str, Any] = self.data.get("datasets", {})
         self.constants: dict[str, Any] = self.data.get("constants", {})
-        self.indicator_ids = [spec["id"] for spec in self.data["indicators"]]
+        self.indicator_ids = [spec["id"] for _, spec in self.items("indicators")] + sorted(set_aside.indicators)
 
     # -- helpers -----------------------------------------------------------------
+    def items(self, key: str) -> list[tuple[int, Any]]:
+        """(index, item) of a top-level list, without the items that failed the schema."""
+        return [(i, item) for i, item in enumerate(self.data.get(key, [])) if (key, i) not in self.aside.items]
+
     def add(self, path: KeyPath, message: str, *, key: bool = False, offset: int | None = None) -> None:
         self.problems.append(self.doc.problem(path, message, key=key, offset=offset))
 
@@ -63,6 +69,8 @@ class _Linter(ScoringChecks):
     def expression(self, path: KeyPath, names: Mapping[str, Any]) -> None:
         from appraisal.expressions import literal_keys, parse_expression
 
+        if self.aside.names_unsure:  # a whole list of names failed the schema: no name can be judged
+            return
         source = self._get(path)
         try:
             self.parsed[path] = parse_expression(source, names=names, functions=self.functions)
@@ -70,7 +78,7 @@ class _Linter(ScoringChecks):
             self.add(path, exc.message, offset=exc.offset)
             return
         for name, key, offset in literal_keys(self.parsed[path]):
-            if key not in self.constants[name]:  # the checker let only map constants be subscripted
+            if name in self.constants and key not in self.constants[name]:  # the checker let only map constants be subscripted
                 self.add(path, unknown_key(name, key, self.constants[name]), offset=offset)
 
     def _get(self, path: KeyPath) -> Any:
@@ -80,7 +88,8 @@ class _Linter(ScoringChecks):
         return node
 
     def constant_names(self) -> dict[str, Any]:
-        return {name: self.kinds.MAPPING if isinstance(value, dict) else self.kinds.CONSTANT for name, value in self.constants.items()}
+        declared = {**self.aside.constants, **self.constants}
+        return {name: self.kinds.MAPPING if isinstance(value, dict) else self.kinds.CONSTANT for name, value in declared.items()}
 
     def column_names(self, dataset: str) -> dict[str, Any]:
         spec = self.datasets.get(dataset, {})
@@ -95,6 +104,8 @@ class _Linter(ScoringChecks):
     def dataset_ref(self, path: KeyPath, name: str) -> bool:
         if name in self.datasets:
             return True
+        if name in self.aside.datasets or "datasets" in self.aside.keys:
+            return False  # it failed the schema: what refers to it is not followed
         self.unknown(path, "dataset", name, self.datasets)
         return False
 
@@ -209,7 +220,7 @@ class _Linter(ScoringChecks):
                 seen.append(current)
 
     def check_exclusions(self) -> None:
-        for i, spec in enumerate(self.data.get("exclusions", [])):
+        for i, spec in self.items("exclusions"):
             path: KeyPath = ("exclusions", i)
             if self.dataset_ref(path + ("dataset",), spec["dataset"]):
                 self.expression(path + ("where",), self.column_names(spec["dataset"]))
@@ -218,7 +229,7 @@ class _Linter(ScoringChecks):
 
     def check_indicators(self) -> None:
         first: dict[str, int] = {}
-        for i, spec in enumerate(self.data["indicators"]):
+        for i, spec in self.items("indicators"):
             path: KeyPath = ("indicators", i)
             if spec["id"] in first:
                 line = self.doc.locate(("indicators", first[spec["id"]], "id"))
@@ -252,7 +263,7 @@ class _Linter(ScoringChecks):
                 self.add(path, "rating indicator needs a 'scale', e.g. scale: [1, 5]")
             elif spec["scale"][0] >= spec["scale"][1]:
                 self.add(path + ("scale",), "scale must go from the lowest rating to the highest, e.g. [1, 5]")
-            if "ratings" not in self.data:
+            if "ratings" not in self.data and "ratings" not in self.aside.keys:
                 self.add(path, "rating indicator needs a top-level 'ratings' source to read ratings from")
             for name, group in spec.get("raters", {}).items():
                 if "scale" in group and group["scale"][0] >= group["scale"][1]:
@@ -308,13 +319,15 @@ class _Linter(ScoringChecks):
             self.column_ref(path + ("target", "column"), target["dataset"], target["column"])
 
     def check_weights(self) -> None:
-        total = sum(spec["weight"] for spec in self.data["indicators"])
+        if self.aside.indicators_incomplete:  # an indicator that failed the schema has no sure weight
+            return
+        total = sum(spec["weight"] for _, spec in self.items("indicators"))
         if abs(total - 100) > _TOLERANCE:
             self.add(("indicators",), f"indicator weights sum to {fmt(total)}, not 100")
 
     def check_formula_cycles(self) -> None:
         depends = {}
-        for i, spec in enumerate(self.data["indicators"]):
+        for i, spec in self.items("indicators"):
             expr = self.parsed.get(("indicators", i, "formula"))
             if expr is not None:
                 depends[spec["id"]] = (i, sorted(n for n in expr.names if n in self.indicator_ids))
@@ -332,11 +345,11 @@ class _Linter(ScoringChecks):
                         stack.append((nxt, chain + [nxt]))
 
     def check_gates(self) -> None:
-        for i, gate in enumerate(self.data.get("gates", [])):
+        for i, gate in self.items("gates"):
             self.expression(("gates", i, "when"), self.scheme_names("total"))
             if "cap_total" not in gate and not gate.get("veto"):
                 self.add(("gates", i), "gate does nothing: add 'cap_total' or 'veto: true'")
-        for i, _ in enumerate(self.data.get("adjustments", [])):
+        for i, _ in self.items("adjustments"):
             self.expression(("adjustments", i, "when"), self.scheme_names("total"))
 
     def check_quadrant(self) -> None:
@@ -362,12 +375,14 @@ class _Linter(ScoringChecks):
 
 
 def lint_document(
-    document: Document, functions: FunctionRegistry | None = None, sources: Registry[Any] | None = None
+    document: Document, functions: FunctionRegistry | None = None, sources: Registry[Any] | None = None,
+    set_aside: SetAside | None = None,
 ) -> tuple[list[Problem], dict[KeyPath, Expression]]:
-    """Semantic problems of a schema-valid document, and its parsed expressions by key path."""
+    """Semantic problems of a schema-valid document, and its parsed expressions by key path;
+    with `set_aside`, of the parts of a document that passed the schema (see `schema_parts`)."""
     from appraisal import plugins
 
-    linter = _Linter(document, functions or plugins.get_functions())
+    linter = _Linter(document, functions or plugins.get_functions(), set_aside or SetAside())
     linter.run()
     linter.check_sources(sources if sources is not None else plugins.get_sources())
     return linter.problems, linter.parsed

@@ -1,8 +1,11 @@
 """Scheme validation: syntax, then JSON Schema, then the semantic lint.
 
 Every problem of every file is collected before anything is reported, each with file, line,
-key path and one plain sentence. A file moves to the next stage only when the previous
-stage found nothing, so the author is never shown follow-on noise from an earlier mistake.
+key path and one plain sentence. A file that does not load (YAML syntax, `extends`) goes no
+further. The parts of a file that pass the schema are linted even when other parts fail it, so
+one run shows every problem; the parts that fail are set aside whole, and the lint never
+reports a follow-on of their mistakes (see `schema_parts`). The data paths of what passed are
+checked against the data roots (see `data_roots`).
 
 The JSON Schema stage remembers what passed: importing jsonschema and building its validator
 takes some 60 ms of every command that loads a scheme (a tenth of `appraisal measure` on a
@@ -100,6 +103,7 @@ def load_schemes(paths: Iterable[Path | str]) -> list[Scheme]:
         schema_problems = _check_schema_remembered(document)
         if schema_problems:
             problems.extend(schema_problems)
+            problems.extend(_lint_passed_parts(document))
             continue
         lint_problems, parsed = lint_document(document)
         lint_problems += data_path_problems(document)
@@ -110,6 +114,22 @@ def load_schemes(paths: Iterable[Path | str]) -> list[Scheme]:
     if problems:
         raise SchemeError(problems)
     return [build_scheme(document, parsed) for document, parsed in checked]
+
+
+def _lint_passed_parts(document: Document) -> list[Problem]:
+    """The lint's problems of the parts of `document` that passed the schema (see
+    `schema_parts`), so that one `validate` shows every problem of a file."""
+    from appraisal.data_roots import data_path_problems
+    from appraisal.lint import lint_document
+    from appraisal.schema_parts import passed_parts
+
+    failed = [path for path, _ in _schema_failures(document)]
+    found = passed_parts(document, failed, scheme_schema().get("required", []))
+    if found is None:
+        return []
+    passed, set_aside = found
+    problems, _ = lint_document(passed, set_aside=set_aside)
+    return problems + data_path_problems(passed)
 
 
 def load_scheme(path: Path | str) -> Scheme:
@@ -131,7 +151,9 @@ def _schema_failures(document: Document) -> list[tuple[KeyPath, Problem]]:
     said = {path for path, _ in failures}  # `must be at most 100, found inf` would add nothing
     for error in _validator().iter_errors(document.data):
         if tuple(error.absolute_path) not in said:
-            failures.extend((tuple(error.absolute_path), problem) for problem in _translate(document, error))
+            # A name refused by `propertyNames` fails the entry it names, not the whole mapping.
+            where = tuple(error.absolute_path) + ((error.instance,) if "propertyNames" in error.relative_schema_path else ())
+            failures.extend((where, problem) for problem in _translate(document, error))
     return failures
 
 
