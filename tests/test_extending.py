@@ -165,3 +165,62 @@ def test_an_unknown_pack_is_a_located_problem(tmp_path):
     [problem] = validate_files([child])
     assert (problem.line, problem.message) == (
         3, "extends 'manufactoring:service-engineer': no scheme pack 'manufactoring'; did you mean 'manufacturing'?")
+
+
+# --- datasets are merged by name, and key by key ----------------------------------------------
+
+
+def child_of_base(tmp_path: Path, overrides: str, base_extra: str = "", base_options: str = "") -> Path:
+    """c.yaml extending a copy of tests/data/extending/base.yaml, which gets `base_extra` at the end
+    and `base_options` as its tickets' options."""
+    base = (DATA / "base.yaml").read_text(encoding="utf-8") + base_extra
+    if base_options:
+        base = base.replace("    path: tickets.csv\n", f"    path: tickets.csv\n    options: {base_options}\n")
+    write(tmp_path, "base.yaml", base)
+    return write(tmp_path, "c.yaml", "scheme: c\nversion: 1\nextends: base.yaml\n" + overrides)
+
+
+def test_a_dataset_override_replaces_only_the_keys_it_gives(tmp_path):
+    child = child_of_base(tmp_path, "datasets:\n  tickets: {appraisee: owner_id, columns: {owner_id: text}}\n")
+    tickets = load_scheme(child).datasets["tickets"]
+    assert (tickets.appraisee, tickets.period_by, tickets.source.written) == ("owner_id", "created_at", "tickets.csv")
+    assert dict(tickets.columns) == {"agent_id": "text", "created_at": "timestamp", "status": "text", "owner_id": "text"}
+
+
+def test_columns_and_options_are_merged_entry_by_entry(tmp_path):
+    child = child_of_base(tmp_path, "datasets:\n  tickets:\n    columns: {status: flag, channel: text}\n    options: {delimiter: ';'}\n",
+                          base_options="{encoding: gb18030, delimiter: ','}")
+    tickets = load_scheme(child).datasets["tickets"]
+    assert dict(tickets.columns) == {"agent_id": "text", "created_at": "timestamp", "status": "flag", "channel": "text"}
+    assert dict(tickets.source.options) == {"encoding": "gb18030", "delimiter": ";"}
+
+
+def test_via_replaces_an_inherited_appraisee(tmp_path):
+    overrides = ("datasets:\n  agents: {source: csv, path: agents.csv, key: ticket, columns: {ticket: text, agent: text}, appraisee: agent}\n"
+                 "  tickets: {via: {dataset: agents, on: ticket}, columns: {ticket: text}}\n")
+    tickets = load_scheme(child_of_base(tmp_path, overrides)).datasets["tickets"]
+    assert tickets.appraisee is None and tickets.via is not None and tickets.via.dataset == "agents"
+
+
+def test_a_new_dataset_is_added_whole(tmp_path):
+    overrides = "datasets:\n  surveys: {source: csv, path: surveys.csv, appraisee: agent_id, period_by: at, columns: {agent_id: text, at: timestamp}}\n"
+    assert sorted(load_scheme(child_of_base(tmp_path, overrides)).datasets) == ["surveys", "tickets"]
+
+
+def test_a_mistake_in_a_dataset_override_points_at_the_child(tmp_path):
+    child = child_of_base(tmp_path, "datasets:\n  tickets:\n    columns: {owner_id: txt}\n")
+    [problem] = validate_files([child])
+    assert (Path(problem.file).name, problem.line, problem.path) == ("c.yaml", 6, "datasets.tickets.columns.owner_id")
+
+
+def test_an_inherited_dataset_key_still_points_at_the_base(tmp_path):
+    child = child_of_base(tmp_path, "datasets:\n  tickets: {appraisee: owner_id}\n")
+    [problem] = validate_files([child])  # owner_id is not a declared column of the base's tickets
+    assert (Path(problem.file).name, problem.line, problem.path) == ("c.yaml", 5, "datasets.tickets.appraisee")
+    assert problem.message.startswith("unknown column 'owner_id' in dataset 'tickets'")
+
+
+def test_a_map_constant_is_replaced_whole(tmp_path):
+    child = child_of_base(tmp_path, "constants:\n  target_h: {account: 8}\n",
+                          base_extra="constants:\n  target_h: {logistics: 24, account: 12}\n")
+    assert dict(load_scheme(child).constants["target_h"]) == {"account": 8}

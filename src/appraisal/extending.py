@@ -8,6 +8,10 @@ in the child. The rules:
 * top-level keys of the child replace the base's, except `indicators` (merged by `id`: an
   override replaces the keys it gives, `drop: true` removes the indicator, new ids are added at
   the end), `datasets` and `constants` (merged by name);
+* a dataset the base has is merged key by key: a key the child gives replaces the base's, its
+  `columns` and `options` are merged entry by entry, `via` and `repeats` (one join, one rule)
+  are replaced whole, and `appraisee` and `via` replace each other (a dataset has one of them);
+  a constant, a map constant included, is replaced whole;
 * `extends` names a shipped scheme (`agent`), a pack's scheme (`retail:agent`) or a file in
   the child's folder or below it (`base.yaml`, `bases/agent.yaml`): never an absolute path, a
   `..` or a link out of that folder, so a scheme cannot make `validate` read and quote a file
@@ -27,7 +31,9 @@ from appraisal.errors import AppraisalError
 from appraisal.loading import Document, KeyPath, LoadError, Position, load_file
 
 MAX_DEPTH = 10
-_MERGED_BY_NAME = ("datasets", "constants")
+_MERGED_BY_NAME = ("constants",)
+_ENTRY_BY_ENTRY = ("columns", "options")  # inside a dataset
+_ONE_OF = {"appraisee": "via", "via": "appraisee"}  # a dataset has one or the other
 
 
 def load_resolved(path: Path | str, *, _chain: tuple[Path, ...] = ()) -> Document:
@@ -109,6 +115,17 @@ class _Merged:
             for path in [p for p in mine if p[: len(target)] == target]:
                 del mine[path]
 
+    def replace_with(self, doc: Document, path: KeyPath) -> None:
+        """`path` and everything below it as `doc` wrote it."""
+        self.drop(path)
+        self.take(doc, path, path)
+
+    def own(self, doc: Document, path: KeyPath) -> None:
+        """The position of `path` itself (not below it) from `doc`: the last file to write it."""
+        for mine, theirs in ((self.positions, doc.positions), (self.key_positions, doc.key_positions)):
+            if path in theirs:
+                mine[path] = replace(theirs[path], file=theirs[path].file or doc.file)
+
 
 def merge(base: Document, child: Document) -> Document:
     """The child's data laid over the base's, by the rules in the module docstring."""
@@ -121,6 +138,8 @@ def merge(base: Document, child: Document) -> Document:
             continue
         if key == "indicators" and isinstance(value, list) and isinstance(data.get(key), list):
             data[key] = _merge_indicators(base, child, data[key], value, merged)
+        elif key == "datasets" and isinstance(value, dict) and isinstance(data.get(key), dict):
+            data[key] = _merge_datasets(child, data[key], value, merged)
         elif key in _MERGED_BY_NAME and isinstance(value, dict) and isinstance(data.get(key), dict):
             data[key] = {**data[key], **value}
             for name in value:
@@ -133,6 +152,35 @@ def merge(base: Document, child: Document) -> Document:
     merged.positions[()] = replace(child.positions[()], file=child.file)
     digest = hashlib.sha256((base.digest + child.digest).encode()).hexdigest()
     return Document(child.file, data, merged.positions, merged.key_positions, digest)
+
+
+def _merge_datasets(child: Document, inherited: dict[str, Any], overrides: dict[str, Any], merged: _Merged) -> dict[str, Any]:
+    """Datasets merged by name, and an inherited one key by key (see the module docstring)."""
+    out = dict(inherited)
+    for name, spec in overrides.items():
+        at: KeyPath = ("datasets", name)
+        old = out.get(name)
+        if not (isinstance(old, dict) and isinstance(spec, dict)):
+            out[name] = spec
+            merged.replace_with(child, at)
+            continue
+        new = dict(old)
+        for field, value in spec.items():
+            if field in _ENTRY_BY_ENTRY and isinstance(value, dict) and isinstance(old.get(field), dict):
+                new[field] = {**old[field], **value}
+                for entry in value:
+                    merged.replace_with(child, at + (field, entry))
+                merged.own(child, at + (field,))
+            else:
+                new[field] = value
+                merged.replace_with(child, at + (field,))
+            other = _ONE_OF.get(field)
+            if other in new and other not in spec:
+                del new[other]
+                merged.drop(at + (other,))
+        merged.own(child, at)
+        out[name] = new
+    return out
 
 
 def _merge_indicators(
