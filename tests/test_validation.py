@@ -275,3 +275,23 @@ def test_calibration_is_not_checked_against_grades_that_failed_the_schema(tmp_pa
 def test_a_scheme_that_is_not_a_mapping_gets_one_problem(tmp_path):
     [problem] = validate_files([write(tmp_path, "s.yaml", "- scheme: x\n- version: 1\n")])
     assert problem.message == "expected a mapping of keys to values, found a list"
+
+
+# --- the roster: optional in a scheme, needed to measure, and all three say so -------------------
+
+
+def test_the_roster_is_optional_to_validate_needed_to_measure_and_the_reference_says_so(tmp_path, run_cli):
+    scheme = write(tmp_path, "s.yaml", MINIMAL)
+    (tmp_path / "tickets.csv").write_text("agent_id,created_at,status\na1,2026-09-01 10:00,resolved\n", encoding="utf-8")
+    needed = "no roster, which measure and run need"
+    validated = run_cli("validate", str(scheme))
+    assert (validated.exit_code, validated.stdout) == (0, f"ok: {scheme} (scheme minimal, 1 indicator; {needed})\n")
+    assert json.loads(run_cli("validate", "--json", str(scheme)).stdout)["schemes"][0]["roster"] is False
+    refusal = f"scheme 'minimal' has {needed}: add 'roster' (who is appraised, one row each)\n"
+    for command in (("measure", str(scheme), "-p", "2026-09"), ("run", str(scheme), "-p", "2026-09", "-o", str(tmp_path / "r"))):
+        refused = run_cli(*command)
+        assert (refused.exit_code, refused.stderr) == (1, refusal)
+    reference = (ROOT / "docs" / "scheme-reference.md").read_text(encoding="utf-8")
+    assert "| `roster` | no, but `measure` and `run` need one |" in reference
+    assert "ok: s.yaml (scheme s, 1 indicator; no roster, which measure and run need)\n" in reference
+    assert refusal.replace("'minimal'", "'s'") in reference

@@ -46,12 +46,15 @@ def validate(
 
     if json_output:
         summaries = [
-            {"file": str(s.source), "id": s.id, "indicators": len(s.indicators)} for s in loaded
+            {"file": str(s.source), "id": s.id, "indicators": len(s.indicators), "roster": s.roster is not None}
+            for s in loaded
         ]
         _echo_json(ok=True, problems=[], schemes=summaries)
         return
     for s in loaded:
-        typer.echo(f"ok: {s.source} (scheme {s.id}, {_count(len(s.indicators), 'indicator')})")
+        # A scheme without a roster is valid (a base, a form) but cannot be measured: say so now.
+        roster = "" if s.roster is not None else "; no roster, which measure and run need"
+        typer.echo(f"ok: {s.source} (scheme {s.id}, {_count(len(s.indicators), 'indicator')}{roster})")
 
 
 def _count(n: int, noun: str) -> str:
