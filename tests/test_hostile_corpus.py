@@ -27,7 +27,7 @@ def expected_first_line(path: Path, shown: str) -> str:
 
 
 def test_the_hostile_corpus_is_not_empty():
-    assert len(NEGATIVE) >= 15 and len(POSITIVE) >= 2
+    assert len(NEGATIVE) >= 25 and len(POSITIVE) >= 3
 
 
 @pytest.mark.parametrize("path", NEGATIVE, ids=lambda p: p.stem)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from appraisal.errors import ExpressionError, Problem
 from appraisal.lint_expressions import map_constant_problems, unknown_key
+from appraisal.lint_names import name_problems
 from appraisal.lint_scoring import ScoringChecks, fmt
 from appraisal.loading import Document, KeyPath
 from appraisal.model import ROSTER_FIELDS
@@ -131,6 +132,7 @@ class _Linter(ScoringChecks):
         self.check_incentives()
         self.check_calendar()
         self.check_quadrant()
+        self.check_names()
 
     def check_sources(self, sources: Registry[Any]) -> None:
         """Every `source:` names a registered source plugin (checked here, before any file is read)."""
@@ -357,6 +359,15 @@ class _Linter(ScoringChecks):
         for axis in ("x", "y"):
             if axis in quadrant and quadrant[axis] not in self.indicator_ids:
                 self.unknown(("quadrant", axis), "indicator", quadrant[axis], self.indicator_ids)
+
+    def check_names(self) -> None:
+        """No declared name mixes scripts or looks like another (see `lint_names`)."""
+        def line_of(path: KeyPath, key: bool) -> int | None:
+            found = self.doc.locate(path, key=key)
+            return found.line if found else None
+
+        for path, key, message in name_problems(self.data, line_of):
+            self.add(path, message, key=key)
 
     def check_calendar(self) -> None:
         import datetime
