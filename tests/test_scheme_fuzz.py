@@ -1,5 +1,6 @@
-"""Fuzzing `validate`: random YAML text and randomly broken schemes end in located problems or a
-pass, never in an exception that the CLI would report as an internal error (exit 70).
+"""Fuzzing `validate`: random YAML text, randomly broken schemes and random expressions end in
+located problems or a pass, never in an exception that the CLI would report as an internal error
+(exit 70).
 
 The broken schemes start from every positive and shipped scheme and replace, delete or add
 values anywhere with hostile ones (lists where names go, NaN, texts where mappings go, ...),
@@ -93,3 +94,18 @@ YAML_PIECES = st.sampled_from(["a", "b: ", "- ", "[", "]", "{", "}", ",", ":", "
 @given(st.lists(YAML_PIECES, max_size=40).map("".join))
 def test_random_yaml_text_is_refused_with_located_problems_or_passes(text):
     _validate(text)
+
+
+MINIMAL = (ROOT / "tests" / "positive" / "schemes" / "minimal.yaml").read_text(encoding="utf-8")
+EXPRESSION_TOKENS = st.sampled_from([
+    "status", "created_at", "agent_id", "resolved", "rеsolved", "1", "0", "2.5", "1e400", "'resolved'", "'x'", "+", "-",
+    "*", "/", "//", "%", "**", "==", "!=", "<", ">=", "and", "or", "not", "(", ")", "in", "[", "]", ",", "None",
+    "True", "hours(", "days(", "abs(", "round(", "min(", "max(", "if", "else", "is", "lambda", ".", "__class__",
+    "import", ";", "\\", "{", "}", ":"])
+
+
+@settings(max_examples=EXAMPLES * 2, deadline=None)
+@given(st.lists(EXPRESSION_TOKENS, min_size=1, max_size=12).map(" ".join))
+def test_a_random_expression_is_refused_with_located_problems_or_passes(expression):
+    quoted = expression.replace("\\", "\\\\").replace('"', '\\"')
+    _validate(MINIMAL.replace("where: \"status == 'resolved'\"", f'where: "{quoted}"'))
