@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from appraisal.errors import AppraisalError
 from appraisal.expressions import Expression
 from appraisal.functions import FunctionRegistry
-from appraisal.model import ROSTER_NEEDED, Dataset, Indicator, Measure, Scheme
+from appraisal.model import Dataset, Indicator, Measure, Scheme
 from appraisal.periods import Period, sql_window, window
 from appraisal.sql_emitter import SqlFragment, bind_value, quote_identifier, to_sql
 
@@ -249,6 +249,8 @@ def _is_duration(measure: Measure) -> bool:
 
 
 def roster_key(scheme: Scheme) -> str:
+    from appraisal.model import ROSTER_NEEDED
+
     if scheme.roster is None:
         raise CompileError(f"scheme {scheme.id!r} {ROSTER_NEEDED}")
     return quote_identifier(scheme.roster.key)

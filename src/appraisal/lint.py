@@ -120,6 +120,7 @@ class _Linter(ScoringChecks):
     def run(self) -> None:
         self.check_timezone()
         self.check_constants()
+        self.check_names()
         self.check_roster()
         self.check_datasets()
         self.check_exclusions()
@@ -132,7 +133,6 @@ class _Linter(ScoringChecks):
         self.check_incentives()
         self.check_calendar()
         self.check_quadrant()
-        self.check_names()
 
     def check_sources(self, sources: Registry[Any]) -> None:
         """Every `source:` names a registered source plugin (checked here, before any file is read)."""
@@ -160,6 +160,15 @@ class _Linter(ScoringChecks):
                 self.add(("constants", name), f"constant {name!r} has the same name as an indicator", key=True)
             for where, message in map_constant_problems(("constants", name), self.constants[name]):
                 self.add(where, message)
+
+    def check_names(self) -> None:
+        """No declared name mixes scripts or looks like another (see `lint_names`)."""
+        def line_of(path: KeyPath, key: bool) -> int | None:
+            found = self.doc.locate(path, key=key)
+            return found.line if found else None
+
+        for path, key, message in name_problems(self.data, line_of):
+            self.add(path, message, key=key)
 
     def check_roster(self) -> None:
         roster = self.data.get("roster")
@@ -359,15 +368,6 @@ class _Linter(ScoringChecks):
         for axis in ("x", "y"):
             if axis in quadrant and quadrant[axis] not in self.indicator_ids:
                 self.unknown(("quadrant", axis), "indicator", quadrant[axis], self.indicator_ids)
-
-    def check_names(self) -> None:
-        """No declared name mixes scripts or looks like another (see `lint_names`)."""
-        def line_of(path: KeyPath, key: bool) -> int | None:
-            found = self.doc.locate(path, key=key)
-            return found.line if found else None
-
-        for path, key, message in name_problems(self.data, line_of):
-            self.add(path, message, key=key)
 
     def check_calendar(self) -> None:
         import datetime

@@ -47,9 +47,6 @@ class Source:
 
 
 ROSTER_FIELDS = ("name", "team", "manager", "role", "start", "end")
-# A scheme may leave the roster out (a base for `extends`, a form), but it cannot be measured:
-# everyone appraised comes from the roster. validate, measure, run and the reference say so.
-ROSTER_NEEDED = "has no roster, which measure and run need: add 'roster' (who is appraised, one row each)"
 
 
 @dataclass(frozen=True)
@@ -60,6 +57,11 @@ class Roster:
     key: str
     columns: Mapping[str, str]
     fields: Mapping[str, str] = field(default_factory=dict)
+
+
+# A scheme may leave the roster out (a base for `extends`, a form), but it cannot be measured:
+# everyone appraised comes from the roster. validate, measure, run and the reference say so.
+ROSTER_NEEDED = "has no roster, which measure and run need: add 'roster' (who is appraised, one row each)"
 
 
 @dataclass(frozen=True)
