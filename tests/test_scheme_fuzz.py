@@ -1,12 +1,12 @@
-"""Fuzzing `validate`: random YAML text, randomly broken schemes and random expressions end in
-located problems or a pass, never in an exception that the CLI would report as an internal error
-(exit 70).
+"""Fuzzing `validate` with broken schemes: every outcome is a pass or problems located by file
+and line, never an exception that the CLI would report as an internal error (exit 70).
 
 The broken schemes start from every positive and shipped scheme and replace, delete or add
 values anywhere with hostile ones (lists where names go, NaN, texts where mappings go, ...),
 so every stage is reached: the loader, `extends` and `strategy`, the schema, the lint of the
-parts that passed (see appraisal.schema_parts), the data roots. A run takes about a minute in
-all; `APPRAISAL_FUZZ_EXAMPLES=5000` makes a longer soak.
+parts that passed (see appraisal.schema_parts), the names, the data roots. (Random YAML text and
+random expressions are tests/test_fuzz.py's.) CI runs a fixed set of cases in some 20 seconds;
+`APPRAISAL_SOAK=N` draws N fresh ones.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 STARTS = sorted((ROOT / "tests" / "positive" / "schemes").glob("*.yaml")) + sorted(
     p for p in (ROOT / "schemes").glob("*.yaml") if not p.name.startswith("_"))
 DOCUMENTS = [load_file(path).data for path in STARTS]
-EXAMPLES = int(os.environ.get("APPRAISAL_FUZZ_EXAMPLES", "150"))
+SOAK = int(os.environ.get("APPRAISAL_SOAK") or 0)
 FOLDER = Path(tempfile.mkdtemp(prefix="appraisal-fuzz-"))
 
 HOSTILE: list[Any] = [
@@ -79,33 +79,7 @@ def _validate(text: str) -> None:
         assert problem.file and problem.line is not None and problem.message, problem
 
 
-@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=SOAK or 150, deadline=None, derandomize=not SOAK, suppress_health_check=[HealthCheck.too_slow])
 @given(broken_schemes())
 def test_a_broken_scheme_is_refused_with_located_problems_or_passes(data):
     _validate(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
-
-
-YAML_PIECES = st.sampled_from(["a", "b: ", "- ", "[", "]", "{", "}", ",", ":", "&x ", "*x", "!!str ", "? ", "|\n",
-                               ">\n", "'", '"', "\\", "#", "\n", "  ", "\t", "\x00", "\x1b", "é", "表", ".nan",
-                               "extends: ", "scheme: s\n", "version: 1\n", "<<: "])
-
-
-@settings(max_examples=EXAMPLES * 2, deadline=None)
-@given(st.lists(YAML_PIECES, max_size=40).map("".join))
-def test_random_yaml_text_is_refused_with_located_problems_or_passes(text):
-    _validate(text)
-
-
-MINIMAL = (ROOT / "tests" / "positive" / "schemes" / "minimal.yaml").read_text(encoding="utf-8")
-EXPRESSION_TOKENS = st.sampled_from([
-    "status", "created_at", "agent_id", "resolved", "rеsolved", "1", "0", "2.5", "1e400", "'resolved'", "'x'", "+", "-",
-    "*", "/", "//", "%", "**", "==", "!=", "<", ">=", "and", "or", "not", "(", ")", "in", "[", "]", ",", "None",
-    "True", "hours(", "days(", "abs(", "round(", "min(", "max(", "if", "else", "is", "lambda", ".", "__class__",
-    "import", ";", "\\", "{", "}", ":"])
-
-
-@settings(max_examples=EXAMPLES * 2, deadline=None)
-@given(st.lists(EXPRESSION_TOKENS, min_size=1, max_size=12).map(" ".join))
-def test_a_random_expression_is_refused_with_located_problems_or_passes(expression):
-    quoted = expression.replace("\\", "\\\\").replace('"', '\\"')
-    _validate(MINIMAL.replace("where: \"status == 'resolved'\"", f'where: "{quoted}"'))
