@@ -188,10 +188,10 @@ def test_a_dataset_override_replaces_only_the_keys_it_gives(tmp_path):
 
 
 def test_columns_and_options_are_merged_entry_by_entry(tmp_path):
-    child = child_of_base(tmp_path, "datasets:\n  tickets:\n    columns: {status: flag, channel: text}\n    options: {delimiter: ';'}\n",
+    child = child_of_base(tmp_path, "datasets:\n  tickets:\n    columns: {created_at: date, channel: text}\n    options: {delimiter: ';'}\n",
                           base_options="{encoding: gb18030, delimiter: ','}")
     tickets = load_scheme(child).datasets["tickets"]
-    assert dict(tickets.columns) == {"agent_id": "text", "created_at": "timestamp", "status": "flag", "channel": "text"}
+    assert dict(tickets.columns) == {"agent_id": "text", "created_at": "date", "status": "text", "channel": "text"}
     assert dict(tickets.source.options) == {"encoding": "gb18030", "delimiter": ";"}
 
 
