@@ -200,8 +200,8 @@ def test_a_file_with_none_of_the_named_columns_is_not_quoted(tmp_path, run_cli):
     result = measured(run_cli, write_scheme(folder, scheme_text()))
     assert result.exit_code == 1
     assert result.stderr.strip() == (
-        "dataset 'tickets': the file has no column 'agent_id' nor any other column the scheme names; "
-        "check that its first row is the header (and, for CSV, the delimiter and the quoting)")
+        "dataset 'tickets': the file has no column 'agent_id'; its first line has none of the declared columns: "
+        "check path, options.delimiter and options.header")
 
 
 def test_an_engine_error_leaves_out_the_line_it_could_not_read(tmp_path, run_cli):

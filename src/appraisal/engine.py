@@ -305,8 +305,8 @@ def _without_lines(message: str) -> str:
 
 def _missing(label: str, column: str, present: list[str], *, read_as_declared: bool = True) -> str:
     if not read_as_declared:  # no column the scheme names: the "header" may be any row of any file
-        return (f"{label}: the file has no column '{column}' nor any other column the scheme names; "
-                "check that its first row is the header (and, for CSV, the delimiter and the quoting)")
+        return (f"{label}: the file has no column '{column}'; its first line has none of the declared columns: "
+                "check path, options.delimiter and options.header")
     close = difflib.get_close_matches(column, present, n=1, cutoff=0.6)
     hint = f"did you mean '{close[0]}'? " if close else ""
     return f"{label}: the file has no column '{column}'; {hint}its columns are: {', '.join(present)}"

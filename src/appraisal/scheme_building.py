@@ -94,7 +94,7 @@ def grade_bands(grades: Any) -> list[tuple[str, float, float, Any]]:
 
 def _source(spec: Mapping[str, Any], base: Path) -> Source:
     return Source(spec["source"], (base / spec["path"]).resolve(), MappingProxyType(dict(spec.get("options", {}))),
-                  spec["path"])
+                  written=spec["path"])
 
 
 def _constants(declared: Mapping[str, Any]) -> Mapping[str, Any]:
