@@ -169,23 +169,23 @@ def test_validate_json_on_problems(run_cli, monkeypatch: pytest.MonkeyPatch) -> 
 
 def test_validate_ok_lines(run_cli, monkeypatch: pytest.MonkeyPatch) -> None:
     schemes = [
-        types.SimpleNamespace(id="agent", source=Path("a.yaml"), indicators=(1, 2)),
-        types.SimpleNamespace(id="lead", source="b.yaml", indicators=(1,)),
+        types.SimpleNamespace(id="agent", source=Path("a.yaml"), indicators=(1, 2), roster=object()),
+        types.SimpleNamespace(id="lead", source="b.yaml", indicators=(1,), roster=None),
     ]
     fake_validation(monkeypatch, lambda paths: schemes)
     result = run_cli("validate", "a.yaml", "b.yaml")
     assert (result.exit_code, result.stderr) == (0, "")
     assert result.stdout.splitlines() == [
         "ok: a.yaml (scheme agent, 2 indicators)",
-        "ok: b.yaml (scheme lead, 1 indicator)",
+        "ok: b.yaml (scheme lead, 1 indicator; no roster, which measure and run need)",
     ]
     report = json.loads(run_cli("validate", "--json", "a.yaml", "b.yaml").stdout)
     assert report == {
         "ok": True,
         "problems": [],
         "schemes": [
-            {"file": "a.yaml", "id": "agent", "indicators": 2},
-            {"file": "b.yaml", "id": "lead", "indicators": 1},
+            {"file": "a.yaml", "id": "agent", "indicators": 2, "roster": True},
+            {"file": "b.yaml", "id": "lead", "indicators": 1, "roster": False},
         ],
     }
 

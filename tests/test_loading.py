@@ -73,6 +73,24 @@ def test_aliases_within_limits_are_expanded():
     assert load_text("a: &x {k: 1}\nb: *x\n").data == {"a": {"k": 1}, "b": {"k": 1}}
 
 
+@pytest.mark.parametrize("opening, closing", [("[", "]"), ("{a: ", "}")])
+def test_flow_nesting_deeper_than_the_limit_is_refused_before_python_recurses(opening, closing):
+    text = "a: " + opening * 500 + closing * 500 + "\n"
+    assert first_error(text).endswith(": values are nested more than 64 levels deep")
+
+
+def test_nesting_within_the_limit_loads():
+    value = load_text("a: " + "[" * 60 + "1" + "]" * 60 + "\n").data["a"]
+    for _ in range(59):
+        [value] = value
+    assert value == [1]
+
+
+@pytest.mark.parametrize("character, named", [("\x00", "U+0000"), ("\x1b", "U+001B"), ("\x07", "U+0007")])
+def test_a_control_character_is_refused_by_its_code_point_and_located(character, named):
+    assert first_error(f"a: 1\nb: x{character}y\n") == f"s.yaml:2:5: the character {named} is not allowed in a YAML file; remove it"
+
+
 def test_syntax_error_has_a_location():
     assert first_error("a: [1, 2\nb: 3\n").startswith("s.yaml:2:")
 

@@ -396,13 +396,17 @@ ENGLISH = ("weighted total", "linear:", "worst", "grade C:", "grade B:", "no sco
 
 
 def real_run(scheme_text: str, folder: Path, tmp_path: Path, period: str = "2026-Q3") -> Result:
-    """A run of `scheme_text` whose data files are read from `folder`."""
+    """A run of `scheme_text` on the data files of `folder`, copied beside it (a scheme reads data
+    only from its own folder)."""
+    import shutil
+
     from appraisal.periods import parse_period
     from appraisal.pipeline import run
     from appraisal.validation import load_scheme
 
-    path = tmp_path / "scheme.yaml"
-    path.write_text(re.sub(r"path: (\S+?)([,}\n])", rf"path: {folder.as_posix()}/\1\2", scheme_text), encoding="utf-8")
+    path = tmp_path / "scheme" / "scheme.yaml"
+    shutil.copytree(folder, path.parent, ignore=shutil.ignore_patterns("*.yaml"))
+    path.write_text(scheme_text, encoding="utf-8")
     return run(load_scheme(path), parse_period(period))
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
-import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -44,11 +44,11 @@ GATE_AND_ADJUSTMENT = (
 
 def scheme_file(folder: Path, exclusion: str, extra: str = "") -> Path:
     """tests/data/measuring/agent.yaml with its exclusion replaced, `extra` added, and its data
-    paths pointing at tests/data/measuring."""
+    files copied beside it (a scheme reads data only from its own folder)."""
     text = (DATA / "agent.yaml").read_text(encoding="utf-8")
     assert EXCLUSION_LINE in text
     text = text.replace(EXCLUSION_LINE, exclusion) + extra
-    text = re.sub(r"path: (\S+?)([,}\n])", rf"path: {DATA.as_posix()}/\1\2", text)
+    shutil.copytree(DATA, folder, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.yaml"))
     path = folder / "scheme.yaml"
     path.write_text(text, encoding="utf-8")
     return path

@@ -67,6 +67,22 @@ def test_extension_keys_are_free(tmp_path):
     assert validate_files([write(tmp_path, "s.yaml", text)]) == []
 
 
+def test_extension_keys_may_hold_numbers_no_rule_reads(tmp_path):
+    text = MINIMAL.replace("period: month", "period: month\nx-limits: {low: -.inf, high: .inf, unset: .nan}")
+    assert validate_files([write(tmp_path, "s.yaml", text)]) == []
+
+
+@pytest.mark.parametrize("value, shown", [(".nan", ".nan"), (".inf", ".inf"), ("-.inf", "-.inf"), (".NaN", ".nan")])
+def test_a_number_that_is_not_finite_is_refused_where_it_stands(tmp_path, value, shown):
+    [problem] = validate_files([write(tmp_path, "s.yaml", MINIMAL.replace("best: 150", f"best: {value}"))])
+    assert (problem.path, problem.message) == ("indicators[0].score.best", f"expected a finite number, found {shown}")
+
+
+def test_a_long_text_is_cut_when_quoted_back(tmp_path):
+    [problem] = validate_files([write(tmp_path, "notes.yaml", "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin\n")])
+    assert problem.message == "expected a mapping of keys to values, found the text 'root:x:0:0:root:/root:/bin/bash daemon:x'..."
+
+
 def test_misspelled_required_key_is_reported_once(tmp_path):
     [problem] = validate_files([write(tmp_path, "s.yaml", MINIMAL.replace("weight: 100", "wieght: 100"))])
     assert problem.message == "unknown key 'wieght'; did you mean 'weight'?"
@@ -194,3 +210,88 @@ def test_map_constant_with_true_false_values_is_reported(tmp_path):
     text = with_constants("constants:\n  m: {a: true}\n")
     [problem] = validate_files([write(tmp_path, "s.yaml", text)])
     assert problem.message == "expected a number or a text, found true"
+
+
+# --- every problem at once: the lint checks the parts that passed the schema ---------------
+
+TWO_INDICATORS = MINIMAL.replace("    weight: 100\n", "    weight: 60\n").replace("grades:", """\
+  - id: share
+    title: Share of resolved
+    formula: "resolved / 2"
+    score: {curve: linear, worst: 0, best: 100}
+    target: 50
+    weight: 40
+grades:""")
+
+
+def test_lint_problems_of_the_parts_that_passed_come_with_the_schema_problems(tmp_path, run_cli):
+    text = TWO_INDICATORS.replace("period: month", "period: monthly").replace(
+        "status == 'resolved'", "stauts == 'resolved'").replace("resolved / 2", "resolved / tickets")
+    result = run_cli("validate", str(write(tmp_path, "s.yaml", text)))
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"{tmp_path / 's.yaml'}:5:9: period: the text 'monthly' is not one of: week, month, quarter, half, year; did you mean 'month'?",
+        f"{tmp_path / 's.yaml'}:16:53: indicators[0].measure.where: unknown name 'stauts'; did you mean 'status'?",
+        f"{tmp_path / 's.yaml'}:22:26: indicators[1].formula: unknown name 'tickets'; declare it as a column, indicator or constant",
+        "3 problems in 1 file",
+    ]
+
+
+def test_a_part_that_failed_the_schema_is_not_linted(tmp_path):
+    text = MINIMAL.replace("agg: count, where: \"status == 'resolved'\"", "agg: counts, where: \"stauts == 1\"")
+    [problem] = validate_files([write(tmp_path, "s.yaml", text)])
+    assert problem.path == "indicators[0].measure.agg"
+
+
+def test_weights_are_not_summed_while_an_indicator_failed_the_schema(tmp_path):
+    text = TWO_INDICATORS.replace("weight: 40", "weight: forty")
+    [problem] = validate_files([write(tmp_path, "s.yaml", text)])
+    assert (problem.path, problem.message) == ("indicators[1].weight", "expected a number, found the text 'forty'")
+
+
+def test_names_of_parts_that_failed_the_schema_still_count_as_declared(tmp_path):
+    text = TWO_INDICATORS.replace("    columns: {agent_id: text", "    columns: {agent_id: txt").replace(
+        "    measure: {dataset: tickets, agg: count", "    wieght: 1\n    measure: {dataset: tickets, agg: count")
+    problems = validate_files([write(tmp_path, "s.yaml", text)])
+    # the formula's `resolved` (an indicator set aside) and the measure's dataset (set aside) are not reported
+    assert [p.path for p in problems] == ["datasets.tickets.columns.agent_id", "indicators[0].wieght"]
+
+
+def test_a_missing_required_key_does_not_stop_the_lint(tmp_path):
+    text = MINIMAL.replace("grades: {A: 90, B: 60, C: 0}\n", "").replace("status == 'resolved'", "stauts == 'resolved'")
+    problems = validate_files([write(tmp_path, "s.yaml", text)])
+    assert [(p.path, p.message) for p in problems] == [
+        ("", "missing required key 'grades'"),
+        ("indicators[0].measure.where", "unknown name 'stauts'; did you mean 'status'?"),
+    ]
+
+
+def test_calibration_is_not_checked_against_grades_that_failed_the_schema(tmp_path):
+    text = MINIMAL.replace("grades: {A: 90, B: 60, C: 0}", "grades: {A: 90, B: sixty, C: 0}\ncalibration: {A: 0.5, Z: 0.5}")
+    [problem] = validate_files([write(tmp_path, "s.yaml", text)])
+    assert problem.path == "grades.B"
+
+
+def test_a_scheme_that_is_not_a_mapping_gets_one_problem(tmp_path):
+    [problem] = validate_files([write(tmp_path, "s.yaml", "- scheme: x\n- version: 1\n")])
+    assert problem.message == "expected a mapping of keys to values, found a list"
+
+
+# --- the roster: optional in a scheme, needed to measure, and all three say so -------------------
+
+
+def test_the_roster_is_optional_to_validate_needed_to_measure_and_the_reference_says_so(tmp_path, run_cli):
+    scheme = write(tmp_path, "s.yaml", MINIMAL)
+    (tmp_path / "tickets.csv").write_text("agent_id,created_at,status\na1,2026-09-01 10:00,resolved\n", encoding="utf-8")
+    needed = "no roster, which measure and run need"
+    validated = run_cli("validate", str(scheme))
+    assert (validated.exit_code, validated.stdout) == (0, f"ok: {scheme} (scheme minimal, 1 indicator; {needed})\n")
+    assert json.loads(run_cli("validate", "--json", str(scheme)).stdout)["schemes"][0]["roster"] is False
+    refusal = f"scheme 'minimal' has {needed}: add 'roster' (who is appraised, one row each)\n"
+    for command in (("measure", str(scheme), "-p", "2026-09"), ("run", str(scheme), "-p", "2026-09", "-o", str(tmp_path / "r"))):
+        refused = run_cli(*command)
+        assert (refused.exit_code, refused.stderr) == (1, refusal)
+    reference = (ROOT / "docs" / "scheme-reference.md").read_text(encoding="utf-8")
+    assert "| `roster` | no, but `measure` and `run` need one |" in reference
+    assert "ok: s.yaml (scheme s, 1 indicator; no roster, which measure and run need)\n" in reference
+    assert refusal.replace("'minimal'", "'s'") in reference

@@ -343,8 +343,10 @@ def _is_duration(measure: Measure) -> bool:
 
 
 def roster_key(scheme: Scheme) -> str:
+    from appraisal.model import ROSTER_NEEDED
+
     if scheme.roster is None:
-        raise CompileError(f"scheme {scheme.id!r} has no roster: add one so everyone appraised is listed")
+        raise CompileError(f"scheme {scheme.id!r} {ROSTER_NEEDED}")
     return quote_identifier(scheme.roster.key)
 
 

@@ -27,6 +27,7 @@ from typing import Any
 import duckdb
 
 from appraisal import interrupts, plugins
+from appraisal.data_roots import check_source
 from appraisal.date_formats import formatted_sql
 from appraisal.errors import AppraisalError, DataError
 from appraisal.file_columns import built_columns, drop_relation, named_view, rejected_counts, scheme_names
@@ -103,6 +104,7 @@ def open_engine(scheme: Scheme, *, threads: int | None = None) -> Engine:
     declared = _declared(scheme)
     for label, source in declared:
         registry.get(source.source)  # an unknown source name fails before any file is read
+        check_source(label, source, base)  # only inside the scheme's folder and the data roots
         if source.path.is_dir():
             raise DataError(f"{label}: {_shown(source.path, base)} is a folder, not a file")
         if not source.path.is_file():
@@ -334,7 +336,7 @@ def _load_one(
     except AppraisalError as exc:
         raise DataError(f"{where}: {exc}") from exc
     except (duckdb.Error, OSError, ValueError) as exc:
-        raise DataError(f"{where}: {' '.join(str(exc).split())}") from exc
+        raise DataError(f"{where}: {_without_lines(str(exc))}") from exc
     described = engine.connection.execute(f"DESCRIBE {q(raw)}").fetchall()
     file_types = {row[0]: str(row[1]).upper() for row in described}
     built = built_columns(formats or {})
@@ -353,6 +355,12 @@ def _load_one(
         engine.quality.append(QualityCount(dataset, cause, "", count, rows=total, lines=lines))
     if named != raw and "__file_row" not in file_types:
         drop_relation(engine.connection, raw)
+
+
+def _without_lines(message: str) -> str:
+    """An engine's message on one line, without the file's own lines (`Original Line: ...`): a
+    file that did not read as declared is never quoted."""
+    return " ".join(" ".join(line for line in message.splitlines() if not line.lstrip().startswith("Original Line:")).split())
 
 
 def _type_table(

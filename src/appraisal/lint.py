@@ -16,10 +16,12 @@ from appraisal.errors import ExpressionError, Problem
 from appraisal.expression_types import Kind, KindError, check_kinds, column_kind, value_kind
 from appraisal.lint_columns import lint_columns, lint_rename
 from appraisal.lint_expressions import map_constant_problems, unknown_key
+from appraisal.lint_names import name_problems
 from appraisal.lint_scoring import ScoringChecks, fmt
 from appraisal.loading import Document, KeyPath
 from appraisal.model import AS_OF_PERIOD, ROSTER_FIELDS
 from appraisal.repeats import added_columns, lint_repeats
+from appraisal.schema_parts import SetAside
 from appraisal.scheme_building import column_kinds, indicator_kind
 from appraisal.validation import suggest
 
@@ -39,13 +41,14 @@ _TOLERANCE = 1e-9
 
 
 class _Linter(ScoringChecks):
-    def __init__(self, document: Document, functions: FunctionRegistry):
+    def __init__(self, document: Document, functions: FunctionRegistry, set_aside: SetAside):
         from appraisal.expressions import NameKind
 
         self.kinds_of = NameKind
         self.doc = document
         self.data: dict[str, Any] = document.data
         self.functions = functions
+        self.aside = set_aside  # parts that failed the schema (see appraisal.schema_parts)
         self.problems: list[Problem] = []
         self.parsed: dict[KeyPath, Expression] = {}
         # Declared columns as name -> type, whichever form each is written in (the long form's
@@ -55,9 +58,13 @@ class _Linter(ScoringChecks):
             for name, spec in self.data.get("datasets", {}).items()
         }
         self.constants: dict[str, Any] = self.data.get("constants", {})
-        self.indicator_ids = [spec["id"] for spec in self.data["indicators"]]
+        self.indicator_ids = [spec["id"] for _, spec in self.items("indicators")] + sorted(set_aside.indicators)
 
     # -- helpers -----------------------------------------------------------------
+    def items(self, key: str) -> list[tuple[int, Any]]:
+        """(index, item) of a top-level list, without the items that failed the schema."""
+        return [(i, item) for i, item in enumerate(self.data.get(key, [])) if (key, i) not in self.aside.items]
+
     def add(self, path: KeyPath, message: str, *, key: bool = False, offset: int | None = None) -> None:
         self.problems.append(self.doc.problem(path, message, key=key, offset=offset))
 
@@ -78,6 +85,8 @@ class _Linter(ScoringChecks):
         validates also runs."""
         from appraisal.expressions import literal_keys, parse_expression
 
+        if self.aside.names_unsure:  # a whole list of names failed the schema: no name can be judged
+            return
         source = self._get(path)
         try:
             self.parsed[path] = parse_expression(source, names=names, functions=self.functions)
@@ -85,7 +94,7 @@ class _Linter(ScoringChecks):
             self.add(path, exc.message, offset=exc.offset)
             return
         for name, key, offset in literal_keys(self.parsed[path]):
-            if key not in self.constants[name]:  # the checker let only map constants be subscripted
+            if name in self.constants and key not in self.constants[name]:  # the checker let only map constants be subscripted
                 self.add(path, unknown_key(name, key, self.constants[name]), offset=offset)
         maps = {n: v for n, v in self.constants.items() if isinstance(v, Mapping)}
         try:
@@ -114,7 +123,8 @@ class _Linter(ScoringChecks):
         return node
 
     def constant_names(self) -> dict[str, Any]:
-        return {name: self.kinds_of.MAPPING if isinstance(value, dict) else self.kinds_of.CONSTANT for name, value in self.constants.items()}
+        declared = {**self.aside.constants, **self.constants}
+        return {name: self.kinds_of.MAPPING if isinstance(value, dict) else self.kinds_of.CONSTANT for name, value in declared.items()}
 
     def column_names(self, dataset: str) -> dict[str, Any]:
         spec = self.datasets.get(dataset, {})
@@ -129,6 +139,8 @@ class _Linter(ScoringChecks):
     def dataset_ref(self, path: KeyPath, name: str) -> bool:
         if name in self.datasets:
             return True
+        if name in self.aside.datasets or "datasets" in self.aside.keys:
+            return False  # it failed the schema: what refers to it is not followed
         self.unknown(path, "dataset", name, self.datasets)
         return False
 
@@ -143,6 +155,7 @@ class _Linter(ScoringChecks):
         self.check_timezone()
         self.check_constants()
         self.check_reading()
+        self.check_names()
         self.check_roster()
         self.check_datasets()
         self.check_exclusions()
@@ -192,6 +205,15 @@ class _Linter(ScoringChecks):
             if spec:
                 lint_rename(path, spec, self.add)
                 lint_columns(path, spec.get("columns") or {}, self.add)
+
+    def check_names(self) -> None:
+        """No declared name mixes scripts or looks like another (see `lint_names`)."""
+        def line_of(path: KeyPath, key: bool) -> int | None:
+            found = self.doc.locate(path, key=key)
+            return found.line if found else None
+
+        for path, key, message in name_problems(self.data, line_of):
+            self.add(path, message, key=key)
 
     def check_roster(self) -> None:
         roster = self.data.get("roster")
@@ -265,7 +287,7 @@ class _Linter(ScoringChecks):
                 seen.append(current)
 
     def check_exclusions(self) -> None:
-        for i, spec in enumerate(self.data.get("exclusions", [])):
+        for i, spec in self.items("exclusions"):
             path: KeyPath = ("exclusions", i)
             if self.dataset_ref(path + ("dataset",), spec["dataset"]):
                 self.expression(path + ("where",), self.column_names(spec["dataset"]), "condition", spec["dataset"])
@@ -274,7 +296,7 @@ class _Linter(ScoringChecks):
 
     def check_indicators(self) -> None:
         first: dict[str, int] = {}
-        for i, spec in enumerate(self.data["indicators"]):
+        for i, spec in self.items("indicators"):
             path: KeyPath = ("indicators", i)
             if spec["id"] in first:
                 line = self.doc.locate(("indicators", first[spec["id"]], "id"))
@@ -308,7 +330,7 @@ class _Linter(ScoringChecks):
                 self.add(path, "rating indicator needs a 'scale', e.g. scale: [1, 5]")
             elif spec["scale"][0] >= spec["scale"][1]:
                 self.add(path + ("scale",), "scale must go from the lowest rating to the highest, e.g. [1, 5]")
-            if "ratings" not in self.data:
+            if "ratings" not in self.data and "ratings" not in self.aside.keys:
                 self.add(path, "rating indicator needs a top-level 'ratings' source to read ratings from")
             for name, group in spec.get("raters", {}).items():
                 if "scale" in group and group["scale"][0] >= group["scale"][1]:
@@ -365,13 +387,15 @@ class _Linter(ScoringChecks):
             self.column_ref(path + ("target", "column"), target["dataset"], target["column"])
 
     def check_weights(self) -> None:
-        total = sum(spec["weight"] for spec in self.data["indicators"])
+        if self.aside.indicators_incomplete:  # an indicator that failed the schema has no sure weight
+            return
+        total = sum(spec["weight"] for _, spec in self.items("indicators"))
         if abs(total - 100) > _TOLERANCE:
             self.add(("indicators",), f"indicator weights sum to {fmt(total)}, not 100")
 
     def check_formula_cycles(self) -> None:
         depends = {}
-        for i, spec in enumerate(self.data["indicators"]):
+        for i, spec in self.items("indicators"):
             expr = self.parsed.get(("indicators", i, "formula"))
             if expr is not None:
                 depends[spec["id"]] = (i, sorted(n for n in expr.names if n in self.indicator_ids))
@@ -389,11 +413,11 @@ class _Linter(ScoringChecks):
                         stack.append((nxt, chain + [nxt]))
 
     def check_gates(self) -> None:
-        for i, gate in enumerate(self.data.get("gates", [])):
+        for i, gate in self.items("gates"):
             self.expression(("gates", i, "when"), self.scheme_names("total"), "condition")
             if "cap_total" not in gate and not gate.get("veto"):
                 self.add(("gates", i), "gate does nothing: add 'cap_total' or 'veto: true'")
-        for i, _ in enumerate(self.data.get("adjustments", [])):
+        for i, _ in self.items("adjustments"):
             self.expression(("adjustments", i, "when"), self.scheme_names("total"), "condition")
 
     def check_quadrant(self) -> None:
@@ -425,12 +449,14 @@ class _Linter(ScoringChecks):
 
 
 def lint_document(
-    document: Document, functions: FunctionRegistry | None = None, sources: Registry[Any] | None = None
+    document: Document, functions: FunctionRegistry | None = None, sources: Registry[Any] | None = None,
+    set_aside: SetAside | None = None,
 ) -> tuple[list[Problem], dict[KeyPath, Expression]]:
-    """Semantic problems of a schema-valid document, and its parsed expressions by key path."""
+    """Semantic problems of a schema-valid document, and its parsed expressions by key path;
+    with `set_aside`, of the parts of a document that passed the schema (see `schema_parts`)."""
     from appraisal import plugins
 
-    linter = _Linter(document, functions or plugins.get_functions())
+    linter = _Linter(document, functions or plugins.get_functions(), set_aside or SetAside())
     linter.run()
     linter.check_sources(sources if sources is not None else plugins.get_sources())
     return linter.problems, linter.parsed

@@ -118,6 +118,8 @@ class ScoringChecks:
                     self.add(spath + ("bands", j, "range"), f"band {second} overlaps band {first} (bands[{i}])")
 
     def check_grades(self) -> None:
+        if "grades" not in self.data:  # it failed the schema
+            return
         grades = self.data["grades"]
         bands = grade_bands(grades)
         seen: dict[str, int] = {}
@@ -147,8 +149,8 @@ class ScoringChecks:
         incentives = self.data.get("incentives")
         if not incentives:
             return
-        names = [band[0] for band in grade_bands(self.data["grades"])]
-        for name in incentives.get("coefficients", {}):
+        names = [band[0] for band in grade_bands(self.data["grades"])] if "grades" in self.data else []
+        for name in incentives.get("coefficients", {}) if "grades" in self.data else ():
             if name not in names:
                 self.unknown(("incentives", "coefficients", name), "grade", name, names)
         for key in ("base", "commission"):
@@ -162,8 +164,8 @@ class ScoringChecks:
         shares = self.data.get("calibration")
         if not shares:
             return
-        names = [band[0] for band in grade_bands(self.data["grades"])]
-        for name in shares:
+        names = [band[0] for band in grade_bands(self.data["grades"])] if "grades" in self.data else []
+        for name in shares if "grades" in self.data else ():
             if name not in names:
                 self.unknown(("calibration", name), "grade", name, names)
         total = sum(shares.values())

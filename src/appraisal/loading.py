@@ -23,7 +23,7 @@ import yaml
 from yaml.composer import Composer
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.parser import Parser
-from yaml.reader import Reader
+from yaml.reader import Reader, ReaderError
 from yaml.resolver import BaseResolver
 from yaml.scanner import Scanner
 
@@ -65,8 +65,19 @@ _CoreResolver.add_implicit_resolver(
 _CoreResolver.add_implicit_resolver(_NULL, re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""])
 
 
+class _TooDeep(Exception):
+    """Raised by the composer past `MAX_DEPTH` levels, before Python's own recursion limit."""
+
+    def __init__(self, mark: Any):
+        self.mark = mark
+
+
 class _Composer(Reader, Scanner, Parser, Composer, _CoreResolver):
-    """PyYAML's node composer with the core resolver; nothing is ever constructed by PyYAML."""
+    """PyYAML's node composer with the core resolver; nothing is ever constructed by PyYAML.
+
+    PyYAML composes nested lists and mappings recursively, so `[[[[...]]]]` 500 deep would end
+    in a RecursionError: the depth is counted here and refused at the same limit as `_Builder`'s.
+    """
 
     def __init__(self, stream: str):
         Reader.__init__(self, stream)
@@ -74,6 +85,16 @@ class _Composer(Reader, Scanner, Parser, Composer, _CoreResolver):
         Parser.__init__(self)
         Composer.__init__(self)
         _CoreResolver.__init__(self)
+        self.depth = 0
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node:
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH + 1:
+                raise _TooDeep(self.peek_event().start_mark)
+            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        finally:
+            self.depth -= 1
 
 
 @dataclass(frozen=True)
@@ -165,9 +186,17 @@ def load_text(text: str, file: str = "<string>") -> Document:
     """Load YAML text into plain data with positions; raise `LoadError` on any refusal."""
     if len(text.encode("utf-8")) > MAX_BYTES:
         raise LoadError([Problem(file, None, None, "", f"text is larger than {MAX_BYTES} bytes")])
-    composer = _Composer(text)
+    try:
+        composer = _Composer(text)  # the reader refuses control characters (a NUL byte) here
+    except ReaderError as exc:
+        raise LoadError([_unreadable(text, file, exc)]) from None
     try:
         node = composer.get_single_node()
+    except _TooDeep as exc:
+        line, column = exc.mark.line + 1, exc.mark.column + 1
+        raise LoadError([Problem(file, line, column, "", f"values are nested more than {MAX_DEPTH} levels deep")]) from None
+    except ReaderError as exc:
+        raise LoadError([_unreadable(text, file, exc)]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         message = (exc.problem or exc.context or "invalid YAML").strip()
@@ -186,6 +215,14 @@ def load_text(text: str, file: str = "<string>") -> Document:
         raise LoadError(builder.problems)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     return Document(file, data, builder.positions, builder.key_positions, digest)
+
+
+def _unreadable(text: str, file: str, exc: ReaderError) -> Problem:
+    """A character YAML does not allow, located and named by its code point (never printed raw)."""
+    before = text[: exc.position]
+    line, column = before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1
+    code = exc.character if isinstance(exc.character, int) else ord(exc.character[:1] or b"\0")
+    return Problem(file, line, column, "", f"the character U+{code:04X} is not allowed in a YAML file; remove it")
 
 
 def _position(node: Node) -> Position:

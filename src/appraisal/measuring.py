@@ -19,7 +19,7 @@ from appraisal.compilation import CompiledQuery, compile_dataset, compile_target
 from appraisal.custom_indicators import RosterTable, compute
 from appraisal.engine import ROSTER, Engine, QualityCount, open_engine
 from appraisal.errors import DataError
-from appraisal.model import pick
+from appraisal.model import ROSTER_NEEDED, pick
 from appraisal.periods import window
 from appraisal.rating_queries import compile_ratings, compile_ratings_quality
 from appraisal.sql_emitter import quote_identifier as q
@@ -102,7 +102,7 @@ def measure(
     from appraisal import plugins
 
     if scheme.roster is None:
-        raise DataError(f"scheme {scheme.id!r} has no roster: add one so everyone appraised is listed")
+        raise DataError(f"scheme {scheme.id!r} {ROSTER_NEEDED}")
     functions = functions if functions is not None else plugins.get_functions()
     with open_engine(scheme, threads=threads) as engine:
         appraisees = _roster(engine, scheme, period)

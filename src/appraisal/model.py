@@ -45,6 +45,7 @@ class Source:
     path: Path
     options: Mapping[str, Any] = field(default_factory=dict)
     rename: Mapping[str, str] = field(default_factory=dict)
+    written: str = ""  # the path as the scheme wrote it, for messages (`path` is resolved)
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,11 @@ class Roster:
     columns: Mapping[str, str]
     fields: Mapping[str, str] = field(default_factory=dict)
     formats: Mapping[str, ColumnFormat] = field(default_factory=dict)  # the long-form columns
+
+
+# A scheme may leave the roster out (a base for `extends`, a form), but it cannot be measured:
+# everyone appraised comes from the roster. validate, measure, run and the reference say so.
+ROSTER_NEEDED = "has no roster, which measure and run need: add 'roster' (who is appraised, one row each)"
 
 
 @dataclass(frozen=True)

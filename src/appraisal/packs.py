@@ -61,14 +61,22 @@ def find_scheme(reference: str) -> Path | None:
         pack = packs.get(name)
         if pack is None:
             raise AppraisalError(f"no scheme pack {name!r}; {packs.hint(name)}")
-        found = pack.schemes / f"{stem}.yaml"
-        return found if found.is_file() else None
+        return _pack_file(pack, stem)
     ordered = sorted(packs, key=lambda p: (p.name != BUILTIN, p.name))
     for pack in ordered:
-        found = pack.schemes / f"{reference}.yaml"
-        if found.is_file():
+        if (found := _pack_file(pack, reference)) is not None:
             return found
     return None
+
+
+def _pack_file(pack: Pack, stem: str) -> Path | None:
+    """`stem`.yaml of the pack's own scheme folder; None for anything else, a `../x` included."""
+    if not stem or stem != Path(stem).name or stem in (".", "..") or "\\" in stem:
+        return None
+    found = pack.schemes / f"{stem}.yaml"
+    if not found.is_file() or not found.resolve().is_relative_to(pack.schemes.resolve()):
+        return None
+    return found
 
 
 def pack_of(scheme: Path) -> Pack | None:

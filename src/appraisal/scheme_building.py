@@ -95,7 +95,7 @@ def grade_bands(grades: Any) -> list[tuple[str, float, float, Any]]:
 
 def _source(spec: Mapping[str, Any], base: Path) -> Source:
     return Source(spec["source"], (base / spec["path"]).resolve(), MappingProxyType(dict(spec.get("options", {}))),
-                  MappingProxyType(dict(spec.get("rename", {}))))
+                  MappingProxyType(dict(spec.get("rename", {}))), written=spec["path"])
 
 
 def column_kind(declared: str | Mapping[str, Any]) -> str:

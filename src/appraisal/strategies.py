@@ -25,6 +25,8 @@ def apply_strategy(document: Document) -> Document:
         return document
     name = data["strategy"]
     table = presets()
+    if not isinstance(name, str):
+        raise LoadError([document.problem(("strategy",), f"strategy names a preset: {', '.join(table)}")])
     if name not in table:
         from appraisal.validation import suggest
 

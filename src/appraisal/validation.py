@@ -1,8 +1,11 @@
 """Scheme validation: syntax, then JSON Schema, then the semantic lint.
 
 Every problem of every file is collected before anything is reported, each with file, line,
-key path and one plain sentence. A file moves to the next stage only when the previous
-stage found nothing, so the author is never shown follow-on noise from an earlier mistake.
+key path and one plain sentence. A file that does not load (YAML syntax, `extends`) goes no
+further. The parts of a file that pass the schema are linted even when other parts fail it, so
+one run shows every problem; the parts that fail are set aside whole, and the lint never
+reports a follow-on of their mistakes (see `schema_parts`). The data paths of what passed are
+checked against the data roots (see `data_roots`).
 
 The JSON Schema stage remembers what passed: importing jsonschema and building its validator
 takes some 60 ms of every command that loads a scheme (a tenth of `appraisal measure` on a
@@ -21,6 +24,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import math
 import os
 import re
 import sys
@@ -30,7 +34,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from appraisal.errors import Problem, SchemeError
+from appraisal.errors import PluginError, Problem, SchemeError
 from appraisal.loading import Document, KeyPath, LoadError
 
 if TYPE_CHECKING:
@@ -82,6 +86,7 @@ def validate_files(paths: Iterable[Path | str]) -> list[Problem]:
 
 def load_schemes(paths: Iterable[Path | str]) -> list[Scheme]:
     """Load, check and build every scheme; raise one `SchemeError` listing all problems."""
+    from appraisal.data_roots import data_path_problems
     from appraisal.extending import load_resolved
     from appraisal.lint import lint_document
     from appraisal.scheme_building import build_scheme
@@ -98,8 +103,10 @@ def load_schemes(paths: Iterable[Path | str]) -> list[Scheme]:
         schema_problems = _check_schema_remembered(document)
         if schema_problems:
             problems.extend(schema_problems)
+            problems.extend(_lint_passed_parts(document))
             continue
         lint_problems, parsed = lint_document(document)
+        lint_problems += data_path_problems(document)
         if lint_problems:
             problems.extend(lint_problems)
             continue
@@ -109,6 +116,25 @@ def load_schemes(paths: Iterable[Path | str]) -> list[Scheme]:
     return [build_scheme(document, parsed) for document, parsed in checked]
 
 
+def _lint_passed_parts(document: Document) -> list[Problem]:
+    """The lint's problems of the parts of `document` that passed the schema (see
+    `schema_parts`), so that one `validate` shows every problem of a file."""
+    from appraisal.data_roots import data_path_problems
+    from appraisal.lint import lint_document
+    from appraisal.schema_parts import passed_parts
+
+    failed = [path for path, _ in _schema_failures(document)]
+    found = passed_parts(document, failed, scheme_schema().get("required", []))
+    if found is None:
+        return []
+    passed, set_aside = found
+    try:
+        problems, _ = lint_document(passed, set_aside=set_aside)
+    except PluginError:  # the lint needs the plugins; their error comes once the schema's are fixed
+        return []
+    return problems + data_path_problems(passed)
+
+
 def load_scheme(path: Path | str) -> Scheme:
     """One scheme, checked; raise `SchemeError` if it has any problem."""
     return load_schemes([path])[0]
@@ -116,11 +142,36 @@ def load_scheme(path: Path | str) -> Scheme:
 
 def check_schema(document: Document) -> list[Problem]:
     """JSON Schema problems of one document, translated into plain sentences."""
-    validator = _validator()
-    problems: list[Problem] = []
-    for error in validator.iter_errors(document.data):
-        problems.extend(_translate(document, error))
-    return _unique(_drop_explained_missing(problems))
+    return _unique(_drop_explained_missing([problem for _, problem in _schema_failures(document)]))
+
+
+def _schema_failures(document: Document) -> list[tuple[KeyPath, Problem]]:
+    """Every schema problem with the key path of the value that failed (see `schema_parts`)."""
+    failures: list[tuple[KeyPath, Problem]] = []
+    for path, number in _non_finite(document.data, ()):
+        shown = ".nan" if math.isnan(number) else ("-.inf" if number < 0 else ".inf")
+        failures.append((path, document.problem(path, f"expected a finite number, found {shown}")))
+    said = {path for path, _ in failures}  # `must be at most 100, found inf` would add nothing
+    for error in _validator().iter_errors(document.data):
+        if tuple(error.absolute_path) not in said:
+            # A name refused by `propertyNames` fails the entry it names, not the whole mapping.
+            where = tuple(error.absolute_path) + ((error.instance,) if "propertyNames" in error.relative_schema_path else ())
+            failures.extend((where, problem) for problem in _translate(document, error))
+    return failures
+
+
+def _non_finite(value: Any, path: KeyPath) -> Iterable[tuple[KeyPath, float]]:
+    """Where the data holds .nan or .inf: JSON Schema counts them as numbers, no rule can use them
+    (a weight of .nan passed and then failed the run). Extension keys (x-...) are not looked at."""
+    if isinstance(value, float) and not math.isfinite(value):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if not (isinstance(key, str) and key.startswith("x-")):
+                yield from _non_finite(item, path + (key,))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _non_finite(item, path + (i,))
 
 
 # --- remembering passes (see the module docstring) -------------------------------------------
@@ -252,6 +303,9 @@ def _unique(problems: Sequence[Problem]) -> list[Problem]:
     return sorted(set(problems), key=lambda p: (p.line or 0, p.column or 0, p.path, p.message))
 
 
+_SHOWN = 40  # characters of a text quoted back in a message
+
+
 def _describe(value: Any) -> str:
     if value is None:
         return "nothing"
@@ -259,8 +313,8 @@ def _describe(value: Any) -> str:
         return f"{'true' if value else 'false'}"
     if isinstance(value, (int, float)):
         return f"the number {value}"
-    if isinstance(value, str):
-        return f"the text {value!r}"
+    if isinstance(value, str):  # cut: a file that is not a scheme at all must not be echoed whole
+        return f"the text {value!r}" if len(value) <= _SHOWN else f"the text {value[:_SHOWN]!r}..."
     if isinstance(value, list):
         return "a list"
     return "a mapping"

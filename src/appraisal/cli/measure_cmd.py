@@ -13,6 +13,8 @@ import typer
 from appraisal.cli import Timeout
 from appraisal.terminal import echo, json_printable, printable
 
+from appraisal.cli.data_root_option import DataRoots
+
 if TYPE_CHECKING:
     from appraisal.measuring import Measurements
 
@@ -39,12 +41,15 @@ def measure(
     ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Fail on data-quality warnings too, not only on errors.")] = False,
     timeout: Timeout = 0,
+
+    data_root: DataRoots = None,
 ) -> None:
     """Measure SCHEME's indicators for everyone on its roster in PERIOD, with data-quality counts.
 
     A count above its error level (with --strict, its warning level) stops it: nothing is written."""
     from appraisal import interrupts
     from appraisal.cli.schemes_cmd import resolve_scheme_path
+    from appraisal.data_roots import allowing
     from appraisal.measuring import measure as run_measure
     from appraisal.periods import parse_period
     from appraisal.pipeline import with_flags
@@ -52,8 +57,9 @@ def measure(
     from appraisal.validation import load_scheme
 
     interrupts.set_time_limit(timeout or None)
-    loaded = load_scheme(resolve_scheme_path(scheme))
-    result = run_measure(loaded, parse_period(period), threads=threads)
+    with allowing(data_root or ()):
+        loaded = load_scheme(resolve_scheme_path(scheme))
+        result = run_measure(loaded, parse_period(period), threads=threads)
     assessment = assess(loaded, result.quality, strict=strict)
     if assessment.breaches:
         for line in assessment.lines():

@@ -26,6 +26,8 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from appraisal.cli.data_root_option import DataRoots
+
 FORMATS = ("html", "md", "xlsx", "json", "csv", "pdf")
 COPIES = {"json": ("result.json",)}
 MARKER = ".appraisal-render"  # in every folder render writes: what `--force` may replace
@@ -200,17 +202,20 @@ def render(
         "--force", help="Replace a non-empty OUT that an earlier render wrote (never a run folder or any other folder).",
     )] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    data_root: DataRoots = None,
 ) -> None:
     """Render the run in DIR as HTML, Markdown, Excel, JSON, CSV or PDF into the new folder OUT.
 
     Text a spreadsheet would read as a formula (a name `=HYPERLINK(...)`) stays text: a string cell in
     the workbook, a leading ' in the CSV files. --force replaces only a folder an earlier render wrote.
     """
+    from appraisal.data_roots import allowing
     from appraisal.errors import AppraisalError
 
     try:
-        written = render_run(run_dir, out, format_, language=language, templates=templates, previous=previous or (),
-                             drill_down=drill_down, force=force, quiet=quiet)
+        with allowing(data_root or ()):  # --drill-down reads the rows again
+            written = render_run(run_dir, out, format_, language=language, templates=templates,
+                                 previous=previous or (), drill_down=drill_down, force=force, quiet=quiet)
     except OSError as exc:  # a full disk, a read-only folder: render_run has removed its partial folder
         raise AppraisalError(f"cannot write {out}: {exc.strerror or exc}; nothing was kept") from None
     if not quiet:

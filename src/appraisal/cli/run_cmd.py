@@ -10,6 +10,8 @@ import typer
 from appraisal.cli import Timeout
 from appraisal.terminal import echo
 
+from appraisal.cli.data_root_option import DataRoots
+
 
 def run(
     scheme: Annotated[str, typer.Argument(help="A scheme file, or the name of a shipped scheme.", metavar="SCHEME")],
@@ -23,17 +25,21 @@ def run(
     report: Annotated[bool, typer.Option("--report/--no-report", help="Render the HTML and Markdown report.")] = True,
     strict: Annotated[bool, typer.Option("--strict", help=STRICT_HELP)] = False,
     timeout: Timeout = 0,
+
+    data_root: DataRoots = None,
 ) -> None:
     """Appraise everyone on SCHEME's roster for PERIOD; write JSON, CSV and the report into OUT."""
     from appraisal import interrupts
     from appraisal.cli.schemes_cmd import resolve_scheme_path
+    from appraisal.data_roots import allowing
     from appraisal.periods import parse_period
     from appraisal.validation import load_scheme
 
     interrupts.set_time_limit(timeout or None)
-    loaded = load_scheme(resolve_scheme_path(scheme))
-    result = checked_run(loaded, parse_period(period), threads=threads, strict=strict)
-    folder = write_with_report(result, out, language=language, report=report)
+    with allowing(data_root or ()):
+        loaded = load_scheme(resolve_scheme_path(scheme))
+        result = checked_run(loaded, parse_period(period), threads=threads, strict=strict)
+        folder = write_with_report(result, out, language=language, report=report)
     graded = sum(1 for a in result.appraisees if a.grade is not None)
     echo(f"appraised {len(result.appraisees)} ({graded} graded) for {result.period['label']}: {folder}")
     if report:
@@ -79,11 +85,15 @@ def explain(
         typer.Option("--indicator", "-i", help="One indicator, with the data rows behind its value."),
     ] = None,
     rows: Annotated[int, typer.Option("--rows", min=1, help="How many rows to show.")] = 5,
+    data_root: DataRoots = None,
 ) -> None:
     """Show step by step how an appraisee's values, scores, contributions, gates and grade came to be."""
+    from appraisal.data_roots import allowing
     from appraisal.explaining import explain as explain_lines
 
-    for line in explain_lines(run_dir, appraisee, indicator, rows=rows):
+    with allowing(data_root or ()):
+        lines = explain_lines(run_dir, appraisee, indicator, rows=rows)
+    for line in lines:
         echo(line)  # names, values and rows from data: control characters escaped
 
 

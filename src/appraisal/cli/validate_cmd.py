@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from appraisal.cli.data_root_option import DataRoots
+
 
 def validate(
     schemes: Annotated[
@@ -16,18 +18,21 @@ def validate(
     json_output: Annotated[
         bool, typer.Option("--json", help="Print a JSON report on stdout instead of text.")
     ] = False,
+    data_root: DataRoots = None,
 ) -> None:
     """Check SCHEME files: YAML syntax, the scheme schema, then the semantic lint.
 
     Prints one line per problem (file:line:column: key path: message) and exits 1 if there
     is any; otherwise prints one "ok:" line per scheme and exits 0.
     """
+    from appraisal.data_roots import allowing
     from appraisal.errors import SchemeError
     from appraisal.validation import load_schemes
 
     # One pass: load_schemes validates and raises every problem together.
     try:
-        loaded = load_schemes(list(schemes))
+        with allowing(data_root or ()):
+            loaded = load_schemes(list(schemes))
     except SchemeError as exc:
         problems = exc.problems
         if json_output:
@@ -41,12 +46,15 @@ def validate(
 
     if json_output:
         summaries = [
-            {"file": str(s.source), "id": s.id, "indicators": len(s.indicators)} for s in loaded
+            {"file": str(s.source), "id": s.id, "indicators": len(s.indicators), "roster": s.roster is not None}
+            for s in loaded
         ]
         _echo_json(ok=True, problems=[], schemes=summaries)
         return
     for s in loaded:
-        typer.echo(f"ok: {s.source} (scheme {s.id}, {_count(len(s.indicators), 'indicator')})")
+        # A scheme without a roster is valid (a base, a form) but cannot be measured: say so now.
+        roster = "" if s.roster is not None else "; no roster, which measure and run need"
+        typer.echo(f"ok: {s.source} (scheme {s.id}, {_count(len(s.indicators), 'indicator')}{roster})")
 
 
 def _count(n: int, noun: str) -> str:
