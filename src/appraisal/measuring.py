@@ -9,13 +9,13 @@ that did not count is counted by cause.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from appraisal.compilation import CompiledQuery, compile_dataset, compile_targets
+from appraisal.compilation import GROUPINGS, CompiledQuery, compile_dataset, compile_targets, members
 from appraisal.custom_indicators import RosterTable, compute
 from appraisal.engine import ROSTER, Engine, QualityCount, open_engine
 from appraisal.errors import DataError
@@ -63,6 +63,17 @@ class Cell:
 
 
 @dataclass(frozen=True)
+class GroupRow:
+    """One group's values, from the rows of all its members pooled: a team (`by` team, `key`
+    its name), a manager's people, or the whole roster (`by` roster, `key` all)."""
+
+    by: str
+    key: str
+    members: int
+    cells: Mapping[str, Cell]
+
+
+@dataclass(frozen=True)
 class Measurements:
     """Everything measured for one scheme and period; the input of scoring."""
 
@@ -73,6 +84,7 @@ class Measurements:
     quality: tuple[QualityCount, ...]
     queries: Mapping[str, CompiledQuery]
     targets: Mapping[tuple[str, str], float | None] = field(default_factory=dict)
+    groups: tuple[GroupRow, ...] = ()
 
     def target(self, appraisee: str, indicator: str) -> float | None:
         """The indicator's target for this appraisee: the scheme's number, or from a dataset."""
@@ -96,9 +108,11 @@ class Measurements:
 
 
 def measure(
-    scheme: Scheme, period: Period, *, threads: int | None = None, functions: FunctionRegistry | None = None
+    scheme: Scheme, period: Period, *, threads: int | None = None, functions: FunctionRegistry | None = None,
+    groups: Sequence[str] = (),
 ) -> Measurements:
-    """Measure every measure and custom indicator of `scheme` for everyone on its roster."""
+    """Measure every measure and custom indicator of `scheme` for everyone on its roster; with
+    `groups` (team, manager, roster), also for each group from its members' rows pooled."""
     from appraisal import plugins
 
     if scheme.roster is None:
@@ -106,43 +120,15 @@ def measure(
     functions = functions if functions is not None else plugins.get_functions()
     with open_engine(scheme, threads=threads) as engine:
         appraisees = _roster(engine, scheme, period)
-        cells: dict[tuple[str, str], Cell] = {}
         queries: dict[str, CompiledQuery] = {}
         quality = list(engine.quality)
-        # One query per dataset and time window; data-quality counts come from the run's
-        # own window (other windows would count the same rows again).
-        groups: dict[tuple[str, str, str], list[Indicator]] = {}
-        for indicator in scheme.indicators:
-            if indicator.measure is not None:
-                key = (indicator.measure.dataset, indicator.window, indicator.measure.attribution)
-                groups.setdefault(key, []).append(indicator)
-        counted: set[str] = set()
-        for (dataset, kind, attribution), members in sorted(
-            groups.items(), key=lambda g: (g[0][0], g[0][1] != "period", g[0][2] != "all")
-        ):
-            span = window(period, kind)
-            # A row that only another window of this dataset uses (the year to date beside the
-            # quarter) is not "outside period": it counts, just not in this window.
-            others = sorted({k for (d, k, _) in groups if d == dataset and k != kind}) if dataset not in counted else []
-            query = compile_dataset(scheme, dataset, span, functions, indicators=members, attribution=attribution,
-                                    also_used=[window(period, k) for k in others])
-            label = " ".join(part for part in (
-                "" if kind == "period" else f"{kind} {span.label}",
-                "" if attribution == "all" else f"{attribution} touch" if attribution != "split" else "split",
-            ) if part)
-            queries[f"{dataset} ({label})" if label else dataset] = query
-            found, counts = _run_dataset(engine, query, scheme)
-            cells.update(found)
-            if dataset not in counted:
-                counted.add(dataset)
-                quality.extend(counts)
+        cells, counts = _measured(engine, scheme, period, functions, queries)
+        quality.extend(counts)
         if any(i.kind == "rating" for i in scheme.indicators):
-            query = compile_ratings(scheme)
-            queries["ratings"] = query
-            cells.update(_run_ratings(engine, query))
             quality.extend(_ratings_quality(engine, compile_ratings_quality(scheme)))
         cells.update(_custom(engine, scheme, period, appraisees))
         targets = _targets(engine, scheme, period, functions, queries)
+        grouped = tuple(row for by in groups for row in _group_rows(engine, scheme, period, functions, by, queries))
     return Measurements(
         scheme,
         period,
@@ -151,7 +137,72 @@ def measure(
         tuple(quality),
         MappingProxyType(queries),
         MappingProxyType(targets),
+        grouped,
     )
+
+
+def _measured(
+    engine: Engine, scheme: Scheme, period: Period, functions: FunctionRegistry, queries: dict[str, CompiledQuery],
+    group_by: str | None = None,
+) -> tuple[dict[tuple[str, str], Cell], list[QualityCount]]:
+    """Every measured and rated cell, by (appraisee or group, indicator), and the data-quality
+    counts (of the appraisee queries alone: group queries read the same rows again)."""
+    cells: dict[tuple[str, str], Cell] = {}
+    quality: list[QualityCount] = []
+    # One query per dataset and time window; data-quality counts come from the run's
+    # own window (other windows would count the same rows again).
+    windows: dict[tuple[str, str, str], list[Indicator]] = {}
+    for indicator in scheme.indicators:
+        if indicator.measure is not None:
+            key = (indicator.measure.dataset, indicator.window, indicator.measure.attribution)
+            windows.setdefault(key, []).append(indicator)
+    counted: set[str] = set()
+    for (dataset, kind, attribution), members in sorted(
+        windows.items(), key=lambda g: (g[0][0], g[0][1] != "period", g[0][2] != "all")
+    ):
+        span = window(period, kind)
+        # A row that only another window of this dataset uses (the year to date beside the
+        # quarter) is not "outside period": it counts, just not in this window.
+        others = sorted({k for (d, k, _) in windows if d == dataset and k != kind}) if dataset not in counted else []
+        query = compile_dataset(scheme, dataset, span, functions, indicators=members, attribution=attribution,
+                                also_used=[window(period, k) for k in others], group_by=group_by)
+        label = " ".join(part for part in (
+            "" if kind == "period" else f"{kind} {span.label}",
+            "" if attribution == "all" else f"{attribution} touch" if attribution != "split" else "split",
+            "" if group_by is None else f"per {group_by}",
+        ) if part)
+        queries[f"{dataset} ({label})" if label else dataset] = query
+        found, counts = _run_dataset(engine, query, scheme)
+        cells.update(found)
+        if dataset not in counted:
+            counted.add(dataset)
+            quality.extend(counts)
+    if any(i.kind == "rating" for i in scheme.indicators):
+        query = compile_ratings(scheme, group_by)
+        queries["ratings" if group_by is None else f"ratings (per {group_by})"] = query
+        cells.update(_run_ratings(engine, query))
+    return cells, quality
+
+
+def _group_rows(
+    engine: Engine, scheme: Scheme, period: Period, functions: FunctionRegistry, by: str,
+    queries: dict[str, CompiledQuery],
+) -> list[GroupRow]:
+    """The rows of each group of `by`, its members' rows pooled. A plugin's indicator cannot
+    be pooled (the plugin computes per appraisee): its group cells have insufficient data."""
+    if by not in GROUPINGS:
+        raise DataError(f"unknown grouping {by!r}; group rows are per {', '.join(GROUPINGS)}")
+    cells, _ = _measured(engine, scheme, period, functions, queries, group_by=by)
+    counted = engine.connection.execute(
+        f"SELECT __group, count(*) FROM {members(scheme, by)} GROUP BY __group ORDER BY __group").fetchall()
+    rows = []
+    for key, size in counted:
+        found = {indicator: cell for (group, indicator), cell in cells.items() if group == key}
+        for indicator in scheme.indicators:
+            if indicator.custom is not None:
+                found[indicator.id] = Cell(None, 0, INSUFFICIENT, f"plugin {indicator.custom['plugin']}: not pooled")
+        rows.append(GroupRow(by, str(key), int(size), MappingProxyType(found)))
+    return rows
 
 
 def _targets(

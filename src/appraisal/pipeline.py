@@ -8,7 +8,7 @@ package, DuckDB and every loaded plugin, so a result says exactly what produced 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
@@ -54,8 +54,11 @@ def provenance(scheme: Scheme) -> dict[str, Any]:
     }
 
 
-def run(scheme: Scheme, period: Period, *, threads: int | None = None, strict: bool = False) -> Result:
-    """Measure and appraise `scheme` for `period`.
+def run(
+    scheme: Scheme, period: Period, *, threads: int | None = None, strict: bool = False, groups: Sequence[str] = (),
+) -> Result:
+    """Measure and appraise `scheme` for `period`; `groups` (team, manager, roster) adds group
+    rows, each from its members' rows pooled (`Result.groups`).
 
     A period that is not the scheme's is refused unless the scheme says how its targets scale
     (`appraisal.target_scaling`). Data-quality counts are judged (`appraisal.quality_checks`):
@@ -67,11 +70,11 @@ def run(scheme: Scheme, period: Period, *, threads: int | None = None, strict: b
     from appraisal.quality_checks import as_row, assess, warning_flags
     from appraisal.target_scaling import fit_targets
     from appraisal.target_scaling import flags as scaled_flags
-    from appraisal.totals import appraise_all, calibration
+    from appraisal.totals import appraise_all, appraise_groups, calibration
 
     functions = plugins.get_functions()
     fitted = fit_targets(scheme, period)
-    measurements = measure(fitted, period, threads=threads, functions=functions)
+    measurements = measure(fitted, period, threads=threads, functions=functions, groups=groups)
     assessment = assess(scheme, measurements.quality, strict=strict)
     assessment.check()
     measurements = with_flags(measurements, {i: (f,) for i, f in scaled_flags(scheme, period).items()})
@@ -88,6 +91,7 @@ def run(scheme: Scheme, period: Period, *, threads: int | None = None, strict: b
         grades=tuple({"grade": g.grade, "min": g.min, "max": None if g.max == float("inf") else g.max,
                       "title": dict(g.title)} for g in scheme.grades),
         calibration=calibration(scheme, appraisees),
+        groups=appraise_groups(measurements, functions),
     )
 
 

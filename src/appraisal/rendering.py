@@ -19,6 +19,7 @@ The template context is a stable API (also in docs/templates.md). Every template
                                        scheme file by its name only (`shown_provenance`)
     grades         list[Mapping]       result["grades"]: the grade bands, best first
     calibration    list[Mapping]       result["calibration"]: advice, never a changed grade
+    groups         list[Mapping]       the group rows (run --groups): by, key, members, cells, total, grade
 
 `summary.*.j2` also gets:
 
@@ -106,6 +107,10 @@ _LABELS: dict[str, tuple[str, str]] = {
     "amount": ("Amount", "金额"), "item": ("Item", "项目"), "currency": ("Currency", "币种"),
     "level": ("Level", "级别"), "limit": ("Limit", "阈值"), "examples": ("Examples", "示例值"),
     "quality_warning": ("data warning", "数据警告"),
+    "groups": ("Teams and the whole roster, pooled", "团队与全员（合并计算）"),
+    "groups_note": ("Each group's values are computed from the rows of all its members together, not as a mean "
+                    "of its members' values.", "各组数值由其全部成员的数据行合并计算，而非成员数值的平均。"),
+    "group": ("Group", "组别"), "members": ("Members", "人数"), "whole_roster": ("Whole roster", "全员"),
 }
 
 
@@ -282,7 +287,14 @@ def base_context(data: Mapping[str, Any], language: str, fmt: str) -> dict[str, 
         "period": period, "period_label": named[0] if named else " – ".join(str(v) for v in period.values()),
         "provenance": provenance, "grades": list(data["grades"]),
         "calibration": list(data.get("calibration") or ()),
+        "groups": [_group(g) for g in data.get("groups") or ()],
     }
+
+
+def _group(group: Mapping[str, Any]) -> dict[str, Any]:
+    """A group row for the templates: `by`, `key`, `members`, and its appraisal's fields
+    (`cells`, `total`, `grade`, ...) at the top level, like an appraisee's."""
+    return {**group["appraisal"], "by": group["by"], "key": group["key"], "members": group["members"]}
 
 
 def summary_context(data: Mapping[str, Any], names: Mapping[str, str], language: str, fmt: str) -> dict[str, Any]:

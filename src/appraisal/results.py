@@ -94,6 +94,18 @@ class AppraiseeResult:
 
 
 @dataclass(frozen=True)
+class GroupResult:
+    """A group's figures from the rows of all its members pooled (a team's resolution rate is
+    its resolved tickets over its tickets, not a mean of its people's rates), appraised by the
+    scheme's rules: `by` team, manager or roster; `key` the team, the manager, or `all`."""
+
+    by: str
+    key: str
+    members: int
+    appraisal: AppraiseeResult
+
+
+@dataclass(frozen=True)
 class Result:
     """Everything one run produced, and what it was produced from."""
 
@@ -105,6 +117,7 @@ class Result:
     queries: Mapping[str, Mapping[str, Any]]
     grades: tuple[Mapping[str, Any], ...]
     calibration: tuple[Mapping[str, Any], ...] = field(default=())
+    groups: tuple[GroupResult, ...] = field(default=())
 
     def appraisee(self, appraisee_id: str) -> AppraiseeResult:
         for found in self.appraisees:
@@ -120,29 +133,31 @@ def _tuple(items: Any) -> tuple[Any, ...]:
     return tuple(items or ())
 
 
+def _appraisee_from_dict(a: Mapping[str, Any]) -> AppraiseeResult:
+    return AppraiseeResult(
+        **{
+            **a,
+            "flags": _tuple(a["flags"]),
+            "cells": tuple(ScoredCell(**{**c, "flags": _tuple(c["flags"])}) for c in a["cells"]),
+            "effects": tuple(Effect(**{**e, "reason_text": dict(as_text(e.get("reason_text") or e["reason"]))})
+                             for e in a["effects"]),  # results stored before reason_text: from reason
+            "steps": _tuple(a["steps"]),
+            "step_parts": _tuple(a.get("step_parts")),
+        }
+    )
+
+
 def result_from_dict(data: Mapping[str, Any]) -> Result:
     """Read back what `Result.as_dict` wrote (lists become tuples again)."""
-    appraisees = tuple(
-        AppraiseeResult(
-            **{
-                **a,
-                "flags": _tuple(a["flags"]),
-                "cells": tuple(ScoredCell(**{**c, "flags": _tuple(c["flags"])}) for c in a["cells"]),
-                "effects": tuple(Effect(**{**e, "reason_text": dict(as_text(e.get("reason_text") or e["reason"]))})
-                                 for e in a["effects"]),  # results stored before reason_text: from reason
-                "steps": _tuple(a["steps"]),
-                "step_parts": _tuple(a.get("step_parts")),
-            }
-        )
-        for a in data["appraisees"]
-    )
     return Result(
         scheme=data["scheme"],
         period=data["period"],
         provenance=data["provenance"],
-        appraisees=appraisees,
+        appraisees=tuple(_appraisee_from_dict(a) for a in data["appraisees"]),
         quality=_tuple(data["quality"]),
         queries=data["queries"],
         grades=_tuple(data["grades"]),
         calibration=_tuple(data.get("calibration")),
+        groups=tuple(GroupResult(g["by"], g["key"], g["members"], _appraisee_from_dict(g["appraisal"]))
+                     for g in data.get("groups") or ()),  # results stored before group rows: none
     )

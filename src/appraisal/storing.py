@@ -31,6 +31,9 @@ SCORE_COLUMNS = [
     "appraisee", "indicator", "value", "rows", "status", "target", "score",
     "weight", "effective_weight", "contribution", "rule", "source",
 ]
+GROUPS_FILE = "groups.csv"
+GROUP_COLUMNS = ["by", "group", "members", "indicator", "value", "rows", "status", "score", "weighted_total", "total",
+                 "grade"]
 QUALITY_COLUMNS = ["dataset", "cause", "column", "count", "rows", "share", "level", "limit", "examples"]
 TOTAL_COLUMNS = ["appraisee", "name", "team", "weighted_total", "adjustments", "total", "grade", "status", "flags"]
 
@@ -70,9 +73,12 @@ def write_run(result: Result, out: Path, *, extra: Callable[[Path], None] | None
 
 
 def write_tables(result: Result, folder: Path) -> list[Path]:
-    """Write scores.csv, totals.csv and quality.csv into `folder`; text that Excel would run is escaped."""
+    """Write scores.csv, totals.csv and quality.csv (and groups.csv for a run with group rows)
+    into `folder`; text that Excel would run is escaped."""
     tables = [(SCORES_FILE, SCORE_COLUMNS, _score_rows(result)), (TOTALS_FILE, TOTAL_COLUMNS, _total_rows(result)),
               (QUALITY_FILE, QUALITY_COLUMNS, _quality_rows(result))]
+    if result.groups:
+        tables.append((GROUPS_FILE, GROUP_COLUMNS, _group_rows(result)))
     for name, header, rows in tables:
         _write_csv(Path(folder) / name, header, rows)
     return [Path(folder) / name for name, _, _ in tables]
@@ -140,6 +146,15 @@ def _score_rows(result: Result) -> Iterable[list[Any]]:
         for c in a.cells:
             yield [a.id, c.indicator, c.value, c.rows, c.status, c.target, c.score, c.weight,
                    c.effective_weight, c.contribution, c.rule, c.source]
+
+
+def _group_rows(result: Result) -> Iterable[list[Any]]:
+    """A row per group and indicator: its pooled value and score, with the group's totals."""
+    for g in result.groups:
+        a = g.appraisal
+        for c in a.cells:
+            yield [g.by, g.key, g.members, c.indicator, c.value, c.rows, c.status, c.score, a.weighted_total,
+                   a.total, a.grade]
 
 
 def _quality_rows(result: Result) -> Iterable[list[Any]]:

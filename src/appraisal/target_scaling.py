@@ -96,6 +96,20 @@ def flags(scheme: Scheme, period: Period) -> dict[str, str]:
     return found
 
 
+MEMBERS_FLAG = "target scaled to the group: {members} members"
+
+
+def for_members(scheme: Scheme, members: int) -> Scheme:
+    """`scheme` for a group row of `members` people: a volume (count, sum, count_distinct) is
+    the group's total, so its target and score rule are the per-person ones times the members;
+    a rate, a mean or a time is compared with the per-person target as it is."""
+    def volume(indicator: Indicator) -> bool:
+        return indicator.measure is not None and indicator.measure.agg in VOLUMES
+
+    return replace(scheme, indicators=tuple(_scaled(i, float(members)) if volume(i) else i
+                                            for i in scheme.indicators))
+
+
 def _scaled(indicator: Indicator, by: float) -> Indicator:
     if by == 1.0:
         return indicator

@@ -20,7 +20,7 @@ from appraisal.evaluation import evaluate
 from appraisal.measuring import INSUFFICIENT, OK, Appraisee, Measurements
 from appraisal.model import pick
 from appraisal.quality_checks import is_quality_flag
-from appraisal.results import AppraiseeResult, Effect, ScoredCell
+from appraisal.results import AppraiseeResult, Effect, GroupResult, ScoredCell
 from appraisal.scoring import finite, score_value
 
 if TYPE_CHECKING:
@@ -269,6 +269,27 @@ def _result(
 def appraise_all(measurements: Measurements, functions: FunctionRegistry) -> tuple[AppraiseeResult, ...]:
     context = _Context(measurements.scheme, functions)
     return tuple(appraise_one(context, measurements, a) for a in measurements.appraisees)
+
+
+def appraise_groups(measurements: Measurements, functions: FunctionRegistry) -> tuple[GroupResult, ...]:
+    """Each group row appraised as one appraisee would be, from its pooled values: scores,
+    weighted total, gates and grade by the scheme's rules, a volume's target times the
+    members (`target_scaling.for_members`). Pay is for people, so a group has none; a target
+    read per appraisee from a dataset does not apply to a group (no target)."""
+    from appraisal.target_scaling import MEMBERS_FLAG, VOLUMES, for_members
+
+    found = []
+    for row in measurements.groups:
+        scheme = for_members(replace(measurements.scheme, incentives=None), row.members)
+        volumes = {i.id for i in scheme.indicators if i.measure is not None and i.measure.agg in VOLUMES}
+        flag = MEMBERS_FLAG.format(members=row.members)
+        member = Appraisee(row.key, row.key, row.key if row.by == "team" else None,
+                           row.key if row.by == "manager" else None)
+        cells = {(row.key, i): replace(c, flags=(*c.flags, flag)) if i in volumes and row.members != 1 else c
+                 for i, c in row.cells.items()}
+        view = replace(measurements, scheme=scheme, appraisees=(member,), targets={}, cells=cells)
+        found.append(GroupResult(row.by, row.key, row.members, appraise_one(_Context(scheme, functions), view, member)))
+    return tuple(found)
 
 
 def calibration(scheme: Scheme, appraisees: tuple[AppraiseeResult, ...]) -> tuple[dict[str, Any], ...]:

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from appraisal.cli import Timeout
+from appraisal.cli.groups_option import Groups, parse_groups
 from appraisal.terminal import echo
 
 MARKER = ".appraisal-demo"
@@ -30,6 +31,7 @@ def demo(
     seed: Annotated[int, typer.Option("--seed", help="Seed of the generated data.")] = 2026,
     strict: Annotated[bool, typer.Option("--strict", help="Fail on data-quality warnings too, not only on errors.")] = False,
     timeout: Timeout = 0,
+    groups: Groups = "team,roster",
 ) -> None:
     """Generate demo data, appraise it with the scheme for ROLE, and render the report."""
     from appraisal import interrupts
@@ -46,7 +48,7 @@ def demo(
     data = folder / "data" / source.stem
     files = _generate(demo_data, data, role=source.stem, seed=seed, period=period)
     scheme = load_scheme(scheme_file)
-    result = checked_run(scheme, parse_period(period), strict=strict, show=False)
+    result = checked_run(scheme, parse_period(period), strict=strict, show=False, groups=parse_groups(groups))
     run_dir = write_with_report(result, folder / f"run-{result.period['label']}", language=language, report=True)
     graded = [a for a in result.appraisees if a.grade is not None]
     echo(f"demo data: {getattr(files, 'folder', data)} ({len(result.appraisees)} appraisees)")

@@ -11,12 +11,14 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from appraisal.cli import Timeout
+from appraisal.cli.data_root_option import DataRoots
+from appraisal.cli.groups_option import Groups, parse_groups
 from appraisal.terminal import echo, json_printable, printable
 
-from appraisal.cli.data_root_option import DataRoots
-
 if TYPE_CHECKING:
-    from appraisal.measuring import Measurements
+    from collections.abc import Mapping
+
+    from appraisal.measuring import Cell, Measurements
 
 VALUE_COLUMNS = ["appraisee", "indicator", "value", "rows", "status", "source", "flags"]
 QUALITY_COLUMNS = ["dataset", "cause", "column", "count", "rows", "share", "level", "limit", "examples"]
@@ -41,7 +43,7 @@ def measure(
     ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Fail on data-quality warnings too, not only on errors.")] = False,
     timeout: Timeout = 0,
-
+    groups: Groups = "",
     data_root: DataRoots = None,
 ) -> None:
     """Measure SCHEME's indicators for everyone on its roster in PERIOD, with data-quality counts.
@@ -59,7 +61,7 @@ def measure(
     interrupts.set_time_limit(timeout or None)
     with allowing(data_root or ()):
         loaded = load_scheme(resolve_scheme_path(scheme))
-        result = run_measure(loaded, parse_period(period), threads=threads)
+        result = run_measure(loaded, parse_period(period), threads=threads, groups=parse_groups(groups))
     assessment = assess(loaded, result.quality, strict=strict)
     if assessment.breaches:
         for line in assessment.lines():
@@ -81,6 +83,12 @@ def measure(
             "values": [dict(zip(VALUE_COLUMNS, row, strict=True)) for row in values],
             "quality": [dict(zip(QUALITY_COLUMNS, row, strict=True)) for row in quality],
         }
+        if result.groups:
+            report["groups"] = [
+                {"by": g.by, "group": g.key, "members": g.members,
+                 "values": [dict(zip(VALUE_COLUMNS[1:], row, strict=True)) for row in _cells(g.cells, result)]}
+                for g in result.groups
+            ]
         typer.echo(json_printable(json.dumps(report, indent=2, ensure_ascii=False)))
     elif csv_out is None:
         _print_table(result, quality_rows, strict)
@@ -90,9 +98,20 @@ def measure(
 
 
 def _value_rows(result: Measurements) -> list[list[object]]:
-    return [
+    rows = [
         [appraisee, indicator, cell.value, cell.rows, cell.status, cell.source, ";".join(cell.flags)]
         for appraisee, indicator, cell in result.rows()
+    ]
+    for g in result.groups:  # `team:North`, `roster:all`: an id no roster key is likely to clash with
+        rows += [[f"{g.by}:{g.key}", *row] for row in _cells(g.cells, result)]
+    return rows
+
+
+def _cells(cells: Mapping[str, Cell], result: Measurements) -> list[list[object]]:
+    """(indicator, value, rows, status, source, flags) of a group's cells, in scheme order."""
+    return [
+        [indicator, cell.value, cell.rows, cell.status, cell.source, ";".join(cell.flags)]
+        for indicator in result.indicators() for cell in [cells[indicator]]
     ]
 
 
@@ -130,7 +149,7 @@ def _write_csv(path: Path, header: list[str], rows: list[list[object]]) -> None:
 
 
 def _print_table(result: Measurements, quality: list[dict[str, object]], strict: bool) -> None:
-    from appraisal.quality_checks import is_quality_flag, report_lines
+    from appraisal.quality_checks import report_lines
 
     indicators = result.indicators()
     typer.echo("\t".join(printable(text) for text in ["appraisee", *indicators, "flags"]))  # fields from data escaped
@@ -138,13 +157,23 @@ def _print_table(result: Measurements, quality: list[dict[str, object]], strict:
         shown = []
         for indicator in indicators:
             cell = result.cell(appraisee.id, indicator)
-            mark = "!" if any(is_quality_flag(f) for f in cell.flags) else ""  # computed from data with a warning
-            shown.append(f"{cell.value:.6g} ({cell.rows}){mark}" if cell.value is not None else f"- ({cell.rows}){mark}")
+            shown.append(_shown(cell))
         typer.echo("\t".join([printable(appraisee.id), *shown, printable("; ".join(appraisee.flags))]))
+    for g in result.groups:
+        shown = [_shown(g.cells[indicator]) for indicator in indicators]
+        typer.echo("\t".join([printable(f"{g.by}:{g.key}"), *shown, f"{g.members} members, pooled"]))
     if quality:
         typer.echo("")
         for line in report_lines(quality, strict):
             echo(line)
+
+
+def _shown(cell: Cell) -> str:
+    """`0.95 (120)`: the value and its rows; `!` when computed from data with a warning."""
+    from appraisal.quality_checks import is_quality_flag
+
+    mark = "!" if any(is_quality_flag(f) for f in cell.flags) else ""
+    return f"{cell.value:.6g} ({cell.rows}){mark}" if cell.value is not None else f"- ({cell.rows}){mark}"
 
 
 def register(app: typer.Typer) -> None:

@@ -8,9 +8,9 @@ from typing import Annotated, Any, Optional
 import typer
 
 from appraisal.cli import Timeout
-from appraisal.terminal import echo
-
 from appraisal.cli.data_root_option import DataRoots
+from appraisal.cli.groups_option import Groups, parse_groups
+from appraisal.terminal import echo
 
 
 def run(
@@ -25,7 +25,7 @@ def run(
     report: Annotated[bool, typer.Option("--report/--no-report", help="Render the HTML and Markdown report.")] = True,
     strict: Annotated[bool, typer.Option("--strict", help=STRICT_HELP)] = False,
     timeout: Timeout = 0,
-
+    groups: Groups = "",
     data_root: DataRoots = None,
 ) -> None:
     """Appraise everyone on SCHEME's roster for PERIOD; write JSON, CSV and the report into OUT."""
@@ -38,7 +38,7 @@ def run(
     interrupts.set_time_limit(timeout or None)
     with allowing(data_root or ()):
         loaded = load_scheme(resolve_scheme_path(scheme))
-        result = checked_run(loaded, parse_period(period), threads=threads, strict=strict)
+        result = checked_run(loaded, parse_period(period), threads=threads, strict=strict, groups=parse_groups(groups))
         folder = write_with_report(result, out, language=language, report=report)
     graded = sum(1 for a in result.appraisees if a.grade is not None)
     echo(f"appraised {len(result.appraisees)} ({graded} graded) for {result.period['label']}: {folder}")
@@ -49,13 +49,16 @@ def run(
 STRICT_HELP = "Fail on data-quality warnings too, not only on errors."
 
 
-def checked_run(scheme: Any, period: Any, *, threads: int | None = None, strict: bool = False, show: bool = True) -> Any:
+def checked_run(
+    scheme: Any, period: Any, *, threads: int | None = None, strict: bool = False, show: bool = True,
+    groups: tuple[str, ...] = (),
+) -> Any:
     """The pipeline's run, every data-quality count printed (when `show`; always when a breach stops it)."""
     from appraisal.pipeline import run as run_pipeline
     from appraisal.quality_checks import QualityBreach, report_lines
 
     try:
-        result = run_pipeline(scheme, period, threads=threads, strict=strict)
+        result = run_pipeline(scheme, period, threads=threads, strict=strict, groups=groups)
     except QualityBreach as breach:
         for line in breach.assessment.lines():
             echo(line)
