@@ -130,6 +130,42 @@ def same(left: object, right: object) -> bool:
     return type(left) is type(right) and left == right
 
 
+AGGREGATES = [
+    pytest.param(example, id=f"{example['agg']}: {example['values']}")
+    for rule in TABLE["rules"]
+    for example in rule.get("aggregates", ())
+]
+AGGREGATE_SCHEME = """scheme: aggregates
+version: 1
+title: Aggregates
+period: month
+roster: {source: csv, path: roster.csv, key: agent_id}
+datasets:
+  rows: {source: csv, path: rows.csv, appraisee: agent_id, period_by: at, columns: {agent_id: text, at: timestamp, x: number}}
+indicators:
+  - {id: probe, title: Probe, measure: {dataset: rows, agg: AGG, of: x}, weight: 100, target: 1,
+     score: {curve: linear, worst: 0, best: 2}}
+grades: {A: 0}
+quality: {error_if: never, warn_if: never}
+"""
+
+
+@pytest.mark.parametrize("example", AGGREGATES)
+def test_aggregate_example_holds_in_a_measure(tmp_path: Path, example: dict) -> None:
+    from appraisal.measuring import measure
+    from appraisal.periods import parse_period
+    from appraisal.validation import load_scheme
+
+    (tmp_path / "roster.csv").write_text("agent_id\nA\n", encoding="utf-8")
+    rows = "".join(f"A,2026-07-01 09:00,{'' if v is None else repr(float(v))}\n" for v in example["values"])
+    (tmp_path / "rows.csv").write_text("agent_id,at,x\n" + rows, encoding="utf-8")
+    (tmp_path / "s.yaml").write_text(AGGREGATE_SCHEME.replace("AGG", example["agg"]), encoding="utf-8")
+    measured = measure(load_scheme(tmp_path / "s.yaml"), parse_period("2026-07"))
+    assert measured.cell("A", "probe").value == pytest.approx(example["result"], rel=1e-9, abs=1e-12)
+    counted = sum(q.count for q in measured.quality if q.cause == "value out of range")
+    assert counted == example.get("out_of_range", 0)
+
+
 # -- (a) every example row holds in both evaluators --------------------------------------
 
 
@@ -408,6 +444,12 @@ def render_markdown(table: dict) -> str:
             result = "error" if example.get("error") else show(example["result"])
             expr = example["expr"].replace("|", "\\|")
             lines.append(f"| `{expr}` | {inputs or '–'} | {result} |")
+        if rule.get("aggregates"):
+            lines[-2:] = ["| aggregate | values | result | out of range |", "|---|---|---|---|"]
+            for example in rule["aggregates"]:
+                values = ", ".join(show(v) for v in example["values"])
+                lines.append(f"| `{example['agg']}` | {values} | {show(example['result'])} | "
+                             f"{example.get('out_of_range', 0)} |")
         lines.append("")
     return "\n".join(lines)
 
