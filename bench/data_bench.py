@@ -14,7 +14,7 @@ The three run as an installed program would: Python may write its bytecode (the 
 run compiles what a wheel install would have compiled; PYTHONDONTWRITEBYTECODE is dropped for
 the children), and appraisal has a validation cache of its own (in the run's temporary folder),
 which the first run fills: the timed runs find the scheme's JSON Schema pass, as every run after
-a scheme's first does (see appraisal.validation). For the record, appraisal is also timed with
+a scheme's first does (see appraisal.scheme.validation). For the record, appraisal is also timed with
 that cache off (the `cold` line), which has no target.
 
 Targets: `appraisal` within 1.5x of the baseline's time, at least 2x faster than pandas,

@@ -25,10 +25,10 @@ ROOT = Path(__file__).resolve().parent.parent
 def demo_result(folder: Path):
     """The demo's real result: 50 appraisees of the shipped agent scheme for 2026-Q3."""
     from appraisal.cli.schemes_cmd import resolve_scheme_path
-    from appraisal.demo_data import generate
+    from appraisal.demo.agent import generate
     from appraisal.periods import parse_period
     from appraisal.pipeline import run
-    from appraisal.validation import load_scheme
+    from appraisal.scheme.validation import load_scheme
 
     source = resolve_scheme_path("agent")
     folder.mkdir(parents=True, exist_ok=True)
@@ -60,7 +60,7 @@ def synthesize(result, count: int):
 
 
 def time_render(result, fmt: str, out: Path) -> tuple[float, int]:
-    from appraisal.rendering import render_result
+    from appraisal.rendering.pages import render_result
 
     start = time.perf_counter()
     written = render_result(result, out, formats=(fmt,))

@@ -17,10 +17,10 @@ Load it with `appraisal --plugins-dir plugins ...`; a scheme uses it as:
 
 from __future__ import annotations
 
-from appraisal.custom_indicators import CustomIndicator
+from appraisal.measuring.custom import CustomIndicator
 from appraisal.hookspecs import hookimpl
 from appraisal.periods import sql_window
-from appraisal.sql_emitter import quote_identifier as q
+from appraisal.sql.emitter import quote_identifier as q
 
 __version__ = "1.0.0"
 

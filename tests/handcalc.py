@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from appraisal.loading import load_text
+from appraisal.scheme.loading import load_text
 
 
 def rows(path: Path, key: str | None = None) -> list[dict[str, str]]:

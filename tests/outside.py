@@ -22,8 +22,8 @@ def require_program(name: str) -> str:
 
 
 def require_chromium() -> str:
-    """The browser `appraisal.pdf` would use (`$APPRAISAL_CHROMIUM`, else chromium and its aliases)."""
-    from appraisal.pdf import NAMES
+    """The browser `appraisal.rendering.pdf` would use (`$APPRAISAL_CHROMIUM`, else chromium and its aliases)."""
+    from appraisal.rendering.pdf import NAMES
 
     configured = os.environ.get("APPRAISAL_CHROMIUM")
     for name in [configured] if configured else NAMES:

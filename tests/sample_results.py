@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from appraisal.results import AppraiseeResult, Result, ScoredCell
+from appraisal.results.result import AppraiseeResult, Result, ScoredCell
 
 GRADES = ({"grade": "A", "min": 90, "max": None, "title": {}}, {"grade": "B", "min": 60, "max": 90, "title": {}},
           {"grade": "C", "min": 0, "max": 60, "title": {}})

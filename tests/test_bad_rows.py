@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from appraisal.engine import QualityCount, open_engine
+from appraisal.engines.duckdb_engine import QualityCount, open_engine
 from appraisal.errors import DataError
-from appraisal.validation import load_scheme
+from appraisal.scheme.validation import load_scheme
 
 COLUMNS = "{id: text, agent: text, at: timestamp, score: integer}"
 

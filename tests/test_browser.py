@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from outside import require_chromium
 
-from appraisal.pdf import Chromium
+from appraisal.rendering.pdf import Chromium
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "docs" / "screenshots"
@@ -89,7 +89,7 @@ def screenshot(browser: Chromium, target: Path, demo: Path) -> None:
 
 
 def scheme_indicators(demo: Path) -> list[str]:
-    from appraisal.validation import load_scheme
+    from appraisal.scheme.validation import load_scheme
 
     return [indicator.id for indicator in load_scheme(demo / "agent.yaml").indicators]
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from appraisal.errors import AppraisalError
-from appraisal.measuring import measure
+from appraisal.measuring.measurements import measure
 from appraisal.periods import parse_period
-from appraisal.validation import load_scheme, validate_files
+from appraisal.scheme.validation import load_scheme, validate_files
 
 DATA = Path(__file__).resolve().parent / "data" / "calendar"
 
@@ -39,8 +39,8 @@ def test_a_day_that_closes_before_it_opens_is_refused(tmp_path):
 
 
 def test_business_hours_are_for_data_rows_only():
-    from appraisal.evaluation import evaluate
-    from appraisal.expressions import NameKind, parse_expression
+    from appraisal.expressions.evaluation import evaluate
+    from appraisal.expressions.parsing import NameKind, parse_expression
     from appraisal.plugins import get_functions
 
     functions = get_functions()

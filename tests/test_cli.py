@@ -24,10 +24,10 @@ def assert_no_traceback(text: str) -> None:
 
 
 def fake_validation(monkeypatch: pytest.MonkeyPatch, load_schemes) -> None:  # type: ignore[no-untyped-def]
-    """Stand in for `appraisal.validation`, so these tests exercise the shell, not the checks."""
-    module = types.ModuleType("appraisal.validation")
+    """Stand in for `appraisal.scheme.validation`, so these tests exercise the shell, not the checks."""
+    module = types.ModuleType("appraisal.scheme.validation")
     module.load_schemes = load_schemes  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "appraisal.validation", module)
+    monkeypatch.setitem(sys.modules, "appraisal.scheme.validation", module)
 
 
 def raising(exc: BaseException):  # type: ignore[no-untyped-def]
@@ -132,7 +132,7 @@ def test_unknown_option_in_a_real_process(run_cli_subprocess) -> None:
     assert_no_traceback(result.stderr)
 
 
-# --- validate: the shell around appraisal.validation ----------------------------------------
+# --- validate: the shell around appraisal.scheme.validation ----------------------------------------
 
 
 def test_validate_reports_every_problem_then_a_count(
@@ -256,7 +256,7 @@ def test_help_does_not_import_heavy_modules() -> None:
         "from appraisal.cli import main\n"
         "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
         "heavy = {'rich', 'pydantic', 'duckdb', 'jsonschema', 'jinja2', 'yaml', 'pluggy',"
-        " 'simpleeval', 'appraisal.validation', 'appraisal.plugins'}\n"
+        " 'simpleeval', 'appraisal.scheme.validation', 'appraisal.plugins'}\n"
         "print(sorted(heavy & set(sys.modules)), file=sys.stderr)\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

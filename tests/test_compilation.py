@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from appraisal.compilation import CompileError, compile_dataset
+from appraisal.sql.measures import CompileError, compile_dataset
 from appraisal.periods import parse_period
 from appraisal.plugins import get_functions
-from appraisal.validation import load_scheme
+from appraisal.scheme.validation import load_scheme
 
 Q3 = parse_period("2026-Q3")
 

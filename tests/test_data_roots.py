@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from appraisal.data_roots import ENV, allowing
+from appraisal.scheme.data_roots import ENV, allowing
 from appraisal.errors import DataError, SchemeError
-from appraisal.validation import load_scheme
+from appraisal.scheme.validation import load_scheme
 
 HOW = "allow its folder with --data-root or APPRAISAL_DATA_ROOTS, or move the file into the scheme's folder"
 
@@ -157,7 +157,7 @@ def test_the_python_api_allows_roots_within_a_block(tmp_path):
 
 
 def test_the_engine_refuses_a_link_made_after_the_scheme_was_checked(tmp_path):
-    from appraisal.engine import open_engine
+    from appraisal.engines.duckdb_engine import open_engine
 
     outside = write_data(tmp_path / "outside")
     folder = write_data(tmp_path / "scheme")

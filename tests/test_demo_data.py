@@ -16,12 +16,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from appraisal.demo_data import DEFECTS, generate
-from appraisal.engine import open_engine
+from appraisal.demo.agent import DEFECTS, generate
+from appraisal.engines.duckdb_engine import open_engine
 from appraisal.errors import DataError
-from appraisal.measuring import INSUFFICIENT, JOINED, LEFT, measure
+from appraisal.measuring.measurements import INSUFFICIENT, JOINED, LEFT, measure
 from appraisal.periods import parse_period
-from appraisal.validation import load_scheme
+from appraisal.scheme.validation import load_scheme
 
 ROOT = Path(__file__).resolve().parent.parent
 Q3 = parse_period("2026-Q3")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from appraisal.loading import load_file, load_text
-from appraisal.validation import scheme_schema
+from appraisal.scheme.loading import load_file, load_text
+from appraisal.scheme.validation import scheme_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -60,7 +60,7 @@ def test_scheme_reference_yaml_examples_load(tmp_path):
 
 
 def test_expression_doc_lists_every_built_in_function():
-    from appraisal.functions import default_functions
+    from appraisal.expressions.functions import default_functions
 
     doc = (ROOT / "docs" / "expressions.md").read_text(encoding="utf-8")
     assert [name for name in default_functions().names() if f"`{name}(" not in doc] == []

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from appraisal import drilling
+from appraisal.rendering import drilling
 from appraisal.explaining import IN_NUMERATOR, RowReader
 from appraisal.periods import parse_period
 from appraisal.pipeline import run
-from appraisal.reports import render_report
-from appraisal.storing import load_run, write_run
-from appraisal.validation import load_scheme
+from appraisal.rendering.reports import render_report
+from appraisal.results.storing import load_run, write_run
+from appraisal.scheme.validation import load_scheme
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "measuring"

@@ -9,9 +9,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from appraisal.engine import QualityCount, open_engine
+from appraisal.engines.duckdb_engine import QualityCount, open_engine
 from appraisal.errors import DataError
-from appraisal.validation import load_scheme
+from appraisal.scheme.validation import load_scheme
 
 COLUMNS = (
     "{agent: text, at: timestamp, day: date, handle: duration, reopened: flag, "

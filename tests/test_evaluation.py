@@ -7,9 +7,9 @@ from datetime import datetime
 import pytest
 
 from appraisal.errors import ExpressionError
-from appraisal.evaluation import evaluate
-from appraisal.expressions import NameKind, parse_expression
-from appraisal.functions import default_functions
+from appraisal.expressions.evaluation import evaluate
+from appraisal.expressions.parsing import NameKind, parse_expression
+from appraisal.expressions.functions import default_functions
 
 FUNCTIONS = default_functions()
 

@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 from sample_results import make_result, person
 
-from appraisal.excel import PERCENT, POINTS, SCORE, workbook_bytes, write_workbook
+from appraisal.rendering.excel import PERCENT, POINTS, SCORE, workbook_bytes, write_workbook
 
 
 @pytest.fixture
@@ -86,7 +86,7 @@ def zh_book(tmp_path_factory) -> openpyxl.Workbook:
     """The zh workbook of a real run of tests/data/measuring/agent.yaml."""
     from appraisal.periods import parse_period
     from appraisal.pipeline import run
-    from appraisal.validation import load_scheme
+    from appraisal.scheme.validation import load_scheme
 
     result = run(load_scheme(Path(__file__).resolve().parent / "data" / "measuring" / "agent.yaml"),
                  parse_period("2026-Q3"))

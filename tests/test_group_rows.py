@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from appraisal.errors import AppraisalError
-from appraisal.measuring import INSUFFICIENT, measure
+from appraisal.measuring.measurements import INSUFFICIENT, measure
 from appraisal.periods import parse_period
 from appraisal.pipeline import run
-from appraisal.validation import load_scheme
+from appraisal.scheme.validation import load_scheme
 from tests.conftest import ROOT, RunCli
 
 ROSTER = """agent_id,name,team,manager

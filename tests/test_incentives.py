@@ -13,8 +13,8 @@ import pytest
 
 from appraisal.periods import parse_period
 from appraisal.pipeline import run
-from appraisal.storing import load_run, write_run
-from appraisal.validation import load_scheme, validate_files
+from appraisal.results.storing import load_run, write_run
+from appraisal.scheme.validation import load_scheme, validate_files
 
 DATA = Path(__file__).resolve().parent / "data" / "measuring"
 
@@ -67,7 +67,7 @@ def test_coefficients_name_existing_grades(tmp_path):
     ("zh", ["绩效奖金与提成", "奖金基数", "绩效系数 (等级 A)", "9600 CNY", "奖金与提成合计", "10600 CNY"]),
 ])
 def test_each_scorecard_shows_the_appraisees_pay(result, tmp_path, language, words):
-    from appraisal.rendering import render_result
+    from appraisal.rendering.pages import render_result
 
     render_result(result, tmp_path, formats=["html", "md"], language=language)
     for fmt in ("html", "md"):
@@ -76,7 +76,7 @@ def test_each_scorecard_shows_the_appraisees_pay(result, tmp_path, language, wor
 
 
 def test_a_scheme_without_incentives_shows_no_pay_section(tmp_path):
-    from appraisal.rendering import render_result
+    from appraisal.rendering.pages import render_result
 
     plain = run(load_scheme(DATA / "windows.yaml"), parse_period("2026-Q4"))
     render_result(plain, tmp_path, formats=["html"])
@@ -84,7 +84,7 @@ def test_a_scheme_without_incentives_shows_no_pay_section(tmp_path):
 
 
 def test_the_workbook_has_an_incentives_sheet_of_real_numbers(result):
-    from appraisal.excel import build_workbook
+    from appraisal.rendering.excel import build_workbook
 
     sheet = build_workbook(result)["Incentives"]
     rows = {r[0]: r for r in sheet.iter_rows(min_row=2, values_only=True)}

@@ -19,12 +19,12 @@ from pathlib import Path
 import pytest
 from handcalc import assert_deterministic, assert_role_page, linear, rows
 
-from appraisal.demo_data import generate as generate_builtin
-from appraisal.demo_industry import generate
+from appraisal.demo.agent import generate as generate_builtin
+from appraisal.demo.industry import generate
 from appraisal.errors import DataError
 from appraisal.periods import parse_period
 from appraisal.pipeline import run
-from appraisal.validation import load_scheme
+from appraisal.scheme.validation import load_scheme
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMES = {"manufacturing": ROOT / "schemes" / "manufacturing" / "service-engineer.yaml",
@@ -309,7 +309,7 @@ def test_a_pack_without_demo_data_says_so(run_cli, tmp_path):
     (plugins / "schemes").mkdir(parents=True)
     (plugins / "schemes" / "support-engineer.yaml").write_bytes(SCHEMES["it"].read_bytes())
     (plugins / "nodemo.py").write_text(
-        "from pathlib import Path\nfrom appraisal.hookspecs import hookimpl\nfrom appraisal.packs import Pack\n\n\n"
+        "from pathlib import Path\nfrom appraisal.hookspecs import hookimpl\nfrom appraisal.scheme.packs import Pack\n\n\n"
         "@hookimpl\ndef register_packs(register):\n"
         "    register(Pack('nodemo', Path(__file__).parent / 'schemes'))\n", encoding="utf-8")
     outcome = run_cli("--plugins-dir", str(plugins), "demo", "--role", "nodemo:support-engineer",
@@ -349,4 +349,4 @@ def test_the_wheel_carries_the_industry_schemes(tmp_path):
     [wheel] = tmp_path.glob("appraisal-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {"appraisal/shipped/schemes/manufacturing/service-engineer.yaml",
-            "appraisal/shipped/schemes/it/support-engineer.yaml", "appraisal/demo_industry.py"} <= names
+            "appraisal/shipped/schemes/it/support-engineer.yaml", "appraisal/demo/industry.py"} <= names

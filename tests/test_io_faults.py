@@ -21,8 +21,8 @@ from outside import require_user_namespaces
 from appraisal.errors import AppraisalError
 from appraisal.periods import parse_period
 from appraisal.pipeline import run
-from appraisal.storing import write_run
-from appraisal.validation import load_scheme
+from appraisal.results.storing import write_run
+from appraisal.scheme.validation import load_scheme
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "measuring"
@@ -95,7 +95,7 @@ def test_a_full_disk_simulated_in_process_says_so_and_keeps_nothing(
     run_cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The same as the real full disk, where no namespace can be made: the first write fails."""
-    from appraisal import storing
+    from appraisal.results import storing
 
     def full(path: Path, data: object) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from appraisal.engine import open_engine, usable_cores
-from appraisal.validation import load_scheme
+from appraisal.engines.duckdb_engine import open_engine, usable_cores
+from appraisal.scheme.validation import load_scheme
 
 FOREVER = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c)"
 

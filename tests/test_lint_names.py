@@ -8,8 +8,8 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from appraisal.lint_names import _CONFUSABLE, mixed_scripts, script, skeleton
-from appraisal.validation import validate_files
+from appraisal.scheme.lint_names import _CONFUSABLE, mixed_scripts, script, skeleton
+from appraisal.scheme.validation import validate_files
 
 ROOT = Path(__file__).resolve().parent.parent
 MINIMAL = (ROOT / "tests" / "positive" / "schemes" / "minimal.yaml").read_text(encoding="utf-8")

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from appraisal.loading import MAX_BYTES, LoadError, load_file, load_text
+from appraisal.scheme.loading import MAX_BYTES, LoadError, load_file, load_text
 
 
 def first_error(text: str) -> str:

@@ -25,17 +25,17 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from appraisal.evaluation import evaluate
-from appraisal.expressions import NameKind, parse_expression
-from appraisal.forms import in_words
-from appraisal.functions import default_functions
-from appraisal.loading import load_text
-from appraisal.measuring import measure
+from appraisal.expressions.evaluation import evaluate
+from appraisal.expressions.parsing import NameKind, parse_expression
+from appraisal.rendering.forms import in_words
+from appraisal.expressions.functions import default_functions
+from appraisal.scheme.loading import load_text
+from appraisal.measuring.measurements import measure
 from appraisal.periods import parse_period
 from appraisal.pipeline import run
-from appraisal.expression_types import Kind
-from appraisal.sql_emitter import SqlFragment, bind_value, quote_identifier, select_expression
-from appraisal.validation import check_schema, load_scheme
+from appraisal.expressions.kinds import Kind
+from appraisal.sql.emitter import SqlFragment, bind_value, quote_identifier, select_expression
+from appraisal.scheme.validation import check_schema, load_scheme
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEME = ROOT / "tests" / "data" / "measuring" / "map_targets.yaml"

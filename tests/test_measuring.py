@@ -15,9 +15,9 @@ import pytest
 
 from appraisal import plugins
 from appraisal.errors import DataError
-from appraisal.measuring import ABSENT, INSUFFICIENT, JOINED, LEFT, measure
+from appraisal.measuring.measurements import ABSENT, INSUFFICIENT, JOINED, LEFT, measure
 from appraisal.periods import parse_period
-from appraisal.validation import load_scheme
+from appraisal.scheme.validation import load_scheme
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "measuring"

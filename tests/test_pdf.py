@@ -17,8 +17,8 @@ import pytest
 from outside import require_chromium, require_program
 
 from appraisal.errors import AppraisalError
-from appraisal.pdf import pdf_paths, render_pdf
-from appraisal.progress import progress_bar
+from appraisal.rendering.pdf import pdf_paths, render_pdf
+from appraisal.cli.progress import progress_bar
 
 
 def make_demo(folder: Path, language: str) -> Path:
@@ -216,7 +216,7 @@ def test_links_between_printed_pages_are_relative_and_name_no_local_folder(tmp_p
 
 
 def test_rewritten_links_keep_every_byte_offset() -> None:
-    from appraisal.pdf import relative_links
+    from appraisal.rendering.pdf import relative_links
 
     before = (b"1 0 obj\n<</S /URI\n/URI (file:///tmp/run.partial-x/.html-for-pdf/scorecards/A.html)>>\nendobj\n"
               b"2 0 obj\n<</S /URI\n/URI (file:///somewhere/else/secret\\(1\\).html)>>\nendobj\n")

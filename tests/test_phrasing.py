@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from appraisal import measuring, phrasing
-from appraisal.phrasing import (
+from appraisal.measuring import measurements as measuring
+from appraisal.rendering import phrasing
+from appraisal.rendering.phrasing import (
     PHRASES,
     WORDS,
     effect_text,
@@ -22,7 +23,7 @@ from appraisal.phrasing import (
     step_texts,
     word,
 )
-from appraisal.validation import scheme_schema
+from appraisal.scheme.validation import scheme_schema
 
 SRC = Path(phrasing.__file__).resolve().parent
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -33,7 +34,7 @@ def placeholders(template: str) -> set[str]:
 
 
 def emitted_keys() -> set[str]:
-    """Every phrasebook key written in scoring.py and totals.py: `{"key": ...}` literals,
+    """Every phrasebook key written in scoring/scores.py and scoring/grading.py: `{"key": ...}` literals,
     `key = ...` assignments and the key argument of `steps.add(text, key, ...)`."""
     keys: set[str] = set()
 
@@ -44,8 +45,8 @@ def emitted_keys() -> set[str]:
             return texts(node.body) + texts(node.orelse)
         return []
 
-    for name in ("scoring.py", "totals.py"):
-        for node in ast.walk(ast.parse((SRC / name).read_text(encoding="utf-8"))):
+    for name in ("scores.py", "grading.py"):
+        for node in ast.walk(ast.parse((SRC.parent / "scoring" / name).read_text(encoding="utf-8"))):
             if isinstance(node, ast.Dict):
                 for k, v in zip(node.keys, node.values, strict=True):
                     if isinstance(k, ast.Constant) and k.value == "key":
@@ -158,11 +159,11 @@ def test_a_result_stored_without_parts_shows_its_english_sentences():
 # The engine's own parts, from tests/data/totals/scheme.yaml with values supplied by hand.
 
 def appraised(values, policy=None, tmp_path=None):
-    from appraisal.measuring import INSUFFICIENT, OK, Appraisee, Cell, Measurements
+    from appraisal.measuring.measurements import INSUFFICIENT, OK, Appraisee, Cell, Measurements
     from appraisal.periods import parse_period
     from appraisal.plugins import get_functions
-    from appraisal.totals import appraise_all
-    from appraisal.validation import load_scheme
+    from appraisal.scoring.grading import appraise_all
+    from appraisal.scheme.validation import load_scheme
 
     path = Path(__file__).resolve().parent / "data" / "totals" / "scheme.yaml"
     if policy is not None:
@@ -273,7 +274,7 @@ def test_every_key_is_phrased_with_all_its_numbers(key, language):
 def test_pay_is_explained_in_chinese():
     from appraisal.periods import parse_period
     from appraisal.pipeline import run
-    from appraisal.validation import load_scheme
+    from appraisal.scheme.validation import load_scheme
 
     result = run(load_scheme(Path(__file__).resolve().parent / "data" / "measuring" / "incentives.yaml"),
                  parse_period("2026-Q3"))

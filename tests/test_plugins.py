@@ -325,7 +325,7 @@ def test_plugins_table(tmp_path: Path, run_cli) -> None:
 # --- clashes ---------------------------------------------------------------------------------
 
 REGISTERS_TWICE = """
-from appraisal.functions import Function
+from appraisal.expressions.functions import Function
 from appraisal.hookspecs import hookimpl
 
 @hookimpl

@@ -1,4 +1,4 @@
-"""Bad data never silently decides a grade: data-quality levels (appraisal.quality_checks).
+"""Bad data never silently decides a grade: data-quality levels (appraisal.measuring.quality).
 
 Each test writes the scheme and the data it needs into its own folder: a sales scheme over one
 quarter, five agents, and a sales file whose defects the test chooses.
@@ -15,17 +15,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from appraisal.engine import QualityCount, open_engine
+from appraisal.engines.duckdb_engine import QualityCount, open_engine
 from appraisal.periods import parse_period
 from appraisal.pipeline import run
-from appraisal.quality_checks import (
+from appraisal.measuring.quality import (
     LIMIT_PATTERN,
     QualityBreach,
     assess,
     parse_limit,
     shown,
 )
-from appraisal.validation import load_scheme, scheme_schema
+from appraisal.scheme.validation import load_scheme, scheme_schema
 
 Q3 = parse_period("2026-Q3")
 AGENTS = ["a1", "a2", "a3", "a4", "a5"]

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from appraisal.engine import QualityCount, open_engine
+from appraisal.engines.duckdb_engine import QualityCount, open_engine
 from appraisal.errors import DataError, SchemeError
-from appraisal.validation import load_scheme
+from appraisal.scheme.validation import load_scheme
 
 
 
@@ -78,7 +78,7 @@ def test_renamed_columns_are_typed_under_their_new_names(tmp_path: Path) -> None
 
 
 def test_expressions_use_the_new_names(tmp_path: Path) -> None:
-    from appraisal.measuring import measure
+    from appraisal.measuring.measurements import measure
     from appraisal.periods import parse_period
 
     indicator = '{dataset: tickets, agg: count, where: "csat >= 4 and reopened and first_response_h < 2"}'
@@ -88,7 +88,7 @@ def test_expressions_use_the_new_names(tmp_path: Path) -> None:
 
 
 def test_a_chinese_column_name_is_usable_in_expressions_without_renaming(tmp_path: Path) -> None:
-    from appraisal.measuring import measure
+    from appraisal.measuring.measurements import measure
     from appraisal.periods import parse_period
 
     dataset = "appraisee: 坐席\nperiod_by: 创建时间\ncolumns: {坐席: text, 创建时间: timestamp, 满意度: integer}"
@@ -300,7 +300,7 @@ def test_a_row_with_only_its_date_or_only_its_time_is_counted_never_midnight(tmp
 
 
 def test_a_built_timestamp_places_rows_in_the_period(tmp_path: Path) -> None:
-    from appraisal.measuring import measure
+    from appraisal.measuring.measurements import measure
     from appraisal.periods import parse_period
 
     result = measure(load_scheme(scheme_over(tmp_path, BUILT, BUILDING)), parse_period("2026-07"))
@@ -311,7 +311,7 @@ def test_a_built_timestamp_places_rows_in_the_period(tmp_path: Path) -> None:
 
 
 def test_a_built_timestamp_is_usable_in_expressions(tmp_path: Path) -> None:
-    from appraisal.measuring import measure
+    from appraisal.measuring.measurements import measure
     from appraisal.periods import parse_period
 
     csv_text = "agent,day,clock,answered_at\nA01,7/1/2026,9:00,2026-07-01 11:30\nA01,7/2/2026,10:00,2026-07-02 10:30\n"
@@ -387,7 +387,7 @@ def test_other_flag_spellings_are_counted_as_unparseable(tmp_path: Path, cell: s
 
 def test_the_flag_table_of_the_scheme_reference_is_the_engines() -> None:
     """The documented spellings are the ones the engine reads, no more and no fewer."""
-    from appraisal import engine
+    from appraisal.engines import duckdb_engine as engine
 
     reference = (Path(__file__).resolve().parent.parent / "docs" / "scheme-reference.md").read_text(encoding="utf-8")
     [true_row] = [line for line in reference.splitlines() if line.endswith("| true |")]

@@ -15,8 +15,8 @@ import pytest
 from appraisal.cli.render_cmd import MARKER, MARKER_TEXT
 from appraisal.periods import parse_period
 from appraisal.pipeline import run
-from appraisal.storing import write_run
-from appraisal.validation import load_scheme
+from appraisal.results.storing import write_run
+from appraisal.scheme.validation import load_scheme
 
 DATA = Path(__file__).resolve().parent / "data" / "measuring"
 

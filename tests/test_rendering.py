@@ -9,10 +9,10 @@ from urllib.parse import unquote
 
 import pytest
 
-from appraisal import rendering
+from appraisal.rendering import pages as rendering
 from appraisal.errors import AppraisalError
-from appraisal.rendering import environment, render_result, safe_name, scorecard_names
-from appraisal.results import (
+from appraisal.rendering.pages import environment, render_result, safe_name, scorecard_names
+from appraisal.results.result import (
     AppraiseeResult,
     Effect,
     Result,
@@ -402,7 +402,7 @@ def real_run(scheme_text: str, folder: Path, tmp_path: Path, period: str = "2026
 
     from appraisal.periods import parse_period
     from appraisal.pipeline import run
-    from appraisal.validation import load_scheme
+    from appraisal.scheme.validation import load_scheme
 
     path = tmp_path / "scheme" / "scheme.yaml"
     shutil.copytree(folder, path.parent, ignore=shutil.ignore_patterns("*.yaml"))

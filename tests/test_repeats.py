@@ -26,9 +26,9 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from appraisal.measuring import measure
+from appraisal.measuring.measurements import measure
 from appraisal.periods import parse_period
-from appraisal.validation import load_scheme, validate_files
+from appraisal.scheme.validation import load_scheme, validate_files
 
 DATA = Path(__file__).resolve().parent / "data" / "repeats"
 
@@ -71,7 +71,7 @@ def test_without_after_the_window_runs_from_the_period_column(tmp_path):
 
 
 def test_the_repeating_row_is_named_beside_each_marked_row():
-    from appraisal.engine import open_engine
+    from appraisal.engines.duckdb_engine import open_engine
 
     with open_engine(load_scheme(DATA / "scheme.yaml")) as engine:
         rows = engine.connection.execute(
@@ -143,7 +143,7 @@ def repeated_by_hand(tickets: list[tuple[str, str, int, int | None]], days: int)
 @example(tickets=[("c1", "refund", 0, 10), ("c1", "refund", 10, None)], days=1)  # returns at the resolution itself
 @example(tickets=[("c1", "refund", 5, 1), ("c1", "refund", 5, None)], days=1)  # same time: the id decides
 def test_the_engine_marks_exactly_the_rows_a_hand_check_marks(tmp_path_factory, tickets, days):
-    from appraisal.engine import open_engine
+    from appraisal.engines.duckdb_engine import open_engine
 
     folder = tmp_path_factory.mktemp("random")
     for name in ("roster.csv",):
@@ -188,7 +188,7 @@ def followups_with(tmp_path: Path, old: str = "", new: str = "") -> Path:
 
 def marked_repairs(path: Path) -> dict[str, str | None]:
     """repair_id -> reordered_by of each marked repair."""
-    from appraisal.engine import open_engine
+    from appraisal.engines.duckdb_engine import open_engine
 
     with open_engine(load_scheme(path)) as engine:
         return dict(engine.connection.execute(
@@ -246,7 +246,7 @@ def test_at_defaults_to_the_period_column_of_the_in_dataset(tmp_path):
 
 
 def test_without_a_key_in_orders_there_is_no_by_column(tmp_path):
-    from appraisal.engine import open_engine
+    from appraisal.engines.duckdb_engine import open_engine
 
     path = followups_with(tmp_path, "    key: order_id\n    via:", "    via:")
     with open_engine(load_scheme(path)) as engine:
@@ -260,7 +260,7 @@ def parquet(tmp_path: Path, name: str) -> None:
 
 
 def test_parquet_repairs_stay_a_view_with_the_order_column(tmp_path):
-    from appraisal.engine import open_engine
+    from appraisal.engines.duckdb_engine import open_engine
 
     path = followups_with(tmp_path, "source: csv\n    path: repairs.csv", "source: parquet\n    path: repairs.parquet")
     parquet(tmp_path, "repairs")
@@ -280,7 +280,7 @@ def test_orders_read_from_parquet_mark_the_same_repairs(tmp_path):
 
 @pytest.mark.parametrize("streamed", [(), ("repairs",), ("orders",), ("repairs", "orders")])
 def test_two_datasets_may_look_in_each_other(tmp_path, streamed):
-    from appraisal.engine import open_engine
+    from appraisal.engines.duckdb_engine import open_engine
 
     # Orders also look for a repair reported within 60 days after them: only o02 (c2, 06-20) finds r02.
     path = followups_with(tmp_path, "    via: {dataset: repairs, on: customer_id}\n",
@@ -397,7 +397,7 @@ def reordered_by_hand(repairs: list[tuple[str, int, int | None]], orders: list[t
 @example(repairs=[("c1", 0, 10)], orders=[("c1", 10), ("c1", 35)], days=1)  # at the repair itself, or past the end: not
 @example(repairs=[("c1", 0, 10)], orders=[("c1", 20), ("c1", 20)], days=1)  # same time: the smaller id names it
 def test_the_engine_marks_exactly_the_repairs_a_hand_check_marks(tmp_path_factory, repairs, orders, days):
-    from appraisal.engine import open_engine
+    from appraisal.engines.duckdb_engine import open_engine
 
     folder = tmp_path_factory.mktemp("random")
     (folder / "roster.csv").write_bytes((DATA / "roster.csv").read_bytes())

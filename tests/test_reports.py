@@ -12,8 +12,8 @@ from sample_results import make_result, person
 
 from appraisal.periods import parse_period
 from appraisal.pipeline import run
-from appraisal.rendering import safe_name
-from appraisal.reports import (
+from appraisal.rendering.pages import safe_name
+from appraisal.rendering.reports import (
     calibrated,
     distributions,
     ranking,
@@ -21,9 +21,9 @@ from appraisal.reports import (
     summary_stats,
     teams,
 )
-from appraisal.results import Result
-from appraisal.storing import write_run
-from appraisal.validation import load_scheme
+from appraisal.results.result import Result
+from appraisal.results.storing import write_run
+from appraisal.scheme.validation import load_scheme
 
 DATA = Path(__file__).resolve().parent / "data" / "measuring"
 @pytest.fixture
@@ -164,7 +164,7 @@ def run_dir(tmp_path_factory) -> Path:
 
 
 def test_drill_down_writes_one_page_per_score_linked_from_the_scorecard(run_dir, tmp_path):
-    from appraisal.storing import load_run
+    from appraisal.results.storing import load_run
 
     result = load_run(run_dir)
     out = rendered(result, tmp_path, formats=["html", "md"], run_dir=run_dir, drill_down=True)
@@ -180,7 +180,7 @@ def test_drill_down_writes_one_page_per_score_linked_from_the_scorecard(run_dir,
 
 
 def test_a_drill_down_page_shows_the_rows_behind_the_value(run_dir, tmp_path):
-    from appraisal.storing import load_run
+    from appraisal.results.storing import load_run
 
     out = rendered(load_run(run_dir), tmp_path, formats=["md"], run_dir=run_dir, drill_down=True)
     text = (out / "drill" / "a1" / "tickets.md").read_text(encoding="utf-8")
@@ -193,8 +193,8 @@ def test_every_heading_of_the_team_report_is_a_word_not_a_method(tmp_path):
     """`labels.values` would be the dict's method in Jinja; the page must say "Values"."""
     from appraisal.periods import parse_period
     from appraisal.pipeline import run
-    from appraisal.reports import render_report
-    from appraisal.validation import load_scheme
+    from appraisal.rendering.reports import render_report
+    from appraisal.scheme.validation import load_scheme
 
     data = Path(__file__).resolve().parent / "data" / "measuring"
     render_report(run(load_scheme(data / "agent.yaml"), parse_period("2026-Q3")), tmp_path, formats=("html", "md"))
@@ -207,8 +207,8 @@ def test_the_purchaser_quadrant_places_everyone_and_names_the_ideal_ones(tmp_pat
     """Only low cost (deviation at or under 0) with high quality (pass rate at least 98%) is ideal."""
     from html.parser import HTMLParser
 
-    from appraisal.reports import render_report
-    from appraisal.storing import load_run
+    from appraisal.rendering.reports import render_report
+    from appraisal.results.storing import load_run
 
     assert run_cli("demo", "--role", "purchaser", "--out", str(tmp_path / "demo")).exit_code == 0
     result = load_run(tmp_path / "demo" / "run-2026-Q3")
@@ -236,7 +236,7 @@ def test_the_purchaser_quadrant_places_everyone_and_names_the_ideal_ones(tmp_pat
 @pytest.fixture(scope="module")
 def zh_report(run_dir, tmp_path_factory) -> Path:
     """The zh report (html and md) of the stored run of tests/data/measuring/agent.yaml."""
-    from appraisal.storing import load_run
+    from appraisal.results.storing import load_run
 
     out = tmp_path_factory.mktemp("zh")
     render_report(load_run(run_dir), out, formats=("html", "md"), language="zh", run_dir=run_dir)

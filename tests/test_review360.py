@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from appraisal.measuring import measure
+from appraisal.measuring.measurements import measure
 from appraisal.periods import parse_period
-from appraisal.validation import load_scheme, validate_files
+from appraisal.scheme.validation import load_scheme, validate_files
 
 DATA = Path(__file__).resolve().parent / "data" / "review360"
 

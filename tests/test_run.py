@@ -11,8 +11,8 @@ import pytest
 from appraisal.errors import AppraisalError
 from appraisal.periods import parse_period
 from appraisal.pipeline import run
-from appraisal.storing import load_run, write_run
-from appraisal.validation import load_scheme
+from appraisal.results.storing import load_run, write_run
+from appraisal.scheme.validation import load_scheme
 
 DATA = Path(__file__).resolve().parent / "data" / "measuring"
 
@@ -133,7 +133,7 @@ def test_run_renders_the_report_inside_the_run_folder(run_cli, tmp_path):
 
 
 def test_explain_shows_percent_values_as_percentages(run_cli, tmp_path):
-    from appraisal.demo_data import generate
+    from appraisal.demo.agent import generate
     from appraisal.shipped import shipped_scheme
 
     (tmp_path / "agent.yaml").write_bytes(shipped_scheme("agent").read_bytes())
@@ -153,7 +153,7 @@ def test_a_stored_result_keeps_the_phrasebook_parts(result, tmp_path):
 
 
 def test_a_result_stored_before_the_phrasebook_parts_still_reads(result, tmp_path):
-    from appraisal.results import result_from_dict
+    from appraisal.results.result import result_from_dict
 
     data = json.loads(json.dumps(result.as_dict()))
     for person in data["appraisees"]:

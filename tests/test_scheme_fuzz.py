@@ -4,7 +4,7 @@ and line, never an exception that the CLI would report as an internal error (exi
 The broken schemes start from every positive and shipped scheme and replace, delete or add
 values anywhere with hostile ones (lists where names go, NaN, texts where mappings go, ...),
 so every stage is reached: the loader, `extends` and `strategy`, the schema, the lint of the
-parts that passed (see appraisal.schema_parts), the names, the data roots. (Random YAML text and
+parts that passed (see appraisal.scheme.schema_parts), the names, the data roots. (Random YAML text and
 random expressions are tests/test_fuzz.py's.) CI runs a fixed set of cases in some 20 seconds;
 `APPRAISAL_SOAK=N` draws N fresh ones.
 """
@@ -21,8 +21,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from appraisal.loading import load_file
-from appraisal.validation import validate_files
+from appraisal.scheme.loading import load_file
+from appraisal.scheme.validation import validate_files
 
 ROOT = Path(__file__).resolve().parent.parent
 STARTS = sorted((ROOT / "tests" / "positive" / "schemes").glob("*.yaml")) + sorted(

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from appraisal.intervals import parse_interval
-from appraisal.model import Band, Indicator, Score
-from appraisal.scoring import bands, linear, ratio_to_target, score_value
+from appraisal.scheme.intervals import parse_interval
+from appraisal.scheme.model import Band, Indicator, Score
+from appraisal.scoring.scores import bands, linear, ratio_to_target, score_value
 
 
 def curve(worst: float, best: float, cap: float = 100.0, floor: float = 0.0) -> Score:

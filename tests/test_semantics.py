@@ -22,14 +22,14 @@ from hypothesis import strategies as st
 
 import appraisal
 from appraisal.errors import ExpressionError
-from appraisal.evaluation import evaluate
-from appraisal.expression_types import Kind
-from appraisal.expressions import NameKind, parse_expression
-from appraisal.functions import default_functions
-from appraisal.sql_emitter import SqlFragment, bind_value, quote_identifier, select_expression
+from appraisal.expressions.evaluation import evaluate
+from appraisal.expressions.kinds import Kind
+from appraisal.expressions.parsing import NameKind, parse_expression
+from appraisal.expressions.functions import default_functions
+from appraisal.sql.emitter import SqlFragment, bind_value, quote_identifier, select_expression
 
 ROOT = Path(__file__).resolve().parents[1]
-TABLE_PATH = Path(appraisal.__file__).with_name("semantics.yaml")
+TABLE_PATH = Path(appraisal.__file__).parent / "expressions" / "semantics.yaml"
 DOCS_PATH = ROOT / "docs" / "semantics.md"
 TABLE = yaml.safe_load(TABLE_PATH.read_text(encoding="utf-8"))
 FUNCTIONS = default_functions()
@@ -152,9 +152,9 @@ quality: {error_if: never, warn_if: never}
 
 @pytest.mark.parametrize("example", AGGREGATES)
 def test_aggregate_example_holds_in_a_measure(tmp_path: Path, example: dict) -> None:
-    from appraisal.measuring import measure
+    from appraisal.measuring.measurements import measure
     from appraisal.periods import parse_period
-    from appraisal.validation import load_scheme
+    from appraisal.scheme.validation import load_scheme
 
     (tmp_path / "roster.csv").write_text("agent_id\nA\n", encoding="utf-8")
     rows = "".join(f"A,2026-07-01 09:00,{'' if v is None else repr(float(v))}\n" for v in example["values"])
@@ -423,7 +423,7 @@ def render_markdown(table: dict) -> str:
     lines = [
         "# Expression semantics",
         "",
-        "<!-- generated from src/appraisal/semantics.yaml by "
+        "<!-- generated from src/appraisal/expressions/semantics.yaml by "
         "`python tests/test_semantics.py --write-docs`; do not edit by hand -->",
         "",
         "Scheme expressions run in two places: scheme-level formulas in Python (simpleeval on",

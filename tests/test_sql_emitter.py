@@ -6,10 +6,10 @@ import duckdb
 import pytest
 
 from appraisal.errors import ExpressionError
-from appraisal.expression_types import Kind
-from appraisal.expressions import NameKind, parse_expression
-from appraisal.functions import default_functions
-from appraisal.sql_emitter import (
+from appraisal.expressions.kinds import Kind
+from appraisal.expressions.parsing import NameKind, parse_expression
+from appraisal.expressions.functions import default_functions
+from appraisal.sql.emitter import (
     DUCKDB,
     Bindings,
     Dialect,

@@ -208,7 +208,7 @@ STUCK_PLUGIN = """\
 import sqlite3
 
 from appraisal.hookspecs import hookimpl
-from appraisal.sources import SourceReader
+from appraisal.engines.sources import SourceReader
 
 RUNAWAY = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c"
 

@@ -1,7 +1,7 @@
 """A stored run that was truncated or edited is a clear message, never an internal error.
 
 `explain` and `render` check result.json against its contract (src/appraisal/schema/
-result.schema.json, see appraisal.result_shape) before using it. The property test edits a
+result.schema.json, see appraisal.results.shape) before using it. The property test edits a
 real result at random (a key dropped, a value of another type, the file cut short) and drives
 `explain` and `render` over it: each ends with exit 0 or 1, never 70.
 """
@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 
 from appraisal.periods import parse_period
 from appraisal.pipeline import run
-from appraisal.storing import write_run
-from appraisal.validation import load_scheme
+from appraisal.results.storing import write_run
+from appraisal.scheme.validation import load_scheme
 
 DATA = Path(__file__).resolve().parent / "data" / "measuring"
 

@@ -1,5 +1,5 @@
 """A run whose period is not the scheme's: refused, or its targets scaled as the scheme declares
-(appraisal.target_scaling). The scheme and data are written beside each test: a quarterly
+(appraisal.measuring.targets). The scheme and data are written beside each test: a quarterly
 scheme with a volume (tickets handled, 300 a quarter) and a rate (resolution rate, 90%)."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import pytest
 
 from appraisal.periods import parse_period
 from appraisal.pipeline import run
-from appraisal.target_scaling import PeriodMismatch
-from appraisal.validation import load_scheme
+from appraisal.measuring.targets import PeriodMismatch
+from appraisal.scheme.validation import load_scheme
 
 SCHEME = """\
 scheme: quarterly-agent

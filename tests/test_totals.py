@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from appraisal.measuring import INSUFFICIENT, OK, Appraisee, Cell, Measurements
+from appraisal.measuring.measurements import INSUFFICIENT, OK, Appraisee, Cell, Measurements
 from appraisal.periods import parse_period
 from appraisal.plugins import get_functions
-from appraisal.totals import appraise_all, calibration
-from appraisal.validation import load_scheme
+from appraisal.scoring.grading import appraise_all, calibration
+from appraisal.scheme.validation import load_scheme
 
 SCHEME = Path(__file__).resolve().parent / "data" / "totals" / "scheme.yaml"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from appraisal.validation import load_scheme, schema_path, scheme_schema, validate_files
+from appraisal.scheme.validation import load_scheme, schema_path, scheme_schema, validate_files
 
 ROOT = Path(__file__).resolve().parent.parent
 MINIMAL = (ROOT / "tests" / "positive" / "schemes" / "minimal.yaml").read_text(encoding="utf-8")
@@ -130,7 +130,7 @@ def test_published_schema_describes_every_key():
 def test_published_schema_accepts_the_shipped_schemes_on_its_own():
     from jsonschema import Draft202012Validator
 
-    from appraisal.loading import load_file
+    from appraisal.scheme.loading import load_file
 
     validator = Draft202012Validator(json.loads(schema_path().read_text(encoding="utf-8")))
     for path in (p for p in (ROOT / "schemes").glob("*.yaml") if not p.name.startswith("_")):

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 import appraisal
-from appraisal import plugins, validation
+from appraisal import plugins
+from appraisal.scheme import validation
 from appraisal.errors import SchemeError
-from appraisal.validation import load_scheme, validate_files
+from appraisal.scheme.validation import load_scheme, validate_files
 
 ROOT = Path(__file__).resolve().parent.parent
 MINIMAL = (ROOT / "tests" / "positive" / "schemes" / "minimal.yaml").read_text(encoding="utf-8")

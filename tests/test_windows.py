@@ -13,7 +13,7 @@ import pytest
 
 from appraisal.periods import parse_period, window
 from appraisal.pipeline import run
-from appraisal.validation import load_scheme
+from appraisal.scheme.validation import load_scheme
 
 DATA = Path(__file__).resolve().parent / "data" / "measuring"
 

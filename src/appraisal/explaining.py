@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from appraisal.errors import AppraisalError
-from appraisal.phrasing import phrase
-from appraisal.results import AppraiseeResult, Result, ScoredCell
-from appraisal.storing import load_run
+from appraisal.rendering.phrasing import phrase
+from appraisal.results.result import AppraiseeResult, Result, ScoredCell
+from appraisal.results.storing import load_run
 
 
 def _fmt(x: float | None) -> str:
@@ -113,7 +113,7 @@ class CountedRows:
 
     `columns` are the dataset's columns as the query returns them, then `IN_NUMERATOR` for a
     ratio; `rows` are the first rows counted, one tuple of values per row, in a fixed order.
-    `why_not` is phrasebook parts (`appraisal.phrasing`): `rows_scheme_gone` and
+    `why_not` is phrasebook parts (`appraisal.rendering.phrasing`): `rows_scheme_gone` and
     `rows_scheme_changed` (with `file`), `rows_data_changed`, `rows_none_counted` (with
     `appraisee`, `dataset`).
     """
@@ -146,7 +146,7 @@ class RowReader:
 
     def __init__(self, result: Result, limit: int = 5):
         from appraisal.pipeline import data_fingerprint
-        from appraisal.validation import load_scheme
+        from appraisal.scheme.validation import load_scheme
 
         # DuckDB's LIMIT is a BIGINT: asking for more rows than it holds asks for them all.
         self.result, self.limit = result, min(limit, ALL_ROWS)
@@ -175,8 +175,8 @@ class RowReader:
 
     def counted(self, appraisee: str, indicator: str) -> CountedRows:
         """The counts and first rows behind one measured value, or why they cannot be shown."""
-        from appraisal.compilation import compile_rows
-        from appraisal.engine import open_engine
+        from appraisal.sql.measures import compile_rows
+        from appraisal.engines.duckdb_engine import open_engine
         from appraisal.periods import parse_period
         from appraisal.plugins import get_functions
 

@@ -14,11 +14,11 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from appraisal.results import Result
+from appraisal.results.result import Result
 
 if TYPE_CHECKING:
-    from appraisal.measuring import Measurements
-    from appraisal.model import Scheme
+    from appraisal.measuring.measurements import Measurements
+    from appraisal.scheme.model import Scheme
     from appraisal.periods import Period
 
 _CHUNK = 1 << 20
@@ -61,16 +61,16 @@ def run(
     rows, each from its members' rows pooled (`Result.groups`).
 
     A period that is not the scheme's is refused unless the scheme says how its targets scale
-    (`appraisal.target_scaling`). Data-quality counts are judged (`appraisal.quality_checks`):
+    (`appraisal.measuring.targets`). Data-quality counts are judged (`appraisal.measuring.quality`):
     one above its error level (with `strict`, its warning level too) raises `QualityBreach`
     before anything is appraised; one above its warning level flags the cells computed from it.
     """
     from appraisal import plugins
-    from appraisal.measuring import measure
-    from appraisal.quality_checks import as_row, assess, warning_flags
-    from appraisal.target_scaling import fit_targets
-    from appraisal.target_scaling import flags as scaled_flags
-    from appraisal.totals import appraise_all, appraise_groups, calibration
+    from appraisal.measuring.measurements import measure
+    from appraisal.measuring.quality import as_row, assess, warning_flags
+    from appraisal.measuring.targets import fit_targets
+    from appraisal.measuring.targets import flags as scaled_flags
+    from appraisal.scoring.grading import appraise_all, appraise_groups, calibration
 
     functions = plugins.get_functions()
     fitted = fit_targets(scheme, period)

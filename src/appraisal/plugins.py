@@ -30,10 +30,10 @@ from appraisal.errors import PluginError
 if TYPE_CHECKING:
     from importlib.metadata import EntryPoint
 
-    from appraisal.custom_indicators import CustomIndicatorRegistry
-    from appraisal.functions import FunctionRegistry
-    from appraisal.packs import PackRegistry
-    from appraisal.sources import SourceRegistry
+    from appraisal.measuring.custom import CustomIndicatorRegistry
+    from appraisal.expressions.functions import FunctionRegistry
+    from appraisal.scheme.packs import PackRegistry
+    from appraisal.engines.sources import SourceRegistry
 
 ENTRY_POINT_GROUP = "appraisal"
 LOAD_ENV = "APPRAISAL_LOAD_PLUGINS"
@@ -112,7 +112,7 @@ def list_plugins() -> list[PluginInfo]:
 def get_functions() -> FunctionRegistry:
     """The expression functions of all loaded plugins; a name registered twice is an error."""
     if "register_functions" not in _registries:
-        from appraisal.functions import collect_functions
+        from appraisal.expressions.functions import collect_functions
 
         _registries["register_functions"] = collect_functions(get_plugin_manager())
     return _registries["register_functions"]
@@ -121,7 +121,7 @@ def get_functions() -> FunctionRegistry:
 def get_sources() -> SourceRegistry:
     """The source readers of all loaded plugins; a name registered twice is an error."""
     if "register_sources" not in _registries:
-        from appraisal.sources import collect_sources
+        from appraisal.engines.sources import collect_sources
 
         _registries["register_sources"] = collect_sources(get_plugin_manager())
     return _registries["register_sources"]
@@ -130,7 +130,7 @@ def get_sources() -> SourceRegistry:
 def get_indicators() -> CustomIndicatorRegistry:
     """The custom indicators of all loaded plugins; a name registered twice is an error."""
     if "register_indicators" not in _registries:
-        from appraisal.custom_indicators import collect_indicators
+        from appraisal.measuring.custom import collect_indicators
 
         _registries["register_indicators"] = collect_indicators(get_plugin_manager())
     return _registries["register_indicators"]
@@ -139,7 +139,7 @@ def get_indicators() -> CustomIndicatorRegistry:
 def get_packs() -> PackRegistry:
     """The scheme packs of all loaded plugins, the built-in one included."""
     if "register_packs" not in _registries:
-        from appraisal.packs import collect_packs
+        from appraisal.scheme.packs import collect_packs
 
         _registries["register_packs"] = collect_packs(get_plugin_manager())
     return _registries["register_packs"]

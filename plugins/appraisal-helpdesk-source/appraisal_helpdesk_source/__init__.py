@@ -28,13 +28,13 @@ from typing import TYPE_CHECKING
 
 from appraisal.errors import DataError
 from appraisal.hookspecs import hookimpl
-from appraisal.sources import SourceReader
-from appraisal.sql_emitter import inline_literal, quote_identifier
+from appraisal.engines.sources import SourceReader
+from appraisal.sql.emitter import inline_literal, quote_identifier
 
 if TYPE_CHECKING:
     import duckdb
 
-    from appraisal.model import Source
+    from appraisal.scheme.model import Source
 
 try:
     __version__ = version("appraisal-helpdesk-source")

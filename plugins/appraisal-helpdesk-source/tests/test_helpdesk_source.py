@@ -57,7 +57,7 @@ def test_the_export_is_flattened_inside_duckdb_as_a_view_of_text() -> None:
     import duckdb
     from appraisal_helpdesk_source import COLUMNS, load_helpdesk
 
-    from appraisal.model import Source
+    from appraisal.scheme.model import Source
 
     connection = duckdb.connect()
     load_helpdesk(connection, "raw", Source("helpdesk", DATA / "export.json", {}))

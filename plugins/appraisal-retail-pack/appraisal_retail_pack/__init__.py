@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from appraisal.hookspecs import hookimpl
-from appraisal.packs import Pack
+from appraisal.scheme.packs import Pack
 
 try:
     __version__ = version("appraisal-retail-pack")

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import duckdb
 
-from appraisal.demo_data import generate
+from appraisal.demo.agent import generate
 from appraisal.errors import DataError
 from appraisal.periods import parse_period
-from appraisal.sql_emitter import inline_literal
+from appraisal.sql.emitter import inline_literal
 
 STAMP = "'%Y-%m-%d %H:%M:%S'"
 

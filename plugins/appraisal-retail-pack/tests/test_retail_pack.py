@@ -72,7 +72,7 @@ def test_the_pack_registers_folders_inside_its_package() -> None:
 
 
 def test_the_scheme_validates(run_cli) -> None:
-    from appraisal.packs import find_scheme
+    from appraisal.scheme.packs import find_scheme
 
     path = find_scheme("retail:returns-agent")
     assert path is not None and path.name == "returns-agent.yaml"
@@ -133,11 +133,11 @@ def test_a_run_scores_and_grades_by_hand(tmp_path: Path, run_cli) -> None:
 
 def test_the_pack_template_overrides_the_scorecard_header(tmp_path: Path) -> None:
     """Rendered with the pack's template folder, as the layered loader orders it."""
-    from appraisal.packs import template_dirs
+    from appraisal.scheme.packs import template_dirs
     from appraisal.periods import parse_period
     from appraisal.pipeline import run
-    from appraisal.rendering import render_result
-    from appraisal.validation import load_scheme
+    from appraisal.rendering.pages import render_result
+    from appraisal.scheme.validation import load_scheme
 
     result = run(load_scheme(SHOP), parse_period("2026-Q3"))
     render_result(result, tmp_path, formats=("html",), pack_dirs=template_dirs())
@@ -156,8 +156,8 @@ def test_appraisal_run_renders_scorecards_with_the_pack_override(tmp_path: Path,
 def test_the_override_is_for_the_pack_scheme_only() -> None:
     """Installing the pack does not restyle other schemes' scorecards: its override is named
     for its own scheme's id, so the shipped agent scheme still gets the default scorecard."""
-    from appraisal.packs import template_dirs
-    from appraisal.rendering import environment
+    from appraisal.scheme.packs import template_dirs
+    from appraisal.rendering.pages import environment
     from appraisal.shipped import templates_dir
 
     env = environment(pack_dirs=template_dirs())

@@ -189,7 +189,7 @@ def _say(message: str) -> None:
 def _report(exc: Exception) -> int:
     """Print `exc` for a person, not a debugger; return the exit code."""
     from appraisal.errors import AppraisalError
-    from appraisal.terminal import printable
+    from appraisal.cli.terminal import printable
 
     debug = bool(os.environ.get(DEBUG_ENV))
     if debug:

@@ -1,4 +1,4 @@
-"""`--data-root DIR`: the option of the commands that read data (see appraisal.data_roots)."""
+"""`--data-root DIR`: the option of the commands that read data (see appraisal.scheme.data_roots)."""
 
 from __future__ import annotations
 

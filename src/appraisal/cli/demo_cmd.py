@@ -16,7 +16,7 @@ import typer
 
 from appraisal.cli import Timeout
 from appraisal.cli.groups_option import Groups, parse_groups
-from appraisal.terminal import echo
+from appraisal.cli.terminal import echo
 
 MARKER = ".appraisal-demo"
 
@@ -37,8 +37,8 @@ def demo(
     from appraisal import interrupts
     from appraisal.cli.run_cmd import checked_run, write_with_report
     from appraisal.periods import parse_period
-    from appraisal.quality_checks import report_lines
-    from appraisal.validation import load_scheme
+    from appraisal.measuring.quality import report_lines
+    from appraisal.scheme.validation import load_scheme
 
     interrupts.set_time_limit(timeout or None)
     source, demo_data = _scheme_with_demo(role)
@@ -107,7 +107,7 @@ def _scheme_with_demo(role: str) -> tuple[Path, Callable[..., Any]]:
     the demo folder is touched, so a wrong name leaves the last demo in place."""
     from appraisal.cli.schemes_cmd import resolve_scheme_path
     from appraisal.errors import AppraisalError
-    from appraisal.packs import pack_of
+    from appraisal.scheme.packs import pack_of
 
     source = resolve_scheme_path(role)
     pack = pack_of(source)

@@ -26,8 +26,8 @@ def form(
     """Write the appraisal form for SCHEME: each indicator's definition, formula in words, target,
     weight and score curve, with blanks for ratings, comments and signatures. Prints the paths."""
     from appraisal.cli.schemes_cmd import resolve_scheme_path
-    from appraisal.forms import render_form
-    from appraisal.validation import load_scheme
+    from appraisal.rendering.forms import render_form
+    from appraisal.scheme.validation import load_scheme
 
     person = None
     if appraisee or name or team:

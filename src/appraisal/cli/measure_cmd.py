@@ -13,12 +13,12 @@ import typer
 from appraisal.cli import Timeout
 from appraisal.cli.data_root_option import DataRoots
 from appraisal.cli.groups_option import Groups, parse_groups
-from appraisal.terminal import echo, json_printable, printable
+from appraisal.cli.terminal import echo, json_printable, printable
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from appraisal.measuring import Cell, Measurements
+    from appraisal.measuring.measurements import Cell, Measurements
 
 VALUE_COLUMNS = ["appraisee", "indicator", "value", "rows", "status", "source", "flags"]
 QUALITY_COLUMNS = ["dataset", "cause", "column", "count", "rows", "share", "level", "limit", "examples"]
@@ -51,12 +51,12 @@ def measure(
     A count above its error level (with --strict, its warning level) stops it: nothing is written."""
     from appraisal import interrupts
     from appraisal.cli.schemes_cmd import resolve_scheme_path
-    from appraisal.data_roots import allowing
-    from appraisal.measuring import measure as run_measure
+    from appraisal.scheme.data_roots import allowing
+    from appraisal.measuring.measurements import measure as run_measure
     from appraisal.periods import parse_period
     from appraisal.pipeline import with_flags
-    from appraisal.quality_checks import QualityBreach, assess, report_lines, warning_flags
-    from appraisal.validation import load_scheme
+    from appraisal.measuring.quality import QualityBreach, assess, report_lines, warning_flags
+    from appraisal.scheme.validation import load_scheme
 
     interrupts.set_time_limit(timeout or None)
     with allowing(data_root or ()):
@@ -129,7 +129,7 @@ def _write_csv(path: Path, header: list[str], rows: list[list[object]]) -> None:
     import tempfile
 
     from appraisal.errors import AppraisalError
-    from appraisal.inert import write_csv
+    from appraisal.results.inert import write_csv
 
     target = path.resolve()
     try:
@@ -149,7 +149,7 @@ def _write_csv(path: Path, header: list[str], rows: list[list[object]]) -> None:
 
 
 def _print_table(result: Measurements, quality: list[dict[str, object]], strict: bool) -> None:
-    from appraisal.quality_checks import report_lines
+    from appraisal.measuring.quality import report_lines
 
     indicators = result.indicators()
     typer.echo("\t".join(printable(text) for text in ["appraisee", *indicators, "flags"]))  # fields from data escaped
@@ -170,7 +170,7 @@ def _print_table(result: Measurements, quality: list[dict[str, object]], strict:
 
 def _shown(cell: Cell) -> str:
     """`0.95 (120)`: the value and its rows; `!` when computed from data with a warning."""
-    from appraisal.quality_checks import is_quality_flag
+    from appraisal.measuring.quality import is_quality_flag
 
     mark = "!" if any(is_quality_flag(f) for f in cell.flags) else ""
     return f"{cell.value:.6g} ({cell.rows}){mark}" if cell.value is not None else f"- ({cell.rows}){mark}"

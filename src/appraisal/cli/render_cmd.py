@@ -49,7 +49,7 @@ def parse_formats(values: Sequence[str]) -> list[str]:
 
 def _bar(total: int, label: str, quiet: bool) -> AbstractContextManager[Any]:
     try:
-        from appraisal.progress import progress_bar
+        from appraisal.cli.progress import progress_bar
     except ImportError:  # pragma: no cover - the progress module ships with the package
         return nullcontext(None)
     return progress_bar(total, label, quiet=quiet)
@@ -57,7 +57,7 @@ def _bar(total: int, label: str, quiet: bool) -> AbstractContextManager[Any]:
 
 def is_run_folder(folder: Path) -> bool:
     """A folder `appraisal run` wrote: its result.json, and its queries.sql or no render marker."""
-    from appraisal.storing import QUERIES_FILE, RESULT_FILE
+    from appraisal.results.storing import QUERIES_FILE, RESULT_FILE
 
     return (folder / RESULT_FILE).is_file() and ((folder / QUERIES_FILE).is_file() or not (folder / MARKER).is_file())
 
@@ -65,7 +65,7 @@ def is_run_folder(folder: Path) -> bool:
 def _check_out(out: Path, run_dir: Path, force: bool) -> None:
     """Refuse an OUT whose replacement would destroy anything but an earlier render's output."""
     from appraisal.errors import AppraisalError
-    from appraisal.storing import RESULT_FILE
+    from appraisal.results.storing import RESULT_FILE
 
     if out.exists() and not out.is_dir():
         raise AppraisalError(f"{out} exists and is not a folder; choose another --out")
@@ -96,8 +96,8 @@ def render_run(
 ) -> list[Path]:
     """Render the run in `run_dir` into the new folder `out`; return the files written (in `out`)."""
     from appraisal import interrupts
-    from appraisal.reports import REPORT_FORMATS, render_report, report_labels
-    from appraisal.storing import load_run
+    from appraisal.rendering.reports import REPORT_FORMATS, render_report, report_labels
+    from appraisal.results.storing import load_run
 
     run_dir, out = Path(run_dir), Path(out)
     formats = parse_formats(formats)
@@ -133,7 +133,7 @@ def render_run(
                     render_report(result, partial, formats=pages, language=language, user_dir=templates,
                                   previous=earlier, run_dir=run_dir, drill_down=drill_down, progress=progress)
         if "xlsx" in formats:
-            from appraisal.excel import write_workbook
+            from appraisal.rendering.excel import write_workbook
 
             write_workbook(result, partial / "result.xlsx", language)
         for fmt in formats:
@@ -141,7 +141,7 @@ def render_run(
                 if (run_dir / name).is_file():
                     shutil.copyfile(run_dir / name, partial / name)
         if "csv" in formats:  # written afresh, so a run stored before the escaping gets inert CSV files too
-            from appraisal.storing import write_tables
+            from appraisal.results.storing import write_tables
 
             write_tables(result, partial)
         if "pdf" in formats:
@@ -162,9 +162,9 @@ def _pdf(html_root: Path, pdf_dir: Path, quiet: bool) -> list[Path]:
     from appraisal.errors import AppraisalError
 
     try:
-        from appraisal.pdf import render_pdf
+        from appraisal.rendering.pdf import render_pdf
     except ImportError as exc:  # pragma: no cover - pdf ships with the package
-        raise AppraisalError(f"pdf output needs appraisal.pdf, which this installation lacks ({exc})") from None
+        raise AppraisalError(f"pdf output needs appraisal.rendering.pdf, which this installation lacks ({exc})") from None
     files = [html_root / "index.html", html_root / "team.html", *sorted((html_root / "scorecards").glob("*.html"))]
     with _bar(len(files), "PDF", quiet) as bar:
         return render_pdf(files, pdf_dir, progress=bar)
@@ -209,7 +209,7 @@ def render(
     Text a spreadsheet would read as a formula (a name `=HYPERLINK(...)`) stays text: a string cell in
     the workbook, a leading ' in the CSV files. --force replaces only a folder an earlier render wrote.
     """
-    from appraisal.data_roots import allowing
+    from appraisal.scheme.data_roots import allowing
     from appraisal.errors import AppraisalError
 
     try:

@@ -10,7 +10,7 @@ import typer
 from appraisal.cli import Timeout
 from appraisal.cli.data_root_option import DataRoots
 from appraisal.cli.groups_option import Groups, parse_groups
-from appraisal.terminal import echo
+from appraisal.cli.terminal import echo
 
 
 def run(
@@ -31,9 +31,9 @@ def run(
     """Appraise everyone on SCHEME's roster for PERIOD; write JSON, CSV and the report into OUT."""
     from appraisal import interrupts
     from appraisal.cli.schemes_cmd import resolve_scheme_path
-    from appraisal.data_roots import allowing
+    from appraisal.scheme.data_roots import allowing
     from appraisal.periods import parse_period
-    from appraisal.validation import load_scheme
+    from appraisal.scheme.validation import load_scheme
 
     interrupts.set_time_limit(timeout or None)
     with allowing(data_root or ()):
@@ -55,7 +55,7 @@ def checked_run(
 ) -> Any:
     """The pipeline's run, every data-quality count printed (when `show`; always when a breach stops it)."""
     from appraisal.pipeline import run as run_pipeline
-    from appraisal.quality_checks import QualityBreach, report_lines
+    from appraisal.measuring.quality import QualityBreach, report_lines
 
     try:
         result = run_pipeline(scheme, period, threads=threads, strict=strict, groups=groups)
@@ -70,10 +70,10 @@ def checked_run(
 
 def write_with_report(result: object, out: Path, *, language: str, report: bool) -> Path:
     """Store the run; the report is rendered inside the partial folder, so it is atomic too."""
-    from appraisal.storing import write_run
+    from appraisal.results.storing import write_run
 
     def render(folder: Path) -> None:
-        from appraisal.rendering import render_result
+        from appraisal.rendering.pages import render_result
 
         render_result(result, folder / "report", language=language)  # type: ignore[arg-type]
 
@@ -91,7 +91,7 @@ def explain(
     data_root: DataRoots = None,
 ) -> None:
     """Show step by step how an appraisee's values, scores, contributions, gates and grade came to be."""
-    from appraisal.data_roots import allowing
+    from appraisal.scheme.data_roots import allowing
     from appraisal.explaining import explain as explain_lines
 
     with allowing(data_root or ()):

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from appraisal.terminal import echo
+from appraisal.cli.terminal import echo
 
 if TYPE_CHECKING:
-    from appraisal.model import Indicator, Scheme
+    from appraisal.scheme.model import Indicator, Scheme
 
 schemes_app = typer.Typer(help="List and show appraisal schemes.", no_args_is_help=True)
 
@@ -19,7 +19,7 @@ schemes_app = typer.Typer(help="List and show appraisal schemes.", no_args_is_he
 def resolve_scheme_path(name: str) -> Path:
     """A scheme argument is a file path, or a scheme's name: `agent`, or `pack:agent`."""
     from appraisal.errors import AppraisalError
-    from appraisal.packs import find_scheme, unknown_scheme_hint
+    from appraisal.scheme.packs import find_scheme, unknown_scheme_hint
 
     path = Path(name)
     if path.suffix in (".yaml", ".yml") or path.exists():
@@ -35,10 +35,10 @@ def list_schemes(
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """List every scheme of every installed pack: name, pack, role, version and title."""
-    from appraisal.model import pick
-    from appraisal.packs import BUILTIN
+    from appraisal.scheme.model import pick
+    from appraisal.scheme.packs import BUILTIN
     from appraisal.plugins import get_packs
-    from appraisal.validation import load_schemes
+    from appraisal.scheme.validation import load_schemes
 
     rows = []
     for pack in sorted(get_packs(), key=lambda p: (p.name != BUILTIN, p.name)):
@@ -71,15 +71,15 @@ def show(
     ] = False,
 ) -> None:
     """Check SCHEME and summarise it: period, data, indicators with weights, targets and score rules, grades."""
-    from appraisal.validation import load_scheme
+    from appraisal.scheme.validation import load_scheme
 
     path = resolve_scheme_path(scheme)
     checked = load_scheme(path)
     if resolved:
         import yaml
 
-        from appraisal.extending import load_resolved
-        from appraisal.strategies import apply_strategy
+        from appraisal.scheme.extending import load_resolved
+        from appraisal.scheme.strategies import apply_strategy
 
         data = apply_strategy(load_resolved(path)).data
         typer.echo(yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100).rstrip())
@@ -125,7 +125,7 @@ def _source(indicator: Indicator) -> str:
 
 def summary_lines(scheme: Scheme, language: str = "en") -> list[str]:
     """The scheme in words, as an HR author checks it before a run."""
-    from appraisal.model import TargetFrom, pick
+    from appraisal.scheme.model import TargetFrom, pick
 
     lines = [
         f"{pick(scheme.title, language)} ({scheme.id} v{scheme.version}, role {scheme.role or '-'})",

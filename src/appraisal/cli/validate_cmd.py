@@ -25,9 +25,9 @@ def validate(
     Prints one line per problem (file:line:column: key path: message) and exits 1 if there
     is any; otherwise prints one "ok:" line per scheme and exits 0.
     """
-    from appraisal.data_roots import allowing
+    from appraisal.scheme.data_roots import allowing
     from appraisal.errors import SchemeError
-    from appraisal.validation import load_schemes
+    from appraisal.scheme.validation import load_schemes
 
     # One pass: load_schemes validates and raises every problem together.
     try:

@@ -12,14 +12,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from appraisal.errors import ExpressionError
-from appraisal.expression_types import Kind, takes
-from appraisal.functions import Function
+from appraisal.expressions.kinds import Kind, takes
+from appraisal.expressions.functions import Function
 from appraisal.hookspecs import hookimpl
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from appraisal.sql_emitter import Dialect
+    from appraisal.sql.emitter import Dialect
 
 
 def _rows_only(*_: object) -> float:

@@ -1,7 +1,7 @@
 """The built-in expression functions, registered like any plugin's.
 
 Each function has a Python implementation and a SQL emitter that agree with
-`appraisal/semantics.yaml`; engine-specific spellings come from the `Dialect` passed in.
+`appraisal/expressions/semantics.yaml`; engine-specific spellings come from the `Dialect` passed in.
 There are deliberately no random or clock-reading functions: an appraisal must give the
 same result every time it is re-run on the same data.
 """
@@ -12,14 +12,14 @@ import math
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from appraisal.expression_types import NUMERIC, TIMES, Kind, anything, same_kind, takes
-from appraisal.functions import Function
+from appraisal.expressions.kinds import NUMERIC, TIMES, Kind, anything, same_kind, takes
+from appraisal.expressions.functions import Function
 from appraisal.hookspecs import hookimpl
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from appraisal.sql_emitter import Dialect
+    from appraisal.sql.emitter import Dialect
 
 
 def round_half_away(value: float) -> float:

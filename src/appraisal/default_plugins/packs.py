@@ -17,22 +17,22 @@ INDUSTRY_PACKS = {"manufacturing": "Manufacturing after-sales", "it": "IT and so
 
 
 def builtin_demo(folder: Path, *, role: str, seed: int = 2026, period: str = "2026-Q3") -> Any:
-    """`appraisal.demo_data.generate`, the built-in roles' demo data."""
-    from appraisal.demo_data import generate
+    """`appraisal.demo.agent.generate`, the built-in roles' demo data."""
+    from appraisal.demo.agent import generate
 
     return generate(folder, role=role, seed=seed, period=period)
 
 
 def industry_demo(folder: Path, *, role: str, seed: int = 2026, period: str = "2026-Q3") -> Any:
-    """`appraisal.demo_industry.generate`, the industry packs' demo data (by scheme stem)."""
-    from appraisal.demo_industry import generate
+    """`appraisal.demo.industry.generate`, the industry packs' demo data (by scheme stem)."""
+    from appraisal.demo.industry import generate
 
     return generate(folder, role=role, seed=seed, period=period)
 
 
 @hookimpl
 def register_packs(register):  # type: ignore[no-untyped-def]
-    from appraisal.packs import BUILTIN, Pack
+    from appraisal.scheme.packs import BUILTIN, Pack
     from appraisal.shipped import schemes_dir, templates_dir
 
     register(Pack(BUILTIN, schemes_dir(), __version__, "Schemes shipped with appraisal", templates_dir(), builtin_demo))

@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 from appraisal.errors import DataError
 from appraisal.hookspecs import hookimpl
-from appraisal.model import Source
-from appraisal.sources import SourceReader
-from appraisal.sql_emitter import inline_literal, quote_identifier
+from appraisal.scheme.model import Source
+from appraisal.engines.sources import SourceReader
+from appraisal.sql.emitter import inline_literal, quote_identifier
 
 if TYPE_CHECKING:  # imported where used: plugin registration must not slow every CLI command
     import duckdb

@@ -1,0 +1,548 @@
+"""The embedded engine: declared files loaded into DuckDB, locked down, columns coerced.
+
+`open_engine(scheme)` checks that every declared file exists, opens an in-memory DuckDB that
+may read those files and nothing else (no extension is installed or loaded behind our back),
+loads each source through its plugin into `<name>__raw`, and builds the typed table `<name>`
+(`roster` for the roster) by coercing the declared columns in SQL. Undeclared columns pass
+through as read. Cells that are not empty but do not coerce become NULL and are counted per
+column and cause (`unparseable date`, ...), in one query per table.
+
+Typed values: `date` is DATE; `timestamp` is TIMESTAMP, wall-clock time in the scheme's zone
+(a value written with an offset, `...T10:00+08:00`, is converted into that zone); `duration`
+is seconds as DOUBLE (`h:mm[:ss]`, a time of day, or a plain number of seconds), because
+seconds aggregate and compare the same way in every SQL dialect where INTERVAL does not; a
+negative duration becomes NULL and is counted; `flag` is BOOLEAN; `text` is trimmed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from appraisal import interrupts, plugins
+from appraisal.scheme.data_roots import check_source
+from appraisal.engines.date_formats import formatted_sql
+from appraisal.errors import AppraisalError, DataError
+from appraisal.engines.file_columns import built_columns, drop_relation, named_view, rejected_counts, scheme_names
+from appraisal.scheme.model import ColumnFormat, Scheme, Source
+from appraisal.engines.sources import SourceRegistry
+from appraisal.sql.emitter import inline_literal
+from appraisal.sql.emitter import quote_identifier as q
+
+ROSTER = "roster"
+RATINGS = "ratings"
+# A ratings file has one rater's rating of one indicator of one appraisee per row.
+RATING_COLUMNS = {"appraisee": "text", "indicator": "text", "rater": "text", "rating": "number"}
+_NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE", "DECIMAL",
+            "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT")
+_TRUE = ("y", "yes", "true", "t", "1", "是")
+_FALSE = ("n", "no", "false", "f", "0", "否")
+# A time-zone offset after a time of day: one that exists (-14:00 to +14:00) is read, any
+# other (+25:00) makes the cell unparseable; a date's own `-01` is no offset.
+_AFTER_TIME = r"[0-9]:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)? ?"
+_OFFSET = _AFTER_TIME + r"(Z|z|[+-](0[0-9]|1[0-3])(:?[0-5][0-9])?|[+-]14(:?00)?)$"
+_ANY_OFFSET = _AFTER_TIME + r"(Z|z|[+-][0-9]{1,2}(:?[0-9]{2})?)$"
+_SIGNED_DURATION = r"^-?[0-9]+:[0-5]?[0-9](:[0-5]?[0-9](\.[0-9]+)?)?$"
+
+
+@dataclass(frozen=True)
+class QualityCount:
+    """`count` cells of `dataset`.`column` that a cause (`unparseable date`) turned into NULL.
+
+    `cause` is always English words; `cause_parts` ({key, ...}, see appraisal.rendering.phrasing) is there
+    when the cause carries a text the scheme gives per language (an exclusion's reason). `rows`
+    is how many rows the cause was looked for among (the share's denominator; None: not known),
+    `examples` up to three of the raw values concerned, as text, smallest first. A row that
+    could not be read at all (`ragged row`) has no column (`column` is empty) and no examples
+    (its content is never quoted), but `lines`: the first few line numbers."""
+
+    dataset: str
+    cause: str
+    column: str
+    count: int
+    cause_parts: Mapping[str, Any] | None = None
+    rows: int | None = None
+    examples: tuple[str, ...] = ()
+    lines: tuple[int, ...] = ()  # for rows a reader skipped: the first few line numbers
+
+
+@dataclass
+class Engine:
+    """An open, locked-down DuckDB connection with the scheme's tables loaded and typed."""
+
+    connection: duckdb.DuckDBPyConnection
+    tables: dict[str, str] = field(default_factory=dict)
+    quality: list[QualityCount] = field(default_factory=list)
+    spill: Path | None = None
+    rows: dict[str, int] = field(default_factory=dict)  # rows read per dataset (and roster, ratings), duplicates included
+
+    def close(self) -> None:
+        interrupts.unregister_connection(self.connection)
+        self.connection.close()
+        if self.spill is not None:
+            shutil.rmtree(self.spill, ignore_errors=True)
+            interrupts.unregister_path(self.spill)
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_engine(scheme: Scheme, *, threads: int | None = None) -> Engine:
+    """Load and type every table the scheme declares; see the module docstring."""
+    registry = plugins.get_sources()
+    base = Path(scheme.source).resolve().parent
+    declared = _declared(scheme)
+    for label, source in declared:
+        registry.get(source.source)  # an unknown source name fails before any file is read
+        check_source(label, source, base)  # only inside the scheme's folder and the data roots
+        if source.path.is_dir():
+            raise DataError(f"{label}: {_shown(source.path, base)} is a folder, not a file")
+        if not source.path.is_file():
+            raise DataError(f"{label}: file not found: {_shown(source.path, base)}")
+    with interrupts.deferred():  # removed even when a signal stops the run (appraisal.interrupts)
+        scratch = Path(tempfile.mkdtemp(prefix="appraisal-"))
+        interrupts.register_path(scratch)
+        spill = Path(tempfile.mkdtemp(prefix="appraisal-spill-"))
+        interrupts.register_path(spill)
+    try:
+        connection = _connect(sorted({str(s.path) for _, s in declared}), scratch, spill, threads)
+        engine = Engine(connection, spill=spill)
+        try:
+            _load_all(engine, scheme, registry, base, scratch)
+            _load_calendar(engine, scheme)
+            _derive_repeats(engine, scheme)
+            connection.execute("SET lock_configuration = true").fetchall()
+        except BaseException:
+            engine.close()
+            raise
+    except BaseException:
+        shutil.rmtree(spill, ignore_errors=True)
+        interrupts.unregister_path(spill)
+        raise
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+        interrupts.unregister_path(scratch)
+    return engine
+
+
+def _derive_repeats(engine: Engine, scheme: Scheme) -> None:
+    """Add each dataset's repeat-problem column (see appraisal.sql.repeats) once its rows are clean."""
+    from appraisal.sql.repeats import derive_all
+
+    derive_all(engine.connection, scheme.datasets)
+
+
+def _load_calendar(engine: Engine, scheme: Scheme) -> None:
+    """`__calendar`: one row per working day from 2000 to 2099 with its opening and closing
+    time, for the business-hours functions; every literal bound."""
+    cal = scheme.calendar
+    engine.connection.execute(
+        "CREATE TABLE __calendar AS SELECT CAST(d AS DATE) AS day,"
+        " CAST(d AS DATE) + CAST($1 AS TIME) AS opens_at, CAST(d AS DATE) + CAST($2 AS TIME) AS closes_at"
+        " FROM range(DATE '2000-01-01', DATE '2100-01-01', INTERVAL 1 DAY) AS t(d)"
+        " WHERE (isodow(d) IN (SELECT unnest($3::INTEGER[])) AND CAST(d AS DATE) NOT IN (SELECT unnest($4::DATE[])))"
+        " OR CAST(d AS DATE) IN (SELECT unnest($5::DATE[]))",
+        [cal.opens, cal.closes, list(cal.days), list(cal.holidays), list(cal.workdays)],
+    ).fetchall()
+
+
+def _declared(scheme: Scheme) -> list[tuple[str, Source]]:
+    found = [("roster", scheme.roster.source)] if scheme.roster else []
+    found += [("ratings", scheme.ratings)] if scheme.ratings else []
+    return found + [(f"dataset '{name}'", d.source) for name, d in scheme.datasets.items()]
+
+
+def _shown(path: Path, base: Path) -> str:
+    """The path as the scheme wrote it: relative to the scheme's folder, with `/`."""
+    return Path(os.path.relpath(path, base)).as_posix()
+
+
+MEMORY_LIMIT = "1GB"
+
+
+def usable_cores() -> int:
+    """The CPU cores this process may run on: the most threads worth asking DuckDB for."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(len(os.sched_getaffinity(0)), 1)
+    return os.cpu_count() or 1
+
+
+def _connect(paths: list[str], scratch: Path, spill: Path, threads: int | None) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB that installs and loads nothing by itself and reads only `paths`.
+
+    Memory is capped (APPRAISAL_MEMORY_LIMIT, default 1GB): beyond it DuckDB spills to a
+    private folder, so a run over 10 million rows stays under a gigabyte.
+    """
+    config: dict[str, object] = {
+        "autoinstall_known_extensions": False,
+        "autoload_known_extensions": False,
+        "memory_limit": os.environ.get("APPRAISAL_MEMORY_LIMIT") or MEMORY_LIMIT,
+        "temp_directory": str(spill),
+    }
+    if threads is not None:
+        config["threads"] = min(threads, usable_cores())  # each thread has its own buffers: 100000 would eat memory
+    try:
+        connection = duckdb.connect(":memory:", config=config)
+    except duckdb.Error as exc:
+        raise DataError(f"cannot start the engine: {' '.join(str(exc).split())}") from None
+    interrupts.register_connection(connection)  # Ctrl-C, SIGTERM and the time limit interrupt its queries
+    connection.execute("SET enable_progress_bar = false").fetchall()
+    connection.execute("SET allowed_paths = ?", [paths]).fetchall()
+    connection.execute("SET allowed_directories = ?", [[f"{scratch}{os.sep}", f"{spill}{os.sep}"]]).fetchall()
+    connection.execute("SET enable_external_access = false").fetchall()
+    return connection
+
+
+def _load_all(engine: Engine, scheme: Scheme, registry: SourceRegistry, base: Path, scratch: Path) -> None:
+    tz = scheme.timezone
+    if scheme.roster is not None:
+        r = scheme.roster
+        needed = [r.key, *r.fields.values(), *r.columns]
+        # Employment dates are dates whether or not the scheme declares them.
+        columns = {**{r.fields[f]: "date" for f in ("start", "end") if f in r.fields}, **r.columns}
+        _load_one(engine, registry, "roster", ROSTER, ROSTER, r.source, columns, needed, tz, base, scratch, r.key,
+                  r.formats)
+        _count_empty_ids(engine, r.key)
+    if scheme.ratings is not None:
+        # A 360-degree review also says which rater group each rating comes from.
+        grouped = any(i.raters for i in scheme.indicators)
+        columns = {**RATING_COLUMNS, "group": "text"} if grouped else RATING_COLUMNS
+        _load_one(engine, registry, "ratings", RATINGS, RATINGS, scheme.ratings, columns, list(columns), tz, base, scratch)
+    for name, dataset in scheme.datasets.items():
+        needed = [c for c in (dataset.key, dataset.appraisee, dataset.placed_by) if c]
+        needed += [dataset.via.on] if dataset.via else []
+        needed += list(dataset.columns)
+        _load_one(engine, registry, f"dataset '{name}'", name, name, dataset.source, dataset.columns,
+                  needed, tz, base, scratch, dataset.key, dataset.formats)
+
+
+def _count_empty_ids(engine: Engine, key: str) -> None:
+    """Roster rows without an id (empty or blank) appraise nobody: counted as `empty id` and
+    left out (a streamed roster, a view, keeps them to the measuring query's own filter)."""
+    connection, blank = engine.connection, f"nullif(trim(CAST({q(key)} AS VARCHAR)), '') IS NULL"
+    [(empty,)] = connection.execute(f"SELECT count(*) FROM {q(ROSTER)} WHERE {blank}").fetchall()
+    if not empty:
+        return
+    engine.quality.append(QualityCount(ROSTER, "empty id", key, int(empty)))
+    [(is_table,)] = connection.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary", [ROSTER]).fetchall()
+    if is_table:
+        connection.execute(f"DELETE FROM {q(ROSTER)} WHERE {blank}").fetchall()
+
+
+def _drop_duplicates(engine: Engine, table: str, key: str) -> None:
+    """Keep the first row of each key in file order; count the others as `duplicate key`.
+
+    Rows with no key are kept: nothing says they repeat another row. A table loses its few
+    repeats in place (a DELETE is far cheaper than a rewrite); a streamed dataset is handled
+    by `_drop_streamed_duplicates`.
+    """
+    connection = engine.connection
+    repeated = f"{table}__repeated"
+    connection.execute(
+        f"CREATE TABLE {q(repeated)} AS SELECT {q(key)} AS k, min(rowid) AS first, count(*) - 1 AS extra "
+        f"FROM {q(table)} WHERE {q(key)} IS NOT NULL GROUP BY {q(key)} HAVING count(*) > 1"
+    ).fetchall()
+    [(dropped, examples)] = connection.execute(
+        f"SELECT coalesce(sum(extra), 0), min(CAST(k AS VARCHAR), 3) FROM {q(repeated)}"
+    ).fetchall()
+    if dropped:
+        connection.execute(
+            f"DELETE FROM {q(table)} USING {q(repeated)} AS r WHERE {q(table)}.{q(key)} = r.k AND {q(table)}.rowid > r.first"
+        ).fetchall()
+        engine.quality.append(QualityCount(table, "duplicate key", key, int(dropped), examples=tuple(examples or ())))
+    connection.execute(f"DROP TABLE {q(repeated)}").fetchall()
+
+
+def _drop_streamed_duplicates(engine: Engine, table: str, key: str, raw: str, raw_type: str, kind: str | None) -> None:
+    """`_drop_duplicates` for a streamed dataset: the view `table` over `<table>__all` (the typed
+    rows, a view over the file) without the repeats, told apart by their file row numbers.
+
+    The repeats are found in one pass over the key column. When the typed key is the file's own
+    value (an undeclared key, or a text key with no surrounding spaces: empty cells type as no
+    key and are left out, and the pass also returns every key with spaces, to see that there is
+    none), the pass groups the raw values, which is much cheaper than grouping computed ones;
+    otherwise it groups the typed key. Dropped are the rows of a repeated key after its first:
+    the last row of each key seen twice, which the pass already knows, or, when a key comes
+    three times or more, every row but the first, found among the rows with a repeated key.
+    The view then filters on row numbers alone, so that queries over it never read or compare
+    the key column again.
+    """
+    connection = engine.connection
+    typed, repeated, dropped = f"{table}__all", f"{table}__repeated", f"{table}__dropped"
+    k = q(key)
+    spaced = "starts_with({0}, ' ') OR ends_with({0}, ' ')".format
+
+    def group(source: str, as_text: bool = False) -> tuple[int, int, int]:
+        """Group the keys into `repeated`; (rows to drop, keys seen 3+ times, keys with spaces).
+
+        `as_text`: the raw text keys, leaving out empty ones and returning those with spaces."""
+        where, having = (f" AND {k} <> ''", f" OR {spaced(k)}") if as_text else ("", "")
+        connection.execute(
+            f"CREATE OR REPLACE TABLE {q(repeated)} AS SELECT {k} AS k, max(__file_row) AS last_row, count(*) AS n "
+            f"FROM {q(source)} WHERE {k} IS NOT NULL{where} GROUP BY {k} HAVING count(*) > 1{having}"
+        ).fetchall()
+        with_spaces = f"count(*) FILTER (WHERE {spaced('k')})" if as_text else "0"
+        [(extra, many, spaced_keys)] = connection.execute(
+            f"SELECT coalesce(sum(n - 1), 0), count(*) FILTER (WHERE n > 2), {with_spaces} FROM {q(repeated)}"
+        ).fetchall()
+        return int(extra), int(many), int(spaced_keys)
+
+    if kind == "text" and raw_type == "VARCHAR":  # typed: trimmed, blank as no key
+        total, many, spaced_keys = group(raw, as_text=True)
+        if spaced_keys:  # trimming may make two keys one: group the typed keys after all
+            total, many, _ = group(typed)
+    else:
+        total, many, _ = group(raw if kind is None else typed)  # an undeclared column passes through as read
+    if not total:
+        connection.execute(f"CREATE VIEW {q(table)} AS SELECT * EXCLUDE (__file_row) FROM {q(typed)}").fetchall()
+        return
+    if many:
+        connection.execute(
+            f"CREATE TABLE {q(dropped)} AS SELECT file_row FROM (SELECT a.__file_row AS file_row, "
+            f"min(a.__file_row) OVER (PARTITION BY a.{k}) AS first_row "
+            f"FROM {q(typed)} AS a SEMI JOIN {q(repeated)} AS r ON a.{k} = r.k) WHERE file_row > first_row"
+        ).fetchall()
+    else:
+        connection.execute(f"CREATE TABLE {q(dropped)} AS SELECT last_row AS file_row FROM {q(repeated)}").fetchall()
+    connection.execute(
+        f"CREATE VIEW {q(table)} AS SELECT a.* EXCLUDE (__file_row) FROM {q(typed)} AS a "
+        f"ANTI JOIN {q(dropped)} AS d ON a.__file_row = d.file_row"
+    ).fetchall()
+    [(examples,)] = connection.execute(f"SELECT min(CAST(k AS VARCHAR), 3) FROM {q(repeated)}").fetchall()
+    engine.quality.append(QualityCount(table, "duplicate key", key, total, examples=tuple(examples or ())))
+
+
+def _load_one(
+    engine: Engine, registry: SourceRegistry, label: str, dataset: str, table: str, source: Source,
+    columns: dict[str, str] | object, needed: Iterable[str], tz: str, base: Path, scratch: Path,
+    key: str | None = None, formats: Mapping[str, ColumnFormat] | None = None,
+) -> None:
+    raw = f"{table}__raw"
+    reader = registry.get(source.source)
+    where = f"{label}: cannot read {_shown(source.path, base)} as {source.source}"
+    try:
+        reader.run(engine.connection, raw, source, scratch)
+    except AppraisalError as exc:
+        raise DataError(f"{where}: {exc}") from exc
+    except (duckdb.Error, OSError, ValueError) as exc:
+        raise DataError(f"{where}: {_without_lines(str(exc))}") from exc
+    described = engine.connection.execute(f"DESCRIBE {q(raw)}").fetchall()
+    file_types = {row[0]: str(row[1]).upper() for row in described}
+    built = built_columns(formats or {})
+    names = scheme_names(label, [c for c in file_types if c != "__file_row"], source.rename, needed, built)
+    named = named_view(engine.connection, raw, file_types, names, built)
+    raw_types = file_types if named == raw else {
+        row[0]: str(row[1]).upper() for row in engine.connection.execute(f"DESCRIBE {q(named)}").fetchall()}
+    declared = dict(columns)  # type: ignore[call-overload]
+    patterns = {name: f.formats for name, f in (formats or {}).items() if f.formats}
+    _type_table(engine, dataset, table, named, raw_types, declared, tz, key, patterns)
+    # the reader records the rows it skipped while the rows were typed (the file's first scan)
+    skipped = reader.rejected(engine.connection, raw) if reader.rejected is not None else None
+    rejected = rejected_counts(engine.connection, skipped) if skipped is not None else []
+    total = engine.rows.get(dataset, 0) + sum(count for _, count, _ in rejected)  # every row of the file
+    for cause, count, lines in rejected:
+        engine.quality.append(QualityCount(dataset, cause, "", count, rows=total, lines=lines))
+    if named != raw and "__file_row" not in file_types:
+        drop_relation(engine.connection, raw)
+
+
+def _without_lines(message: str) -> str:
+    """An engine's message on one line, without the file's own lines (`Original Line: ...`): a
+    file that did not read as declared is never quoted."""
+    return " ".join(" ".join(line for line in message.splitlines() if not line.lstrip().startswith("Original Line:")).split())
+
+
+def _type_table(
+    engine: Engine, dataset: str, table: str, raw: str, raw_types: dict[str, str],
+    declared: dict[str, str], tz: str, key: str | None = None, formats: Mapping[str, tuple[str, ...]] | None = None,
+) -> None:
+    """The typed rows: a table, or for a source that streams (a reader's view with the file's
+    row numbers, as Parquet gives them) a view, so a large file is never held in memory.
+    `formats`: the declared formats of date and timestamp columns, by column."""
+    connection = engine.connection
+    formats = formats or {}
+    streamed = "__file_row" in raw_types
+    selects, params = [], []
+    for column, raw_type in raw_types.items():
+        if column == "__file_row":
+            if key:
+                selects.append(q(column))
+            continue
+        kind = declared.get(column)
+        if kind is None:
+            selects.append(q(column))
+            continue
+        sql, bound = coerce_sql(q(column), raw_type, kind, tz, inline=streamed,  # a view takes no parameters
+                                formats=formats.get(column, ()))
+        selects.append(f"{sql} AS {q(column)}")
+        params.extend(bound)
+    typed = f"{table}__all" if streamed and key else table
+    relation = "VIEW" if streamed else "TABLE"
+    connection.execute(f"CREATE {relation} {q(typed)} AS SELECT {', '.join(selects)} FROM {q(raw)}", params).fetchall()
+    if key and streamed:
+        _drop_streamed_duplicates(engine, table, key, raw, raw_types[key], declared.get(key))
+    elif key:
+        _drop_duplicates(engine, table, key)
+    engine.tables[dataset] = table
+    # Count what did not coerce from the raw rows alone (coercing again is cheaper than
+    # keeping a second copy of the data to compare against), with the rows read and, per
+    # column and cause, the three smallest distinct raw values concerned (a bounded top-3,
+    # never a list of every bad cell; only when a bad value repeats among them does a second
+    # pass over the bad cells find three distinct ones).
+    checks: list[tuple[str, str, str, list[object]]] = []  # column, cause, SQL true for its cells, params
+    for column, kind in declared.items():
+        if kind == "text" or _always_fits(raw_types[column], kind):
+            continue
+        typed, bound = coerce_sql(q(column), raw_types[column], kind, tz, formats=formats.get(column, ()))
+        failed = f"{_present(q(column), raw_types[column])} AND ({typed}) IS NULL"
+        if kind == "duration":
+            signed, _ = coerce_sql(q(column), raw_types[column], "signed_duration", "")
+            checks.append((column, "negative duration", f"{failed} AND coalesce({signed} < 0, FALSE)", bound))
+            failed += f" AND NOT coalesce({signed} < 0, FALSE)"
+        checks.append((column, f"unparseable {kind}", failed, bound))
+    selects, check_params = ["count(*)"], []
+    for column, _, failed, bound in checks:
+        selects += [f"count(*) FILTER (WHERE {failed})", f"min(CAST({q(column)} AS VARCHAR), 3) FILTER (WHERE {failed})"]
+        check_params += [*bound, *bound]
+    # fetchall, not fetchone: DuckDB refuses new work while a result is half-read.
+    [(read, *row)] = connection.execute(f"SELECT {', '.join(selects)} FROM {q(raw)}", check_params).fetchall()
+    engine.rows[dataset] = int(read)
+    for (column, cause, failed, bound), count, examples in zip(checks, row[::2], row[1::2], strict=True):
+        if count:
+            shown = tuple(dict.fromkeys(examples or ()))
+            if len(shown) < min(3, count):  # a value repeated: the three smallest distinct, from the bad cells alone
+                distinct = f"SELECT DISTINCT CAST({q(column)} AS VARCHAR) AS v FROM {q(raw)} WHERE {failed}"
+                [(examples,)] = connection.execute(f"SELECT min(v, 3) FROM ({distinct})", bound).fetchall()
+                shown = tuple(examples or ())
+            engine.quality.append(QualityCount(dataset, cause, column, int(count), rows=int(read), examples=shown))
+    engine.quality[:] = [  # the duplicates just dropped were looked for among the same rows
+        replace(c, rows=int(read)) if c.dataset == table and c.cause == "duplicate key" and c.rows is None else c
+        for c in engine.quality
+    ]
+    if not streamed:  # a streamed dataset's views read the raw view at every query
+        [(kind_of_raw,)] = connection.execute(
+            "SELECT count(*) FROM duckdb_views() WHERE view_name = ? AND NOT internal", [raw]
+        ).fetchall()
+        connection.execute(f"DROP {'VIEW' if kind_of_raw else 'TABLE'} {q(raw)}").fetchall()
+
+
+_INTEGERS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT")
+
+
+def _always_fits(raw_type: str, kind: str) -> bool:
+    """A column the source already typed so that coercing it cannot fail: no need to count."""
+    base = raw_type.split("(")[0]
+    aware = "TIME ZONE" in raw_type or base == "TIMESTAMPTZ"
+    return (
+        (kind == "timestamp" and (aware or base in ("TIMESTAMP", "DATE")))
+        or (kind == "date" and base in ("DATE", "TIMESTAMP") and not aware)
+        or (kind == "flag" and base == "BOOLEAN")
+        or (kind in ("integer", "number") and base in _INTEGERS)
+        or (kind == "number" and base == "DECIMAL")
+    )
+
+
+def _trimmed(text: str) -> str:
+    """`text` without surrounding spaces, blank as NULL; trimming only the cells that need it
+    (most do not) halves the cost on a large file."""
+    return (f"CASE WHEN {text} = '' OR starts_with({text}, ' ') OR ends_with({text}, ' ') "
+            f"THEN nullif(trim({text}), '') ELSE {text} END")
+
+
+def _present(column: str, raw_type: str) -> str:
+    """SQL true when a raw cell holds something: not NULL and, as text, not blank."""
+    return f"nullif(trim(CAST({column} AS VARCHAR)), '') IS NOT NULL" if raw_type == "VARCHAR" else f"{column} IS NOT NULL"
+
+
+def coerce_sql(
+    column: str, raw_type: str, kind: str, tz: str, *, inline: bool = False, formats: tuple[str, ...] = (),
+) -> tuple[str, list[object]]:
+    """SQL turning a raw column of `raw_type` into `kind`; NULL when a cell does not fit.
+
+    `column` is already quoted; `formats` are a date or timestamp column's declared formats
+    (see appraisal.engines.date_formats), which replace the default spellings. Returns the SQL and its
+    bound parameters (the time zone).
+    """
+    base = raw_type.split("(")[0]
+    if base in ("DATE", "TIMESTAMP", "TIMESTAMPTZ", "BOOLEAN", "INTERVAL", "TIME") or base in _NUMERIC or "TIME ZONE" in raw_type:
+        typed = _typed_raw(column, raw_type, base, kind, tz, inline)
+        if typed is not None:
+            return typed
+    s = _trimmed(f"CAST({column} AS VARCHAR)")
+    if kind == "text":
+        return s, []
+    if kind == "integer":
+        return (f"CASE WHEN regexp_matches({s}, '^[+-]?[0-9]+(\\.0*)?$') "
+                f"THEN TRY_CAST(regexp_replace({s}, '\\.0*$', '') AS BIGINT) END"), []
+    if kind == "number":
+        return f"CASE WHEN isfinite(TRY_CAST({s} AS DOUBLE)) THEN TRY_CAST({s} AS DOUBLE) END", []
+    if kind == "flag":
+        yes = ", ".join(f"'{v}'" for v in _TRUE)
+        no = ", ".join(f"'{v}'" for v in _FALSE)
+        return f"CASE WHEN lower({s}) IN ({yes}) THEN TRUE WHEN lower({s}) IN ({no}) THEN FALSE END", []
+    if kind in ("date", "timestamp") and formats:
+        return formatted_sql(s, kind, formats), []
+    if kind == "date":
+        return f"CAST(try_strptime({s}, ['%Y-%m-%d', '%Y/%m/%d']) AS DATE)", []
+    if kind == "timestamp":
+        # strptime only where a `/` says it may fit: a failing try_strptime costs ~10 µs a
+        # cell, forty times a cast, and most cells are ISO text the cast reads
+        naive = (f"CASE WHEN contains({s}, '/') THEN coalesce(try_strptime({s}, ['%Y/%m/%d %H:%M:%S', "
+                 f"'%Y/%m/%d %H:%M', '%Y/%m/%d']), TRY_CAST({s} AS TIMESTAMP)) ELSE TRY_CAST({s} AS TIMESTAMP) END")
+        zone, bound = (inline_literal(tz), []) if inline else ("?", [tz])
+        return (f"CASE WHEN regexp_matches({s}, '{_OFFSET}') THEN timezone({zone}, timezone('UTC', {_utc(s)})) "
+                f"WHEN NOT regexp_matches({s}, '{_ANY_OFFSET}') THEN {naive} END"), bound
+    if kind in ("duration", "signed_duration"):
+        seconds = (f"CASE WHEN regexp_matches({s}, '{_SIGNED_DURATION}') THEN epoch(TRY_CAST({s} AS INTERVAL)) "
+                   f"WHEN isfinite(TRY_CAST({s} AS DOUBLE)) THEN TRY_CAST({s} AS DOUBLE) END")
+        return (seconds if kind == "signed_duration" else f"CASE WHEN {seconds} >= 0 THEN {seconds} END"), []
+    raise DataError(f"unknown column type {kind!r}")
+
+
+_OFFSET_PARTS = r"([+-])([0-9]{1,2}):?([0-9]{2})?$"
+
+
+def _utc(text: str) -> str:
+    """The UTC time of a text with an offset (`...T10:00+08:00`, `...Z`), read by our own rule:
+    the engine's casts to TIMESTAMPTZ accept different spellings in different versions (DuckDB
+    2.0 reads `10:00+08:00`, 1.4 only `10:00:00+08:00`). Regular expressions are matched with
+    regexp_matches, never `~`, which matched the whole text before DuckDB 2.0 and any part since."""
+    local = f"TRY_CAST(rtrim(regexp_replace({text}, '(Z|z|[+-][0-9]{{1,2}}(:?[0-9]{{2}})?)$', '')) AS TIMESTAMP)"
+    def part(n: int) -> str:
+        return f"regexp_extract({text}, '{_OFFSET_PARTS}', {n})"
+
+    minutes = (f"CASE WHEN regexp_matches({text}, '[Zz]$') THEN 0 ELSE (CASE {part(1)} WHEN '-' THEN -1 ELSE 1 END)"
+               f" * (TRY_CAST({part(2)} AS INTEGER) * 60 + coalesce(TRY_CAST(nullif({part(3)}, '') AS INTEGER), 0)) END")
+    return f"({local} - to_minutes({minutes}))"
+
+
+def _typed_raw(column: str, raw_type: str, base: str, kind: str, tz: str, inline: bool) -> tuple[str, list[object]] | None:
+    """Coercion of a column the source already typed (Parquet, JSON); None: go through text."""
+    aware = "TIME ZONE" in raw_type or base == "TIMESTAMPTZ"
+    if kind == "integer" and base in _NUMERIC:
+        return f"CASE WHEN {column} = trunc({column}) THEN TRY_CAST({column} AS BIGINT) END", []
+    if kind == "number" and base in _NUMERIC:
+        return f"CASE WHEN isfinite(CAST({column} AS DOUBLE)) THEN CAST({column} AS DOUBLE) END", []
+    if kind == "flag" and base == "BOOLEAN":
+        return column, []
+    if kind == "date" and (base in ("DATE", "TIMESTAMP") and not aware):
+        return f"CAST({column} AS DATE)", []
+    if kind == "timestamp" and aware:
+        return (f"timezone({inline_literal(tz)}, {column})", []) if inline else (f"timezone(?, {column})", [tz])
+    if kind == "timestamp" and base in ("DATE", "TIMESTAMP"):
+        return f"CAST({column} AS TIMESTAMP)", []
+    if kind in ("duration", "signed_duration") and (base in ("INTERVAL", "TIME") or base in _NUMERIC):
+        seconds = f"CAST(epoch({column}) AS DOUBLE)" if base in ("INTERVAL", "TIME") else f"CAST({column} AS DOUBLE)"
+        return (seconds if kind == "signed_duration" else f"CASE WHEN {seconds} >= 0 THEN {seconds} END"), []
+    return None

@@ -1,0 +1,381 @@
+"""Measuring: a scheme's data turned into one value per appraisee and indicator.
+
+The stage after validation: open the engine (files loaded, typed, locked down), read the
+roster with its employment flags, run one compiled query per measured dataset and one for its
+data-quality counts, and call custom-indicator plugins. Every roster member gets a cell for
+every measured indicator; a missing value is `insufficient data`, never zero, and every row
+that did not count is counted by cause.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+from appraisal.sql.measures import GROUPINGS, CompiledQuery, compile_dataset, compile_targets, members
+from appraisal.measuring.custom import RosterTable, compute
+from appraisal.engines.duckdb_engine import ROSTER, Engine, QualityCount, open_engine
+from appraisal.errors import DataError
+from appraisal.scheme.model import ROSTER_NEEDED, pick
+from appraisal.periods import window
+from appraisal.sql.ratings import compile_ratings, compile_ratings_quality
+from appraisal.sql.emitter import quote_identifier as q
+
+if TYPE_CHECKING:
+    from appraisal.expressions.functions import FunctionRegistry
+    from appraisal.scheme.model import Indicator, Scheme
+    from appraisal.periods import Period
+
+OK = "ok"
+INSUFFICIENT = "insufficient data"
+JOINED = "joined during period"
+LEFT = "left during period"
+ABSENT = "not employed during period"
+MEASURED_KINDS = ("measure", "custom", "rating")
+
+
+@dataclass(frozen=True)
+class Appraisee:
+    """A roster member, with the details the roster declares and employment flags."""
+
+    id: str
+    name: str | None = None
+    team: str | None = None
+    manager: str | None = None
+    role: str | None = None
+    start: date | None = None
+    end: date | None = None
+    flags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One appraisee's value of one indicator, with the rows behind it and where it came from."""
+
+    value: float | None
+    rows: int
+    status: str
+    source: str
+    flags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    """One group's values, from the rows of all its members pooled: a team (`by` team, `key`
+    its name), a manager's people, or the whole roster (`by` roster, `key` all)."""
+
+    by: str
+    key: str
+    members: int
+    cells: Mapping[str, Cell]
+
+
+@dataclass(frozen=True)
+class Measurements:
+    """Everything measured for one scheme and period; the input of scoring."""
+
+    scheme: Scheme
+    period: Period
+    appraisees: tuple[Appraisee, ...]
+    cells: Mapping[tuple[str, str], Cell]
+    quality: tuple[QualityCount, ...]
+    queries: Mapping[str, CompiledQuery]
+    targets: Mapping[tuple[str, str], float | None] = field(default_factory=dict)
+    groups: tuple[GroupRow, ...] = ()
+
+    def target(self, appraisee: str, indicator: str) -> float | None:
+        """The indicator's target for this appraisee: the scheme's number, or from a dataset."""
+        fixed = self.scheme.indicator(indicator).target
+        if isinstance(fixed, (int, float)):
+            return float(fixed)
+        return self.targets.get((appraisee, indicator))
+
+    def cell(self, appraisee: str, indicator: str) -> Cell:
+        return self.cells[(appraisee, indicator)]
+
+    def indicators(self) -> list[str]:
+        """Ids of the indicators measured here (measure and custom kinds), in scheme order."""
+        return [i.id for i in self.scheme.indicators if i.kind in MEASURED_KINDS]
+
+    def rows(self) -> Iterator[tuple[str, str, Cell]]:
+        """(appraisee, indicator, cell) for every cell, appraisees in roster order."""
+        for appraisee in self.appraisees:
+            for indicator in self.indicators():
+                yield appraisee.id, indicator, self.cells[(appraisee.id, indicator)]
+
+
+def measure(
+    scheme: Scheme, period: Period, *, threads: int | None = None, functions: FunctionRegistry | None = None,
+    groups: Sequence[str] = (),
+) -> Measurements:
+    """Measure every measure and custom indicator of `scheme` for everyone on its roster; with
+    `groups` (team, manager, roster), also for each group from its members' rows pooled."""
+    from appraisal import plugins
+
+    if scheme.roster is None:
+        raise DataError(f"scheme {scheme.id!r} {ROSTER_NEEDED}")
+    functions = functions if functions is not None else plugins.get_functions()
+    with open_engine(scheme, threads=threads) as engine:
+        appraisees = _roster(engine, scheme, period)
+        queries: dict[str, CompiledQuery] = {}
+        quality = list(engine.quality)
+        cells, counts = _measured(engine, scheme, period, functions, queries)
+        quality.extend(counts)
+        if any(i.kind == "rating" for i in scheme.indicators):
+            quality.extend(_ratings_quality(engine, compile_ratings_quality(scheme)))
+        cells.update(_custom(engine, scheme, period, appraisees))
+        targets = _targets(engine, scheme, period, functions, queries)
+        grouped = tuple(row for by in groups for row in _group_rows(engine, scheme, period, functions, by, queries))
+    return Measurements(
+        scheme,
+        period,
+        appraisees,
+        MappingProxyType(cells),
+        tuple(quality),
+        MappingProxyType(queries),
+        MappingProxyType(targets),
+        grouped,
+    )
+
+
+def _measured(
+    engine: Engine, scheme: Scheme, period: Period, functions: FunctionRegistry, queries: dict[str, CompiledQuery],
+    group_by: str | None = None,
+) -> tuple[dict[tuple[str, str], Cell], list[QualityCount]]:
+    """Every measured and rated cell, by (appraisee or group, indicator), and the data-quality
+    counts (of the appraisee queries alone: group queries read the same rows again)."""
+    cells: dict[tuple[str, str], Cell] = {}
+    quality: list[QualityCount] = []
+    # One query per dataset and time window; data-quality counts come from the run's
+    # own window (other windows would count the same rows again).
+    windows: dict[tuple[str, str, str], list[Indicator]] = {}
+    for indicator in scheme.indicators:
+        if indicator.measure is not None:
+            key = (indicator.measure.dataset, indicator.window, indicator.measure.attribution)
+            windows.setdefault(key, []).append(indicator)
+    counted: set[str] = set()
+    for (dataset, kind, attribution), members in sorted(
+        windows.items(), key=lambda g: (g[0][0], g[0][1] != "period", g[0][2] != "all")
+    ):
+        span = window(period, kind)
+        # A row that only another window of this dataset uses (the year to date beside the
+        # quarter) is not "outside period": it counts, just not in this window.
+        others = sorted({k for (d, k, _) in windows if d == dataset and k != kind}) if dataset not in counted else []
+        query = compile_dataset(scheme, dataset, span, functions, indicators=members, attribution=attribution,
+                                also_used=[window(period, k) for k in others], group_by=group_by)
+        label = " ".join(part for part in (
+            "" if kind == "period" else f"{kind} {span.label}",
+            "" if attribution == "all" else f"{attribution} touch" if attribution != "split" else "split",
+            "" if group_by is None else f"per {group_by}",
+        ) if part)
+        queries[f"{dataset} ({label})" if label else dataset] = query
+        found, counts = _run_dataset(engine, query, scheme)
+        cells.update(found)
+        if dataset not in counted:
+            counted.add(dataset)
+            quality.extend(counts)
+    if any(i.kind == "rating" for i in scheme.indicators):
+        query = compile_ratings(scheme, group_by)
+        queries["ratings" if group_by is None else f"ratings (per {group_by})"] = query
+        cells.update(_run_ratings(engine, query))
+    return cells, quality
+
+
+def _group_rows(
+    engine: Engine, scheme: Scheme, period: Period, functions: FunctionRegistry, by: str,
+    queries: dict[str, CompiledQuery],
+) -> list[GroupRow]:
+    """The rows of each group of `by`, its members' rows pooled. A plugin's indicator cannot
+    be pooled (the plugin computes per appraisee): its group cells have insufficient data."""
+    if by not in GROUPINGS:
+        raise DataError(f"unknown grouping {by!r}; group rows are per {', '.join(GROUPINGS)}")
+    cells, _ = _measured(engine, scheme, period, functions, queries, group_by=by)
+    counted = engine.connection.execute(
+        f"SELECT __group, count(*) FROM {members(scheme, by)} GROUP BY __group ORDER BY __group").fetchall()
+    rows = []
+    for key, size in counted:
+        found = {indicator: cell for (group, indicator), cell in cells.items() if group == key}
+        for indicator in scheme.indicators:
+            if indicator.custom is not None:
+                found[indicator.id] = Cell(None, 0, INSUFFICIENT, f"plugin {indicator.custom['plugin']}: not pooled")
+        rows.append(GroupRow(by, str(key), int(size), MappingProxyType(found)))
+    return rows
+
+
+def _targets(
+    engine: Engine, scheme: Scheme, period: Period, functions: FunctionRegistry, queries: dict[str, CompiledQuery]
+) -> dict[tuple[str, str], float | None]:
+    """Amounts per appraisee from datasets: indicator targets, and the incentives' bonus base and sales."""
+    found: dict[tuple[str, str], float | None] = {}
+    by_dataset: dict[str, list[tuple[str, str]]] = {}
+    for name, source in scheme.amounts():
+        by_dataset.setdefault(source.dataset, []).append((name, source.column))
+    for dataset, wanted in by_dataset.items():
+        query = compile_targets(scheme, dataset, period, functions, wanted)
+        queries[f"{dataset} (amounts)"] = query
+        cursor = engine.connection.execute(query.sql, list(query.params))
+        names = [d[0] for d in cursor.description]
+        for row in cursor.fetchall():
+            record = dict(zip(names, row, strict=True))
+            for name in query.indicators:
+                value = record[f"{name}__target"]
+                found[(record["appraisee"], name)] = None if value is None else float(value)
+    return found
+
+
+def _roster(engine: Engine, scheme: Scheme, period: Period) -> tuple[Appraisee, ...]:
+    """Roster rows with their flags, computed in SQL against the period's days."""
+    assert scheme.roster is not None
+    fields = scheme.roster.fields
+    details = [f"{q(fields[f])}" if f in fields else "NULL" for f in ("name", "team", "manager", "role")]
+    start = q(fields["start"]) if "start" in fields else "CAST(NULL AS DATE)"
+    end = q(fields["end"]) if "end" in fields else "CAST(NULL AS DATE)"
+    sql = (
+        f"SELECT CAST({q(scheme.roster.key)} AS VARCHAR) AS id, "
+        + ", ".join(f"CAST({d} AS VARCHAR)" for d in details)
+        + f", {start}, {end}, "
+        f"coalesce({start} >= $1 AND {start} < $2, FALSE), coalesce({end} >= $1 AND {end} < $2, FALSE), "
+        f"coalesce({end} < $1 OR {start} >= $2, FALSE) "
+        f"FROM {q(ROSTER)} WHERE {q(scheme.roster.key)} IS NOT NULL ORDER BY id"
+    )
+    out = []
+    for row in engine.connection.execute(sql, [period.start, period.end]).fetchall():
+        flags = tuple(flag for flag, on in zip((JOINED, LEFT, ABSENT), row[7:], strict=True) if on)
+        out.append(Appraisee(row[0], *row[1:7], flags=flags))
+    return tuple(out)
+
+
+def _run_dataset(
+    engine: Engine, query: CompiledQuery, scheme: Scheme
+) -> tuple[dict[tuple[str, str], Cell], list[QualityCount]]:
+    """Cells of roster members, and the dataset's counts of rows that did not count.
+
+    The query returns one row per appraisee (on the roster or only in the data); the counts
+    are the sums of its `q__` columns over all of them, and `unknown appraisee` the kept rows
+    of appraisees not on the roster.
+    """
+    cursor = engine.connection.execute(query.sql, list(query.params))
+    names = [d[0] for d in cursor.description]
+    cells: dict[tuple[str, str], Cell] = {}
+    totals: dict[str, float] = {}
+    unknown = 0.0
+    strangers: list[str] = []  # the first appraisees not on the roster with kept rows, as examples
+    for row in cursor.fetchall():
+        record = dict(zip(names, row, strict=True))
+        for name, value in record.items():
+            if name.startswith("q__"):
+                totals[name] = totals.get(name, 0) + float(value or 0)  # shares of rows, see compile_dataset
+        if not record["on_roster"]:
+            unknown += float(record["q__kept"] or 0)
+            if record["q__kept"] and record["appraisee"] is not None and len(strangers) < 3:
+                strangers.append(str(record["appraisee"]))
+            continue
+        for indicator in query.indicators:
+            value = record[f"{indicator}__value"]
+            rows = int(record[f"{indicator}__rows"] or 0)
+            cells[(record["appraisee"], indicator)] = Cell(
+                None if value is None else float(value), rows, OK if value is not None else INSUFFICIENT,
+                f"dataset {query.dataset}",
+            )
+    whole = {name: round(total) for name, total in totals.items()}  # a shared row adds up to one
+    return cells, _quality(query.dataset, scheme, whole, round(unknown), engine.rows.get(query.dataset), strangers)
+
+
+def _run_ratings(engine: Engine, query: CompiledQuery) -> dict[tuple[str, str], Cell]:
+    rows = engine.connection.execute(query.sql, list(query.params)).fetchall()
+    return {
+        (appraisee, indicator): Cell(
+            None if value is None else float(value), int(count), OK if value is not None else INSUFFICIENT,
+            "ratings", tuple(flags or ()),
+        )
+        for appraisee, indicator, value, count, flags in rows
+    }
+
+
+def _ratings_quality(engine: Engine, query: CompiledQuery) -> list[QualityCount]:
+    [row] = engine.connection.execute(query.sql, list(query.params)).fetchall()
+    causes = ("self rating", "rating outside scale", "unknown rater group", "unknown indicator", "unknown appraisee")
+    columns = ("rater", "rating", "group", "indicator", "appraisee")
+    read = engine.rows.get("ratings")
+    return [
+        QualityCount("ratings", c, col, int(found["n"]), rows=read, examples=tuple(found["e"] or ()))
+        for c, col, found in zip(causes, columns, row, strict=True)
+        if found["n"]
+    ]
+
+
+def _quality(
+    dataset_name: str, scheme: Scheme, totals: dict[str, int], unknown: int, read: int | None = None,
+    strangers: list[str] | None = None,
+) -> list[QualityCount]:
+    """The dataset's counts by cause: unknown appraisee, outside period, exclusions by reason.
+
+    Each with the rows it was looked for among: rows of unknown appraisees and negative
+    durations among the rows kept in the period, the others among all `read` rows."""
+    dataset = scheme.datasets[dataset_name]
+    period_by = dataset.placed_by or ""
+    outside = "outside period" if dataset.period_by else "other snapshot"  # a snapshot taken on another day
+    kept = totals.get("q__kept", 0)
+    found = [
+        QualityCount(dataset_name, "unknown appraisee", dataset.appraisee or "", unknown, rows=kept,
+                     examples=tuple(strangers or ())),
+        QualityCount(dataset_name, outside, period_by, totals.get("q__outside_period", 0), rows=read),
+        QualityCount(dataset_name, "no period value", period_by, totals.get("q__no_period_value", 0), rows=read),
+    ]
+    exclusions = [e for e in scheme.exclusions if e.dataset == dataset_name]
+    found += [  # the English cause for JSON and CSV readers; its parts say the reason in every language given
+        QualityCount(dataset_name, f"excluded: {pick(e.reason)}", "", totals.get(f"q__excluded_{n}", 0),
+                     {"key": "excluded", "reason": dict(e.reason)}, rows=read)
+        for n, e in enumerate(exclusions)
+    ]
+    if dataset.via is not None:
+        found.append(QualityCount(dataset_name, f"excluded with its {dataset.via.dataset} row", dataset.via.on,
+                                  totals.get("q__excluded_via", 0), rows=read))
+    found += [
+        QualityCount(dataset_name, "negative duration", name.removeprefix("q__negative__"), count, rows=kept)
+        for name, count in totals.items()
+        if name.startswith("q__negative__")
+    ]
+    found += [  # beyond the range an exact sum holds (compilation.RANGE): left out, counted
+        QualityCount(dataset_name, "value out of range", name.removeprefix("q__range__"), count, rows=kept)
+        for name, count in totals.items()
+        if name.startswith("q__range__")
+    ]
+    return [count for count in found if count.count]
+
+
+def _custom(
+    engine: Engine, scheme: Scheme, period: Period, appraisees: tuple[Appraisee, ...]
+) -> dict[tuple[str, str], Cell]:
+    from appraisal import plugins
+
+    assert scheme.roster is not None
+    cells: dict[tuple[str, str], Cell] = {}
+    custom = [i for i in scheme.indicators if i.custom is not None]
+    if not custom:
+        return cells
+    registry = plugins.get_indicators()
+    roster = RosterTable(ROSTER, scheme.roster.key)
+    for indicator in custom:
+        assert indicator.custom is not None
+        plugin = registry.get(str(indicator.custom["plugin"]))
+        values = compute(
+            plugin,
+            connection=engine.connection,
+            period=period,
+            roster=roster,
+            params=indicator.custom.get("params") or {},
+            timezone=scheme.timezone,
+        )
+        for appraisee in appraisees:
+            found = values.get(appraisee.id)
+            if found is None or found.value is None:
+                rows = found.rows if found else 0
+                flags = found.flags if found else ()
+                cells[(appraisee.id, indicator.id)] = Cell(None, rows, INSUFFICIENT, f"plugin {plugin.name}", flags)
+            else:
+                cells[(appraisee.id, indicator.id)] = Cell(found.value, found.rows, OK, f"plugin {plugin.name}", found.flags)
+    return cells

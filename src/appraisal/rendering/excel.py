@@ -1,0 +1,207 @@
+"""An appraisal result as an Excel workbook: a sheet per view, real numbers with number formats.
+
+Sheets: Summary (one row per appraisee), Scores (appraisee x indicator), Team (per team),
+Quality (rows dropped or flagged, and why) and Provenance. Numbers are stored as numbers, never
+as text: fractions of a "%" unit as 0.0%, scores and totals as 0.0. Headers and sheet names are
+in the run's language, and so are rules, statuses, flags and data-quality causes (phrased by
+`appraisal.rendering.phrasing`); every sheet has a frozen header row and an autofilter. The file's bytes
+do not depend on the clock: its creation and modification times are the period's end. Every text
+is a string cell, never a formula, whatever it begins with (`appraisal.results.inert`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import zipfile
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from appraisal.results.inert import mark_text, xlsx_value
+from appraisal.scheme.model import pick
+from appraisal.rendering.phrasing import cause_text, rule_text, status_text, word
+from appraisal.rendering.pages import shown_provenance
+from appraisal.rendering.reports import report_labels, teams
+from appraisal.results.result import Result
+
+SCORE = "0.0"
+POINTS = "0.00"
+PERCENT = "0.0%"
+COUNT = "0"
+MONEY = "#,##0.00"
+
+_SHEETS = {"summary": ("Summary", "汇总"), "scores": ("Scores", "得分明细"), "teams": ("Team", "团队"),
+           "quality": ("Quality", "数据质量"), "provenance": ("Provenance", "溯源信息"),
+           "incentives": ("Incentives", "奖金与提成")}
+_MORE = {"key": ("Key", "项目"), "text": ("Value", "内容"), "indicator_id": ("Indicator ID", "指标编号"),
+         "appraisee_id": ("Appraisee ID", "被考核人编号"), "unit": ("Unit", "单位")}
+
+
+def _value_format(unit: str) -> str:
+    return PERCENT if unit == "%" else POINTS
+
+
+def _stamp(period: Mapping[str, Any]) -> dt.datetime:
+    """The period's end (exclusive) as a naive UTC-less timestamp; 1980-01-01 if it has none."""
+    try:
+        return dt.datetime.fromisoformat(str(period.get("end", ""))).replace(tzinfo=None)
+    except ValueError:
+        return dt.datetime(1980, 1, 1)
+
+
+def _sheet(book: Any, title: str, header: Sequence[str], rows: Iterable[Sequence[Any]],
+           formats: Mapping[int, str] | None = None, row_formats: Sequence[Mapping[int, str]] | None = None) -> Any:
+    """A sheet with a bold, frozen, filterable header; `formats` by column (0-based), or per row."""
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    sheet = book.create_sheet(title)
+    sheet.append([xlsx_value(h) for h in header])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+        mark_text(cell)
+    widths = [max(8, _width(h)) for h in header]
+    for r, row in enumerate(rows):
+        sheet.append([xlsx_value(v) for v in row])
+        number_formats = dict(formats or {}) | dict(row_formats[r] if row_formats else {})
+        for c, value in enumerate(row):
+            cell = sheet.cell(row=r + 2, column=c + 1)
+            mark_text(cell)  # a name `=HYPERLINK(...)` is text, never a formula
+            if c in number_formats and isinstance(value, (int, float)):
+                cell.number_format = number_formats[c]
+            widths[c] = max(widths[c], min(60, _width(value)))
+    for c, width in enumerate(widths):
+        sheet.column_dimensions[get_column_letter(c + 1)].width = width + 2
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = sheet.dimensions
+    return sheet
+
+
+def _width(value: Any) -> int:
+    """Display width: CJK characters take two columns."""
+    text = "" if value is None else (f"{value:.2f}" if isinstance(value, float) else str(value))
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, (Mapping, list, tuple)):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return "" if value is None else str(value)
+
+
+def build_workbook(result: Result, language: str = "en") -> Any:
+    """The workbook as an `openpyxl.Workbook` (not yet saved)."""
+    from openpyxl import Workbook
+
+    words = report_labels(language)
+    i = 0 if language == "en" else 1
+    words |= {key: pair[i] for key, pair in _MORE.items()}
+    sheets = {key: pair[i] for key, pair in _SHEETS.items()}
+    data = result.as_dict()
+    book = Workbook()
+    book.remove(book.active)
+    stamp = _stamp(data["period"])
+    book.properties.created = book.properties.modified = stamp
+    book.properties.creator = book.properties.lastModifiedBy = "appraisal"
+    book.properties.title = f"{pick(data['scheme'].get('title') or {'en': data['scheme'].get('id', '')}, language)} " \
+                            f"{data['period'].get('label', '')}"
+
+    def flags(items: Iterable[str]) -> str:
+        return "; ".join(word(f, language) for f in items)
+
+    people = data["appraisees"]
+    _sheet(book, sheets["summary"],
+           [words[k] for k in ("id", "name", "team", "weighted_total", "adjustment_points", "total", "grade", "status",
+                               "flags")],
+           ([a["id"], a["name"], a["team"], a["weighted_total"], a["adjustment_points"], a["total"], a["grade"],
+             status_text(a, language), flags(a["flags"])] for a in people),
+           {3: SCORE, 4: SCORE, 5: SCORE})
+    cells = [(a, c) for a in people for c in a["cells"]]
+    _sheet(book, sheets["scores"],
+           [words[k] for k in ("appraisee_id", "name", "indicator_id", "indicator", "value", "unit", "target", "score",
+                               "weight", "effective_weight", "contribution", "rows", "status", "rule", "flags")],
+           ([a["id"], a["name"], c["indicator"], pick(c["title"], language) if c["title"] else c["indicator"],
+             c["value"], c["unit"], c["target"], c["score"], c["weight"], c["effective_weight"], c["contribution"],
+             c["rows"], status_text(c, language), rule_text(c, language), flags(c["flags"])] for a, c in cells),
+           {7: SCORE, 8: SCORE, 9: SCORE, 10: POINTS, 11: COUNT},
+           [{4: _value_format(c["unit"]), 6: _value_format(c["unit"])} for _, c in cells])
+    compared = teams(data)
+    indicators = {i["id"]: i for i in data["scheme"].get("indicators") or ()}
+    titles = [pick(indicators[s["indicator"]]["title"], language) if s["indicator"] in indicators
+              and indicators[s["indicator"]].get("title") else s["indicator"] for s in (compared[0]["scores"] if compared else [])]
+    grade_names = [g["grade"] for g in data["grades"]]
+    _sheet(book, sheets["teams"],
+           [words["team"], words["headcount"], words["mean_total"], *(f"{words['grade']} {g}" for g in grade_names),
+            *titles],
+           ([t["team"] or words["no_team"], t["headcount"], t["mean_total"], *(g["count"] for g in t["grades"]),
+             *(s["mean"] for s in t["scores"])] for t in compared),
+           {1: COUNT, 2: SCORE, **{3 + k: COUNT for k in range(len(grade_names))},
+            **{3 + len(grade_names) + k: SCORE for k in range(len(titles))}})
+    paid = [a for a in people if a.get("incentives")]
+    if paid:  # only when the scheme declares incentives
+        _sheet(book, sheets["incentives"],
+               [words[k] for k in ("id", "name", "grade", "bonus_base", "coefficient", "bonus", "sales", "commission",
+                                   "pay_total", "currency")],
+               ([a["id"], a["name"], a["grade"], *(a["incentives"][k] for k in ("base", "coefficient", "bonus", "sales",
+                                                                                 "commission", "total", "currency"))]
+                for a in paid),
+               {3: MONEY, 4: "0.00", 5: MONEY, 6: MONEY, 7: MONEY, 8: MONEY})
+    _sheet(book, sheets["quality"],
+           [words[k] for k in ("dataset", "cause", "column", "count", "rows", "share", "level", "limit", "examples")],
+           ([q.get("dataset"), cause_text(q, language), q.get("column"), q.get("count"), q.get("rows"), q.get("share"),
+             word(q["level"], language) if q.get("level") else None, q.get("limit"), ", ".join(q.get("examples") or ())]
+            for q in data["quality"]),
+           {3: COUNT, 4: COUNT, 5: "0.00%"})
+    scheme = data["scheme"]
+    facts = [("scheme", f"{scheme.get('id', '')} v{scheme.get('version', '')}"),
+             ("period", f"{data['period'].get('label', '')} [{data['period'].get('start', '')} .. "
+                        f"{data['period'].get('end', '')}) {data['period'].get('timezone', '')}".strip()),
+             *((key, _text(value)) for key, value in shown_provenance(data["provenance"]).items())]
+    _sheet(book, sheets["provenance"], [words["key"], words["text"]],
+           ([words.get(key, key), value] for key, value in facts))
+    return book
+
+
+class _FixedTimeZip(zipfile.ZipFile):
+    """A zip whose members all carry one timestamp, so the same workbook gives the same bytes."""
+
+    stamp: tuple[int, int, int, int, int, int] = (1980, 1, 1, 0, 0, 0)
+
+    def writestr(self, name: Any, data: Any, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        if isinstance(name, str):
+            name = zipfile.ZipInfo(name, date_time=self.stamp)
+            name.compress_type = zipfile.ZIP_DEFLATED
+            name.external_attr = 0o644 << 16
+        super().writestr(name, data, *args, **kwargs)
+
+    def write(self, filename: Any, arcname: Any = None, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        # openpyxl writes each worksheet from a temporary file, whose time is the clock's.
+        self.writestr(str(arcname or filename), Path(filename).read_bytes())
+
+
+def workbook_bytes(result: Result, language: str = "en") -> bytes:
+    """The .xlsx file's bytes: the same result and language always give the same bytes."""
+    from openpyxl.writer.excel import ExcelWriter
+
+    book = build_workbook(result, language)
+    buffer = io.BytesIO()
+    stamp = max(book.properties.modified, dt.datetime(1980, 1, 1))
+    archive = _FixedTimeZip(buffer, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
+    archive.stamp = stamp.timetuple()[:6]
+    # save_workbook would stamp `modified` with the clock; the writer itself keeps ours.
+    ExcelWriter(book, archive).save()
+    return buffer.getvalue()
+
+
+def write_workbook(result: Result, path: Path, language: str = "en") -> Path:
+    """Write the workbook to `path` (under a temporary name, then renamed)."""
+    path = Path(path)
+    temporary = path.with_name(f".{path.name}.tmp")
+    try:
+        temporary.write_bytes(workbook_bytes(result, language))
+        temporary.replace(path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return path

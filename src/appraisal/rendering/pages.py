@@ -1,0 +1,375 @@
+"""Rendering: a `Result` becomes a summary page and one scorecard per appraisee, in HTML and Markdown.
+
+A layered loader reads the user's folder, then packs, then the shipped `templates/`; `default:NAME`
+always names the shipped one, for `{% extends %}`. `scorecard-<scheme id>.<fmt>.j2` is tried before
+`scorecard.<fmt>.j2` (likewise `summary`). Sandboxed, strict undefined, HTML autoescaped, and every
+`{{ }}` in a `*.md.j2` escaped for Markdown. A template mistake is an `AppraisalError` with file:line.
+
+The template context is a stable API (also in docs/templates.md). Every template gets:
+
+    language       str                 "en" or "zh": the language of labels and titles
+    labels         Mapping[str, str]   interface words in `language`, and known status and flag words
+    format         str                 "html" or "md": the format being written
+    result         Mapping             the whole `Result.as_dict()` (the result.json contract), its provenance as shown
+    scheme         Mapping             result["scheme"]: id, version, title, ...
+    scheme_title   str                 the scheme's title in `language` (else its id)
+    period         Mapping[str, str]   result["period"]
+    period_label   str                 the period as text, e.g. "2026-Q3"
+    provenance     Mapping             result["provenance"]: scheme hash, data fingerprint, versions; the
+                                       scheme file by its name only (`shown_provenance`)
+    grades         list[Mapping]       result["grades"]: the grade bands, best first
+    calibration    list[Mapping]       result["calibration"]: advice, never a changed grade
+    groups         list[Mapping]       the group rows (run --groups): by, key, members, cells, total, grade
+
+`summary.*.j2` also gets:
+
+    appraisees          list[Mapping]  each appraisee as in result.json, plus `href` (its scorecard)
+    grade_distribution  list[Mapping]  {grade: str | None, count: int, share: float} per grade
+    status_counts       list[Mapping]  {status: str, count: int}: indicator cells per status
+    quality             list[Mapping]  result["quality"]: data-quality counts (rows dropped, why)
+    quality_columns     list[str]      the keys of the quality rows, in first-seen order (but `cause_parts`)
+
+`scorecard.*.j2` also gets:
+
+    appraisee  Mapping        the appraisee as in result.json (fields of results.AppraiseeResult)
+    cells      list[Mapping]  appraisee["cells"] (fields of results.ScoredCell)
+    notes      list[Mapping]  the cells whose status is not "ok" or that carry flags
+    chart      Mapping        width, height, length (of a full bar), scale (its points) and bars: one
+                              {indicator, label, score, text, x, y, width, height} per cell
+    home       str            the relative URL of the summary page in the same format
+
+Appraisees, cells, effects and quality rows carry the engine's explanations as phrasebook parts too
+(`step_parts`, `status_parts`, `rule_parts`, `effect_parts`, `cause_parts`); the filters below say
+them in `language`, falling back to the English sentences of results stored without them. An
+effect's `reason_text` is the scheme's {language: text}: `effect.reason_text|title` (its `reason`
+is the English, as before).
+Filters: num(x, digits=1), pct(x, digits=1), quantity(x, unit), title(text, lang=language), md(x),
+rule_text(cell), step_texts(appraisee), effect_text(effect), status_text(appraisee, cell or status),
+flag_text(flag), cause_text(quality row or cause), source_text(cell or source), phrase(parts) (each
+of these with lang=language), quality_cell(row, column, lang=language) (a data-quality table cell),
+quality_flags(cell) (its data warnings).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import traceback
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path, PurePath
+from typing import Any
+from urllib.parse import quote
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup
+
+from appraisal.rendering import phrasing
+from appraisal.errors import AppraisalError
+from appraisal.scheme.model import pick
+from appraisal.rendering.phrasing import DASH, LANGUAGES, num, pct, quantity
+from appraisal.results.result import Result
+from appraisal.shipped import templates_dir
+
+FORMATS = ("html", "md")
+_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)), *(f"LPT{i}" for i in range(10))}
+
+_LABELS: dict[str, tuple[str, str]] = {
+    "summary": ("Summary", "汇总"), "scorecard": ("Scorecard", "考核结果"), "period": ("Period", "考核周期"),
+    "appraisee": ("Appraisee", "被考核人"), "appraisees": ("Appraisees", "被考核人"), "id": ("ID", "编号"),
+    "name": ("Name", "姓名"), "team": ("Team", "团队"), "manager": ("Manager", "上级"), "role": ("Role", "岗位"),
+    "indicators": ("Indicators", "考核指标"), "indicator": ("Indicator", "指标"), "value": ("Value", "实际值"),
+    "target": ("Target", "目标值"), "score": ("Score", "得分"), "weight": ("Weight", "权重"),
+    "effective_weight": ("Effective weight", "有效权重"), "contribution": ("Contribution", "加权得分"),
+    "rule": ("Rule", "评分规则"), "rows": ("Rows", "数据行数"), "status": ("Status", "状态"), "flags": ("Flags", "标记"),
+    "weighted_total": ("Weighted total", "加权总分"), "adjustment_points": ("Adjustments", "加减分"),
+    "total": ("Total", "总分"), "grade": ("Grade", "等级"), "effects": ("Gates and adjustments", "否决项与加减分"),
+    "kind": ("Kind", "类型"), "when": ("Condition", "条件"), "reason": ("Reason", "原因"), "effect": ("Effect", "效果"),
+    "applied": ("Applied", "是否生效"), "points": ("Points", "分值"), "yes": ("yes", "是"), "no": ("no", "否"),
+    "steps": ("How the total came about", "计算过程"), "chart": ("Indicator scores", "指标得分"),
+    "quality": ("Data quality", "数据质量"), "no_notes": ("No data-quality notes.", "无数据质量问题。"),
+    "none": ("None.", "无。"), "open": ("open", "查看"), "back": ("Back to the summary", "返回汇总"),
+    "grade_distribution": ("Grade distribution", "等级分布"), "headcount": ("Count", "人数"),
+    "share": ("Share", "占比"), "ungraded": ("no grade", "未评级"), "cells": ("Cells", "指标数"),
+    "provenance": ("Provenance", "溯源信息"), "scheme": ("Scheme", "考核方案"), "scheme_hash": ("Scheme hash", "方案哈希"),
+    "data_fingerprint": ("Data fingerprint", "数据指纹"), "versions": ("Versions", "版本"),
+    "scheme_file": ("Scheme file", "方案文件"), "scheme_sha256": ("Scheme SHA-256", "方案 SHA-256"),
+    "data_sha256": ("Data SHA-256", "数据 SHA-256"), "appraisal": ("appraisal", "appraisal 版本"),
+    "duckdb": ("DuckDB", "DuckDB 版本"), "plugins": ("Plugins", "插件"),
+    "gate": ("gate", "否决项"),
+    "adjustment": ("adjustment", "加减分"), "dataset": ("Dataset", "数据集"), "cause": ("Cause", "原因"),
+    "column": ("Column", "字段"), "count": ("Count", "数量"),
+    "incentives": ("Incentives", "绩效奖金与提成"), "bonus_base": ("Bonus base", "奖金基数"),
+    "coefficient": ("Coefficient", "绩效系数"), "bonus": ("Bonus", "绩效奖金"), "sales": ("Sales", "销售额"),
+    "commission": ("Commission", "提成"), "pay_total": ("Bonus and commission", "奖金与提成合计"),
+    "amount": ("Amount", "金额"), "item": ("Item", "项目"), "currency": ("Currency", "币种"),
+    "level": ("Level", "级别"), "limit": ("Limit", "阈值"), "examples": ("Examples", "示例值"),
+    "quality_warning": ("data warning", "数据警告"),
+    "groups": ("Teams and the whole roster, pooled", "团队与全员（合并计算）"),
+    "groups_note": ("Each group's values are computed from the rows of all its members together, not as a mean "
+                    "of its members' values.", "各组数值由其全部成员的数据行合并计算，而非成员数值的平均。"),
+    "group": ("Group", "组别"), "members": ("Members", "人数"), "whole_roster": ("Whole roster", "全员"),
+}
+
+
+def labels(language: str) -> dict[str, str]:
+    """The interface words in one language, and the engine's status, flag and cause words."""
+    if language not in LANGUAGES:
+        raise AppraisalError(f"unknown language {language!r}: choose one of {', '.join(LANGUAGES)}")
+    return {key: words[LANGUAGES.index(language)] for key, words in {**phrasing.WORDS, **_LABELS}.items()}
+
+
+@jinja2.pass_context
+def title(context: Any, text: Any, lang: str | None = None) -> str:
+    """An {en, zh} mapping as one string in `lang` (default: the page's language)."""
+    if text is None:
+        return DASH
+    return pick(text, lang or context.get("language", "en")) if isinstance(text, Mapping) else str(text)
+
+
+class _MarkdownSafe(str):
+    """Text already escaped for Markdown, so the output hook leaves it alone."""
+
+
+_MD_ESCAPES = str.maketrans({"\\": "\\\\", "|": "\\|", "[": "\\[", "]": "\\]", "`": "\\`",
+                             "<": "&lt;", ">": "&gt;", "\n": " ", "\r": " "})
+
+
+def md(x: Any) -> str:
+    """Escape a value for Markdown (table cells included): no markup, no broken rows."""
+    if isinstance(x, (_MarkdownSafe, Markup)):
+        return _MarkdownSafe(x)
+    return _MarkdownSafe(DASH if x is None else str(x).translate(_MD_ESCAPES))
+
+
+def _in_language(say: Callable[[Any, str], Any]) -> Callable[..., Any]:
+    """A phrasing function as a filter that speaks the page's language (or `lang`)."""
+
+    @jinja2.pass_context
+    def said(context: Any, value: Any, lang: str | None = None) -> Any:
+        return say(value, lang or context.get("language", "en"))
+
+    return said
+
+
+_PHRASING_FILTERS = {
+    "rule_text": phrasing.rule_text, "step_texts": phrasing.step_texts, "effect_text": phrasing.effect_text,
+    "status_text": phrasing.status_text, "flag_text": phrasing.word, "cause_text": phrasing.cause_text,
+    "source_text": phrasing.source_text,
+    "phrase": lambda parts, language: phrasing.phrase(parts, language) or "",
+}
+
+
+@jinja2.pass_context
+def quality_cell(context: Any, row: Mapping[str, Any], column: str, lang: str | None = None) -> Any:
+    """One cell of the data-quality table: the cause and the verdict in `lang`, the share as a
+    percentage, the examples joined; an absent value (a result stored before it existed) empty."""
+    from appraisal.measuring.quality import share_text
+
+    language = lang or context.get("language", "en")
+    value = row.get(column)
+    if column == "cause":
+        return phrasing.cause_text(row, language)
+    if value is None:
+        return ""
+    if column == "share":
+        return share_text(value)
+    if column == "level":
+        return phrasing.word(value, language)
+    if column == "examples":
+        return ", ".join(str(v) for v in value)
+    return value
+
+
+def quality_flags(cell: Mapping[str, Any]) -> list[str]:
+    """The cell's data-quality warnings (flags `data warning: ...`), for a mark beside its status."""
+    from appraisal.measuring.quality import is_quality_flag
+
+    return [f for f in cell.get("flags") or () if is_quality_flag(f)]
+
+
+@jinja2.pass_context
+def _finalize(context: Any, value: Any) -> Any:
+    return md(value) if (context.name or "").endswith((".md.j2", ".md")) else value
+
+
+def environment(user_dir: Path | None = None, pack_dirs: Sequence[Path] | None = None) -> SandboxedEnvironment:
+    """A sandboxed Jinja environment over the user's folder, then packs, then the defaults."""
+    defaults = jinja2.FileSystemLoader(templates_dir())
+    if pack_dirs is None:  # the installed packs' template folders
+        from appraisal.scheme.packs import template_dirs
+
+        pack_dirs = template_dirs()
+    layers = [jinja2.FileSystemLoader(d) for d in ([user_dir] if user_dir else []) + list(pack_dirs)]
+    env = SandboxedEnvironment(
+        # "default:NAME" is always the shipped template; other names go to the first layer that has them.
+        loader=jinja2.ChoiceLoader([jinja2.PrefixLoader({"default": defaults}, delimiter=":"), *layers, defaults]),
+        # select_autoescape matches name endings, so "x.html.j2" needs "html.j2" (not "html").
+        autoescape=jinja2.select_autoescape(
+            enabled_extensions=("html", "htm", "xml", "svg", "html.j2", "htm.j2", "xml.j2", "svg.j2"),
+            disabled_extensions=("md", "md.j2", "txt", "txt.j2"), default_for_string=True, default=True,
+        ),
+        undefined=jinja2.StrictUndefined, finalize=_finalize,
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+    )
+    env.filters.update(num=num, pct=pct, quantity=quantity, title=title, md=md, quality_cell=quality_cell,
+                       quality_flags=quality_flags)
+    env.filters.update({name: _in_language(say) for name, say in _PHRASING_FILTERS.items()})
+    return env
+
+
+def _template_error(exc: Exception) -> AppraisalError | None:
+    """The exception as a message naming the template file and line, if it came from one."""
+    if isinstance(exc, jinja2.TemplateNotFound):
+        names = ", ".join(exc.templates) if isinstance(exc, jinja2.TemplatesNotFound) else exc.name
+        return AppraisalError(f"template not found: {names}")
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        return AppraisalError(f"{exc.filename or exc.name}:{exc.lineno}: {exc.message}")
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.endswith(".py")]
+    message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    return AppraisalError(f"{frames[-1].filename}:{frames[-1].lineno}: {message}") if frames else None
+
+
+def render_template(env: jinja2.Environment, names: Sequence[str], context: Mapping[str, Any]) -> str:
+    """Render the first of `names` that exists; template mistakes become an `AppraisalError`."""
+    try:
+        return env.select_template(list(names)).render(context)
+    except Exception as exc:  # a user's template can fail in any way; say where, not how
+        if (error := _template_error(exc)) is None:
+            raise
+        raise error from exc
+
+
+def safe_name(text: str) -> str:
+    """A file name for an id: letters (any script), digits, - and _ kept; anything else (path
+    separators, dots, spaces) replaced, with a short hash so changed names cannot collide."""
+    text = unicodedata.normalize("NFC", text)
+    kept = "".join(c if c in "-_" or unicodedata.category(c)[0] in "LNM" else "_" for c in text)[:80]
+    if kept != text or not kept or kept.upper() in _RESERVED:
+        kept = f"{kept}-{hashlib.sha256(text.encode()).hexdigest()[:8]}"
+    return kept
+
+
+def scorecard_names(ids: Iterable[str]) -> dict[str, str]:
+    """Each appraisee's scorecard file stem, unique even on case-insensitive file systems."""
+    names: dict[str, str] = {}
+    seen: set[str] = set()
+    for appraisee_id in ids:
+        name = safe_name(appraisee_id)
+        if name.casefold() in seen:
+            name = f"{name}-{hashlib.sha256(appraisee_id.encode()).hexdigest()[:8]}"
+        seen.add(name.casefold())
+        names[appraisee_id] = name
+    return names
+
+
+def shown_provenance(provenance: Mapping[str, Any]) -> dict[str, Any]:
+    """The provenance as reports and workbooks show it: the scheme file by its name alone. Where
+    it lay on the operator's machine (result.json keeps it, for `explain`) is nobody's business
+    who reads a scorecard, and a path would date and place every copy of it."""
+    shown = dict(provenance)
+    if isinstance(shown.get("scheme_file"), str):
+        shown["scheme_file"] = PurePath(shown["scheme_file"]).name
+    return shown
+
+
+def base_context(data: Mapping[str, Any], language: str, fmt: str) -> dict[str, Any]:
+    """What every template gets, from the `Result.as_dict()` shape (its provenance as shown)."""
+    scheme, period = data["scheme"], data["period"]
+    named = [str(period[key]) for key in ("label", "name", "id") if period.get(key)]
+    provenance = shown_provenance(data["provenance"])
+    return {
+        "language": language, "labels": labels(language), "format": fmt,
+        "result": {**data, "provenance": provenance}, "scheme": scheme,
+        "scheme_title": pick(scheme.get("title") or {"en": str(scheme.get("id", ""))}, language),
+        "period": period, "period_label": named[0] if named else " – ".join(str(v) for v in period.values()),
+        "provenance": provenance, "grades": list(data["grades"]),
+        "calibration": list(data.get("calibration") or ()),
+        "groups": [_group(g) for g in data.get("groups") or ()],
+    }
+
+
+def _group(group: Mapping[str, Any]) -> dict[str, Any]:
+    """A group row for the templates: `by`, `key`, `members`, and its appraisal's fields
+    (`cells`, `total`, `grade`, ...) at the top level, like an appraisee's."""
+    return {**group["appraisal"], "by": group["by"], "key": group["key"], "members": group["members"]}
+
+
+def summary_context(data: Mapping[str, Any], names: Mapping[str, str], language: str, fmt: str) -> dict[str, Any]:
+    """The summary page's context (see the module docstring)."""
+    appraisees = [{**a, "href": f"scorecards/{quote(names[a['id']])}.{fmt}"} for a in data["appraisees"]]
+    counts, everyone = Counter(a["grade"] for a in appraisees), len(appraisees) or 1
+    order = [g.get("grade", g.get("name")) for g in data["grades"]]
+    order += sorted(g for g in counts if g is not None and g not in order) + [None]
+    quality = [dict(q) for q in data["quality"]]
+    statuses = Counter(c["status"] for a in appraisees for c in a["cells"])
+    distribution = [{"grade": g, "count": counts[g], "share": counts[g] / everyone} for g in order if g or counts[g]]
+    return {
+        **base_context(data, language, fmt), "appraisees": appraisees, "grade_distribution": distribution,
+        "status_counts": [{"status": s, "count": n} for s, n in sorted(statuses.items())],
+        "quality": quality,  # cause_parts is how `row|cause_text` says the cause, not a column of its own
+        "quality_columns": list(dict.fromkeys(k for q in quality for k in q if k != "cause_parts")),
+    }
+
+
+def _chart(cells: Sequence[Mapping[str, Any]], language: str) -> dict[str, Any]:
+    """Horizontal bars, one per scored indicator, its title above it; full length is `scale`
+    points. Indicators only reported (weight 0, no score: a cost beside its budget) have no bar."""
+    cells = [c for c in cells if c["weight"] or c["score"] is not None]
+    row, length = 36, 520
+    scale = max([100.0, *(c["score"] for c in cells if c["score"] is not None)])
+    bars = [
+        {"indicator": c["indicator"], "label": pick(c["title"], language) if c["title"] else c["indicator"],
+         "score": c["score"], "text": num(c["score"]), "x": 0, "y": i * row + 16, "height": 14,
+         "width": round(length * max(c["score"] or 0.0, 0.0) / scale, 2)}
+        for i, c in enumerate(cells)
+    ]
+    return {"width": 640, "height": row * max(len(cells), 1), "length": length, "scale": scale, "bars": bars}
+
+
+def scorecard_context(data: Mapping[str, Any], appraisee: Mapping[str, Any], language: str, fmt: str) -> dict[str, Any]:
+    """One appraisee's scorecard context (see the module docstring)."""
+    cells = list(appraisee["cells"])
+    return {
+        **base_context(data, language, fmt), "appraisee": appraisee, "cells": cells,
+        "notes": [c for c in cells if c["status"] != "ok" or c["flags"]],
+        "chart": _chart(cells, language), "home": f"../index.{fmt}",
+    }
+
+
+def write_atomically(path: Path, text: str) -> Path:
+    """Write `text` under a temporary name and rename it: a reader never sees half a page."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return path
+
+
+def render_result(
+    result: Result, out_dir: Path, *, formats: Sequence[str] = FORMATS, language: str = "en",
+    user_dir: Path | None = None, pack_dirs: Sequence[Path] | None = None,
+) -> list[Path]:
+    """Write `index.<fmt>` and `scorecards/<appraisee>.<fmt>` for each format; return the paths."""
+    if unknown := [f for f in formats if f not in FORMATS]:
+        raise AppraisalError(f"unknown format {unknown[0]!r}: choose from {', '.join(FORMATS)}")
+    labels(language)  # an unknown language fails before anything is written
+    env = environment(user_dir, pack_dirs)
+    data = result.as_dict()
+    names = scorecard_names(a["id"] for a in data["appraisees"])
+    scheme_id = safe_name(str(data["scheme"].get("id", "")))
+    (out_dir := Path(out_dir)).joinpath("scorecards").mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for fmt in formats:
+        context = summary_context(data, names, language, fmt)
+        summary = render_template(env, [f"summary-{scheme_id}.{fmt}.j2", f"summary.{fmt}.j2"], context)
+        written.append(write_atomically(out_dir / f"index.{fmt}", summary))
+        card_names = [f"scorecard-{scheme_id}.{fmt}.j2", f"scorecard.{fmt}.j2"]
+        for appraisee in data["appraisees"]:
+            text = render_template(env, card_names, scorecard_context(data, appraisee, language, fmt))
+            written.append(write_atomically(out_dir / "scorecards" / f"{names[appraisee['id']]}.{fmt}", text))
+    return written

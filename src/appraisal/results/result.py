@@ -1,0 +1,163 @@
+"""The result of an appraisal: immutable, self-describing evidence.
+
+A `Result` records what was computed (values, scores, contributions, totals, grades), how
+(a trace per cell: where the value came from, the rows behind it, the rule applied) and from
+what (the scheme's hash, the data's fingerprint, the package and plugin versions). It is
+written as JSON and read back unchanged, so rendering and explaining never recompute scores.
+The JSON shape (`as_dict`) is the stable contract templates and tools read.
+
+Explanations are recorded twice: as English sentences (`rule`, `steps`, `effect`, `status`), which
+JSON readers and `appraisal explain` have always read, and as phrasebook parts (`rule_parts`,
+`step_parts`, `effect_parts`, `status_parts`: a `key` and its numbers), which reports phrase in
+their own language (`appraisal.rendering.phrasing`). Results stored before the parts existed read back with
+them empty, and reports fall back to the English. Texts the scheme supplies per language are stored as {language: text}:
+a cell's `title`, an effect's `reason_text` (beside `reason`, its English, kept for JSON readers);
+a result stored before reasons could be translated reads back with `reason_text` = {en: reason}.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from appraisal.scheme.model import as_text
+
+FORMAT = "appraisal-result/1"
+
+
+@dataclass(frozen=True)
+class ScoredCell:
+    """One appraisee's indicator: value, points, weight and contribution, with its trace."""
+
+    indicator: str
+    title: Mapping[str, str]
+    unit: str
+    kind: str
+    value: float | None
+    rows: int
+    status: str
+    target: float | None
+    score: float | None
+    weight: float
+    effective_weight: float
+    contribution: float | None
+    rule: str
+    source: str
+    flags: tuple[str, ...] = ()
+    rule_parts: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Effect:
+    """A gate or an adjustment: its condition, what it does, and whether it applied."""
+
+    kind: str  # "gate" or "adjustment"
+    when: str
+    reason: str  # in English (or the first language the scheme gave), as JSON readers always had it
+    effect: str
+    applied: bool
+    points: float | None = None
+    effect_parts: Mapping[str, Any] | None = None
+    reason_text: Mapping[str, str] = field(default_factory=dict)  # {language: text}, as the scheme gave it
+
+    def __post_init__(self) -> None:
+        if not self.reason_text:  # a reason given once is that text in every language
+            object.__setattr__(self, "reason_text", {"en": self.reason})
+
+
+@dataclass(frozen=True)
+class AppraiseeResult:
+    id: str
+    name: str | None
+    team: str | None
+    manager: str | None
+    role: str | None
+    flags: tuple[str, ...]
+    cells: tuple[ScoredCell, ...]
+    weighted_total: float | None
+    adjustment_points: float
+    total: float | None
+    grade: str | None
+    status: str
+    effects: tuple[Effect, ...] = ()
+    steps: tuple[str, ...] = ()
+    incentives: Mapping[str, Any] | None = None
+    step_parts: tuple[Mapping[str, Any], ...] = ()
+    status_parts: Mapping[str, Any] | None = None
+
+    def cell(self, indicator: str) -> ScoredCell:
+        for cell in self.cells:
+            if cell.indicator == indicator:
+                return cell
+        raise KeyError(indicator)
+
+
+@dataclass(frozen=True)
+class GroupResult:
+    """A group's figures from the rows of all its members pooled (a team's resolution rate is
+    its resolved tickets over its tickets, not a mean of its people's rates), appraised by the
+    scheme's rules: `by` team, manager or roster; `key` the team, the manager, or `all`."""
+
+    by: str
+    key: str
+    members: int
+    appraisal: AppraiseeResult
+
+
+@dataclass(frozen=True)
+class Result:
+    """Everything one run produced, and what it was produced from."""
+
+    scheme: Mapping[str, Any]
+    period: Mapping[str, str]
+    provenance: Mapping[str, Any]
+    appraisees: tuple[AppraiseeResult, ...]
+    quality: tuple[Mapping[str, Any], ...]
+    queries: Mapping[str, Mapping[str, Any]]
+    grades: tuple[Mapping[str, Any], ...]
+    calibration: tuple[Mapping[str, Any], ...] = field(default=())
+    groups: tuple[GroupResult, ...] = field(default=())
+
+    def appraisee(self, appraisee_id: str) -> AppraiseeResult:
+        for found in self.appraisees:
+            if found.id == appraisee_id:
+                return found
+        raise KeyError(appraisee_id)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"format": FORMAT, **asdict(self)}
+
+
+def _tuple(items: Any) -> tuple[Any, ...]:
+    return tuple(items or ())
+
+
+def _appraisee_from_dict(a: Mapping[str, Any]) -> AppraiseeResult:
+    return AppraiseeResult(
+        **{
+            **a,
+            "flags": _tuple(a["flags"]),
+            "cells": tuple(ScoredCell(**{**c, "flags": _tuple(c["flags"])}) for c in a["cells"]),
+            "effects": tuple(Effect(**{**e, "reason_text": dict(as_text(e.get("reason_text") or e["reason"]))})
+                             for e in a["effects"]),  # results stored before reason_text: from reason
+            "steps": _tuple(a["steps"]),
+            "step_parts": _tuple(a.get("step_parts")),
+        }
+    )
+
+
+def result_from_dict(data: Mapping[str, Any]) -> Result:
+    """Read back what `Result.as_dict` wrote (lists become tuples again)."""
+    return Result(
+        scheme=data["scheme"],
+        period=data["period"],
+        provenance=data["provenance"],
+        appraisees=tuple(_appraisee_from_dict(a) for a in data["appraisees"]),
+        quality=_tuple(data["quality"]),
+        queries=data["queries"],
+        grades=_tuple(data["grades"]),
+        calibration=_tuple(data.get("calibration")),
+        groups=tuple(GroupResult(g["by"], g["key"], g["members"], _appraisee_from_dict(g["appraisal"]))
+                     for g in data.get("groups") or ()),  # results stored before group rows: none
+    )

@@ -1,0 +1,177 @@
+"""Storing a run: a folder that is either absent or complete.
+
+Everything is written into `DIR.partial-<random>` next to the target and the folder is renamed
+to `DIR` at the very end, so a run killed at any moment leaves no half-written result under the
+name people read. An existing `DIR` is never overwritten: earlier results are evidence.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from appraisal import interrupts
+from appraisal.errors import AppraisalError
+from appraisal.results.inert import write_csv
+from appraisal.results.result import Result, result_from_dict
+
+RESULT_FILE = "result.json"
+SCORES_FILE = "scores.csv"
+TOTALS_FILE = "totals.csv"
+QUALITY_FILE = "quality.csv"
+QUERIES_FILE = "queries.sql"
+
+SCORE_COLUMNS = [
+    "appraisee", "indicator", "value", "rows", "status", "target", "score",
+    "weight", "effective_weight", "contribution", "rule", "source",
+]
+GROUPS_FILE = "groups.csv"
+GROUP_COLUMNS = ["by", "group", "members", "indicator", "value", "rows", "status", "score", "weighted_total", "total",
+                 "grade"]
+QUALITY_COLUMNS = ["dataset", "cause", "column", "count", "rows", "share", "level", "limit", "examples"]
+TOTAL_COLUMNS = ["appraisee", "name", "team", "weighted_total", "adjustments", "total", "grade", "status", "flags"]
+
+
+def write_run(result: Result, out: Path, *, extra: Callable[[Path], None] | None = None) -> Path:
+    """Write `result` (and whatever `extra` adds, e.g. a rendered report) as the folder `out`.
+
+    A machine that refuses (a full disk, a read-only folder) is an `AppraisalError` naming `out`;
+    so is a folder that another run created meanwhile: the first run to finish wins."""
+    out = Path(out)
+    if out.exists():
+        raise AppraisalError(_exists(out))
+    parent = out.resolve().parent
+    if not parent.is_dir():
+        raise AppraisalError(f"cannot write {out}: the folder {parent} does not exist")
+    try:
+        with interrupts.deferred():  # removed even when a signal stops the run (appraisal.interrupts)
+            partial = Path(tempfile.mkdtemp(prefix=f"{out.name}.partial-", dir=parent))
+            interrupts.register_path(partial)
+    except OSError as exc:
+        raise AppraisalError(f"cannot write {out}: {exc.strerror}") from None
+    try:
+        _write_json(partial / RESULT_FILE, result.as_dict())
+        write_tables(result, partial)
+        (partial / QUERIES_FILE).write_text(_queries_text(result), encoding="utf-8")
+        if extra is not None:
+            extra(partial)
+        _claim(partial, out)
+    except OSError as exc:
+        _discard(partial)
+        raise AppraisalError(f"cannot write {out}: {exc.strerror or exc}; nothing was kept") from None
+    except BaseException:
+        _discard(partial)
+        raise
+    interrupts.unregister_path(partial)
+    return out
+
+
+def write_tables(result: Result, folder: Path) -> list[Path]:
+    """Write scores.csv, totals.csv and quality.csv (and groups.csv for a run with group rows)
+    into `folder`; text that Excel would run is escaped."""
+    tables = [(SCORES_FILE, SCORE_COLUMNS, _score_rows(result)), (TOTALS_FILE, TOTAL_COLUMNS, _total_rows(result)),
+              (QUALITY_FILE, QUALITY_COLUMNS, _quality_rows(result))]
+    if result.groups:
+        tables.append((GROUPS_FILE, GROUP_COLUMNS, _group_rows(result)))
+    for name, header, rows in tables:
+        _write_csv(Path(folder) / name, header, rows)
+    return [Path(folder) / name for name, _, _ in tables]
+
+
+def _discard(partial: Path) -> None:
+    shutil.rmtree(partial, ignore_errors=True)
+    interrupts.unregister_path(partial)  # only once removed: else the CLI removes it on its way out
+
+
+def _exists(out: Path) -> str:
+    return f"{out} already exists; choose another --out or move it away (results are never overwritten)"
+
+
+def _claim(partial: Path, out: Path) -> None:
+    """Rename the finished `partial` to `out`, unless `out` appeared meanwhile (another run's)."""
+    if out.exists():
+        raise AppraisalError(_exists(out))
+    try:
+        os.rename(partial, out)  # fails on a non-empty folder: never replaces another run's result
+    except OSError as exc:
+        if exc.errno in (errno.EEXIST, errno.ENOTEMPTY, errno.EISDIR, errno.ENOTDIR) or out.exists():
+            raise AppraisalError(_exists(out)) from None
+        raise
+
+
+def load_run(folder: Path) -> Result:
+    """Read a run folder written by `write_run`; a damaged result.json (truncated, edited, of
+    another shape: see appraisal.results.shape) is an `AppraisalError` saying where."""
+    from appraisal.results.shape import Damaged, check
+
+    path = Path(folder) / RESULT_FILE
+    if not path.is_file():
+        raise AppraisalError(f"{folder} is not a run folder: it has no {RESULT_FILE}")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"), parse_constant=_no_constant)
+    except (OSError, ValueError) as exc:
+        raise AppraisalError(f"cannot read {path}: {exc}") from None
+    if not isinstance(data, dict) or data.get("format") != "appraisal-result/1":
+        shown = data.get("format") if isinstance(data, dict) else None
+        raise AppraisalError(f"{path} has format {shown!r}, not appraisal-result/1")
+    try:
+        check(data)
+        return result_from_dict(data)
+    except (Damaged, KeyError, TypeError, ValueError) as exc:
+        raise AppraisalError(f"{path} is damaged: {exc}") from None
+
+
+def _no_constant(name: str) -> None:
+    """NaN and Infinity are not JSON, and `write_run` never writes them."""
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, indent=1, ensure_ascii=False, allow_nan=False) + "\n", encoding="utf-8")
+
+
+def _write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        write_csv(handle, header, rows)  # a name `=1+1` is written `'=1+1`: the file stays data in Excel
+
+
+def _score_rows(result: Result) -> Iterable[list[Any]]:
+    for a in result.appraisees:
+        for c in a.cells:
+            yield [a.id, c.indicator, c.value, c.rows, c.status, c.target, c.score, c.weight,
+                   c.effective_weight, c.contribution, c.rule, c.source]
+
+
+def _group_rows(result: Result) -> Iterable[list[Any]]:
+    """A row per group and indicator: its pooled value and score, with the group's totals."""
+    for g in result.groups:
+        a = g.appraisal
+        for c in a.cells:
+            yield [g.by, g.key, g.members, c.indicator, c.value, c.rows, c.status, c.score, a.weighted_total,
+                   a.total, a.grade]
+
+
+def _quality_rows(result: Result) -> Iterable[list[Any]]:
+    """Each count with the rows it was looked for among, its share, its verdict (see
+    appraisal.measuring.quality) and its examples in one cell."""
+    for q in result.quality:
+        yield [*(q.get(c) for c in QUALITY_COLUMNS[:-1]), ", ".join(q.get("examples") or ())]
+
+
+def _total_rows(result: Result) -> Iterable[list[Any]]:
+    for a in result.appraisees:
+        yield [a.id, a.name, a.team, a.weighted_total, a.adjustment_points, a.total, a.grade, a.status, ";".join(a.flags)]
+
+
+def _queries_text(result: Result) -> str:
+    parts = []
+    for name, query in result.queries.items():
+        params = ", ".join(query["params"])
+        parts.append(f"-- {name}: indicators {', '.join(query['indicators']) or '-'}\n-- params: {params}\n{query['sql']};\n")
+    return "\n".join(parts)
