@@ -20,7 +20,7 @@ from __future__ import annotations
 from appraisal.measuring.custom import CustomIndicator
 from appraisal.hookspecs import hookimpl
 from appraisal.periods import sql_window
-from appraisal.sql.emitter import quote_identifier as q
+from appraisal.sql.dialect import quote_identifier as q
 
 __version__ = "1.0.0"
 

@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from appraisal.sql.measures import CompileError, compile_dataset
+from appraisal.sql.measures import compile_dataset
+from appraisal.sql.query import CompileError
 from appraisal.periods import parse_period
 from appraisal.plugins import get_functions
 from appraisal.scheme.validation import load_scheme

@@ -34,7 +34,8 @@ from appraisal.measuring.measurements import measure
 from appraisal.periods import parse_period
 from appraisal.pipeline import run
 from appraisal.expressions.kinds import Kind
-from appraisal.sql.emitter import SqlFragment, bind_value, quote_identifier, select_expression
+from appraisal.sql.dialect import SqlFragment, bind_value, quote_identifier
+from appraisal.sql.emitter import select_expression
 from appraisal.scheme.validation import check_schema, load_scheme
 
 ROOT = Path(__file__).resolve().parent.parent

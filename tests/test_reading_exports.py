@@ -387,14 +387,14 @@ def test_other_flag_spellings_are_counted_as_unparseable(tmp_path: Path, cell: s
 
 def test_the_flag_table_of_the_scheme_reference_is_the_engines() -> None:
     """The documented spellings are the ones the engine reads, no more and no fewer."""
-    from appraisal.engines import duckdb_engine as engine
+    from appraisal.engines import coercion
 
     reference = (Path(__file__).resolve().parent.parent / "docs" / "scheme-reference.md").read_text(encoding="utf-8")
     [true_row] = [line for line in reference.splitlines() if line.endswith("| true |")]
     [false_row] = [line for line in reference.splitlines() if line.endswith("| false |")]
     documented = [cell.strip("`") for cell in true_row.split("(")[0].strip("| ").split(", ")]
-    assert documented == list(engine._TRUE)
-    assert [cell.strip("`") for cell in false_row.split("(")[0].strip("| ").split(", ")] == list(engine._FALSE)
+    assert documented == list(coercion.TRUE)
+    assert [cell.strip("`") for cell in false_row.split("(")[0].strip("| ").split(", ")] == list(coercion.FALSE)
 
 
 # --- properties -------------------------------------------------------------------------------

@@ -26,7 +26,8 @@ from appraisal.expressions.evaluation import evaluate
 from appraisal.expressions.kinds import Kind
 from appraisal.expressions.parsing import NameKind, parse_expression
 from appraisal.expressions.functions import default_functions
-from appraisal.sql.emitter import SqlFragment, bind_value, quote_identifier, select_expression
+from appraisal.sql.dialect import SqlFragment, bind_value, quote_identifier
+from appraisal.sql.emitter import select_expression
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLE_PATH = Path(appraisal.__file__).parent / "expressions" / "semantics.yaml"

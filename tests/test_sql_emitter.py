@@ -9,17 +9,8 @@ from appraisal.errors import ExpressionError
 from appraisal.expressions.kinds import Kind
 from appraisal.expressions.parsing import NameKind, parse_expression
 from appraisal.expressions.functions import default_functions
-from appraisal.sql.emitter import (
-    DUCKDB,
-    Bindings,
-    Dialect,
-    SqlFragment,
-    SqlMap,
-    bind_value,
-    quote_identifier,
-    select_expression,
-    to_sql,
-)
+from appraisal.sql.dialect import DUCKDB, Dialect, SqlFragment, SqlMap, bind_value, quote_identifier
+from appraisal.sql.emitter import Bindings, select_expression, to_sql
 
 FUNCTIONS = default_functions()
 KINDS = {"ticket_id": Kind.TEXT, "agent_id": Kind.TEXT, "created_at": Kind.TIMESTAMP,

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 from appraisal.errors import DataError
 from appraisal.hookspecs import hookimpl
 from appraisal.engines.sources import SourceReader
-from appraisal.sql.emitter import inline_literal, quote_identifier
+from appraisal.sql.dialect import inline_literal, quote_identifier
 
 if TYPE_CHECKING:
     import duckdb

@@ -21,7 +21,7 @@ import duckdb
 from appraisal.demo.agent import generate
 from appraisal.errors import DataError
 from appraisal.periods import parse_period
-from appraisal.sql.emitter import inline_literal
+from appraisal.sql.dialect import inline_literal
 
 STAMP = "'%Y-%m-%d %H:%M:%S'"
 

@@ -19,7 +19,7 @@ Groups = Annotated[
 
 def parse_groups(text: str) -> tuple[str, ...]:
     """The groupings named, in the order given; a usage error for any other name."""
-    from appraisal.sql.measures import GROUPINGS  # when a command runs, not when the CLI starts
+    from appraisal.sql.datasets import GROUPINGS  # when a command runs, not when the CLI starts
 
     names = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
     for name in names:

@@ -19,7 +19,7 @@ from appraisal.hookspecs import hookimpl
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from appraisal.sql.emitter import Dialect
+    from appraisal.sql.dialect import Dialect
 
 
 def _rows_only(*_: object) -> float:

@@ -23,7 +23,7 @@ from appraisal.errors import DataError
 from appraisal.hookspecs import hookimpl
 from appraisal.scheme.model import Source
 from appraisal.engines.sources import SourceReader
-from appraisal.sql.emitter import inline_literal, quote_identifier
+from appraisal.sql.dialect import inline_literal, quote_identifier
 
 if TYPE_CHECKING:  # imported where used: plugin registration must not slow every CLI command
     import duckdb

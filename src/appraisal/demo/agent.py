@@ -45,7 +45,7 @@ import duckdb
 from appraisal.demo.files import copy_csv, seeded, write_csv
 from appraisal.errors import DataError
 from appraisal.periods import parse_period
-from appraisal.sql.emitter import inline_literal
+from appraisal.sql.dialect import inline_literal
 
 TICKETS_PER_DAY = 30_000 / 92  # about 30,000 a quarter
 DEFECTS = {

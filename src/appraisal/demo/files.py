@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from appraisal.sql.emitter import inline_literal
+from appraisal.sql.dialect import inline_literal
 
 
 def seeded(con: duckdb.DuckDBPyConnection, seed: int) -> duckdb.DuckDBPyConnection:

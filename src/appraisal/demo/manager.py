@@ -35,7 +35,7 @@ from appraisal.demo.agent import TEAMS, generate
 from appraisal.demo.files import seeded, write_csv
 from appraisal.demo.roles import RoleDemoFiles
 from appraisal.periods import parse_period
-from appraisal.sql.emitter import inline_literal
+from appraisal.sql.dialect import inline_literal
 
 DIRECTOR = "D01"
 MANAGER_NAMES = {"M01": "陈立", "M02": "林雅", "M03": "黄志强", "M04": "Grace Liu", "M05": "Daniel Wu"}

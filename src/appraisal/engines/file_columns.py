@@ -21,7 +21,7 @@ import duckdb
 
 from appraisal.errors import DataError
 from appraisal.scheme.model import ColumnFormat
-from appraisal.sql.emitter import quote_identifier as q
+from appraisal.sql.dialect import quote_identifier as q
 
 SHOWN_NAMES = 8
 SHOWN_CHARS = 40

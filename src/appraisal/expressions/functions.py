@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     import pluggy
 
     from appraisal.expressions.kinds import Signature
-    from appraisal.sql.emitter import Dialect
+    from appraisal.sql.dialect import Dialect
 
 SqlEmitter = Callable[[list[str], "Dialect"], str]
 

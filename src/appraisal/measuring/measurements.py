@@ -15,14 +15,16 @@ from datetime import date
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from appraisal.sql.measures import GROUPINGS, CompiledQuery, compile_dataset, compile_targets, members
+from appraisal.sql.datasets import GROUPINGS, members
+from appraisal.sql.measures import compile_dataset, compile_targets
+from appraisal.sql.query import CompiledQuery
 from appraisal.measuring.custom import RosterTable, compute
 from appraisal.engines.duckdb_engine import ROSTER, Engine, QualityCount, open_engine
 from appraisal.errors import DataError
 from appraisal.scheme.model import ROSTER_NEEDED, pick
 from appraisal.periods import window
 from appraisal.sql.ratings import compile_ratings, compile_ratings_quality
-from appraisal.sql.emitter import quote_identifier as q
+from appraisal.sql.dialect import quote_identifier as q
 
 if TYPE_CHECKING:
     from appraisal.expressions.functions import FunctionRegistry

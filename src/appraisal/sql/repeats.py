@@ -29,7 +29,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from appraisal.sql.emitter import quote_identifier as q
+from appraisal.sql.dialect import quote_identifier as q
 
 if TYPE_CHECKING:
     import duckdb
