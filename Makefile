@@ -11,7 +11,7 @@ LOCK := $(CURDIR)/constraints.txt
 PIP := PIP_CONSTRAINT=$(LOCK) $(BIN)/python -m pip --disable-pip-version-check
 PACKAGES := -e '.[test]' -e plugins/appraisal-retail-pack -e plugins/appraisal-helpdesk-source
 
-.PHONY: demo test bench lock clean
+.PHONY: demo test check bench lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,13 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# The habits CI keeps: the lint rules (ruff) and the types (mypy; strict on the stages a plugin
+# author builds on), both configured in pyproject.toml.
+check: $(STAMP)
+	$(PIP) install --quiet -e '.[dev]'
+	$(BIN)/ruff check src tests plugins bench
+	$(BIN)/mypy
+
 bench: $(STAMP)
 	$(PIP) install --quiet -e '.[bench]'
 	$(BIN)/python bench/startup.py
@@ -39,7 +46,7 @@ lock:
 	rm -rf .lock-venv
 	$(PYTHON) -m venv .lock-venv
 	.lock-venv/bin/python -m pip install --quiet --upgrade pip
-	.lock-venv/bin/python -m pip install --quiet -e '.[test,bench]' -e plugins/appraisal-retail-pack -e plugins/appraisal-helpdesk-source hatchling
+	.lock-venv/bin/python -m pip install --quiet -e '.[test,bench,dev]' -e plugins/appraisal-retail-pack -e plugins/appraisal-helpdesk-source hatchling
 	{ echo "# The lock of tested versions, written by 'make lock' on $$(date +%F) with $$(.lock-venv/bin/python --version)."; \
 	  echo "# make demo, make test and .ci/run install exactly these; pyproject.toml keeps the ranges users get."; \
 	  .lock-venv/bin/python -m pip freeze --all --exclude-editable | grep -v '^setuptools=='; } > constraints.txt
