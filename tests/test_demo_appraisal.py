@@ -8,13 +8,16 @@ DuckDB. The demo data are generated afresh (deterministic, seed 2026) into a tem
 from __future__ import annotations
 
 import itertools
+import json
 import statistics
 from datetime import datetime, timedelta
 
 import pytest
+from contract import undeclared
 from handcalc import linear, rows
 
 from appraisal.demo.agent import generate
+from appraisal.results.storing import write_run
 from appraisal.periods import parse_period
 from appraisal.pipeline import run
 from appraisal.shipped import shipped_scheme
@@ -190,3 +193,9 @@ def test_the_best_agent_is_paid_more_than_the_worst(demo):
     _, result = demo
     best, worst = pick(result, lambda a: -a.total), pick(result, lambda a: a.total)
     assert result.appraisee(best).incentives["bonus"] > result.appraisee(worst).incentives["bonus"]
+
+
+def test_every_key_the_demo_run_stores_is_declared_in_the_result_contract(demo, tmp_path):
+    """The agent scheme writes the most (pay, gates, groups): each key must be type-checked on read."""
+    folder = write_run(demo[1], tmp_path / "q3")
+    assert undeclared(json.loads((folder / "result.json").read_text(encoding="utf-8"))) == []

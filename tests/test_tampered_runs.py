@@ -22,6 +22,7 @@ from appraisal.periods import parse_period
 from appraisal.pipeline import run
 from appraisal.results.storing import write_run
 from appraisal.scheme.validation import load_scheme
+from contract import undeclared
 
 DATA = Path(__file__).resolve().parent / "data" / "measuring"
 
@@ -180,3 +181,23 @@ def test_no_edit_makes_render_fail_internally(run_cli, stored: Path, original: d
     result = run_cli("render", str(folder), "-o", str(folder.parent / "out"), "-f", "html,md,xlsx", "-q")
     assert result.exit_code in (0, 1), f"{edit}: exit {result.exit_code}: {result.stderr}"
     assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+
+
+# --- the contract covers what is written --------------------------------------------------------
+
+def test_every_key_a_run_writes_is_declared_in_the_contract(stored: Path) -> None:
+    """An undeclared key is never type-checked, so an edit to it reaches the renderers unchecked
+    (a quality row's `rows` set to a list once ended `render` in an internal error)."""
+    data = json.loads(text_of(stored))
+    assert data["quality"], "the fixture run must have quality rows for this test to mean anything"
+    assert undeclared(data) == []
+
+
+def test_a_quality_count_of_the_wrong_type_is_named_with_its_place(run_cli, stored: Path, tmp_path: Path) -> None:
+    def edit(data: Any) -> None:
+        data["quality"][1]["rows"] = []
+
+    folder = edited(stored, tmp_path, edit)
+    result = run_cli("render", str(folder), "-o", str(tmp_path / "out"), "-f", "xlsx", "-q")
+    assert (result.exit_code, result.stderr) == (
+        1, f"{folder}/result.json is damaged: quality[1].rows: expected a whole number or null, found a list\n")
