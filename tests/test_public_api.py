@@ -1,0 +1,77 @@
+"""The public API: `from appraisal import ...` is all a plugin, a pack or a script needs.
+
+Every name resolves, the type checkers' view matches, and `import appraisal` stays as cheap as
+before (every command pays for it).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import appraisal
+
+ROOT = Path(__file__).resolve().parent.parent
+INIT = ROOT / "src" / "appraisal" / "__init__.py"
+PUBLIC = [name for name in appraisal.__all__ if name != "__version__"]
+
+
+@pytest.mark.parametrize("name", PUBLIC)
+def test_every_public_name_resolves_to_the_object_of_its_module(name: str) -> None:
+    module, attribute = appraisal._EXPORTS[name]
+    assert getattr(appraisal, name) is getattr(__import__(module, fromlist=[attribute]), attribute)
+
+
+def test_star_import_gives_every_public_name() -> None:
+    namespace: dict[str, object] = {}
+    exec("from appraisal import *", namespace)
+    assert set(appraisal.__all__) <= set(namespace)
+
+
+def test_all_lists_each_exported_name_once() -> None:
+    assert sorted(PUBLIC) == sorted(appraisal._EXPORTS)
+    assert len(appraisal.__all__) == len(set(appraisal.__all__))
+
+
+def test_dir_shows_the_public_names_before_they_are_used() -> None:
+    assert set(appraisal.__all__) <= set(dir(appraisal))
+
+
+def test_an_unknown_name_is_an_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="module 'appraisal' has no attribute 'Functoin'"):
+        appraisal.Functoin  # noqa: B018
+
+
+def _type_checking_imports() -> dict[str, tuple[str, str]]:
+    """The names the `if TYPE_CHECKING:` block of __init__.py imports: name -> (module, attribute)."""
+    tree = ast.parse(INIT.read_text(encoding="utf-8"))
+    [block] = [n for n in tree.body if isinstance(n, ast.If) and ast.unparse(n.test) == "TYPE_CHECKING"]
+    seen: dict[str, tuple[str, str]] = {}
+    for node in block.body:
+        assert isinstance(node, ast.ImportFrom) and node.module
+        if node.module == "typing":  # for the annotations of __init__.py itself
+            continue
+        for alias in node.names:
+            seen[alias.asname or alias.name] = (node.module, alias.name)
+    return seen
+
+
+def test_type_checkers_see_the_names_that_run_time_exports() -> None:
+    assert _type_checking_imports() == appraisal._EXPORTS
+
+
+def test_importing_appraisal_imports_nothing_heavy() -> None:
+    """`appraisal --help` imports the package: it must not pay for DuckDB, jsonschema or Jinja."""
+    script = "import json, sys; old = {*sys.modules}; import appraisal; print(json.dumps(sorted({*sys.modules} - old)))"
+    child = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    loaded = json.loads(child.stdout)
+    assert "appraisal" in loaded
+    heavy = {"duckdb", "jsonschema", "jinja2", "yaml", "pluggy", "typer", "pyarrow", "openpyxl", "simpleeval"}
+    assert sorted(m for m in loaded if m.split(".")[0] in heavy) == []
+    assert [m for m in loaded if m.startswith("appraisal.")] == []
+    assert "typing" not in loaded  # nor typing: the package costs what it did before it had an API
