@@ -1,7 +1,7 @@
 """The public API: `from appraisal import ...` is all a plugin, a pack or a script needs.
 
-Every name resolves, the type checkers' view matches, and `import appraisal` stays as cheap as
-before (every command pays for it).
+Every name resolves, the type checkers' view matches, `import appraisal` stays as cheap as
+before (every command pays for it), and the example plugins import nothing else.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import ast
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -75,3 +76,55 @@ def test_importing_appraisal_imports_nothing_heavy() -> None:
     assert sorted(m for m in loaded if m.split(".")[0] in heavy) == []
     assert [m for m in loaded if m.startswith("appraisal.")] == []
     assert "typing" not in loaded  # nor typing: the package costs what it did before it had an API
+
+
+# --- the example plugins use only the public API -----------------------------------------------
+
+
+def private_imports(source: str) -> list[str]:
+    """Imports of appraisal other than the public API (`appraisal` and `appraisal.testing`)."""
+    allowed = {*appraisal.__all__, "testing"}
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found += [a.name for a in node.names if a.name.startswith("appraisal.") and a.name != "appraisal.testing"]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            if node.module == "appraisal":
+                found += [f"appraisal.{a.name}" for a in node.names if a.name not in allowed]
+            elif node.module.startswith("appraisal.") and node.module != "appraisal.testing":
+                found.append(node.module)
+    return found
+
+
+def examples() -> Iterator[tuple[str, str]]:
+    """Every .py file under plugins/."""
+    for path in sorted((ROOT / "plugins").rglob("*.py")):
+        yield str(path.relative_to(ROOT)), path.read_text(encoding="utf-8")
+
+
+def test_there_are_examples_to_check() -> None:
+    names = [name for name, _ in examples()]
+    assert "plugins/repeat_contacts.py" in names
+    assert any(name.startswith("plugins/appraisal-helpdesk-source/tests/") for name in names)
+
+
+@pytest.mark.parametrize(("where", "source"), list(examples()), ids=[name for name, _ in examples()])
+def test_a_plugin_example_imports_only_the_public_api(where: str, source: str) -> None:
+    assert private_imports(source) == [], f"{where} imports private modules"
+
+
+@pytest.mark.parametrize(
+    ("source", "found"),
+    [
+        ("from appraisal.sql.dialect import quote_identifier", ["appraisal.sql.dialect"]),
+        ("import appraisal.plugins", ["appraisal.plugins"]),
+        ("from appraisal import plugins, hookimpl", ["appraisal.plugins"]),
+        ("def f():\n    from appraisal.scheme.model import Source", ["appraisal.scheme.model"]),
+        ("from appraisal import Function, hookimpl\nimport appraisal", []),
+        ("from appraisal.testing import CliResult\nfrom appraisal import testing", []),
+        ("import appraisal_retail_pack\nfrom appraisal_helpdesk_source import COLUMNS", []),
+        ("from .demo import demo", []),
+    ],
+)
+def test_the_check_tells_private_imports_from_public_ones(source: str, found: list[str]) -> None:
+    assert private_imports(source) == found
