@@ -1,7 +1,7 @@
 """The import paths of appraisal 0.1 keep working for one release, and warn.
 
 The list is what the example plugins and the docs of 0.1 imported (`git show c4c92e4:plugins`,
-`git show c4c92e4:docs`).
+`git show c4c92e4:docs`); docs/plugins.md ("Old import paths") shows it to plugin authors.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 
 import appraisal
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "plugins.md"
 
 # (old module, old name, the module and name it is now, the import a warning tells the author to write)
 OLD_PATHS = [
@@ -124,3 +126,10 @@ def test_an_old_module_imports_nothing_until_a_name_is_used() -> None:
     child = subprocess.run([sys.executable, "-W", "error::DeprecationWarning", "-c", script],
                            capture_output=True, text=True, check=True)
     assert "appraisal.sql.dialect" not in json.loads(child.stdout)
+
+
+def test_the_docs_table_lists_every_old_path() -> None:
+    text = DOCS.read_text(encoding="utf-8")
+    table = text[text.index("\n## Old import paths\n"):]
+    for old, name, *_ in OLD_PATHS:
+        assert any(f"`from {old} import" in line and name in line for line in table.splitlines()), (old, name)

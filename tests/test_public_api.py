@@ -1,13 +1,15 @@
 """The public API: `from appraisal import ...` is all a plugin, a pack or a script needs.
 
 Every name resolves, the type checkers' view matches, `import appraisal` stays as cheap as
-before (every command pays for it), and the example plugins import nothing else.
+before (every command pays for it), the docs list every name, and the example plugins (and the
+docs' examples) import nothing else.
 """
 
 from __future__ import annotations
 
 import ast
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -19,6 +21,7 @@ import appraisal
 
 ROOT = Path(__file__).resolve().parent.parent
 INIT = ROOT / "src" / "appraisal" / "__init__.py"
+DOCS = ROOT / "docs" / "plugins.md"
 PUBLIC = [name for name in appraisal.__all__ if name != "__version__"]
 
 
@@ -78,6 +81,13 @@ def test_importing_appraisal_imports_nothing_heavy() -> None:
     assert "typing" not in loaded  # nor typing: the package costs what it did before it had an API
 
 
+def test_docs_list_every_public_name_in_their_table() -> None:
+    text = DOCS.read_text(encoding="utf-8")
+    section = text[text.index("\n## The public API\n") : text.index("\n## Old import paths\n")]
+    listed = re.findall(r"^\| `([A-Za-z_]+)` \|", section, flags=re.M)
+    assert sorted(listed) == sorted(PUBLIC)
+
+
 # --- the example plugins use only the public API -----------------------------------------------
 
 
@@ -97,15 +107,18 @@ def private_imports(source: str) -> list[str]:
 
 
 def examples() -> Iterator[tuple[str, str]]:
-    """Every .py file under plugins/."""
+    """Every .py file under plugins/, and every Python block of docs/plugins.md."""
     for path in sorted((ROOT / "plugins").rglob("*.py")):
         yield str(path.relative_to(ROOT)), path.read_text(encoding="utf-8")
+    for n, block in enumerate(re.findall(r"```python\n(.*?)```", DOCS.read_text(encoding="utf-8"), flags=re.S)):
+        yield f"docs/plugins.md, Python block {n + 1}", block
 
 
 def test_there_are_examples_to_check() -> None:
     names = [name for name, _ in examples()]
     assert "plugins/repeat_contacts.py" in names
     assert any(name.startswith("plugins/appraisal-helpdesk-source/tests/") for name in names)
+    assert any(name.startswith("docs/plugins.md") for name in names)
 
 
 @pytest.mark.parametrize(("where", "source"), list(examples()), ids=[name for name, _ in examples()])

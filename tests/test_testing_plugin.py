@@ -21,6 +21,7 @@ from appraisal import load_scheme
 from appraisal.testing import CliResult, IsolatedPlugins, SchemeWriter
 
 ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs" / "plugins.md"
 
 
 # --- write_scheme ------------------------------------------------------------------------------
@@ -187,6 +188,13 @@ def _pytest_in(folder: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+def python_block(heading: str) -> str:
+    """The first ```python block after `heading` in docs/plugins.md."""
+    text = DOCS.read_text(encoding="utf-8")
+    start = text.index("```python\n", text.index(f"\n{heading}\n")) + len("```python\n")
+    return text[start : text.index("```", start)]
+
+
 def test_a_project_of_its_own_gets_the_fixtures_by_installing_appraisal(tmp_path: Path) -> None:
     (tmp_path / "test_fixtures.py").write_text(
         '''
@@ -209,6 +217,15 @@ def test_the_marker_loads_one_installed_plugin(appraisal_plugins, run_cli, write
 ''',
         encoding="utf-8",
     )
+    child = _pytest_in(tmp_path)
+    assert child.returncode == 0, child.stdout + child.stderr
+    assert re.search(r"\b3 passed\b", child.stdout), child.stdout
+
+
+def test_the_docs_testing_example_passes_against_the_docs_plugin(tmp_path: Path) -> None:
+    (tmp_path / "percent.py").write_text(python_block("## A complete example"), encoding="utf-8")
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_percent.py").write_text(python_block("## Testing a plugin"), encoding="utf-8")
     child = _pytest_in(tmp_path)
     assert child.returncode == 0, child.stdout + child.stderr
     assert re.search(r"\b3 passed\b", child.stdout), child.stdout
