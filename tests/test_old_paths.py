@@ -121,6 +121,16 @@ def test_the_rendering_package_stays_light_for_its_old_names() -> None:
     assert [m for m in loaded if m.split(".")[0] in ("jinja2", "duckdb") or m.startswith("appraisal.rendering.")] == []
 
 
+def test_a_fresh_import_of_a_rendering_submodule_does_not_warn() -> None:
+    """`from appraisal.rendering import pages` asks the package for `pages` first; the old
+    names' `__getattr__` must let Python import the submodule instead."""
+    script = "from appraisal.rendering import pages, forms; print(pages.__name__, forms.__name__)"
+    child = subprocess.run([sys.executable, "-W", "error::DeprecationWarning", "-c", script],
+                           capture_output=True, text=True, check=False)
+    assert (child.returncode, child.stderr) == (0, "")
+    assert child.stdout == "appraisal.rendering.pages appraisal.rendering.forms\n"
+
+
 def test_an_old_module_imports_nothing_until_a_name_is_used() -> None:
     script = "import json, sys, appraisal.sql_emitter, appraisal.rendering; print(json.dumps(sorted(sys.modules)))"
     child = subprocess.run([sys.executable, "-W", "error::DeprecationWarning", "-c", script],
