@@ -17,10 +17,8 @@ Load it with `appraisal --plugins-dir plugins ...`; a scheme uses it as:
 
 from __future__ import annotations
 
-from appraisal.measuring.custom import CustomIndicator
-from appraisal.hookspecs import hookimpl
-from appraisal.periods import sql_window
-from appraisal.sql.dialect import quote_identifier as q
+from appraisal import CustomIndicator, hookimpl, sql_window
+from appraisal import quote_identifier as q
 
 __version__ = "1.0.0"
 

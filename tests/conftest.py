@@ -1,5 +1,8 @@
 """Shared fixtures: an isolated plugin manager and two ways to run the CLI.
 
+The plugin manager and the in-process `run_cli` are appraisal.testing's, the pytest plugin that
+plugin authors get too; the subprocess runner is this suite's own.
+
 No installed plugin may leak into the suite: `APPRAISAL_LOAD_PLUGINS` is set to the empty
 string for the whole session (only the built-ins load), and subprocesses inherit it. The
 validation cache goes to a folder of the session's own, never the user's ~/.cache.
@@ -10,11 +13,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
+
+from appraisal.testing import CliResult, IsolatedPlugins, RunCli
+
+__all__ = ["ROOT", "CliResult", "RunCli"]
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,50 +41,10 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_plugin_manager() -> Iterator[None]:
-    """Each test loads plugins afresh, with no plugins folder left over from another test."""
-    from appraisal import plugins
-
-    plugins.set_plugins_dir(None)
-    yield
-    plugins.set_plugins_dir(None)
-
-
-@dataclass(frozen=True)
-class CliResult:
-    exit_code: int
-    stdout: str
-    stderr: str
-
-
-RunCli = Callable[..., CliResult]
-
-
-@pytest.fixture
-def run_cli() -> RunCli:
-    """Run `appraisal ARGS...` in-process through `main()`, so its error handling is exercised.
-
-    Typer's CliRunner isolates stdin/stdout/stderr (kept separate) and the environment.
-    """
-    from typer.testing import CliRunner
-
-    from appraisal.cli import main
-
-    def run(*args: str, env: Mapping[str, str | None] | None = None) -> CliResult:
-        runner = CliRunner()
-        with runner.isolation(env=env) as (stdout, stderr, _output):
-            try:
-                main(list(args))
-            except SystemExit as exc:
-                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-            else:  # pragma: no cover - main always exits
-                code = 0
-            sys.stdout.flush()
-            sys.stderr.flush()
-            out, err = stdout.getvalue(), stderr.getvalue()
-        return CliResult(code, out.decode(), err.decode("utf-8", "replace"))
-
-    return run
+def _fresh_plugin_manager(appraisal_plugins: IsolatedPlugins) -> IsolatedPlugins:
+    """Each test loads the built-ins afresh, with no plugins folder left over from another test
+    (`appraisal_plugins` of appraisal.testing; `run_cli` comes from there too)."""
+    return appraisal_plugins
 
 
 @pytest.fixture

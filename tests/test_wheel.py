@@ -49,3 +49,7 @@ def test_the_demo_runs_from_an_installed_wheel(tmp_path):
     for path in (package, schemes, templates):
         assert path.is_relative_to(site), path
     assert (schemes / "agent.yaml").is_file() and (templates / "scorecard.html.j2").is_file()
+    # Plugin authors' type checkers read the public API's hints; their pytest gets appraisal.testing.
+    assert (package.parent / "py.typed").is_file()
+    [entry_points] = site.glob("appraisal-*.dist-info/entry_points.txt")
+    assert "[pytest11]\nappraisal = appraisal.testing\n" in entry_points.read_text(encoding="utf-8")

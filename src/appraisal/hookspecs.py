@@ -14,12 +14,12 @@ hookimpl = pluggy.HookimplMarker("appraisal")
 
 @hookspec
 def register_functions(register):  # type: ignore[no-untyped-def]
-    """Add expression functions: call `register(function)` with an `appraisal.expressions.functions.Function`."""
+    """Add expression functions: call `register(function)` with an `appraisal.Function`."""
 
 
 @hookspec
 def register_sources(register):  # type: ignore[no-untyped-def]
-    """Add data sources: call `register(reader)` with an `appraisal.engines.sources.SourceReader`.
+    """Add data sources: call `register(reader)` with an `appraisal.SourceReader`.
 
     A reader loads one declared file (or database) into a DuckDB table of raw rows; the engine
     then coerces the declared columns. Its `name` is what a scheme writes as `source:`.
@@ -28,7 +28,7 @@ def register_sources(register):  # type: ignore[no-untyped-def]
 
 @hookspec
 def register_indicators(register):  # type: ignore[no-untyped-def]
-    """Add custom indicators: call `register(indicator)` with an `appraisal.measuring.custom.CustomIndicator`.
+    """Add custom indicators: call `register(indicator)` with an `appraisal.CustomIndicator`.
 
     For what the measure language cannot say (a repeat within N days, a ranking): the plugin
     computes values itself, in SQL on the engine's connection, and returns value, row count and
@@ -38,7 +38,7 @@ def register_indicators(register):  # type: ignore[no-untyped-def]
 
 @hookspec
 def register_packs(register):  # type: ignore[no-untyped-def]
-    """Add scheme packs: call `register(pack)` with an `appraisal.scheme.packs.Pack`.
+    """Add scheme packs: call `register(pack)` with an `appraisal.Pack`.
 
     A pack brings a folder of schemes, optionally template overrides and a demo-data
     generator; `appraisal schemes list` shows its schemes, and a scheme can `extends` them.

@@ -26,15 +26,12 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
 
-from appraisal.errors import DataError
-from appraisal.hookspecs import hookimpl
-from appraisal.engines.sources import SourceReader
-from appraisal.sql.dialect import inline_literal, quote_identifier
+from appraisal import DataError, SourceReader, hookimpl, inline_literal, quote_identifier
 
 if TYPE_CHECKING:
     import duckdb
 
-    from appraisal.scheme.model import Source
+    from appraisal import Source
 
 try:
     __version__ = version("appraisal-helpdesk-source")

@@ -9,27 +9,33 @@ The export in data/export.json, by hand (scheme data/helpdesk.yaml, period 2026-
         first reply: median(2, 6) = 4 h (T-6 has no reply); satisfaction: 1 of 2
     a3  no tickets: insufficient data
     a9  T-9: not on the roster, counted as an unknown appraisee
+
+The fixtures (`run_cli`, `write_scheme`, `appraisal_plugins`) come from `appraisal.testing`,
+which installing appraisal gives to pytest; the marker loads this plugin alone, so nothing else
+installed on the machine changes the results.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 from importlib.metadata import version
 from pathlib import Path
 
+import duckdb
 import pytest
+from appraisal_helpdesk_source import COLUMNS, load_helpdesk
+
+from appraisal import Source
+
+pytestmark = pytest.mark.appraisal_plugins("helpdesk")
 
 DATA = Path(__file__).parent / "data"
 SCHEME = DATA / "helpdesk.yaml"
 
 
-
-def _copy_scheme(tmp_path: Path, export: str) -> Path:
-    shutil.copy(SCHEME, tmp_path / SCHEME.name)
-    shutil.copy(DATA / "roster.csv", tmp_path / "roster.csv")
-    (tmp_path / "export.json").write_text(export, encoding="utf-8")
-    return tmp_path / SCHEME.name
+def _with_export(write_scheme, export: str) -> Path:
+    """The test scheme and roster, beside an export of the test's own."""
+    return write_scheme(SCHEME, {"roster.csv": DATA / "roster.csv", "export.json": export}, name=SCHEME.name)
 
 
 def test_plugins_lists_it_with_its_version_and_hook(run_cli) -> None:
@@ -45,20 +51,13 @@ def test_plugins_lists_it_with_its_version_and_hook(run_cli) -> None:
     assert mine["version"] == "0.1.0"
 
 
-def test_the_reader_is_registered_by_name() -> None:
-    from appraisal import plugins
-
-    reader = plugins.get_sources().get("helpdesk")
+def test_the_reader_is_registered_by_name(appraisal_plugins) -> None:
+    reader = appraisal_plugins.sources.get("helpdesk")
     assert reader.plugin == "helpdesk"
     assert reader.suffixes == (".json",)
 
 
 def test_the_export_is_flattened_inside_duckdb_as_a_view_of_text() -> None:
-    import duckdb
-    from appraisal_helpdesk_source import COLUMNS, load_helpdesk
-
-    from appraisal.scheme.model import Source
-
     connection = duckdb.connect()
     load_helpdesk(connection, "raw", Source("helpdesk", DATA / "export.json", {}))
     described = connection.execute("DESCRIBE raw").fetchall()
@@ -94,8 +93,8 @@ def test_first_reply_hours_and_satisfaction_by_hand(run_cli) -> None:
     assert quality == {("unknown appraisee", "agent_id"): 1, ("outside period", "created_at"): 1}
 
 
-def test_a_malformed_export_is_one_clear_error_naming_the_file(tmp_path: Path, run_cli) -> None:
-    scheme = _copy_scheme(tmp_path, '{"export": {"tickets": [{"id": "T-1",, }]}}')
+def test_a_malformed_export_is_one_clear_error_naming_the_file(write_scheme, run_cli) -> None:
+    scheme = _with_export(write_scheme, '{"export": {"tickets": [{"id": "T-1",, }]}}')
     result = run_cli("measure", str(scheme), "--period", "2026-Q3")
     assert result.exit_code == 1
     assert "export.json is not a readable help-desk export: " in result.stderr
@@ -104,8 +103,8 @@ def test_a_malformed_export_is_one_clear_error_naming_the_file(tmp_path: Path, r
     assert result.stdout == ""
 
 
-def test_json_that_is_not_an_export_is_refused(tmp_path: Path, run_cli) -> None:
-    scheme = _copy_scheme(tmp_path, '{"tickets": [{"id": "T-1"}]}')
+def test_json_that_is_not_an_export_is_refused(write_scheme, run_cli) -> None:
+    scheme = _with_export(write_scheme, '{"tickets": [{"id": "T-1"}]}')
     result = run_cli("measure", str(scheme), "--period", "2026-Q3")
     assert result.exit_code == 1
     assert (
@@ -115,13 +114,8 @@ def test_json_that_is_not_an_export_is_refused(tmp_path: Path, run_cli) -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_without_the_plugin_the_source_is_unknown(
-    monkeypatch: pytest.MonkeyPatch, run_cli
-) -> None:
-    from appraisal import plugins
-
-    monkeypatch.setenv("APPRAISAL_LOAD_PLUGINS", "")
-    plugins.reset()
+def test_without_the_plugin_the_source_is_unknown(appraisal_plugins, run_cli) -> None:
+    appraisal_plugins.load()  # the built-ins alone
     result = run_cli("measure", str(SCHEME), "--period", "2026-Q3")
     assert result.exit_code == 1
     assert "unknown source 'helpdesk'" in result.stderr

@@ -12,8 +12,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from appraisal.hookspecs import hookimpl
-from appraisal.scheme.packs import Pack
+from appraisal import Pack, hookimpl
 
 try:
     __version__ = version("appraisal-retail-pack")

@@ -18,10 +18,7 @@ from pathlib import Path
 
 import duckdb
 
-from appraisal.demo.agent import generate
-from appraisal.errors import DataError
-from appraisal.periods import parse_period
-from appraisal.sql.dialect import inline_literal
+from appraisal import DataError, generate_demo, inline_literal, parse_period
 
 STAMP = "'%Y-%m-%d %H:%M:%S'"
 
@@ -40,7 +37,7 @@ def demo(folder: Path, *, role: str, seed: int = 2026, period: str = "2026-Q3") 
         raise DataError(f"the retail pack has no demo data for {role!r}; it has returns-agent")
     span = parse_period(period)
     data = Path(folder).parent
-    agents = generate(data / "agent", role="agent", seed=seed, period=period)
+    agents = generate_demo(data / "agent", role="agent", seed=seed, period=period)
     retail = data / "retail"
     retail.mkdir(parents=True, exist_ok=True)
     s, days = f"DATE '{span.start}'", span.days

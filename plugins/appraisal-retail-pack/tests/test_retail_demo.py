@@ -2,7 +2,7 @@
 
 The return handling time of two agents is computed here from the generated returns.csv with
 plain Python (median hours from request to completion over the completed returns requested in
-2026-Q3, local time) and compared with what appraisal computed.
+2026-Q3, local time) and compared with what appraisal computed. `run_cli` is appraisal.testing's.
 """
 
 from __future__ import annotations
@@ -14,6 +14,9 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from appraisal_retail_pack.demo import demo as write_demo
+
+pytestmark = pytest.mark.appraisal_plugins("retail")
 
 START, END = datetime(2026, 7, 1), datetime(2026, 10, 1)
 
@@ -52,8 +55,6 @@ def test_the_demo_return_handling_matches_a_hand_computation(demo) -> None:
 
 
 def test_the_demo_data_is_deterministic(tmp_path: Path) -> None:
-    from appraisal_retail_pack.demo import demo as write_demo
-
     first = write_demo(tmp_path / "a" / "data" / "returns-agent", role="returns-agent")
     second = write_demo(tmp_path / "b" / "data" / "returns-agent", role="returns-agent")
     for name, path in first.files.items():

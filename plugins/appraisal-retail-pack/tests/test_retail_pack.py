@@ -11,6 +11,10 @@ pack's). By hand, for 2026-Q3 (Asia/Shanghai, inherited from the shipped agent s
       r1: C-1 10 h yes, C-2 48 h no                       1/2 -> 0 points
       r2: C-3 3 h yes, C-4 open, C-5 12 h yes             2/3 -> (2/3-0.5)/0.4*100 = 41.67
     total r1: .15*120 + .10*120 + .30*80 (csat 0.9) + .10*100 (qa 4.5) + .20*120 + .15*0 = 88 -> B
+
+The fixtures (`run_cli`, `appraisal_plugins`) come from `appraisal.testing`, which installing
+appraisal gives to pytest; the marker loads this pack alone, so nothing else installed on the
+machine changes the results.
 """
 
 from __future__ import annotations
@@ -18,12 +22,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import appraisal_retail_pack
 import pytest
+import yaml
+
+from appraisal import find_scheme, load_scheme, parse_period, render_result, run, template_environment
+
+pytestmark = pytest.mark.appraisal_plugins("retail")
 
 HERE = Path(__file__).parent
 SHOP = HERE / "returns-shop.yaml"
 BANNER = "Retail &amp; e-commerce pack · returns, exchanges and complaints"
-
 
 
 def test_plugins_lists_the_pack_with_its_version_and_hook(run_cli) -> None:
@@ -48,22 +57,15 @@ def test_schemes_list_shows_the_pack_scheme(run_cli) -> None:
     assert "agent" in rows  # the shipped schemes are still there, under their bare names
 
 
-def test_without_the_plugin_the_pack_is_not_listed(monkeypatch: pytest.MonkeyPatch, run_cli) -> None:
-    from appraisal import plugins
-
-    monkeypatch.setenv("APPRAISAL_LOAD_PLUGINS", "")
-    plugins.reset()
+def test_without_the_plugin_the_pack_is_not_listed(appraisal_plugins, run_cli) -> None:
+    appraisal_plugins.load()  # the built-ins alone
     result = run_cli("schemes", "list")
     assert result.exit_code == 0, result.stderr
     assert "retail:" not in result.stdout
 
 
-def test_the_pack_registers_folders_inside_its_package() -> None:
-    import appraisal_retail_pack
-
-    from appraisal import plugins
-
-    pack = plugins.get_packs().get("retail")
+def test_the_pack_registers_folders_inside_its_package(appraisal_plugins) -> None:
+    pack = appraisal_plugins.packs.get("retail")
     package = Path(appraisal_retail_pack.__file__).parent
     assert pack is not None and pack.plugin == "retail"
     assert (pack.version, pack.title) == ("0.1.0", "Retail and e-commerce after-sales")
@@ -72,8 +74,6 @@ def test_the_pack_registers_folders_inside_its_package() -> None:
 
 
 def test_the_scheme_validates(run_cli) -> None:
-    from appraisal.scheme.packs import find_scheme
-
     path = find_scheme("retail:returns-agent")
     assert path is not None and path.name == "returns-agent.yaml"
     result = run_cli("validate", str(path))
@@ -82,8 +82,6 @@ def test_the_scheme_validates(run_cli) -> None:
 
 
 def test_the_scheme_resolves_over_the_shipped_agent_scheme(run_cli) -> None:
-    import yaml
-
     result = run_cli("schemes", "show", "retail:returns-agent", "--resolved")
     assert result.exit_code == 0, result.stderr
     resolved = yaml.safe_load(result.stdout)
@@ -132,15 +130,9 @@ def test_a_run_scores_and_grades_by_hand(tmp_path: Path, run_cli) -> None:
 
 
 def test_the_pack_template_overrides_the_scorecard_header(tmp_path: Path) -> None:
-    """Rendered with the pack's template folder, as the layered loader orders it."""
-    from appraisal.scheme.packs import template_dirs
-    from appraisal.periods import parse_period
-    from appraisal.pipeline import run
-    from appraisal.rendering.pages import render_result
-    from appraisal.scheme.validation import load_scheme
-
+    """Rendered with the installed packs' template folders, as the layered loader orders them."""
     result = run(load_scheme(SHOP), parse_period("2026-Q3"))
-    render_result(result, tmp_path, formats=("html",), pack_dirs=template_dirs())
+    render_result(result, tmp_path, formats=("html",))
     card = (tmp_path / "scorecards" / "r1.html").read_text(encoding="utf-8")
     assert BANNER in card
     assert card.index("<h1>Chen Jing</h1>") < card.index(BANNER)  # super(): the header is kept
@@ -153,15 +145,14 @@ def test_appraisal_run_renders_scorecards_with_the_pack_override(tmp_path: Path,
     assert BANNER in card
 
 
-def test_the_override_is_for_the_pack_scheme_only() -> None:
+def test_the_override_is_for_the_pack_scheme_only(appraisal_plugins) -> None:
     """Installing the pack does not restyle other schemes' scorecards: its override is named
     for its own scheme's id, so the shipped agent scheme still gets the default scorecard."""
-    from appraisal.scheme.packs import template_dirs
-    from appraisal.rendering.pages import environment
-    from appraisal.shipped import templates_dir
-
-    env = environment(pack_dirs=template_dirs())
+    pack = appraisal_plugins.packs.get("retail")
+    env = template_environment()
     mine = env.select_template(["scorecard-returns-agent.html.j2", "scorecard.html.j2"])
     theirs = env.select_template(["scorecard-after-sales-agent.html.j2", "scorecard.html.j2"])
+    assert Path(mine.filename).parent == pack.templates
     assert Path(mine.filename).parent.parent.name == "appraisal_retail_pack"
-    assert Path(theirs.filename).parent == Path(templates_dir())
+    assert Path(theirs.filename).name == "scorecard.html.j2"
+    assert pack.templates not in Path(theirs.filename).parents

@@ -1,0 +1,11 @@
+"""Deprecated: where `quote_identifier` and `inline_literal` lived in appraisal 0.1.
+
+Import from `appraisal` instead; this path warns and goes in appraisal 0.3 (`appraisal.old_paths`).
+"""
+
+from appraisal.old_paths import forward
+
+__getattr__, __dir__ = forward(
+    __name__,
+    {"quote_identifier": "appraisal:quote_identifier", "inline_literal": "appraisal:inline_literal"},
+)

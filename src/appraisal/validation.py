@@ -1,0 +1,8 @@
+"""Deprecated: where `load_scheme` lived in appraisal 0.1.
+
+Import from `appraisal` instead; this path warns and goes in appraisal 0.3 (`appraisal.old_paths`).
+"""
+
+from appraisal.old_paths import forward
+
+__getattr__, __dir__ = forward(__name__, {"load_scheme": "appraisal:load_scheme"})
