@@ -48,7 +48,7 @@ def test_plugins_lists_it_with_its_version_and_hook(run_cli) -> None:
 def test_the_reader_is_registered_by_name() -> None:
     from appraisal import plugins
 
-    reader = plugins.get_sources().get("helpdesk")
+    reader = plugins.extensions().sources.get("helpdesk")
     assert reader.plugin == "helpdesk"
     assert reader.suffixes == (".json",)
 

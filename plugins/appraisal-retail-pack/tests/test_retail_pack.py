@@ -63,7 +63,7 @@ def test_the_pack_registers_folders_inside_its_package() -> None:
 
     from appraisal import plugins
 
-    pack = plugins.get_packs().get("retail")
+    pack = plugins.extensions().packs.get("retail")
     package = Path(appraisal_retail_pack.__file__).parent
     assert pack is not None and pack.plugin == "retail"
     assert (pack.version, pack.title) == ("0.1.0", "Retail and e-commerce after-sales")
@@ -72,9 +72,10 @@ def test_the_pack_registers_folders_inside_its_package() -> None:
 
 
 def test_the_scheme_validates(run_cli) -> None:
+    from appraisal.plugins import extensions
     from appraisal.scheme.packs import find_scheme
 
-    path = find_scheme("retail:returns-agent")
+    path = find_scheme("retail:returns-agent", extensions().packs)
     assert path is not None and path.name == "returns-agent.yaml"
     result = run_cli("validate", str(path))
     assert result.exit_code == 0, result.stderr
@@ -135,12 +136,12 @@ def test_the_pack_template_overrides_the_scorecard_header(tmp_path: Path) -> Non
     """Rendered with the pack's template folder, as the layered loader orders it."""
     from appraisal.scheme.packs import template_dirs
     from appraisal.periods import parse_period
-    from appraisal.pipeline import run
+    from appraisal.pipeline import load_scheme, run
+    from appraisal.plugins import extensions
     from appraisal.rendering.pages import render_result
-    from appraisal.scheme.validation import load_scheme
 
     result = run(load_scheme(SHOP), parse_period("2026-Q3"))
-    render_result(result, tmp_path, formats=("html",), pack_dirs=template_dirs())
+    render_result(result, tmp_path, formats=("html",), pack_dirs=template_dirs(extensions().packs))
     card = (tmp_path / "scorecards" / "r1.html").read_text(encoding="utf-8")
     assert BANNER in card
     assert card.index("<h1>Chen Jing</h1>") < card.index(BANNER)  # super(): the header is kept
@@ -156,11 +157,12 @@ def test_appraisal_run_renders_scorecards_with_the_pack_override(tmp_path: Path,
 def test_the_override_is_for_the_pack_scheme_only() -> None:
     """Installing the pack does not restyle other schemes' scorecards: its override is named
     for its own scheme's id, so the shipped agent scheme still gets the default scorecard."""
+    from appraisal.plugins import extensions
     from appraisal.scheme.packs import template_dirs
     from appraisal.rendering.pages import environment
     from appraisal.shipped import templates_dir
 
-    env = environment(pack_dirs=template_dirs())
+    env = environment(pack_dirs=template_dirs(extensions().packs))
     mine = env.select_template(["scorecard-returns-agent.html.j2", "scorecard.html.j2"])
     theirs = env.select_template(["scorecard-after-sales-agent.html.j2", "scorecard.html.j2"])
     assert Path(mine.filename).parent.parent.name == "appraisal_retail_pack"
