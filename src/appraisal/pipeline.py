@@ -11,10 +11,8 @@ below take it as a parameter and never load plugins themselves.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Sequence
 from pathlib import Path
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import duckdb
@@ -22,6 +20,7 @@ import duckdb
 from appraisal import __version__, explaining, plugins, row_reader
 from appraisal.measuring.measurements import Measurements
 from appraisal.measuring.measurements import measure as measure_data
+from appraisal.measuring.measurements import with_flags
 from appraisal.measuring.quality import as_row, assess, warning_flags
 from appraisal.measuring.targets import fit_targets
 from appraisal.measuring.targets import flags as scaled_flags
@@ -119,17 +118,6 @@ def row_evidence(
     """The first `limit` rows behind every measured value of `result`, by appraisee and
     indicator: what the drill-down pages of a report show (`rendering.reports.render_report`)."""
     return row_reader.counted_rows(result, _or_loaded(extensions), limit=limit, progress=progress)
-
-
-def with_flags(measurements: Measurements, by_indicator: Mapping[str, tuple[str, ...]]) -> Measurements:
-    """`measurements` with flags added to every cell of the indicators named."""
-    if not by_indicator:
-        return measurements
-    cells = {
-        key: replace(cell, flags=(*cell.flags, *by_indicator[key[1]])) if key[1] in by_indicator else cell
-        for key, cell in measurements.cells.items()
-    }
-    return replace(measurements, cells=MappingProxyType(cells))
 
 
 def _scheme_summary(scheme: Scheme) -> dict[str, Any]:

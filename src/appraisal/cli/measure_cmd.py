@@ -51,10 +51,10 @@ def measure(
     A count above its error level (with --strict, its warning level) stops it: nothing is written."""
     # When the command runs, not when the CLI starts (see appraisal.cli):
     from appraisal import interrupts, plugins
+    from appraisal.measuring.measurements import measure as run_measure
+    from appraisal.measuring.measurements import with_flags
     from appraisal.measuring.quality import QualityBreach, assess, report_lines, warning_flags
     from appraisal.periods import parse_period
-    from appraisal.pipeline import measure as run_measure
-    from appraisal.pipeline import with_flags
     from appraisal.scheme.data_roots import allowing
     from appraisal.scheme.packs import resolve_scheme_path
     from appraisal.scheme.validation import load_scheme
@@ -63,8 +63,7 @@ def measure(
     extensions = plugins.extensions()
     with allowing(data_root or ()):
         loaded = load_scheme(resolve_scheme_path(scheme, extensions.packs), extensions)
-        result = run_measure(loaded, parse_period(period), extensions=extensions, threads=threads,
-                             groups=parse_groups(groups))
+        result = run_measure(loaded, parse_period(period), extensions, threads=threads, groups=parse_groups(groups))
     assessment = assess(loaded, result.quality, strict=strict)
     if assessment.breaches:
         for line in assessment.lines():

@@ -10,7 +10,7 @@ that did not count is counted by cause.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from types import MappingProxyType
 from typing import TYPE_CHECKING
@@ -141,6 +141,17 @@ def measure(
         MappingProxyType(targets),
         grouped,
     )
+
+
+def with_flags(measurements: Measurements, by_indicator: Mapping[str, tuple[str, ...]]) -> Measurements:
+    """`measurements` with flags added to every cell of the indicators named."""
+    if not by_indicator:
+        return measurements
+    cells = {
+        key: replace(cell, flags=(*cell.flags, *by_indicator[key[1]])) if key[1] in by_indicator else cell
+        for key, cell in measurements.cells.items()
+    }
+    return replace(measurements, cells=MappingProxyType(cells))
 
 
 def _measured(
