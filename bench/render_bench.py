@@ -24,13 +24,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def demo_result(folder: Path):
     """The demo's real result: 50 appraisees of the shipped agent scheme for 2026-Q3."""
-    from appraisal.cli.schemes_cmd import resolve_scheme_path
     from appraisal.demo.agent import generate
     from appraisal.periods import parse_period
-    from appraisal.pipeline import run
-    from appraisal.scheme.validation import load_scheme
+    from appraisal.pipeline import load_scheme, run
+    from appraisal.plugins import extensions
+    from appraisal.scheme.packs import resolve_scheme_path
 
-    source = resolve_scheme_path("agent")
+    source = resolve_scheme_path("agent", extensions().packs)
     folder.mkdir(parents=True, exist_ok=True)
     (scheme_file := folder / source.name).write_bytes(source.read_bytes())
     generate(folder / "data" / "agent", role="agent", seed=2026, period="2026-Q3")

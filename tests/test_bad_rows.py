@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from appraisal.engines.duckdb_engine import QualityCount, open_engine
 from appraisal.errors import DataError
-from appraisal.scheme.validation import load_scheme
+from appraisal.pipeline import load_scheme
+from appraisal.plugins import extensions
 
 COLUMNS = "{id: text, agent: text, at: timestamp, score: integer}"
 
@@ -46,14 +47,14 @@ def scheme_over(folder: Path, tickets: bytes | str, *, options: str = "", column
 
 
 def loaded(path: Path) -> tuple[list[str], list[QualityCount]]:
-    with open_engine(load_scheme(path)) as engine:
+    with open_engine(load_scheme(path), extensions().sources) as engine:
         ids = [r[0] for r in engine.connection.execute("SELECT id FROM tickets ORDER BY id").fetchall()]
         return ids, list(engine.quality)
 
 
 def load_error(path: Path) -> str:
     with pytest.raises(DataError) as caught:
-        open_engine(load_scheme(path))
+        open_engine(load_scheme(path), extensions().sources)
     return str(caught.value)
 
 
@@ -71,7 +72,7 @@ def test_rows_of_a_dataset_named_in_chinese_are_counted_too(tmp_path: Path) -> N
     path = scheme_over(tmp_path, HEADER + "T1,A01,2026-07-01 09:00,5\nT2,A01\n")
     text = path.read_text(encoding="utf-8").replace("  tickets:\n", "  工单:\n").replace("dataset: tickets", "dataset: 工单")
     path.write_text(text, encoding="utf-8")
-    with open_engine(load_scheme(path)) as engine:
+    with open_engine(load_scheme(path), extensions().sources) as engine:
         assert bare(engine.quality) == [QualityCount("工单", "ragged row", "", 1, lines=(3,))]
 
 
@@ -91,7 +92,7 @@ def test_text_after_a_closing_quote_is_counted(tmp_path: Path) -> None:
 
 def test_quoted_fields_with_delimiters_and_line_breaks_still_load(tmp_path: Path) -> None:
     text = 'id,agent,at,score,note\r\nT1,A01,2026-07-01 09:00,5,"a, b"\r\nT2,A02,2026-07-01 10:00,4,"two\r\nlines"\r\n'
-    with open_engine(load_scheme(scheme_over(tmp_path, text))) as engine:
+    with open_engine(load_scheme(scheme_over(tmp_path, text)), extensions().sources) as engine:
         assert engine.connection.execute("SELECT id, note FROM tickets ORDER BY id").fetchall() == [
             ("T1", "a, b"), ("T2", "two\r\nlines")]
         assert bare(engine.quality) == []
@@ -121,7 +122,7 @@ def test_a_declared_delimiter_is_kept_whatever_the_rows_hold(tmp_path: Path) -> 
 def test_a_ragged_row_at_the_end_of_a_large_file_is_counted_after_the_full_scan(tmp_path: Path) -> None:
     rows = 200_000
     body = "".join(f"T{i},A0{1 + i % 2},2026-07-{1 + i % 28:02d} 09:00,{i % 5 + 1}\n" for i in range(rows))
-    with open_engine(load_scheme(scheme_over(tmp_path, HEADER + body + "T-last,A01\n"))) as engine:
+    with open_engine(load_scheme(scheme_over(tmp_path, HEADER + body + "T-last,A01\n")), extensions().sources) as engine:
         [(count, total)] = engine.connection.execute("SELECT count(*), sum(score) FROM tickets").fetchall()
         assert count == rows
         assert total == sum(i % 5 + 1 for i in range(rows))
@@ -158,7 +159,7 @@ def test_a_folder_as_path_is_called_a_folder(tmp_path: Path) -> None:
 
 def test_roster_rows_without_an_id_are_counted(tmp_path: Path) -> None:
     path = scheme_over(tmp_path, HEADER, roster="agent,name\nA01,Ann\n,Nobody\n  ,Blank\nA02,Bob\n")
-    with open_engine(load_scheme(path)) as engine:
+    with open_engine(load_scheme(path), extensions().sources) as engine:
         assert QualityCount("roster", "empty id", "agent", 2) in bare(engine.quality)
         assert engine.connection.execute("SELECT agent FROM roster ORDER BY 1").fetchall() == [("A01",), ("A02",)]
 
@@ -166,7 +167,7 @@ def test_roster_rows_without_an_id_are_counted(tmp_path: Path) -> None:
 @pytest.mark.parametrize("cell", ["2026-07-01T10:00+25:00", "2026-07-01 10:00-15:00", "2026-07-01T10:00+14:30",
                                   "2026-07-01T10:00+0860", "2026-07-01T10:00+8"])
 def test_an_impossible_time_zone_offset_is_counted_not_shifted(tmp_path: Path, cell: str) -> None:
-    with open_engine(load_scheme(scheme_over(tmp_path, HEADER + f"T1,A01,{cell},5\n"))) as engine:
+    with open_engine(load_scheme(scheme_over(tmp_path, HEADER + f"T1,A01,{cell},5\n")), extensions().sources) as engine:
         assert engine.connection.execute('SELECT "at" FROM tickets').fetchall() == [(None,)]
         assert bare(engine.quality) == [QualityCount("tickets", "unparseable timestamp", "at", 1)]
 
@@ -183,7 +184,7 @@ def test_an_impossible_time_zone_offset_is_counted_not_shifted(tmp_path: Path, c
     ],
 )
 def test_real_offsets_convert_into_the_schemes_zone(tmp_path: Path, cell: str, expected: datetime) -> None:
-    with open_engine(load_scheme(scheme_over(tmp_path, HEADER + f"T1,A01,{cell},5\n"))) as engine:
+    with open_engine(load_scheme(scheme_over(tmp_path, HEADER + f"T1,A01,{cell},5\n")), extensions().sources) as engine:
         assert engine.connection.execute('SELECT "at" FROM tickets').fetchall() == [(expected,)]
         assert bare(engine.quality) == []
 

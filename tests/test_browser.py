@@ -89,7 +89,7 @@ def screenshot(browser: Chromium, target: Path, demo: Path) -> None:
 
 
 def scheme_indicators(demo: Path) -> list[str]:
-    from appraisal.scheme.validation import load_scheme
+    from appraisal.pipeline import load_scheme
 
     return [indicator.id for indicator in load_scheme(demo / "agent.yaml").indicators]
 

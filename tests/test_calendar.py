@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from appraisal.errors import AppraisalError
-from appraisal.measuring.measurements import measure
+from appraisal.pipeline import load_scheme, measure
 from appraisal.periods import parse_period
-from appraisal.scheme.validation import load_scheme, validate_files
+from appraisal.scheme.validation import validate_files
+from appraisal.plugins import extensions
 
 DATA = Path(__file__).resolve().parent / "data" / "calendar"
 
@@ -35,15 +36,13 @@ def test_clock_hours_still_count_everything(measured):
 def test_a_day_that_closes_before_it_opens_is_refused(tmp_path):
     path = tmp_path / "s.yaml"
     path.write_text((DATA / "scheme.yaml").read_text(encoding="utf-8").replace('["09:00", "18:00"]', '["18:00", "09:00"]'), encoding="utf-8")
-    assert [p.message for p in validate_files([path])] == ["the day closes (09:00) before it opens (18:00)"]
+    assert [p.message for p in validate_files([path], extensions())] == ["the day closes (09:00) before it opens (18:00)"]
 
 
 def test_business_hours_are_for_data_rows_only():
     from appraisal.expressions.evaluation import evaluate
     from appraisal.expressions.parsing import NameKind, parse_expression
-    from appraisal.plugins import get_functions
-
-    functions = get_functions()
+    functions = extensions().functions
     expr = parse_expression("business_hours(a, b)", names={"a": NameKind.CONSTANT, "b": NameKind.CONSTANT}, functions=functions)
     with pytest.raises(AppraisalError, match="data rows only"):
         evaluate(expr, {"a": 1.0, "b": 2.0}, functions)

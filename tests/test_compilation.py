@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from appraisal.sql.measures import compile_dataset
 from appraisal.sql.query import CompileError
 from appraisal.periods import parse_period
-from appraisal.plugins import get_functions
-from appraisal.scheme.validation import load_scheme
+from appraisal.plugins import extensions
+from appraisal.pipeline import load_scheme
 
 Q3 = parse_period("2026-Q3")
 
@@ -93,7 +93,7 @@ def con():
 
 
 def query_rows(con, scheme, dataset: str) -> list[dict]:
-    query = compile_dataset(scheme, dataset, Q3, get_functions())
+    query = compile_dataset(scheme, dataset, Q3, extensions().functions)
     cursor = con.execute(query.sql, list(query.params))
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
@@ -180,7 +180,7 @@ def test_survey_reaches_its_agent_through_the_ticket(tmp_path, con):
 
 def test_literals_and_constants_are_bound_not_pasted(tmp_path, con):
     measure = '{dataset: surveys, agg: ratio, numerator: {where: "score >= satisfied_from"}}'
-    query = compile_dataset(make_scheme(tmp_path, indicator("csat", measure)), "surveys", Q3, get_functions())
+    query = compile_dataset(make_scheme(tmp_path, indicator("csat", measure)), "surveys", Q3, extensions().functions)
     assert "4" not in query.sql.replace("__", "") and 4 in query.params
 
 
@@ -229,7 +229,7 @@ def test_scheme_without_roster_cannot_compile(tmp_path, con):
     path = tmp_path / "s.yaml"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(CompileError, match="has no roster"):
-        compile_dataset(load_scheme(path), "tickets", Q3, get_functions())
+        compile_dataset(load_scheme(path), "tickets", Q3, extensions().functions)
 
 
 costs = st.lists(

@@ -10,7 +10,8 @@ import pytest
 
 from appraisal.scheme.data_roots import ENV, allowing
 from appraisal.errors import DataError, SchemeError
-from appraisal.scheme.validation import load_scheme
+from appraisal.pipeline import load_scheme
+from appraisal.plugins import extensions
 
 HOW = "allow its folder with --data-root or APPRAISAL_DATA_ROOTS, or move the file into the scheme's folder"
 
@@ -165,7 +166,7 @@ def test_the_engine_refuses_a_link_made_after_the_scheme_was_checked(tmp_path):
     (folder / "tickets.csv").unlink()
     (folder / "tickets.csv").symlink_to(outside / "tickets.csv")
     with pytest.raises(DataError) as caught:
-        open_engine(loaded)
+        open_engine(loaded, extensions().sources)
     assert str(caught.value) == (f"dataset 'tickets': path 'tickets.csv' is outside the scheme's folder "
                                  f"(a symbolic link points out of them); {HOW}")
 

@@ -19,9 +19,8 @@ from handcalc import linear, rows
 from appraisal.demo.agent import generate
 from appraisal.results.storing import write_run
 from appraisal.periods import parse_period
-from appraisal.pipeline import run
+from appraisal.pipeline import load_scheme, run
 from appraisal.shipped import shipped_scheme
-from appraisal.scheme.validation import load_scheme
 
 START, END = datetime(2026, 7, 1), datetime(2026, 10, 1)  # 2026-Q3, local time in Asia/Shanghai
 

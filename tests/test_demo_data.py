@@ -19,9 +19,10 @@ import pytest
 from appraisal.demo.agent import DEFECTS, generate
 from appraisal.engines.duckdb_engine import open_engine
 from appraisal.errors import DataError
-from appraisal.measuring.measurements import INSUFFICIENT, JOINED, LEFT, measure
+from appraisal.measuring.measurements import INSUFFICIENT, JOINED, LEFT
+from appraisal.pipeline import load_scheme, measure
 from appraisal.periods import parse_period
-from appraisal.scheme.validation import load_scheme
+from appraisal.plugins import extensions
 
 ROOT = Path(__file__).resolve().parent.parent
 Q3 = parse_period("2026-Q3")
@@ -164,7 +165,7 @@ def test_the_negative_duration_reaches_the_engine(demo):
     # The engine counts negative `duration` cells, not negative differences of timestamps,
     # so the one resolved-before-created ticket is checked in the engine's typed table.
     _, scheme, _ = demo
-    with open_engine(load_scheme(scheme)) as engine:
+    with open_engine(load_scheme(scheme), extensions().sources) as engine:
         [(count,)] = engine.connection.execute(
             "SELECT count(*) FROM tickets WHERE resolved_at < created_at"
         ).fetchall()

@@ -60,7 +60,7 @@ def test_scheme_reference_yaml_examples_load(tmp_path):
 
 
 def test_expression_doc_lists_every_built_in_function():
-    from appraisal.expressions.functions import default_functions
+    from appraisal.plugins import default_functions
 
     doc = (ROOT / "docs" / "expressions.md").read_text(encoding="utf-8")
     assert [name for name in default_functions().names() if f"`{name}(" not in doc] == []

@@ -9,13 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from appraisal.rendering import drilling
-from appraisal.explaining import IN_NUMERATOR, RowReader
+from appraisal.explaining import row_lines
 from appraisal.periods import parse_period
-from appraisal.pipeline import run
+from appraisal.pipeline import load_scheme, row_evidence, run
+from appraisal.plugins import extensions
+from appraisal.rendering import drilling
 from appraisal.rendering.reports import render_report
+from appraisal.results.row_evidence import IN_NUMERATOR
 from appraisal.results.storing import load_run, write_run
-from appraisal.scheme.validation import load_scheme
+from appraisal.row_reader import RowReader
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "measuring"
@@ -44,7 +46,8 @@ def copied_run(tmp_path: Path, edit: Callable[[str], str] | None = None) -> tupl
 
 def drill_pages(run_dir: Path, out: Path, **options) -> Path:
     """The drill-down pages of the run, with Markdown scorecards; the folder of a1's pages."""
-    render_report(load_run(run_dir), out, formats=["md"], run_dir=run_dir, drill_down=True, pack_dirs=[], **options)
+    result = load_run(run_dir)
+    render_report(result, out, formats=["md"], run_dir=run_dir, drill_rows=row_evidence(result), **options)
     return out / "drill" / "a1"
 
 
@@ -83,7 +86,8 @@ def test_an_en_drill_page_links_back_to_the_markdown_scorecard(run_dir, tmp_path
 
 
 def test_without_markdown_scorecards_a_drill_page_has_no_link_back(run_dir, tmp_path):
-    render_report(load_run(run_dir), tmp_path / "out", formats=["html"], drill_down=True, pack_dirs=[])
+    result = load_run(run_dir)
+    render_report(result, tmp_path / "out", formats=["html"], drill_rows=row_evidence(result))
     assert "scorecards/" not in (tmp_path / "out" / "drill" / "a1" / "tickets.md").read_text(encoding="utf-8")
 
 
@@ -147,7 +151,7 @@ def test_drill_pages_are_the_same_bytes_every_time(run_dir, tmp_path):
 
 
 def test_counted_rows_are_data_with_the_counts_and_the_first_rows(run_dir):
-    with RowReader(load_run(run_dir), limit=1) as reader:
+    with RowReader(load_run(run_dir), extensions(), limit=1) as reader:
         counted = reader.counted("a1", "resolution_rate")
     assert (counted.dataset, counted.rows_in_period, counted.excluded, counted.why_not) == ("tickets", 3, 1, None)
     assert counted.columns[0] == "ticket_id" and counted.columns[-1] == IN_NUMERATOR
@@ -157,11 +161,11 @@ def test_counted_rows_are_data_with_the_counts_and_the_first_rows(run_dir):
 
 
 def test_an_appraisee_without_counted_rows_says_so(run_dir):
-    with RowReader(load_run(run_dir)) as reader:
+    with RowReader(load_run(run_dir), extensions()) as reader:
         counted = reader.counted("nobody", "tickets")
     assert counted.rows == () and counted.why_not == {"key": "rows_none_counted", "appraisee": "nobody",
                                                       "dataset": "tickets"}
-    assert reader.lines("nobody", "tickets") == ["rows: none of nobody's rows in tickets were counted in this period"]
+    assert row_lines(counted) == ["rows: none of nobody's rows in tickets were counted in this period"]
 
 
 def test_a_run_whose_scheme_file_is_gone_says_so_in_chinese(run_dir, tmp_path):
@@ -169,7 +173,7 @@ def test_a_run_whose_scheme_file_is_gone_says_so_in_chinese(run_dir, tmp_path):
 
     result = load_run(run_dir)
     gone = replace(result, provenance={**result.provenance, "scheme_file": str(tmp_path / "gone.yaml")})
-    render_report(gone, tmp_path / "out", formats=[], drill_down=True, language="zh", pack_dirs=[])
+    render_report(gone, tmp_path / "out", formats=[], drill_rows=row_evidence(gone), language="zh")
     text = (tmp_path / "out" / "drill" / "a1" / "tickets.md").read_text(encoding="utf-8")
     assert "不予显示：方案文件 gone.yaml 已不存在" in text  # by its name: a report carries no local path
 
@@ -183,7 +187,7 @@ def test_every_drill_label_exists_in_both_languages():
 def test_the_drill_context_is_documented_in_the_module_and_the_docs(run_dir):
     result = load_run(run_dir)
     data = result.as_dict()
-    with RowReader(result) as reader:
+    with RowReader(result, extensions()) as reader:
         counted = reader.counted("a1", "tickets")
     context = drilling.drill_context(data, data["appraisees"][0], data["appraisees"][0]["cells"][0], counted, "en")
     docs = (ROOT / "docs" / "templates.md").read_text(encoding="utf-8")

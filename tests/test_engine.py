@@ -11,7 +11,8 @@ import pytest
 
 from appraisal.engines.duckdb_engine import QualityCount, open_engine
 from appraisal.errors import DataError
-from appraisal.scheme.validation import load_scheme
+from appraisal.pipeline import load_scheme
+from appraisal.plugins import extensions
 
 COLUMNS = (
     "{agent: text, at: timestamp, day: date, handle: duration, reopened: flag, "
@@ -56,7 +57,7 @@ def engine_for(tmp_path: Path, rows: str, columns: str = COLUMNS):  # type: igno
     header = "agent,at,day,handle,reopened,n,score\n"
     (tmp_path / "data").mkdir(exist_ok=True)
     (tmp_path / "data" / "tickets.csv").write_text(header + textwrap.dedent(rows), encoding="utf-8")
-    return open_engine(load_scheme(write_scheme(tmp_path, columns=columns)))
+    return open_engine(load_scheme(write_scheme(tmp_path, columns=columns)), extensions().sources)
 
 
 def column(engine, name: str) -> list:  # type: ignore[no-untyped-def]
@@ -136,7 +137,7 @@ def test_time_of_day_cells_from_excel_are_durations(tmp_path: Path) -> None:
     scheme.write_text(scheme.read_text(encoding="utf-8").replace(
         "source: csv\n    path: data/tickets.csv", "source: xlsx\n    path: data/t.xlsx"
     ), encoding="utf-8")
-    with open_engine(load_scheme(scheme)) as engine:
+    with open_engine(load_scheme(scheme), extensions().sources) as engine:
         assert column(engine, "handle") == [270.0]
 
 
@@ -159,14 +160,14 @@ def test_chinese_column_names_are_usable(tmp_path: Path) -> None:
     scheme = write_scheme(tmp_path, columns="{坐席: text, 创建时间: timestamp, 时长: duration}")
     scheme.write_text(scheme.read_text(encoding="utf-8").replace("appraisee: agent", "appraisee: 坐席").replace(
         "period_by: at", "period_by: 创建时间"), encoding="utf-8")
-    with open_engine(load_scheme(scheme)) as engine:
+    with open_engine(load_scheme(scheme), extensions().sources) as engine:
         assert column(engine, "时长") == [60.0]
 
 
 def test_missing_file_is_a_clean_data_error(tmp_path: Path) -> None:
     scheme = write_scheme(tmp_path)
     with pytest.raises(DataError) as caught:
-        open_engine(load_scheme(scheme))
+        open_engine(load_scheme(scheme), extensions().sources)
     assert str(caught.value) == "dataset 'tickets': file not found: data/tickets.csv"
 
 
@@ -175,7 +176,7 @@ def test_missing_declared_column_names_the_columns_there_are(tmp_path: Path) -> 
     (tmp_path / "data" / "tickets.csv").write_text("agent,at,handel\nA01,2026-07-01,1:00\n", encoding="utf-8")
     scheme = write_scheme(tmp_path, columns="{agent: text, at: timestamp, handle: duration}")
     with pytest.raises(DataError) as caught:
-        open_engine(load_scheme(scheme))
+        open_engine(load_scheme(scheme), extensions().sources)
     assert str(caught.value) == (
         "dataset 'tickets': the file has no column 'handle'; did you mean 'handel'? "
         "its columns are: agent, at, handel"
@@ -228,7 +229,7 @@ def parquet_engine(tmp_path: Path, keys: list[object], *, key_type: str = "VARCH
     scheme.write_text(scheme.read_text(encoding="utf-8").replace(
         "source: csv\n    path: data/tickets.parquet", "source: parquet\n    path: data/tickets.parquet\n    key: id"
     ), encoding="utf-8")
-    return open_engine(load_scheme(scheme))
+    return open_engine(load_scheme(scheme), extensions().sources)
 
 
 def kept(engine) -> list[int]:  # type: ignore[no-untyped-def]
@@ -275,7 +276,7 @@ def test_an_undeclared_streamed_key_is_compared_as_read(tmp_path: Path) -> None:
     start = text.index("roster: ")
     scheme.write_text(text[:start] + "roster: {source: parquet, path: data/roster.parquet, key: agent}"
                       + text[text.index("\n", start):], encoding="utf-8")
-    with open_engine(load_scheme(scheme)) as engine:
+    with open_engine(load_scheme(scheme), extensions().sources) as engine:
         rows = engine.connection.execute("SELECT pos, agent FROM roster ORDER BY pos").fetchall()
         assert rows == [(0, "A01"), (1, " A01"), (4, "A02")]
         assert engine.quality == [QualityCount("roster", "duplicate key", "agent", 2, rows=5, examples=(" A01", "A01"))]

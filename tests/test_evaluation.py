@@ -9,7 +9,7 @@ import pytest
 from appraisal.errors import ExpressionError
 from appraisal.expressions.evaluation import evaluate
 from appraisal.expressions.parsing import NameKind, parse_expression
-from appraisal.expressions.functions import default_functions
+from appraisal.plugins import default_functions
 
 FUNCTIONS = default_functions()
 

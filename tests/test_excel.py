@@ -85,8 +85,7 @@ def test_the_file_is_dated_at_the_end_of_the_period(result, tmp_path):
 def zh_book(tmp_path_factory) -> openpyxl.Workbook:
     """The zh workbook of a real run of tests/data/measuring/agent.yaml."""
     from appraisal.periods import parse_period
-    from appraisal.pipeline import run
-    from appraisal.scheme.validation import load_scheme
+    from appraisal.pipeline import load_scheme, run
 
     result = run(load_scheme(Path(__file__).resolve().parent / "data" / "measuring" / "agent.yaml"),
                  parse_period("2026-Q3"))

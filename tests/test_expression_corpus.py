@@ -18,7 +18,7 @@ import yaml
 
 from appraisal.errors import ExpressionError
 from appraisal.expressions.parsing import NameKind, parse_expression
-from appraisal.expressions.functions import default_functions
+from appraisal.plugins import default_functions
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = sorted((ROOT / "tests" / "negative" / "expressions").glob("*.yaml"))

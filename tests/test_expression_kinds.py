@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from appraisal.errors import SchemeError
-from appraisal.measuring.measurements import INSUFFICIENT, OK, measure
+from appraisal.measuring.measurements import INSUFFICIENT, OK
+from appraisal.pipeline import load_scheme, measure
 from appraisal.periods import parse_period
-from appraisal.scheme.validation import load_scheme
 
 COLUMNS = {
     "agent_id": "text", "status": "text", "created_at": "timestamp", "resolved_at": "timestamp",

@@ -15,7 +15,7 @@ from appraisal.expressions.parsing import (
     map_key,
     parse_expression,
 )
-from appraisal.expressions.functions import default_functions
+from appraisal.plugins import default_functions
 
 FUNCTIONS = default_functions()
 NAMES = {

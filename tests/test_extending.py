@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from appraisal.errors import SchemeError
-from appraisal.scheme.validation import load_scheme, validate_files
+from appraisal.pipeline import load_scheme
+from appraisal.plugins import extensions
+from appraisal.scheme.validation import validate_files
 
 DATA = Path(__file__).resolve().parent / "data" / "extending"
 
@@ -51,7 +53,7 @@ def test_a_strategy_shares_weights_by_category():
 
 
 def test_a_mistake_in_an_override_points_at_the_child_file():
-    [problem] = validate_files([DATA / "broken-child.yaml"])
+    [problem] = validate_files([DATA / "broken-child.yaml"], extensions())
     assert problem.file.endswith("broken-child.yaml") and problem.line == 6
     assert problem.message == "unknown key 'wieght'; did you mean 'weight'?"
 
@@ -60,18 +62,18 @@ def test_a_mistake_inherited_from_the_base_points_at_the_base_file(tmp_path):
     base = (DATA / "base.yaml").read_text(encoding="utf-8").replace("period: month", "period: monthly")
     write(tmp_path, "base.yaml", base)
     child = write(tmp_path, "child.yaml", "scheme: child\nversion: 1\nextends: base.yaml\n")
-    [problem] = validate_files([child])
+    [problem] = validate_files([child], extensions())
     assert problem.file.endswith("base.yaml") and problem.path == "period" and problem.line == 5
 
 
 def test_schemes_extending_each_other_in_a_circle_are_reported():
-    [problem] = validate_files([DATA / "loop-a.yaml"])
+    [problem] = validate_files([DATA / "loop-a.yaml"], extensions())
     assert problem.message == "schemes extend each other in a circle: loop-a.yaml -> loop-b.yaml -> loop-a.yaml"
 
 
 def test_an_unknown_base_gets_a_suggestion(tmp_path):
     child = write(tmp_path, "c.yaml", "scheme: c\nversion: 1\nextends: agnet\n")
-    [problem] = validate_files([child])
+    [problem] = validate_files([child], extensions())
     assert (problem.line, problem.message) == (3, "extends 'agnet': no such scheme; did you mean 'agent'?")
 
 
@@ -82,7 +84,7 @@ def test_a_pack_scheme_can_be_named_with_its_pack(tmp_path):
 
 def test_an_unknown_strategy_gets_a_suggestion(tmp_path):
     child = write(tmp_path, "c.yaml", "scheme: c\nversion: 1\nextends: agent\nstrategy: cost-lead\n")
-    [problem] = validate_files([child])
+    [problem] = validate_files([child], extensions())
     assert problem.message == "unknown strategy 'cost-lead'; did you mean 'cost-led'?"
 
 
@@ -111,9 +113,7 @@ def test_schemes_list_shows_every_scheme_by_pack_role_and_version(run_cli):
 
 
 def test_hook_register_packs():
-    from appraisal.plugins import get_packs
-
-    assert "builtin" in get_packs() and get_packs()["builtin"].scheme_files()
+    assert "builtin" in extensions().packs and extensions().packs["builtin"].scheme_files()
 
 
 OUT_OF_FOLDER = ("a scheme extends a shipped or pack scheme by name, or a file in its own folder or below it; "
@@ -132,7 +132,7 @@ def test_a_base_outside_the_scheme_folder_is_refused_unread(tmp_path, reference)
     (tmp_path / "team" / "sub").mkdir(parents=True)
     write(tmp_path, "base.yaml", (DATA / "base.yaml").read_text(encoding="utf-8"))
     child = write(tmp_path, "team/c.yaml", f"scheme: c\nversion: 1\nextends: {reference}\n")
-    [problem] = validate_files([child])
+    [problem] = validate_files([child], extensions())
     assert (problem.line, problem.path, problem.message) == (3, "extends", f"extends {reference!r}: {OUT_OF_FOLDER}")
 
 
@@ -141,7 +141,7 @@ def test_a_link_out_of_the_scheme_folder_is_refused(tmp_path):
     (tmp_path / "team").mkdir()
     (tmp_path / "team" / "base.yaml").symlink_to(tmp_path / "outside.yaml")
     child = write(tmp_path, "team/c.yaml", "scheme: c\nversion: 1\nextends: base.yaml\n")
-    [problem] = validate_files([child])
+    [problem] = validate_files([child], extensions())
     assert problem.message == f"extends 'base.yaml': {OUT_OF_FOLDER}"
 
 
@@ -149,7 +149,7 @@ def test_a_link_out_of_the_scheme_folder_is_refused(tmp_path):
 def test_a_base_that_is_not_a_scheme_is_refused_without_quoting_it(tmp_path, content, held):
     write(tmp_path, "notes.yaml", content)
     child = write(tmp_path, "c.yaml", "scheme: c\nversion: 1\nextends: notes.yaml\n")
-    [problem] = validate_files([child])
+    [problem] = validate_files([child], extensions())
     assert problem.message == f"extends 'notes.yaml': that file is not a scheme (it holds {held}, not keys and values)"
 
 
@@ -157,12 +157,12 @@ def test_a_base_that_is_not_a_scheme_is_refused_without_quoting_it(tmp_path, con
 def test_a_pack_scheme_name_never_leaves_the_packs_folder(reference):
     from appraisal.scheme.packs import find_scheme
 
-    assert find_scheme(reference) is None
+    assert find_scheme(reference, extensions().packs) is None
 
 
 def test_an_unknown_pack_is_a_located_problem(tmp_path):
     child = write(tmp_path, "c.yaml", "scheme: c\nversion: 1\nextends: 'manufactoring:service-engineer'\n")
-    [problem] = validate_files([child])
+    [problem] = validate_files([child], extensions())
     assert (problem.line, problem.message) == (
         3, "extends 'manufactoring:service-engineer': no scheme pack 'manufactoring'; did you mean 'manufacturing'?")
 
@@ -209,13 +209,13 @@ def test_a_new_dataset_is_added_whole(tmp_path):
 
 def test_a_mistake_in_a_dataset_override_points_at_the_child(tmp_path):
     child = child_of_base(tmp_path, "datasets:\n  tickets:\n    columns: {owner_id: txt}\n")
-    [problem] = validate_files([child])
+    [problem] = validate_files([child], extensions())
     assert (Path(problem.file).name, problem.line, problem.path) == ("c.yaml", 6, "datasets.tickets.columns.owner_id")
 
 
 def test_an_inherited_dataset_key_still_points_at_the_base(tmp_path):
     child = child_of_base(tmp_path, "datasets:\n  tickets: {appraisee: owner_id}\n")
-    [problem] = validate_files([child])  # owner_id is not a declared column of the base's tickets
+    [problem] = validate_files([child], extensions())  # owner_id is not a declared column of the base's tickets
     assert (Path(problem.file).name, problem.line, problem.path) == ("c.yaml", 5, "datasets.tickets.appraisee")
     assert problem.message.startswith("unknown column 'owner_id' in dataset 'tickets'")
 

@@ -10,7 +10,8 @@ import pytest
 from appraisal import hookspecs
 from appraisal.default_plugins.functions import BUILTINS, round_digits, round_half_away
 from appraisal.errors import PluginError
-from appraisal.expressions.functions import Function, FunctionRegistry, collect_functions, default_functions
+from appraisal.expressions.functions import Function, FunctionRegistry, collect_functions
+from appraisal.plugins import default_functions
 
 
 def make(name: str = "double") -> Function:

@@ -14,10 +14,9 @@ from pathlib import Path
 import pytest
 
 from appraisal.errors import AppraisalError
-from appraisal.measuring.measurements import INSUFFICIENT, measure
+from appraisal.measuring.measurements import INSUFFICIENT
+from appraisal.pipeline import load_scheme, measure, run
 from appraisal.periods import parse_period
-from appraisal.pipeline import run
-from appraisal.scheme.validation import load_scheme
 from tests.conftest import ROOT, RunCli
 
 ROSTER = """agent_id,name,team,manager

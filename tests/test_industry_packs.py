@@ -19,12 +19,11 @@ from pathlib import Path
 import pytest
 from handcalc import assert_deterministic, assert_role_page, linear, rows
 
-from appraisal.demo.agent import generate as generate_builtin
+from appraisal.demo.builtin import generate as generate_builtin
 from appraisal.demo.industry import generate
 from appraisal.errors import DataError
 from appraisal.periods import parse_period
-from appraisal.pipeline import run
-from appraisal.scheme.validation import load_scheme
+from appraisal.pipeline import load_scheme, run
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMES = {"manufacturing": ROOT / "schemes" / "manufacturing" / "service-engineer.yaml",
@@ -267,27 +266,27 @@ def test_schemes_show_names_a_pack_scheme(run_cli):
 
 
 def test_the_built_in_pack_does_not_list_the_industry_schemes():
-    from appraisal.plugins import get_packs
+    from appraisal.plugins import extensions
 
-    packs = get_packs()
+    packs = extensions().packs
     assert "service-engineer.yaml" not in [p.name for p in packs["builtin"].scheme_files()]
     assert [p.name for p in packs["manufacturing"].scheme_files()] == ["service-engineer.yaml"]
     assert [p.name for p in packs["it"].scheme_files()] == ["support-engineer.yaml"]
 
 
 def test_hook_register_packs_registers_the_industry_packs_with_demo_data():
-    from appraisal.plugins import get_packs
+    from appraisal.plugins import extensions
 
-    packs = get_packs()
+    packs = extensions().packs
     assert {"builtin", "manufacturing", "it"} <= set(packs.names())
     assert all(packs[name].demo is not None and packs[name].plugin == "appraisal.default_plugins.packs"
                for name in ("builtin", "manufacturing", "it"))
 
 
 def test_the_built_in_pack_demo_is_the_shipped_generator(tmp_path):
-    from appraisal.plugins import get_packs
+    from appraisal.plugins import extensions
 
-    through_pack = get_packs()["builtin"].demo(tmp_path / "a", role="warehouse", seed=2026, period="2026-Q3")
+    through_pack = extensions().packs["builtin"].demo(tmp_path / "a", role="warehouse", seed=2026, period="2026-Q3")
     direct = generate_builtin(tmp_path / "b", role="warehouse")
     for a, b in zip(through_pack.paths, direct.paths, strict=True):
         assert a.read_bytes() == b.read_bytes(), a.name

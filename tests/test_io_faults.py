@@ -20,9 +20,8 @@ from outside import require_user_namespaces
 
 from appraisal.errors import AppraisalError
 from appraisal.periods import parse_period
-from appraisal.pipeline import run
+from appraisal.pipeline import load_scheme, run
 from appraisal.results.storing import write_run
-from appraisal.scheme.validation import load_scheme
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "measuring"

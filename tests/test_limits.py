@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from appraisal.engines.duckdb_engine import open_engine, usable_cores
-from appraisal.scheme.validation import load_scheme
+from appraisal.pipeline import load_scheme
+from appraisal.plugins import extensions
 
 FOREVER = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c)"
 
@@ -103,7 +104,7 @@ def test_a_sqlite_limit_must_be_a_positive_number(run_cli, tmp_path: Path, optio
 
 def test_threads_beyond_the_cores_are_capped_at_the_cores(tmp_path: Path) -> None:
     scheme = load_scheme(sqlite_scheme(tmp_path, "{table: tickets}"))
-    with open_engine(scheme, threads=100_000) as engine:
+    with open_engine(scheme, extensions().sources, threads=100_000) as engine:
         [(threads,)] = engine.connection.execute("SELECT current_setting('threads')").fetchall()
     assert threads == usable_cores()
 

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from appraisal.scheme.lint_names import _CONFUSABLE, mixed_scripts, script, skeleton
 from appraisal.scheme.validation import validate_files
+from appraisal.plugins import extensions
 
 ROOT = Path(__file__).resolve().parent.parent
 MINIMAL = (ROOT / "tests" / "positive" / "schemes" / "minimal.yaml").read_text(encoding="utf-8")
@@ -18,7 +19,7 @@ MINIMAL = (ROOT / "tests" / "positive" / "schemes" / "minimal.yaml").read_text(e
 def problems_of(tmp_path: Path, text: str) -> list[tuple[str, str]]:
     path = tmp_path / "s.yaml"
     path.write_text(text, encoding="utf-8")
-    return [(p.path, p.message) for p in validate_files([path])]
+    return [(p.path, p.message) for p in validate_files([path], extensions())]
 
 
 def test_a_constant_that_looks_like_an_indicator_is_refused_where_it_is_declared(tmp_path):

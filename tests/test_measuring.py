@@ -15,9 +15,9 @@ import pytest
 
 from appraisal import plugins
 from appraisal.errors import DataError
-from appraisal.measuring.measurements import ABSENT, INSUFFICIENT, JOINED, LEFT, measure
+from appraisal.measuring.measurements import ABSENT, INSUFFICIENT, JOINED, LEFT
+from appraisal.pipeline import load_scheme, measure
 from appraisal.periods import parse_period
-from appraisal.scheme.validation import load_scheme
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "measuring"
@@ -131,7 +131,7 @@ def test_custom_indicator_without_its_plugin_is_a_clear_error():
 
 
 def test_hook_register_indicators(example_plugin):
-    assert "repeat_contacts" in plugins.get_indicators()
+    assert "repeat_contacts" in plugins.extensions().indicators
 
 
 def test_measure_command_writes_values_and_counts(run_cli, tmp_path):

@@ -142,8 +142,7 @@ def test_the_export_has_every_defect_it_is_meant_to_show() -> None:
 
 def test_the_ragged_rows_are_reported_with_their_line_numbers() -> None:
     from appraisal.periods import parse_period
-    from appraisal.pipeline import run
-    from appraisal.scheme.validation import load_scheme
+    from appraisal.pipeline import load_scheme, run
 
     result = run(load_scheme(MESSY / "scheme.yaml"), parse_period("2026-07"))
     [ragged] = [q for q in result.quality if q["cause"] == "ragged row"]

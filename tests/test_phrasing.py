@@ -161,9 +161,9 @@ def test_a_result_stored_without_parts_shows_its_english_sentences():
 def appraised(values, policy=None, tmp_path=None):
     from appraisal.measuring.measurements import INSUFFICIENT, OK, Appraisee, Cell, Measurements
     from appraisal.periods import parse_period
-    from appraisal.plugins import get_functions
+    from appraisal.plugins import extensions
     from appraisal.scoring.grading import appraise_all
-    from appraisal.scheme.validation import load_scheme
+    from appraisal.pipeline import load_scheme
 
     path = Path(__file__).resolve().parent / "data" / "totals" / "scheme.yaml"
     if policy is not None:
@@ -171,7 +171,7 @@ def appraised(values, policy=None, tmp_path=None):
         (path := tmp_path / "scheme.yaml").write_text(text, encoding="utf-8")
     cells = {("p", ind): Cell(v, 10, OK if v is not None else INSUFFICIENT, "test") for ind, v in values.items()}
     measured = Measurements(load_scheme(path), parse_period("2026-Q3"), (Appraisee("p"),), cells, (), {})
-    [result] = appraise_all(measured, get_functions())
+    [result] = appraise_all(measured, extensions().functions)
     return asdict(result)
 
 
@@ -273,8 +273,7 @@ def test_every_key_is_phrased_with_all_its_numbers(key, language):
 
 def test_pay_is_explained_in_chinese():
     from appraisal.periods import parse_period
-    from appraisal.pipeline import run
-    from appraisal.scheme.validation import load_scheme
+    from appraisal.pipeline import load_scheme, run
 
     result = run(load_scheme(Path(__file__).resolve().parent / "data" / "measuring" / "incentives.yaml"),
                  parse_period("2026-Q3"))

@@ -80,8 +80,8 @@ def test_plugin_manager_is_cached_until_reset() -> None:
 
 def test_hook_register_functions() -> None:
     """Every hook has a test named test_hook_<name> (checked by test_hookspecs_are_documented)."""
-    registry = plugins.get_functions()
-    assert registry is plugins.get_functions()
+    registry = plugins.extensions().functions
+    assert registry is plugins.extensions().functions
 
 
 # --- entry points ----------------------------------------------------------------------------
@@ -343,7 +343,7 @@ def test_two_plugins_registering_the_same_function_name(
     monkeypatch.delenv("APPRAISAL_LOAD_PLUGINS")
     plugins.set_plugins_dir(tmp_path)
     with pytest.raises(PluginError) as info:
-        plugins.get_functions()
+        _ = plugins.extensions().functions
     assert str(info.value).startswith(
         "function 'twice' is registered twice, by plugin 'first' and by plugin 'second'"
     )
@@ -398,7 +398,7 @@ def test_docs_example_plugin_runs(
     assert ("percent", "1.0", ("register_functions",), "local") in [
         (p.name, p.version, p.hooks, p.source) for p in plugins.list_plugins()
     ]
-    function = plugins.get_functions()["percent"]
+    function = plugins.extensions().functions["percent"]
     assert function.plugin == "percent"
     assert function.python(1, 4) == 25.0
     assert function.python(1, 0) is None

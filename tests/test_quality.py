@@ -17,15 +17,11 @@ from hypothesis import strategies as st
 
 from appraisal.engines.duckdb_engine import QualityCount, open_engine
 from appraisal.periods import parse_period
-from appraisal.pipeline import run
-from appraisal.measuring.quality import (
-    LIMIT_PATTERN,
-    QualityBreach,
-    assess,
-    parse_limit,
-    shown,
-)
-from appraisal.scheme.validation import load_scheme, scheme_schema
+from appraisal.pipeline import load_scheme, run
+from appraisal.measuring.quality import QualityBreach, assess, shown
+from appraisal.scheme.quality_levels import LIMIT_PATTERN, parse_limit
+from appraisal.scheme.validation import scheme_schema
+from appraisal.plugins import extensions
 
 Q3 = parse_period("2026-Q3")
 AGENTS = ["a1", "a2", "a3", "a4", "a5"]
@@ -310,7 +306,7 @@ def test_unknown_appraisees_are_judged_among_the_rows_kept(tmp_path):
 
 def test_examples_are_the_three_smallest_distinct_values_from_the_counting_query(tmp_path):
     scheme = write_story(tmp_path / "data", ["x9", "x1", "x1", "x5", "x3", "7"])
-    with open_engine(load_scheme(scheme)) as engine:
+    with open_engine(load_scheme(scheme), extensions().sources) as engine:
         [count] = [c for c in engine.quality if c.column == "amount"]
     assert (count.count, count.rows, count.examples) == (5, 6, ("x1", "x3", "x5"))
 
@@ -320,7 +316,7 @@ def test_duplicate_keys_name_the_repeated_keys(tmp_path):
     sales = tmp_path / "data" / "sales.csv"
     lines = sales.read_text(encoding="utf-8").splitlines()
     sales.write_text("\n".join([*lines, lines[2], lines[1], lines[1]]) + "\n", encoding="utf-8")
-    with open_engine(load_scheme(scheme)) as engine:
+    with open_engine(load_scheme(scheme), extensions().sources) as engine:
         [count] = [c for c in engine.quality if c.cause == "duplicate key"]
     assert (count.count, count.rows, count.examples) == (3, 6, ("s0000", "s0001"))
 

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from appraisal.engines.duckdb_engine import QualityCount, open_engine
 from appraisal.errors import DataError, SchemeError
-from appraisal.scheme.validation import load_scheme
+from appraisal.pipeline import load_scheme
+from appraisal.plugins import extensions
 
 
 
@@ -72,13 +73,13 @@ RENAMING = """\
 
 
 def test_renamed_columns_are_typed_under_their_new_names(tmp_path: Path) -> None:
-    with open_engine(load_scheme(scheme_over(tmp_path, RENAMED, RENAMING))) as engine:
+    with open_engine(load_scheme(scheme_over(tmp_path, RENAMED, RENAMING)), extensions().sources) as engine:
         assert rows(engine, "SELECT ticket_id, first_response_h, reopened, second_agent, csat FROM tickets ORDER BY 1") == [
             ("T1", 1.5, True, "A02", 5), ("T2", 3.0, False, None, 2)]
 
 
 def test_expressions_use_the_new_names(tmp_path: Path) -> None:
-    from appraisal.measuring.measurements import measure
+    from appraisal.pipeline import measure
     from appraisal.periods import parse_period
 
     indicator = '{dataset: tickets, agg: count, where: "csat >= 4 and reopened and first_response_h < 2"}'
@@ -88,7 +89,7 @@ def test_expressions_use_the_new_names(tmp_path: Path) -> None:
 
 
 def test_a_chinese_column_name_is_usable_in_expressions_without_renaming(tmp_path: Path) -> None:
-    from appraisal.measuring.measurements import measure
+    from appraisal.pipeline import measure
     from appraisal.periods import parse_period
 
     dataset = "appraisee: 坐席\nperiod_by: 创建时间\ncolumns: {坐席: text, 创建时间: timestamp, 满意度: integer}"
@@ -107,7 +108,7 @@ def test_the_roster_and_the_ratings_take_a_rename_too(tmp_path: Path) -> None:
         "roster: {source: csv, path: roster.csv, rename: {工号: agent, 姓名: name}, key: agent, name: name}\n"
         "ratings: {source: csv, path: ratings.csv, rename: {被考核人: appraisee, 指标: indicator, 评价人: rater, 评分: rating}}")
     path.write_text(text, encoding="utf-8")
-    with open_engine(load_scheme(path)) as engine:
+    with open_engine(load_scheme(path), extensions().sources) as engine:
         assert rows(engine, "SELECT agent, name FROM roster") == [("A01", "张三")]
         assert rows(engine, "SELECT appraisee, indicator, rater, rating FROM ratings") == [("A01", "n", "M1", 4.0)]
 
@@ -124,7 +125,7 @@ def test_a_renamed_key_of_a_streamed_parquet_file_drops_its_repeats(tmp_path: Pa
     dataset = ("rename: {Ticket ID: ticket_id, Agent: agent, Created At: created_at}\nkey: ticket_id\nappraisee: agent\n"
                "period_by: created_at\ncolumns: {ticket_id: text, agent: text, created_at: timestamp}")
     path = scheme_over(tmp_path, "", dataset, source="source: parquet\n    path: tickets.parquet")
-    with open_engine(load_scheme(path)) as engine:
+    with open_engine(load_scheme(path), extensions().sources) as engine:
         assert rows(engine, "SELECT pos, ticket_id, agent FROM tickets ORDER BY pos") == [(0, "T1", "A01"), (1, "T2", "A01")]
         assert bare(engine.quality) == [QualityCount("tickets", "duplicate key", "ticket_id", 1)]
 
@@ -132,7 +133,7 @@ def test_a_renamed_key_of_a_streamed_parquet_file_drops_its_repeats(tmp_path: Pa
 def test_a_renamed_column_missing_from_the_file_is_a_clear_message(tmp_path: Path) -> None:
     path = scheme_over(tmp_path, RENAMED.replace("Ticket ID", "Ticket Id"), RENAMING)
     with pytest.raises(DataError) as caught:
-        open_engine(load_scheme(path))
+        open_engine(load_scheme(path), extensions().sources)
     assert str(caught.value) == (
         "dataset 'tickets': rename: the file has no column 'Ticket ID'; did you mean 'Ticket Id'? its columns are: "
         "Ticket Id, Agent, Created At, First Response (h), Reopened?, 2nd agent, 满意度")
@@ -142,7 +143,7 @@ def test_a_new_name_the_file_already_has_is_a_clear_message(tmp_path: Path) -> N
     path = scheme_over(tmp_path, "Agent,AGENT_ID,at\nA01,A02,2026-07-01 09:00\n",
                        "rename: {Agent: agent_id}\nappraisee: agent_id\nperiod_by: at\ncolumns: {agent_id: text, at: timestamp}")
     with pytest.raises(DataError) as caught:
-        open_engine(load_scheme(path))
+        open_engine(load_scheme(path), extensions().sources)
     assert str(caught.value) == (  # the engine's column names ignore case
         "dataset 'tickets': rename: 'Agent' is renamed to 'agent_id', but the file has a column 'AGENT_ID' too; "
         "rename that one as well or pick another name")
@@ -151,7 +152,7 @@ def test_a_new_name_the_file_already_has_is_a_clear_message(tmp_path: Path) -> N
 def test_swapping_two_names_is_allowed(tmp_path: Path) -> None:
     path = scheme_over(tmp_path, "at,agent\nA01,2026-07-01 09:00\n",
                        "rename: {at: agent, agent: at}\nappraisee: agent\nperiod_by: at\ncolumns: {agent: text, at: timestamp}")
-    with open_engine(load_scheme(path)) as engine:
+    with open_engine(load_scheme(path), extensions().sources) as engine:
         assert rows(engine, 'SELECT agent, "at" FROM tickets') == [("A01", datetime(2026, 7, 1, 9))]
 
 
@@ -191,7 +192,7 @@ def test_a_key_still_naming_the_old_column_is_a_validate_message(tmp_path: Path)
 def typed_column(tmp_path: Path, declared: str, cells: list[str]) -> tuple[list, list[QualityCount]]:  # type: ignore[type-arg]
     csv_text = "agent,at,value\n" + "".join(f"A01,2026-07-01 09:00,{c}\n" for c in cells)
     path = scheme_over(tmp_path, csv_text, f"appraisee: agent\nperiod_by: at\ncolumns: {{agent: text, at: timestamp, value: {declared}}}")
-    with open_engine(load_scheme(path)) as engine:
+    with open_engine(load_scheme(path), extensions().sources) as engine:
         return [r[0] for r in rows(engine, "SELECT value FROM tickets")], list(engine.quality)
 
 
@@ -289,18 +290,18 @@ BUILDING = """\
 
 
 def test_a_timestamp_is_built_from_a_date_column_and_a_time_column(tmp_path: Path) -> None:
-    with open_engine(load_scheme(scheme_over(tmp_path, BUILT, BUILDING))) as engine:
+    with open_engine(load_scheme(scheme_over(tmp_path, BUILT, BUILDING)), extensions().sources) as engine:
         assert [r[0] for r in rows(engine, "SELECT created_at FROM tickets")] == [
             datetime(2026, 7, 1, 9, 5), datetime(2026, 7, 31, 23, 59), datetime(2026, 8, 1, 0, 1), None, None, None]
 
 
 def test_a_row_with_only_its_date_or_only_its_time_is_counted_never_midnight(tmp_path: Path) -> None:
-    with open_engine(load_scheme(scheme_over(tmp_path, BUILT, BUILDING))) as engine:
+    with open_engine(load_scheme(scheme_over(tmp_path, BUILT, BUILDING)), extensions().sources) as engine:
         assert bare(engine.quality) == [QualityCount("tickets", "unparseable timestamp", "created_at", 2)]
 
 
 def test_a_built_timestamp_places_rows_in_the_period(tmp_path: Path) -> None:
-    from appraisal.measuring.measurements import measure
+    from appraisal.pipeline import measure
     from appraisal.periods import parse_period
 
     result = measure(load_scheme(scheme_over(tmp_path, BUILT, BUILDING)), parse_period("2026-07"))
@@ -311,7 +312,7 @@ def test_a_built_timestamp_places_rows_in_the_period(tmp_path: Path) -> None:
 
 
 def test_a_built_timestamp_is_usable_in_expressions(tmp_path: Path) -> None:
-    from appraisal.measuring.measurements import measure
+    from appraisal.pipeline import measure
     from appraisal.periods import parse_period
 
     csv_text = "agent,day,clock,answered_at\nA01,7/1/2026,9:00,2026-07-01 11:30\nA01,7/2/2026,10:00,2026-07-02 10:30\n"
@@ -331,7 +332,7 @@ def test_a_built_timestamp_is_usable_in_expressions(tmp_path: Path) -> None:
 def test_a_built_timestamp_without_a_format_reads_the_default_spellings(tmp_path: Path) -> None:
     csv_text = "agent,day,clock\nA01,2026-07-01,09:05\nA01,2026/07/02,9:05:30\n"
     dataset = "appraisee: agent\nperiod_by: at\ncolumns: {agent: text, at: {type: timestamp, date: day, time: clock}, day: date}"
-    with open_engine(load_scheme(scheme_over(tmp_path, csv_text, dataset))) as engine:
+    with open_engine(load_scheme(scheme_over(tmp_path, csv_text, dataset)), extensions().sources) as engine:
         assert rows(engine, 'SELECT "at", day FROM tickets') == [
             (datetime(2026, 7, 1, 9, 5), date(2026, 7, 1)), (datetime(2026, 7, 2, 9, 5, 30), date(2026, 7, 2))]
 
@@ -347,7 +348,7 @@ def test_a_built_timestamp_from_workbook_date_and_time_cells(tmp_path: Path) -> 
     book.save(tmp_path / "t.xlsx")
     dataset = "appraisee: agent\nperiod_by: at\ncolumns: {agent: text, at: {type: timestamp, date: day, time: clock}, day: date}"
     path = scheme_over(tmp_path, "", dataset, source="source: xlsx\n    path: t.xlsx")
-    with open_engine(load_scheme(path)) as engine:
+    with open_engine(load_scheme(path), extensions().sources) as engine:
         assert rows(engine, 'SELECT "at", day FROM tickets') == [(datetime(2026, 7, 1, 9, 30), date(2026, 7, 1))]
 
 
@@ -355,7 +356,7 @@ def test_a_built_column_the_file_already_has_is_a_clear_message(tmp_path: Path) 
     csv_text = "agent,day,clock,at\nA01,2026-07-01,09:05,2026-07-01 09:05\n"
     dataset = "appraisee: agent\nperiod_by: at\ncolumns: {agent: text, at: {type: timestamp, date: day, time: clock}}"
     with pytest.raises(DataError) as caught:
-        open_engine(load_scheme(scheme_over(tmp_path, csv_text, dataset)))
+        open_engine(load_scheme(scheme_over(tmp_path, csv_text, dataset)), extensions().sources)
     assert str(caught.value) == ("dataset 'tickets': column 'at' is built from 'day' and 'clock', but the file has a "
                                  "column 'at' too; rename one of them")
 
@@ -363,7 +364,7 @@ def test_a_built_column_the_file_already_has_is_a_clear_message(tmp_path: Path) 
 def test_the_parts_of_a_built_timestamp_must_be_in_the_file(tmp_path: Path) -> None:
     dataset = "appraisee: agent\nperiod_by: at\ncolumns: {agent: text, at: {type: timestamp, date: day, time: clock}}"
     with pytest.raises(DataError) as caught:
-        open_engine(load_scheme(scheme_over(tmp_path, "agent,day,time\nA01,2026-07-01,09:05\n", dataset)))
+        open_engine(load_scheme(scheme_over(tmp_path, "agent,day,time\nA01,2026-07-01,09:05\n", dataset)), extensions().sources)
     assert str(caught.value) == "dataset 'tickets': the file has no column 'clock'; its columns are: agent, day, time"
 
 
@@ -432,7 +433,7 @@ def test_the_columns_of_a_file_without_a_header_are_renamed_from_their_places(tm
     (tmp_path / "tickets.tsv").write_text(csv_text, encoding="utf-8")
     dataset = "rename: {column0: agent, column1: created_at}\nappraisee: agent\nperiod_by: created_at\ncolumns: {agent: text, created_at: timestamp}"
     path = scheme_over(tmp_path, "", dataset, source="source: csv\n    path: tickets.tsv\n    options: {header: false}")
-    with open_engine(load_scheme(path)) as engine:
+    with open_engine(load_scheme(path), extensions().sources) as engine:
         assert rows(engine, "SELECT agent, created_at FROM tickets") == [
             ("A01", datetime(2026, 7, 1, 9)), ("A02", datetime(2026, 7, 2, 9))]
 

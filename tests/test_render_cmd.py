@@ -14,9 +14,8 @@ import pytest
 
 from appraisal.cli.render_cmd import MARKER, MARKER_TEXT
 from appraisal.periods import parse_period
-from appraisal.pipeline import run
+from appraisal.pipeline import load_scheme, run
 from appraisal.results.storing import write_run
-from appraisal.scheme.validation import load_scheme
 
 DATA = Path(__file__).resolve().parent / "data" / "measuring"
 

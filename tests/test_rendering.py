@@ -401,8 +401,7 @@ def real_run(scheme_text: str, folder: Path, tmp_path: Path, period: str = "2026
     import shutil
 
     from appraisal.periods import parse_period
-    from appraisal.pipeline import run
-    from appraisal.scheme.validation import load_scheme
+    from appraisal.pipeline import load_scheme, run
 
     path = tmp_path / "scheme" / "scheme.yaml"
     shutil.copytree(folder, path.parent, ignore=shutil.ignore_patterns("*.yaml"))

@@ -26,9 +26,10 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from appraisal.measuring.measurements import measure
+from appraisal.pipeline import load_scheme, measure
 from appraisal.periods import parse_period
-from appraisal.scheme.validation import load_scheme, validate_files
+from appraisal.scheme.validation import validate_files
+from appraisal.plugins import extensions
 
 DATA = Path(__file__).resolve().parent / "data" / "repeats"
 
@@ -73,7 +74,7 @@ def test_without_after_the_window_runs_from_the_period_column(tmp_path):
 def test_the_repeating_row_is_named_beside_each_marked_row():
     from appraisal.engines.duckdb_engine import open_engine
 
-    with open_engine(load_scheme(DATA / "scheme.yaml")) as engine:
+    with open_engine(load_scheme(DATA / "scheme.yaml"), extensions().sources) as engine:
         rows = engine.connection.execute(
             "SELECT ticket_id, repeated_by FROM tickets WHERE repeated ORDER BY ticket_id").fetchall()
     assert rows == [("t01", "t02"), ("t08", "t09"), ("t12", "t13")]
@@ -88,25 +89,25 @@ def test_a_parquet_dataset_keeps_streaming_with_the_repeat_column(tmp_path):
 
 def test_repeats_name_columns_the_dataset_declares(tmp_path):
     path = scheme_with(tmp_path, "same: [customer_id, problem_type]", "same: [customer, problem_type]")
-    [problem] = validate_files([path])
+    [problem] = validate_files([path], extensions())
     assert problem.message.startswith("unknown column 'customer' in dataset 'tickets'; did you mean 'customer_id'")
     assert (problem.path, problem.line, problem.column) == ("datasets.tickets.repeats.same[0]", 15, 40)
 
 
 def test_repeats_after_must_be_a_time(tmp_path):
     path = scheme_with(tmp_path, "after: resolved_at", "after: status")
-    [problem] = validate_files([path])
+    [problem] = validate_files([path], extensions())
     assert problem.message == "'after' column 'status' is text; it must be a timestamp or a date"
 
 
 def test_the_added_column_cannot_shadow_a_declared_one(tmp_path):
     path = scheme_with(tmp_path, "column: repeated", "column: status")
-    assert "the dataset already has a column 'status'" in validate_files([path])[0].message
+    assert "the dataset already has a column 'status'" in validate_files([path], extensions())[0].message
 
 
 def test_repeats_need_a_period_column(tmp_path):
     path = scheme_with(tmp_path, "    period_by: created_at\n", "")
-    messages = [p.message for p in validate_files([path])]
+    messages = [p.message for p in validate_files([path], extensions())]
     assert "'repeats' needs the dataset's 'period_by': it orders the rows in time" in messages
 
 
@@ -157,7 +158,7 @@ def test_the_engine_marks_exactly_the_rows_a_hand_check_marks(tmp_path_factory, 
     (folder / "tickets.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     text = (DATA / "scheme.yaml").read_text(encoding="utf-8").replace("within_days: 7", f"within_days: {days}")
     (folder / "scheme.yaml").write_text(text, encoding="utf-8")
-    with open_engine(load_scheme(folder / "scheme.yaml")) as engine:
+    with open_engine(load_scheme(folder / "scheme.yaml"), extensions().sources) as engine:
         found = {row[0] for row in engine.connection.execute("SELECT ticket_id FROM tickets WHERE repeated").fetchall()}
     assert found == repeated_by_hand(tickets, days)
 
@@ -190,7 +191,7 @@ def marked_repairs(path: Path) -> dict[str, str | None]:
     """repair_id -> reordered_by of each marked repair."""
     from appraisal.engines.duckdb_engine import open_engine
 
-    with open_engine(load_scheme(path)) as engine:
+    with open_engine(load_scheme(path), extensions().sources) as engine:
         return dict(engine.connection.execute(
             "SELECT repair_id, reordered_by FROM repairs WHERE reordered ORDER BY repair_id").fetchall())
 
@@ -249,7 +250,7 @@ def test_without_a_key_in_orders_there_is_no_by_column(tmp_path):
     from appraisal.engines.duckdb_engine import open_engine
 
     path = followups_with(tmp_path, "    key: order_id\n    via:", "    via:")
-    with open_engine(load_scheme(path)) as engine:
+    with open_engine(load_scheme(path), extensions().sources) as engine:
         names = [d[0] for d in engine.connection.execute("SELECT * FROM repairs LIMIT 0").description]
         marked = engine.connection.execute("SELECT repair_id FROM repairs WHERE reordered ORDER BY 1").fetchall()
     assert "reordered_by" not in names and marked == [("r01",), ("r04",), ("r06",)]
@@ -264,7 +265,7 @@ def test_parquet_repairs_stay_a_view_with_the_order_column(tmp_path):
 
     path = followups_with(tmp_path, "source: csv\n    path: repairs.csv", "source: parquet\n    path: repairs.parquet")
     parquet(tmp_path, "repairs")
-    with open_engine(load_scheme(path)) as engine:
+    with open_engine(load_scheme(path), extensions().sources) as engine:
         [(views,)] = engine.connection.execute(
             "SELECT count(*) FROM duckdb_views() WHERE view_name = 'repairs' AND NOT internal").fetchall()
     assert views == 1
@@ -291,13 +292,13 @@ def test_two_datasets_may_look_in_each_other(tmp_path, streamed):
         parquet(tmp_path, name)
         text = text.replace(f"source: csv\n    path: {name}.csv", f"source: parquet\n    path: {name}.parquet")
     path.write_text(text, encoding="utf-8")
-    with open_engine(load_scheme(path)) as engine:
+    with open_engine(load_scheme(path), extensions().sources) as engine:
         failed = engine.connection.execute("SELECT order_id, failed_by FROM orders WHERE failed").fetchall()
     assert failed == [("o02", "r02")]
     assert marked_repairs(path) == {"r01": "o01", "r04": "o05", "r06": "o08"}
 
 def problems(path: Path) -> list[tuple[str, str]]:
-    return [(p.path, p.message) for p in validate_files([path])]
+    return [(p.path, p.message) for p in validate_files([path], extensions())]
 
 
 def test_in_must_name_a_declared_dataset(tmp_path):
@@ -363,7 +364,7 @@ def test_repeats_in_another_dataset_still_need_a_period_column(tmp_path):
 
 def test_problems_of_in_are_located_in_the_scheme_file(tmp_path):
     path = followups_with(tmp_path, "in: orders", "in: order")
-    [problem] = validate_files([path])
+    [problem] = validate_files([path], extensions())
     assert (problem.line, problem.column) == (15, 96)  # the value after `in: `
 
 
@@ -413,6 +414,6 @@ def test_the_engine_marks_exactly_the_repairs_a_hand_check_marks(tmp_path_factor
     (folder / "orders.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     text = (DATA / "followups.yaml").read_text(encoding="utf-8").replace("within_days: 30", f"within_days: {days}")
     (folder / "followups.yaml").write_text(text, encoding="utf-8")
-    with open_engine(load_scheme(folder / "followups.yaml")) as engine:
+    with open_engine(load_scheme(folder / "followups.yaml"), extensions().sources) as engine:
         found = dict(engine.connection.execute("SELECT repair_id, reordered_by FROM repairs WHERE reordered").fetchall())
     assert found == reordered_by_hand(repairs, orders, days)

@@ -23,7 +23,7 @@ from appraisal.rendering.reports import (
 )
 from appraisal.results.result import Result
 from appraisal.results.storing import write_run
-from appraisal.scheme.validation import load_scheme
+from appraisal.pipeline import load_scheme
 
 DATA = Path(__file__).resolve().parent / "data" / "measuring"
 @pytest.fixture
@@ -164,10 +164,11 @@ def run_dir(tmp_path_factory) -> Path:
 
 
 def test_drill_down_writes_one_page_per_score_linked_from_the_scorecard(run_dir, tmp_path):
+    from appraisal.pipeline import row_evidence
     from appraisal.results.storing import load_run
 
     result = load_run(run_dir)
-    out = rendered(result, tmp_path, formats=["html", "md"], run_dir=run_dir, drill_down=True)
+    out = rendered(result, tmp_path, formats=["html", "md"], run_dir=run_dir, drill_rows=row_evidence(result))
     who = result.appraisees[0]
     page = Page((out / "scorecards" / f"{safe_name(who.id)}.html").read_text(encoding="utf-8"))
     links = [a["href"] for a in page.find("a", "drill")]
@@ -180,9 +181,11 @@ def test_drill_down_writes_one_page_per_score_linked_from_the_scorecard(run_dir,
 
 
 def test_a_drill_down_page_shows_the_rows_behind_the_value(run_dir, tmp_path):
+    from appraisal.pipeline import row_evidence
     from appraisal.results.storing import load_run
 
-    out = rendered(load_run(run_dir), tmp_path, formats=["md"], run_dir=run_dir, drill_down=True)
+    result = load_run(run_dir)
+    out = rendered(result, tmp_path, formats=["md"], run_dir=run_dir, drill_rows=row_evidence(result))
     text = (out / "drill" / "a1" / "tickets.md").read_text(encoding="utf-8")
     assert text.startswith("# a1 · Tickets handled\n")
     assert "\n3 of a1's rows in tickets fall in the period, 1 excluded; the first 2 counted:\n" in text
@@ -192,9 +195,8 @@ def test_a_drill_down_page_shows_the_rows_behind_the_value(run_dir, tmp_path):
 def test_every_heading_of_the_team_report_is_a_word_not_a_method(tmp_path):
     """`labels.values` would be the dict's method in Jinja; the page must say "Values"."""
     from appraisal.periods import parse_period
-    from appraisal.pipeline import run
+    from appraisal.pipeline import load_scheme, run
     from appraisal.rendering.reports import render_report
-    from appraisal.scheme.validation import load_scheme
 
     data = Path(__file__).resolve().parent / "data" / "measuring"
     render_report(run(load_scheme(data / "agent.yaml"), parse_period("2026-Q3")), tmp_path, formats=("html", "md"))

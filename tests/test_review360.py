@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from appraisal.measuring.measurements import measure
+from appraisal.pipeline import load_scheme, measure
 from appraisal.periods import parse_period
-from appraisal.scheme.validation import load_scheme, validate_files
+from appraisal.scheme.validation import validate_files
+from appraisal.plugins import extensions
 
 DATA = Path(__file__).resolve().parent / "data" / "review360"
 
@@ -52,5 +53,5 @@ def test_raters_are_only_for_rating_indicators(tmp_path):
     )
     path = tmp_path / "s.yaml"
     path.write_text(text, encoding="utf-8")
-    messages = [p.message for p in validate_files([path])]
+    messages = [p.message for p in validate_files([path], extensions())]
     assert "'raters' is only for rating indicators" in messages

@@ -10,9 +10,8 @@ import pytest
 
 from appraisal.errors import AppraisalError
 from appraisal.periods import parse_period
-from appraisal.pipeline import run
+from appraisal.pipeline import load_scheme, run
 from appraisal.results.storing import load_run, write_run
-from appraisal.scheme.validation import load_scheme
 
 DATA = Path(__file__).resolve().parent / "data" / "measuring"
 

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 from appraisal.scheme.loading import load_file
 from appraisal.scheme.validation import validate_files
+from appraisal.plugins import extensions
 
 ROOT = Path(__file__).resolve().parent.parent
 STARTS = sorted((ROOT / "tests" / "positive" / "schemes").glob("*.yaml")) + sorted(
@@ -75,7 +76,7 @@ def broken_schemes(draw: st.DrawFn) -> Any:
 def _validate(text: str) -> None:
     path = FOLDER / "scheme.yaml"
     path.write_text(text, encoding="utf-8", errors="surrogatepass")
-    for problem in validate_files([path]):
+    for problem in validate_files([path], extensions()):
         assert problem.file and problem.line is not None and problem.message, problem
 
 

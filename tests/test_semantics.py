@@ -25,7 +25,7 @@ from appraisal.errors import ExpressionError
 from appraisal.expressions.evaluation import evaluate
 from appraisal.expressions.kinds import Kind
 from appraisal.expressions.parsing import NameKind, parse_expression
-from appraisal.expressions.functions import default_functions
+from appraisal.plugins import default_functions
 from appraisal.sql.dialect import SqlFragment, bind_value, quote_identifier
 from appraisal.sql.emitter import select_expression
 
@@ -153,9 +153,8 @@ quality: {error_if: never, warn_if: never}
 
 @pytest.mark.parametrize("example", AGGREGATES)
 def test_aggregate_example_holds_in_a_measure(tmp_path: Path, example: dict) -> None:
-    from appraisal.measuring.measurements import measure
+    from appraisal.pipeline import load_scheme, measure
     from appraisal.periods import parse_period
-    from appraisal.scheme.validation import load_scheme
 
     (tmp_path / "roster.csv").write_text("agent_id\nA\n", encoding="utf-8")
     rows = "".join(f"A,2026-07-01 09:00,{'' if v is None else repr(float(v))}\n" for v in example["values"])

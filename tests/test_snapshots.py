@@ -12,9 +12,8 @@ from pathlib import Path
 import pytest
 
 from appraisal.errors import SchemeError
-from appraisal.measuring.measurements import measure
+from appraisal.pipeline import load_scheme, measure
 from appraisal.periods import parse_period
-from appraisal.scheme.validation import load_scheme
 
 COUNTS = """clerk_id,counted_on,sku,counted_qty,system_qty
 W1,2026-06-30,A,10,10

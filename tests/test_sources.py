@@ -15,7 +15,8 @@ from appraisal.engines.duckdb_engine import open_engine
 from appraisal.errors import DataError, PluginError
 from appraisal.scheme.model import Source
 from appraisal.engines.sources import SourceReader, SourceRegistry, collect_sources
-from appraisal.scheme.validation import load_scheme
+from appraisal.pipeline import load_scheme
+from appraisal.plugins import extensions
 
 HEADER = ["工号", "created_at", "status"]
 ROWS = [("A01", "2026-07-01 09:00:00", "resolved"), ("A02", "2026-07-02 10:30:00", "open")]
@@ -56,7 +57,7 @@ def write_scheme(folder: Path, source: str, path: str, options: dict | None = No
 
 
 def loaded_rows(scheme_path: Path) -> list[tuple]:
-    with open_engine(load_scheme(scheme_path)) as engine:
+    with open_engine(load_scheme(scheme_path), extensions().sources) as engine:
         return engine.connection.execute(
             'SELECT "工号", CAST(created_at AS VARCHAR), status FROM tickets ORDER BY 1'
         ).fetchall()
@@ -89,7 +90,7 @@ def test_csv_gb18030_with_chinese_headers_loads(tmp_path: Path) -> None:
 def test_csv_in_the_wrong_encoding_is_a_data_error(tmp_path: Path) -> None:
     (tmp_path / "t.csv").write_bytes(b"\xff\xfe\xfa,x\n")
     with pytest.raises(DataError, match="dataset 'tickets': cannot read t.csv as csv"):
-        open_engine(load_scheme(write_scheme(tmp_path, "csv", "t.csv", {"encoding": "gb18030"})))
+        open_engine(load_scheme(write_scheme(tmp_path, "csv", "t.csv", {"encoding": "gb18030"})), extensions().sources)
 
 
 def test_parquet_loads(tmp_path: Path) -> None:
@@ -160,7 +161,7 @@ def test_sqlite_query_loads(tmp_path: Path) -> None:
 def test_unknown_source_suggests_the_nearest_name() -> None:
     # `validate` reports it first (tests/negative/schemes/unknown-source.yaml); this is the engine's own guard.
     with pytest.raises(DataError, match="unknown source 'cvs'; did you mean 'csv'\\?"):
-        plugins.get_sources().get("cvs")
+        plugins.extensions().sources.get("cvs")
 
 
 def test_a_source_registered_twice_names_both_plugins() -> None:

@@ -8,7 +8,7 @@ import pytest
 from appraisal.errors import ExpressionError
 from appraisal.expressions.kinds import Kind
 from appraisal.expressions.parsing import NameKind, parse_expression
-from appraisal.expressions.functions import default_functions
+from appraisal.plugins import default_functions
 from appraisal.sql.dialect import DUCKDB, Dialect, SqlFragment, SqlMap, bind_value, quote_identifier
 from appraisal.sql.emitter import Bindings, select_expression, to_sql
 

@@ -19,9 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from appraisal.periods import parse_period
-from appraisal.pipeline import run
+from appraisal.pipeline import load_scheme, run
 from appraisal.results.storing import write_run
-from appraisal.scheme.validation import load_scheme
 from contract import undeclared
 
 DATA = Path(__file__).resolve().parent / "data" / "measuring"

@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 
 from appraisal.periods import parse_period
-from appraisal.pipeline import run
+from appraisal.pipeline import load_scheme, run
 from appraisal.measuring.targets import PeriodMismatch
-from appraisal.scheme.validation import load_scheme
 
 SCHEME = """\
 scheme: quarterly-agent

@@ -8,9 +8,9 @@ import pytest
 
 from appraisal.measuring.measurements import INSUFFICIENT, OK, Appraisee, Cell, Measurements
 from appraisal.periods import parse_period
-from appraisal.plugins import get_functions
+from appraisal.plugins import extensions
 from appraisal.scoring.grading import appraise_all, calibration
-from appraisal.scheme.validation import load_scheme
+from appraisal.pipeline import load_scheme
 
 SCHEME = Path(__file__).resolve().parent / "data" / "totals" / "scheme.yaml"
 
@@ -28,7 +28,7 @@ def appraise(values: dict[str, dict[str, float | None]], *, policy: str | None =
         for ind, value in row.items()
     }
     measured = Measurements(scheme, parse_period("2026-Q3"), tuple(Appraisee(w) for w in values), cells, (), {})
-    return {a.id: a for a in appraise_all(measured, get_functions())}
+    return {a.id: a for a in appraise_all(measured, extensions().functions)}
 
 
 def test_weighted_total_is_the_sum_of_score_times_weight():

@@ -15,11 +15,10 @@ from appraisal.rendering.excel import build_workbook
 from appraisal.rendering.forms import form_context
 from appraisal.periods import parse_period
 from appraisal.rendering.phrasing import cause_text
-from appraisal.pipeline import run
+from appraisal.pipeline import load_scheme, run
 from appraisal.rendering.reports import render_report
 from appraisal.results.result import Result, result_from_dict
 from appraisal.results.storing import load_run, write_run
-from appraisal.scheme.validation import load_scheme
 
 DATA = Path(__file__).resolve().parent / "data" / "measuring"
 EXCLUSION_LINE = "  - {dataset: tickets, where: \"cause == 'supplier_defect'\", reason: supplier batch}\n"

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from appraisal.scheme.validation import load_scheme, schema_path, scheme_schema, validate_files
+from appraisal.pipeline import load_scheme
+from appraisal.scheme.validation import schema_path, scheme_schema, validate_files
+from appraisal.plugins import extensions
 
 ROOT = Path(__file__).resolve().parent.parent
 MINIMAL = (ROOT / "tests" / "positive" / "schemes" / "minimal.yaml").read_text(encoding="utf-8")
@@ -32,7 +34,7 @@ def test_problems_of_all_files_are_reported_together(tmp_path, run_cli):
 
 def test_every_problem_of_one_file_is_reported(tmp_path):
     text = MINIMAL.replace("period: month", "period: monthly").replace("agg: count", "agg: counts")
-    problems = validate_files([write(tmp_path, "s.yaml", text)])
+    problems = validate_files([write(tmp_path, "s.yaml", text)], extensions())
     assert [p.path for p in problems] == ["period", "indicators[0].measure.agg"]
 
 
@@ -56,7 +58,7 @@ def test_json_report_of_a_valid_scheme(run_cli):
 
 def test_expression_error_points_at_the_column_inside_the_expression(tmp_path):
     text = MINIMAL.replace("status == 'resolved'", "stauts == 'resolved'")
-    [problem] = validate_files([write(tmp_path, "s.yaml", text)])
+    [problem] = validate_files([write(tmp_path, "s.yaml", text)], extensions())
     line = text.splitlines()[problem.line - 1]
     assert line[problem.column - 1 :].startswith("stauts")
     assert "did you mean 'status'" in problem.message
@@ -64,32 +66,32 @@ def test_expression_error_points_at_the_column_inside_the_expression(tmp_path):
 
 def test_extension_keys_are_free(tmp_path):
     text = MINIMAL.replace("period: month", "period: month\nx-notes: anything at all")
-    assert validate_files([write(tmp_path, "s.yaml", text)]) == []
+    assert validate_files([write(tmp_path, "s.yaml", text)], extensions()) == []
 
 
 def test_extension_keys_may_hold_numbers_no_rule_reads(tmp_path):
     text = MINIMAL.replace("period: month", "period: month\nx-limits: {low: -.inf, high: .inf, unset: .nan}")
-    assert validate_files([write(tmp_path, "s.yaml", text)]) == []
+    assert validate_files([write(tmp_path, "s.yaml", text)], extensions()) == []
 
 
 @pytest.mark.parametrize("value, shown", [(".nan", ".nan"), (".inf", ".inf"), ("-.inf", "-.inf"), (".NaN", ".nan")])
 def test_a_number_that_is_not_finite_is_refused_where_it_stands(tmp_path, value, shown):
-    [problem] = validate_files([write(tmp_path, "s.yaml", MINIMAL.replace("best: 150", f"best: {value}"))])
+    [problem] = validate_files([write(tmp_path, "s.yaml", MINIMAL.replace("best: 150", f"best: {value}"))], extensions())
     assert (problem.path, problem.message) == ("indicators[0].score.best", f"expected a finite number, found {shown}")
 
 
 def test_a_long_text_is_cut_when_quoted_back(tmp_path):
-    [problem] = validate_files([write(tmp_path, "notes.yaml", "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin\n")])
+    [problem] = validate_files([write(tmp_path, "notes.yaml", "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin\n")], extensions())
     assert problem.message == "expected a mapping of keys to values, found the text 'root:x:0:0:root:/root:/bin/bash daemon:x'..."
 
 
 def test_misspelled_required_key_is_reported_once(tmp_path):
-    [problem] = validate_files([write(tmp_path, "s.yaml", MINIMAL.replace("weight: 100", "wieght: 100"))])
+    [problem] = validate_files([write(tmp_path, "s.yaml", MINIMAL.replace("weight: 100", "wieght: 100"))], extensions())
     assert problem.message == "unknown key 'wieght'; did you mean 'weight'?"
 
 
 def test_unknown_key_without_a_close_match_lists_the_allowed_keys(tmp_path):
-    [problem] = validate_files([write(tmp_path, "s.yaml", MINIMAL.replace("period: month", "period: month\nzzz: 1"))])
+    [problem] = validate_files([write(tmp_path, "s.yaml", MINIMAL.replace("period: month", "period: month\nzzz: 1"))], extensions())
     assert problem.message.startswith("unknown key 'zzz'; expected one of: $schema, adjustment_limits, adjustments,")
     assert problem.message.endswith("(keys starting with x- are free for extensions)")
 
@@ -162,12 +164,12 @@ def test_map_constant_loads_as_a_read_only_mapping(tmp_path):
 
 def test_map_constant_lookup_by_a_column_is_valid(tmp_path):
     text = with_constants(MAP_CONSTANT, "handling_target_h[status] > 8")
-    assert validate_files([write(tmp_path, "s.yaml", text)]) == []
+    assert validate_files([write(tmp_path, "s.yaml", text)], extensions()) == []
 
 
 def test_literal_key_missing_from_a_map_constant_is_reported_at_the_key(tmp_path):
     text = with_constants(MAP_CONSTANT, "handling_target_h['logistic'] > 8")
-    [problem] = validate_files([write(tmp_path, "s.yaml", text)])
+    [problem] = validate_files([write(tmp_path, "s.yaml", text)], extensions())
     assert problem.message == ("unknown key 'logistic' in map constant 'handling_target_h'; "
                                "did you mean 'logistics'? (keys: logistics, account)")
     assert text.splitlines()[problem.line - 1][problem.column - 1:].startswith("'logistic'")
@@ -175,19 +177,19 @@ def test_literal_key_missing_from_a_map_constant_is_reported_at_the_key(tmp_path
 
 def test_literal_key_with_no_close_match_lists_the_known_keys(tmp_path):
     text = with_constants(MAP_CONSTANT, "handling_target_h['zzz'] > 8")
-    [problem] = validate_files([write(tmp_path, "s.yaml", text)])
+    [problem] = validate_files([write(tmp_path, "s.yaml", text)], extensions())
     assert problem.message.endswith("; known keys: logistics, account")
 
 
 def test_number_literal_key_is_checked_as_its_text(tmp_path):
     text = with_constants("constants:\n  by_level: {'1': 4, '2': 8}\n", "by_level[2] > by_level[3]")
-    [problem] = validate_files([write(tmp_path, "s.yaml", text)])
+    [problem] = validate_files([write(tmp_path, "s.yaml", text)], extensions())
     assert problem.message.startswith("unknown key '3' in map constant 'by_level'")
 
 
 def test_map_constant_mixing_numbers_and_texts_is_reported(tmp_path):
     text = with_constants("constants:\n  m: {a: 1, b: two, c: 3}\n")
-    [problem] = validate_files([write(tmp_path, "s.yaml", text)])
+    [problem] = validate_files([write(tmp_path, "s.yaml", text)], extensions())
     assert (problem.path, problem.message) == (
         "constants.m.b",
         ("map constant 'm' mixes numbers (a, c) and texts (b); give every key a number, "
@@ -196,19 +198,19 @@ def test_map_constant_mixing_numbers_and_texts_is_reported(tmp_path):
 
 
 def test_empty_map_constant_is_reported(tmp_path):
-    [problem] = validate_files([write(tmp_path, "s.yaml", with_constants("constants:\n  m: {}\n"))])
+    [problem] = validate_files([write(tmp_path, "s.yaml", with_constants("constants:\n  m: {}\n"))], extensions())
     assert (problem.path, problem.message) == ("constants.m", "must not be empty")
 
 
 def test_nested_map_constant_is_reported(tmp_path):
     text = with_constants("constants:\n  m: {a: {b: 1}}\n")
-    [problem] = validate_files([write(tmp_path, "s.yaml", text)])
+    [problem] = validate_files([write(tmp_path, "s.yaml", text)], extensions())
     assert (problem.path, problem.message) == ("constants.m.a", "expected a number or a text, found a mapping")
 
 
 def test_map_constant_with_true_false_values_is_reported(tmp_path):
     text = with_constants("constants:\n  m: {a: true}\n")
-    [problem] = validate_files([write(tmp_path, "s.yaml", text)])
+    [problem] = validate_files([write(tmp_path, "s.yaml", text)], extensions())
     assert problem.message == "expected a number or a text, found true"
 
 
@@ -239,27 +241,27 @@ def test_lint_problems_of_the_parts_that_passed_come_with_the_schema_problems(tm
 
 def test_a_part_that_failed_the_schema_is_not_linted(tmp_path):
     text = MINIMAL.replace("agg: count, where: \"status == 'resolved'\"", "agg: counts, where: \"stauts == 1\"")
-    [problem] = validate_files([write(tmp_path, "s.yaml", text)])
+    [problem] = validate_files([write(tmp_path, "s.yaml", text)], extensions())
     assert problem.path == "indicators[0].measure.agg"
 
 
 def test_weights_are_not_summed_while_an_indicator_failed_the_schema(tmp_path):
     text = TWO_INDICATORS.replace("weight: 40", "weight: forty")
-    [problem] = validate_files([write(tmp_path, "s.yaml", text)])
+    [problem] = validate_files([write(tmp_path, "s.yaml", text)], extensions())
     assert (problem.path, problem.message) == ("indicators[1].weight", "expected a number, found the text 'forty'")
 
 
 def test_names_of_parts_that_failed_the_schema_still_count_as_declared(tmp_path):
     text = TWO_INDICATORS.replace("    columns: {agent_id: text", "    columns: {agent_id: txt").replace(
         "    measure: {dataset: tickets, agg: count", "    wieght: 1\n    measure: {dataset: tickets, agg: count")
-    problems = validate_files([write(tmp_path, "s.yaml", text)])
+    problems = validate_files([write(tmp_path, "s.yaml", text)], extensions())
     # the formula's `resolved` (an indicator set aside) and the measure's dataset (set aside) are not reported
     assert [p.path for p in problems] == ["datasets.tickets.columns.agent_id", "indicators[0].wieght"]
 
 
 def test_a_missing_required_key_does_not_stop_the_lint(tmp_path):
     text = MINIMAL.replace("grades: {A: 90, B: 60, C: 0}\n", "").replace("status == 'resolved'", "stauts == 'resolved'")
-    problems = validate_files([write(tmp_path, "s.yaml", text)])
+    problems = validate_files([write(tmp_path, "s.yaml", text)], extensions())
     assert [(p.path, p.message) for p in problems] == [
         ("", "missing required key 'grades'"),
         ("indicators[0].measure.where", "unknown name 'stauts'; did you mean 'status'?"),
@@ -268,12 +270,12 @@ def test_a_missing_required_key_does_not_stop_the_lint(tmp_path):
 
 def test_calibration_is_not_checked_against_grades_that_failed_the_schema(tmp_path):
     text = MINIMAL.replace("grades: {A: 90, B: 60, C: 0}", "grades: {A: 90, B: sixty, C: 0}\ncalibration: {A: 0.5, Z: 0.5}")
-    [problem] = validate_files([write(tmp_path, "s.yaml", text)])
+    [problem] = validate_files([write(tmp_path, "s.yaml", text)], extensions())
     assert problem.path == "grades.B"
 
 
 def test_a_scheme_that_is_not_a_mapping_gets_one_problem(tmp_path):
-    [problem] = validate_files([write(tmp_path, "s.yaml", "- scheme: x\n- version: 1\n")])
+    [problem] = validate_files([write(tmp_path, "s.yaml", "- scheme: x\n- version: 1\n")], extensions())
     assert problem.message == "expected a mapping of keys to values, found a list"
 
 

@@ -13,7 +13,9 @@ import appraisal
 from appraisal import plugins
 from appraisal.scheme import validation
 from appraisal.errors import SchemeError
-from appraisal.scheme.validation import load_scheme, validate_files
+from appraisal.pipeline import load_scheme
+from appraisal.scheme.validation import validate_files
+from appraisal.plugins import extensions
 
 ROOT = Path(__file__).resolve().parent.parent
 MINIMAL = (ROOT / "tests" / "positive" / "schemes" / "minimal.yaml").read_text(encoding="utf-8")
@@ -107,7 +109,7 @@ def test_a_failure_is_never_remembered(tmp_path, cache, checks):
 def test_a_scheme_that_passes_the_schema_but_not_the_lint_is_reported_every_time(tmp_path, cache, checks):
     path = write(tmp_path, MINIMAL.replace("weight: 100", "weight: 90"))
     for _ in range(2):
-        [problem] = validate_files([path])
+        [problem] = validate_files([path], extensions())
         assert "weight" in problem.message
     assert checks == ["s.yaml"]  # the schema pass is remembered; the lint runs every time
 

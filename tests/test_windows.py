@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 
 from appraisal.periods import parse_period, window
-from appraisal.pipeline import run
-from appraisal.scheme.validation import load_scheme
+from appraisal.pipeline import load_scheme, run
 
 DATA = Path(__file__).resolve().parent / "data" / "measuring"
 

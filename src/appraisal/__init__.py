@@ -47,26 +47,29 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "PeriodError": ("appraisal.periods", "PeriodError"),
     "QualityBreach": ("appraisal.measuring.quality", "QualityBreach"),
     # the Python API behind the commands
-    "load_scheme": ("appraisal.scheme.validation", "load_scheme"),
+    "load_scheme": ("appraisal.pipeline", "load_scheme"),
     "Scheme": ("appraisal.scheme.model", "Scheme"),
-    "find_scheme": ("appraisal.scheme.packs", "find_scheme"),
-    "measure": ("appraisal.measuring.measurements", "measure"),
+    "find_scheme": ("appraisal.pipeline", "find_scheme"),
+    "measure": ("appraisal.pipeline", "measure"),
     "Measurements": ("appraisal.measuring.measurements", "Measurements"),
     "run": ("appraisal.pipeline", "run"),
+    "row_evidence": ("appraisal.pipeline", "row_evidence"),
+    "Extensions": ("appraisal.plugins", "Extensions"),
     "Result": ("appraisal.results.result", "Result"),
-    "explain": ("appraisal.explaining", "explain"),
-    "render_result": ("appraisal.rendering.pages", "render_result"),
-    "render_report": ("appraisal.rendering.reports", "render_report"),
+    "explain": ("appraisal.pipeline", "explain"),
+    "render_result": ("appraisal.outputs", "render_result"),
+    "render_report": ("appraisal.outputs", "render_report"),
     "write_workbook": ("appraisal.rendering.excel", "write_workbook"),
-    "render_form": ("appraisal.rendering.forms", "render_form"),
+    "render_form": ("appraisal.outputs", "render_form"),
     "form_context": ("appraisal.rendering.forms", "form_context"),
-    "template_environment": ("appraisal.rendering.pages", "environment"),
+    "template_environment": ("appraisal.outputs", "template_environment"),
 }
 
 __all__ = [
     "AppraisalError",
     "CustomIndicator",
     "DataError",
+    "Extensions",
     "Dialect",
     "ExpressionError",
     "Function",
@@ -97,6 +100,7 @@ __all__ = [
     "render_form",
     "render_report",
     "render_result",
+    "row_evidence",
     "run",
     "sql_window",
     "template_environment",
@@ -109,23 +113,20 @@ if TYPE_CHECKING:
     from appraisal.demo.agent import generate as generate_demo
     from appraisal.engines.sources import SourceReader
     from appraisal.errors import AppraisalError, DataError, ExpressionError, PluginError, Problem, SchemeError
-    from appraisal.explaining import explain
     from appraisal.expressions.functions import Function
     from appraisal.hookspecs import hookimpl
     from appraisal.measuring.custom import CustomIndicator, RosterTable
-    from appraisal.measuring.measurements import Measurements, measure
+    from appraisal.measuring.measurements import Measurements
     from appraisal.measuring.quality import QualityBreach
     from appraisal.periods import Period, PeriodError, parse_period, sql_window
-    from appraisal.pipeline import run
+    from appraisal.outputs import render_form, render_report, render_result, template_environment
+    from appraisal.pipeline import explain, find_scheme, load_scheme, measure, row_evidence, run
+    from appraisal.plugins import Extensions
     from appraisal.rendering.excel import write_workbook
-    from appraisal.rendering.forms import form_context, render_form
-    from appraisal.rendering.pages import environment as template_environment
-    from appraisal.rendering.pages import render_result
-    from appraisal.rendering.reports import render_report
+    from appraisal.rendering.forms import form_context
     from appraisal.results.result import Result
     from appraisal.scheme.model import Scheme, Source
-    from appraisal.scheme.packs import Pack, find_scheme
-    from appraisal.scheme.validation import load_scheme
+    from appraisal.scheme.packs import Pack
     from appraisal.sql.dialect import Dialect, inline_literal, quote_identifier
 
 

@@ -102,7 +102,7 @@ class _State:
                 pass
 
     def remove_paths(self) -> None:
-        import shutil
+        import shutil  # only when a stop leaves paths to remove: every command imports this module
 
         with self.lock:
             paths = list(self.paths.values())

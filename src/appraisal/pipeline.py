@@ -1,61 +1,79 @@
-"""The Python API behind `appraisal run`: scheme + period in, `Result` out.
+"""The Python API behind the commands: scheme + period in, `Result` out, and back to the rows.
 
 load (checked scheme) -> measure (DuckDB) -> appraise (scores, totals, grades) -> Result with
 provenance: the scheme's hash, a fingerprint of every data file read, and the versions of the
 package, DuckDB and every loaded plugin, so a result says exactly what produced it.
+
+This is the outer edge of the API: each function takes the plugins' `Extensions` as a value and,
+given none, uses the ones this process loads (`appraisal.plugins.extensions()`). The stages
+below take it as a parameter and never load plugins themselves.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Sequence
 from pathlib import Path
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+import duckdb
+
+from appraisal import __version__, explaining, plugins, row_reader
+from appraisal.measuring.measurements import Measurements
+from appraisal.measuring.measurements import measure as measure_data
+from appraisal.measuring.measurements import with_flags
+from appraisal.measuring.quality import as_row, assess, warning_flags
+from appraisal.measuring.targets import fit_targets
+from appraisal.measuring.targets import flags as scaled_flags
+from appraisal.plugins import Extensions
+from appraisal.results.fingerprint import data_fingerprint
 from appraisal.results.result import Result
+from appraisal.results.row_evidence import CountedRows
+from appraisal.results.storing import load_run
+from appraisal.scheme import packs, validation
+from appraisal.scoring.grading import appraise_all, appraise_groups, calibration
 
 if TYPE_CHECKING:
-    from appraisal.measuring.measurements import Measurements
-    from appraisal.scheme.model import Scheme
     from appraisal.periods import Period
-
-_CHUNK = 1 << 20
-
-
-def data_fingerprint(scheme: Scheme) -> str:
-    """SHA-256 over every declared file's name and bytes, in a fixed order."""
-    files = [scheme.roster.source.path] if scheme.roster else []
-    files += [scheme.ratings.path] if scheme.ratings else []
-    files += [d.source.path for d in scheme.datasets.values()]
-    digest = hashlib.sha256()
-    for path in sorted(set(files)):
-        digest.update(path.name.encode("utf-8") + b"\0")
-        with path.open("rb") as handle:
-            while chunk := handle.read(_CHUNK):
-                digest.update(chunk)
-        digest.update(b"\0")
-    return digest.hexdigest()
+    from appraisal.scheme.model import Scheme
 
 
-def provenance(scheme: Scheme) -> dict[str, Any]:
-    import duckdb
+def _or_loaded(extensions: Extensions | None) -> Extensions:
+    return extensions if extensions is not None else plugins.extensions()
 
-    from appraisal import __version__, plugins
 
+def load_scheme(path: Path | str, *, extensions: Extensions | None = None) -> Scheme:
+    """One scheme file, checked (syntax, schema, lint); a `SchemeError` listing every problem."""
+    return validation.load_scheme(path, _or_loaded(extensions))
+
+
+def find_scheme(reference: str, *, extensions: Extensions | None = None) -> Path | None:
+    """The file of a scheme by name, `agent` or `retail:returns-agent`, among the loaded packs."""
+    return packs.find_scheme(reference, _or_loaded(extensions).packs)
+
+
+def measure(
+    scheme: Scheme, period: Period, *, extensions: Extensions | None = None, threads: int | None = None,
+    groups: Sequence[str] = (),
+) -> Measurements:
+    """Every measured value of `scheme` for `period`, with the data-quality counts (not judged)."""
+    return measure_data(scheme, period, _or_loaded(extensions), threads=threads, groups=groups)
+
+
+def provenance(scheme: Scheme, extensions: Extensions) -> dict[str, Any]:
+    """What produced a result: the scheme file and hash, the data's fingerprint, and versions."""
     return {
         "scheme_file": str(Path(scheme.source).resolve()),
         "scheme_sha256": scheme.digest,
         "data_sha256": data_fingerprint(scheme),
         "appraisal": __version__,
         "duckdb": duckdb.__version__,
-        "plugins": [{"name": p.name, "version": p.version, "source": p.source} for p in plugins.list_plugins()],
+        "plugins": [{"name": p.name, "version": p.version, "source": p.source} for p in extensions.plugins],
     }
 
 
 def run(
-    scheme: Scheme, period: Period, *, threads: int | None = None, strict: bool = False, groups: Sequence[str] = (),
+    scheme: Scheme, period: Period, *, extensions: Extensions | None = None, threads: int | None = None,
+    strict: bool = False, groups: Sequence[str] = (),
 ) -> Result:
     """Measure and appraise `scheme` for `period`; `groups` (team, manager, roster) adds group
     rows, each from its members' rows pooled (`Result.groups`).
@@ -65,16 +83,10 @@ def run(
     one above its error level (with `strict`, its warning level too) raises `QualityBreach`
     before anything is appraised; one above its warning level flags the cells computed from it.
     """
-    from appraisal import plugins
-    from appraisal.measuring.measurements import measure
-    from appraisal.measuring.quality import as_row, assess, warning_flags
-    from appraisal.measuring.targets import fit_targets
-    from appraisal.measuring.targets import flags as scaled_flags
-    from appraisal.scoring.grading import appraise_all, appraise_groups, calibration
-
-    functions = plugins.get_functions()
+    extensions = _or_loaded(extensions)
+    functions = extensions.functions
     fitted = fit_targets(scheme, period)
-    measurements = measure(fitted, period, threads=threads, functions=functions, groups=groups)
+    measurements = measure_data(fitted, period, extensions, threads=threads, groups=groups)
     assessment = assess(scheme, measurements.quality, strict=strict)
     assessment.check()
     measurements = with_flags(measurements, {i: (f,) for i, f in scaled_flags(scheme, period).items()})
@@ -84,7 +96,7 @@ def run(
         scheme=_scheme_summary(scheme),
         period={"label": period.label, "start": period.start.isoformat(), "end": period.end.isoformat(),
                 "timezone": scheme.timezone},
-        provenance=provenance(scheme),
+        provenance=provenance(scheme, extensions),
         appraisees=appraisees,
         quality=tuple(as_row(finding) for finding in assessment.findings),
         queries=_queries(measurements),
@@ -95,15 +107,22 @@ def run(
     )
 
 
-def with_flags(measurements: Measurements, by_indicator: Mapping[str, tuple[str, ...]]) -> Measurements:
-    """`measurements` with flags added to every cell of the indicators named."""
-    if not by_indicator:
-        return measurements
-    cells = {
-        key: replace(cell, flags=(*cell.flags, *by_indicator[key[1]])) if key[1] in by_indicator else cell
-        for key, cell in measurements.cells.items()
-    }
-    return replace(measurements, cells=MappingProxyType(cells))
+def explain(
+    folder: Path, appraisee: str, indicator: str | None = None, *, extensions: Extensions | None = None, rows: int = 5,
+) -> list[str]:
+    """How one appraisee's values, scores and grade in the run in `folder` came to be, as lines;
+    with `indicator`, down to the first `rows` rows behind its value."""
+    result = load_run(folder)
+    return explaining.explain(result, appraisee, indicator, rows=row_reader.rows_of(result, _or_loaded(extensions), rows))
+
+
+def row_evidence(
+    result: Result, *, extensions: Extensions | None = None, limit: int = 5,
+    progress: row_reader.Progress | None = None,
+) -> dict[tuple[str, str], CountedRows]:
+    """The first `limit` rows behind every measured value of `result`, by appraisee and
+    indicator: what the drill-down pages of a report show (`rendering.reports.render_report`)."""
+    return row_reader.counted_rows(result, _or_loaded(extensions), limit=limit, progress=progress)
 
 
 def _scheme_summary(scheme: Scheme) -> dict[str, Any]:

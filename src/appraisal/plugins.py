@@ -8,6 +8,10 @@ test run or a reproducible appraisal is not changed by whatever happens to be in
 A plugin that cannot be loaded, or that implements a hook we do not know, is a `PluginError`
 with a plain message: a misspelled hook would otherwise be ignored and a scheme would run
 without the function the author thinks is there.
+
+What the plugins bring reaches the stages as one value, `Extensions` (functions, sources,
+custom indicators, packs, plugin info): `extensions()` gives the loaded one to the outer edge
+(the CLI, `appraisal.pipeline`), which passes it on; no stage calls this module.
 """
 
 from __future__ import annotations
@@ -17,23 +21,26 @@ import importlib
 import importlib.util
 import os
 import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
+from importlib.metadata import entry_points
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 import pluggy
 
-from appraisal import hookspecs
+from appraisal import __version__, hookspecs
+from appraisal.default_plugins import DEFAULT_PLUGINS
+from appraisal.engines.sources import SourceRegistry, collect_sources
 from appraisal.errors import PluginError
+from appraisal.expressions.functions import FunctionRegistry, collect_functions
+from appraisal.measuring.custom import CustomIndicatorRegistry, collect_indicators
+from appraisal.scheme.packs import PackRegistry, collect_packs
 
 if TYPE_CHECKING:
     from importlib.metadata import EntryPoint
-
-    from appraisal.measuring.custom import CustomIndicatorRegistry
-    from appraisal.expressions.functions import FunctionRegistry
-    from appraisal.scheme.packs import PackRegistry
-    from appraisal.engines.sources import SourceRegistry
 
 ENTRY_POINT_GROUP = "appraisal"
 LOAD_ENV = "APPRAISAL_LOAD_PLUGINS"
@@ -60,9 +67,54 @@ class PluginInfo:
         }
 
 
+class Extensions:
+    """What the loaded plugins bring, as one value: expression functions, data sources, custom
+    indicators, scheme packs, and the plugins themselves (name, version, origin, hooks).
+
+    Built once per command at the outer edge (the CLI, `appraisal.pipeline`'s public functions)
+    and handed to every stage that needs a part of it, so no stage reaches for the global plugin
+    manager, and a test can hand a stage exactly the extensions it means. Each part is collected
+    from the plugins the first time it is asked for: a command pays only for what it reads, and a
+    plugin that fails to load is reported where its part is first needed (after a scheme's schema
+    problems, as `validate` promises). Once collected, a part does not change.
+    """
+
+    def __init__(self, load: Callable[[], tuple[pluggy.PluginManager, Sequence[PluginInfo]]]) -> None:
+        self._load = load
+
+    @cached_property
+    def _loaded(self) -> tuple[pluggy.PluginManager, tuple[PluginInfo, ...]]:
+        manager, infos = self._load()
+        return manager, tuple(infos)
+
+    @cached_property
+    def plugins(self) -> tuple[PluginInfo, ...]:
+        """Every loaded plugin in load order, with its version and the hooks it implements."""
+        return self._loaded[1]
+
+    @cached_property
+    def functions(self) -> FunctionRegistry:
+        """The expression functions of all loaded plugins; a name registered twice is an error."""
+        return collect_functions(self._loaded[0])
+
+    @cached_property
+    def sources(self) -> SourceRegistry:
+        """The source readers of all loaded plugins; a name registered twice is an error."""
+        return collect_sources(self._loaded[0])
+
+    @cached_property
+    def indicators(self) -> CustomIndicatorRegistry:
+        """The custom indicators of all loaded plugins; a name registered twice is an error."""
+        return collect_indicators(self._loaded[0])
+
+    @cached_property
+    def packs(self) -> PackRegistry:
+        """The scheme packs of all loaded plugins, the built-in one included."""
+        return collect_packs(self._loaded[0])
+
+
 _pm: pluggy.PluginManager | None = None
-# Registries built from the hooks, by hook name; rebuilt after `reset`.
-_registries: dict[str, Any] = {}
+_extensions: Extensions | None = None
 _plugins_dir: Path | None = None
 # name -> (version, source); pluggy knows names and hooks but not where a plugin came from.
 _origins: dict[str, tuple[str, Source]] = {}
@@ -77,10 +129,19 @@ def set_plugins_dir(path: Path | None) -> None:
 
 def reset() -> None:
     """Forget the loaded plugins, so the next call loads afresh (tests; a changed plugins dir)."""
-    global _pm
+    global _pm, _extensions
     _pm = None
-    _registries.clear()
+    _extensions = None
     _origins.clear()
+
+
+def extensions() -> Extensions:
+    """The extensions of the plugins this process loads (the same value until `reset`): what the
+    outer edge hands to the stages."""
+    global _extensions
+    if _extensions is None:
+        _extensions = Extensions(lambda: (get_plugin_manager(), list_plugins()))
+    return _extensions
 
 
 def get_plugin_manager() -> pluggy.PluginManager:
@@ -109,49 +170,19 @@ def list_plugins() -> list[PluginInfo]:
     return infos
 
 
-def get_functions() -> FunctionRegistry:
-    """The expression functions of all loaded plugins; a name registered twice is an error."""
-    if "register_functions" not in _registries:
-        from appraisal.expressions.functions import collect_functions
-
-        _registries["register_functions"] = collect_functions(get_plugin_manager())
-    return _registries["register_functions"]
-
-
-def get_sources() -> SourceRegistry:
-    """The source readers of all loaded plugins; a name registered twice is an error."""
-    if "register_sources" not in _registries:
-        from appraisal.engines.sources import collect_sources
-
-        _registries["register_sources"] = collect_sources(get_plugin_manager())
-    return _registries["register_sources"]
-
-
-def get_indicators() -> CustomIndicatorRegistry:
-    """The custom indicators of all loaded plugins; a name registered twice is an error."""
-    if "register_indicators" not in _registries:
-        from appraisal.measuring.custom import collect_indicators
-
-        _registries["register_indicators"] = collect_indicators(get_plugin_manager())
-    return _registries["register_indicators"]
-
-
-def get_packs() -> PackRegistry:
-    """The scheme packs of all loaded plugins, the built-in one included."""
-    if "register_packs" not in _registries:
-        from appraisal.scheme.packs import collect_packs
-
-        _registries["register_packs"] = collect_packs(get_plugin_manager())
-    return _registries["register_packs"]
+def default_functions() -> FunctionRegistry:
+    """The built-in functions only, for tests and tools that run without third-party plugins."""
+    manager = pluggy.PluginManager("appraisal")
+    manager.add_hookspecs(hookspecs)
+    module_name = "appraisal.default_plugins.functions"
+    manager.register(importlib.import_module(module_name), name=module_name)
+    return collect_functions(manager)
 
 
 # --- loading ---------------------------------------------------------------------------------
 
 
 def _load_all(pm: pluggy.PluginManager) -> None:
-    from appraisal import __version__
-    from appraisal.default_plugins import DEFAULT_PLUGINS
-
     for module_name in DEFAULT_PLUGINS:
         qualified = (
             module_name if "." in module_name else f"appraisal.default_plugins.{module_name}"
@@ -190,8 +221,6 @@ def _wanted() -> set[str] | None:
 
 def _entry_points() -> list[EntryPoint]:
     """Installed plugins; when a name is installed twice (two paths on sys.path), the first wins."""
-    from importlib.metadata import entry_points
-
     unique: dict[str, EntryPoint] = {}
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         unique.setdefault(ep.name, ep)

@@ -7,12 +7,12 @@ One mechanism so every register-callback hook behaves alike: a name registered t
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import inspect
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
-from appraisal.errors import PluginError
+from appraisal.errors import DataError, PluginError
+from appraisal.suggestions import suggest
 
 if TYPE_CHECKING:
     import pluggy
@@ -55,8 +55,6 @@ class Registry(Generic[T]):
 
     def require(self, name: str) -> T:
         """The entry called `name`; a `DataError` with a did-you-mean when there is none."""
-        from appraisal.errors import DataError
-
         found = self._entries.get(name)
         if found is None:
             raise DataError(f"unknown {self.kind} '{name}'; {self.hint(name)}")
@@ -64,9 +62,9 @@ class Registry(Generic[T]):
 
     def hint(self, name: str) -> str:
         """A did-you-mean, or the known names, for an unknown `name`."""
-        close = difflib.get_close_matches(name, list(self._entries), n=1, cutoff=0.6)
-        if close:
-            return f"did you mean '{close[0]}'?"
+        near = suggest(name, self._entries)
+        if near:
+            return f"did you mean '{near}'?"
         if not self._entries:
             return f"no {self.kind} is registered; load the plugin that provides it (--plugins-dir, or install it)"
         return f"known {self.kind}s: {', '.join(self.names())}"

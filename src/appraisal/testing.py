@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from appraisal.engines.sources import SourceRegistry
     from appraisal.expressions.functions import FunctionRegistry
     from appraisal.measuring.custom import CustomIndicatorRegistry
-    from appraisal.plugins import PluginInfo
+    from appraisal.plugins import Extensions, PluginInfo
     from appraisal.scheme.packs import PackRegistry
 
 __all__ = ["CliResult", "IsolatedPlugins", "RunCli", "SchemeWriter"]
@@ -87,20 +87,25 @@ class IsolatedPlugins:
         return self
 
     @property
+    def extensions(self) -> Extensions:
+        """The loaded plugins' extensions as one value, as a stage is handed them."""
+        return plugins.extensions()
+
+    @property
     def functions(self) -> FunctionRegistry:
-        return plugins.get_functions()
+        return self.extensions.functions
 
     @property
     def sources(self) -> SourceRegistry:
-        return plugins.get_sources()
+        return self.extensions.sources
 
     @property
     def indicators(self) -> CustomIndicatorRegistry:
-        return plugins.get_indicators()
+        return self.extensions.indicators
 
     @property
     def packs(self) -> PackRegistry:
-        return plugins.get_packs()
+        return self.extensions.packs
 
     @property
     def plugins(self) -> list[PluginInfo]:

@@ -95,6 +95,7 @@ def _root(
 ) -> None:
     """Performance-appraisal schemes in YAML: check them, compute them, explain them."""
     if plugins_dir is not None:
+        # only with --plugins-dir: the CLI starts with Typer alone
         from appraisal import plugins
 
         plugins.set_plugins_dir(plugins_dir)
@@ -141,6 +142,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
     The command runs inside `interrupts.guard()`: Ctrl-C, SIGTERM and the time limit stop it
     within a second, and then the reason is reported, whatever exception the interrupted code
     raised on its way out."""
+    # when main runs: importing appraisal.cli needs Typer alone
     from appraisal import interrupts
 
     command = typer.main.get_command(_app_for(sys.argv[1:] if argv is None else list(argv)))
@@ -160,6 +162,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
 
 def _run(command: object, argv: list[str] | None) -> int:
     """The command's exit code; an exception raised because of a stop is left to main()."""
+    # when main runs: importing appraisal.cli needs Typer alone
     from appraisal import interrupts
 
     try:
@@ -188,12 +191,13 @@ def _say(message: str) -> None:
 
 def _report(exc: Exception) -> int:
     """Print `exc` for a person, not a debugger; return the exit code."""
+    # only when an error is reported
     from appraisal.errors import AppraisalError
     from appraisal.cli.terminal import printable
 
     debug = bool(os.environ.get(DEBUG_ENV))
     if debug:
-        import traceback
+        import traceback  # only with APPRAISAL_DEBUG
 
         traceback.print_exception(exc)
     if isinstance(exc, AppraisalError):

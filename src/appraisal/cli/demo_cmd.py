@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from appraisal.cli import Timeout
 from appraisal.cli.groups_option import Groups, parse_groups
 from appraisal.cli.terminal import echo
+
+if TYPE_CHECKING:
+    from appraisal.scheme.packs import PackRegistry
 
 MARKER = ".appraisal-demo"
 
@@ -34,22 +37,25 @@ def demo(
     groups: Groups = "team,roster",
 ) -> None:
     """Generate demo data, appraise it with the scheme for ROLE, and render the report."""
-    from appraisal import interrupts
+    # When the command runs, not when the CLI starts (see appraisal.cli):
+    from appraisal import interrupts, plugins
     from appraisal.cli.run_cmd import checked_run, write_with_report
-    from appraisal.periods import parse_period
     from appraisal.measuring.quality import report_lines
+    from appraisal.periods import parse_period
     from appraisal.scheme.validation import load_scheme
 
     interrupts.set_time_limit(timeout or None)
-    source, demo_data = _scheme_with_demo(role)
+    extensions = plugins.extensions()
+    source, demo_data = _scheme_with_demo(role, extensions.packs)
     folder = _fresh_folder(out)
     scheme_file = folder / source.name  # beside the data it names (`data/<name>/...`)
     scheme_file.write_bytes(source.read_bytes())
     data = folder / "data" / source.stem
     files = _generate(demo_data, data, role=source.stem, seed=seed, period=period)
-    scheme = load_scheme(scheme_file)
-    result = checked_run(scheme, parse_period(period), strict=strict, show=False, groups=parse_groups(groups))
-    run_dir = write_with_report(result, folder / f"run-{result.period['label']}", language=language, report=True)
+    scheme = load_scheme(scheme_file, extensions)
+    result = checked_run(scheme, parse_period(period), extensions, strict=strict, show=False, groups=parse_groups(groups))
+    run_dir = write_with_report(result, folder / f"run-{result.period['label']}", extensions, language=language,
+                                report=True)
     graded = [a for a in result.appraisees if a.grade is not None]
     echo(f"demo data: {getattr(files, 'folder', data)} ({len(result.appraisees)} appraisees)")
     echo(f"appraised with {scheme.id} v{scheme.version} for {result.period['label']}: {len(graded)} graded")
@@ -65,6 +71,7 @@ def demo(
 def _generate(demo_data: Callable[..., Any], data: Path, **options: Any) -> Any:
     """The pack's demo data in `data`; a machine that refuses to write it (a full disk) is a
     plain message, whether Python or DuckDB (which says it in its own words) did the writing."""
+    # when the demo runs: DuckDB is heavy, and the CLI starts with Typer alone
     import duckdb
 
     from appraisal.errors import AppraisalError
@@ -78,6 +85,7 @@ def _generate(demo_data: Callable[..., Any], data: Path, **options: Any) -> Any:
 
 def _io_reason(message: str) -> str:
     """The system's words for a DuckDB I/O error (which carries the errno), else its first line."""
+    # only when a write failed
     import errno
     import os
     import re
@@ -89,6 +97,7 @@ def _io_reason(message: str) -> str:
 
 
 def _fresh_folder(out: Path) -> Path:
+    # when the command runs, not when the CLI starts (see appraisal.cli)
     import shutil
 
     from appraisal.errors import AppraisalError
@@ -102,15 +111,15 @@ def _fresh_folder(out: Path) -> Path:
     return out
 
 
-def _scheme_with_demo(role: str) -> tuple[Path, Callable[..., Any]]:
-    """The scheme file of ROLE and the demo callable of the pack that owns it; checked before
-    the demo folder is touched, so a wrong name leaves the last demo in place."""
-    from appraisal.cli.schemes_cmd import resolve_scheme_path
+def _scheme_with_demo(role: str, packs: PackRegistry) -> tuple[Path, Callable[..., Any]]:
+    """The scheme file of ROLE and the demo callable of the pack (of `packs`) that owns it;
+    checked before the demo folder is touched, so a wrong name leaves the last demo in place."""
+    # When the command runs, not when the CLI starts (see appraisal.cli):
     from appraisal.errors import AppraisalError
-    from appraisal.scheme.packs import pack_of
+    from appraisal.scheme.packs import pack_of, resolve_scheme_path
 
-    source = resolve_scheme_path(role)
-    pack = pack_of(source)
+    source = resolve_scheme_path(role, packs)
+    pack = pack_of(source, packs)
     if pack is None:
         raise AppraisalError(f"{role} is not a scheme of an installed pack; name one, e.g. agent or PACK:NAME"
                              " (appraisal schemes list)")

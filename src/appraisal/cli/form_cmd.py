@@ -25,16 +25,20 @@ def form(
 ) -> None:
     """Write the appraisal form for SCHEME: each indicator's definition, formula in words, target,
     weight and score curve, with blanks for ratings, comments and signatures. Prints the paths."""
-    from appraisal.cli.schemes_cmd import resolve_scheme_path
+    # When the command runs, not when the CLI starts (see appraisal.cli):
+    from appraisal import plugins
     from appraisal.rendering.forms import render_form
+    from appraisal.scheme.packs import resolve_scheme_path, template_dirs
     from appraisal.scheme.validation import load_scheme
 
+    extensions = plugins.extensions()
     person = None
     if appraisee or name or team:
         person = {"id": appraisee or "", "name": name or "", "team": team or ""}
     chosen = [f.strip() for f in formats.split(",") if f.strip()]
-    loaded = load_scheme(resolve_scheme_path(scheme))
-    for path in render_form(loaded, out, formats=chosen, language=language, appraisee=person, user_dir=templates):
+    loaded = load_scheme(resolve_scheme_path(scheme, extensions.packs), extensions)
+    for path in render_form(loaded, out, formats=chosen, language=language, appraisee=person, user_dir=templates,
+                            pack_dirs=template_dirs(extensions.packs)):
         typer.echo(str(path))
 
 

@@ -49,19 +49,21 @@ def measure(
     """Measure SCHEME's indicators for everyone on its roster in PERIOD, with data-quality counts.
 
     A count above its error level (with --strict, its warning level) stops it: nothing is written."""
-    from appraisal import interrupts
-    from appraisal.cli.schemes_cmd import resolve_scheme_path
-    from appraisal.scheme.data_roots import allowing
+    # When the command runs, not when the CLI starts (see appraisal.cli):
+    from appraisal import interrupts, plugins
     from appraisal.measuring.measurements import measure as run_measure
-    from appraisal.periods import parse_period
-    from appraisal.pipeline import with_flags
+    from appraisal.measuring.measurements import with_flags
     from appraisal.measuring.quality import QualityBreach, assess, report_lines, warning_flags
+    from appraisal.periods import parse_period
+    from appraisal.scheme.data_roots import allowing
+    from appraisal.scheme.packs import resolve_scheme_path
     from appraisal.scheme.validation import load_scheme
 
     interrupts.set_time_limit(timeout or None)
+    extensions = plugins.extensions()
     with allowing(data_root or ()):
-        loaded = load_scheme(resolve_scheme_path(scheme))
-        result = run_measure(loaded, parse_period(period), threads=threads, groups=parse_groups(groups))
+        loaded = load_scheme(resolve_scheme_path(scheme, extensions.packs), extensions)
+        result = run_measure(loaded, parse_period(period), extensions, threads=threads, groups=parse_groups(groups))
     assessment = assess(loaded, result.quality, strict=strict)
     if assessment.breaches:
         for line in assessment.lines():
@@ -75,6 +77,7 @@ def measure(
     if quality_csv is not None:
         _write_csv(quality_csv, QUALITY_COLUMNS, _quality_rows(quality_rows, joined=True))
     if json_output:
+        # only for --json
         import json
 
         report = {
@@ -125,6 +128,7 @@ def _quality_rows(rows: list[dict[str, object]], *, joined: bool = False) -> lis
 
 def _write_csv(path: Path, header: list[str], rows: list[list[object]]) -> None:
     """Write to a sibling temporary file, then rename: a killed run never leaves half a file."""
+    # only when a CSV file is written
     import os
     import tempfile
 
@@ -149,6 +153,7 @@ def _write_csv(path: Path, header: list[str], rows: list[list[object]]) -> None:
 
 
 def _print_table(result: Measurements, quality: list[dict[str, object]], strict: bool) -> None:
+    # when the command runs, not when the CLI starts (see appraisal.cli)
     from appraisal.measuring.quality import report_lines
 
     indicators = result.indicators()
@@ -170,6 +175,7 @@ def _print_table(result: Measurements, quality: list[dict[str, object]], strict:
 
 def _shown(cell: Cell) -> str:
     """`0.95 (120)`: the value and its rows; `!` when computed from data with a warning."""
+    # when the command runs, not when the CLI starts (see appraisal.cli)
     from appraisal.measuring.quality import is_quality_flag
 
     mark = "!" if any(is_quality_flag(f) for f in cell.flags) else ""

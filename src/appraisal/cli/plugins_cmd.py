@@ -18,11 +18,11 @@ def plugins(
     *.py files from --plugins-dir. APPRAISAL_LOAD_PLUGINS=a,b loads only the plugins named;
     an empty value loads only the built-ins.
     """
-    from appraisal.plugins import list_plugins
+    from appraisal.plugins import extensions  # when the command runs, not when the CLI starts
 
-    infos = list_plugins()
+    infos = extensions().plugins
     if json_output:
-        import json
+        import json  # only for --json
 
         typer.echo(json.dumps([info.as_dict() for info in infos], indent=2))
         return

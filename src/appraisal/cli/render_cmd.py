@@ -22,11 +22,16 @@ import tempfile
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
 from appraisal.cli.data_root_option import DataRoots
+
+if TYPE_CHECKING:
+    from appraisal.plugins import Extensions
+    from appraisal.results.result import Result
+    from appraisal.results.row_evidence import RowEvidence
 
 FORMATS = ("html", "md", "xlsx", "json", "csv", "pdf")
 COPIES = {"json": ("result.json",)}
@@ -37,6 +42,7 @@ MARKER_TEXT = ("appraisal-render/1\nWritten by `appraisal render`; `appraisal re
 
 def parse_formats(values: Sequence[str]) -> list[str]:
     """`html,md` or repeated options as a list in the order given, without repeats."""
+    # when the command runs, not when the CLI starts (see appraisal.cli)
     from appraisal.errors import AppraisalError
 
     chosen = list(dict.fromkeys(f.strip().lower() for v in values for f in v.split(",") if f.strip()))
@@ -49,6 +55,7 @@ def parse_formats(values: Sequence[str]) -> list[str]:
 
 def _bar(total: int, label: str, quiet: bool) -> AbstractContextManager[Any]:
     try:
+        # when the command runs, not when the CLI starts (see appraisal.cli)
         from appraisal.cli.progress import progress_bar
     except ImportError:  # pragma: no cover - the progress module ships with the package
         return nullcontext(None)
@@ -57,6 +64,7 @@ def _bar(total: int, label: str, quiet: bool) -> AbstractContextManager[Any]:
 
 def is_run_folder(folder: Path) -> bool:
     """A folder `appraisal run` wrote: its result.json, and its queries.sql or no render marker."""
+    # when the command runs, not when the CLI starts (see appraisal.cli)
     from appraisal.results.storing import QUERIES_FILE, RESULT_FILE
 
     return (folder / RESULT_FILE).is_file() and ((folder / QUERIES_FILE).is_file() or not (folder / MARKER).is_file())
@@ -64,6 +72,7 @@ def is_run_folder(folder: Path) -> bool:
 
 def _check_out(out: Path, run_dir: Path, force: bool) -> None:
     """Refuse an OUT whose replacement would destroy anything but an earlier render's output."""
+    # when the command runs, not when the CLI starts (see appraisal.cli)
     from appraisal.errors import AppraisalError
     from appraisal.results.storing import RESULT_FILE
 
@@ -93,11 +102,16 @@ def _check_out(out: Path, run_dir: Path, force: bool) -> None:
 def render_run(
     run_dir: Path, out: Path, formats: Sequence[str], *, language: str = "en", templates: Path | None = None,
     previous: Sequence[Path] = (), drill_down: bool = False, force: bool = False, quiet: bool = True,
+    extensions: Extensions | None = None,
 ) -> list[Path]:
-    """Render the run in `run_dir` into the new folder `out`; return the files written (in `out`)."""
-    from appraisal import interrupts
+    """Render the run in `run_dir` into the new folder `out`; return the files written (in `out`).
+    `extensions` (default: the loaded plugins') bring the packs' templates, and read the rows of
+    `drill_down` again."""
+    # When the command runs, not when the CLI starts (see appraisal.cli):
+    from appraisal import interrupts, plugins
     from appraisal.rendering.reports import REPORT_FORMATS, render_report, report_labels
     from appraisal.results.storing import load_run
+    from appraisal.scheme.packs import template_dirs
 
     run_dir, out = Path(run_dir), Path(out)
     formats = parse_formats(formats)
@@ -105,6 +119,9 @@ def render_run(
     result = load_run(run_dir)
     earlier = [load_run(p) for p in previous]
     _check_out(out, run_dir, force)
+    extensions = extensions if extensions is not None else plugins.extensions()
+    pack_dirs = template_dirs(extensions.packs)
+    drill_rows = _drill_rows(result, extensions, quiet) if drill_down else None
     with interrupts.deferred():  # removed even when a signal ends the process (appraisal.interrupts)
         partial = Path(tempfile.mkdtemp(prefix=f"{out.name}.partial-", dir=out.resolve().parent))
         interrupts.register_path(partial)
@@ -127,12 +144,14 @@ def render_run(
                 html_root = partial / ".html-for-pdf" if scratch else partial
                 if scratch:
                     render_report(result, html_root, formats=["html"], language=language, user_dir=templates,
-                                  previous=earlier, run_dir=run_dir, progress=progress)
+                                  pack_dirs=pack_dirs, previous=earlier, run_dir=run_dir, progress=progress)
                     pages.remove("html")
                 if pages or drill_down:
                     render_report(result, partial, formats=pages, language=language, user_dir=templates,
-                                  previous=earlier, run_dir=run_dir, drill_down=drill_down, progress=progress)
+                                  pack_dirs=pack_dirs, previous=earlier, run_dir=run_dir, drill_rows=drill_rows,
+                                  progress=progress)
         if "xlsx" in formats:
+            # only for xlsx: openpyxl is heavy
             from appraisal.rendering.excel import write_workbook
 
             write_workbook(result, partial / "result.xlsx", language)
@@ -141,6 +160,7 @@ def render_run(
                 if (run_dir / name).is_file():
                     shutil.copyfile(run_dir / name, partial / name)
         if "csv" in formats:  # written afresh, so a run stored before the escaping gets inert CSV files too
+            # only for csv
             from appraisal.results.storing import write_tables
 
             write_tables(result, partial)
@@ -158,11 +178,28 @@ def render_run(
     return sorted(p for p in out.rglob("*") if p.is_file() and p != out / MARKER)
 
 
+def _drill_rows(result: Result, extensions: Extensions, quiet: bool) -> RowEvidence:
+    """The rows behind every measured value, read again from the run's data for the drill-down
+    pages, with a progress bar per appraisee."""
+    from appraisal.pipeline import row_evidence  # opens the data (DuckDB): only for --drill-down
+
+    with _bar(len(result.appraisees), "rows", quiet) as bar:
+        seen = [0]
+
+        def progress(done: int, _total: int) -> None:
+            if bar is not None:
+                bar.advance(done - seen[0])
+            seen[0] = done
+
+        return row_evidence(result, extensions=extensions, progress=progress)
+
+
 def _pdf(html_root: Path, pdf_dir: Path, quiet: bool) -> list[Path]:
+    # only for pdf
     from appraisal.errors import AppraisalError
 
     try:
-        from appraisal.rendering.pdf import render_pdf
+        from appraisal.rendering.pdf import render_pdf  # only for pdf
     except ImportError as exc:  # pragma: no cover - pdf ships with the package
         raise AppraisalError(f"pdf output needs appraisal.rendering.pdf, which this installation lacks ({exc})") from None
     files = [html_root / "index.html", html_root / "team.html", *sorted((html_root / "scorecards").glob("*.html"))]
@@ -209,6 +246,7 @@ def render(
     Text a spreadsheet would read as a formula (a name `=HYPERLINK(...)`) stays text: a string cell in
     the workbook, a leading ' in the CSV files. --force replaces only a folder an earlier render wrote.
     """
+    # when the command runs, not when the CLI starts (see appraisal.cli)
     from appraisal.scheme.data_roots import allowing
     from appraisal.errors import AppraisalError
 

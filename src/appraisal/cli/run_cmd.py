@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
@@ -11,6 +11,12 @@ from appraisal.cli import Timeout
 from appraisal.cli.data_root_option import DataRoots
 from appraisal.cli.groups_option import Groups, parse_groups
 from appraisal.cli.terminal import echo
+
+if TYPE_CHECKING:
+    from appraisal.periods import Period
+    from appraisal.plugins import Extensions
+    from appraisal.results.result import Result
+    from appraisal.scheme.model import Scheme
 
 
 def run(
@@ -29,17 +35,20 @@ def run(
     data_root: DataRoots = None,
 ) -> None:
     """Appraise everyone on SCHEME's roster for PERIOD; write JSON, CSV and the report into OUT."""
-    from appraisal import interrupts
-    from appraisal.cli.schemes_cmd import resolve_scheme_path
-    from appraisal.scheme.data_roots import allowing
+    # When the command runs, not when the CLI starts (see appraisal.cli):
+    from appraisal import interrupts, plugins
     from appraisal.periods import parse_period
+    from appraisal.scheme.data_roots import allowing
+    from appraisal.scheme.packs import resolve_scheme_path
     from appraisal.scheme.validation import load_scheme
 
     interrupts.set_time_limit(timeout or None)
+    extensions = plugins.extensions()
     with allowing(data_root or ()):
-        loaded = load_scheme(resolve_scheme_path(scheme))
-        result = checked_run(loaded, parse_period(period), threads=threads, strict=strict, groups=parse_groups(groups))
-        folder = write_with_report(result, out, language=language, report=report)
+        loaded = load_scheme(resolve_scheme_path(scheme, extensions.packs), extensions)
+        result = checked_run(loaded, parse_period(period), extensions, threads=threads, strict=strict,
+                             groups=parse_groups(groups))
+        folder = write_with_report(result, out, extensions, language=language, report=report)
     graded = sum(1 for a in result.appraisees if a.grade is not None)
     echo(f"appraised {len(result.appraisees)} ({graded} graded) for {result.period['label']}: {folder}")
     if report:
@@ -50,15 +59,16 @@ STRICT_HELP = "Fail on data-quality warnings too, not only on errors."
 
 
 def checked_run(
-    scheme: Any, period: Any, *, threads: int | None = None, strict: bool = False, show: bool = True,
-    groups: tuple[str, ...] = (),
-) -> Any:
+    scheme: Scheme, period: Period, extensions: Extensions, *, threads: int | None = None, strict: bool = False,
+    show: bool = True, groups: tuple[str, ...] = (),
+) -> Result:
     """The pipeline's run, every data-quality count printed (when `show`; always when a breach stops it)."""
-    from appraisal.pipeline import run as run_pipeline
+    # When the command runs, not when the CLI starts (see appraisal.cli):
     from appraisal.measuring.quality import QualityBreach, report_lines
+    from appraisal.pipeline import run as run_pipeline
 
     try:
-        result = run_pipeline(scheme, period, threads=threads, strict=strict, groups=groups)
+        result = run_pipeline(scheme, period, extensions=extensions, threads=threads, strict=strict, groups=groups)
     except QualityBreach as breach:
         for line in breach.assessment.lines():
             echo(line)
@@ -68,16 +78,18 @@ def checked_run(
     return result
 
 
-def write_with_report(result: object, out: Path, *, language: str, report: bool) -> Path:
-    """Store the run; the report is rendered inside the partial folder, so it is atomic too."""
+def write_with_report(result: Result, out: Path, extensions: Extensions, *, language: str, report: bool) -> Path:
+    """Store the run; the report (with the packs' templates of `extensions`) is rendered inside
+    the partial folder, so it is atomic too."""
+    # When the command runs, not when the CLI starts (see appraisal.cli):
+    from appraisal.rendering.pages import render_result
     from appraisal.results.storing import write_run
+    from appraisal.scheme.packs import template_dirs
 
     def render(folder: Path) -> None:
-        from appraisal.rendering.pages import render_result
+        render_result(result, folder / "report", language=language, pack_dirs=template_dirs(extensions.packs))
 
-        render_result(result, folder / "report", language=language)  # type: ignore[arg-type]
-
-    return write_run(result, out, extra=render if report else None)  # type: ignore[arg-type]
+    return write_run(result, out, extra=render if report else None)
 
 
 def explain(
@@ -91,11 +103,20 @@ def explain(
     data_root: DataRoots = None,
 ) -> None:
     """Show step by step how an appraisee's values, scores, contributions, gates and grade came to be."""
-    from appraisal.scheme.data_roots import allowing
+    # When the command runs, not when the CLI starts (see appraisal.cli):
+    from appraisal import plugins
     from appraisal.explaining import explain as explain_lines
+    from appraisal.results.storing import load_run
+    from appraisal.scheme.data_roots import allowing
 
+    result = load_run(run_dir)
+    read = None
+    if indicator is not None:
+        from appraisal.row_reader import rows_of  # opens the data (DuckDB): only when rows are asked for
+
+        read = rows_of(result, plugins.extensions(), rows)
     with allowing(data_root or ()):
-        lines = explain_lines(run_dir, appraisee, indicator, rows=rows)
+        lines = explain_lines(result, appraisee, indicator, rows=read)
     for line in lines:
         echo(line)  # names, values and rows from data: control characters escaped
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -16,39 +15,27 @@ if TYPE_CHECKING:
 schemes_app = typer.Typer(help="List and show appraisal schemes.", no_args_is_help=True)
 
 
-def resolve_scheme_path(name: str) -> Path:
-    """A scheme argument is a file path, or a scheme's name: `agent`, or `pack:agent`."""
-    from appraisal.errors import AppraisalError
-    from appraisal.scheme.packs import find_scheme, unknown_scheme_hint
-
-    path = Path(name)
-    if path.suffix in (".yaml", ".yml") or path.exists():
-        return path
-    found = find_scheme(name)
-    if found is not None:
-        return found
-    raise AppraisalError(f"no scheme file or scheme named {name!r}; {unknown_scheme_hint(name)}")
-
-
 @schemes_app.command("list")
 def list_schemes(
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """List every scheme of every installed pack: name, pack, role, version and title."""
+    # When the command runs, not when the CLI starts (see appraisal.cli):
+    from appraisal import plugins
     from appraisal.scheme.model import pick
     from appraisal.scheme.packs import BUILTIN
-    from appraisal.plugins import get_packs
     from appraisal.scheme.validation import load_schemes
 
+    extensions = plugins.extensions()
     rows = []
-    for pack in sorted(get_packs(), key=lambda p: (p.name != BUILTIN, p.name)):
+    for pack in sorted(extensions.packs, key=lambda p: (p.name != BUILTIN, p.name)):
         paths = pack.scheme_files()
-        for path, scheme in zip(paths, load_schemes(paths), strict=True):
+        for path, scheme in zip(paths, load_schemes(paths, extensions), strict=True):
             name = path.stem if pack.name == BUILTIN else f"{pack.name}:{path.stem}"
             rows.append({"name": name, "pack": pack.name, "id": scheme.id, "role": scheme.role or "",
                          "version": scheme.version, "title": pick(scheme.title)})
     if json_output:
-        import json
+        import json  # only for --json
 
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
@@ -71,17 +58,22 @@ def show(
     ] = False,
 ) -> None:
     """Check SCHEME and summarise it: period, data, indicators with weights, targets and score rules, grades."""
+    # When the command runs, not when the CLI starts (see appraisal.cli):
+    from appraisal import plugins
+    from appraisal.scheme.packs import resolve_scheme_path
     from appraisal.scheme.validation import load_scheme
 
-    path = resolve_scheme_path(scheme)
-    checked = load_scheme(path)
+    extensions = plugins.extensions()
+    path = resolve_scheme_path(scheme, extensions.packs)
+    checked = load_scheme(path, extensions)
     if resolved:
+        # Only for --resolved:
         import yaml
 
         from appraisal.scheme.extending import load_resolved
         from appraisal.scheme.strategies import apply_strategy
 
-        data = apply_strategy(load_resolved(path)).data
+        data = apply_strategy(load_resolved(path, extensions)).data
         typer.echo(yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100).rstrip())
         return
     for line in summary_lines(checked, language):
@@ -125,7 +117,7 @@ def _source(indicator: Indicator) -> str:
 
 def summary_lines(scheme: Scheme, language: str = "en") -> list[str]:
     """The scheme in words, as an HR author checks it before a run."""
-    from appraisal.scheme.model import TargetFrom, pick
+    from appraisal.scheme.model import TargetFrom, pick  # when the command runs, not when the CLI starts
 
     lines = [
         f"{pick(scheme.title, language)} ({scheme.id} v{scheme.version}, role {scheme.role or '-'})",

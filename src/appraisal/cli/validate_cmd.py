@@ -25,14 +25,16 @@ def validate(
     Prints one line per problem (file:line:column: key path: message) and exits 1 if there
     is any; otherwise prints one "ok:" line per scheme and exits 0.
     """
-    from appraisal.scheme.data_roots import allowing
+    # When the command runs, not when the CLI starts (see appraisal.cli):
+    from appraisal import plugins
     from appraisal.errors import SchemeError
+    from appraisal.scheme.data_roots import allowing
     from appraisal.scheme.validation import load_schemes
 
     # One pass: load_schemes validates and raises every problem together.
     try:
         with allowing(data_root or ()):
-            loaded = load_schemes(list(schemes))
+            loaded = load_schemes(list(schemes), plugins.extensions())
     except SchemeError as exc:
         problems = exc.problems
         if json_output:
@@ -62,7 +64,7 @@ def _count(n: int, noun: str) -> str:
 
 
 def _echo_json(**report: object) -> None:
-    import json
+    import json  # only for --json
 
     typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
 

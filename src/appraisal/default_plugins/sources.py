@@ -19,6 +19,7 @@ from pathlib import Path
 from time import monotonic
 from typing import TYPE_CHECKING, Any
 
+from appraisal import interrupts
 from appraisal.errors import DataError
 from appraisal.hookspecs import hookimpl
 from appraisal.scheme.model import Source
@@ -142,7 +143,7 @@ def _rejects_table(table: str) -> str:
 def _sniffed_delimiter(connection: duckdb.DuckDBPyConnection, path: Path, encoding: str) -> str:
     """The delimiter DuckDB's sniffer finds, leaving malformed rows out of its vote; a comma when
     it finds none (the file is then most likely no CSV at all, which the header check says)."""
-    import duckdb
+    import duckdb  # heavy: loaded when a file is read, not when plugins register
 
     try:
         [(delimiter,)] = connection.execute(
@@ -256,7 +257,7 @@ def _header(row: Sequence[object]) -> list[str]:
 def _text_batches(
     names: list[str], rows: Iterator[Sequence[object]], to_text: Any
 ) -> Iterator[pa.RecordBatch]:
-    import pyarrow as pa
+    import pyarrow as pa  # heavy: loaded when an Excel or SQLite file is read
 
     width = len(names)
     while True:
@@ -277,7 +278,7 @@ def _text_batches(
 
 def load_xlsx(connection: duckdb.DuckDBPyConnection, table: str, source: Source) -> None:
     """`options.sheet`: the sheet's name (default: the first sheet). Row 1 holds the names."""
-    import openpyxl
+    import openpyxl  # heavy: loaded when an Excel file is read
     import pyarrow as pa
 
     try:
@@ -323,7 +324,7 @@ def load_sqlite(connection: duckdb.DuckDBPyConnection, table: str, source: Sourc
     The query stops after `options.time_limit` seconds or `options.row_limit` rows (a clear
     message), and when the run is stopped (Ctrl-C, SIGTERM, --timeout: appraisal.interrupts).
     """
-    import pyarrow as pa
+    import pyarrow as pa  # heavy: loaded when an Excel or SQLite file is read
 
     wanted_table, query = _option(source, "table"), _option(source, "query")
     if (wanted_table is None) == (query is None):
@@ -379,8 +380,6 @@ class _SqliteLimits:
     too_many = "rows"
 
     def __init__(self, seconds: float, most: int) -> None:
-        from appraisal import interrupts
-
         self.interrupts = interrupts
         self.seconds, self.most = seconds, most
         self.deadline = monotonic() + seconds

@@ -112,15 +112,12 @@ class _Agent:
 def generate(
     folder: Path, *, role: str = "agent", seed: int = 2026, period: str = "2026-Q3", tickets: int | None = None
 ) -> DemoFiles:
-    """Write the demo data of `role` for `period` into `folder`; the same seed gives the same bytes."""
-    if role == "manager":  # the agents' demo plus the team's complaints, staff, cost and 360
-        from appraisal.demo.manager import generate_manager
+    """Write the agents' demo data for `period` into `folder`; the same seed gives the same bytes.
 
-        return generate_manager(folder, seed=seed, period=period)  # type: ignore[return-value]
-    if role != "agent":  # the other shipped roles: warehouse, designer, purchaser
-        from appraisal.demo.roles import generate_role
-
-        return generate_role(folder, role=role, seed=seed, period=period)  # type: ignore[return-value]
+    `role` is "agent": the other shipped roles' demos are `appraisal.demo.builtin.generate`'s."""
+    if role != "agent":
+        raise DataError(f"there is no demo data for role {role!r} here: appraisal.demo.builtin.generate writes "
+                        "the demo of every shipped role")
     span = parse_period(period)
     seed = int(seed)
     count = tickets if tickets is not None else round(TICKETS_PER_DAY * span.days)

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from appraisal.scheme.model import EXCEL
 from appraisal.sql.dialect import inline_literal
 
-EXCEL = "excel"
 # Excel's serial days run from 1 (1900-01-01) to 2958465 (9999-12-31); 0 is its "day 0".
 _EXCEL_LAST_DAY = 2958465
 

@@ -1,6 +1,6 @@
 """The embedded engine: declared files loaded into DuckDB, locked down, columns coerced.
 
-`open_engine(scheme)` checks that every declared file exists, opens an in-memory DuckDB that
+`open_engine(scheme, sources)` checks that every declared file exists, opens an in-memory DuckDB that
 may read those files and nothing else (no extension is installed or loaded behind our back),
 loads each source through its plugin into `<name>__raw`, and builds the typed table `<name>`
 (`roster` for the roster) by coercing the declared columns in SQL. Undeclared columns pass
@@ -26,20 +26,17 @@ from typing import Any
 
 import duckdb
 
-from appraisal import interrupts, plugins
+from appraisal import interrupts
 from appraisal.scheme.data_roots import check_source
 from appraisal.engines.coercion import always_fits, coerce_sql, present
 from appraisal.errors import AppraisalError, DataError
 from appraisal.engines.file_columns import built_columns, drop_relation, named_view, rejected_counts, scheme_names
-from appraisal.scheme.model import ColumnFormat, Scheme, Source
+from appraisal.scheme.model import RATING_COLUMNS, RATINGS, ROSTER, ColumnFormat, Scheme, Source
 from appraisal.engines.sources import SourceRegistry
 from appraisal.sql.dialect import inline_literal
 from appraisal.sql.dialect import quote_identifier as q
+from appraisal.sql.repeats import derive_all
 
-ROSTER = "roster"
-RATINGS = "ratings"
-# A ratings file has one rater's rating of one indicator of one appraisee per row.
-RATING_COLUMNS = {"appraisee": "text", "indicator": "text", "rater": "text", "rating": "number"}
 @dataclass(frozen=True)
 class QualityCount:
     """`count` cells of `dataset`.`column` that a cause (`unparseable date`) turned into NULL.
@@ -85,9 +82,10 @@ class Engine:
         self.close()
 
 
-def open_engine(scheme: Scheme, *, threads: int | None = None) -> Engine:
-    """Load and type every table the scheme declares; see the module docstring."""
-    registry = plugins.get_sources()
+def open_engine(scheme: Scheme, sources: SourceRegistry, *, threads: int | None = None) -> Engine:
+    """Load and type every table the scheme declares, each through its reader in `sources` (the
+    plugins' source readers); see the module docstring."""
+    registry = sources
     base = Path(scheme.source).resolve().parent
     declared = _declared(scheme)
     for label, source in declared:
@@ -125,8 +123,6 @@ def open_engine(scheme: Scheme, *, threads: int | None = None) -> Engine:
 
 def _derive_repeats(engine: Engine, scheme: Scheme) -> None:
     """Add each dataset's repeat-problem column (see appraisal.sql.repeats) once its rows are clean."""
-    from appraisal.sql.repeats import derive_all
-
     derive_all(engine.connection, scheme.datasets)
 
 

@@ -13,7 +13,6 @@ line of some other file), at most a few of them, each cut short with control cha
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -22,6 +21,7 @@ import duckdb
 from appraisal.errors import DataError
 from appraisal.scheme.model import ColumnFormat
 from appraisal.sql.dialect import quote_identifier as q
+from appraisal.suggestions import suggest
 
 SHOWN_NAMES = 8
 SHOWN_CHARS = 40
@@ -45,8 +45,8 @@ class Header:
 
     def near(self, name: str) -> str:
         """'did you mean ...? ' when the header is real and has a close name."""
-        close = difflib.get_close_matches(name, self.names, n=1, cutoff=0.6) if self.real else []
-        return f"did you mean '{shown_text(close[0])}'? " if close else ""
+        near = suggest(name, self.names) if self.real else None
+        return f"did you mean '{shown_text(near)}'? " if near else ""
 
 
 def shown_text(text: str) -> str:

@@ -74,18 +74,3 @@ class FunctionRegistry(Registry[Function]):
 def collect_functions(manager: pluggy.PluginManager) -> FunctionRegistry:
     """Every plugin's functions, each recorded with the plugin that registered it."""
     return collect(manager, "register_functions", FunctionRegistry())
-
-
-def default_functions() -> FunctionRegistry:
-    """The built-in functions only, for tests and tools that run without third-party plugins."""
-    import importlib
-
-    import pluggy
-
-    from appraisal import hookspecs
-
-    manager = pluggy.PluginManager("appraisal")
-    manager.add_hookspecs(hookspecs)
-    module_name = "appraisal.default_plugins.functions"
-    manager.register(importlib.import_module(module_name), name=module_name)
-    return collect_functions(manager)

@@ -10,7 +10,6 @@ compiled to SQL (`sql_emitter`) or evaluated (`evaluation`); neither re-parses t
 from __future__ import annotations
 
 import ast
-import difflib
 import enum
 import math
 import unicodedata
@@ -19,6 +18,7 @@ from dataclasses import dataclass, field
 
 from appraisal.errors import ExpressionError
 from appraisal.expressions.functions import FunctionRegistry
+from appraisal.suggestions import suggest
 
 MAX_NODES = 200
 MAX_LENGTH = 4000
@@ -458,9 +458,9 @@ def literal_number(node: ast.AST) -> float | None:
 
 def _unknown(what: str, name: str, known: Mapping[str, object] | list[str]) -> str:
     """`unknown name 'stauts'; did you mean 'status'?`, or how to declare it."""
-    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
-    if close:
-        return f"unknown {what} '{name}'; did you mean '{close[0]}'?"
+    near = suggest(name, known)
+    if near:
+        return f"unknown {what} '{name}'; did you mean '{near}'?"
     if what == "function":
         return f"unknown function '{name}'; use one of {', '.join(known)}"
     return f"unknown name '{name}'; declare it as a column, indicator or constant"

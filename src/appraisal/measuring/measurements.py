@@ -10,7 +10,7 @@ that did not count is counted by cause.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from types import MappingProxyType
 from typing import TYPE_CHECKING
@@ -18,16 +18,17 @@ from typing import TYPE_CHECKING
 from appraisal.sql.datasets import GROUPINGS, members
 from appraisal.sql.measures import compile_dataset, compile_targets
 from appraisal.sql.query import CompiledQuery
-from appraisal.measuring.custom import RosterTable, compute
-from appraisal.engines.duckdb_engine import ROSTER, Engine, QualityCount, open_engine
+from appraisal.measuring.custom import CustomIndicatorRegistry, RosterTable, compute
+from appraisal.engines.duckdb_engine import Engine, QualityCount, open_engine
 from appraisal.errors import DataError
-from appraisal.scheme.model import ROSTER_NEEDED, pick
+from appraisal.scheme.model import ROSTER, ROSTER_NEEDED, pick
 from appraisal.periods import window
 from appraisal.sql.ratings import compile_ratings, compile_ratings_quality
 from appraisal.sql.dialect import quote_identifier as q
 
 if TYPE_CHECKING:
     from appraisal.expressions.functions import FunctionRegistry
+    from appraisal.plugins import Extensions
     from appraisal.scheme.model import Indicator, Scheme
     from appraisal.periods import Period
 
@@ -110,17 +111,16 @@ class Measurements:
 
 
 def measure(
-    scheme: Scheme, period: Period, *, threads: int | None = None, functions: FunctionRegistry | None = None,
-    groups: Sequence[str] = (),
+    scheme: Scheme, period: Period, extensions: Extensions, *, threads: int | None = None, groups: Sequence[str] = (),
 ) -> Measurements:
     """Measure every measure and custom indicator of `scheme` for everyone on its roster; with
-    `groups` (team, manager, roster), also for each group from its members' rows pooled."""
-    from appraisal import plugins
-
+    `groups` (team, manager, roster), also for each group from its members' rows pooled.
+    `extensions` are the plugins' sources (read the data), functions (in the compiled SQL) and
+    custom indicators."""
     if scheme.roster is None:
         raise DataError(f"scheme {scheme.id!r} {ROSTER_NEEDED}")
-    functions = functions if functions is not None else plugins.get_functions()
-    with open_engine(scheme, threads=threads) as engine:
+    functions = extensions.functions
+    with open_engine(scheme, extensions.sources, threads=threads) as engine:
         appraisees = _roster(engine, scheme, period)
         queries: dict[str, CompiledQuery] = {}
         quality = list(engine.quality)
@@ -128,7 +128,7 @@ def measure(
         quality.extend(counts)
         if any(i.kind == "rating" for i in scheme.indicators):
             quality.extend(_ratings_quality(engine, compile_ratings_quality(scheme)))
-        cells.update(_custom(engine, scheme, period, appraisees))
+        cells.update(_custom(engine, scheme, period, appraisees, extensions.indicators))
         targets = _targets(engine, scheme, period, functions, queries)
         grouped = tuple(row for by in groups for row in _group_rows(engine, scheme, period, functions, by, queries))
     return Measurements(
@@ -141,6 +141,17 @@ def measure(
         MappingProxyType(targets),
         grouped,
     )
+
+
+def with_flags(measurements: Measurements, by_indicator: Mapping[str, tuple[str, ...]]) -> Measurements:
+    """`measurements` with flags added to every cell of the indicators named."""
+    if not by_indicator:
+        return measurements
+    cells = {
+        key: replace(cell, flags=(*cell.flags, *by_indicator[key[1]])) if key[1] in by_indicator else cell
+        for key, cell in measurements.cells.items()
+    }
+    return replace(measurements, cells=MappingProxyType(cells))
 
 
 def _measured(
@@ -350,16 +361,13 @@ def _quality(
 
 
 def _custom(
-    engine: Engine, scheme: Scheme, period: Period, appraisees: tuple[Appraisee, ...]
+    engine: Engine, scheme: Scheme, period: Period, appraisees: tuple[Appraisee, ...], registry: CustomIndicatorRegistry,
 ) -> dict[tuple[str, str], Cell]:
-    from appraisal import plugins
-
     assert scheme.roster is not None
     cells: dict[tuple[str, str], Cell] = {}
     custom = [i for i in scheme.indicators if i.custom is not None]
     if not custom:
         return cells
-    registry = plugins.get_indicators()
     roster = RosterTable(ROSTER, scheme.roster.key)
     for indicator in custom:
         assert indicator.custom is not None

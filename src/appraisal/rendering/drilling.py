@@ -2,9 +2,10 @@
 
 `write_drill` writes `drill/<appraisee>/<indicator>.md` through the same layered, sandboxed
 loader as every page (`drill-<scheme id>.md.j2` before `drill.md.j2`), in the run's language:
-the rows come from `explaining.RowReader.counted` as data, never as English sentences, so the
-template phrases them like the scorecard phrases rules. Pages are Markdown whatever the report's
-formats, and small: the first rows counted (`RowReader.limit`), in a fixed order.
+the rows are handed in by the caller as data (`results.row_evidence`, read by
+`explaining.counted_rows`), never as English sentences, so the template phrases them like the
+scorecard phrases rules; rendering never opens the data itself. Pages are Markdown whatever the
+report's formats, and small: the first rows counted, in a fixed order.
 
 `drill.md.j2` gets what every template gets (rendering.base_context), with `labels` extended by
 the drill page's words (source, in_numerator, rows_behind, back_to_scorecard), and:
@@ -29,8 +30,8 @@ from typing import Any
 import jinja2
 
 from appraisal.rendering import pages as rendering
-from appraisal.explaining import IN_NUMERATOR, CountedRows, RowReader
 from appraisal.rendering.phrasing import LANGUAGES
+from appraisal.results.row_evidence import IN_NUMERATOR, CountedRows, RowEvidence
 
 DRILL_TEMPLATE = "drill.md.j2"
 
@@ -69,21 +70,21 @@ def drill_context(data: Mapping[str, Any], appraisee: Mapping[str, Any], cell: M
 
 
 def write_drill(
-    rows: RowReader, out_dir: Path, appraisee: Mapping[str, Any], stem: str, *, language: str = "en",
-    env: jinja2.Environment | None = None, data: Mapping[str, Any] | None = None, scorecard: str | None = None,
+    rows: RowEvidence, out_dir: Path, data: Mapping[str, Any], appraisee: Mapping[str, Any], stem: str, *,
+    language: str = "en", env: jinja2.Environment | None = None, scorecard: str | None = None,
 ) -> dict[str, str]:
     """Write `drill/<stem>/<indicator>.md` for each of the appraisee's cells, in `language`;
-    return their paths from `out_dir`, by indicator. `env` and `data` (the result as a dict)
-    are shared by the caller across appraisees; `scorecard` links each page back."""
+    return their paths from `out_dir`, by indicator. `rows` are the rows behind the result's
+    measured values; `data` is the result as a dict; `env` and `data` are shared by the caller
+    across appraisees; `scorecard` links each page back."""
     env = env if env is not None else rendering.environment()
-    data = data if data is not None else rows.result.as_dict()
     scheme_id = rendering.safe_name(str(data["scheme"].get("id", "")))
     names = [f"drill-{scheme_id}.md.j2", DRILL_TEMPLATE]
     folder = out_dir / "drill" / stem
     folder.mkdir(parents=True, exist_ok=True)
     paths = {}
     for cell in appraisee["cells"]:
-        counted = rows.counted(appraisee["id"], cell["indicator"]) if cell["kind"] == "measure" else None
+        counted = rows.get((appraisee["id"], cell["indicator"])) if cell["kind"] == "measure" else None
         text = rendering.render_template(env, names, drill_context(data, appraisee, cell, counted, language, scorecard))
         name = f"{rendering.safe_name(cell['indicator'])}.md"
         rendering.write_atomically(folder / name, text)

@@ -19,6 +19,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from openpyxl.writer.excel import ExcelWriter
+
 from appraisal.results.inert import mark_text, xlsx_value
 from appraisal.scheme.model import pick
 from appraisal.rendering.phrasing import cause_text, rule_text, status_text, word
@@ -54,9 +59,6 @@ def _stamp(period: Mapping[str, Any]) -> dt.datetime:
 def _sheet(book: Any, title: str, header: Sequence[str], rows: Iterable[Sequence[Any]],
            formats: Mapping[int, str] | None = None, row_formats: Sequence[Mapping[int, str]] | None = None) -> Any:
     """A sheet with a bold, frozen, filterable header; `formats` by column (0-based), or per row."""
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
     sheet = book.create_sheet(title)
     sheet.append([xlsx_value(h) for h in header])
     for cell in sheet[1]:
@@ -93,8 +95,6 @@ def _text(value: Any) -> str:
 
 def build_workbook(result: Result, language: str = "en") -> Any:
     """The workbook as an `openpyxl.Workbook` (not yet saved)."""
-    from openpyxl import Workbook
-
     words = report_labels(language)
     i = 0 if language == "en" else 1
     words |= {key: pair[i] for key, pair in _MORE.items()}
@@ -183,8 +183,6 @@ class _FixedTimeZip(zipfile.ZipFile):
 
 def workbook_bytes(result: Result, language: str = "en") -> bytes:
     """The .xlsx file's bytes: the same result and language always give the same bytes."""
-    from openpyxl.writer.excel import ExcelWriter
-
     book = build_workbook(result, language)
     buffer = io.BytesIO()
     stamp = max(book.properties.modified, dt.datetime(1980, 1, 1))

@@ -287,9 +287,10 @@ def form_context(scheme: Scheme, language: str, appraisee: Mapping[str, Any] | N
 
 def render_form(
     scheme: Scheme, out_dir: Path, *, formats: Sequence[str] = FORMATS, language: str = "en",
-    appraisee: Mapping[str, Any] | None = None, user_dir: Path | None = None, pack_dirs: Sequence[Path] | None = None,
+    appraisee: Mapping[str, Any] | None = None, user_dir: Path | None = None, pack_dirs: Sequence[Path] = (),
 ) -> list[Path]:
-    """Write `form-<scheme id>[-<appraisee id>].<fmt>` for each format; return the paths."""
+    """Write `form-<scheme id>[-<appraisee id>].<fmt>` for each format; return the paths. `pack_dirs`
+    are the packs' template folders (`scheme.packs.template_dirs`)."""
     if unknown := [f for f in formats if f not in FORMATS]:
         raise AppraisalError(f"unknown format {unknown[0]!r}: choose from {', '.join(FORMATS)}")
     context, env, scheme_id = form_context(scheme, language, appraisee), rendering.environment(user_dir, pack_dirs), rendering.safe_name(scheme.id)

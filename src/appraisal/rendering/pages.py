@@ -68,6 +68,7 @@ from markupsafe import Markup
 
 from appraisal.rendering import phrasing
 from appraisal.errors import AppraisalError
+from appraisal.measuring.quality import is_quality_flag, share_text
 from appraisal.scheme.model import pick
 from appraisal.rendering.phrasing import DASH, LANGUAGES, num, pct, quantity
 from appraisal.results.result import Result
@@ -166,8 +167,6 @@ _PHRASING_FILTERS = {
 def quality_cell(context: Any, row: Mapping[str, Any], column: str, lang: str | None = None) -> Any:
     """One cell of the data-quality table: the cause and the verdict in `lang`, the share as a
     percentage, the examples joined; an absent value (a result stored before it existed) empty."""
-    from appraisal.measuring.quality import share_text
-
     language = lang or context.get("language", "en")
     value = row.get(column)
     if column == "cause":
@@ -185,8 +184,6 @@ def quality_cell(context: Any, row: Mapping[str, Any], column: str, lang: str | 
 
 def quality_flags(cell: Mapping[str, Any]) -> list[str]:
     """The cell's data-quality warnings (flags `data warning: ...`), for a mark beside its status."""
-    from appraisal.measuring.quality import is_quality_flag
-
     return [f for f in cell.get("flags") or () if is_quality_flag(f)]
 
 
@@ -195,13 +192,10 @@ def _finalize(context: Any, value: Any) -> Any:
     return md(value) if (context.name or "").endswith((".md.j2", ".md")) else value
 
 
-def environment(user_dir: Path | None = None, pack_dirs: Sequence[Path] | None = None) -> SandboxedEnvironment:
-    """A sandboxed Jinja environment over the user's folder, then packs, then the defaults."""
+def environment(user_dir: Path | None = None, pack_dirs: Sequence[Path] = ()) -> SandboxedEnvironment:
+    """A sandboxed Jinja environment over the user's folder, then packs' template folders
+    (`scheme.packs.template_dirs`), then the defaults."""
     defaults = jinja2.FileSystemLoader(templates_dir())
-    if pack_dirs is None:  # the installed packs' template folders
-        from appraisal.scheme.packs import template_dirs
-
-        pack_dirs = template_dirs()
     layers = [jinja2.FileSystemLoader(d) for d in ([user_dir] if user_dir else []) + list(pack_dirs)]
     env = SandboxedEnvironment(
         # "default:NAME" is always the shipped template; other names go to the first layer that has them.
@@ -352,9 +346,10 @@ def write_atomically(path: Path, text: str) -> Path:
 
 def render_result(
     result: Result, out_dir: Path, *, formats: Sequence[str] = FORMATS, language: str = "en",
-    user_dir: Path | None = None, pack_dirs: Sequence[Path] | None = None,
+    user_dir: Path | None = None, pack_dirs: Sequence[Path] = (),
 ) -> list[Path]:
-    """Write `index.<fmt>` and `scorecards/<appraisee>.<fmt>` for each format; return the paths."""
+    """Write `index.<fmt>` and `scorecards/<appraisee>.<fmt>` for each format; return the paths.
+    `pack_dirs` are the packs' template folders (`scheme.packs.template_dirs`)."""
     if unknown := [f for f in formats if f not in FORMATS]:
         raise AppraisalError(f"unknown format {unknown[0]!r}: choose from {', '.join(FORMATS)}")
     labels(language)  # an unknown language fails before anything is written

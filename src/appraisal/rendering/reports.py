@@ -25,11 +25,13 @@ the lowest totals in a grade that is over its target share, and never changes a 
 Scorecards rendered here also get `trend` (None, or periods, rows and total over earlier
 results) and `drill` ({indicator: {href, command}}: the rows behind each score, linked) and
 `drill_how` (None when linked, else the `appraisal explain` command that shows them). The
-drill-down pages themselves are written by `drilling.write_drill`, in the report's language.
+drill-down pages themselves are written by `drilling.write_drill`, in the report's language, from
+the rows the caller hands in: rendering never opens the data.
 """
 
 from __future__ import annotations
 
+import shlex
 import statistics
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -40,10 +42,10 @@ from urllib.parse import quote
 from appraisal.rendering import pages as rendering
 from appraisal.rendering.drilling import write_drill
 from appraisal.errors import AppraisalError
-from appraisal.explaining import RowReader
 from appraisal.scheme.model import pick
 from appraisal.rendering.quadrant import quadrant_context
 from appraisal.results.result import Result
+from appraisal.results.row_evidence import RowEvidence
 
 Progress = Callable[[int, int], None]
 REPORT_FORMATS = ("html", "md")
@@ -241,21 +243,21 @@ def trend(appraisee: Mapping[str, Any], current: Mapping[str, Any], previous: Se
 def explain_command(run_dir: Path | str, appraisee: str, indicator: str) -> str:
     """The command that shows the rows behind one score; the run folder by its name (a report
     carries no path of the operator's machine)."""
-    import shlex
-
     folder = Path(run_dir).name or Path(run_dir).resolve().name
     return f"appraisal explain {shlex.quote(folder)} -a {shlex.quote(appraisee)} -i {shlex.quote(indicator)}"
 
 
 def render_report(
     result: Result, out_dir: Path, *, formats: Sequence[str] = REPORT_FORMATS, language: str = "en",
-    user_dir: Path | None = None, pack_dirs: Sequence[Path] | None = None, previous: Sequence[Result] = (),
-    run_dir: Path | None = None, drill_down: bool = False, progress: Progress | None = None,
+    user_dir: Path | None = None, pack_dirs: Sequence[Path] = (), previous: Sequence[Result] = (),
+    run_dir: Path | None = None, drill_rows: RowEvidence | None = None, progress: Progress | None = None,
 ) -> list[Path]:
     """Write `index.<fmt>`, `team.<fmt>` and `scorecards/<id>.<fmt>` for each format, and with
-    `drill_down` `drill/<id>/<indicator>.md` (the rows, re-read from the scheme's data).
-    `run_dir` names the run folder in the `appraisal explain` hint when rows are not written.
-    Scorecards show the trend over `previous` results. `progress(done, total)` after each file."""
+    `drill_rows` (the rows behind the measured values, read by the caller: see
+    `explaining.counted_rows`) `drill/<id>/<indicator>.md`. `pack_dirs` are the packs' template
+    folders (`scheme.packs.template_dirs`). `run_dir` names the run folder in the `appraisal
+    explain` hint when rows are not written. Scorecards show the trend over `previous` results.
+    `progress(done, total)` after each file."""
     if unknown := [f for f in formats if f not in REPORT_FORMATS]:
         raise AppraisalError(f"unknown format {unknown[0]!r}: choose from {', '.join(REPORT_FORMATS)}")
     words = report_labels(language)
@@ -267,7 +269,7 @@ def render_report(
     out_dir = Path(out_dir)
     if formats:
         out_dir.joinpath("scorecards").mkdir(parents=True, exist_ok=True)
-    total = len(people) * drill_down + len(formats) * (2 + len(people))
+    total = len(people) * (drill_rows is not None) + len(formats) * (2 + len(people))
     written: list[Path] = []
     done = 0
 
@@ -279,13 +281,12 @@ def render_report(
             progress(done, total)
 
     drills: dict[str, dict[str, str]] = {}
-    if drill_down:
-        with RowReader(result) as rows:
-            for a in people:
-                back = f"../../scorecards/{quote(names[a['id']])}.md" if "md" in formats else None
-                drills[a["id"]] = write_drill(rows, out_dir, a, names[a["id"]], language=language, env=env, data=data,
-                                              scorecard=back)
-                wrote(*(out_dir / path for path in drills[a["id"]].values()))
+    if drill_rows is not None:
+        for a in people:
+            back = f"../../scorecards/{quote(names[a['id']])}.md" if "md" in formats else None
+            drills[a["id"]] = write_drill(drill_rows, out_dir, data, a, names[a["id"]], language=language, env=env,
+                                          scorecard=back)
+            wrote(*(out_dir / path for path in drills[a["id"]].values()))
     trends = {a["id"]: trend(a, data, earlier, language) for a in people}
     for fmt in formats:
         page = rendering.summary_context(data, names, language, fmt)

@@ -20,6 +20,7 @@ from appraisal import interrupts
 from appraisal.errors import AppraisalError
 from appraisal.results.inert import write_csv
 from appraisal.results.result import Result, result_from_dict
+from appraisal.results.shape import Damaged, check
 
 RESULT_FILE = "result.json"
 SCORES_FILE = "scores.csv"
@@ -108,8 +109,6 @@ def _claim(partial: Path, out: Path) -> None:
 def load_run(folder: Path) -> Result:
     """Read a run folder written by `write_run`; a damaged result.json (truncated, edited, of
     another shape: see appraisal.results.shape) is an `AppraisalError` saying where."""
-    from appraisal.results.shape import Damaged, check
-
     path = Path(folder) / RESULT_FILE
     if not path.is_file():
         raise AppraisalError(f"{folder} is not a run folder: it has no {RESULT_FILE}")

@@ -37,7 +37,7 @@ from appraisal.scheme.model import (
     Via,
     as_text,
 )
-from appraisal.sql.repeats import Repeats
+from appraisal.scheme.repeat_rules import Repeats
 
 if TYPE_CHECKING:
     from appraisal.expressions.parsing import Expression

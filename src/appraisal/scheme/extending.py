@@ -23,12 +23,17 @@ in the child. The rules:
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from appraisal.errors import AppraisalError
 from appraisal.scheme.loading import Document, KeyPath, LoadError, Position, load_file
+from appraisal.scheme.packs import find_scheme, unknown_scheme_hint
+
+if TYPE_CHECKING:
+    from appraisal.plugins import Extensions
 
 MAX_DEPTH = 10
 _MERGED_BY_NAME = ("constants",)
@@ -36,8 +41,9 @@ _ENTRY_BY_ENTRY = ("columns", "options")  # inside a dataset
 _ONE_OF = {"appraisee": "via", "via": "appraisee"}  # a dataset has one or the other
 
 
-def load_resolved(path: Path | str, *, _chain: tuple[Path, ...] = ()) -> Document:
-    """Load a scheme file and, if it `extends` another, the merged document."""
+def load_resolved(path: Path | str, extensions: Extensions, *, _chain: tuple[Path, ...] = ()) -> Document:
+    """Load a scheme file and, if it `extends` another, the merged document; a base named `name`
+    or `pack:name` is found among the packs of `extensions` (asked for only then)."""
     document = load_file(path, display=_shown(Path(path)))
     data = document.data
     if not isinstance(data, dict) or "extends" not in data:
@@ -46,14 +52,14 @@ def load_resolved(path: Path | str, *, _chain: tuple[Path, ...] = ()) -> Documen
     here = Path(path).resolve()
     if not isinstance(reference, str) or not reference:
         raise LoadError([document.problem(("extends",), "extends names a scheme: a shipped name, pack:name or a file")])
-    base_path = resolve_reference(reference, here, document)
+    base_path = resolve_reference(reference, here, document, extensions)
     chain = (*_chain, here)
     if base_path.resolve() in chain:
         names = " -> ".join(p.name for p in (*chain, base_path))
         raise LoadError([document.problem(("extends",), f"schemes extend each other in a circle: {names}")])
     if len(chain) > MAX_DEPTH:
         raise LoadError([document.problem(("extends",), f"more than {MAX_DEPTH} levels of extends")])
-    base = load_resolved(base_path, _chain=chain)
+    base = load_resolved(base_path, extensions, _chain=chain)
     if not isinstance(base.data, dict):
         held = "a list" if isinstance(base.data, list) else "a single value"
         raise LoadError([document.problem(("extends",), f"extends {reference!r}: that file is not a scheme (it holds {held}, not keys and values)")])
@@ -62,8 +68,6 @@ def load_resolved(path: Path | str, *, _chain: tuple[Path, ...] = ()) -> Documen
 
 def _shown(path: Path) -> str:
     """A path as the user would type it: relative to the working folder when below it."""
-    import os
-
     try:
         relative = os.path.relpath(path)
     except ValueError:  # another drive (Windows)
@@ -71,10 +75,8 @@ def _shown(path: Path) -> str:
     return str(path) if relative.startswith("..") else relative
 
 
-def resolve_reference(reference: str, child: Path, document: Document) -> Path:
+def resolve_reference(reference: str, child: Path, document: Document, extensions: Extensions) -> Path:
     """The file an `extends` value names; a located problem when there is none."""
-    from appraisal.scheme.packs import find_scheme, unknown_scheme_hint
-
     if reference.endswith((".yaml", ".yml")) or "/" in reference or "\\" in reference:
         folder = child.parent
         try:
@@ -88,13 +90,14 @@ def resolve_reference(reference: str, child: Path, document: Document) -> Path:
         if candidate.is_file():
             return candidate
         raise LoadError([document.problem(("extends",), f"extends {reference!r}: no such file next to this scheme")])
+    packs = extensions.packs
     try:
-        found = find_scheme(reference)
+        found = find_scheme(reference, packs)
     except AppraisalError as exc:  # an unknown pack: located here, beside the file's other problems
         raise LoadError([document.problem(("extends",), f"extends {reference!r}: {exc}")]) from None
     if found is not None:
         return found
-    raise LoadError([document.problem(("extends",), f"extends {reference!r}: no such scheme; {unknown_scheme_hint(reference)}")])
+    raise LoadError([document.problem(("extends",), f"extends {reference!r}: no such scheme; {unknown_scheme_hint(reference, packs)}")])
 
 
 class _Merged:

@@ -3,27 +3,30 @@
 Weights sum to 100, every reference resolves, every expression is safe and names only what
 is declared, formulas do not depend on each other in a circle. The checks of score rules,
 grades, calibration and incentives are in `lint_scoring`, those of map constants in
-`lint_expressions`. Each check adds located problems; none stops the others.
+`lint_maps`, those of the `quality:` block in `quality_levels`. Each check adds located problems; none stops the others.
 """
 
 from __future__ import annotations
 
+import datetime
 import zoneinfo
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from appraisal.errors import ExpressionError, Problem
 from appraisal.expressions.kinds import Kind, KindError, check_kinds, column_kind, value_kind
+from appraisal.expressions.parsing import NameKind, literal_keys, parse_expression
 from appraisal.scheme.lint_columns import lint_columns, lint_rename
 from appraisal.scheme.lint_maps import map_constant_problems, unknown_key
 from appraisal.scheme.lint_names import name_problems
 from appraisal.scheme.lint_scoring import ScoringChecks, fmt
 from appraisal.scheme.loading import Document, KeyPath
 from appraisal.scheme.model import AS_OF_PERIOD, ROSTER_FIELDS
-from appraisal.sql.repeats import added_columns, lint_repeats
+from appraisal.scheme.repeat_rules import added_columns, lint_repeats
+from appraisal.scheme.quality_levels import lint_quality
 from appraisal.scheme.schema_parts import SetAside
 from appraisal.scheme.building import column_kinds, indicator_kind
-from appraisal.scheme.validation import suggest
+from appraisal.suggestions import suggest
 
 if TYPE_CHECKING:
     from appraisal.expressions.parsing import Expression
@@ -42,9 +45,6 @@ _TOLERANCE = 1e-9
 
 class _Linter(ScoringChecks):
     def __init__(self, document: Document, functions: FunctionRegistry, set_aside: SetAside):
-        from appraisal.expressions.parsing import NameKind
-
-        self.kinds_of = NameKind
         self.doc = document
         self.data: dict[str, Any] = document.data
         self.functions = functions
@@ -83,8 +83,6 @@ class _Linter(ScoringChecks):
         """Parse and check the expression at `path`: its names, then the kinds of its values
         (`wants`: what the place needs, a `number`, a `condition` or `any`), so that what
         validates also runs."""
-        from appraisal.expressions.parsing import literal_keys, parse_expression
-
         if self.aside.names_unsure:  # a whole list of names failed the schema: no name can be judged
             return
         source = self._get(path)
@@ -108,7 +106,7 @@ class _Linter(ScoringChecks):
         columns = {**spec.get("columns", {}), **added_columns(spec, self.datasets)}
         kinds: dict[str, Kind] = {}
         for name, kind in names.items():
-            if kind is self.kinds_of.COLUMN:
+            if kind is NameKind.COLUMN:
                 kinds[name] = column_kind(columns.get(name))
             elif name in self.constants:
                 kinds[name] = value_kind(self.constants[name])
@@ -124,16 +122,16 @@ class _Linter(ScoringChecks):
 
     def constant_names(self) -> dict[str, Any]:
         declared = {**self.aside.constants, **self.constants}
-        return {name: self.kinds_of.MAPPING if isinstance(value, dict) else self.kinds_of.CONSTANT for name, value in declared.items()}
+        return {name: NameKind.MAPPING if isinstance(value, dict) else NameKind.CONSTANT for name, value in declared.items()}
 
     def column_names(self, dataset: str) -> dict[str, Any]:
         spec = self.datasets.get(dataset, {})
         columns = {**spec.get("columns", {}), **added_columns(spec, self.datasets)}
-        return {**self.constant_names(), **{name: self.kinds_of.COLUMN for name in columns}}
+        return {**self.constant_names(), **{name: NameKind.COLUMN for name in columns}}
 
     def scheme_names(self, *special: str) -> dict[str, Any]:
-        names = {**self.constant_names(), **{i: self.kinds_of.INDICATOR for i in self.indicator_ids}}
-        names.update({name: self.kinds_of.SPECIAL for name in special})
+        names = {**self.constant_names(), **{i: NameKind.INDICATOR for i in self.indicator_ids}}
+        names.update({name: NameKind.SPECIAL for name in special})
         return names
 
     def dataset_ref(self, path: KeyPath, name: str) -> bool:
@@ -428,13 +426,9 @@ class _Linter(ScoringChecks):
 
     def check_quality(self) -> None:
         """The `quality:` block names what exists, and each warning level can warn (`lint_quality`)."""
-        from appraisal.measuring.quality import lint_quality
-
         lint_quality(self.data, self.add)
 
     def check_calendar(self) -> None:
-        import datetime
-
         calendar = self.data.get("calendar") or {}
         hours = calendar.get("hours")
         if hours and hours[0] >= hours[1]:
@@ -449,14 +443,13 @@ class _Linter(ScoringChecks):
 
 
 def lint_document(
-    document: Document, functions: FunctionRegistry | None = None, sources: Registry[Any] | None = None,
-    set_aside: SetAside | None = None,
+    document: Document, functions: FunctionRegistry, sources: Registry[Any], set_aside: SetAside | None = None,
 ) -> tuple[list[Problem], dict[KeyPath, Expression]]:
     """Semantic problems of a schema-valid document, and its parsed expressions by key path;
-    with `set_aside`, of the parts of a document that passed the schema (see `schema_parts`)."""
-    from appraisal import plugins
-
-    linter = _Linter(document, functions or plugins.get_functions(), set_aside or SetAside())
+    with `set_aside`, of the parts of a document that passed the schema (see `schema_parts`).
+    `functions` and `sources` are those the plugins registered: what expressions may call and
+    what `source:` may name."""
+    linter = _Linter(document, functions, set_aside or SetAside())
     linter.run()
-    linter.check_sources(sources if sources is not None else plugins.get_sources())
+    linter.check_sources(sources)
     return linter.problems, linter.parsed

@@ -14,7 +14,7 @@ import unicodedata
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from appraisal.engines.date_formats import EXCEL
+from appraisal.scheme.model import EXCEL
 
 Problem = Callable[..., None]  # (key path, message, key=...)
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from appraisal.scheme.loading import KeyPath
-from appraisal.scheme.validation import suggest
+from appraisal.suggestions import suggest
 
 
 def map_constant_problems(path: KeyPath, value: Any) -> list[tuple[KeyPath, str]]:

@@ -14,7 +14,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from appraisal.scheme.intervals import Interval
-from appraisal.sql.repeats import Repeats
+from appraisal.scheme.repeat_rules import Repeats
 
 if TYPE_CHECKING:
     from appraisal.expressions.parsing import Expression
@@ -61,6 +61,13 @@ class ColumnFormat:
 
 ROSTER_FIELDS = ("name", "team", "manager", "role", "start", "end")
 AS_OF_PERIOD = "period"  # `as_of: period`: the file is the snapshot of the period being run
+# The engine's tables of the roster and the ratings file, by these names whatever the files are called.
+ROSTER = "roster"
+RATINGS = "ratings"
+# A ratings file has one rater's rating of one indicator of one appraisee per row.
+RATING_COLUMNS = {"appraisee": "text", "indicator": "text", "rater": "text", "rating": "number"}
+# The `format` of a date or timestamp column written as spreadsheet serial numbers (engines.date_formats).
+EXCEL = "excel"
 
 
 @dataclass(frozen=True)

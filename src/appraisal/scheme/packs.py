@@ -14,6 +14,7 @@ from typing import Any
 
 from appraisal.errors import AppraisalError
 from appraisal.registry import Registry, collect
+from appraisal.suggestions import suggest
 
 BUILTIN = "builtin"
 
@@ -47,15 +48,19 @@ def collect_packs(manager: Any) -> PackRegistry:
     return collect(manager, "register_packs", PackRegistry())
 
 
-def _packs() -> PackRegistry:
-    from appraisal import plugins
+def resolve_scheme_path(name: str, packs: PackRegistry) -> Path:
+    """A scheme argument is a file path, or a scheme's name: `agent`, or `pack:agent`."""
+    path = Path(name)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        return path
+    found = find_scheme(name, packs)
+    if found is not None:
+        return found
+    raise AppraisalError(f"no scheme file or scheme named {name!r}; {unknown_scheme_hint(name, packs)}")
 
-    return plugins.get_packs()
 
-
-def find_scheme(reference: str) -> Path | None:
+def find_scheme(reference: str, packs: PackRegistry) -> Path | None:
     """The file of `stem` or `pack:stem`; the built-in pack wins a bare name, then the others."""
-    packs = _packs()
     if ":" in reference:
         name, stem = reference.split(":", 1)
         pack = packs.get(name)
@@ -79,33 +84,31 @@ def _pack_file(pack: Pack, stem: str) -> Path | None:
     return found
 
 
-def pack_of(scheme: Path) -> Pack | None:
+def pack_of(scheme: Path, packs: PackRegistry) -> Pack | None:
     """The pack whose scheme folder lists `scheme`, so `appraisal demo` can ask it for data."""
     target = scheme.resolve()
-    for pack in _packs():
+    for pack in packs:
         if any(path.resolve() == target for path in pack.scheme_files()):
             return pack
     return None
 
 
-def known_schemes() -> list[str]:
+def known_schemes(packs: PackRegistry) -> list[str]:
     """Every scheme reference: bare for the built-in pack, `pack:stem` for the others."""
     names = []
-    for pack in sorted(_packs(), key=lambda p: (p.name != BUILTIN, p.name)):
+    for pack in sorted(packs, key=lambda p: (p.name != BUILTIN, p.name)):
         for path in pack.scheme_files():
             names.append(path.stem if pack.name == BUILTIN else f"{pack.name}:{path.stem}")
     return names
 
 
-def unknown_scheme_hint(reference: str) -> str:
+def unknown_scheme_hint(reference: str, packs: PackRegistry) -> str:
     """What to say after "no scheme REFERENCE": the closest known name, else every one."""
-    from appraisal.scheme.validation import suggest
-
-    known = known_schemes()
+    known = known_schemes(packs)
     near = suggest(reference, known)
     return f"did you mean {near!r}?" if near else f"known: {', '.join(known)}"
 
 
-def template_dirs() -> list[Path]:
-    """Template folders of the installed packs (searched after the user's, before the defaults)."""
-    return [p.templates for p in sorted(_packs(), key=lambda p: p.name) if p.templates is not None and p.name != BUILTIN]
+def template_dirs(packs: PackRegistry) -> list[Path]:
+    """Template folders of the packs (searched after the user's, before the defaults)."""
+    return [p.templates for p in sorted(packs, key=lambda p: p.name) if p.templates is not None and p.name != BUILTIN]

@@ -10,11 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from appraisal.scheme.loading import Document, LoadError, load_file
+from appraisal.shipped import schemes_dir
+from appraisal.suggestions import suggest
 
 
 def presets() -> dict[str, Any]:
-    from appraisal.shipped import schemes_dir
-
     return dict(load_file(schemes_dir() / "_strategies.yaml").data)
 
 
@@ -28,8 +28,6 @@ def apply_strategy(document: Document) -> Document:
     if not isinstance(name, str):
         raise LoadError([document.problem(("strategy",), f"strategy names a preset: {', '.join(table)}")])
     if name not in table:
-        from appraisal.scheme.validation import suggest
-
         near = suggest(str(name), table)
         hint = f"did you mean {near!r}?" if near else f"known: {', '.join(table)}"
         raise LoadError([document.problem(("strategy",), f"unknown strategy {name!r}; {hint}")])

@@ -21,7 +21,6 @@ time. `APPRAISAL_VALIDATION_CACHE=0` turns the cache off; `APPRAISAL_CACHE_DIR` 
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import math
@@ -30,16 +29,25 @@ import re
 import sys
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
-from importlib import resources
+from importlib import metadata, resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import appraisal
 from appraisal.errors import PluginError, Problem, SchemeError
+from appraisal.scheme.building import build_scheme
+from appraisal.scheme.data_roots import data_path_problems
+from appraisal.scheme.extending import load_resolved
+from appraisal.scheme.lint import lint_document
 from appraisal.scheme.loading import Document, KeyPath, LoadError
+from appraisal.scheme.schema_parts import passed_parts
+from appraisal.scheme.strategies import apply_strategy
+from appraisal.suggestions import suggest
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
 
+    from appraisal.plugins import Extensions
     from appraisal.scheme.model import Scheme
 
 _TYPE_WORDS = {
@@ -70,42 +78,39 @@ def _schema_digest() -> str:
 
 @lru_cache(maxsize=1)
 def _validator() -> Any:
-    from jsonschema import Draft202012Validator
+    from jsonschema import Draft202012Validator  # heavy (about 60 ms): only when a scheme is not remembered
 
     return Draft202012Validator(scheme_schema())
 
 
-def validate_files(paths: Iterable[Path | str]) -> list[Problem]:
+def validate_files(paths: Iterable[Path | str], extensions: Extensions) -> list[Problem]:
     """Every problem in the given scheme files, in file and line order."""
     try:
-        load_schemes(paths)
+        load_schemes(paths, extensions)
     except SchemeError as exc:
         return exc.problems
     return []
 
 
-def load_schemes(paths: Iterable[Path | str]) -> list[Scheme]:
-    """Load, check and build every scheme; raise one `SchemeError` listing all problems."""
-    from appraisal.scheme.data_roots import data_path_problems
-    from appraisal.scheme.extending import load_resolved
-    from appraisal.scheme.lint import lint_document
-    from appraisal.scheme.building import build_scheme
-    from appraisal.scheme.strategies import apply_strategy
+def load_schemes(paths: Iterable[Path | str], extensions: Extensions) -> list[Scheme]:
+    """Load, check and build every scheme; raise one `SchemeError` listing all problems.
 
+    `extensions` are the plugins' packs (where `extends` finds a named base), functions and
+    sources (what the lint accepts), and the plugins themselves (part of the cache's key)."""
     problems: list[Problem] = []
     checked: list[tuple[Document, Any]] = []
     for path in paths:
         try:
-            document = apply_strategy(load_resolved(path))
+            document = apply_strategy(load_resolved(path, extensions))
         except LoadError as exc:
             problems.extend(exc.problems)
             continue
-        schema_problems = _check_schema_remembered(document)
+        schema_problems = _check_schema_remembered(document, extensions)
         if schema_problems:
             problems.extend(schema_problems)
-            problems.extend(_lint_passed_parts(document))
+            problems.extend(_lint_passed_parts(document, extensions))
             continue
-        lint_problems, parsed = lint_document(document)
+        lint_problems, parsed = lint_document(document, extensions.functions, extensions.sources)
         lint_problems += data_path_problems(document)
         if lint_problems:
             problems.extend(lint_problems)
@@ -116,28 +121,24 @@ def load_schemes(paths: Iterable[Path | str]) -> list[Scheme]:
     return [build_scheme(document, parsed) for document, parsed in checked]
 
 
-def _lint_passed_parts(document: Document) -> list[Problem]:
+def _lint_passed_parts(document: Document, extensions: Extensions) -> list[Problem]:
     """The lint's problems of the parts of `document` that passed the schema (see
     `schema_parts`), so that one `validate` shows every problem of a file."""
-    from appraisal.scheme.data_roots import data_path_problems
-    from appraisal.scheme.lint import lint_document
-    from appraisal.scheme.schema_parts import passed_parts
-
     failed = [path for path, _ in _schema_failures(document)]
     found = passed_parts(document, failed, scheme_schema().get("required", []))
     if found is None:
         return []
     passed, set_aside = found
     try:
-        problems, _ = lint_document(passed, set_aside=set_aside)
+        problems, _ = lint_document(passed, extensions.functions, extensions.sources, set_aside=set_aside)
     except PluginError:  # the lint needs the plugins; their error comes once the schema's are fixed
         return []
     return problems + data_path_problems(passed)
 
 
-def load_scheme(path: Path | str) -> Scheme:
+def load_scheme(path: Path | str, extensions: Extensions) -> Scheme:
     """One scheme, checked; raise `SchemeError` if it has any problem."""
-    return load_schemes([path])[0]
+    return load_schemes([path], extensions)[0]
 
 
 def check_schema(document: Document) -> list[Problem]:
@@ -184,9 +185,9 @@ _CACHE_MAX_ENTRIES = 2000  # beyond this, a new pass prunes the older half
 _CACHE_FORMAT = "appraisal schema pass 1"
 
 
-def _check_schema_remembered(document: Document) -> list[Problem]:
+def _check_schema_remembered(document: Document, extensions: Extensions) -> list[Problem]:
     """`check_schema(document)`, skipped when this exact input passed before."""
-    marker = _pass_marker(document)
+    marker = _pass_marker(document, extensions)
     if marker is not None and marker.is_file():
         return []
     problems = check_schema(document)
@@ -211,45 +212,39 @@ def cache_dir() -> Path | None:
         return None
 
 
-def _pass_marker(document: Document) -> Path | None:
+def _pass_marker(document: Document, extensions: Extensions) -> Path | None:
     """The marker file that says this document passed this schema; None: do not remember."""
     folder = cache_dir()
     if folder is None:
         return None
-    key = _pass_key(document)
+    key = _pass_key(document, extensions)
     return None if key is None else folder / _CACHE_FOLDER / key
 
 
-def _pass_key(document: Document) -> str | None:
+def _pass_key(document: Document, extensions: Extensions) -> str | None:
     """SHA-256 of everything the JSON Schema stage's outcome depends on; None if unknown."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    from appraisal import __version__
-
     try:
         data = json.dumps(document.data, separators=(",", ":"))
-        libraries = [version("jsonschema"), version("referencing")]
-        loaded = _plugin_set()
+        libraries = [metadata.version("jsonschema"), metadata.version("referencing")]
+        loaded = _plugin_set(extensions)
         source = Path(__file__).read_bytes()
         schema = _schema_digest()
-    except (TypeError, ValueError, OSError, PackageNotFoundError):
+    except (TypeError, ValueError, OSError, metadata.PackageNotFoundError):
         return None
     if loaded is None:
         return None
     digest = hashlib.sha256()
-    for part in (_CACHE_FORMAT, __version__, sys.version, *libraries, schema, hashlib.sha256(source).hexdigest(),
+    for part in (_CACHE_FORMAT, appraisal.__version__, sys.version, *libraries, schema, hashlib.sha256(source).hexdigest(),
                  loaded, document.digest, data):
         digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
     return digest.hexdigest()
 
 
-def _plugin_set() -> str | None:
+def _plugin_set(extensions: Extensions) -> str | None:
     """The loaded plugins, name, version and origin; None when they cannot be loaded (the lint
     reports that, after the schema check as ever)."""
-    from appraisal import plugins
-
     try:
-        found = plugins.list_plugins()
+        found = extensions.plugins
     except Exception:  # noqa: BLE001 - any failure here only means: do not use the cache
         return None
     return json.dumps([[p.name, p.version, p.source] for p in found])
@@ -324,12 +319,6 @@ def _expected(types: str | list[str]) -> str:
     names = [types] if isinstance(types, str) else list(types)
     words = [_TYPE_WORDS.get(name, name) for name in names]
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
-
-
-def suggest(word: str, choices: Iterable[str]) -> str | None:
-    """The closest choice to a mistyped word, if any is close."""
-    matches = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return matches[0] if matches else None
 
 
 def _translate(document: Document, error: ValidationError) -> list[Problem]:

@@ -1,4 +1,7 @@
-"""Totals and grades: measured values become an appraisal, one appraisee at a time.
+"""Totals, gates and grades: where measured values become an appraisal, one appraisee at a time.
+
+This module decides: it scores (by `scores`), weighs, applies adjustments and gates, grades, pays
+incentives and advises on calibration.
 
 For each appraisee: formula indicators are evaluated from the others, every indicator is
 scored by its rule, weights are applied under the scheme's missing-data policy, bonus and
@@ -18,8 +21,9 @@ from typing import TYPE_CHECKING, Any
 from appraisal.errors import AppraisalError, ExpressionError
 from appraisal.expressions.evaluation import evaluate
 from appraisal.measuring.measurements import INSUFFICIENT, OK, Appraisee, Measurements
-from appraisal.scheme.model import pick
 from appraisal.measuring.quality import is_quality_flag
+from appraisal.measuring.targets import MEMBERS_FLAG, VOLUMES, for_members
+from appraisal.scheme.model import BONUS_BASE, SALES, pick
 from appraisal.results.result import AppraiseeResult, Effect, GroupResult, ScoredCell
 from appraisal.scoring.scores import finite, score_value
 
@@ -213,8 +217,6 @@ def _incentives(
     scheme: Scheme, measurements: Measurements, appraisee: str, grade: str | None, steps: _Steps
 ) -> dict[str, Any] | None:
     """Bonus (base x the grade's coefficient, capped) and commission (rate x sales, capped)."""
-    from appraisal.scheme.model import BONUS_BASE, SALES
-
     incentives = scheme.incentives
     if incentives is None:
         return None
@@ -276,8 +278,6 @@ def appraise_groups(measurements: Measurements, functions: FunctionRegistry) -> 
     weighted total, gates and grade by the scheme's rules, a volume's target times the
     members (`target_scaling.for_members`). Pay is for people, so a group has none; a target
     read per appraisee from a dataset does not apply to a group (no target)."""
-    from appraisal.measuring.targets import MEMBERS_FLAG, VOLUMES, for_members
-
     found = []
     for row in measurements.groups:
         scheme = for_members(replace(measurements.scheme, incentives=None), row.members)

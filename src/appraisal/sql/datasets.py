@@ -15,10 +15,10 @@ from appraisal.expressions.functions import FunctionRegistry
 from appraisal.expressions.kinds import Kind, column_kind, value_kind
 from appraisal.expressions.parsing import Expression
 from appraisal.periods import Period, sql_window
-from appraisal.scheme.model import AS_OF_PERIOD, Dataset, Indicator, Measure, Scheme
+from appraisal.scheme.model import AS_OF_PERIOD, ROSTER_NEEDED, Dataset, Indicator, Measure, Scheme
+from appraisal.scheme.repeat_rules import added_columns
 from appraisal.sql.dialect import SqlFragment, bind_value, quote_identifier
 from appraisal.sql.emitter import Bindings, to_condition, to_sql
-from appraisal.sql.repeats import added_columns
 from appraisal.sql.query import CompileError, SqlBuilder, join, wrap
 
 _NUMERIC = {"integer", "number", "duration"}
@@ -43,8 +43,6 @@ _EXACTAGGREGATES = frozenset({"sum", "mean"})
 
 
 def roster_key(scheme: Scheme) -> str:
-    from appraisal.scheme.model import ROSTER_NEEDED
-
     if scheme.roster is None:
         raise CompileError(f"scheme {scheme.id!r} {ROSTER_NEEDED}")
     return quote_identifier(scheme.roster.key)

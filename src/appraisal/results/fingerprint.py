@@ -1,0 +1,30 @@
+"""The data's fingerprint: what a result records of the files it read.
+
+`run` stores it in the result's provenance; `explain` and the drill-down pages compare it before
+they show rows, since an explanation of different data would be a false one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from appraisal.scheme.model import Scheme
+
+_CHUNK = 1 << 20
+
+
+def data_fingerprint(scheme: Scheme) -> str:
+    """SHA-256 over every declared file's name and bytes, in a fixed order."""
+    files = [scheme.roster.source.path] if scheme.roster else []
+    files += [scheme.ratings.path] if scheme.ratings else []
+    files += [d.source.path for d in scheme.datasets.values()]
+    digest = hashlib.sha256()
+    for path in sorted(set(files)):
+        digest.update(path.name.encode("utf-8") + b"\0")
+        with path.open("rb") as handle:
+            while chunk := handle.read(_CHUNK):
+                digest.update(chunk)
+        digest.update(b"\0")
+    return digest.hexdigest()
