@@ -100,8 +100,8 @@ def test_a_curve_never_leaves_floor_to_cap_and_never_drops_as_the_value_improves
 
 
 def test_the_curve_records_its_numbers_for_the_phrasebook():
-    assert linear(1, 2, curve(8, 1, cap=120)).parts == {"key": "curve_linear", "worst": 8, "target": 2, "best": 1,
-                                                        "cap": 120}
+    assert linear(1, 2, curve(8, 1, cap=120), "h").parts == {"key": "curve_linear", "worst": 8, "target": 2, "best": 1,
+                                                             "cap": 120, "unit": "h"}
 
 
 def test_a_band_records_its_ends_and_an_open_end_as_none():
@@ -117,3 +117,11 @@ def test_the_scored_value_records_the_indicators_unit():
 
 def test_a_value_not_scored_records_why():
     assert score_value(indicator(curve(0, 1), 0.5), None, 0.5).parts == {"key": "insufficient_data", "unit": ""}
+
+
+def test_the_words_of_a_curve_made_once_still_follow_its_target_and_unit():
+    """The rule's words and parts are made once per curve, target and unit, and shared."""
+    hours, minutes, higher = (linear(1, 2, curve(8, 1), "h"), linear(1, 2, curve(8, 1), "min"),
+                              linear(1, 3, curve(8, 1), "h"))
+    assert (hours.parts["unit"], minutes.parts["unit"], higher.parts["target"]) == ("h", "min", 3)
+    assert higher.rule == "linear: worst 8 = 0, target 3 = 100, best 1 = 100"

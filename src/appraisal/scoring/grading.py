@@ -57,8 +57,17 @@ def _effect_parts(veto: bool, cap: float | None) -> dict[str, Any]:
 
 @dataclass
 class _Context:
+    """What every appraisee's scoring shares, worked out once per run: the formula order and
+    the scheme's fixed targets (a run of 100,000 people would otherwise redo both per person)."""
+
     scheme: Scheme
     functions: FunctionRegistry
+    formulas: list[Indicator] = field(init=False)
+    titles: dict[str, dict[str, str]] = field(init=False)  # shared by the cells: nothing writes to them
+
+    def __post_init__(self) -> None:
+        self.formulas = _formula_order(self.scheme)
+        self.titles = {i.id: dict(i.title) for i in self.scheme.indicators}
 
     def evaluate(self, expression: Expression, values: Mapping[str, object]) -> object:
         try:
@@ -104,7 +113,7 @@ def appraise_one(context: _Context, measurements: Measurements, appraisee: Appra
             cell = measurements.cell(appraisee.id, indicator.id)
             raw[indicator.id] = (cell.value, cell.rows, cell.status, cell.source, cell.flags)
             values[indicator.id] = cell.value
-    for indicator in _formula_order(scheme):
+    for indicator in context.formulas:
         assert indicator.formula is not None
         value = _number(context.evaluate(indicator.formula, values))
         values[indicator.id] = value
@@ -116,7 +125,8 @@ def appraise_one(context: _Context, measurements: Measurements, appraisee: Appra
     scored = []
     for indicator in scheme.indicators:
         value, rows, status, source, flags = raw.get(indicator.id, (None, 0, INSUFFICIENT, "no value", ()))
-        target = measurements.target(appraisee.id, indicator.id)
+        fixed = indicator.target  # the scheme's number, else this appraisee's from a dataset
+        target = float(fixed) if isinstance(fixed, (int, float)) else measurements.targets.get((appraisee.id, indicator.id))
         points = score_value(indicator, value, target, context.evaluate)
         scored.append((indicator, value, rows, status, source, flags, target, points))
 
@@ -140,7 +150,7 @@ def appraise_one(context: _Context, measurements: Measurements, appraisee: Appra
             contribution = (points.score or 0.0) * effective / 100.0 if points.score is not None or policy == "zero" else None
         cells.append(
             ScoredCell(
-                indicator=indicator.id, title=dict(indicator.title), unit=indicator.unit, kind=indicator.kind,
+                indicator=indicator.id, title=context.titles[indicator.id], unit=indicator.unit, kind=indicator.kind,
                 value=value, rows=rows, status=status, target=target, score=points.score, weight=weight,
                 effective_weight=effective, contribution=contribution, rule=points.rule, source=source, flags=flags,
                 rule_parts=points.parts,

@@ -10,7 +10,8 @@ language (see `appraisal.rendering.phrasing`).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from appraisal.scheme.model import Indicator, Score
@@ -41,11 +42,10 @@ def _clamp(points: float, score: Score) -> float:
     return min(score.cap, max(score.floor, points))
 
 
-def linear(value: float, target: float, score: Score) -> Points:
+def linear(value: float, target: float, score: Score, unit: str = "") -> Points:
     """Piecewise linear: worst -> 0, target -> 100, best -> cap; flat beyond both ends."""
     worst, best = score.worst, score.best
     assert worst is not None and best is not None  # the lint guarantees both
-    rule = f"linear: worst {_fmt(worst)} = 0, target {_fmt(target)} = 100, best {_fmt(best)} = {_fmt(score.cap)}"
     lower_better = best < worst
     # Work in "goodness" terms so both directions share one formula.
     sign = -1.0 if lower_better else 1.0
@@ -60,9 +60,18 @@ def linear(value: float, target: float, score: Score) -> Points:
         points = score.cap
     else:
         points = 100.0 + (score.cap - 100.0) * (v - t) / (b - t)
-    parts = {"key": "curve_linear", "worst": finite(worst), "target": finite(target), "best": finite(best),
-             "cap": finite(score.cap)}
+    rule, parts = _linear_rule(worst, target, best, score.cap, unit)
     return Points(_clamp(points, score), rule, parts)
+
+
+@lru_cache(maxsize=4096)
+def _linear_rule(worst: float, target: float, best: float, cap: float, unit: str) -> tuple[str, dict[str, Any]]:
+    """The words and parts of a curve: the same for every appraisee with the same target, so
+    made once (a run of 100,000 people would otherwise format them 100,000 times). The parts
+    dict is shared between cells: nothing writes to a result's parts."""
+    rule = f"linear: worst {_fmt(worst)} = 0, target {_fmt(target)} = 100, best {_fmt(best)} = {_fmt(cap)}"
+    return rule, {"key": "curve_linear", "worst": finite(worst), "target": finite(target), "best": finite(best),
+                  "cap": finite(cap), "unit": unit}
 
 
 def bands(value: float, score: Score) -> Points:
@@ -104,8 +113,11 @@ def score_value(
     module needs no plugin registry). The parts carry the indicator's unit, so a report can show
     the rule's values as the indicator's table shows them.
     """
+    score = indicator.score
+    if score is not None and score.rule == "curve" and value is not None and target is not None:
+        return linear(value, target, score, indicator.unit)  # the common case, its parts made once
     points = _score_value(indicator, value, target, evaluate_formula)
-    return replace(points, parts={**points.parts, "unit": indicator.unit})
+    return Points(points.score, points.rule, {**points.parts, "unit": indicator.unit})
 
 
 def _score_value(indicator: Indicator, value: float | None, target: float | None, evaluate_formula: object) -> Points:
@@ -119,7 +131,7 @@ def _score_value(indicator: Indicator, value: float | None, target: float | None
     if target is None:
         return Points(None, "no target for this appraisee: not scored", {"key": "no_target"})
     if score.rule == "curve":
-        return linear(value, target, score)
+        return linear(value, target, score, indicator.unit)
     if score.rule == "ratio_to_target":
         if target == 0:
             return Points(None, "target is 0: ratio not defined", {"key": "target_zero"})
