@@ -198,3 +198,11 @@ def test_every_key_the_demo_run_stores_is_declared_in_the_result_contract(demo, 
     """The agent scheme writes the most (pay, gates, groups): each key must be type-checked on read."""
     folder = write_run(demo[1], tmp_path / "q3")
     assert undeclared(json.loads((folder / "result.json").read_text(encoding="utf-8"))) == []
+
+
+def test_the_result_as_a_dict_is_what_dataclasses_asdict_gives(demo):
+    """`Result.as_dict` converts by hand for speed; the reference is the standard library's."""
+    from dataclasses import asdict
+
+    result = demo[1]
+    assert json.dumps(result.as_dict()) == json.dumps({"format": "appraisal-result/1", **asdict(result)})

@@ -18,7 +18,8 @@ a result stored before reasons could be translated reads back with `reason_text`
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from functools import cache
 from typing import Any
 
 from appraisal.scheme.model import as_text
@@ -144,8 +145,19 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (tuple, list)):
         return [_plain(item) for item in value]
     if hasattr(value, "__dataclass_fields__"):
-        return {key: _plain(item) for key, item in value.__dict__.items()}
+        found = dict(value.__dict__)
+        for key in _containers(type(value)):
+            found[key] = _plain(found[key])
+        return found
     return value
+
+
+@cache
+def _containers(kind: type) -> tuple[str, ...]:
+    """The fields of a dataclass that may hold containers (by their annotation): only those
+    need converting; a number or a text is taken as it is (half a million cells at 100,000)."""
+    scalar = {"str", "int", "float", "bool", "str | None", "int | None", "float | None", "bool | None"}
+    return tuple(f.name for f in fields(kind) if str(f.type) not in scalar)
 
 
 def _tuple(items: Any) -> tuple[Any, ...]:
