@@ -193,9 +193,8 @@ def test_undeclared_files_are_unreadable_after_opening(tmp_path: Path) -> None:
 
 
 def test_lock_down_cannot_be_undone(tmp_path: Path) -> None:
-    with engine_for(tmp_path, GOOD) as engine:
-        with pytest.raises(duckdb.Error, match="locked"):
-            engine.connection.execute("SET enable_external_access = true").fetchall()
+    with engine_for(tmp_path, GOOD) as engine, pytest.raises(duckdb.Error, match="locked"):
+        engine.connection.execute("SET enable_external_access = true").fetchall()
 
 
 def test_extensions_are_not_installed_or_loaded_automatically(tmp_path: Path) -> None:

@@ -132,7 +132,7 @@ def test_explain_into_a_closed_pipe_ends_quietly(run_cli, tmp_path: Path) -> Non
 def test_a_closed_stdout_descriptor_is_no_failure(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "appraisal", "run", str(SCHEME), "-p", "2026-Q3", "-o",
                            str(tmp_path / "q3")], cwd=ROOT, stderr=subprocess.PIPE, text=True, timeout=120,
-                          preexec_fn=lambda: os.close(1))  # noqa: PLW1509 - `appraisal ... >&-`
+                          preexec_fn=lambda: os.close(1))  # `appraisal ... >&-`
     assert (proc.returncode, proc.stderr) == (0, "")
     assert (tmp_path / "q3" / "result.json").is_file()
 
@@ -148,7 +148,7 @@ def test_a_closed_stderr_descriptor_silences_the_progress_bar(run_cli, tmp_path:
     assert run_cli("run", str(SCHEME), "-p", "2026-Q3", "-o", str(tmp_path / "q3"), "--no-report").exit_code == 0
     proc = subprocess.run([sys.executable, "-m", "appraisal", "render", str(tmp_path / "q3"), "-o",
                            str(tmp_path / "report")], cwd=ROOT, stdout=subprocess.PIPE, text=True, timeout=120,
-                          preexec_fn=lambda: os.close(2))  # noqa: PLW1509 - `appraisal ... 2>&-`
+                          preexec_fn=lambda: os.close(2))  # `appraisal ... 2>&-`
     assert proc.returncode == 0
     assert (tmp_path / "report" / "index.html").is_file()
 

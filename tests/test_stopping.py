@@ -97,7 +97,7 @@ def start(temp: Path, *args: str, env: dict[str, str] | None = None) -> subproce
     return subprocess.Popen(
         [sys.executable, "-m", "appraisal", *args], cwd=ROOT, text=True,
         env={**os.environ, "TMPDIR": str(temp), **(env or {})},
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_default_sigint,  # noqa: PLW1509
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_default_sigint,
     )
 
 
@@ -309,7 +309,7 @@ with interrupts.guard():
 
 def guarded(tmp_path: Path, cleanup_seconds: float) -> subprocess.Popen[str]:
     proc = subprocess.Popen([sys.executable, "-c", GUARDED, str(tmp_path / "left"), str(cleanup_seconds)], text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_default_sigint)  # noqa: PLW1509
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_default_sigint)
     assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
     return proc
 

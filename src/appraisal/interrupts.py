@@ -98,7 +98,7 @@ class _State:
         for connection in connections:
             try:
                 connection.interrupt()
-            except Exception:  # noqa: BLE001 - a connection closed meanwhile has nothing to stop
+            except Exception:  # a connection closed meanwhile has nothing to stop
                 pass
 
     def remove_paths(self) -> None:

@@ -33,7 +33,6 @@ from appraisal.errors import AppraisalError, DataError
 from appraisal.engines.file_columns import built_columns, drop_relation, named_view, rejected_counts, scheme_names
 from appraisal.scheme.model import RATING_COLUMNS, RATINGS, ROSTER, ColumnFormat, Scheme, Source
 from appraisal.engines.sources import SourceRegistry
-from appraisal.sql.dialect import inline_literal
 from appraisal.sql.dialect import quote_identifier as q
 from appraisal.sql.repeats import derive_all
 

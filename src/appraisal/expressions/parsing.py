@@ -262,7 +262,7 @@ class _Checker:
                           "not_null(x)", node)
             if not isinstance(op, _COMPARISONS):  # pragma: no cover - all ops covered
                 self.fail(f"comparison '{type(op).__name__}' is not allowed", node)
-            if isinstance(right, ast.Constant) and right.value is None or (
+            if (isinstance(right, ast.Constant) and right.value is None) or (
                 isinstance(node.left, ast.Constant) and node.left.value is None
             ):
                 self.fail("comparing with None always gives null; test for a missing value "

@@ -19,7 +19,7 @@ judged, unless the `quality:` block names it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from appraisal.errors import DataError
@@ -28,7 +28,7 @@ from appraisal.scheme.quality_levels import Limit, parse_limit
 
 if TYPE_CHECKING:
     from appraisal.engines.duckdb_engine import QualityCount
-    from appraisal.scheme.model import Dataset, Indicator, Scheme
+    from appraisal.scheme.model import Dataset, Scheme
 
 UNPARSEABLE = tuple(f"unparseable {kind}" for kind in ("integer", "number", "flag", "date", "timestamp", "duration"))
 # Causes that mean the data is wrong; the others (outside period, excluded, self rating) are the scheme at work.

@@ -82,7 +82,7 @@ class Chromium:
                 stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log, env=_browser_environment(),
                 # Chromium reads the pipe on fds 3 and 4, and only a preexec_fn can renumber
                 # descriptors; it makes two dup2 calls and nothing else (no lock, no import).
-                close_fds=False, preexec_fn=lambda: _map_fds(to_browser, from_browser),  # noqa: PLW1509
+                close_fds=False, preexec_fn=lambda: _map_fds(to_browser, from_browser),
                 start_new_session=True,  # its own process group: its helpers end with it (`_kill`)
             )
         except OSError as exc:

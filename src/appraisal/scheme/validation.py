@@ -245,7 +245,7 @@ def _plugin_set(extensions: Extensions) -> str | None:
     reports that, after the schema check as ever)."""
     try:
         found = extensions.plugins
-    except Exception:  # noqa: BLE001 - any failure here only means: do not use the cache
+    except Exception:  # any failure here only means: do not use the cache
         return None
     return json.dumps([[p.name, p.version, p.source] for p in found])
 

@@ -16,7 +16,6 @@ from appraisal.expressions.kinds import Kind, column_kind, value_kind
 from appraisal.expressions.parsing import Expression
 from appraisal.periods import Period, sql_window
 from appraisal.scheme.model import AS_OF_PERIOD, ROSTER_NEEDED, Dataset, Indicator, Measure, Scheme
-from appraisal.scheme.repeat_rules import added_columns
 from appraisal.sql.dialect import SqlFragment, bind_value, quote_identifier
 from appraisal.sql.emitter import Bindings, to_condition, to_sql
 from appraisal.sql.query import CompileError, SqlBuilder, join, wrap

@@ -16,10 +16,9 @@ into several copies of x, so those copies must be column references).
 from __future__ import annotations
 
 import ast
-import math
 import string
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from appraisal.errors import ExpressionError
 from appraisal.expressions.kinds import Kind, KindError
