@@ -11,11 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from appraisal.periods import parse_period
+from appraisal.pipeline import load_scheme
+from appraisal.plugins import extensions
 from appraisal.sql.measures import compile_dataset
 from appraisal.sql.query import CompileError
-from appraisal.periods import parse_period
-from appraisal.plugins import extensions
-from appraisal.pipeline import load_scheme
 
 Q3 = parse_period("2026-Q3")
 

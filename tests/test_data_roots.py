@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from appraisal.scheme.data_roots import ENV, allowing
 from appraisal.errors import DataError, SchemeError
 from appraisal.pipeline import load_scheme
 from appraisal.plugins import extensions
+from appraisal.scheme.data_roots import ENV, allowing
 
 HOW = "allow its folder with --data-root or APPRAISAL_DATA_ROOTS, or move the file into the scheme's folder"
 

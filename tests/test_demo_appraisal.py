@@ -13,14 +13,14 @@ import statistics
 from datetime import datetime, timedelta
 
 import pytest
-from contract import undeclared
-from handcalc import linear, rows
 
 from appraisal.demo.agent import generate
-from appraisal.results.storing import write_run
 from appraisal.periods import parse_period
 from appraisal.pipeline import load_scheme, run
+from appraisal.results.storing import write_run
 from appraisal.shipped import shipped_scheme
+from contract import undeclared
+from handcalc import linear, rows
 
 START, END = datetime(2026, 7, 1), datetime(2026, 10, 1)  # 2026-Q3, local time in Asia/Shanghai
 

@@ -20,8 +20,8 @@ from appraisal.demo.agent import DEFECTS, generate
 from appraisal.engines.duckdb_engine import open_engine
 from appraisal.errors import DataError
 from appraisal.measuring.measurements import INSUFFICIENT, JOINED, LEFT
-from appraisal.pipeline import load_scheme, measure
 from appraisal.periods import parse_period
+from appraisal.pipeline import load_scheme, measure
 from appraisal.plugins import extensions
 
 ROOT = Path(__file__).resolve().parent.parent

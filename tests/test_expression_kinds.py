@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 
 from appraisal.errors import SchemeError
 from appraisal.measuring.measurements import INSUFFICIENT, OK
-from appraisal.pipeline import load_scheme, measure
 from appraisal.periods import parse_period
+from appraisal.pipeline import load_scheme, measure
 
 COLUMNS = {
     "agent_id": "text", "status": "text", "created_at": "timestamp", "resolved_at": "timestamp",

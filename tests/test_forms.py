@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from appraisal.rendering.forms import form_context, in_words, render_form
 from appraisal.pipeline import load_scheme
+from appraisal.rendering.forms import form_context, in_words, render_form
 
 ROOT = Path(__file__).resolve().parent.parent
 AGENT = ROOT / "schemes" / "agent.yaml"

@@ -15,8 +15,8 @@ import pytest
 
 from appraisal.errors import AppraisalError
 from appraisal.measuring.measurements import INSUFFICIENT
-from appraisal.pipeline import load_scheme, measure, run
 from appraisal.periods import parse_period
+from appraisal.pipeline import load_scheme, measure, run
 from tests.conftest import ROOT, RunCli
 
 ROSTER = """agent_id,name,team,manager

@@ -13,9 +13,9 @@ import pytest
 
 from appraisal.periods import parse_period
 from appraisal.pipeline import load_scheme, run
+from appraisal.plugins import extensions
 from appraisal.results.storing import load_run, write_run
 from appraisal.scheme.validation import validate_files
-from appraisal.plugins import extensions
 
 DATA = Path(__file__).resolve().parent / "data" / "measuring"
 

@@ -16,12 +16,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from outside import require_user_namespaces
 
 from appraisal.errors import AppraisalError
 from appraisal.periods import parse_period
 from appraisal.pipeline import load_scheme, run
 from appraisal.results.storing import write_run
+from outside import require_user_namespaces
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "measuring"

@@ -8,9 +8,9 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
+from appraisal.plugins import extensions
 from appraisal.scheme.lint_names import _CONFUSABLE, mixed_scripts, script, skeleton
 from appraisal.scheme.validation import validate_files
-from appraisal.plugins import extensions
 
 ROOT = Path(__file__).resolve().parent.parent
 MINIMAL = (ROOT / "tests" / "positive" / "schemes" / "minimal.yaml").read_text(encoding="utf-8")

@@ -13,13 +13,13 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from handcalc import assert_deterministic, assert_role_page, linear, rows
 
 from appraisal.demo.builtin import generate
-from appraisal.scheme.loading import load_text
 from appraisal.periods import parse_period
 from appraisal.pipeline import load_scheme, run
+from appraisal.scheme.loading import load_text
 from appraisal.shipped import shipped_scheme
+from handcalc import assert_deterministic, assert_role_page, linear, rows
 
 ROOT = Path(__file__).resolve().parent.parent
 START, END = datetime(2026, 7, 1), datetime(2026, 10, 1)  # 2026-Q3, local time in Asia/Shanghai

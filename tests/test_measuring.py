@@ -16,8 +16,8 @@ import pytest
 from appraisal import plugins
 from appraisal.errors import DataError
 from appraisal.measuring.measurements import ABSENT, INSUFFICIENT, JOINED, LEFT
-from appraisal.pipeline import load_scheme, measure
 from appraisal.periods import parse_period
+from appraisal.pipeline import load_scheme, measure
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "measuring"

@@ -14,11 +14,11 @@ import zlib
 from pathlib import Path
 
 import pytest
-from outside import require_chromium, require_program
 
+from appraisal.cli.progress import progress_bar
 from appraisal.errors import AppraisalError
 from appraisal.rendering.pdf import pdf_paths, render_pdf
-from appraisal.cli.progress import progress_bar
+from outside import require_chromium, require_program
 
 
 def make_demo(folder: Path, language: str) -> Path:

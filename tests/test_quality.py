@@ -16,12 +16,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from appraisal.engines.duckdb_engine import QualityCount, open_engine
+from appraisal.measuring.quality import QualityBreach, assess, shown
 from appraisal.periods import parse_period
 from appraisal.pipeline import load_scheme, run
-from appraisal.measuring.quality import QualityBreach, assess, shown
+from appraisal.plugins import extensions
 from appraisal.scheme.quality_levels import LIMIT_PATTERN, parse_limit
 from appraisal.scheme.validation import scheme_schema
-from appraisal.plugins import extensions
 
 Q3 = parse_period("2026-Q3")
 AGENTS = ["a1", "a2", "a3", "a4", "a5"]

@@ -17,7 +17,6 @@ from appraisal.pipeline import load_scheme
 from appraisal.plugins import extensions
 
 
-
 def bare(quality: list) -> list:
     """The counts without the rows they were looked for among and their example values (the
     data-quality tests check those): what the reader counted, where."""
@@ -79,8 +78,8 @@ def test_renamed_columns_are_typed_under_their_new_names(tmp_path: Path) -> None
 
 
 def test_expressions_use_the_new_names(tmp_path: Path) -> None:
-    from appraisal.pipeline import measure
     from appraisal.periods import parse_period
+    from appraisal.pipeline import measure
 
     indicator = '{dataset: tickets, agg: count, where: "csat >= 4 and reopened and first_response_h < 2"}'
     scheme = load_scheme(scheme_over(tmp_path, RENAMED, RENAMING, indicator=indicator))
@@ -89,8 +88,8 @@ def test_expressions_use_the_new_names(tmp_path: Path) -> None:
 
 
 def test_a_chinese_column_name_is_usable_in_expressions_without_renaming(tmp_path: Path) -> None:
-    from appraisal.pipeline import measure
     from appraisal.periods import parse_period
+    from appraisal.pipeline import measure
 
     dataset = "appraisee: 坐席\nperiod_by: 创建时间\ncolumns: {坐席: text, 创建时间: timestamp, 满意度: integer}"
     csv_text = "坐席,创建时间,满意度\nA01,2026-07-01 09:00,5\nA01,2026-07-02 09:00,3\nA02,2026-07-03 09:00,4\n"
@@ -301,8 +300,8 @@ def test_a_row_with_only_its_date_or_only_its_time_is_counted_never_midnight(tmp
 
 
 def test_a_built_timestamp_places_rows_in_the_period(tmp_path: Path) -> None:
-    from appraisal.pipeline import measure
     from appraisal.periods import parse_period
+    from appraisal.pipeline import measure
 
     result = measure(load_scheme(scheme_over(tmp_path, BUILT, BUILDING)), parse_period("2026-07"))
     assert [result.cell(a, "n").value for a in ("A01", "A02")] == [2, None]
@@ -312,8 +311,8 @@ def test_a_built_timestamp_places_rows_in_the_period(tmp_path: Path) -> None:
 
 
 def test_a_built_timestamp_is_usable_in_expressions(tmp_path: Path) -> None:
-    from appraisal.pipeline import measure
     from appraisal.periods import parse_period
+    from appraisal.pipeline import measure
 
     csv_text = "agent,day,clock,answered_at\nA01,7/1/2026,9:00,2026-07-01 11:30\nA01,7/2/2026,10:00,2026-07-02 10:30\n"
     dataset = """\

@@ -9,8 +9,8 @@ from urllib.parse import unquote
 
 import pytest
 
-from appraisal.rendering import pages as rendering
 from appraisal.errors import AppraisalError
+from appraisal.rendering import pages as rendering
 from appraisal.rendering.pages import environment, render_result, safe_name, scorecard_names
 from appraisal.results.result import (
     AppraiseeResult,

@@ -26,10 +26,10 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from appraisal.pipeline import load_scheme, measure
 from appraisal.periods import parse_period
-from appraisal.scheme.validation import validate_files
+from appraisal.pipeline import load_scheme, measure
 from appraisal.plugins import extensions
+from appraisal.scheme.validation import validate_files
 
 DATA = Path(__file__).resolve().parent / "data" / "repeats"
 

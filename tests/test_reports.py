@@ -8,10 +8,9 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
-from sample_results import make_result, person
 
 from appraisal.periods import parse_period
-from appraisal.pipeline import run
+from appraisal.pipeline import load_scheme, run
 from appraisal.rendering.pages import safe_name
 from appraisal.rendering.reports import (
     calibrated,
@@ -23,7 +22,7 @@ from appraisal.rendering.reports import (
 )
 from appraisal.results.result import Result
 from appraisal.results.storing import write_run
-from appraisal.pipeline import load_scheme
+from sample_results import make_result, person
 
 DATA = Path(__file__).resolve().parent / "data" / "measuring"
 @pytest.fixture

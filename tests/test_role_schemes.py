@@ -12,13 +12,13 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from handcalc import assert_deterministic, assert_role_page, linear, rows
 
 from appraisal.demo.builtin import generate
 from appraisal.errors import DataError
 from appraisal.periods import parse_period
 from appraisal.pipeline import load_scheme, run
 from appraisal.shipped import shipped_scheme
+from handcalc import assert_deterministic, assert_role_page, linear, rows
 
 ROOT = Path(__file__).resolve().parent.parent
 ROLES = ("warehouse", "designer", "purchaser")

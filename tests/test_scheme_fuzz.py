@@ -21,9 +21,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from appraisal.plugins import extensions
 from appraisal.scheme.loading import load_file
 from appraisal.scheme.validation import validate_files
-from appraisal.plugins import extensions
 
 ROOT = Path(__file__).resolve().parent.parent
 STARTS = sorted((ROOT / "tests" / "positive" / "schemes").glob("*.yaml")) + sorted(

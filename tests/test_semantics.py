@@ -153,8 +153,8 @@ quality: {error_if: never, warn_if: never}
 
 @pytest.mark.parametrize("example", AGGREGATES)
 def test_aggregate_example_holds_in_a_measure(tmp_path: Path, example: dict) -> None:
-    from appraisal.pipeline import load_scheme, measure
     from appraisal.periods import parse_period
+    from appraisal.pipeline import load_scheme, measure
 
     (tmp_path / "roster.csv").write_text("agent_id\nA\n", encoding="utf-8")
     rows = "".join(f"A,2026-07-01 09:00,{'' if v is None else repr(float(v))}\n" for v in example["values"])

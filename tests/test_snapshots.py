@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from appraisal.errors import SchemeError
-from appraisal.pipeline import load_scheme, measure
 from appraisal.periods import parse_period
+from appraisal.pipeline import load_scheme, measure
 
 COUNTS = """clerk_id,counted_on,sku,counted_qty,system_qty
 W1,2026-06-30,A,10,10

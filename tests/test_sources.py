@@ -12,11 +12,11 @@ import pytest
 
 from appraisal import hookspecs, plugins
 from appraisal.engines.duckdb_engine import open_engine
-from appraisal.errors import DataError, PluginError
-from appraisal.scheme.model import Source
 from appraisal.engines.sources import SourceReader, SourceRegistry, collect_sources
+from appraisal.errors import DataError, PluginError
 from appraisal.pipeline import load_scheme
 from appraisal.plugins import extensions
+from appraisal.scheme.model import Source
 
 HEADER = ["工号", "created_at", "status"]
 ROWS = [("A01", "2026-07-01 09:00:00", "resolved"), ("A02", "2026-07-02 10:30:00", "open")]

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from appraisal.periods import parse_period
+from appraisal.pipeline import load_scheme, run
 from appraisal.rendering.excel import build_workbook
 from appraisal.rendering.forms import form_context
-from appraisal.periods import parse_period
 from appraisal.rendering.phrasing import cause_text
-from appraisal.pipeline import load_scheme, run
 from appraisal.rendering.reports import render_report
 from appraisal.results.result import Result, result_from_dict
 from appraisal.results.storing import load_run, write_run

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from appraisal.pipeline import load_scheme
-from appraisal.scheme.validation import schema_path, scheme_schema, validate_files
 from appraisal.plugins import extensions
+from appraisal.scheme.validation import schema_path, scheme_schema, validate_files
 
 ROOT = Path(__file__).resolve().parent.parent
 MINIMAL = (ROOT / "tests" / "positive" / "schemes" / "minimal.yaml").read_text(encoding="utf-8")

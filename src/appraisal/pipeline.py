@@ -18,9 +18,8 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from appraisal import __version__, explaining, plugins, row_reader
-from appraisal.measuring.measurements import Measurements
+from appraisal.measuring.measurements import Measurements, with_flags
 from appraisal.measuring.measurements import measure as measure_data
-from appraisal.measuring.measurements import with_flags
 from appraisal.measuring.quality import as_row, assess, warning_flags
 from appraisal.measuring.targets import fit_targets
 from appraisal.measuring.targets import flags as scaled_flags

@@ -192,8 +192,8 @@ def _say(message: str) -> None:
 def _report(exc: Exception) -> int:
     """Print `exc` for a person, not a debugger; return the exit code."""
     # only when an error is reported
-    from appraisal.errors import AppraisalError
     from appraisal.cli.terminal import printable
+    from appraisal.errors import AppraisalError
 
     debug = bool(os.environ.get(DEBUG_ENV))
     if debug:

@@ -247,8 +247,8 @@ def render(
     the workbook, a leading ' in the CSV files. --force replaces only a folder an earlier render wrote.
     """
     # when the command runs, not when the CLI starts (see appraisal.cli)
-    from appraisal.scheme.data_roots import allowing
     from appraisal.errors import AppraisalError
+    from appraisal.scheme.data_roots import allowing
 
     try:
         with allowing(data_root or ()):  # --drill-down reads the rows again

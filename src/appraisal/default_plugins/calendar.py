@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from appraisal.errors import ExpressionError
-from appraisal.expressions.kinds import Kind, takes
 from appraisal.expressions.functions import Function
+from appraisal.expressions.kinds import Kind, takes
 from appraisal.hookspecs import hookimpl
 
 if TYPE_CHECKING:

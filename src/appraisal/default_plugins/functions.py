@@ -12,8 +12,8 @@ import math
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from appraisal.expressions.kinds import NUMERIC, TIMES, Kind, anything, same_kind, takes
 from appraisal.expressions.functions import Function
+from appraisal.expressions.kinds import NUMERIC, TIMES, Kind, anything, same_kind, takes
 from appraisal.hookspecs import hookimpl
 
 if TYPE_CHECKING:

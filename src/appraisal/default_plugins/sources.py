@@ -20,10 +20,10 @@ from time import monotonic
 from typing import TYPE_CHECKING, Any
 
 from appraisal import interrupts
+from appraisal.engines.sources import SourceReader
 from appraisal.errors import DataError
 from appraisal.hookspecs import hookimpl
 from appraisal.scheme.model import Source
-from appraisal.engines.sources import SourceReader
 from appraisal.sql.dialect import inline_literal, quote_identifier
 
 if TYPE_CHECKING:  # imported where used: plugin registration must not slow every CLI command

@@ -27,14 +27,15 @@ from typing import Any
 import duckdb
 
 from appraisal import interrupts
-from appraisal.scheme.data_roots import check_source
 from appraisal.engines.coercion import always_fits, coerce_sql, present
-from appraisal.errors import AppraisalError, DataError
 from appraisal.engines.file_columns import built_columns, drop_relation, named_view, rejected_counts, scheme_names
-from appraisal.scheme.model import RATING_COLUMNS, RATINGS, ROSTER, ColumnFormat, Scheme, Source
 from appraisal.engines.sources import SourceRegistry
+from appraisal.errors import AppraisalError, DataError
+from appraisal.scheme.data_roots import check_source
+from appraisal.scheme.model import RATING_COLUMNS, RATINGS, ROSTER, ColumnFormat, Scheme, Source
 from appraisal.sql.dialect import quote_identifier as q
 from appraisal.sql.repeats import derive_all
+
 
 @dataclass(frozen=True)
 class QualityCount:

@@ -17,8 +17,8 @@ from datetime import datetime, timedelta
 from simpleeval import SimpleEval
 
 from appraisal.errors import ExpressionError
-from appraisal.expressions.parsing import Expression, map_key
 from appraisal.expressions.functions import FunctionRegistry
+from appraisal.expressions.parsing import Expression, map_key
 
 
 def evaluate(expr: Expression, values: Mapping[str, object], functions: FunctionRegistry) -> object:

@@ -15,22 +15,22 @@ from datetime import date
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from appraisal.sql.datasets import GROUPINGS, members
-from appraisal.sql.measures import compile_dataset, compile_targets
-from appraisal.sql.query import CompiledQuery
-from appraisal.measuring.custom import CustomIndicatorRegistry, RosterTable, compute
 from appraisal.engines.duckdb_engine import Engine, QualityCount, open_engine
 from appraisal.errors import DataError
-from appraisal.scheme.model import ROSTER, ROSTER_NEEDED, pick
+from appraisal.measuring.custom import CustomIndicatorRegistry, RosterTable, compute
 from appraisal.periods import window
-from appraisal.sql.ratings import compile_ratings, compile_ratings_quality
+from appraisal.scheme.model import ROSTER, ROSTER_NEEDED, pick
+from appraisal.sql.datasets import GROUPINGS, members
 from appraisal.sql.dialect import quote_identifier as q
+from appraisal.sql.measures import compile_dataset, compile_targets
+from appraisal.sql.query import CompiledQuery
+from appraisal.sql.ratings import compile_ratings, compile_ratings_quality
 
 if TYPE_CHECKING:
     from appraisal.expressions.functions import FunctionRegistry
+    from appraisal.periods import Period
     from appraisal.plugins import Extensions
     from appraisal.scheme.model import Indicator, Scheme
-    from appraisal.periods import Period
 
 OK = "ok"
 INSUFFICIENT = "insufficient data"

@@ -12,9 +12,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from appraisal.rendering import pages as rendering
 from appraisal.errors import AppraisalError
 from appraisal.expressions.parsing import Expression
+from appraisal.rendering import pages as rendering
 from appraisal.scheme.model import Indicator, Measure, Scheme, TargetFrom, pick
 
 FORMATS = ("html", "md")  # the form's own formats: the reports may gain more than a form has templates for

@@ -66,12 +66,12 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
-from appraisal.rendering import phrasing
 from appraisal.errors import AppraisalError
 from appraisal.measuring.quality import is_quality_flag, share_text
-from appraisal.scheme.model import pick
+from appraisal.rendering import phrasing
 from appraisal.rendering.phrasing import DASH, LANGUAGES, num, pct, quantity
 from appraisal.results.result import Result
+from appraisal.scheme.model import pick
 from appraisal.shipped import templates_dir
 
 FORMATS = ("html", "md")

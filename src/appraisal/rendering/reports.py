@@ -39,13 +39,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from appraisal.errors import AppraisalError
 from appraisal.rendering import pages as rendering
 from appraisal.rendering.drilling import write_drill
-from appraisal.errors import AppraisalError
-from appraisal.scheme.model import pick
 from appraisal.rendering.quadrant import quadrant_context
 from appraisal.results.result import Result
 from appraisal.results.row_evidence import RowEvidence
+from appraisal.scheme.model import pick
 
 Progress = Callable[[int, int], None]
 REPORT_FORMATS = ("html", "md")

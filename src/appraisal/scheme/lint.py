@@ -16,21 +16,21 @@ from typing import TYPE_CHECKING, Any
 from appraisal.errors import ExpressionError, Problem
 from appraisal.expressions.kinds import Kind, KindError, check_kinds, column_kind, value_kind
 from appraisal.expressions.parsing import NameKind, literal_keys, parse_expression
+from appraisal.scheme.building import column_kinds, indicator_kind
 from appraisal.scheme.lint_columns import lint_columns, lint_rename
 from appraisal.scheme.lint_maps import map_constant_problems, unknown_key
 from appraisal.scheme.lint_names import name_problems
 from appraisal.scheme.lint_scoring import ScoringChecks, fmt
 from appraisal.scheme.loading import Document, KeyPath
 from appraisal.scheme.model import AS_OF_PERIOD, ROSTER_FIELDS
-from appraisal.scheme.repeat_rules import added_columns, lint_repeats
 from appraisal.scheme.quality_levels import lint_quality
+from appraisal.scheme.repeat_rules import added_columns, lint_repeats
 from appraisal.scheme.schema_parts import SetAside
-from appraisal.scheme.building import column_kinds, indicator_kind
 from appraisal.suggestions import suggest
 
 if TYPE_CHECKING:
-    from appraisal.expressions.parsing import Expression
     from appraisal.expressions.functions import FunctionRegistry
+    from appraisal.expressions.parsing import Expression
     from appraisal.registry import Registry
 
 def _placed(spec: Mapping[str, Any]) -> bool:

@@ -13,9 +13,9 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from appraisal.scheme.building import grade_bands, score_rule
 from appraisal.scheme.intervals import IntervalError, parse_interval
 from appraisal.scheme.loading import KeyPath
-from appraisal.scheme.building import grade_bands, score_rule
 
 
 def fmt(x: float) -> str:

@@ -23,13 +23,13 @@ from appraisal.expressions.evaluation import evaluate
 from appraisal.measuring.measurements import INSUFFICIENT, OK, Appraisee, Measurements
 from appraisal.measuring.quality import is_quality_flag
 from appraisal.measuring.targets import MEMBERS_FLAG, VOLUMES, for_members
-from appraisal.scheme.model import BONUS_BASE, SALES, pick
 from appraisal.results.result import AppraiseeResult, Effect, GroupResult, ScoredCell
+from appraisal.scheme.model import BONUS_BASE, SALES, pick
 from appraisal.scoring.scores import finite, score_value
 
 if TYPE_CHECKING:
-    from appraisal.expressions.parsing import Expression
     from appraisal.expressions.functions import FunctionRegistry
+    from appraisal.expressions.parsing import Expression
     from appraisal.scheme.model import Indicator, Scheme
 
 

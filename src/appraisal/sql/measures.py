@@ -27,6 +27,7 @@ from appraisal.sql.datasets import (
 from appraisal.sql.dialect import SqlFragment, bind_value, quote_identifier
 from appraisal.sql.query import CompiledQuery, CompileError, SqlBuilder, join
 
+
 def compile_dataset(
     scheme: Scheme,
     dataset: str,

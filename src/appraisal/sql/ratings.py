@@ -8,10 +8,10 @@ left out by cause. Group names, weights and scales are bound parameters.
 
 from __future__ import annotations
 
-from appraisal.sql.datasets import members, roster_key
-from appraisal.sql.query import CompiledQuery, SqlBuilder
 from appraisal.scheme.model import RaterGroup, Scheme
+from appraisal.sql.datasets import members, roster_key
 from appraisal.sql.dialect import SqlFragment, bind_value
+from appraisal.sql.query import CompiledQuery, SqlBuilder
 
 
 def _rating_groups(scheme: Scheme, group_by: str | None = None) -> SqlBuilder:
