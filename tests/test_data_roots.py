@@ -3,6 +3,7 @@ the operator allows (`--data-root`, `APPRAISAL_DATA_ROOTS`), never from where it
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 
@@ -150,7 +151,7 @@ def test_the_python_api_allows_roots_within_a_block(tmp_path):
 
     exports = write_data(tmp_path / "exports")
     scheme = write_scheme(tmp_path / "schemes", scheme_text("../exports/roster.csv", "../exports/tickets.csv"))
-    with pytest.raises(SchemeError, match="'..' climbs out"):
+    with pytest.raises(SchemeError, match=re.escape("'..' climbs out")):
         load_scheme(scheme)
     with allowing([exports]):
         result = run(load_scheme(scheme), parse_period("2026-09"))

@@ -50,7 +50,7 @@ def test_a_full_disk_under_run_says_so_and_keeps_nothing(tmp_path: Path) -> None
 
 def test_a_read_only_output_folder_under_run_says_so(tmp_path: Path) -> None:
     disk = tmp_path / "disk"
-    code, remains, err = on_disk(disk, "ro", "run", str(SCHEME), "-p", "2026-Q3", "-o", str(disk / "q3"))
+    code, _, err = on_disk(disk, "ro", "run", str(SCHEME), "-p", "2026-Q3", "-o", str(disk / "q3"))
     assert (code, err) == (1, f"cannot write {disk}/q3: Read-only file system\n")
 
 

@@ -6,6 +6,7 @@ pixel by pixel); a Chinese scorecard embeds a CJK font and its text comes back o
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import subprocess
@@ -64,10 +65,8 @@ def font_names(pdf: bytes) -> set[str]:
     """Embedded fonts' names (`/FontName /ABCDEF+Name`), also inside compressed streams."""
     texts = [pdf]
     for stream in re.finditer(rb"stream\r?\n(.*?)endstream", pdf, re.DOTALL):
-        try:
+        with contextlib.suppress(zlib.error):
             texts.append(zlib.decompress(stream.group(1)))
-        except zlib.error:
-            pass
     return {m.decode() for t in texts for m in re.findall(rb"/FontName\s*/[A-Z]{6}\+([^\s/>\]]+)", t)}
 
 

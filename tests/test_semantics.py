@@ -277,12 +277,12 @@ def run_batch(con, source: str, rows: list[tuple], names: tuple[str, ...], sql_t
                       maps, sql_type=sql_type)
     params = list(fragment.params) + [v for row in rows for v in row]
     from_sql = [r[0] for r in con.execute(fragment.sql + " ORDER BY i", params).fetchall()]
-    from_python = [evaluate(expr, {**maps, **dict(zip(names, row))}, FUNCTIONS) for row in rows]
+    from_python = [evaluate(expr, {**maps, **dict(zip(names, row, strict=True))}, FUNCTIONS) for row in rows]
     return from_python, from_sql
 
 
 def check(rows, from_python, from_sql, expected) -> None:
-    for row, py, sq, ref in zip(rows, from_python, from_sql, expected):
+    for row, py, sq, ref in zip(rows, from_python, from_sql, expected, strict=True):
         assert same(py, ref), f"python {row}: {py!r} != reference {ref!r}"
         assert same(sq, ref), f"sql {row}: {sq!r} != reference {ref!r}"
 
@@ -304,7 +304,7 @@ def test_binary_operators_agree(con, rows, op) -> None:
 def test_power_agrees(con, rows, exponent) -> None:
     py, sq = run_batch(con, f"x ** {exponent}", rows, ("x",), "DOUBLE")
     ref = [strict(math.pow)(x, float(exponent)) for (x,) in rows]
-    for row, a, b, r in zip(rows, py, sq, ref):
+    for row, a, b, r in zip(rows, py, sq, ref, strict=True):
         assert same(a, r), row
         assert (b is None and r is None) or math.isclose(b, r, rel_tol=1e-15), row
 

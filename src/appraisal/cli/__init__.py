@@ -183,10 +183,8 @@ def _run(command: object, argv: list[str] | None) -> int:
 
 def _say(message: str) -> None:
     """One message on stderr; a closed or broken stderr is no reason to fail."""
-    try:
+    with contextlib.suppress(OSError):
         typer.echo(message, err=True)
-    except OSError:
-        pass
 
 
 def _report(exc: Exception) -> int:

@@ -212,7 +212,7 @@ class _Evaluator(SimpleEval):
     def _compare(self, node: ast.Compare) -> bool | None:
         results: list[bool | None] = []
         left = self._eval(node.left)
-        for op, comparator in zip(node.ops, node.comparators):
+        for op, comparator in zip(node.ops, node.comparators, strict=True):
             if isinstance(op, (ast.In, ast.NotIn)):
                 found = self._member(left, comparator)
                 results.append(found if found is None or isinstance(op, ast.In) else not found)

@@ -256,7 +256,7 @@ class _Checker:
 
     def visit_Compare(self, node: ast.Compare) -> None:
         self.visit(node.left)
-        for op, right in zip(node.ops, node.comparators):
+        for op, right in zip(node.ops, node.comparators, strict=True):
             if isinstance(op, (ast.Is, ast.IsNot)):
                 self.fail("'is' is not allowed; test for a missing value with is_null(x) or "
                           "not_null(x)", node)

@@ -170,14 +170,14 @@ def _measured(
             key = (indicator.measure.dataset, indicator.window, indicator.measure.attribution)
             windows.setdefault(key, []).append(indicator)
     counted: set[str] = set()
-    for (dataset, kind, attribution), members in sorted(
+    for (dataset, kind, attribution), measured in sorted(
         windows.items(), key=lambda g: (g[0][0], g[0][1] != "period", g[0][2] != "all")
     ):
         span = window(period, kind)
         # A row that only another window of this dataset uses (the year to date beside the
         # quarter) is not "outside period": it counts, just not in this window.
         others = sorted({k for (d, k, _) in windows if d == dataset and k != kind}) if dataset not in counted else []
-        query = compile_dataset(scheme, dataset, span, functions, indicators=members, attribution=attribution,
+        query = compile_dataset(scheme, dataset, span, functions, indicators=measured, attribution=attribution,
                                 also_used=[window(period, k) for k in others], group_by=group_by)
         label = " ".join(part for part in (
             "" if kind == "period" else f"{kind} {span.label}",

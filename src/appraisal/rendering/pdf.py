@@ -267,10 +267,10 @@ def render_pdf(html_files: Sequence[Path], out_dir: Path, *, progress: Any = Non
     """
     if not (targets := pdf_paths(html_files, out_dir)):
         return []
-    printed_as = {Path(f).resolve(): Path(t) for f, t in zip(html_files, targets)}
+    printed_as = {Path(f).resolve(): Path(t) for f, t in zip(html_files, targets, strict=True)}
     tree = Path(out_dir).resolve().parent  # the folder the PDFs are part of (render's OUT)
     with Chromium(executable, timeout=timeout) as browser:
-        for source, target in zip(html_files, targets):
+        for source, target in zip(html_files, targets, strict=True):
             browser.events.clear()  # a long run keeps only the current page's events
             try:
                 browser.open(Path(source).resolve().as_uri())

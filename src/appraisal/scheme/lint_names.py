@@ -94,7 +94,7 @@ def declared_names(data: Mapping[str, Any]) -> Iterator[tuple[KeyPath, bool, str
     for i, spec in enumerate(data.get("indicators", [])):
         if isinstance(spec, dict) and isinstance(spec.get("id"), str):
             yield ("indicators", i, "id"), False, "indicator", spec["id"]
-    for name, value in data.get("constants", {}).items():
+    for name in data.get("constants", {}):
         yield ("constants", name), True, "constant", name
     for name, spec in data.get("datasets", {}).items():
         yield ("datasets", name), True, "dataset", name
