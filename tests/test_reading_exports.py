@@ -229,7 +229,7 @@ def test_dates_and_timestamps_load_in_their_declared_format(tmp_path: Path, decl
     ],
 )
 def test_a_cell_that_does_not_fit_its_declared_format_is_counted(tmp_path: Path, declared: str, cells: list[str], cause: str) -> None:
-    values, quality = typed_column(tmp_path, declared, cells + [""])
+    values, quality = typed_column(tmp_path, declared, [*cells, ""])
     assert values == [None] * 4
     assert bare(quality) == [QualityCount("tickets", cause, "value", 3)]
 

@@ -106,7 +106,7 @@ def scorecards(out: Path, suffix: str) -> list[Path]:
 def table_rows(markdown: str) -> list[list[str]]:
     """The tables of a Markdown page: each a list of rows, each row's cells split on unescaped |."""
     tables, current = [], []
-    for line in markdown.splitlines() + [""]:
+    for line in [*markdown.splitlines(), ""]:
         if line.startswith("|"):
             current.append(re.split(r"(?<!\\)\|", line.strip())[1:-1])
         elif current:

@@ -126,7 +126,7 @@ def test_the_team_report_is_in_chinese_when_asked(result, tmp_path):
 def test_team_markdown_tables_have_the_same_number_of_columns_in_every_row(result, tmp_path):
     text = (rendered(result, tmp_path, formats=["md"]) / "team.md").read_text(encoding="utf-8")
     tables, current = [], []
-    for line in text.splitlines() + [""]:
+    for line in [*text.splitlines(), ""]:
         if line.startswith("|"):
             current.append(len(re.split(r"(?<!\\)\|", line.strip())))
         elif current:

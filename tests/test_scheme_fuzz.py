@@ -45,10 +45,10 @@ def _paths(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     found = [path]
     if isinstance(node, dict):
         for key, value in node.items():
-            found += _paths(value, path + (key,))
+            found += _paths(value, (*path, key))
     elif isinstance(node, list):
         for i, value in enumerate(node):
-            found += _paths(value, path + (i,))
+            found += _paths(value, (*path, i))
     return found
 
 

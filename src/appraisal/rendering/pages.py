@@ -296,7 +296,7 @@ def summary_context(data: Mapping[str, Any], names: Mapping[str, str], language:
     appraisees = [{**a, "href": f"scorecards/{quote(names[a['id']])}.{fmt}"} for a in data["appraisees"]]
     counts, everyone = Counter(a["grade"] for a in appraisees), len(appraisees) or 1
     order = [g.get("grade", g.get("name")) for g in data["grades"]]
-    order += sorted(g for g in counts if g is not None and g not in order) + [None]
+    order += [*sorted(g for g in counts if g is not None and g not in order), None]
     quality = [dict(q) for q in data["quality"]]
     statuses = Counter(c["status"] for a in appraisees for c in a["cells"])
     distribution = [{"grade": g, "count": counts[g], "share": counts[g] / everyone} for g in order if g or counts[g]]

@@ -98,7 +98,7 @@ def data_path_problems(document: Document) -> list[Problem]:
     for path, spec in declared:
         why = refusal(spec["path"], folder, roots)
         if why is not None:
-            problems.append(document.problem(path + ("path",), why))
+            problems.append(document.problem((*path, "path"), why))
     return problems
 
 

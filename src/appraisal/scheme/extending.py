@@ -172,15 +172,15 @@ def _merge_datasets(child: Document, inherited: dict[str, Any], overrides: dict[
             if field in _ENTRY_BY_ENTRY and isinstance(value, dict) and isinstance(old.get(field), dict):
                 new[field] = {**old[field], **value}
                 for entry in value:
-                    merged.replace_with(child, at + (field, entry))
-                merged.own(child, at + (field,))
+                    merged.replace_with(child, (*at, field, entry))
+                merged.own(child, (*at, field))
             else:
                 new[field] = value
-                merged.replace_with(child, at + (field,))
+                merged.replace_with(child, (*at, field))
             other = _ONE_OF.get(field)
             if other in new and other not in spec:
                 del new[other]
-                merged.drop(at + (other,))
+                merged.drop((*at, other))
         merged.own(child, at)
         out[name] = new
     return out

@@ -40,7 +40,7 @@ def lint_rename(path: tuple[str | int, ...], spec: Mapping[str, Any], problem: P
     rename: Mapping[str, str] = spec.get("rename") or {}
     first: dict[str, str] = {}
     for header, new in rename.items():
-        where = path + ("rename", header)
+        where = (*path, "rename", header)
         why = name_problem(new)
         if why is not None:
             problem(where, f"new name {new!r} of column {header!r} cannot be named in expressions: {why}")
@@ -50,7 +50,7 @@ def lint_rename(path: tuple[str | int, ...], spec: Mapping[str, Any], problem: P
     columns = spec.get("columns") or {}
     for header, new in rename.items():
         if header in columns and header not in first:
-            problem(path + ("columns", header), f"column {header!r} is renamed to {new!r}; declare it as {new!r}", key=True)
+            problem((*path, "columns", header), f"column {header!r} is renamed to {new!r}; declare it as {new!r}", key=True)
     named: list[tuple[tuple[str | int, ...], Any]] = [
         ((field,), spec.get(field)) for field in ("key", "appraisee", "period_by", "name", "team", "manager", "role", "start", "end")
     ]
@@ -66,22 +66,22 @@ def lint_columns(path: tuple[str | int, ...], columns: Mapping[str, Any], proble
     for name, declared in columns.items():
         if isinstance(declared, str):
             continue
-        where, kind = path + ("columns", name), declared["type"]
+        where, kind = (*path, "columns", name), declared["type"]
         built = [k for k in ("date", "time") if k in declared]
         if "format" in declared and kind not in _TIME_KINDS:
-            problem(where + ("format",), f"'format' is for date and timestamp columns; {name!r} is {kind}", key=True)
+            problem((*where, "format"), f"'format' is for date and timestamp columns; {name!r} is {kind}", key=True)
         if built and kind != "timestamp":
-            problem(where + (built[0],), f"'date' and 'time' build a timestamp; {name!r} is {kind}", key=True)
+            problem((*where, built[0]), f"'date' and 'time' build a timestamp; {name!r} is {kind}", key=True)
         elif len(built) == 1:
             other = "time" if built[0] == "date" else "date"
             problem(where, f"a timestamp built from two columns needs both 'date' and 'time'; add {other!r}")
         for part in built:
             if declared[part] == name:
-                problem(where + (part,), f"{name!r} cannot be built from itself; name the file's {part} column")
+                problem((*where, part), f"{name!r} cannot be built from itself; name the file's {part} column")
         if "format" in declared and kind in _TIME_KINDS:
             formats = declared["format"]
             for i, text in enumerate([formats] if isinstance(formats, str) else formats):
-                at = where + ("format",) if isinstance(formats, str) else where + ("format", i)
+                at = (*where, "format") if isinstance(formats, str) else (*where, "format", i)
                 message = format_problem(text, built=bool(built), alone=isinstance(formats, str))
                 if message:
                     problem(at, message)

@@ -44,7 +44,7 @@ class ScoringChecks:
 
     def check_score(self, path: KeyPath, spec: Mapping[str, Any]) -> None:
         score = spec["score"]
-        spath = path + ("score",)
+        spath = (*path, "score")
         rules = [key for key in ("curve", "bands", "ratio_to_target", "formula") if score.get(key)]
         if len(rules) > 1:
             self.add(spath, f"score has both {rules[0]!r} and {rules[1]!r}; keep one rule")
@@ -54,11 +54,11 @@ class ScoringChecks:
             self.add(spath, "score needs a rule: 'curve: linear', 'bands', 'ratio_to_target: true' or 'formula'")
             return
         if score.get("cap", 100) < score.get("floor", 0):
-            self.add(spath + ("cap",), "cap is below floor")
+            self.add((*spath, "cap"), "cap is below floor")
         foreign = {"curve": ("bands", "default"), "bands": ("worst", "best")}.get(rule, ("worst", "best", "bands", "default"))
         for key in foreign:
             if key in score:
-                self.add(spath + (key,), f"{key!r} does not apply to a {rule.replace('_', ' ')} score", key=True)
+                self.add((*spath, key), f"{key!r} does not apply to a {rule.replace('_', ' ')} score", key=True)
         target = spec.get("target")
         if rule == "curve":
             self.check_curve(path, spec, score, target)
@@ -68,24 +68,24 @@ class ScoringChecks:
             if target is None:
                 self.add(spath, "a ratio-to-target score needs a 'target'")
             elif target == 0:
-                self.add(path + ("target",), "a ratio-to-target score cannot divide by a target of 0")
+                self.add((*path, "target"), "a ratio-to-target score cannot divide by a target of 0")
         else:
-            self.expression(spath + ("formula",), self.scheme_names("value", "target"), "number")
+            self.expression((*spath, "formula"), self.scheme_names("value", "target"), "number")
 
     def check_curve(self, path: KeyPath, spec: Mapping[str, Any], score: Mapping[str, Any], target: Any) -> None:
-        spath = path + ("score",)
+        spath = (*path, "score")
         if "worst" not in score or "best" not in score:
             self.add(spath, "a linear curve needs 'worst' (0 points) and 'best' (the cap)")
             return
         worst, best = score["worst"], score["best"]
         if worst == best:
-            self.add(spath + ("best",), "worst and best are equal, so the curve has no slope")
+            self.add((*spath, "best"), "worst and best are equal, so the curve has no slope")
             return
         curve_direction = "lower" if best < worst else "higher"
         declared = spec.get("direction")
         if declared and declared != curve_direction:
             side = "below" if best < worst else "above"
-            self.add(path + ("direction",), f"direction is {declared!r} but the curve's best ({fmt(best)}) is {side} its worst ({fmt(worst)})")
+            self.add((*path, "direction"), f"direction is {declared!r} but the curve's best ({fmt(best)}) is {side} its worst ({fmt(worst)})")
             return
         if target is None:
             self.add(spath, "a linear curve passes through the target: add a 'target'")
@@ -97,7 +97,7 @@ class ScoringChecks:
         if not inside:
             better = "lower" if curve_direction == "lower" else "higher"
             self.add(
-                path + ("target",),
+                (*path, "target"),
                 f"target {fmt(target)} does not lie between worst ({fmt(worst)}) and best ({fmt(best)}) "
                 f"for a {better}-is-better indicator",
             )
@@ -110,12 +110,12 @@ class ScoringChecks:
             try:
                 parsed.append((j, parse_interval(band["range"])))
             except IntervalError as exc:
-                self.add(spath + ("bands", j, "range"), str(exc))
+                self.add((*spath, "bands", j, "range"), str(exc))
         for a in range(len(parsed)):
             for b in range(a + 1, len(parsed)):
                 (i, first), (j, second) = parsed[a], parsed[b]
                 if first.overlaps(second):
-                    self.add(spath + ("bands", j, "range"), f"band {second} overlaps band {first} (bands[{i}])")
+                    self.add((*spath, "bands", j, "range"), f"band {second} overlaps band {first} (bands[{i}])")
 
     def check_grades(self) -> None:
         if "grades" not in self.data:  # it failed the schema

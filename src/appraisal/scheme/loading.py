@@ -265,7 +265,7 @@ class _Builder:
             if isinstance(node, SequenceNode):
                 if node.tag != _SEQ:
                     self.bad_tag(node, path)
-                return [self.build(item, path + (i,), depth + 1) for i, item in enumerate(node.value)]
+                return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
             return self.mapping(node, path, depth)
         finally:
             self.active.discard(id(node))
@@ -289,11 +289,11 @@ class _Builder:
             key = key_node.value if key_node.tag != _NULL else ""
             line = key_node.start_mark.line + 1
             if key in first_line:
-                self.fail(key_node, path + (key,), f"duplicate key {key!r} (first defined on line {first_line[key]})")
+                self.fail(key_node, (*path, key), f"duplicate key {key!r} (first defined on line {first_line[key]})")
                 continue
             first_line[key] = line
-            self.key_positions[path + (key,)] = _position(key_node)
-            out[key] = self.build(value_node, path + (key,), depth + 1)
+            self.key_positions[(*path, key)] = _position(key_node)
+            out[key] = self.build(value_node, (*path, key), depth + 1)
         return out
 
     def scalar(self, node: ScalarNode, path: KeyPath) -> Any:

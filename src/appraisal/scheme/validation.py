@@ -169,10 +169,10 @@ def _non_finite(value: Any, path: KeyPath) -> Iterable[tuple[KeyPath, float]]:
     elif isinstance(value, dict):
         for key, item in value.items():
             if not (isinstance(key, str) and key.startswith("x-")):
-                yield from _non_finite(item, path + (key,))
+                yield from _non_finite(item, (*path, key))
     elif isinstance(value, list):
         for i, item in enumerate(value):
-            yield from _non_finite(item, path + (i,))
+            yield from _non_finite(item, (*path, i))
 
 
 # --- remembering passes (see the module docstring) -------------------------------------------
@@ -329,7 +329,7 @@ def _translate(document: Document, error: ValidationError) -> list[Problem]:
 
     if "propertyNames" in error.relative_schema_path:
         what = schema.get("description", "a name")
-        return [document.problem(path + (value,), f"{value!r} is not a valid key here: expected {what}", key=True)]
+        return [document.problem((*path, value), f"{value!r} is not a valid key here: expected {what}", key=True)]
     if kind == "additionalProperties":
         allowed = sorted(schema.get("properties", {}))
         patterns = schema.get("patternProperties", {})
@@ -341,7 +341,7 @@ def _translate(document: Document, error: ValidationError) -> list[Problem]:
             hint = f"did you mean {near!r}?" if near else f"expected one of: {', '.join(allowed)}"
             if "^x-" in patterns and not near:
                 hint += " (keys starting with x- are free for extensions)"
-            out.append(document.problem(path + (key,), f"unknown key {key!r}; {hint}", key=True))
+            out.append(document.problem((*path, key), f"unknown key {key!r}; {hint}", key=True))
         return out
     if kind == "required":
         missing = error.validator_value
