@@ -112,7 +112,8 @@ def explain(
     """How one appraisee's values, scores and grade in the run in `folder` came to be, as lines;
     with `indicator`, down to the first `rows` rows behind its value."""
     result = load_run(folder)
-    return explaining.explain(result, appraisee, indicator, rows=row_reader.rows_of(result, _or_loaded(extensions), rows))
+    evidence = row_reader.rows_of(result, _or_loaded(extensions), rows)
+    return explaining.explain(result, appraisee, indicator, rows=evidence)
 
 
 def row_evidence(

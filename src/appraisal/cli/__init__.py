@@ -34,7 +34,8 @@ Timeout = Annotated[
     float,
     typer.Option(
         "--timeout", envvar=TIMEOUT_ENV, min=0, metavar="SECONDS", show_default=False,
-        help=f"Stop with exit 1 after SECONDS of wall-clock time (default: ${TIMEOUT_ENV}, else no limit; 0: no limit).",
+        help=f"Stop with exit 1 after SECONDS of wall-clock time (default: ${TIMEOUT_ENV}, else no limit; "
+        "0: no limit).",
     ),
 ]
 
@@ -204,7 +205,8 @@ def _report(exc: Exception) -> int:
         return EXIT_USER_ERROR
     if isinstance(exc, OSError) and exc.strerror:
         # The machine refused (a full disk, a read-only folder, no permission): the user's to fix.
-        _say(printable(f"{exc.filename}: {exc.strerror}" if exc.filename else f"cannot write the output: {exc.strerror}"))
+        where = exc.filename if exc.filename else "cannot write the output"
+        _say(printable(f"{where}: {exc.strerror}"))
         return EXIT_USER_ERROR
     detail = " ".join(f"{type(exc).__name__}: {exc}".split())
     hint = "" if debug else f"; set {DEBUG_ENV}=1 for the traceback"

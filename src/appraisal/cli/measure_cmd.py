@@ -26,7 +26,9 @@ QUALITY_COLUMNS = ["dataset", "cause", "column", "count", "rows", "share", "leve
 
 def measure(
     scheme: Annotated[str, typer.Argument(help="A scheme file, or the name of a shipped scheme.", metavar="SCHEME")],
-    period: Annotated[str, typer.Option("--period", "-p", help="The period: 2026-09, 2026-Q3, 2026-H2, 2026, 2026-W38 or a range.")],
+    period: Annotated[
+        str, typer.Option("--period", "-p", help="The period: 2026-09, 2026-Q3, 2026-H2, 2026, 2026-W38 or a range.")
+    ],
     csv_out: Annotated[
         Optional[Path],  # noqa: UP045 - Typer reads the annotation at run time
         typer.Option("--csv", help="Write the values to this CSV file instead of printing them (text that a "
@@ -41,7 +43,9 @@ def measure(
         Optional[int],  # noqa: UP045
         typer.Option("--threads", min=1, help="DuckDB threads (default and at most: all cores)."),
     ] = None,
-    strict: Annotated[bool, typer.Option("--strict", help="Fail on data-quality warnings too, not only on errors.")] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Fail on data-quality warnings too, not only on errors.")
+    ] = False,
     timeout: Timeout = 0,
     groups: Groups = "",
     data_root: DataRoots = None,

@@ -414,4 +414,5 @@ def register_sources(register):  # type: ignore[no-untyped-def]
     register(SourceReader("parquet", load_parquet, (".parquet",), "Parquet"))
     register(SourceReader("json", load_json, (".json", ".ndjson", ".jsonl"), "JSON or NDJSON; options: format"))
     register(SourceReader("xlsx", load_xlsx, (".xlsx",), "Excel workbook; options: sheet"))
-    register(SourceReader("sqlite", load_sqlite, (".db", ".sqlite", ".sqlite3"), "SQLite; options: table or query, time_limit, row_limit"))
+    register(SourceReader("sqlite", load_sqlite, (".db", ".sqlite", ".sqlite3"),
+                          "SQLite; options: table or query, time_limit, row_limit"))

@@ -66,7 +66,8 @@ class Engine:
     tables: dict[str, str] = field(default_factory=dict)
     quality: list[QualityCount] = field(default_factory=list)
     spill: Path | None = None
-    rows: dict[str, int] = field(default_factory=dict)  # rows read per dataset (and roster, ratings), duplicates included
+    # rows read per dataset (and roster, ratings), duplicates included
+    rows: dict[str, int] = field(default_factory=dict)
 
     def close(self) -> None:
         interrupts.unregister_connection(self.connection)
@@ -201,7 +202,8 @@ def _load_all(engine: Engine, scheme: Scheme, registry: SourceRegistry, base: Pa
         # A 360-degree review also says which rater group each rating comes from.
         grouped = any(i.raters for i in scheme.indicators)
         columns = {**RATING_COLUMNS, "group": "text"} if grouped else RATING_COLUMNS
-        _load_one(engine, registry, "ratings", RATINGS, RATINGS, scheme.ratings, columns, list(columns), tz, base, scratch)
+        _load_one(engine, registry, "ratings", RATINGS, RATINGS, scheme.ratings, columns, list(columns), tz, base,
+                  scratch)
     for name, dataset in scheme.datasets.items():
         needed = [c for c in (dataset.key, dataset.appraisee, dataset.placed_by) if c]
         needed += [dataset.via.on] if dataset.via else []
@@ -242,7 +244,8 @@ def _drop_duplicates(engine: Engine, table: str, key: str) -> None:
     ).fetchall()
     if dropped:
         connection.execute(
-            f"DELETE FROM {q(table)} USING {q(repeated)} AS r WHERE {q(table)}.{q(key)} = r.k AND {q(table)}.rowid > r.first"
+            f"DELETE FROM {q(table)} USING {q(repeated)} AS r"
+            f" WHERE {q(table)}.{q(key)} = r.k AND {q(table)}.rowid > r.first"
         ).fetchall()
         engine.quality.append(QualityCount(table, "duplicate key", key, int(dropped), examples=tuple(examples or ())))
     connection.execute(f"DROP TABLE {q(repeated)}").fetchall()
@@ -344,7 +347,8 @@ def _load_one(
 def _without_lines(message: str) -> str:
     """An engine's message on one line, without the file's own lines (`Original Line: ...`): a
     file that did not read as declared is never quoted."""
-    return " ".join(" ".join(line for line in message.splitlines() if not line.lstrip().startswith("Original Line:")).split())
+    kept = " ".join(line for line in message.splitlines() if not line.lstrip().startswith("Original Line:"))
+    return " ".join(kept.split())
 
 
 def _type_table(
@@ -397,7 +401,8 @@ def _type_table(
         checks.append((column, f"unparseable {kind}", failed, bound))
     selects, check_params = ["count(*)"], []
     for column, _, failed, bound in checks:
-        selects += [f"count(*) FILTER (WHERE {failed})", f"min(CAST({q(column)} AS VARCHAR), 3) FILTER (WHERE {failed})"]
+        selects += [f"count(*) FILTER (WHERE {failed})",
+                    f"min(CAST({q(column)} AS VARCHAR), 3) FILTER (WHERE {failed})"]
         check_params += [*bound, *bound]
     # fetchall, not fetchone: DuckDB refuses new work while a result is half-read.
     [(read, *row)] = connection.execute(f"SELECT {', '.join(selects)} FROM {q(raw)}", check_params).fetchall()

@@ -361,7 +361,8 @@ def _quality(
 
 
 def _custom(
-    engine: Engine, scheme: Scheme, period: Period, appraisees: tuple[Appraisee, ...], registry: CustomIndicatorRegistry,
+    engine: Engine, scheme: Scheme, period: Period, appraisees: tuple[Appraisee, ...],
+    registry: CustomIndicatorRegistry,
 ) -> dict[tuple[str, str], Cell]:
     assert scheme.roster is not None
     cells: dict[tuple[str, str], Cell] = {}
@@ -387,5 +388,6 @@ def _custom(
                 flags = found.flags if found else ()
                 cells[(appraisee.id, indicator.id)] = Cell(None, rows, INSUFFICIENT, f"plugin {plugin.name}", flags)
             else:
-                cells[(appraisee.id, indicator.id)] = Cell(found.value, found.rows, OK, f"plugin {plugin.name}", found.flags)
+                cells[(appraisee.id, indicator.id)] = Cell(
+                    found.value, found.rows, OK, f"plugin {plugin.name}", found.flags)
     return cells

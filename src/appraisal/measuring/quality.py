@@ -34,8 +34,9 @@ UNPARSEABLE = tuple(f"unparseable {kind}" for kind in ("integer", "number", "fla
 # Causes that mean the data is wrong; the others (outside period, excluded, self rating) are the scheme at work.
 # rows a reader skipped (engine/sources): they hold no column, so they count against the whole dataset
 SKIPPED = ("ragged row", "unterminated quote", "line too long", "invalid text encoding", "unreadable row")
-BAD_CAUSES = (*UNPARSEABLE, *SKIPPED, "empty id", "negative duration", "value out of range", "duplicate key", "unknown appraisee", "no period value",
-              "rating outside scale", "unknown rater group", "unknown indicator")
+BAD_CAUSES = (*UNPARSEABLE, *SKIPPED, "empty id", "negative duration", "value out of range", "duplicate key",
+              "unknown appraisee", "no period value", "rating outside scale", "unknown rater group",
+              "unknown indicator")
 DEFAULTS = {"warn_if": "> 1%", "error_if": "> 5%"}
 OK, WARNING, ERROR = "ok", "warning", "error"
 FLAG_PREFIX = "data warning: "
@@ -225,7 +226,8 @@ def warning_flags(scheme: Scheme, assessment: Assessment) -> dict[str, tuple[str
     for finding in assessment.warnings:
         count = finding.count
         for indicator, columns in read.items():
-            whole_dataset = (not count.column or count.cause in _STRUCTURAL) and any(d == count.dataset for d, _ in columns)
+            structural = not count.column or count.cause in _STRUCTURAL
+            whole_dataset = structural and any(d == count.dataset for d, _ in columns)
             if (count.dataset, count.column) in columns or whole_dataset:
                 found[indicator] = (*found.get(indicator, ()), flag_text(finding))
     return found

@@ -130,7 +130,8 @@ def build_workbook(result: Result, language: str = "en") -> Any:
     compared = teams(data)
     indicators = {i["id"]: i for i in data["scheme"].get("indicators") or ()}
     titles = [pick(indicators[s["indicator"]]["title"], language) if s["indicator"] in indicators
-              and indicators[s["indicator"]].get("title") else s["indicator"] for s in (compared[0]["scores"] if compared else [])]
+              and indicators[s["indicator"]].get("title") else s["indicator"]
+              for s in (compared[0]["scores"] if compared else [])]
     grade_names = [g["grade"] for g in data["grades"]]
     _sheet(book, sheets["teams"],
            [words["team"], words["headcount"], words["mean_total"], *(f"{words['grade']} {g}" for g in grade_names),

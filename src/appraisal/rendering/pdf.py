@@ -162,7 +162,8 @@ class Chromium:
     def _send(self, method: str, params: dict[str, Any], session: str | None,
               timeout: float | None = None) -> dict[str, Any]:
         self._next_id += 1
-        message = {"id": self._next_id, "method": method, "params": params, **({"sessionId": session} if session else {})}
+        message = {"id": self._next_id, "method": method, "params": params,
+                   **({"sessionId": session} if session else {})}
         try:
             os.write(self._out, json.dumps(message).encode() + b"\0")
         except OSError as exc:

@@ -79,7 +79,9 @@ class _Linter(ScoringChecks):
             hint = "; none is declared"
         self.add(path, f"unknown {what} {name!r}{where}{hint}")
 
-    def expression(self, path: KeyPath, names: Mapping[str, Any], wants: str = "any", dataset: str | None = None) -> None:
+    def expression(
+        self, path: KeyPath, names: Mapping[str, Any], wants: str = "any", dataset: str | None = None
+    ) -> None:
         """Parse and check the expression at `path`: its names, then the kinds of its values
         (`wants`: what the place needs, a `number`, a `condition` or `any`), so that what
         validates also runs."""
@@ -92,7 +94,8 @@ class _Linter(ScoringChecks):
             self.add(path, exc.message, offset=exc.offset)
             return
         for name, key, offset in literal_keys(self.parsed[path]):
-            if name in self.constants and key not in self.constants[name]:  # the checker let only map constants be subscripted
+            # the checker let only map constants be subscripted
+            if name in self.constants and key not in self.constants[name]:
                 self.add(path, unknown_key(name, key, self.constants[name]), offset=offset)
         maps = {n: v for n, v in self.constants.items() if isinstance(v, Mapping)}
         try:
@@ -122,7 +125,8 @@ class _Linter(ScoringChecks):
 
     def constant_names(self) -> dict[str, Any]:
         declared = {**self.aside.constants, **self.constants}
-        return {name: NameKind.MAPPING if isinstance(value, dict) else NameKind.CONSTANT for name, value in declared.items()}
+        return {name: NameKind.MAPPING if isinstance(value, dict) else NameKind.CONSTANT
+                for name, value in declared.items()}
 
     def column_names(self, dataset: str) -> dict[str, Any]:
         spec = self.datasets.get(dataset, {})
@@ -189,7 +193,8 @@ class _Linter(ScoringChecks):
     def check_constants(self) -> None:
         for name in self.constants:
             if not name.isidentifier():
-                self.add(("constants", name), f"constant {name!r} cannot be named in expressions: use letters, digits and _", key=True)
+                self.add(("constants", name),
+                         f"constant {name!r} cannot be named in expressions: use letters, digits and _", key=True)
             if name in self.indicator_ids:
                 self.add(("constants", name), f"constant {name!r} has the same name as an indicator", key=True)
             for where, message in map_constant_problems(("constants", name), self.constants[name]):
@@ -290,7 +295,8 @@ class _Linter(ScoringChecks):
             if self.dataset_ref((*path, "dataset"), spec["dataset"]):
                 self.expression((*path, "where"), self.column_names(spec["dataset"]), "condition", spec["dataset"])
                 if not _placed(self.datasets[spec["dataset"]]):
-                    self.add((*path, "dataset"), f"dataset {spec['dataset']!r} is a lookup table (no 'period_by' or 'as_of'); exclusions apply to measured datasets")
+                    self.add((*path, "dataset"), f"dataset {spec['dataset']!r} is a lookup table (no 'period_by' "
+                                                 "or 'as_of'); exclusions apply to measured datasets")
 
     def check_indicators(self) -> None:
         first: dict[str, int] = {}
@@ -302,7 +308,8 @@ class _Linter(ScoringChecks):
                 self.add((*path, "id"), f"duplicate indicator id {spec['id']!r}{where}")
             first.setdefault(spec["id"], i)
             if not spec["id"].isidentifier():
-                self.add((*path, "id"), f"indicator id {spec['id']!r} cannot be named in formulas: use letters, digits and _")
+                self.add((*path, "id"),
+                         f"indicator id {spec['id']!r} cannot be named in formulas: use letters, digits and _")
             self.check_value_source(path, spec)
             if "measure" in spec:
                 self.check_measure((*path, "measure"), spec["measure"])
@@ -332,7 +339,8 @@ class _Linter(ScoringChecks):
                 self.add(path, "rating indicator needs a top-level 'ratings' source to read ratings from")
             for name, group in spec.get("raters", {}).items():
                 if "scale" in group and group["scale"][0] >= group["scale"][1]:
-                    self.add((*path, "raters", name, "scale"), "scale must go from the lowest rating to the highest, e.g. [1, 5]")
+                    self.add((*path, "raters", name, "scale"),
+                             "scale must go from the lowest rating to the highest, e.g. [1, 5]")
         elif kind not in given:
             self.add(path, f"indicator of kind {kind!r} needs a {kind!r} key")
         elif "scale" in spec:
@@ -347,11 +355,13 @@ class _Linter(ScoringChecks):
         if not self.dataset_ref((*path, "dataset"), dataset):
             return
         if not _placed(self.datasets[dataset]):
-            self.add((*path, "dataset"), f"dataset {dataset!r} has no 'period_by' (or 'as_of' for a snapshot), so its rows cannot be placed in a period")
+            self.add((*path, "dataset"), f"dataset {dataset!r} has no 'period_by' (or 'as_of' for a snapshot), "
+                                         "so its rows cannot be placed in a period")
         if agg in _NEEDS_OF and "of" not in measure:
             self.add(path, f"agg {agg!r} needs 'of': the per-row value to aggregate")
         if agg in ("count", "ratio") and "of" in measure:
-            self.add((*path, "of"), f"agg {agg!r} counts rows and takes no 'of'" + ("; put it in numerator/denominator" if agg == "ratio" else ""))
+            where = "; put it in numerator/denominator" if agg == "ratio" else ""
+            self.add((*path, "of"), f"agg {agg!r} counts rows and takes no 'of'{where}")
         if (agg == "percentile") != ("percentile" in measure):
             self.add(path, "agg 'percentile' needs 'percentile' (e.g. 0.9), and only it takes one")
         if agg == "ratio" and "numerator" not in measure:
@@ -364,7 +374,9 @@ class _Linter(ScoringChecks):
         if attribution != "all":
             via = self.datasets[dataset].get("via")
             if not via or "order_by" not in via:
-                self.add((*path, "attribution"), f"attribution {attribution!r} needs the dataset to reach appraisees through 'via' with an 'order_by' column (who touched it, when)")
+                self.add((*path, "attribution"),
+                         f"attribution {attribution!r} needs the dataset to reach appraisees through 'via' "
+                         "with an 'order_by' column (who touched it, when)")
             elif via["dataset"] in self.datasets:
                 self.column_ref(("datasets", dataset, "via", "order_by"), via["dataset"], via["order_by"])
             if attribution == "split" and agg not in ("count", "sum", "mean", "ratio"):
@@ -403,7 +415,8 @@ class _Linter(ScoringChecks):
                 node, chain = stack.pop()
                 for nxt in depends.get(node, (0, []))[1]:
                     if nxt == start:
-                        self.add(("indicators", i, "formula"), f"formulas depend on each other in a circle: {' -> '.join([*chain, start])}")
+                        circle = " -> ".join([*chain, start])
+                        self.add(("indicators", i, "formula"), f"formulas depend on each other in a circle: {circle}")
                         stack = []
                         break
                     if nxt not in seen:

@@ -34,7 +34,9 @@ class ScoringChecks:
 
         def unknown(self, path: KeyPath, what: str, name: str, known: Iterable[str], where: str = "") -> None: ...
 
-        def expression(self, path: KeyPath, names: Mapping[str, Any], wants: str = "any", dataset: str | None = None) -> None: ...
+        def expression(
+            self, path: KeyPath, names: Mapping[str, Any], wants: str = "any", dataset: str | None = None
+        ) -> None: ...
 
         def scheme_names(self, *special: str) -> dict[str, Any]: ...
 
@@ -55,7 +57,8 @@ class ScoringChecks:
             return
         if score.get("cap", 100) < score.get("floor", 0):
             self.add((*spath, "cap"), "cap is below floor")
-        foreign = {"curve": ("bands", "default"), "bands": ("worst", "best")}.get(rule, ("worst", "best", "bands", "default"))
+        foreign = {"curve": ("bands", "default"), "bands": ("worst", "best")}.get(
+            rule, ("worst", "best", "bands", "default"))
         for key in foreign:
             if key in score:
                 self.add((*spath, key), f"{key!r} does not apply to a {rule.replace('_', ' ')} score", key=True)
@@ -85,7 +88,8 @@ class ScoringChecks:
         declared = spec.get("direction")
         if declared and declared != curve_direction:
             side = "below" if best < worst else "above"
-            self.add((*path, "direction"), f"direction is {declared!r} but the curve's best ({fmt(best)}) is {side} its worst ({fmt(worst)})")
+            self.add((*path, "direction"),
+                     f"direction is {declared!r} but the curve's best ({fmt(best)}) is {side} its worst ({fmt(worst)})")
             return
         if target is None:
             self.add(spath, "a linear curve passes through the target: add a 'target'")
@@ -125,7 +129,8 @@ class ScoringChecks:
         seen: dict[str, int] = {}
         for i, (name, _, _, _) in enumerate(bands):
             if name in seen:
-                self.add(("grades", i, "grade") if isinstance(grades, list) else ("grades", name), f"duplicate grade {name!r}")
+                at = ("grades", i, "grade") if isinstance(grades, list) else ("grades", name)
+                self.add(at, f"duplicate grade {name!r}")
             seen[name] = i
         if isinstance(grades, list):
             for i, g in enumerate(grades):
@@ -135,12 +140,16 @@ class ScoringChecks:
             for lower, upper in itertools.pairwise(ordered):
                 low_band, high_band = bands[lower], bands[upper]
                 if low_band[2] < high_band[1]:
-                    self.add(("grades", upper, "min"), f"grades leave a gap: no grade for totals from {fmt(low_band[2])} up to {fmt(high_band[1])}")
+                    self.add(("grades", upper, "min"), f"grades leave a gap: no grade for totals from "
+                                                       f"{fmt(low_band[2])} up to {fmt(high_band[1])}")
                 elif low_band[2] > high_band[1]:
-                    self.add(("grades", upper, "min"), f"grades {low_band[0]} and {high_band[0]} overlap from {fmt(high_band[1])} up to {fmt(min(low_band[2], high_band[2]))}")
+                    self.add(("grades", upper, "min"),
+                             f"grades {low_band[0]} and {high_band[0]} overlap from {fmt(high_band[1])} "
+                             f"up to {fmt(min(low_band[2], high_band[2]))}")
             top = ordered[-1]
             if not math.isinf(bands[top][2]):
-                self.add(("grades", top), f"the top grade {bands[top][0]!r} must have no 'max', so every high total gets a grade")
+                self.add(("grades", top),
+                         f"the top grade {bands[top][0]!r} must have no 'max', so every high total gets a grade")
         lowest = min(band[1] for band in bands)
         if lowest > 0:
             self.add(("grades",), f"no grade for totals below {fmt(lowest)}: the lowest grade must start at 0 or below")

@@ -194,7 +194,8 @@ def load_text(text: str, file: str = "<string>") -> Document:
         node = composer.get_single_node()
     except _TooDeep as exc:
         line, column = exc.mark.line + 1, exc.mark.column + 1
-        raise LoadError([Problem(file, line, column, "", f"values are nested more than {MAX_DEPTH} levels deep")]) from None
+        message = f"values are nested more than {MAX_DEPTH} levels deep"
+        raise LoadError([Problem(file, line, column, "", message)]) from None
     except ReaderError as exc:
         raise LoadError([_unreadable(text, file, exc)]) from None
     except yaml.MarkedYAMLError as exc:
@@ -249,7 +250,8 @@ class _Builder:
         self.count += 1
         if self.count > MAX_NODES:
             if self.count == MAX_NODES + 1:
-                self.fail(node, path[:1], f"the file expands to more than {MAX_NODES} values (aliases repeated too often)")
+                self.fail(node, path[:1],
+                          f"the file expands to more than {MAX_NODES} values (aliases repeated too often)")
             return None
         if depth > MAX_DEPTH:
             self.fail(node, path, f"values are nested more than {MAX_DEPTH} levels deep")

@@ -110,7 +110,8 @@ def _lint_levels(levels: Mapping[str, Any], path: tuple[Any, ...], add: Any) -> 
         # A warning needs a value above its level that is not above the error's: none when the
         # warning's level is higher, or equal unless only the warning's includes the level itself.
         if warn.amount > error.amount or (warn.amount == error.amount and not (warn.inclusive and not error.inclusive)):
-            add((*where, "warn_if"), f"warn_if {warn.text!r} can never warn: error_if {error.text!r} stops the run first")
+            add((*where, "warn_if"),
+                f"warn_if {warn.text!r} can never warn: error_if {error.text!r} stops the run first")
 
 
 def _unknown(what: str, name: str, known: Iterable[str], where: str = "") -> str:

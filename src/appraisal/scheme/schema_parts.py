@@ -47,7 +47,9 @@ class SetAside:
         return "indicators" in self.keys or any(path[0] == "indicators" for path in self.items)
 
 
-def passed_parts(document: Document, failed: Iterable[KeyPath], required: Iterable[str]) -> tuple[Document, SetAside] | None:
+def passed_parts(
+    document: Document, failed: Iterable[KeyPath], required: Iterable[str]
+) -> tuple[Document, SetAside] | None:
     """The document without the parts at or above the `failed` key paths, and what was set aside;
     None when the document is not a mapping at all (nothing to lint)."""
     data = document.data

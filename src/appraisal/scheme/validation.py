@@ -9,14 +9,15 @@ checked against the data roots (see `data_roots`).
 
 The JSON Schema stage remembers what passed: importing jsonschema and building its validator
 takes some 60 ms of every command that loads a scheme (a tenth of `appraisal measure` on a
-million rows), and most runs check a scheme that already passed. A pass is an empty marker file in the user's cache folder, named by the SHA-256 of
-everything the outcome depends on: the resolved document's data (after `extends` and
-`strategy`), the scheme's text, the schema file, this module's source, the versions of
-appraisal, Python, jsonschema and referencing, and the loaded plugins. Any change to one of
-them is a different name, so a stale pass can never be found; a failure is never remembered,
-so problems are always reported afresh. The syntax stage and the semantic lint run every
-time. `APPRAISAL_VALIDATION_CACHE=0` turns the cache off; `APPRAISAL_CACHE_DIR` moves it
-(default: `$XDG_CACHE_HOME/appraisal`, `~/.cache/appraisal`; `%LOCALAPPDATA%` on Windows).
+million rows), and most runs check a scheme that already passed. A pass is an empty marker file
+in the user's cache folder, named by the SHA-256 of everything the outcome depends on: the
+resolved document's data (after `extends` and `strategy`), the scheme's text, the schema file,
+this module's source, the versions of appraisal, Python, jsonschema and referencing, and the
+loaded plugins. Any change to one of them is a different name, so a stale pass can never be
+found; a failure is never remembered, so problems are always reported afresh. The syntax stage
+and the semantic lint run every time. `APPRAISAL_VALIDATION_CACHE=0` turns the cache off;
+`APPRAISAL_CACHE_DIR` moves it (default: `$XDG_CACHE_HOME/appraisal`, `~/.cache/appraisal`;
+`%LOCALAPPDATA%` on Windows).
 """
 
 from __future__ import annotations
@@ -156,7 +157,8 @@ def _schema_failures(document: Document) -> list[tuple[KeyPath, Problem]]:
     for error in _validator().iter_errors(document.data):
         if tuple(error.absolute_path) not in said:
             # A name refused by `propertyNames` fails the entry it names, not the whole mapping.
-            where = tuple(error.absolute_path) + ((error.instance,) if "propertyNames" in error.relative_schema_path else ())
+            named = (error.instance,) if "propertyNames" in error.relative_schema_path else ()
+            where = (*error.absolute_path, *named)
             failures.extend((where, problem) for problem in _translate(document, error))
     return failures
 
@@ -234,8 +236,8 @@ def _pass_key(document: Document, extensions: Extensions) -> str | None:
     if loaded is None:
         return None
     digest = hashlib.sha256()
-    for part in (_CACHE_FORMAT, appraisal.__version__, sys.version, *libraries, schema, hashlib.sha256(source).hexdigest(),
-                 loaded, document.digest, data):
+    for part in (_CACHE_FORMAT, appraisal.__version__, sys.version, *libraries, schema,
+                 hashlib.sha256(source).hexdigest(), loaded, document.digest, data):
         digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
     return digest.hexdigest()
 
@@ -290,7 +292,8 @@ def _drop_explained_missing(problems: list[Problem]) -> list[Problem]:
     return [
         p
         for p in problems
-        if not (p.message.startswith("missing required key") and (p.path, p.message.removeprefix("missing required key ")) in suggested)
+        if not (p.message.startswith("missing required key")
+                and (p.path, p.message.removeprefix("missing required key ")) in suggested)
     ]
 
 
