@@ -260,7 +260,8 @@ def _tickets_and_surveys(
     # Cumulative shares for picking an agent: everyone working, and everyone who stays.
     for table, where in (("pick_all", "load > 0"), ("pick_stay", "load > 0 AND last_at > TIMESTAMP '9000-01-01'")):
         con.execute(
-            f"CREATE TABLE {table} AS SELECT id, last_at, (sum(load) OVER (ORDER BY id) - load) / sum(load) OVER () AS lo "
+            f"CREATE TABLE {table} AS SELECT id, last_at,"
+            " (sum(load) OVER (ORDER BY id) - load) / sum(load) OVER () AS lo "
             f"FROM agents WHERE {where}"
         )
     con.execute(

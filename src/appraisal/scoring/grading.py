@@ -137,9 +137,8 @@ def appraise_one(context: _Context, measurements: Measurements, appraisee: Appra
         else:
             effective = weight
         contribution = None
-        if weight > 0 and not failed:
-            if points.score is not None or policy == "zero":
-                contribution = (points.score or 0.0) * effective / 100.0
+        if weight > 0 and not failed and (points.score is not None or policy == "zero"):
+            contribution = (points.score or 0.0) * effective / 100.0
         cells.append(
             ScoredCell(
                 indicator=indicator.id, title=dict(indicator.title), unit=indicator.unit, kind=indicator.kind,
