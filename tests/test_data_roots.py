@@ -46,7 +46,8 @@ def write_data(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "roster.csv").write_text("agent_id\na1\na2\n", encoding="utf-8")
     (folder / "tickets.csv").write_text(
-        "agent_id,created_at,status\na1,2026-09-01 10:00,resolved\na1,2026-09-02 10:00,resolved\na2,2026-09-03 10:00,open\n",
+        "agent_id,created_at,status\na1,2026-09-01 10:00,resolved\na1,2026-09-02 10:00,resolved\n"
+        "a2,2026-09-03 10:00,open\n",
         encoding="utf-8",
     )
     return folder
@@ -73,7 +74,8 @@ def test_data_in_the_scheme_folder_and_below_is_read(tmp_path, run_cli):
 
 def test_a_roster_at_etc_passwd_is_refused_unread(tmp_path, run_cli):
     write_data(tmp_path)
-    scheme = write_scheme(tmp_path, scheme_text("/etc/passwd", roster_extra=', options: {delimiter: ":", header: false}'))
+    scheme = write_scheme(tmp_path,
+                          scheme_text("/etc/passwd", roster_extra=', options: {delimiter: ":", header: false}'))
     for command in (("validate", str(scheme)), ("measure", str(scheme), "-p", "2026-09")):
         result = run_cli(*command)
         assert result.exit_code == 1

@@ -91,7 +91,8 @@ def test_sizes(demo):
     in_q3 = [t for t in tickets if "2026-07-01" <= t["created_at"] < "2026-10-01"]
     assert 28_000 <= len(in_q3) <= 32_000
     assert {t["channel"] for t in tickets} == {"phone", "chat", "email", "app"}
-    assert {t["cause"] for t in tickets} == {"product_defect", "logistics", "usage_question", "refund", "supplier_defect"}
+    assert {t["cause"] for t in tickets} == {
+        "product_defect", "logistics", "usage_question", "refund", "supplier_defect"}
     statuses = Counter(t["status"] for t in tickets)
     assert set(statuses) == {"resolved", "open", "closed"} and statuses["resolved"] > 0.8 * len(tickets)
     assert {t["reopened"] for t in tickets} == {"Y", "N"}

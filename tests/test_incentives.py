@@ -57,7 +57,8 @@ def test_incentives_are_stored_with_the_result(result, tmp_path):
 
 def test_coefficients_name_existing_grades(tmp_path):
     path = tmp_path / "s.yaml"
-    path.write_text((DATA / "incentives.yaml").read_text(encoding="utf-8").replace("C: 0.5}", "E: 0.5}"), encoding="utf-8")
+    text = (DATA / "incentives.yaml").read_text(encoding="utf-8").replace("C: 0.5}", "E: 0.5}")
+    path.write_text(text, encoding="utf-8")
     [problem] = validate_files([path], extensions())
     assert problem.message == "unknown grade 'E'; known: A, B, C"
 

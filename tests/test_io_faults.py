@@ -101,7 +101,8 @@ def test_a_full_disk_simulated_in_process_says_so_and_keeps_nothing(
 
     monkeypatch.setattr(storing, "_write_json", full)
     result = run_cli("run", str(SCHEME), "-p", "2026-Q3", "-o", str(tmp_path / "q3"))
-    assert (result.exit_code, result.stderr) == (1, f"cannot write {tmp_path}/q3: No space left on device; nothing was kept\n")
+    assert (result.exit_code, result.stderr) == (
+        1, f"cannot write {tmp_path}/q3: No space left on device; nothing was kept\n")
     assert list(tmp_path.iterdir()) == []
 
 

@@ -55,7 +55,8 @@ def by_hand(folder: Path, manager: str) -> dict[str, float]:
     counted = {i for i, t in tickets.items() if t["agent_id"] in team and t["cause"] != "supplier_defect"}
     mine = [tickets[i] for i in counted if in_period(tickets[i]["created_at"])]
     values: dict[str, float] = {}
-    surveys = [s for s in rows(folder / "surveys.csv", "survey_id") if s["ticket_id"] in counted and in_period(s["answered_at"])]
+    surveys = [s for s in rows(folder / "surveys.csv", "survey_id")
+               if s["ticket_id"] in counted and in_period(s["answered_at"])]
     if len(surveys) >= 30:
         values["team_csat"] = sum(int(s["score"]) >= 4 for s in surveys) / len(surveys)
     complaints = [c for c in rows(folder / "complaints.csv", "complaint_id")

@@ -126,7 +126,8 @@ def test_custom_indicator_from_the_example_plugin(example_plugin):
 
 
 def test_custom_indicator_without_its_plugin_is_a_clear_error():
-    with pytest.raises(DataError, match="unknown custom indicator 'repeat_contacts'; no custom indicator is registered"):
+    message = "unknown custom indicator 'repeat_contacts'; no custom indicator is registered"
+    with pytest.raises(DataError, match=message):
         measure(load_scheme(DATA / "custom.yaml"), Q3)
 
 

@@ -97,7 +97,8 @@ def result_json(folder: Path) -> dict:
 
 STORY_ERROR = """\
 data quality: the run is stopped and nothing was stored:
-  sales: 594 of 600 rows (99.0%) unparseable integer in column 'amount': error, above 5%; e.g. '100.50', '101.50', '102.50'
+  sales: 594 of 600 rows (99.0%) unparseable integer in column 'amount': error, above 5%; \
+e.g. '100.50', '101.50', '102.50'
 correct the data or the column's declared type, or set other levels in the scheme's 'quality:' block \
 (see docs/scheme-reference.md, "quality")
 """

@@ -90,7 +90,8 @@ class Elements(HTMLParser):
         self.text.append(data)
 
     def find(self, tag: str, css_class: str | None = None) -> list[dict[str, str | None]]:
-        return [a for t, a in self.tags if t == tag and (css_class is None or css_class in (a.get("class") or "").split())]
+        return [a for t, a in self.tags
+                if t == tag and (css_class is None or css_class in (a.get("class") or "").split())]
 
 
 def rendered(result: Result, tmp_path: Path, **options) -> Path:
@@ -462,6 +463,7 @@ def test_a_result_stored_without_phrasebook_parts_renders_its_english_sentences(
         del person["step_parts"], person["status_parts"]
         for c in person["cells"]:
             del c["rule_parts"]
-    text = (rendered(result_from_dict(data), tmp_path, language="zh") / "scorecards" / "a1.md").read_text(encoding="utf-8")
+    folder = rendered(result_from_dict(data), tmp_path, language="zh")
+    text = (folder / "scorecards" / "a1.md").read_text(encoding="utf-8")
     assert "linear: worst 8 = 0, target 2 = 100, best 1 = 100" in text
     assert "1. weighted total 51.67 = 66.67 x 25% + 100 x 25% + 0 x 25% + 0 x 15% + 100 x 10%\n" in text

@@ -142,7 +142,8 @@ title: Aggregates
 period: month
 roster: {source: csv, path: roster.csv, key: agent_id}
 datasets:
-  rows: {source: csv, path: rows.csv, appraisee: agent_id, period_by: at, columns: {agent_id: text, at: timestamp, x: number}}
+  rows: {source: csv, path: rows.csv, appraisee: agent_id, period_by: at,
+         columns: {agent_id: text, at: timestamp, x: number}}
 indicators:
   - {id: probe, title: Probe, measure: {dataset: rows, agg: AGG, of: x}, weight: 100, target: 1,
      score: {curve: linear, worst: 0, best: 2}}
