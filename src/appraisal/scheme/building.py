@@ -13,7 +13,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from appraisal.scheme.intervals import parse_interval
-from appraisal.scheme.loading import Document
+from appraisal.scheme.loading import Document, KeyPath
 from appraisal.scheme.model import (
     ROSTER_FIELDS,
     Adjustment,
@@ -130,7 +130,7 @@ def _constants(declared: Mapping[str, Any]) -> Mapping[str, Any]:
     })
 
 
-def build_scheme(document: Document, parsed: Mapping[tuple, Expression]) -> Scheme:
+def build_scheme(document: Document, parsed: Mapping[KeyPath, Expression]) -> Scheme:
     """Turn a linted document and its parsed expressions into a `Scheme`."""
     data = document.data
     base = Path(document.file).resolve().parent

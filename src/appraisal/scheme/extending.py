@@ -183,7 +183,7 @@ def _merge_datasets(
                 new[field] = value
                 merged.replace_with(child, (*at, field))
             other = _ONE_OF.get(field)
-            if other in new and other not in spec:
+            if other is not None and other in new and other not in spec:
                 del new[other]
                 merged.drop((*at, other))
         merged.own(child, at)
@@ -220,7 +220,7 @@ def _merge_indicators(
     for mine, theirs in ((merged.positions, child.positions), (merged.key_positions, child.key_positions)):
         if ("indicators",) in theirs:
             mine[("indicators",)] = replace(theirs[("indicators",)], file=child.file)
-    out = []
+    out: list[Any] = []
     for slot in slots:
         if slot.get("dropped"):
             continue

@@ -87,12 +87,12 @@ class _Composer(Reader, Scanner, Parser, Composer, _CoreResolver):
         _CoreResolver.__init__(self)
         self.depth = 0
 
-    def compose_node(self, parent: Node | None, index: Any) -> Node:
+    def compose_node(self, parent: Node | None, index: int) -> Node | None:
         self.depth += 1
         try:
             if self.depth > MAX_DEPTH + 1:
-                raise _TooDeep(self.peek_event().start_mark)
-            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+                raise _TooDeep(self.peek_event().start_mark)  # type: ignore[no-untyped-call]  # unannotated in types-PyYAML
+            return super().compose_node(parent, index)
         finally:
             self.depth -= 1
 
@@ -268,6 +268,7 @@ class _Builder:
                 if node.tag != _SEQ:
                     self.bad_tag(node, path)
                 return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+            assert isinstance(node, MappingNode)  # the composer makes scalar, sequence and mapping nodes only
             return self.mapping(node, path, depth)
         finally:
             self.active.discard(id(node))

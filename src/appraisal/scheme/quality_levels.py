@@ -101,8 +101,9 @@ def _mapping(value: Any) -> Mapping[str, Any]:
 def _lint_levels(levels: Mapping[str, Any], path: tuple[Any, ...], add: Any) -> None:
     causes = [((*path, "causes", c), _mapping(s)) for c, s in _mapping(levels.get("causes")).items()]
     for where, spec in [(path, levels), *causes]:
-        texts = [spec.get(key) for key in ("warn_if", "error_if")]
-        if not all(isinstance(t, str) and re.fullmatch(LIMIT_PATTERN, t) for t in texts):
+        texts = [t for key in ("warn_if", "error_if")
+                 if isinstance(t := spec.get(key), str) and re.fullmatch(LIMIT_PATTERN, t)]
+        if len(texts) != 2:
             continue
         warn, error = parse_limit(texts[0]), parse_limit(texts[1])
         if warn is None or error is None or warn.share != error.share:

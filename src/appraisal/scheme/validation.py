@@ -69,7 +69,8 @@ def schema_path() -> Path:
 
 @lru_cache(maxsize=1)
 def scheme_schema() -> dict[str, Any]:
-    return json.loads(schema_path().read_text(encoding="utf-8"))
+    schema: dict[str, Any] = json.loads(schema_path().read_text(encoding="utf-8"))
+    return schema
 
 
 @lru_cache(maxsize=1)
