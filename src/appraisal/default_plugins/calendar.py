@@ -51,6 +51,6 @@ FUNCTIONS = [
 
 
 @hookimpl
-def register_functions(register):  # type: ignore[no-untyped-def]
+def register_functions(register: Callable[[Function], None]) -> None:
     for function in FUNCTIONS:
         register(function)

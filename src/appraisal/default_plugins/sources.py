@@ -13,7 +13,7 @@ import csv
 import hashlib
 import shutil
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from time import monotonic
@@ -408,7 +408,7 @@ class _SqliteLimits:
 
 
 @hookimpl
-def register_sources(register):  # type: ignore[no-untyped-def]
+def register_sources(register: Callable[[SourceReader], None]) -> None:
     register(SourceReader("csv", load_csv, (".csv", ".txt", ".tsv"), "CSV; options: encoding, delimiter, header",
                           rejected=csv_rejected))
     register(SourceReader("parquet", load_parquet, (".parquet",), "Parquet"))

@@ -56,7 +56,7 @@ class CustomValue:
 class CustomIndicatorRegistry(Registry[CustomIndicator]):
     kind = "custom indicator"
 
-    def get(self, name: str) -> CustomIndicator:  # type: ignore[override]
+    def get(self, name: str) -> CustomIndicator:
         return self.require(name)
 
 
