@@ -17,7 +17,7 @@ import importlib
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn, Protocol
 
 import typer
 
@@ -161,14 +161,20 @@ def main(argv: list[str] | None = None) -> NoReturn:
     sys.exit(code)
 
 
-def _run(command: object, argv: list[str] | None) -> int:
+class _Command(Protocol):
+    """What `_run` needs of the click command Typer builds (Typer keeps its click private)."""
+
+    def main(self, *, args: list[str] | None, prog_name: str, standalone_mode: bool) -> Any: ...
+
+
+def _run(command: _Command, argv: list[str] | None) -> int:
     """The command's exit code; an exception raised because of a stop is left to main()."""
     # when main runs: importing appraisal.cli needs Typer alone
     from appraisal import interrupts
 
     try:
         # Standalone mode: click prints usage errors (exit 2); ^C inside a command exits 130.
-        command.main(args=argv, prog_name="appraisal", standalone_mode=True)  # type: ignore[attr-defined]
+        command.main(args=argv, prog_name="appraisal", standalone_mode=True)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else EXIT_USER_ERROR)
     except KeyboardInterrupt:

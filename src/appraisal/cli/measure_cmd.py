@@ -6,7 +6,7 @@ Useful to check data before scores exist, and what the data benchmark times.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
@@ -105,7 +105,7 @@ def measure(
 
 
 def _value_rows(result: Measurements) -> list[list[object]]:
-    rows = [
+    rows: list[list[object]] = [
         [appraisee, indicator, cell.value, cell.rows, cell.status, cell.source, ";".join(cell.flags)]
         for appraisee, indicator, cell in result.rows()
     ]
@@ -122,10 +122,10 @@ def _cells(cells: Mapping[str, Cell], result: Measurements) -> list[list[object]
     ]
 
 
-def _quality_rows(rows: list[dict[str, object]], *, joined: bool = False) -> list[list[object]]:
+def _quality_rows(rows: list[dict[str, Any]], *, joined: bool = False) -> list[list[object]]:
     """The counts for JSON, or (`joined`) for CSV, where the examples are one cell, `, `-separated."""
     return [
-        [", ".join(row[c]) if joined and c == "examples" else row[c] for c in QUALITY_COLUMNS]  # type: ignore[arg-type]
+        [", ".join(row[c]) if joined and c == "examples" else row[c] for c in QUALITY_COLUMNS]
         for row in rows
     ]
 

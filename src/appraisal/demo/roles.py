@@ -92,9 +92,8 @@ def generate_role(folder: Path, *, role: str, seed: int = 2026, period: str = "2
         con.executemany("INSERT INTO people VALUES (?, ?, ?, ?, ?)",
                         [(n, p.id, p.skill, p.load, p.other) for n, p in enumerate(people)])
         s, e, days = f"DATE '{span.start}'", f"DATE '{span.end}'", (span.end - span.start).days
-        files = {"warehouse": _warehouse, "designer": _designer, "purchaser": _purchaser}[role](
-            con, folder, s, e, days, rng, people)
-        unknown, duplicate, moved = files.pop("__defects__")  # type: ignore[misc]
+        write = {"warehouse": _warehouse, "designer": _designer, "purchaser": _purchaser}[role]
+        files, (unknown, duplicate, moved) = write(con, folder, s, e, days, rng, people)
     defects = {"unknown_appraisee": 1, "duplicate_key": 1, "outside_period": 1}
     if role == "designer":
         defects["self_rating"] = 1
@@ -116,6 +115,11 @@ def _roster(rng: random.Random, role: str, start: date) -> list[_Person]:
 
 
 
+# A role's files (dataset name -> path), and its planted defects: the unknown appraisee, the
+# duplicated row's id and the id of the row moved out of the period.
+_Written = tuple[dict[str, Path], tuple[str, str, str]]
+
+
 def _plant(
     con: duckdb.DuckDBPyConnection, rng: random.Random, table: str, who: str, times: list[str], stale: str
 ) -> tuple[list[int], str]:
@@ -132,7 +136,9 @@ def _plant(
 
 
 
-def _warehouse(con, folder, s, e, days, rng, people):  # type: ignore[no-untyped-def]
+def _warehouse(
+    con: duckdb.DuckDBPyConnection, folder: Path, s: str, e: str, days: int, rng: random.Random, people: list[_Person]
+) -> _Written:
     expand(con, "c", 600)  # stock-count lines
     con.execute(f"""
         CREATE TABLE counts AS SELECT i, id AS keeper_id,
@@ -180,10 +186,12 @@ def _warehouse(con, folder, s, e, days, rng, people):  # type: ignore[no-untyped
             printf('Z%02d-%d', idx + 1, zone + 1) AS zone, round(capacity_m3 * util, 1) AS used_m3, capacity_m3
         FROM snaps ORDER BY taken_on, i""", folder / "storage.csv")
     files = {k: folder / f"{k}.csv" for k in ("stock_counts", "shipments", "storage")}
-    return {**files, "__defects__": (unknown, f"SC{picks[1]:06d}", f"SC{picks[2]:06d}")}
+    return files, (unknown, f"SC{picks[1]:06d}", f"SC{picks[2]:06d}")
 
 
-def _designer(con, folder, s, e, days, rng, people):  # type: ignore[no-untyped-def]
+def _designer(
+    con: duckdb.DuckDBPyConnection, folder: Path, s: str, e: str, days: int, rng: random.Random, people: list[_Person]
+) -> _Written:
     expand(con, "k", 66)  # design tasks
     con.execute(f"""
         CREATE TABLE tasks AS SELECT i, id AS designer_id,
@@ -226,10 +234,12 @@ def _designer(con, folder, s, e, days, rng, people):  # type: ignore[no-untyped-
     ratings.append([people[0].id, "creativity", people[0].id, 5])  # a self-rating, left out by the engine
     write_csv(folder / "ratings.csv", ["appraisee", "indicator", "rater", "rating"], ratings)
     files = {k: folder / f"{k}.csv" for k in ("tasks", "pages", "page_traffic", "ratings")}
-    return {**files, "__defects__": (unknown, f"DT{picks[1]:05d}", f"DT{picks[2]:05d}")}
+    return files, (unknown, f"DT{picks[1]:05d}", f"DT{picks[2]:05d}")
 
 
-def _purchaser(con, folder, s, e, days, rng, people):  # type: ignore[no-untyped-def]
+def _purchaser(
+    con: duckdb.DuckDBPyConnection, folder: Path, s: str, e: str, days: int, rng: random.Random, people: list[_Person]
+) -> _Written:
     expand(con, "l", 120)  # purchase order lines
     con.execute(f"""
         CREATE TABLE lines AS SELECT *, ordered_at + to_days(CAST(5 + floor(u(i, 4) * 16) AS INTEGER)) AS promised_at,
@@ -270,4 +280,4 @@ def _purchaser(con, folder, s, e, days, rng, people):  # type: ignore[no-untyped
             strftime(received_at, {STAMP}) AS received_at, quantity, unit_price, received_qty, passed_qty
         FROM po_out ORDER BY copy, ordered_at, i""", folder / "purchase_orders.csv")
     files = {k: folder / f"{k}.csv" for k in ("purchase_orders", "budgets")}
-    return {**files, "__defects__": (unknown, f"PO{picks[1]:05d}", f"PO{picks[2]:05d}")}
+    return files, (unknown, f"PO{picks[1]:05d}", f"PO{picks[2]:05d}")

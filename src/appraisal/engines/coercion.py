@@ -93,7 +93,8 @@ def coerce_sql(
         # cell, forty times a cast, and most cells are ISO text the cast reads
         naive = (f"CASE WHEN contains({s}, '/') THEN coalesce(try_strptime({s}, ['%Y/%m/%d %H:%M:%S', "
                  f"'%Y/%m/%d %H:%M', '%Y/%m/%d']), TRY_CAST({s} AS TIMESTAMP)) ELSE TRY_CAST({s} AS TIMESTAMP) END")
-        zone, bound = (inline_literal(tz), []) if inline else ("?", [tz])
+        zone = inline_literal(tz) if inline else "?"
+        bound: list[object] = [] if inline else [tz]
         return (f"CASE WHEN regexp_matches({s}, '{_OFFSET}') THEN timezone({zone}, timezone('UTC', {_utc(s)})) "
                 f"WHEN NOT regexp_matches({s}, '{_ANY_OFFSET}') THEN {naive} END"), bound
     if kind in ("duration", "signed_duration"):

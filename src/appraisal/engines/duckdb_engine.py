@@ -168,7 +168,7 @@ def _connect(paths: list[str], scratch: Path, spill: Path, threads: int | None) 
     Memory is capped (APPRAISAL_MEMORY_LIMIT, default 1GB): beyond it DuckDB spills to a
     private folder, so a run over 10 million rows stays under a gigabyte.
     """
-    config: dict[str, object] = {
+    config: dict[str, str | bool | int | float | list[str]] = {
         "autoinstall_known_extensions": False,
         "autoload_known_extensions": False,
         "memory_limit": os.environ.get("APPRAISAL_MEMORY_LIMIT") or MEMORY_LIMIT,
@@ -312,7 +312,7 @@ def _drop_streamed_duplicates(engine: Engine, table: str, key: str, raw: str, ra
 
 def _load_one(
     engine: Engine, registry: SourceRegistry, label: str, dataset: str, table: str, source: Source,
-    columns: dict[str, str] | object, needed: Iterable[str], tz: str, base: Path, scratch: Path,
+    columns: Mapping[str, str], needed: Iterable[str], tz: str, base: Path, scratch: Path,
     key: str | None = None, formats: Mapping[str, ColumnFormat] | None = None,
 ) -> None:
     raw = f"{table}__raw"
@@ -331,7 +331,7 @@ def _load_one(
     named = named_view(engine.connection, raw, file_types, names, built)
     raw_types = file_types if named == raw else {
         row[0]: str(row[1]).upper() for row in engine.connection.execute(f"DESCRIBE {q(named)}").fetchall()}
-    declared = dict(columns)  # type: ignore[call-overload]
+    declared = dict(columns)
     patterns = {name: f.formats for name, f in (formats or {}).items() if f.formats}
     _type_table(engine, dataset, table, named, raw_types, declared, tz, key, patterns)
     # the reader records the rows it skipped while the rows were typed (the file's first scan)

@@ -257,7 +257,8 @@ def _roster(engine: Engine, scheme: Scheme, period: Period) -> tuple[Appraisee, 
     out = []
     for row in engine.connection.execute(sql, [period.start, period.end]).fetchall():
         flags = tuple(flag for flag, on in zip((JOINED, LEFT, ABSENT), row[7:], strict=True) if on)
-        out.append(Appraisee(row[0], *row[1:7], flags=flags))
+        member, name, team, manager, role, started, ended = row[:7]
+        out.append(Appraisee(member, name, team, manager, role, started, ended, flags=flags))
     return tuple(out)
 
 

@@ -170,14 +170,14 @@ class _FixedTimeZip(zipfile.ZipFile):
 
     stamp: tuple[int, int, int, int, int, int] = (1980, 1, 1, 0, 0, 0)
 
-    def writestr(self, name: Any, data: Any, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
-        if isinstance(name, str):
-            name = zipfile.ZipInfo(name, date_time=self.stamp)
-            name.compress_type = zipfile.ZIP_DEFLATED
-            name.external_attr = 0o644 << 16
-        super().writestr(name, data, *args, **kwargs)
+    def writestr(self, zinfo_or_arcname: Any, data: Any, *args: Any, **kwargs: Any) -> None:
+        if isinstance(zinfo_or_arcname, str):
+            zinfo_or_arcname = zipfile.ZipInfo(zinfo_or_arcname, date_time=self.stamp)
+            zinfo_or_arcname.compress_type = zipfile.ZIP_DEFLATED
+            zinfo_or_arcname.external_attr = 0o644 << 16
+        super().writestr(zinfo_or_arcname, data, *args, **kwargs)
 
-    def write(self, filename: Any, arcname: Any = None, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+    def write(self, filename: Any, arcname: Any = None, *args: Any, **kwargs: Any) -> None:
         # openpyxl writes each worksheet from a temporary file, whose time is the clock's.
         self.writestr(str(arcname or filename), Path(filename).read_bytes())
 

@@ -219,7 +219,7 @@ def environment(user_dir: Path | None = None, pack_dirs: Sequence[Path] = ()) ->
 def _template_error(exc: Exception) -> AppraisalError | None:
     """The exception as a message naming the template file and line, if it came from one."""
     if isinstance(exc, jinja2.TemplateNotFound):
-        names = ", ".join(exc.templates) if isinstance(exc, jinja2.TemplatesNotFound) else exc.name
+        names = ", ".join(map(str, exc.templates)) if isinstance(exc, jinja2.TemplatesNotFound) else exc.name
         return AppraisalError(f"template not found: {names}")
     if isinstance(exc, jinja2.TemplateSyntaxError):
         return AppraisalError(f"{exc.filename or exc.name}:{exc.lineno}: {exc.message}")
