@@ -47,7 +47,8 @@ def main() -> int:
         sys.exit(f"no `appraisal` next to {sys.executable}; run this with the venv's python")
 
     with tempfile.TemporaryDirectory(prefix="appraisal-startup-") as cache:
-        base = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "APPRAISAL_VALIDATION_CACHE")}
+        unset = ("PYTHONDONTWRITEBYTECODE", "APPRAISAL_VALIDATION_CACHE")
+        base = {k: v for k, v in os.environ.items() if k not in unset}
         env = {**base, "APPRAISAL_CACHE_DIR": cache}
         cold = {**env, "APPRAISAL_VALIDATION_CACHE": "0"}
         baseline = median_wall_time([sys.executable, "-c", "pass"], env)

@@ -42,5 +42,6 @@ def require_user_namespaces() -> str:
     if probe.returncode == 0:
         return unshare
     if os.environ.get("APPRAISAL_REQUIRE_ALL") == "1":
-        pytest.fail(f"unshare -Urm does not work here ({probe.stderr.strip()}), and APPRAISAL_REQUIRE_ALL=1 requires it")
+        pytest.fail(f"unshare -Urm does not work here ({probe.stderr.strip()}), "
+                    "and APPRAISAL_REQUIRE_ALL=1 requires it")
     pytest.skip(f"unshare -Urm does not work here: {probe.stderr.strip()}")

@@ -27,9 +27,11 @@ def moved(old: list[str], new: list[str], text: str) -> str | None:
     lines = text.splitlines(keepends=True)
     head, body = lines[:2], lines[2:]
     changes = [op for op in difflib.SequenceMatcher(a=old, b=body, autojunk=False).get_opcodes() if op[0] != "equal"]
-    if len(changes) != 1 or changes[0][0] != "replace" or changes[0][2] - changes[0][1] != 1 or changes[0][4] - changes[0][3] != 1:
+    if len(changes) != 1:
         return None
-    _, i, _, j, _ = changes[0]
+    tag, i, i_end, j, j_end = changes[0]
+    if tag != "replace" or i_end - i != 1 or j_end - j != 1:
+        return None
     nth = old[:i].count(old[i])
     places = [n for n, line in enumerate(new) if line == old[i]]
     if nth >= len(places):

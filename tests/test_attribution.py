@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from appraisal.pipeline import load_scheme, measure
 from appraisal.periods import parse_period
-from appraisal.scheme.validation import validate_files
+from appraisal.pipeline import load_scheme, measure
 from appraisal.plugins import extensions
+from appraisal.scheme.validation import validate_files
 
 DATA = Path(__file__).resolve().parent / "data" / "attribution"
 
@@ -52,15 +52,19 @@ def test_each_attribution_is_its_own_query(measured):
 
 def test_attribution_needs_an_ordered_join(tmp_path):
     path = tmp_path / "s.yaml"
-    path.write_text((DATA / "scheme.yaml").read_text(encoding="utf-8").replace(", order_by: touched_at", ""), encoding="utf-8")
+    text = (DATA / "scheme.yaml").read_text(encoding="utf-8").replace(", order_by: touched_at", "")
+    path.write_text(text, encoding="utf-8")
     messages = [p.message for p in validate_files([path], extensions())]
-    assert messages[0].startswith("attribution 'first' needs the dataset to reach appraisees through 'via' with an 'order_by'")
+    assert messages[0].startswith(
+        "attribution 'first' needs the dataset to reach appraisees through 'via' with an 'order_by'")
 
 
 def test_a_split_share_cannot_be_a_median(tmp_path):
     path = tmp_path / "s.yaml"
     text = (DATA / "scheme.yaml").read_text(encoding="utf-8").replace(
-        "{dataset: tickets, agg: count, attribution: split}", '{dataset: tickets, agg: median, of: "1", attribution: split}'
+        "{dataset: tickets, agg: count, attribution: split}",
+        '{dataset: tickets, agg: median, of: "1", attribution: split}',
     )
     path.write_text(text, encoding="utf-8")
-    assert [p.message for p in validate_files([path], extensions())] == ["a split share works with count, sum, mean and ratio, not 'median'"]
+    assert [p.message for p in validate_files([path], extensions())] == [
+        "a split share works with count, sum, mean and ratio, not 'median'"]

@@ -62,7 +62,8 @@ HEADER = "id,agent,at,score\n"
 
 
 def test_rows_with_too_many_or_too_few_fields_are_counted_with_their_lines(tmp_path: Path) -> None:
-    text = HEADER + "T1,A01,2026-07-01 09:00,5\nT2,A01,2026-07-01 10:00\nT3,A02,2026-07-02 09:00,4,extra\nT4,A02,2026-07-03 09:00,3\n"
+    text = HEADER + ("T1,A01,2026-07-01 09:00,5\nT2,A01,2026-07-01 10:00\nT3,A02,2026-07-02 09:00,4,extra\n"
+                     "T4,A02,2026-07-03 09:00,3\n")
     ids, quality = loaded(scheme_over(tmp_path, text))
     assert ids == ["T1", "T4"]
     assert bare(quality) == [QualityCount("tickets", "ragged row", "", 2, lines=(3, 4))]
@@ -70,7 +71,8 @@ def test_rows_with_too_many_or_too_few_fields_are_counted_with_their_lines(tmp_p
 
 def test_rows_of_a_dataset_named_in_chinese_are_counted_too(tmp_path: Path) -> None:
     path = scheme_over(tmp_path, HEADER + "T1,A01,2026-07-01 09:00,5\nT2,A01\n")
-    text = path.read_text(encoding="utf-8").replace("  tickets:\n", "  工单:\n").replace("dataset: tickets", "dataset: 工单")
+    text = path.read_text(encoding="utf-8").replace("  tickets:\n", "  工单:\n")
+    text = text.replace("dataset: tickets", "dataset: 工单")
     path.write_text(text, encoding="utf-8")
     with open_engine(load_scheme(path), extensions().sources) as engine:
         assert bare(engine.quality) == [QualityCount("工单", "ragged row", "", 1, lines=(3,))]
@@ -99,7 +101,8 @@ def test_quoted_fields_with_delimiters_and_line_breaks_still_load(tmp_path: Path
 
 
 def test_invalid_text_in_a_row_is_counted(tmp_path: Path) -> None:
-    data = (HEADER + "T1,A01,2026-07-01 09:00,5\n").encode() + b"T2,A\xff\xfe1,2026-07-01 10:00,4\n" + b"T3,A02,2026-07-02 09:00,4\n"
+    data = ((HEADER + "T1,A01,2026-07-01 09:00,5\n").encode() + b"T2,A\xff\xfe1,2026-07-01 10:00,4\n"
+            + b"T3,A02,2026-07-02 09:00,4\n")
     ids, quality = loaded(scheme_over(tmp_path, data))
     assert ids == ["T1", "T3"]
     assert bare(quality) == [QualityCount("tickets", "invalid text encoding", "", 1, lines=(3,))]
@@ -122,7 +125,8 @@ def test_a_declared_delimiter_is_kept_whatever_the_rows_hold(tmp_path: Path) -> 
 def test_a_ragged_row_at_the_end_of_a_large_file_is_counted_after_the_full_scan(tmp_path: Path) -> None:
     rows = 200_000
     body = "".join(f"T{i},A0{1 + i % 2},2026-07-{1 + i % 28:02d} 09:00,{i % 5 + 1}\n" for i in range(rows))
-    with open_engine(load_scheme(scheme_over(tmp_path, HEADER + body + "T-last,A01\n")), extensions().sources) as engine:
+    scheme = load_scheme(scheme_over(tmp_path, HEADER + body + "T-last,A01\n"))
+    with open_engine(scheme, extensions().sources) as engine:
         [(count, total)] = engine.connection.execute("SELECT count(*), sum(score) FROM tickets").fetchall()
         assert count == rows
         assert total == sum(i % 5 + 1 for i in range(rows))
@@ -215,7 +219,8 @@ def test_a_first_line_too_long_to_be_a_header_is_a_clear_message(tmp_path: Path)
 
 def test_a_real_header_is_listed_short_with_control_characters_escaped(tmp_path: Path) -> None:
     names = ["id", "agent", "at", "x" * 60, "bell\x07", *[f"c{i}" for i in range(10)]]
-    message = load_error(scheme_over(tmp_path, ",".join(names) + "\n", columns="{id: text, agent: text, at: timestamp, score: integer}"))
+    columns = "{id: text, agent: text, at: timestamp, score: integer}"
+    message = load_error(scheme_over(tmp_path, ",".join(names) + "\n", columns=columns))
     assert message == (
         "dataset 'tickets': the file has no column 'score'; its columns are: id, agent, at, "
         + "x" * 39 + "…, bell\\x07, c0, c1, c2 and 7 more")
@@ -241,11 +246,14 @@ ROW_SHAPES = st.lists(st.one_of(st.just(4), st.integers(min_value=1, max_value=7
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(shapes=ROW_SHAPES)
-def test_every_row_is_either_loaded_or_counted_at_its_line(tmp_path_factory: pytest.TempPathFactory, shapes: list[int]) -> None:
+def test_every_row_is_either_loaded_or_counted_at_its_line(
+    tmp_path_factory: pytest.TempPathFactory, shapes: list[int]
+) -> None:
     folder = tmp_path_factory.mktemp("ragged")
     fields = ["T{n}", "A01", "2026-07-01 09:00", "5", "x", "y", "z"]
     lines = [",".join(f.format(n=n) for f in fields[:width]) for n, width in enumerate(shapes)]
     ids, quality = loaded(scheme_over(folder, HEADER + "".join(f"{line}\n" for line in lines)))
     assert ids == sorted(f"T{n}" for n, width in enumerate(shapes) if width == 4)
     ragged = [n + 2 for n, width in enumerate(shapes) if width != 4]
-    assert bare(quality) == ([QualityCount("tickets", "ragged row", "", len(ragged), lines=tuple(ragged[:10]))] if ragged else [])
+    expected = [QualityCount("tickets", "ragged row", "", len(ragged), lines=tuple(ragged[:10]))] if ragged else []
+    assert bare(quality) == expected

@@ -84,8 +84,8 @@ def test_the_data_folder_records_its_recipe(generated):
 
 
 def test_appraisal_agrees_with_the_sql_baseline(generated, sql_outputs):
-    from appraisal.pipeline import load_scheme, measure
     from appraisal.periods import parse_period
+    from appraisal.pipeline import load_scheme, measure
 
     result = measure(load_scheme(generated.scheme), parse_period("2026-Q3"))
     values = {

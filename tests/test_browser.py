@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from outside import require_chromium
 
 from appraisal.rendering.pdf import Chromium
+from outside import require_chromium
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "docs" / "screenshots"

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from appraisal.errors import AppraisalError
-from appraisal.pipeline import load_scheme, measure
 from appraisal.periods import parse_period
-from appraisal.scheme.validation import validate_files
+from appraisal.pipeline import load_scheme, measure
 from appraisal.plugins import extensions
+from appraisal.scheme.validation import validate_files
 
 DATA = Path(__file__).resolve().parent / "data" / "calendar"
 
@@ -35,14 +35,17 @@ def test_clock_hours_still_count_everything(measured):
 
 def test_a_day_that_closes_before_it_opens_is_refused(tmp_path):
     path = tmp_path / "s.yaml"
-    path.write_text((DATA / "scheme.yaml").read_text(encoding="utf-8").replace('["09:00", "18:00"]', '["18:00", "09:00"]'), encoding="utf-8")
-    assert [p.message for p in validate_files([path], extensions())] == ["the day closes (09:00) before it opens (18:00)"]
+    text = (DATA / "scheme.yaml").read_text(encoding="utf-8").replace('["09:00", "18:00"]', '["18:00", "09:00"]')
+    path.write_text(text, encoding="utf-8")
+    assert [p.message for p in validate_files([path], extensions())] == [
+        "the day closes (09:00) before it opens (18:00)"]
 
 
 def test_business_hours_are_for_data_rows_only():
     from appraisal.expressions.evaluation import evaluate
     from appraisal.expressions.parsing import NameKind, parse_expression
     functions = extensions().functions
-    expr = parse_expression("business_hours(a, b)", names={"a": NameKind.CONSTANT, "b": NameKind.CONSTANT}, functions=functions)
+    names = {"a": NameKind.CONSTANT, "b": NameKind.CONSTANT}
+    expr = parse_expression("business_hours(a, b)", names=names, functions=functions)
     with pytest.raises(AppraisalError, match="data rows only"):
         evaluate(expr, {"a": 1.0, "b": 2.0}, functions)

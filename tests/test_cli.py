@@ -309,5 +309,6 @@ def test_a_command_run_imports_neither_pydantic_nor_the_other_commands() -> None
         "loaded = {'pydantic', 'appraisal.cli.render_cmd', 'appraisal.cli.demo_cmd', 'appraisal.cli.measure_cmd'}\n"
         "print(sorted(loaded & set(sys.modules)), file=sys.stderr)\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=60, cwd=ROOT)
+    proc = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=60,
+                          cwd=ROOT)
     assert proc.stderr.strip().splitlines()[-1] == "[]", proc.stderr

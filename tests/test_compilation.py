@@ -11,11 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from appraisal.periods import parse_period
+from appraisal.pipeline import load_scheme
+from appraisal.plugins import extensions
 from appraisal.sql.measures import compile_dataset
 from appraisal.sql.query import CompileError
-from appraisal.periods import parse_period
-from appraisal.plugins import extensions
-from appraisal.pipeline import load_scheme
 
 Q3 = parse_period("2026-Q3")
 
@@ -188,7 +188,8 @@ def test_quotes_in_literals_and_column_names_survive(tmp_path, con):
     con.execute("ALTER TABLE tickets RENAME COLUMN agent_id TO \"agent \"\"id\"\"\"")
     con.execute("UPDATE tickets SET cause = ? WHERE ticket_id = 't2'", ["it's"])
     text = SCHEME % indicator("n", """{dataset: tickets, agg: count, where: 'cause != "it''s"'}""")
-    text = text.replace("appraisee: agent_id", "appraisee: 'agent \"id\"'").replace("agent_id: text, created_at", "'agent \"id\"': text, created_at")
+    text = text.replace("appraisee: agent_id", "appraisee: 'agent \"id\"'")
+    text = text.replace("agent_id: text, created_at", "'agent \"id\"': text, created_at")
     path = tmp_path / "quoted.yaml"
     path.write_text(text, encoding="utf-8")
     rows = run(con, load_scheme(path))

@@ -13,14 +13,14 @@ import statistics
 from datetime import datetime, timedelta
 
 import pytest
-from contract import undeclared
-from handcalc import linear, rows
 
 from appraisal.demo.agent import generate
-from appraisal.results.storing import write_run
 from appraisal.periods import parse_period
 from appraisal.pipeline import load_scheme, run
+from appraisal.results.storing import write_run
 from appraisal.shipped import shipped_scheme
+from contract import undeclared
+from handcalc import linear, rows
 
 START, END = datetime(2026, 7, 1), datetime(2026, 10, 1)  # 2026-Q3, local time in Asia/Shanghai
 
@@ -90,7 +90,8 @@ def by_hand(files, agent: str) -> tuple[float | None, str | None]:
         complaints = sum(t["complaint"] == "Y" for t in mine) / len(mine)
         scores["complaint_rate"] = (linear(complaints, 0.04, 0.01, 0.0, 120), 5)
         scores["tickets_handled"] = (linear(len(mine), 300, 550, 800, 120), 5)
-    done = [h for t in mine if t["status"] == "resolved" and (h := hours(t["resolved_at"], t["created_at"])) is not None]
+    done = [h for t in mine
+            if t["status"] == "resolved" and (h := hours(t["resolved_at"], t["created_at"])) is not None]
     if done:
         median = statistics.median(done)
         band = 120 if median <= 24 else 100 if median <= 48 else 70 if median <= 72 else 40
@@ -172,7 +173,8 @@ def pay_by_hand(files, agent: str, grade: str | None) -> dict[str, float | None]
     quarter's add-on sales, at most 1000 (schemes/agent.yaml's incentives)."""
     base = sum(float(r["bonus_base"]) for r in rows(files.pay) if r["agent_id"] == agent)
     bonus = None if grade is None else min(base * COEFFICIENTS[grade], 6000.0)
-    sold = [float(r["amount"]) for r in rows(files.sales, "sale_id") if r["agent_id"] == agent and START <= when(r["sold_at"]) < END]
+    sold = [float(r["amount"]) for r in rows(files.sales, "sale_id")
+            if r["agent_id"] == agent and START <= when(r["sold_at"]) < END]
     commission = min(0.05 * sum(sold), 1000.0) if sold else None
     total = None if bonus is None and commission is None else (bonus or 0.0) + (commission or 0.0)
     return {"bonus": bonus, "commission": commission, "total": total}

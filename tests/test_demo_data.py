@@ -20,8 +20,8 @@ from appraisal.demo.agent import DEFECTS, generate
 from appraisal.engines.duckdb_engine import open_engine
 from appraisal.errors import DataError
 from appraisal.measuring.measurements import INSUFFICIENT, JOINED, LEFT
-from appraisal.pipeline import load_scheme, measure
 from appraisal.periods import parse_period
+from appraisal.pipeline import load_scheme, measure
 from appraisal.plugins import extensions
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,7 +91,8 @@ def test_sizes(demo):
     in_q3 = [t for t in tickets if "2026-07-01" <= t["created_at"] < "2026-10-01"]
     assert 28_000 <= len(in_q3) <= 32_000
     assert {t["channel"] for t in tickets} == {"phone", "chat", "email", "app"}
-    assert {t["cause"] for t in tickets} == {"product_defect", "logistics", "usage_question", "refund", "supplier_defect"}
+    assert {t["cause"] for t in tickets} == {
+        "product_defect", "logistics", "usage_question", "refund", "supplier_defect"}
     statuses = Counter(t["status"] for t in tickets)
     assert set(statuses) == {"resolved", "open", "closed"} and statuses["resolved"] > 0.8 * len(tickets)
     assert {t["reopened"] for t in tickets} == {"Y", "N"}

@@ -156,7 +156,8 @@ def test_undeclared_columns_pass_through_as_read(tmp_path: Path) -> None:
 
 def test_chinese_column_names_are_usable(tmp_path: Path) -> None:
     (tmp_path / "data").mkdir()
-    (tmp_path / "data" / "tickets.csv").write_text("坐席,创建时间,时长\nA01,2026-07-01 09:00,0:01:00\n", encoding="utf-8")
+    (tmp_path / "data" / "tickets.csv").write_text("坐席,创建时间,时长\nA01,2026-07-01 09:00,0:01:00\n",
+                                                   encoding="utf-8")
     scheme = write_scheme(tmp_path, columns="{坐席: text, 创建时间: timestamp, 时长: duration}")
     scheme.write_text(scheme.read_text(encoding="utf-8").replace("appraisee: agent", "appraisee: 坐席").replace(
         "period_by: at", "period_by: 创建时间"), encoding="utf-8")
@@ -193,9 +194,8 @@ def test_undeclared_files_are_unreadable_after_opening(tmp_path: Path) -> None:
 
 
 def test_lock_down_cannot_be_undone(tmp_path: Path) -> None:
-    with engine_for(tmp_path, GOOD) as engine:
-        with pytest.raises(duckdb.Error, match="locked"):
-            engine.connection.execute("SET enable_external_access = true").fetchall()
+    with engine_for(tmp_path, GOOD) as engine, pytest.raises(duckdb.Error, match="locked"):
+        engine.connection.execute("SET enable_external_access = true").fetchall()
 
 
 def test_extensions_are_not_installed_or_loaded_automatically(tmp_path: Path) -> None:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from sample_results import make_result, person
 
 from appraisal.rendering.excel import PERCENT, POINTS, SCORE, workbook_bytes, write_workbook
+from sample_results import make_result, person
 
 
 @pytest.fixture

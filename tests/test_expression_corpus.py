@@ -68,7 +68,7 @@ def test_file_is_agent_scheme_with_exactly_that_one_expression_changed(path: Pat
     assert strings(scheme).count(expression) == 1
     assert sum(indicator["weight"] for indicator in scheme["indicators"]) == 100
     assert len(strings(scheme)) == len(strings(AGENT))
-    changed = [a for a, b in zip(strings(scheme), strings(AGENT)) if a != b]
+    changed = [a for a, b in zip(strings(scheme), strings(AGENT), strict=True) if a != b]
     assert changed == [expression]
     added = set(scheme.get("constants", {})) - set(AGENT.get("constants", {}))
     assert all(isinstance(scheme["constants"][name], dict) for name in added), "only map constants"

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 
 from appraisal.errors import SchemeError
 from appraisal.measuring.measurements import INSUFFICIENT, OK
-from appraisal.pipeline import load_scheme, measure
 from appraisal.periods import parse_period
+from appraisal.pipeline import load_scheme, measure
 
 COLUMNS = {
     "agent_id": "text", "status": "text", "created_at": "timestamp", "resolved_at": "timestamp",
@@ -30,7 +30,8 @@ ROWS = [  # every type, with an empty cell in each column but the appraisee and 
     "A2,resolved,2026-07-03 09:00,2026-07-04 09:00,,2026-07-05,,0,,",
     "A2,,2026-07-04 10:00,2026-07-04 10:30,2026-07-04,2026-07-04,45,,0,Y",
 ]
-CONSTANTS = "constants: {target_h: 24, label: resolved, per_status: {resolved: 2, open: 5}, per_count: {'1': 10, '2': 20}}\n"
+CONSTANTS = ("constants: {target_h: 24, label: resolved, per_status: {resolved: 2, open: 5}, "
+             "per_count: {'1': 10, '2': 20}}\n")
 PERIOD = parse_period("2026-07")
 
 
@@ -166,8 +167,8 @@ def _extend(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
 
 EXPRESSIONS = st.recursive(LEAVES, _extend, max_leaves=6)
 # APPRAISAL_SOAK=N draws N cases instead (a longer run than CI's)
-PROPERTY = settings(max_examples=int(os.environ.get("APPRAISAL_SOAK") or 80), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                             HealthCheck.too_slow])
+PROPERTY = settings(max_examples=int(os.environ.get("APPRAISAL_SOAK") or 80), deadline=None,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 
 @PROPERTY

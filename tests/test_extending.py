@@ -93,7 +93,8 @@ def test_a_strategy_needs_categories(tmp_path):
     child = write(tmp_path, "c.yaml", "scheme: c\nversion: 1\nextends: base.yaml\nstrategy: cost-led\n")
     scheme = load_scheme(child)  # base has only efficiency indicators: they share everything
     assert [i.weight for i in scheme.indicators] == [60, 40]
-    bare = write(tmp_path, "bare.yaml", (DATA / "base.yaml").read_text(encoding="utf-8").replace("    category: efficiency\n", "") + "strategy: cost-led\n")
+    base = (DATA / "base.yaml").read_text(encoding="utf-8").replace("    category: efficiency\n", "")
+    bare = write(tmp_path, "bare.yaml", base + "strategy: cost-led\n")
     with pytest.raises(SchemeError, match="no weighted indicator has a 'category'"):
         load_scheme(bare)
 
@@ -127,7 +128,9 @@ def test_a_base_in_a_subfolder_is_found(tmp_path):
     assert load_scheme(child).id == "c"
 
 
-@pytest.mark.parametrize("reference", ["../base.yaml", "sub/../../base.yaml", "/etc/passwd", "../../../../../etc/shadow"])
+@pytest.mark.parametrize(
+    "reference", ["../base.yaml", "sub/../../base.yaml", "/etc/passwd", "../../../../../etc/shadow"]
+)
 def test_a_base_outside_the_scheme_folder_is_refused_unread(tmp_path, reference):
     (tmp_path / "team" / "sub").mkdir(parents=True)
     write(tmp_path, "base.yaml", (DATA / "base.yaml").read_text(encoding="utf-8"))
@@ -145,7 +148,9 @@ def test_a_link_out_of_the_scheme_folder_is_refused(tmp_path):
     assert problem.message == f"extends 'base.yaml': {OUT_OF_FOLDER}"
 
 
-@pytest.mark.parametrize("content, held", [("- a\n- b\n", "a list"), ("root:x:0:0:root:/root:/bin/bash\n", "a single value")])
+@pytest.mark.parametrize(
+    "content, held", [("- a\n- b\n", "a list"), ("root:x:0:0:root:/root:/bin/bash\n", "a single value")]
+)
 def test_a_base_that_is_not_a_scheme_is_refused_without_quoting_it(tmp_path, content, held):
     write(tmp_path, "notes.yaml", content)
     child = write(tmp_path, "c.yaml", "scheme: c\nversion: 1\nextends: notes.yaml\n")
@@ -184,11 +189,14 @@ def test_a_dataset_override_replaces_only_the_keys_it_gives(tmp_path):
     child = child_of_base(tmp_path, "datasets:\n  tickets: {appraisee: owner_id, columns: {owner_id: text}}\n")
     tickets = load_scheme(child).datasets["tickets"]
     assert (tickets.appraisee, tickets.period_by, tickets.source.written) == ("owner_id", "created_at", "tickets.csv")
-    assert dict(tickets.columns) == {"agent_id": "text", "created_at": "timestamp", "status": "text", "owner_id": "text"}
+    assert dict(tickets.columns) == {
+        "agent_id": "text", "created_at": "timestamp", "status": "text", "owner_id": "text"}
 
 
 def test_columns_and_options_are_merged_entry_by_entry(tmp_path):
-    child = child_of_base(tmp_path, "datasets:\n  tickets:\n    columns: {created_at: date, channel: text}\n    options: {delimiter: ';'}\n",
+    child = child_of_base(tmp_path,
+                          "datasets:\n  tickets:\n    columns: {created_at: date, channel: text}\n"
+                          "    options: {delimiter: ';'}\n",
                           base_options="{encoding: gb18030, delimiter: ','}")
     tickets = load_scheme(child).datasets["tickets"]
     assert dict(tickets.columns) == {"agent_id": "text", "created_at": "date", "status": "text", "channel": "text"}
@@ -196,14 +204,17 @@ def test_columns_and_options_are_merged_entry_by_entry(tmp_path):
 
 
 def test_via_replaces_an_inherited_appraisee(tmp_path):
-    overrides = ("datasets:\n  agents: {source: csv, path: agents.csv, key: ticket, columns: {ticket: text, agent: text}, appraisee: agent}\n"
+    overrides = ("datasets:\n"
+                 "  agents: {source: csv, path: agents.csv, key: ticket, columns: {ticket: text, agent: text},"
+                 " appraisee: agent}\n"
                  "  tickets: {via: {dataset: agents, on: ticket}, columns: {ticket: text}}\n")
     tickets = load_scheme(child_of_base(tmp_path, overrides)).datasets["tickets"]
     assert tickets.appraisee is None and tickets.via is not None and tickets.via.dataset == "agents"
 
 
 def test_a_new_dataset_is_added_whole(tmp_path):
-    overrides = "datasets:\n  surveys: {source: csv, path: surveys.csv, appraisee: agent_id, period_by: at, columns: {agent_id: text, at: timestamp}}\n"
+    overrides = ("datasets:\n  surveys: {source: csv, path: surveys.csv, appraisee: agent_id, period_by: at,"
+                 " columns: {agent_id: text, at: timestamp}}\n")
     assert sorted(load_scheme(child_of_base(tmp_path, overrides)).datasets) == ["surveys", "tickets"]
 
 

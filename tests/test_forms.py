@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from appraisal.rendering.forms import form_context, in_words, render_form
 from appraisal.pipeline import load_scheme
+from appraisal.rendering.forms import form_context, in_words, render_form
 
 ROOT = Path(__file__).resolve().parent.parent
 AGENT = ROOT / "schemes" / "agent.yaml"
@@ -176,7 +176,8 @@ def test_rating(agent):
         ("a or (b and c)", "a is true or (b is true and c is true)", "a 为真 或 (b 为真 且 c 为真)"),
         ("100 if x else 60", "100 if x is true, otherwise 60", "若 x 为真 则 100，否则 60"),
         ("(a - b) / a", "(a minus b) divided by a", "(a 减 b) 除以 a"),
-        ("x ** 2 + y // 3 - z % 2", "((x to the power 2) plus (y divided by 3, rounded down)) minus (the remainder of z divided by 2)",
+        ("x ** 2 + y // 3 - z % 2",
+         "((x to the power 2) plus (y divided by 3, rounded down)) minus (the remainder of z divided by 2)",
          "((x 的 2 次方) 加 (y 除以 3 后向下取整)) 减 (z 除以 2 的余数)"),
         ("-x + -1", "minus x plus -1", "负 x 加 -1"),
         ("is_null(x) or not_null(y)", "x is empty or y is not empty", "x 为空 或 y 不为空"),

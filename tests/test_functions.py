@@ -46,8 +46,8 @@ def test_clash_with_a_builtin_through_the_hook_names_both_plugins() -> None:
     manager.register(__import__("appraisal.default_plugins.functions", fromlist=["x"]),
                      name="builtin-functions")
     manager.register(Rogue(), name="rogue")
-    with pytest.raises(PluginError, match="'builtin-functions' and by plugin 'rogue'|"
-                                          "'rogue' and by plugin 'builtin-functions'"):
+    with pytest.raises(PluginError, match=r"'builtin-functions' and by plugin 'rogue'|"
+                                          r"'rogue' and by plugin 'builtin-functions'"):
         collect_functions(manager)
 
 

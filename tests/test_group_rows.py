@@ -15,8 +15,8 @@ import pytest
 
 from appraisal.errors import AppraisalError
 from appraisal.measuring.measurements import INSUFFICIENT
-from appraisal.pipeline import load_scheme, measure, run
 from appraisal.periods import parse_period
+from appraisal.pipeline import load_scheme, measure, run
 from tests.conftest import ROOT, RunCli
 
 ROSTER = """agent_id,name,team,manager
@@ -33,7 +33,8 @@ TICKETS = ["ticket_id,agent_id,created_at,status,minutes",
            "T30,A4,2026-07-02 09:00,resolved,5", "T31,A4,2026-07-03 09:00,open,7",
            "T90,Z9,2026-07-02 09:00,resolved,1"]
 # who touched which ticket: T01 by A1 and A2 (both North), T20 by A3 and A4 (South, no team)
-TOUCHES = "ticket_id,agent_id,at\nT01,A1,2026-07-01 09:10\nT01,A2,2026-07-01 09:20\nT20,A3,2026-07-02 09:10\nT20,A4,2026-07-02 09:30\n"
+TOUCHES = ("ticket_id,agent_id,at\nT01,A1,2026-07-01 09:10\nT01,A2,2026-07-01 09:20\nT20,A3,2026-07-02 09:10\n"
+           "T20,A4,2026-07-02 09:30\n")
 NOTES = "ticket_id,csat\nT01,5\nT20,3\n"
 RATINGS = "appraisee,indicator,rater,rating\nA1,qa,R1,4\nA2,qa,R1,2\nA2,qa,R2,3\nA3,qa,R1,5\n"
 SCHEME = """scheme: teams

@@ -13,9 +13,9 @@ import pytest
 
 from appraisal.periods import parse_period
 from appraisal.pipeline import load_scheme, run
+from appraisal.plugins import extensions
 from appraisal.results.storing import load_run, write_run
 from appraisal.scheme.validation import validate_files
-from appraisal.plugins import extensions
 
 DATA = Path(__file__).resolve().parent / "data" / "measuring"
 
@@ -57,7 +57,8 @@ def test_incentives_are_stored_with_the_result(result, tmp_path):
 
 def test_coefficients_name_existing_grades(tmp_path):
     path = tmp_path / "s.yaml"
-    path.write_text((DATA / "incentives.yaml").read_text(encoding="utf-8").replace("C: 0.5}", "E: 0.5}"), encoding="utf-8")
+    text = (DATA / "incentives.yaml").read_text(encoding="utf-8").replace("C: 0.5}", "E: 0.5}")
+    path.write_text(text, encoding="utf-8")
     [problem] = validate_files([path], extensions())
     assert problem.message == "unknown grade 'E'; known: A, B, C"
 

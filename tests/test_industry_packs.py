@@ -17,13 +17,13 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from handcalc import assert_deterministic, assert_role_page, linear, rows
 
 from appraisal.demo.builtin import generate as generate_builtin
 from appraisal.demo.industry import generate
 from appraisal.errors import DataError
 from appraisal.periods import parse_period
 from appraisal.pipeline import load_scheme, run
+from handcalc import assert_deterministic, assert_role_page, linear, rows
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMES = {"manufacturing": ROOT / "schemes" / "manufacturing" / "service-engineer.yaml",
@@ -102,7 +102,8 @@ def manufacturing(folder: Path, who: str) -> tuple[dict[str, tuple[float, float 
         ordered: dict[str, list[datetime]] = {}
         for order in rows(folder / "orders.csv", "order_id"):
             ordered.setdefault(order["customer_id"], []).append(datetime.fromisoformat(order["ordered_at"]))
-        again = {r["customer_id"] for r in repaired if bought_again(ordered.get(r["customer_id"], []), r["repaired_at"])}
+        again = {r["customer_id"] for r in repaired
+                 if bought_again(ordered.get(r["customer_id"], []), r["repaired_at"])}
         out["customers_served"], out["customers_repurchased"] = (len(served), None, 0), (len(again), None, 0)
         value = len(again) / len(served)
         out["repurchase_rate"] = (value, linear(value, 0.15, 0.40, 0.60, 120), 20)
@@ -113,10 +114,12 @@ def it(folder: Path, who: str) -> tuple[dict[str, tuple[float, float | None, flo
     """(value, score, weight) by indicator, and whether the gate caps the total."""
     out: dict[str, tuple[float, float | None, float]] = {}
     every = rows(folder / "incidents.csv", "incident_id")
-    mine = [r for r in every if r["engineer_id"] == who and in_period(r["opened_at"]) and r["cause"] != "platform_outage"]
+    mine = [r for r in every
+            if r["engineer_id"] == who and in_period(r["opened_at"]) and r["cause"] != "platform_outage"]
     deadline = {"P1": 4, "P2": 24, "P3": 48}
     if len(mine) >= 20:
-        value = sum(r["status"] == "resolved" and elapsed(r["resolved_at"], r["opened_at"], 3600) <= deadline[r["priority"]]
+        value = sum(r["status"] == "resolved"
+                    and elapsed(r["resolved_at"], r["opened_at"], 3600) <= deadline[r["priority"]]
                     for r in mine) / len(mine)
         out["resolution_on_time"] = (value, linear(value, 0.60, 0.90, 1.0, 120), 30)
     resolved = [r for r in mine if r["status"] == "resolved"]
@@ -308,7 +311,8 @@ def test_a_pack_without_demo_data_says_so(run_cli, tmp_path):
     (plugins / "schemes").mkdir(parents=True)
     (plugins / "schemes" / "support-engineer.yaml").write_bytes(SCHEMES["it"].read_bytes())
     (plugins / "nodemo.py").write_text(
-        "from pathlib import Path\nfrom appraisal.hookspecs import hookimpl\nfrom appraisal.scheme.packs import Pack\n\n\n"
+        "from pathlib import Path\nfrom appraisal.hookspecs import hookimpl\n"
+        "from appraisal.scheme.packs import Pack\n\n\n"
         "@hookimpl\ndef register_packs(register):\n"
         "    register(Pack('nodemo', Path(__file__).parent / 'schemes'))\n", encoding="utf-8")
     outcome = run_cli("--plugins-dir", str(plugins), "demo", "--role", "nodemo:support-engineer",
@@ -342,7 +346,8 @@ def test_the_role_page_yaml_excerpts_load(pack):
 
 
 def test_the_wheel_carries_the_industry_schemes(tmp_path):
-    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(tmp_path), str(ROOT)],
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(tmp_path),
+                            str(ROOT)],
                            capture_output=True, text=True, timeout=600, check=False)
     assert built.returncode == 0, built.stderr
     [wheel] = tmp_path.glob("appraisal-*.whl")

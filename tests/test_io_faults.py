@@ -16,12 +16,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from outside import require_user_namespaces
 
 from appraisal.errors import AppraisalError
 from appraisal.periods import parse_period
 from appraisal.pipeline import load_scheme, run
 from appraisal.results.storing import write_run
+from outside import require_user_namespaces
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "measuring"
@@ -50,7 +50,7 @@ def test_a_full_disk_under_run_says_so_and_keeps_nothing(tmp_path: Path) -> None
 
 def test_a_read_only_output_folder_under_run_says_so(tmp_path: Path) -> None:
     disk = tmp_path / "disk"
-    code, remains, err = on_disk(disk, "ro", "run", str(SCHEME), "-p", "2026-Q3", "-o", str(disk / "q3"))
+    code, _, err = on_disk(disk, "ro", "run", str(SCHEME), "-p", "2026-Q3", "-o", str(disk / "q3"))
     assert (code, err) == (1, f"cannot write {disk}/q3: Read-only file system\n")
 
 
@@ -101,7 +101,8 @@ def test_a_full_disk_simulated_in_process_says_so_and_keeps_nothing(
 
     monkeypatch.setattr(storing, "_write_json", full)
     result = run_cli("run", str(SCHEME), "-p", "2026-Q3", "-o", str(tmp_path / "q3"))
-    assert (result.exit_code, result.stderr) == (1, f"cannot write {tmp_path}/q3: No space left on device; nothing was kept\n")
+    assert (result.exit_code, result.stderr) == (
+        1, f"cannot write {tmp_path}/q3: No space left on device; nothing was kept\n")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -132,7 +133,7 @@ def test_explain_into_a_closed_pipe_ends_quietly(run_cli, tmp_path: Path) -> Non
 def test_a_closed_stdout_descriptor_is_no_failure(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "appraisal", "run", str(SCHEME), "-p", "2026-Q3", "-o",
                            str(tmp_path / "q3")], cwd=ROOT, stderr=subprocess.PIPE, text=True, timeout=120,
-                          preexec_fn=lambda: os.close(1))  # noqa: PLW1509 - `appraisal ... >&-`
+                          preexec_fn=lambda: os.close(1))  # `appraisal ... >&-`
     assert (proc.returncode, proc.stderr) == (0, "")
     assert (tmp_path / "q3" / "result.json").is_file()
 
@@ -148,7 +149,7 @@ def test_a_closed_stderr_descriptor_silences_the_progress_bar(run_cli, tmp_path:
     assert run_cli("run", str(SCHEME), "-p", "2026-Q3", "-o", str(tmp_path / "q3"), "--no-report").exit_code == 0
     proc = subprocess.run([sys.executable, "-m", "appraisal", "render", str(tmp_path / "q3"), "-o",
                            str(tmp_path / "report")], cwd=ROOT, stdout=subprocess.PIPE, text=True, timeout=120,
-                          preexec_fn=lambda: os.close(2))  # noqa: PLW1509 - `appraisal ... 2>&-`
+                          preexec_fn=lambda: os.close(2))  # `appraisal ... 2>&-`
     assert proc.returncode == 0
     assert (tmp_path / "report" / "index.html").is_file()
 

@@ -46,7 +46,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("plugins: the built-ins and the loader that bundles what plugins bring",
      ("appraisal.default_plugins", "appraisal.plugins")),
     ("the Python API's outer edge: loaded plugins by default", ("appraisal.pipeline", "appraisal.outputs")),
-    ("the command line, and the pytest plugin that drives it", ("appraisal.cli", "appraisal.__main__", "appraisal.testing")),
+    ("the command line, and the pytest plugin that drives it",
+     ("appraisal.cli", "appraisal.__main__", "appraisal.testing")),
 ]
 
 # Outside the command line, an import inside a function is allowed only for a heavy dependency
@@ -119,7 +120,9 @@ def _is_type_checking(node: ast.If) -> bool:
 def _imports(tree: ast.Module) -> Iterator[tuple[ast.Import | ast.ImportFrom, bool, bool, list[ast.stmt]]]:
     """(import, inside a function, a lazy export of `__getattr__`, the statements around it)."""
 
-    def walk(body: list[ast.stmt], late: bool, lazy: bool) -> Iterator[tuple[ast.Import | ast.ImportFrom, bool, bool, list[ast.stmt]]]:
+    def walk(
+        body: list[ast.stmt], late: bool, lazy: bool
+    ) -> Iterator[tuple[ast.Import | ast.ImportFrom, bool, bool, list[ast.stmt]]]:
         for node in body:
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 yield node, late, lazy, body
@@ -171,9 +174,9 @@ def layer_of(module: str) -> int | None:
     best: tuple[int, int] | None = None
     for index, (_, prefixes) in enumerate(LAYERS):
         for prefix in prefixes:
-            if module == prefix or (prefix != "appraisal" and module.startswith(prefix + ".")):
-                if best is None or len(prefix) > best[1]:
-                    best = (index, len(prefix))
+            matches = module == prefix or (prefix != "appraisal" and module.startswith(prefix + "."))
+            if matches and (best is None or len(prefix) > best[1]):
+                best = (index, len(prefix))
     return None if best is None else best[0]
 
 
@@ -299,7 +302,8 @@ def test_no_module_is_over_500_lines():
 
 
 def test_no_utils_module():
-    assert sorted(str(p.relative_to(SRC)) for p in PACKAGE.rglob("*.py") if p.stem in ("utils", "util", "helpers")) == []
+    helpers = [p for p in PACKAGE.rglob("*.py") if p.stem in ("utils", "util", "helpers")]
+    assert sorted(str(p.relative_to(SRC)) for p in helpers) == []
 
 
 def test_did_you_mean_is_written_once():

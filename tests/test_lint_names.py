@@ -8,9 +8,9 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
+from appraisal.plugins import extensions
 from appraisal.scheme.lint_names import _CONFUSABLE, mixed_scripts, script, skeleton
 from appraisal.scheme.validation import validate_files
-from appraisal.plugins import extensions
 
 ROOT = Path(__file__).resolve().parent.parent
 MINIMAL = (ROOT / "tests" / "positive" / "schemes" / "minimal.yaml").read_text(encoding="utf-8")
@@ -35,7 +35,8 @@ def test_a_name_mixing_latin_and_cyrillic_is_refused(tmp_path):
     text = MINIMAL.replace("status: text}", "status: text, nоte: text}")
     assert problems_of(tmp_path, text) == [(
         "datasets.tickets.columns.nоte",
-        "column 'nоte' mixes Latin letters with Cyrillic 'о' (CYRILLIC SMALL LETTER O, U+043E); write a name in one script",
+        "column 'nоte' mixes Latin letters with Cyrillic 'о' (CYRILLIC SMALL LETTER O, U+043E); "
+        "write a name in one script",
     )]
 
 
@@ -48,7 +49,9 @@ def test_a_whole_name_in_another_script_that_looks_like_a_latin_one_is_refused(t
     text = MINIMAL.replace("status: text}", "status: text, сарех: number, capex: number}")
     [(path, message)] = problems_of(tmp_path, text)
     assert path == "datasets.tickets.columns.capex"
-    assert message.startswith("column 'capex' looks like column 'сарех' (line 12): they differ in 'с' (CYRILLIC SMALL LETTER ES, U+0441), 'а'")
+    assert message.startswith(
+        "column 'capex' looks like column 'сарех' (line 12): they differ in "
+        "'с' (CYRILLIC SMALL LETTER ES, U+0441), 'а'")
 
 
 def test_latin_look_alikes_are_refused_too(tmp_path):
@@ -74,7 +77,8 @@ def test_the_same_name_in_two_places_is_not_a_look_alike(tmp_path):
 
 
 def test_keys_of_a_map_constant_are_compared_within_their_map(tmp_path):
-    text = MINIMAL.replace("period: month", "period: month\nconstants: {a: {lοgistics: 1, logistics: 2}, b: {logistics: 3}}")
+    text = MINIMAL.replace("period: month",
+                           "period: month\nconstants: {a: {lοgistics: 1, logistics: 2}, b: {logistics: 3}}")
     [(path, message)] = problems_of(tmp_path, text)
     assert (path, message) == ("constants.a.lοgistics", "key 'lοgistics' mixes Latin letters with Greek 'ο' "
                                "(GREEK SMALL LETTER OMICRON, U+03BF); write a name in one script")
@@ -82,7 +86,8 @@ def test_keys_of_a_map_constant_are_compared_within_their_map(tmp_path):
 
 LATIN_FOR: dict[str, list[str]] = {}  # a Latin letter -> the Cyrillic and Greek letters that pass for it
 for _look_alike, _prototype in _CONFUSABLE.items():
-    if (len(_prototype) == 1 and _prototype.isascii() and _prototype.isalpha() and script(_look_alike) in ("Cyrillic", "Greek")
+    if (len(_prototype) == 1 and _prototype.isascii() and _prototype.isalpha()
+            and script(_look_alike) in ("Cyrillic", "Greek")
             and unicodedata.normalize("NFKC", _look_alike) == _look_alike):  # others are refused as not NFKC
         LATIN_FOR.setdefault(_prototype, []).append(_look_alike)
 

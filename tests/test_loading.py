@@ -88,7 +88,8 @@ def test_nesting_within_the_limit_loads():
 
 @pytest.mark.parametrize("character, named", [("\x00", "U+0000"), ("\x1b", "U+001B"), ("\x07", "U+0007")])
 def test_a_control_character_is_refused_by_its_code_point_and_located(character, named):
-    assert first_error(f"a: 1\nb: x{character}y\n") == f"s.yaml:2:5: the character {named} is not allowed in a YAML file; remove it"
+    assert first_error(f"a: 1\nb: x{character}y\n") == (
+        f"s.yaml:2:5: the character {named} is not allowed in a YAML file; remove it")
 
 
 def test_syntax_error_has_a_location():

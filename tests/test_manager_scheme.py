@@ -13,13 +13,13 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from handcalc import assert_deterministic, assert_role_page, linear, rows
 
 from appraisal.demo.builtin import generate
-from appraisal.scheme.loading import load_text
 from appraisal.periods import parse_period
 from appraisal.pipeline import load_scheme, run
+from appraisal.scheme.loading import load_text
 from appraisal.shipped import shipped_scheme
+from handcalc import assert_deterministic, assert_role_page, linear, rows
 
 ROOT = Path(__file__).resolve().parent.parent
 START, END = datetime(2026, 7, 1), datetime(2026, 10, 1)  # 2026-Q3, local time in Asia/Shanghai
@@ -55,7 +55,8 @@ def by_hand(folder: Path, manager: str) -> dict[str, float]:
     counted = {i for i, t in tickets.items() if t["agent_id"] in team and t["cause"] != "supplier_defect"}
     mine = [tickets[i] for i in counted if in_period(tickets[i]["created_at"])]
     values: dict[str, float] = {}
-    surveys = [s for s in rows(folder / "surveys.csv", "survey_id") if s["ticket_id"] in counted and in_period(s["answered_at"])]
+    surveys = [s for s in rows(folder / "surveys.csv", "survey_id")
+               if s["ticket_id"] in counted and in_period(s["answered_at"])]
     if len(surveys) >= 30:
         values["team_csat"] = sum(int(s["score"]) >= 4 for s in surveys) / len(surveys)
     complaints = [c for c in rows(folder / "complaints.csv", "complaint_id")

@@ -26,16 +26,16 @@ import duckdb
 import pytest
 
 from appraisal.expressions.evaluation import evaluate
-from appraisal.expressions.parsing import NameKind, parse_expression
-from appraisal.rendering.forms import in_words
-from appraisal.plugins import default_functions
-from appraisal.scheme.loading import load_text
-from appraisal.pipeline import load_scheme, measure, run
-from appraisal.periods import parse_period
 from appraisal.expressions.kinds import Kind
+from appraisal.expressions.parsing import NameKind, parse_expression
+from appraisal.periods import parse_period
+from appraisal.pipeline import load_scheme, measure, run
+from appraisal.plugins import default_functions
+from appraisal.rendering.forms import in_words
+from appraisal.scheme.loading import load_text
+from appraisal.scheme.validation import check_schema
 from appraisal.sql.dialect import SqlFragment, bind_value, quote_identifier
 from appraisal.sql.emitter import select_expression
-from appraisal.scheme.validation import check_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEME = ROOT / "tests" / "data" / "measuring" / "map_targets.yaml"

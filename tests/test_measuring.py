@@ -16,8 +16,8 @@ import pytest
 from appraisal import plugins
 from appraisal.errors import DataError
 from appraisal.measuring.measurements import ABSENT, INSUFFICIENT, JOINED, LEFT
-from appraisal.pipeline import load_scheme, measure
 from appraisal.periods import parse_period
+from appraisal.pipeline import load_scheme, measure
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "measuring"
@@ -126,7 +126,8 @@ def test_custom_indicator_from_the_example_plugin(example_plugin):
 
 
 def test_custom_indicator_without_its_plugin_is_a_clear_error():
-    with pytest.raises(DataError, match="unknown custom indicator 'repeat_contacts'; no custom indicator is registered"):
+    message = "unknown custom indicator 'repeat_contacts'; no custom indicator is registered"
+    with pytest.raises(DataError, match=message):
         measure(load_scheme(DATA / "custom.yaml"), Q3)
 
 

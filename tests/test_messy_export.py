@@ -74,7 +74,8 @@ def by_hand() -> tuple[dict[str, dict[str, object]], Counter[tuple[str, str, str
             "second_agent": row["2nd agent"].strip() or None, "csat": cell(row["满意度"], int),
             "closed_on": cell(row["Closed On"], lambda s: datetime.strptime(s, "%Y年%m月%d日").date()),
         }
-        for name, column, kind in (("at", "created_at", "timestamp"), ("first_response_h", "first_response_h", "number"),
+        for name, column, kind in (("at", "created_at", "timestamp"),
+                                   ("first_response_h", "first_response_h", "number"),
                                    ("reopened", "reopened", "flag"), ("csat", "满意度", "integer"),
                                    ("closed_on", "closed_on", "date")):
             if t[name] is BAD:

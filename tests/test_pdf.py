@@ -6,6 +6,7 @@ pixel by pixel); a Chinese scorecard embeds a CJK font and its text comes back o
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import subprocess
@@ -14,11 +15,11 @@ import zlib
 from pathlib import Path
 
 import pytest
-from outside import require_chromium, require_program
 
+from appraisal.cli.progress import progress_bar
 from appraisal.errors import AppraisalError
 from appraisal.rendering.pdf import pdf_paths, render_pdf
-from appraisal.cli.progress import progress_bar
+from outside import require_chromium, require_program
 
 
 def make_demo(folder: Path, language: str) -> Path:
@@ -64,10 +65,8 @@ def font_names(pdf: bytes) -> set[str]:
     """Embedded fonts' names (`/FontName /ABCDEF+Name`), also inside compressed streams."""
     texts = [pdf]
     for stream in re.finditer(rb"stream\r?\n(.*?)endstream", pdf, re.DOTALL):
-        try:
+        with contextlib.suppress(zlib.error):
             texts.append(zlib.decompress(stream.group(1)))
-        except zlib.error:
-            pass
     return {m.decode() for t in texts for m in re.findall(rb"/FontName\s*/[A-Z]{6}\+([^\s/>\]]+)", t)}
 
 
@@ -76,7 +75,8 @@ def test_demo_report_prints_to_non_blank_a4_pages(report: Path, tmp_path: Path) 
     files = [report / "index.html", *sorted((report / "scorecards").glob("*.html"))[:3]]
     progress = Counter()
     written = render_pdf(files, tmp_path / "pdf", progress=progress)
-    assert written == [tmp_path / "pdf" / "index.pdf", *(tmp_path / "pdf" / "scorecards" / f"{f.stem}.pdf" for f in files[1:])]
+    assert written == [tmp_path / "pdf" / "index.pdf",
+                       *(tmp_path / "pdf" / "scorecards" / f"{f.stem}.pdf" for f in files[1:])]
     assert progress.count == len(files)
     pdfinfo = require_program("pdfinfo")
     for pdf in written:
@@ -108,14 +108,16 @@ def test_chinese_scorecard_embeds_a_cjk_font(tmp_path: Path) -> None:
     # Chromium embeds CFF (OpenType) fonts such as Noto Sans CJK as Type 3, which pdffonts lists
     # as "[none]"; their font descriptors still carry the name.
     assert any(name.startswith("NotoSansCJK") for name in font_names(pdf.read_bytes())), font_names(pdf.read_bytes())
-    text = subprocess.run([require_program("pdftotext"), str(pdf), "-"], check=True, capture_output=True, text=True).stdout
+    text = subprocess.run([require_program("pdftotext"), str(pdf), "-"], check=True, capture_output=True,
+                          text=True).stdout
     assert "考核指标" in text and "指标得分" in text
 
 
 def test_each_file_has_a_time_limit(tmp_path: Path) -> None:
     require_chromium()
     (page := tmp_path / "busy.html").write_text("<script>for (;;) {}</script>", encoding="utf-8")
-    with pytest.raises(AppraisalError, match=r"busy.html: cannot print to PDF: Chromium did not finish file:.*busy.html in time"):
+    with pytest.raises(AppraisalError,
+                       match=r"busy.html: cannot print to PDF: Chromium did not finish file:.*busy.html in time"):
         render_pdf([page], tmp_path / "pdf", timeout=3)
 
 
@@ -131,7 +133,8 @@ def test_a_missing_browser_says_how_to_install_it(tmp_path: Path, monkeypatch: p
 
 def test_pdf_paths_keep_the_folder_layout(tmp_path: Path) -> None:
     files = [tmp_path / "r" / "index.html", tmp_path / "r" / "scorecards" / "A.html"]
-    assert pdf_paths(files, tmp_path / "out") == [tmp_path / "out" / "index.pdf", tmp_path / "out" / "scorecards" / "A.pdf"]
+    assert pdf_paths(files, tmp_path / "out") == [tmp_path / "out" / "index.pdf",
+                                                  tmp_path / "out" / "scorecards" / "A.pdf"]
     assert pdf_paths([files[1]], tmp_path / "out") == [tmp_path / "out" / "A.pdf"]
     assert render_pdf([], tmp_path / "out") == []
 
@@ -203,7 +206,8 @@ def test_links_between_printed_pages_are_relative_and_name_no_local_folder(tmp_p
     (html / "index.html").write_text(
         '<title>i</title><a href="scorecards/A%201.html">A</a> <a href="../elsewhere.html">away</a>'
         ' <a href="https://example.com/x">web</a>', encoding="utf-8")
-    (html / "scorecards" / "A 1.html").write_text('<title>a</title><a href="../index.html#top">back</a>', encoding="utf-8")
+    (html / "scorecards" / "A 1.html").write_text('<title>a</title><a href="../index.html#top">back</a>',
+                                                  encoding="utf-8")
     index, card = render_pdf([html / "index.html", html / "scorecards" / "A 1.html"], tmp_path / "out" / "pdf")
     assert uris(index.read_bytes()) == ["scorecards/A%201.pdf", "", "https://example.com/x"]
     assert uris(card.read_bytes()) == ["../index.pdf#top"]
@@ -220,7 +224,8 @@ def test_rewritten_links_keep_every_byte_offset() -> None:
 
     before = (b"1 0 obj\n<</S /URI\n/URI (file:///tmp/run.partial-x/.html-for-pdf/scorecards/A.html)>>\nendobj\n"
               b"2 0 obj\n<</S /URI\n/URI (file:///somewhere/else/secret\\(1\\).html)>>\nendobj\n")
-    printed_as = {Path("/tmp/run.partial-x/.html-for-pdf/scorecards/A.html"): Path("/tmp/run.partial-x/pdf/scorecards/A.pdf")}
+    printed_as = {
+        Path("/tmp/run.partial-x/.html-for-pdf/scorecards/A.html"): Path("/tmp/run.partial-x/pdf/scorecards/A.pdf")}
     after = relative_links(before, Path("/tmp/run.partial-x/pdf/index.pdf"), printed_as, Path("/tmp/run.partial-x"))
     assert len(after) == len(before)
     assert after.index(b"2 0 obj") == before.index(b"2 0 obj")

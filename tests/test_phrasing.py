@@ -161,9 +161,9 @@ def test_a_result_stored_without_parts_shows_its_english_sentences():
 def appraised(values, policy=None, tmp_path=None):
     from appraisal.measuring.measurements import INSUFFICIENT, OK, Appraisee, Cell, Measurements
     from appraisal.periods import parse_period
+    from appraisal.pipeline import load_scheme
     from appraisal.plugins import extensions
     from appraisal.scoring.grading import appraise_all
-    from appraisal.pipeline import load_scheme
 
     path = Path(__file__).resolve().parent / "data" / "totals" / "scheme.yaml"
     if policy is not None:

@@ -16,12 +16,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from appraisal.engines.duckdb_engine import QualityCount, open_engine
+from appraisal.measuring.quality import QualityBreach, assess, shown
 from appraisal.periods import parse_period
 from appraisal.pipeline import load_scheme, run
-from appraisal.measuring.quality import QualityBreach, assess, shown
+from appraisal.plugins import extensions
 from appraisal.scheme.quality_levels import LIMIT_PATTERN, parse_limit
 from appraisal.scheme.validation import scheme_schema
-from appraisal.plugins import extensions
 
 Q3 = parse_period("2026-Q3")
 AGENTS = ["a1", "a2", "a3", "a4", "a5"]
@@ -97,7 +97,8 @@ def result_json(folder: Path) -> dict:
 
 STORY_ERROR = """\
 data quality: the run is stopped and nothing was stored:
-  sales: 594 of 600 rows (99.0%) unparseable integer in column 'amount': error, above 5%; e.g. '100.50', '101.50', '102.50'
+  sales: 594 of 600 rows (99.0%) unparseable integer in column 'amount': error, above 5%; \
+e.g. '100.50', '101.50', '102.50'
 correct the data or the column's declared type, or set other levels in the scheme's 'quality:' block \
 (see docs/scheme-reference.md, "quality")
 """

@@ -17,7 +17,6 @@ from appraisal.pipeline import load_scheme
 from appraisal.plugins import extensions
 
 
-
 def bare(quality: list) -> list:
     """The counts without the rows they were looked for among and their example values (the
     data-quality tests check those): what the reader counted, where."""
@@ -74,13 +73,13 @@ RENAMING = """\
 
 def test_renamed_columns_are_typed_under_their_new_names(tmp_path: Path) -> None:
     with open_engine(load_scheme(scheme_over(tmp_path, RENAMED, RENAMING)), extensions().sources) as engine:
-        assert rows(engine, "SELECT ticket_id, first_response_h, reopened, second_agent, csat FROM tickets ORDER BY 1") == [
-            ("T1", 1.5, True, "A02", 5), ("T2", 3.0, False, None, 2)]
+        query = "SELECT ticket_id, first_response_h, reopened, second_agent, csat FROM tickets ORDER BY 1"
+        assert rows(engine, query) == [("T1", 1.5, True, "A02", 5), ("T2", 3.0, False, None, 2)]
 
 
 def test_expressions_use_the_new_names(tmp_path: Path) -> None:
-    from appraisal.pipeline import measure
     from appraisal.periods import parse_period
+    from appraisal.pipeline import measure
 
     indicator = '{dataset: tickets, agg: count, where: "csat >= 4 and reopened and first_response_h < 2"}'
     scheme = load_scheme(scheme_over(tmp_path, RENAMED, RENAMING, indicator=indicator))
@@ -89,24 +88,27 @@ def test_expressions_use_the_new_names(tmp_path: Path) -> None:
 
 
 def test_a_chinese_column_name_is_usable_in_expressions_without_renaming(tmp_path: Path) -> None:
-    from appraisal.pipeline import measure
     from appraisal.periods import parse_period
+    from appraisal.pipeline import measure
 
     dataset = "appraisee: 坐席\nperiod_by: 创建时间\ncolumns: {坐席: text, 创建时间: timestamp, 满意度: integer}"
     csv_text = "坐席,创建时间,满意度\nA01,2026-07-01 09:00,5\nA01,2026-07-02 09:00,3\nA02,2026-07-03 09:00,4\n"
     indicator = '{dataset: tickets, agg: ratio, numerator: {where: "满意度 >= 4"}}'
-    result = measure(load_scheme(scheme_over(tmp_path, csv_text, dataset, indicator=indicator)), parse_period("2026-07"))
+    scheme = load_scheme(scheme_over(tmp_path, csv_text, dataset, indicator=indicator))
+    result = measure(scheme, parse_period("2026-07"))
     assert [result.cell(a, "n").value for a in ("A01", "A02")] == [0.5, 1.0]
 
 
 def test_the_roster_and_the_ratings_take_a_rename_too(tmp_path: Path) -> None:
-    path = scheme_over(tmp_path, "agent,at\nA01,2026-07-01 09:00\n", "appraisee: agent\nperiod_by: at\ncolumns: {agent: text, at: timestamp}")
+    path = scheme_over(tmp_path, "agent,at\nA01,2026-07-01 09:00\n",
+                       "appraisee: agent\nperiod_by: at\ncolumns: {agent: text, at: timestamp}")
     (tmp_path / "roster.csv").write_text("工号,姓名\nA01,张三\n", encoding="utf-8")
     (tmp_path / "ratings.csv").write_text("被考核人,指标,评价人,评分\nA01,n,M1,4\n", encoding="utf-8")
     text = path.read_text(encoding="utf-8").replace(
         "roster: {source: csv, path: roster.csv, key: agent}",
         "roster: {source: csv, path: roster.csv, rename: {工号: agent, 姓名: name}, key: agent, name: name}\n"
-        "ratings: {source: csv, path: ratings.csv, rename: {被考核人: appraisee, 指标: indicator, 评价人: rater, 评分: rating}}")
+        "ratings: {source: csv, path: ratings.csv,"
+        " rename: {被考核人: appraisee, 指标: indicator, 评价人: rater, 评分: rating}}")
     path.write_text(text, encoding="utf-8")
     with open_engine(load_scheme(path), extensions().sources) as engine:
         assert rows(engine, "SELECT agent, name FROM roster") == [("A01", "张三")]
@@ -118,15 +120,18 @@ def test_a_renamed_key_of_a_streamed_parquet_file_drops_its_repeats(tmp_path: Pa
 
     connection = duckdb.connect()
     connection.execute(
-        "COPY (SELECT *, TIMESTAMP '2026-07-01 09:00' AS \"Created At\" FROM (VALUES (0, 'T1', 'A01'), (1, 'T2', 'A01'), "
+        "COPY (SELECT *, TIMESTAMP '2026-07-01 09:00' AS \"Created At\""
+        " FROM (VALUES (0, 'T1', 'A01'), (1, 'T2', 'A01'), "
         "(2, 'T1', 'A02')) AS t(pos, \"Ticket ID\", Agent)) "
         f"TO '{tmp_path / 'tickets.parquet'}' (FORMAT parquet)")
     connection.close()
-    dataset = ("rename: {Ticket ID: ticket_id, Agent: agent, Created At: created_at}\nkey: ticket_id\nappraisee: agent\n"
+    dataset = ("rename: {Ticket ID: ticket_id, Agent: agent, Created At: created_at}\n"
+               "key: ticket_id\nappraisee: agent\n"
                "period_by: created_at\ncolumns: {ticket_id: text, agent: text, created_at: timestamp}")
     path = scheme_over(tmp_path, "", dataset, source="source: parquet\n    path: tickets.parquet")
     with open_engine(load_scheme(path), extensions().sources) as engine:
-        assert rows(engine, "SELECT pos, ticket_id, agent FROM tickets ORDER BY pos") == [(0, "T1", "A01"), (1, "T2", "A01")]
+        assert rows(engine, "SELECT pos, ticket_id, agent FROM tickets ORDER BY pos") == [
+            (0, "T1", "A01"), (1, "T2", "A01")]
         assert bare(engine.quality) == [QualityCount("tickets", "duplicate key", "ticket_id", 1)]
 
 
@@ -141,7 +146,8 @@ def test_a_renamed_column_missing_from_the_file_is_a_clear_message(tmp_path: Pat
 
 def test_a_new_name_the_file_already_has_is_a_clear_message(tmp_path: Path) -> None:
     path = scheme_over(tmp_path, "Agent,AGENT_ID,at\nA01,A02,2026-07-01 09:00\n",
-                       "rename: {Agent: agent_id}\nappraisee: agent_id\nperiod_by: at\ncolumns: {agent_id: text, at: timestamp}")
+                       "rename: {Agent: agent_id}\nappraisee: agent_id\nperiod_by: at\n"
+                       "columns: {agent_id: text, at: timestamp}")
     with pytest.raises(DataError) as caught:
         open_engine(load_scheme(path), extensions().sources)
     assert str(caught.value) == (  # the engine's column names ignore case
@@ -151,7 +157,8 @@ def test_a_new_name_the_file_already_has_is_a_clear_message(tmp_path: Path) -> N
 
 def test_swapping_two_names_is_allowed(tmp_path: Path) -> None:
     path = scheme_over(tmp_path, "at,agent\nA01,2026-07-01 09:00\n",
-                       "rename: {at: agent, agent: at}\nappraisee: agent\nperiod_by: at\ncolumns: {agent: text, at: timestamp}")
+                       "rename: {at: agent, agent: at}\nappraisee: agent\nperiod_by: at\n"
+                       "columns: {agent: text, at: timestamp}")
     with open_engine(load_scheme(path), extensions().sources) as engine:
         assert rows(engine, 'SELECT agent, "at" FROM tickets') == [("A01", datetime(2026, 7, 1, 9))]
 
@@ -169,7 +176,8 @@ def test_swapping_two_names_is_allowed(tmp_path: Path) -> None:
          "new name 'class' of column 'Class' cannot be named in expressions: "
          "use letters, digits and _, not starting with a digit, and not a Python keyword"),
         ('{Secret: __secret}', "{agent: text, at: timestamp}",
-         "new name '__secret' of column 'Secret' cannot be named in expressions: names with double underscores are reserved"),
+         "new name '__secret' of column 'Secret' cannot be named in expressions: "
+         "names with double underscores are reserved"),
         ('{Agent: agent, Agent 2: agent}', "{agent: text, at: timestamp}",
          "'Agent' and 'Agent 2' are both renamed to 'agent'; a name can stand for one column"),
         ('{Score: score}', "{agent: text, at: timestamp, Score: integer}",
@@ -189,9 +197,10 @@ def test_a_key_still_naming_the_old_column_is_a_validate_message(tmp_path: Path)
 # --- declared formats -----------------------------------------------------------------------------
 
 
-def typed_column(tmp_path: Path, declared: str, cells: list[str]) -> tuple[list, list[QualityCount]]:  # type: ignore[type-arg]
+def typed_column(tmp_path: Path, declared: str, cells: list[str]) -> tuple[list[object], list[QualityCount]]:
     csv_text = "agent,at,value\n" + "".join(f"A01,2026-07-01 09:00,{c}\n" for c in cells)
-    path = scheme_over(tmp_path, csv_text, f"appraisee: agent\nperiod_by: at\ncolumns: {{agent: text, at: timestamp, value: {declared}}}")
+    path = scheme_over(tmp_path, csv_text,
+                       f"appraisee: agent\nperiod_by: at\ncolumns: {{agent: text, at: timestamp, value: {declared}}}")
     with open_engine(load_scheme(path), extensions().sources) as engine:
         return [r[0] for r in rows(engine, "SELECT value FROM tickets")], list(engine.quality)
 
@@ -202,19 +211,24 @@ def typed_column(tmp_path: Path, declared: str, cells: list[str]) -> tuple[list,
         ('{type: date, format: "%m/%d/%Y"}', ["7/4/2026", "07/04/2026", "12/31/2026"],
          [date(2026, 7, 4), date(2026, 7, 4), date(2026, 12, 31)]),
         ('{type: date, format: "%d.%m.%Y"}', ["4.7.2026", "31.12.2026"], [date(2026, 7, 4), date(2026, 12, 31)]),
-        ('{type: date, format: "%Y年%m月%d日"}', ["2026年7月4日", "2026年12月31日"], [date(2026, 7, 4), date(2026, 12, 31)]),
+        ('{type: date, format: "%Y年%m月%d日"}', ["2026年7月4日", "2026年12月31日"],
+         [date(2026, 7, 4), date(2026, 12, 31)]),
         ('{type: timestamp, format: "%m/%d/%Y %H:%M"}', ["7/4/2026 9:05", " 7/4/2026 23:59 "],
          [datetime(2026, 7, 4, 9, 5), datetime(2026, 7, 4, 23, 59)]),
         ('{type: timestamp, format: "%m/%d/%Y %I:%M %p"}', ["7/4/2026 2:30 PM", "7/4/2026 12:05 AM"],
          [datetime(2026, 7, 4, 14, 30), datetime(2026, 7, 4, 0, 5)]),
-        ('{type: timestamp, format: ["%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y"]}', ["7/4/2026 9:05:07", "7/4/2026 9:05", "7/4/2026"],
+        ('{type: timestamp, format: ["%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y"]}',
+         ["7/4/2026 9:05:07", "7/4/2026 9:05", "7/4/2026"],
          [datetime(2026, 7, 4, 9, 5, 7), datetime(2026, 7, 4, 9, 5), datetime(2026, 7, 4)]),
-        ("{type: date, format: excel}", ["46207", "46207.75", "1"], [date(2026, 7, 4), date(2026, 7, 4), date(1899, 12, 31)]),
+        ("{type: date, format: excel}", ["46207", "46207.75", "1"],
+         [date(2026, 7, 4), date(2026, 7, 4), date(1899, 12, 31)]),
         ("{type: timestamp, format: excel}", ["46207.5", "46207.3958333333", "46207"],
          [datetime(2026, 7, 4, 12), datetime(2026, 7, 4, 9, 30), datetime(2026, 7, 4)]),
     ],
 )
-def test_dates_and_timestamps_load_in_their_declared_format(tmp_path: Path, declared: str, cells: list[str], expected: list) -> None:  # type: ignore[type-arg]
+def test_dates_and_timestamps_load_in_their_declared_format(
+    tmp_path: Path, declared: str, cells: list[str], expected: list[object]
+) -> None:
     values, quality = typed_column(tmp_path, declared, cells)
     assert values == expected
     assert bare(quality) == []
@@ -224,13 +238,16 @@ def test_dates_and_timestamps_load_in_their_declared_format(tmp_path: Path, decl
     ("declared", "cells", "cause"),
     [
         ('{type: date, format: "%m/%d/%Y"}', ["2026-07-04", "13/4/2026", "7/4/2026 9:00"], "unparseable date"),
-        ('{type: timestamp, format: "%m/%d/%Y %H:%M"}', ["7/4/2026", "2026-07-04 09:00", "7/4/2026 25:00"], "unparseable timestamp"),
+        ('{type: timestamp, format: "%m/%d/%Y %H:%M"}', ["7/4/2026", "2026-07-04 09:00", "7/4/2026 25:00"],
+         "unparseable timestamp"),
         ("{type: date, format: excel}", ["-1", "7/4/2026", "3000000"], "unparseable date"),
         ("{type: timestamp, format: excel}", ["abc", "inf", "nan"], "unparseable timestamp"),
     ],
 )
-def test_a_cell_that_does_not_fit_its_declared_format_is_counted(tmp_path: Path, declared: str, cells: list[str], cause: str) -> None:
-    values, quality = typed_column(tmp_path, declared, cells + [""])
+def test_a_cell_that_does_not_fit_its_declared_format_is_counted(
+    tmp_path: Path, declared: str, cells: list[str], cause: str
+) -> None:
+    values, quality = typed_column(tmp_path, declared, [*cells, ""])
     assert values == [None] * 4
     assert bare(quality) == [QualityCount("tickets", cause, "value", 3)]
 
@@ -245,28 +262,36 @@ def test_us_dates_without_a_declared_format_are_counted_not_guessed(tmp_path: Pa
     ("declared", "message"),
     [
         ('{type: date, format: "MM/DD/YYYY"}',
-         "format 'MM/DD/YYYY' has no % directive; write for example '%m/%d/%Y' for 7/4/2026, or 'excel' for serial numbers"),
+         "format 'MM/DD/YYYY' has no % directive; write for example '%m/%d/%Y' for 7/4/2026, "
+         "or 'excel' for serial numbers"),
         ('{type: date, format: "%m/%d/%Q"}', "format '%m/%d/%Q' has '%Q', which is not a date or time directive"),
         ('{type: timestamp, format: "%Y-%m-%d %H:%M%z"}',
-         "format '%Y-%m-%d %H:%M%z' has '%z', which is not a date or time directive; text with a time-zone offset is read without a format"),
-        ('{type: date, format: "%m/%d/%Y %"}', "format '%m/%d/%Y %' has a lone '%' at the end, which is not a date or time directive"),
+         "format '%Y-%m-%d %H:%M%z' has '%z', which is not a date or time directive; "
+         "text with a time-zone offset is read without a format"),
+        ('{type: date, format: "%m/%d/%Y %"}',
+         "format '%m/%d/%Y %' has a lone '%' at the end, which is not a date or time directive"),
         ('{type: integer, format: "%m/%d/%Y"}', "'format' is for date and timestamp columns; 'value' is integer"),
         ('{type: date, format: ["%m/%d/%Y", excel]}', "'excel' is a format of its own; give it alone, not in a list"),
         ("{type: timestamp, date: day}", "a timestamp built from two columns needs both 'date' and 'time'; add 'time'"),
         ("{type: date, date: day, time: clock}", "'date' and 'time' build a timestamp; 'value' is date"),
-        ("{type: timestamp, date: value, time: clock}", "'value' cannot be built from itself; name the file's date column"),
+        ("{type: timestamp, date: value, time: clock}",
+         "'value' cannot be built from itself; name the file's date column"),
         ("{type: timestamp, date: day, time: clock, format: excel}",
          "'excel' reads one serial number; a timestamp built from a date and a time needs a strptime format"),
     ],
 )
 def test_format_mistakes_are_located_validate_messages(tmp_path: Path, declared: str, message: str) -> None:
-    path = scheme_over(tmp_path, "agent,at,value\n", f"appraisee: agent\nperiod_by: at\ncolumns: {{agent: text, at: timestamp, value: {declared}}}")
+    path = scheme_over(tmp_path, "agent,at,value\n",
+                       f"appraisee: agent\nperiod_by: at\ncolumns: {{agent: text, at: timestamp, value: {declared}}}")
     assert problems(path) == [message]
 
 
 def test_a_misspelt_column_type_in_the_long_form_is_a_schema_problem(tmp_path: Path) -> None:
-    path = scheme_over(tmp_path, "agent,at,value\n", "appraisee: agent\nperiod_by: at\ncolumns: {agent: text, at: timestamp, value: {type: tiemstamp}}")
-    assert problems(path) == ["the text 'tiemstamp' is not one of: text, integer, number, flag, date, timestamp, duration; did you mean 'timestamp'?"]
+    path = scheme_over(tmp_path, "agent,at,value\n",
+                       "appraisee: agent\nperiod_by: at\n"
+                       "columns: {agent: text, at: timestamp, value: {type: tiemstamp}}")
+    assert problems(path) == ["the text 'tiemstamp' is not one of: text, integer, number, flag, date, timestamp, "
+                              "duration; did you mean 'timestamp'?"]
 
 
 # --- a timestamp built from a date and a time ------------------------------------------------------
@@ -301,8 +326,8 @@ def test_a_row_with_only_its_date_or_only_its_time_is_counted_never_midnight(tmp
 
 
 def test_a_built_timestamp_places_rows_in_the_period(tmp_path: Path) -> None:
-    from appraisal.pipeline import measure
     from appraisal.periods import parse_period
+    from appraisal.pipeline import measure
 
     result = measure(load_scheme(scheme_over(tmp_path, BUILT, BUILDING)), parse_period("2026-07"))
     assert [result.cell(a, "n").value for a in ("A01", "A02")] == [2, None]
@@ -312,8 +337,8 @@ def test_a_built_timestamp_places_rows_in_the_period(tmp_path: Path) -> None:
 
 
 def test_a_built_timestamp_is_usable_in_expressions(tmp_path: Path) -> None:
-    from appraisal.pipeline import measure
     from appraisal.periods import parse_period
+    from appraisal.pipeline import measure
 
     csv_text = "agent,day,clock,answered_at\nA01,7/1/2026,9:00,2026-07-01 11:30\nA01,7/2/2026,10:00,2026-07-02 10:30\n"
     dataset = """\
@@ -325,13 +350,15 @@ def test_a_built_timestamp_is_usable_in_expressions(tmp_path: Path) -> None:
           answered_at: timestamp
     """
     indicator = '{dataset: tickets, agg: mean, of: "hours(answered_at - created_at)"}'
-    result = measure(load_scheme(scheme_over(tmp_path, csv_text, dataset, indicator=indicator)), parse_period("2026-07"))
+    scheme = load_scheme(scheme_over(tmp_path, csv_text, dataset, indicator=indicator))
+    result = measure(scheme, parse_period("2026-07"))
     assert result.cell("A01", "n").value == pytest.approx(1.5)
 
 
 def test_a_built_timestamp_without_a_format_reads_the_default_spellings(tmp_path: Path) -> None:
     csv_text = "agent,day,clock\nA01,2026-07-01,09:05\nA01,2026/07/02,9:05:30\n"
-    dataset = "appraisee: agent\nperiod_by: at\ncolumns: {agent: text, at: {type: timestamp, date: day, time: clock}, day: date}"
+    dataset = ("appraisee: agent\nperiod_by: at\n"
+               "columns: {agent: text, at: {type: timestamp, date: day, time: clock}, day: date}")
     with open_engine(load_scheme(scheme_over(tmp_path, csv_text, dataset)), extensions().sources) as engine:
         assert rows(engine, 'SELECT "at", day FROM tickets') == [
             (datetime(2026, 7, 1, 9, 5), date(2026, 7, 1)), (datetime(2026, 7, 2, 9, 5, 30), date(2026, 7, 2))]
@@ -346,7 +373,8 @@ def test_a_built_timestamp_from_workbook_date_and_time_cells(tmp_path: Path) -> 
     book.active.append(["agent", "day", "clock"])
     book.active.append(["A01", datetime(2026, 7, 1), time(9, 30)])
     book.save(tmp_path / "t.xlsx")
-    dataset = "appraisee: agent\nperiod_by: at\ncolumns: {agent: text, at: {type: timestamp, date: day, time: clock}, day: date}"
+    dataset = ("appraisee: agent\nperiod_by: at\n"
+               "columns: {agent: text, at: {type: timestamp, date: day, time: clock}, day: date}")
     path = scheme_over(tmp_path, "", dataset, source="source: xlsx\n    path: t.xlsx")
     with open_engine(load_scheme(path), extensions().sources) as engine:
         assert rows(engine, 'SELECT "at", day FROM tickets') == [(datetime(2026, 7, 1, 9, 30), date(2026, 7, 1))]
@@ -364,7 +392,8 @@ def test_a_built_column_the_file_already_has_is_a_clear_message(tmp_path: Path) 
 def test_the_parts_of_a_built_timestamp_must_be_in_the_file(tmp_path: Path) -> None:
     dataset = "appraisee: agent\nperiod_by: at\ncolumns: {agent: text, at: {type: timestamp, date: day, time: clock}}"
     with pytest.raises(DataError) as caught:
-        open_engine(load_scheme(scheme_over(tmp_path, "agent,day,time\nA01,2026-07-01,09:05\n", dataset)), extensions().sources)
+        scheme = load_scheme(scheme_over(tmp_path, "agent,day,time\nA01,2026-07-01,09:05\n", dataset))
+        open_engine(scheme, extensions().sources)
     assert str(caught.value) == "dataset 'tickets': the file has no column 'clock'; its columns are: agent, day, time"
 
 
@@ -374,7 +403,9 @@ TRUE_SPELLINGS = ["y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "t", "T
 FALSE_SPELLINGS = ["n", "N", "no", "No", "NO", "false", "False", "FALSE", "f", "F", "0", "否", " N "]
 
 
-@pytest.mark.parametrize(("cell", "expected"), [(c, True) for c in TRUE_SPELLINGS] + [(c, False) for c in FALSE_SPELLINGS])
+@pytest.mark.parametrize(
+    ("cell", "expected"), [*((c, True) for c in TRUE_SPELLINGS), *((c, False) for c in FALSE_SPELLINGS)]
+)
 def test_flag_spellings_of_the_scheme_reference(tmp_path: Path, cell: str, expected: bool) -> None:
     values, quality = typed_column(tmp_path, "flag", [cell])
     assert (values, bare(quality)) == ([expected], [])
@@ -411,7 +442,8 @@ def test_a_timestamp_written_in_a_declared_format_reads_back_as_written(
 ) -> None:
     """US dates without padding, 12-hour clock: what strftime writes, the declared format reads."""
     cells = [f"{t.month}/{t.day}/{t.year} {t:%I:%M:%S} {t:%p}" for t in moments]
-    values, quality = typed_column(tmp_path_factory.mktemp("us"), '{type: timestamp, format: "%m/%d/%Y %I:%M:%S %p"}', cells)
+    declared = '{type: timestamp, format: "%m/%d/%Y %I:%M:%S %p"}'
+    values, quality = typed_column(tmp_path_factory.mktemp("us"), declared, cells)
     assert values == [t.replace(microsecond=0) for t in moments]
     assert bare(quality) == []
 
@@ -431,7 +463,8 @@ def test_an_excel_serial_reads_back_as_the_moment_it_stands_for(
 def test_the_columns_of_a_file_without_a_header_are_renamed_from_their_places(tmp_path: Path) -> None:
     csv_text = "A01\t2026-07-01 09:00\nA02\t2026-07-02 09:00\n"
     (tmp_path / "tickets.tsv").write_text(csv_text, encoding="utf-8")
-    dataset = "rename: {column0: agent, column1: created_at}\nappraisee: agent\nperiod_by: created_at\ncolumns: {agent: text, created_at: timestamp}"
+    dataset = ("rename: {column0: agent, column1: created_at}\nappraisee: agent\nperiod_by: created_at\n"
+               "columns: {agent: text, created_at: timestamp}")
     path = scheme_over(tmp_path, "", dataset, source="source: csv\n    path: tickets.tsv\n    options: {header: false}")
     with open_engine(load_scheme(path), extensions().sources) as engine:
         assert rows(engine, "SELECT agent, created_at FROM tickets") == [

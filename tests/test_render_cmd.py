@@ -129,8 +129,8 @@ def test_force_refuses_a_run_report_inside_the_run_folder(run_cli, tmp_path):
     before = _files(folder)
     done = run_cli("render", str(folder), "-f", "md", "--out", str(folder / "report"), "--force")
     assert done.exit_code == 1
-    assert done.stderr.strip() == (f"{folder / 'report'} is inside the run folder {folder.resolve()}; runs are evidence "
-                                   "and never changed: choose another --out")
+    assert done.stderr.strip() == (f"{folder / 'report'} is inside the run folder {folder.resolve()}; "
+                                   "runs are evidence and never changed: choose another --out")
     assert _files(folder) == before
 
 

@@ -9,8 +9,8 @@ from urllib.parse import unquote
 
 import pytest
 
-from appraisal.rendering import pages as rendering
 from appraisal.errors import AppraisalError
+from appraisal.rendering import pages as rendering
 from appraisal.rendering.pages import environment, render_result, safe_name, scorecard_names
 from appraisal.results.result import (
     AppraiseeResult,
@@ -90,7 +90,8 @@ class Elements(HTMLParser):
         self.text.append(data)
 
     def find(self, tag: str, css_class: str | None = None) -> list[dict[str, str | None]]:
-        return [a for t, a in self.tags if t == tag and (css_class is None or css_class in (a.get("class") or "").split())]
+        return [a for t, a in self.tags
+                if t == tag and (css_class is None or css_class in (a.get("class") or "").split())]
 
 
 def rendered(result: Result, tmp_path: Path, **options) -> Path:
@@ -106,7 +107,7 @@ def scorecards(out: Path, suffix: str) -> list[Path]:
 def table_rows(markdown: str) -> list[list[str]]:
     """The tables of a Markdown page: each a list of rows, each row's cells split on unescaped |."""
     tables, current = [], []
-    for line in markdown.splitlines() + [""]:
+    for line in [*markdown.splitlines(), ""]:
         if line.startswith("|"):
             current.append(re.split(r"(?<!\\)\|", line.strip())[1:-1])
         elif current:
@@ -327,7 +328,7 @@ def test_the_sandbox_refuses_python_internals(result, tmp_path):
 
 
 def test_a_missing_template_is_a_clear_error():
-    with pytest.raises(AppraisalError, match="template not found: nothing.html.j2"):
+    with pytest.raises(AppraisalError, match=re.escape("template not found: nothing.html.j2")):
         rendering.render_template(environment(), ["nothing.html.j2"], {})
 
 
@@ -462,6 +463,7 @@ def test_a_result_stored_without_phrasebook_parts_renders_its_english_sentences(
         del person["step_parts"], person["status_parts"]
         for c in person["cells"]:
             del c["rule_parts"]
-    text = (rendered(result_from_dict(data), tmp_path, language="zh") / "scorecards" / "a1.md").read_text(encoding="utf-8")
+    folder = rendered(result_from_dict(data), tmp_path, language="zh")
+    text = (folder / "scorecards" / "a1.md").read_text(encoding="utf-8")
     assert "linear: worst 8 = 0, target 2 = 100, best 1 = 100" in text
     assert "1. weighted total 51.67 = 66.67 x 25% + 100 x 25% + 0 x 25% + 0 x 15% + 100 x 10%\n" in text

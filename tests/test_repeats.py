@@ -26,10 +26,10 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from appraisal.pipeline import load_scheme, measure
 from appraisal.periods import parse_period
-from appraisal.scheme.validation import validate_files
+from appraisal.pipeline import load_scheme, measure
 from appraisal.plugins import extensions
+from appraisal.scheme.validation import validate_files
 
 DATA = Path(__file__).resolve().parent / "data" / "repeats"
 
@@ -82,7 +82,8 @@ def test_the_repeating_row_is_named_beside_each_marked_row():
 
 def test_a_parquet_dataset_keeps_streaming_with_the_repeat_column(tmp_path):
     path = scheme_with(tmp_path, "source: csv\n    path: tickets.csv", "source: parquet\n    path: tickets.parquet")
-    duckdb.execute(f"COPY (SELECT * FROM read_csv('{DATA / 'tickets.csv'}', all_varchar = true)) TO '{tmp_path / 'tickets.parquet'}'")
+    duckdb.execute(f"COPY (SELECT * FROM read_csv('{DATA / 'tickets.csv'}', all_varchar = true))"
+                   f" TO '{tmp_path / 'tickets.parquet'}'")
     measured = measure(load_scheme(path), parse_period("2026-Q3"))
     assert measured.cell("a2", "repeat_rate").value == pytest.approx(2 / 5)
 
@@ -154,7 +155,8 @@ def test_the_engine_marks_exactly_the_rows_a_hand_check_marks(tmp_path_factory, 
     for n, (customer, problem, created, resolved) in enumerate(tickets):
         at = T0 + timedelta(hours=created)
         done = "" if resolved is None else (at + timedelta(hours=resolved)).strftime(stamp)
-        lines.append(f"t{n:03d},a1,{customer},{problem},{at.strftime(stamp)},{done},{'open' if resolved is None else 'resolved'}")
+        status = "open" if resolved is None else "resolved"
+        lines.append(f"t{n:03d},a1,{customer},{problem},{at.strftime(stamp)},{done},{status}")
     (folder / "tickets.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     text = (DATA / "scheme.yaml").read_text(encoding="utf-8").replace("within_days: 7", f"within_days: {days}")
     (folder / "scheme.yaml").write_text(text, encoding="utf-8")
@@ -257,7 +259,8 @@ def test_without_a_key_in_orders_there_is_no_by_column(tmp_path):
 
 
 def parquet(tmp_path: Path, name: str) -> None:
-    duckdb.execute(f"COPY (SELECT * FROM read_csv('{DATA / name}.csv', all_varchar = true)) TO '{tmp_path / name}.parquet'")
+    duckdb.execute(f"COPY (SELECT * FROM read_csv('{DATA / name}.csv', all_varchar = true))"
+                   f" TO '{tmp_path / name}.parquet'")
 
 
 def test_parquet_repairs_stay_a_view_with_the_order_column(tmp_path):
@@ -286,7 +289,8 @@ def test_two_datasets_may_look_in_each_other(tmp_path, streamed):
     # Orders also look for a repair reported within 60 days after them: only o02 (c2, 06-20) finds r02.
     path = followups_with(tmp_path, "    via: {dataset: repairs, on: customer_id}\n",
                           "    via: {dataset: repairs, on: customer_id}\n    period_by: ordered_at\n"
-                          "    repeats: {column: failed, same: [customer_id], within_days: 60, in: repairs, at: reported_at}\n")
+                          "    repeats: {column: failed, same: [customer_id], within_days: 60, in: repairs,"
+                          " at: reported_at}\n")
     text = path.read_text(encoding="utf-8")
     for name in streamed:
         parquet(tmp_path, name)
@@ -313,7 +317,8 @@ def test_in_cannot_name_the_dataset_itself(tmp_path):
 
 
 def test_same_columns_must_exist_in_the_in_dataset(tmp_path):
-    path = followups_with(tmp_path, "      customer_id: text\n      ordered_at", "      customer: text\n      ordered_at")
+    path = followups_with(tmp_path, "      customer_id: text\n      ordered_at",
+                          "      customer: text\n      ordered_at")
     assert ("datasets.repairs.repeats.same[0]",
             "unknown column 'customer_id' in dataset 'orders'; did you mean 'customer'?") in problems(path)
 
@@ -343,16 +348,19 @@ def test_at_without_in_is_reported(tmp_path):
 
 
 def test_same_columns_must_have_one_type_in_both_datasets(tmp_path):
-    path = followups_with(tmp_path, "      customer_id: text\n      ordered_at", "      customer_id: integer\n      ordered_at")
+    path = followups_with(tmp_path, "      customer_id: text\n      ordered_at",
+                          "      customer_id: integer\n      ordered_at")
     assert problems(path) == [("datasets.repairs.repeats.same[0]",
-                               "'same' column 'customer_id' is text here but integer in dataset 'orders'; declare one type in both")]
+                               "'same' column 'customer_id' is text here but integer in dataset 'orders'; "
+                               "declare one type in both")]
 
 
 def test_at_by_default_must_be_a_time_too(tmp_path):
     path = followups_with(tmp_path, "    via: {dataset: repairs, on: customer_id}\n",
                           "    via: {dataset: repairs, on: customer_id}\n    period_by: amount\n")
     path.write_text(path.read_text(encoding="utf-8").replace(", at: ordered_at", ""), encoding="utf-8")
-    message = "dataset 'orders' is placed in time by 'amount', which is number; name its timestamp or date column in 'at'"
+    message = ("dataset 'orders' is placed in time by 'amount', which is number; "
+               "name its timestamp or date column in 'at'")
     assert ("datasets.repairs.repeats.in", message) in problems(path)
 
 
@@ -378,7 +386,9 @@ REPAIR = st.tuples(
 ORDER = st.tuples(st.sampled_from(["c1", "c2", ""]), st.integers(0, 200))  # customer, ordered (hours after T0)
 
 
-def reordered_by_hand(repairs: list[tuple[str, int, int | None]], orders: list[tuple[str, int]], days: int) -> dict[str, str]:
+def reordered_by_hand(
+    repairs: list[tuple[str, int, int | None]], orders: list[tuple[str, int]], days: int
+) -> dict[str, str]:
     """Each repair's first order by the same customer strictly after the repair (of orders at the
     same time, the smallest id), when it comes at most `days` later: repair id -> order id."""
     marked = {}
@@ -410,10 +420,12 @@ def test_the_engine_marks_exactly_the_repairs_a_hand_check_marks(tmp_path_factor
         lines.append(f"r{n:03d},a1,{customer},{at.strftime(stamp)},{done}")
     (folder / "repairs.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     lines = ["order_id,customer_id,ordered_at,amount"]
-    lines += [f"o{m:03d},{customer},{(T0 + timedelta(hours=at)).strftime(stamp)},1" for m, (customer, at) in enumerate(orders)]
+    lines += [f"o{m:03d},{customer},{(T0 + timedelta(hours=at)).strftime(stamp)},1"
+              for m, (customer, at) in enumerate(orders)]
     (folder / "orders.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     text = (DATA / "followups.yaml").read_text(encoding="utf-8").replace("within_days: 30", f"within_days: {days}")
     (folder / "followups.yaml").write_text(text, encoding="utf-8")
     with open_engine(load_scheme(folder / "followups.yaml"), extensions().sources) as engine:
-        found = dict(engine.connection.execute("SELECT repair_id, reordered_by FROM repairs WHERE reordered").fetchall())
+        query = "SELECT repair_id, reordered_by FROM repairs WHERE reordered"
+        found = dict(engine.connection.execute(query).fetchall())
     assert found == reordered_by_hand(repairs, orders, days)

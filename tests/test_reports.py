@@ -8,10 +8,9 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
-from sample_results import make_result, person
 
 from appraisal.periods import parse_period
-from appraisal.pipeline import run
+from appraisal.pipeline import load_scheme, run
 from appraisal.rendering.pages import safe_name
 from appraisal.rendering.reports import (
     calibrated,
@@ -23,7 +22,7 @@ from appraisal.rendering.reports import (
 )
 from appraisal.results.result import Result
 from appraisal.results.storing import write_run
-from appraisal.pipeline import load_scheme
+from sample_results import make_result, person
 
 DATA = Path(__file__).resolve().parent / "data" / "measuring"
 @pytest.fixture
@@ -127,7 +126,7 @@ def test_the_team_report_is_in_chinese_when_asked(result, tmp_path):
 def test_team_markdown_tables_have_the_same_number_of_columns_in_every_row(result, tmp_path):
     text = (rendered(result, tmp_path, formats=["md"]) / "team.md").read_text(encoding="utf-8")
     tables, current = [], []
-    for line in text.splitlines() + [""]:
+    for line in [*text.splitlines(), ""]:
         if line.startswith("|"):
             current.append(len(re.split(r"(?<!\\)\|", line.strip())))
         elif current:

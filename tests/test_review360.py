@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from appraisal.pipeline import load_scheme, measure
 from appraisal.periods import parse_period
-from appraisal.scheme.validation import validate_files
+from appraisal.pipeline import load_scheme, measure
 from appraisal.plugins import extensions
+from appraisal.scheme.validation import validate_files
 
 DATA = Path(__file__).resolve().parent / "data" / "review360"
 

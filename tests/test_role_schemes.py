@@ -12,13 +12,13 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from handcalc import assert_deterministic, assert_role_page, linear, rows
 
 from appraisal.demo.builtin import generate
 from appraisal.errors import DataError
 from appraisal.periods import parse_period
 from appraisal.pipeline import load_scheme, run
 from appraisal.shipped import shipped_scheme
+from handcalc import assert_deterministic, assert_role_page, linear, rows
 
 ROOT = Path(__file__).resolve().parent.parent
 ROLES = ("warehouse", "designer", "purchaser")
@@ -63,7 +63,8 @@ def warehouse(folder: Path, who: str):
     if len(counts) >= 20:
         accuracy = sum(int(r["counted_qty"]) == int(r["system_qty"]) for r in counts) / len(counts)
         scores["inventory_accuracy"] = (linear(accuracy, 0.90, 0.98, 1.0, 120), 35)
-    orders = [r for r in rows(folder / "shipments.csv", "order_id") if r["keeper_id"] == who and in_period(r["paid_at"])]
+    orders = [r for r in rows(folder / "shipments.csv", "order_id")
+              if r["keeper_id"] == who and in_period(r["paid_at"])]
     on_time = None
     if len(orders) >= 20:
         on_time = sum(bool(r["shipped_at"]) and r["shipped_at"] <= r["promised_at"] for r in orders) / len(orders)
@@ -72,7 +73,8 @@ def warehouse(folder: Path, who: str):
     if len(shipped) >= 20:
         errors = sum(r["pick_error"] == "Y" for r in shipped) / len(shipped)
         scores["pick_error_rate"] = (linear(errors, 0.02, 0.005, 0.001, 120), 15)
-    snaps = [r for r in rows(folder / "storage.csv", "snapshot_id") if r["keeper_id"] == who and in_period(r["taken_on"])]
+    snaps = [r for r in rows(folder / "storage.csv", "snapshot_id")
+             if r["keeper_id"] == who and in_period(r["taken_on"])]
     if snaps:
         used = sum(float(r["used_m3"]) for r in snaps) / sum(float(r["capacity_m3"]) for r in snaps)
         band = (100 if 0.80 <= used <= 0.90 else 85 if 0.90 < used <= 0.95 else 80 if 0.70 <= used < 0.80
@@ -97,7 +99,8 @@ def designer(folder: Path, who: str):
         if ratings:
             scores[indicator] = (linear(statistics.fmean(ratings), 1, 4, 5, 120), 20)
     mine = {r["page_id"] for r in rows(folder / "pages.csv") if r["designer_id"] == who}
-    traffic = [r for r in rows(folder / "page_traffic.csv", "traffic_id") if r["page_id"] in mine and in_period(r["day"])]
+    traffic = [r for r in rows(folder / "page_traffic.csv", "traffic_id")
+               if r["page_id"] in mine and in_period(r["day"])]
     if len(traffic) >= 30:
         conversion = sum(int(r["orders"]) for r in traffic) / sum(int(r["visits"]) for r in traffic)
         scores["page_conversion"] = (linear(conversion, 0.01, 0.03, 0.05, 120), 25)

@@ -25,7 +25,8 @@ def test_run_writes_a_complete_folder(run_cli, tmp_path):
     out = tmp_path / "q3"
     cli = run_cli("run", str(DATA / "agent.yaml"), "--period", "2026-Q3", "--out", str(out), "--no-report")
     assert cli.exit_code == 0, cli.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["quality.csv", "queries.sql", "result.json", "scores.csv", "totals.csv"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "quality.csv", "queries.sql", "result.json", "scores.csv", "totals.csv"]
     assert [p.name for p in tmp_path.iterdir()] == ["q3"]  # no partial folder left behind
 
 
@@ -127,7 +128,8 @@ def test_run_renders_the_report_inside_the_run_folder(run_cli, tmp_path):
     assert cli.exit_code == 0, cli.stderr
     report = out / "report"
     assert (report / "index.html").is_file() and (report / "index.md").is_file()
-    assert sorted(p.name for p in (report / "scorecards").glob("*.html")) == ["a1.html", "a2.html", "a3.html", "a4.html"]
+    assert sorted(p.name for p in (report / "scorecards").glob("*.html")) == [
+        "a1.html", "a2.html", "a3.html", "a4.html"]
     assert "计算过程" in (report / "scorecards" / "a1.html").read_text(encoding="utf-8")
 
 

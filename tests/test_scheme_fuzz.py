@@ -21,9 +21,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from appraisal.plugins import extensions
 from appraisal.scheme.loading import load_file
 from appraisal.scheme.validation import validate_files
-from appraisal.plugins import extensions
 
 ROOT = Path(__file__).resolve().parent.parent
 STARTS = sorted((ROOT / "tests" / "positive" / "schemes").glob("*.yaml")) + sorted(
@@ -45,10 +45,10 @@ def _paths(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     found = [path]
     if isinstance(node, dict):
         for key, value in node.items():
-            found += _paths(value, path + (key,))
+            found += _paths(value, (*path, key))
     elif isinstance(node, list):
         for i, value in enumerate(node):
-            found += _paths(value, path + (i,))
+            found += _paths(value, (*path, i))
     return found
 
 

@@ -29,7 +29,9 @@ def test_linear_curve_passes_through_worst_target_and_best(value, points):
     assert linear(value, 0.9, curve(0.5, 1.0, cap=120)).score == pytest.approx(points)
 
 
-@pytest.mark.parametrize(("hours", "points"), [(9, 0.0), (8, 0.0), (5, 50.0), (2, 100.0), (1.5, 110.0), (1, 120.0), (0.2, 120.0)])
+@pytest.mark.parametrize(
+    ("hours", "points"), [(9, 0.0), (8, 0.0), (5, 50.0), (2, 100.0), (1.5, 110.0), (1, 120.0), (0.2, 120.0)]
+)
 def test_linear_curve_where_lower_is_better(hours, points):
     assert linear(hours, 2, curve(8, 1, cap=120)).score == pytest.approx(points)
 
@@ -53,7 +55,9 @@ def table(*ranges: tuple[str, float], default: float = 40.0) -> Score:
 BANDS = table(("[0, 24]", 120), ("(24, 48]", 100), ("(48, 72]", 70))
 
 
-@pytest.mark.parametrize(("hours", "points"), [(0, 120), (24, 120), (24.001, 100), (48, 100), (72, 70), (72.5, 40), (-1, 40)])
+@pytest.mark.parametrize(
+    ("hours", "points"), [(0, 120), (24, 120), (24.001, 100), (48, 100), (72, 70), (72.5, 40), (-1, 40)]
+)
 def test_bands_respect_open_and_closed_ends(hours, points):
     assert bands(hours, BANDS).score == points
 

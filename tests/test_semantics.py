@@ -142,7 +142,8 @@ title: Aggregates
 period: month
 roster: {source: csv, path: roster.csv, key: agent_id}
 datasets:
-  rows: {source: csv, path: rows.csv, appraisee: agent_id, period_by: at, columns: {agent_id: text, at: timestamp, x: number}}
+  rows: {source: csv, path: rows.csv, appraisee: agent_id, period_by: at,
+         columns: {agent_id: text, at: timestamp, x: number}}
 indicators:
   - {id: probe, title: Probe, measure: {dataset: rows, agg: AGG, of: x}, weight: 100, target: 1,
      score: {curve: linear, worst: 0, best: 2}}
@@ -153,8 +154,8 @@ quality: {error_if: never, warn_if: never}
 
 @pytest.mark.parametrize("example", AGGREGATES)
 def test_aggregate_example_holds_in_a_measure(tmp_path: Path, example: dict) -> None:
-    from appraisal.pipeline import load_scheme, measure
     from appraisal.periods import parse_period
+    from appraisal.pipeline import load_scheme, measure
 
     (tmp_path / "roster.csv").write_text("agent_id\nA\n", encoding="utf-8")
     rows = "".join(f"A,2026-07-01 09:00,{'' if v is None else repr(float(v))}\n" for v in example["values"])
@@ -277,12 +278,12 @@ def run_batch(con, source: str, rows: list[tuple], names: tuple[str, ...], sql_t
                       maps, sql_type=sql_type)
     params = list(fragment.params) + [v for row in rows for v in row]
     from_sql = [r[0] for r in con.execute(fragment.sql + " ORDER BY i", params).fetchall()]
-    from_python = [evaluate(expr, {**maps, **dict(zip(names, row))}, FUNCTIONS) for row in rows]
+    from_python = [evaluate(expr, {**maps, **dict(zip(names, row, strict=True))}, FUNCTIONS) for row in rows]
     return from_python, from_sql
 
 
 def check(rows, from_python, from_sql, expected) -> None:
-    for row, py, sq, ref in zip(rows, from_python, from_sql, expected):
+    for row, py, sq, ref in zip(rows, from_python, from_sql, expected, strict=True):
         assert same(py, ref), f"python {row}: {py!r} != reference {ref!r}"
         assert same(sq, ref), f"sql {row}: {sq!r} != reference {ref!r}"
 
@@ -304,7 +305,7 @@ def test_binary_operators_agree(con, rows, op) -> None:
 def test_power_agrees(con, rows, exponent) -> None:
     py, sq = run_batch(con, f"x ** {exponent}", rows, ("x",), "DOUBLE")
     ref = [strict(math.pow)(x, float(exponent)) for (x,) in rows]
-    for row, a, b, r in zip(rows, py, sq, ref):
+    for row, a, b, r in zip(rows, py, sq, ref, strict=True):
         assert same(a, r), row
         assert (b is None and r is None) or math.isclose(b, r, rel_tol=1e-15), row
 

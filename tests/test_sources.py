@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import textwrap
 from pathlib import Path
@@ -12,11 +13,11 @@ import pytest
 
 from appraisal import hookspecs, plugins
 from appraisal.engines.duckdb_engine import open_engine
-from appraisal.errors import DataError, PluginError
-from appraisal.scheme.model import Source
 from appraisal.engines.sources import SourceReader, SourceRegistry, collect_sources
+from appraisal.errors import DataError, PluginError
 from appraisal.pipeline import load_scheme
 from appraisal.plugins import extensions
+from appraisal.scheme.model import Source
 
 HEADER = ["工号", "created_at", "status"]
 ROWS = [("A01", "2026-07-01 09:00:00", "resolved"), ("A02", "2026-07-02 10:30:00", "open")]
@@ -89,7 +90,7 @@ def test_csv_gb18030_with_chinese_headers_loads(tmp_path: Path) -> None:
 
 def test_csv_in_the_wrong_encoding_is_a_data_error(tmp_path: Path) -> None:
     (tmp_path / "t.csv").write_bytes(b"\xff\xfe\xfa,x\n")
-    with pytest.raises(DataError, match="dataset 'tickets': cannot read t.csv as csv"):
+    with pytest.raises(DataError, match=re.escape("dataset 'tickets': cannot read t.csv as csv")):
         open_engine(load_scheme(write_scheme(tmp_path, "csv", "t.csv", {"encoding": "gb18030"})), extensions().sources)
 
 

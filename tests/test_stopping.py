@@ -68,7 +68,8 @@ def write_data(folder: Path, rows: int, agents: int, encoding: str = "utf-8") ->
             "TIMESTAMP '2026-09-01' + to_seconds(i % 2500000) AS created_at, "
             "CASE WHEN i % 3 = 0 THEN 'resolved' ELSE 'open' END AS status, (i % 97) * 1.5 AS cost "
             f"FROM range({rows}) t(i)) TO '{folder / 'tickets.csv'}' (HEADER)")
-        con.execute(f"COPY (SELECT 'a' || i AS agent_id FROM range({agents}) t(i)) TO '{folder / 'roster.csv'}' (HEADER)")
+        con.execute(f"COPY (SELECT 'a' || i AS agent_id FROM range({agents}) t(i))"
+                    f" TO '{folder / 'roster.csv'}' (HEADER)")
     scheme = folder / "long.yaml"
     scheme.write_text(SCHEME.replace("ENCODING", encoding), encoding="utf-8")
     return scheme
@@ -97,7 +98,7 @@ def start(temp: Path, *args: str, env: dict[str, str] | None = None) -> subproce
     return subprocess.Popen(
         [sys.executable, "-m", "appraisal", *args], cwd=ROOT, text=True,
         env={**os.environ, "TMPDIR": str(temp), **(env or {})},
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_default_sigint,  # noqa: PLW1509
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_default_sigint,
     )
 
 
@@ -193,7 +194,8 @@ def test_the_time_limit_stops_a_run_with_exit_1_and_writes_nothing(big: Path, tm
 def test_the_time_limit_can_come_from_APPRAISAL_TIMEOUT(big: Path, tmp_path: Path) -> None:
     proc = start(tmp_path / "tmp", "measure", str(big), "-p", "2026-09", env={"APPRAISAL_TIMEOUT": "0.5"})
     _, err = proc.communicate(timeout=120)
-    assert (proc.returncode, err) == (1, "stopped: the time limit of 0.5 s was reached (--timeout or APPRAISAL_TIMEOUT)\n")
+    assert (proc.returncode, err) == (
+        1, "stopped: the time limit of 0.5 s was reached (--timeout or APPRAISAL_TIMEOUT)\n")
 
 
 def test_a_negative_time_limit_is_a_usage_error(run_cli) -> None:
@@ -228,8 +230,9 @@ def test_code_stuck_outside_duckdb_is_ended_within_a_second(tmp_path: Path) -> N
     plugins.mkdir()
     (plugins / "stuck.py").write_text(STUCK_PLUGIN, encoding="utf-8")
     scheme = write_data(tmp_path / "data", 10, 2)
-    scheme.write_text(scheme.read_text(encoding="utf-8").replace("source: csv\n    path: tickets", "source: stuck\n    path: tickets"),
-                      encoding="utf-8")
+    text = scheme.read_text(encoding="utf-8")
+    text = text.replace("source: csv\n    path: tickets", "source: stuck\n    path: tickets")
+    scheme.write_text(text, encoding="utf-8")
     temp = tmp_path / "tmp"
     proc = start(temp, "--plugins-dir", str(plugins), "measure", str(scheme), "-p", "2026-09",
                  env={"APPRAISAL_LOAD_PLUGINS": "stuck"})
@@ -309,7 +312,7 @@ with interrupts.guard():
 
 def guarded(tmp_path: Path, cleanup_seconds: float) -> subprocess.Popen[str]:
     proc = subprocess.Popen([sys.executable, "-c", GUARDED, str(tmp_path / "left"), str(cleanup_seconds)], text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_default_sigint)  # noqa: PLW1509
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_default_sigint)
     assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
     return proc
 

@@ -28,7 +28,8 @@ DATA = Path(__file__).resolve().parent / "data" / "measuring"
 
 @pytest.fixture(scope="module")
 def stored(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_run(run(load_scheme(DATA / "agent.yaml"), parse_period("2026-Q3")), tmp_path_factory.mktemp("runs") / "q3")
+    result = run(load_scheme(DATA / "agent.yaml"), parse_period("2026-Q3"))
+    return write_run(result, tmp_path_factory.mktemp("runs") / "q3")
 
 
 def copied(stored: Path, folder: Path, text: str) -> Path:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from appraisal.measuring.targets import PeriodMismatch
 from appraisal.periods import parse_period
 from appraisal.pipeline import load_scheme, run
-from appraisal.measuring.targets import PeriodMismatch
 
 SCHEME = """\
 scheme: quarterly-agent

@@ -8,9 +8,9 @@ import pytest
 
 from appraisal.measuring.measurements import INSUFFICIENT, OK, Appraisee, Cell, Measurements
 from appraisal.periods import parse_period
+from appraisal.pipeline import load_scheme
 from appraisal.plugins import extensions
 from appraisal.scoring.grading import appraise_all, calibration
-from appraisal.pipeline import load_scheme
 
 SCHEME = Path(__file__).resolve().parent / "data" / "totals" / "scheme.yaml"
 

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from appraisal.periods import parse_period
+from appraisal.pipeline import load_scheme, run
 from appraisal.rendering.excel import build_workbook
 from appraisal.rendering.forms import form_context
-from appraisal.periods import parse_period
 from appraisal.rendering.phrasing import cause_text
-from appraisal.pipeline import load_scheme, run
 from appraisal.rendering.reports import render_report
 from appraisal.results.result import Result, result_from_dict
 from appraisal.results.storing import load_run, write_run
@@ -125,7 +125,8 @@ def test_json_and_csv_keep_the_english_cause_beside_its_parts(run_dir):
     [excluded] = [q for q in json.loads((run_dir / "result.json").read_text(encoding="utf-8"))["quality"]
                   if q["cause"].startswith("excluded: ")]
     assert excluded["cause"] == "excluded: Supplier's defective batch"
-    assert excluded["cause_parts"] == {"key": "excluded", "reason": {"en": "Supplier's defective batch", "zh": "供应商批次缺陷"}}
+    assert excluded["cause_parts"] == {"key": "excluded",
+                                       "reason": {"en": "Supplier's defective batch", "zh": "供应商批次缺陷"}}
     with (run_dir / "quality.csv").open(encoding="utf-8", newline="") as f:
         assert "excluded: Supplier's defective batch" in {row["cause"] for row in csv.DictReader(f)}
 
@@ -148,7 +149,8 @@ def test_a_zh_form_gives_each_reason_in_chinese(run_dir):
 
 def test_a_plain_string_reason_still_works(tmp_path):
     plain = "  - {dataset: tickets, where: \"cause == 'supplier_defect'\", reason: 供应商批次}\n"
-    result = appraise(scheme_file(tmp_path, plain, "gates:\n  - {when: \"tickets >= 2\", cap_total: 55, reason: 封顶}\n"))
+    gates = "gates:\n  - {when: \"tickets >= 2\", cap_total: 55, reason: 封顶}\n"
+    result = appraise(scheme_file(tmp_path, plain, gates))
     assert result.appraisee("a1").effects[0].reason_text == {"en": "封顶"}
     out = report(write_run(result, tmp_path / "run"), tmp_path / "out", "zh")
     assert "| 否决项 | 封顶 |" in (out / "scorecards" / "a1.md").read_text(encoding="utf-8")
@@ -167,17 +169,21 @@ def test_an_old_result_with_string_reasons_still_renders(run_dir, tmp_path):
     for row in data["quality"]:
         row.pop("cause_parts")
     old = result_from_dict(data)
-    assert [e.reason_text for e in old.appraisee("a1").effects] == [{"en": "Attendance"}, {"en": "Too many tickets for the test"}]
+    assert [e.reason_text for e in old.appraisee("a1").effects] == [
+        {"en": "Attendance"}, {"en": "Too many tickets for the test"}]
     render_report(old, tmp_path, formats=("html", "md"), language="zh")
     card = (tmp_path / "scorecards" / "a1.md").read_text(encoding="utf-8")
     assert "| 否决项 | Too many tickets for the test |" in card
     assert "成立（Too many tickets for the test）" in card
-    assert "| tickets | 已排除：Supplier's defective batch |  | 1 |" in (tmp_path / "index.md").read_text(encoding="utf-8")
+    summary = (tmp_path / "index.md").read_text(encoding="utf-8")
+    assert "| tickets | 已排除：Supplier's defective batch |  | 1 |" in summary
 
 
 def test_a_reason_falls_back_to_english_then_to_the_first_language_given():
-    with_english = {"cause": "excluded: defect", "cause_parts": {"key": "excluded", "reason": {"fr": "défaut", "en": "defect"}}}
-    without = {"cause": "excluded: défaut", "cause_parts": {"key": "excluded", "reason": {"fr": "défaut", "de": "Defekt"}}}
+    with_english = {"cause": "excluded: defect",
+                    "cause_parts": {"key": "excluded", "reason": {"fr": "défaut", "en": "defect"}}}
+    without = {"cause": "excluded: défaut",
+               "cause_parts": {"key": "excluded", "reason": {"fr": "défaut", "de": "Defekt"}}}
     assert cause_text(with_english, "zh") == "已排除：defect"
     assert cause_text(without, "zh") == "已排除：défaut"
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from appraisal.pipeline import load_scheme
-from appraisal.scheme.validation import schema_path, scheme_schema, validate_files
 from appraisal.plugins import extensions
+from appraisal.scheme.validation import schema_path, scheme_schema, validate_files
 
 ROOT = Path(__file__).resolve().parent.parent
 MINIMAL = (ROOT / "tests" / "positive" / "schemes" / "minimal.yaml").read_text(encoding="utf-8")
@@ -45,7 +45,8 @@ def test_json_report_lists_problems_with_locations(tmp_path, run_cli):
     assert result.exit_code == 1
     assert report["ok"] is False
     assert report["problems"] == [
-        {"file": str(path), "line": 14, "column": 3, "path": "indicators", "message": "indicator weights sum to 50, not 100"}
+        {"file": str(path), "line": 14, "column": 3, "path": "indicators",
+         "message": "indicator weights sum to 50, not 100"}
     ]
 
 
@@ -76,13 +77,16 @@ def test_extension_keys_may_hold_numbers_no_rule_reads(tmp_path):
 
 @pytest.mark.parametrize("value, shown", [(".nan", ".nan"), (".inf", ".inf"), ("-.inf", "-.inf"), (".NaN", ".nan")])
 def test_a_number_that_is_not_finite_is_refused_where_it_stands(tmp_path, value, shown):
-    [problem] = validate_files([write(tmp_path, "s.yaml", MINIMAL.replace("best: 150", f"best: {value}"))], extensions())
+    path = write(tmp_path, "s.yaml", MINIMAL.replace("best: 150", f"best: {value}"))
+    [problem] = validate_files([path], extensions())
     assert (problem.path, problem.message) == ("indicators[0].score.best", f"expected a finite number, found {shown}")
 
 
 def test_a_long_text_is_cut_when_quoted_back(tmp_path):
-    [problem] = validate_files([write(tmp_path, "notes.yaml", "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin\n")], extensions())
-    assert problem.message == "expected a mapping of keys to values, found the text 'root:x:0:0:root:/root:/bin/bash daemon:x'..."
+    path = write(tmp_path, "notes.yaml", "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin\n")
+    [problem] = validate_files([path], extensions())
+    assert problem.message == (
+        "expected a mapping of keys to values, found the text 'root:x:0:0:root:/root:/bin/bash daemon:x'...")
 
 
 def test_misspelled_required_key_is_reported_once(tmp_path):
@@ -91,7 +95,8 @@ def test_misspelled_required_key_is_reported_once(tmp_path):
 
 
 def test_unknown_key_without_a_close_match_lists_the_allowed_keys(tmp_path):
-    [problem] = validate_files([write(tmp_path, "s.yaml", MINIMAL.replace("period: month", "period: month\nzzz: 1"))], extensions())
+    path = write(tmp_path, "s.yaml", MINIMAL.replace("period: month", "period: month\nzzz: 1"))
+    [problem] = validate_files([path], extensions())
     assert problem.message.startswith("unknown key 'zzz'; expected one of: $schema, adjustment_limits, adjustments,")
     assert problem.message.endswith("(keys starting with x- are free for extensions)")
 
@@ -232,9 +237,11 @@ def test_lint_problems_of_the_parts_that_passed_come_with_the_schema_problems(tm
     result = run_cli("validate", str(write(tmp_path, "s.yaml", text)))
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
-        f"{tmp_path / 's.yaml'}:5:9: period: the text 'monthly' is not one of: week, month, quarter, half, year; did you mean 'month'?",
+        f"{tmp_path / 's.yaml'}:5:9: period: the text 'monthly' is not one of: week, month, quarter, half, year; "
+        "did you mean 'month'?",
         f"{tmp_path / 's.yaml'}:16:53: indicators[0].measure.where: unknown name 'stauts'; did you mean 'status'?",
-        f"{tmp_path / 's.yaml'}:22:26: indicators[1].formula: unknown name 'tickets'; declare it as a column, indicator or constant",
+        f"{tmp_path / 's.yaml'}:22:26: indicators[1].formula: unknown name 'tickets'; "
+        "declare it as a column, indicator or constant",
         "3 problems in 1 file",
     ]
 
@@ -269,7 +276,8 @@ def test_a_missing_required_key_does_not_stop_the_lint(tmp_path):
 
 
 def test_calibration_is_not_checked_against_grades_that_failed_the_schema(tmp_path):
-    text = MINIMAL.replace("grades: {A: 90, B: 60, C: 0}", "grades: {A: 90, B: sixty, C: 0}\ncalibration: {A: 0.5, Z: 0.5}")
+    text = MINIMAL.replace("grades: {A: 90, B: 60, C: 0}",
+                           "grades: {A: 90, B: sixty, C: 0}\ncalibration: {A: 0.5, Z: 0.5}")
     [problem] = validate_files([write(tmp_path, "s.yaml", text)], extensions())
     assert problem.path == "grades.B"
 
@@ -284,13 +292,15 @@ def test_a_scheme_that_is_not_a_mapping_gets_one_problem(tmp_path):
 
 def test_the_roster_is_optional_to_validate_needed_to_measure_and_the_reference_says_so(tmp_path, run_cli):
     scheme = write(tmp_path, "s.yaml", MINIMAL)
-    (tmp_path / "tickets.csv").write_text("agent_id,created_at,status\na1,2026-09-01 10:00,resolved\n", encoding="utf-8")
+    (tmp_path / "tickets.csv").write_text("agent_id,created_at,status\na1,2026-09-01 10:00,resolved\n",
+                                          encoding="utf-8")
     needed = "no roster, which measure and run need"
     validated = run_cli("validate", str(scheme))
     assert (validated.exit_code, validated.stdout) == (0, f"ok: {scheme} (scheme minimal, 1 indicator; {needed})\n")
     assert json.loads(run_cli("validate", "--json", str(scheme)).stdout)["schemes"][0]["roster"] is False
     refusal = f"scheme 'minimal' has {needed}: add 'roster' (who is appraised, one row each)\n"
-    for command in (("measure", str(scheme), "-p", "2026-09"), ("run", str(scheme), "-p", "2026-09", "-o", str(tmp_path / "r"))):
+    for command in (("measure", str(scheme), "-p", "2026-09"),
+                    ("run", str(scheme), "-p", "2026-09", "-o", str(tmp_path / "r"))):
         refused = run_cli(*command)
         assert (refused.exit_code, refused.stderr) == (1, refusal)
     reference = (ROOT / "docs" / "scheme-reference.md").read_text(encoding="utf-8")

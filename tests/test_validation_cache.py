@@ -11,11 +11,11 @@ import pytest
 
 import appraisal
 from appraisal import plugins
-from appraisal.scheme import validation
 from appraisal.errors import SchemeError
 from appraisal.pipeline import load_scheme
-from appraisal.scheme.validation import validate_files
 from appraisal.plugins import extensions
+from appraisal.scheme import validation
+from appraisal.scheme.validation import validate_files
 
 ROOT = Path(__file__).resolve().parent.parent
 MINIMAL = (ROOT / "tests" / "positive" / "schemes" / "minimal.yaml").read_text(encoding="utf-8")

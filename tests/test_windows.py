@@ -44,14 +44,16 @@ def test_the_change_against_the_previous_period_is_a_formula(result):
 
 def test_each_window_is_one_query(result):
     assert sorted(result.queries) == [
-        "tickets", "tickets (month 2026-12)", "tickets (previous 2026-Q3)", "tickets (year_to_date 2026-01-01..2026-12-31)",
+        "tickets", "tickets (month 2026-12)", "tickets (previous 2026-Q3)",
+        "tickets (year_to_date 2026-01-01..2026-12-31)",
     ]
 
 
 @pytest.mark.parametrize(
     ("kind", "start", "end"),
     [("previous", "2026-07-01", "2026-10-01"), ("year_to_date", "2026-01-01", "2027-01-01"),
-     ("month", "2026-12-01", "2027-01-01"), ("half", "2026-07-01", "2027-01-01"), ("period", "2026-10-01", "2027-01-01")],
+     ("month", "2026-12-01", "2027-01-01"), ("half", "2026-07-01", "2027-01-01"),
+     ("period", "2026-10-01", "2027-01-01")],
 )
 def test_windows_relative_to_the_period(kind, start, end):
     span = window(parse_period("2026-Q4"), kind)

@@ -69,9 +69,9 @@ __all__ = [
     "AppraisalError",
     "CustomIndicator",
     "DataError",
-    "Extensions",
     "Dialect",
     "ExpressionError",
+    "Extensions",
     "Function",
     "Measurements",
     "Pack",
@@ -118,8 +118,8 @@ if TYPE_CHECKING:
     from appraisal.measuring.custom import CustomIndicator, RosterTable
     from appraisal.measuring.measurements import Measurements
     from appraisal.measuring.quality import QualityBreach
-    from appraisal.periods import Period, PeriodError, parse_period, sql_window
     from appraisal.outputs import render_form, render_report, render_result, template_environment
+    from appraisal.periods import Period, PeriodError, parse_period, sql_window
     from appraisal.pipeline import explain, find_scheme, load_scheme, measure, row_evidence, run
     from appraisal.plugins import Extensions
     from appraisal.rendering.excel import write_workbook

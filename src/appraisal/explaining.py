@@ -39,13 +39,16 @@ def find_appraisee(result: Result, appraisee: str) -> AppraiseeResult:
         raise AppraisalError(f"no appraisee {appraisee!r} in this run; {hint}") from None
 
 
-def explain(result: Result, appraisee: str, indicator: str | None = None, *, rows: RowSource | None = None) -> list[str]:
+def explain(
+    result: Result, appraisee: str, indicator: str | None = None, *, rows: RowSource | None = None
+) -> list[str]:
     """The explanation of one appraisee in `result` as lines of text; with `indicator`, of that
     value alone, and the rows behind it when it is measured (read by `rows`, if given)."""
     person = find_appraisee(result, appraisee)
     scheme, period = result.scheme, result.period
     lines = [
-        f"{person.id}" + (f" ({person.name})" if person.name else "") + (f", team {person.team}" if person.team else ""),
+        f"{person.id}" + (f" ({person.name})" if person.name else "")
+        + (f", team {person.team}" if person.team else ""),
         f"scheme {scheme['id']} v{scheme['version']}, period {period['label']} "
         f"[{period['start']} .. {period['end']}) {period['timezone']}",
     ]
@@ -95,7 +98,8 @@ def _cell_lines(n: int, cell: ScoredCell) -> list[str]:
     if cell.weight:
         contribution = "-" if cell.contribution is None else _fmt(cell.contribution)
         lines.append(
-            f"   weight {_fmt(cell.weight)}%, effective {_fmt(cell.effective_weight)}%: contributes {contribution} points"
+            f"   weight {_fmt(cell.weight)}%, effective {_fmt(cell.effective_weight)}%: "
+            f"contributes {contribution} points"
         )
     if cell.flags:
         lines.append(f"   flags: {'; '.join(cell.flags)}")

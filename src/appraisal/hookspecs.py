@@ -6,19 +6,29 @@ report clashes instead of silently letting one plugin shadow another.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pluggy
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from appraisal.engines.sources import SourceReader
+    from appraisal.expressions.functions import Function
+    from appraisal.measuring.custom import CustomIndicator
+    from appraisal.scheme.packs import Pack
 
 hookspec = pluggy.HookspecMarker("appraisal")
 hookimpl = pluggy.HookimplMarker("appraisal")
 
 
 @hookspec
-def register_functions(register):  # type: ignore[no-untyped-def]
+def register_functions(register: Callable[[Function], None]) -> None:
     """Add expression functions: call `register(function)` with an `appraisal.Function`."""
 
 
 @hookspec
-def register_sources(register):  # type: ignore[no-untyped-def]
+def register_sources(register: Callable[[SourceReader], None]) -> None:
     """Add data sources: call `register(reader)` with an `appraisal.SourceReader`.
 
     A reader loads one declared file (or database) into a DuckDB table of raw rows; the engine
@@ -27,7 +37,7 @@ def register_sources(register):  # type: ignore[no-untyped-def]
 
 
 @hookspec
-def register_indicators(register):  # type: ignore[no-untyped-def]
+def register_indicators(register: Callable[[CustomIndicator], None]) -> None:
     """Add custom indicators: call `register(indicator)` with an `appraisal.CustomIndicator`.
 
     For what the measure language cannot say (a repeat within N days, a ranking): the plugin
@@ -37,7 +47,7 @@ def register_indicators(register):  # type: ignore[no-untyped-def]
 
 
 @hookspec
-def register_packs(register):  # type: ignore[no-untyped-def]
+def register_packs(register: Callable[[Pack], None]) -> None:
     """Add scheme packs: call `register(pack)` with an `appraisal.Pack`.
 
     A pack brings a folder of schemes, optionally template overrides and a demo-data

@@ -36,7 +36,7 @@ import signal
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -96,10 +96,8 @@ class _State:
         with self.lock:
             connections = list(self.connections.values())
         for connection in connections:
-            try:
+            with suppress(Exception):  # a connection closed meanwhile has nothing to stop
                 connection.interrupt()
-            except Exception:  # noqa: BLE001 - a connection closed meanwhile has nothing to stop
-                pass
 
     def remove_paths(self) -> None:
         import shutil  # only when a stop leaves paths to remove: every command imports this module
@@ -286,10 +284,8 @@ def guard() -> Iterator[threading.Lock | None]:
         signal.set_wakeup_fd(old_wakeup)
         for signum, handler in previous.items():
             signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
-        try:
+        with suppress(OSError):
             os.write(write_fd, b"\0")
-        except OSError:
-            pass
         if watchdog.is_alive():
             watchdog.join(timeout=1.0)
         os.close(write_fd)

@@ -200,19 +200,23 @@ def parse_period(text: str, *, default_kind: str | None = None) -> Period:
             raise _fail(text, "a single day is not a period")
         return period_for(default_kind, day)
     if m := _YEAR.fullmatch(raw):
-        return _safe(lambda: _year(int(m[1])), text)
+        year = int(m[1])
+        return _safe(lambda: _year(year), text)
     if m := _MONTH.fullmatch(raw):
         if not 1 <= int(m[2]) <= 12:
             raise _fail(text, f"month {m[2]} does not exist (months are 01 to 12)")
-        return _safe(lambda: _month(int(m[1]), int(m[2])), text)
+        year, month = int(m[1]), int(m[2])
+        return _safe(lambda: _month(year, month), text)
     if m := _QUARTER.fullmatch(raw):
         if not 1 <= int(m[2]) <= 4:
             raise _fail(text, f"quarter Q{m[2]} does not exist (quarters are Q1 to Q4)")
-        return _safe(lambda: _quarter(int(m[1]), int(m[2])), text)
+        year, quarter = int(m[1]), int(m[2])
+        return _safe(lambda: _quarter(year, quarter), text)
     if m := _HALF.fullmatch(raw):
         if not 1 <= int(m[2]) <= 2:
             raise _fail(text, f"half H{m[2]} does not exist (halves are H1 and H2)")
-        return _safe(lambda: _half(int(m[1]), int(m[2])), text)
+        year, half = int(m[1]), int(m[2])
+        return _safe(lambda: _half(year, half), text)
     if m := _WEEK.fullmatch(raw):
         year, week = int(m[1]), int(m[2])
         if not 1 <= week <= 53:

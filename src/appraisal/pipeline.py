@@ -18,9 +18,8 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from appraisal import __version__, explaining, plugins, row_reader
-from appraisal.measuring.measurements import Measurements
+from appraisal.measuring.measurements import Measurements, with_flags
 from appraisal.measuring.measurements import measure as measure_data
-from appraisal.measuring.measurements import with_flags
 from appraisal.measuring.quality import as_row, assess, warning_flags
 from appraisal.measuring.targets import fit_targets
 from appraisal.measuring.targets import flags as scaled_flags
@@ -113,7 +112,8 @@ def explain(
     """How one appraisee's values, scores and grade in the run in `folder` came to be, as lines;
     with `indicator`, down to the first `rows` rows behind its value."""
     result = load_run(folder)
-    return explaining.explain(result, appraisee, indicator, rows=row_reader.rows_of(result, _or_loaded(extensions), rows))
+    evidence = row_reader.rows_of(result, _or_loaded(extensions), rows)
+    return explaining.explain(result, appraisee, indicator, rows=evidence)
 
 
 def row_evidence(

@@ -19,8 +19,16 @@ if TYPE_CHECKING:
 
 
 class Named(Protocol):
-    name: str
-    plugin: str
+    """What a registry holds: a dataclass (so the plugin can be recorded with `replace`) with a
+    name and the plugin that supplied it; read-only, as the entries are frozen."""
+
+    __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def plugin(self) -> str: ...
 
 
 T = TypeVar("T", bound=Named)
@@ -40,7 +48,7 @@ class Registry(Generic[T]):
     def register(self, entry: T, *, plugin: str | None = None) -> None:
         """Add `entry`, recording which plugin supplied it."""
         if plugin is not None:
-            entry = dataclasses.replace(entry, plugin=plugin)  # type: ignore[type-var]
+            entry = dataclasses.replace(entry, plugin=plugin)
         clash = self._entries.get(entry.name)
         if clash is not None:
             raise PluginError(

@@ -58,16 +58,19 @@ def demo(folder: Path, *, role: str, seed: int = 2026, period: str = "2026-Q3") 
                     CASE WHEN u(i, 6) < 0.03 THEN 'rejected' ELSE 'completed' END AS status
                   FROM (SELECT row_number() OVER (ORDER BY agent_id, n) AS i, agent_id, slow,
                           {s} + to_days(CAST(floor(u(hash(agent_id, n), 1) * {days}) AS INTEGER))
-                              + to_seconds(CAST(floor((8 + 13 * u(hash(agent_id, n), 2)) * 3600) AS BIGINT)) AS requested_at
+                              + to_seconds(CAST(floor((8 + 13 * u(hash(agent_id, n), 2)) * 3600) AS BIGINT))
+                              AS requested_at
                         FROM agents, range(CAST(round(40 * {days} / 92) AS BIGINT)) AS ns(n)))
             ORDER BY requested_at, i""", retail / "returns.csv")
         _copy(con, f"""SELECT printf('C%06d', i) AS complaint_id, agent_id, strftime(filed_at, {STAMP}) AS filed_at,
                 strftime(CASE WHEN closed <= {export} THEN closed END, {STAMP}) AS closed_at,
                 CASE WHEN closed <= {export} THEN 'resolved' ELSE 'open' END AS status
-            FROM (SELECT *, filed_at + to_seconds(CAST(3600 * 10 * exp(1.5 * slow + 0.9 * z(i, 14)) AS BIGINT)) AS closed
+            FROM (SELECT *,
+                         filed_at + to_seconds(CAST(3600 * 10 * exp(1.5 * slow + 0.9 * z(i, 14)) AS BIGINT)) AS closed
                   FROM (SELECT row_number() OVER (ORDER BY agent_id, n) AS i, agent_id, slow,
                           {s} + to_days(CAST(floor(u(hash(agent_id, n), 11) * {days}) AS INTEGER))
-                              + to_seconds(CAST(floor((8 + 13 * u(hash(agent_id, n), 12)) * 3600) AS BIGINT)) AS filed_at
+                              + to_seconds(CAST(floor((8 + 13 * u(hash(agent_id, n), 12)) * 3600) AS BIGINT))
+                              AS filed_at
                         FROM agents, range(CAST(round(12 * {days} / 92) AS BIGINT)) AS ns(n)))
             ORDER BY filed_at, i""", retail / "complaints.csv")
     files = {"roster": agents.roster, "tickets": agents.tickets, "surveys": agents.surveys,

@@ -17,7 +17,7 @@ import importlib
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn, Protocol
 
 import typer
 
@@ -34,7 +34,8 @@ Timeout = Annotated[
     float,
     typer.Option(
         "--timeout", envvar=TIMEOUT_ENV, min=0, metavar="SECONDS", show_default=False,
-        help=f"Stop with exit 1 after SECONDS of wall-clock time (default: ${TIMEOUT_ENV}, else no limit; 0: no limit).",
+        help=f"Stop with exit 1 after SECONDS of wall-clock time (default: ${TIMEOUT_ENV}, else no limit; "
+        "0: no limit).",
     ),
 ]
 
@@ -160,14 +161,20 @@ def main(argv: list[str] | None = None) -> NoReturn:
     sys.exit(code)
 
 
-def _run(command: object, argv: list[str] | None) -> int:
+class _Command(Protocol):
+    """What `_run` needs of the click command Typer builds (Typer keeps its click private)."""
+
+    def main(self, *, args: list[str] | None, prog_name: str, standalone_mode: bool) -> Any: ...
+
+
+def _run(command: _Command, argv: list[str] | None) -> int:
     """The command's exit code; an exception raised because of a stop is left to main()."""
     # when main runs: importing appraisal.cli needs Typer alone
     from appraisal import interrupts
 
     try:
         # Standalone mode: click prints usage errors (exit 2); ^C inside a command exits 130.
-        command.main(args=argv, prog_name="appraisal", standalone_mode=True)  # type: ignore[attr-defined]
+        command.main(args=argv, prog_name="appraisal", standalone_mode=True)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else EXIT_USER_ERROR)
     except KeyboardInterrupt:
@@ -183,17 +190,15 @@ def _run(command: object, argv: list[str] | None) -> int:
 
 def _say(message: str) -> None:
     """One message on stderr; a closed or broken stderr is no reason to fail."""
-    try:
+    with contextlib.suppress(OSError):
         typer.echo(message, err=True)
-    except OSError:
-        pass
 
 
 def _report(exc: Exception) -> int:
     """Print `exc` for a person, not a debugger; return the exit code."""
     # only when an error is reported
-    from appraisal.errors import AppraisalError
     from appraisal.cli.terminal import printable
+    from appraisal.errors import AppraisalError
 
     debug = bool(os.environ.get(DEBUG_ENV))
     if debug:
@@ -206,7 +211,8 @@ def _report(exc: Exception) -> int:
         return EXIT_USER_ERROR
     if isinstance(exc, OSError) and exc.strerror:
         # The machine refused (a full disk, a read-only folder, no permission): the user's to fix.
-        _say(printable(f"{exc.filename}: {exc.strerror}" if exc.filename else f"cannot write the output: {exc.strerror}"))
+        where = exc.filename if exc.filename else "cannot write the output"
+        _say(printable(f"{where}: {exc.strerror}"))
         return EXIT_USER_ERROR
     detail = " ".join(f"{type(exc).__name__}: {exc}".split())
     hint = "" if debug else f"; set {DEBUG_ENV}=1 for the traceback"

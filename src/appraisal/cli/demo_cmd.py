@@ -32,7 +32,9 @@ def demo(
     period: Annotated[str, typer.Option("--period", "-p", help="The period to appraise.")] = "2026-Q3",
     language: Annotated[str, typer.Option("--lang", help="Language of the report: en or zh.")] = "en",
     seed: Annotated[int, typer.Option("--seed", help="Seed of the generated data.")] = 2026,
-    strict: Annotated[bool, typer.Option("--strict", help="Fail on data-quality warnings too, not only on errors.")] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Fail on data-quality warnings too, not only on errors.")
+    ] = False,
     timeout: Timeout = 0,
     groups: Groups = "team,roster",
 ) -> None:
@@ -53,7 +55,8 @@ def demo(
     data = folder / "data" / source.stem
     files = _generate(demo_data, data, role=source.stem, seed=seed, period=period)
     scheme = load_scheme(scheme_file, extensions)
-    result = checked_run(scheme, parse_period(period), extensions, strict=strict, show=False, groups=parse_groups(groups))
+    result = checked_run(scheme, parse_period(period), extensions, strict=strict, show=False,
+                         groups=parse_groups(groups))
     run_dir = write_with_report(result, folder / f"run-{result.period['label']}", extensions, language=language,
                                 report=True)
     graded = [a for a in result.appraisees if a.grade is not None]

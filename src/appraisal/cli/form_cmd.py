@@ -15,12 +15,15 @@ def form(
     out: Annotated[Path, typer.Option("--out", "-o", help="The folder to write the form into.")] = Path("."),
     formats: Annotated[str, typer.Option("--format", help="Comma-separated formats: html, md.")] = "html,md",
     language: Annotated[str, typer.Option("--lang", help="Language of the form: en or zh.")] = "en",
-    appraisee: Annotated[str | None, typer.Option("--appraisee", help="The appraisee's id, shown in the header.")] = None,
+    appraisee: Annotated[
+        str | None, typer.Option("--appraisee", help="The appraisee's id, shown in the header.")
+    ] = None,
     name: Annotated[str | None, typer.Option("--name", help="The appraisee's name.")] = None,
     team: Annotated[str | None, typer.Option("--team", help="The appraisee's team.")] = None,
     templates: Annotated[
         Path | None,
-        typer.Option("--templates", file_okay=False, exists=True, help="A folder of templates overriding the defaults."),
+        typer.Option("--templates", file_okay=False, exists=True,
+                     help="A folder of templates overriding the defaults."),
     ] = None,
 ) -> None:
     """Write the appraisal form for SCHEME: each indicator's definition, formula in words, target,

@@ -6,7 +6,7 @@ Useful to check data before scores exist, and what the data benchmark times.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
@@ -26,7 +26,9 @@ QUALITY_COLUMNS = ["dataset", "cause", "column", "count", "rows", "share", "leve
 
 def measure(
     scheme: Annotated[str, typer.Argument(help="A scheme file, or the name of a shipped scheme.", metavar="SCHEME")],
-    period: Annotated[str, typer.Option("--period", "-p", help="The period: 2026-09, 2026-Q3, 2026-H2, 2026, 2026-W38 or a range.")],
+    period: Annotated[
+        str, typer.Option("--period", "-p", help="The period: 2026-09, 2026-Q3, 2026-H2, 2026, 2026-W38 or a range.")
+    ],
     csv_out: Annotated[
         Optional[Path],  # noqa: UP045 - Typer reads the annotation at run time
         typer.Option("--csv", help="Write the values to this CSV file instead of printing them (text that a "
@@ -41,7 +43,9 @@ def measure(
         Optional[int],  # noqa: UP045
         typer.Option("--threads", min=1, help="DuckDB threads (default and at most: all cores)."),
     ] = None,
-    strict: Annotated[bool, typer.Option("--strict", help="Fail on data-quality warnings too, not only on errors.")] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Fail on data-quality warnings too, not only on errors.")
+    ] = False,
     timeout: Timeout = 0,
     groups: Groups = "",
     data_root: DataRoots = None,
@@ -101,7 +105,7 @@ def measure(
 
 
 def _value_rows(result: Measurements) -> list[list[object]]:
-    rows = [
+    rows: list[list[object]] = [
         [appraisee, indicator, cell.value, cell.rows, cell.status, cell.source, ";".join(cell.flags)]
         for appraisee, indicator, cell in result.rows()
     ]
@@ -118,10 +122,10 @@ def _cells(cells: Mapping[str, Cell], result: Measurements) -> list[list[object]
     ]
 
 
-def _quality_rows(rows: list[dict[str, object]], *, joined: bool = False) -> list[list[object]]:
+def _quality_rows(rows: list[dict[str, Any]], *, joined: bool = False) -> list[list[object]]:
     """The counts for JSON, or (`joined`) for CSV, where the examples are one cell, `, `-separated."""
     return [
-        [", ".join(row[c]) if joined and c == "examples" else row[c] for c in QUALITY_COLUMNS]  # type: ignore[arg-type]
+        [", ".join(row[c]) if joined and c == "examples" else row[c] for c in QUALITY_COLUMNS]
         for row in rows
     ]
 

@@ -201,7 +201,8 @@ def _pdf(html_root: Path, pdf_dir: Path, quiet: bool) -> list[Path]:
     try:
         from appraisal.rendering.pdf import render_pdf  # only for pdf
     except ImportError as exc:  # pragma: no cover - pdf ships with the package
-        raise AppraisalError(f"pdf output needs appraisal.rendering.pdf, which this installation lacks ({exc})") from None
+        raise AppraisalError(
+            f"pdf output needs appraisal.rendering.pdf, which this installation lacks ({exc})") from None
     files = [html_root / "index.html", html_root / "team.html", *sorted((html_root / "scorecards").glob("*.html"))]
     with _bar(len(files), "PDF", quiet) as bar:
         return render_pdf(files, pdf_dir, progress=bar)
@@ -228,15 +229,18 @@ def render(
     language: Annotated[str, typer.Option("--lang", help="Language of the reports: en or zh.")] = "en",
     templates: Annotated[
         Optional[Path],  # noqa: UP045 - Typer reads the annotation at run time
-        typer.Option("--templates", exists=True, file_okay=False, help="A folder of templates overriding the defaults."),
+        typer.Option("--templates", exists=True, file_okay=False,
+                     help="A folder of templates overriding the defaults."),
     ] = None,
     previous: Annotated[
         Optional[list[Path]],  # noqa: UP045
-        typer.Option("--previous", metavar="DIR", help="An earlier run folder, for the trend on scorecards (repeatable)."),
+        typer.Option("--previous", metavar="DIR",
+                     help="An earlier run folder, for the trend on scorecards (repeatable)."),
     ] = None,
     drill_down: Annotated[bool, typer.Option("--drill-down", help="Write the rows behind each score, linked.")] = False,
     force: Annotated[bool, typer.Option(
-        "--force", help="Replace a non-empty OUT that an earlier render wrote (never a run folder or any other folder).",
+        "--force",
+        help="Replace a non-empty OUT that an earlier render wrote (never a run folder or any other folder).",
     )] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     data_root: DataRoots = None,
@@ -247,8 +251,8 @@ def render(
     the workbook, a leading ' in the CSV files. --force replaces only a folder an earlier render wrote.
     """
     # when the command runs, not when the CLI starts (see appraisal.cli)
-    from appraisal.scheme.data_roots import allowing
     from appraisal.errors import AppraisalError
+    from appraisal.scheme.data_roots import allowing
 
     try:
         with allowing(data_root or ()):  # --drill-down reads the rows again

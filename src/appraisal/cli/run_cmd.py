@@ -21,7 +21,9 @@ if TYPE_CHECKING:
 
 def run(
     scheme: Annotated[str, typer.Argument(help="A scheme file, or the name of a shipped scheme.", metavar="SCHEME")],
-    period: Annotated[str, typer.Option("--period", "-p", help="The period: 2026-09, 2026-Q3, 2026-H2, 2026, 2026-W38 or a range.")],
+    period: Annotated[
+        str, typer.Option("--period", "-p", help="The period: 2026-09, 2026-Q3, 2026-H2, 2026, 2026-W38 or a range.")
+    ],
     out: Annotated[Path, typer.Option("--out", "-o", help="The run folder to create (never overwritten).")],
     threads: Annotated[
         Optional[int],  # noqa: UP045 - Typer reads the annotation at run time

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -27,7 +27,7 @@ def list_schemes(
     from appraisal.scheme.validation import load_schemes
 
     extensions = plugins.extensions()
-    rows = []
+    rows: list[dict[str, Any]] = []
     for pack in sorted(extensions.packs, key=lambda p: (p.name != BUILTIN, p.name)):
         paths = pack.scheme_files()
         for path, scheme in zip(paths, load_schemes(paths, extensions), strict=True):

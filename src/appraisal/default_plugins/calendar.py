@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from appraisal.errors import ExpressionError
-from appraisal.expressions.kinds import Kind, takes
 from appraisal.expressions.functions import Function
+from appraisal.expressions.kinds import Kind, takes
 from appraisal.hookspecs import hookimpl
 
 if TYPE_CHECKING:
@@ -30,7 +30,8 @@ def _working_time(unit_seconds: int) -> Callable[[list[str], Dialect], str]:
     def emit(args: list[str], dialect: Dialect) -> str:
         start, end = args
         return (
-            f"(SELECT CAST(coalesce(sum(greatest(0, epoch(least({end}, c.closes_at) - greatest({start}, c.opens_at)))), 0)"
+            f"(SELECT CAST(coalesce(sum(greatest(0, epoch("
+            f"least({end}, c.closes_at) - greatest({start}, c.opens_at)))), 0)"
             f" AS DOUBLE) / {unit_seconds} FROM __calendar AS c"
             f" WHERE c.day BETWEEN CAST({start} AS DATE) AND CAST({end} AS DATE))"
         )
@@ -40,7 +41,8 @@ def _working_time(unit_seconds: int) -> Callable[[list[str], Dialect], str]:
 
 FUNCTIONS = [
     Function("business_hours", 2, 2, _rows_only, _working_time(3600),
-             "Working hours between two timestamps by the scheme's calendar, e.g. business_hours(created_at, first_response_at).",
+             "Working hours between two timestamps by the scheme's calendar, "
+             "e.g. business_hours(created_at, first_response_at).",
              kinds=takes(Kind.TIMESTAMP, Kind.TIMESTAMP, returns=Kind.NUMBER)),
     Function("business_minutes", 2, 2, _rows_only, _working_time(60),
              "Working minutes between two timestamps by the scheme's calendar.",
@@ -49,6 +51,6 @@ FUNCTIONS = [
 
 
 @hookimpl
-def register_functions(register):  # type: ignore[no-untyped-def]
+def register_functions(register: Callable[[Function], None]) -> None:
     for function in FUNCTIONS:
         register(function)

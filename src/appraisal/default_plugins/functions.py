@@ -12,8 +12,8 @@ import math
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from appraisal.expressions.kinds import NUMERIC, TIMES, Kind, anything, same_kind, takes
 from appraisal.expressions.functions import Function
+from appraisal.expressions.kinds import NUMERIC, TIMES, Kind, anything, same_kind, takes
 from appraisal.hookspecs import hookimpl
 
 if TYPE_CHECKING:
@@ -78,7 +78,8 @@ def _round_sql(args: list[str], dialect: Dialect) -> str:
     digits = int(args[1]) if len(args) > 1 else 0
     factor = f"CAST({float(10 ** abs(digits))!r} AS DOUBLE)"
     scaled = f"({x} * {factor})" if digits >= 0 else f"({x} / {factor})"
-    whole = (f"(CASE WHEN {scaled} >= 0 THEN floor({scaled}) + CASE WHEN {scaled} - floor({scaled}) >= 0.5 THEN 1 ELSE 0 END"
+    whole = (f"(CASE WHEN {scaled} >= 0"
+             f" THEN floor({scaled}) + CASE WHEN {scaled} - floor({scaled}) >= 0.5 THEN 1 ELSE 0 END"
              f" ELSE ceil({scaled}) - CASE WHEN ceil({scaled}) - {scaled} >= 0.5 THEN 1 ELSE 0 END END)")
     back = f"({whole} / {factor})" if digits >= 0 else f"({whole} * {factor})"
     finite = " AND ".join(dialect.is_finite.format(x=v) for v in (scaled, back))

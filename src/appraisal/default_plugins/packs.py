@@ -7,6 +7,7 @@ only when a demo is asked for: the generators load DuckDB, and listing packs mus
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,7 @@ def industry_demo(folder: Path, *, role: str, seed: int = 2026, period: str = "2
 
 
 @hookimpl
-def register_packs(register):  # type: ignore[no-untyped-def]
+def register_packs(register: Callable[[Pack], None]) -> None:
     register(Pack(BUILTIN, schemes_dir(), __version__, "Schemes shipped with appraisal", templates_dir(), builtin_demo))
     for name, title in INDUSTRY_PACKS.items():
         register(Pack(name, schemes_dir() / name, __version__, title, demo=industry_demo))

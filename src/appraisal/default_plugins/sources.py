@@ -13,17 +13,17 @@ import csv
 import hashlib
 import shutil
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from time import monotonic
 from typing import TYPE_CHECKING, Any
 
 from appraisal import interrupts
+from appraisal.engines.sources import SourceReader
 from appraisal.errors import DataError
 from appraisal.hookspecs import hookimpl
 from appraisal.scheme.model import Source
-from appraisal.engines.sources import SourceReader
 from appraisal.sql.dialect import inline_literal, quote_identifier
 
 if TYPE_CHECKING:  # imported where used: plugin registration must not slow every CLI command
@@ -408,10 +408,11 @@ class _SqliteLimits:
 
 
 @hookimpl
-def register_sources(register):  # type: ignore[no-untyped-def]
+def register_sources(register: Callable[[SourceReader], None]) -> None:
     register(SourceReader("csv", load_csv, (".csv", ".txt", ".tsv"), "CSV; options: encoding, delimiter, header",
                           rejected=csv_rejected))
     register(SourceReader("parquet", load_parquet, (".parquet",), "Parquet"))
     register(SourceReader("json", load_json, (".json", ".ndjson", ".jsonl"), "JSON or NDJSON; options: format"))
     register(SourceReader("xlsx", load_xlsx, (".xlsx",), "Excel workbook; options: sheet"))
-    register(SourceReader("sqlite", load_sqlite, (".db", ".sqlite", ".sqlite3"), "SQLite; options: table or query, time_limit, row_limit"))
+    register(SourceReader("sqlite", load_sqlite, (".db", ".sqlite", ".sqlite3"),
+                          "SQLite; options: table or query, time_limit, row_limit"))

@@ -39,6 +39,7 @@ import random
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TypedDict
 
 import duckdb
 
@@ -228,6 +229,13 @@ def _repeat_problems(con: duckdb.DuckDBPyConnection) -> None:
     """)
 
 
+class _Found(TypedDict):
+    """What the ticket generator reports back: surveys answered after the period, the duplicated ticket."""
+
+    late: int
+    duplicate: str
+
+
 def _tickets_and_surveys(
     con: duckdb.DuckDBPyConnection,
     out: DemoFiles,
@@ -237,7 +245,7 @@ def _tickets_and_surveys(
     seed: int,
     start: date,
     end: date,
-) -> dict[str, object]:
+) -> _Found:
     days = (end - start).days
     seeded(con, seed)
     con.execute("CREATE TABLE defects (i BIGINT, kind VARCHAR)")
@@ -260,7 +268,8 @@ def _tickets_and_surveys(
     # Cumulative shares for picking an agent: everyone working, and everyone who stays.
     for table, where in (("pick_all", "load > 0"), ("pick_stay", "load > 0 AND last_at > TIMESTAMP '9000-01-01'")):
         con.execute(
-            f"CREATE TABLE {table} AS SELECT id, last_at, (sum(load) OVER (ORDER BY id) - load) / sum(load) OVER () AS lo "
+            f"CREATE TABLE {table} AS SELECT id, last_at,"
+            " (sum(load) OVER (ORDER BY id) - load) / sum(load) OVER () AS lo "
             f"FROM agents WHERE {where}"
         )
     con.execute(

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from appraisal.demo.agent import DemoFiles, generate as generate_agent
+from appraisal.demo.agent import DemoFiles
+from appraisal.demo.agent import generate as generate_agent
 from appraisal.demo.manager import generate_manager
 from appraisal.demo.roles import RoleDemoFiles, generate_role
 

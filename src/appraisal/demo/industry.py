@@ -95,7 +95,8 @@ def _ratings(rng: random.Random, people: list[Person]) -> list[list[object]]:
     rows: list[list[object]] = []
     for p in people:
         for rater in [p[3], *rng.sample(AUDITORS, 2)]:
-            rows.append([p[0], "tech_support_quality", rater, max(1, min(5, round(3.6 + 0.55 * p[5] + rng.gauss(0, 0.6))))])
+            rating = max(1, min(5, round(3.6 + 0.55 * p[5] + rng.gauss(0, 0.6))))
+            rows.append([p[0], "tech_support_quality", rater, rating])
     rows.append([people[1][0], "tech_support_quality", "TA09", 6])  # outside the 1-5 scale: left out, counted
     return rows
 
@@ -137,10 +138,12 @@ def _manufacturing(con: duckdb.DuckDBPyConnection, folder: Path, s: str, e: str,
                  WHEN u(k, 24) < least(0.995, greatest(0.6, 0.93 + 0.03 * other))
                      THEN requested_at + to_minutes(CAST(240 + floor(u(k, 25) * 2400) AS INTEGER))
                  ELSE requested_at + to_minutes(CAST(2940 + floor(u(k, 25) * 5760) AS INTEGER)) END AS delivered_at
-        FROM (SELECT i, other, n, i * 10 + n AS k, printf('P-%04d', CAST(floor(u(i * 10 + n, 26) * 3000) AS INTEGER)) AS part_no,
+        FROM (SELECT i, other, n, i * 10 + n AS k,
+                     printf('P-%04d', CAST(floor(u(i * 10 + n, 26) * 3000) AS INTEGER)) AS part_no,
                 arrived_at + to_minutes(CAST(20 + floor(u(i * 10 + n, 20) * 100) AS INTEGER)) AS requested_at
               FROM base, range(CASE WHEN kind = 'maintenance' THEN CAST(u(i, 21) < 0.2 AS BIGINT)
-                                    ELSE CAST(u(i, 21) < 0.65 AS BIGINT) + CAST(u(i, 22) < 0.25 AS BIGINT) END) AS ns(n))""")
+                                    ELSE CAST(u(i, 21) < 0.65 AS BIGINT) + CAST(u(i, 22) < 0.25 AS BIGINT) END)
+                   AS ns(n))""")
     # The repair ends after the work, and after the last part arrived; never, if one never came.
     # Costs are booked as incurred.
     con.execute(f"""
@@ -152,7 +155,8 @@ def _manufacturing(con: duckdb.DuckDBPyConnection, folder: Path, s: str, e: str,
                       CASE WHEN p.missing THEN NULL ELSE greatest(
                           b.arrived_at + to_minutes(CAST(60 + floor(u(b.i, 8) * 300) AS INTEGER)),
                           p.last + INTERVAL 2 HOUR) END AS done
-                    FROM base AS b LEFT JOIN (SELECT i, max(delivered_at) AS last, bool_or(delivered_at IS NULL) AS missing
+                    FROM base AS b LEFT JOIN (SELECT i, max(delivered_at) AS last,
+                                                     bool_or(delivered_at IS NULL) AS missing
                                               FROM parts GROUP BY i) AS p ON p.i = b.i))""")
     # Monthly budgets: the standard cost of the orders (recalls are the plant's), rounded to
     # 100 CNY, with a little planning noise; made before the defects are planted.
@@ -168,7 +172,8 @@ def _manufacturing(con: duckdb.DuckDBPyConnection, folder: Path, s: str, e: str,
     _plant(con, rng, "wo", "ME", picks, ["reported_at", "arrived_at", "repaired_at"], "NULL::TIMESTAMP AS repaired_at")
     copy_csv(con, f"""SELECT printf('WO%05d', i) AS order_id, engineer_id, customer_id, kind,
             strftime(reported_at, {STAMP}) AS reported_at, strftime(arrived_at, {STAMP}) AS arrived_at,
-            strftime(repaired_at, {STAMP}) AS repaired_at, CASE WHEN repaired_at IS NULL THEN 'open' ELSE 'repaired' END AS status,
+            strftime(repaired_at, {STAMP}) AS repaired_at,
+            CASE WHEN repaired_at IS NULL THEN 'open' ELSE 'repaired' END AS status,
             round(cost - parts_cny - travel_cny, 2) AS labour_cny, parts_cny, travel_cny
         FROM wo_out ORDER BY copy, reported_at, i""", folder / "work_orders.csv")
     copy_csv(con, f"""SELECT printf('PR%05d', r) AS request_id, printf('WO%05d', i) AS order_id, part_no,
@@ -227,14 +232,16 @@ def _it(con: duckdb.DuckDBPyConnection, folder: Path, s: str, e: str, days: int,
     con.execute("""
         CREATE TABLE fb AS SELECT row_number() OVER (ORDER BY answered_at, i) AS r, i, answered_at,
             CAST(least(5, greatest(1, round(4.3 + 0.3 * skill - 1.3 * CAST(reopened AS INTEGER)
-                 - 0.7 * CAST(epoch(resolved_at - opened_at) > 3600 * sla_h AS INTEGER) + 0.6 * z(i, 42)))) AS INTEGER) AS score
+                 - 0.7 * CAST(epoch(resolved_at - opened_at) > 3600 * sla_h AS INTEGER) + 0.6 * z(i, 42))))
+                 AS INTEGER) AS score
         FROM (SELECT *, resolved_at + to_minutes(CAST(30 + floor(u(i, 41) * 4320) AS INTEGER)) AS answered_at
               FROM inc WHERE resolved_at IS NOT NULL AND u(i, 40) < 0.35)""")
     _plant(con, rng, "inc", "IT", picks, ["opened_at", "first_reply_at", "resolved_at"],
            "NULL::TIMESTAMP AS resolved_at, FALSE AS reopened")
     copy_csv(con, f"""SELECT printf('IN%06d', i) AS incident_id, engineer_id, priority, channel,
             strftime(opened_at, {STAMP}) AS opened_at, strftime(first_reply_at, {STAMP}) AS first_reply_at,
-            strftime(resolved_at, {STAMP}) AS resolved_at, CASE WHEN resolved_at IS NULL THEN 'open' ELSE 'resolved' END AS status,
+            strftime(resolved_at, {STAMP}) AS resolved_at,
+            CASE WHEN resolved_at IS NULL THEN 'open' ELSE 'resolved' END AS status,
             CASE WHEN reopened THEN 'Y' ELSE 'N' END AS reopened, CASE WHEN outage THEN 'platform_outage' END AS cause
         FROM inc_out ORDER BY copy, opened_at, i""", folder / "incidents.csv")
     copy_csv(con, f"""SELECT printf('FB%06d', r) AS feedback_id, printf('IN%06d', i) AS incident_id,

@@ -65,8 +65,9 @@ def generate_manager(folder: Path, *, seed: int = 2026, period: str = "2026-Q3")
         con.execute("CREATE TABLE traits (manager VARCHAR, care DOUBLE, thrift DOUBLE, training DOUBLE)")
         con.executemany("INSERT INTO traits VALUES (?, ?, ?, ?)",
                         [(m, t["care"], t["thrift"], t["training"]) for m, t in traits.items()])
-        con.execute(f"CREATE TABLE agents AS SELECT * FROM read_csv({inline_literal(files['agents'])}, all_varchar = true)")
-        con.execute(f"CREATE TABLE tickets AS SELECT * FROM read_csv({inline_literal(files['tickets'])}, all_varchar = true)")
+        for table in ("agents", "tickets"):
+            source = inline_literal(files[table])
+            con.execute(f"CREATE TABLE {table} AS SELECT * FROM read_csv({source}, all_varchar = true)")
         _months(con, span.start, span.end)
         _complaints(con, files["complaints"])
         _staff(con, files["staff"], files["training"])
@@ -76,7 +77,9 @@ def generate_manager(folder: Path, *, seed: int = 2026, period: str = "2026-Q3")
 
 
 
-def _ratings(rng: random.Random, roster: Path, managers: list[str], traits: dict[str, dict[str, float]]) -> list[list[object]]:
+def _ratings(
+    rng: random.Random, roster: Path, managers: list[str], traits: dict[str, dict[str, float]]
+) -> list[list[object]]:
     with roster.open(encoding="utf-8") as handle:
         team_of = [(row["agent_id"], row["manager"]) for row in csv.DictReader(handle) if not row["end_date"]]
     rows: list[list[object]] = []
@@ -101,7 +104,8 @@ def _months(con: duckdb.DuckDBPyConnection, start: date, end: date) -> None:
 def _complaints(con: duckdb.DuckDBPyConnection, out: Path) -> None:
     con.execute("""
         CREATE TABLE complaints AS
-        SELECT t.ticket_id, CAST(t.created_at AS TIMESTAMP) + to_seconds(CAST(3600 * (2 + 20 * u(hash(t.ticket_id), 1)) AS BIGINT))
+        SELECT t.ticket_id,
+               CAST(t.created_at AS TIMESTAMP) + to_seconds(CAST(3600 * (2 + 20 * u(hash(t.ticket_id), 1)) AS BIGINT))
                 AS opened_at, a.manager, hash(t.ticket_id) AS h, c.care
         FROM tickets AS t JOIN agents AS a ON a.agent_id = t.agent_id JOIN traits AS c ON c.manager = a.manager
         WHERE t.complaint = 'Y'
@@ -114,7 +118,8 @@ def _complaints(con: duckdb.DuckDBPyConnection, out: Path) -> None:
                     '%Y-%m-%d %H:%M:%S') END AS closed_at,
                 CASE WHEN resolved THEN 'resolved' ELSE 'open' END AS status
             FROM (SELECT *, u(h, 2) < least(0.98, greatest(0.5, 0.85 + 0.07 * care)) AS resolved FROM complaints
-                  UNION ALL SELECT 'TK999999', (SELECT min(opened_at) FROM complaints) + INTERVAL 1 DAY, '', 0, 0, FALSE)
+                  UNION ALL
+                  SELECT 'TK999999', (SELECT min(opened_at) FROM complaints) + INTERVAL 1 DAY, '', 0, 0, FALSE)
             ORDER BY opened_at, ticket_id
         ) TO {inline_literal(out)} (HEADER, DELIMITER ',')
     """)
@@ -127,16 +132,19 @@ def _staff(con: duckdb.DuckDBPyConnection, staff: Path, training: Path) -> None:
         SELECT m.month, m.next, a.agent_id, a.manager,
             coalesce(TRY_CAST(a.end_date AS DATE) < m.next, FALSE) AS left_now
         FROM months AS m JOIN agents AS a
-          ON CAST(a.start_date AS DATE) < m.next AND (a.end_date = '' OR a.end_date IS NULL OR CAST(a.end_date AS DATE) >= m.month)
+          ON CAST(a.start_date AS DATE) < m.next
+             AND (a.end_date = '' OR a.end_date IS NULL OR CAST(a.end_date AS DATE) >= m.month)
     """)
     con.execute(f"""
-        COPY (SELECT strftime(month, '%Y-%m-%d') AS month, agent_id, manager, CASE WHEN left_now THEN 'Y' ELSE 'N' END AS "left"
+        COPY (SELECT strftime(month, '%Y-%m-%d') AS month, agent_id, manager,
+                     CASE WHEN left_now THEN 'Y' ELSE 'N' END AS "left"
               FROM on_staff ORDER BY month, agent_id) TO {inline_literal(staff)} (HEADER, DELIMITER ',')
     """)
     con.execute(f"""
         COPY (
             SELECT printf('TR%s-%d', strftime(s.month, '%Y%m'), s.n) AS session_id, s.agent_id,
-                strftime(s.month + to_days(CAST(s.n * 14 + 3 AS INTEGER)) + INTERVAL 14 HOUR, '%Y-%m-%d %H:%M:%S') AS session_at,
+                strftime(s.month + to_days(CAST(s.n * 14 + 3 AS INTEGER)) + INTERVAL 14 HOUR, '%Y-%m-%d %H:%M:%S')
+                    AS session_at,
                 CASE WHEN u(hash(s.agent_id, s.month, s.n), 4) < least(0.99, greatest(0.5, 0.86 + 0.06 * t.training))
                      THEN 'Y' ELSE 'N' END AS attended
             FROM (SELECT o.*, unnest([0, 1]) AS n FROM on_staff AS o WHERE NOT o.left_now) AS s
@@ -167,7 +175,8 @@ def _money(con: duckdb.DuckDBPyConnection, costs: Path, budgets: Path, start: da
     # month, give or take 5%, so a year-to-date indicator has a year to add up.
     con.execute(f"""
         INSERT INTO spend
-        SELECT CAST(m AS DATE), manager, round(avg(plan_labour) * f), round(avg(plan_logistics) * f), 12000, any_value(thrift)
+        SELECT CAST(m AS DATE), manager, round(avg(plan_labour) * f), round(avg(plan_logistics) * f), 12000,
+               any_value(thrift)
         FROM spend, range(DATE '{start.year}-01-01', DATE '{start}', INTERVAL 1 MONTH) AS r(m),
             LATERAL (SELECT 0.95 + 0.1 * u(hash(manager, m), 6) AS f)
         GROUP BY m, manager, f
@@ -178,7 +187,8 @@ def _money(con: duckdb.DuckDBPyConnection, costs: Path, budgets: Path, start: da
                 strftime(month, '%Y-%m-%d') AS month, category, amount_cny
             FROM (
                 SELECT month, manager, c.category,
-                    CAST(round(c.plan * (1 - 0.04 * thrift + 0.03 * (u(hash(manager, month, c.category), 5) - 0.5)), 0) AS BIGINT)
+                    CAST(round(c.plan * (1 - 0.04 * thrift + 0.03 * (u(hash(manager, month, c.category), 5) - 0.5)), 0)
+                         AS BIGINT)
                         AS amount_cny
                 FROM spend, unnest([{{'category': 'labour', 'plan': plan_labour}},
                                     {{'category': 'logistics', 'plan': plan_logistics}},

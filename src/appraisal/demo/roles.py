@@ -92,9 +92,8 @@ def generate_role(folder: Path, *, role: str, seed: int = 2026, period: str = "2
         con.executemany("INSERT INTO people VALUES (?, ?, ?, ?, ?)",
                         [(n, p.id, p.skill, p.load, p.other) for n, p in enumerate(people)])
         s, e, days = f"DATE '{span.start}'", f"DATE '{span.end}'", (span.end - span.start).days
-        files = {"warehouse": _warehouse, "designer": _designer, "purchaser": _purchaser}[role](
-            con, folder, s, e, days, rng, people)
-        unknown, duplicate, moved = files.pop("__defects__")  # type: ignore[misc]
+        write = {"warehouse": _warehouse, "designer": _designer, "purchaser": _purchaser}[role]
+        files, (unknown, duplicate, moved) = write(con, folder, s, e, days, rng, people)
     defects = {"unknown_appraisee": 1, "duplicate_key": 1, "outside_period": 1}
     if role == "designer":
         defects["self_rating"] = 1
@@ -116,6 +115,11 @@ def _roster(rng: random.Random, role: str, start: date) -> list[_Person]:
 
 
 
+# A role's files (dataset name -> path), and its planted defects: the unknown appraisee, the
+# duplicated row's id and the id of the row moved out of the period.
+_Written = tuple[dict[str, Path], tuple[str, str, str]]
+
+
 def _plant(
     con: duckdb.DuckDBPyConnection, rng: random.Random, table: str, who: str, times: list[str], stale: str
 ) -> tuple[list[int], str]:
@@ -132,28 +136,35 @@ def _plant(
 
 
 
-def _warehouse(con, folder, s, e, days, rng, people):  # type: ignore[no-untyped-def]
+def _warehouse(
+    con: duckdb.DuckDBPyConnection, folder: Path, s: str, e: str, days: int, rng: random.Random, people: list[_Person]
+) -> _Written:
     expand(con, "c", 600)  # stock-count lines
     con.execute(f"""
         CREATE TABLE counts AS SELECT i, id AS keeper_id,
-            {s} + to_days(CAST(floor(u(i, 1) * {days}) AS INTEGER)) + to_seconds(CAST(floor((8.5 + 9 * u(i, 2)) * 3600) AS BIGINT)) AS counted_at,
-            printf('%s-%02d-%02d', chr(65 + idx % 6), 1 + CAST(floor(u(i, 3) * 40) AS INTEGER), 1 + CAST(floor(u(i, 4) * 12) AS INTEGER)) AS location,
+            {s} + to_days(CAST(floor(u(i, 1) * {days}) AS INTEGER))
+                + to_seconds(CAST(floor((8.5 + 9 * u(i, 2)) * 3600) AS BIGINT)) AS counted_at,
+            printf('%s-%02d-%02d', chr(65 + idx % 6), 1 + CAST(floor(u(i, 3) * 40) AS INTEGER),
+                   1 + CAST(floor(u(i, 4) * 12) AS INTEGER)) AS location,
             printf('SKU%05d', CAST(floor(u(i, 5) * 90000) AS INTEGER) + 10000) AS sku,
             CAST(floor(exp(1 + 4.5 * u(i, 6))) AS INTEGER) AS system_qty,
             u(i, 7) < least(0.998, greatest(0.88, 0.975 + 0.012 * skill)) AS right_count, u(i, 8) AS drift
         FROM c""")
     picks, unknown = _plant(con, rng, "counts", "keeper_id", ["counted_at"], "NOT right_count AS right_count")
-    copy_csv(con, f"""SELECT printf('SC%06d', i) AS count_line_id, keeper_id, strftime(counted_at, {STAMP}) AS counted_at,
+    copy_csv(con, f"""SELECT printf('SC%06d', i) AS count_line_id, keeper_id,
+            strftime(counted_at, {STAMP}) AS counted_at,
             location, sku, system_qty, CASE WHEN right_count THEN system_qty
                 ELSE greatest(0, system_qty + CASE WHEN drift < 0.5 THEN -1 - CAST(floor(drift * 6) AS INTEGER)
-                                                   ELSE 1 + CAST(floor((drift - 0.5) * 6) AS INTEGER) END) END AS counted_qty
+                                                   ELSE 1 + CAST(floor((drift - 0.5) * 6) AS INTEGER) END) END
+                AS counted_qty
         FROM counts_out ORDER BY copy, counted_at, i""", folder / "stock_counts.csv")
     expand(con, "o", 1500)  # orders
     con.execute(f"""
         CREATE TABLE orders AS SELECT i, id AS keeper_id, paid_at,
             paid_at + to_hours(CASE WHEN u(i, 3) < 0.2 THEN 24 ELSE 48 END) AS promised_at,
             CASE WHEN u(i, 4) < 0.002 THEN NULL
-                 ELSE paid_at + to_seconds(CAST(3600 * 14 * exp(-0.3 * skill + 0.6 * z(i, 5)) AS BIGINT)) END AS shipped_at,
+                 ELSE paid_at + to_seconds(CAST(3600 * 14 * exp(-0.3 * skill + 0.6 * z(i, 5)) AS BIGINT)) END
+                AS shipped_at,
             1 + CAST(floor(u(i, 7) * 3) AS INTEGER) AS lines,
             u(i, 8) < least(0.03, greatest(0.0005, 0.005 - 0.002 * skill)) AS pick_error
         FROM (SELECT *, {s} + to_days(CAST(floor(u(i, 1) * {days}) AS INTEGER))
@@ -170,14 +181,17 @@ def _warehouse(con, folder, s, e, days, rng, people):  # type: ignore[no-untyped
             FROM people AS p, range(1 + idx % 3) AS zs(zone), range(CAST(ceil({days} / 7) AS BIGINT)) AS ws(week))""")
     con.execute("ALTER TABLE snaps ADD COLUMN taken_on TIMESTAMP")
     con.execute(f"UPDATE snaps SET taken_on = {s} + to_days(CAST(week * 7 AS INTEGER))")
-    copy_csv(con, """SELECT printf('SN%05d', i) AS snapshot_id, id AS keeper_id, strftime(taken_on, '%Y-%m-%d') AS taken_on,
+    copy_csv(con, """SELECT printf('SN%05d', i) AS snapshot_id, id AS keeper_id,
+            strftime(taken_on, '%Y-%m-%d') AS taken_on,
             printf('Z%02d-%d', idx + 1, zone + 1) AS zone, round(capacity_m3 * util, 1) AS used_m3, capacity_m3
         FROM snaps ORDER BY taken_on, i""", folder / "storage.csv")
     files = {k: folder / f"{k}.csv" for k in ("stock_counts", "shipments", "storage")}
-    return {**files, "__defects__": (unknown, f"SC{picks[1]:06d}", f"SC{picks[2]:06d}")}
+    return files, (unknown, f"SC{picks[1]:06d}", f"SC{picks[2]:06d}")
 
 
-def _designer(con, folder, s, e, days, rng, people):  # type: ignore[no-untyped-def]
+def _designer(
+    con: duckdb.DuckDBPyConnection, folder: Path, s: str, e: str, days: int, rng: random.Random, people: list[_Person]
+) -> _Written:
     expand(con, "k", 66)  # design tasks
     con.execute(f"""
         CREATE TABLE tasks AS SELECT i, id AS designer_id,
@@ -193,7 +207,8 @@ def _designer(con, folder, s, e, days, rng, people):  # type: ignore[no-untyped-
              LATERAL (SELECT due_at - to_hours(CAST(24 + floor(u(i, 4) * 144) AS INTEGER)) AS requested_at) AS r0""")
     picks, unknown = _plant(con, rng, "tasks", "designer_id", ["requested_at", "due_at", "delivered_at"],
                             "NULL::TIMESTAMP AS delivered_at")
-    copy_csv(con, f"""SELECT printf('DT%05d', i) AS task_id, designer_id, kind, strftime(requested_at, {STAMP}) AS requested_at,
+    copy_csv(con, f"""SELECT printf('DT%05d', i) AS task_id, designer_id, kind,
+            strftime(requested_at, {STAMP}) AS requested_at,
             strftime(due_at, {STAMP}) AS due_at, strftime(delivered_at, {STAMP}) AS delivered_at
         FROM tasks_out ORDER BY copy, due_at, i""", folder / "tasks.csv")
     con.execute("""
@@ -204,8 +219,10 @@ def _designer(con, folder, s, e, days, rng, people):  # type: ignore[no-untyped-
           folder / "pages.csv")
     copy_csv(con, f"""SELECT printf('TR%06d', row_number() OVER (ORDER BY day, page_id)) AS traffic_id, page_id,
             strftime(day, '%Y-%m-%d') AS day, visits,
-            CAST(round(visits * least(0.2, 0.03 * exp(0.22 * skill + 0.25 * page_draw) * exp(0.35 * z(i * 1000 + d, 33)))) AS INTEGER) AS orders
-        FROM (SELECT pg.*, d, printf('PG%04d', i) AS page_id, {s} + to_days(CAST(d AS INTEGER)) AS day, z(i, 34) AS page_draw,
+            CAST(round(visits * least(0.2, 0.03 * exp(0.22 * skill + 0.25 * page_draw)
+                                              * exp(0.35 * z(i * 1000 + d, 33)))) AS INTEGER) AS orders
+        FROM (SELECT pg.*, d, printf('PG%04d', i) AS page_id, {s} + to_days(CAST(d AS INTEGER)) AS day,
+                z(i, 34) AS page_draw,
                 CAST(round(400 * exp(0.6 * z(i, 36) + 0.3 * z(i * 1000 + d, 38))) AS INTEGER) AS visits
               FROM pages AS pg, range({days}) AS ds(d)) ORDER BY day, page_id""", folder / "page_traffic.csv")
     raters = ["OP01", "OP02", "OP03", "OP04"]
@@ -217,10 +234,12 @@ def _designer(con, folder, s, e, days, rng, people):  # type: ignore[no-untyped-
     ratings.append([people[0].id, "creativity", people[0].id, 5])  # a self-rating, left out by the engine
     write_csv(folder / "ratings.csv", ["appraisee", "indicator", "rater", "rating"], ratings)
     files = {k: folder / f"{k}.csv" for k in ("tasks", "pages", "page_traffic", "ratings")}
-    return {**files, "__defects__": (unknown, f"DT{picks[1]:05d}", f"DT{picks[2]:05d}")}
+    return files, (unknown, f"DT{picks[1]:05d}", f"DT{picks[2]:05d}")
 
 
-def _purchaser(con, folder, s, e, days, rng, people):  # type: ignore[no-untyped-def]
+def _purchaser(
+    con: duckdb.DuckDBPyConnection, folder: Path, s: str, e: str, days: int, rng: random.Random, people: list[_Person]
+) -> _Written:
     expand(con, "l", 120)  # purchase order lines
     con.execute(f"""
         CREATE TABLE lines AS SELECT *, ordered_at + to_days(CAST(5 + floor(u(i, 4) * 16) AS INTEGER)) AS promised_at,
@@ -238,8 +257,10 @@ def _purchaser(con, folder, s, e, days, rng, people):  # type: ignore[no-untyped
                  ELSE CAST(quantity - round(quantity * defect_share) AS INTEGER) END AS passed_qty
         FROM (SELECT *, round(standard_price * exp(-0.035 * skill + 0.03 * z(i, 10)), 2) AS unit_price,
                 CASE WHEN ts > {e} + INTERVAL 20 DAY THEN NULL ELSE ts END AS received_at
-              FROM (SELECT *, promised_at + to_hours(CASE WHEN u(i, 12) < least(0.995, greatest(0.6, 0.95 + 0.025 * skill))
-                        THEN -CAST(floor(u(i, 13) * 72) AS INTEGER) ELSE 24 + CAST(floor(u(i, 13) * 216) AS INTEGER) END) AS ts
+              FROM (SELECT *, promised_at + to_hours(
+                        CASE WHEN u(i, 12) < least(0.995, greatest(0.6, 0.95 + 0.025 * skill))
+                        THEN -CAST(floor(u(i, 13) * 72) AS INTEGER)
+                        ELSE 24 + CAST(floor(u(i, 13) * 216) AS INTEGER) END) AS ts
                     FROM lines))""")
     # Budgets per month: the standard cost of the quantities planned (here: those bought),
     # rounded to 1,000 CNY, with a little planning noise; made before the defects are planted.
@@ -252,10 +273,11 @@ def _purchaser(con, folder, s, e, days, rng, people):  # type: ignore[no-untyped
             strftime(month, '%Y-%m-%d') AS month, budget_cny FROM budgets ORDER BY month, purchaser_id""",
           folder / "budgets.csv")
     picks, unknown = _plant(con, rng, "po", "purchaser_id", ["ordered_at", "promised_at", "received_at"],
-                            "NULL::TIMESTAMP AS received_at, NULL::INTEGER AS received_qty, NULL::INTEGER AS passed_qty")
+                            "NULL::TIMESTAMP AS received_at, NULL::INTEGER AS received_qty,"
+                            " NULL::INTEGER AS passed_qty")
     copy_csv(con, f"""SELECT printf('PO%05d', i) AS po_line_id, purchaser_id, supplier_id, sku,
             strftime(ordered_at, {STAMP}) AS ordered_at, strftime(promised_at, {STAMP}) AS promised_at,
             strftime(received_at, {STAMP}) AS received_at, quantity, unit_price, received_qty, passed_qty
         FROM po_out ORDER BY copy, ordered_at, i""", folder / "purchase_orders.csv")
     files = {k: folder / f"{k}.csv" for k in ("purchase_orders", "budgets")}
-    return {**files, "__defects__": (unknown, f"PO{picks[1]:05d}", f"PO{picks[2]:05d}")}
+    return files, (unknown, f"PO{picks[1]:05d}", f"PO{picks[2]:05d}")

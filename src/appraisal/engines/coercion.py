@@ -52,7 +52,9 @@ def _trimmed(text: str) -> str:
 
 def present(column: str, raw_type: str) -> str:
     """SQL true when a raw cell holds something: not NULL and, as text, not blank."""
-    return f"nullif(trim(CAST({column} AS VARCHAR)), '') IS NOT NULL" if raw_type == "VARCHAR" else f"{column} IS NOT NULL"
+    if raw_type == "VARCHAR":
+        return f"nullif(trim(CAST({column} AS VARCHAR)), '') IS NOT NULL"
+    return f"{column} IS NOT NULL"
 
 
 def coerce_sql(
@@ -65,7 +67,8 @@ def coerce_sql(
     bound parameters (the time zone).
     """
     base = raw_type.split("(")[0]
-    if base in ("DATE", "TIMESTAMP", "TIMESTAMPTZ", "BOOLEAN", "INTERVAL", "TIME") or base in _NUMERIC or "TIME ZONE" in raw_type:
+    already = base in ("DATE", "TIMESTAMP", "TIMESTAMPTZ", "BOOLEAN", "INTERVAL", "TIME") or base in _NUMERIC
+    if already or "TIME ZONE" in raw_type:
         typed = _typed_raw(column, raw_type, base, kind, tz, inline)
         if typed is not None:
             return typed
@@ -90,7 +93,8 @@ def coerce_sql(
         # cell, forty times a cast, and most cells are ISO text the cast reads
         naive = (f"CASE WHEN contains({s}, '/') THEN coalesce(try_strptime({s}, ['%Y/%m/%d %H:%M:%S', "
                  f"'%Y/%m/%d %H:%M', '%Y/%m/%d']), TRY_CAST({s} AS TIMESTAMP)) ELSE TRY_CAST({s} AS TIMESTAMP) END")
-        zone, bound = (inline_literal(tz), []) if inline else ("?", [tz])
+        zone = inline_literal(tz) if inline else "?"
+        bound: list[object] = [] if inline else [tz]
         return (f"CASE WHEN regexp_matches({s}, '{_OFFSET}') THEN timezone({zone}, timezone('UTC', {_utc(s)})) "
                 f"WHEN NOT regexp_matches({s}, '{_ANY_OFFSET}') THEN {naive} END"), bound
     if kind in ("duration", "signed_duration"):
@@ -113,11 +117,14 @@ def _utc(text: str) -> str:
         return f"regexp_extract({text}, '{_OFFSET_PARTS}', {n})"
 
     minutes = (f"CASE WHEN regexp_matches({text}, '[Zz]$') THEN 0 ELSE (CASE {part(1)} WHEN '-' THEN -1 ELSE 1 END)"
-               f" * (TRY_CAST({part(2)} AS INTEGER) * 60 + coalesce(TRY_CAST(nullif({part(3)}, '') AS INTEGER), 0)) END")
+               f" * (TRY_CAST({part(2)} AS INTEGER) * 60"
+               f" + coalesce(TRY_CAST(nullif({part(3)}, '') AS INTEGER), 0)) END")
     return f"({local} - to_minutes({minutes}))"
 
 
-def _typed_raw(column: str, raw_type: str, base: str, kind: str, tz: str, inline: bool) -> tuple[str, list[object]] | None:
+def _typed_raw(
+    column: str, raw_type: str, base: str, kind: str, tz: str, inline: bool
+) -> tuple[str, list[object]] | None:
     """Coercion of a column the source already typed (Parquet, JSON); None: go through text."""
     aware = "TIME ZONE" in raw_type or base == "TIMESTAMPTZ"
     if kind == "integer" and base in _NUMERIC:

@@ -27,15 +27,15 @@ from typing import Any
 import duckdb
 
 from appraisal import interrupts
-from appraisal.scheme.data_roots import check_source
 from appraisal.engines.coercion import always_fits, coerce_sql, present
-from appraisal.errors import AppraisalError, DataError
 from appraisal.engines.file_columns import built_columns, drop_relation, named_view, rejected_counts, scheme_names
-from appraisal.scheme.model import RATING_COLUMNS, RATINGS, ROSTER, ColumnFormat, Scheme, Source
 from appraisal.engines.sources import SourceRegistry
-from appraisal.sql.dialect import inline_literal
+from appraisal.errors import AppraisalError, DataError
+from appraisal.scheme.data_roots import check_source
+from appraisal.scheme.model import RATING_COLUMNS, RATINGS, ROSTER, ColumnFormat, Scheme, Source
 from appraisal.sql.dialect import quote_identifier as q
 from appraisal.sql.repeats import derive_all
+
 
 @dataclass(frozen=True)
 class QualityCount:
@@ -66,7 +66,8 @@ class Engine:
     tables: dict[str, str] = field(default_factory=dict)
     quality: list[QualityCount] = field(default_factory=list)
     spill: Path | None = None
-    rows: dict[str, int] = field(default_factory=dict)  # rows read per dataset (and roster, ratings), duplicates included
+    # rows read per dataset (and roster, ratings), duplicates included
+    rows: dict[str, int] = field(default_factory=dict)
 
     def close(self) -> None:
         interrupts.unregister_connection(self.connection)
@@ -167,7 +168,7 @@ def _connect(paths: list[str], scratch: Path, spill: Path, threads: int | None) 
     Memory is capped (APPRAISAL_MEMORY_LIMIT, default 1GB): beyond it DuckDB spills to a
     private folder, so a run over 10 million rows stays under a gigabyte.
     """
-    config: dict[str, object] = {
+    config: dict[str, str | bool | int | float | list[str]] = {
         "autoinstall_known_extensions": False,
         "autoload_known_extensions": False,
         "memory_limit": os.environ.get("APPRAISAL_MEMORY_LIMIT") or MEMORY_LIMIT,
@@ -201,7 +202,8 @@ def _load_all(engine: Engine, scheme: Scheme, registry: SourceRegistry, base: Pa
         # A 360-degree review also says which rater group each rating comes from.
         grouped = any(i.raters for i in scheme.indicators)
         columns = {**RATING_COLUMNS, "group": "text"} if grouped else RATING_COLUMNS
-        _load_one(engine, registry, "ratings", RATINGS, RATINGS, scheme.ratings, columns, list(columns), tz, base, scratch)
+        _load_one(engine, registry, "ratings", RATINGS, RATINGS, scheme.ratings, columns, list(columns), tz, base,
+                  scratch)
     for name, dataset in scheme.datasets.items():
         needed = [c for c in (dataset.key, dataset.appraisee, dataset.placed_by) if c]
         needed += [dataset.via.on] if dataset.via else []
@@ -242,7 +244,8 @@ def _drop_duplicates(engine: Engine, table: str, key: str) -> None:
     ).fetchall()
     if dropped:
         connection.execute(
-            f"DELETE FROM {q(table)} USING {q(repeated)} AS r WHERE {q(table)}.{q(key)} = r.k AND {q(table)}.rowid > r.first"
+            f"DELETE FROM {q(table)} USING {q(repeated)} AS r"
+            f" WHERE {q(table)}.{q(key)} = r.k AND {q(table)}.rowid > r.first"
         ).fetchall()
         engine.quality.append(QualityCount(table, "duplicate key", key, int(dropped), examples=tuple(examples or ())))
     connection.execute(f"DROP TABLE {q(repeated)}").fetchall()
@@ -309,7 +312,7 @@ def _drop_streamed_duplicates(engine: Engine, table: str, key: str, raw: str, ra
 
 def _load_one(
     engine: Engine, registry: SourceRegistry, label: str, dataset: str, table: str, source: Source,
-    columns: dict[str, str] | object, needed: Iterable[str], tz: str, base: Path, scratch: Path,
+    columns: Mapping[str, str], needed: Iterable[str], tz: str, base: Path, scratch: Path,
     key: str | None = None, formats: Mapping[str, ColumnFormat] | None = None,
 ) -> None:
     raw = f"{table}__raw"
@@ -328,7 +331,7 @@ def _load_one(
     named = named_view(engine.connection, raw, file_types, names, built)
     raw_types = file_types if named == raw else {
         row[0]: str(row[1]).upper() for row in engine.connection.execute(f"DESCRIBE {q(named)}").fetchall()}
-    declared = dict(columns)  # type: ignore[call-overload]
+    declared = dict(columns)
     patterns = {name: f.formats for name, f in (formats or {}).items() if f.formats}
     _type_table(engine, dataset, table, named, raw_types, declared, tz, key, patterns)
     # the reader records the rows it skipped while the rows were typed (the file's first scan)
@@ -344,7 +347,8 @@ def _load_one(
 def _without_lines(message: str) -> str:
     """An engine's message on one line, without the file's own lines (`Original Line: ...`): a
     file that did not read as declared is never quoted."""
-    return " ".join(" ".join(line for line in message.splitlines() if not line.lstrip().startswith("Original Line:")).split())
+    kept = " ".join(line for line in message.splitlines() if not line.lstrip().startswith("Original Line:"))
+    return " ".join(kept.split())
 
 
 def _type_table(
@@ -397,7 +401,8 @@ def _type_table(
         checks.append((column, f"unparseable {kind}", failed, bound))
     selects, check_params = ["count(*)"], []
     for column, _, failed, bound in checks:
-        selects += [f"count(*) FILTER (WHERE {failed})", f"min(CAST({q(column)} AS VARCHAR), 3) FILTER (WHERE {failed})"]
+        selects += [f"count(*) FILTER (WHERE {failed})",
+                    f"min(CAST({q(column)} AS VARCHAR), 3) FILTER (WHERE {failed})"]
         check_params += [*bound, *bound]
     # fetchall, not fetchone: DuckDB refuses new work while a result is half-read.
     [(read, *row)] = connection.execute(f"SELECT {', '.join(selects)} FROM {q(raw)}", check_params).fetchall()

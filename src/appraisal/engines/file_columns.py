@@ -80,8 +80,9 @@ def scheme_names(
         if new.lower() in taken:
             other = taken[new.lower()]
             renamed, kept = (old, other) if old in rename else (other, old)
-            raise DataError(f"{label}: rename: '{shown_text(renamed)}' is renamed to '{shown_text(names[renamed])}', but "
-                            f"the file has a column '{shown_text(kept)}' too; rename that one as well or pick another name")
+            raise DataError(f"{label}: rename: '{shown_text(renamed)}' is renamed to "
+                            f"'{shown_text(names[renamed])}', but the file has a column '{shown_text(kept)}' too; "
+                            "rename that one as well or pick another name")
         taken[new.lower()] = old
     for name, f in built.items():
         if name.lower() in taken:
@@ -92,7 +93,8 @@ def scheme_names(
     present = set(names.values())
     for column in dict.fromkeys(wanted):
         if column not in present:
-            raise DataError(f"{label}: the file has no column '{shown_text(column)}'; {header.near(column)}{header.listed()}")
+            raise DataError(
+                f"{label}: the file has no column '{shown_text(column)}'; {header.near(column)}{header.listed()}")
     return names
 
 

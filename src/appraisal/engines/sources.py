@@ -60,7 +60,7 @@ class SourceRegistry(Registry[SourceReader]):
 
     kind = "source"
 
-    def get(self, name: str) -> SourceReader:  # type: ignore[override]
+    def get(self, name: str) -> SourceReader:
         return self.require(name)
 
 

@@ -13,12 +13,13 @@ import math
 import operator
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from simpleeval import SimpleEval
 
 from appraisal.errors import ExpressionError
-from appraisal.expressions.parsing import Expression, map_key
 from appraisal.expressions.functions import FunctionRegistry
+from appraisal.expressions.parsing import Expression, map_key
 
 
 def evaluate(expr: Expression, values: Mapping[str, object], functions: FunctionRegistry) -> object:
@@ -117,7 +118,8 @@ def _not(value: object) -> bool | None:
     return None if result is None else not result
 
 
-def _comparison(compare: Callable[[object, object], bool], symbol: str) -> Callable[..., object]:
+def _comparison(compare: Callable[[Any, Any], bool], symbol: str) -> Callable[..., object]:
+    """`compare` (operator.lt, ...) made null-aware; it is only called on two values of one type."""
     def apply(left: object, right: object) -> bool | None:
         if left is None or right is None:
             return None
@@ -164,7 +166,7 @@ def kleene_or(values: list[bool | None]) -> bool | None:
     return None if any(v is None for v in values) else False
 
 
-class _Evaluator(SimpleEval):
+class _Evaluator(SimpleEval):  # type: ignore[misc]  # simpleeval ships no type information
     """simpleeval with no default functions or names and null-aware node handlers."""
 
     def __init__(self, values: Mapping[str, object], functions: FunctionRegistry) -> None:
@@ -192,7 +194,7 @@ class _Evaluator(SimpleEval):
 
     def _subscript(self, node: ast.Subscript) -> object:
         """A map constant's entry; a null key, or a key it does not hold, gives null."""
-        name = node.value.id  # type: ignore[attr-defined]
+        name = node.value.id  # type: ignore[attr-defined]  # the checker subscripts only map constants (Names)
         if name not in self.values:
             raise ExpressionError(f"no value was given for '{name}'")
         mapping = self.values[name]
@@ -212,7 +214,7 @@ class _Evaluator(SimpleEval):
     def _compare(self, node: ast.Compare) -> bool | None:
         results: list[bool | None] = []
         left = self._eval(node.left)
-        for op, comparator in zip(node.ops, node.comparators):
+        for op, comparator in zip(node.ops, node.comparators, strict=True):
             if isinstance(op, (ast.In, ast.NotIn)):
                 found = self._member(left, comparator)
                 results.append(found if found is None or isinstance(op, ast.In) else not found)
@@ -225,7 +227,7 @@ class _Evaluator(SimpleEval):
     def _member(self, value: object, container: ast.AST) -> bool | None:
         if value is None:
             return None
-        elements = container.elts  # type: ignore[attr-defined]
+        elements = container.elts  # type: ignore[attr-defined]  # the checker allows 'in' (tuple or list) only
         options = [normalise(element_value(e)) for e in elements]
         check = self.operators[ast.Eq]
         return any(check(value, option) for option in options)
@@ -234,7 +236,7 @@ class _Evaluator(SimpleEval):
         return self._eval(node.body) if truth(self._eval(node.test)) else self._eval(node.orelse)
 
     def _call(self, node: ast.Call) -> object:
-        function = self.registry[node.func.id]  # type: ignore[attr-defined]
+        function = self.registry[node.func.id]  # type: ignore[attr-defined]  # the checker calls names only
         args = [self._eval(argument) for argument in node.args]
         if not function.null_safe and any(a is None for a in args):
             return None
@@ -254,5 +256,5 @@ def element_value(node: ast.AST) -> object:
     """The value of a literal in an `in` list (numbers may carry a sign)."""
     if isinstance(node, ast.UnaryOp):
         value = element_value(node.operand)
-        return -value if isinstance(node.op, ast.USub) else value  # type: ignore[operator]
-    return node.value  # type: ignore[attr-defined]
+        return -value if isinstance(node.op, ast.USub) else value  # type: ignore[operator]  # a signed number literal
+    return node.value  # type: ignore[attr-defined]  # the checker allows literals (Constants) only

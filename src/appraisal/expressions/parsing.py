@@ -15,6 +15,7 @@ import math
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 from appraisal.errors import ExpressionError
 from appraisal.expressions.functions import FunctionRegistry
@@ -144,9 +145,9 @@ class _Checker:
         self.names: set[str] = set()
         self.functions: set[str] = set()
 
-    def fail(self, message: str, node: ast.AST | None = None) -> None:
+    def fail(self, message: str, node: ast.AST | None = None) -> NoReturn:
         offset = 0
-        if node is not None and hasattr(node, "lineno"):
+        if node is not None and hasattr(node, "lineno") and hasattr(node, "col_offset"):
             offset = _char_offset(self.text, node.lineno, node.col_offset)
         raise ExpressionError(message, self.shift + offset)
 
@@ -256,13 +257,13 @@ class _Checker:
 
     def visit_Compare(self, node: ast.Compare) -> None:
         self.visit(node.left)
-        for op, right in zip(node.ops, node.comparators):
+        for op, right in zip(node.ops, node.comparators, strict=True):
             if isinstance(op, (ast.Is, ast.IsNot)):
                 self.fail("'is' is not allowed; test for a missing value with is_null(x) or "
                           "not_null(x)", node)
             if not isinstance(op, _COMPARISONS):  # pragma: no cover - all ops covered
                 self.fail(f"comparison '{type(op).__name__}' is not allowed", node)
-            if isinstance(right, ast.Constant) and right.value is None or (
+            if (isinstance(right, ast.Constant) and right.value is None) or (
                 isinstance(node.left, ast.Constant) and node.left.value is None
             ):
                 self.fail("comparing with None always gives null; test for a missing value "
@@ -419,7 +420,7 @@ def node_offset(expr: Expression, node: ast.AST) -> int:
     """The 0-based character offset of `node` in the expression's text, for located messages."""
     text = expr.source.lstrip()
     shift = len(expr.source) - len(text)
-    if not hasattr(node, "lineno"):
+    if not (hasattr(node, "lineno") and hasattr(node, "col_offset")):
         return shift
     return shift + _char_offset(text, node.lineno, node.col_offset)
 
@@ -433,7 +434,7 @@ def literal_keys(expr: Expression) -> list[tuple[str, str, int]]:
         if not (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name)):
             continue
         value = node.slice
-        literal = literal_number(value)
+        literal: object = literal_number(value)
         if literal is None and isinstance(value, ast.Constant):
             literal = value.value
         key = map_key(literal)

@@ -56,7 +56,7 @@ class CustomValue:
 class CustomIndicatorRegistry(Registry[CustomIndicator]):
     kind = "custom indicator"
 
-    def get(self, name: str) -> CustomIndicator:  # type: ignore[override]
+    def get(self, name: str) -> CustomIndicator:
         return self.require(name)
 
 
@@ -74,7 +74,8 @@ def compute(
     timezone: str,
 ) -> dict[str, CustomValue]:
     """Run the plugin and check its result: one `CustomValue` per appraisee it reported."""
-    offered = {"connection": connection, "period": period, "roster": roster, "params": dict(params), "timezone": timezone}
+    offered = {"connection": connection, "period": period, "roster": roster, "params": dict(params),
+               "timezone": timezone}
     result = call_accepting(indicator.compute, offered, tuple(offered))
     if hasattr(result, "fetchall"):
         result = result.fetchall()

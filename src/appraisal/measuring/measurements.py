@@ -15,22 +15,22 @@ from datetime import date
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from appraisal.sql.datasets import GROUPINGS, members
-from appraisal.sql.measures import compile_dataset, compile_targets
-from appraisal.sql.query import CompiledQuery
-from appraisal.measuring.custom import CustomIndicatorRegistry, RosterTable, compute
 from appraisal.engines.duckdb_engine import Engine, QualityCount, open_engine
 from appraisal.errors import DataError
-from appraisal.scheme.model import ROSTER, ROSTER_NEEDED, pick
+from appraisal.measuring.custom import CustomIndicatorRegistry, RosterTable, compute
 from appraisal.periods import window
-from appraisal.sql.ratings import compile_ratings, compile_ratings_quality
+from appraisal.scheme.model import ROSTER, ROSTER_NEEDED, pick
+from appraisal.sql.datasets import GROUPINGS, members
 from appraisal.sql.dialect import quote_identifier as q
+from appraisal.sql.measures import compile_dataset, compile_targets
+from appraisal.sql.query import CompiledQuery
+from appraisal.sql.ratings import compile_ratings, compile_ratings_quality
 
 if TYPE_CHECKING:
     from appraisal.expressions.functions import FunctionRegistry
+    from appraisal.periods import Period
     from appraisal.plugins import Extensions
     from appraisal.scheme.model import Indicator, Scheme
-    from appraisal.periods import Period
 
 OK = "ok"
 INSUFFICIENT = "insufficient data"
@@ -170,14 +170,14 @@ def _measured(
             key = (indicator.measure.dataset, indicator.window, indicator.measure.attribution)
             windows.setdefault(key, []).append(indicator)
     counted: set[str] = set()
-    for (dataset, kind, attribution), members in sorted(
+    for (dataset, kind, attribution), measured in sorted(
         windows.items(), key=lambda g: (g[0][0], g[0][1] != "period", g[0][2] != "all")
     ):
         span = window(period, kind)
         # A row that only another window of this dataset uses (the year to date beside the
         # quarter) is not "outside period": it counts, just not in this window.
         others = sorted({k for (d, k, _) in windows if d == dataset and k != kind}) if dataset not in counted else []
-        query = compile_dataset(scheme, dataset, span, functions, indicators=members, attribution=attribution,
+        query = compile_dataset(scheme, dataset, span, functions, indicators=measured, attribution=attribution,
                                 also_used=[window(period, k) for k in others], group_by=group_by)
         label = " ".join(part for part in (
             "" if kind == "period" else f"{kind} {span.label}",
@@ -257,7 +257,8 @@ def _roster(engine: Engine, scheme: Scheme, period: Period) -> tuple[Appraisee, 
     out = []
     for row in engine.connection.execute(sql, [period.start, period.end]).fetchall():
         flags = tuple(flag for flag, on in zip((JOINED, LEFT, ABSENT), row[7:], strict=True) if on)
-        out.append(Appraisee(row[0], *row[1:7], flags=flags))
+        member, name, team, manager, role, started, ended = row[:7]
+        out.append(Appraisee(member, name, team, manager, role, started, ended, flags=flags))
     return tuple(out)
 
 
@@ -367,7 +368,8 @@ def _quality(
 
 
 def _custom(
-    engine: Engine, scheme: Scheme, period: Period, appraisees: tuple[Appraisee, ...], registry: CustomIndicatorRegistry,
+    engine: Engine, scheme: Scheme, period: Period, appraisees: tuple[Appraisee, ...],
+    registry: CustomIndicatorRegistry,
 ) -> dict[tuple[str, str], Cell]:
     assert scheme.roster is not None
     cells: dict[tuple[str, str], Cell] = {}
@@ -393,5 +395,6 @@ def _custom(
                 flags = found.flags if found else ()
                 cells[(appraisee.id, indicator.id)] = Cell(None, rows, INSUFFICIENT, f"plugin {plugin.name}", flags)
             else:
-                cells[(appraisee.id, indicator.id)] = Cell(found.value, found.rows, OK, f"plugin {plugin.name}", found.flags)
+                cells[(appraisee.id, indicator.id)] = Cell(
+                    found.value, found.rows, OK, f"plugin {plugin.name}", found.flags)
     return cells

@@ -19,7 +19,7 @@ judged, unless the `quality:` block names it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from appraisal.errors import DataError
@@ -28,14 +28,15 @@ from appraisal.scheme.quality_levels import Limit, parse_limit
 
 if TYPE_CHECKING:
     from appraisal.engines.duckdb_engine import QualityCount
-    from appraisal.scheme.model import Dataset, Indicator, Scheme
+    from appraisal.scheme.model import Dataset, Scheme
 
 UNPARSEABLE = tuple(f"unparseable {kind}" for kind in ("integer", "number", "flag", "date", "timestamp", "duration"))
 # Causes that mean the data is wrong; the others (outside period, excluded, self rating) are the scheme at work.
 # rows a reader skipped (engine/sources): they hold no column, so they count against the whole dataset
 SKIPPED = ("ragged row", "unterminated quote", "line too long", "invalid text encoding", "unreadable row")
-BAD_CAUSES = (*UNPARSEABLE, *SKIPPED, "empty id", "negative duration", "value out of range", "duplicate key", "unknown appraisee", "no period value",
-              "rating outside scale", "unknown rater group", "unknown indicator")
+BAD_CAUSES = (*UNPARSEABLE, *SKIPPED, "empty id", "negative duration", "value out of range", "duplicate key",
+              "unknown appraisee", "no period value", "rating outside scale", "unknown rater group",
+              "unknown indicator")
 DEFAULTS = {"warn_if": "> 1%", "error_if": "> 5%"}
 OK, WARNING, ERROR = "ok", "warning", "error"
 FLAG_PREFIX = "data warning: "
@@ -225,7 +226,8 @@ def warning_flags(scheme: Scheme, assessment: Assessment) -> dict[str, tuple[str
     for finding in assessment.warnings:
         count = finding.count
         for indicator, columns in read.items():
-            whole_dataset = (not count.column or count.cause in _STRUCTURAL) and any(d == count.dataset for d, _ in columns)
+            structural = not count.column or count.cause in _STRUCTURAL
+            whole_dataset = structural and any(d == count.dataset for d, _ in columns)
             if (count.dataset, count.column) in columns or whole_dataset:
                 found[indicator] = (*found.get(indicator, ()), flag_text(finding))
     return found

@@ -18,12 +18,12 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from appraisal.errors import AppraisalError
-from appraisal.scheme.intervals import Interval
 from appraisal.periods import period_for, window
+from appraisal.scheme.intervals import Interval
 
 if TYPE_CHECKING:
-    from appraisal.scheme.model import Indicator, Scheme
     from appraisal.periods import Period
+    from appraisal.scheme.model import Indicator, Scheme
 
 BY_DAYS, NONE = "by_days", "none"
 VOLUMES = ("count", "sum", "count_distinct")

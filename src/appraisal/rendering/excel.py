@@ -24,12 +24,12 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
 
-from appraisal.results.inert import mark_text, xlsx_value
-from appraisal.scheme.model import pick
-from appraisal.rendering.phrasing import cause_text, rule_text, status_text, word
 from appraisal.rendering.pages import shown_provenance
+from appraisal.rendering.phrasing import cause_text, rule_text, status_text, word
 from appraisal.rendering.reports import report_labels, teams
+from appraisal.results.inert import mark_text, xlsx_value
 from appraisal.results.result import Result
+from appraisal.scheme.model import pick
 
 SCORE = "0.0"
 POINTS = "0.00"
@@ -130,7 +130,8 @@ def build_workbook(result: Result, language: str = "en") -> Any:
     compared = teams(data)
     indicators = {i["id"]: i for i in data["scheme"].get("indicators") or ()}
     titles = [pick(indicators[s["indicator"]]["title"], language) if s["indicator"] in indicators
-              and indicators[s["indicator"]].get("title") else s["indicator"] for s in (compared[0]["scores"] if compared else [])]
+              and indicators[s["indicator"]].get("title") else s["indicator"]
+              for s in (compared[0]["scores"] if compared else [])]
     grade_names = [g["grade"] for g in data["grades"]]
     _sheet(book, sheets["teams"],
            [words["team"], words["headcount"], words["mean_total"], *(f"{words['grade']} {g}" for g in grade_names),
@@ -169,14 +170,14 @@ class _FixedTimeZip(zipfile.ZipFile):
 
     stamp: tuple[int, int, int, int, int, int] = (1980, 1, 1, 0, 0, 0)
 
-    def writestr(self, name: Any, data: Any, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
-        if isinstance(name, str):
-            name = zipfile.ZipInfo(name, date_time=self.stamp)
-            name.compress_type = zipfile.ZIP_DEFLATED
-            name.external_attr = 0o644 << 16
-        super().writestr(name, data, *args, **kwargs)
+    def writestr(self, zinfo_or_arcname: Any, data: Any, *args: Any, **kwargs: Any) -> None:
+        if isinstance(zinfo_or_arcname, str):
+            zinfo_or_arcname = zipfile.ZipInfo(zinfo_or_arcname, date_time=self.stamp)
+            zinfo_or_arcname.compress_type = zipfile.ZIP_DEFLATED
+            zinfo_or_arcname.external_attr = 0o644 << 16
+        super().writestr(zinfo_or_arcname, data, *args, **kwargs)
 
-    def write(self, filename: Any, arcname: Any = None, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+    def write(self, filename: Any, arcname: Any = None, *args: Any, **kwargs: Any) -> None:
         # openpyxl writes each worksheet from a temporary file, whose time is the clock's.
         self.writestr(str(arcname or filename), Path(filename).read_bytes())
 

@@ -66,12 +66,12 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
-from appraisal.rendering import phrasing
 from appraisal.errors import AppraisalError
 from appraisal.measuring.quality import is_quality_flag, share_text
-from appraisal.scheme.model import pick
+from appraisal.rendering import phrasing
 from appraisal.rendering.phrasing import DASH, LANGUAGES, num, pct, quantity
 from appraisal.results.result import Result
+from appraisal.scheme.model import pick
 from appraisal.shipped import templates_dir
 
 FORMATS = ("html", "md")
@@ -84,7 +84,8 @@ _LABELS: dict[str, tuple[str, str]] = {
     "indicators": ("Indicators", "考核指标"), "indicator": ("Indicator", "指标"), "value": ("Value", "实际值"),
     "target": ("Target", "目标值"), "score": ("Score", "得分"), "weight": ("Weight", "权重"),
     "effective_weight": ("Effective weight", "有效权重"), "contribution": ("Contribution", "加权得分"),
-    "rule": ("Rule", "评分规则"), "rows": ("Rows", "数据行数"), "status": ("Status", "状态"), "flags": ("Flags", "标记"),
+    "rule": ("Rule", "评分规则"), "rows": ("Rows", "数据行数"), "status": ("Status", "状态"),
+    "flags": ("Flags", "标记"),
     "weighted_total": ("Weighted total", "加权总分"), "adjustment_points": ("Adjustments", "加减分"),
     "total": ("Total", "总分"), "grade": ("Grade", "等级"), "effects": ("Gates and adjustments", "否决项与加减分"),
     "kind": ("Kind", "类型"), "when": ("Condition", "条件"), "reason": ("Reason", "原因"), "effect": ("Effect", "效果"),
@@ -94,7 +95,8 @@ _LABELS: dict[str, tuple[str, str]] = {
     "none": ("None.", "无。"), "open": ("open", "查看"), "back": ("Back to the summary", "返回汇总"),
     "grade_distribution": ("Grade distribution", "等级分布"), "headcount": ("Count", "人数"),
     "share": ("Share", "占比"), "ungraded": ("no grade", "未评级"), "cells": ("Cells", "指标数"),
-    "provenance": ("Provenance", "溯源信息"), "scheme": ("Scheme", "考核方案"), "scheme_hash": ("Scheme hash", "方案哈希"),
+    "provenance": ("Provenance", "溯源信息"), "scheme": ("Scheme", "考核方案"),
+    "scheme_hash": ("Scheme hash", "方案哈希"),
     "data_fingerprint": ("Data fingerprint", "数据指纹"), "versions": ("Versions", "版本"),
     "scheme_file": ("Scheme file", "方案文件"), "scheme_sha256": ("Scheme SHA-256", "方案 SHA-256"),
     "data_sha256": ("Data SHA-256", "数据 SHA-256"), "appraisal": ("appraisal", "appraisal 版本"),
@@ -217,7 +219,7 @@ def environment(user_dir: Path | None = None, pack_dirs: Sequence[Path] = ()) ->
 def _template_error(exc: Exception) -> AppraisalError | None:
     """The exception as a message naming the template file and line, if it came from one."""
     if isinstance(exc, jinja2.TemplateNotFound):
-        names = ", ".join(exc.templates) if isinstance(exc, jinja2.TemplatesNotFound) else exc.name
+        names = ", ".join(map(str, exc.templates)) if isinstance(exc, jinja2.TemplatesNotFound) else exc.name
         return AppraisalError(f"template not found: {names}")
     if isinstance(exc, jinja2.TemplateSyntaxError):
         return AppraisalError(f"{exc.filename or exc.name}:{exc.lineno}: {exc.message}")
@@ -296,7 +298,7 @@ def summary_context(data: Mapping[str, Any], names: Mapping[str, str], language:
     appraisees = [{**a, "href": f"scorecards/{quote(names[a['id']])}.{fmt}"} for a in data["appraisees"]]
     counts, everyone = Counter(a["grade"] for a in appraisees), len(appraisees) or 1
     order = [g.get("grade", g.get("name")) for g in data["grades"]]
-    order += sorted(g for g in counts if g is not None and g not in order) + [None]
+    order += [*sorted(g for g in counts if g is not None and g not in order), None]
     quality = [dict(q) for q in data["quality"]]
     statuses = Counter(c["status"] for a in appraisees for c in a["cells"])
     distribution = [{"grade": g, "count": counts[g], "share": counts[g] / everyone} for g in order if g or counts[g]]

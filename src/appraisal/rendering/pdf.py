@@ -82,7 +82,7 @@ class Chromium:
                 stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log, env=_browser_environment(),
                 # Chromium reads the pipe on fds 3 and 4, and only a preexec_fn can renumber
                 # descriptors; it makes two dup2 calls and nothing else (no lock, no import).
-                close_fds=False, preexec_fn=lambda: _map_fds(to_browser, from_browser),  # noqa: PLW1509
+                close_fds=False, preexec_fn=lambda: _map_fds(to_browser, from_browser),
                 start_new_session=True,  # its own process group: its helpers end with it (`_kill`)
             )
         except OSError as exc:
@@ -162,7 +162,8 @@ class Chromium:
     def _send(self, method: str, params: dict[str, Any], session: str | None,
               timeout: float | None = None) -> dict[str, Any]:
         self._next_id += 1
-        message = {"id": self._next_id, "method": method, "params": params, **({"sessionId": session} if session else {})}
+        message = {"id": self._next_id, "method": method, "params": params,
+                   **({"sessionId": session} if session else {})}
         try:
             os.write(self._out, json.dumps(message).encode() + b"\0")
         except OSError as exc:
@@ -267,10 +268,10 @@ def render_pdf(html_files: Sequence[Path], out_dir: Path, *, progress: Any = Non
     """
     if not (targets := pdf_paths(html_files, out_dir)):
         return []
-    printed_as = {Path(f).resolve(): Path(t) for f, t in zip(html_files, targets)}
+    printed_as = {Path(f).resolve(): Path(t) for f, t in zip(html_files, targets, strict=True)}
     tree = Path(out_dir).resolve().parent  # the folder the PDFs are part of (render's OUT)
     with Chromium(executable, timeout=timeout) as browser:
-        for source, target in zip(html_files, targets):
+        for source, target in zip(html_files, targets, strict=True):
             browser.events.clear()  # a long run keeps only the current page's events
             try:
                 browser.open(Path(source).resolve().as_uri())

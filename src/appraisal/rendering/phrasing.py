@@ -76,7 +76,8 @@ PHRASES: dict[str, tuple[str, str]] = {
     "excluded": ("excluded: {reason}", "已排除：{reason}"),
     "excluded_via": ("excluded with its {dataset} row", "随其 {dataset} 记录一并排除"),
     "data_warning": ("data warning: {share} {cause} in {where}", "数据警告：{where} 中 {share} 的行{cause}"),
-    "target_scaled": ("target scaled to the period: {days} of {of} days", "目标值已按考核期折算：{of} 天中的 {days} 天"),
+    "target_scaled": ("target scaled to the period: {days} of {of} days",
+                      "目标值已按考核期折算：{of} 天中的 {days} 天"),
     # the rows behind a value (explaining.CountedRows.parts), for drill-down pages and `explain`
     "rows_counted": (("{in_period} of {appraisee}'s rows in {dataset} fall in the period, {excluded} excluded; "
                       "the first {shown} counted:"),
@@ -231,9 +232,11 @@ def _fields(parts: Mapping[str, Any], language: str, titles: Mapping[str, str]) 
     if parts.get("key") == "band":
         out["interval"] = _interval(parts, unit)
     if parts.get("key") == "grade":
-        out["upper"] = "" if parts.get("max") is None else _pick("grade_upper", language).format(max=points(parts["max"]))
+        upper = parts.get("max")
+        out["upper"] = "" if upper is None else _pick("grade_upper", language).format(max=points(upper))
     if "capped_at" in parts:
-        out["capped"] = "" if parts["capped_at"] is None else _pick("capped", language).format(capped_at=out["capped_at"])
+        capped = "" if parts["capped_at"] is None else _pick("capped", language).format(capped_at=out["capped_at"])
+        out["capped"] = capped
     return out
 
 

@@ -59,7 +59,8 @@ def quadrant_context(data: Mapping[str, Any], hrefs: Mapping[str, str], language
         p["cx"] = scale(p["x"], min(xs), max(xs), WIDTH, flip=False)
         p["cy"] = scale(p["y"], min(ys), max(ys), HEIGHT, flip=True)
     return {
-        "title": _title(spec.get("title"), language) or f"{_title(x_ind['title'], language)} x {_title(y_ind['title'], language)}",
+        "title": (_title(spec.get("title"), language)
+                  or f"{_title(x_ind['title'], language)} x {_title(y_ind['title'], language)}"),
         "x_title": _title(x_ind["title"], language), "y_title": _title(y_ind["title"], language),
         "x_unit": x_ind.get("unit", ""), "y_unit": y_ind.get("unit", ""),
         "x_line": x_line, "y_line": y_line, "points": placed, "unplaced": unplaced,

@@ -39,20 +39,21 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from appraisal.errors import AppraisalError
 from appraisal.rendering import pages as rendering
 from appraisal.rendering.drilling import write_drill
-from appraisal.errors import AppraisalError
-from appraisal.scheme.model import pick
 from appraisal.rendering.quadrant import quadrant_context
 from appraisal.results.result import Result
 from appraisal.results.row_evidence import RowEvidence
+from appraisal.scheme.model import pick
 
 Progress = Callable[[int, int], None]
 REPORT_FORMATS = ("html", "md")
 
 _LABELS: dict[str, tuple[str, str]] = {
     "team_report": ("Team report", "团队报告"), "ideal": ("ideal", "理想"), "quadrant_side": ("Side", "所在象限"),
-    "not_placed": ("Not placed (a value is missing)", "未能定位（缺少数值）"), "better": ("better", "达标"), "worse": ("worse", "未达标"), "ranking": ("Ranking", "排名"), "rank": ("Rank", "名次"),
+    "not_placed": ("Not placed (a value is missing)", "未能定位（缺少数值）"), "better": ("better", "达标"),
+    "worse": ("worse", "未达标"), "ranking": ("Ranking", "排名"), "rank": ("Rank", "名次"),
     "target_share": ("Target share", "目标比例"), "expected": ("Expected", "目标人数"),
     "over": ("Over quota", "超出人数"), "over_quota": ("Lowest totals in an over-quota grade", "超额等级中总分最低者"),
     "advice_note": (("Advice only: calibration never changes a grade. Where a grade holds more people than its "
@@ -237,7 +238,8 @@ def trend(appraisee: Mapping[str, Any], current: Mapping[str, Any], previous: Se
                      else cell["indicator"], "scores": scores, "points": _sparkline(scores)})
     totals = [p["total"] if p else None for p in people]
     return {"periods": [str(r["period"].get("label", "")) for r in runs], "rows": rows,
-            "total": {"scores": totals, "points": _sparkline(totals)}, "grades": [p["grade"] if p else None for p in people]}
+            "total": {"scores": totals, "points": _sparkline(totals)},
+            "grades": [p["grade"] if p else None for p in people]}
 
 
 def explain_command(run_dir: Path | str, appraisee: str, indicator: str) -> str:
@@ -291,7 +293,8 @@ def render_report(
     for fmt in formats:
         page = rendering.summary_context(data, names, language, fmt)
         wrote(rendering.write_atomically(out_dir / f"index.{fmt}", rendering.render_template(
-            env, [f"summary-{scheme_id}.{fmt}.j2", f"summary.{fmt}.j2"], {**page, "labels": words, "team_href": f"team.{fmt}"})))
+            env, [f"summary-{scheme_id}.{fmt}.j2", f"summary.{fmt}.j2"],
+            {**page, "labels": words, "team_href": f"team.{fmt}"})))
         wrote(rendering.write_atomically(out_dir / f"team.{fmt}", rendering.render_template(
             env, [f"team-{scheme_id}.{fmt}.j2", f"team.{fmt}.j2"], team_context(data, names, language, fmt))))
         card_names = [f"scorecard-{scheme_id}.{fmt}.j2", f"scorecard.{fmt}.j2"]

@@ -4,7 +4,8 @@ A run folder can be truncated, edited or written by something else; `explain` an
 must then say so, not fail somewhere deep in a template. `schema/result.schema.json` is the
 contract (a JSON Schema, for tools as well). A general validator takes most of a second on a
 run of 50 appraisees, so this module compiles the small part of JSON Schema the contract uses
-(`type`, `const`, `required`, `properties`, `additionalProperties`, `items` and local `$ref`) into plain functions, once, and runs those: a few milliseconds per 50 appraisees.
+(`type`, `const`, `required`, `properties`, `additionalProperties`, `items` and local `$ref`) into
+plain functions, once, and runs those: a few milliseconds per 50 appraisees.
 """
 
 from __future__ import annotations

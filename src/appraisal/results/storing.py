@@ -167,12 +167,14 @@ def _quality_rows(result: Result) -> Iterable[list[Any]]:
 
 def _total_rows(result: Result) -> Iterable[list[Any]]:
     for a in result.appraisees:
-        yield [a.id, a.name, a.team, a.weighted_total, a.adjustment_points, a.total, a.grade, a.status, ";".join(a.flags)]
+        yield [a.id, a.name, a.team, a.weighted_total, a.adjustment_points, a.total, a.grade, a.status,
+               ";".join(a.flags)]
 
 
 def _queries_text(result: Result) -> str:
     parts = []
     for name, query in result.queries.items():
         params = ", ".join(query["params"])
-        parts.append(f"-- {name}: indicators {', '.join(query['indicators']) or '-'}\n-- params: {params}\n{query['sql']};\n")
+        indicators = ", ".join(query["indicators"]) or "-"
+        parts.append(f"-- {name}: indicators {indicators}\n-- params: {params}\n{query['sql']};\n")
     return "\n".join(parts)

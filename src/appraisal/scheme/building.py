@@ -13,7 +13,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from appraisal.scheme.intervals import parse_interval
-from appraisal.scheme.loading import Document
+from appraisal.scheme.loading import Document, KeyPath
 from appraisal.scheme.model import (
     ROSTER_FIELDS,
     Adjustment,
@@ -55,7 +55,8 @@ def indicator_kind(spec: Mapping[str, Any]) -> str:
 
 def score_rule(spec: Mapping[str, Any]) -> str | None:
     """Which scoring rule a score mapping declares, or None when it declares none."""
-    for key, rule in (("curve", "curve"), ("bands", "bands"), ("ratio_to_target", "ratio_to_target"), ("formula", "formula")):
+    for key, rule in (("curve", "curve"), ("bands", "bands"), ("ratio_to_target", "ratio_to_target"),
+                      ("formula", "formula")):
         if spec.get(key):
             return rule
     return None
@@ -69,7 +70,9 @@ def indicator_direction(spec: Mapping[str, Any]) -> str:
     if "worst" in score and "best" in score:
         return "lower" if score["best"] < score["worst"] else "higher"
     bands = sorted(
-        (parse_interval(band["range"]).low, band["score"]) for band in score.get("bands", []) if _is_interval(band["range"])
+        (parse_interval(band["range"]).low, band["score"])
+        for band in score.get("bands", [])
+        if _is_interval(band["range"])
     )
     if len(bands) > 1 and bands[0][1] > bands[-1][1]:
         return "lower"
@@ -127,7 +130,7 @@ def _constants(declared: Mapping[str, Any]) -> Mapping[str, Any]:
     })
 
 
-def build_scheme(document: Document, parsed: Mapping[tuple, Expression]) -> Scheme:
+def build_scheme(document: Document, parsed: Mapping[KeyPath, Expression]) -> Scheme:
     """Turn a linted document and its parsed expressions into a `Scheme`."""
     data = document.data
     base = Path(document.file).resolve().parent
@@ -156,7 +159,8 @@ def build_scheme(document: Document, parsed: Mapping[tuple, Expression]) -> Sche
         if "measure" in spec:
             m = spec["measure"]
             parts = {
-                side: Part(expr("indicators", i, "measure", side, "where"), expr("indicators", i, "measure", side, "of"))
+                side: Part(expr("indicators", i, "measure", side, "where"),
+                           expr("indicators", i, "measure", side, "of"))
                 for side in ("numerator", "denominator")
                 if side in m
             }
@@ -199,11 +203,12 @@ def build_scheme(document: Document, parsed: Mapping[tuple, Expression]) -> Sche
                 measure=measure,
                 formula=expr("indicators", i, "formula"),
                 custom=MappingProxyType(dict(spec["custom"])) if "custom" in spec else None,
-                scale=tuple(spec["scale"]) if "scale" in spec else None,  # type: ignore[arg-type]
+                scale=tuple(spec["scale"]) if "scale" in spec else None,
                 target=target,
                 score=score,
                 raters=tuple(
-                    RaterGroup(name, float(g["weight"]), int(g.get("min", 1)), tuple(g["scale"]) if "scale" in g else None)  # type: ignore[arg-type]
+                    RaterGroup(name, float(g["weight"]), int(g.get("min", 1)),
+                               tuple(g["scale"]) if "scale" in g else None)
                     for name, g in spec.get("raters", {}).items()
                 ),
                 trim=int(spec.get("trim", 0)),

@@ -84,7 +84,7 @@ def refusal(written: str, folder: Path, roots: Sequence[Path]) -> str | None:
     return f"path {written!r} is outside {where} ({how}); {HOW_TO_ALLOW}"
 
 
-_DECLARED: tuple[tuple[KeyPath, str], ...] = ((("roster",), "roster"), (("ratings",), "ratings"))
+_DECLARED: tuple[tuple[tuple[str], str], ...] = ((("roster",), "roster"), (("ratings",), "ratings"))
 
 
 def data_path_problems(document: Document) -> list[Problem]:
@@ -92,13 +92,14 @@ def data_path_problems(document: Document) -> list[Problem]:
     data: dict[str, Any] = document.data
     folder = Path(document.file).resolve().parent
     roots = allowed_roots()
-    declared = [(path, data[path[0]]) for path, _ in _DECLARED if isinstance(data.get(path[0]), dict)]
+    declared: list[tuple[KeyPath, Any]] = [
+        (path, data[path[0]]) for path, _ in _DECLARED if isinstance(data.get(path[0]), dict)]
     declared += [(("datasets", name), spec) for name, spec in data.get("datasets", {}).items()]
     problems = []
     for path, spec in declared:
         why = refusal(spec["path"], folder, roots)
         if why is not None:
-            problems.append(document.problem(path + ("path",), why))
+            problems.append(document.problem((*path, "path"), why))
     return problems
 
 

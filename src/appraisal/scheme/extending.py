@@ -62,7 +62,8 @@ def load_resolved(path: Path | str, extensions: Extensions, *, _chain: tuple[Pat
     base = load_resolved(base_path, extensions, _chain=chain)
     if not isinstance(base.data, dict):
         held = "a list" if isinstance(base.data, list) else "a single value"
-        raise LoadError([document.problem(("extends",), f"extends {reference!r}: that file is not a scheme (it holds {held}, not keys and values)")])
+        raise LoadError([document.problem(
+            ("extends",), f"extends {reference!r}: that file is not a scheme (it holds {held}, not keys and values)")])
     return merge(base, document)
 
 
@@ -82,7 +83,8 @@ def resolve_reference(reference: str, child: Path, document: Document, extension
         try:
             candidate = (folder / reference).resolve()
         except (OSError, RuntimeError, ValueError):  # a loop of links, a NUL character
-            raise LoadError([document.problem(("extends",), f"extends {reference!r}: no such file next to this scheme")]) from None
+            raise LoadError(
+                [document.problem(("extends",), f"extends {reference!r}: no such file next to this scheme")]) from None
         if Path(reference).is_absolute() or not candidate.is_relative_to(folder):
             raise LoadError([document.problem(("extends",), (
                 f"extends {reference!r}: a scheme extends a shipped or pack scheme by name, or a file in "
@@ -97,7 +99,8 @@ def resolve_reference(reference: str, child: Path, document: Document, extension
         raise LoadError([document.problem(("extends",), f"extends {reference!r}: {exc}")]) from None
     if found is not None:
         return found
-    raise LoadError([document.problem(("extends",), f"extends {reference!r}: no such scheme; {unknown_scheme_hint(reference, packs)}")])
+    hint = unknown_scheme_hint(reference, packs)
+    raise LoadError([document.problem(("extends",), f"extends {reference!r}: no such scheme; {hint}")])
 
 
 class _Merged:
@@ -157,7 +160,9 @@ def merge(base: Document, child: Document) -> Document:
     return Document(child.file, data, merged.positions, merged.key_positions, digest)
 
 
-def _merge_datasets(child: Document, inherited: dict[str, Any], overrides: dict[str, Any], merged: _Merged) -> dict[str, Any]:
+def _merge_datasets(
+    child: Document, inherited: dict[str, Any], overrides: dict[str, Any], merged: _Merged
+) -> dict[str, Any]:
     """Datasets merged by name, and an inherited one key by key (see the module docstring)."""
     out = dict(inherited)
     for name, spec in overrides.items():
@@ -172,15 +177,15 @@ def _merge_datasets(child: Document, inherited: dict[str, Any], overrides: dict[
             if field in _ENTRY_BY_ENTRY and isinstance(value, dict) and isinstance(old.get(field), dict):
                 new[field] = {**old[field], **value}
                 for entry in value:
-                    merged.replace_with(child, at + (field, entry))
-                merged.own(child, at + (field,))
+                    merged.replace_with(child, (*at, field, entry))
+                merged.own(child, (*at, field))
             else:
                 new[field] = value
-                merged.replace_with(child, at + (field,))
+                merged.replace_with(child, (*at, field))
             other = _ONE_OF.get(field)
-            if other in new and other not in spec:
+            if other is not None and other in new and other not in spec:
                 del new[other]
-                merged.drop(at + (other,))
+                merged.drop((*at, other))
         merged.own(child, at)
         out[name] = new
     return out
@@ -193,7 +198,8 @@ def _merge_indicators(
     slots: list[dict[str, Any]] = []  # {"data": ..., "parts": [(doc, source path, key or None)]}
     by_id: dict[object, int] = {}
     for i, item in enumerate(inherited):
-        slots.append({"data": dict(item) if isinstance(item, dict) else item, "parts": [(base, ("indicators", i), None)]})
+        slots.append({"data": dict(item) if isinstance(item, dict) else item,
+                      "parts": [(base, ("indicators", i), None)]})
         if isinstance(item, dict) and isinstance(item.get("id"), str):
             by_id.setdefault(item["id"], i)
     for k, item in enumerate(overrides):
@@ -214,7 +220,7 @@ def _merge_indicators(
     for mine, theirs in ((merged.positions, child.positions), (merged.key_positions, child.key_positions)):
         if ("indicators",) in theirs:
             mine[("indicators",)] = replace(theirs[("indicators",)], file=child.file)
-    out = []
+    out: list[Any] = []
     for slot in slots:
         if slot.get("dropped"):
             continue

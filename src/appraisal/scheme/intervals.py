@@ -63,8 +63,8 @@ def parse_interval(text: str) -> Interval:
     opening, low_text, high_text, closing = match.groups()
     low, high = _bound(low_text), _bound(high_text)
     interval = Interval(low, high, opening == "[", closing == "]")
-    if math.isinf(low) and interval.low_closed or math.isinf(high) and interval.high_closed:
+    if (math.isinf(low) and interval.low_closed) or (math.isinf(high) and interval.high_closed):
         raise IntervalError(f"{text!r} closes an infinite end; write ( or ) beside inf")
-    if low > high or low == high and not (interval.low_closed and interval.high_closed):
+    if low > high or (low == high and not (interval.low_closed and interval.high_closed)):
         raise IntervalError(f"{text!r} is empty: its lower end is not below its upper end")
     return interval

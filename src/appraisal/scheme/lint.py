@@ -16,21 +16,21 @@ from typing import TYPE_CHECKING, Any
 from appraisal.errors import ExpressionError, Problem
 from appraisal.expressions.kinds import Kind, KindError, check_kinds, column_kind, value_kind
 from appraisal.expressions.parsing import NameKind, literal_keys, parse_expression
+from appraisal.scheme.building import column_kinds, indicator_kind
 from appraisal.scheme.lint_columns import lint_columns, lint_rename
 from appraisal.scheme.lint_maps import map_constant_problems, unknown_key
 from appraisal.scheme.lint_names import name_problems
 from appraisal.scheme.lint_scoring import ScoringChecks, fmt
 from appraisal.scheme.loading import Document, KeyPath
 from appraisal.scheme.model import AS_OF_PERIOD, ROSTER_FIELDS
-from appraisal.scheme.repeat_rules import added_columns, lint_repeats
 from appraisal.scheme.quality_levels import lint_quality
+from appraisal.scheme.repeat_rules import added_columns, lint_repeats
 from appraisal.scheme.schema_parts import SetAside
-from appraisal.scheme.building import column_kinds, indicator_kind
 from appraisal.suggestions import suggest
 
 if TYPE_CHECKING:
-    from appraisal.expressions.parsing import Expression
     from appraisal.expressions.functions import FunctionRegistry
+    from appraisal.expressions.parsing import Expression
     from appraisal.registry import Registry
 
 def _placed(spec: Mapping[str, Any]) -> bool:
@@ -79,7 +79,9 @@ class _Linter(ScoringChecks):
             hint = "; none is declared"
         self.add(path, f"unknown {what} {name!r}{where}{hint}")
 
-    def expression(self, path: KeyPath, names: Mapping[str, Any], wants: str = "any", dataset: str | None = None) -> None:
+    def expression(
+        self, path: KeyPath, names: Mapping[str, Any], wants: str = "any", dataset: str | None = None
+    ) -> None:
         """Parse and check the expression at `path`: its names, then the kinds of its values
         (`wants`: what the place needs, a `number`, a `condition` or `any`), so that what
         validates also runs."""
@@ -92,7 +94,8 @@ class _Linter(ScoringChecks):
             self.add(path, exc.message, offset=exc.offset)
             return
         for name, key, offset in literal_keys(self.parsed[path]):
-            if name in self.constants and key not in self.constants[name]:  # the checker let only map constants be subscripted
+            # the checker let only map constants be subscripted
+            if name in self.constants and key not in self.constants[name]:
                 self.add(path, unknown_key(name, key, self.constants[name]), offset=offset)
         maps = {n: v for n, v in self.constants.items() if isinstance(v, Mapping)}
         try:
@@ -122,7 +125,8 @@ class _Linter(ScoringChecks):
 
     def constant_names(self) -> dict[str, Any]:
         declared = {**self.aside.constants, **self.constants}
-        return {name: NameKind.MAPPING if isinstance(value, dict) else NameKind.CONSTANT for name, value in declared.items()}
+        return {name: NameKind.MAPPING if isinstance(value, dict) else NameKind.CONSTANT
+                for name, value in declared.items()}
 
     def column_names(self, dataset: str) -> dict[str, Any]:
         spec = self.datasets.get(dataset, {})
@@ -175,7 +179,7 @@ class _Linter(ScoringChecks):
         declared += [(("datasets", name), spec["source"]) for name, spec in self.datasets.items()]
         for path, source in declared:
             if source not in sources:
-                self.add(path + ("source",), f"unknown source {source!r}; {sources.hint(source)}")
+                self.add((*path, "source"), f"unknown source {source!r}; {sources.hint(source)}")
 
     def check_timezone(self) -> None:
         name = self.data.get("timezone")
@@ -189,7 +193,8 @@ class _Linter(ScoringChecks):
     def check_constants(self) -> None:
         for name in self.constants:
             if not name.isidentifier():
-                self.add(("constants", name), f"constant {name!r} cannot be named in expressions: use letters, digits and _", key=True)
+                self.add(("constants", name),
+                         f"constant {name!r} cannot be named in expressions: use letters, digits and _", key=True)
             if name in self.indicator_ids:
                 self.add(("constants", name), f"constant {name!r} has the same name as an indicator", key=True)
             for where, message in map_constant_problems(("constants", name), self.constants[name]):
@@ -226,27 +231,27 @@ class _Linter(ScoringChecks):
             path: KeyPath = ("datasets", name)
             for field in ("period_by", "key", "appraisee"):
                 if field in spec:
-                    self.column_ref(path + (field,), name, spec[field])
+                    self.column_ref((*path, field), name, spec[field])
             if "period_by" in spec and "as_of" in spec:
-                self.add(path + ("as_of",), "a dataset is placed in the period by 'period_by' (rows with times) or by "
+                self.add((*path, "as_of"), "a dataset is placed in the period by 'period_by' (rows with times) or by "
                          "'as_of' (a snapshot), not both", key=True)
             as_of = spec.get("as_of")
             if as_of is not None and as_of != AS_OF_PERIOD:
-                self.column_ref(path + ("as_of",), name, as_of)
+                self.column_ref((*path, "as_of"), name, as_of)
             for field in ("period_by", "as_of"):
                 declared = spec.get("columns", {}).get(spec.get(field))
                 if declared is not None and column_kind(declared) not in (Kind.DATE, Kind.TIMESTAMP):
-                    self.add(path + (field,), f"{field} names column {spec[field]!r}, declared "
+                    self.add((*path, field), f"{field} names column {spec[field]!r}, declared "
                              f"{column_kind(declared).value}; the period is placed by a date or a timestamp column")
             via = spec.get("via")
             if via:
                 if via["dataset"] == name:
-                    self.add(path + ("via", "dataset"), "a dataset cannot reach its appraisee through itself")
-                elif self.dataset_ref(path + ("via", "dataset"), via["dataset"]):
-                    self.column_ref(path + ("via", "on"), name, via["on"])
-                    self.column_ref(path + ("via", "on"), via["dataset"], via["on"])
+                    self.add((*path, "via", "dataset"), "a dataset cannot reach its appraisee through itself")
+                elif self.dataset_ref((*path, "via", "dataset"), via["dataset"]):
+                    self.column_ref((*path, "via", "on"), name, via["on"])
+                    self.column_ref((*path, "via", "on"), via["dataset"], via["on"])
                 if "appraisee" in spec:
-                    self.add(path + ("via",), "a dataset has either 'appraisee' or 'via', not both")
+                    self.add((*path, "via"), "a dataset has either 'appraisee' or 'via', not both")
             elif "appraisee" not in spec:
                 self.add(path, "dataset names no appraisee: add 'appraisee' (a column) or 'via' (a join)")
             self.check_repeats(name, spec)
@@ -260,16 +265,16 @@ class _Linter(ScoringChecks):
         path: KeyPath = ("datasets", name, "repeats")
         other = repeats.get("in")
         if other == name:
-            self.add(path + ("in",), "'in' names this dataset; leave 'in' out to look for the return among its own rows")
-        found = other is not None and other != name and self.dataset_ref(path + ("in",), other)
+            self.add((*path, "in"), "'in' names this dataset; leave 'in' out to look for the return among its own rows")
+        found = other is not None and other != name and self.dataset_ref((*path, "in"), other)
         theirs = self.datasets[other].get("columns") if found else None
         for i, column in enumerate(repeats["same"]):
-            self.column_ref(path + ("same", i), name, column)
+            self.column_ref((*path, "same", i), name, column)
             if theirs is not None and column not in theirs:
-                self.unknown(path + ("same", i), "column", column, theirs, where=f" in dataset {other!r}")
+                self.unknown((*path, "same", i), "column", column, theirs, where=f" in dataset {other!r}")
         if theirs is not None and "at" in repeats and repeats["at"] not in theirs:
-            self.unknown(path + ("at",), "column", repeats["at"], theirs, where=f" in dataset {other!r}")
-        lint_repeats(spec, lambda sub, message: self.add(("datasets", name) + sub, message),
+            self.unknown((*path, "at"), "column", repeats["at"], theirs, where=f" in dataset {other!r}")
+        lint_repeats(spec, lambda sub, message: self.add(("datasets", name, *sub), message),
                      self.datasets[other] if found else None)
 
     def check_via_cycles(self) -> None:
@@ -279,7 +284,7 @@ class _Linter(ScoringChecks):
                 current = via["dataset"]
                 if current in seen:
                     if current == start and len(seen) > 1:
-                        chain = " -> ".join(seen + [start])
+                        chain = " -> ".join([*seen, start])
                         self.add(("datasets", start, "via"), f"datasets reach each other in a circle: {chain}")
                     break
                 seen.append(current)
@@ -287,10 +292,11 @@ class _Linter(ScoringChecks):
     def check_exclusions(self) -> None:
         for i, spec in self.items("exclusions"):
             path: KeyPath = ("exclusions", i)
-            if self.dataset_ref(path + ("dataset",), spec["dataset"]):
-                self.expression(path + ("where",), self.column_names(spec["dataset"]), "condition", spec["dataset"])
+            if self.dataset_ref((*path, "dataset"), spec["dataset"]):
+                self.expression((*path, "where"), self.column_names(spec["dataset"]), "condition", spec["dataset"])
                 if not _placed(self.datasets[spec["dataset"]]):
-                    self.add(path + ("dataset",), f"dataset {spec['dataset']!r} is a lookup table (no 'period_by' or 'as_of'); exclusions apply to measured datasets")
+                    self.add((*path, "dataset"), f"dataset {spec['dataset']!r} is a lookup table (no 'period_by' "
+                                                 "or 'as_of'); exclusions apply to measured datasets")
 
     def check_indicators(self) -> None:
         first: dict[str, int] = {}
@@ -299,16 +305,17 @@ class _Linter(ScoringChecks):
             if spec["id"] in first:
                 line = self.doc.locate(("indicators", first[spec["id"]], "id"))
                 where = f" (first used on line {line.line})" if line else ""
-                self.add(path + ("id",), f"duplicate indicator id {spec['id']!r}{where}")
+                self.add((*path, "id"), f"duplicate indicator id {spec['id']!r}{where}")
             first.setdefault(spec["id"], i)
             if not spec["id"].isidentifier():
-                self.add(path + ("id",), f"indicator id {spec['id']!r} cannot be named in formulas: use letters, digits and _")
+                self.add((*path, "id"),
+                         f"indicator id {spec['id']!r} cannot be named in formulas: use letters, digits and _")
             self.check_value_source(path, spec)
             if "measure" in spec:
-                self.check_measure(path + ("measure",), spec["measure"])
+                self.check_measure((*path, "measure"), spec["measure"])
             if "formula" in spec:
                 others = {k: v for k, v in self.scheme_names().items() if k != spec["id"]}
-                self.expression(path + ("formula",), others, "number")
+                self.expression((*path, "formula"), others, "number")
             self.check_target(path, spec)
             if "score" in spec:
                 self.check_score(path, spec)
@@ -323,35 +330,38 @@ class _Linter(ScoringChecks):
         kind = indicator_kind(spec)
         if kind == "rating":
             if given:
-                self.add(path + ("kind",), f"a rating indicator is entered by raters; remove {given[0]!r}")
+                self.add((*path, "kind"), f"a rating indicator is entered by raters; remove {given[0]!r}")
             if "scale" not in spec:
                 self.add(path, "rating indicator needs a 'scale', e.g. scale: [1, 5]")
             elif spec["scale"][0] >= spec["scale"][1]:
-                self.add(path + ("scale",), "scale must go from the lowest rating to the highest, e.g. [1, 5]")
+                self.add((*path, "scale"), "scale must go from the lowest rating to the highest, e.g. [1, 5]")
             if "ratings" not in self.data and "ratings" not in self.aside.keys:
                 self.add(path, "rating indicator needs a top-level 'ratings' source to read ratings from")
             for name, group in spec.get("raters", {}).items():
                 if "scale" in group and group["scale"][0] >= group["scale"][1]:
-                    self.add(path + ("raters", name, "scale"), "scale must go from the lowest rating to the highest, e.g. [1, 5]")
+                    self.add((*path, "raters", name, "scale"),
+                             "scale must go from the lowest rating to the highest, e.g. [1, 5]")
         elif kind not in given:
             self.add(path, f"indicator of kind {kind!r} needs a {kind!r} key")
         elif "scale" in spec:
-            self.add(path + ("scale",), "'scale' is only for rating indicators")
+            self.add((*path, "scale"), "'scale' is only for rating indicators")
         if kind != "rating":
             for key in ("raters", "trim"):
                 if key in spec:
-                    self.add(path + (key,), f"{key!r} is only for rating indicators", key=True)
+                    self.add((*path, key), f"{key!r} is only for rating indicators", key=True)
 
     def check_measure(self, path: KeyPath, measure: Mapping[str, Any]) -> None:
         dataset, agg = measure["dataset"], measure["agg"]
-        if not self.dataset_ref(path + ("dataset",), dataset):
+        if not self.dataset_ref((*path, "dataset"), dataset):
             return
         if not _placed(self.datasets[dataset]):
-            self.add(path + ("dataset",), f"dataset {dataset!r} has no 'period_by' (or 'as_of' for a snapshot), so its rows cannot be placed in a period")
+            self.add((*path, "dataset"), f"dataset {dataset!r} has no 'period_by' (or 'as_of' for a snapshot), "
+                                         "so its rows cannot be placed in a period")
         if agg in _NEEDS_OF and "of" not in measure:
             self.add(path, f"agg {agg!r} needs 'of': the per-row value to aggregate")
         if agg in ("count", "ratio") and "of" in measure:
-            self.add(path + ("of",), f"agg {agg!r} counts rows and takes no 'of'" + ("; put it in numerator/denominator" if agg == "ratio" else ""))
+            where = "; put it in numerator/denominator" if agg == "ratio" else ""
+            self.add((*path, "of"), f"agg {agg!r} counts rows and takes no 'of'{where}")
         if (agg == "percentile") != ("percentile" in measure):
             self.add(path, "agg 'percentile' needs 'percentile' (e.g. 0.9), and only it takes one")
         if agg == "ratio" and "numerator" not in measure:
@@ -359,30 +369,32 @@ class _Linter(ScoringChecks):
         if agg != "ratio":
             for side in ("numerator", "denominator"):
                 if side in measure:
-                    self.add(path + (side,), f"{side!r} is only for agg 'ratio'")
+                    self.add((*path, side), f"{side!r} is only for agg 'ratio'")
         attribution = measure.get("attribution", "all")
         if attribution != "all":
             via = self.datasets[dataset].get("via")
             if not via or "order_by" not in via:
-                self.add(path + ("attribution",), f"attribution {attribution!r} needs the dataset to reach appraisees through 'via' with an 'order_by' column (who touched it, when)")
+                self.add((*path, "attribution"),
+                         f"attribution {attribution!r} needs the dataset to reach appraisees through 'via' "
+                         "with an 'order_by' column (who touched it, when)")
             elif via["dataset"] in self.datasets:
                 self.column_ref(("datasets", dataset, "via", "order_by"), via["dataset"], via["order_by"])
             if attribution == "split" and agg not in ("count", "sum", "mean", "ratio"):
-                self.add(path + ("attribution",), f"a split share works with count, sum, mean and ratio, not {agg!r}")
+                self.add((*path, "attribution"), f"a split share works with count, sum, mean and ratio, not {agg!r}")
         names = self.column_names(dataset)
         if "of" in measure:  # a count of distinct values counts any kind; the rest compute numbers
-            self.expression(path + ("of",), names, "any" if agg == "count_distinct" else "number", dataset)
+            self.expression((*path, "of"), names, "any" if agg == "count_distinct" else "number", dataset)
         if "where" in measure:
-            self.expression(path + ("where",), names, "condition", dataset)
+            self.expression((*path, "where"), names, "condition", dataset)
         for side in ("numerator", "denominator"):
             for field in ("where", "of"):
                 if field in measure.get(side, {}):
-                    self.expression(path + (side, field), names, "condition" if field == "where" else "number", dataset)
+                    self.expression((*path, side, field), names, "condition" if field == "where" else "number", dataset)
 
     def check_target(self, path: KeyPath, spec: Mapping[str, Any]) -> None:
         target = spec.get("target")
-        if isinstance(target, dict) and self.dataset_ref(path + ("target", "dataset"), target["dataset"]):
-            self.column_ref(path + ("target", "column"), target["dataset"], target["column"])
+        if isinstance(target, dict) and self.dataset_ref((*path, "target", "dataset"), target["dataset"]):
+            self.column_ref((*path, "target", "column"), target["dataset"], target["column"])
 
     def check_weights(self) -> None:
         if self.aside.indicators_incomplete:  # an indicator that failed the schema has no sure weight
@@ -403,12 +415,13 @@ class _Linter(ScoringChecks):
                 node, chain = stack.pop()
                 for nxt in depends.get(node, (0, []))[1]:
                     if nxt == start:
-                        self.add(("indicators", i, "formula"), f"formulas depend on each other in a circle: {' -> '.join(chain + [start])}")
+                        circle = " -> ".join([*chain, start])
+                        self.add(("indicators", i, "formula"), f"formulas depend on each other in a circle: {circle}")
                         stack = []
                         break
                     if nxt not in seen:
                         seen.add(nxt)
-                        stack.append((nxt, chain + [nxt]))
+                        stack.append((nxt, [*chain, nxt]))
 
     def check_gates(self) -> None:
         for i, gate in self.items("gates"):

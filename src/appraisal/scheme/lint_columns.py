@@ -40,19 +40,22 @@ def lint_rename(path: tuple[str | int, ...], spec: Mapping[str, Any], problem: P
     rename: Mapping[str, str] = spec.get("rename") or {}
     first: dict[str, str] = {}
     for header, new in rename.items():
-        where = path + ("rename", header)
+        where = (*path, "rename", header)
         why = name_problem(new)
         if why is not None:
             problem(where, f"new name {new!r} of column {header!r} cannot be named in expressions: {why}")
         if new in first:
-            problem(where, f"{first[new]!r} and {header!r} are both renamed to {new!r}; a name can stand for one column")
+            problem(where,
+                    f"{first[new]!r} and {header!r} are both renamed to {new!r}; a name can stand for one column")
         first.setdefault(new, header)
     columns = spec.get("columns") or {}
     for header, new in rename.items():
         if header in columns and header not in first:
-            problem(path + ("columns", header), f"column {header!r} is renamed to {new!r}; declare it as {new!r}", key=True)
+            problem((*path, "columns", header), f"column {header!r} is renamed to {new!r}; declare it as {new!r}",
+                    key=True)
     named: list[tuple[tuple[str | int, ...], Any]] = [
-        ((field,), spec.get(field)) for field in ("key", "appraisee", "period_by", "name", "team", "manager", "role", "start", "end")
+        ((field,), spec.get(field))
+        for field in ("key", "appraisee", "period_by", "name", "team", "manager", "role", "start", "end")
     ]
     named += [(("columns", column, part), declared.get(part)) for column, declared in columns.items()
               if isinstance(declared, Mapping) for part in ("date", "time")]
@@ -66,22 +69,22 @@ def lint_columns(path: tuple[str | int, ...], columns: Mapping[str, Any], proble
     for name, declared in columns.items():
         if isinstance(declared, str):
             continue
-        where, kind = path + ("columns", name), declared["type"]
+        where, kind = (*path, "columns", name), declared["type"]
         built = [k for k in ("date", "time") if k in declared]
         if "format" in declared and kind not in _TIME_KINDS:
-            problem(where + ("format",), f"'format' is for date and timestamp columns; {name!r} is {kind}", key=True)
+            problem((*where, "format"), f"'format' is for date and timestamp columns; {name!r} is {kind}", key=True)
         if built and kind != "timestamp":
-            problem(where + (built[0],), f"'date' and 'time' build a timestamp; {name!r} is {kind}", key=True)
+            problem((*where, built[0]), f"'date' and 'time' build a timestamp; {name!r} is {kind}", key=True)
         elif len(built) == 1:
             other = "time" if built[0] == "date" else "date"
             problem(where, f"a timestamp built from two columns needs both 'date' and 'time'; add {other!r}")
         for part in built:
             if declared[part] == name:
-                problem(where + (part,), f"{name!r} cannot be built from itself; name the file's {part} column")
+                problem((*where, part), f"{name!r} cannot be built from itself; name the file's {part} column")
         if "format" in declared and kind in _TIME_KINDS:
             formats = declared["format"]
             for i, text in enumerate([formats] if isinstance(formats, str) else formats):
-                at = where + ("format",) if isinstance(formats, str) else where + ("format", i)
+                at = (*where, "format") if isinstance(formats, str) else (*where, "format", i)
                 message = format_problem(text, built=bool(built), alone=isinstance(formats, str))
                 if message:
                     problem(at, message)
@@ -97,8 +100,10 @@ def format_problem(text: str, *, built: bool = False, alone: bool = True) -> str
     for match in directives:
         if match.group(2) is not None:
             shown = "a lone '%' at the end" if not match.group(2) else f"'%{match.group(2)}'"
-            extra = "; text with a time-zone offset is read without a format" if match.group(2) in "zZ" and match.group(2) else ""
+            offset = match.group(2) in "zZ" and match.group(2)
+            extra = "; text with a time-zone offset is read without a format" if offset else ""
             return f"format {text!r} has {shown}, which is not a date or time directive{extra}"
     if not any(m.group(1) and m.group(1) != "%" for m in directives):
-        return f"format {text!r} has no % directive; write for example '%m/%d/%Y' for 7/4/2026, or 'excel' for serial numbers"
+        return (f"format {text!r} has no % directive; write for example '%m/%d/%Y' for 7/4/2026, "
+                "or 'excel' for serial numbers")
     return None

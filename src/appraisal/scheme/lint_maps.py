@@ -22,7 +22,7 @@ def map_constant_problems(path: KeyPath, value: Any) -> list[tuple[KeyPath, str]
     numbers = [key for key, entry in value.items() if not isinstance(entry, str)]
     if texts and numbers:
         return [(
-            path + (texts[0] if len(texts) < len(numbers) else numbers[0],),
+            (*path, texts[0] if len(texts) < len(numbers) else numbers[0]),
             (f"map constant {path[-1]!r} mixes numbers ({', '.join(numbers)}) and texts "
              f"({', '.join(texts)}); give every key a number, or every key a text"),
         )]

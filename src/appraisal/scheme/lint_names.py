@@ -94,7 +94,7 @@ def declared_names(data: Mapping[str, Any]) -> Iterator[tuple[KeyPath, bool, str
     for i, spec in enumerate(data.get("indicators", [])):
         if isinstance(spec, dict) and isinstance(spec.get("id"), str):
             yield ("indicators", i, "id"), False, "indicator", spec["id"]
-    for name, value in data.get("constants", {}).items():
+    for name in data.get("constants", {}):
         yield ("constants", name), True, "constant", name
     for name, spec in data.get("datasets", {}).items():
         yield ("datasets", name), True, "dataset", name
@@ -115,7 +115,9 @@ def declared_names(data: Mapping[str, Any]) -> Iterator[tuple[KeyPath, bool, str
             yield ("grades", i, "grade"), False, "grade", band["grade"]
 
 
-def name_problems(data: Mapping[str, Any], line_of: Callable[[KeyPath, bool], int | None]) -> list[tuple[KeyPath, bool, str]]:
+def name_problems(
+    data: Mapping[str, Any], line_of: Callable[[KeyPath, bool], int | None]
+) -> list[tuple[KeyPath, bool, str]]:
     """(key path, whether at the key, message) for every name that is not in NFKC form, looks like
     another name, or mixes scripts; `line_of(path, key)` gives the line a name is on."""
     problems = _among(list(declared_names(data)), line_of)
@@ -125,7 +127,9 @@ def name_problems(data: Mapping[str, Any], line_of: Callable[[KeyPath, bool], in
     return problems
 
 
-def _among(names: list[tuple[KeyPath, bool, str, str]], line_of: Callable[[KeyPath, bool], int | None]) -> list[tuple[KeyPath, bool, str]]:
+def _among(
+    names: list[tuple[KeyPath, bool, str, str]], line_of: Callable[[KeyPath, bool], int | None]
+) -> list[tuple[KeyPath, bool, str]]:
     problems: list[tuple[KeyPath, bool, str]] = []
     seen: dict[str, tuple[KeyPath, bool, str, str]] = {}
     for path, key, what, name in names:

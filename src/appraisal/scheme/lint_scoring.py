@@ -13,9 +13,9 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from appraisal.scheme.building import grade_bands, score_rule
 from appraisal.scheme.intervals import IntervalError, parse_interval
 from appraisal.scheme.loading import KeyPath
-from appraisal.scheme.building import grade_bands, score_rule
 
 
 def fmt(x: float) -> str:
@@ -34,7 +34,9 @@ class ScoringChecks:
 
         def unknown(self, path: KeyPath, what: str, name: str, known: Iterable[str], where: str = "") -> None: ...
 
-        def expression(self, path: KeyPath, names: Mapping[str, Any], wants: str = "any", dataset: str | None = None) -> None: ...
+        def expression(
+            self, path: KeyPath, names: Mapping[str, Any], wants: str = "any", dataset: str | None = None
+        ) -> None: ...
 
         def scheme_names(self, *special: str) -> dict[str, Any]: ...
 
@@ -44,7 +46,7 @@ class ScoringChecks:
 
     def check_score(self, path: KeyPath, spec: Mapping[str, Any]) -> None:
         score = spec["score"]
-        spath = path + ("score",)
+        spath = (*path, "score")
         rules = [key for key in ("curve", "bands", "ratio_to_target", "formula") if score.get(key)]
         if len(rules) > 1:
             self.add(spath, f"score has both {rules[0]!r} and {rules[1]!r}; keep one rule")
@@ -54,11 +56,12 @@ class ScoringChecks:
             self.add(spath, "score needs a rule: 'curve: linear', 'bands', 'ratio_to_target: true' or 'formula'")
             return
         if score.get("cap", 100) < score.get("floor", 0):
-            self.add(spath + ("cap",), "cap is below floor")
-        foreign = {"curve": ("bands", "default"), "bands": ("worst", "best")}.get(rule, ("worst", "best", "bands", "default"))
+            self.add((*spath, "cap"), "cap is below floor")
+        foreign = {"curve": ("bands", "default"), "bands": ("worst", "best")}.get(
+            rule, ("worst", "best", "bands", "default"))
         for key in foreign:
             if key in score:
-                self.add(spath + (key,), f"{key!r} does not apply to a {rule.replace('_', ' ')} score", key=True)
+                self.add((*spath, key), f"{key!r} does not apply to a {rule.replace('_', ' ')} score", key=True)
         target = spec.get("target")
         if rule == "curve":
             self.check_curve(path, spec, score, target)
@@ -68,24 +71,25 @@ class ScoringChecks:
             if target is None:
                 self.add(spath, "a ratio-to-target score needs a 'target'")
             elif target == 0:
-                self.add(path + ("target",), "a ratio-to-target score cannot divide by a target of 0")
+                self.add((*path, "target"), "a ratio-to-target score cannot divide by a target of 0")
         else:
-            self.expression(spath + ("formula",), self.scheme_names("value", "target"), "number")
+            self.expression((*spath, "formula"), self.scheme_names("value", "target"), "number")
 
     def check_curve(self, path: KeyPath, spec: Mapping[str, Any], score: Mapping[str, Any], target: Any) -> None:
-        spath = path + ("score",)
+        spath = (*path, "score")
         if "worst" not in score or "best" not in score:
             self.add(spath, "a linear curve needs 'worst' (0 points) and 'best' (the cap)")
             return
         worst, best = score["worst"], score["best"]
         if worst == best:
-            self.add(spath + ("best",), "worst and best are equal, so the curve has no slope")
+            self.add((*spath, "best"), "worst and best are equal, so the curve has no slope")
             return
         curve_direction = "lower" if best < worst else "higher"
         declared = spec.get("direction")
         if declared and declared != curve_direction:
             side = "below" if best < worst else "above"
-            self.add(path + ("direction",), f"direction is {declared!r} but the curve's best ({fmt(best)}) is {side} its worst ({fmt(worst)})")
+            self.add((*path, "direction"),
+                     f"direction is {declared!r} but the curve's best ({fmt(best)}) is {side} its worst ({fmt(worst)})")
             return
         if target is None:
             self.add(spath, "a linear curve passes through the target: add a 'target'")
@@ -97,7 +101,7 @@ class ScoringChecks:
         if not inside:
             better = "lower" if curve_direction == "lower" else "higher"
             self.add(
-                path + ("target",),
+                (*path, "target"),
                 f"target {fmt(target)} does not lie between worst ({fmt(worst)}) and best ({fmt(best)}) "
                 f"for a {better}-is-better indicator",
             )
@@ -110,12 +114,12 @@ class ScoringChecks:
             try:
                 parsed.append((j, parse_interval(band["range"])))
             except IntervalError as exc:
-                self.add(spath + ("bands", j, "range"), str(exc))
+                self.add((*spath, "bands", j, "range"), str(exc))
         for a in range(len(parsed)):
             for b in range(a + 1, len(parsed)):
                 (i, first), (j, second) = parsed[a], parsed[b]
                 if first.overlaps(second):
-                    self.add(spath + ("bands", j, "range"), f"band {second} overlaps band {first} (bands[{i}])")
+                    self.add((*spath, "bands", j, "range"), f"band {second} overlaps band {first} (bands[{i}])")
 
     def check_grades(self) -> None:
         if "grades" not in self.data:  # it failed the schema
@@ -125,7 +129,8 @@ class ScoringChecks:
         seen: dict[str, int] = {}
         for i, (name, _, _, _) in enumerate(bands):
             if name in seen:
-                self.add(("grades", i, "grade") if isinstance(grades, list) else ("grades", name), f"duplicate grade {name!r}")
+                at = ("grades", i, "grade") if isinstance(grades, list) else ("grades", name)
+                self.add(at, f"duplicate grade {name!r}")
             seen[name] = i
         if isinstance(grades, list):
             for i, g in enumerate(grades):
@@ -135,12 +140,16 @@ class ScoringChecks:
             for lower, upper in itertools.pairwise(ordered):
                 low_band, high_band = bands[lower], bands[upper]
                 if low_band[2] < high_band[1]:
-                    self.add(("grades", upper, "min"), f"grades leave a gap: no grade for totals from {fmt(low_band[2])} up to {fmt(high_band[1])}")
+                    self.add(("grades", upper, "min"), f"grades leave a gap: no grade for totals from "
+                                                       f"{fmt(low_band[2])} up to {fmt(high_band[1])}")
                 elif low_band[2] > high_band[1]:
-                    self.add(("grades", upper, "min"), f"grades {low_band[0]} and {high_band[0]} overlap from {fmt(high_band[1])} up to {fmt(min(low_band[2], high_band[2]))}")
+                    self.add(("grades", upper, "min"),
+                             f"grades {low_band[0]} and {high_band[0]} overlap from {fmt(high_band[1])} "
+                             f"up to {fmt(min(low_band[2], high_band[2]))}")
             top = ordered[-1]
             if not math.isinf(bands[top][2]):
-                self.add(("grades", top), f"the top grade {bands[top][0]!r} must have no 'max', so every high total gets a grade")
+                self.add(("grades", top),
+                         f"the top grade {bands[top][0]!r} must have no 'max', so every high total gets a grade")
         lowest = min(band[1] for band in bands)
         if lowest > 0:
             self.add(("grades",), f"no grade for totals below {fmt(lowest)}: the lowest grade must start at 0 or below")

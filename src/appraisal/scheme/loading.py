@@ -87,12 +87,12 @@ class _Composer(Reader, Scanner, Parser, Composer, _CoreResolver):
         _CoreResolver.__init__(self)
         self.depth = 0
 
-    def compose_node(self, parent: Node | None, index: Any) -> Node:
+    def compose_node(self, parent: Node | None, index: int) -> Node | None:
         self.depth += 1
         try:
             if self.depth > MAX_DEPTH + 1:
-                raise _TooDeep(self.peek_event().start_mark)
-            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+                raise _TooDeep(self.peek_event().start_mark)  # type: ignore[no-untyped-call]  # unannotated in types-PyYAML
+            return super().compose_node(parent, index)
         finally:
             self.depth -= 1
 
@@ -194,7 +194,8 @@ def load_text(text: str, file: str = "<string>") -> Document:
         node = composer.get_single_node()
     except _TooDeep as exc:
         line, column = exc.mark.line + 1, exc.mark.column + 1
-        raise LoadError([Problem(file, line, column, "", f"values are nested more than {MAX_DEPTH} levels deep")]) from None
+        message = f"values are nested more than {MAX_DEPTH} levels deep"
+        raise LoadError([Problem(file, line, column, "", message)]) from None
     except ReaderError as exc:
         raise LoadError([_unreadable(text, file, exc)]) from None
     except yaml.MarkedYAMLError as exc:
@@ -249,7 +250,8 @@ class _Builder:
         self.count += 1
         if self.count > MAX_NODES:
             if self.count == MAX_NODES + 1:
-                self.fail(node, path[:1], f"the file expands to more than {MAX_NODES} values (aliases repeated too often)")
+                self.fail(node, path[:1],
+                          f"the file expands to more than {MAX_NODES} values (aliases repeated too often)")
             return None
         if depth > MAX_DEPTH:
             self.fail(node, path, f"values are nested more than {MAX_DEPTH} levels deep")
@@ -265,7 +267,8 @@ class _Builder:
             if isinstance(node, SequenceNode):
                 if node.tag != _SEQ:
                     self.bad_tag(node, path)
-                return [self.build(item, path + (i,), depth + 1) for i, item in enumerate(node.value)]
+                return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+            assert isinstance(node, MappingNode)  # the composer makes scalar, sequence and mapping nodes only
             return self.mapping(node, path, depth)
         finally:
             self.active.discard(id(node))
@@ -289,11 +292,11 @@ class _Builder:
             key = key_node.value if key_node.tag != _NULL else ""
             line = key_node.start_mark.line + 1
             if key in first_line:
-                self.fail(key_node, path + (key,), f"duplicate key {key!r} (first defined on line {first_line[key]})")
+                self.fail(key_node, (*path, key), f"duplicate key {key!r} (first defined on line {first_line[key]})")
                 continue
             first_line[key] = line
-            self.key_positions[path + (key,)] = _position(key_node)
-            out[key] = self.build(value_node, path + (key,), depth + 1)
+            self.key_positions[(*path, key)] = _position(key_node)
+            out[key] = self.build(value_node, (*path, key), depth + 1)
         return out
 
     def scalar(self, node: ScalarNode, path: KeyPath) -> Any:

@@ -87,8 +87,8 @@ def lint_quality(data: Mapping[str, Any], add: Any) -> None:
                     and _mapping(i.get("measure")).get("dataset") == name}
         for column, levels in _mapping(_mapping(spec).get("columns")).items():
             if isinstance(columns, Mapping) and column not in columns and column not in measured:
-                add(path + ("columns", column), _unknown("column", column, columns, f" in dataset {name!r}"))
-            _lint_levels(_mapping(levels), path + ("columns", column), add)
+                add((*path, "columns", column), _unknown("column", column, columns, f" in dataset {name!r}"))
+            _lint_levels(_mapping(levels), (*path, "columns", column), add)
 
 
 _ROSTER_KEYS = ("key", "name", "team", "manager", "role", "start", "end")
@@ -99,10 +99,11 @@ def _mapping(value: Any) -> Mapping[str, Any]:
 
 
 def _lint_levels(levels: Mapping[str, Any], path: tuple[Any, ...], add: Any) -> None:
-    causes = [(path + ("causes", c), _mapping(s)) for c, s in _mapping(levels.get("causes")).items()]
+    causes = [((*path, "causes", c), _mapping(s)) for c, s in _mapping(levels.get("causes")).items()]
     for where, spec in [(path, levels), *causes]:
-        texts = [spec.get(key) for key in ("warn_if", "error_if")]
-        if not all(isinstance(t, str) and re.fullmatch(LIMIT_PATTERN, t) for t in texts):
+        texts = [t for key in ("warn_if", "error_if")
+                 if isinstance(t := spec.get(key), str) and re.fullmatch(LIMIT_PATTERN, t)]
+        if len(texts) != 2:
             continue
         warn, error = parse_limit(texts[0]), parse_limit(texts[1])
         if warn is None or error is None or warn.share != error.share:
@@ -110,7 +111,8 @@ def _lint_levels(levels: Mapping[str, Any], path: tuple[Any, ...], add: Any) -> 
         # A warning needs a value above its level that is not above the error's: none when the
         # warning's level is higher, or equal unless only the warning's includes the level itself.
         if warn.amount > error.amount or (warn.amount == error.amount and not (warn.inclusive and not error.inclusive)):
-            add(where + ("warn_if",), f"warn_if {warn.text!r} can never warn: error_if {error.text!r} stops the run first")
+            add((*where, "warn_if"),
+                f"warn_if {warn.text!r} can never warn: error_if {error.text!r} stops the run first")
 
 
 def _unknown(what: str, name: str, known: Iterable[str], where: str = "") -> str:

@@ -60,7 +60,8 @@ def lint_repeats(spec: Mapping[str, Any], problem: Problem, looked_in: Mapping[s
         problem(("repeats",), f"'repeats' needs the dataset's 'period_by': {why}")
     for name in (repeats["column"], f"{repeats['column']}_by"):
         if name in columns:
-            problem(("repeats", "column"), f"the dataset already has a column {name!r}; name the added column differently")
+            problem(("repeats", "column"),
+                    f"the dataset already has a column {name!r}; name the added column differently")
     after = repeats.get("after")
     if after is not None and columns.get(after) not in TIME_KINDS:
         said = f"is {columns[after]}" if after in columns else "is not a declared column"
@@ -89,4 +90,5 @@ def _lint_looked_in(repeats: Mapping[str, Any], columns: Mapping[str, str], othe
         here, there = columns.get(column), theirs.get(column)
         if here is not None and there is not None and here != there:
             problem(("repeats", "same", i),
-                    f"'same' column {column!r} is {here} here but {there} in dataset {name!r}; declare one type in both")
+                    f"'same' column {column!r} is {here} here but {there} in dataset {name!r}; "
+                    "declare one type in both")

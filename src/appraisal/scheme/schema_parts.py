@@ -47,14 +47,16 @@ class SetAside:
         return "indicators" in self.keys or any(path[0] == "indicators" for path in self.items)
 
 
-def passed_parts(document: Document, failed: Iterable[KeyPath], required: Iterable[str]) -> tuple[Document, SetAside] | None:
+def passed_parts(
+    document: Document, failed: Iterable[KeyPath], required: Iterable[str]
+) -> tuple[Document, SetAside] | None:
     """The document without the parts at or above the `failed` key paths, and what was set aside;
     None when the document is not a mapping at all (nothing to lint)."""
     data = document.data
     if not isinstance(data, dict):
         return None
     keys = {key for key in required if key not in data}
-    items: set[KeyPath] = set()
+    items: set[tuple[str | int, int]] = set()
     named: dict[str, set[str]] = {top: set() for top in _BY_NAME}
     for path in failed:
         if not path:  # the top level itself: a missing key (above) or an unknown one (never read)
@@ -70,9 +72,10 @@ def passed_parts(document: Document, failed: Iterable[KeyPath], required: Iterab
     for top, names in named.items():
         if names and top in kept:
             kept[top] = {name: value for name, value in kept[top].items() if name not in names}
-    listed = data.get("indicators") if isinstance(data.get("indicators"), list) else []
+    indicators, declared = data.get("indicators"), data.get("constants")
+    listed: list[Any] = indicators if isinstance(indicators, list) else []
     ids = [listed[i].get("id") for top, i in items if top == "indicators" and isinstance(listed[i], dict)]
-    constants = data.get("constants") if isinstance(data.get("constants"), dict) else {}
+    constants: dict[str, Any] = declared if isinstance(declared, dict) else {}
     aside = SetAside(
         keys=frozenset(keys),
         items=frozenset(items),

@@ -39,7 +39,8 @@ def apply_strategy(document: Document) -> Document:
         if item.get("category") in shares:
             groups.setdefault(item["category"], []).append(item)
     if not groups:
-        raise LoadError([document.problem(("strategy",), f"strategy {name!r} re-weights by category, but no weighted indicator has a 'category'")])
+        raise LoadError([document.problem(
+            ("strategy",), f"strategy {name!r} re-weights by category, but no weighted indicator has a 'category'")])
     fixed = sum(_number(i["weight"]) for i in weighted if i.get("category") not in groups)
     total_share = sum(shares[c] for c in groups)
     for category, items in groups.items():
@@ -51,7 +52,8 @@ def apply_strategy(document: Document) -> Document:
     if drift:
         largest = max((i for group in groups.values() for i in group), key=lambda i: i["weight"])
         largest["weight"] = round(largest["weight"] + drift, 2)
-    return Document(document.file, {**data, "indicators": indicators}, document.positions, document.key_positions, document.digest)
+    return Document(document.file, {**data, "indicators": indicators}, document.positions, document.key_positions,
+                    document.digest)
 
 
 def _number(value: Any) -> float:

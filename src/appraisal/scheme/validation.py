@@ -9,14 +9,15 @@ checked against the data roots (see `data_roots`).
 
 The JSON Schema stage remembers what passed: importing jsonschema and building its validator
 takes some 60 ms of every command that loads a scheme (a tenth of `appraisal measure` on a
-million rows), and most runs check a scheme that already passed. A pass is an empty marker file in the user's cache folder, named by the SHA-256 of
-everything the outcome depends on: the resolved document's data (after `extends` and
-`strategy`), the scheme's text, the schema file, this module's source, the versions of
-appraisal, Python, jsonschema and referencing, and the loaded plugins. Any change to one of
-them is a different name, so a stale pass can never be found; a failure is never remembered,
-so problems are always reported afresh. The syntax stage and the semantic lint run every
-time. `APPRAISAL_VALIDATION_CACHE=0` turns the cache off; `APPRAISAL_CACHE_DIR` moves it
-(default: `$XDG_CACHE_HOME/appraisal`, `~/.cache/appraisal`; `%LOCALAPPDATA%` on Windows).
+million rows), and most runs check a scheme that already passed. A pass is an empty marker file
+in the user's cache folder, named by the SHA-256 of everything the outcome depends on: the
+resolved document's data (after `extends` and `strategy`), the scheme's text, the schema file,
+this module's source, the versions of appraisal, Python, jsonschema and referencing, and the
+loaded plugins. Any change to one of them is a different name, so a stale pass can never be
+found; a failure is never remembered, so problems are always reported afresh. The syntax stage
+and the semantic lint run every time. `APPRAISAL_VALIDATION_CACHE=0` turns the cache off;
+`APPRAISAL_CACHE_DIR` moves it (default: `$XDG_CACHE_HOME/appraisal`, `~/.cache/appraisal`;
+`%LOCALAPPDATA%` on Windows).
 """
 
 from __future__ import annotations
@@ -68,7 +69,8 @@ def schema_path() -> Path:
 
 @lru_cache(maxsize=1)
 def scheme_schema() -> dict[str, Any]:
-    return json.loads(schema_path().read_text(encoding="utf-8"))
+    schema: dict[str, Any] = json.loads(schema_path().read_text(encoding="utf-8"))
+    return schema
 
 
 @lru_cache(maxsize=1)
@@ -156,7 +158,8 @@ def _schema_failures(document: Document) -> list[tuple[KeyPath, Problem]]:
     for error in _validator().iter_errors(document.data):
         if tuple(error.absolute_path) not in said:
             # A name refused by `propertyNames` fails the entry it names, not the whole mapping.
-            where = tuple(error.absolute_path) + ((error.instance,) if "propertyNames" in error.relative_schema_path else ())
+            named = (error.instance,) if "propertyNames" in error.relative_schema_path else ()
+            where = (*error.absolute_path, *named)
             failures.extend((where, problem) for problem in _translate(document, error))
     return failures
 
@@ -169,10 +172,10 @@ def _non_finite(value: Any, path: KeyPath) -> Iterable[tuple[KeyPath, float]]:
     elif isinstance(value, dict):
         for key, item in value.items():
             if not (isinstance(key, str) and key.startswith("x-")):
-                yield from _non_finite(item, path + (key,))
+                yield from _non_finite(item, (*path, key))
     elif isinstance(value, list):
         for i, item in enumerate(value):
-            yield from _non_finite(item, path + (i,))
+            yield from _non_finite(item, (*path, i))
 
 
 # --- remembering passes (see the module docstring) -------------------------------------------
@@ -234,8 +237,8 @@ def _pass_key(document: Document, extensions: Extensions) -> str | None:
     if loaded is None:
         return None
     digest = hashlib.sha256()
-    for part in (_CACHE_FORMAT, appraisal.__version__, sys.version, *libraries, schema, hashlib.sha256(source).hexdigest(),
-                 loaded, document.digest, data):
+    for part in (_CACHE_FORMAT, appraisal.__version__, sys.version, *libraries, schema,
+                 hashlib.sha256(source).hexdigest(), loaded, document.digest, data):
         digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
     return digest.hexdigest()
 
@@ -245,7 +248,7 @@ def _plugin_set(extensions: Extensions) -> str | None:
     reports that, after the schema check as ever)."""
     try:
         found = extensions.plugins
-    except Exception:  # noqa: BLE001 - any failure here only means: do not use the cache
+    except Exception:  # any failure here only means: do not use the cache
         return None
     return json.dumps([[p.name, p.version, p.source] for p in found])
 
@@ -290,7 +293,8 @@ def _drop_explained_missing(problems: list[Problem]) -> list[Problem]:
     return [
         p
         for p in problems
-        if not (p.message.startswith("missing required key") and (p.path, p.message.removeprefix("missing required key ")) in suggested)
+        if not (p.message.startswith("missing required key")
+                and (p.path, p.message.removeprefix("missing required key ")) in suggested)
     ]
 
 
@@ -329,7 +333,7 @@ def _translate(document: Document, error: ValidationError) -> list[Problem]:
 
     if "propertyNames" in error.relative_schema_path:
         what = schema.get("description", "a name")
-        return [document.problem(path + (value,), f"{value!r} is not a valid key here: expected {what}", key=True)]
+        return [document.problem((*path, value), f"{value!r} is not a valid key here: expected {what}", key=True)]
     if kind == "additionalProperties":
         allowed = sorted(schema.get("properties", {}))
         patterns = schema.get("patternProperties", {})
@@ -341,7 +345,7 @@ def _translate(document: Document, error: ValidationError) -> list[Problem]:
             hint = f"did you mean {near!r}?" if near else f"expected one of: {', '.join(allowed)}"
             if "^x-" in patterns and not near:
                 hint += " (keys starting with x- are free for extensions)"
-            out.append(document.problem(path + (key,), f"unknown key {key!r}; {hint}", key=True))
+            out.append(document.problem((*path, key), f"unknown key {key!r}; {hint}", key=True))
         return out
     if kind == "required":
         missing = error.validator_value

@@ -23,13 +23,13 @@ from appraisal.expressions.evaluation import evaluate
 from appraisal.measuring.measurements import INSUFFICIENT, OK, Appraisee, Measurements
 from appraisal.measuring.quality import is_quality_flag
 from appraisal.measuring.targets import MEMBERS_FLAG, VOLUMES, for_members
-from appraisal.scheme.model import BONUS_BASE, SALES, pick
 from appraisal.results.result import AppraiseeResult, Effect, GroupResult, ScoredCell
+from appraisal.scheme.model import BONUS_BASE, SALES, pick
 from appraisal.scoring.scores import finite, score_value
 
 if TYPE_CHECKING:
-    from appraisal.expressions.parsing import Expression
     from appraisal.expressions.functions import FunctionRegistry
+    from appraisal.expressions.parsing import Expression
     from appraisal.scheme.model import Indicator, Scheme
 
 
@@ -119,7 +119,8 @@ def appraise_one(context: _Context, measurements: Measurements, appraisee: Appra
         values[indicator.id] = value
         status = OK if value is not None else INSUFFICIENT
         # A value computed from data with a warning carries the warning on.
-        warned = (f for name in sorted(indicator.formula.names) if name in raw for f in raw[name][4] if is_quality_flag(f))
+        warned = (f for name in sorted(indicator.formula.names) if name in raw
+                  for f in raw[name][4] if is_quality_flag(f))
         raw[indicator.id] = (value, 0, status, f"formula {indicator.formula.source}", tuple(dict.fromkeys(warned)))
 
     scored = []
@@ -146,8 +147,8 @@ def appraise_one(context: _Context, measurements: Measurements, appraisee: Appra
         else:
             effective = weight
         contribution = None
-        if weight > 0 and not failed:
-            contribution = (points.score or 0.0) * effective / 100.0 if points.score is not None or policy == "zero" else None
+        if weight > 0 and not failed and (points.score is not None or policy == "zero"):
+            contribution = (points.score or 0.0) * effective / 100.0
         cells.append(
             ScoredCell(
                 indicator=indicator.id, title=context.titles[indicator.id], unit=indicator.unit, kind=indicator.kind,
@@ -180,7 +181,8 @@ def appraise_one(context: _Context, measurements: Measurements, appraisee: Appra
     bonus = penalty = 0.0
     for adjustment in scheme.adjustments:
         applied = context.evaluate(adjustment.when, names) is True
-        effects.append(Effect("adjustment", adjustment.when.source, pick(adjustment.reason), f"{adjustment.points:+g} points",
+        effects.append(Effect("adjustment", adjustment.when.source, pick(adjustment.reason),
+                              f"{adjustment.points:+g} points",
                               applied, adjustment.points, {"key": "effect_points", "points": adjustment.points},
                               dict(adjustment.reason)))
         if applied:
@@ -209,7 +211,8 @@ def appraise_one(context: _Context, measurements: Measurements, appraisee: Appra
                               reason_text=dict(gate.reason)))
         if applied:
             total = 0.0 if gate.veto else min(total, float(gate.cap_total or 0.0))
-            steps.add(f"gate {gate.when.source} holds ({pick(gate.reason)}): {effect}; total {_fmt(total)}", "gate_applied",
+            steps.add(f"gate {gate.when.source} holds ({pick(gate.reason)}): {effect}; total {_fmt(total)}",
+                      "gate_applied",
                       when=gate.when.source, reason=dict(gate.reason), effect=effect_parts, total=total)
 
     grade = _grade(scheme, total)
@@ -231,14 +234,16 @@ def _incentives(
     if incentives is None:
         return None
     money = incentives.currency and f" {incentives.currency}"
-    base = incentives.base if isinstance(incentives.base, (int, float)) else measurements.targets.get((appraisee, BONUS_BASE))
+    base = (incentives.base if isinstance(incentives.base, (int, float))
+            else measurements.targets.get((appraisee, BONUS_BASE)))
     coefficient = incentives.coefficients.get(grade) if grade is not None else None
     bonus = None
     if base is not None and coefficient is not None:
         bonus = base * coefficient
         parts = {"base": base, "coefficient": coefficient, "grade": grade, "bonus": bonus, "capped_at": None,
                  "currency": incentives.currency}
-        line = f"bonus: base {_fmt(base)}{money} x coefficient {_fmt(coefficient)} (grade {grade}) = {_fmt(bonus)}{money}"
+        line = (f"bonus: base {_fmt(base)}{money} x coefficient {_fmt(coefficient)} (grade {grade})"
+                f" = {_fmt(bonus)}{money}")
         if incentives.bonus_cap is not None and bonus > incentives.bonus_cap:
             bonus = parts["capped_at"] = float(incentives.bonus_cap)
             line += f", capped at {_fmt(bonus)}{money}"
@@ -249,7 +254,8 @@ def _incentives(
         commission = sales * incentives.commission_rate
         parts = {"rate": incentives.commission_rate, "sales": sales, "commission": commission, "capped_at": None,
                  "currency": incentives.currency}
-        line = f"commission: {_fmt(incentives.commission_rate * 100)}% of sales {_fmt(sales)}{money} = {_fmt(commission)}{money}"
+        line = (f"commission: {_fmt(incentives.commission_rate * 100)}% of sales {_fmt(sales)}{money}"
+                f" = {_fmt(commission)}{money}")
         if incentives.commission_cap is not None and commission > incentives.commission_cap:
             commission = parts["capped_at"] = float(incentives.commission_cap)
             line += f", capped at {_fmt(commission)}{money}"

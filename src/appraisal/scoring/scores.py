@@ -83,7 +83,8 @@ def bands(value: float, score: Score) -> Points:
                      "high_closed": i.high_closed, "score": band.score}
             return Points(band.score, f"band {band.interval}: {_fmt(band.score)}", parts)
     default = score.default if score.default is not None else 0.0
-    return Points(float(default), f"outside every band: default {_fmt(default)}", {"key": "band_default", "default": default})
+    return Points(float(default), f"outside every band: default {_fmt(default)}",
+                  {"key": "band_default", "default": default})
 
 
 def ratio_to_target(value: float, target: float, score: Score, direction: str) -> Points:
@@ -142,4 +143,5 @@ def _score_value(indicator: Indicator, value: float | None, target: float | None
     if result is None or isinstance(result, bool) or not isinstance(result, (int, float)):
         return Points(None, f"formula {formula} gave no number", {"key": "formula_no_number", "formula": formula})
     parts = {"key": "formula", "formula": formula, "floor": finite(score.floor), "cap": finite(score.cap)}
-    return Points(_clamp(float(result), score), f"formula {formula}, between {_fmt(score.floor)} and {_fmt(score.cap)}", parts)
+    return Points(_clamp(float(result), score), f"formula {formula}, between {_fmt(score.floor)} and {_fmt(score.cap)}",
+                  parts)

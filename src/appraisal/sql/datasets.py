@@ -16,7 +16,6 @@ from appraisal.expressions.kinds import Kind, column_kind, value_kind
 from appraisal.expressions.parsing import Expression
 from appraisal.periods import Period, sql_window
 from appraisal.scheme.model import AS_OF_PERIOD, ROSTER_NEEDED, Dataset, Indicator, Measure, Scheme
-from appraisal.scheme.repeat_rules import added_columns
 from appraisal.sql.dialect import SqlFragment, bind_value, quote_identifier
 from appraisal.sql.emitter import Bindings, to_condition, to_sql
 from appraisal.sql.query import CompileError, SqlBuilder, join, wrap
@@ -130,7 +129,8 @@ class DatasetCompiler:
             aggregate += " {f}"
         before, rest = aggregate.split("{x}")
         middle, after = rest.split("{f}")
-        parts = [SqlFragment(before), inner, SqlFragment(middle + "FILTER (WHERE "), condition, SqlFragment(")" + after)]
+        parts = [SqlFragment(before), inner, SqlFragment(middle + "FILTER (WHERE "), condition,
+                 SqlFragment(")" + after)]
         return join(parts, "")
 
     def measure(self, indicator: Indicator, measure: Measure) -> tuple[SqlFragment, SqlFragment]:
@@ -239,7 +239,8 @@ class DatasetCompiler:
         """
         dataset = self.scheme.datasets[name]
         key = quote_identifier(on)
-        times = f", min(p.{quote_identifier(order_by)}) AS __first_at, max(p.{quote_identifier(order_by)}) AS __last_at" if order_by else ""
+        at = quote_identifier(order_by) if order_by else ""
+        times = f", min(p.{at}) AS __first_at, max(p.{at}) AS __last_at" if order_by else ""
         other = DatasetCompiler(self.scheme, dataset, self.functions)
         flag = other.excluded()
         rows = join([SqlFragment("(SELECT *, "), flag, SqlFragment(" AS __self_excluded FROM "),
@@ -247,14 +248,16 @@ class DatasetCompiler:
         if dataset.via is None:
             owner = quote_identifier(dataset.appraisee or "")
             return join([
-                SqlFragment(f"(SELECT p.{key}, CAST(p.{owner} AS VARCHAR) AS __owner, bool_or(p.__self_excluded) AS __excluded{times} FROM "),
+                SqlFragment(f"(SELECT p.{key}, CAST(p.{owner} AS VARCHAR) AS __owner,"
+                            f" bool_or(p.__self_excluded) AS __excluded{times} FROM "),
                 rows,
                 SqlFragment(" AS p GROUP BY ALL)"),
             ], "")
         link = quote_identifier(dataset.via.on)
         inner = self.owners(dataset.via.dataset, dataset.via.on)
         return join([
-            SqlFragment(f"(SELECT p.{key}, g.__owner, bool_or(p.__self_excluded OR coalesce(g.__excluded, FALSE)) AS __excluded{times} FROM "),
+            SqlFragment(f"(SELECT p.{key}, g.__owner,"
+                        f" bool_or(p.__self_excluded OR coalesce(g.__excluded, FALSE)) AS __excluded{times} FROM "),
             rows,
             SqlFragment(" AS p JOIN "),
             inner,

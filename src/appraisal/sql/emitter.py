@@ -16,21 +16,19 @@ into several copies of x, so those copies must be column references).
 from __future__ import annotations
 
 import ast
-import math
 import string
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from appraisal.errors import ExpressionError
-from appraisal.expressions.kinds import Kind, KindError
+from appraisal.expressions.functions import FunctionRegistry
+from appraisal.expressions.kinds import Kind, KindError, map_value_kind, unary, value_kind
 from appraisal.expressions.kinds import arithmetic as arithmetic_kind
 from appraisal.expressions.kinds import call as call_kind
 from appraisal.expressions.kinds import comparison as comparison_kind
 from appraisal.expressions.kinds import condition as condition_kind
 from appraisal.expressions.kinds import if_else as if_else_kind
 from appraisal.expressions.kinds import map_key as map_key_kind
-from appraisal.expressions.kinds import map_value_kind, unary, value_kind
-from appraisal.expressions.functions import FunctionRegistry
 from appraisal.expressions.parsing import Expression, literal_number, map_key
 from appraisal.sql.dialect import DUCKDB, ColumnResolver, Dialect, SqlFragment, SqlMap, bind_value
 

@@ -27,6 +27,7 @@ from appraisal.sql.datasets import (
 from appraisal.sql.dialect import SqlFragment, bind_value, quote_identifier
 from appraisal.sql.query import CompiledQuery, CompileError, SqlBuilder, join
 
+
 def compile_dataset(
     scheme: Scheme,
     dataset: str,
@@ -64,7 +65,8 @@ def compile_dataset(
     # Every expression first: the layers of computed columns they need come before their use.
     exclusions = [compiler.condition(e.where) for e in scheme.exclusions if e.dataset == dataset]
     measured = [i for i in (indicators or scheme.indicators) if i.measure is not None and i.measure.dataset == dataset]
-    values = [(indicator, *compiler.measure(indicator, indicator.measure)) for indicator in measured if indicator.measure]
+    values = [(indicator, *compiler.measure(indicator, indicator.measure))
+              for indicator in measured if indicator.measure]
     negatives = [
         (indicator.id, compiler.expr(indicator.measure.of, bind=True)) for indicator in measured
         if indicator.measure is not None and indicator.measure.of is not None and is_duration(indicator.measure)

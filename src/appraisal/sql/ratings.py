@@ -8,10 +8,10 @@ left out by cause. Group names, weights and scales are bound parameters.
 
 from __future__ import annotations
 
-from appraisal.sql.datasets import members, roster_key
-from appraisal.sql.query import CompiledQuery, SqlBuilder
 from appraisal.scheme.model import RaterGroup, Scheme
+from appraisal.sql.datasets import members, roster_key
 from appraisal.sql.dialect import SqlFragment, bind_value
+from appraisal.sql.query import CompiledQuery, SqlBuilder
 
 
 def _rating_groups(scheme: Scheme, group_by: str | None = None) -> SqlBuilder:
@@ -44,7 +44,8 @@ def _rating_groups(scheme: Scheme, group_by: str | None = None) -> SqlBuilder:
     appraisee = "rt.appraisee" if group_by is None else "mem.__group"
     member = "" if group_by is None else f" JOIN {members(scheme, group_by)} AS mem ON rt.appraisee = mem.__member"
     out.add(
-        f"), matched AS (SELECT {appraisee} AS appraisee, rt.indicator, g.grp, g.weight, g.min_count, g.lo, g.hi, g.trim,"
+        f"), matched AS (SELECT {appraisee} AS appraisee, rt.indicator, g.grp, g.weight, g.min_count,"
+        " g.lo, g.hi, g.trim,"
         f" g.ilo, g.ihi, rt.rating, rt.rater FROM ratings AS rt JOIN groups AS g ON rt.indicator = g.indicator"
         f" AND (g.grp IS NULL OR {group} = g.grp){member}"
         " WHERE rt.rating BETWEEN g.lo AND g.hi AND rt.rater IS DISTINCT FROM rt.appraisee)"
@@ -65,19 +66,24 @@ def compile_ratings(scheme: Scheme, group_by: str | None = None) -> CompiledQuer
     keys = (f"(SELECT DISTINCT CAST({roster_key(scheme)} AS VARCHAR) AS __key FROM roster)" if group_by is None
             else f"(SELECT DISTINCT __group AS __key FROM {members(scheme, group_by)})")
     query.add(
-        ", ranked AS (SELECT *, row_number() OVER (PARTITION BY appraisee, indicator, grp ORDER BY rating, rater) AS rk,"
+        ", ranked AS (SELECT *,"
+        " row_number() OVER (PARTITION BY appraisee, indicator, grp ORDER BY rating, rater) AS rk,"
         " count(*) OVER (PARTITION BY appraisee, indicator, grp) AS n FROM matched)"
         ", per_group AS (SELECT appraisee, indicator, grp, max(n) AS n,"
-        " avg(ilo + (rating - lo) * (ihi - ilo) / (hi - lo)) FILTER (WHERE n <= 2 * trim OR (rk > trim AND rk <= n - trim)) AS mean"
+        " avg(ilo + (rating - lo) * (ihi - ilo) / (hi - lo))"
+        " FILTER (WHERE n <= 2 * trim OR (rk > trim AND rk <= n - trim)) AS mean"
         " FROM ranked GROUP BY appraisee, indicator, grp)"
         f", keys AS (SELECT __key FROM {keys})"
-        ", every AS (SELECT k.__key AS appraisee, g.indicator, g.grp, g.weight, g.min_count, coalesce(p.n, 0) AS n, p.mean"
+        ", every AS (SELECT k.__key AS appraisee, g.indicator, g.grp, g.weight, g.min_count,"
+        " coalesce(p.n, 0) AS n, p.mean"
         " FROM keys AS k CROSS JOIN groups AS g LEFT JOIN per_group AS p ON p.appraisee = k.__key"
         " AND p.indicator = g.indicator AND p.grp IS NOT DISTINCT FROM g.grp)"
         " SELECT appraisee, indicator,"
-        " sum(mean * weight) FILTER (WHERE n >= min_count) / nullif(sum(weight) FILTER (WHERE n >= min_count), 0) AS value,"
+        " sum(mean * weight) FILTER (WHERE n >= min_count)"
+        " / nullif(sum(weight) FILTER (WHERE n >= min_count), 0) AS value,"
         " sum(n) AS rows,"
-        " list(grp || ': ' || n || ' of at least ' || CAST(min_count AS INTEGER) || ' raters, not counted' ORDER BY grp)"
+        " list(grp || ': ' || n || ' of at least ' || CAST(min_count AS INTEGER) || ' raters, not counted'"
+        " ORDER BY grp)"
         " FILTER (WHERE grp IS NOT NULL AND n < min_count) AS flags"
         " FROM every GROUP BY appraisee, indicator ORDER BY appraisee, indicator"
     )
@@ -103,11 +109,13 @@ def compile_ratings_quality(scheme: Scheme) -> CompiledQuery:
         "  AND EXISTS (SELECT 1 FROM groups AS g WHERE g.indicator = rt.indicator"
         f"  AND (g.grp IS NULL OR {group} = g.grp) AND NOT rt.rating BETWEEN g.lo AND g.hi)) AS outside_scale,"
         f" (SELECT {counted(group)} FROM ratings AS rt WHERE rt.indicator IN (SELECT indicator FROM groups)"
-        f"  AND NOT EXISTS (SELECT 1 FROM groups AS g WHERE g.indicator = rt.indicator AND (g.grp IS NULL OR {group} = g.grp)))"
+        f"  AND NOT EXISTS (SELECT 1 FROM groups AS g WHERE g.indicator = rt.indicator"
+        f" AND (g.grp IS NULL OR {group} = g.grp)))"
         " AS unknown_group,"
         f" (SELECT {counted('indicator')} FROM ratings WHERE indicator NOT IN (SELECT indicator FROM groups))"
         " AS unknown_indicator,"
-        f" (SELECT {counted('appraisee')} FROM ratings WHERE appraisee NOT IN (SELECT CAST({key} AS VARCHAR) FROM roster))"
+        f" (SELECT {counted('appraisee')} FROM ratings"
+        f" WHERE appraisee NOT IN (SELECT CAST({key} AS VARCHAR) FROM roster))"
         " AS unknown_appraisee"
     )
     fragment = query.fragment()
