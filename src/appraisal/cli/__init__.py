@@ -208,6 +208,11 @@ def _report(exc: Exception) -> int:
         # The machine refused (a full disk, a read-only folder, no permission): the user's to fix.
         _say(printable(f"{exc.filename}: {exc.strerror}" if exc.filename else f"cannot write the output: {exc.strerror}"))
         return EXIT_USER_ERROR
+    from appraisal.engines.memory import is_out_of_memory, out_of_memory  # imports no engine
+
+    if is_out_of_memory(exc):  # the engine's, wherever it was not turned into a message before
+        _say(printable(str(out_of_memory())))
+        return EXIT_USER_ERROR
     detail = " ".join(f"{type(exc).__name__}: {exc}".split())
     hint = "" if debug else f"; set {DEBUG_ENV}=1 for the traceback"
     _say(printable(f"internal error: {detail} (please report{hint})"))
