@@ -1,15 +1,17 @@
 """Exact medians and percentiles over more rows than memory holds.
 
 `quantile_cont` in a GROUP BY keeps every value of every group in memory until the end and
-cannot spill: at 100 million rows under a 1 GB limit it runs out of memory. The same function
-as a window over each appraisee's rows (`quantile_cont(v, p) OVER (PARTITION BY appraisee)`)
-goes through DuckDB's window operator, which partitions and sorts on disk when it must; one
-value per appraisee is then kept. It is DuckDB's own interpolation in both forms, so the
-numbers are the same to the last bit (tests/test_quantiles.py compares them).
+cannot spill: at 100 million rows under a 1 GB limit it runs out of memory. The window form
+computes each median or percentile on its own, from a second read of the rows: a median by
+sorting each appraisee's values (a sort spills to disk) and taking `quantile_cont` of the
+middle one or two; another percentile as `quantile_cont(v, p) OVER (PARTITION BY appraisee)`.
+Interpolating in SQL would not do: DuckDB's own interpolation is `lo * (1 - d) + hi * d` as its
+compiler fused it, which SQL arithmetic does not reproduce to the last bit; both forms here call
+DuckDB's quantile code, so the numbers are the same (tests/test_quantiles.py compares them).
 
-The window form reads the dataset's rows a second time (once per median or percentile), so
-it is used only where the aggregate form might not fit (`windowed`): the rule and its
-numbers are in docs/semantics.md, "Medians and percentiles at scale".
+The window form costs a second read and a sort, so it is used only where the aggregate form
+might not fit (`windowed`); the rule and its numbers are in the README, "Memory: medians at
+scale".
 """
 
 from __future__ import annotations
