@@ -2,6 +2,7 @@
 
     python bench/scale_probe.py                         # 10m and 100m, data in a temporary folder
     python bench/scale_probe.py --sizes 100m --data /tmp/scale --keep --memory-limit 1GB
+    python bench/scale_probe.py --sizes 10m --data bench/data --dedupe   # duplicate keys alone
 
 The data is bench/generate.py's (tickets with a median, a mean and ratios; 1,000 tickets per
 agent), written by DuckDB SQL; 100M rows take about 2 GB of Parquet and, while measuring, up to
@@ -46,12 +47,42 @@ def measure(folder: Path, memory_limit: str | None) -> tuple[int, float, float, 
     return proc.returncode, wall, cpu, after.ru_maxrss // 1024, last
 
 
+def time_duplicates(folder: Path) -> str:
+    """Wall and CPU time of the engine's duplicate-key step alone (`_drop_streamed_duplicates`),
+    within loading the data in this process."""
+    from appraisal import plugins
+    from appraisal.engines import duckdb_engine
+    from appraisal.scheme.validation import load_scheme
+
+    step = duckdb_engine._drop_streamed_duplicates
+    spent: list[tuple[float, float]] = []
+
+    def timed(*args: object, **kwargs: object) -> None:
+        start, cpu = time.perf_counter(), time.process_time()
+        step(*args, **kwargs)  # type: ignore[arg-type]
+        spent.append((time.perf_counter() - start, time.process_time() - cpu))
+
+    duckdb_engine._drop_streamed_duplicates = timed  # type: ignore[assignment]
+    try:
+        extensions = plugins.extensions()
+        start, cpu = time.perf_counter(), time.process_time()
+        with duckdb_engine.open_engine(load_scheme(folder / "scheme.yaml", extensions), extensions.sources) as engine:
+            loaded = time.perf_counter() - start, time.process_time() - cpu
+            found = [c.count for c in engine.quality if c.cause == "duplicate key"]
+    finally:
+        duckdb_engine._drop_streamed_duplicates = step  # type: ignore[assignment]
+    wall, used = map(sum, zip(*spent, strict=True)) if spent else (0.0, 0.0)
+    return (f"duplicate keys {found}: {wall:.2f} s wall, {used:.2f} s CPU of loading's {loaded[0]:.2f} s wall,"
+            f" {loaded[1]:.2f} s CPU")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10m,100m", help="comma-separated: " + ", ".join(SIZES))
     parser.add_argument("--data", type=Path, help="folder for the generated data (default: a temporary one)")
     parser.add_argument("--keep", action="store_true", help="keep the generated data")
     parser.add_argument("--memory-limit", help="passed to appraisal measure (default: its own, 1GB)")
+    parser.add_argument("--dedupe", action="store_true", help="time the duplicate-key step alone instead")
     args = parser.parse_args(argv)
     root = args.data or Path(tempfile.mkdtemp(prefix="appraisal-scale-"))
     print(f"data in {root}; free there: {shutil.disk_usage(root.parent if not root.exists() else root).free / 1e9:.0f} GB")
@@ -63,6 +94,9 @@ def main(argv: list[str] | None = None) -> int:
                 start = time.perf_counter()
                 generate.generate(folder, rows, agents)
                 print(f"{size}: generated in {time.perf_counter() - start:.0f} s")
+            if args.dedupe:
+                print(f"{size}: {time_duplicates(folder)}")
+                continue
             code, wall, cpu, peak, last = measure(folder, args.memory_limit)
             outcome = "ok" if code == 0 else f"exit {code}: {last}"
             print(f"{size}: {rows:,} rows, {agents:,} agents: {wall:.1f} s wall, {cpu:.1f} s CPU,"
