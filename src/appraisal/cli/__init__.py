@@ -214,6 +214,11 @@ def _report(exc: Exception) -> int:
         where = exc.filename if exc.filename else "cannot write the output"
         _say(printable(f"{where}: {exc.strerror}"))
         return EXIT_USER_ERROR
+    from appraisal.engines.memory import is_out_of_memory, out_of_memory  # imports no engine
+
+    if is_out_of_memory(exc):  # the engine's, wherever it was not turned into a message before
+        _say(printable(str(out_of_memory())))
+        return EXIT_USER_ERROR
     detail = " ".join(f"{type(exc).__name__}: {exc}".split())
     hint = "" if debug else f"; set {DEBUG_ENV}=1 for the traceback"
     _say(printable(f"internal error: {detail} (please report{hint})"))

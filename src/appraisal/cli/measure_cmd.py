@@ -12,6 +12,7 @@ import typer
 
 from appraisal.cli import Timeout
 from appraisal.cli.data_root_option import DataRoots
+from appraisal.cli.engine_options import MemoryLimit, SpillDir
 from appraisal.cli.groups_option import Groups, parse_groups
 from appraisal.cli.terminal import echo, json_printable, printable
 
@@ -49,6 +50,8 @@ def measure(
     timeout: Timeout = 0,
     groups: Groups = "",
     data_root: DataRoots = None,
+    memory_limit: MemoryLimit = None,
+    spill_dir: SpillDir = None,
 ) -> None:
     """Measure SCHEME's indicators for everyone on its roster in PERIOD, with data-quality counts.
 
@@ -59,13 +62,14 @@ def measure(
     from appraisal.measuring.measurements import with_flags
     from appraisal.measuring.quality import QualityBreach, assess, report_lines, warning_flags
     from appraisal.periods import parse_period
+    from appraisal.engines.memory import configured
     from appraisal.scheme.data_roots import allowing
     from appraisal.scheme.packs import resolve_scheme_path
     from appraisal.scheme.validation import load_scheme
 
     interrupts.set_time_limit(timeout or None)
     extensions = plugins.extensions()
-    with allowing(data_root or ()):
+    with allowing(data_root or ()), configured(memory_limit, spill_dir):
         loaded = load_scheme(resolve_scheme_path(scheme, extensions.packs), extensions)
         result = run_measure(loaded, parse_period(period), extensions, threads=threads, groups=parse_groups(groups))
     assessment = assess(loaded, result.quality, strict=strict)

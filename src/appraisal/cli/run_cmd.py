@@ -9,6 +9,7 @@ import typer
 
 from appraisal.cli import Timeout
 from appraisal.cli.data_root_option import DataRoots
+from appraisal.cli.engine_options import MemoryLimit, SpillDir
 from appraisal.cli.groups_option import Groups, parse_groups
 from appraisal.cli.terminal import echo
 
@@ -35,18 +36,21 @@ def run(
     timeout: Timeout = 0,
     groups: Groups = "",
     data_root: DataRoots = None,
+    memory_limit: MemoryLimit = None,
+    spill_dir: SpillDir = None,
 ) -> None:
     """Appraise everyone on SCHEME's roster for PERIOD; write JSON, CSV and the report into OUT."""
     # When the command runs, not when the CLI starts (see appraisal.cli):
     from appraisal import interrupts, plugins
     from appraisal.periods import parse_period
+    from appraisal.engines.memory import configured
     from appraisal.scheme.data_roots import allowing
     from appraisal.scheme.packs import resolve_scheme_path
     from appraisal.scheme.validation import load_scheme
 
     interrupts.set_time_limit(timeout or None)
     extensions = plugins.extensions()
-    with allowing(data_root or ()):
+    with allowing(data_root or ()), configured(memory_limit, spill_dir):
         loaded = load_scheme(resolve_scheme_path(scheme, extensions.packs), extensions)
         result = checked_run(loaded, parse_period(period), extensions, threads=threads, strict=strict,
                              groups=parse_groups(groups))

@@ -29,6 +29,7 @@ import duckdb
 from appraisal import interrupts
 from appraisal.engines.coercion import always_fits, coerce_sql, present
 from appraisal.engines.file_columns import built_columns, drop_relation, named_view, rejected_counts, scheme_names
+from appraisal.engines.memory import is_out_of_memory, memory_limit, out_of_memory, parse_size, spill_dir
 from appraisal.engines.sources import SourceRegistry
 from appraisal.errors import AppraisalError, DataError
 from appraisal.scheme.data_roots import check_source
@@ -68,6 +69,7 @@ class Engine:
     spill: Path | None = None
     # rows read per dataset (and roster, ratings), duplicates included
     rows: dict[str, int] = field(default_factory=dict)
+    memory_limit: int | None = None  # bytes DuckDB may hold before it spills (appraisal.engines.memory)
 
     def close(self) -> None:
         interrupts.unregister_connection(self.connection)
@@ -79,8 +81,10 @@ class Engine:
     def __enter__(self) -> Engine:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, kind: object, exc: BaseException | None, traceback: object) -> None:
         self.close()
+        if isinstance(exc, duckdb.Error) and is_out_of_memory(exc):
+            raise out_of_memory() from exc  # a query of the engine's user (measuring) did not fit
 
 
 def open_engine(scheme: Scheme, sources: SourceRegistry, *, threads: int | None = None) -> Engine:
@@ -96,19 +100,25 @@ def open_engine(scheme: Scheme, sources: SourceRegistry, *, threads: int | None 
             raise DataError(f"{label}: {_shown(source.path, base)} is a folder, not a file")
         if not source.path.is_file():
             raise DataError(f"{label}: file not found: {_shown(source.path, base)}")
+    limit, spill_parent = parse_size(memory_limit()), spill_dir()  # a bad setting fails before any folder is made
     with interrupts.deferred():  # removed even when a signal stops the run (appraisal.interrupts)
         scratch = Path(tempfile.mkdtemp(prefix="appraisal-"))
         interrupts.register_path(scratch)
-        spill = Path(tempfile.mkdtemp(prefix="appraisal-spill-"))
+        spill = Path(tempfile.mkdtemp(prefix="appraisal-spill-", dir=spill_parent))
         interrupts.register_path(spill)
     try:
         connection = _connect(sorted({str(s.path) for _, s in declared}), scratch, spill, threads)
-        engine = Engine(connection, spill=spill)
+        engine = Engine(connection, spill=spill, memory_limit=limit)
         try:
             _load_all(engine, scheme, registry, base, scratch)
             _load_calendar(engine, scheme)
             _derive_repeats(engine, scheme)
             connection.execute("SET lock_configuration = true").fetchall()
+        except duckdb.Error as exc:
+            engine.close()
+            if is_out_of_memory(exc):
+                raise out_of_memory() from exc
+            raise
         except BaseException:
             engine.close()
             raise
@@ -152,9 +162,6 @@ def _shown(path: Path, base: Path) -> str:
     return Path(os.path.relpath(path, base)).as_posix()
 
 
-MEMORY_LIMIT = "1GB"
-
-
 def usable_cores() -> int:
     """The CPU cores this process may run on: the most threads worth asking DuckDB for."""
     if hasattr(os, "sched_getaffinity"):
@@ -165,13 +172,13 @@ def usable_cores() -> int:
 def _connect(paths: list[str], scratch: Path, spill: Path, threads: int | None) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB that installs and loads nothing by itself and reads only `paths`.
 
-    Memory is capped (APPRAISAL_MEMORY_LIMIT, default 1GB): beyond it DuckDB spills to a
-    private folder, so a run over 10 million rows stays under a gigabyte.
+    Memory is capped (`--memory-limit`, APPRAISAL_MEMORY_LIMIT, default 1GB): beyond it DuckDB
+    spills to a private folder (`spill`), so a run over 10 million rows stays under a gigabyte.
     """
     config: dict[str, str | bool | int | float | list[str]] = {
         "autoinstall_known_extensions": False,
         "autoload_known_extensions": False,
-        "memory_limit": os.environ.get("APPRAISAL_MEMORY_LIMIT") or MEMORY_LIMIT,
+        "memory_limit": memory_limit(),
         "temp_directory": str(spill),
     }
     if threads is not None:
@@ -323,6 +330,8 @@ def _load_one(
     except AppraisalError as exc:
         raise DataError(f"{where}: {exc}") from exc
     except (duckdb.Error, OSError, ValueError) as exc:
+        if is_out_of_memory(exc):
+            raise out_of_memory() from exc
         raise DataError(f"{where}: {_without_lines(str(exc))}") from exc
     described = engine.connection.execute(f"DESCRIBE {q(raw)}").fetchall()
     file_types = {row[0]: str(row[1]).upper() for row in described}

@@ -23,6 +23,7 @@ from appraisal.scheme.model import ROSTER, ROSTER_NEEDED, pick
 from appraisal.sql.datasets import GROUPINGS, members
 from appraisal.sql.dialect import quote_identifier as q
 from appraisal.sql.measures import compile_dataset, compile_targets
+from appraisal.sql.quantiles import windowed
 from appraisal.sql.query import CompiledQuery
 from appraisal.sql.ratings import compile_ratings, compile_ratings_quality
 
@@ -178,7 +179,8 @@ def _measured(
         # quarter) is not "outside period": it counts, just not in this window.
         others = sorted({k for (d, k, _) in windows if d == dataset and k != kind}) if dataset not in counted else []
         query = compile_dataset(scheme, dataset, span, functions, indicators=measured, attribution=attribution,
-                                also_used=[window(period, k) for k in others], group_by=group_by)
+                                also_used=[window(period, k) for k in others], group_by=group_by,
+                                windowed=windowed(measured, engine.rows.get(dataset), engine.memory_limit))
         label = " ".join(part for part in (
             "" if kind == "period" else f"{kind} {span.label}",
             "" if attribution == "all" else f"{attribution} touch" if attribution != "split" else "split",

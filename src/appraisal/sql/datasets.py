@@ -18,6 +18,7 @@ from appraisal.periods import Period, sql_window
 from appraisal.scheme.model import AS_OF_PERIOD, ROSTER_NEEDED, Dataset, Indicator, Measure, Scheme
 from appraisal.sql.dialect import SqlFragment, bind_value, quote_identifier
 from appraisal.sql.emitter import Bindings, to_condition, to_sql
+from appraisal.sql.quantiles import QUANTILES, Quantile
 from appraisal.sql.query import CompileError, SqlBuilder, join, wrap
 
 _NUMERIC = {"integer", "number", "duration"}
@@ -79,7 +80,7 @@ def _kinds(scheme: Scheme, dataset: Dataset) -> dict[str, Kind]:
 
 class DatasetCompiler:
     def __init__(self, scheme: Scheme, dataset: Dataset, functions: FunctionRegistry, attribution: str = "all",
-                 group_by: str | None = None):
+                 group_by: str | None = None, windowed: bool = False):
         self.scheme = scheme
         self.dataset = dataset
         self.functions = functions
@@ -90,6 +91,10 @@ class DatasetCompiler:
         self.bindings = Bindings()
         # (indicator id, SQL true for a kept row whose value is out of RANGE), for the counts
         self.out_of_range: list[tuple[str, SqlFragment]] = []
+        # medians and percentiles as window functions that spill (see appraisal.sql.quantiles):
+        # what each measures, and `measure` gives a placeholder for its value
+        self.windowed = windowed
+        self.quantiles: list[Quantile] = []
 
     def column(self, name: str) -> str | SqlFragment:
         if name in self.scheme.constants:
@@ -156,6 +161,10 @@ class DatasetCompiler:
             of = self.exact(indicator, of, where)
         if is_duration(measure):  # a time that runs backwards is a data error: dropped, counted
             of = join([wrap("CASE WHEN {x} >= 0 THEN ", self.expr(measure.of, bind=True)), of, SqlFragment(" END")], "")
+        if measure.agg in QUANTILES and self.windowed:
+            fraction = float(measure.percentile or 0.5) if measure.agg == "percentile" else 0.5
+            self.quantiles.append(Quantile(indicator.id, of, where, fraction))
+            return SqlFragment("TRUE"), self.filtered("count({x})", of, where)  # TRUE: enough rows for a value
         if measure.agg == "percentile":
             template = f"quantile_cont({{x}}, {float(measure.percentile or 0.5)!r})"
         else:

@@ -25,6 +25,7 @@ from appraisal.sql.datasets import (
     roster_key,
 )
 from appraisal.sql.dialect import SqlFragment, bind_value, quote_identifier
+from appraisal.sql.quantiles import add_ctes, add_measured
 from appraisal.sql.query import CompiledQuery, CompileError, SqlBuilder, join
 
 
@@ -39,6 +40,7 @@ def compile_dataset(
     attribution: str = "all",
     also_used: Sequence[Period] = (),
     group_by: str | None = None,
+    windowed: bool = False,
 ) -> CompiledQuery:
     """One pass over `dataset`: every measure of it, and every count of rows that did not count.
 
@@ -57,8 +59,12 @@ def compile_dataset(
     `q__kept`, `q__no_period_value`, `q__outside_period`, `q__excluded_<n>` per exclusion,
     `q__excluded_via`, `q__negative__<id>` per elapsed-time measure and `q__range__<id>` per
     exact sum or mean; see `measuring`.
+
+    `windowed`: medians and percentiles as window functions, which spill to disk where the
+    aggregate form must hold every value in memory (see `appraisal.sql.quantiles`); each reads
+    the rows once more.
     """
-    compiler = DatasetCompiler(scheme, scheme.datasets[dataset], functions, attribution, group_by)
+    compiler = DatasetCompiler(scheme, scheme.datasets[dataset], functions, attribution, group_by, windowed)
     ds = scheme.datasets[dataset]
     if not ds.measurable:
         raise CompileError(f"dataset {dataset!r} has no period_by (or as_of) and cannot be measured")
@@ -86,7 +92,10 @@ def compile_dataset(
     weight = "1.0 * coalesce(v.__members, 1) / coalesce(v.__owners, 1)" if ds.via is not None and group_by else share
 
     query = SqlBuilder()
-    query.add(f"WITH base AS (SELECT d.*, {appraisee} AS __appraisee, {via} AS __via_excluded, {share} AS __share,"
+    # The window form of a median reads the rows again, and so does the main pass: never a
+    # copy of every row in memory (DuckDB materialises a CTE read twice unless told not to).
+    inline = " NOT MATERIALIZED" if compiler.quantiles else ""
+    query.add(f"WITH base AS{inline} (SELECT d.*, {appraisee} AS __appraisee, {via} AS __via_excluded, {share} AS __share,"
               f" CAST({weight} AS DECIMAL(38, 9)) AS __weight, coalesce(")
     query.add("", in_window(scheme, ds, period, column_types or {}))
     query.add(", FALSE) AS __in_window, coalesce(FALSE")
@@ -125,12 +134,17 @@ def compile_dataset(
         query.add(f")) AS {quote_identifier('q__range__' + indicator_id)}")
     keys = (f"(SELECT DISTINCT CAST({roster_key(scheme)} AS VARCHAR) AS __key FROM roster)" if group_by is None
             else f"(SELECT DISTINCT __group AS __key FROM {members(scheme, group_by)})")
+    query.add(" FROM rows GROUP BY __appraisee)")
+    per_appraisee = "grouped"
+    if compiler.quantiles:
+        add_ctes(query, compiler.quantiles)
+        add_measured(query, compiler.quantiles)
+        per_appraisee = "measured"
     query.add(
-        " FROM rows GROUP BY __appraisee)"
         " SELECT coalesce(r.__key, g.__appraisee) AS appraisee, r.__key IS NOT NULL AS on_roster,"
         " COLUMNS('__value$'), coalesce(COLUMNS('__rows$|^q__'), 0)"
         f" FROM {keys} AS r"
-        f" {'FULL' if group_by is None else 'LEFT'} JOIN grouped AS g ON g.__appraisee = r.__key"
+        f" {'FULL' if group_by is None else 'LEFT'} JOIN {per_appraisee} AS g ON g.__appraisee = r.__key"
         " ORDER BY on_roster DESC, appraisee NULLS LAST"
     )
     fragment = query.fragment()

@@ -1,0 +1,28 @@
+"""`--memory-limit SIZE` and `--spill-dir DIR`: the engine's memory, for the commands that
+measure (see appraisal.engines.memory)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+MemoryLimit = Annotated[
+    Optional[str],  # noqa: UP045 - Typer reads the annotation at run time
+    typer.Option(
+        "--memory-limit", envvar="APPRAISAL_MEMORY_LIMIT", metavar="SIZE", show_default=False,
+        help="Memory the engine may use before it spills to disk, such as 4GB or 500MB "
+        "(default: $APPRAISAL_MEMORY_LIMIT, else 1GB). Raise it when a run says it ran out of memory.",
+    ),
+]
+
+SpillDir = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Option(
+        "--spill-dir", envvar="APPRAISAL_SPILL_DIR", file_okay=False, dir_okay=True, metavar="DIR",
+        show_default=False,
+        help="Folder the engine spills to beyond its memory limit (default: $APPRAISAL_SPILL_DIR, "
+        "else the system's temporary folder); it needs free space about the size of the data.",
+    ),
+]
