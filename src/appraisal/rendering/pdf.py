@@ -31,6 +31,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from appraisal import interrupts
 from appraisal.errors import AppraisalError
+from appraisal.rendering import booklets
 
 NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 FLAGS = (
@@ -147,6 +148,11 @@ class Chromium:
             shutil.rmtree(self._own, ignore_errors=True)
             interrupts.unregister_path(self._own)
 
+    @property
+    def scratch(self) -> Path:
+        """A private folder that goes with the browser (its profile's parent)."""
+        return Path(self._profile.name)
+
     def call(self, method: str, timeout: float | None = None, **params: Any) -> dict[str, Any]:
         """Send `method` to the page; its result, or an `AppraisalError` on an error or timeout."""
         return self._send(method, params, self._session, timeout=timeout)
@@ -258,28 +264,64 @@ def pdf_paths(html_files: Sequence[Path], out_dir: Path) -> list[Path]:
 
 
 def render_pdf(html_files: Sequence[Path], out_dir: Path, *, progress: Any = None,
-               timeout: float = 60.0, executable: str | None = None) -> list[Path]:
+               timeout: float = 60.0, executable: str | None = None,
+               booklet_size: int = booklets.BOOKLET_SIZE) -> list[Path]:
     """Print each self-contained HTML file to an A4 PDF under `out_dir`; return the PDF paths.
 
     The folder layout below the files' common folder is kept (`scorecards/X.html` becomes
-    `OUT/scorecards/X.pdf`). `progress`, if given, has `.advance()` called once per file
-    (a `progress.progress_bar`). `timeout` applies to each file's load and print.
+    `OUT/scorecards/X.pdf`). Files of one template in one folder are printed as booklets of up
+    to `booklet_size` and cut into one PDF per file (`appraisal.rendering.booklets`); others,
+    and booklets that cannot be cut, one by one. `progress`, if given, has `.advance()` called
+    once per file (a `progress.progress_bar`). `timeout` applies to each file's load and print
+    (a booklet has that much per file it holds).
     """
     if not (targets := pdf_paths(html_files, out_dir)):
         return []
     printed_as = {Path(f).resolve(): Path(t) for f, t in zip(html_files, targets)}
+    target_of = {Path(f): Path(t) for f, t in zip(html_files, targets)}
     tree = Path(out_dir).resolve().parent  # the folder the PDFs are part of (render's OUT)
+
+    def done(_target: Path) -> None:
+        if progress is not None:
+            progress.advance()
+
     with Chromium(executable, timeout=timeout) as browser:
-        for source, target in zip(html_files, targets):
-            browser.events.clear()  # a long run keeps only the current page's events
-            try:
-                browser.open(Path(source).resolve().as_uri())
-                printed = browser.call("Page.printToPDF", printBackground=True, preferCSSPageSize=True,
-                                       displayHeaderFooter=False, paperWidth=8.27, paperHeight=11.69)
-            except AppraisalError as exc:
-                raise AppraisalError(f"{source}: cannot print to PDF: {exc}") from exc
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(relative_links(base64.b64decode(printed["data"]), target, printed_as, tree))
-            if progress is not None:
-                progress.advance()
+        for group in booklets.booklets(html_files, booklet_size) if booklet_size > 1 else map(Path, html_files):
+            if isinstance(group, list) and _print_booklet(browser, group, [target_of[p.source] for p in group],
+                                                           printed_as, tree, timeout, done):
+                continue
+            for source in [p.source for p in group] if isinstance(group, list) else [group]:
+                target = target_of[source]
+                pdf = _print(browser, Path(source).resolve().as_uri(), str(source), timeout)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(relative_links(pdf, target, printed_as, tree))
+                done(target)
     return targets
+
+
+def _print(browser: Chromium, url: str, name: str, timeout: float, **options: Any) -> bytes:
+    """Load `url` and print it to A4; an `AppraisalError` naming `name` if that fails."""
+    browser.events.clear()  # a long run keeps only the current page's events
+    try:
+        browser.open(url, timeout=timeout)
+        printed = browser.call("Page.printToPDF", timeout=timeout, printBackground=True, preferCSSPageSize=True,
+                               displayHeaderFooter=False, paperWidth=8.27, paperHeight=11.69, **options)
+    except AppraisalError as exc:
+        raise AppraisalError(f"{name}: cannot print to PDF: {exc}") from exc
+    return base64.b64decode(printed["data"])
+
+
+def _print_booklet(browser: Chromium, pages: Sequence[booklets.Page], targets: Sequence[Path],
+                   printed_as: Mapping[Path, Path], tree: Path, timeout: float, done: Any) -> bool:
+    """Print `pages` as one booklet and cut it into `targets`; False when it could not be cut
+    (the caller prints them one by one)."""
+    mark = booklets.new_mark()
+    booklet = browser.scratch / f"{mark}.html"
+    booklet.write_text(booklets.booklet_html(pages, mark), encoding="utf-8")
+    try:
+        name = f"{pages[0].source} (and {len(pages) - 1} more printed with it)"
+        pdf = _print(browser, booklet.as_uri(), name, timeout * len(pages), generateTaggedPDF=False)
+    finally:
+        booklet.unlink()
+    # Every file of a booklet lies in one folder, so its links are made relative once for all.
+    return booklets.cut(relative_links(pdf, targets[0], printed_as, tree), mark, pages, targets, done)
