@@ -333,3 +333,22 @@ def test_files_share_a_booklet_only_with_their_own_kind(tmp_path: Path) -> None:
     groups = list(booklets([tmp_path / f"{n}.html" for n in files], size=2))
     shown = [[p.source.stem for p in g] if isinstance(g, list) else g.stem for g in groups]
     assert shown == [["a", "b"], "script", "no-body", "c", "styled", "d"]
+
+
+def test_two_browsers_print_booklets_side_by_side(report: Path, tmp_path: Path) -> None:
+    require_chromium()
+    cards = sorted((report / "scorecards").glob("*.html"))[:6]
+    progress = Counter()
+    pdfs = render_pdf(cards, tmp_path / "pdf", booklet_size=2, browsers=2, progress=progress)
+    assert progress.count == 6
+    for card, pdf in zip(cards, pdfs, strict=True):
+        text = pdf_text(pdf)
+        assert [c.stem for c in cards if c.stem in text] == [card.stem], pdf.name
+
+
+def test_a_failure_in_one_browser_stops_the_others_with_its_message(report: Path, tmp_path: Path) -> None:
+    require_chromium()
+    (busy := tmp_path / "busy.html").write_text("<script>for (;;) {}</script>", encoding="utf-8")
+    cards = sorted((report / "scorecards").glob("*.html"))[:4]
+    with pytest.raises(AppraisalError, match=r"busy.html: cannot print to PDF: Chromium did not finish file:.*busy.html in time"):
+        render_pdf([busy, *cards], tmp_path / "pdf", booklet_size=2, browsers=2, timeout=3)
