@@ -263,14 +263,16 @@ def printed_words(html_files: list[Path]) -> dict[Path, list[str]]:
 
 
 def pdf_text(pdf: Path) -> str:
-    return subprocess.run([require_program("pdftotext"), str(pdf), "-"], check=True, capture_output=True, text=True).stdout
+    pdftotext = require_program("pdftotext")
+    return subprocess.run([pdftotext, str(pdf), "-"], check=True, capture_output=True, text=True).stdout
 
 
 def pdf_info(pdf: Path) -> str:
     return subprocess.run([require_program("pdfinfo"), str(pdf)], check=True, capture_output=True, text=True).stdout
 
 
-def test_scorecards_printed_as_one_booklet_each_get_their_own_pages_with_every_word(report: Path, tmp_path: Path) -> None:
+def test_scorecards_printed_as_one_booklet_each_get_their_own_pages_with_every_word(
+        report: Path, tmp_path: Path) -> None:
     cards = sorted((report / "scorecards").glob("*.html"))[:4]
     progress = Counter()
     together = render_pdf(cards, tmp_path / "together", booklet_size=4, progress=progress)
@@ -279,12 +281,14 @@ def test_scorecards_printed_as_one_booklet_each_get_their_own_pages_with_every_w
     for card, pdf, single in zip(cards, together, alone, strict=True):
         info = pdf_info(pdf)
         assert re.search(r"Tagged:\s+no", info), "not printed in a booklet (a booklet is untagged)"
-        assert re.search(r"Pages:\s+(\d+)", info)[1] == re.search(r"Pages:\s+(\d+)", pdf_info(single))[1], card.name
+        pages_alone = re.search(r"Pages:\s+(\d+)", pdf_info(single))[1]
+        assert re.search(r"Pages:\s+(\d+)", info)[1] == pages_alone, card.name
         text = "".join(pdf_text(pdf).split())  # a word wrapped inside (a hash) still counts
         assert sorted(text) == sorted("".join(pdf_text(single).split())), f"{card.name}: not the text printed alone"
         # pdftotext may place a glyph of another font (一票否决's 决) apart from its word: such a
         # word counts when each of its characters is there.
-        missing = [w for w in printed_words([card])[card] if w not in text and (w.isascii() or set(w) - set(text))]
+        words = printed_words([card])[card]
+        missing = [w for w in words if w not in text and (w.isascii() or set(w) - set(text))]
         assert not missing, f"{card.name}: {missing}"
         others = [c.stem for c in sorted((report / "scorecards").glob("*.html")) if c.stem != card.stem]
         assert not [o for o in others if o in text], f"{pdf.name} holds another appraisee's page"
@@ -300,7 +304,8 @@ def test_a_file_with_an_empty_body_gets_its_blank_page_in_a_booklet(tmp_path: Pa
     (c := tmp_path / "c.html").write_text(head.format("c", "<p>third page</p>"), encoding="utf-8")
     pdfs = render_pdf([a, b, c], tmp_path / "pdf")
     assert [pdf_text(p).split() for p in pdfs] == [["first", "page"], [], ["third", "page"]]
-    assert [re.findall(r"(Tagged|Pages):\s+(\w+)", pdf_info(p)) for p in pdfs] == [[("Tagged", "no"), ("Pages", "1")]] * 3
+    shown = [re.findall(r"(Tagged|Pages):\s+(\w+)", pdf_info(p)) for p in pdfs]
+    assert shown == [[("Tagged", "no"), ("Pages", "1")]] * 3
 
 
 def test_a_booklet_whose_markers_are_not_found_is_not_cut(tmp_path: Path) -> None:
@@ -324,8 +329,9 @@ def test_files_share_a_booklet_only_with_their_own_kind(tmp_path: Path) -> None:
     page = '<html><head><style>{}</style><title>{}</title></head><body><p>{}</p>{}</body></html>'
     (tmp_path / "sub").mkdir()
     files = {
-        "a": page.format("p{}", "a", "a", ""), "b": page.format("p{}", "b", "b", ""), "c": page.format("p{}", "c", "c", ""),
-        "styled": page.format("p{color:red}", "s", "s", ""), "script": page.format("p{}", "x", "x", "<script>1</script>"),
+        "a": page.format("p{}", "a", "a", ""), "b": page.format("p{}", "b", "b", ""),
+        "c": page.format("p{}", "c", "c", ""), "styled": page.format("p{color:red}", "s", "s", ""),
+        "script": page.format("p{}", "x", "x", "<script>1</script>"),
         "sub/d": page.format("p{}", "d", "d", ""), "no-body": "<title>n</title><p>n</p>",
     }
     for name, text in files.items():
@@ -350,5 +356,6 @@ def test_a_failure_in_one_browser_stops_the_others_with_its_message(report: Path
     require_chromium()
     (busy := tmp_path / "busy.html").write_text("<script>for (;;) {}</script>", encoding="utf-8")
     cards = sorted((report / "scorecards").glob("*.html"))[:4]
-    with pytest.raises(AppraisalError, match=r"busy.html: cannot print to PDF: Chromium did not finish file:.*busy.html in time"):
+    stopped = r"busy.html: cannot print to PDF: Chromium did not finish file:.*busy.html in time"
+    with pytest.raises(AppraisalError, match=stopped):
         render_pdf([busy, *cards], tmp_path / "pdf", booklet_size=2, browsers=2, timeout=3)

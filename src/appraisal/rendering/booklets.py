@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import html
 import io
+import itertools
 import re
 import secrets
 from collections.abc import Callable, Iterator, Sequence
@@ -126,9 +127,9 @@ def page_ranges(pdf: Any, mark: str, count: int) -> list[range] | None:
         if dest is None or len(dest) == 0 or dest[0].objgen not in number:
             return None
         starts.append(number[dest[0].objgen])
-    if starts[0] != 0 or any(later <= earlier for earlier, later in zip(starts, starts[1:])):
+    if starts[0] != 0 or any(later <= earlier for earlier, later in itertools.pairwise(starts)):
         return None
-    return [range(a, b) for a, b in zip(starts, [*starts[1:], len(pdf.pages)])]
+    return [range(a, b) for a, b in itertools.pairwise([*starts, len(pdf.pages)])]
 
 
 def cut(pdf_bytes: bytes, mark: str, pages: Sequence[Page], targets: Sequence[Path],

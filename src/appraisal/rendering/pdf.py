@@ -285,8 +285,8 @@ def render_pdf(html_files: Sequence[Path], out_dir: Path, *, progress: Any = Non
     """
     if not (targets := pdf_paths(html_files, out_dir)):
         return []
-    printed_as = {Path(f).resolve(): Path(t) for f, t in zip(html_files, targets)}
-    target_of = {Path(f): Path(t) for f, t in zip(html_files, targets)}
+    printed_as = {Path(f).resolve(): Path(t) for f, t in zip(html_files, targets, strict=True)}
+    target_of = {Path(f): Path(t) for f, t in zip(html_files, targets, strict=True)}
     tree = Path(out_dir).resolve().parent  # the folder the PDFs are part of (render's OUT)
     groups = list(booklets.booklets(html_files, booklet_size)) if booklet_size > 1 else [Path(f) for f in html_files]
     lock = threading.Lock()
