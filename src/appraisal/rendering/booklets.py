@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pikepdf  # this module is imported for PDF output only (through appraisal.rendering.pdf)
+
 BOOKLET_SIZE = 100  # files per booklet: the job's cost spread thin, the PDF a few MB on the pipe
 
 _BODY_OPEN = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
@@ -136,8 +138,6 @@ def cut(pdf_bytes: bytes, mark: str, pages: Sequence[Page], targets: Sequence[Pa
         written: Callable[[Path], None] | None = None) -> bool:
     """Write each page's part of the printed booklet to its target; False (nothing written) when
     the booklet cannot be cut by its markers."""
-    import pikepdf  # only for PDF output
-
     with pikepdf.open(io.BytesIO(pdf_bytes)) as book:
         if (ranges := page_ranges(book, mark, len(pages))) is None:
             return False
