@@ -7,6 +7,7 @@ pixel by pixel); a Chinese scorecard embeds a CJK font and its text comes back o
 from __future__ import annotations
 
 import contextlib
+import html
 import io
 import re
 import subprocess
@@ -247,3 +248,119 @@ def test_a_long_temporary_folder_does_not_stop_the_browser(tmp_path: Path, monke
     [pdf] = render_pdf([page], tmp_path / "pdf")
     assert pdf.read_bytes().startswith(b"%PDF-")
     assert list(long.iterdir()) == []  # the profile is gone
+
+
+# Booklets: many files printed at once, cut per file ---------------------------------------------
+
+
+def printed_words(html_files: list[Path]) -> dict[Path, list[str]]:
+    """Each file's words as Chromium lays it out for print (the body's innerText under print media)."""
+    from appraisal.rendering.pdf import Chromium
+
+    words = {}
+    with Chromium(require_chromium()) as browser:
+        browser.call("Emulation.setEmulatedMedia", media="print")
+        for page in html_files:
+            browser.open(page.resolve().as_uri())
+            text = browser.call("Runtime.evaluate", expression="document.body.innerText", returnByValue=True)
+            words[page] = text["result"]["value"].split()
+    return words
+
+
+def pdf_text(pdf: Path) -> str:
+    pdftotext = require_program("pdftotext")
+    return subprocess.run([pdftotext, str(pdf), "-"], check=True, capture_output=True, text=True).stdout
+
+
+def pdf_info(pdf: Path) -> str:
+    return subprocess.run([require_program("pdfinfo"), str(pdf)], check=True, capture_output=True, text=True).stdout
+
+
+def test_scorecards_printed_as_one_booklet_each_get_their_own_pages_with_every_word(
+        report: Path, tmp_path: Path) -> None:
+    cards = sorted((report / "scorecards").glob("*.html"))[:4]
+    progress = Counter()
+    together = render_pdf(cards, tmp_path / "together", booklet_size=4, progress=progress)
+    alone = render_pdf(cards, tmp_path / "alone", booklet_size=1)
+    assert [p.name for p in together] == [f"{c.stem}.pdf" for c in cards] and progress.count == len(cards)
+    for card, pdf, single in zip(cards, together, alone, strict=True):
+        info = pdf_info(pdf)
+        assert re.search(r"Tagged:\s+no", info), "not printed in a booklet (a booklet is untagged)"
+        pages_alone = re.search(r"Pages:\s+(\d+)", pdf_info(single))[1]
+        assert re.search(r"Pages:\s+(\d+)", info)[1] == pages_alone, card.name
+        text = "".join(pdf_text(pdf).split())  # a word wrapped inside (a hash) still counts
+        assert sorted(text) == sorted("".join(pdf_text(single).split())), f"{card.name}: not the text printed alone"
+        # pdftotext may place a glyph of another font (一票否决's 决) apart from its word: such a
+        # word counts when each of its characters is there.
+        words = printed_words([card])[card]
+        missing = [w for w in words if w not in text and (w.isascii() or set(w) - set(text))]
+        assert not missing, f"{card.name}: {missing}"
+        others = [c.stem for c in sorted((report / "scorecards").glob("*.html")) if c.stem != card.stem]
+        assert not [o for o in others if o in text], f"{pdf.name} holds another appraisee's page"
+        name = re.search(r"<title>(.*?)</title>", card.read_text(encoding="utf-8"))[1]
+        assert re.search(r"Title:\s+(.*)", info)[1].strip() == html.unescape(name)
+
+
+def test_a_file_with_an_empty_body_gets_its_blank_page_in_a_booklet(tmp_path: Path) -> None:
+    require_chromium()
+    head = '<!DOCTYPE html><html><head><meta charset="utf-8"><title>{}</title></head><body>{}</body></html>'
+    (a := tmp_path / "a.html").write_text(head.format("a", "<p>first page</p>"), encoding="utf-8")
+    (b := tmp_path / "b.html").write_text(head.format("b", ""), encoding="utf-8")
+    (c := tmp_path / "c.html").write_text(head.format("c", "<p>third page</p>"), encoding="utf-8")
+    pdfs = render_pdf([a, b, c], tmp_path / "pdf")
+    assert [pdf_text(p).split() for p in pdfs] == [["first", "page"], [], ["third", "page"]]
+    shown = [re.findall(r"(Tagged|Pages):\s+(\w+)", pdf_info(p)) for p in pdfs]
+    assert shown == [[("Tagged", "no"), ("Pages", "1")]] * 3
+
+
+def test_a_booklet_whose_markers_are_not_found_is_not_cut(tmp_path: Path) -> None:
+    """What `render_pdf` falls back from (printing each file alone): nothing is written."""
+    from appraisal.rendering.booklets import cut, read_page
+
+    require_chromium()
+    page = '<html><head><title>{0}</title></head><body><p>{0}</p></body></html>'
+    for name in "ab":
+        (tmp_path / f"{name}.html").write_text(page.format(name), encoding="utf-8")
+    [printed] = render_pdf([tmp_path / "a.html"], tmp_path / "printed")  # a PDF without any marker
+    pages = [read_page(tmp_path / "a.html"), read_page(tmp_path / "b.html")]
+    targets = [tmp_path / "out" / "a.pdf", tmp_path / "out" / "b.pdf"]
+    assert cut(printed.read_bytes(), "appraisal-booklet-000000000000", pages, targets) is False
+    assert not (tmp_path / "out").exists()
+
+
+def test_files_share_a_booklet_only_with_their_own_kind(tmp_path: Path) -> None:
+    from appraisal.rendering.booklets import booklets
+
+    page = '<html><head><style>{}</style><title>{}</title></head><body><p>{}</p>{}</body></html>'
+    (tmp_path / "sub").mkdir()
+    files = {
+        "a": page.format("p{}", "a", "a", ""), "b": page.format("p{}", "b", "b", ""),
+        "c": page.format("p{}", "c", "c", ""), "styled": page.format("p{color:red}", "s", "s", ""),
+        "script": page.format("p{}", "x", "x", "<script>1</script>"),
+        "sub/d": page.format("p{}", "d", "d", ""), "no-body": "<title>n</title><p>n</p>",
+    }
+    for name, text in files.items():
+        (tmp_path / f"{name}.html").write_text(text, encoding="utf-8")
+    groups = list(booklets([tmp_path / f"{n}.html" for n in files], size=2))
+    shown = [[p.source.stem for p in g] if isinstance(g, list) else g.stem for g in groups]
+    assert shown == [["a", "b"], "script", "no-body", "c", "styled", "d"]
+
+
+def test_two_browsers_print_booklets_side_by_side(report: Path, tmp_path: Path) -> None:
+    require_chromium()
+    cards = sorted((report / "scorecards").glob("*.html"))[:6]
+    progress = Counter()
+    pdfs = render_pdf(cards, tmp_path / "pdf", booklet_size=2, browsers=2, progress=progress)
+    assert progress.count == 6
+    for card, pdf in zip(cards, pdfs, strict=True):
+        text = pdf_text(pdf)
+        assert [c.stem for c in cards if c.stem in text] == [card.stem], pdf.name
+
+
+def test_a_failure_in_one_browser_stops_the_others_with_its_message(report: Path, tmp_path: Path) -> None:
+    require_chromium()
+    (busy := tmp_path / "busy.html").write_text("<script>for (;;) {}</script>", encoding="utf-8")
+    cards = sorted((report / "scorecards").glob("*.html"))[:4]
+    stopped = r"busy.html: cannot print to PDF: Chromium did not finish file:.*busy.html in time"
+    with pytest.raises(AppraisalError, match=stopped):
+        render_pdf([busy, *cards], tmp_path / "pdf", booklet_size=2, browsers=2, timeout=3)

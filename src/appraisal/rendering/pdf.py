@@ -23,6 +23,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -31,6 +32,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from appraisal import interrupts
 from appraisal.errors import AppraisalError
+from appraisal.rendering import booklets
 
 NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 FLAGS = (
@@ -118,6 +120,12 @@ class Chromium:
                 self._kill()
         self._cleanup()
 
+    def kill(self) -> None:
+        """End the browser now, from any thread: what it was doing fails with "Chromium stopped
+        unexpectedly"; leaving the `with` block still removes its folders."""
+        if self._process.poll() is None:
+            self._kill()
+
     def _kill(self) -> None:
         """End the browser and its helper processes (renderer, GPU, zygote) at once, so none is
         still writing into the profile folder while it is removed."""
@@ -146,6 +154,11 @@ class Chromium:
         if self._own is not None:
             shutil.rmtree(self._own, ignore_errors=True)
             interrupts.unregister_path(self._own)
+
+    @property
+    def scratch(self) -> Path:
+        """A private folder that goes with the browser (its profile's parent)."""
+        return Path(self._profile.name)
 
     def call(self, method: str, timeout: float | None = None, **params: Any) -> dict[str, Any]:
         """Send `method` to the page; its result, or an `AppraisalError` on an error or timeout."""
@@ -259,28 +272,121 @@ def pdf_paths(html_files: Sequence[Path], out_dir: Path) -> list[Path]:
 
 
 def render_pdf(html_files: Sequence[Path], out_dir: Path, *, progress: Any = None,
-               timeout: float = 60.0, executable: str | None = None) -> list[Path]:
+               timeout: float = 60.0, executable: str | None = None,
+               booklet_size: int = booklets.BOOKLET_SIZE, browsers: int | None = None) -> list[Path]:
     """Print each self-contained HTML file to an A4 PDF under `out_dir`; return the PDF paths.
 
     The folder layout below the files' common folder is kept (`scorecards/X.html` becomes
-    `OUT/scorecards/X.pdf`). `progress`, if given, has `.advance()` called once per file
-    (a `progress.progress_bar`). `timeout` applies to each file's load and print.
+    `OUT/scorecards/X.pdf`). Files of one template in one folder are printed as booklets of up
+    to `booklet_size` and cut into one PDF per file (`appraisal.rendering.booklets`); others,
+    and booklets that cannot be cut, one by one. With several booklets, `browsers` Chromiums
+    (default: one per CPU, at most two) print them side by side, one thread driving each.
+    `progress`, if given, has `.advance()` called once per file (a `progress.progress_bar`).
+    `timeout` applies to each file's load and print (a booklet has that much per file it holds).
     """
     if not (targets := pdf_paths(html_files, out_dir)):
         return []
     printed_as = {Path(f).resolve(): Path(t) for f, t in zip(html_files, targets, strict=True)}
+    target_of = {Path(f): Path(t) for f, t in zip(html_files, targets, strict=True)}
     tree = Path(out_dir).resolve().parent  # the folder the PDFs are part of (render's OUT)
-    with Chromium(executable, timeout=timeout) as browser:
-        for source, target in zip(html_files, targets, strict=True):
-            browser.events.clear()  # a long run keeps only the current page's events
-            try:
-                browser.open(Path(source).resolve().as_uri())
-                printed = browser.call("Page.printToPDF", printBackground=True, preferCSSPageSize=True,
-                                       displayHeaderFooter=False, paperWidth=8.27, paperHeight=11.69)
-            except AppraisalError as exc:
-                raise AppraisalError(f"{source}: cannot print to PDF: {exc}") from exc
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(relative_links(base64.b64decode(printed["data"]), target, printed_as, tree))
-            if progress is not None:
+    groups = list(booklets.booklets(html_files, booklet_size)) if booklet_size > 1 else [Path(f) for f in html_files]
+    lock = threading.Lock()
+
+    def done(_target: Path) -> None:
+        if progress is not None:
+            with lock:
                 progress.advance()
+
+    def print_group(browser: Chromium, group: list[booklets.Page] | Path) -> None:
+        if isinstance(group, list) and _print_booklet(browser, group, [target_of[p.source] for p in group],
+                                                       printed_as, tree, timeout, done):
+            return
+        for source in [p.source for p in group] if isinstance(group, list) else [group]:
+            target = target_of[source]
+            pdf = _print(browser, Path(source).resolve().as_uri(), str(source), timeout)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(relative_links(pdf, target, printed_as, tree))
+            done(target)
+
+    count = min(browsers or min(os.cpu_count() or 1, 2), sum(isinstance(g, list) for g in groups) or 1)
+    if count <= 1:
+        with Chromium(executable, timeout=timeout) as browser:
+            for group in groups:
+                print_group(browser, group)
+    else:
+        _side_by_side(groups, count, lambda: Chromium(executable, timeout=timeout), print_group)
     return targets
+
+
+def _side_by_side(groups: Sequence[Any], count: int, start: Any, print_group: Any) -> None:
+    """`print_group(browser, group)` for every group, by `count` browsers, each driven by a
+    thread of its own taking the next group. The first failure stops the others (their
+    browsers are killed, so no thread waits out a page); so does Ctrl-C, within a second."""
+    lock, queue = threading.Lock(), iter(groups)
+    running: list[Chromium] = []
+    failures: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            with start() as browser:
+                with lock:
+                    running.append(browser)
+                while True:
+                    with lock:
+                        group = None if failures else next(queue, None)
+                    if group is None:
+                        return
+                    print_group(browser, group)
+        except BaseException as exc:  # handed to the main thread, which raises it
+            with lock:
+                failures.append(exc)
+                stopping = list(running)
+            for browser in stopping:
+                browser.kill()
+
+    threads = [threading.Thread(target=work, name=f"chromium-{i}", daemon=True) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    try:
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(0.2)  # a short wait, so a signal is seen at once
+    except BaseException:
+        with lock:
+            failures.append(AppraisalError("stopped"))
+            stopping = list(running)
+        for browser in stopping:
+            browser.kill()
+        for thread in threads:
+            thread.join()
+        raise
+    if failures:
+        raise failures[0]
+
+
+def _print(browser: Chromium, url: str, name: str, timeout: float, **options: Any) -> bytes:
+    """Load `url` and print it to A4; an `AppraisalError` naming `name` if that fails."""
+    browser.events.clear()  # a long run keeps only the current page's events
+    try:
+        browser.open(url, timeout=timeout)
+        printed = browser.call("Page.printToPDF", timeout=timeout, printBackground=True, preferCSSPageSize=True,
+                               displayHeaderFooter=False, paperWidth=8.27, paperHeight=11.69, **options)
+    except AppraisalError as exc:
+        raise AppraisalError(f"{name}: cannot print to PDF: {exc}") from exc
+    return base64.b64decode(printed["data"])
+
+
+def _print_booklet(browser: Chromium, pages: Sequence[booklets.Page], targets: Sequence[Path],
+                   printed_as: Mapping[Path, Path], tree: Path, timeout: float, done: Any) -> bool:
+    """Print `pages` as one booklet and cut it into `targets`; False when it could not be cut
+    (the caller prints them one by one)."""
+    mark = booklets.new_mark()
+    booklet = browser.scratch / f"{mark}.html"
+    booklet.write_text(booklets.booklet_html(pages, mark), encoding="utf-8")
+    try:
+        name = f"{pages[0].source} (and {len(pages) - 1} more printed with it)"
+        pdf = _print(browser, booklet.as_uri(), name, timeout * len(pages), generateTaggedPDF=False)
+    finally:
+        booklet.unlink()
+    # Every file of a booklet lies in one folder, so its links are made relative once for all.
+    return booklets.cut(relative_links(pdf, targets[0], printed_as, tree), mark, pages, targets, done)
