@@ -288,11 +288,13 @@ def check_tools() -> None:
             sys.exit(f"{module} is missing: {sys.executable} -m pip install -e '.[bench]' (or run `make bench`)")
 
 
-def check_outputs(contenders: list, verdicts, where: str) -> list:
+def check_outputs(contenders: list, verdicts, where: str, keep_differing: bool = False) -> list:
     """Run each program once (untimed: it warms the file cache and gives the outputs) and compare
-    each with the baseline (the first); the ones that failed or differ are reported and dropped."""
+    each with the reference (the first); the ones that failed are reported and dropped, and so are
+    the ones that differ unless `keep_differing` (they are reported all the same)."""
     agreeing = []
     reference = None
+    label = contenders[0].name
     for contender in contenders:
         try:
             contender.program.run()
@@ -306,11 +308,13 @@ def check_outputs(contenders: list, verdicts, where: str) -> list:
             reference = got
             agreeing.append(contender)
             continue
-        problems = differences(contender.name, got, "sql", reference)
+        problems = differences(contender.name, got, label, reference)
         if problems:
-            verdicts.fail(f"{where}{contender.name} differs from bench/baseline.sql in {len(problems)} places")
-            for line in problems[:20]:
+            verdicts.fail(f"{where}{contender.name} differs from {label} in {len(problems)} places")
+            for line in problems[:10]:
                 print("    " + line)
+            if keep_differing:
+                agreeing.append(contender)
         else:
             agreeing.append(contender)
     return agreeing
