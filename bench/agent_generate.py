@@ -194,7 +194,8 @@ def main(argv: list[str] | None = None) -> int:
     label = f"{args.tickets // 1_000_000}m" if args.tickets % 1_000_000 == 0 else str(args.tickets)
     folder = args.out or HERE / "data" / f"agent-{label}"
     scheme = generate(folder, args.tickets, args.agents, seed=args.seed)
-    print(f"wrote {args.tickets:,} tickets for {args.agents:,} agents into {folder / 'data' / 'agent'}; scheme {scheme}")
+    print(f"wrote {args.tickets:,} tickets for {args.agents:,} agents into {folder / 'data' / 'agent'}; "
+          f"scheme {scheme}")
     return 0
 
 

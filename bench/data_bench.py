@@ -143,7 +143,8 @@ def child_env(cache: Path, **extra: str) -> dict[str, str]:
 def appraisal_programs(scheme: Path, work: Path, env: dict[str, str], prefix: str = "") -> list[Contender]:
     """`appraisal measure` (CSV files) and `appraisal run --no-report` (a run folder) on `scheme`."""
     appraisal = str(Path(sys.executable).with_name("appraisal"))
-    values, quality, folder = work / f"{prefix}measure-values.csv", work / f"{prefix}measure-quality.csv", work / f"{prefix}run"
+    values, quality = work / f"{prefix}measure-values.csv", work / f"{prefix}measure-quality.csv"
+    folder = work / f"{prefix}run"
     measure = timing.Program(f"{prefix}measure", [appraisal, "measure", str(scheme), "--period", PERIOD,
                                                   "--csv", str(values), "--quality-csv", str(quality)], env)
     run = timing.Program(f"{prefix}run", [appraisal, "run", str(scheme), "--period", PERIOD, "--out", str(folder),
@@ -255,10 +256,6 @@ def differences(name: str, got: tuple[dict, dict], reference: str, expected: tup
             where = f" ({key[2]})" if key[2] else ""
             out.append(f"{name}: quality {key[0]} {key[1]!r}{where}: {a_count}; {reference}: {b_count}")
     return out
-
-
-def outputs(program: Program) -> tuple[dict, dict]:
-    return read_values(program.values), read_quality(program.quality)
 
 
 # --- the benchmark ------------------------------------------------------------------------

@@ -63,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.exit(f"no `appraisal` next to {sys.executable}; run this with the venv's python")
 
     with tempfile.TemporaryDirectory(prefix="appraisal-startup-") as cache:
-        base = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "APPRAISAL_VALIDATION_CACHE")}
+        dropped = ("PYTHONDONTWRITEBYTECODE", "APPRAISAL_VALIDATION_CACHE")
+        base = {k: v for k, v in os.environ.items() if k not in dropped}
         env = {**base, "APPRAISAL_CACHE_DIR": cache}
         cold = {**env, "APPRAISAL_VALIDATION_CACHE": "0"}
         programs = [
