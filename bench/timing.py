@@ -5,7 +5,8 @@ compares them with a baseline program timed in the same run, taking turns with i
 is shared and its speed drifts, so absolute seconds say little and a ratio of two programs
 timed side by side says much more. CPU time (user + system of the child, from `os.wait4`'s
 resource usage) is printed beside wall time: on a loaded machine wall time grows with the load,
-CPU time much less. Peak memory is the child's maximum resident set size.
+CPU time much less. Peak memory is the child's maximum resident set size, measured with the
+child started from a small launcher process (see `_LAUNCHER`).
 
 A target that is missed prints as MISSED, and the script exits 1 (after running everything
 else it was asked to run).
@@ -13,12 +14,13 @@ else it was asked to run).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,20 +39,59 @@ class Sample:
     peak_mb: float  # maximum resident set size
 
 
+# Peak memory needs a small parent. Linux counts in a child's peak the memory of the process it
+# was forked from (its copy of the parent's pages, until exec): a benchmark that holds half a
+# million values in memory would give every child it starts a peak of its own size. So the
+# children are started by a launcher, a bare Python started at the first timing, which runs one
+# program a request and answers with its exit status, times and peak.
+_LAUNCHER = r"""
+import json, os, sys, time
+for line in sys.stdin:
+    job = json.loads(line)
+    err = os.open(job["stderr"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    start = time.perf_counter()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.chdir(job["cwd"])
+            null = os.open(os.devnull, os.O_RDWR)
+            os.dup2(null, 0); os.dup2(null, 1); os.dup2(err, 2)
+            os.execve(job["argv"][0], job["argv"], job["env"])
+        finally:
+            os._exit(127)
+    _, status, usage = os.wait4(pid, 0)
+    wall = time.perf_counter() - start
+    os.close(err)
+    print(json.dumps([os.waitstatus_to_exitcode(status), wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss]),
+          flush=True)
+"""
+_launcher: subprocess.Popen | None = None
+
+
+def _launch(argv: Sequence[str], env: dict[str, str] | None, cwd: Path, stderr: Path) -> tuple[int, float, float, int]:
+    global _launcher
+    if _launcher is None or _launcher.poll() is not None:
+        _launcher = subprocess.Popen([sys.executable, "-S", "-c", _LAUNCHER], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True)
+    assert _launcher.stdin and _launcher.stdout
+    executable = shutil.which(argv[0]) or argv[0]
+    job = {"argv": [executable, *argv[1:]], "env": dict(os.environ if env is None else env), "cwd": str(cwd),
+           "stderr": str(stderr)}
+    _launcher.stdin.write(json.dumps(job) + "\n")
+    _launcher.stdin.flush()
+    code, wall, cpu, maxrss = json.loads(_launcher.stdout.readline())
+    return code, wall, cpu, maxrss
+
+
 def run_once(argv: Sequence[str], env: dict[str, str] | None = None, cwd: Path = ROOT) -> Sample:
     """One run of `argv`, stdout discarded; raises ProgramFailed on a non-zero exit."""
-    with tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen(list(argv), cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-                                stdout=subprocess.DEVNULL, stderr=err)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait again
-        if proc.returncode != 0:
-            err.seek(0)
-            tail = err.read().decode("utf-8", "replace")[-3000:]
-            raise ProgramFailed(f"{' '.join(argv)} failed (exit {proc.returncode}):\n{tail}")
-    return Sample(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)  # ru_maxrss is in KB on Linux
+    with tempfile.TemporaryDirectory(prefix="appraisal-timing-") as tmp:
+        stderr = Path(tmp) / "stderr"
+        code, wall, cpu, maxrss = _launch(argv, env, cwd, stderr)
+        if code != 0:
+            tail = stderr.read_text(encoding="utf-8", errors="replace")[-3000:] if stderr.exists() else ""
+            raise ProgramFailed(f"{' '.join(argv)} failed (exit {code}):\n{tail}")
+    return Sample(wall, cpu, maxrss / 1024)  # ru_maxrss is in KB on Linux
 
 
 @dataclass(frozen=True)
