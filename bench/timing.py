@@ -14,6 +14,7 @@ else it was asked to run).
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import shutil
@@ -73,6 +74,7 @@ def _launch(argv: Sequence[str], env: dict[str, str] | None, cwd: Path, stderr: 
     if _launcher is None or _launcher.poll() is not None:
         _launcher = subprocess.Popen([sys.executable, "-S", "-c", _LAUNCHER], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, text=True)
+        atexit.register(_stop, _launcher)
     assert _launcher.stdin and _launcher.stdout
     executable = shutil.which(argv[0]) or argv[0]
     job = {"argv": [executable, *argv[1:]], "env": dict(os.environ if env is None else env), "cwd": str(cwd),
@@ -81,6 +83,14 @@ def _launch(argv: Sequence[str], env: dict[str, str] | None, cwd: Path, stderr: 
     _launcher.stdin.flush()
     code, wall, cpu, maxrss = json.loads(_launcher.stdout.readline())
     return code, wall, cpu, maxrss
+
+
+def _stop(launcher: subprocess.Popen) -> None:
+    """Close the launcher's pipes (it ends when its input does) and reap it."""
+    for pipe in (launcher.stdin, launcher.stdout):
+        if pipe is not None:
+            pipe.close()
+    launcher.wait()
 
 
 def run_once(argv: Sequence[str], env: dict[str, str] | None = None, cwd: Path = ROOT) -> Sample:
