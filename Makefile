@@ -11,7 +11,7 @@ LOCK := $(CURDIR)/constraints.txt
 PIP := PIP_CONSTRAINT=$(LOCK) $(BIN)/python -m pip --disable-pip-version-check
 PACKAGES := -e '.[test]' -e plugins/appraisal-retail-pack -e plugins/appraisal-helpdesk-source
 
-.PHONY: demo test check bench lock clean
+.PHONY: demo test check bench bench-quick lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,10 +34,27 @@ check: $(STAMP)
 	$(BIN)/ruff check src tests plugins bench
 	$(BIN)/mypy
 
+# Every benchmark runs, whatever an earlier one found; the target fails at the end if any
+# missed a target or failed. BENCH_ARGS goes to data_bench.py (e.g. BENCH_ARGS=--huge for 100M rows).
+# `make bench-quick` is a smoke check: the 1M-row shapes, one timed run each.
+BENCH_SCRIPTS = startup data_bench agent_bench render_bench
+
 bench: $(STAMP)
 	$(PIP) install --quiet -e '.[bench]'
-	$(BIN)/python bench/startup.py
-	$(BIN)/python bench/data_bench.py && $(BIN)/python bench/render_bench.py
+	@failed=""; \
+	for script in $(BENCH_SCRIPTS); do \
+	  args=""; [ $$script = data_bench ] && args="$(BENCH_ARGS)"; \
+	  $(BIN)/python bench/$$script.py $$args || failed="$$failed $$script"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "make bench: missed or failed in:$$failed"; exit 1; fi
+
+bench-quick: $(STAMP)
+	$(PIP) install --quiet -e '.[bench]'
+	@failed=""; \
+	$(BIN)/python bench/startup.py --runs 3 || failed="$$failed startup"; \
+	$(BIN)/python bench/data_bench.py --quick || failed="$$failed data_bench"; \
+	$(BIN)/python bench/agent_bench.py --quick || failed="$$failed agent_bench"; \
+	if [ -n "$$failed" ]; then echo "make bench-quick: missed or failed in:$$failed"; exit 1; fi
 
 # Resolve every dependency afresh (newest versions the ranges in pyproject.toml allow) in a
 # throw-away environment and write what it installed to constraints.txt. Run `make test`

@@ -1,10 +1,11 @@
-"""The benchmark's hand-written SQL baseline agrees with `appraisal`.
+"""The benchmark's hand-written SQL baseline agrees with `appraisal`, and so does its Polars peer.
 
-bench/data_bench.py times `appraisal measure` against bench/baseline.sql (and a pandas
-group-by, which it checks against the baseline first) on millions of rows. This is the same
-check of appraisal, through its API and its command line, on a few thousand generated rows
-with every defect made common enough to occur. pandas is a benchmark-only dependency and is
-not needed here.
+bench/data_bench.py times `appraisal measure` and `appraisal run` against bench/baseline.sql (and
+pandas and Polars, which it checks against the baseline first) on millions of rows. This is the
+same check of appraisal, through its API and its command line (`measure`'s CSV files and what
+`run` writes, read by the benchmark's own reader), and of the Polars baseline, on a few thousand
+generated rows with every defect made common enough to occur. pandas is a benchmark-only
+dependency and is not needed here; Polars is needed (bench/polars_baseline.py).
 """
 
 from __future__ import annotations
@@ -105,3 +106,34 @@ def test_appraisal_measure_csv_agrees_with_the_sql_baseline(generated, sql_outpu
         assert handle.readline().strip() == "appraisee,indicator,value,rows,status,source,flags"
     got = data_bench.read_values(values), data_bench.read_quality(quality)
     assert data_bench.differences("appraisal measure", got, "sql", sql_outputs) == []
+
+
+def test_appraisal_run_folder_agrees_with_the_sql_baseline(generated, sql_outputs, run_cli, tmp_path):
+    """What `run --no-report` writes, read as the benchmark reads it (data_bench.read_run)."""
+    folder = tmp_path / "run"
+    result = run_cli("run", str(generated.scheme), "--period", "2026-Q3", "--out", str(folder), "--no-report")
+    assert result.exit_code == 0, result.stderr
+    got = data_bench.read_run(folder)
+    assert len(got[0]) == 21 * 5
+    assert data_bench.differences("appraisal run", got, "sql", sql_outputs) == []
+
+
+def test_the_polars_baseline_agrees_with_the_sql_baseline(generated, sql_outputs, tmp_path):
+    polars_baseline = _load("polars_baseline")
+    values, quality = tmp_path / "polars-values.csv", tmp_path / "polars-quality.csv"
+    assert polars_baseline.main([str(generated.tickets), str(generated.roster), str(values), str(quality)]) == 0
+    got = data_bench.read_values(values), data_bench.read_quality(quality)
+    assert data_bench.differences("polars", got, "sql", sql_outputs) == []
+
+
+def test_a_value_off_by_more_than_the_tolerance_is_a_difference(sql_outputs):
+    """The comparison the benchmark relies on does catch a wrong value, row count or count."""
+    values, quality = sql_outputs
+    key = next(k for k, v in values.items() if v[0] not in (None, 0.0))
+    value, rows, status = values[key]
+    nudged = {**values, key: (value * (1 + 1e-6), rows, status)}
+    assert len(data_bench.differences("x", (nudged, quality), "sql", sql_outputs)) == 1
+    miscounted = {**values, key: (value, rows + 1, status)}
+    assert len(data_bench.differences("x", (miscounted, quality), "sql", sql_outputs)) == 1
+    cause = next(iter(quality))
+    assert len(data_bench.differences("x", (values, {**quality, cause: quality[cause] + 1}), "sql", sql_outputs)) == 1
