@@ -85,7 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dedupe", action="store_true", help="time the duplicate-key step alone instead")
     args = parser.parse_args(argv)
     root = args.data or Path(tempfile.mkdtemp(prefix="appraisal-scale-"))
-    print(f"data in {root}; free there: {shutil.disk_usage(root.parent if not root.exists() else root).free / 1e9:.0f} GB")
+    free = shutil.disk_usage(root.parent if not root.exists() else root).free
+    print(f"data in {root}; free there: {free / 1e9:.0f} GB")
     try:
         for size in args.sizes.split(","):
             rows, agents = SIZES[size]

@@ -64,8 +64,9 @@ def test_a_raised_memory_limit_lets_the_same_run_finish(run_cli, scheme_file):
 
 def test_a_memory_limit_that_is_not_a_size_is_refused(run_cli, scheme_file):
     result = run_cli("measure", str(scheme_file), "-p", "2026-Q3", "--memory-limit", "lots")
-    assert (result.exit_code, result.stderr) == (1, "memory limit 'lots' is not a size: give a number and a unit, such"
-                                                    " as 4GB, 500MB or 2GiB (--memory-limit or APPRAISAL_MEMORY_LIMIT)\n")
+    assert (result.exit_code, result.stderr) == (
+        1, "memory limit 'lots' is not a size: give a number and a unit, such"
+           " as 4GB, 500MB or 2GiB (--memory-limit or APPRAISAL_MEMORY_LIMIT)\n")
 
 
 def test_a_spill_folder_that_does_not_exist_is_refused(run_cli, scheme_file, tmp_path):

@@ -36,14 +36,20 @@ datasets:
     period_by: created_at
     columns: {agent_id: text, created_at: timestamp, status: text, cost: number}
 indicators:
-  - {id: median_cost, title: Median cost, weight: 40, target: 1, score: {curve: linear, worst: 0, best: 2}, measure: {dataset: tickets, agg: median, of: cost, min_count: MIN}}
+  - id: median_cost
+    title: Median cost
+    weight: 40
+    target: 1
+    score: {curve: linear, worst: 0, best: 2}
+    measure: {dataset: tickets, agg: median, of: cost, min_count: MIN}
   - id: p_cost
     title: A percentile of the cost
     weight: 30
     target: 1
     score: {curve: linear, worst: 0, best: 2}
     measure: {dataset: tickets, agg: percentile, percentile: P, of: cost, where: "status == 'open'"}
-  - {id: n, title: Tickets, weight: 30, target: 1, score: {curve: linear, worst: 0, best: 2}, measure: {dataset: tickets, agg: count}}
+  - {id: n, title: Tickets, weight: 30, target: 1, score: {curve: linear, worst: 0, best: 2},
+     measure: {dataset: tickets, agg: count}}
 grades: {A: 90, B: 0}
 """
 
@@ -117,8 +123,9 @@ def write_parquet_tickets(folder: Path, count: int, agents: int) -> Path:
         "roster: {source: parquet, path: roster.parquet, key: agent_id}\n"
         "datasets:\n  tickets: {source: parquet, path: tickets.parquet, appraisee: agent_id, period_by: created_at,"
         " columns: {agent_id: text, created_at: timestamp, cost: number}}\n"
-        "indicators:\n  - {id: median_cost, title: Median cost, weight: 100, target: 1, score: {curve: linear, worst: 0, best: 2},"
-        " measure: {dataset: tickets, agg: median, of: cost}}\ngrades: {A: 90, B: 0}\n",
+        "indicators:\n  - {id: median_cost, title: Median cost, weight: 100, target: 1,"
+        " score: {curve: linear, worst: 0, best: 2}, measure: {dataset: tickets, agg: median, of: cost}}\n"
+        "grades: {A: 90, B: 0}\n",
         encoding="utf-8",
     )
     return scheme

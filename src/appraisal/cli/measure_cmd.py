@@ -58,11 +58,11 @@ def measure(
     A count above its error level (with --strict, its warning level) stops it: nothing is written."""
     # When the command runs, not when the CLI starts (see appraisal.cli):
     from appraisal import interrupts, plugins
+    from appraisal.engines.memory import configured
     from appraisal.measuring.measurements import measure as run_measure
     from appraisal.measuring.measurements import with_flags
     from appraisal.measuring.quality import QualityBreach, assess, report_lines, warning_flags
     from appraisal.periods import parse_period
-    from appraisal.engines.memory import configured
     from appraisal.scheme.data_roots import allowing
     from appraisal.scheme.packs import resolve_scheme_path
     from appraisal.scheme.validation import load_scheme

@@ -42,8 +42,8 @@ def run(
     """Appraise everyone on SCHEME's roster for PERIOD; write JSON, CSV and the report into OUT."""
     # When the command runs, not when the CLI starts (see appraisal.cli):
     from appraisal import interrupts, plugins
-    from appraisal.periods import parse_period
     from appraisal.engines.memory import configured
+    from appraisal.periods import parse_period
     from appraisal.scheme.data_roots import allowing
     from appraisal.scheme.packs import resolve_scheme_path
     from appraisal.scheme.validation import load_scheme

@@ -146,7 +146,7 @@ def _plain(value: Any) -> Any:
         return [_plain(item) for item in value]
     if hasattr(value, "__dataclass_fields__"):
         found = dict(value.__dict__)
-        for key in _containers(type(value)):
+        for key in _containers(value.__class__):
             found[key] = _plain(found[key])
         return found
     return value

@@ -127,7 +127,8 @@ def appraise_one(context: _Context, measurements: Measurements, appraisee: Appra
     for indicator in scheme.indicators:
         value, rows, status, source, flags = raw.get(indicator.id, (None, 0, INSUFFICIENT, "no value", ()))
         fixed = indicator.target  # the scheme's number, else this appraisee's from a dataset
-        target = float(fixed) if isinstance(fixed, (int, float)) else measurements.targets.get((appraisee.id, indicator.id))
+        target = (float(fixed) if isinstance(fixed, (int, float))
+                  else measurements.targets.get((appraisee.id, indicator.id)))
         points = score_value(indicator, value, target, context.evaluate)
         scored.append((indicator, value, rows, status, source, flags, target, points))
 

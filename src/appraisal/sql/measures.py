@@ -95,8 +95,8 @@ def compile_dataset(
     # The window form of a median reads the rows again, and so does the main pass: never a
     # copy of every row in memory (DuckDB materialises a CTE read twice unless told not to).
     inline = " NOT MATERIALIZED" if compiler.quantiles else ""
-    query.add(f"WITH base AS{inline} (SELECT d.*, {appraisee} AS __appraisee, {via} AS __via_excluded, {share} AS __share,"
-              f" CAST({weight} AS DECIMAL(38, 9)) AS __weight, coalesce(")
+    query.add(f"WITH base AS{inline} (SELECT d.*, {appraisee} AS __appraisee, {via} AS __via_excluded,"
+              f" {share} AS __share, CAST({weight} AS DECIMAL(38, 9)) AS __weight, coalesce(")
     query.add("", in_window(scheme, ds, period, column_types or {}))
     query.add(", FALSE) AS __in_window, coalesce(FALSE")
     for other in also_used:
