@@ -386,7 +386,20 @@ def _type_table(
         params.extend(bound)
     typed = f"{table}__all" if streamed and key else table
     relation = "VIEW" if streamed else "TABLE"
-    connection.execute(f"CREATE {relation} {q(typed)} AS SELECT {', '.join(selects)} FROM {q(raw)}", params).fetchall()
+    create = f"CREATE {relation} {q(typed)} AS SELECT {', '.join(selects)} FROM {q(raw)}"
+    if key and not streamed:
+        # The first row of a repeated key is the first by rowid, so the table must hold the
+        # file's order. A parallel CREATE TABLE AS over the typing expressions does not always
+        # keep it (DuckDB 2.0, a CSV of 1M rows with flag columns: another row order, and so
+        # another kept copy, on every run), so this one statement runs on one thread.
+        [(threads,)] = connection.execute("SELECT current_setting('threads')").fetchall()
+        connection.execute("SET threads = 1").fetchall()
+        try:
+            connection.execute(create, params).fetchall()
+        finally:
+            connection.execute(f"SET threads = {int(threads)}").fetchall()
+    else:
+        connection.execute(create, params).fetchall()
     if key and streamed:
         _drop_streamed_duplicates(engine, table, key, raw, raw_types[key], declared.get(key))
     elif key:
