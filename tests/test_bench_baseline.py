@@ -10,27 +10,13 @@ dependency and is not needed here; Polars is needed (bench/polars_baseline.py).
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import duckdb
 import pytest
 
-BENCH = Path(__file__).resolve().parent.parent / "bench"
+from bench_scripts import bench_script
 
-
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH / f"{name}.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-generate = _load("generate")
-data_bench = _load("data_bench")
+generate = bench_script("generate")
+data_bench = bench_script("data_bench")
 
 ROWS, AGENTS = 5_000, 20
 
@@ -119,7 +105,7 @@ def test_appraisal_run_folder_agrees_with_the_sql_baseline(generated, sql_output
 
 
 def test_the_polars_baseline_agrees_with_the_sql_baseline(generated, sql_outputs, tmp_path):
-    polars_baseline = _load("polars_baseline")
+    polars_baseline = bench_script("polars_baseline")
     values, quality = tmp_path / "polars-values.csv", tmp_path / "polars-quality.csv"
     assert polars_baseline.main([str(generated.tickets), str(generated.roster), str(values), str(quality)]) == 0
     got = data_bench.read_values(values), data_bench.read_quality(quality)

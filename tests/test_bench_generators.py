@@ -7,26 +7,14 @@ thousand rows and on tiny programs.
 
 from __future__ import annotations
 
-import importlib.util
 import sys
-from pathlib import Path
 
 import pytest
 
-BENCH = Path(__file__).resolve().parent.parent / "bench"
+from bench_scripts import bench_script
 
-
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH / f"{name}.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-agent_generate = _load("agent_generate")
-timing = _load("timing")
+agent_generate = bench_script("agent_generate")
+timing = bench_script("timing")
 
 TICKETS, AGENTS = 4_000, 100
 FILES = ("roster.csv", "tickets.csv", "surveys.csv", "ratings.csv", "pay.csv", "sales.csv")

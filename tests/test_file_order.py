@@ -9,8 +9,6 @@ next. The tickets come from the benchmark's generator of that shape (bench/agent
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import duckdb
@@ -19,23 +17,15 @@ import pytest
 from appraisal.engines.duckdb_engine import open_engine
 from appraisal.pipeline import load_scheme
 from appraisal.plugins import extensions
+from bench_scripts import bench_script
 
-BENCH = Path(__file__).resolve().parent.parent / "bench"
 TICKETS = 300_000
 
-
-def _agent_generate():
-    spec = importlib.util.spec_from_file_location("bench_agent_generate", BENCH / "agent_generate.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
 def scheme(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return Path(_agent_generate().generate(tmp_path_factory.mktemp("agent-300k"), TICKETS, 300))
+    return Path(bench_script("agent_generate").generate(tmp_path_factory.mktemp("agent-300k"), TICKETS, 300))
 
 
 def first_copies(tickets: Path) -> str:
