@@ -306,3 +306,25 @@ class Scheme:
             if indicator.id == indicator_id:
                 return indicator
         raise KeyError(indicator_id)
+
+
+def formula_order(scheme: Scheme) -> list[Indicator]:
+    """Formula indicators so that each comes after the indicators it names (no cycles: lint);
+    scoring in Python and in SQL take them in this one order."""
+    formulas = {i.id: i for i in scheme.indicators if i.formula is not None}
+    ordered: list[Indicator] = []
+    placed: set[str] = set()
+
+    def place(indicator: Indicator) -> None:
+        if indicator.id in placed:
+            return
+        assert indicator.formula is not None
+        for name in sorted(indicator.formula.names):
+            if name in formulas:
+                place(formulas[name])
+        placed.add(indicator.id)
+        ordered.append(indicator)
+
+    for indicator in formulas.values():
+        place(indicator)
+    return ordered

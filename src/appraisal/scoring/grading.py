@@ -24,7 +24,7 @@ from appraisal.measuring.measurements import INSUFFICIENT, OK, Appraisee, Measur
 from appraisal.measuring.quality import is_quality_flag
 from appraisal.measuring.targets import MEMBERS_FLAG, VOLUMES, for_members
 from appraisal.results.result import AppraiseeResult, Effect, GroupResult, ScoredCell
-from appraisal.scheme.model import BONUS_BASE, SALES, pick
+from appraisal.scheme.model import BONUS_BASE, SALES, formula_order, pick
 from appraisal.scoring.scores import finite, score_value
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ class _Context:
     titles: dict[str, dict[str, str]] = field(init=False)  # shared by the cells: nothing writes to them
 
     def __post_init__(self) -> None:
-        self.formulas = _formula_order(self.scheme)
+        self.formulas = formula_order(self.scheme)
         self.titles = {i.id: dict(i.title) for i in self.scheme.indicators}
 
     def evaluate(self, expression: Expression, values: Mapping[str, object]) -> object:
@@ -74,27 +74,6 @@ class _Context:
             return evaluate(expression, {**self.scheme.constants, **values}, self.functions)
         except ExpressionError as exc:
             raise AppraisalError(f"cannot evaluate {expression.source!r}: {exc.message}") from None
-
-
-def _formula_order(scheme: Scheme) -> list[Indicator]:
-    """Formula indicators so that each comes after the indicators it names (no cycles: lint)."""
-    formulas = {i.id: i for i in scheme.indicators if i.formula is not None}
-    ordered: list[Indicator] = []
-    placed: set[str] = set()
-
-    def place(indicator: Indicator) -> None:
-        if indicator.id in placed:
-            return
-        assert indicator.formula is not None
-        for name in sorted(indicator.formula.names):
-            if name in formulas:
-                place(formulas[name])
-        placed.add(indicator.id)
-        ordered.append(indicator)
-
-    for indicator in formulas.values():
-        place(indicator)
-    return ordered
 
 
 def _number(result: object) -> float | None:

@@ -134,6 +134,22 @@ def to_sql(
     return (bindings.bind(node) if bind and not node.simple else node).fragment()
 
 
+def to_sql_kind(
+    expr: Expression,
+    *,
+    column: ColumnResolver,
+    functions: FunctionRegistry,
+    kinds: Mapping[str, Kind],
+    bindings: Bindings,
+    dialect: Dialect = DUCKDB,
+) -> tuple[SqlFragment, Kind]:
+    """`to_sql` with the kind of what it gives, for a caller that must treat a number, a
+    true/false value and a text differently (scheme-level formulas: `appraisal.sql.scoring`)."""
+    emitter = _Emitter(column, functions, kinds, bindings, dialect)
+    node = emitter.emit(expr.tree.body)
+    return node.fragment(), node.kind
+
+
 def to_condition(
     expr: Expression,
     *,
