@@ -88,11 +88,12 @@ def write_with_report(result: Result, out: Path, extensions: Extensions, *, lang
     """Store the run; the report (with the packs' templates of `extensions`) is rendered inside
     the partial folder, so it is atomic too."""
     # When the command runs, not when the CLI starts (see appraisal.cli):
-    from appraisal.rendering.pages import render_result
     from appraisal.results.storing import write_run
     from appraisal.scheme.packs import template_dirs
 
     def render(folder: Path) -> None:
+        from appraisal.rendering.pages import render_result  # Jinja: only for a report (`--no-report` skips it)
+
         render_result(result, folder / "report", language=language, pack_dirs=template_dirs(extensions.packs))
 
     return write_run(result, out, extra=render if report else None)
