@@ -208,3 +208,13 @@ def test_the_result_as_a_dict_is_what_dataclasses_asdict_gives(demo):
 
     result = demo[1]
     assert json.dumps(result.as_dict()) == json.dumps({"format": "appraisal-result/1", **asdict(result)})
+
+
+def test_the_result_json_written_is_the_result_as_a_dict(demo, tmp_path):
+    """result.json is encoded straight from the dataclasses for speed (`Result.as_json`); the
+    reference is `as_dict` through the standard encoder (pay, effects and parts included)."""
+    result = demo[1]
+    assert any(a.incentives for a in result.appraisees) and any(a.effects for a in result.appraisees)
+    folder = write_run(result, tmp_path / "q3")
+    written = (folder / "result.json").read_text(encoding="utf-8")
+    assert written == json.dumps(result.as_dict(), ensure_ascii=False, allow_nan=False) + "\n"

@@ -17,6 +17,7 @@ a result stored before reasons could be translated reads back with `reason_text`
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from functools import cache
@@ -130,8 +131,25 @@ class Result:
         """The result.json contract: plain dicts, lists and scalars, every container a new one."""
         return {"format": FORMAT, **_plain(self.__dict__)}
 
+    def as_json(self) -> str:
+        """`json.dumps(self.as_dict())`, without building `as_dict` first: the C encoder walks
+        the dataclasses themselves (`_encodable` hands it each one's own field dict), which at
+        100,000 appraisees saves building and copying a million dicts in Python."""
+        return json.dumps({"format": FORMAT, **self.__dict__}, ensure_ascii=False, allow_nan=False,
+                          default=_encodable)
+
 
 _SCALARS = (str, float, int, bool, type(None))
+
+
+def _encodable(value: Any) -> Any:
+    """What the JSON encoder cannot take itself: a dataclass as its fields (its own dict, not a
+    copy: the encoder only reads it), a read-only mapping as a dict."""
+    if hasattr(value, "__dataclass_fields__"):
+        return value.__dict__
+    if isinstance(value, Mapping):
+        return dict(value)
+    raise TypeError(f"{type(value).__name__} is not part of a result")
 
 
 def _plain(value: Any) -> Any:
