@@ -211,10 +211,15 @@ def test_the_result_as_a_dict_is_what_dataclasses_asdict_gives(demo):
 
 
 def test_the_result_json_written_is_the_result_as_a_dict(demo, tmp_path):
-    """result.json is encoded straight from the dataclasses for speed (`Result.as_json`); the
+    """result.json is encoded straight from the dataclasses for speed (`Result.write_json`); the
     reference is `as_dict` through the standard encoder (pay, effects and parts included)."""
+    from dataclasses import replace
+
+    from appraisal.results.result import GroupResult
+
     result = demo[1]
     assert any(a.incentives for a in result.appraisees) and any(a.effects for a in result.appraisees)
+    result = replace(result, groups=(GroupResult("team", "North", 3, result.appraisees[0]),))
     folder = write_run(result, tmp_path / "q3")
     written = (folder / "result.json").read_text(encoding="utf-8")
     assert written == json.dumps(result.as_dict(), ensure_ascii=False, allow_nan=False) + "\n"

@@ -57,7 +57,7 @@ def write_run(result: Result, out: Path, *, extra: Callable[[Path], None] | None
     except OSError as exc:
         raise AppraisalError(f"cannot write {out}: {exc.strerror}") from None
     try:
-        _write_json(partial / RESULT_FILE, result.as_json())
+        _write_json(partial / RESULT_FILE, result)
         write_tables(result, partial)
         (partial / QUERIES_FILE).write_text(_queries_text(result), encoding="utf-8")
         if extra is not None:
@@ -131,10 +131,12 @@ def _no_constant(name: str) -> None:
     raise ValueError(f"{name} is not a JSON value")
 
 
-def _write_json(path: Path, text: str) -> None:
+def _write_json(path: Path, result: Result) -> None:
     """One line: without `indent`, json uses its C encoder, four times as fast at 100,000
     appraisees, and the file is a third smaller (`jq .` shows it indented)."""
-    path.write_text(text + "\n", encoding="utf-8")
+    with path.open("w", encoding="utf-8") as handle:
+        result.write_json(handle)
+        handle.write("\n")
 
 
 def _write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
