@@ -44,7 +44,8 @@ SCHEMES = sorted(
     [p for p in (ROOT / "schemes").rglob("*.yaml") if not p.name.startswith("_")]
     + [ROOT / "plugins/appraisal-retail-pack/appraisal_retail_pack/schemes/returns-agent.yaml",
        ROOT / "bench/scheme.yaml", ROOT / "tests/data/totals/scheme.yaml",
-       ROOT / "tests/positive/schemes/scoring-rules.yaml", ROOT / "tests/positive/schemes/chinese.yaml"]
+       ROOT / "tests/positive/schemes/scoring-rules.yaml", ROOT / "tests/positive/schemes/chinese.yaml",
+       ROOT / "tests/positive/schemes/extensions.yaml"]
 )
 PERIOD = parse_period("2026-Q3")
 
