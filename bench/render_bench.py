@@ -7,11 +7,13 @@ with new ids, names and teams and scores, values and totals varied by a fixed ru
 HTML and Markdown: the whole `render_result` call (the summary page included), in wall seconds,
 CPU seconds and files a second, and beside it a baseline measured in the same run: the same
 scorecard template rendered by plain Jinja (no sandbox, the same filters) from contexts built
-beforehand, each page written with `Path.write_text`. That is the least any Jinja renderer of
-these very pages pays, so the ratio is what our own work costs on top (`Result.as_dict`, the
-per-page context, the sandbox, atomic writes), and it stays meaningful on a loaded machine, where
-both sides slow down alike; an absolute number alone would mostly measure the machine.
-`Result.as_dict` (the result's API, not rendering's) is timed apart too.
+beforehand, each page written with `Path.write_text`, in one process. `render_result` writes the
+scorecards with one worker process per CPU (`appraisal.rendering.workers`; its CPU seconds count
+the workers'), so the CPU ratio is what our own work costs on top of plain Jinja (`Result.as_dict`,
+the per-page context, the sandbox, atomic writes, the workers) and the wall ratio what the
+workers win back; both stay meaningful on a loaded machine, where both sides slow down alike,
+while an absolute number alone would mostly measure the machine. `Result.as_dict` (the result's
+API, not rendering's) is timed apart too.
 
 PDF (`--pdf`): `render_pdf` over the HTML scorecards (booklets printed by one Chromium, cut per
 person), wall seconds, this process's CPU and the browser's (its processes' CPU, read from /proc
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import sys
 import tempfile
 import threading
@@ -75,15 +78,27 @@ def synthesize(result, count: int):
     return replace(result, appraisees=tuple(made))
 
 
+def _cpu(children: bool) -> float:
+    """CPU seconds of this process, and with `children` of its ended children (the render's workers)."""
+    if not children:
+        return time.process_time()
+    own, ended = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + ended.ru_utime + ended.ru_stime
+
+
 class Clock:
-    """Wall and CPU seconds of this process over a `with` block."""
+    """Wall and CPU seconds of this process (and with `children=True` of the worker processes it
+    started and ended) over a `with` block."""
+
+    def __init__(self, children: bool = False) -> None:
+        self.children = children
 
     def __enter__(self) -> Clock:
-        self.wall, self.cpu = time.perf_counter(), time.process_time()
+        self.wall, self.cpu = time.perf_counter(), _cpu(self.children)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.wall, self.cpu = time.perf_counter() - self.wall, time.process_time() - self.cpu
+        self.wall, self.cpu = time.perf_counter() - self.wall, _cpu(self.children) - self.cpu
 
 
 class BrowserCpu:
@@ -125,7 +140,7 @@ class BrowserCpu:
 def time_render(result, fmt: str, out: Path) -> tuple[Clock, int]:
     from appraisal.rendering.pages import render_result
 
-    with Clock() as clock:
+    with Clock(children=True) as clock:
         written = render_result(result, out, formats=(fmt,))
     return clock, len(written)
 
@@ -140,7 +155,7 @@ def time_plain_jinja(result, fmt: str, out: Path) -> Clock:
 
     ours = pages.environment()
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(templates_dir()), autoescape=fmt == "html",
-                             undefined=jinja2.StrictUndefined, finalize=ours.finalize,
+                             undefined=jinja2.StrictUndefined, finalize=ours.finalize if fmt == "md" else None,
                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.filters.update(ours.filters)
     data = result.as_dict()
@@ -175,12 +190,15 @@ def main() -> int:
     args = parser.parse_args()
     count, scale = args.count, args.count / 10_000
     ok = True
+    from appraisal.rendering.workers import worker_count
+
     with tempfile.TemporaryDirectory(prefix="appraisal-render-bench-") as tmp:
         folder = Path(tmp)
         result = synthesize(demo_result(folder / "demo"), count)
         indicators = len(result.appraisees[0].cells)
         print(f"render bench: {count:,} appraisees x {indicators} indicators (scheme {result.scheme.get('id')}), "
-              f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+              f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; scorecards written by "
+              f"{worker_count(count)} process(es) (appraisal.rendering.workers), the plain Jinja baseline by one")
         with Clock() as as_dict:
             result.as_dict()
         print(f"  Result.as_dict alone: {as_dict.wall:.2f} s, {as_dict.cpu:.2f} s CPU (inside each render call below)")

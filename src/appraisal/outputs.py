@@ -34,14 +34,14 @@ def pack_template_dirs(pack_dirs: Sequence[Path] | None = None, extensions: Exte
 
 def render_result(result: Result, out_dir: Path, *, pack_dirs: Sequence[Path] | None = None,
                   extensions: Extensions | None = None, **options: Any) -> list[Path]:
-    """The summary and scorecards (`rendering.pages.render_result`: formats, language, user_dir)."""
+    """The summary and scorecards (`rendering.pages.render_result`: formats, language, user_dir, workers)."""
     return pages.render_result(result, out_dir, pack_dirs=pack_template_dirs(pack_dirs, extensions), **options)
 
 
 def render_report(result: Result, out_dir: Path, *, pack_dirs: Sequence[Path] | None = None,
                   extensions: Extensions | None = None, **options: Any) -> list[Path]:
     """The summary, team report and scorecards (`rendering.reports.render_report`: formats,
-    language, user_dir, previous, run_dir, drill_rows, progress)."""
+    language, user_dir, previous, run_dir, drill_rows, progress, workers)."""
     return reports.render_report(result, out_dir, pack_dirs=pack_template_dirs(pack_dirs, extensions), **options)
 
 

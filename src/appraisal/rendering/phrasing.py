@@ -19,6 +19,7 @@ and a table cell show a number alike; `rendering` registers them.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -246,10 +247,33 @@ def phrase(parts: Mapping[str, Any] | None, language: str, titles: Mapping[str, 
     indicators by id."""
     if not parts or parts.get("key") not in PHRASES:
         return None
+    if not titles and (flat := _flat(parts)) is not None:
+        return _said(flat, language)
+    return _say(parts, language, titles or {})
+
+
+def _say(parts: Mapping[str, Any], language: str, titles: Mapping[str, str]) -> str | None:
     try:
-        return _pick(parts["key"], language).format(**_fields(parts, language, titles or {}))
+        return _pick(parts["key"], language).format(**_fields(parts, language, titles))
     except (KeyError, TypeError, ValueError, AttributeError):
         return None  # parts of another shape than this phrasebook's: the English sentence stands
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _flat(parts: Mapping[str, Any]) -> tuple[tuple[str, type, Any], ...] | None:
+    """`parts` as a key for `_said` when it holds scalars only; each value's type is part of the
+    key, since 1, 1.0 and True are equal but not said alike."""
+    flat = tuple((k, type(v), v) for k, v in parts.items())
+    return flat if all(t in _SCALARS for _, t, _ in flat) else None
+
+
+@functools.lru_cache(maxsize=4096)
+def _said(flat: tuple[tuple[str, type, Any], ...], language: str) -> str | None:
+    """A rule or status said once for every cell that has the same parts (a scheme's rule is the
+    same for nearly everyone): phrasing it afresh was a tenth of a scorecard's time."""
+    return _say({k: v for k, _, v in flat}, language, {})
 
 
 def titles_of(appraisee: Mapping[str, Any], language: str) -> dict[str, str]:
@@ -322,6 +346,7 @@ def status_text(status: Any, language: str) -> str:
     """A status in `language`: a status text, or an appraisee or cell (whose `status_parts`, when
     it failed, say why)."""
     if isinstance(status, Mapping):
-        said = phrase(status.get("status_parts"), language, titles_of(status, language))
+        parts = status.get("status_parts")
+        said = phrase(parts, language, titles_of(status, language)) if parts else None
         return said or word(status.get("status"), language)
     return word(status, language)

@@ -39,10 +39,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import jinja2
+
 from appraisal.errors import AppraisalError
 from appraisal.rendering import pages as rendering
 from appraisal.rendering.drilling import write_drill
 from appraisal.rendering.quadrant import quadrant_context
+from appraisal.rendering.workers import write_pages
 from appraisal.results.result import Result
 from appraisal.results.row_evidence import RowEvidence
 from appraisal.scheme.model import pick
@@ -253,13 +256,15 @@ def render_report(
     result: Result, out_dir: Path, *, formats: Sequence[str] = REPORT_FORMATS, language: str = "en",
     user_dir: Path | None = None, pack_dirs: Sequence[Path] = (), previous: Sequence[Result] = (),
     run_dir: Path | None = None, drill_rows: RowEvidence | None = None, progress: Progress | None = None,
+    workers: int | None = None,
 ) -> list[Path]:
     """Write `index.<fmt>`, `team.<fmt>` and `scorecards/<id>.<fmt>` for each format, and with
     `drill_rows` (the rows behind the measured values, read by the caller: see
     `explaining.counted_rows`) `drill/<id>/<indicator>.md`. `pack_dirs` are the packs' template
     folders (`scheme.packs.template_dirs`). `run_dir` names the run folder in the `appraisal
     explain` hint when rows are not written. Scorecards show the trend over `previous` results.
-    `progress(done, total)` after each file."""
+    `progress(done, total)` after each file. `workers`: the processes that write scorecards
+    (default: one per CPU for many; `rendering.workers`)."""
     if unknown := [f for f in formats if f not in REPORT_FORMATS]:
         raise AppraisalError(f"unknown format {unknown[0]!r}: choose from {', '.join(REPORT_FORMATS)}")
     words = report_labels(language)
@@ -276,8 +281,11 @@ def render_report(
     done = 0
 
     def wrote(*paths: Path) -> None:
-        nonlocal done
         written.extend(paths)
+        counted()
+
+    def counted(*_paths: Path) -> None:
+        nonlocal done
         done += 1
         if progress is not None:
             progress(done, total)
@@ -297,8 +305,10 @@ def render_report(
             {**page, "labels": words, "team_href": f"team.{fmt}"})))
         wrote(rendering.write_atomically(out_dir / f"team.{fmt}", rendering.render_template(
             env, [f"team-{scheme_id}.{fmt}.j2", f"team.{fmt}.j2"], team_context(data, names, language, fmt))))
-        card_names = [f"scorecard-{scheme_id}.{fmt}.j2", f"scorecard.{fmt}.j2"]
-        for a in people:
+        card = rendering.select_template(env, [f"scorecard-{scheme_id}.{fmt}.j2", f"scorecard.{fmt}.j2"])
+
+        def scorecard(i: int, fmt: str = fmt, card: jinja2.Template = card) -> Path:
+            a = people[i]
             links = drills.get(a["id"], {})
             drill = {c["indicator"]: {"href": f"../{quote(links[c['indicator']])}" if c["indicator"] in links else None,
                                       "command": explain_command(run_dir or "DIR", a["id"], c["indicator"])}
@@ -306,6 +316,8 @@ def render_report(
             how = None if links else explain_command(run_dir or "DIR", a["id"], "INDICATOR")
             context = {**rendering.scorecard_context(data, a, language, fmt), "labels": words,
                        "trend": trends[a["id"]], "drill": drill, "drill_how": how}
-            wrote(rendering.write_atomically(out_dir / "scorecards" / f"{names[a['id']]}.{fmt}",
-                         rendering.render_template(env, card_names, context)))
+            return rendering.write_atomically(out_dir / "scorecards" / f"{names[a['id']]}.{fmt}",
+                                              rendering.fill(card, context))
+
+        written.extend(write_pages(len(people), scorecard, workers=workers, progress=counted))
     return written
