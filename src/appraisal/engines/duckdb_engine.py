@@ -30,7 +30,15 @@ from appraisal import interrupts
 from appraisal.engines import duplicates
 from appraisal.engines.coercion import always_fits, coerce_sql, present
 from appraisal.engines.file_columns import built_columns, drop_relation, named_view, rejected_counts, scheme_names
-from appraisal.engines.memory import is_out_of_memory, memory_limit, out_of_memory, parse_size, spill_dir
+from appraisal.engines.memory import (
+    ALLOCATOR_SETTINGS,
+    engine_limit,
+    is_out_of_memory,
+    memory_limit,
+    out_of_memory,
+    parse_size,
+    spill_dir,
+)
 from appraisal.engines.sources import SourceRegistry
 from appraisal.errors import AppraisalError, DataError
 from appraisal.scheme.data_roots import check_source
@@ -70,7 +78,7 @@ class Engine:
     spill: Path | None = None
     # rows read per dataset (and roster, ratings), duplicates included
     rows: dict[str, int] = field(default_factory=dict)
-    memory_limit: int | None = None  # bytes DuckDB may hold before it spills (appraisal.engines.memory)
+    memory_limit: int | None = None  # bytes DuckDB may hold before it spills: its share (appraisal.engines.memory)
 
     def close(self) -> None:
         interrupts.unregister_connection(self.connection)
@@ -101,14 +109,15 @@ def open_engine(scheme: Scheme, sources: SourceRegistry, *, threads: int | None 
             raise DataError(f"{label}: {_shown(source.path, base)} is a folder, not a file")
         if not source.path.is_file():
             raise DataError(f"{label}: file not found: {_shown(source.path, base)}")
-    limit, spill_parent = parse_size(memory_limit()), spill_dir()  # a bad setting fails before any folder is made
+    # a bad setting fails before any folder is made; DuckDB gets the limit less the rest of the process
+    limit, spill_parent = engine_limit(parse_size(memory_limit())), spill_dir()
     with interrupts.deferred():  # removed even when a signal stops the run (appraisal.interrupts)
         scratch = Path(tempfile.mkdtemp(prefix="appraisal-"))
         interrupts.register_path(scratch)
         spill = Path(tempfile.mkdtemp(prefix="appraisal-spill-", dir=spill_parent))
         interrupts.register_path(spill)
     try:
-        connection = _connect(sorted({str(s.path) for _, s in declared}), scratch, spill, threads)
+        connection = _connect(sorted({str(s.path) for _, s in declared}), scratch, spill, threads, limit)
         engine = Engine(connection, spill=spill, memory_limit=limit)
         try:
             _load_all(engine, scheme, registry, base, scratch)
@@ -170,17 +179,21 @@ def usable_cores() -> int:
     return os.cpu_count() or 1
 
 
-def _connect(paths: list[str], scratch: Path, spill: Path, threads: int | None) -> duckdb.DuckDBPyConnection:
+def _connect(
+    paths: list[str], scratch: Path, spill: Path, threads: int | None, limit: int
+) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB that installs and loads nothing by itself and reads only `paths`.
 
-    Memory is capped (`--memory-limit`, APPRAISAL_MEMORY_LIMIT, default 1GB): beyond it DuckDB
-    spills to a private folder (`spill`), so a run over 10 million rows stays under a gigabyte.
+    Memory is capped: DuckDB holds at most `limit` bytes, its share of the process's limit
+    (`--memory-limit`, APPRAISAL_MEMORY_LIMIT, default 1GB; appraisal.engines.memory), and spills
+    beyond it to a private folder (`spill`), so a run over 10 million rows stays under a gigabyte.
     """
     config: dict[str, str | bool | int | float | list[str]] = {
         "autoinstall_known_extensions": False,
         "autoload_known_extensions": False,
-        "memory_limit": memory_limit(),
+        "memory_limit": f"{limit}B",
         "temp_directory": str(spill),
+        **ALLOCATOR_SETTINGS,
     }
     if threads is not None:
         config["threads"] = min(threads, usable_cores())  # each thread has its own buffers: 100000 would eat memory
