@@ -47,14 +47,15 @@ def measure(folder: Path, memory_limit: str | None) -> tuple[int, float, float, 
     return proc.returncode, wall, cpu, after.ru_maxrss // 1024, last
 
 
-def time_duplicates(folder: Path) -> str:
-    """Wall and CPU time of the engine's duplicate-key step alone (`_drop_streamed_duplicates`),
-    within loading the data in this process."""
+def load_timing_duplicates(folder: Path, form: str) -> tuple[float, float, float, float, list[object]]:
+    """Load the data in this process with the duplicate-key step (`_drop_streamed_duplicates`)
+    finding repeats by `form` ("new": `duplicates.find`, "old": the grouping reference form it
+    replaced): (step wall, step CPU, loading wall, loading CPU, the duplicate-key counts)."""
     from appraisal import plugins
-    from appraisal.engines import duckdb_engine
+    from appraisal.engines import duckdb_engine, duplicates
     from appraisal.scheme.validation import load_scheme
 
-    step = duckdb_engine._drop_streamed_duplicates
+    step, find = duckdb_engine._drop_streamed_duplicates, duplicates.find
     spent: list[tuple[float, float]] = []
 
     def timed(*args: object, **kwargs: object) -> None:
@@ -63,17 +64,46 @@ def time_duplicates(folder: Path) -> str:
         spent.append((time.perf_counter() - start, time.process_time() - cpu))
 
     duckdb_engine._drop_streamed_duplicates = timed  # type: ignore[assignment]
+    if form == "old":
+        duplicates.find = duplicates.grouped
     try:
         extensions = plugins.extensions()
         start, cpu = time.perf_counter(), time.process_time()
         with duckdb_engine.open_engine(load_scheme(folder / "scheme.yaml", extensions), extensions.sources) as engine:
             loaded = time.perf_counter() - start, time.process_time() - cpu
-            found = [c.count for c in engine.quality if c.cause == "duplicate key"]
+            found: list[object] = [(c.dataset, c.count, c.examples) for c in engine.quality
+                                   if c.cause == "duplicate key"]
+            [(kept,)] = engine.connection.execute(
+                f"SELECT sum(hash(ticket_id, created_at)) FROM {engine.tables['tickets']}").fetchall()
+            found.append(kept)  # which copy of each repeated key was kept
     finally:
-        duckdb_engine._drop_streamed_duplicates = step  # type: ignore[assignment]
+        duckdb_engine._drop_streamed_duplicates, duplicates.find = step, find
     wall, used = map(sum, zip(*spent, strict=True)) if spent else (0.0, 0.0)
-    return (f"duplicate keys {found}: {wall:.2f} s wall, {used:.2f} s CPU of loading's {loaded[0]:.2f} s wall,"
-            f" {loaded[1]:.2f} s CPU")
+    return wall, used, loaded[0], loaded[1], found
+
+
+def time_duplicates(folder: Path, runs: int = 3) -> str:
+    """The duplicate-key step, old form and new taking turns `runs` times each: medians, and the
+    ratios new/old of wall and CPU time; the counts must be the same."""
+    import statistics
+
+    taken: dict[str, list[tuple[float, float, float, float]]] = {"old": [], "new": []}
+    counts: dict[str, list[object]] = {}
+    for _ in range(runs):
+        for form in ("old", "new"):
+            *times, counts[form] = load_timing_duplicates(folder, form)
+            taken[form].append(tuple(times))  # type: ignore[arg-type]
+    if counts["old"] != counts["new"]:
+        raise SystemExit(f"FAILED: the new form found {counts['new']}, the old {counts['old']}")
+    med = {form: [statistics.median(t[i] for t in rows) for i in range(4)] for form, rows in taken.items()}
+    lines = [f"duplicate keys {counts['new'][:-1]}, the same kept rows in both forms; medians of {runs} runs"
+             f" taking turns, load {os.getloadavg()[0]:.1f}:"]
+    for form in ("old", "new"):
+        wall, used, lwall, lused = med[form]
+        lines.append(f"  {form}: {wall:.2f} s wall, {used:.2f} s CPU"
+                     f" of loading's {lwall:.2f} s wall, {lused:.2f} s CPU")
+    lines.append(f"  new/old: wall {med['new'][0] / med['old'][0]:.2f}x, CPU {med['new'][1] / med['old'][1]:.2f}x")
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -82,7 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, help="folder for the generated data (default: a temporary one)")
     parser.add_argument("--keep", action="store_true", help="keep the generated data")
     parser.add_argument("--memory-limit", help="passed to appraisal measure (default: its own, 1GB)")
-    parser.add_argument("--dedupe", action="store_true", help="time the duplicate-key step alone instead")
+    parser.add_argument("--dedupe", action="store_true",
+                        help="time the duplicate-key step alone instead, old form and new taking turns")
     args = parser.parse_args(argv)
     root = args.data or Path(tempfile.mkdtemp(prefix="appraisal-scale-"))
     free = shutil.disk_usage(root.parent if not root.exists() else root).free

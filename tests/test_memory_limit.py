@@ -81,9 +81,30 @@ def test_the_engine_spills_into_a_private_folder_inside_the_spill_folder_and_rem
     spill.mkdir()
     with configured("200MB", spill), open_engine(load_scheme(scheme_file), extensions().sources) as engine:
         assert engine.spill is not None and engine.spill.parent == spill
-        assert engine.memory_limit == 200_000_000
-        [(limit,)] = engine.connection.execute("SELECT current_setting('memory_limit')").fetchall()
-    assert list(spill.iterdir()) == [] and limit.startswith("190.7")  # DuckDB shows MiB
+    assert list(spill.iterdir()) == []
+
+
+@pytest.mark.parametrize(("limit", "engine_share"), [("300MB", 200_000_000), ("1GB", 666_666_667),
+                                                     ("8GB", 7_616_000_000)])
+def test_the_limit_bounds_the_process_duckdb_gets_it_less_a_reserve_for_the_rest(
+    scheme_file: Path, limit: str, engine_share: int
+) -> None:
+    """A third of the limit, at most 384 MB, is kept for the Python program and DuckDB's memory
+    outside its buffer pool."""
+    with configured(limit), open_engine(load_scheme(scheme_file), extensions().sources) as engine:
+        assert engine.memory_limit == engine_share
+        [(held,)] = engine.connection.execute("SELECT current_setting('memory_limit')").fetchall()
+    number, unit = held.split()  # as DuckDB shows it: MiB or GiB, one decimal
+    scale = {"MiB": 1024**2, "GiB": 1024**3}[unit]
+    assert float(number) == pytest.approx(engine_share / scale, abs=0.1)
+
+
+def test_duckdb_gives_freed_memory_back_to_the_system_early(scheme_file: Path) -> None:
+    with open_engine(load_scheme(scheme_file), extensions().sources) as engine:
+        [(threshold, background)] = engine.connection.execute(
+            "SELECT current_setting('allocator_flush_threshold'), current_setting('allocator_background_threads')"
+        ).fetchall()
+    assert (parse_size(threshold), background) == (16 * 1024**2, True)
 
 
 def test_settings_made_for_a_run_are_undone_after_it():

@@ -12,8 +12,9 @@ MemoryLimit = Annotated[
     Optional[str],  # noqa: UP045 - Typer reads the annotation at run time
     typer.Option(
         "--memory-limit", envvar="APPRAISAL_MEMORY_LIMIT", metavar="SIZE", show_default=False,
-        help="Memory the engine may use before it spills to disk, such as 4GB or 500MB "
-        "(default: $APPRAISAL_MEMORY_LIMIT, else 1GB). Raise it when a run says it ran out of memory.",
+        help="Memory the run may use, such as 4GB or 500MB (default: $APPRAISAL_MEMORY_LIMIT, else 1GB): "
+        "the engine takes it less a third (at most 384MB) kept for the program, and spills to disk beyond "
+        "that. Raise it when a run says it ran out of memory.",
     ),
 ]
 

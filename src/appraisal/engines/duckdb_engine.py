@@ -27,9 +27,18 @@ from typing import Any
 import duckdb
 
 from appraisal import interrupts
+from appraisal.engines import duplicates
 from appraisal.engines.coercion import always_fits, coerce_sql, present
 from appraisal.engines.file_columns import built_columns, drop_relation, named_view, rejected_counts, scheme_names
-from appraisal.engines.memory import is_out_of_memory, memory_limit, out_of_memory, parse_size, spill_dir
+from appraisal.engines.memory import (
+    ALLOCATOR_SETTINGS,
+    engine_limit,
+    is_out_of_memory,
+    memory_limit,
+    out_of_memory,
+    parse_size,
+    spill_dir,
+)
 from appraisal.engines.sources import SourceRegistry
 from appraisal.errors import AppraisalError, DataError
 from appraisal.scheme.data_roots import check_source
@@ -69,7 +78,7 @@ class Engine:
     spill: Path | None = None
     # rows read per dataset (and roster, ratings), duplicates included
     rows: dict[str, int] = field(default_factory=dict)
-    memory_limit: int | None = None  # bytes DuckDB may hold before it spills (appraisal.engines.memory)
+    memory_limit: int | None = None  # bytes DuckDB may hold before it spills: its share (appraisal.engines.memory)
 
     def close(self) -> None:
         interrupts.unregister_connection(self.connection)
@@ -100,14 +109,15 @@ def open_engine(scheme: Scheme, sources: SourceRegistry, *, threads: int | None 
             raise DataError(f"{label}: {_shown(source.path, base)} is a folder, not a file")
         if not source.path.is_file():
             raise DataError(f"{label}: file not found: {_shown(source.path, base)}")
-    limit, spill_parent = parse_size(memory_limit()), spill_dir()  # a bad setting fails before any folder is made
+    # a bad setting fails before any folder is made; DuckDB gets the limit less the rest of the process
+    limit, spill_parent = engine_limit(parse_size(memory_limit())), spill_dir()
     with interrupts.deferred():  # removed even when a signal stops the run (appraisal.interrupts)
         scratch = Path(tempfile.mkdtemp(prefix="appraisal-"))
         interrupts.register_path(scratch)
         spill = Path(tempfile.mkdtemp(prefix="appraisal-spill-", dir=spill_parent))
         interrupts.register_path(spill)
     try:
-        connection = _connect(sorted({str(s.path) for _, s in declared}), scratch, spill, threads)
+        connection = _connect(sorted({str(s.path) for _, s in declared}), scratch, spill, threads, limit)
         engine = Engine(connection, spill=spill, memory_limit=limit)
         try:
             _load_all(engine, scheme, registry, base, scratch)
@@ -169,17 +179,21 @@ def usable_cores() -> int:
     return os.cpu_count() or 1
 
 
-def _connect(paths: list[str], scratch: Path, spill: Path, threads: int | None) -> duckdb.DuckDBPyConnection:
+def _connect(
+    paths: list[str], scratch: Path, spill: Path, threads: int | None, limit: int
+) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB that installs and loads nothing by itself and reads only `paths`.
 
-    Memory is capped (`--memory-limit`, APPRAISAL_MEMORY_LIMIT, default 1GB): beyond it DuckDB
-    spills to a private folder (`spill`), so a run over 10 million rows stays under a gigabyte.
+    Memory is capped: DuckDB holds at most `limit` bytes, its share of the process's limit
+    (`--memory-limit`, APPRAISAL_MEMORY_LIMIT, default 1GB; appraisal.engines.memory), and spills
+    beyond it to a private folder (`spill`), so a run over 10 million rows stays under a gigabyte.
     """
     config: dict[str, str | bool | int | float | list[str]] = {
         "autoinstall_known_extensions": False,
         "autoload_known_extensions": False,
-        "memory_limit": memory_limit(),
+        "memory_limit": f"{limit}B",
         "temp_directory": str(spill),
+        **ALLOCATOR_SETTINGS,
     }
     if threads is not None:
         config["threads"] = min(threads, usable_cores())  # each thread has its own buffers: 100000 would eat memory
@@ -234,87 +248,48 @@ def _count_empty_ids(engine: Engine, key: str) -> None:
 
 
 def _drop_duplicates(engine: Engine, table: str, key: str) -> None:
-    """Keep the first row of each key in file order; count the others as `duplicate key`.
+    """Keep the first row of each key in file order (the table's rowid order); count the others
+    as `duplicate key` (appraisal.engines.duplicates finds them).
 
     Rows with no key are kept: nothing says they repeat another row. A table loses its few
     repeats in place (a DELETE is far cheaper than a rewrite); a streamed dataset is handled
     by `_drop_streamed_duplicates`.
     """
-    connection = engine.connection
-    repeated = f"{table}__repeated"
-    connection.execute(
-        f"CREATE TABLE {q(repeated)} AS SELECT {q(key)} AS k, min(rowid) AS first, count(*) - 1 AS extra "
-        f"FROM {q(table)} WHERE {q(key)} IS NOT NULL GROUP BY {q(key)} HAVING count(*) > 1"
-    ).fetchall()
-    [(dropped, examples)] = connection.execute(
-        f"SELECT coalesce(sum(extra), 0), min(CAST(k AS VARCHAR), 3) FROM {q(repeated)}"
-    ).fetchall()
-    if dropped:
-        connection.execute(
-            f"DELETE FROM {q(table)} USING {q(repeated)} AS r"
-            f" WHERE {q(table)}.{q(key)} = r.k AND {q(table)}.rowid > r.first"
-        ).fetchall()
-        engine.quality.append(QualityCount(table, "duplicate key", key, int(dropped), examples=tuple(examples or ())))
-    connection.execute(f"DROP TABLE {q(repeated)}").fetchall()
+    connection, dropped = engine.connection, f"{table}__dropped"
+    found = duplicates.find(connection, table, key, "rowid", dropped)
+    if found.rows:
+        connection.execute(f"DELETE FROM {q(table)} WHERE rowid IN (SELECT file_row FROM {q(dropped)})").fetchall()
+        engine.quality.append(QualityCount(table, "duplicate key", key, found.rows, examples=found.examples))
+    connection.execute(f"DROP TABLE {q(dropped)}").fetchall()
 
 
 def _drop_streamed_duplicates(engine: Engine, table: str, key: str, raw: str, raw_type: str, kind: str | None) -> None:
     """`_drop_duplicates` for a streamed dataset: the view `table` over `<table>__all` (the typed
     rows, a view over the file) without the repeats, told apart by their file row numbers.
 
-    The repeats are found in one pass over the key column. When the typed key is the file's own
-    value (an undeclared key, or a text key with no surrounding spaces: empty cells type as no
-    key and are left out, and the pass also returns every key with spaces, to see that there is
-    none), the pass groups the raw values, which is much cheaper than grouping computed ones;
-    otherwise it groups the typed key. Dropped are the rows of a repeated key after its first:
-    the last row of each key seen twice, which the pass already knows, or, when a key comes
-    three times or more, every row but the first, found among the rows with a repeated key.
-    The view then filters on row numbers alone, so that queries over it never read or compare
-    the key column again.
+    When the typed key is the file's own value (an undeclared key, or a text key with no
+    surrounding spaces: empty cells type as no key and are left out, and the search stops at
+    a key with spaces), the raw values are compared, which is much cheaper than computing the
+    typed ones; otherwise the typed key. The view filters on row numbers alone, so that queries
+    over it never read or compare the key column again.
     """
     connection = engine.connection
-    typed, repeated, dropped = f"{table}__all", f"{table}__repeated", f"{table}__dropped"
-    k = q(key)
-    spaced = "starts_with({0}, ' ') OR ends_with({0}, ' ')".format
-
-    def group(source: str, as_text: bool = False) -> tuple[int, int, int]:
-        """Group the keys into `repeated`; (rows to drop, keys seen 3+ times, keys with spaces).
-
-        `as_text`: the raw text keys, leaving out empty ones and returning those with spaces."""
-        where, having = (f" AND {k} <> ''", f" OR {spaced(k)}") if as_text else ("", "")
-        connection.execute(
-            f"CREATE OR REPLACE TABLE {q(repeated)} AS SELECT {k} AS k, max(__file_row) AS last_row, count(*) AS n "
-            f"FROM {q(source)} WHERE {k} IS NOT NULL{where} GROUP BY {k} HAVING count(*) > 1{having}"
-        ).fetchall()
-        with_spaces = f"count(*) FILTER (WHERE {spaced('k')})" if as_text else "0"
-        [(extra, many, spaced_keys)] = connection.execute(
-            f"SELECT coalesce(sum(n - 1), 0), count(*) FILTER (WHERE n > 2), {with_spaces} FROM {q(repeated)}"
-        ).fetchall()
-        return int(extra), int(many), int(spaced_keys)
-
+    typed, dropped = f"{table}__all", f"{table}__dropped"
     if kind == "text" and raw_type == "VARCHAR":  # typed: trimmed, blank as no key
-        total, many, spaced_keys = group(raw, as_text=True)
-        if spaced_keys:  # trimming may make two keys one: group the typed keys after all
-            total, many, _ = group(typed)
-    else:
-        total, many, _ = group(raw if kind is None else typed)  # an undeclared column passes through as read
-    if not total:
+        found = duplicates.find(connection, raw, key, "__file_row", dropped, as_text=True)
+        if found.spaced:  # trimming may make two keys one: compare the typed keys after all
+            found = duplicates.find(connection, typed, key, "__file_row", dropped)
+    else:  # an undeclared column passes through as read
+        found = duplicates.find(connection, raw if kind is None else typed, key, "__file_row", dropped)
+    if not found.rows:
+        connection.execute(f"DROP TABLE IF EXISTS {q(dropped)}").fetchall()
         connection.execute(f"CREATE VIEW {q(table)} AS SELECT * EXCLUDE (__file_row) FROM {q(typed)}").fetchall()
         return
-    if many:
-        connection.execute(
-            f"CREATE TABLE {q(dropped)} AS SELECT file_row FROM (SELECT a.__file_row AS file_row, "
-            f"min(a.__file_row) OVER (PARTITION BY a.{k}) AS first_row "
-            f"FROM {q(typed)} AS a SEMI JOIN {q(repeated)} AS r ON a.{k} = r.k) WHERE file_row > first_row"
-        ).fetchall()
-    else:
-        connection.execute(f"CREATE TABLE {q(dropped)} AS SELECT last_row AS file_row FROM {q(repeated)}").fetchall()
     connection.execute(
         f"CREATE VIEW {q(table)} AS SELECT a.* EXCLUDE (__file_row) FROM {q(typed)} AS a "
         f"ANTI JOIN {q(dropped)} AS d ON a.__file_row = d.file_row"
     ).fetchall()
-    [(examples,)] = connection.execute(f"SELECT min(CAST(k AS VARCHAR), 3) FROM {q(repeated)}").fetchall()
-    engine.quality.append(QualityCount(table, "duplicate key", key, total, examples=tuple(examples or ())))
+    engine.quality.append(QualityCount(table, "duplicate key", key, found.rows, examples=found.examples))
 
 
 def _load_one(
