@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from appraisal.expressions.kinds import Kind, value_kind
 from appraisal.scheme.model import BONUS_BASE, SALES, TargetFrom, formula_order
-from appraisal.sql.dialect import DUCKDB, Dialect, SqlFragment, bind_value
+from appraisal.sql.dialect import DUCKDB, ColumnResolver, Dialect, SqlFragment, bind_value
 from appraisal.sql.emitter import Bindings, to_sql_kind
 
 if TYPE_CHECKING:
@@ -166,7 +166,7 @@ class _Compiler:
         self.kinds.update({i.id: Kind.NUMBER for i in scheme.indicators})
         self.kinds.update({"total": Kind.NUMBER, "value": Kind.NUMBER, "target": Kind.NUMBER})
 
-    def names(self, special: Mapping[str, SqlFragment]) -> object:
+    def names(self, special: Mapping[str, SqlFragment]) -> ColumnResolver:
         """The column resolver of a scheme-level formula: `special` names first (value,
         target, total), then constants, then indicator values."""
         def column(name: str) -> str | SqlFragment:
@@ -180,7 +180,7 @@ class _Compiler:
     def number(self, expression: Expression, bindings: Bindings, special: Mapping[str, SqlFragment]) -> SqlFragment:
         """A formula's value as the reference takes it: a finite number, else null (a true/false
         value or a text is no number)."""
-        sql, kind = to_sql_kind(expression, column=self.names(special), functions=self.functions,  # type: ignore[arg-type]
+        sql, kind = to_sql_kind(expression, column=self.names(special), functions=self.functions,
                                 kinds=self.kinds, bindings=bindings, dialect=self.dialect)
         if kind is Kind.NUMBER or kind is Kind.DURATION:
             return fill("CAST({x} AS DOUBLE)", x=sql)
@@ -192,7 +192,7 @@ class _Compiler:
     def holds(self, expression: Expression, bindings: Bindings, special: Mapping[str, SqlFragment]) -> SqlFragment:
         """A gate's or an adjustment's condition as the reference tests it: `is True`, so only
         a true/false value that is true applies (null, a number or a text never does)."""
-        sql, kind = to_sql_kind(expression, column=self.names(special), functions=self.functions,  # type: ignore[arg-type]
+        sql, kind = to_sql_kind(expression, column=self.names(special), functions=self.functions,
                                 kinds=self.kinds, bindings=bindings, dialect=self.dialect)
         if kind is Kind.FLAG or kind is Kind.ANY:
             return fill("coalesce(({x}) IS TRUE, FALSE)", x=sql) if kind is Kind.FLAG else fill(
