@@ -78,25 +78,13 @@ def _generate(demo_data: Callable[..., Any], data: Path, **options: Any) -> Any:
     import duckdb
 
     from appraisal.errors import AppraisalError
+    from appraisal.results.replacing import io_reason
 
     try:
         return demo_data(data, **options)
     except (OSError, duckdb.IOException) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else _io_reason(str(exc))
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else io_reason(str(exc))
         raise AppraisalError(f"cannot write the demo data into {data}: {reason}") from None
-
-
-def _io_reason(message: str) -> str:
-    """The system's words for a DuckDB I/O error (which carries the errno), else its first line."""
-    # only when a write failed
-    import errno
-    import os
-    import re
-
-    found = re.search(r'"errno"\s*:\s*"?(\d+)', message)
-    if found and int(found.group(1)) in errno.errorcode:
-        return os.strerror(int(found.group(1)))
-    return message.splitlines()[0] if message else "input/output error"
 
 
 def _fresh_folder(out: Path) -> Path:

@@ -17,9 +17,9 @@ from appraisal.cli.groups_option import Groups, parse_groups
 from appraisal.cli.terminal import echo, json_printable, printable
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
 
-    from appraisal.measuring.measurements import Cell, Measurements
+    from appraisal.measuring.measurements import Cell, GroupRow, Measurements
 
 VALUE_COLUMNS = ["appraisee", "indicator", "value", "rows", "status", "source", "flags"]
 QUALITY_COLUMNS = ["dataset", "cause", "column", "count", "rows", "share", "level", "limit", "examples"]
@@ -59,9 +59,9 @@ def measure(
     # When the command runs, not when the CLI starts (see appraisal.cli):
     from appraisal import interrupts, plugins
     from appraisal.engines.memory import configured
-    from appraisal.measuring.measurements import measure as run_measure
-    from appraisal.measuring.measurements import with_flags
+    from appraisal.measuring.measurements import measuring, with_flags
     from appraisal.measuring.quality import QualityBreach, assess, report_lines, warning_flags
+    from appraisal.measuring.values_csv import write_values
     from appraisal.periods import parse_period
     from appraisal.scheme.data_roots import allowing
     from appraisal.scheme.packs import resolve_scheme_path
@@ -71,37 +71,43 @@ def measure(
     extensions = plugins.extensions()
     with allowing(data_root or ()), configured(memory_limit, spill_dir):
         loaded = load_scheme(resolve_scheme_path(scheme, extensions.packs), extensions)
-        result = run_measure(loaded, parse_period(period), extensions, threads=threads, groups=parse_groups(groups))
-    assessment = assess(loaded, result.quality, strict=strict)
-    if assessment.breaches:
-        for line in assessment.lines():
-            echo(line, err=json_output or csv_out is not None)
-        raise QualityBreach(assessment)
-    result = with_flags(result, warning_flags(loaded, assessment))
+        with measuring(loaded, parse_period(period), extensions, threads=threads,
+                       groups=parse_groups(groups)) as measured:
+            assessment = assess(loaded, measured.quality, strict=strict)
+            if assessment.breaches:
+                for line in assessment.lines():
+                    echo(line, err=json_output or csv_out is not None)
+                raise QualityBreach(assessment)
+            flags = warning_flags(loaded, assessment)
+            if csv_out is not None:  # copied out of the engine: no Python object per cell
+                indicators = [column.indicator for column in measured.wide.columns]
+                write_values(measured.engine, measured.wide, csv_out, flags,
+                             tail=_group_value_rows(measured.groups, indicators))
+            result = with_flags(measured.to_measurements(), flags) if json_output or csv_out is None else None
     quality_rows = assessment.rows()
-    values, quality = _value_rows(result), _quality_rows(quality_rows)
-    if csv_out is not None:
-        _write_csv(csv_out, VALUE_COLUMNS, values)
+    quality = _quality_rows(quality_rows)
     if quality_csv is not None:
         _write_csv(quality_csv, QUALITY_COLUMNS, _quality_rows(quality_rows, joined=True))
     if json_output:
         # only for --json
         import json
 
+        assert result is not None
         report = {
             "scheme": loaded.id,
             "period": result.period.label,
-            "values": [dict(zip(VALUE_COLUMNS, row, strict=True)) for row in values],
+            "values": [dict(zip(VALUE_COLUMNS, row, strict=True)) for row in _value_rows(result)],
             "quality": [dict(zip(QUALITY_COLUMNS, row, strict=True)) for row in quality],
         }
         if result.groups:
+            indicators = result.indicators()
             report["groups"] = [
                 {"by": g.by, "group": g.key, "members": g.members,
-                 "values": [dict(zip(VALUE_COLUMNS[1:], row, strict=True)) for row in _cells(g.cells, result)]}
+                 "values": [dict(zip(VALUE_COLUMNS[1:], row, strict=True)) for row in _cells(g.cells, indicators)]}
                 for g in result.groups
             ]
         typer.echo(json_printable(json.dumps(report, indent=2, ensure_ascii=False)))
-    elif csv_out is None:
+    elif result is not None:
         _print_table(result, quality_rows, strict)
     elif quality and quality_csv is None:
         for line in report_lines(quality_rows, strict):
@@ -113,16 +119,20 @@ def _value_rows(result: Measurements) -> list[list[object]]:
         [appraisee, indicator, cell.value, cell.rows, cell.status, cell.source, ";".join(cell.flags)]
         for appraisee, indicator, cell in result.rows()
     ]
-    for g in result.groups:  # `team:North`, `roster:all`: an id no roster key is likely to clash with
-        rows += [[f"{g.by}:{g.key}", *row] for row in _cells(g.cells, result)]
-    return rows
+    return rows + _group_value_rows(result.groups, result.indicators())
 
 
-def _cells(cells: Mapping[str, Cell], result: Measurements) -> list[list[object]]:
+def _group_value_rows(groups: Sequence[GroupRow], indicators: list[str]) -> list[list[object]]:
+    """The values CSV's rows of the groups: `team:North`, `roster:all` (an id no roster key is
+    likely to clash with) in the appraisee column."""
+    return [[f"{g.by}:{g.key}", *row] for g in groups for row in _cells(g.cells, indicators)]
+
+
+def _cells(cells: Mapping[str, Cell], indicators: list[str]) -> list[list[object]]:
     """(indicator, value, rows, status, source, flags) of a group's cells, in scheme order."""
     return [
         [indicator, cell.value, cell.rows, cell.status, cell.source, ";".join(cell.flags)]
-        for indicator in result.indicators() for cell in [cells[indicator]]
+        for indicator in indicators for cell in [cells[indicator]]
     ]
 
 
@@ -135,29 +145,13 @@ def _quality_rows(rows: list[dict[str, Any]], *, joined: bool = False) -> list[l
 
 
 def _write_csv(path: Path, header: list[str], rows: list[list[object]]) -> None:
-    """Write to a sibling temporary file, then rename: a killed run never leaves half a file."""
+    """Write the whole file or nothing (see appraisal.results.replacing)."""
     # only when a CSV file is written
-    import os
-    import tempfile
-
-    from appraisal.errors import AppraisalError
     from appraisal.results.inert import write_csv
+    from appraisal.results.replacing import replacing
 
-    target = path.resolve()
-    try:
-        fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    except OSError as exc:
-        raise AppraisalError(f"cannot write {path}: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as handle:
-            write_csv(handle, header, rows)  # text Excel would run as a formula gets a leading '
-        os.replace(temp, target)
-    except OSError as exc:  # a full disk: nothing half-written is left
-        Path(temp).unlink(missing_ok=True)
-        raise AppraisalError(f"cannot write {path}: {exc.strerror or exc}") from None
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    with replacing(path) as temp, temp.open("w", newline="", encoding="utf-8") as handle:
+        write_csv(handle, header, rows)  # text Excel would run as a formula gets a leading '
 
 
 def _print_table(result: Measurements, quality: list[dict[str, object]], strict: bool) -> None:

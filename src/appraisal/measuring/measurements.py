@@ -10,6 +10,7 @@ that did not count is counted by cause.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
 from types import MappingProxyType
@@ -18,8 +19,9 @@ from typing import TYPE_CHECKING
 from appraisal.engines.duckdb_engine import Engine, QualityCount, open_engine
 from appraisal.errors import DataError
 from appraisal.measuring.custom import CustomIndicatorRegistry, RosterTable, compute
+from appraisal.measuring.tables import Column, Wide, WideTable, cells, quality_sums
 from appraisal.periods import window
-from appraisal.scheme.model import ROSTER, ROSTER_NEEDED, pick
+from appraisal.scheme.model import INSUFFICIENT, MEASURED_KINDS, OK, ROSTER, ROSTER_NEEDED, pick
 from appraisal.sql.datasets import GROUPINGS, members
 from appraisal.sql.dialect import quote_identifier as q
 from appraisal.sql.measures import compile_dataset, compile_targets
@@ -33,12 +35,9 @@ if TYPE_CHECKING:
     from appraisal.plugins import Extensions
     from appraisal.scheme.model import Indicator, Scheme
 
-OK = "ok"
-INSUFFICIENT = "insufficient data"
 JOINED = "joined during period"
 LEFT = "left during period"
 ABSENT = "not employed during period"
-MEASURED_KINDS = ("measure", "custom", "rating")
 
 
 @dataclass(frozen=True)
@@ -118,30 +117,69 @@ def measure(
     `groups` (team, manager, roster), also for each group from its members' rows pooled.
     `extensions` are the plugins' sources (read the data), functions (in the compiled SQL) and
     custom indicators."""
+    with measuring(scheme, period, extensions, threads=threads, groups=groups) as measured:
+        return measured.to_measurements()
+
+
+@dataclass(frozen=True)
+class Measured:
+    """What `measuring` found, the values still in the open engine (`wide`): read them into
+    Python with `to_measurements`, or copy them out as they are (appraisal.measuring.values_csv)."""
+
+    engine: Engine
+    scheme: Scheme
+    period: Period
+    wide: Wide
+    quality: tuple[QualityCount, ...]
+    queries: Mapping[str, CompiledQuery]
+    targets: Mapping[tuple[str, str], float | None]
+    groups: tuple[GroupRow, ...]
+
+    def to_measurements(self) -> Measurements:
+        appraisees = _roster(self.engine, self.scheme, self.period)
+        cells = {
+            (key, column.indicator): cell
+            for key, column, cell in _cells(self.engine, self.wide)
+        }
+        return Measurements(self.scheme, self.period, appraisees, MappingProxyType(cells), self.quality,
+                            self.queries, self.targets, self.groups)
+
+
+@contextmanager
+def measuring(
+    scheme: Scheme, period: Period, extensions: Extensions, *, threads: int | None = None, groups: Sequence[str] = (),
+) -> Iterator[Measured]:
+    """`measure`, with the engine kept open while the caller uses what was measured."""
     if scheme.roster is None:
         raise DataError(f"scheme {scheme.id!r} {ROSTER_NEEDED}")
     functions = extensions.functions
     with open_engine(scheme, extensions.sources, threads=threads) as engine:
-        appraisees = _roster(engine, scheme, period)
         queries: dict[str, CompiledQuery] = {}
         quality = list(engine.quality)
-        cells, counts = _measured(engine, scheme, period, functions, queries)
-        quality.extend(counts)
+        keys = (f"SELECT __key, row_number() OVER (ORDER BY __key) AS __row FROM (SELECT DISTINCT"
+                f" CAST({q(scheme.roster.key)} AS VARCHAR) AS __key FROM {q(ROSTER)}"
+                f" WHERE {q(scheme.roster.key)} IS NOT NULL)")
+        table = WideTable(engine, "__measured", keys)
+        quality.extend(_measured(engine, scheme, period, functions, queries, table))
         if any(i.kind == "rating" for i in scheme.indicators):
             quality.extend(_ratings_quality(engine, compile_ratings_quality(scheme)))
-        cells.update(_custom(engine, scheme, period, appraisees, extensions.indicators))
+        _custom(engine, scheme, period, extensions.indicators, table)
+        wide = table.build(_measured_ids(scheme))
         targets = _targets(engine, scheme, period, functions, queries)
         grouped = tuple(row for by in groups for row in _group_rows(engine, scheme, period, functions, by, queries))
-    return Measurements(
-        scheme,
-        period,
-        appraisees,
-        MappingProxyType(cells),
-        tuple(quality),
-        MappingProxyType(queries),
-        MappingProxyType(targets),
-        grouped,
-    )
+        yield Measured(engine, scheme, period, wide, tuple(quality), MappingProxyType(queries),
+                       MappingProxyType(targets), grouped)
+
+
+def _measured_ids(scheme: Scheme) -> list[str]:
+    return [i.id for i in scheme.indicators if i.kind in MEASURED_KINDS]
+
+
+def _cells(engine: Engine, wide: Wide) -> Iterator[tuple[str, Column, Cell]]:
+    """(key, column, cell) of every cell of `wide`, keys in order."""
+    for key, found in cells(engine, wide):
+        for column, (value, rows, flags) in zip(wide.columns, found, strict=True):
+            yield key, column, Cell(value, rows, OK if value is not None else INSUFFICIENT, column.source, flags)
 
 
 def with_flags(measurements: Measurements, by_indicator: Mapping[str, tuple[str, ...]]) -> Measurements:
@@ -157,11 +195,10 @@ def with_flags(measurements: Measurements, by_indicator: Mapping[str, tuple[str,
 
 def _measured(
     engine: Engine, scheme: Scheme, period: Period, functions: FunctionRegistry, queries: dict[str, CompiledQuery],
-    group_by: str | None = None,
-) -> tuple[dict[tuple[str, str], Cell], list[QualityCount]]:
-    """Every measured and rated cell, by (appraisee or group, indicator), and the data-quality
+    table: WideTable, group_by: str | None = None,
+) -> list[QualityCount]:
+    """Put every measured and rated indicator into `table`, and return the data-quality
     counts (of the appraisee queries alone: group queries read the same rows again)."""
-    cells: dict[tuple[str, str], Cell] = {}
     quality: list[QualityCount] = []
     # One query per dataset and time window; data-quality counts come from the run's
     # own window (other windows would count the same rows again).
@@ -187,16 +224,17 @@ def _measured(
             "" if group_by is None else f"per {group_by}",
         ) if part)
         queries[f"{dataset} ({label})" if label else dataset] = query
-        found, counts = _run_dataset(engine, query, scheme)
-        cells.update(found)
-        if dataset not in counted:
+        kept = table.keep(query)
+        table.from_dataset(kept, query.indicators, f"dataset {query.dataset}")
+        if dataset not in counted and group_by is None:
             counted.add(dataset)
-            quality.extend(counts)
+            totals, unknown, strangers = quality_sums(engine, kept)
+            quality.extend(_quality(dataset, scheme, totals, unknown, engine.rows.get(dataset), strangers))
     if any(i.kind == "rating" for i in scheme.indicators):
         query = compile_ratings(scheme, group_by)
         queries["ratings" if group_by is None else f"ratings (per {group_by})"] = query
-        cells.update(_run_ratings(engine, query))
-    return cells, quality
+        table.from_ratings(table.keep(query), [i.id for i in scheme.indicators if i.kind == "rating"])
+    return quality
 
 
 def _group_rows(
@@ -207,17 +245,20 @@ def _group_rows(
     be pooled (the plugin computes per appraisee): its group cells have insufficient data."""
     if by not in GROUPINGS:
         raise DataError(f"unknown grouping {by!r}; group rows are per {', '.join(GROUPINGS)}")
-    cells, _ = _measured(engine, scheme, period, functions, queries, group_by=by)
+    keys = (f"SELECT __group AS __key, row_number() OVER (ORDER BY __group) AS __row FROM {members(scheme, by)}"
+            " GROUP BY __group")
+    table = WideTable(engine, f"__by_{by}", keys)
+    _measured(engine, scheme, period, functions, queries, table, group_by=by)
+    for indicator in scheme.indicators:
+        if indicator.custom is not None:
+            table.constant(indicator.id, f"plugin {indicator.custom['plugin']}: not pooled")
+    wide = table.build(_measured_ids(scheme))
+    found: dict[str, dict[str, Cell]] = {}
+    for key, column, cell in _cells(engine, wide):
+        found.setdefault(key, {})[column.indicator] = cell
     counted = engine.connection.execute(
         f"SELECT __group, count(*) FROM {members(scheme, by)} GROUP BY __group ORDER BY __group").fetchall()
-    rows = []
-    for key, size in counted:
-        found = {indicator: cell for (group, indicator), cell in cells.items() if group == key}
-        for indicator in scheme.indicators:
-            if indicator.custom is not None:
-                found[indicator.id] = Cell(None, 0, INSUFFICIENT, f"plugin {indicator.custom['plugin']}: not pooled")
-        rows.append(GroupRow(by, str(key), int(size), MappingProxyType(found)))
-    return rows
+    return [GroupRow(by, str(key), int(size), MappingProxyType(found.get(key, {}))) for key, size in counted]
 
 
 def _targets(
@@ -262,59 +303,6 @@ def _roster(engine: Engine, scheme: Scheme, period: Period) -> tuple[Appraisee, 
         member, name, team, manager, role, started, ended = row[:7]
         out.append(Appraisee(member, name, team, manager, role, started, ended, flags=flags))
     return tuple(out)
-
-
-def _run_dataset(
-    engine: Engine, query: CompiledQuery, scheme: Scheme
-) -> tuple[dict[tuple[str, str], Cell], list[QualityCount]]:
-    """Cells of roster members, and the dataset's counts of rows that did not count.
-
-    The query returns one row per appraisee (on the roster or only in the data); the counts
-    are the sums of its `q__` columns over all of them, and `unknown appraisee` the kept rows
-    of appraisees not on the roster.
-    """
-    cursor = engine.connection.execute(query.sql, list(query.params))
-    names = [d[0] for d in cursor.description]
-    # Positions, found once: a row is read by index, not made into a dict (100,000 appraisees).
-    counts = [(name, i) for i, name in enumerate(names) if name.startswith("q__")]
-    who, on_roster, kept = names.index("appraisee"), names.index("on_roster"), names.index("q__kept")
-    measured = [(indicator, names.index(f"{indicator}__value"), names.index(f"{indicator}__rows"))
-                for indicator in query.indicators]
-    source = f"dataset {query.dataset}"
-    cells: dict[tuple[str, str], Cell] = {}
-    sums = [0.0] * len(counts)
-    unknown = 0.0
-    strangers: list[str] = []  # the first appraisees not on the roster with kept rows, as examples
-    for row in cursor.fetchall():
-        for k, (_, i) in enumerate(counts):
-            if row[i]:
-                sums[k] += float(row[i])  # shares of rows, see compile_dataset
-        if not row[on_roster]:
-            unknown += float(row[kept] or 0)
-            if row[kept] and row[who] is not None and len(strangers) < 3:
-                strangers.append(str(row[who]))
-            continue
-        appraisee = row[who]
-        for indicator, v, r in measured:
-            value = row[v]
-            cells[(appraisee, indicator)] = Cell(
-                None if value is None else float(value), int(row[r] or 0), OK if value is not None else INSUFFICIENT,
-                source,
-            )
-    totals = {name: total for (name, _), total in zip(counts, sums, strict=True)}
-    whole = {name: round(total) for name, total in totals.items()}  # a shared row adds up to one
-    return cells, _quality(query.dataset, scheme, whole, round(unknown), engine.rows.get(query.dataset), strangers)
-
-
-def _run_ratings(engine: Engine, query: CompiledQuery) -> dict[tuple[str, str], Cell]:
-    rows = engine.connection.execute(query.sql, list(query.params)).fetchall()
-    return {
-        (appraisee, indicator): Cell(
-            None if value is None else float(value), int(count), OK if value is not None else INSUFFICIENT,
-            "ratings", tuple(flags or ()),
-        )
-        for appraisee, indicator, value, count, flags in rows
-    }
 
 
 def _ratings_quality(engine: Engine, query: CompiledQuery) -> list[QualityCount]:
@@ -370,17 +358,14 @@ def _quality(
 
 
 def _custom(
-    engine: Engine, scheme: Scheme, period: Period, appraisees: tuple[Appraisee, ...],
-    registry: CustomIndicatorRegistry,
-) -> dict[tuple[str, str], Cell]:
+    engine: Engine, scheme: Scheme, period: Period, registry: CustomIndicatorRegistry, table: WideTable
+) -> None:
+    """Put every custom indicator's values, which its plugin computes, into `table`."""
     assert scheme.roster is not None
-    cells: dict[tuple[str, str], Cell] = {}
-    custom = [i for i in scheme.indicators if i.custom is not None]
-    if not custom:
-        return cells
     roster = RosterTable(ROSTER, scheme.roster.key)
-    for indicator in custom:
-        assert indicator.custom is not None
+    for indicator in scheme.indicators:
+        if indicator.custom is None:
+            continue
         plugin = registry.get(str(indicator.custom["plugin"]))
         values = compute(
             plugin,
@@ -390,13 +375,5 @@ def _custom(
             params=indicator.custom.get("params") or {},
             timezone=scheme.timezone,
         )
-        for appraisee in appraisees:
-            found = values.get(appraisee.id)
-            if found is None or found.value is None:
-                rows = found.rows if found else 0
-                flags = found.flags if found else ()
-                cells[(appraisee.id, indicator.id)] = Cell(None, rows, INSUFFICIENT, f"plugin {plugin.name}", flags)
-            else:
-                cells[(appraisee.id, indicator.id)] = Cell(
-                    found.value, found.rows, OK, f"plugin {plugin.name}", found.flags)
-    return cells
+        table.from_values(indicator.id, f"plugin {plugin.name}",
+                          {key: (found.value, found.rows, found.flags) for key, found in values.items()})

@@ -63,12 +63,16 @@ def plain(text: str) -> str:
 
 
 def write_csv(handle: IO[str], header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """Write `header` and `rows` to the open text file `handle`, every field through `csv_text`.
+    """Write `header` and `rows` to the open text file `handle`, every field through `csv_text`."""
+    csv.writer(handle).writerow([csv_text(v) for v in header])
+    write_rows(handle, rows)
+
+
+def write_rows(handle: IO[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Write `rows` to the open text file `handle`, every field through `csv_text`.
 
     Texts repeat (a status, a source, a rule: a handful of distinct ones among half a million
     cells at 100,000 appraisees), so each distinct text is judged once."""
-    writer = csv.writer(handle)
-    writer.writerow([csv_text(v) for v in header])
     seen: dict[str, str] = {}
 
     def field(value: Any) -> Any:
@@ -81,7 +85,7 @@ def write_csv(handle: IO[str], header: Sequence[str], rows: Iterable[Sequence[An
             return found
         return csv_text(value)
 
-    writer.writerows([field(v) for v in row] for row in rows)
+    csv.writer(handle).writerows([field(v) for v in row] for row in rows)
 
 
 def xlsx_value(value: Any) -> Any:

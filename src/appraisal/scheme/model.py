@@ -83,6 +83,11 @@ class Roster:
 
 # A scheme may leave the roster out (a base for `extends`, a form), but it cannot be measured:
 # everyone appraised comes from the roster. validate, measure, run and the reference say so.
+# Indicators of these kinds take a value from data (an engine query, a plugin, ratings); each
+# appraisee's cell of one is `ok` or, with no value, `insufficient data` (never zero).
+MEASURED_KINDS = ("measure", "custom", "rating")
+OK = "ok"
+INSUFFICIENT = "insufficient data"
 ROSTER_NEEDED = "has no roster, which measure and run need: add 'roster' (who is appraised, one row each)"
 
 

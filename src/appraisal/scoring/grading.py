@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING, Any
 
 from appraisal.errors import AppraisalError, ExpressionError
 from appraisal.expressions.evaluation import evaluate
-from appraisal.measuring.measurements import INSUFFICIENT, OK, Appraisee, Measurements
+from appraisal.measuring.measurements import Appraisee, Measurements
 from appraisal.measuring.quality import is_quality_flag
 from appraisal.measuring.targets import MEMBERS_FLAG, VOLUMES, for_members
 from appraisal.results.result import AppraiseeResult, Effect, GroupResult, ScoredCell
-from appraisal.scheme.model import BONUS_BASE, SALES, formula_order, pick
+from appraisal.scheme.model import BONUS_BASE, INSUFFICIENT, OK, SALES, formula_order, pick
 from appraisal.scoring.scores import finite, score_value
 
 if TYPE_CHECKING:

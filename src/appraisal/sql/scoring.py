@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from appraisal.expressions.kinds import Kind, value_kind
-from appraisal.scheme.model import BONUS_BASE, SALES, TargetFrom, formula_order
+from appraisal.scheme.model import BONUS_BASE, INSUFFICIENT, MEASURED_KINDS, OK, SALES, TargetFrom, formula_order
 from appraisal.sql.dialect import DUCKDB, ColumnResolver, Dialect, SqlFragment, bind_value
 from appraisal.sql.emitter import Bindings, to_sql_kind
 
@@ -31,9 +31,6 @@ if TYPE_CHECKING:
     from appraisal.expressions.parsing import Expression
     from appraisal.scheme.model import Indicator, Scheme, Score
 
-MEASURED = ("measure", "custom", "rating")
-OK = "ok"
-INSUFFICIENT = "insufficient data"
 FAILED = "failed"
 
 
@@ -59,7 +56,7 @@ def contribution_column(indicator: str) -> str:
 
 def input_columns(scheme: Scheme) -> list[str]:
     """The columns the input relation must have, after `appraisee`."""
-    columns = [value_column(i.id) for i in scheme.indicators if i.kind in MEASURED]
+    columns = [value_column(i.id) for i in scheme.indicators if i.kind in MEASURED_KINDS]
     columns += [target_column(i.id) for i in scheme.indicators if isinstance(i.target, TargetFrom)]
     if scheme.incentives is not None:
         if isinstance(scheme.incentives.base, TargetFrom):
@@ -297,7 +294,7 @@ def compile_scoring(
         assert indicator.formula is not None
         bindings = Bindings(f"__f{n}_")
         chain.step([(value_column(indicator.id), c.number(indicator.formula, bindings, {}))], bindings)
-    unmeasured = [i for i in scheme.indicators if i.kind not in MEASURED and i.formula is None]
+    unmeasured = [i for i in scheme.indicators if i.kind not in MEASURED_KINDS and i.formula is None]
     chain.step([(value_column(i.id), _NULL) for i in unmeasured])
 
     bindings = Bindings("__p")
