@@ -139,11 +139,12 @@ class WideTable:
 
 def cells(engine: Engine, wide: Wide) -> Iterator[tuple[str, list[Raw]]]:
     """(key, [(value, rows, flags) per column]) for every row, in the keys' order."""
-    selects = ", ".join(f"v{n}, r{n}, f{n}" for n in range(len(wide.columns)))
+    # An empty list costs DuckDB as much to hand over as a full one: NULL for none is 3x faster.
+    selects = ", ".join(f"v{n}, r{n}, CASE WHEN len(f{n}) > 0 THEN f{n} END" for n in range(len(wide.columns)))
     cursor = engine.connection.execute(f"SELECT appraisee, {selects} FROM {wide.table} ORDER BY __row")
-    width = len(wide.columns)
+    positions = [(1 + 3 * n, 2 + 3 * n, 3 + 3 * n) for n in range(len(wide.columns))]
     for row in cursor.fetchall():
-        yield row[0], [(row[1 + 3 * n], row[2 + 3 * n], tuple(row[3 + 3 * n] or ())) for n in range(width)]
+        yield row[0], [(row[v], row[r], tuple(row[f]) if row[f] else ()) for v, r, f in positions]
 
 
 def quality_sums(engine: Engine, table: str) -> tuple[dict[str, int], int, list[str]]:

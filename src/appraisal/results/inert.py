@@ -71,21 +71,18 @@ def write_csv(handle: IO[str], header: Sequence[str], rows: Iterable[Sequence[An
 def write_rows(handle: IO[str], rows: Iterable[Sequence[Any]]) -> None:
     """Write `rows` to the open text file `handle`, every field through `csv_text`.
 
-    Texts repeat (a status, a source, a rule: a handful of distinct ones among half a million
-    cells at 100,000 appraisees), so each distinct text is judged once."""
+    Only texts can be formula-like (None is written empty, numbers as they are, by the csv
+    module itself), and texts repeat (a status, a source, a rule: a handful of distinct ones
+    among half a million cells at 100,000 appraisees), so each distinct text is judged once."""
     seen: dict[str, str] = {}
 
-    def field(value: Any) -> Any:
-        if value is None:
-            return ""
-        if value.__class__ is str:
-            found = seen.get(value)
-            if found is None:
-                found = seen[value] = csv_text(value)
-            return found
-        return csv_text(value)
+    def escaped(text: str) -> str:
+        found = seen.get(text)
+        if found is None:
+            found = seen[text] = csv_text(text)
+        return found
 
-    csv.writer(handle).writerows([field(v) for v in row] for row in rows)
+    csv.writer(handle).writerows([escaped(v) if isinstance(v, str) else v for v in row] for row in rows)
 
 
 def xlsx_value(value: Any) -> Any:
