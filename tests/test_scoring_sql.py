@@ -27,14 +27,16 @@ from appraisal.periods import parse_period
 from appraisal.pipeline import load_scheme
 from appraisal.plugins import extensions
 from appraisal.scheme.model import BONUS_BASE, SALES, Scheme, TargetFrom
+from appraisal.scheme.model import MEASURED_KINDS as MEASURED
 from appraisal.scoring.grading import _Context, appraise_one
+from appraisal.scoring.scores import rule_words
 from appraisal.sql.dialect import SqlFragment
 from appraisal.sql.scoring import (
-    MEASURED,
     compile_scoring,
     contribution_column,
     effective_column,
     input_columns,
+    rule_column,
     score_column,
     value_column,
 )
@@ -158,6 +160,8 @@ def assert_same(scheme: Scheme, people: list[dict[str, float | None]]) -> None:
             found = (sql[value_column(i)], sql[score_column(i)], sql[effective_column(i)], sql[contribution_column(i)])
             wanted = (cell.value, cell.score, cell.effective_weight, cell.contribution)
             assert all(map(_same, found, wanted)), f"{where}: {i} sql {found} != reference {wanted}"
+            words = rule_words(scheme.indicator(i), sql[rule_column(i)], cell.target)
+            assert words == (cell.rule, cell.rule_parts), f"{where}: {i} rule {sql[rule_column(i)]} gives {words}"
         status = "failed" if ref.status.startswith("failed") else ref.status
         found = (sql["weighted_total"], sql["adjustment_points"], sql["total"], sql["grade"], sql["status"])
         wanted = (ref.weighted_total, ref.adjustment_points, ref.total, ref.grade, status)

@@ -76,30 +76,40 @@ def _linear_rule(worst: float, target: float, best: float, cap: float, unit: str
 
 def bands(value: float, score: Score) -> Points:
     """The first band whose interval holds the value, else the default."""
-    for band in score.bands:
+    for n, band in enumerate(score.bands):
         if band.interval.contains(value):
-            i = band.interval
-            parts = {"key": "band", "low": finite(i.low), "high": finite(i.high), "low_closed": i.low_closed,
-                     "high_closed": i.high_closed, "score": band.score}
-            return Points(band.score, f"band {band.interval}: {_fmt(band.score)}", parts)
-    default = score.default if score.default is not None else 0.0
-    return Points(float(default), f"outside every band: default {_fmt(default)}",
-                  {"key": "band_default", "default": default})
+            return Points(band.score, *_band_words(score, n))
+    return Points(float(score.default if score.default is not None else 0.0), *_band_words(score, None))
+
+
+def _band_words(score: Score, n: int | None) -> tuple[str, dict[str, Any]]:
+    """Band `n`'s words, or (None) the default's."""
+    if n is None:
+        default = score.default if score.default is not None else 0.0
+        return f"outside every band: default {_fmt(default)}", {"key": "band_default", "default": default}
+    band = score.bands[n]
+    i = band.interval
+    parts = {"key": "band", "low": finite(i.low), "high": finite(i.high), "low_closed": i.low_closed,
+             "high_closed": i.high_closed, "score": band.score}
+    return f"band {band.interval}: {_fmt(band.score)}", parts
 
 
 def ratio_to_target(value: float, target: float, score: Score, direction: str) -> Points:
     """100 x value / target (target / value when lower is better), between floor and cap."""
-    if direction == "lower":
-        points = score.cap if value == 0 else 100.0 * target / value
-        rule = f"100 x target {_fmt(target)} / value, cap {_fmt(score.cap)}"
-    else:
-        points = 100.0 * value / target
-        rule = f"100 x value / target {_fmt(target)}, cap {_fmt(score.cap)}"
+    lower = score.cap if value == 0 else 100.0 * target / value
+    points = lower if direction == "lower" else 100.0 * value / target
     if not math.isfinite(points):
         points = score.cap
+    return Points(_clamp(points, score), *_ratio_words(target, score, direction))
+
+
+def _ratio_words(target: float, score: Score, direction: str) -> tuple[str, dict[str, Any]]:
+    if direction == "lower":
+        rule = f"100 x target {_fmt(target)} / value, cap {_fmt(score.cap)}"
+    else:
+        rule = f"100 x value / target {_fmt(target)}, cap {_fmt(score.cap)}"
     key = "ratio_lower" if direction == "lower" else "ratio_higher"
-    parts = {"key": key, "target": finite(target), "cap": finite(score.cap)}
-    return Points(_clamp(points, score), rule, parts)
+    return rule, {"key": key, "target": finite(target), "cap": finite(score.cap)}
 
 
 def score_value(
@@ -121,27 +131,72 @@ def score_value(
     return Points(points.score, points.rule, {**points.parts, "unit": indicator.unit})
 
 
+# The rule cases of a cell: which words explain its points. Compiled scoring (appraisal.sql.scoring)
+# gives each cell its case; `rule_words` turns a case back into the words `score_value` gives.
+NOT_SCORED, NO_DATA, NO_TARGET, TARGET_ZERO = "not_scored", "insufficient_data", "no_target", "target_zero"
+CURVE, RATIO, BAND_DEFAULT = "curve", "ratio", "band_default"
+FORMULA, FORMULA_NO_NUMBER = "formula", "formula_no_number"
+_FIXED_WORDS = {
+    NOT_SCORED: "not scored",
+    NO_DATA: "insufficient data: not scored",
+    NO_TARGET: "no target for this appraisee: not scored",
+    TARGET_ZERO: "target is 0: ratio not defined",
+}
+
+
+def band_case(n: int) -> str:
+    return f"band_{n}"
+
+
+def rule_words(indicator: Indicator, case: str, target: float | None) -> tuple[str, dict[str, Any]]:
+    """The rule and parts `score_value` gives a cell of `indicator` whose rule case is `case`
+    (with `target`, the cell's target): a case and a target are all the words depend on."""
+    score = indicator.score
+    if case == CURVE:
+        assert score is not None and score.worst is not None and score.best is not None and target is not None
+        return _linear_rule(score.worst, target, score.best, score.cap, indicator.unit)
+    rule, parts = _words(indicator, case, target)
+    return rule, {**parts, "unit": indicator.unit}
+
+
+def _words(indicator: Indicator, case: str, target: float | None) -> tuple[str, dict[str, Any]]:
+    if case in _FIXED_WORDS:
+        return _FIXED_WORDS[case], {"key": case}
+    score = indicator.score
+    assert score is not None
+    if case == RATIO:
+        assert target is not None
+        return _ratio_words(target, score, indicator.direction)
+    if case == BAND_DEFAULT:
+        return _band_words(score, None)
+    if case.startswith("band_"):
+        return _band_words(score, int(case.removeprefix("band_")))
+    assert score.formula is not None
+    formula = score.formula.source
+    if case == FORMULA_NO_NUMBER:
+        return f"formula {formula} gave no number", {"key": "formula_no_number", "formula": formula}
+    parts = {"key": "formula", "formula": formula, "floor": finite(score.floor), "cap": finite(score.cap)}
+    return f"formula {formula}, between {_fmt(score.floor)} and {_fmt(score.cap)}", parts
+
+
 def _score_value(indicator: Indicator, value: float | None, target: float | None, evaluate_formula: object) -> Points:
     score = indicator.score
     if score is None:
-        return Points(None, "not scored", {"key": "not_scored"})
+        return Points(None, *_words(indicator, NOT_SCORED, target))
     if value is None:
-        return Points(None, "insufficient data: not scored", {"key": "insufficient_data"})
+        return Points(None, *_words(indicator, NO_DATA, target))
     if score.rule == "bands":
         return bands(value, score)
     if target is None:
-        return Points(None, "no target for this appraisee: not scored", {"key": "no_target"})
+        return Points(None, *_words(indicator, NO_TARGET, target))
     if score.rule == "curve":
         return linear(value, target, score, indicator.unit)
     if score.rule == "ratio_to_target":
         if target == 0:
-            return Points(None, "target is 0: ratio not defined", {"key": "target_zero"})
+            return Points(None, *_words(indicator, TARGET_ZERO, target))
         return ratio_to_target(value, target, score, indicator.direction)
     assert score.formula is not None and callable(evaluate_formula)
     result = evaluate_formula(score.formula, {"value": value, "target": target})
-    formula = score.formula.source
     if result is None or isinstance(result, bool) or not isinstance(result, (int, float)):
-        return Points(None, f"formula {formula} gave no number", {"key": "formula_no_number", "formula": formula})
-    parts = {"key": "formula", "formula": formula, "floor": finite(score.floor), "cap": finite(score.cap)}
-    return Points(_clamp(float(result), score), f"formula {formula}, between {_fmt(score.floor)} and {_fmt(score.cap)}",
-                  parts)
+        return Points(None, *_words(indicator, FORMULA_NO_NUMBER, target))
+    return Points(_clamp(float(result), score), *_words(indicator, FORMULA, target))

@@ -23,6 +23,18 @@ from typing import TYPE_CHECKING
 
 from appraisal.expressions.kinds import Kind, value_kind
 from appraisal.scheme.model import BONUS_BASE, INSUFFICIENT, MEASURED_KINDS, OK, SALES, TargetFrom, formula_order
+from appraisal.scoring.scores import (
+    BAND_DEFAULT,
+    CURVE,
+    FORMULA,
+    FORMULA_NO_NUMBER,
+    NO_DATA,
+    NO_TARGET,
+    NOT_SCORED,
+    RATIO,
+    TARGET_ZERO,
+    band_case,
+)
 from appraisal.sql.dialect import DUCKDB, ColumnResolver, Dialect, SqlFragment, bind_value
 from appraisal.sql.emitter import Bindings, to_sql_kind
 
@@ -54,6 +66,11 @@ def contribution_column(indicator: str) -> str:
     return f"{indicator}__contribution"
 
 
+def rule_column(indicator: str) -> str:
+    """Which words explain the cell's points: a case of `scores.rule_words`."""
+    return f"{indicator}__rule"
+
+
 def input_columns(scheme: Scheme) -> list[str]:
     """The columns the input relation must have, after `appraisee`."""
     columns = [value_column(i.id) for i in scheme.indicators if i.kind in MEASURED_KINDS]
@@ -72,7 +89,8 @@ def scoring_columns(scheme: Scheme) -> list[str]:
     grade and the pay."""
     columns = ["appraisee"]
     for i in scheme.indicators:
-        columns += [value_column(i.id), score_column(i.id), effective_column(i.id), contribution_column(i.id)]
+        columns += [value_column(i.id), score_column(i.id), effective_column(i.id), contribution_column(i.id),
+                    rule_column(i.id)]
     columns += ["weighted_total", "adjustment_points", "total", "grade", "status", "missing"]
     columns += [f"adjustment_{n}" for n in range(len(scheme.adjustments))]
     columns += [f"gate_{n}" for n in range(len(scheme.gates))]
@@ -226,6 +244,21 @@ class _Compiler:
             guard = fill("{v} IS NULL OR {t} IS NULL", v=value, t=target)
         return fill("CASE WHEN {g} THEN CAST(NULL AS DOUBLE) ELSE {p} END", g=guard, p=points)
 
+    def case(self, indicator: Indicator) -> SqlFragment:
+        """The cell's rule case (`scores.rule_words`), from its value, target and score."""
+        score = indicator.score
+        if score is None:
+            return SqlFragment(f"'{NOT_SCORED}'")
+        value = _col(value_column(indicator.id), self.dialect)
+        if score.rule == "bands":
+            return fill(f"CASE WHEN {{v}} IS NULL THEN '{NO_DATA}' ELSE {{b}} END", v=value,
+                        b=self.bands(value, score, case=True))
+        scored = {"curve": f"'{CURVE}'",
+                  "ratio_to_target": f"CASE WHEN {{t}} = 0 THEN '{TARGET_ZERO}' ELSE '{RATIO}' END"}
+        last = scored.get(score.rule, f"CASE WHEN {{s}} IS NULL THEN '{FORMULA_NO_NUMBER}' ELSE '{FORMULA}' END")
+        return fill(f"CASE WHEN {{v}} IS NULL THEN '{NO_DATA}' WHEN {{t}} IS NULL THEN '{NO_TARGET}' ELSE {last} END",
+                    v=value, t=self.target(indicator), s=_col(score_column(indicator.id), self.dialect))
+
     def clamp(self, points: SqlFragment, score: Score) -> SqlFragment:
         """min(cap, max(floor, points)), as `scores._clamp`."""
         return fill("least({cap}, greatest({floor}, {p}))", cap=_number(score.cap), floor=_number(score.floor),
@@ -248,8 +281,9 @@ class _Compiler:
             v=v, w=w, t=t, b=b, cap=cap, zero=_ZERO, hundred=_HUNDRED)
         return self.clamp(points, score)
 
-    def bands(self, value: SqlFragment, score: Score) -> SqlFragment:
-        """The first band holding the value, else the default (0 when none is given)."""
+    def bands(self, value: SqlFragment, score: Score, *, case: bool = False) -> SqlFragment:
+        """The first band holding the value, else the default (0 when none is given); with
+        `case`, which of them: `band_N` or `band_default` (see `scores.rule_words`)."""
         parts = ["CASE"]
         fragments: dict[str, SqlFragment] = {"v": value}
         for n, band in enumerate(score.bands):
@@ -261,9 +295,10 @@ class _Compiler:
             if not (math.isinf(i.high) and i.high > 0 and not i.high_closed):
                 fragments[f"hi{n}"] = _number(i.high)
                 tests.append(f"{{v}} {'<=' if i.high_closed else '<'} {{hi{n}}}")
-            fragments[f"s{n}"] = _number(band.score)
+            fragments[f"s{n}"] = SqlFragment(f"'{band_case(n)}'") if case else _number(band.score)
             parts.append(f" WHEN {' AND '.join(tests) or 'TRUE'} THEN {{s{n}}}")
-        fragments["d"] = _number(float(score.default if score.default is not None else 0.0))
+        fragments["d"] = (SqlFragment(f"'{BAND_DEFAULT}'") if case
+                          else _number(float(score.default if score.default is not None else 0.0)))
         parts.append(" ELSE {d} END")
         return fill("".join(parts), **fragments)
 
@@ -299,6 +334,7 @@ def compile_scoring(
 
     bindings = Bindings("__p")
     chain.step([(score_column(i.id), c.score(i, bindings)) for i in scheme.indicators], bindings)
+    chain.step([(rule_column(i.id), c.case(i)) for i in scheme.indicators])
 
     weighted = [i for i in scheme.indicators if i.weight > 0]
     scored = {i.id: f"{q(score_column(i.id))} IS NOT NULL" for i in weighted}
