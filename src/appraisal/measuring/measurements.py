@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from appraisal.engines.duckdb_engine import Engine, QualityCount, open_engine
 from appraisal.errors import DataError
 from appraisal.measuring.custom import CustomIndicatorRegistry, RosterTable, compute
-from appraisal.measuring.tables import Column, Wide, WideTable, cells, quality_sums
+from appraisal.measuring.tables import Wide, WideTable, amounts, cells, quality_sums
 from appraisal.periods import window
 from appraisal.scheme.model import INSUFFICIENT, MEASURED_KINDS, OK, ROSTER, ROSTER_NEEDED, pick
 from appraisal.sql.datasets import GROUPINGS, members
@@ -132,17 +132,14 @@ class Measured:
     wide: Wide
     quality: tuple[QualityCount, ...]
     queries: Mapping[str, CompiledQuery]
-    targets: Mapping[tuple[str, str], float | None]
     groups: tuple[GroupRow, ...]
 
     def to_measurements(self) -> Measurements:
         appraisees = _roster(self.engine, self.scheme, self.period)
-        cells = {
-            (key, column.indicator): cell
-            for key, column, cell in _cells(self.engine, self.wide)
-        }
+        cells = {(key, indicator): cell for key, indicator, cell in _cells(self.engine, self.wide)}
+        targets = amounts(self.engine, self.wide)
         return Measurements(self.scheme, self.period, appraisees, MappingProxyType(cells), self.quality,
-                            self.queries, self.targets, self.groups)
+                            self.queries, MappingProxyType(targets), self.groups)
 
 
 @contextmanager
@@ -164,22 +161,22 @@ def measuring(
         if any(i.kind == "rating" for i in scheme.indicators):
             quality.extend(_ratings_quality(engine, compile_ratings_quality(scheme)))
         _custom(engine, scheme, period, extensions.indicators, table)
+        _targets(engine, scheme, period, functions, queries, table)
         wide = table.build(_measured_ids(scheme))
-        targets = _targets(engine, scheme, period, functions, queries)
         grouped = tuple(row for by in groups for row in _group_rows(engine, scheme, period, functions, by, queries))
-        yield Measured(engine, scheme, period, wide, tuple(quality), MappingProxyType(queries),
-                       MappingProxyType(targets), grouped)
+        yield Measured(engine, scheme, period, wide, tuple(quality), MappingProxyType(queries), grouped)
 
 
 def _measured_ids(scheme: Scheme) -> list[str]:
     return [i.id for i in scheme.indicators if i.kind in MEASURED_KINDS]
 
 
-def _cells(engine: Engine, wide: Wide) -> Iterator[tuple[str, Column, Cell]]:
-    """(key, column, cell) of every cell of `wide`, keys in order."""
+def _cells(engine: Engine, wide: Wide) -> Iterator[tuple[str, str, Cell]]:
+    """(key, indicator, cell) of every cell of `wide`, keys in order."""
+    columns = [(column.indicator, column.source) for column in wide.columns]
     for key, found in cells(engine, wide):
-        for column, (value, rows, flags) in zip(wide.columns, found, strict=True):
-            yield key, column, Cell(value, rows, OK if value is not None else INSUFFICIENT, column.source, flags)
+        for (indicator, source), (value, rows, flags) in zip(columns, found, strict=True):
+            yield key, indicator, Cell(value, rows, INSUFFICIENT if value is None else OK, source, flags)
 
 
 def with_flags(measurements: Measurements, by_indicator: Mapping[str, tuple[str, ...]]) -> Measurements:
@@ -249,37 +246,31 @@ def _group_rows(
             " GROUP BY __group")
     table = WideTable(engine, f"__by_{by}", keys)
     _measured(engine, scheme, period, functions, queries, table, group_by=by)
-    for indicator in scheme.indicators:
-        if indicator.custom is not None:
-            table.constant(indicator.id, f"plugin {indicator.custom['plugin']}: not pooled")
+    for custom in scheme.indicators:
+        if custom.custom is not None:
+            table.constant(custom.id, f"plugin {custom.custom['plugin']}: not pooled")
     wide = table.build(_measured_ids(scheme))
     found: dict[str, dict[str, Cell]] = {}
-    for key, column, cell in _cells(engine, wide):
-        found.setdefault(key, {})[column.indicator] = cell
+    for key, indicator, cell in _cells(engine, wide):
+        found.setdefault(key, {})[indicator] = cell
     counted = engine.connection.execute(
         f"SELECT __group, count(*) FROM {members(scheme, by)} GROUP BY __group ORDER BY __group").fetchall()
     return [GroupRow(by, str(key), int(size), MappingProxyType(found.get(key, {}))) for key, size in counted]
 
 
 def _targets(
-    engine: Engine, scheme: Scheme, period: Period, functions: FunctionRegistry, queries: dict[str, CompiledQuery]
-) -> dict[tuple[str, str], float | None]:
-    """Amounts per appraisee from datasets: indicator targets, and the incentives' bonus base and sales."""
-    found: dict[tuple[str, str], float | None] = {}
+    engine: Engine, scheme: Scheme, period: Period, functions: FunctionRegistry, queries: dict[str, CompiledQuery],
+    table: WideTable,
+) -> None:
+    """Amounts per appraisee from datasets into `table`: indicator targets, and the incentives'
+    bonus base and sales."""
     by_dataset: dict[str, list[tuple[str, str]]] = {}
     for name, source in scheme.amounts():
         by_dataset.setdefault(source.dataset, []).append((name, source.column))
     for dataset, wanted in by_dataset.items():
         query = compile_targets(scheme, dataset, period, functions, wanted)
         queries[f"{dataset} (amounts)"] = query
-        cursor = engine.connection.execute(query.sql, list(query.params))
-        names = [d[0] for d in cursor.description]
-        for row in cursor.fetchall():
-            record = dict(zip(names, row, strict=True))
-            for name in query.indicators:
-                value = record[f"{name}__target"]
-                found[(record["appraisee"], name)] = None if value is None else float(value)
-    return found
+        table.from_amounts(table.keep(query), query.indicators)
 
 
 def _roster(engine: Engine, scheme: Scheme, period: Period) -> tuple[Appraisee, ...]:

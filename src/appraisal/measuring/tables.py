@@ -39,10 +39,12 @@ class Column:
 
 @dataclass(frozen=True)
 class Wide:
-    """A temporary table: `__row` (the keys' order), `appraisee` (the key) and each column's three."""
+    """A temporary table: `__row` (the keys' order), `appraisee` (the key), each column's three,
+    and `a{n}` for each amount read per appraisee from a dataset (a target, a bonus base, sales)."""
 
     table: str
     columns: tuple[Column, ...]
+    amounts: tuple[str, ...] = ()
 
 
 @dataclass
@@ -58,6 +60,7 @@ class WideTable:
     joins: list[str] = field(default_factory=list)
     selects: dict[str, tuple[str, str, str]] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
+    amounts: dict[str, str] = field(default_factory=dict)
     _count: int = 0
 
     def keep(self, query: CompiledQuery) -> str:
@@ -100,6 +103,14 @@ class WideTable:
         alias = self._join(table, lambda j: f"{j}.appraisee = k.__key")
         self._add(indicator, source, f"{alias}.value", _whole(f"{alias}.rows"), f"coalesce({alias}.flags, [])")
 
+    def from_amounts(self, table: str, names: Sequence[str]) -> None:
+        """Amounts (`{name}__target`) a dataset query put in `table`, a row per roster member."""
+        alias = self._join(table, lambda j: f"{j}.appraisee = k.__key")
+        types = dict(self._described(table))
+        for name in names:
+            column = f"{name}__target"
+            self.amounts[name] = _double(f"{alias}.{q(column)}", types[column])
+
     def constant(self, indicator: str, source: str) -> None:
         """An indicator with no value for any key (a plugin's indicator in a group row)."""
         self._add(indicator, source, "CAST(NULL AS DOUBLE)", "CAST(0 AS BIGINT)", "CAST([] AS VARCHAR[])")
@@ -110,12 +121,13 @@ class WideTable:
         for n, indicator in enumerate(order):
             value, rows, flags = self.selects[indicator]
             columns.append(f"{value} AS v{n}, {rows} AS r{n}, {flags} AS f{n}")
+        columns += [f"{amount} AS a{n}" for n, amount in enumerate(self.amounts.values())]
         self.engine.connection.execute(
             f"CREATE TEMP TABLE {self.name} AS SELECT k.__row, k.__key AS appraisee"
             + "".join(f", {c}" for c in columns)
             + f" FROM ({self.keys}) AS k " + " ".join(self.joins)
         ).fetchall()
-        return Wide(self.name, tuple(Column(i, self.sources[i]) for i in order))
+        return Wide(self.name, tuple(Column(i, self.sources[i]) for i in order), tuple(self.amounts))
 
     def _described(self, table: str) -> list[tuple[str, str]]:
         """(name, type) of each column of `table`."""
@@ -145,6 +157,15 @@ def cells(engine: Engine, wide: Wide) -> Iterator[tuple[str, list[Raw]]]:
     positions = [(1 + 3 * n, 2 + 3 * n, 3 + 3 * n) for n in range(len(wide.columns))]
     for row in cursor.fetchall():
         yield row[0], [(row[v], row[r], tuple(row[f]) if row[f] else ()) for v, r, f in positions]
+
+
+def amounts(engine: Engine, wide: Wide) -> dict[tuple[str, str], float | None]:
+    """Every amount of `wide`, by (key, name)."""
+    if not wide.amounts:
+        return {}
+    selects = ", ".join(f"a{n}" for n in range(len(wide.amounts)))
+    rows = engine.connection.execute(f"SELECT appraisee, {selects} FROM {wide.table}").fetchall()
+    return {(row[0], name): row[1 + n] for row in rows for n, name in enumerate(wide.amounts)}
 
 
 def quality_sums(engine: Engine, table: str) -> tuple[dict[str, int], int, list[str]]:

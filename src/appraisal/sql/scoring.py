@@ -316,10 +316,11 @@ class _Compiler:
 
 
 def compile_scoring(
-    scheme: Scheme, functions: FunctionRegistry, source: str, *, dialect: Dialect = DUCKDB,
+    scheme: Scheme, functions: FunctionRegistry, source: str, *, dialect: Dialect = DUCKDB, keep: Sequence[str] = (),
 ) -> SqlFragment:
     """The query that scores every row of `source` (a table or view with the columns of
-    `input_columns` and `__row`, the order rows come back in) as `grading.appraise_one` would."""
+    `input_columns` and `__row`, the order rows come back in) as `grading.appraise_one` would;
+    the columns of `source` named in `keep` come first."""
     c = _Compiler(scheme, functions, dialect)
     chain = _Chain(source, dialect)
     q = dialect.quote_identifier
@@ -377,7 +378,7 @@ def compile_scoring(
     _grade(chain, scheme)
     if scheme.incentives is not None:
         _pay(chain, scheme)
-    return chain.query(scoring_columns(scheme))
+    return chain.query([*keep, *scoring_columns(scheme)])
 
 
 def _adjust(chain: _Chain, c: _Compiler, scheme: Scheme) -> None:
