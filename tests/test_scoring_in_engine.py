@@ -1,7 +1,8 @@
 """Scoring in the engine gives the reference's numbers and words on real measured data: every
 shipped scheme (the five roles and the two industry packs) on its demo data, every appraisee,
 every indicator's value, score, effective weight, contribution and rule, every total, grade,
-status and pay."""
+status and pay; and the scores.csv and totals.csv the engine copies out are the bytes written
+from the reference's objects."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from appraisal.measuring.targets import fit_targets
 from appraisal.periods import parse_period
 from appraisal.pipeline import load_scheme, run
 from appraisal.plugins import extensions
+from appraisal.results.storing import write_tables
+from appraisal.scheme.model import Scheme
 from appraisal.scoring.in_engine import score_in_engine
 from appraisal.scoring.scores import rule_words
 from appraisal.shipped import shipped_scheme
@@ -49,12 +52,17 @@ def _same(a: object, b: object) -> bool:
     return a == b
 
 
-@pytest.mark.parametrize("name", list(DEMOS))
-def test_the_engine_scores_the_demo_as_the_reference_does(tmp_path: Path, name: str) -> None:
+def _demo(tmp_path: Path, name: str) -> Scheme:
+    """The shipped scheme `name` beside its freshly generated demo data."""
     source, generate, role = DEMOS[name]
     (tmp_path / source.name).write_bytes(source.read_bytes())
     generate(tmp_path / "data" / role, role=role)
-    scheme = load_scheme(tmp_path / source.name)
+    return load_scheme(tmp_path / source.name)
+
+
+@pytest.mark.parametrize("name", list(DEMOS))
+def test_the_engine_scores_the_demo_as_the_reference_does(tmp_path: Path, name: str) -> None:
+    scheme = _demo(tmp_path, name)
     reference = run(scheme, PERIOD)
     found = extensions()
     with measuring(fit_targets(scheme, PERIOD), PERIOD, found) as measured:
@@ -81,3 +89,14 @@ def test_the_engine_scores_the_demo_as_the_reference_does(tmp_path: Path, name: 
             wanted_pay = tuple(appraisee.incentives.get(k)
                                for k in ("base", "coefficient", "bonus", "sales", "commission", "total"))
             assert pay == wanted_pay, appraisee.id
+
+
+@pytest.mark.parametrize("name", list(DEMOS))
+def test_the_tables_the_engine_copies_are_the_ones_written_from_the_result(tmp_path: Path, name: str) -> None:
+    scheme = _demo(tmp_path, name)
+    (copied := tmp_path / "copied").mkdir()
+    (written := tmp_path / "written").mkdir()
+    result = run(scheme, PERIOD, tables=copied)
+    write_tables(result, written)
+    for table in ("scores.csv", "totals.csv"):
+        assert (copied / table).read_bytes() == (written / table).read_bytes(), table

@@ -18,10 +18,10 @@ from appraisal.engines.duckdb_engine import Engine
 from appraisal.measuring.measurements import measure, with_flags
 from appraisal.measuring.quality import assess, warning_flags
 from appraisal.measuring.tables import Column, Wide
-from appraisal.measuring.values_csv import write_values
 from appraisal.periods import parse_period
 from appraisal.plugins import extensions
 from appraisal.results.inert import plain, write_csv
+from appraisal.results.values_csv import write_values
 from appraisal.scheme.validation import load_scheme
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,9 +61,9 @@ def engine(tmp_path_factory) -> Engine:
 def test_the_copied_file_is_the_one_the_csv_module_writes(engine, tmp_path_factory, keyed):
     keys, cells = [k for k, _ in keyed], [c for _, c in keyed]
     out = tmp_path_factory.mktemp("out") / "values.csv"
-    write_values(engine, _wide(engine, keys, cells), out, {"resolved": ("one flag added",)})
+    write_values(engine, _wide(engine, keys, cells), out, {"resolved": ("=added", "+x")})
     expected = [[key, "resolved", value, rows, "ok" if value is not None else "insufficient data",
-                 "dataset tickets", ";".join([*flags, "one flag added"])] for key, (value, rows, flags) in keyed]
+                 "dataset tickets", ";".join([*flags, "=added", "+x"])] for key, (value, rows, flags) in keyed]
     assert out.read_bytes() == _python_csv(expected)
 
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from appraisal import __version__, explaining, plugins, row_reader
-from appraisal.measuring.measurements import Measurements, with_flags
+from appraisal.measuring.measurements import Measurements, measuring, with_flags
 from appraisal.measuring.measurements import measure as measure_data
 from appraisal.measuring.quality import as_row, assess, warning_flags
 from appraisal.measuring.targets import fit_targets
@@ -30,6 +30,8 @@ from appraisal.results.row_evidence import CountedRows
 from appraisal.results.storing import load_run
 from appraisal.scheme import packs, validation
 from appraisal.scoring.grading import appraise_all, appraise_groups, calibration
+from appraisal.scoring.in_engine import score_in_engine
+from appraisal.scoring.run_tables import copy_run_tables
 
 if TYPE_CHECKING:
     from appraisal.periods import Period
@@ -72,7 +74,7 @@ def provenance(scheme: Scheme, extensions: Extensions) -> dict[str, Any]:
 
 def run(
     scheme: Scheme, period: Period, *, extensions: Extensions | None = None, threads: int | None = None,
-    strict: bool = False, groups: Sequence[str] = (),
+    strict: bool = False, groups: Sequence[str] = (), tables: Path | None = None,
 ) -> Result:
     """Measure and appraise `scheme` for `period`; `groups` (team, manager, roster) adds group
     rows, each from its members' rows pooled (`Result.groups`).
@@ -81,15 +83,21 @@ def run(
     (`appraisal.measuring.targets`). Data-quality counts are judged (`appraisal.measuring.quality`):
     one above its error level (with `strict`, its warning level too) raises `QualityBreach`
     before anything is appraised; one above its warning level flags the cells computed from it.
+    With `tables` (a folder), the run's scores.csv and totals.csv are written there, scored and
+    copied out by the engine (`appraisal.scoring.run_tables`) rather than from Python objects.
     """
     extensions = _or_loaded(extensions)
     functions = extensions.functions
     fitted = fit_targets(scheme, period)
-    measurements = measure_data(fitted, period, extensions, threads=threads, groups=groups)
-    assessment = assess(scheme, measurements.quality, strict=strict)
-    assessment.check()
-    measurements = with_flags(measurements, {i: (f,) for i, f in scaled_flags(scheme, period).items()})
-    measurements = with_flags(measurements, warning_flags(scheme, assessment))
+    with measuring(fitted, period, extensions, threads=threads, groups=groups) as measured:
+        measurements = measured.to_measurements()
+        assessment = assess(scheme, measurements.quality, strict=strict)
+        assessment.check()
+        measurements = with_flags(measurements, {i: (f,) for i, f in scaled_flags(scheme, period).items()})
+        measurements = with_flags(measurements, warning_flags(scheme, assessment))
+        if tables is not None:
+            copy_run_tables(measured, score_in_engine(measured, functions), tables)
+    # The engine closed first: its memory is free before Python builds the appraisal's objects.
     appraisees = appraise_all(measurements, functions)
     return Result(
         scheme=_scheme_summary(scheme),

@@ -41,7 +41,7 @@ def demo(
     """Generate demo data, appraise it with the scheme for ROLE, and render the report."""
     # When the command runs, not when the CLI starts (see appraisal.cli):
     from appraisal import interrupts, plugins
-    from appraisal.cli.run_cmd import checked_run, write_with_report
+    from appraisal.cli.run_cmd import checked_run, copied_tables, write_with_report
     from appraisal.measuring.quality import report_lines
     from appraisal.periods import parse_period
     from appraisal.scheme.validation import load_scheme
@@ -55,10 +55,11 @@ def demo(
     data = folder / "data" / source.stem
     files = _generate(demo_data, data, role=source.stem, seed=seed, period=period)
     scheme = load_scheme(scheme_file, extensions)
-    result = checked_run(scheme, parse_period(period), extensions, strict=strict, show=False,
-                         groups=parse_groups(groups))
-    run_dir = write_with_report(result, folder / f"run-{result.period['label']}", extensions, language=language,
-                                report=True)
+    with copied_tables() as tables:
+        result = checked_run(scheme, parse_period(period), extensions, strict=strict, show=False,
+                             groups=parse_groups(groups), tables=tables)
+        run_dir = write_with_report(result, folder / f"run-{result.period['label']}", extensions,
+                                    language=language, report=True, tables=tables)
     graded = [a for a in result.appraisees if a.grade is not None]
     echo(f"demo data: {getattr(files, 'folder', data)} ({len(result.appraisees)} appraisees)")
     echo(f"appraised with {scheme.id} v{scheme.version} for {result.period['label']}: {len(graded)} graded")

@@ -61,8 +61,8 @@ def measure(
     from appraisal.engines.memory import configured
     from appraisal.measuring.measurements import measuring, with_flags
     from appraisal.measuring.quality import QualityBreach, assess, report_lines, warning_flags
-    from appraisal.measuring.values_csv import write_values
     from appraisal.periods import parse_period
+    from appraisal.results.values_csv import write_values
     from appraisal.scheme.data_roots import allowing
     from appraisal.scheme.packs import resolve_scheme_path
     from appraisal.scheme.validation import load_scheme

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
@@ -50,11 +52,11 @@ def run(
 
     interrupts.set_time_limit(timeout or None)
     extensions = plugins.extensions()
-    with allowing(data_root or ()), configured(memory_limit, spill_dir):
+    with allowing(data_root or ()), configured(memory_limit, spill_dir), copied_tables() as tables:
         loaded = load_scheme(resolve_scheme_path(scheme, extensions.packs), extensions)
         result = checked_run(loaded, parse_period(period), extensions, threads=threads, strict=strict,
-                             groups=parse_groups(groups))
-        folder = write_with_report(result, out, extensions, language=language, report=report)
+                             groups=parse_groups(groups), tables=tables)
+        folder = write_with_report(result, out, extensions, language=language, report=report, tables=tables)
     graded = sum(1 for a in result.appraisees if a.grade is not None)
     echo(f"appraised {len(result.appraisees)} ({graded} graded) for {result.period['label']}: {folder}")
     if report:
@@ -64,9 +66,29 @@ def run(
 STRICT_HELP = "Fail on data-quality warnings too, not only on errors."
 
 
+@contextmanager
+def copied_tables() -> Iterator[Path]:
+    """A private folder for the tables the engine writes (`pipeline.run(tables=...)`) until the
+    run folder takes them; removed afterwards, and on Ctrl-C."""
+    # When the command runs, not when the CLI starts (see appraisal.cli):
+    import shutil
+    import tempfile
+
+    from appraisal import interrupts
+
+    with interrupts.deferred():
+        folder = Path(tempfile.mkdtemp(prefix="appraisal-tables-"))
+        interrupts.register_path(folder)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        interrupts.unregister_path(folder)
+
+
 def checked_run(
     scheme: Scheme, period: Period, extensions: Extensions, *, threads: int | None = None, strict: bool = False,
-    show: bool = True, groups: tuple[str, ...] = (),
+    show: bool = True, groups: tuple[str, ...] = (), tables: Path | None = None,
 ) -> Result:
     """The pipeline's run, every data-quality count printed (when `show`; always when a breach stops it)."""
     # When the command runs, not when the CLI starts (see appraisal.cli):
@@ -74,7 +96,8 @@ def checked_run(
     from appraisal.pipeline import run as run_pipeline
 
     try:
-        result = run_pipeline(scheme, period, extensions=extensions, threads=threads, strict=strict, groups=groups)
+        result = run_pipeline(scheme, period, extensions=extensions, threads=threads, strict=strict, groups=groups,
+                              tables=tables)
     except QualityBreach as breach:
         for line in breach.assessment.lines():
             echo(line)
@@ -84,7 +107,9 @@ def checked_run(
     return result
 
 
-def write_with_report(result: Result, out: Path, extensions: Extensions, *, language: str, report: bool) -> Path:
+def write_with_report(
+    result: Result, out: Path, extensions: Extensions, *, language: str, report: bool, tables: Path | None = None,
+) -> Path:
     """Store the run; the report (with the packs' templates of `extensions`) is rendered inside
     the partial folder, so it is atomic too."""
     # When the command runs, not when the CLI starts (see appraisal.cli):
@@ -96,7 +121,7 @@ def write_with_report(result: Result, out: Path, extensions: Extensions, *, lang
 
         render_result(result, folder / "report", language=language, pack_dirs=template_dirs(extensions.packs))
 
-    return write_run(result, out, extra=render if report else None)
+    return write_run(result, out, extra=render if report else None, tables=tables)
 
 
 def explain(

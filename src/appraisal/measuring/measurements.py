@@ -124,7 +124,7 @@ def measure(
 @dataclass(frozen=True)
 class Measured:
     """What `measuring` found, the values still in the open engine (`wide`): read them into
-    Python with `to_measurements`, or copy them out as they are (appraisal.measuring.values_csv)."""
+    Python with `to_measurements`, or copy them out as they are (appraisal.results.values_csv)."""
 
     engine: Engine
     scheme: Scheme

@@ -4,7 +4,7 @@ indicator (value, rows, flags), built by joins.
 At 100,000 appraisees a Python object per cell costs seconds. So each dataset query's result
 is kept as a temporary table, its data-quality counts are aggregates over it, and every
 indicator's value, row count and flags are joined onto the keys (roster members, or groups) in
-one table: `measure --csv` copies that table out (`appraisal.measuring.values_csv`), and
+one table: `measure --csv` copies that table out (`appraisal.results.values_csv`), and
 `cells` reads it into Python where a caller wants objects.
 
 Values come out as Python's `float()` of what the query returned would: a DECIMAL goes through

@@ -39,8 +39,12 @@ QUALITY_COLUMNS = ["dataset", "cause", "column", "count", "rows", "share", "leve
 TOTAL_COLUMNS = ["appraisee", "name", "team", "weighted_total", "adjustments", "total", "grade", "status", "flags"]
 
 
-def write_run(result: Result, out: Path, *, extra: Callable[[Path], None] | None = None) -> Path:
-    """Write `result` (and whatever `extra` adds, e.g. a rendered report) as the folder `out`.
+def write_run(
+    result: Result, out: Path, *, extra: Callable[[Path], None] | None = None, tables: Path | None = None,
+) -> Path:
+    """Write `result` (and whatever `extra` adds, e.g. a rendered report) as the folder `out`;
+    scores.csv and totals.csv moved from the folder `tables` when the engine wrote them there
+    (`pipeline.run(tables=...)`), else written from `result`.
 
     A machine that refuses (a full disk, a read-only folder) is an `AppraisalError` naming `out`;
     so is a folder that another run created meanwhile: the first run to finish wins."""
@@ -58,7 +62,7 @@ def write_run(result: Result, out: Path, *, extra: Callable[[Path], None] | None
         raise AppraisalError(f"cannot write {out}: {exc.strerror}") from None
     try:
         _write_json(partial / RESULT_FILE, result)
-        write_tables(result, partial)
+        write_tables(result, partial, copied=tables)
         (partial / QUERIES_FILE).write_text(_queries_text(result), encoding="utf-8")
         if extra is not None:
             extra(partial)
@@ -73,16 +77,22 @@ def write_run(result: Result, out: Path, *, extra: Callable[[Path], None] | None
     return out
 
 
-def write_tables(result: Result, folder: Path) -> list[Path]:
+def write_tables(result: Result, folder: Path, *, copied: Path | None = None) -> list[Path]:
     """Write scores.csv, totals.csv and quality.csv (and groups.csv for a run with group rows)
-    into `folder`; text that Excel would run is escaped."""
-    tables = [(SCORES_FILE, SCORE_COLUMNS, _score_rows(result)), (TOTALS_FILE, TOTAL_COLUMNS, _total_rows(result)),
-              (QUALITY_FILE, QUALITY_COLUMNS, _quality_rows(result))]
+    into `folder`, scores.csv and totals.csv moved from `copied` when given; text that Excel
+    would run is escaped."""
+    tables = [(QUALITY_FILE, QUALITY_COLUMNS, _quality_rows(result))]
+    if copied is None:
+        tables += [(SCORES_FILE, SCORE_COLUMNS, _score_rows(result)), (TOTALS_FILE, TOTAL_COLUMNS, _total_rows(result))]
+    else:
+        for name in (SCORES_FILE, TOTALS_FILE):
+            shutil.move(Path(copied) / name, Path(folder) / name)
     if result.groups:
         tables.append((GROUPS_FILE, GROUP_COLUMNS, _group_rows(result)))
     for name, header, rows in tables:
         _write_csv(Path(folder) / name, header, rows)
-    return [Path(folder) / name for name, _, _ in tables]
+    return [Path(folder) / name for name in (SCORES_FILE, TOTALS_FILE, QUALITY_FILE)] + (
+        [Path(folder) / GROUPS_FILE] if result.groups else [])
 
 
 def _discard(partial: Path) -> None:

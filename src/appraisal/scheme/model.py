@@ -88,6 +88,19 @@ class Roster:
 MEASURED_KINDS = ("measure", "custom", "rating")
 OK = "ok"
 INSUFFICIENT = "insufficient data"
+# The rule cases of a scored cell: which words explain its points. Compiled scoring (appraisal.sql.
+# scoring) gives each cell its case; `scoring.scores.rule_words` turns a case and the cell's target
+# back into the words the reference (`scores.score_value`) gives.
+NOT_SCORED, NO_DATA, NO_TARGET, TARGET_ZERO = "not_scored", "insufficient_data", "no_target", "target_zero"
+CURVE, RATIO, BAND_DEFAULT = "curve", "ratio", "band_default"
+FORMULA, FORMULA_NO_NUMBER = "formula", "formula_no_number"
+
+
+def band_case(n: int) -> str:
+    """The rule case of a value in the score's band `n` (counted from 0)."""
+    return f"band_{n}"
+
+
 ROSTER_NEEDED = "has no roster, which measure and run need: add 'roster' (who is appraised, one row each)"
 
 

@@ -14,7 +14,19 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from appraisal.scheme.model import Indicator, Score
+from appraisal.scheme.model import (
+    BAND_DEFAULT,
+    CURVE,
+    FORMULA,
+    FORMULA_NO_NUMBER,
+    NO_DATA,
+    NO_TARGET,
+    NOT_SCORED,
+    RATIO,
+    TARGET_ZERO,
+    Indicator,
+    Score,
+)
 
 
 @dataclass(frozen=True)
@@ -131,21 +143,12 @@ def score_value(
     return Points(points.score, points.rule, {**points.parts, "unit": indicator.unit})
 
 
-# The rule cases of a cell: which words explain its points. Compiled scoring (appraisal.sql.scoring)
-# gives each cell its case; `rule_words` turns a case back into the words `score_value` gives.
-NOT_SCORED, NO_DATA, NO_TARGET, TARGET_ZERO = "not_scored", "insufficient_data", "no_target", "target_zero"
-CURVE, RATIO, BAND_DEFAULT = "curve", "ratio", "band_default"
-FORMULA, FORMULA_NO_NUMBER = "formula", "formula_no_number"
 _FIXED_WORDS = {
     NOT_SCORED: "not scored",
     NO_DATA: "insufficient data: not scored",
     NO_TARGET: "no target for this appraisee: not scored",
     TARGET_ZERO: "target is 0: ratio not defined",
 }
-
-
-def band_case(n: int) -> str:
-    return f"band_{n}"
 
 
 def rule_words(indicator: Indicator, case: str, target: float | None) -> tuple[str, dict[str, Any]]:

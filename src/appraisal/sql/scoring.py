@@ -22,18 +22,24 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from appraisal.expressions.kinds import Kind, value_kind
-from appraisal.scheme.model import BONUS_BASE, INSUFFICIENT, MEASURED_KINDS, OK, SALES, TargetFrom, formula_order
-from appraisal.scoring.scores import (
+from appraisal.scheme.model import (
     BAND_DEFAULT,
+    BONUS_BASE,
     CURVE,
     FORMULA,
     FORMULA_NO_NUMBER,
+    INSUFFICIENT,
+    MEASURED_KINDS,
     NO_DATA,
     NO_TARGET,
     NOT_SCORED,
+    OK,
     RATIO,
+    SALES,
     TARGET_ZERO,
+    TargetFrom,
     band_case,
+    formula_order,
 )
 from appraisal.sql.dialect import DUCKDB, ColumnResolver, Dialect, SqlFragment, bind_value
 from appraisal.sql.emitter import Bindings, to_sql_kind
