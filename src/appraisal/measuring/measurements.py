@@ -283,10 +283,8 @@ def _roster(engine: Engine, scheme: Scheme, period: Period) -> tuple[Appraisee, 
     sql = (
         f"SELECT CAST({q(scheme.roster.key)} AS VARCHAR) AS id, "
         + ", ".join(f"CAST({d} AS VARCHAR)" for d in details)
-        + f", {start}, {end}, "
-        f"coalesce({start} >= $1 AND {start} < $2, FALSE), coalesce({end} >= $1 AND {end} < $2, FALSE), "
-        f"coalesce({end} < $1 OR {start} >= $2, FALSE) "
-        f"FROM {q(ROSTER)} WHERE {q(scheme.roster.key)} IS NOT NULL ORDER BY id"
+        + f", {start}, {end}, " + ", ".join(test for _, test in employment(scheme, "$1", "$2"))
+        + f" FROM {q(ROSTER)} WHERE {q(scheme.roster.key)} IS NOT NULL ORDER BY id"
     )
     out = []
     for row in engine.connection.execute(sql, [period.start, period.end]).fetchall():
@@ -294,6 +292,18 @@ def _roster(engine: Engine, scheme: Scheme, period: Period) -> tuple[Appraisee, 
         member, name, team, manager, role, started, ended = row[:7]
         out.append(Appraisee(member, name, team, manager, role, started, ended, flags=flags))
     return tuple(out)
+
+
+def employment(scheme: Scheme, begin: str, stop: str) -> list[tuple[str, str]]:
+    """Each employment flag (joined, left, not employed during the period) with its test over a
+    roster row, in SQL; `begin` and `stop` are SQL for the period's first and after-last days."""
+    assert scheme.roster is not None
+    fields = scheme.roster.fields
+    start = q(fields["start"]) if "start" in fields else "CAST(NULL AS DATE)"
+    end = q(fields["end"]) if "end" in fields else "CAST(NULL AS DATE)"
+    return [(JOINED, f"coalesce({start} >= {begin} AND {start} < {stop}, FALSE)"),
+            (LEFT, f"coalesce({end} >= {begin} AND {end} < {stop}, FALSE)"),
+            (ABSENT, f"coalesce({end} < {begin} OR {start} >= {stop}, FALSE)")]
 
 
 def _ratings_quality(engine: Engine, query: CompiledQuery) -> list[QualityCount]:

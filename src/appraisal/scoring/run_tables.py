@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from appraisal.measuring.measurements import ABSENT, JOINED, LEFT
+from appraisal.measuring.measurements import employment
 from appraisal.results.copying import copy_csv, number, text
 from appraisal.results.inert import csv_text
 from appraisal.scheme.model import BONUS_BASE, INSUFFICIENT, OK, ROSTER, SALES
@@ -107,18 +107,14 @@ def _scores(measured: Measured, scored: str, targets: dict[str, str]) -> str:
 
 def _totals(measured: Measured, scored: str) -> str:
     """A row per appraisee: name, team, totals, grade, status (a failed one names what was
-    missing) and the employment flags, as `measurements._roster` finds them."""
+    missing) and the employment flags (`measurements.employment`)."""
     scheme = measured.scheme
     assert scheme.roster is not None
     fields, key = scheme.roster.fields, q(scheme.roster.key)
     name, team = (f"CAST({q(fields[f])} AS VARCHAR)" if f in fields else "CAST(NULL AS VARCHAR)"
                   for f in ("name", "team"))
-    start = q(fields["start"]) if "start" in fields else "CAST(NULL AS DATE)"
-    end = q(fields["end"]) if "end" in fields else "CAST(NULL AS DATE)"
     begin, stop = (f"CAST('{d.isoformat()}' AS DATE)" for d in (measured.period.start, measured.period.end))
-    flags = ", ".join(f"CASE WHEN coalesce({test}, FALSE) THEN {text(flag)} END" for flag, test in (
-        (JOINED, f"{start} >= {begin} AND {start} < {stop}"), (LEFT, f"{end} >= {begin} AND {end} < {stop}"),
-        (ABSENT, f"{end} < {begin} OR {start} >= {stop}")))
+    flags = ", ".join(f"CASE WHEN {test} THEN {text(flag)} END" for flag, test in employment(scheme, begin, stop))
     weighted = [i.id for i in scheme.indicators if i.weight > 0]
     missing = ", ".join(f"CASE WHEN s.{q(score_column(i))} IS NULL THEN {text(i)} END" for i in weighted) or "NULL"
     status = (f"CASE WHEN s.status = 'failed' THEN 'failed: no data for ' || concat_ws(', ', {missing})"
