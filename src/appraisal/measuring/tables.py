@@ -31,7 +31,7 @@ Raw = tuple["float | None", int, tuple[str, ...]]
 
 @dataclass(frozen=True)
 class Column:
-    """One indicator's three columns in a wide table: `{n}__value`, `{n}__rows`, `{n}__flags`."""
+    """The n-th indicator of a wide table: its columns are `v{n}` (value), `r{n}` (rows), `f{n}` (flags)."""
 
     indicator: str
     source: str

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from appraisal.measuring.measurements import employment
 from appraisal.results.copying import copy_csv, number, text
 from appraisal.results.inert import csv_text
+from appraisal.results.storing import SCORE_COLUMNS, TOTAL_COLUMNS
 from appraisal.scheme.model import BONUS_BASE, INSUFFICIENT, OK, ROSTER, SALES
 from appraisal.scoring.scores import rule_words
 from appraisal.sql.dialect import inline_literal
@@ -30,9 +31,7 @@ if TYPE_CHECKING:
     from appraisal.measuring.measurements import Measured
     from appraisal.scheme.model import Indicator
 
-SCORES = ("appraisee", "indicator", "value", "rows", "status", "target", "score", "weight", "effective_weight",
-          "contribution", "rule", "source")
-TOTALS = ("appraisee", "name", "team", "weighted_total", "adjustments", "total", "grade", "status", "flags")
+SCORES, TOTALS = SCORE_COLUMNS, TOTAL_COLUMNS  # the headers storing.write_tables writes
 
 
 def copy_run_tables(measured: Measured, scored: str, folder: Path) -> list[Path]:
