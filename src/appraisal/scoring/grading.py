@@ -8,13 +8,16 @@ scored by its rule, weights are applied under the scheme's missing-data policy, 
 penalty points are added within their limits, gates cap or veto the total, and the total
 finds its grade band. Every step is written down as a sentence, so a scorecard can show how
 the grade came to be, and as a phrasebook key with its numbers, so a report can say it in its own
-language. Adjustments come before gates, so no bonus can lift a capped total.
+language. Adjustments come before gates, so no bonus can lift a capped total. What follows the
+scored cells (totals, adjustments, gates, grade, pay and their steps) is `results.concluding`,
+shared with reading back a run scored in the engine.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -23,36 +26,15 @@ from appraisal.expressions.evaluation import evaluate
 from appraisal.measuring.measurements import Appraisee, Measurements
 from appraisal.measuring.quality import is_quality_flag
 from appraisal.measuring.targets import MEMBERS_FLAG, VOLUMES, for_members
-from appraisal.results.result import AppraiseeResult, Effect, GroupResult, ScoredCell
-from appraisal.scheme.model import BONUS_BASE, INSUFFICIENT, OK, SALES, formula_order, pick
-from appraisal.scoring.scores import finite, score_value
+from appraisal.results.concluding import Rules, conclude, rules_of
+from appraisal.results.result import AppraiseeResult, GroupResult, ScoredCell
+from appraisal.scheme.model import BONUS_BASE, INSUFFICIENT, OK, SALES, formula_order
+from appraisal.scoring.scores import score_value
 
 if TYPE_CHECKING:
     from appraisal.expressions.functions import FunctionRegistry
     from appraisal.expressions.parsing import Expression
     from appraisal.scheme.model import Indicator, Scheme
-
-
-def _fmt(x: float | None, digits: int = 2) -> str:
-    if x is None:
-        return "-"
-    return f"{round(x, digits):g}"
-
-
-@dataclass
-class _Steps:
-    """The explanation so far: each step as an English sentence and as phrasebook parts, in step."""
-
-    texts: list[str] = field(default_factory=list)
-    parts: list[dict[str, Any]] = field(default_factory=list)
-
-    def add(self, text: str, key: str, **numbers: Any) -> None:
-        self.texts.append(text)
-        self.parts.append({"key": key, **numbers})
-
-
-def _effect_parts(veto: bool, cap: float | None) -> dict[str, Any]:
-    return {"key": "effect_veto"} if veto else {"key": "effect_cap", "cap": cap}
 
 
 @dataclass
@@ -64,10 +46,12 @@ class _Context:
     functions: FunctionRegistry
     formulas: list[Indicator] = field(init=False)
     titles: dict[str, dict[str, str]] = field(init=False)  # shared by the cells: nothing writes to them
+    rules: Rules = field(init=False)
 
     def __post_init__(self) -> None:
         self.formulas = formula_order(self.scheme)
         self.titles = {i.id: dict(i.title) for i in self.scheme.indicators}
+        self.rules = rules_of(self.scheme)
 
     def evaluate(self, expression: Expression, values: Mapping[str, object]) -> object:
         try:
@@ -112,11 +96,9 @@ def appraise_one(context: _Context, measurements: Measurements, appraisee: Appra
         scored.append((indicator, value, rows, status, source, flags, target, points))
 
     weighted = [(s[0], s[7].score) for s in scored if s[0].weight > 0]
-    missing = [ind.id for ind, score in weighted if score is None]
     available = sum(ind.weight for ind, score in weighted if score is not None)
     policy = scheme.missing_data
-    steps = _Steps()
-    failed = policy == "fail" and bool(missing)
+    failed = policy == "fail" and any(score is None for _, score in weighted)
     cells = []
     for indicator, value, rows, status, source, flags, target, points in scored:
         weight = indicator.weight
@@ -137,130 +119,25 @@ def appraise_one(context: _Context, measurements: Measurements, appraisee: Appra
                 rule_parts=points.parts,
             )
         )
-    if failed:
-        status = f"failed: no data for {', '.join(missing)} (missing_data: fail)"
-        steps.add(status, "failed_missing", missing=list(missing))
-        result = _result(appraisee, cells, None, 0.0, None, None, status, (), steps)
-        return replace(result, status_parts=steps.parts[-1])
-    if weighted and len(missing) == len(weighted):
-        steps.add("no indicator could be scored: insufficient data", "nothing_scored")
-        return _result(appraisee, cells, None, 0.0, None, None, INSUFFICIENT, (), steps)
 
-    weighted_total = sum(c.contribution for c in cells if c.contribution is not None)
-    counted = [c for c in cells if c.contribution is not None]
-    parts = " + ".join(f"{_fmt(c.score)} x {_fmt(c.effective_weight)}%" for c in counted)
-    steps.add(f"weighted total {_fmt(weighted_total)} = {parts}", "weighted_total", total=weighted_total,
-              parts=[{"indicator": c.indicator, "score": c.score, "weight": c.effective_weight} for c in counted])
-    if missing:
-        how = "the others were re-weighted" if policy == "reweight" else "they count as 0"
-        key = "missing_reweighted" if policy == "reweight" else "missing_zero"
-        steps.add(f"no score for {', '.join(missing)}: {how} (missing_data: {policy})", key, missing=list(missing))
+    def applies(kind: str, n: int, total: float) -> bool:
+        """Whether the n-th adjustment's or gate's condition holds, seeing `total` as the total."""
+        when = (scheme.adjustments[n] if kind == "adjustment" else scheme.gates[n]).when
+        return context.evaluate(when, {**values, "total": total}) is True
 
-    effects: list[Effect] = []
-    names = {**values, "total": weighted_total}
-    bonus = penalty = 0.0
-    for adjustment in scheme.adjustments:
-        applied = context.evaluate(adjustment.when, names) is True
-        effects.append(Effect("adjustment", adjustment.when.source, pick(adjustment.reason),
-                              f"{adjustment.points:+g} points",
-                              applied, adjustment.points, {"key": "effect_points", "points": adjustment.points},
-                              dict(adjustment.reason)))
-        if applied:
-            bonus += max(adjustment.points, 0.0)
-            penalty += max(-adjustment.points, 0.0)
-    if scheme.max_bonus is not None and bonus > scheme.max_bonus:
-        steps.add(f"bonus {_fmt(bonus)} limited to {_fmt(scheme.max_bonus)}", "bonus_limited", bonus=bonus,
-                  limit=scheme.max_bonus)
-        bonus = scheme.max_bonus
-    if scheme.max_penalty is not None and penalty > scheme.max_penalty:
-        steps.add(f"penalty {_fmt(penalty)} limited to {_fmt(scheme.max_penalty)}", "penalty_limited", penalty=penalty,
-                  limit=scheme.max_penalty)
-        penalty = scheme.max_penalty
-    adjustment_points = bonus - penalty
-    total = weighted_total + adjustment_points
-    if adjustment_points:
-        steps.add(f"adjustments {adjustment_points:+g}: total {_fmt(total)}", "adjustments", points=adjustment_points,
-                  total=total)
-
-    names["total"] = total
-    for gate in scheme.gates:
-        applied = context.evaluate(gate.when, names) is True
-        effect = "veto: total 0" if gate.veto else f"cap total at {_fmt(gate.cap_total)}"
-        effect_parts = _effect_parts(gate.veto, gate.cap_total)
-        effects.append(Effect("gate", gate.when.source, pick(gate.reason), effect, applied, effect_parts=effect_parts,
-                              reason_text=dict(gate.reason)))
-        if applied:
-            total = 0.0 if gate.veto else min(total, float(gate.cap_total or 0.0))
-            steps.add(f"gate {gate.when.source} holds ({pick(gate.reason)}): {effect}; total {_fmt(total)}",
-                      "gate_applied",
-                      when=gate.when.source, reason=dict(gate.reason), effect=effect_parts, total=total)
-
-    grade = _grade(scheme, total)
-    if grade is not None:
-        band = next(g for g in scheme.grades if g.grade == grade)
-        upper = "" if math.isinf(band.max) else f" < {_fmt(band.max)}"
-        steps.add(f"grade {grade}: {_fmt(band.min)} <= {_fmt(total)}{upper}", "grade", grade=grade,
-                  min=finite(band.min), max=finite(band.max), total=total)
-    pay = _incentives(scheme, measurements, appraisee.id, grade, steps)
-    result = _result(appraisee, cells, weighted_total, adjustment_points, total, grade, OK, tuple(effects), steps)
-    return replace(result, incentives=pay) if pay is not None else result
-
-
-def _incentives(
-    scheme: Scheme, measurements: Measurements, appraisee: str, grade: str | None, steps: _Steps
-) -> dict[str, Any] | None:
-    """Bonus (base x the grade's coefficient, capped) and commission (rate x sales, capped)."""
-    incentives = scheme.incentives
-    if incentives is None:
-        return None
-    money = incentives.currency and f" {incentives.currency}"
-    base = (incentives.base if isinstance(incentives.base, (int, float))
-            else measurements.targets.get((appraisee, BONUS_BASE)))
-    coefficient = incentives.coefficients.get(grade) if grade is not None else None
-    bonus = None
-    if base is not None and coefficient is not None:
-        bonus = base * coefficient
-        parts = {"base": base, "coefficient": coefficient, "grade": grade, "bonus": bonus, "capped_at": None,
-                 "currency": incentives.currency}
-        line = (f"bonus: base {_fmt(base)}{money} x coefficient {_fmt(coefficient)} (grade {grade})"
-                f" = {_fmt(bonus)}{money}")
-        if incentives.bonus_cap is not None and bonus > incentives.bonus_cap:
-            bonus = parts["capped_at"] = float(incentives.bonus_cap)
-            line += f", capped at {_fmt(bonus)}{money}"
-        steps.add(line, "bonus_pay", **parts)
-    sales = measurements.targets.get((appraisee, SALES)) if incentives.commission_from else None
-    commission = None
-    if sales is not None:
-        commission = sales * incentives.commission_rate
-        parts = {"rate": incentives.commission_rate, "sales": sales, "commission": commission, "capped_at": None,
-                 "currency": incentives.currency}
-        line = (f"commission: {_fmt(incentives.commission_rate * 100)}% of sales {_fmt(sales)}{money}"
-                f" = {_fmt(commission)}{money}")
-        if incentives.commission_cap is not None and commission > incentives.commission_cap:
-            commission = parts["capped_at"] = float(incentives.commission_cap)
-            line += f", capped at {_fmt(commission)}{money}"
-        steps.add(line, "commission_pay", **parts)
-    total = None if bonus is None and commission is None else (bonus or 0.0) + (commission or 0.0)
-    return {"base": base, "coefficient": coefficient, "bonus": bonus, "sales": sales,
-            "commission": commission, "total": total, "currency": incentives.currency}
-
-
-def _grade(scheme: Scheme, total: float) -> str | None:
-    for band in scheme.grades:
-        if band.min <= total < band.max:
-            return band.grade
-    return None
-
-
-def _result(
-    appraisee: Appraisee, cells: list[ScoredCell], weighted_total: float | None, adjustment_points: float,
-    total: float | None, grade: str | None, status: str, effects: tuple[Effect, ...], steps: _Steps,
-) -> AppraiseeResult:
+    pays = scheme.incentives is not None
+    base = None
+    if pays:
+        fixed = scheme.incentives.base  # type: ignore[union-attr]
+        base = fixed if isinstance(fixed, (int, float)) else measurements.targets.get((appraisee.id, BONUS_BASE))
+    sales = measurements.targets.get((appraisee.id, SALES)) if pays else None
+    found = conclude(context.rules, cells, applies, base=base, sales=sales)
     return AppraiseeResult(
         id=appraisee.id, name=appraisee.name, team=appraisee.team, manager=appraisee.manager, role=appraisee.role,
-        flags=appraisee.flags, cells=tuple(cells), weighted_total=weighted_total, adjustment_points=adjustment_points,
-        total=total, grade=grade, status=status, effects=effects, steps=tuple(steps.texts),
-        step_parts=tuple(steps.parts),
+        flags=appraisee.flags, cells=tuple(cells), weighted_total=found.weighted_total,
+        adjustment_points=found.adjustment_points, total=found.total, grade=found.grade, status=found.status,
+        effects=found.effects, steps=found.steps, incentives=found.incentives, step_parts=found.step_parts,
+        status_parts=found.status_parts,
     )
 
 
@@ -288,14 +165,19 @@ def appraise_groups(measurements: Measurements, functions: FunctionRegistry) -> 
     return tuple(found)
 
 
-def calibration(scheme: Scheme, appraisees: tuple[AppraiseeResult, ...]) -> tuple[dict[str, Any], ...]:
+def calibration(scheme: Scheme, appraisees: Sequence[AppraiseeResult]) -> tuple[dict[str, Any], ...]:
     """Each grade's intended share against what the run produced: advice, never a change."""
-    graded = [a for a in appraisees if a.grade is not None]
+    return calibration_of(scheme, Counter(a.grade for a in appraisees if a.grade is not None))
+
+
+def calibration_of(scheme: Scheme, graded: Mapping[str, int]) -> tuple[dict[str, Any], ...]:
+    """`calibration` from the number of appraisees in each grade (counted in the engine, say)."""
+    everyone = sum(graded.values())
     rows = []
     for band in scheme.grades:
-        actual = sum(1 for a in graded if a.grade == band.grade)
+        actual = graded.get(band.grade, 0)
         share = scheme.calibration.get(band.grade)
-        expected = None if share is None else share * len(graded)
+        expected = None if share is None else share * everyone
         rows.append(
             {
                 "grade": band.grade,
