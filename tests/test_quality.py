@@ -20,6 +20,7 @@ from appraisal.measuring.quality import QualityBreach, assess, shown
 from appraisal.periods import parse_period
 from appraisal.pipeline import load_scheme, run
 from appraisal.plugins import extensions
+from appraisal.results.storing import load_run
 from appraisal.scheme.quality_levels import LIMIT_PATTERN, parse_limit
 from appraisal.scheme.validation import scheme_schema
 
@@ -174,9 +175,8 @@ def test_a_cell_computed_from_a_warned_column_carries_the_flag(tmp_path):
 def test_the_flag_is_kept_in_the_stored_json(run_cli, tmp_path):
     scheme = some_bad(tmp_path / "data", bad=3)
     run_cli("run", str(scheme), "-p", "2026-Q3", "-o", str(tmp_path / "q3"), "--no-report")
-    [a1] = [a for a in result_json(tmp_path / "q3")["appraisees"] if a["id"] == "a1"]
-    [revenue] = [c for c in a1["cells"] if c["indicator"] == "revenue"]
-    assert revenue["flags"] == ["data warning: 3.0% unparseable integer in sales.amount"]
+    revenue = load_run(tmp_path / "q3").appraisee("a1").cell("revenue")
+    assert revenue.flags == ("data warning: 3.0% unparseable integer in sales.amount",)
 
 
 def test_the_scorecards_mark_a_warned_cell_beside_its_status(run_cli, tmp_path):

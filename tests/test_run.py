@@ -26,7 +26,7 @@ def test_run_writes_a_complete_folder(run_cli, tmp_path):
     cli = run_cli("run", str(DATA / "agent.yaml"), "--period", "2026-Q3", "--out", str(out), "--no-report")
     assert cli.exit_code == 0, cli.stderr
     assert sorted(p.name for p in out.iterdir()) == [
-        "quality.csv", "queries.sql", "result.json", "scores.csv", "totals.csv"]
+        "appraisees.parquet", "quality.csv", "queries.sql", "result.json", "scores.csv", "totals.csv"]
     assert [p.name for p in tmp_path.iterdir()] == ["q3"]  # no partial folder left behind
 
 

@@ -52,7 +52,7 @@ def _same(a: object, b: object) -> bool:
     return a == b
 
 
-def _demo(tmp_path: Path, name: str) -> Scheme:
+def demo_scheme(tmp_path: Path, name: str) -> Scheme:
     """The shipped scheme `name` beside its freshly generated demo data."""
     source, generate, role = DEMOS[name]
     (tmp_path / source.name).write_bytes(source.read_bytes())
@@ -62,7 +62,7 @@ def _demo(tmp_path: Path, name: str) -> Scheme:
 
 @pytest.mark.parametrize("name", list(DEMOS))
 def test_the_engine_scores_the_demo_as_the_reference_does(tmp_path: Path, name: str) -> None:
-    scheme = _demo(tmp_path, name)
+    scheme = demo_scheme(tmp_path, name)
     reference = run(scheme, PERIOD)
     found = extensions()
     with measuring(fit_targets(scheme, PERIOD), PERIOD, found) as measured:
@@ -93,10 +93,10 @@ def test_the_engine_scores_the_demo_as_the_reference_does(tmp_path: Path, name: 
 
 @pytest.mark.parametrize("name", list(DEMOS))
 def test_the_tables_the_engine_copies_are_the_ones_written_from_the_result(tmp_path: Path, name: str) -> None:
-    scheme = _demo(tmp_path, name)
+    scheme = demo_scheme(tmp_path, name)
     (copied := tmp_path / "copied").mkdir()
     (written := tmp_path / "written").mkdir()
-    result = run(scheme, PERIOD, tables=copied)
-    write_tables(result, written)
+    run(scheme, PERIOD, tables=copied)
+    write_tables(run(scheme, PERIOD), written)
     for table in ("scores.csv", "totals.csv"):
         assert (copied / table).read_bytes() == (written / table).read_bytes(), table

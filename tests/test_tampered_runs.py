@@ -28,8 +28,17 @@ DATA = Path(__file__).resolve().parent / "data" / "measuring"
 
 @pytest.fixture(scope="module")
 def stored(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A run appraised in Python: format appraisal-result/1, every appraisee in result.json."""
     result = run(load_scheme(DATA / "agent.yaml"), parse_period("2026-Q3"))
     return write_run(result, tmp_path_factory.mktemp("runs") / "q3")
+
+
+@pytest.fixture(scope="module")
+def stored_2(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A run scored in the engine, as `appraisal run` stores it: format appraisal-result/2."""
+    tables = tmp_path_factory.mktemp("tables")
+    result = run(load_scheme(DATA / "agent.yaml"), parse_period("2026-Q3"), tables=tables)
+    return write_run(result, tmp_path_factory.mktemp("runs") / "q3", tables=tables)
 
 
 def copied(stored: Path, folder: Path, text: str) -> Path:
@@ -82,7 +91,8 @@ def test_a_missing_key_is_named_with_its_place(run_cli, stored: Path, tmp_path: 
 def test_a_result_that_is_not_an_object_has_no_format(run_cli, stored: Path, tmp_path: Path) -> None:
     folder = copied(stored, tmp_path, "[1, 2, 3]")
     result = run_cli("explain", str(folder), "-a", "a1")
-    assert (result.exit_code, result.stderr) == (1, f"{folder}/result.json has format None, not appraisal-result/1\n")
+    assert (result.exit_code, result.stderr) == (
+        1, f"{folder}/result.json has format None, not appraisal-result/1 or appraisal-result/2\n")
 
 
 def test_nan_is_not_json(run_cli, stored: Path, tmp_path: Path) -> None:
@@ -156,18 +166,37 @@ def original(stored: Path) -> dict[str, Any]:
     return json.loads((stored / "result.json").read_text(encoding="utf-8"))
 
 
+@pytest.fixture(scope="module")
+def original_2(stored_2: Path) -> dict[str, Any]:
+    return json.loads((stored_2 / "result.json").read_text(encoding="utf-8"))
+
+
+def _edited_copy(stored: Path, original: dict[str, Any], edit: tuple[str, Any], tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("edited") / "q3"
+    shutil.copytree(stored, folder)
+    (folder / "result.json").write_text(_apply(json.loads(json.dumps(original)), edit), encoding="utf-8")
+    return folder
+
+
+def _explain_survives(run_cli, folder: Path, edit: tuple[str, Any]) -> None:
+    for args in (["-a", "a1"], ["-a", "a2", "-i", "resolution_rate"]):
+        result = run_cli("explain", str(folder), *args)
+        assert result.exit_code in (0, 1), f"{edit}: exit {result.exit_code}: {result.stderr}"
+        assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+
+
+def _render_survives(run_cli, folder: Path, edit: tuple[str, Any]) -> None:
+    result = run_cli("render", str(folder), "-o", str(folder.parent / "out"), "-f", "html,md,xlsx", "-q")
+    assert result.exit_code in (0, 1), f"{edit}: exit {result.exit_code}: {result.stderr}"
+    assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_no_edit_makes_explain_fail_internally(run_cli, stored: Path, original: dict[str, Any], tmp_path_factory,
                                                data: st.DataObject) -> None:
     edit = data.draw(edits(original))
-    folder = tmp_path_factory.mktemp("edited") / "q3"
-    shutil.copytree(stored, folder)
-    (folder / "result.json").write_text(_apply(json.loads(json.dumps(original)), edit), encoding="utf-8")
-    for args in (["-a", "a1"], ["-a", "a2", "-i", "resolution_rate"]):
-        result = run_cli("explain", str(folder), *args)
-        assert result.exit_code in (0, 1), f"{edit}: exit {result.exit_code}: {result.stderr}"
-        assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+    _explain_survives(run_cli, _edited_copy(stored, original, edit, tmp_path_factory), edit)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -175,12 +204,23 @@ def test_no_edit_makes_explain_fail_internally(run_cli, stored: Path, original: 
 def test_no_edit_makes_render_fail_internally(run_cli, stored: Path, original: dict[str, Any], tmp_path_factory,
                                               data: st.DataObject) -> None:
     edit = data.draw(edits(original))
-    folder = tmp_path_factory.mktemp("edited") / "q3"
-    shutil.copytree(stored, folder)
-    (folder / "result.json").write_text(_apply(json.loads(json.dumps(original)), edit), encoding="utf-8")
-    result = run_cli("render", str(folder), "-o", str(folder.parent / "out"), "-f", "html,md,xlsx", "-q")
-    assert result.exit_code in (0, 1), f"{edit}: exit {result.exit_code}: {result.stderr}"
-    assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+    _render_survives(run_cli, _edited_copy(stored, original, edit, tmp_path_factory), edit)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_no_edit_of_a_format_2_header_makes_explain_fail_internally(
+        run_cli, stored_2: Path, original_2: dict[str, Any], tmp_path_factory, data: st.DataObject) -> None:
+    edit = data.draw(edits(original_2))
+    _explain_survives(run_cli, _edited_copy(stored_2, original_2, edit, tmp_path_factory), edit)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_no_edit_of_a_format_2_header_makes_render_fail_internally(
+        run_cli, stored_2: Path, original_2: dict[str, Any], tmp_path_factory, data: st.DataObject) -> None:
+    edit = data.draw(edits(original_2))
+    _render_survives(run_cli, _edited_copy(stored_2, original_2, edit, tmp_path_factory), edit)
 
 
 # --- the contract covers what is written --------------------------------------------------------
@@ -191,6 +231,7 @@ def test_every_key_a_run_writes_is_declared_in_the_contract(stored: Path) -> Non
     data = json.loads(text_of(stored))
     assert data["quality"], "the fixture run must have quality rows for this test to mean anything"
     assert undeclared(data) == []
+
 
 
 def test_a_quality_count_of_the_wrong_type_is_named_with_its_place(run_cli, stored: Path, tmp_path: Path) -> None:

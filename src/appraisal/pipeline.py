@@ -18,22 +18,24 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from appraisal import __version__, explaining, plugins, row_reader
-from appraisal.measuring.measurements import Measurements, measuring, with_flags
+from appraisal.measuring.measurements import Measured, Measurements, measuring, with_flags
 from appraisal.measuring.measurements import measure as measure_data
-from appraisal.measuring.quality import as_row, assess, warning_flags
+from appraisal.measuring.quality import Assessment, as_row, assess, warning_flags
 from appraisal.measuring.targets import fit_targets
 from appraisal.measuring.targets import flags as scaled_flags
 from appraisal.plugins import Extensions
 from appraisal.results.fingerprint import data_fingerprint
-from appraisal.results.result import Result
+from appraisal.results.result import AppraiseeResult, Result
 from appraisal.results.row_evidence import CountedRows
-from appraisal.results.storing import load_run
+from appraisal.results.stored import StoredAppraisees
+from appraisal.results.storing import APPRAISEES_FILE, load_run
 from appraisal.scheme import packs, validation
-from appraisal.scoring.grading import appraise_all, appraise_groups, calibration
+from appraisal.scoring.grading import appraise_all, appraise_groups, calibration, calibration_of
 from appraisal.scoring.in_engine import score_in_engine
-from appraisal.scoring.run_tables import copy_run_tables
+from appraisal.scoring.run_tables import copy_run_tables, stored_layout
 
 if TYPE_CHECKING:
+    from appraisal.expressions.functions import FunctionRegistry
     from appraisal.periods import Period
     from appraisal.scheme.model import Scheme
 
@@ -83,24 +85,34 @@ def run(
     (`appraisal.measuring.targets`). Data-quality counts are judged (`appraisal.measuring.quality`):
     one above its error level (with `strict`, its warning level too) raises `QualityBreach`
     before anything is appraised; one above its warning level flags the cells computed from it.
-    With `tables` (a folder), the run's scores.csv and totals.csv are written there, scored and
-    copied out by the engine (`appraisal.scoring.run_tables`) rather than from Python objects.
+    With `tables` (a folder), the run is scored in the engine and its scores.csv, totals.csv and
+    appraisees.parquet copied out there (`appraisal.scoring.run_tables`): the result's appraisees
+    are that file, read only when first used (`appraisal.results.stored`), and `write_run`
+    stores it as format appraisal-result/2. Without, they are appraised in Python (the reference).
     """
     extensions = _or_loaded(extensions)
     functions = extensions.functions
     fitted = fit_targets(scheme, period)
     with measuring(fitted, period, extensions, threads=threads, groups=groups) as measured:
-        measurements = measured.to_measurements()
-        assessment = assess(scheme, measurements.quality, strict=strict)
+        assessment = assess(scheme, measured.quality, strict=strict)
         assessment.check()
-        measurements = with_flags(measurements, {i: (f,) for i, f in scaled_flags(scheme, period).items()})
-        measurements = with_flags(measurements, warning_flags(scheme, assessment))
-        if tables is not None:
-            copy_run_tables(measured, score_in_engine(measured, functions), tables)
+        flags = _cell_flags(scheme, period, assessment)
+        if tables is None:
+            measurements = with_flags(measured.to_measurements(), flags)
+        else:
+            stored, graded = _scored_in_engine(measured, functions, tables, flags)
+            measurements = Measurements(fitted, period, (), {}, measured.quality, measured.queries,
+                                        groups=measured.groups)
     # The engine closed first: its memory is free before Python builds the appraisal's objects.
-    appraisees = appraise_all(measurements, functions)
+    appraisees: Sequence[AppraiseeResult]
+    if tables is None:
+        appraisees = appraise_all(measurements, functions)
+        advice = calibration(scheme, appraisees)
+    else:
+        appraisees = StoredAppraisees(tables / APPRAISEES_FILE, stored, summary := _scheme_summary(scheme))
+        advice = calibration_of(scheme, graded)
     return Result(
-        scheme=_scheme_summary(scheme),
+        scheme=_scheme_summary(scheme) if tables is None else summary,
         period={"label": period.label, "start": period.start.isoformat(), "end": period.end.isoformat(),
                 "timezone": scheme.timezone},
         provenance=provenance(scheme, extensions),
@@ -109,9 +121,30 @@ def run(
         queries=_queries(measurements),
         grades=tuple({"grade": g.grade, "min": g.min, "max": None if g.max == float("inf") else g.max,
                       "title": dict(g.title)} for g in scheme.grades),
-        calibration=calibration(scheme, appraisees),
+        calibration=advice,
         groups=appraise_groups(measurements, functions),
     )
+
+
+def _cell_flags(scheme: Scheme, period: Period, assessment: Assessment) -> dict[str, tuple[str, ...]]:
+    """What every cell of an indicator carries: its target scaled to the period, then the
+    data-quality warnings of the columns it is computed from."""
+    found: dict[str, tuple[str, ...]] = {i: (f,) for i, f in scaled_flags(scheme, period).items()}
+    for indicator, warned in warning_flags(scheme, assessment).items():
+        found[indicator] = (*found.get(indicator, ()), *warned)
+    return found
+
+
+def _scored_in_engine(
+    measured: Measured, functions: FunctionRegistry, tables: Path, flags: dict[str, tuple[str, ...]],
+) -> tuple[dict[str, Any], dict[str, int]]:
+    """Score in the engine and copy the run's tables into `tables`: what result.json says of
+    appraisees.parquet, and how many appraisees each grade has."""
+    scored = score_in_engine(measured, functions)
+    copy_run_tables(measured, scored, tables, flags)
+    graded = measured.engine.connection.execute(
+        f"SELECT grade, count(*) FROM {scored} WHERE grade IS NOT NULL GROUP BY grade").fetchall()
+    return stored_layout(measured, scored, tables / APPRAISEES_FILE), {grade: int(n) for grade, n in graded}
 
 
 def explain(

@@ -57,7 +57,7 @@ def run(
         result = checked_run(loaded, parse_period(period), extensions, threads=threads, strict=strict,
                              groups=parse_groups(groups), tables=tables)
         folder = write_with_report(result, out, extensions, language=language, report=report, tables=tables)
-    graded = sum(1 for a in result.appraisees if a.grade is not None)
+    graded = sum(row["actual"] for row in result.calibration)  # by the engine: the appraisees stay in the file
     echo(f"appraised {len(result.appraisees)} ({graded} graded) for {result.period['label']}: {folder}")
     if report:
         echo(f"report: {folder / 'report' / 'index.html'}")

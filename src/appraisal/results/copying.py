@@ -1,4 +1,4 @@
-"""CSV files copied out of the engine, byte for byte the files Python's csv module writes:
+"""CSV (and Parquet) files copied out of the engine, byte for byte the files Python's csv module writes:
 CRLF line ends, minimal quoting, doubles as `repr` writes them, nothing for no value (and for
 an empty text), `nan` for every NaN. At 100,000 appraisees a Python object per cell costs
 seconds; `COPY` costs a fraction of one.
@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import duckdb
@@ -56,7 +57,6 @@ def copy_csv(
     to `path`, whole or not at all, then the rows of `tail` (few, written by the csv module).
     `data_texts`: the columns holding text from the data, escaped where formula-like; every
     empty text of those is written as nothing, as the csv module writes it."""
-    assert engine.spill is not None  # the engine's private folder, the one place it may write
     escaped = _escapes(engine, select, data_texts)
     if escaped:
         engine.connection.execute(
@@ -71,11 +71,27 @@ def copy_csv(
             shown.append(f"nullif({found}, '') AS {name}")
         else:
             shown.append(name)
-    copied = engine.spill / "copied.csv"
+    with _copying(engine, f"SELECT {', '.join(shown)} FROM ({select})", _OPTIONS, path, ".csv") as temp:
+        if tail:
+            with temp.open("a", newline="", encoding="utf-8") as handle:
+                write_rows(handle, tail)
+
+
+def copy_parquet(engine: Engine, select: str, path: Path) -> None:
+    """Write the rows of `select` (in its order) to `path` as Parquet, whole or not at all."""
+    with _copying(engine, select, "FORMAT PARQUET, COMPRESSION ZSTD", path, ".parquet"):
+        pass
+
+
+@contextmanager
+def _copying(engine: Engine, select: str, options: str, path: Path, suffix: str) -> Iterator[Path]:
+    """COPY `select` with `options` into the engine's own folder, then move it to a temporary
+    name beside `path`, handed to the caller before it becomes `path` (`results.replacing`)."""
+    assert engine.spill is not None  # the engine's private folder, the one place it may write
+    copied = engine.spill / f"copied{suffix}"
     with replacing(path) as temp:  # first: a folder that cannot be written fails before the work
         try:
-            engine.connection.execute(
-                f"COPY (SELECT {', '.join(shown)} FROM ({select})) TO {inline_literal(str(copied))} ({_OPTIONS})")
+            engine.connection.execute(f"COPY ({select}) TO {inline_literal(str(copied))} ({options})")
             try:
                 os.replace(copied, temp)  # the engine's folder and `path` on one file system
             except OSError:
@@ -84,9 +100,7 @@ def copy_csv(
             raise AppraisalError(f"cannot write {path}: {io_reason(str(exc))}") from None
         finally:
             copied.unlink(missing_ok=True)
-        if tail:
-            with temp.open("a", newline="", encoding="utf-8") as handle:
-                write_rows(handle, tail)
+        yield temp
 
 
 def _escapes(engine: Engine, select: str, data_texts: Sequence[str]) -> dict[str, str]:

@@ -18,7 +18,7 @@ a result stored before reasons could be translated reads back with `reason_text`
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from functools import cache
 from typing import Any, TextIO
@@ -26,6 +26,7 @@ from typing import Any, TextIO
 from appraisal.scheme.model import as_text
 
 FORMAT = "appraisal-result/1"
+STORED_FORMAT = "appraisal-result/2"  # the appraisees in a file beside result.json (appraisal.results.stored)
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,7 @@ class Result:
     scheme: Mapping[str, Any]
     period: Mapping[str, str]
     provenance: Mapping[str, Any]
-    appraisees: tuple[AppraiseeResult, ...]
+    appraisees: Sequence[AppraiseeResult]  # a tuple, or a run's file read when first needed (results.stored)
     quality: tuple[Mapping[str, Any], ...]
     queries: Mapping[str, Mapping[str, Any]]
     grades: tuple[Mapping[str, Any], ...]
@@ -139,11 +140,15 @@ class Result:
         one, so neither the copy nor the whole text (hundreds of megabytes at 100,000
         appraisees) is ever held in memory."""
         encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False, default=_encodable).encode
-        handle.write('{"format": ' + encode(FORMAT))
+        stored = getattr(self.appraisees, "header", None)  # kept in a file: result.json says which
+        handle.write('{"format": ' + encode(FORMAT if stored is None else STORED_FORMAT))
         for name, value in self.__dict__.items():
             handle.write(f", {encode(name)}: ")
             if name != "appraisees":
                 handle.write(encode(value))
+                continue
+            if stored is not None:
+                handle.write(encode(stored()))
                 continue
             handle.write("[")
             for n, appraisee in enumerate(value):
@@ -173,7 +178,7 @@ def _plain(value: Any) -> Any:
         return value
     if isinstance(value, Mapping):
         return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, (tuple, list)):
+    if isinstance(value, Sequence):  # a text is a scalar above
         return [_plain(item) for item in value]
     if hasattr(value, "__dataclass_fields__"):
         found = dict(value.__dict__)

@@ -13,20 +13,24 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from appraisal import interrupts
 from appraisal.errors import AppraisalError
 from appraisal.results.inert import write_csv
-from appraisal.results.result import Result, result_from_dict
+from appraisal.results.result import FORMAT, STORED_FORMAT, Result, result_from_dict
 from appraisal.results.shape import Damaged, check
+from appraisal.results.stored import StoredAppraisees
 
 RESULT_FILE = "result.json"
 SCORES_FILE = "scores.csv"
 TOTALS_FILE = "totals.csv"
 QUALITY_FILE = "quality.csv"
 QUERIES_FILE = "queries.sql"
+APPRAISEES_FILE = "appraisees.parquet"
+FORMATS = (FORMAT, STORED_FORMAT)
 
 SCORE_COLUMNS = [
     "appraisee", "indicator", "value", "rows", "status", "target", "score",
@@ -62,6 +66,8 @@ def write_run(
         raise AppraisalError(f"cannot write {out}: {exc.strerror}") from None
     try:
         _write_json(partial / RESULT_FILE, result)
+        if isinstance(result.appraisees, StoredAppraisees):  # a copy: the result may still read it
+            shutil.copyfile(result.appraisees.path, partial / APPRAISEES_FILE)
         write_tables(result, partial, copied=tables)
         (partial / QUERIES_FILE).write_text(_queries_text(result), encoding="utf-8")
         if extra is not None:
@@ -126,14 +132,25 @@ def load_run(folder: Path) -> Result:
         data = json.loads(path.read_text(encoding="utf-8"), parse_constant=_no_constant)
     except (OSError, ValueError) as exc:
         raise AppraisalError(f"cannot read {path}: {exc}") from None
-    if not isinstance(data, dict) or data.get("format") != "appraisal-result/1":
+    if not isinstance(data, dict) or data.get("format") not in FORMATS:
         shown = data.get("format") if isinstance(data, dict) else None
-        raise AppraisalError(f"{path} has format {shown!r}, not appraisal-result/1")
+        raise AppraisalError(f"{path} has format {shown!r}, not {' or '.join(FORMATS)}")
     try:
         check(data)
-        return result_from_dict(data)
+        if data["format"] == FORMAT:
+            return result_from_dict(data)
+        layout = data["appraisees"]
+        if not isinstance(layout, dict):
+            raise Damaged("appraisees", f"{STORED_FORMAT} keeps the appraisees in a file: expected an object")
+        result = result_from_dict({**data, "appraisees": []})
     except (Damaged, KeyError, TypeError, ValueError) as exc:
         raise AppraisalError(f"{path} is damaged: {exc}") from None
+    if layout["file"] != APPRAISEES_FILE:
+        raise AppraisalError(f"{path} is damaged: appraisees.file: expected {APPRAISEES_FILE!r}")
+    stored = StoredAppraisees(Path(folder) / APPRAISEES_FILE, {k: v for k, v in layout.items() if k != "file"},
+                              result.scheme)
+    stored.loaded  # noqa: B018 - read now: a damaged file is an error here, not in the middle of a page
+    return replace(result, appraisees=stored)
 
 
 def _no_constant(name: str) -> None:

@@ -8,14 +8,18 @@ they are made in Python once per distinct (indicator, case, target) and joined i
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from appraisal.measuring.measurements import employment
-from appraisal.results.copying import copy_csv, number, text
+from appraisal.results.concluding import rules_of
+from appraisal.results.copying import copy_csv, copy_parquet, number, text
 from appraisal.results.inert import csv_text
-from appraisal.results.storing import SCORE_COLUMNS, TOTAL_COLUMNS
-from appraisal.scheme.model import BONUS_BASE, INSUFFICIENT, OK, ROSTER, SALES
+from appraisal.results.stored import sha256
+from appraisal.results.storing import APPRAISEES_FILE, SCORE_COLUMNS, TOTAL_COLUMNS
+from appraisal.scheme.model import BONUS_BASE, INSUFFICIENT, OK, ROSTER, SALES, formula_order
 from appraisal.scoring.scores import rule_words
 from appraisal.sql.dialect import inline_literal
 from appraisal.sql.dialect import quote_identifier as q
@@ -29,19 +33,24 @@ from appraisal.sql.scoring import (
 
 if TYPE_CHECKING:
     from appraisal.measuring.measurements import Measured
-    from appraisal.scheme.model import Indicator
 
 SCORES, TOTALS = SCORE_COLUMNS, TOTAL_COLUMNS  # the headers storing.write_tables writes
 
 
-def copy_run_tables(measured: Measured, scored: str, folder: Path) -> list[Path]:
-    """Write scores.csv and totals.csv of the appraisal scored into the table `scored` into `folder`."""
+def copy_run_tables(
+    measured: Measured, scored: str, folder: Path, flags: Mapping[str, Sequence[str]] | None = None,
+) -> list[Path]:
+    """Write scores.csv, totals.csv and appraisees.parquet of the appraisal scored into the table
+    `scored` into `folder`; `flags` are what every cell of an indicator carries besides its own
+    (a scaled target, a data-quality warning)."""
     scores, totals = Path(folder) / "scores.csv", Path(folder) / "totals.csv"
+    stored = Path(folder) / APPRAISEES_FILE
     targets = _targets(measured)
     _words(measured, scored, targets)
     copy_csv(measured.engine, _scores(measured, scored, targets), SCORES, ("appraisee",), scores)
     copy_csv(measured.engine, _totals(measured, scored), TOTALS, ("appraisee", "name", "team", "flags"), totals)
-    return [scores, totals]
+    copy_parquet(measured.engine, _appraisees(measured, scored, targets, flags or {}), stored)
+    return [scores, totals, stored]
 
 
 def _targets(measured: Measured) -> dict[str, str]:
@@ -59,7 +68,8 @@ def _targets(measured: Measured) -> dict[str, str]:
 
 
 def _words(measured: Measured, scored: str, targets: dict[str, str]) -> None:
-    """The table `__words`: every distinct (indicator, case, target) of the run with its rule."""
+    """The table `__words`: every distinct (indicator, case, target) of the run with its rule, as
+    the CSV writes it (`rule`), as it reads (`text`) and as phrasebook parts (`parts`, JSON)."""
     connection = measured.engine.connection
     distinct = " UNION ALL ".join(
         f"SELECT DISTINCT {inline_literal(i.id)} AS indicator, s.{q(rule_column(i.id))} AS rule_case,"
@@ -68,15 +78,14 @@ def _words(measured: Measured, scored: str, targets: dict[str, str]) -> None:
         for i in measured.scheme.indicators)
     found = connection.execute(distinct).fetchall()
     indicators = {i.id: i for i in measured.scheme.indicators}
-    rules = [_rule(indicators[indicator], case, target) for indicator, case, target in found]
+    words = [rule_words(indicators[indicator], case, target) for indicator, case, target in found]
     connection.execute(
         "CREATE OR REPLACE TEMP TABLE __words AS SELECT unnest($1::VARCHAR[]) AS indicator,"
-        " unnest($2::VARCHAR[]) AS rule_case, unnest($3::DOUBLE[]) AS target, unnest($4::VARCHAR[]) AS rule",
-        [[f[0] for f in found], [f[1] for f in found], [f[2] for f in found], rules]).fetchall()
-
-
-def _rule(indicator: Indicator, case: str, target: float | None) -> str:
-    return csv_text(rule_words(indicator, case, target)[0])
+        " unnest($2::VARCHAR[]) AS rule_case, unnest($3::DOUBLE[]) AS target, unnest($4::VARCHAR[]) AS rule,"
+        " unnest($5::VARCHAR[]) AS text, unnest($6::VARCHAR[]) AS parts",
+        [[f[0] for f in found], [f[1] for f in found], [f[2] for f in found], [csv_text(w[0]) for w in words],
+         [w[0] for w in words], [None if w[1] is None else json.dumps(w[1], allow_nan=False) for w in words]],
+    ).fetchall()
 
 
 def _scores(measured: Measured, scored: str, targets: dict[str, str]) -> str:
@@ -129,3 +138,65 @@ def _totals(measured: Measured, scored: str) -> str:
 def _double(x: float) -> str:
     """A double written into SQL exactly (its shortest text reads back as the same bits)."""
     return f"CAST('{float(x)!r}' AS DOUBLE)"
+
+
+def _appraisees(measured: Measured, scored: str, targets: dict[str, str], flags: Mapping[str, Sequence[str]]) -> str:
+    """A row per appraisee, in the roster's order: who they are, each indicator's cell (by its
+    place in the scheme: `value_0`, `score_0`, ...) and the totals, as `results.stored` reads them."""
+    scheme = measured.scheme
+    assert scheme.roster is not None
+    wide = {column.indicator: n for n, column in enumerate(measured.wide.columns)}
+    selects = ["s.appraisee", "r.name", "r.team", "r.manager", "r.role", "r.flags"]
+    joins = []
+    for m, indicator in enumerate(scheme.indicators):
+        i = indicator.id
+        extra = "[" + ", ".join(inline_literal(f) for f in flags.get(i, ())) + "]::VARCHAR[]"
+        if i in wide:
+            n = wide[i]
+            rows, cell_flags = f"w.r{n}", f"list_concat(coalesce(w.f{n}, []::VARCHAR[]), {extra})"
+        else:
+            rows, cell_flags = "CAST(0 AS BIGINT)", "[]::VARCHAR[]"
+        selects += [f"s.{q(value_column(i))} AS value_{m}", f"{rows} AS rows_{m}", f"{cell_flags} AS flags_{m}",
+                    f"{targets[i]} AS target_{m}", f"s.{q(score_column(i))} AS score_{m}",
+                    f"s.{q(effective_column(i))} AS effective_{m}",
+                    f"s.{q(contribution_column(i))} AS contribution_{m}",
+                    f"k{m}.text AS rule_{m}", f"k{m}.parts AS parts_{m}"]
+        joins.append(f" LEFT JOIN __words AS k{m} ON k{m}.indicator = {inline_literal(i)}"
+                     f" AND k{m}.rule_case = s.{q(rule_column(i))} AND k{m}.target IS NOT DISTINCT FROM {targets[i]}")
+    selects += ["s.weighted_total", "s.adjustment_points", "s.total", "s.grade", "s.status"]
+    selects += [f"s.adjustment_{n}" for n in range(len(scheme.adjustments))]
+    selects += [f"s.gate_{n}" for n in range(len(scheme.gates))]
+    if scheme.incentives is not None:
+        selects += ["s.bonus_base", "s.sales", "s.bonus", "s.commission", "s.pay_total"]
+    return (f"SELECT {', '.join(selects)} FROM {scored} AS s JOIN {measured.wide.table} AS w ON w.__row = s.__row"
+            f" JOIN ({_roster(measured)}) AS r ON r.id = s.appraisee{''.join(joins)} ORDER BY s.__row")
+
+
+def _roster(measured: Measured) -> str:
+    """The roster's details per appraisee, with the employment flags that hold as a list."""
+    scheme = measured.scheme
+    assert scheme.roster is not None
+    fields, key = scheme.roster.fields, q(scheme.roster.key)
+    details = ", ".join(f"CAST({q(fields[f])} AS VARCHAR) AS {f}" if f in fields else f"CAST(NULL AS VARCHAR) AS {f}"
+                        for f in ("name", "team", "manager", "role"))
+    begin, stop = (f"CAST('{d.isoformat()}' AS DATE)" for d in (measured.period.start, measured.period.end))
+    held = "[]::VARCHAR[]"  # nested pairs: list_concat of more than two lists is not in every DuckDB
+    for flag, test in employment(scheme, begin, stop):
+        held = f"list_concat({held}, CASE WHEN {test} THEN [{inline_literal(flag)}] ELSE []::VARCHAR[] END)"
+    return (f"SELECT DISTINCT ON (id) CAST({key} AS VARCHAR) AS id, {details},"
+            f" {held} AS flags FROM {q(ROSTER)} WHERE {key} IS NOT NULL")
+
+
+def stored_layout(measured: Measured, scored: str, path: Path) -> dict[str, Any]:
+    """What result.json says of the appraisees.parquet at `path` (`results.stored` reads it)."""
+    scheme = measured.scheme
+    [(count,)] = measured.engine.connection.execute(f"SELECT count(*) FROM {scored}").fetchall()
+    wide = {column.indicator: column.source for column in measured.wide.columns}
+    indicators = []
+    for indicator in scheme.indicators:
+        formula = indicator.formula
+        source = wide.get(indicator.id) or (f"formula {formula.source}" if formula is not None else "no value")
+        indicators.append({"id": indicator.id, "source": source, "measured": indicator.id in wide,
+                           "inherits": sorted(formula.names) if formula is not None else []})
+    return {"count": int(count), "sha256": sha256(path), "rules": rules_of(scheme).as_dict(),
+            "indicators": indicators, "formulas": [i.id for i in formula_order(scheme)]}
