@@ -173,3 +173,11 @@ def test_a_run_appraised_in_python_is_stored_in_format_1_and_reads_back(tmp_path
     assert json.loads((folder / "result.json").read_text(encoding="utf-8"))["format"] == "appraisal-result/1"
     assert not (folder / "appraisees.parquet").exists()
     assert load_run(folder).as_dict() == result.as_dict()
+
+
+def test_render_json_of_a_stored_run_copies_its_appraisees_file_too(run_cli, tmp_path: Path) -> None:
+    folder = _stored(tmp_path)
+    out = tmp_path / "out"
+    assert run_cli("render", str(folder), "-f", "json", "--out", str(out), "-q").exit_code == 0
+    assert (out / "appraisees.parquet").read_bytes() == (folder / "appraisees.parquet").read_bytes()
+    assert load_run(out).as_dict() == load_run(folder).as_dict()

@@ -9,8 +9,9 @@ never a run folder, nor a folder inside or around one, nor any other folder. Wha
 
     html, md   index.<fmt> (summary), team.<fmt> (team report), scorecards/<id>.<fmt>
     xlsx       result.xlsx: Summary, Scores, Team, Quality, Provenance
-    json, csv  result.json: a copy of the run's; scores.csv, totals.csv, quality.csv: written from it as `run`
-               writes them (text a spreadsheet would read as a formula gets a leading ')
+    json, csv  result.json (and appraisees.parquet): copies of the run's; scores.csv, totals.csv,
+               quality.csv: written from it as `run` writes them (text a spreadsheet would read as a
+               formula gets a leading ')
     pdf        pdf/index.pdf, pdf/team.pdf, pdf/scorecards/<id>.pdf (printed from the HTML)
     --drill-down   drill/<id>/<indicator>.md: the rows behind each score, linked from the scorecards
 """
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
     from appraisal.results.row_evidence import RowEvidence
 
 FORMATS = ("html", "md", "xlsx", "json", "csv", "pdf")
-COPIES = {"json": ("result.json",)}
+COPIES = {"json": ("result.json", "appraisees.parquet")}  # the second in format appraisal-result/2
 MARKER = ".appraisal-render"  # in every folder render writes: what `--force` may replace
 MARKER_TEXT = ("appraisal-render/1\nWritten by `appraisal render`; `appraisal render --force` may replace this folder "
                "and everything in it.\n")
