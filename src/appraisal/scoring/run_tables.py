@@ -80,12 +80,24 @@ def _words(measured: Measured, scored: str, targets: dict[str, str]) -> None:
     indicators = {i.id: i for i in measured.scheme.indicators}
     words = [rule_words(indicators[indicator], case, target) for indicator, case, target in found]
     connection.execute(
-        "CREATE OR REPLACE TEMP TABLE __words AS SELECT unnest($1::VARCHAR[]) AS indicator,"
-        " unnest($2::VARCHAR[]) AS rule_case, unnest($3::DOUBLE[]) AS target, unnest($4::VARCHAR[]) AS rule,"
-        " unnest($5::VARCHAR[]) AS text, unnest($6::VARCHAR[]) AS parts",
+        f"CREATE OR REPLACE TEMP TABLE __words AS SELECT *, {_key('target')} AS target_key FROM ("
+        "SELECT unnest($1::VARCHAR[]) AS indicator, unnest($2::VARCHAR[]) AS rule_case, unnest($3::DOUBLE[]) AS target,"
+        " unnest($4::VARCHAR[]) AS rule, unnest($5::VARCHAR[]) AS text, unnest($6::VARCHAR[]) AS parts)",
         [[f[0] for f in found], [f[1] for f in found], [f[2] for f in found], [csv_text(w[0]) for w in words],
          [w[0] for w in words], [None if w[1] is None else json.dumps(w[1], allow_nan=False) for w in words]],
     ).fetchall()
+
+
+def _words_join(alias: str, indicator: str, target: str) -> str:
+    """`__words` joined as `alias` to the scored row `s` on the indicator's rule case and target:
+    by equal keys, so the engine hashes it (`IS NOT DISTINCT FROM` would compare every pair)."""
+    return (f" LEFT JOIN __words AS {alias} ON {alias}.indicator = {inline_literal(indicator)}"
+            f" AND {alias}.rule_case = s.{q(rule_column(indicator))} AND {alias}.target_key = {_key(target)}")
+
+
+def _key(target: str) -> str:
+    """A target as a join key: its text, or '' for none."""
+    return f"coalesce(CAST({target} AS VARCHAR), '')"
 
 
 def _scores(measured: Measured, scored: str, targets: dict[str, str]) -> str:
@@ -108,8 +120,7 @@ def _scores(measured: Measured, scored: str, targets: dict[str, str]) -> str:
             f" {_double(indicator.weight)} AS weight, {number(f's.{q(effective_column(i))}')} AS effective_weight,"
             f" {number(f's.{q(contribution_column(i))}')} AS contribution, r.rule AS rule, {text(source)} AS source"
             f" FROM {scored} AS s JOIN {measured.wide.table} AS w ON w.__row = s.__row"
-            f" LEFT JOIN __words AS r ON r.indicator = {inline_literal(i)} AND r.rule_case = s.{q(rule_column(i))}"
-            f" AND r.target IS NOT DISTINCT FROM {targets[i]}")
+            f"{_words_join('r', i, targets[i])}")
     return f"SELECT * FROM ({' UNION ALL '.join(parts)}) ORDER BY __row, __n"
 
 
@@ -161,8 +172,7 @@ def _appraisees(measured: Measured, scored: str, targets: dict[str, str], flags:
                     f"s.{q(effective_column(i))} AS effective_{m}",
                     f"s.{q(contribution_column(i))} AS contribution_{m}",
                     f"k{m}.text AS rule_{m}", f"k{m}.parts AS parts_{m}"]
-        joins.append(f" LEFT JOIN __words AS k{m} ON k{m}.indicator = {inline_literal(i)}"
-                     f" AND k{m}.rule_case = s.{q(rule_column(i))} AND k{m}.target IS NOT DISTINCT FROM {targets[i]}")
+        joins.append(_words_join(f"k{m}", i, targets[i]))
     selects += ["s.weighted_total", "s.adjustment_points", "s.total", "s.grade", "s.status"]
     selects += [f"s.adjustment_{n}" for n in range(len(scheme.adjustments))]
     selects += [f"s.gate_{n}" for n in range(len(scheme.gates))]
