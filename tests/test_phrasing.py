@@ -34,8 +34,8 @@ def placeholders(template: str) -> set[str]:
 
 
 def emitted_keys() -> set[str]:
-    """Every phrasebook key written in scoring/scores.py and scoring/grading.py: `{"key": ...}` literals,
-    `key = ...` assignments and the key argument of `steps.add(text, key, ...)`."""
+    """Every phrasebook key written in scoring/scores.py, scoring/grading.py and results/concluding.py:
+    `{"key": ...}` literals, `key = ...` assignments and the key argument of `steps.add(text, key, ...)`."""
     keys: set[str] = set()
 
     def texts(node: ast.AST) -> list[str]:
@@ -45,8 +45,8 @@ def emitted_keys() -> set[str]:
             return texts(node.body) + texts(node.orelse)
         return []
 
-    for name in ("scores.py", "grading.py"):
-        for node in ast.walk(ast.parse((SRC.parent / "scoring" / name).read_text(encoding="utf-8"))):
+    for name in ("scoring/scores.py", "scoring/grading.py", "results/concluding.py"):
+        for node in ast.walk(ast.parse((SRC.parent / name).read_text(encoding="utf-8"))):
             if isinstance(node, ast.Dict):
                 for k, v in zip(node.keys, node.values, strict=True):
                     if isinstance(k, ast.Constant) and k.value == "key":
