@@ -164,7 +164,7 @@ def _appraisees(measured: Measured, scored: str, targets: dict[str, str], flags:
         extra = "[" + ", ".join(inline_literal(f) for f in flags.get(i, ())) + "]::VARCHAR[]"
         if i in wide:
             n = wide[i]
-            rows, cell_flags = f"w.r{n}", f"list_concat(coalesce(w.f{n}, []::VARCHAR[]), {extra})"
+            rows, cell_flags = f"w.r{n}", f"list_concat(coalesce(CAST(w.f{n} AS VARCHAR[]), []::VARCHAR[]), {extra})"
         else:
             rows, cell_flags = "CAST(0 AS BIGINT)", "[]::VARCHAR[]"
         selects += [f"s.{q(value_column(i))} AS value_{m}", f"{rows} AS rows_{m}", f"{cell_flags} AS flags_{m}",
