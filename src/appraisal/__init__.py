@@ -56,6 +56,8 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "row_evidence": ("appraisal.pipeline", "row_evidence"),
     "Extensions": ("appraisal.plugins", "Extensions"),
     "Result": ("appraisal.results.result", "Result"),
+    "load_run": ("appraisal.results.storing", "load_run"),
+    "write_run": ("appraisal.results.storing", "write_run"),
     "explain": ("appraisal.pipeline", "explain"),
     "render_result": ("appraisal.outputs", "render_result"),
     "render_report": ("appraisal.outputs", "render_report"),
@@ -93,6 +95,7 @@ __all__ = [
     "generate_demo",
     "hookimpl",
     "inline_literal",
+    "load_run",
     "load_scheme",
     "measure",
     "parse_period",
@@ -104,6 +107,7 @@ __all__ = [
     "run",
     "sql_window",
     "template_environment",
+    "write_run",
     "write_workbook",
 ]
 
@@ -125,6 +129,7 @@ if TYPE_CHECKING:
     from appraisal.rendering.excel import write_workbook
     from appraisal.rendering.forms import form_context
     from appraisal.results.result import Result
+    from appraisal.results.storing import load_run, write_run
     from appraisal.scheme.model import Scheme, Source
     from appraisal.scheme.packs import Pack
     from appraisal.sql.dialect import Dialect, inline_literal, quote_identifier

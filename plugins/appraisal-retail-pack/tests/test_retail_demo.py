@@ -8,13 +8,14 @@ plain Python (median hours from request to completion over the completed returns
 from __future__ import annotations
 
 import csv
-import json
 import statistics
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 from appraisal_retail_pack.demo import demo as write_demo
+
+from appraisal import load_run
 
 pytestmark = pytest.mark.appraisal_plugins("retail")
 
@@ -42,7 +43,7 @@ def test_the_demo_return_handling_matches_a_hand_computation(demo) -> None:
     out, _stdout = demo
     with (out / "data" / "retail" / "returns.csv").open(encoding="utf-8") as handle:
         returns = list(csv.DictReader(handle))
-    result = json.loads((out / "run-2026-Q3" / "result.json").read_text(encoding="utf-8"))
+    result = load_run(out / "run-2026-Q3").as_dict()
     values = {a["id"]: {c["indicator"]: c["value"] for c in a["cells"]} for a in result["appraisees"]}
     checked = 0
     for agent in sorted({r["agent_id"] for r in returns})[:2]:

@@ -26,7 +26,7 @@ import appraisal_retail_pack
 import pytest
 import yaml
 
-from appraisal import find_scheme, load_scheme, parse_period, render_result, run, template_environment
+from appraisal import find_scheme, load_run, load_scheme, parse_period, render_result, run, template_environment
 
 pytestmark = pytest.mark.appraisal_plugins("retail")
 
@@ -114,7 +114,7 @@ def test_a_shop_scheme_measures_the_pack_indicators_by_hand(run_cli) -> None:
 def _run(run_cli, out: Path) -> dict:
     result = run_cli("run", str(SHOP), "--period", "2026-Q3", "--out", str(out))
     assert result.exit_code == 0, result.stderr
-    return json.loads((out / "result.json").read_text(encoding="utf-8"))
+    return load_run(out).as_dict()
 
 
 def test_a_run_scores_and_grades_by_hand(tmp_path: Path, run_cli) -> None:
