@@ -139,6 +139,28 @@ def test_a_parquet_file_of_other_columns_is_refused(tmp_path: Path) -> None:
         load_run(folder)
 
 
+def test_a_column_of_another_type_is_refused(tmp_path: Path) -> None:
+    folder = _stored(tmp_path)
+    _rewrite(folder, "SELECT * REPLACE (CAST(value_0 AS VARCHAR) AS value_0) FROM {t}")
+    with pytest.raises(AppraisalError, match="is not a run's appraisees"):
+        load_run(folder)
+
+
+def test_a_flag_that_is_not_a_text_is_refused(tmp_path: Path) -> None:
+    folder = _stored(tmp_path)
+    _rewrite(folder, "SELECT * REPLACE ([NULL]::VARCHAR[] AS flags) FROM {t}")
+    with pytest.raises(AppraisalError, match="is damaged: a flag is not a text"):
+        load_run(folder)
+
+
+def test_one_appraisee_is_read_alone_as_the_whole_run_has_them(tmp_path: Path) -> None:
+    folder = _stored(tmp_path)
+    one = load_run(folder, appraisee="CS007")
+    assert [a.id for a in one.appraisees] == ["CS007"]
+    assert one.appraisees[0] == load_run(folder).appraisee("CS007")
+    assert one.appraisee_ids() == [f"CS{n:03d}" for n in range(1, 51)]
+
+
 def test_a_count_other_than_the_files_is_refused(tmp_path: Path) -> None:
     folder = _stored(tmp_path)
     _rewrite(folder, "SELECT * FROM {t} LIMIT 49")

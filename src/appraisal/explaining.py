@@ -33,7 +33,7 @@ def find_appraisee(result: Result, appraisee: str) -> AppraiseeResult:
     try:
         return result.appraisee(appraisee)
     except KeyError:
-        ids = [a.id for a in result.appraisees]
+        ids = result.appraisee_ids()
         near = suggest(appraisee, ids)
         hint = f"did you mean {near!r}?" if near else f"{len(ids)} appraisees, e.g. {', '.join(ids[:5])}"
         raise AppraisalError(f"no appraisee {appraisee!r} in this run; {hint}") from None

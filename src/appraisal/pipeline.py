@@ -152,7 +152,7 @@ def explain(
 ) -> list[str]:
     """How one appraisee's values, scores and grade in the run in `folder` came to be, as lines;
     with `indicator`, down to the first `rows` rows behind its value."""
-    result = load_run(folder)
+    result = load_run(folder, appraisee=appraisee)
     evidence = row_reader.rows_of(result, _or_loaded(extensions), rows)
     return explaining.explain(result, appraisee, indicator, rows=evidence)
 

@@ -141,7 +141,7 @@ def explain(
     from appraisal.results.storing import load_run
     from appraisal.scheme.data_roots import allowing
 
-    result = load_run(run_dir)
+    result = load_run(run_dir, appraisee=appraisee)
     read = None
     if indicator is not None:
         from appraisal.row_reader import rows_of  # opens the data (DuckDB): only when rows are asked for

@@ -122,6 +122,11 @@ class Result:
     calibration: tuple[Mapping[str, Any], ...] = field(default=())
     groups: tuple[GroupResult, ...] = field(default=())
 
+    def appraisee_ids(self) -> list[str]:
+        """Everyone's id, also when only some appraisees were read (`storing.load_run(appraisee=)`)."""
+        ids = getattr(self.appraisees, "ids", None)
+        return ids() if ids is not None else [a.id for a in self.appraisees]
+
     def appraisee(self, appraisee_id: str) -> AppraiseeResult:
         for found in self.appraisees:
             if found.id == appraisee_id:

@@ -20,6 +20,7 @@ import hashlib
 import json
 import math
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 from typing import Any, overload
@@ -32,18 +33,25 @@ from appraisal.results.concluding import Conclusion, Rules, conclude, rules_from
 from appraisal.results.result import AppraiseeResult, ScoredCell
 from appraisal.scheme.model import INSUFFICIENT, OK
 
-CELL = ("value", "rows", "flags", "target", "score", "effective", "contribution", "rule", "parts")
-TOTALS = ("weighted_total", "adjustment_points", "total", "grade", "status")
-PAY = ("bonus_base", "sales", "bonus", "commission", "pay_total")
+# Each cell's columns (`value_0`, `rows_0`, ... for the scheme's first indicator) and their types.
+CELL = {"value": "DOUBLE", "rows": "BIGINT", "flags": "VARCHAR[]", "target": "DOUBLE", "score": "DOUBLE",
+        "effective": "DOUBLE", "contribution": "DOUBLE", "rule": "VARCHAR", "parts": "VARCHAR"}
+WHO = {"appraisee": "VARCHAR", "name": "VARCHAR", "team": "VARCHAR", "manager": "VARCHAR", "role": "VARCHAR",
+       "flags": "VARCHAR[]"}
+TOTALS = {"weighted_total": "DOUBLE", "adjustment_points": "DOUBLE", "total": "DOUBLE", "grade": "VARCHAR",
+          "status": "VARCHAR"}
+PAY = {"bonus_base": "DOUBLE", "sales": "DOUBLE", "bonus": "DOUBLE", "commission": "DOUBLE", "pay_total": "DOUBLE"}
 
 
-def columns(indicators: int, rules: Rules) -> list[str]:
-    """The file's columns, in order, for a scheme of `indicators` indicators and `rules`."""
-    found = ["appraisee", "name", "team", "manager", "role", "flags"]
-    found += [f"{part}_{m}" for m in range(indicators) for part in CELL]
-    found += [*TOTALS, *(f"adjustment_{n}" for n in range(len(rules.adjustments))),
-              *(f"gate_{n}" for n in range(len(rules.gates)))]
-    return found + (list(PAY) if rules.incentives is not None else [])
+def columns(indicators: int, rules: Rules) -> dict[str, str]:
+    """The file's columns, in order, with their types, for a scheme of `indicators` indicators
+    and `rules`: the contract between the writer (`scoring.run_tables`) and `read`."""
+    found = dict(WHO)
+    found.update({f"{part}_{m}": kind for m in range(indicators) for part, kind in CELL.items()})
+    found.update(TOTALS)
+    found.update({f"adjustment_{n}": "BOOLEAN" for n in range(len(rules.adjustments))})
+    found.update({f"gate_{n}": "BOOLEAN" for n in range(len(rules.gates))})
+    return {**found, **(PAY if rules.incentives is not None else {})}
 
 
 def sha256(path: Path) -> str:
@@ -55,17 +63,20 @@ def sha256(path: Path) -> str:
 
 
 class StoredAppraisees(Sequence[AppraiseeResult]):
-    """The appraisees of `path`, read when first needed (`appraisal run --no-report` never does)."""
+    """The appraisees of `path`, read when first needed (`appraisal run --no-report` never does);
+    with `only`, just the appraisee of that id (`appraisal explain` needs no other)."""
 
-    def __init__(self, path: Path, layout: Mapping[str, Any], scheme: Mapping[str, Any]) -> None:
-        self.path, self.layout, self.scheme = Path(path), layout, scheme
+    def __init__(
+        self, path: Path, layout: Mapping[str, Any], scheme: Mapping[str, Any], only: str | None = None,
+    ) -> None:
+        self.path, self.layout, self.scheme, self.only = Path(path), layout, scheme, only
 
     def header(self) -> dict[str, Any]:
         """What result.json says of the file (`appraisees`)."""
         return {"file": self.path.name, **self.layout}
 
     def __len__(self) -> int:
-        return int(self.layout["count"])
+        return len(self.loaded) if self.only is not None else int(self.layout["count"])
 
     @overload
     def __getitem__(self, index: int) -> AppraiseeResult: ...
@@ -79,12 +90,34 @@ class StoredAppraisees(Sequence[AppraiseeResult]):
 
     @cached_property
     def loaded(self) -> tuple[AppraiseeResult, ...]:
-        return read(self.path, self.layout, self.scheme)
+        return read(self.path, self.layout, self.scheme, only=self.only)
+
+    def ids(self) -> list[str]:
+        """Every appraisee's id, in the file's order, without reading the rest."""
+        with _reading(self.path) as connection:
+            return [row[0] for row in connection.execute(
+                "SELECT appraisee FROM read_parquet(?)", [str(self.path)]).fetchall()]
 
 
-def read(path: Path, layout: Mapping[str, Any], scheme: Mapping[str, Any]) -> tuple[AppraiseeResult, ...]:
-    """Every appraisee of the file `path` described by `layout`; an `AppraisalError` saying what
-    is wrong with a file that is missing, changed or does not add up."""
+@contextmanager
+def _reading(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A private in-memory DuckDB to read `path`; what it cannot read is an `AppraisalError`."""
+    connection = duckdb.connect(config={"threads": 1})
+    try:
+        connection.execute("SET enable_progress_bar = false").fetchall()
+        yield connection
+    except duckdb.Error as exc:
+        raise AppraisalError(f"cannot read {path}: {str(exc).splitlines()[0]}") from None
+    finally:
+        connection.close()
+
+
+def read(
+    path: Path, layout: Mapping[str, Any], scheme: Mapping[str, Any], *, only: str | None = None,
+) -> tuple[AppraiseeResult, ...]:
+    """Every appraisee of the file `path` described by `layout` (with `only`, the one of that id,
+    if any); an `AppraisalError` saying what is wrong with a file that is missing, changed or
+    does not add up."""
     if not path.is_file():
         raise AppraisalError(f"{path} is missing: the run's appraisees are kept there")
     if sha256(path) != layout["sha256"]:
@@ -95,20 +128,22 @@ def read(path: Path, layout: Mapping[str, Any], scheme: Mapping[str, Any]) -> tu
     except (KeyError, TypeError, ValueError) as exc:
         raise AppraisalError(f"{path.parent / 'result.json'} is damaged: appraisees: {exc}") from None
     expected = columns(len(cells.ids), rules)
-    connection = duckdb.connect(config={"threads": 1})
-    try:
-        cursor = connection.execute("SELECT * FROM read_parquet(?)", [str(path)])
-        found = [d[0] for d in cursor.description or ()]
-        if found != expected:
+    with _reading(path) as connection:
+        found = connection.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
+        if [(name, str(kind)) for name, kind, *_ in found] != list(expected.items()):
             raise AppraisalError(f"{path} is not a run's appraisees: its columns are not the ones its scheme gives")
-        rows = cursor.fetchall()
-    except duckdb.Error as exc:
-        raise AppraisalError(f"cannot read {path}: {str(exc).splitlines()[0]}") from None
-    finally:
-        connection.close()
-    if len(rows) != layout["count"]:
-        raise AppraisalError(f"{path} holds {len(rows)} appraisees where result.json records {layout['count']}")
-    return tuple(_appraisee(path, rules, cells, row) for row in rows)
+        [(count,)] = connection.execute("SELECT count(*) FROM read_parquet(?)", [str(path)]).fetchall()
+        if only is None:
+            rows = connection.execute("SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
+        else:
+            rows = connection.execute("SELECT * FROM read_parquet(?) WHERE appraisee = ?", [str(path), only]).fetchall()
+    if count != layout["count"]:
+        raise AppraisalError(f"{path} holds {count} appraisees where result.json records {layout['count']}")
+    parts: dict[str, Any] = {}  # a rule's parts, parsed once: cells of one rule and target share them
+    try:
+        return tuple(_appraisee(path, rules, cells, row, parts) for row in rows)
+    except (ValueError, TypeError) as exc:
+        raise AppraisalError(f"{path} is damaged: {exc}") from None
 
 
 class _Cells:
@@ -123,12 +158,12 @@ class _Cells:
         places = {i: m for m, i in enumerate(self.ids)}
         self.formulas = [(places[f], [str(n) for n in layout["indicators"][places[f]]["inherits"]])
                          for f in layout["formulas"]]
-        self.width = len(CELL)
+        self.width = len(CELL)  # a row: WHO, then each cell's CELL columns, TOTALS, conditions, PAY
 
     def flags(self, row: Sequence[Any]) -> list[tuple[str, ...]]:
         """Each cell's flags: a measured one's as stored; a formula's, the data-quality warnings
         of the values it is computed from, as the reference carries them on."""
-        found = [tuple(row[6 + m * self.width + 2] or ()) if measured else () for m, measured in
+        found = [_texts(row[len(WHO) + m * self.width + 2]) if measured else () for m, measured in
                  enumerate(self.measured)]
         known = {self.ids[m] for m, measured in enumerate(self.measured) if measured}
         for m, names in self.formulas:
@@ -148,19 +183,19 @@ def _about(indicator: Mapping[str, Any]) -> dict[str, Any]:
     return {"title": title, "unit": unit, "kind": kind, "weight": weight}
 
 
-def _appraisee(path: Path, rules: Rules, shared: _Cells, row: Sequence[Any]) -> AppraiseeResult:
+def _appraisee(path: Path, rules: Rules, shared: _Cells, row: Sequence[Any], parsed: dict[str, Any]) -> AppraiseeResult:
     flags = shared.flags(row)
     cells = []
     for m, indicator in enumerate(shared.ids):
-        value, rows, _, target, score, effective, contribution, rule, parts = row[6 + m * shared.width:
-                                                                                  6 + (m + 1) * shared.width]
+        start = len(WHO) + m * shared.width
+        value, rows, _, target, score, effective, contribution, rule, parts = row[start:start + shared.width]
         about = shared.summary[m]
         cells.append(ScoredCell(
             indicator=indicator, title=about["title"], unit=about["unit"], kind=about["kind"], value=value,
             rows=rows, status=OK if value is not None else INSUFFICIENT, target=target, score=score,
             weight=about["weight"], effective_weight=effective, contribution=contribution, rule=rule or "",
-            source=shared.sources[m], flags=flags[m], rule_parts=None if parts is None else json.loads(parts)))
-    totals = 6 + len(shared.ids) * shared.width
+            source=shared.sources[m], flags=flags[m], rule_parts=None if parts is None else _parts(parts, parsed)))
+    totals = len(WHO) + len(shared.ids) * shared.width
     weighted_total, adjustment_points, total, grade, status = row[totals:totals + 5]
     held = row[totals + 5:totals + 5 + len(rules.adjustments) + len(rules.gates)]
     adjusted = len(rules.adjustments)
@@ -175,10 +210,27 @@ def _appraisee(path: Path, rules: Rules, shared: _Cells, row: Sequence[Any]) -> 
         raise AppraisalError(f"{path} does not add up: the totals stored for {row[0]!r} are not what its cells give;"
                              " the file was changed after the run")
     return AppraiseeResult(
-        id=row[0], name=row[1], team=row[2], manager=row[3], role=row[4], flags=tuple(row[5] or ()),
+        id=row[0], name=row[1], team=row[2], manager=row[3], role=row[4], flags=_texts(row[5]),
         cells=tuple(cells), weighted_total=found.weighted_total, adjustment_points=found.adjustment_points,
         total=found.total, grade=found.grade, status=found.status, effects=found.effects, steps=found.steps,
         incentives=found.incentives, step_parts=found.step_parts, status_parts=found.status_parts)
+
+
+def _parts(text: str, parsed: dict[str, Any]) -> Any:
+    found = parsed.get(text)
+    if found is None:
+        found = parsed[text] = json.loads(text)
+        if not isinstance(found, dict):
+            raise ValueError("a rule's parts are not a JSON object")
+    return found
+
+
+def _texts(values: Sequence[Any] | None) -> tuple[str, ...]:
+    if values is None:
+        return ()
+    if not all(isinstance(v, str) for v in values):
+        raise ValueError("a flag is not a text")
+    return tuple(values)
 
 
 def _agrees(found: Conclusion, stored: tuple[Any, ...]) -> bool:

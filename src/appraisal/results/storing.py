@@ -122,9 +122,11 @@ def _claim(partial: Path, out: Path) -> None:
         raise
 
 
-def load_run(folder: Path) -> Result:
+def load_run(folder: Path, *, appraisee: str | None = None) -> Result:
     """Read a run folder written by `write_run`; a damaged result.json (truncated, edited, of
-    another shape: see appraisal.results.shape) is an `AppraisalError` saying where."""
+    another shape: see appraisal.results.shape) is an `AppraisalError` saying where. With
+    `appraisee`, a run stored in format 2 reads that appraisee's row alone (`explain` at
+    100,000 appraisees needs one); `Result.appraisee_ids` still lists everyone."""
     path = Path(folder) / RESULT_FILE
     if not path.is_file():
         raise AppraisalError(f"{folder} is not a run folder: it has no {RESULT_FILE}")
@@ -148,7 +150,7 @@ def load_run(folder: Path) -> Result:
     if layout["file"] != APPRAISEES_FILE:
         raise AppraisalError(f"{path} is damaged: appraisees.file: expected {APPRAISEES_FILE!r}")
     stored = StoredAppraisees(Path(folder) / APPRAISEES_FILE, {k: v for k, v in layout.items() if k != "file"},
-                              result.scheme)
+                              result.scheme, only=appraisee)
     stored.loaded  # noqa: B018 - read now: a damaged file is an error here, not in the middle of a page
     return replace(result, appraisees=stored)
 

@@ -17,7 +17,7 @@ from appraisal.measuring.measurements import employment
 from appraisal.results.concluding import rules_of
 from appraisal.results.copying import copy_csv, copy_parquet, number, text
 from appraisal.results.inert import csv_text
-from appraisal.results.stored import sha256
+from appraisal.results.stored import columns, sha256
 from appraisal.results.storing import APPRAISEES_FILE, SCORE_COLUMNS, TOTAL_COLUMNS
 from appraisal.scheme.model import BONUS_BASE, INSUFFICIENT, OK, ROSTER, SALES, formula_order
 from appraisal.scoring.scores import rule_words
@@ -153,11 +153,12 @@ def _double(x: float) -> str:
 
 def _appraisees(measured: Measured, scored: str, targets: dict[str, str], flags: Mapping[str, Sequence[str]]) -> str:
     """A row per appraisee, in the roster's order: who they are, each indicator's cell (by its
-    place in the scheme: `value_0`, `score_0`, ...) and the totals, as `results.stored` reads them."""
+    place in the scheme: `value_0`, `score_0`, ...) and the totals, of the columns and types
+    `results.stored.columns` gives (its reader)."""
     scheme = measured.scheme
-    assert scheme.roster is not None
     wide = {column.indicator: n for n, column in enumerate(measured.wide.columns)}
-    selects = ["s.appraisee", "r.name", "r.team", "r.manager", "r.role", "r.flags"]
+    found = {name: f"r.{name}" for name in ("name", "team", "manager", "role", "flags")}
+    found["appraisee"] = "s.appraisee"
     joins = []
     for m, indicator in enumerate(scheme.indicators):
         i = indicator.id
@@ -166,19 +167,16 @@ def _appraisees(measured: Measured, scored: str, targets: dict[str, str], flags:
             n = wide[i]
             rows, cell_flags = f"w.r{n}", f"list_concat(coalesce(CAST(w.f{n} AS VARCHAR[]), []::VARCHAR[]), {extra})"
         else:
-            rows, cell_flags = "CAST(0 AS BIGINT)", "[]::VARCHAR[]"
-        selects += [f"s.{q(value_column(i))} AS value_{m}", f"{rows} AS rows_{m}", f"{cell_flags} AS flags_{m}",
-                    f"{targets[i]} AS target_{m}", f"s.{q(score_column(i))} AS score_{m}",
-                    f"s.{q(effective_column(i))} AS effective_{m}",
-                    f"s.{q(contribution_column(i))} AS contribution_{m}",
-                    f"k{m}.text AS rule_{m}", f"k{m}.parts AS parts_{m}"]
+            rows, cell_flags = "0", "[]::VARCHAR[]"
+        found.update({f"value_{m}": f"s.{q(value_column(i))}", f"rows_{m}": rows, f"flags_{m}": cell_flags,
+                      f"target_{m}": targets[i], f"score_{m}": f"s.{q(score_column(i))}",
+                      f"effective_{m}": f"s.{q(effective_column(i))}",
+                      f"contribution_{m}": f"s.{q(contribution_column(i))}", f"rule_{m}": f"k{m}.text",
+                      f"parts_{m}": f"k{m}.parts"})
         joins.append(_words_join(f"k{m}", i, targets[i]))
-    selects += ["s.weighted_total", "s.adjustment_points", "s.total", "s.grade", "s.status"]
-    selects += [f"s.adjustment_{n}" for n in range(len(scheme.adjustments))]
-    selects += [f"s.gate_{n}" for n in range(len(scheme.gates))]
-    if scheme.incentives is not None:
-        selects += ["s.bonus_base", "s.sales", "s.bonus", "s.commission", "s.pay_total"]
-    return (f"SELECT {', '.join(selects)} FROM {scored} AS s JOIN {measured.wide.table} AS w ON w.__row = s.__row"
+    layout = columns(len(scheme.indicators), rules_of(scheme))
+    selects = ", ".join(f"CAST({found.get(name, f's.{name}')} AS {kind}) AS {name}" for name, kind in layout.items())
+    return (f"SELECT {selects} FROM {scored} AS s JOIN {measured.wide.table} AS w ON w.__row = s.__row"
             f" JOIN ({_roster(measured)}) AS r ON r.id = s.appraisee{''.join(joins)} ORDER BY s.__row")
 
 
