@@ -175,21 +175,32 @@ def _encodable(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not part of a result")
 
 
+_SCALAR_TYPES = frozenset(_SCALARS)
+
+
 def _plain(value: Any) -> Any:
     """`dataclasses.asdict` for this module's frozen dataclasses, without its deep copies of
     every scalar (a third of a run's time at 100,000 appraisees); tuples become lists, as JSON
-    has them."""
-    if isinstance(value, _SCALARS):
+    has them. Exact types first, scalars inline: a scheme's ten cells per appraisee make this
+    millions of calls, and the abstract `Mapping`/`Sequence` checks cost more than the copying."""
+    kind = type(value)
+    if kind in _SCALAR_TYPES:
         return value
-    if isinstance(value, Mapping):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, Sequence):  # a text is a scalar above
-        return [_plain(item) for item in value]
+    if kind is dict:
+        return {key: item if type(item) in _SCALAR_TYPES else _plain(item) for key, item in value.items()}
+    if kind is tuple or kind is list:
+        return [item if type(item) in _SCALAR_TYPES else _plain(item) for item in value]
     if hasattr(value, "__dataclass_fields__"):
         found = dict(value.__dict__)
         for key in _containers(value.__class__):
             found[key] = _plain(found[key])
         return found
+    if isinstance(value, _SCALARS):  # a subclass of a scalar type (an enum of texts, say)
+        return value
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, Sequence):  # a run's appraisees kept in a file (results.stored)
+        return [_plain(item) for item in value]
     return value
 
 
