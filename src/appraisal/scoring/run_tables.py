@@ -126,24 +126,16 @@ def _scores(measured: Measured, scored: str, targets: dict[str, str]) -> str:
 
 def _totals(measured: Measured, scored: str) -> str:
     """A row per appraisee: name, team, totals, grade, status (a failed one names what was
-    missing) and the employment flags (`measurements.employment`)."""
+    missing) and the employment flags (`measurements.employment`, words no spreadsheet runs)."""
     scheme = measured.scheme
-    assert scheme.roster is not None
-    fields, key = scheme.roster.fields, q(scheme.roster.key)
-    name, team = (f"CAST({q(fields[f])} AS VARCHAR)" if f in fields else "CAST(NULL AS VARCHAR)"
-                  for f in ("name", "team"))
-    begin, stop = (f"CAST('{d.isoformat()}' AS DATE)" for d in (measured.period.start, measured.period.end))
-    flags = ", ".join(f"CASE WHEN {test} THEN {text(flag)} END" for flag, test in employment(scheme, begin, stop))
     weighted = [i.id for i in scheme.indicators if i.weight > 0]
     missing = ", ".join(f"CASE WHEN s.{q(score_column(i))} IS NULL THEN {text(i)} END" for i in weighted) or "NULL"
     status = (f"CASE WHEN s.status = 'failed' THEN 'failed: no data for ' || concat_ws(', ', {missing})"
               " || ' (missing_data: fail)' ELSE s.status END")
-    roster = (f"SELECT DISTINCT ON (id) CAST({key} AS VARCHAR) AS id, {name} AS name, {team} AS team,"
-              f" concat_ws(';', {flags}) AS flags FROM {q(ROSTER)} WHERE {key} IS NOT NULL")
     return (f"SELECT s.appraisee, r.name, r.team, {number('s.weighted_total')} AS weighted_total,"
             f" {number('s.adjustment_points')} AS adjustments, {number('s.total')} AS total, s.grade,"
-            f" {status} AS status, r.flags FROM {scored} AS s JOIN ({roster}) AS r ON r.id = s.appraisee"
-            " ORDER BY s.__row")
+            f" {status} AS status, array_to_string(r.flags, ';') AS flags"
+            f" FROM {scored} AS s JOIN ({_roster(measured)}) AS r ON r.id = s.appraisee ORDER BY s.__row")
 
 
 def _double(x: float) -> str:
