@@ -186,3 +186,16 @@ def test_ratings_are_averaged_per_indicator_without_self_ratings_or_out_of_scale
     assert (agents.cell("a1", "qa_review").value, agents.cell("a1", "qa_review").rows) == (4.5, 2)
     assert agents.cell("a2", "qa_review").value == 2.5
     assert agents.cell("a3", "qa_review").status == INSUFFICIENT
+
+
+def test_a_custom_indicator_that_returns_nan_is_a_plugin_error():
+    """NaN is no number: the engine would score it as above every number, the reference as below."""
+    import duckdb
+
+    from appraisal.errors import PluginError
+    from appraisal.measuring.custom import CustomIndicator, RosterTable, compute
+
+    odd = CustomIndicator("odd", lambda: {"a1": (float("nan"), 1)}, plugin="oddvalues")
+    with pytest.raises(PluginError, match=r"custom indicator 'odd' \(plugin 'oddvalues'\) returned the value nan"):
+        compute(odd, connection=duckdb.connect(), period=Q3, roster=RosterTable("roster", "id"), params={},
+                timezone="UTC")

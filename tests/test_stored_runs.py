@@ -203,3 +203,35 @@ def test_render_json_of_a_stored_run_copies_its_appraisees_file_too(run_cli, tmp
     assert run_cli("render", str(folder), "-f", "json", "--out", str(out), "-q").exit_code == 0
     assert (out / "appraisees.parquet").read_bytes() == (folder / "appraisees.parquet").read_bytes()
     assert load_run(out).as_dict() == load_run(folder).as_dict()
+
+
+def test_an_appraisee_without_an_id_is_refused_by_explain_and_render(run_cli, tmp_path: Path) -> None:
+    folder = _stored(tmp_path)
+    _rewrite(folder, "SELECT * REPLACE (nullif(appraisee, 'CS002') AS appraisee) FROM {t}")
+    for args in (["explain", str(folder), "-a", "NOPE"],
+                 ["render", str(folder), "-o", str(tmp_path / "out"), "-f", "html"]):
+        done = run_cli(*args)
+        assert (done.exit_code, "internal error" in done.stderr) == (1, False), (args, done.stderr)
+        assert "is damaged: an appraisee has no id" in done.stderr
+
+
+def test_a_run_read_for_one_appraisee_is_not_stored(tmp_path: Path) -> None:
+    folder = _stored(tmp_path)
+    with pytest.raises(AppraisalError, match="a run read for one appraisee"):
+        write_run(load_run(folder, appraisee="CS001"), tmp_path / "again")
+    assert not (tmp_path / "again").exists()
+
+
+def test_a_write_that_fails_leaves_the_engines_tables_for_another_try(tmp_path: Path) -> None:
+    scheme = demo_scheme(tmp_path, "agent")
+    (tables := tmp_path / "tables").mkdir()
+    result = run(scheme, PERIOD, tables=tables)
+
+    def broken(_folder: Path) -> None:
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(AppraisalError, match="No space left on device"):
+        write_run(result, tmp_path / "run", extra=broken, tables=tables)
+    assert not (tmp_path / "run").exists()
+    folder = write_run(result, tmp_path / "run", tables=tables)
+    assert load_run(folder).as_dict() == result.as_dict()

@@ -95,7 +95,9 @@ def _checked(indicator: CustomIndicator, row: tuple[Any, ...]) -> CustomValue:
     if len(row) not in (3, 4):
         raise PluginError(f"{where} returned {row!r}; expected (appraisee, value, rows[, flags])")
     _, value, count, *rest = row
-    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value != value):
+        # NaN is no number: the engine orders it above every number, Python's min and max do not,
+        # so a NaN would score differently in SQL and in the reference. No value is None.
         raise PluginError(f"{where} returned the value {value!r} for {row[0]!r}; expected a number or None")
     if isinstance(count, bool) or not isinstance(count, int) or count < 0:
         raise PluginError(f"{where} returned the row count {count!r} for {row[0]!r}; expected a whole number >= 0")

@@ -95,8 +95,11 @@ class StoredAppraisees(Sequence[AppraiseeResult]):
     def ids(self) -> list[str]:
         """Every appraisee's id, in the file's order, without reading the rest."""
         with _reading(self.path) as connection:
-            return [row[0] for row in connection.execute(
+            found = [row[0] for row in connection.execute(
                 "SELECT appraisee FROM read_parquet(?)", [str(self.path)]).fetchall()]
+        if not all(isinstance(i, str) and i for i in found):
+            raise AppraisalError(f"{self.path} is damaged: an appraisee has no id")
+        return found
 
 
 @contextmanager
@@ -209,6 +212,8 @@ def _appraisee(path: Path, rules: Rules, shared: _Cells, row: Sequence[Any], par
     if not _agrees(found, stored):
         raise AppraisalError(f"{path} does not add up: the totals stored for {row[0]!r} are not what its cells give;"
                              " the file was changed after the run")
+    if not isinstance(row[0], str) or not row[0]:
+        raise ValueError("an appraisee has no id")
     return AppraiseeResult(
         id=row[0], name=row[1], team=row[2], manager=row[3], role=row[4], flags=_texts(row[5]),
         cells=tuple(cells), weighted_total=found.weighted_total, adjustment_points=found.adjustment_points,

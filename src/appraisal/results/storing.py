@@ -53,6 +53,8 @@ def write_run(
     A machine that refuses (a full disk, a read-only folder) is an `AppraisalError` naming `out`;
     so is a folder that another run created meanwhile: the first run to finish wins."""
     out = Path(out)
+    if isinstance(result.appraisees, StoredAppraisees) and result.appraisees.only is not None:
+        raise AppraisalError("a run read for one appraisee (load_run(..., appraisee=)) cannot be stored: read it whole")
     if out.exists():
         raise AppraisalError(_exists(out))
     parent = out.resolve().parent
@@ -67,7 +69,7 @@ def write_run(
     try:
         _write_json(partial / RESULT_FILE, result)
         if isinstance(result.appraisees, StoredAppraisees):  # a copy: the result may still read it
-            shutil.copyfile(result.appraisees.path, partial / APPRAISEES_FILE)
+            _linked(result.appraisees.path, partial / APPRAISEES_FILE)
         write_tables(result, partial, copied=tables)
         (partial / QUERIES_FILE).write_text(_queries_text(result), encoding="utf-8")
         if extra is not None:
@@ -91,14 +93,23 @@ def write_tables(result: Result, folder: Path, *, copied: Path | None = None) ->
     if copied is None:
         tables += [(SCORES_FILE, SCORE_COLUMNS, _score_rows(result)), (TOTALS_FILE, TOTAL_COLUMNS, _total_rows(result))]
     else:
-        for name in (SCORES_FILE, TOTALS_FILE):
-            shutil.move(Path(copied) / name, Path(folder) / name)
+        for name in (SCORES_FILE, TOTALS_FILE):  # linked, not moved: a write that fails can be tried again
+            _linked(Path(copied) / name, Path(folder) / name)
     if result.groups:
         tables.append((GROUPS_FILE, GROUP_COLUMNS, _group_rows(result)))
     for name, header, rows in tables:
         _write_csv(Path(folder) / name, header, rows)
     return [Path(folder) / name for name in (SCORES_FILE, TOTALS_FILE, QUALITY_FILE)] + (
         [Path(folder) / GROUPS_FILE] if result.groups else [])
+
+
+def _linked(source: Path, target: Path) -> None:
+    """`target` as a second name of `source` (no copy), or a copy where the two are on
+    different file systems."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
 
 
 def _discard(partial: Path) -> None:
