@@ -4,7 +4,7 @@ A run folder can be truncated, edited or written by something else; `explain` an
 must then say so, not fail somewhere deep in a template. `schema/result.schema.json` is the
 contract (a JSON Schema, for tools as well). A general validator takes most of a second on a
 run of 50 appraisees, so this module compiles the small part of JSON Schema the contract uses
-(`type`, `const`, `required`, `properties`, `additionalProperties`, `items` and local `$ref`) into
+(`type`, `const`, `enum`, `required`, `properties`, `additionalProperties`, `items` and local `$ref`) into
 plain functions, once, and runs those: a few milliseconds per 50 appraisees.
 """
 
@@ -89,6 +89,13 @@ def _compile(schema: Mapping[str, Any], ref: Callable[[str], Check]) -> Check:
             if value != constant:
                 raise Damaged(where, f"expected {constant!r}")
         checks.append(fixed)
+    if "enum" in schema:
+        allowed = list(schema["enum"])
+
+        def listed(value: Any, where: str) -> None:
+            if value not in allowed:
+                raise Damaged(where, f"expected one of {', '.join(map(repr, allowed))}")
+        checks.append(listed)
     if "required" in schema or "properties" in schema or "additionalProperties" in schema:
         checks.append(_object(schema, ref))
     if "items" in schema:
