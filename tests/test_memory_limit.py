@@ -137,3 +137,13 @@ def test_an_error_whose_text_says_out_of_memory_is_the_engines_out_of_memory():
 def test_an_out_of_memory_error_that_reaches_the_command_line_is_a_user_error_not_a_bug(capsys):
     assert _report(RuntimeError("Out of Memory Error: failed to allocate data of size 8.0 MiB")) == 1
     assert capsys.readouterr().err == OUT_OF_MEMORY.format(limit="1GB")
+
+
+def test_the_run_keeps_its_engine_tables_in_the_spill_folder_and_removes_them(scheme_file, tmp_path):
+    from appraisal.cli.run_cmd import copied_tables
+
+    spill = tmp_path / "spill"
+    spill.mkdir()
+    with configured(None, spill), copied_tables() as tables:
+        assert tables.parent == spill
+    assert list(spill.iterdir()) == []

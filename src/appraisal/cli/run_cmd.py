@@ -69,15 +69,18 @@ STRICT_HELP = "Fail on data-quality warnings too, not only on errors."
 @contextmanager
 def copied_tables() -> Iterator[Path]:
     """A private folder for the tables the engine writes (`pipeline.run(tables=...)`) until the
-    run folder takes them; removed afterwards, and on Ctrl-C."""
+    run folder takes them; removed afterwards, and on Ctrl-C. It is made in the spill folder
+    (`--spill-dir`, APPRAISAL_SPILL_DIR) when one is set: the place chosen for large files."""
     # When the command runs, not when the CLI starts (see appraisal.cli):
     import shutil
     import tempfile
 
     from appraisal import interrupts
+    from appraisal.engines.memory import spill_dir
 
+    parent = spill_dir()
     with interrupts.deferred():
-        folder = Path(tempfile.mkdtemp(prefix="appraisal-tables-"))
+        folder = Path(tempfile.mkdtemp(prefix="appraisal-tables-", dir=parent))
         interrupts.register_path(folder)
     try:
         yield folder
