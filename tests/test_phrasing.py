@@ -283,3 +283,8 @@ def test_pay_is_explained_in_chinese():
         "提成：销售额 320000 CNY × 提成比例 2% = 6400 CNY，封顶 5000 CNY",
     ]
     assert step_texts(person, "en") == list(person["steps"])
+
+
+@pytest.mark.parametrize("key", [["weighted_total"], {"a": 1}, 3, None])
+def test_parts_whose_key_is_not_a_text_leave_the_english_sentence(key):
+    assert phrase({"key": key, "total": 80.0}, "zh") is None

@@ -245,7 +245,10 @@ def phrase(parts: Mapping[str, Any] | None, language: str, titles: Mapping[str, 
     """`parts` ({key, ...numbers}) as a sentence in `language`; None for a key this version does not
     know (a newer engine's), so the caller shows the English sentence instead. `titles` names
     indicators by id."""
-    if not parts or parts.get("key") not in PHRASES:
+    if not parts:
+        return None
+    key = parts.get("key")
+    if not isinstance(key, str) or key not in PHRASES:  # an edited run may hold any JSON there
         return None
     if not titles and (flat := _flat(parts)) is not None:
         return _said(flat, language)
