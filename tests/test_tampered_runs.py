@@ -161,66 +161,44 @@ def _apply(data: dict[str, Any], edit: tuple[str, Any]) -> str:
     return json.dumps(data, ensure_ascii=False)
 
 
-@pytest.fixture(scope="module")
-def original(stored: Path) -> dict[str, Any]:
-    return json.loads((stored / "result.json").read_text(encoding="utf-8"))
+@pytest.fixture(scope="module", params=["format 1", "format 2"])
+def edited_run(request: pytest.FixtureRequest) -> tuple[Path, dict[str, Any]]:
+    """A stored run of each format (`stored`, `stored_2`) and its result.json, parsed: what the
+    random edits start from."""
+    folder = request.getfixturevalue("stored" if request.param == "format 1" else "stored_2")
+    return folder, json.loads((folder / "result.json").read_text(encoding="utf-8"))
 
 
-@pytest.fixture(scope="module")
-def original_2(stored_2: Path) -> dict[str, Any]:
-    return json.loads((stored_2 / "result.json").read_text(encoding="utf-8"))
-
-
-def _edited_copy(stored: Path, original: dict[str, Any], edit: tuple[str, Any], tmp_path_factory) -> Path:
+def _edited_copy(run: tuple[Path, dict[str, Any]], edit: tuple[str, Any], tmp_path_factory) -> Path:
+    stored, original = run
     folder = tmp_path_factory.mktemp("edited") / "q3"
     shutil.copytree(stored, folder)
     (folder / "result.json").write_text(_apply(json.loads(json.dumps(original)), edit), encoding="utf-8")
     return folder
 
 
-def _explain_survives(run_cli, folder: Path, edit: tuple[str, Any]) -> None:
-    for args in (["-a", "a1"], ["-a", "a2", "-i", "resolution_rate"]):
-        result = run_cli("explain", str(folder), *args)
-        assert result.exit_code in (0, 1), f"{edit}: exit {result.exit_code}: {result.stderr}"
-        assert "internal error" not in result.stderr and "Traceback" not in result.stderr
-
-
-def _render_survives(run_cli, folder: Path, edit: tuple[str, Any]) -> None:
-    result = run_cli("render", str(folder), "-o", str(folder.parent / "out"), "-f", "html,md,xlsx", "-q")
+def _survived(result: Any, edit: tuple[str, Any]) -> None:
     assert result.exit_code in (0, 1), f"{edit}: exit {result.exit_code}: {result.stderr}"
     assert "internal error" not in result.stderr and "Traceback" not in result.stderr
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
-def test_no_edit_makes_explain_fail_internally(run_cli, stored: Path, original: dict[str, Any], tmp_path_factory,
+def test_no_edit_makes_explain_fail_internally(run_cli, edited_run: tuple[Path, dict[str, Any]], tmp_path_factory,
                                                data: st.DataObject) -> None:
-    edit = data.draw(edits(original))
-    _explain_survives(run_cli, _edited_copy(stored, original, edit, tmp_path_factory), edit)
+    edit = data.draw(edits(edited_run[1]))
+    folder = _edited_copy(edited_run, edit, tmp_path_factory)
+    for args in (["-a", "a1"], ["-a", "a2", "-i", "resolution_rate"]):
+        _survived(run_cli("explain", str(folder), *args), edit)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
-def test_no_edit_makes_render_fail_internally(run_cli, stored: Path, original: dict[str, Any], tmp_path_factory,
+def test_no_edit_makes_render_fail_internally(run_cli, edited_run: tuple[Path, dict[str, Any]], tmp_path_factory,
                                               data: st.DataObject) -> None:
-    edit = data.draw(edits(original))
-    _render_survives(run_cli, _edited_copy(stored, original, edit, tmp_path_factory), edit)
-
-
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(data=st.data())
-def test_no_edit_of_a_format_2_header_makes_explain_fail_internally(
-        run_cli, stored_2: Path, original_2: dict[str, Any], tmp_path_factory, data: st.DataObject) -> None:
-    edit = data.draw(edits(original_2))
-    _explain_survives(run_cli, _edited_copy(stored_2, original_2, edit, tmp_path_factory), edit)
-
-
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(data=st.data())
-def test_no_edit_of_a_format_2_header_makes_render_fail_internally(
-        run_cli, stored_2: Path, original_2: dict[str, Any], tmp_path_factory, data: st.DataObject) -> None:
-    edit = data.draw(edits(original_2))
-    _render_survives(run_cli, _edited_copy(stored_2, original_2, edit, tmp_path_factory), edit)
+    edit = data.draw(edits(edited_run[1]))
+    folder = _edited_copy(edited_run, edit, tmp_path_factory)
+    _survived(run_cli("render", str(folder), "-o", str(folder.parent / "out"), "-f", "html,md,xlsx", "-q"), edit)
 
 
 # --- the contract covers what is written --------------------------------------------------------
