@@ -104,15 +104,16 @@ def run(
             measurements = Measurements(fitted, period, (), {}, measured.quality, measured.queries,
                                         groups=measured.groups)
     # The engine closed first: its memory is free before Python builds the appraisal's objects.
+    summary = _scheme_summary(scheme)
     appraisees: Sequence[AppraiseeResult]
     if tables is None:
         appraisees = appraise_all(measurements, functions)
         advice = calibration(scheme, appraisees)
     else:
-        appraisees = StoredAppraisees(tables / APPRAISEES_FILE, stored, summary := _scheme_summary(scheme))
+        appraisees = StoredAppraisees(tables / APPRAISEES_FILE, stored, summary)
         advice = calibration_of(scheme, graded)
     return Result(
-        scheme=_scheme_summary(scheme) if tables is None else summary,
+        scheme=summary,
         period={"label": period.label, "start": period.start.isoformat(), "end": period.end.isoformat(),
                 "timezone": scheme.timezone},
         provenance=provenance(scheme, extensions),
