@@ -18,7 +18,7 @@ from appraisal.results.concluding import rules_of
 from appraisal.results.copying import copy_csv, copy_parquet, number, text
 from appraisal.results.inert import csv_text
 from appraisal.results.stored import columns, sha256
-from appraisal.results.storing import APPRAISEES_FILE, SCORE_COLUMNS, TOTAL_COLUMNS
+from appraisal.results.storing import APPRAISEES_FILE, SCORE_COLUMNS, SCORES_FILE, TOTAL_COLUMNS, TOTALS_FILE
 from appraisal.scheme.model import BONUS_BASE, INSUFFICIENT, OK, ROSTER, SALES, formula_order
 from appraisal.scoring.scores import rule_words
 from appraisal.sql.dialect import inline_literal
@@ -43,7 +43,7 @@ def copy_run_tables(
     """Write scores.csv, totals.csv and appraisees.parquet of the appraisal scored into the table
     `scored` into `folder`; `flags` are what every cell of an indicator carries besides its own
     (a scaled target, a data-quality warning)."""
-    scores, totals = Path(folder) / "scores.csv", Path(folder) / "totals.csv"
+    scores, totals = Path(folder) / SCORES_FILE, Path(folder) / TOTALS_FILE
     stored = Path(folder) / APPRAISEES_FILE
     targets = _targets(measured)
     _words(measured, scored, targets)
