@@ -90,6 +90,22 @@ def test_demo_report_prints_to_non_blank_a4_pages(report: Path, tmp_path: Path) 
         assert all(inked(page) > 0.001 for page in images), pdf.name
 
 
+def test_a_page_of_its_own_size_prints_at_that_size_with_its_print_styles(tmp_path: Path) -> None:
+    """Browsers are set up for A4 print before loading (a speed hint, appraisal.rendering.pdf);
+    a page that asks for another paper and styles print apart from screen prints as it asks."""
+    require_chromium()
+    pdftotext, pdfinfo = require_program("pdftotext"), require_program("pdfinfo")
+    (page := tmp_path / "a5.html").write_text(
+        "<!DOCTYPE html><title>a5</title><style>@page { size: A5 landscape; margin: 10mm }"
+        " @media screen { .paper { display: none } } @media print { .screen { display: none } }</style>"
+        "<p class=screen>only on screen</p><p class=paper>only on paper</p>", encoding="utf-8")
+    [pdf] = render_pdf([page], tmp_path / "pdf")
+    info = subprocess.run([pdfinfo, str(pdf)], check=True, capture_output=True, text=True).stdout
+    assert re.search(r"Page size:\s+59[45](\.\d+)? x 4(19|20)(\.\d+)? pts \(A5\)", info), info
+    text = subprocess.run([pdftotext, str(pdf), "-"], check=True, capture_output=True, text=True).stdout
+    assert "only on paper" in text and "only on screen" not in text
+
+
 def test_a_blank_page_counts_as_blank(tmp_path: Path) -> None:
     """A control for `inked`: an empty page has no ink."""
     require_chromium()
