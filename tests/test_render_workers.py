@@ -3,6 +3,7 @@ as when one process writes them all (appraisal.rendering.workers)."""
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from pathlib import Path
@@ -129,3 +130,16 @@ def test_no_worker_is_forked_beside_a_thread_python_does_not_know() -> None:
         assert workers.worker_count(10_000) == 1
     finally:
         connection.close()
+
+
+def test_frozen_blocks_nest_and_only_the_outermost_thaws() -> None:
+    """`frozen` keeps what exists out of the collector's passes; an inner block (the workers'
+    fork inside a render) ending does not thaw what the outer one froze."""
+    assert gc.get_freeze_count() == 0
+    with workers.frozen():
+        outer = gc.get_freeze_count()
+        assert outer > 0
+        with workers.frozen():
+            pass
+        assert gc.get_freeze_count() >= outer
+    assert gc.get_freeze_count() == 0

@@ -74,7 +74,7 @@ from appraisal.errors import AppraisalError
 from appraisal.measuring.quality import is_quality_flag, share_text
 from appraisal.rendering import phrasing
 from appraisal.rendering.phrasing import DASH, LANGUAGES, num, pct, quantity
-from appraisal.rendering.workers import write_pages
+from appraisal.rendering.workers import frozen, write_pages
 from appraisal.results.result import Result
 from appraisal.scheme.model import pick
 from appraisal.shipped import templates_dir
@@ -454,6 +454,12 @@ def render_result(
     labels(language)  # an unknown language fails before anything is written
     env = environment(user_dir, pack_dirs)
     data = result.as_dict()
+    with frozen():  # the result's copy, read by every page, out of the collector's passes
+        return _render_all(data, out_dir, formats, language, env, workers)
+
+
+def _render_all(data: dict[str, Any], out_dir: Path, formats: Sequence[str], language: str,
+                env: jinja2.Environment, workers: int | None) -> list[Path]:
     names = scorecard_names(a["id"] for a in data["appraisees"])
     scheme_id = safe_name(str(data["scheme"].get("id", "")))
     (out_dir := Path(out_dir)).joinpath("scorecards").mkdir(parents=True, exist_ok=True)

@@ -42,6 +42,21 @@ BATCH = 100  # pages a worker takes at a time: small enough to share the work ou
 _SIGNALS = tuple(s for s in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGALRM", None)) if s is not None)
 
 
+@contextlib.contextmanager
+def frozen() -> Iterator[None]:
+    """Every object alive now kept out of the cyclic garbage collector's passes for the block
+    (`gc.freeze`): a run's whole result, which every page reads, is scanned again and again
+    otherwise as the pages make garbage (at 10,000 scorecards about a second). Nested blocks
+    thaw only when the outermost ends."""
+    outermost = gc.get_freeze_count() == 0
+    gc.freeze()
+    try:
+        yield
+    finally:
+        if outermost:
+            gc.unfreeze()
+
+
 def fork_is_safe() -> bool:
     """True when this process may fork workers: it can, and every thread it has is a Python thread."""
     if not hasattr(os, "fork") or "fork" not in multiprocessing.get_all_start_methods():
@@ -113,18 +128,17 @@ def _workers(processes: int, page: Callable[[int], Path],
     started: list[Any] = []
     ours: list[Connection] = []
     old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)  # none arrives between fork and setup
-    gc.freeze()  # objects made before the fork stay out of the collector's reach: fewer pages copied
     try:
-        for _ in range(processes):
-            receiving, sending = context.Pipe(duplex=False)
-            worker = context.Process(target=_work, args=(sending, counter, page, batches, old_mask), daemon=True)
-            worker.start()
-            sending.close()
-            started.append(worker)
-            ours.append(receiving)
+        with frozen():  # objects made before the fork stay out of the collector's reach: fewer pages copied
+            for _ in range(processes):
+                receiving, sending = context.Pipe(duplex=False)
+                worker = context.Process(target=_work, args=(sending, counter, page, batches, old_mask), daemon=True)
+                worker.start()
+                sending.close()
+                started.append(worker)
+                ours.append(receiving)
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
-        gc.unfreeze()
     try:
         yield list(ours)
     finally:

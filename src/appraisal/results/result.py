@@ -17,8 +17,10 @@ a result stored before reasons could be translated reads back with `reason_text`
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from functools import cache
 from typing import Any, TextIO
@@ -134,8 +136,13 @@ class Result:
         raise KeyError(appraisee_id)
 
     def as_dict(self) -> dict[str, Any]:
-        """The result.json contract: plain dicts, lists and scalars, every container a new one."""
-        return {"format": FORMAT, **_plain(self.__dict__)}
+        """The result.json contract: plain dicts, lists and scalars, every container a new one.
+
+        The copy makes no reference cycles, so the cyclic collector is paused while it is made:
+        at 10,000 appraisees its passes over the growing copy were half the time (1.2 s of 2.2,
+        1.0 without them)."""
+        with _collector_paused():
+            return {"format": FORMAT, **_plain(self.__dict__)}
 
     def write_json(self, handle: TextIO) -> None:
         """Write `json.dumps(self.as_dict())` to `handle`, one appraisee at a time.
@@ -160,6 +167,19 @@ class Result:
                 handle.write(", " + encode(appraisee) if n else encode(appraisee))
             handle.write("]")
         handle.write("}")
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off for the block (if it was on): for building large
+    acyclic data, which reference counting alone frees."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
 
 
 _SCALARS = (str, float, int, bool, type(None))
