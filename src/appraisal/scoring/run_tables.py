@@ -47,7 +47,8 @@ def copy_run_tables(
     stored = Path(folder) / APPRAISEES_FILE
     targets = _targets(measured)
     _words(measured, scored, targets)
-    copy_csv(measured.engine, _scores(measured, scored, targets), SCORES, ("appraisee",), scores)
+    copy_csv(measured.engine, _scores(measured, scored, targets), SCORES, ("appraisee",), scores,
+             texts_from=f"SELECT appraisee FROM {scored}")
     copy_csv(measured.engine, _totals(measured, scored), TOTALS, ("appraisee", "name", "team", "flags"), totals)
     copy_parquet(measured.engine, _appraisees(measured, scored, targets, flags or {}), stored)
     return [scores, totals, stored]
