@@ -1,4 +1,4 @@
-"""Outside programs the tests need (Chromium, poppler-utils, LibreOffice, unshare): skip when absent, fail under CI.
+"""Outside programs the tests need (Chromium, poppler, LibreOffice, unshare, PostgreSQL): skip when absent, fail in CI.
 
 `.ci/run` installs them first and sets `APPRAISAL_REQUIRE_ALL=1`; there a missing program is a
 failure, so a skip can never hide a broken CI machine. Nowhere else does a test skip.
@@ -8,17 +8,23 @@ from __future__ import annotations
 
 import os
 import shutil
+from typing import NoReturn
 
 import pytest
+
+
+def missing(what: str) -> NoReturn:
+    """Skip the test because `what` is not installed (fail it under APPRAISAL_REQUIRE_ALL=1)."""
+    if os.environ.get("APPRAISAL_REQUIRE_ALL") == "1":
+        pytest.fail(f"{what} is not installed, and APPRAISAL_REQUIRE_ALL=1 requires it")
+    pytest.skip(f"{what} is not installed")
 
 
 def require_program(name: str) -> str:
     """The path of program `name`; skip the test (or fail, under APPRAISAL_REQUIRE_ALL=1) without it."""
     if found := shutil.which(name):
         return found
-    if os.environ.get("APPRAISAL_REQUIRE_ALL") == "1":
-        pytest.fail(f"{name} is not installed, and APPRAISAL_REQUIRE_ALL=1 requires it")
-    pytest.skip(f"{name} is not installed")
+    missing(name)
 
 
 def require_chromium() -> str:

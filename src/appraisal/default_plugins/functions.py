@@ -76,12 +76,13 @@ def _round_sql(args: list[str], dialect: Dialect) -> str:
     ties (2.675 -> 2.67 or 2.68) differs between engines and between versions of one."""
     x = args[0]
     digits = int(args[1]) if len(args) > 1 else 0
-    factor = f"CAST({float(10 ** abs(digits))!r} AS DOUBLE)"
-    scaled = f"({x} * {factor})" if digits >= 0 else f"({x} / {factor})"
+    factor = f"CAST({float(10 ** abs(digits))!r} AS {dialect.types['number']})"
+    scale, unscale = (dialect.multiply, dialect.divide) if digits >= 0 else (dialect.divide, dialect.multiply)
+    scaled = scale.format(a=x, b=factor)
     whole = (f"(CASE WHEN {scaled} >= 0"
              f" THEN floor({scaled}) + CASE WHEN {scaled} - floor({scaled}) >= 0.5 THEN 1 ELSE 0 END"
              f" ELSE ceil({scaled}) - CASE WHEN ceil({scaled}) - {scaled} >= 0.5 THEN 1 ELSE 0 END END)")
-    back = f"({whole} / {factor})" if digits >= 0 else f"({whole} * {factor})"
+    back = unscale.format(a=whole, b=factor)
     finite = " AND ".join(dialect.is_finite.format(x=v) for v in (scaled, back))
     # + 0.0 turns a -0.0 into 0.0, as Python's float(int) does
     return f"(CASE WHEN {finite} THEN {back} + 0.0 ELSE {x} END)"

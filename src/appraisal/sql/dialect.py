@@ -86,6 +86,10 @@ class Dialect:
     })
     least: str = "least"
     greatest: str = "greatest"
+    # a product and a quotient (b never 0) where the operands are not the scheme's own (round's
+    # scaling): where the engine stops on overflow, its dialect guards them
+    multiply: str = "({a} * {b})"
+    divide: str = "({a} / {b})"
     # SQL types of the kinds, for a null of a known kind (`None + 1` is a null number)
     types: dict[str, str] = field(default_factory=lambda: {
         "number": "DOUBLE", "duration": "DOUBLE", "time interval": "DOUBLE", "text": "VARCHAR",
