@@ -85,16 +85,18 @@ def postgres_server() -> Iterator[Server]:
         if as_user:
             for path in (folder, sockets):
                 os.chown(path, owner.pw_uid, owner.pw_gid)
-        subprocess.run([*as_user, initdb, "-D", str(data), "-U", "appraisal", "--auth=trust", "-E", "UTF8",
-                        "--locale=C.UTF-8", "--no-sync"], check=True, capture_output=True, timeout=120)
+        made = subprocess.run([*as_user, initdb, "-D", str(data), "-U", "appraisal", "--auth=trust", "-E", "UTF8",
+                               "--locale=C.UTF-8", "--no-sync"], capture_output=True, text=True, timeout=120)
+        if made.returncode != 0:  # e.g. a TMPDIR the server's user cannot enter
+            raise RuntimeError(f"initdb failed in {folder}: {made.stderr}")
         port = _free_port()
         options = f"-h 127.0.0.1 -p {port} -k {sockets} -F -c fsync=off -c full_page_writes=off"
-        started = subprocess.run([*as_user, pg_ctl, "-D", str(data), "-l", str(log), "-o", options, "-w", "-t", "60",
-                                  "start"], capture_output=True, text=True, timeout=120)
-        if started.returncode != 0:
-            text = log.read_text(errors="replace") if log.exists() else ""
-            raise RuntimeError(f"PostgreSQL did not start: {started.stderr}\n{text}")
         try:
+            started = subprocess.run([*as_user, pg_ctl, "-D", str(data), "-l", str(log), "-o", options, "-w", "-t",
+                                      "60", "start"], capture_output=True, text=True, timeout=120)
+            if started.returncode != 0:
+                text = log.read_text(errors="replace") if log.exists() else ""
+                raise RuntimeError(f"PostgreSQL did not start: {started.stderr}\n{text}")
             server = Server("127.0.0.1", port)
             import psycopg
 

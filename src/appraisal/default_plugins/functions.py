@@ -65,7 +65,7 @@ def _interval_sql(unit_seconds: int) -> Callable[[list[str], Dialect], str]:
     """Time intervals and durations are both seconds in SQL (see Dialect.interval)."""
 
     def emit(args: list[str], dialect: Dialect) -> str:
-        return f"({args[0]} / {unit_seconds})"
+        return dialect.divide.format(a=args[0], b=str(unit_seconds))
 
     return emit
 

@@ -86,10 +86,13 @@ class Dialect:
     })
     least: str = "least"
     greatest: str = "greatest"
-    # a product and a quotient (b never 0) where the operands are not the scheme's own (round's
-    # scaling): where the engine stops on overflow, its dialect guards them
+    # a product and a quotient by a constant b of at least 1 (round's scaling, a duration in
+    # hours): where the engine stops on overflow or underflow, its dialect guards them
     multiply: str = "({a} * {b})"
     divide: str = "({a} / {b})"
+    # what ends the query of each layer of bound columns (appraisal.sql.emitter.Bindings): an
+    # engine whose planner copies a layer's expressions into every use (PostgreSQL) needs a fence
+    layer_fence: str = ""
     # SQL types of the kinds, for a null of a known kind (`None + 1` is a null number)
     types: dict[str, str] = field(default_factory=lambda: {
         "number": "DOUBLE", "duration": "DOUBLE", "time interval": "DOUBLE", "text": "VARCHAR",

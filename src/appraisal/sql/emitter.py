@@ -86,13 +86,14 @@ class Bindings:
         columns = [_join([f, SqlFragment(f' AS "{name}"')], "") for name, f in layer]
         return _join([SqlFragment(""), *columns], ", ") if layer else SqlFragment("")
 
-    def wrap(self, source: SqlFragment, alias: str = "__layer") -> SqlFragment:
+    def wrap(self, source: SqlFragment, alias: str = "__layer", fence: str = "") -> SqlFragment:
         """A FROM item: `source` (a table, or a parenthesised query without an alias) with
-        every layer's columns added, under an alias (`alias0` when nothing is bound)."""
+        every layer's columns added, under an alias (`alias0` when nothing is bound). `fence`
+        ends each layer's query (the dialect's `layer_fence`)."""
         result = _join([source, SqlFragment(f" AS {alias}0")], "")
         for n, layer in enumerate(self.layers, start=1):
             result = _join([SqlFragment("(SELECT *"), self.select(layer), SqlFragment(" FROM "), result,
-                            SqlFragment(f") AS {alias}{n}")], "")
+                            SqlFragment(f"{fence}) AS {alias}{n}")], "")
         return result
 
     def ctes(self, source: str, prefix: str) -> tuple[SqlFragment, str]:
@@ -177,7 +178,8 @@ def select_expression(
     expression over the rows of a table or a parenthesised query (tools, tests, explain)."""
     bindings = Bindings()
     value = to_sql(expr, column=column, functions=functions, kinds=kinds, bindings=bindings, dialect=dialect)
-    return _join([SqlFragment("SELECT "), value, SqlFragment(" FROM "), bindings.wrap(source)], "")
+    return _join([SqlFragment("SELECT "), value, SqlFragment(" FROM "),
+                  bindings.wrap(source, fence=dialect.layer_fence)], "")
 
 
 def _join(fragments: Sequence[SqlFragment], separator: str) -> SqlFragment:

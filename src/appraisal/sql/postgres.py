@@ -24,7 +24,7 @@ LN_MAX = "709.782712893384"  # ln(MAX)
 LN_SMALLEST = "-744.4400719213812"  # ln(SMALLEST)
 # exact powers of two (repr gives the digits that read back as exactly that double), for scaling
 # without rounding: (|a| 2**537)(|b| 2**537) <= 2**-1075 2**1074
-TWO_537, TWO_1000, TWO_75, TWO_MINUS_52 = (repr(2.0**n) for n in (537, 1000, 75, -52))
+TWO_537, TWO_1000, TWO_75, TWO_MINUS_48 = (repr(2.0**n) for n in (537, 1000, 75, -48))
 LN_HALF_SMALLEST = "-745.1332191019412"  # ln(SMALLEST / 2): below, a result rounds to zero
 
 
@@ -70,8 +70,8 @@ _OVER = (
     " (CASE WHEN abs({a}) / (least(abs({b}), 1) * 2) > " + MAX + " / 2 THEN NULL ELSE {a} / {b} END)"
     " WHEN " + _LN_A + " - " + _LN_B + " < " + LN_HALF_SMALLEST + " - " + _BAND + " THEN " + _ZERO_OVER +
     " WHEN " + _LN_A + " - " + _LN_B + " < " + LN_SMALLEST + " + " + _BAND + " THEN"
-    " (CASE WHEN ((least(abs({a}), " + TWO_MINUS_52 + ") * " + TWO_1000 + ") * " + TWO_75 + ") / greatest(abs({b}), 1)"
-    " <= 1 THEN "
+    " (CASE WHEN ((least(abs({a}), " + TWO_MINUS_48 + ") * " + TWO_1000 + ") / greatest(abs({b}), 1)) * " + TWO_75
+    + " <= 1 THEN "
     + _ZERO_OVER + " ELSE {a} / {b} END)"
     " ELSE {a} / {b} END)"
 )
@@ -88,11 +88,11 @@ _SCALED = ("power(CASE WHEN {b} > 0 THEN greatest(abs({a}), 1) * 0.5 ELSE least(
 _POWER = (
     "(CASE " + _NULL + " WHEN {a} = 0 AND {b} < 0 THEN NULL"
     " WHEN {a} < 0 AND {b} <> floor({b}) THEN NULL"
-    " WHEN {a} = 0 OR {b} = 0 OR abs({a}) = 1 THEN power({a}, {b})"
+    " WHEN {a} = 0 OR abs({b}) < 0.001 OR abs({a}) = 1 THEN power({a}, {b})"  # b * ln|a| could underflow
     " WHEN " + _L + " > " + LN_MAX + " + 1e-9 THEN NULL"
     " WHEN " + _L + " > " + LN_MAX + " - 1e-9 THEN"
     " (CASE WHEN {b} = floor({b}) AND abs({b}) <= 1000 AND NOT (" + _SCALED + ") THEN power({a}, {b}) END)"
-    " WHEN " + _L + " < " + LN_HALF_SMALLEST + " + 1e-9 THEN 0.0"
+    " WHEN " + _L + " < " + LN_HALF_SMALLEST + " + 1e-9 THEN power(sign({a}), {b}) * 0.0"  # a signed zero
     " ELSE power({a}, {b}) END)"
 )
 # a + b overflows only when a and b have one sign, both at least 1, and the sum of their halves
@@ -104,6 +104,14 @@ _MINUS = ("(CASE " + _NULL + " WHEN sign({a}) = -sign({b}) AND abs({a}) >= 1 AND
           + " THEN NULL ELSE {a} - {b} END)")
 _QUOTIENT = _OVER.replace("{b}", "(" + _NONZERO + ")")  # a / b, null where b is 0
 _FLOORED = "floor(" + _QUOTIENT + ")"
+# a * b and a / b for a constant b of at least 1 (Dialect.multiply, .divide): one comparison each.
+# A product overflows only above MAX / b; a quotient rounds to zero only up to SMALLEST * b / 2,
+# which for b >= 2 is a whole number of SMALLEST (exact; b is 60, 3600, 10 ** n), and for b < 2
+# only at zero.
+_SCALE_UP = "(CASE WHEN abs({a}) > " + MAX + " / {b} THEN NULL ELSE {a} * {b} END)"
+_SCALE_DOWN = ("(CASE WHEN {b} >= 2 AND abs({a}) <= " + SMALLEST + " * ({b} * 0.5) THEN {a} * 0.0"
+               " ELSE {a} / {b} END)")
+
 # a % b = a - b * floor(a / b). |b * floor(a / b)| <= |a| + |b| <= 2 MAX, so half of it cannot
 # overflow: the product overflows when half of it (exact: |b| is at least 1 where it can) is
 # above MAX / 2.
@@ -130,8 +138,9 @@ POSTGRES = Dialect(
         "number": DOUBLE, "duration": DOUBLE, "time interval": DOUBLE, "text": "TEXT",
         "true/false value": "BOOLEAN", "timestamp": "TIMESTAMP", "date": "DATE",
     },
-    multiply=_TIMES,
-    divide=_OVER,
+    multiply=_SCALE_UP,
+    divide=_SCALE_DOWN,
+    layer_fence=" OFFSET 0",  # the planner would copy each layer's guards into every use: exponential
 )
 
 
