@@ -6,8 +6,10 @@ DuckDB lets a double overflow to infinity, which the emitter then turns into nul
 rounds to zero ("underflow"), when zero is raised to a negative power or a negative number to a
 fractional one. So each of those operations is written with its guard: a result that would
 overflow is null before it is computed, one that would underflow is a zero of the right sign,
-and the other two are null, as they are (NaN, infinity) in DuckDB. A guard compares magnitudes
-without computing the result (`|a| > MAX / |b|` only where `|b| > 1`), so no guard can overflow.
+and the other two are null, as they are (NaN, infinity) in DuckDB. A guard places the result by
+logarithms and decides the narrow band at each edge with numbers scaled by powers of two, never
+computing anything that could itself overflow (see below). Layers of bound columns end with
+`OFFSET 0`, so that the planner computes each once (`Dialect.layer_fence`).
 
 `numbered` turns a fragment's `?` placeholders into psycopg's `%s` (and a `%` of the SQL into
 `%%`), outside quoted texts and names.
