@@ -192,16 +192,20 @@ quality: {error_if: never, warn_if: never}
 """
 
 
+@pytest.mark.parametrize("engine", ["duckdb", "postgres"])
 @pytest.mark.parametrize("example", AGGREGATES)
-def test_aggregate_example_holds_in_a_measure(tmp_path: Path, example: dict) -> None:
+def test_aggregate_example_holds_in_a_measure(tmp_path: Path, example: dict, engine: str,
+                                              request: pytest.FixtureRequest) -> None:
     from appraisal.periods import parse_period
     from appraisal.pipeline import load_scheme, measure
+
+    settings = {"dsn": request.getfixturevalue("postgres").dsn} if engine == "postgres" else None
 
     (tmp_path / "roster.csv").write_text("agent_id\nA\n", encoding="utf-8")
     rows = "".join(f"A,2026-07-01 09:00,{'' if v is None else repr(float(v))}\n" for v in example["values"])
     (tmp_path / "rows.csv").write_text("agent_id,at,x\n" + rows, encoding="utf-8")
     (tmp_path / "s.yaml").write_text(AGGREGATE_SCHEME.replace("AGG", example["agg"]), encoding="utf-8")
-    measured = measure(load_scheme(tmp_path / "s.yaml"), parse_period("2026-07"))
+    measured = measure(load_scheme(tmp_path / "s.yaml"), parse_period("2026-07"), engine=engine, settings=settings)
     assert measured.cell("A", "probe").value == pytest.approx(example["result"], rel=1e-9, abs=1e-12)
     counted = sum(q.count for q in measured.quality if q.cause == "value out of range")
     assert counted == example.get("out_of_range", 0)

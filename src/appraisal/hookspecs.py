@@ -13,6 +13,7 @@ import pluggy
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from appraisal.engines.remote import EngineKind
     from appraisal.engines.sources import SourceReader
     from appraisal.expressions.functions import Function
     from appraisal.measuring.custom import CustomIndicator
@@ -52,4 +53,14 @@ def register_packs(register: Callable[[Pack], None]) -> None:
 
     A pack brings a folder of schemes, optionally template overrides and a demo-data
     generator; `appraisal schemes list` shows its schemes, and a scheme can `extends` them.
+    """
+
+
+@hookspec
+def register_engines(register: Callable[[EngineKind], None]) -> None:
+    """Add engines: call `register(kind)` with an `appraisal.engines.remote.EngineKind`.
+
+    An engine runs the row-level queries of a measurement (`appraisal run --engine NAME`): the
+    embedded DuckDB ships the typed tables to it, each dataset's query is compiled in its
+    `Dialect`, and a row per appraisee comes back (docs/engines.md).
     """

@@ -11,15 +11,15 @@ below take it as a parameter and never load plugins themselves.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
 
 from appraisal import __version__, explaining, plugins, row_reader
+from appraisal.engines.remote import EMBEDDED
 from appraisal.measuring.measurements import Measured, Measurements, measuring, with_flags
-from appraisal.measuring.measurements import measure as measure_data
 from appraisal.measuring.quality import Assessment, as_row, assess, warning_flags
 from appraisal.measuring.targets import fit_targets
 from appraisal.measuring.targets import flags as scaled_flags
@@ -56,27 +56,33 @@ def find_scheme(reference: str, *, extensions: Extensions | None = None) -> Path
 
 def measure(
     scheme: Scheme, period: Period, *, extensions: Extensions | None = None, threads: int | None = None,
-    groups: Sequence[str] = (),
+    groups: Sequence[str] = (), engine: str = EMBEDDED, settings: Mapping[str, str] | None = None,
 ) -> Measurements:
-    """Every measured value of `scheme` for `period`, with the data-quality counts (not judged)."""
-    return measure_data(scheme, period, _or_loaded(extensions), threads=threads, groups=groups)
+    """Every measured value of `scheme` for `period`, with the data-quality counts (not judged);
+    `engine` (with its connection `settings`) is where the datasets' queries run."""
+    with measuring(scheme, period, _or_loaded(extensions), threads=threads, groups=groups, engine_name=engine,
+                   settings=settings) as measured:
+        return measured.to_measurements()
 
 
-def provenance(scheme: Scheme, extensions: Extensions) -> dict[str, Any]:
-    """What produced a result: the scheme file and hash, the data's fingerprint, and versions."""
+def provenance(scheme: Scheme, extensions: Extensions, engine: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """What produced a result: the scheme file and hash, the data's fingerprint, versions, and
+    the engine the datasets were measured on (its name, version and dialect; never its settings)."""
     return {
         "scheme_file": str(Path(scheme.source).resolve()),
         "scheme_sha256": scheme.digest,
         "data_sha256": data_fingerprint(scheme),
         "appraisal": __version__,
         "duckdb": duckdb.__version__,
+        "engine": dict(engine or {"name": EMBEDDED, "version": duckdb.__version__, "dialect": EMBEDDED}),
         "plugins": [{"name": p.name, "version": p.version, "source": p.source} for p in extensions.plugins],
     }
 
 
 def run(
     scheme: Scheme, period: Period, *, extensions: Extensions | None = None, threads: int | None = None,
-    strict: bool = False, groups: Sequence[str] = (), tables: Path | None = None,
+    strict: bool = False, groups: Sequence[str] = (), tables: Path | None = None, engine: str = EMBEDDED,
+    settings: Mapping[str, str] | None = None,
 ) -> Result:
     """Measure and appraise `scheme` for `period`; `groups` (team, manager, roster) adds group
     rows, each from its members' rows pooled (`Result.groups`).
@@ -89,11 +95,15 @@ def run(
     appraisees.parquet copied out there (`appraisal.scoring.run_tables`): the result's appraisees
     are that file, read only when first used (`appraisal.results.stored`), and `write_run`
     stores it as format appraisal-result/2. Without, they are appraised in Python (the reference).
+    `engine` (with its connection `settings`) is where the datasets' queries run
+    (`appraisal.engines.remote`); scoring and writing happen here either way.
     """
     extensions = _or_loaded(extensions)
     functions = extensions.functions
     fitted = fit_targets(scheme, period)
-    with measuring(fitted, period, extensions, threads=threads, groups=groups) as measured:
+    with measuring(fitted, period, extensions, threads=threads, groups=groups, engine_name=engine,
+                   settings=settings) as measured:
+        used = measured.engine.described()
         assessment = assess(scheme, measured.quality, strict=strict)
         assessment.check()
         flags = _cell_flags(scheme, period, assessment)
@@ -116,7 +126,7 @@ def run(
         scheme=summary,
         period={"label": period.label, "start": period.start.isoformat(), "end": period.end.isoformat(),
                 "timezone": scheme.timezone},
-        provenance=provenance(scheme, extensions),
+        provenance=provenance(scheme, extensions, used),
         appraisees=appraisees,
         quality=tuple(as_row(finding) for finding in assessment.findings),
         queries=_queries(measurements),

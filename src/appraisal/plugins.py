@@ -33,6 +33,7 @@ import pluggy
 
 from appraisal import __version__, hookspecs
 from appraisal.default_plugins import DEFAULT_PLUGINS
+from appraisal.engines.remote import EngineRegistry, collect_engines
 from appraisal.engines.sources import SourceRegistry, collect_sources
 from appraisal.errors import PluginError
 from appraisal.expressions.functions import FunctionRegistry, collect_functions
@@ -101,6 +102,11 @@ class Extensions:
     def sources(self) -> SourceRegistry:
         """The source readers of all loaded plugins; a name registered twice is an error."""
         return collect_sources(self._loaded[0])
+
+    @cached_property
+    def engines(self) -> EngineRegistry:
+        """The engines of all loaded plugins (beyond the embedded DuckDB); a name registered twice is an error."""
+        return collect_engines(self._loaded[0])
 
     @cached_property
     def indicators(self) -> CustomIndicatorRegistry:

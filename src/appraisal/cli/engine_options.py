@@ -1,8 +1,10 @@
 """`--memory-limit SIZE` and `--spill-dir DIR`: the engine's memory, for the commands that
-measure (see appraisal.engines.memory)."""
+measure (see appraisal.engines.memory); `--engine NAME`: where the datasets' queries run (see
+appraisal.engines.remote), its connection settings from the environment."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -27,3 +29,20 @@ SpillDir = Annotated[
         "else the system's temporary folder); it needs free space about the size of the data.",
     ),
 ]
+
+EngineName = Annotated[
+    str,
+    typer.Option(
+        "--engine", envvar="APPRAISAL_ENGINE", metavar="NAME",
+        help="Where the datasets' queries run: duckdb (embedded) or postgres (docs/engines.md). The files are "
+        "read here either way; the connection comes from $APPRAISAL_POSTGRES_DSN, else libpq's PGHOST, PGPORT, "
+        "PGUSER, PGDATABASE, PGPASSWORD.",
+    ),
+]
+
+
+def engine_settings(name: str) -> dict[str, str]:
+    """The connection settings of engine `name`, from the environment (APPRAISAL_<NAME>_DSN):
+    never from a scheme, which travels between people."""
+    dsn = os.environ.get(f"APPRAISAL_{name.upper()}_DSN")
+    return {"dsn": dsn} if dsn else {}

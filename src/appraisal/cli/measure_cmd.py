@@ -12,7 +12,7 @@ import typer
 
 from appraisal.cli import Timeout
 from appraisal.cli.data_root_option import DataRoots
-from appraisal.cli.engine_options import MemoryLimit, SpillDir
+from appraisal.cli.engine_options import EngineName, MemoryLimit, SpillDir, engine_settings
 from appraisal.cli.groups_option import Groups, parse_groups
 from appraisal.cli.terminal import echo, json_printable, printable
 
@@ -52,6 +52,7 @@ def measure(
     data_root: DataRoots = None,
     memory_limit: MemoryLimit = None,
     spill_dir: SpillDir = None,
+    engine: EngineName = "duckdb",
 ) -> None:
     """Measure SCHEME's indicators for everyone on its roster in PERIOD, with data-quality counts.
 
@@ -71,8 +72,8 @@ def measure(
     extensions = plugins.extensions()
     with allowing(data_root or ()), configured(memory_limit, spill_dir):
         loaded = load_scheme(resolve_scheme_path(scheme, extensions.packs), extensions)
-        with measuring(loaded, parse_period(period), extensions, threads=threads,
-                       groups=parse_groups(groups)) as measured:
+        with measuring(loaded, parse_period(period), extensions, threads=threads, groups=parse_groups(groups),
+                       engine_name=engine, settings=engine_settings(engine)) as measured:
             assessment = assess(loaded, measured.quality, strict=strict)
             if assessment.breaches:
                 for line in assessment.lines():

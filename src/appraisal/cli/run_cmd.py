@@ -11,7 +11,7 @@ import typer
 
 from appraisal.cli import Timeout
 from appraisal.cli.data_root_option import DataRoots
-from appraisal.cli.engine_options import MemoryLimit, SpillDir
+from appraisal.cli.engine_options import EngineName, MemoryLimit, SpillDir, engine_settings
 from appraisal.cli.groups_option import Groups, parse_groups
 from appraisal.cli.terminal import echo
 
@@ -40,6 +40,7 @@ def run(
     data_root: DataRoots = None,
     memory_limit: MemoryLimit = None,
     spill_dir: SpillDir = None,
+    engine: EngineName = "duckdb",
 ) -> None:
     """Appraise everyone on SCHEME's roster for PERIOD; write JSON, CSV and the report into OUT."""
     # When the command runs, not when the CLI starts (see appraisal.cli):
@@ -55,7 +56,7 @@ def run(
     with allowing(data_root or ()), configured(memory_limit, spill_dir), copied_tables() as tables:
         loaded = load_scheme(resolve_scheme_path(scheme, extensions.packs), extensions)
         result = checked_run(loaded, parse_period(period), extensions, threads=threads, strict=strict,
-                             groups=parse_groups(groups), tables=tables)
+                             groups=parse_groups(groups), tables=tables, engine=engine)
         folder = write_with_report(result, out, extensions, language=language, report=report, tables=tables)
     graded = sum(row["actual"] for row in result.calibration)  # by the engine: the appraisees stay in the file
     echo(f"appraised {len(result.appraisees)} ({graded} graded) for {result.period['label']}: {folder}")
@@ -91,7 +92,7 @@ def copied_tables() -> Iterator[Path]:
 
 def checked_run(
     scheme: Scheme, period: Period, extensions: Extensions, *, threads: int | None = None, strict: bool = False,
-    show: bool = True, groups: tuple[str, ...] = (), tables: Path | None = None,
+    show: bool = True, groups: tuple[str, ...] = (), tables: Path | None = None, engine: str = "duckdb",
 ) -> Result:
     """The pipeline's run, every data-quality count printed (when `show`; always when a breach stops it)."""
     # When the command runs, not when the CLI starts (see appraisal.cli):
@@ -100,7 +101,7 @@ def checked_run(
 
     try:
         result = run_pipeline(scheme, period, extensions=extensions, threads=threads, strict=strict, groups=groups,
-                              tables=tables)
+                              tables=tables, engine=engine, settings=engine_settings(engine))
     except QualityBreach as breach:
         for line in breach.assessment.lines():
             echo(line)

@@ -3,6 +3,7 @@
 DEFAULT_PLUGINS: list[str] = [
     "appraisal.default_plugins.functions",
     "appraisal.default_plugins.calendar",
+    "appraisal.default_plugins.engines",
     "appraisal.default_plugins.packs",
     "appraisal.default_plugins.sources",
 ]

@@ -29,10 +29,13 @@ def _rows_only(*_: object) -> float:
 def _working_time(unit_seconds: int) -> Callable[[list[str], Dialect], str]:
     def emit(args: list[str], dialect: Dialect) -> str:
         start, end = args
+        # the working time of each day exactly (whole microseconds, or PostgreSQL's numeric
+        # seconds), summed exactly, and only the total turned into a double
+        worked = dialect.elapsed.replace("{a}", f"least({end}, c.closes_at)").replace(
+            "{b}", f"greatest({start}, c.opens_at)")
+        total = dialect.elapsed_seconds.replace("{x}", f"coalesce(sum(greatest(0, {worked})), 0)")
         return (
-            f"(SELECT CAST(coalesce(sum(greatest(0, epoch("
-            f"least({end}, c.closes_at) - greatest({start}, c.opens_at)))), 0)"
-            f" AS DOUBLE) / {unit_seconds} FROM __calendar AS c"
+            f"(SELECT {total} / {unit_seconds} FROM __calendar AS c"
             f" WHERE c.day BETWEEN CAST({start} AS DATE) AND CAST({end} AS DATE))"
         )
 

@@ -19,10 +19,10 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
@@ -43,8 +43,13 @@ from appraisal.engines.sources import SourceRegistry
 from appraisal.errors import AppraisalError, DataError
 from appraisal.scheme.data_roots import check_source
 from appraisal.scheme.model import RATING_COLUMNS, RATINGS, ROSTER, ColumnFormat, Scheme, Source
+from appraisal.sql.dialect import DUCKDB, Dialect
 from appraisal.sql.dialect import quote_identifier as q
 from appraisal.sql.repeats import derive_all
+
+if TYPE_CHECKING:
+    from appraisal.engines.remote import RemoteSession
+    from appraisal.sql.query import CompiledQuery
 
 
 @dataclass(frozen=True)
@@ -68,9 +73,13 @@ class QualityCount:
     lines: tuple[int, ...] = ()  # for rows a reader skipped: the first few line numbers
 
 
+CALENDAR = "__calendar"  # the working days, for the business-hours functions
+
+
 @dataclass
 class Engine:
-    """An open, locked-down DuckDB connection with the scheme's tables loaded and typed."""
+    """An open, locked-down DuckDB connection with the scheme's tables loaded and typed; with a
+    `remote` session attached, the datasets' queries run there (`appraisal.engines.remote`)."""
 
     connection: duckdb.DuckDBPyConnection
     tables: dict[str, str] = field(default_factory=dict)
@@ -79,8 +88,42 @@ class Engine:
     # rows read per dataset (and roster, ratings), duplicates included
     rows: dict[str, int] = field(default_factory=dict)
     memory_limit: int | None = None  # bytes DuckDB may hold before it spills: its share (appraisal.engines.memory)
+    remote: RemoteSession | None = None
+
+    @property
+    def dialect(self) -> Dialect:
+        """The dialect the datasets' queries are written in: the remote engine's, if any."""
+        return self.remote.dialect if self.remote is not None else DUCKDB
+
+    def described(self) -> dict[str, str]:
+        """The engine the datasets were measured on, for provenance: name, version, dialect."""
+        if self.remote is None:
+            return {"name": DUCKDB.name, "version": duckdb.__version__, "dialect": DUCKDB.name}
+        return {"name": self.remote.name, "version": self.remote.version, "dialect": self.remote.dialect.name}
+
+    def attach(self, remote: RemoteSession, tables: Sequence[str]) -> None:
+        """Run the datasets' queries on `remote` from now on: `tables` (typed) are shipped to it,
+        staged in the private spill folder. The session is closed with the engine."""
+        self.remote = remote
+        assert self.spill is not None
+        remote.ship(self.connection, tables, self.spill)
+
+    def keep(self, query: CompiledQuery, table: str) -> None:
+        """Run `query` into the temporary table `table` of the embedded engine: here, or on the
+        remote engine (a query in its dialect) with only the result copied back."""
+        if query.dialect == DUCKDB.name:
+            self.connection.execute(f"CREATE TEMP TABLE {table} AS {query.sql}", list(query.params)).fetchall()
+            return
+        assert self.remote is not None and query.dialect == self.remote.dialect.name
+        self.connection.register("__fetched", self.remote.fetch(query.sql, query.params))
+        try:
+            self.connection.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM __fetched").fetchall()
+        finally:
+            self.connection.unregister("__fetched")
 
     def close(self) -> None:
+        if self.remote is not None:
+            self.remote.close()
         interrupts.unregister_connection(self.connection)
         self.connection.close()
         if self.spill is not None:
@@ -152,7 +195,7 @@ def _load_calendar(engine: Engine, scheme: Scheme) -> None:
     time, for the business-hours functions; every literal bound."""
     cal = scheme.calendar
     engine.connection.execute(
-        "CREATE TABLE __calendar AS SELECT CAST(d AS DATE) AS day,"
+        f"CREATE TABLE {CALENDAR} AS SELECT CAST(d AS DATE) AS day,"
         " CAST(d AS DATE) + CAST($1 AS TIME) AS opens_at, CAST(d AS DATE) + CAST($2 AS TIME) AS closes_at"
         " FROM range(DATE '2000-01-01', DATE '2100-01-01', INTERVAL 1 DAY) AS t(d)"
         " WHERE (isodow(d) IN (SELECT unnest($3::INTEGER[])) AND CAST(d AS DATE) NOT IN (SELECT unnest($4::DATE[])))"

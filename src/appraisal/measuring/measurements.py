@@ -16,7 +16,8 @@ from datetime import date
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from appraisal.engines.duckdb_engine import Engine, QualityCount, open_engine
+from appraisal.engines.duckdb_engine import CALENDAR, Engine, QualityCount, open_engine
+from appraisal.engines.remote import EMBEDDED
 from appraisal.errors import DataError
 from appraisal.measuring.custom import CustomIndicatorRegistry, RosterTable, compute
 from appraisal.measuring.tables import Wide, WideTable, amounts, cells, quality_sums
@@ -145,12 +146,19 @@ class Measured:
 @contextmanager
 def measuring(
     scheme: Scheme, period: Period, extensions: Extensions, *, threads: int | None = None, groups: Sequence[str] = (),
+    engine_name: str = EMBEDDED, settings: Mapping[str, str] | None = None,
 ) -> Iterator[Measured]:
-    """`measure`, with the engine kept open while the caller uses what was measured."""
+    """`measure`, with the engine kept open while the caller uses what was measured.
+
+    `engine_name`: where the datasets' queries run (`appraisal.engines.remote`); the files are
+    read and typed in the embedded DuckDB either way, and `settings` are the connection's."""
     if scheme.roster is None:
         raise DataError(f"scheme {scheme.id!r} {ROSTER_NEEDED}")
     functions = extensions.functions
+    kind = None if engine_name == EMBEDDED else extensions.engines.require(engine_name)
     with open_engine(scheme, extensions.sources, threads=threads) as engine:
+        if kind is not None:
+            engine.attach(kind.connect(settings or {}), [ROSTER, *_shipped(scheme)])
         queries: dict[str, CompiledQuery] = {}
         quality = list(engine.quality)
         keys = (f"SELECT __key, row_number() OVER (ORDER BY __key) AS __row FROM (SELECT DISTINCT"
@@ -165,6 +173,11 @@ def measuring(
         wide = table.build(_measured_ids(scheme))
         grouped = tuple(row for by in groups for row in _group_rows(engine, scheme, period, functions, by, queries))
         yield Measured(engine, scheme, period, wide, tuple(quality), MappingProxyType(queries), grouped)
+
+
+def _shipped(scheme: Scheme) -> list[str]:
+    """The tables a remote engine's queries read: the datasets, and the working-day calendar."""
+    return [*scheme.datasets, CALENDAR]
 
 
 def _measured_ids(scheme: Scheme) -> list[str]:
@@ -214,7 +227,8 @@ def _measured(
         others = sorted({k for (d, k, _) in windows if d == dataset and k != kind}) if dataset not in counted else []
         query = compile_dataset(scheme, dataset, span, functions, indicators=measured, attribution=attribution,
                                 also_used=[window(period, k) for k in others], group_by=group_by,
-                                windowed=windowed(measured, engine.rows.get(dataset), engine.memory_limit))
+                                windowed=windowed(measured, engine.rows.get(dataset), engine.memory_limit),
+                                dialect=engine.dialect)
         label = " ".join(part for part in (
             "" if kind == "period" else f"{kind} {span.label}",
             "" if attribution == "all" else f"{attribution} touch" if attribution != "split" else "split",
@@ -268,7 +282,7 @@ def _targets(
     for name, source in scheme.amounts():
         by_dataset.setdefault(source.dataset, []).append((name, source.column))
     for dataset, wanted in by_dataset.items():
-        query = compile_targets(scheme, dataset, period, functions, wanted)
+        query = compile_targets(scheme, dataset, period, functions, wanted, engine.dialect)
         queries[f"{dataset} (amounts)"] = query
         table.from_amounts(table.keep(query), query.indicators)
 

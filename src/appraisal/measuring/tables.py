@@ -66,7 +66,7 @@ class WideTable:
     def keep(self, query: CompiledQuery) -> str:
         """Run `query` into a temporary table of its own and return the table's name."""
         table = self._table()
-        self.engine.connection.execute(f"CREATE TEMP TABLE {table} AS {query.sql}", list(query.params)).fetchall()
+        self.engine.keep(query, table)
         return table
 
     def from_dataset(self, table: str, indicators: Sequence[str], source: str) -> None:

@@ -105,7 +105,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "data_fingerprint": ("Data fingerprint", "数据指纹"), "versions": ("Versions", "版本"),
     "scheme_file": ("Scheme file", "方案文件"), "scheme_sha256": ("Scheme SHA-256", "方案 SHA-256"),
     "data_sha256": ("Data SHA-256", "数据 SHA-256"), "appraisal": ("appraisal", "appraisal 版本"),
-    "duckdb": ("DuckDB", "DuckDB 版本"), "plugins": ("Plugins", "插件"),
+    "duckdb": ("DuckDB", "DuckDB 版本"), "engine": ("Engine", "计算引擎"), "plugins": ("Plugins", "插件"),
     "gate": ("gate", "否决项"),
     "adjustment": ("adjustment", "加减分"), "dataset": ("Dataset", "数据集"), "cause": ("Cause", "原因"),
     "column": ("Column", "字段"), "count": ("Count", "数量"),

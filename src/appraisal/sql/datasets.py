@@ -9,6 +9,7 @@ each counted for its appraisee's group (`members`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from appraisal.expressions.functions import FunctionRegistry
@@ -16,7 +17,7 @@ from appraisal.expressions.kinds import Kind, column_kind, value_kind
 from appraisal.expressions.parsing import Expression
 from appraisal.periods import Period, sql_window
 from appraisal.scheme.model import AS_OF_PERIOD, ROSTER_NEEDED, Dataset, Indicator, Measure, Scheme
-from appraisal.sql.dialect import SqlFragment, bind_value, quote_identifier
+from appraisal.sql.dialect import DUCKDB, Dialect, SqlFragment, bind_value, quote_identifier
 from appraisal.sql.emitter import Bindings, to_condition, to_sql
 from appraisal.sql.quantiles import QUANTILES, Quantile
 from appraisal.sql.query import CompileError, SqlBuilder, join, wrap
@@ -27,19 +28,25 @@ _SQL_TYPES = {"date": "DATE", "timestamp": "TIMESTAMP"}
 # arrive in, and results must not change with the number of threads, the scan plan or the
 # engine. DECIMAL(38, 9) holds 9 decimal places and totals below 1e29, so a value is
 # summed only within RANGE (a billion rows of it still fit); beyond, it is counted as
-# `value out of range` and left out (semantics.yaml, "sums and means").
+# `value out of range` and left out (semantics.yaml, "sums and means"). The total turns into
+# the nearest double (`Dialect.to_double`); a mean is that double divided by the count.
 RANGE = 1e20
-_WEIGHTED_SUM = "CAST(sum(CAST({x} AS DECIMAL(38, 9)) * __weight) {f} AS DOUBLE)"
-_EXACT = "CAST({x} AS DECIMAL(38, 9))"
 AGGREGATES = {
-    "sum": f"CAST(sum({_EXACT}) {{f}} AS DOUBLE)",
-    "mean": f"CAST(avg({_EXACT}) {{f}} AS DOUBLE)",
-    "median": "quantile_cont({x}, 0.5)",
     "min": "min({x})",
     "max": "max({x})",
     "count_distinct": "count(DISTINCT {x})",
 }
 _EXACTAGGREGATES = frozenset({"sum", "mean"})
+
+
+def _fill(template: str, x: str) -> str:
+    """`template` with every `{x}` replaced by `x` (SQL text without parameters)."""
+    return template.replace("{x}", x)
+
+
+def exact_sum(dialect: Dialect) -> str:
+    """The aggregate template (`{x}` the value, `{f}` its FILTER) of an exact sum, as a double."""
+    return _fill(dialect.to_double, "sum(" + dialect.exact + ") {f}")
 
 
 def roster_key(scheme: Scheme) -> str:
@@ -52,7 +59,7 @@ GROUPINGS = ("team", "manager", "roster")  # group rows: per team, per manager, 
 WHOLE_ROSTER = "all"  # the one group of `roster`
 
 
-def members(scheme: Scheme, group_by: str) -> str:
+def members(scheme: Scheme, group_by: str, dialect: Dialect = DUCKDB) -> str:
     """`(__member, __group)` of every roster member: its team, its manager, or `all`. Members
     whose roster row leaves the field empty belong to no group."""
     key = roster_key(scheme)
@@ -64,8 +71,8 @@ def members(scheme: Scheme, group_by: str) -> str:
         if field is None:
             raise CompileError(f"group rows per {group_by} need the roster's {group_by!r} column: add "
                                f"'{group_by}: COLUMN' to the roster")
-        group = f"CAST({quote_identifier(field)} AS VARCHAR)"
-    return (f"(SELECT DISTINCT CAST({key} AS VARCHAR) AS __member, {group} AS __group FROM roster"
+        group = f"CAST({quote_identifier(field)} AS {dialect.types['text']})"
+    return (f"(SELECT DISTINCT CAST({key} AS {dialect.types['text']}) AS __member, {group} AS __group FROM roster"
             f" WHERE {key} IS NOT NULL AND {group} IS NOT NULL)")
 
 
@@ -80,8 +87,9 @@ def _kinds(scheme: Scheme, dataset: Dataset) -> dict[str, Kind]:
 
 class DatasetCompiler:
     def __init__(self, scheme: Scheme, dataset: Dataset, functions: FunctionRegistry, attribution: str = "all",
-                 group_by: str | None = None, windowed: bool = False):
+                 group_by: str | None = None, windowed: bool = False, dialect: Dialect = DUCKDB):
         self.scheme = scheme
+        self.dialect = dialect
         self.dataset = dataset
         self.functions = functions
         self.attribution = attribution  # all, first, last or split: see `appraisee_source`
@@ -92,26 +100,28 @@ class DatasetCompiler:
         # (indicator id, SQL true for a kept row whose value is out of RANGE), for the counts
         self.out_of_range: list[tuple[str, SqlFragment]] = []
         # medians and percentiles as window functions that spill (see appraisal.sql.quantiles):
-        # what each measures, and `measure` gives a placeholder for its value
-        self.windowed = windowed
+        # what each measures, and `measure` gives a placeholder for its value; an engine
+        # without the table's percentile aggregate always sorts
+        self.windowed = windowed or dialect.quantile is None
         self.quantiles: list[Quantile] = []
 
     def column(self, name: str) -> str | SqlFragment:
         if name in self.scheme.constants:
-            return bind_value(self.scheme.constants[name])
+            return bind_value(self.scheme.constants[name], self.dialect)
         quoted = quote_identifier(name)
         if self.dataset.columns.get(name) in _NUMERIC:
-            return f"CAST({quoted} AS DOUBLE)"
+            return f"CAST({quoted} AS {self.dialect.double})"
         return quoted
 
     def expr(self, expression: Expression, *, bind: bool = False) -> SqlFragment:
         """A value; `bind`: as a column of `bindings`, so it may be written several times."""
         return to_sql(expression, column=self.column, functions=self.functions, kinds=self.kinds,
-                      bindings=self.bindings, bind=bind)
+                      bindings=self.bindings, bind=bind, dialect=self.dialect)
 
     def condition(self, *expressions: Expression | None) -> SqlFragment | None:
         present = [
-            to_condition(e, column=self.column, functions=self.functions, kinds=self.kinds, bindings=self.bindings)
+            to_condition(e, column=self.column, functions=self.functions, kinds=self.kinds, bindings=self.bindings,
+                         dialect=self.dialect)
             for e in expressions if e is not None
         ]
         if not present:
@@ -121,22 +131,27 @@ class DatasetCompiler:
     def exact(self, indicator: Indicator, value: SqlFragment, where: SqlFragment | None) -> SqlFragment:
         """`value` (a column or a parameter: written three times) for an exact sum: null, and
         counted, where its size is beyond RANGE."""
-        limit = SqlFragment(f"CAST({RANGE!r} AS DOUBLE)")
+        limit = SqlFragment(f"CAST({RANGE!r} AS {self.dialect.double})")
         outside = join([wrap("abs({x}) > ", value), limit], "")
         self.out_of_range.append((indicator.id, outside if where is None else join([where, outside], " AND ")))
         return join([wrap("CASE WHEN abs({x}) <= ", value), limit, wrap(" THEN {x} END", value)], "")
 
     def filtered(self, aggregate: str, value: SqlFragment | None, where: SqlFragment | None) -> SqlFragment:
-        """`aggregate` over the kept rows that pass `where` (every row is flagged `__kept`)."""
+        """`aggregate` over the kept rows that pass `where` (every row is flagged `__kept`):
+        each `{x}` of the template is `value`, `{f}` where FILTER goes (else at the end)."""
         inner = value if value is not None else SqlFragment("*")
         condition = SqlFragment("__kept") if where is None else join([SqlFragment("__kept"), where], " AND ")
         if "{f}" not in aggregate:  # `{f}` marks where FILTER goes: right after the aggregate call
             aggregate += " {f}"
-        before, rest = aggregate.split("{x}")
-        middle, after = rest.split("{f}")
-        parts = [SqlFragment(before), inner, SqlFragment(middle + "FILTER (WHERE "), condition,
-                 SqlFragment(")" + after)]
+        filter_clause = join([SqlFragment("FILTER (WHERE "), condition, SqlFragment(")")], "")
+        parts = [inner if token == "{x}" else filter_clause if token == "{f}" else SqlFragment(token)
+                 for token in re.split(r"(\{x\}|\{f\})", aggregate) if token]
         return join(parts, "")
+
+    def weighted_sum(self, value: SqlFragment, where: SqlFragment | None) -> SqlFragment:
+        """The exact sum of `value` times each row's `__weight` (its share of a split row)."""
+        template = self.dialect.to_double.replace("{x}", "sum(" + self.dialect.exact + " * __weight) {f}")
+        return self.filtered(template, value, where)
 
     def measure(self, indicator: Indicator, measure: Measure) -> tuple[SqlFragment, SqlFragment]:
         """The value and row-count expressions of one measured indicator."""
@@ -153,7 +168,7 @@ class DatasetCompiler:
             top = self.side(indicator, numerator.of if numerator else None, top_where)
             bottom = self.side(indicator, denominator.of if denominator else None, bottom_where)
             rows = self.filtered("count({x})", None, bottom_where)
-            value = join([wrap("CAST({x} AS DOUBLE)", top), wrap("nullif({x}, 0)", bottom)], " / ")
+            value = join([wrap(f"CAST({{x}} AS {self.dialect.double})", top), wrap("nullif({x}, 0)", bottom)], " / ")
             return value, rows
         assert measure.of is not None  # the lint guarantees `of` for these aggregates
         of = self.expr(measure.of, bind=True)
@@ -161,30 +176,34 @@ class DatasetCompiler:
             of = self.exact(indicator, of, where)
         if is_duration(measure):  # a time that runs backwards is a data error: dropped, counted
             of = join([wrap("CASE WHEN {x} >= 0 THEN ", self.expr(measure.of, bind=True)), of, SqlFragment(" END")], "")
+        fraction = float(measure.percentile or 0.5) if measure.agg == "percentile" else 0.5
         if measure.agg in QUANTILES and self.windowed:
-            fraction = float(measure.percentile or 0.5) if measure.agg == "percentile" else 0.5
             self.quantiles.append(Quantile(indicator.id, of, where, fraction))
             return SqlFragment("TRUE"), self.filtered("count({x})", of, where)  # TRUE: enough rows for a value
-        if measure.agg == "percentile":
-            template = f"quantile_cont({{x}}, {float(measure.percentile or 0.5)!r})"
-        else:
-            template = AGGREGATES[measure.agg]
         rows = self.filtered("count({x})", of, where)
         if split:  # the lint allows only sum and mean here
-            weighted = self.filtered(_WEIGHTED_SUM, of, where)
+            weighted = self.weighted_sum(of, where)
             if measure.agg == "mean":
-                weights = self.filtered(_WEIGHTED_SUM, wrap("CASE WHEN ({x}) IS NOT NULL THEN 1 END", of), where)
+                weights = self.weighted_sum(wrap("CASE WHEN ({x}) IS NOT NULL THEN 1 END", of), where)
                 return join([weighted, wrap("nullif({x}, 0)", weights)], " / "), rows
             return weighted, rows
+        if measure.agg in _EXACTAGGREGATES:
+            total = self.filtered(exact_sum(self.dialect), of, where)
+            return (total if measure.agg == "sum" else join([total, wrap("nullif({x}, 0)", rows)], " / ")), rows
+        if measure.agg in QUANTILES:
+            assert self.dialect.quantile is not None  # else `windowed`
+            template = self.dialect.quantile.replace("{p}", repr(fraction))
+        else:
+            template = AGGREGATES[measure.agg]
         return self.filtered(template, of, where), rows
 
     def side(self, indicator: Indicator, of: Expression | None, where: SqlFragment | None) -> SqlFragment:
         if self.attribution == "split":
             value = self.exact(indicator, self.expr(of, bind=True), where) if of is not None else SqlFragment("1")
-            return self.filtered(_WEIGHTED_SUM, value, where)
+            return self.weighted_sum(value, where)
         if of is None:
             return self.filtered("count({x})", None, where)
-        return self.filtered(AGGREGATES["sum"], self.exact(indicator, self.expr(of, bind=True), where), where)
+        return self.filtered(exact_sum(self.dialect), self.exact(indicator, self.expr(of, bind=True), where), where)
 
     def appraisee_source(self) -> tuple[SqlFragment, str]:
         """The FROM clause and the expression naming each row's appraisee.
@@ -194,11 +213,12 @@ class DatasetCompiler:
         """
         table = quote_identifier(self.dataset.name)
         if self.dataset.via is None:
-            appraisee = f"CAST(d.{quote_identifier(self.dataset.appraisee or '')} AS VARCHAR)"
+            appraisee = f"CAST(d.{quote_identifier(self.dataset.appraisee or '')} AS {self.dialect.types['text']})"
             if self.group_by is None:
                 return SqlFragment(f"{table} AS d"), appraisee
             # a row counts for its appraisee's group; rows of no one on the roster for none
-            joined = f"{table} AS d LEFT JOIN {members(self.scheme, self.group_by)} AS m ON {appraisee} = m.__member"
+            group = members(self.scheme, self.group_by, self.dialect)
+            joined = f"{table} AS d LEFT JOIN {group} AS m ON {appraisee} = m.__member"
             return SqlFragment(joined), "m.__group"
         via = self.dataset.via
         on = quote_identifier(via.on)
@@ -212,18 +232,18 @@ class DatasetCompiler:
                 f", row_number() OVER (PARTITION BY {on} ORDER BY __last_at DESC, __owner) AS __rank_last"
                 if self.attribution != "all" else ""
             ),
-            SqlFragment(" FROM "), owners, SqlFragment(")"),
+            SqlFragment(" FROM "), owners, SqlFragment(" AS o)"),
         ], "")
-        if self.attribution in ("first", "last"):
-            ranked = join([SqlFragment("(SELECT * REPLACE (1 AS __owners) FROM "), ranked,
-                            SqlFragment(f" WHERE __rank_{self.attribution} = 1)")], "")
+        if self.attribution in ("first", "last"):  # one owner: the first (or last) to touch the row
+            ranked = join([SqlFragment(f"(SELECT {on}, __owner, __excluded, 1 AS __owners FROM "), ranked,
+                           SqlFragment(f" AS r WHERE __rank_{self.attribution} = 1)")], "")
         if self.group_by is not None:
             # A row joins each group of its owners once; `__members` of its `__owners` are in
             # the group, which is the group's share of a split row.
             ranked = join([
                 SqlFragment(f"(SELECT o.{on}, m.__group AS __owner, bool_or(o.__excluded) AS __excluded,"
-                            " count(*) AS __members, any_value(o.__owners) AS __owners FROM "),
-                ranked, SqlFragment(f" AS o JOIN {members(self.scheme, self.group_by)} AS m"
+                            " count(*) AS __members, min(o.__owners) AS __owners FROM "),
+                ranked, SqlFragment(f" AS o JOIN {members(self.scheme, self.group_by, self.dialect)} AS m"
                                     f" ON o.__owner = m.__member GROUP BY o.{on}, m.__group)"),
             ], "")
         source = join([SqlFragment(f"{table} AS d LEFT JOIN "), ranked, SqlFragment(f" AS v ON d.{on} = v.{on}")], "")
@@ -250,17 +270,18 @@ class DatasetCompiler:
         key = quote_identifier(on)
         at = quote_identifier(order_by) if order_by else ""
         times = f", min(p.{at}) AS __first_at, max(p.{at}) AS __last_at" if order_by else ""
-        other = DatasetCompiler(self.scheme, dataset, self.functions)
+        other = DatasetCompiler(self.scheme, dataset, self.functions, dialect=self.dialect)
         flag = other.excluded()
-        rows = join([SqlFragment("(SELECT *, "), flag, SqlFragment(" AS __self_excluded FROM "),
-                      other.bindings.wrap(SqlFragment(quote_identifier(name)), "__owned"), SqlFragment(")")], "")
+        table = other.bindings.wrap(SqlFragment(quote_identifier(name)), "__owned", fence=self.dialect.layer_fence)
+        rows = join([SqlFragment("(SELECT *, "), flag, SqlFragment(" AS __self_excluded FROM "), table,
+                     SqlFragment(")")], "")
         if dataset.via is None:
             owner = quote_identifier(dataset.appraisee or "")
             return join([
-                SqlFragment(f"(SELECT p.{key}, CAST(p.{owner} AS VARCHAR) AS __owner,"
+                SqlFragment(f"(SELECT p.{key}, CAST(p.{owner} AS {self.dialect.types['text']}) AS __owner,"
                             f" bool_or(p.__self_excluded) AS __excluded{times} FROM "),
                 rows,
-                SqlFragment(" AS p GROUP BY ALL)"),
+                SqlFragment(" AS p GROUP BY 1, 2)"),
             ], "")
         link = quote_identifier(dataset.via.on)
         inner = self.owners(dataset.via.dataset, dataset.via.on)
@@ -270,7 +291,7 @@ class DatasetCompiler:
             rows,
             SqlFragment(" AS p JOIN "),
             inner,
-            SqlFragment(f" AS g ON p.{link} = g.{link} GROUP BY ALL)"),
+            SqlFragment(f" AS g ON p.{link} = g.{link} GROUP BY 1, 2)"),
         ], "")
 
     def base(self, period: Period, column_types: Mapping[str, str]) -> SqlBuilder:
@@ -281,11 +302,11 @@ class DatasetCompiler:
         # a lookup table (targets per appraisee) has no window: every row
         placed = in_window(self.scheme, self.dataset, period, column_types)
         via = "coalesce(v.__excluded, FALSE)" if self.dataset.via is not None else "FALSE"
-        layers, last = self.bindings.ctes("base", "__layer")
+        layers, last = self.bindings.ctes("base", "__layer", self.dialect.layer_fence)
         out = SqlBuilder()
         out.add(f"WITH base AS (SELECT d.*, {appraisee} AS __appraisee, {via} AS __via_excluded FROM ", source)
         out.add(" WHERE ", placed).add(")", layers)
-        out.add(f", kept AS (SELECT * EXCLUDE (__via_excluded) FROM {last} WHERE NOT (__via_excluded OR ")
+        out.add(f", kept AS (SELECT * FROM {last} WHERE NOT (__via_excluded OR ")
         out.add("", excluded).add("))")
         return out
 

@@ -78,6 +78,10 @@ class Dialect:
     date_interval: str = (
         "(CAST(epoch_us(CAST({a} AS TIMESTAMP)) - epoch_us(CAST({b} AS TIMESTAMP)) AS DOUBLE) / 1000000)"
     )
+    # the time from {b} to {a} exactly, in a type that sums exactly (whole microseconds), and an
+    # exact total of those as seconds in a double (the business-hours functions)
+    elapsed: str = "(epoch_us({a}) - epoch_us({b}))"
+    elapsed_seconds: str = "(CAST({x} AS DOUBLE) / 1000000)"
     number_condition: str = "({x} <> 0)"
     date_part: str = "CAST(date_part('{part}', {x}) AS DOUBLE)"
     date_parts: dict[str, str] = field(default_factory=lambda: {
@@ -93,11 +97,24 @@ class Dialect:
     # what ends the query of each layer of bound columns (appraisal.sql.emitter.Bindings): an
     # engine whose planner copies a layer's expressions into every use (PostgreSQL) needs a fence
     layer_fence: str = ""
+    # statements (appraisal.sql.measures, datasets, quantiles). `exact`: a double as the decimal
+    # that sums and means add (semantics.yaml: its value times 1e9, rounded half away from zero,
+    # as DuckDB casts); `to_double`: such a decimal (or a sum of them) as the nearest double.
+    exact: str = "CAST({x} AS DECIMAL(38, 9))"
+    to_double: str = "CAST(CAST({x} AS VARCHAR) AS DOUBLE)"
+    # an exact percentile as an aggregate and as a window function over each appraisee's rows;
+    # None: the engine has neither with the table's interpolation, so it sorts (quantiles.py)
+    quantile: str | None = "quantile_cont({x}, {p})"
     # SQL types of the kinds, for a null of a known kind (`None + 1` is a null number)
     types: dict[str, str] = field(default_factory=lambda: {
         "number": "DOUBLE", "duration": "DOUBLE", "time interval": "DOUBLE", "text": "VARCHAR",
         "true/false value": "BOOLEAN", "timestamp": "TIMESTAMP", "date": "DATE",
     })
+
+    @property
+    def double(self) -> str:
+        """The type name of a double."""
+        return self.types["number"]
 
     def typed_null(self, kind: Kind) -> str:
         name = self.types.get(kind.value)

@@ -96,15 +96,15 @@ class Bindings:
                             SqlFragment(f"{fence}) AS {alias}{n}")], "")
         return result
 
-    def ctes(self, source: str, prefix: str) -> tuple[SqlFragment, str]:
+    def ctes(self, source: str, prefix: str, fence: str = "") -> tuple[SqlFragment, str]:
         """`, prefix1 AS (SELECT *, ... FROM source), prefix2 AS (...)` and the last CTE's name
-        (`source` itself when nothing is bound)."""
+        (`source` itself when nothing is bound); `fence` ends each, as in `wrap`."""
         parts: list[SqlFragment] = []
         previous = source
         for n, layer in enumerate(self.layers, start=1):
             name = f"{prefix}{n}"
             parts.append(_join([SqlFragment(f", {name} AS (SELECT *"), self.select(layer),
-                                SqlFragment(f" FROM {previous})")], ""))
+                                SqlFragment(f" FROM {previous}{fence})")], ""))
             previous = name
         return _join(parts, ""), previous
 

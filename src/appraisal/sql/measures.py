@@ -17,14 +17,14 @@ from appraisal.expressions.functions import FunctionRegistry
 from appraisal.periods import Period, window
 from appraisal.scheme.model import Indicator, Scheme
 from appraisal.sql.datasets import (
-    AGGREGATES,
     DatasetCompiler,
+    exact_sum,
     in_window,
     is_duration,
     members,
     roster_key,
 )
-from appraisal.sql.dialect import SqlFragment, bind_value, quote_identifier
+from appraisal.sql.dialect import DUCKDB, Dialect, SqlFragment, bind_value, quote_identifier
 from appraisal.sql.quantiles import add_ctes, add_measured
 from appraisal.sql.query import CompiledQuery, CompileError, SqlBuilder, join
 
@@ -41,6 +41,7 @@ def compile_dataset(
     also_used: Sequence[Period] = (),
     group_by: str | None = None,
     windowed: bool = False,
+    dialect: Dialect = DUCKDB,
 ) -> CompiledQuery:
     """One pass over `dataset`: every measure of it, and every count of rows that did not count.
 
@@ -63,8 +64,10 @@ def compile_dataset(
     `windowed`: medians and percentiles as window functions, which spill to disk where the
     aggregate form must hold every value in memory (see `appraisal.sql.quantiles`); each reads
     the rows once more.
+
+    `dialect`: the engine's spellings; the query is written for that engine alone.
     """
-    compiler = DatasetCompiler(scheme, scheme.datasets[dataset], functions, attribution, group_by, windowed)
+    compiler = DatasetCompiler(scheme, scheme.datasets[dataset], functions, attribution, group_by, windowed, dialect)
     ds = scheme.datasets[dataset]
     if not ds.measurable:
         raise CompileError(f"dataset {dataset!r} has no period_by (or as_of) and cannot be measured")
@@ -80,7 +83,7 @@ def compile_dataset(
     out_of_range: dict[str, list[SqlFragment]] = {}
     for indicator_id, outside in compiler.out_of_range:
         out_of_range.setdefault(indicator_id, []).append(outside)
-    layers, last = compiler.bindings.ctes("base", "__layer")
+    layers, last = compiler.bindings.ctes("base", "__layer", dialect.layer_fence)
 
     source, appraisee = compiler.appraisee_source()
     placed_by = ds.placed_by
@@ -88,15 +91,17 @@ def compile_dataset(
     via = "coalesce(v.__excluded, FALSE)" if ds.via is not None else "FALSE"
     # A row shared by n appraisees counts 1/n in each group, so counts over groups add up to
     # one per row; a split attribution gives each the same 1/n of the value.
-    share = "1.0 / coalesce(v.__owners, 1)" if ds.via is not None else "1.0"
-    weight = "1.0 * coalesce(v.__members, 1) / coalesce(v.__owners, 1)" if ds.via is not None and group_by else share
+    double = dialect.double
+    share = f"CAST(1 AS {double}) / coalesce(v.__owners, 1)" if ds.via is not None else f"CAST(1 AS {double})"
+    weight = (f"CAST(coalesce(v.__members, 1) AS {double}) / coalesce(v.__owners, 1)" if ds.via is not None and group_by
+              else share)
 
     query = SqlBuilder()
     # The window form of a median reads the rows again, and so does the main pass: never a
     # copy of every row in memory (DuckDB materialises a CTE read twice unless told not to).
     inline = " NOT MATERIALIZED" if compiler.quantiles else ""
     query.add(f"WITH base AS{inline} (SELECT d.*, {appraisee} AS __appraisee, {via} AS __via_excluded,"
-              f" {share} AS __share, CAST({weight} AS DECIMAL(38, 9)) AS __weight, coalesce(")
+              f" {share} AS __share, {dialect.exact.replace('{x}', weight)} AS __weight, coalesce(")
     query.add("", in_window(scheme, ds, period, column_types or {}))
     query.add(", FALSE) AS __in_window, coalesce(FALSE")
     for other in also_used:
@@ -112,47 +117,53 @@ def compile_dataset(
     for indicator, value, count in values:
         assert indicator.measure is not None
         # Fewer rows than min_count (default 1): insufficient data, never zero.
-        query.add(", CASE WHEN ", count).add(" >= ", bind_value(indicator.measure.min_count))
+        query.add(", CASE WHEN ", count).add(" >= ", bind_value(indicator.measure.min_count, dialect))
         query.add(" THEN ", value).add(f" END AS {quote_identifier(indicator.id + '__value')}")
         query.add(", ", count).add(f" AS {quote_identifier(indicator.id + '__rows')}")
     # Rows counted by cause; a row is one unless shared through `via` (a plain count is a
     # third faster than summing shares, so the sum is only paid where shares exist).
     tally = "sum(__share)" if ds.via is not None else "count(*)"
-    query.add(
-        f", {tally} FILTER (WHERE __in_window) AS q__rows_in_period, {tally} FILTER (WHERE __kept) AS q__kept"
-        f", {tally} FILTER (WHERE __no_period) AS q__no_period_value"
-        f", {tally} FILTER (WHERE NOT __no_period AND NOT __in_window AND NOT __in_other_window) AS q__outside_period"
-        f", {tally} FILTER (WHERE __in_window AND __via_excluded) AS q__excluded_via"
-    )
-    for n in range(len(exclusions)):
-        query.add(f", {tally} FILTER (WHERE __in_window AND __excluded_{n}) AS q__excluded_{n}")
+    counts = {
+        "q__rows_in_period": "__in_window", "q__kept": "__kept", "q__no_period_value": "__no_period",
+        "q__outside_period": "NOT __no_period AND NOT __in_window AND NOT __in_other_window",
+        "q__excluded_via": "__in_window AND __via_excluded",
+        **{f"q__excluded_{n}": f"__in_window AND __excluded_{n}" for n in range(len(exclusions))},
+    }
+    for name, condition in counts.items():
+        query.add(f", {tally} FILTER (WHERE {condition}) AS {name}")
+    counted = [quote_identifier(name) for name in counts]
     for indicator_id, of in negatives:
-        query.add(f", {tally} FILTER (WHERE __kept AND ", of)
-        query.add(f" < 0) AS {quote_identifier('q__negative__' + indicator_id)}")
+        counted.append(quote_identifier("q__negative__" + indicator_id))
+        query.add(f", {tally} FILTER (WHERE __kept AND ", of).add(f" < 0) AS {counted[-1]}")
     for indicator_id, conditions in out_of_range.items():
-        query.add(f", {tally} FILTER (WHERE __kept AND (", join(conditions, " OR "))
-        query.add(f")) AS {quote_identifier('q__range__' + indicator_id)}")
-    keys = (f"(SELECT DISTINCT CAST({roster_key(scheme)} AS VARCHAR) AS __key FROM roster)" if group_by is None
-            else f"(SELECT DISTINCT __group AS __key FROM {members(scheme, group_by)})")
+        counted.append(quote_identifier("q__range__" + indicator_id))
+        query.add(f", {tally} FILTER (WHERE __kept AND (", join(conditions, " OR ")).add(f")) AS {counted[-1]}")
+    text = dialect.types["text"]
+    keys = (f"(SELECT DISTINCT CAST({roster_key(scheme)} AS {text}) AS __key FROM roster)" if group_by is None
+            else f"(SELECT DISTINCT __group AS __key FROM {members(scheme, group_by, dialect)} AS m)")
     query.add(" FROM rows GROUP BY __appraisee)")
     per_appraisee = "grouped"
+    value_columns = [quote_identifier(indicator.id + "__value") for indicator, _, _ in values]
+    counted = [quote_identifier(indicator.id + "__rows") for indicator, _, _ in values] + counted
     if compiler.quantiles:
-        add_ctes(query, compiler.quantiles)
-        add_measured(query, compiler.quantiles)
+        add_ctes(query, compiler.quantiles, dialect)
+        add_measured(query, compiler.quantiles, [*value_columns, *counted])
         per_appraisee = "measured"
     query.add(
-        " SELECT coalesce(r.__key, g.__appraisee) AS appraisee, r.__key IS NOT NULL AS on_roster,"
-        " COLUMNS('__value$'), coalesce(COLUMNS('__rows$|^q__'), 0)"
-        f" FROM {keys} AS r"
+        " SELECT coalesce(r.__key, g.__appraisee) AS appraisee, r.__key IS NOT NULL AS on_roster"
+        + "".join(f", g.{column}" for column in value_columns)
+        + "".join(f", coalesce(g.{column}, 0) AS {column}" for column in counted)
+        + f" FROM {keys} AS r"
         f" {'FULL' if group_by is None else 'LEFT'} JOIN {per_appraisee} AS g ON g.__appraisee = r.__key"
         " ORDER BY on_roster DESC, appraisee NULLS LAST"
     )
     fragment = query.fragment()
-    return CompiledQuery(dataset, fragment.sql, fragment.params, tuple(i.id for i in measured))
+    return CompiledQuery(dataset, fragment.sql, fragment.params, tuple(i.id for i in measured), dialect.name)
 
 
 def compile_targets(
-    scheme: Scheme, dataset: str, period: Period, functions: FunctionRegistry, wanted: Sequence[tuple[str, str]]
+    scheme: Scheme, dataset: str, period: Period, functions: FunctionRegistry, wanted: Sequence[tuple[str, str]],
+    dialect: Dialect = DUCKDB,
 ) -> CompiledQuery:
     """Amounts per appraisee read from a dataset (a budget, a bonus base, sales): each `(name,
     column)` of `wanted` summed over the period, as `<name>__target`.
@@ -160,18 +171,18 @@ def compile_targets(
     A dataset without `period_by` is read whole. Exclusions do not apply: they are about
     evidence, not about targets or pay.
     """
-    compiler = DatasetCompiler(scheme, scheme.datasets[dataset], functions)
+    compiler = DatasetCompiler(scheme, scheme.datasets[dataset], functions, dialect=dialect)
     query = compiler.base(period, {})
     query.add(" SELECT r.__key AS appraisee")
     for name, column in wanted:
-        query.add(f", {AGGREGATES['sum'].replace('{x}', 'k.' + quote_identifier(column)).replace('{f}', '')}")
-        query.add(f" AS {quote_identifier(name + '__target')}")
+        total = exact_sum(dialect).replace("{x}", f"CAST(k.{quote_identifier(column)} AS {dialect.double})")
+        query.add(f", {total.replace('{f}', '')} AS {quote_identifier(name + '__target')}")
     query.add(
-        f" FROM (SELECT DISTINCT CAST({roster_key(scheme)} AS VARCHAR) AS __key FROM roster) AS r"
+        f" FROM (SELECT DISTINCT CAST({roster_key(scheme)} AS {dialect.types['text']}) AS __key FROM roster) AS r"
         " LEFT JOIN base AS k ON k.__appraisee = r.__key GROUP BY r.__key ORDER BY r.__key"
     )
     fragment = query.fragment()
-    return CompiledQuery(dataset, fragment.sql, fragment.params, tuple(name for name, _ in wanted))
+    return CompiledQuery(dataset, fragment.sql, fragment.params, tuple(name for name, _ in wanted), dialect.name)
 
 
 def compile_rows(
@@ -195,7 +206,7 @@ def compile_rows(
     query.add(", counts AS (SELECT (SELECT count(*) FROM base WHERE __appraisee = ", bind_value(appraisee))
     query.add(") AS __rows_in_period, (SELECT count(*) FROM base WHERE __appraisee = ", bind_value(appraisee))
     query.add(") - (SELECT count(*) FROM mine) AS __excluded)")
-    hidden = ", ".join(["__appraisee", *compiler.bindings.names()])
+    hidden = ", ".join(["__appraisee", "__via_excluded", *compiler.bindings.names()])
     query.add(f" SELECT mine.* EXCLUDE ({hidden})")
     if measure.agg == "ratio":
         query.add(", coalesce(", top or SqlFragment("TRUE")).add(", FALSE) AS __in_numerator")

@@ -123,6 +123,17 @@ _MODULO = (
     " THEN NULL ELSE " + _REMAINDER + " END)"
 )
 
+# A double as the exact decimal sums add, as DuckDB's CAST(x AS DECIMAL(38, 9)) makes it: x * 1e9
+# in double arithmetic, rounded half away from zero (R), then R / 1e9 exactly. PostgreSQL's own
+# cast of a double to numeric keeps 15 digits, so R (whole, below 1e29: `exact` sees values up to
+# 1e20) goes over as two whole parts of at most 2 ** 53 each, which convert exactly.
+_TWO_53 = _float("9007199254740992")
+_Y = "({x} * " + _float("1e9") + ")"
+_T = "trunc(" + _Y + ")"
+_R = "(" + _T + " + CASE WHEN abs(" + _Y + " - " + _T + ") >= 0.5 THEN sign(" + _Y + ") ELSE 0 END)"
+_HIGH = "trunc(" + _R + " / " + _TWO_53 + ")"
+_EXACT = ("((CAST(" + _HIGH + " AS BIGINT) * CAST(9007199254740992 AS NUMERIC) + CAST(" + _R + " - " + _HIGH
+          + " * " + _TWO_53 + " AS BIGINT)) * 0.000000001)")
 
 POSTGRES = Dialect(
     "postgres",
@@ -135,6 +146,8 @@ POSTGRES = Dialect(
     interval=f"CAST(EXTRACT(EPOCH FROM {{a}}) - EXTRACT(EPOCH FROM {{b}}) AS {DOUBLE})",
     date_interval=(f"CAST(EXTRACT(EPOCH FROM CAST({{a}} AS TIMESTAMP)) - EXTRACT(EPOCH FROM CAST({{b}} AS TIMESTAMP))"
                    f" AS {DOUBLE})"),
+    elapsed="(EXTRACT(EPOCH FROM {a}) - EXTRACT(EPOCH FROM {b}))",  # numeric seconds, exact (PostgreSQL 14+)
+    elapsed_seconds=f"CAST({{x}} AS {DOUBLE})",
     date_part=f"CAST(date_part('{{part}}', {{x}}) AS {DOUBLE})",
     types={
         "number": DOUBLE, "duration": DOUBLE, "time interval": DOUBLE, "text": "TEXT",
@@ -142,6 +155,9 @@ POSTGRES = Dialect(
     },
     multiply=_SCALE_UP,
     divide=_SCALE_DOWN,
+    exact=_EXACT,
+    to_double=f"CAST({{x}} AS {DOUBLE})",  # through the decimal's text: the nearest double
+    quantile=None,  # percentile_cont interpolates as lo + (hi - lo) * d, DuckDB as lo * (1 - d) + hi * d
     layer_fence=" OFFSET 0",  # the planner would copy each layer's guards into every use: exponential
 )
 

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from appraisal.scheme.model import Indicator
-from appraisal.sql.dialect import SqlFragment, quote_identifier
+from appraisal.sql.dialect import DUCKDB, Dialect, SqlFragment, quote_identifier
 from appraisal.sql.query import SqlBuilder
 
 # What the aggregate form holds per value (a double, and the vector it grows in), and the
@@ -55,7 +55,7 @@ def windowed(indicators: Sequence[Indicator], rows: int | None, memory_limit: in
     return held * rows * BYTES_PER_VALUE > memory_limit * SHARE_OF_MEMORY
 
 
-def add_ctes(query: SqlBuilder, quantiles: Sequence[Quantile]) -> None:
+def add_ctes(query: SqlBuilder, quantiles: Sequence[Quantile], dialect: Dialect = DUCKDB) -> None:
     """`, __q<n> AS (...)` per quantile: one row per appraisee (`__appraisee`, `__value`),
     from the kept rows of `rows` that pass its `where` and have a value.
 
@@ -63,12 +63,15 @@ def add_ctes(query: SqlBuilder, quantiles: Sequence[Quantile]) -> None:
     middle one or two, whose `quantile_cont` is the median's own: the one value, or the two
     interpolated half-way, the same computation as over all of them. Any other percentile
     interpolates by a fraction that depends on the count, so it is DuckDB's `quantile_cont`
-    as a window over each appraisee's rows."""
+    as a window over each appraisee's rows. An engine without that function (`Dialect.quantile`
+    None) sorts for every fraction and interpolates in SQL (`_interpolated`)."""
     for n, quantile in enumerate(quantiles):
         values = SqlBuilder().add("SELECT __appraisee, ", quantile.of).add(" AS __v FROM rows WHERE __kept")
         if quantile.where is not None:
             values.add(" AND (", quantile.where).add(")")
-        if quantile.fraction == 0.5:
+        if dialect.quantile is None:
+            _interpolated(query, n, values.fragment(), quantile.fraction, dialect)
+        elif quantile.fraction == 0.5:
             query.add(f", __q{n} AS (SELECT __appraisee, quantile_cont(__v, 0.5) AS __value FROM (SELECT __appraisee,"
                       " __v, row_number() OVER __w AS __i, count(*) OVER __w AS __n FROM (", values.fragment())
             query.add(") WHERE __v IS NOT NULL WINDOW __w AS (PARTITION BY __appraisee ORDER BY __v ROWS BETWEEN"
@@ -81,19 +84,40 @@ def add_ctes(query: SqlBuilder, quantiles: Sequence[Quantile]) -> None:
             query.add(") WHERE __v IS NOT NULL) GROUP BY __appraisee)")
 
 
-def add_measured(query: SqlBuilder, quantiles: Sequence[Quantile]) -> None:
-    """`, measured AS (...)`: `grouped` with each quantile's value in place of its placeholder
-    (TRUE where the indicator has enough rows, see `DatasetCompiler.measure`)."""
-    query.add(", measured AS (SELECT g.*")
-    if quantiles:
-        replaced = ", ".join(
-            f"CASE WHEN g.{quote_identifier(q.indicator + '__value')} THEN q{n}.__value END"
-            f" AS {quote_identifier(q.indicator + '__value')}"
-            for n, q in enumerate(quantiles)
-        )
-        query.add(f" REPLACE ({replaced})")
-    query.add(" FROM grouped AS g")
+def _interpolated(query: SqlBuilder, n: int, values: SqlFragment, fraction: float, dialect: Dialect) -> None:
+    """`__q<n>` by sorting: each appraisee's values numbered, the two at h = (count - 1) *
+    fraction (rounded down and up) kept, and `lo * (1 - d) + hi * d` with d = h - floor(h), as
+    DuckDB's quantile_cont interpolates (docs/engines.md says where the last bit may differ).
+    The products and the sum use the dialect's guarded arithmetic."""
+    double = dialect.double
+    times, plus = dialect.binary["*"], dialect.binary["+"]
+    low = times.replace("{a}", "__lo").replace("{b}", "__rest")
+    high = times.replace("{a}", "__hi").replace("{b}", "__d")
+    total = plus.replace("{a}", "__low").replace("{b}", "__high")
+    h = f"(CAST(__n - 1 AS {double}) * CAST({fraction!r} AS {double}))"
+    query.add(f", __q{n} AS (SELECT __appraisee, {total} AS __value FROM (SELECT __appraisee, {low} AS __low,"
+              f" {high} AS __high FROM (SELECT __appraisee, min(__v) AS __lo, max(__v) AS __hi, min(__d) AS __d,"
+              f" 1 - min(__d) AS __rest FROM (SELECT __appraisee, __v, __i, {h} - floor({h}) AS __d,"
+              f" floor({h}) AS __f FROM (SELECT __appraisee, __v, row_number() OVER __w AS __i,"
+              " count(*) OVER __w AS __n FROM (", values)
+    query.add(") AS v WHERE __v IS NOT NULL WINDOW __w AS (PARTITION BY __appraisee ORDER BY __v ROWS BETWEEN"
+              " UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)) AS numbered) AS placed"
+              f" WHERE __i = __f + 1 OR (__d > 0 AND __i = __f + 2) GROUP BY __appraisee{dialect.layer_fence})"
+              f" AS ends{dialect.layer_fence}) AS parts)")
+
+
+def add_measured(query: SqlBuilder, quantiles: Sequence[Quantile], columns: Sequence[str]) -> None:
+    """`, measured AS (...)`: `grouped`'s `columns` (quoted), each quantile's value in place of
+    its placeholder (TRUE where the indicator has enough rows, see `DatasetCompiler.measure`)."""
+    replaced = {
+        quote_identifier(q.indicator + "__value"): f"CASE WHEN g.{quote_identifier(q.indicator + '__value')}"
+                                                   f" THEN q{n}.__value END"
+        for n, q in enumerate(quantiles)
+    }
+    selects = ", ".join(f"{replaced.get(column, 'g.' + column)} AS {column}" for column in columns)
+    query.add(f", measured AS (SELECT g.__appraisee, {selects} FROM grouped AS g")
     for n, _ in enumerate(quantiles):
-        # rows of no one (a null appraisee) are a group too: IS NOT DISTINCT FROM joins them
-        query.add(f" LEFT JOIN __q{n} AS q{n} ON g.__appraisee IS NOT DISTINCT FROM q{n}.__appraisee")
+        # rows of no one (a null appraisee) are a group too; an equality on both keeps the join a hash join
+        query.add(f" LEFT JOIN __q{n} AS q{n} ON coalesce(g.__appraisee, '') = coalesce(q{n}.__appraisee, '')"
+                  f" AND (g.__appraisee IS NULL) = (q{n}.__appraisee IS NULL)")
     query.add(")")

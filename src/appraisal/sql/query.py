@@ -39,6 +39,7 @@ class CompiledQuery:
     sql: str
     params: tuple[object, ...]
     indicators: tuple[str, ...]
+    dialect: str = "duckdb"  # the engine the SQL is written for (`Dialect.name`)
 
 
 def join(fragments: list[SqlFragment], separator: str) -> SqlFragment:

@@ -1,0 +1,156 @@
+"""PostgreSQL as the engine of a measurement: typed tables shipped in, one row per appraisee back.
+
+The session is one psycopg connection (autocommit), set up so the numbers cannot depend on the
+server's configuration: results are read in binary (a double arrives as its bits, whatever
+`extra_float_digits` says), JIT compilation is off (it compiles the long guarded expressions of
+the dialect for seconds and changes nothing), and the session's time zone is UTC (timestamps are
+wall-clock times without a zone, so none is ever converted). Tables are shipped as temporary
+tables, dropped when the session closes: the server keeps nothing.
+
+Connection settings come from the caller (`settings["dsn"]`, a libpq connection string) and
+otherwise from libpq's own environment (PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD,
+PGPASSFILE...); a password is never part of a message.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from appraisal import interrupts
+from appraisal.errors import DataError
+from appraisal.sql.dialect import Dialect, inline_literal
+from appraisal.sql.dialect import quote_identifier as q
+from appraisal.sql.postgres import POSTGRES, numbered
+
+if TYPE_CHECKING:
+    import duckdb
+    import psycopg
+    import pyarrow as pa
+
+# DuckDB's column types and PostgreSQL's for them; any other (a list, a struct) goes over as text
+_TYPES = {
+    "BOOLEAN": "BOOLEAN", "TINYINT": "SMALLINT", "SMALLINT": "SMALLINT", "INTEGER": "INTEGER", "BIGINT": "BIGINT",
+    "UTINYINT": "INTEGER", "USMALLINT": "INTEGER", "UINTEGER": "BIGINT", "UBIGINT": "NUMERIC", "HUGEINT": "NUMERIC",
+    "FLOAT": "REAL", "DOUBLE": "DOUBLE PRECISION", "VARCHAR": "TEXT", "DATE": "DATE", "TIME": "TIME",
+    "TIMESTAMP": "TIMESTAMP", "TIMESTAMP WITH TIME ZONE": "TIMESTAMPTZ", "INTERVAL": "INTERVAL",
+}
+_DECIMAL = re.compile(r"DECIMAL\((\d+),\s*(\d+)\)")
+_CHUNK = 1 << 20  # bytes per write while copying a table in
+
+
+def _column_type(duckdb_type: str) -> str:
+    if (found := _DECIMAL.fullmatch(duckdb_type)) is not None:
+        return f"NUMERIC({found.group(1)}, {found.group(2)})"
+    return _TYPES.get(duckdb_type, "TEXT")
+
+
+def _message(exc: BaseException) -> str:
+    """The first line of a driver or server error, without the connection string."""
+    text = " ".join(str(exc).split("\n", 1)[0].split())
+    return re.sub(r"password=\S+", "password=***", text)
+
+
+class PostgresSession:
+    """A measurement's connection to PostgreSQL (see the module docstring)."""
+
+    name = "postgres"
+    dialect: Dialect = POSTGRES
+
+    def __init__(self, connection: psycopg.Connection[Any]) -> None:
+        self.connection = connection
+        interrupts.register_connection(self)  # Ctrl-C and the time limit cancel the running query
+        info = connection.info
+        self.version = f"{info.server_version // 10000}.{info.server_version % 10000}"
+
+    def interrupt(self) -> None:
+        """Cancel the running statement (called by `appraisal.interrupts` from its thread)."""
+        self.connection.cancel()
+
+    cancel = interrupt
+
+    def ship(self, connection: duckdb.DuckDBPyConnection, tables: Sequence[str], folder: Path) -> None:
+        for table in tables:
+            described = connection.execute(f"DESCRIBE {q(table)}").fetchall()
+            columns = ", ".join(f"{q(str(name))} {_column_type(str(kind))}" for name, kind, *_ in described)
+            staged = folder / f"ship-{len(list(folder.iterdir()))}.csv"
+            connection.execute(f"COPY (SELECT * FROM {q(table)}) TO {inline_literal(str(staged))}"
+                               " (FORMAT csv, HEADER false)").fetchall()
+            try:
+                with self.connection.transaction():
+                    self.connection.execute(f"CREATE TEMPORARY TABLE {q(table)} ({columns})")
+                    with self.connection.cursor().copy(f"COPY {q(table)} FROM STDIN (FORMAT csv)") as copy, \
+                            staged.open("rb") as rows:
+                        while chunk := rows.read(_CHUNK):
+                            copy.write(chunk)
+                    self.connection.execute(f"ANALYZE {q(table)}")
+            except self._errors() as exc:
+                raise DataError(f"cannot copy table {table!r} into PostgreSQL: {_message(exc)}") from None
+            finally:
+                staged.unlink(missing_ok=True)
+
+    def fetch(self, sql: str, params: Sequence[object]) -> pa.Table:
+        import pyarrow as pa
+
+        try:
+            with self.connection.cursor(binary=True) as cursor:
+                cursor.execute(numbered(sql), list(params))
+                rows = cursor.fetchall()
+                description = cursor.description or []
+        except self._errors() as exc:
+            raise DataError(f"PostgreSQL could not measure: {_message(exc)}") from None
+        columns = list(zip(*rows, strict=True)) if rows else [() for _ in description]
+        arrays = [_array(list(values), column.type_code) for values, column in zip(columns, description, strict=True)]
+        return pa.table(arrays, names=[column.name for column in description])
+
+    def close(self) -> None:
+        interrupts.unregister_connection(self)
+        self.connection.close()  # temporary tables go with the session
+
+    @staticmethod
+    def _errors() -> type[Exception]:
+        import psycopg
+
+        return psycopg.Error
+
+
+_FLOAT8, _NUMERIC, _BOOL, _TEXT, _VARCHAR = 701, 1700, 16, 25, 1043
+_INTEGERS = {20, 21, 23}
+
+
+def _array(values: list[object], oid: int) -> pa.Array:
+    """A column of a result as Arrow: numbers as doubles or 64-bit integers, the rest as read."""
+    import pyarrow as pa
+
+    if oid in (_FLOAT8, 700, _NUMERIC):
+        return pa.array([None if v is None else float(v) for v in values], pa.float64())  # type: ignore[arg-type]
+    if oid in _INTEGERS:
+        return pa.array(values, pa.int64())
+    if oid == _BOOL:
+        return pa.array(values, pa.bool_())
+    if oid in (_TEXT, _VARCHAR):
+        return pa.array(values, pa.string())
+    return pa.array(values)
+
+
+def connect(settings: Mapping[str, str]) -> PostgresSession:
+    """Open a session with `settings["dsn"]` (a libpq connection string; empty: libpq's
+    environment variables)."""
+    try:
+        import psycopg
+    except ImportError:
+        raise DataError("the postgres engine needs psycopg: pip install 'appraisal[postgres]'") from None
+    try:
+        connection = psycopg.connect(settings.get("dsn", ""), autocommit=True, application_name="appraisal",
+                                     connect_timeout=int(settings.get("connect_timeout", "30")))
+    except psycopg.Error as exc:
+        raise DataError(f"cannot connect to PostgreSQL: {_message(exc)}") from None
+    try:
+        for setting in ("SET jit = off", "SET TIME ZONE 'UTC'", "SET extra_float_digits = 1"):
+            connection.execute(setting)
+    except psycopg.Error as exc:
+        connection.close()
+        raise DataError(f"cannot set up the PostgreSQL session: {_message(exc)}") from None
+    return PostgresSession(connection)

@@ -1,0 +1,88 @@
+"""Engines beyond the embedded one: where the row-level queries of a measurement run.
+
+Every command reads and types the declared files in the embedded DuckDB: one reader for every
+engine, so bad rows are counted the same way everywhere. With another engine chosen
+(`appraisal run --engine postgres`), the typed tables are shipped to it, each dataset's query is
+compiled in that engine's dialect and runs there, and only its result, a row per appraisee,
+comes back into DuckDB, where scoring and writing happen (docs/engines.md).
+
+An engine is registered by a plugin through `register_engines(register)`, the built-in
+PostgreSQL engine included (`default_plugins.engines`): an `EngineKind` whose `connect(settings)`
+opens a `RemoteSession`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from appraisal.registry import Registry, collect
+
+if TYPE_CHECKING:
+    import duckdb
+    import pluggy
+    import pyarrow as pa
+
+    from appraisal.sql.dialect import Dialect
+
+EMBEDDED = "duckdb"  # the engine every command has: in the process, no settings
+
+
+class RemoteSession(Protocol):
+    """An open connection to an engine: ship typed tables to it, run compiled queries there."""
+
+    @property
+    def name(self) -> str:
+        """The engine's name as registered (`postgres`)."""
+        ...
+
+    @property
+    def dialect(self) -> Dialect: ...
+
+    @property
+    def version(self) -> str:
+        """The engine's own version (the server's), for provenance."""
+        ...
+
+    def ship(self, connection: duckdb.DuckDBPyConnection, tables: Sequence[str], folder: Path) -> None:
+        """Copy each of `tables` from the embedded engine into the session (temporary tables of
+        the same names); `folder` is private scratch space the embedded engine may write."""
+        ...
+
+    def fetch(self, sql: str, params: Sequence[object]) -> pa.Table:
+        """Run a query written in `dialect` (`?` placeholders) and return its rows as Arrow."""
+        ...
+
+    def cancel(self) -> None:
+        """Stop the running query (Ctrl-C, the time limit); safe from a signal handler."""
+        ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class EngineKind:
+    """One engine a scheme can be measured on.
+
+    `connect(settings)` opens a session; `settings` are the connection's settings (from the
+    environment or a profile, never from the scheme). `needs` says what must be installed.
+    """
+
+    name: str
+    connect: Callable[[Mapping[str, str]], RemoteSession]
+    doc: str = ""
+    needs: str = ""
+    plugin: str = ""
+
+
+class EngineRegistry(Registry[EngineKind]):
+    """Engines by name; a second registration of a name is a `PluginError`."""
+
+    kind = "engine"
+
+
+def collect_engines(manager: pluggy.PluginManager) -> EngineRegistry:
+    """Every plugin's engines, each recorded with the plugin that registered it."""
+    return collect(manager, "register_engines", EngineRegistry())

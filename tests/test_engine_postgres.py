@@ -1,0 +1,169 @@
+"""PostgreSQL as the engine: every shipped scheme gives DuckDB's numbers, to the last bit.
+
+The demo data of each scheme (five roles, two industry packs; seed 2026, 2026-Q3) is read and typed
+by the embedded DuckDB, shipped to a real PostgreSQL server (tests/postgres_server.py), measured
+there in the PostgreSQL dialect, and scored here; every value, row count, score, total, grade,
+group row, target and data-quality count must equal the run measured in DuckDB.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from appraisal.demo.builtin import generate as generate_builtin
+from appraisal.demo.industry import generate as generate_industry
+from appraisal.errors import DataError
+from appraisal.periods import parse_period
+from appraisal.pipeline import load_scheme, measure, run
+from appraisal.shipped import shipped_scheme
+from outside import missing
+
+ROOT = Path(__file__).resolve().parent.parent
+PERIOD = parse_period("2026-Q3")
+SCHEMES = {
+    "agent": (lambda: shipped_scheme("agent"), generate_builtin, "agent"),
+    "manager": (lambda: shipped_scheme("manager"), generate_builtin, "manager"),
+    "warehouse": (lambda: shipped_scheme("warehouse"), generate_builtin, "warehouse"),
+    "designer": (lambda: shipped_scheme("designer"), generate_builtin, "designer"),
+    "purchaser": (lambda: shipped_scheme("purchaser"), generate_builtin, "purchaser"),
+    "manufacturing": (lambda: ROOT / "schemes" / "manufacturing" / "service-engineer.yaml", generate_industry,
+                      "service-engineer"),
+    "it": (lambda: ROOT / "schemes" / "it" / "support-engineer.yaml", generate_industry, "support-engineer"),
+}
+
+
+def demo_scheme(folder: Path, name: str) -> Path:
+    """The shipped scheme `name` beside its freshly generated demo data."""
+    source, generate, role = SCHEMES[name]
+    scheme = folder / source().name
+    scheme.write_bytes(source().read_bytes())
+    generate(folder / "data" / role, role=role)
+    return scheme
+
+
+def comparable(result: Any) -> dict[str, Any]:
+    """A result as JSON, without what must differ between engines: the provenance (it names the
+    engine) and the SQL text (written in each engine's dialect)."""
+    found = json.loads(json.dumps(result.as_dict()))
+    found.pop("provenance")
+    found.pop("queries")
+    return found
+
+
+@pytest.mark.parametrize("name", list(SCHEMES))
+def test_shipped_scheme_gives_the_same_result_on_postgres(tmp_path: Path, postgres, name: str) -> None:
+    scheme = load_scheme(demo_scheme(tmp_path, name))
+    on_duckdb = run(scheme, PERIOD, groups=("team", "manager", "roster"))
+    on_postgres = run(scheme, PERIOD, groups=("team", "manager", "roster"), engine="postgres",
+                      settings={"dsn": postgres.dsn})
+    assert comparable(on_postgres) == comparable(on_duckdb)
+    assert on_postgres.provenance["engine"]["name"] == "postgres"
+    assert on_postgres.provenance["engine"]["dialect"] == "postgres"
+    assert all(query["sql"] and "quantile_cont" not in query["sql"] for query in on_postgres.queries.values())
+
+
+def test_measured_values_are_the_same_bits_on_postgres(tmp_path: Path, postgres) -> None:
+    scheme = load_scheme(demo_scheme(tmp_path, "agent"))
+    here = measure(scheme, PERIOD)
+    there = measure(scheme, PERIOD, engine="postgres", settings={"dsn": postgres.dsn})
+    assert there.cells.keys() == here.cells.keys()
+    assert [there.cells[k] for k in here.cells] == [here.cells[k] for k in here.cells]
+    assert there.quality == here.quality
+    assert dict(there.targets) == dict(here.targets)
+
+
+def test_the_server_keeps_nothing_after_a_run(tmp_path: Path, postgres) -> None:
+    scheme = load_scheme(demo_scheme(tmp_path, "warehouse"))
+    run(scheme, PERIOD, engine="postgres", settings={"dsn": postgres.dsn})
+    with postgres.connect() as connection:
+        [(tables,)] = connection.execute(
+            "SELECT count(*) FROM pg_class WHERE relpersistence = 't' OR relname IN ('roster', '__calendar')"
+        ).fetchall()
+    assert tables == 0
+
+
+def test_an_unreachable_server_is_a_clear_error_without_the_password(tmp_path: Path) -> None:
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        missing("psycopg (pip install 'appraisal[postgres]')")
+    scheme = load_scheme(demo_scheme(tmp_path, "designer"))
+    with pytest.raises(DataError, match="cannot connect to PostgreSQL") as raised:
+        run(scheme, PERIOD, engine="postgres",
+            settings={"dsn": "host=127.0.0.1 port=9 user=hr password=planted-secret-7", "connect_timeout": "5"})
+    assert "planted-secret-7" not in str(raised.value)
+
+
+def test_an_unknown_engine_is_named_with_a_suggestion(tmp_path: Path) -> None:
+    scheme = load_scheme(demo_scheme(tmp_path, "designer"))
+    with pytest.raises(DataError, match="unknown engine 'postgress'; did you mean 'postgres'"):
+        run(scheme, PERIOD, engine="postgress")
+
+
+def test_cli_run_on_postgres_writes_the_same_files_and_never_the_password(tmp_path: Path, postgres) -> None:
+    scheme = demo_scheme(tmp_path, "agent")
+    password_dsn = postgres.dsn + " password=planted-secret-9"  # trust authentication ignores it
+    outputs = {}
+    for engine in ("duckdb", "postgres"):
+        env = {**os.environ, "APPRAISAL_POSTGRES_DSN": password_dsn}
+        command = [sys.executable, "-m", "appraisal", "run", str(scheme), "-p", "2026-Q3", "-o", str(tmp_path / engine),
+                   "--engine", engine, "--groups", "team,roster", "--no-report"]
+        done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
+        assert done.returncode == 0, done.stderr
+        assert "planted-secret-9" not in done.stdout + done.stderr
+        outputs[engine] = tmp_path / engine
+    for name in ("scores.csv", "totals.csv", "groups.csv", "quality.csv"):
+        assert (outputs["postgres"] / name).read_bytes() == (outputs["duckdb"] / name).read_bytes(), name
+    for path in outputs["postgres"].rglob("*"):
+        if path.is_file():
+            assert b"planted-secret-9" not in path.read_bytes(), path
+
+
+QUANTILE_SCHEME = """scheme: quantiles
+version: 1
+title: Quantiles
+period: month
+roster: {source: csv, path: roster.csv, key: agent_id}
+datasets:
+  rows: {source: csv, path: rows.csv, appraisee: agent_id, period_by: at,
+         columns: {agent_id: text, at: timestamp, x: number}}
+indicators:
+  - {id: middle, title: Median, measure: {dataset: rows, agg: median, of: x}, weight: 50, target: 1,
+     score: {curve: linear, worst: 0, best: 2}}
+  - {id: high, title: P90, measure: {dataset: rows, agg: percentile, percentile: 0.9, of: x}, weight: 50,
+     target: 1, score: {curve: linear, worst: 0, best: 2}}
+grades: {A: 0}
+quality: {error_if: never, warn_if: never}
+"""
+# values a median gives the same bits for on both engines (docs/engines.md, "Aggregates")
+NORMAL = st.floats(allow_nan=False, allow_infinity=False).filter(lambda x: x == 0 or abs(x) >= 4.5e-308)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(values=st.lists(st.lists(NORMAL, min_size=1, max_size=7), min_size=1, max_size=3))
+def test_medians_are_the_same_bits_and_percentiles_within_one_ulp(tmp_path_factory, postgres, values) -> None:
+    folder = tmp_path_factory.mktemp("quantiles")
+    people = [f"P{n}" for n in range(len(values))]
+    (folder / "roster.csv").write_text("agent_id\n" + "".join(f"{p}\n" for p in people), encoding="utf-8")
+    rows = "".join(f"{p},2026-07-01 09:00,{x!r}\n" for p, xs in zip(people, values, strict=True) for x in xs)
+    (folder / "rows.csv").write_text("agent_id,at,x\n" + rows, encoding="utf-8")
+    (folder / "s.yaml").write_text(QUANTILE_SCHEME, encoding="utf-8")
+    scheme = load_scheme(folder / "s.yaml")
+    here = measure(scheme, parse_period("2026-07"))
+    there = measure(scheme, parse_period("2026-07"), engine="postgres", settings={"dsn": postgres.dsn})
+    for person in people:
+        assert there.cell(person, "middle") == here.cell(person, "middle")
+        a, b = there.cell(person, "high").value, here.cell(person, "high").value
+        assert (a is None) == (b is None)
+        if a is not None and b is not None:
+            assert abs(a - b) <= math.ulp(max(abs(a), abs(b)))
