@@ -57,6 +57,9 @@ LATE_IMPORTS: dict[str, tuple[frozenset[str], str]] = {
     "appraisal.default_plugins.sources": (
         frozenset({"duckdb", "pyarrow", "openpyxl"}),
         "every command registers the sources; DuckDB, Arrow and openpyxl load when a file is read"),
+    "appraisal.default_plugins.engines": (
+        frozenset({"appraisal.engines"}),
+        "every command registers the engines; psycopg (an extra) loads when the postgres engine is chosen"),
     "appraisal.default_plugins.packs": (
         frozenset({"appraisal.demo"}),
         "every command registers the packs; the demo generators (and DuckDB) load when a demo is asked for"),

@@ -31,7 +31,7 @@ def register_functoins(register):
 
 UNKNOWN_HOOK_MESSAGE = (
     "plugin 'typo' implements unknown hook 'register_functoins'; "
-    "known hooks: register_functions, register_indicators, register_packs, register_sources"
+    "known hooks: register_engines, register_functions, register_indicators, register_packs, register_sources"
 )
 
 
@@ -317,9 +317,20 @@ def test_plugins_table(tmp_path: Path, run_cli) -> None:
         "--plugins-dir", str(tmp_path), "plugins", env={"APPRAISAL_LOAD_PLUGINS": "mine"}
     )
     assert result.exit_code == 0, result.stderr
-    header, *rows = result.stdout.splitlines()
+    header, *rows = result.stdout.split("\n\n")[0].splitlines()
     assert header.split() == ["NAME", "VERSION", "SOURCE", "HOOKS"]
     assert rows[-1].split() == ["mine", "2.0", "local", "register_functions"]
+
+
+def test_plugins_table_lists_the_engines(run_cli) -> None:
+    result = run_cli("plugins")
+    assert result.exit_code == 0, result.stderr
+    header, *rows = result.stdout.split("\n\n")[1].splitlines()
+    assert header.split() == ["ENGINE", "PLUGIN", "NEEDS", "WHAT"]
+    engines = {row.split()[0]: row for row in rows}
+    assert engines["duckdb"].split()[1] == "(embedded)"
+    assert engines["postgres"].split()[1] == "appraisal.default_plugins.engines"
+    assert "appraisal[postgres]" in engines["postgres"]
 
 
 # --- clashes ---------------------------------------------------------------------------------

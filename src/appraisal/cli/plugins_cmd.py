@@ -12,26 +12,36 @@ def plugins(
         bool, typer.Option("--json", help="Print JSON instead of a table.")
     ] = False,
 ) -> None:
-    """List the loaded plugins: name, version, source and hooks.
+    """List the loaded plugins (name, version, source and hooks), then the engines they bring.
 
     Built-ins come first, then installed packages (entry-point group `appraisal`), then local
     *.py files from --plugins-dir. APPRAISAL_LOAD_PLUGINS=a,b loads only the plugins named;
     an empty value loads only the built-ins.
     """
-    from appraisal.plugins import extensions  # when the command runs, not when the CLI starts
+    # When the command runs, not when the CLI starts:
+    from appraisal.engines.remote import EMBEDDED
+    from appraisal.plugins import extensions
 
-    infos = extensions().plugins
+    loaded = extensions()
+    infos = loaded.plugins
     if json_output:
         import json  # only for --json
 
         typer.echo(json.dumps([info.as_dict() for info in infos], indent=2))
         return
-    rows = [("NAME", "VERSION", "SOURCE", "HOOKS")]
-    rows += [(i.name, i.version, i.source, ", ".join(i.hooks) or "-") for i in infos]
+    _table([("NAME", "VERSION", "SOURCE", "HOOKS"),
+            *((i.name, i.version, i.source, ", ".join(i.hooks) or "-") for i in infos)])
+    typer.echo("")
+    _table([("ENGINE", "PLUGIN", "NEEDS", "WHAT"), (EMBEDDED, "(embedded)", "-", "DuckDB, in the process"),
+            *((e.name, e.plugin, e.needs or "-", e.doc) for e in loaded.engines)])
+
+
+def _table(rows: list[tuple[str, str, str, str]]) -> None:
+    """Rows in aligned columns, the last one as long as it is."""
     widths = [max(len(row[col]) for row in rows) for col in range(3)]
-    for *cells, hooks in rows:
+    for *cells, last in rows:
         padded = [cell.ljust(width) for cell, width in zip(cells, widths, strict=True)]
-        typer.echo("  ".join([*padded, hooks]))
+        typer.echo("  ".join([*padded, last]))
 
 
 def register(app: typer.Typer) -> None:

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from appraisal.engines.remote import EngineKind
+from appraisal.errors import DataError
 from appraisal.hookspecs import hookimpl
 
 if TYPE_CHECKING:
@@ -13,12 +14,15 @@ if TYPE_CHECKING:
 
 
 def _postgres(settings: Mapping[str, str]) -> RemoteSession:
-    from appraisal.engines.postgres_engine import connect  # psycopg only when the engine is chosen
-
+    try:
+        # psycopg (an extra) and the session load only when the engine is chosen
+        from appraisal.engines.postgres_engine import connect
+    except ImportError as exc:
+        raise DataError(f"the postgres engine needs psycopg ({exc}): pip install 'appraisal[postgres]'") from None
     return connect(settings)
 
 
 @hookimpl
 def register_engines(register: Callable[[EngineKind], None]) -> None:
-    register(EngineKind("postgres", _postgres, "PostgreSQL 12 or later, over libpq (psycopg)",
+    register(EngineKind("postgres", _postgres, "PostgreSQL 14 or later, over libpq (psycopg)",
                         needs="pip install 'appraisal[postgres]'"))

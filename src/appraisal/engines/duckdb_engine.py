@@ -108,13 +108,15 @@ class Engine:
         assert self.spill is not None
         remote.ship(self.connection, tables, self.spill)
 
-    def keep(self, query: CompiledQuery, table: str) -> None:
-        """Run `query` into the temporary table `table` of the embedded engine: here, or on the
-        remote engine (a query in its dialect) with only the result copied back."""
-        if query.dialect == DUCKDB.name:
+    def keep(self, query: CompiledQuery, table: str, *, here: bool = False) -> None:
+        """Run `query` into the temporary table `table` of the embedded engine: on the remote
+        engine if one is attached (a query in its dialect), with only the result copied back,
+        else (or `here`) in DuckDB."""
+        if self.remote is None or here:
+            assert query.dialect == DUCKDB.name
             self.connection.execute(f"CREATE TEMP TABLE {table} AS {query.sql}", list(query.params)).fetchall()
             return
-        assert self.remote is not None and query.dialect == self.remote.dialect.name
+        assert query.dialect == self.remote.dialect.name
         self.connection.register("__fetched", self.remote.fetch(query.sql, query.params))
         try:
             self.connection.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM __fetched").fetchall()

@@ -19,6 +19,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import psycopg
+import pyarrow as pa
+
 from appraisal import interrupts
 from appraisal.errors import DataError
 from appraisal.sql.dialect import Dialect, inline_literal
@@ -27,8 +30,6 @@ from appraisal.sql.postgres import POSTGRES, numbered
 
 if TYPE_CHECKING:
     import duckdb
-    import psycopg
-    import pyarrow as pa
 
 # DuckDB's column types and PostgreSQL's for them; any other (a list, a struct) goes over as text
 _TYPES = {
@@ -86,20 +87,18 @@ class PostgresSession:
                         while chunk := rows.read(_CHUNK):
                             copy.write(chunk)
                     self.connection.execute(f"ANALYZE {q(table)}")
-            except self._errors() as exc:
+            except psycopg.Error as exc:
                 raise DataError(f"cannot copy table {table!r} into PostgreSQL: {_message(exc)}") from None
             finally:
                 staged.unlink(missing_ok=True)
 
     def fetch(self, sql: str, params: Sequence[object]) -> pa.Table:
-        import pyarrow as pa
-
         try:
             with self.connection.cursor(binary=True) as cursor:
                 cursor.execute(numbered(sql), list(params))
                 rows = cursor.fetchall()
                 description = cursor.description or []
-        except self._errors() as exc:
+        except psycopg.Error as exc:
             raise DataError(f"PostgreSQL could not measure: {_message(exc)}") from None
         columns = list(zip(*rows, strict=True)) if rows else [() for _ in description]
         arrays = [_array(list(values), column.type_code) for values, column in zip(columns, description, strict=True)]
@@ -109,12 +108,6 @@ class PostgresSession:
         interrupts.unregister_connection(self)
         self.connection.close()  # temporary tables go with the session
 
-    @staticmethod
-    def _errors() -> type[Exception]:
-        import psycopg
-
-        return psycopg.Error
-
 
 _FLOAT8, _NUMERIC, _BOOL, _TEXT, _VARCHAR = 701, 1700, 16, 25, 1043
 _INTEGERS = {20, 21, 23}
@@ -122,8 +115,6 @@ _INTEGERS = {20, 21, 23}
 
 def _array(values: list[object], oid: int) -> pa.Array:
     """A column of a result as Arrow: numbers as doubles or 64-bit integers, the rest as read."""
-    import pyarrow as pa
-
     if oid in (_FLOAT8, 700, _NUMERIC):
         return pa.array([None if v is None else float(v) for v in values], pa.float64())  # type: ignore[arg-type]
     if oid in _INTEGERS:
@@ -138,10 +129,6 @@ def _array(values: list[object], oid: int) -> pa.Array:
 def connect(settings: Mapping[str, str]) -> PostgresSession:
     """Open a session with `settings["dsn"]` (a libpq connection string; empty: libpq's
     environment variables)."""
-    try:
-        import psycopg
-    except ImportError:
-        raise DataError("the postgres engine needs psycopg: pip install 'appraisal[postgres]'") from None
     try:
         connection = psycopg.connect(settings.get("dsn", ""), autocommit=True, application_name="appraisal",
                                      connect_timeout=int(settings.get("connect_timeout", "30")))

@@ -242,9 +242,9 @@ def _measured(
             totals, unknown, strangers = quality_sums(engine, kept)
             quality.extend(_quality(dataset, scheme, totals, unknown, engine.rows.get(dataset), strangers))
     if any(i.kind == "rating" for i in scheme.indicators):
-        query = compile_ratings(scheme, group_by)
+        query = compile_ratings(scheme, group_by)  # few rows, read here (not shipped to a remote engine)
         queries["ratings" if group_by is None else f"ratings (per {group_by})"] = query
-        table.from_ratings(table.keep(query), [i.id for i in scheme.indicators if i.kind == "rating"])
+        table.from_ratings(table.keep(query, here=True), [i.id for i in scheme.indicators if i.kind == "rating"])
     return quality
 
 

@@ -63,10 +63,11 @@ class WideTable:
     amounts: dict[str, str] = field(default_factory=dict)
     _count: int = 0
 
-    def keep(self, query: CompiledQuery) -> str:
-        """Run `query` into a temporary table of its own and return the table's name."""
+    def keep(self, query: CompiledQuery, *, here: bool = False) -> str:
+        """Run `query` into a temporary table of its own and return the table's name: on the
+        engine that measures (a remote one, if attached), or `here` in the embedded DuckDB."""
         table = self._table()
-        self.engine.keep(query, table)
+        self.engine.keep(query, table, here=here)
         return table
 
     def from_dataset(self, table: str, indicators: Sequence[str], source: str) -> None:
