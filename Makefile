@@ -9,7 +9,7 @@ LOCK := $(CURDIR)/constraints.txt
 # PIP_CONSTRAINT, unlike `-c`, also reaches the isolated environments that build the
 # editable packages, so the build backend is locked too.
 PIP := PIP_CONSTRAINT=$(LOCK) $(BIN)/python -m pip --disable-pip-version-check
-PACKAGES := -e '.[test,postgres]' -e plugins/appraisal-retail-pack -e plugins/appraisal-helpdesk-source
+PACKAGES := -e '.[test,postgres,spark]' -e plugins/appraisal-retail-pack -e plugins/appraisal-helpdesk-source
 
 .PHONY: demo test check bench bench-quick lock clean
 
@@ -37,7 +37,7 @@ check: $(STAMP)
 # Every benchmark runs, whatever an earlier one found; the target fails at the end if any
 # missed a target or failed. BENCH_ARGS goes to data_bench.py (e.g. BENCH_ARGS=--huge for 100M rows).
 # `make bench-quick` is a smoke check: the 1M-row shapes, one timed run each.
-BENCH_SCRIPTS = startup data_bench agent_bench render_bench
+BENCH_SCRIPTS = startup data_bench agent_bench render_bench engine_bench
 
 bench: $(STAMP)
 	$(PIP) install --quiet -e '.[bench]'
@@ -63,7 +63,7 @@ lock:
 	rm -rf .lock-venv
 	$(PYTHON) -m venv .lock-venv
 	.lock-venv/bin/python -m pip install --quiet --upgrade pip
-	.lock-venv/bin/python -m pip install --quiet -e '.[test,postgres,bench,dev]' -e plugins/appraisal-retail-pack -e plugins/appraisal-helpdesk-source hatchling
+	.lock-venv/bin/python -m pip install --quiet -e '.[test,postgres,spark,bench,dev]' -e plugins/appraisal-retail-pack -e plugins/appraisal-helpdesk-source hatchling
 	{ echo "# The lock of tested versions, written by 'make lock' on $$(date +%F) with $$(.lock-venv/bin/python --version)."; \
 	  echo "# make demo, make test and .ci/run install exactly these; pyproject.toml keeps the ranges users get."; \
 	  .lock-venv/bin/python -m pip freeze --all --exclude-editable | grep -v '^setuptools=='; } > constraints.txt

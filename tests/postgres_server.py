@@ -62,8 +62,9 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def postgres_server() -> Iterator[Server]:
-    """A fresh server for the block; see the module docstring."""
+def postgres_server(settings: dict[str, str] | None = None) -> Iterator[Server]:
+    """A fresh server for the block, with `settings` (server parameters, e.g. work_mem) on top of
+    the defaults; see the module docstring."""
     initdb, pg_ctl = _program("initdb"), _program("pg_ctl")
     if initdb is None or pg_ctl is None:
         missing("PostgreSQL (initdb, pg_ctl; Debian: apt-get install postgresql)")
@@ -91,6 +92,7 @@ def postgres_server() -> Iterator[Server]:
             raise RuntimeError(f"initdb failed in {folder}: {made.stderr}")
         port = _free_port()
         options = f"-h 127.0.0.1 -p {port} -k {sockets} -F -c fsync=off -c full_page_writes=off"
+        options += "".join(f" -c {key}={value}" for key, value in (settings or {}).items())
         try:
             started = subprocess.run([*as_user, pg_ctl, "-D", str(data), "-l", str(log), "-o", options, "-w", "-t",
                                       "60", "start"], capture_output=True, text=True, timeout=120)

@@ -69,9 +69,19 @@ def postgres_exact_power(x: float, exponent: float) -> bool:
                 or abs(power + 1075 * math.log(2)) < 1e-9)
 
 
-@pytest.fixture(scope="module", params=["duckdb", "postgres"])
+@pytest.fixture(scope="module", params=["duckdb", "postgres", "spark"])
 def con(request: pytest.FixtureRequest) -> Iterator[Engine]:
-    """DuckDB in memory, and a real PostgreSQL server (tests/postgres_server.py)."""
+    """DuckDB in memory, a real PostgreSQL server (tests/postgres_server.py) and Spark in local
+    mode (tests/spark_session.py)."""
+    if request.param == "spark":
+        from appraisal.engines.spark_engine import spark_literal
+        from appraisal.sql.spark import SPARK
+
+        session = request.getfixturevalue("spark")
+        yield Engine(SPARK, SPARK_TYPES, Exception,
+                     lambda sql, params: [tuple(row) for row in session.sql(
+                         sql, args=[spark_literal(p) for p in params]).collect()])
+        return
     if request.param == "duckdb":
         connection = duckdb.connect()
         yield Engine(DUCKDB, {t: t for t in SQL_KINDS}, duckdb.Error,
@@ -111,6 +121,7 @@ def typed(value: object) -> tuple[str, object]:
 SQL_KINDS = {"DOUBLE": Kind.NUMBER, "VARCHAR": Kind.TEXT, "BOOLEAN": Kind.FLAG, "TIMESTAMP": Kind.TIMESTAMP,
              "MAP": Kind.MAP}
 POSTGRES_TYPES = {"DOUBLE": "DOUBLE PRECISION", "VARCHAR": "TEXT", "BOOLEAN": "BOOLEAN", "TIMESTAMP": "TIMESTAMP"}
+SPARK_TYPES = {"DOUBLE": "DOUBLE", "VARCHAR": "STRING", "BOOLEAN": "BOOLEAN", "TIMESTAMP": "TIMESTAMP"}
 
 
 def kinds_of(inputs: Mapping[str, object]) -> dict[str, Kind]:

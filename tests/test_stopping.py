@@ -342,3 +342,58 @@ def test_a_second_signal_ends_the_program_at_once(tmp_path: Path) -> None:
     assert (code, err) == (130, "interrupted\n")
     assert seconds < 0.5
     assert not (tmp_path / "left").exists()
+
+
+def postgres_measuring(server) -> Callable[[], bool]:  # type: ignore[no-untyped-def]
+    """True once a dataset query of the run is running on the PostgreSQL server (the tables are
+    shipped: the long query of this test runs there)."""
+    def running() -> bool:
+        with server.connect() as connection:
+            return bool(connection.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'appraisal'"
+                " AND state = 'active' AND query LIKE 'WITH base%'").fetchone()[0])
+    return running
+
+
+def server_is_idle(server) -> bool:  # type: ignore[no-untyped-def]
+    """No session of appraisal is left on the server (the query was cancelled, the session closed)."""
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        with server.connect() as connection:
+            if not connection.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'appraisal'").fetchone()[0]:
+                return True
+        time.sleep(0.1)
+    return False
+
+
+@pytest.mark.parametrize(("signum", "code", "message"), [
+    (signal.SIGINT, 130, "interrupted\n"),
+    (signal.SIGALRM, 1, "stopped: the time limit of 3600 s was reached (--timeout or APPRAISAL_TIMEOUT)\n"),
+], ids=["ctrl-c", "time limit"])
+def test_a_stop_during_a_query_on_postgres_ends_it_on_the_server_too(
+    big: Path, tmp_path: Path, postgres, signum: int, code: int, message: str  # type: ignore[no-untyped-def]
+) -> None:
+    temp, out = tmp_path / "tmp", tmp_path / "q3"
+    proc = start(temp, "run", str(big), "-p", "2026-09", "-o", str(out), "--engine", "postgres", "--timeout", "3600",
+                 env={"APPRAISAL_POSTGRES_DSN": postgres.dsn})
+    wait_until(proc, postgres_measuring(postgres), "query on PostgreSQL", timeout=300)
+    exit_code, seconds, err = signal_and_wait(proc, signum)
+    assert (exit_code, err) == (code, message)
+    assert seconds < 1.0
+    assert server_is_idle(postgres)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tmp"]
+    assert list(temp.iterdir()) == []
+
+
+def test_ctrl_c_while_spark_measures_exits_130_and_leaves_no_files(big: Path, tmp_path: Path, spark) -> None:
+    temp, out = tmp_path / "tmp", tmp_path / "q3"
+    proc = start(temp, "run", str(big), "-p", "2026-09", "-o", str(out), "--engine", "spark")
+    wait_until(proc, lambda: any(temp.glob("appraisal-spill-*/spark-*.parquet")), "tables shipped to Spark",
+               timeout=300)
+    time.sleep(3)  # Spark reads them and measures
+    code, seconds, err = signal_and_wait(proc, signal.SIGINT)
+    assert (code, err) == (130, "interrupted\n")  # the JVM's own output is not ours to show
+    assert seconds < 1.0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tmp"]
+    assert list(temp.iterdir()) == []

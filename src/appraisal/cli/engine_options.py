@@ -4,7 +4,6 @@ appraisal.engines.remote), its connection settings from the environment."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -31,18 +30,20 @@ SpillDir = Annotated[
 ]
 
 EngineName = Annotated[
-    str,
+    Optional[str],  # noqa: UP045
     typer.Option(
-        "--engine", envvar="APPRAISAL_ENGINE", metavar="NAME",
-        help="Where the datasets' queries run: duckdb (embedded) or postgres (docs/engines.md). The files are "
-        "read here either way; the connection comes from $APPRAISAL_POSTGRES_DSN, else libpq's PGHOST, PGPORT, "
-        "PGUSER, PGDATABASE, PGPASSWORD.",
+        "--engine", envvar="APPRAISAL_ENGINE", metavar="NAME", show_default=False,
+        help="Where the datasets' queries run: duckdb (embedded, the default) or postgres (docs/engines.md). The "
+        "files are read here either way; the connection comes from $APPRAISAL_POSTGRES_DSN, else libpq's PGHOST, "
+        "PGPORT, PGUSER, PGDATABASE, PGPASSWORD.",
     ),
 ]
 
-
-def engine_settings(name: str) -> dict[str, str]:
-    """The connection settings of engine `name`, from the environment (APPRAISAL_<NAME>_DSN):
-    never from a scheme, which travels between people."""
-    dsn = os.environ.get(f"APPRAISAL_{name.upper()}_DSN")
-    return {"dsn": dsn} if dsn else {}
+ProfileName = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--profile", envvar="APPRAISAL_PROFILE", metavar="NAME", show_default=False,
+        help="A connection profile (engine and settings) of $APPRAISAL_PROFILES, else "
+        "~/.config/appraisal/profiles.yaml; overrides --engine and the scheme's profile.",
+    ),
+]

@@ -12,7 +12,7 @@ import typer
 
 from appraisal.cli import Timeout
 from appraisal.cli.data_root_option import DataRoots
-from appraisal.cli.engine_options import EngineName, MemoryLimit, SpillDir, engine_settings
+from appraisal.cli.engine_options import EngineName, MemoryLimit, ProfileName, SpillDir
 from appraisal.cli.groups_option import Groups, parse_groups
 from appraisal.cli.terminal import echo, json_printable, printable
 
@@ -52,7 +52,8 @@ def measure(
     data_root: DataRoots = None,
     memory_limit: MemoryLimit = None,
     spill_dir: SpillDir = None,
-    engine: EngineName = "duckdb",
+    engine: EngineName = None,
+    profile: ProfileName = None,
 ) -> None:
     """Measure SCHEME's indicators for everyone on its roster in PERIOD, with data-quality counts.
 
@@ -60,6 +61,7 @@ def measure(
     # When the command runs, not when the CLI starts (see appraisal.cli):
     from appraisal import interrupts, plugins
     from appraisal.engines.memory import configured
+    from appraisal.engines.profiles import choose
     from appraisal.measuring.measurements import measuring, with_flags
     from appraisal.measuring.quality import QualityBreach, assess, report_lines, warning_flags
     from appraisal.periods import parse_period
@@ -72,8 +74,9 @@ def measure(
     extensions = plugins.extensions()
     with allowing(data_root or ()), configured(memory_limit, spill_dir):
         loaded = load_scheme(resolve_scheme_path(scheme, extensions.packs), extensions)
+        chosen = choose(engine, profile, loaded.profile)
         with measuring(loaded, parse_period(period), extensions, threads=threads, groups=parse_groups(groups),
-                       engine_name=engine, settings=engine_settings(engine)) as measured:
+                       engine_name=chosen.engine, settings=chosen.settings) as measured:
             assessment = assess(loaded, measured.quality, strict=strict)
             if assessment.breaches:
                 for line in assessment.lines():

@@ -11,11 +11,12 @@ import typer
 
 from appraisal.cli import Timeout
 from appraisal.cli.data_root_option import DataRoots
-from appraisal.cli.engine_options import EngineName, MemoryLimit, SpillDir, engine_settings
+from appraisal.cli.engine_options import EngineName, MemoryLimit, ProfileName, SpillDir
 from appraisal.cli.groups_option import Groups, parse_groups
 from appraisal.cli.terminal import echo
 
 if TYPE_CHECKING:
+    from appraisal.engines.profiles import Choice
     from appraisal.periods import Period
     from appraisal.plugins import Extensions
     from appraisal.results.result import Result
@@ -40,12 +41,14 @@ def run(
     data_root: DataRoots = None,
     memory_limit: MemoryLimit = None,
     spill_dir: SpillDir = None,
-    engine: EngineName = "duckdb",
+    engine: EngineName = None,
+    profile: ProfileName = None,
 ) -> None:
     """Appraise everyone on SCHEME's roster for PERIOD; write JSON, CSV and the report into OUT."""
     # When the command runs, not when the CLI starts (see appraisal.cli):
     from appraisal import interrupts, plugins
     from appraisal.engines.memory import configured
+    from appraisal.engines.profiles import choose
     from appraisal.periods import parse_period
     from appraisal.scheme.data_roots import allowing
     from appraisal.scheme.packs import resolve_scheme_path
@@ -56,7 +59,7 @@ def run(
     with allowing(data_root or ()), configured(memory_limit, spill_dir), copied_tables() as tables:
         loaded = load_scheme(resolve_scheme_path(scheme, extensions.packs), extensions)
         result = checked_run(loaded, parse_period(period), extensions, threads=threads, strict=strict,
-                             groups=parse_groups(groups), tables=tables, engine=engine)
+                             groups=parse_groups(groups), tables=tables, engine=choose(engine, profile, loaded.profile))
         folder = write_with_report(result, out, extensions, language=language, report=report, tables=tables)
     graded = sum(row["actual"] for row in result.calibration)  # by the engine: the appraisees stay in the file
     echo(f"appraised {len(result.appraisees)} ({graded} graded) for {result.period['label']}: {folder}")
@@ -92,16 +95,18 @@ def copied_tables() -> Iterator[Path]:
 
 def checked_run(
     scheme: Scheme, period: Period, extensions: Extensions, *, threads: int | None = None, strict: bool = False,
-    show: bool = True, groups: tuple[str, ...] = (), tables: Path | None = None, engine: str = "duckdb",
+    show: bool = True, groups: tuple[str, ...] = (), tables: Path | None = None, engine: Choice | None = None,
 ) -> Result:
     """The pipeline's run, every data-quality count printed (when `show`; always when a breach stops it)."""
     # When the command runs, not when the CLI starts (see appraisal.cli):
+    from appraisal.engines.profiles import Choice
     from appraisal.measuring.quality import QualityBreach, report_lines
     from appraisal.pipeline import run as run_pipeline
 
+    chosen = engine or Choice()
     try:
         result = run_pipeline(scheme, period, extensions=extensions, threads=threads, strict=strict, groups=groups,
-                              tables=tables, engine=engine, settings=engine_settings(engine))
+                              tables=tables, engine=chosen.engine, settings=chosen.settings)
     except QualityBreach as breach:
         for line in breach.assessment.lines():
             echo(line)

@@ -79,9 +79,10 @@ def _round_sql(args: list[str], dialect: Dialect) -> str:
     factor = f"CAST({float(10 ** abs(digits))!r} AS {dialect.types['number']})"
     scale, unscale = (dialect.multiply, dialect.divide) if digits >= 0 else (dialect.divide, dialect.multiply)
     scaled = scale.format(a=x, b=factor)
+    down, up = dialect.floor.replace("{x}", scaled), dialect.ceil.replace("{x}", scaled)
     whole = (f"(CASE WHEN {scaled} >= 0"
-             f" THEN floor({scaled}) + CASE WHEN {scaled} - floor({scaled}) >= 0.5 THEN 1 ELSE 0 END"
-             f" ELSE ceil({scaled}) - CASE WHEN ceil({scaled}) - {scaled} >= 0.5 THEN 1 ELSE 0 END END)")
+             f" THEN {down} + CASE WHEN {scaled} - {down} >= 0.5 THEN 1 ELSE 0 END"
+             f" ELSE {up} - CASE WHEN {up} - {scaled} >= 0.5 THEN 1 ELSE 0 END END)")
     back = unscale.format(a=whole, b=factor)
     finite = " AND ".join(dialect.is_finite.format(x=v) for v in (scaled, back))
     # + 0.0 turns a -0.0 into 0.0, as Python's float(int) does
@@ -164,9 +165,9 @@ BUILTINS: list[Function] = [
              "digits is a whole number from -10 to 10.",
              literal_args=(1,), kinds=_NUMBERS),
     Function("floor", 1, 1, lambda v: float(math.floor(_number(v))),
-             lambda a, d: f"floor({a[0]})", "The largest whole number not above x.", kinds=_NUMBERS),
+             lambda a, d: d.floor.replace("{x}", a[0]), "The largest whole number not above x.", kinds=_NUMBERS),
     Function("ceil", 1, 1, lambda v: float(math.ceil(_number(v))),
-             lambda a, d: f"ceil({a[0]})", "The smallest whole number not below x.", kinds=_NUMBERS),
+             lambda a, d: d.ceil.replace("{x}", a[0]), "The smallest whole number not below x.", kinds=_NUMBERS),
     _date_part("year", lambda t: t.year, "The year of a timestamp, e.g. 2026."),
     _date_part("quarter", lambda t: (t.month - 1) // 3 + 1, "The quarter of a timestamp, 1 to 4."),
     _date_part("month", lambda t: t.month, "The month of a timestamp, 1 to 12."),

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import psycopg
 import pyarrow as pa
+from psycopg.conninfo import make_conninfo
 
 from appraisal import interrupts
 from appraisal.errors import DataError
@@ -127,11 +128,17 @@ def _array(values: list[object], oid: int) -> pa.Array:
 
 
 def connect(settings: Mapping[str, str]) -> PostgresSession:
-    """Open a session with `settings["dsn"]` (a libpq connection string; empty: libpq's
-    environment variables)."""
+    """Open a session with `settings`: `dsn` (a libpq connection string; empty: libpq's
+    environment variables) and any libpq keyword (`host`, `password`, `sslmode`...) over it."""
+    keywords = {"connect_timeout": "30", **{key: value for key, value in settings.items() if key != "dsn"},
+                "application_name": "appraisal"}
     try:
-        connection = psycopg.connect(settings.get("dsn", ""), autocommit=True, application_name="appraisal",
-                                     connect_timeout=int(settings.get("connect_timeout", "30")))
+        conninfo = make_conninfo(settings.get("dsn", ""), **keywords)
+    except psycopg.Error:  # its message may quote a part of the string: a password
+        raise DataError("the PostgreSQL connection settings are not a libpq connection string"
+                        " (key=value pairs: host=... port=... dbname=... user=...)") from None
+    try:
+        connection = psycopg.connect(conninfo, autocommit=True)
     except psycopg.Error as exc:
         raise DataError(f"cannot connect to PostgreSQL: {_message(exc)}") from None
     try:

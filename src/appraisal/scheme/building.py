@@ -235,6 +235,7 @@ def build_scheme(document: Document, parsed: Mapping[KeyPath, Expression]) -> Sc
         role=data.get("role"),
         period=data["period"],
         timezone=data.get("timezone", "UTC"),
+        profile=data.get("profile"),
         roster=roster,
         datasets=MappingProxyType(datasets),
         ratings=_source(data["ratings"], base) if "ratings" in data else None,

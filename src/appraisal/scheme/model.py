@@ -307,6 +307,7 @@ class Scheme:
     quadrant: Mapping[str, Any] | None = None  # the team report's two-indicator quadrant, as written
     quality: Mapping[str, Any] = field(default_factory=dict)  # data-quality levels, as written (see quality_checks)
     target_scale: str | None = None  # `targets.scale`: how targets follow a run's period of another length
+    profile: str | None = None  # the connection profile to measure through (appraisal.engines.profiles)
 
     def amounts(self) -> list[tuple[str, TargetFrom]]:
         """Per-appraisee amounts read from datasets, by name: indicator targets (under the

@@ -82,6 +82,9 @@ class Dialect:
     # exact total of those as seconds in a double (the business-hours functions)
     elapsed: str = "(epoch_us({a}) - epoch_us({b}))"
     elapsed_seconds: str = "(CAST({x} AS DOUBLE) / 1000000)"
+    # whole numbers below and above a double, as doubles
+    floor: str = "floor({x})"
+    ceil: str = "ceil({x})"
     number_condition: str = "({x} <> 0)"
     date_part: str = "CAST(date_part('{part}', {x}) AS DOUBLE)"
     date_parts: dict[str, str] = field(default_factory=lambda: {
@@ -97,6 +100,8 @@ class Dialect:
     # what ends the query of each layer of bound columns (appraisal.sql.emitter.Bindings): an
     # engine whose planner copies a layer's expressions into every use (PostgreSQL) needs a fence
     layer_fence: str = ""
+    # how a CTE read twice is kept from being copied into memory whole (Spark never copies one)
+    unmaterialized: str = " NOT MATERIALIZED"
     # statements (appraisal.sql.measures, datasets, quantiles). `exact`: a double as the decimal
     # that sums and means add (semantics.yaml: its value times 1e9, rounded half away from zero,
     # as DuckDB casts); `to_double`: such a decimal (or a sum of them) as the nearest double.

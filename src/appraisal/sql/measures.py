@@ -99,7 +99,7 @@ def compile_dataset(
     query = SqlBuilder()
     # The window form of a median reads the rows again, and so does the main pass: never a
     # copy of every row in memory (DuckDB materialises a CTE read twice unless told not to).
-    inline = " NOT MATERIALIZED" if compiler.quantiles else ""
+    inline = dialect.unmaterialized if compiler.quantiles else ""
     query.add(f"WITH base AS{inline} (SELECT d.*, {appraisee} AS __appraisee, {via} AS __via_excluded,"
               f" {share} AS __share, {dialect.exact.replace('{x}', weight)} AS __weight, coalesce(")
     query.add("", in_window(scheme, ds, period, column_types or {}))

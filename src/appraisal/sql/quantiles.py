@@ -98,10 +98,10 @@ def _interpolated(query: SqlBuilder, n: int, values: SqlFragment, fraction: floa
     query.add(f", __q{n} AS (SELECT __appraisee, {total} AS __value FROM (SELECT __appraisee, {low} AS __low,"
               f" {high} AS __high FROM (SELECT __appraisee, min(__v) AS __lo, max(__v) AS __hi, min(__d) AS __d,"
               f" 1 - min(__d) AS __rest FROM (SELECT __appraisee, __v, __i, {h} - floor({h}) AS __d,"
-              f" floor({h}) AS __f FROM (SELECT __appraisee, __v, row_number() OVER __w AS __i,"
-              " count(*) OVER __w AS __n FROM (", values)
-    query.add(") AS v WHERE __v IS NOT NULL WINDOW __w AS (PARTITION BY __appraisee ORDER BY __v ROWS BETWEEN"
-              " UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)) AS numbered) AS placed"
+              f" floor({h}) AS __f FROM (SELECT __appraisee, __v,"
+              " row_number() OVER (PARTITION BY __appraisee ORDER BY __v) AS __i,"
+              " count(*) OVER (PARTITION BY __appraisee) AS __n FROM (", values)
+    query.add(") AS v WHERE __v IS NOT NULL) AS numbered) AS placed"
               f" WHERE __i = __f + 1 OR (__d > 0 AND __i = __f + 2) GROUP BY __appraisee{dialect.layer_fence})"
               f" AS ends{dialect.layer_fence}) AS parts)")
 

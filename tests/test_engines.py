@@ -1,9 +1,10 @@
-"""PostgreSQL as the engine: every shipped scheme gives DuckDB's numbers, to the last bit.
+"""PostgreSQL and Spark as engines: every shipped scheme gives DuckDB's numbers, to the last bit.
 
 The demo data of each scheme (five roles, two industry packs; seed 2026, 2026-Q3) is read and typed
-by the embedded DuckDB, shipped to a real PostgreSQL server (tests/postgres_server.py), measured
-there in the PostgreSQL dialect, and scored here; every value, row count, score, total, grade,
-group row, target and data-quality count must equal the run measured in DuckDB.
+by the embedded DuckDB, shipped to a real PostgreSQL server (tests/postgres_server.py) or to Spark
+in local mode (tests/spark_session.py), measured there in that engine's dialect, and scored here;
+every value, row count, score, total, grade, group row, target and data-quality count must equal
+the run measured in DuckDB.
 """
 
 from __future__ import annotations
@@ -42,6 +43,15 @@ SCHEMES = {
 }
 
 
+@pytest.fixture(params=["postgres", "spark"])
+def remote(request: pytest.FixtureRequest) -> tuple[str, dict[str, str]]:
+    """An engine beyond DuckDB and its settings: a real PostgreSQL server, or Spark in local mode."""
+    if request.param == "postgres":
+        return "postgres", {"dsn": request.getfixturevalue("postgres").dsn}
+    request.getfixturevalue("spark")  # the session the engine then finds running
+    return "spark", {"master": "local[2]"}
+
+
 def demo_scheme(folder: Path, name: str) -> Path:
     """The shipped scheme `name` beside its freshly generated demo data."""
     source, generate, role = SCHEMES[name]
@@ -61,21 +71,23 @@ def comparable(result: Any) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("name", list(SCHEMES))
-def test_shipped_scheme_gives_the_same_result_on_postgres(tmp_path: Path, postgres, name: str) -> None:
+def test_shipped_scheme_gives_the_same_result_on_every_engine(tmp_path: Path, remote, name: str) -> None:
+    engine, settings = remote
     scheme = load_scheme(demo_scheme(tmp_path, name))
     on_duckdb = run(scheme, PERIOD, groups=("team", "manager", "roster"))
-    on_postgres = run(scheme, PERIOD, groups=("team", "manager", "roster"), engine="postgres",
-                      settings={"dsn": postgres.dsn})
-    assert comparable(on_postgres) == comparable(on_duckdb)
-    assert on_postgres.provenance["engine"]["name"] == "postgres"
-    assert on_postgres.provenance["engine"]["dialect"] == "postgres"
-    assert all(query["sql"] and "quantile_cont" not in query["sql"] for query in on_postgres.queries.values())
+    there = run(scheme, PERIOD, groups=("team", "manager", "roster"), engine=engine, settings=settings)
+    assert comparable(there) == comparable(on_duckdb)
+    assert there.provenance["engine"]["name"] == engine
+    assert there.provenance["engine"]["dialect"] == engine
+    assert all("quantile_cont" not in query["sql"] for name, query in there.queries.items()
+               if not name.startswith("ratings"))  # the ratings' query runs in DuckDB
 
 
-def test_measured_values_are_the_same_bits_on_postgres(tmp_path: Path, postgres) -> None:
+def test_measured_values_are_the_same_bits_on_every_engine(tmp_path: Path, remote) -> None:
+    engine, settings = remote
     scheme = load_scheme(demo_scheme(tmp_path, "agent"))
     here = measure(scheme, PERIOD)
-    there = measure(scheme, PERIOD, engine="postgres", settings={"dsn": postgres.dsn})
+    there = measure(scheme, PERIOD, engine=engine, settings=settings)
     assert there.cells.keys() == here.cells.keys()
     assert [there.cells[k] for k in here.cells] == [here.cells[k] for k in here.cells]
     assert there.quality == here.quality
@@ -90,6 +102,12 @@ def test_the_server_keeps_nothing_after_a_run(tmp_path: Path, postgres) -> None:
             "SELECT count(*) FROM pg_class WHERE relpersistence = 't' OR relname IN ('roster', '__calendar')"
         ).fetchall()
     assert tables == 0
+
+
+def test_spark_keeps_no_view_after_a_run(tmp_path: Path, spark) -> None:
+    scheme = load_scheme(demo_scheme(tmp_path, "warehouse"))
+    run(scheme, PERIOD, engine="spark", settings={"master": "local[2]"})
+    assert [table.name for table in spark.catalog.listTables() if table.isTemporary] == []
 
 
 def test_an_unreachable_server_is_a_clear_error_without_the_password(tmp_path: Path) -> None:
@@ -149,9 +167,10 @@ quality: {error_if: never, warn_if: never}
 NORMAL = st.floats(allow_nan=False, allow_infinity=False).filter(lambda x: x == 0 or abs(x) >= 4.5e-308)
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(values=st.lists(st.lists(NORMAL, min_size=1, max_size=7), min_size=1, max_size=3))
-def test_medians_are_the_same_bits_and_percentiles_within_one_ulp(tmp_path_factory, postgres, values) -> None:
+def test_medians_are_the_same_bits_and_percentiles_within_one_ulp(tmp_path_factory, remote, values) -> None:
+    engine, engine_settings = remote
     folder = tmp_path_factory.mktemp("quantiles")
     people = [f"P{n}" for n in range(len(values))]
     (folder / "roster.csv").write_text("agent_id\n" + "".join(f"{p}\n" for p in people), encoding="utf-8")
@@ -160,10 +179,86 @@ def test_medians_are_the_same_bits_and_percentiles_within_one_ulp(tmp_path_facto
     (folder / "s.yaml").write_text(QUANTILE_SCHEME, encoding="utf-8")
     scheme = load_scheme(folder / "s.yaml")
     here = measure(scheme, parse_period("2026-07"))
-    there = measure(scheme, parse_period("2026-07"), engine="postgres", settings={"dsn": postgres.dsn})
+    there = measure(scheme, parse_period("2026-07"), engine=engine, settings=engine_settings)
     for person in people:
         assert there.cell(person, "middle") == here.cell(person, "middle")
         a, b = there.cell(person, "high").value, here.cell(person, "high").value
         assert (a is None) == (b is None)
         if a is not None and b is not None:
             assert abs(a - b) <= math.ulp(max(abs(a), abs(b)))
+
+
+HOSTILE_SCHEME = r"""
+scheme: hostile-data
+version: 1
+title: Hostile data
+period: quarter
+roster: {source: csv, path: roster.csv, key: 'agent "id"', name: name}
+datasets:
+  tickets:
+    source: csv
+    path: tickets.csv
+    appraisee: 'agent "id"'
+    period_by: "créé à"
+    columns: {'agent "id"': text, "créé à": timestamp, note: text, cost: number}
+indicators:
+  - id: empty_notes
+    title: Empty notes
+    measure: {dataset: tickets, agg: count, where: "note == ''"}
+    target: 1
+    score: {curve: linear, worst: 0, best: 2}
+    weight: 30
+  - id: odd_notes
+    title: Notes that look like a null, in CJK, or with a backslash
+    measure: {dataset: tickets, agg: count,
+              where: 'note == "\\N" or note == "NULL" or note == "售后, 已解决" or note == "it''s \\\\ back"'}
+    target: 1
+    score: {curve: linear, worst: 0, best: 2}
+    weight: 30
+  - id: cost
+    title: Cost
+    measure: {dataset: tickets, agg: mean, of: cost}
+    target: 10
+    score: {curve: linear, worst: 20, best: 0}
+    weight: 40
+grades: {A: 60, B: 0}
+quality: {error_if: never}
+"""
+HOSTILE_NOTES = ["", "it's \\\\ back", 'say "hi", then\nnew line', "\x1b[2J\x9b31m\u202eevil", "售后, 已解决",
+                 "=HYPERLINK(\"x\")", "\\N", "NULL", "  padded  "]
+
+
+def write_hostile(folder: Path, notes: list[str]) -> Path:
+    import csv
+
+    with (folder / "roster.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(['agent "id"', "name"])
+        writer.writerows([["a1", "Ann\x1b]0;x\x07"], ["=1+1", "Bob"], ['q"uote', "Cé"]])
+    with (folder / "tickets.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(['agent "id"', "créé à", "note", "cost", 'x"; DROP TABLE roster; --'])
+        for n, note in enumerate(notes):
+            writer.writerow([("a1", "=1+1", 'q"uote')[n % 3], f"2026-08-{n % 28 + 1:02d} 10:00", note, f"{n * 1.1!r}",
+                             note])
+        writer.writerow(["a1", "2026-08-03 10:00", "", "not a number", ""])  # a bad cell: NULL, counted
+        writer.writerow(["a1", "2026-08-04 10:00", None, "3", None])  # an empty cell: NULL
+    (folder / "hostile.yaml").write_text(HOSTILE_SCHEME, encoding="utf-8")
+    return folder / "hostile.yaml"
+
+
+def test_hostile_data_gives_the_same_result_on_every_engine(tmp_path: Path, remote) -> None:
+    engine, settings = remote
+    scheme = load_scheme(write_hostile(tmp_path, HOSTILE_NOTES))
+    on_duckdb = run(scheme, PERIOD)
+    there = run(scheme, PERIOD, engine=engine, settings=settings)
+    assert comparable(there) == comparable(on_duckdb)
+    odd = [cell["value"] for who in comparable(on_duckdb)["appraisees"] for cell in who["cells"]
+           if cell["indicator"] == "odd_notes"]
+    assert sum(v or 0 for v in odd) == 4  # texts that look like a null, the CJK one, the backslash one
+
+
+def test_a_nul_character_in_the_data_is_a_clear_error_on_postgres(tmp_path: Path, postgres) -> None:
+    scheme = load_scheme(write_hostile(tmp_path, ["before\x00after"]))
+    with pytest.raises(DataError, match="cannot copy table 'tickets' into PostgreSQL"):
+        run(scheme, PERIOD, engine="postgres", settings={"dsn": postgres.dsn})

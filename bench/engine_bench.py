@@ -1,0 +1,137 @@
+"""`appraisal measure` on each engine: the embedded DuckDB beside PostgreSQL and Spark, against hand-written SQL.
+
+    python bench/engine_bench.py                 # 1m and 10m; from the repository root, venv python
+    python bench/engine_bench.py --sizes 1m      # one shape
+    python bench/engine_bench.py --runs 1        # one timed run per program
+
+For each shape of bench/data_bench.py (the bench scheme over generated Parquet tickets): start a
+PostgreSQL server on a loopback port in a temporary folder (tests/postgres_server.py; shared_buffers
+256MB, work_mem 64MB, as a small tuned server), run every program once, untimed, and check that
+`measure --engine postgres` and `measure --engine spark` (local mode, every core) give the same
+values, row counts, statuses and data-quality counts as the baseline SQL and `measure` on DuckDB;
+then time them taking turns (bench/timing.py) and print wall and CPU time (the client's: a
+server's work, and Spark's JVM, are wall time only) and the ratios.
+
+The times include shipping: the files are read and typed in DuckDB, then copied to the engine
+(`COPY` into the server; Parquet for Spark), because the data here lives in files; Spark's
+include starting its JVM. There are no targets: the figures say which engine to pick at which
+size (docs/engines.md). Without PostgreSQL (or Java and PySpark) on the machine the script
+leaves that engine out and says so; a program that fails or disagrees prints FAILED and exits 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib.util
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "tests"))  # the test suite's PostgreSQL server
+
+DEFAULT_SIZES = "1m,10m"
+RUNS = {"1m": 3, "10m": 1}
+SERVER_SETTINGS = {"shared_buffers": "256MB", "work_mem": "64MB"}
+
+
+def _load(name: str):  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location(name, HERE / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+timing = _load("timing")
+data_bench = _load("data_bench")
+
+
+def contenders(data: Path, work: Path, dsn: str, engines: list[str]) -> list:  # type: ignore[type-arg]
+    """The baseline SQL, `measure` on DuckDB and on each of `engines`, each with its files."""
+    tickets, roster = data / "tickets.parquet", data / "roster.parquet"
+    env = data_bench.child_env(work / "cache")
+    script = work / "baseline.sql"
+    values, quality = work / "sql-values.csv", work / "sql-quality.csv"
+    script.write_text(data_bench.render_baseline(tickets, roster, values, quality), encoding="utf-8")
+    baseline = data_bench.Contender(
+        timing.Program("sql", [sys.executable, "-c", data_bench.BASELINE_SCRIPT, str(script)], env),
+        lambda: (data_bench.read_values(values), data_bench.read_quality(quality)))
+    appraisal = str(Path(sys.executable).with_name("appraisal"))
+    found = [baseline]
+    for engine in ("duckdb", *engines):
+        out_values, out_quality = work / f"{engine}-values.csv", work / f"{engine}-quality.csv"
+        argv = [appraisal, "measure", str(data / "scheme.yaml"), "--period", data_bench.PERIOD, "--csv",
+                str(out_values), "--quality-csv", str(out_quality), "--engine", engine]
+        found.append(data_bench.Contender(
+            timing.Program(f"measure {engine}", argv, {**env, "APPRAISAL_POSTGRES_DSN": dsn}),
+            lambda v=out_values, q=out_quality: (data_bench.read_values(v), data_bench.read_quality(q))))
+    return found
+
+
+def bench_size(size: str, runs: int, work: Path, dsn: str, engines: list[str],  # type: ignore[no-untyped-def]
+               verdicts) -> None:
+    shape = data_bench.SHAPES[size]
+    print(f"\n{size}: {shape.rows:,} tickets, {shape.agents:,} agents", flush=True)
+    ran, differing = data_bench.check_outputs(contenders(data_bench.ensure_data(size), work, dsn, engines),
+                                              verdicts, f"{size}: ")
+    if len(ran) < 3:
+        return
+    agree = [c.name for c in ran[1:] if c.name not in differing]
+    print(f"  {', '.join(agree)} agree with sql on every value, row count, status and data-quality count",
+          flush=True)
+    try:
+        timings = timing.take_turns([c.program for c in ran], runs)
+    except timing.ProgramFailed as failure:
+        verdicts.fail(f"{size}: {failure}")
+        return
+    print(f"  median of {runs} runs, taking turns; x: multiple of the baseline SQL's (sql) in the same run;"
+          " postgres: cpu is the client's")
+    timing.print_table(timings, "sql")
+    for engine in engines:
+        if f"measure {engine}" in timings:
+            ratio = timings[f"measure {engine}"].wall / timings["measure duckdb"].wall
+            print(f"  {engine} / duckdb wall: {ratio:.2f}x")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default=DEFAULT_SIZES, help=f"comma-separated (default {DEFAULT_SIZES})")
+    parser.add_argument("--runs", type=int, help="timed runs per program (default: 3 at 1m, 1 at 10m)")
+    args = parser.parse_args(argv)
+    sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
+    unknown = [s for s in sizes if s not in data_bench.SHAPES]
+    if unknown:
+        parser.error(f"unknown size {unknown[0]!r}; choose from {', '.join(data_bench.SHAPES)}")
+    import pytest
+
+    from postgres_server import postgres_server
+
+    verdicts = timing.Verdicts()
+    engines = []
+    if shutil.which("java") and importlib.util.find_spec("pyspark"):
+        engines.append("spark")
+    else:
+        print("engine_bench: Spark left out (it needs Java and pip install 'appraisal[spark]')")
+    with contextlib.ExitStack() as stack:
+        try:
+            server = stack.enter_context(postgres_server(SERVER_SETTINGS))
+            engines.insert(0, "postgres")
+        except pytest.skip.Exception as missing:
+            print(f"engine_bench: PostgreSQL left out, {missing}")
+            server = None
+        if not engines:
+            return 0
+        tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="appraisal-engine-bench-"))
+        for size in sizes:
+            work = Path(tmp) / size
+            work.mkdir()
+            bench_size(size, args.runs or RUNS.get(size, 1), work, server.dsn if server else "", engines, verdicts)
+    return verdicts.exit_code("engine_bench")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

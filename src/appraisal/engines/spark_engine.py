@@ -1,0 +1,187 @@
+"""Spark as the engine of a measurement: typed tables shipped as Parquet, one row per appraisee back.
+
+The Spark session is configured so the numbers cannot depend on the cluster's defaults: ANSI SQL
+with double-quoted identifiers (the statements quote names as everywhere), decimals that never
+lose digits silently (`allowPrecisionLoss` off: an exact sum stays exact), timestamps without a
+zone (`TIMESTAMP` is `TIMESTAMP_NTZ`, wall-clock times as everywhere) and the session's zone UTC.
+
+Settings (a profile's keys, or `APPRAISAL_SPARK_DSN`, see appraisal.engines.profiles): `master`
+(default `local[*]`: Spark in this process's JVM), or `remote` (a Spark Connect URL,
+`sc://host:15002`), any `spark.*` configuration key, and `log`: a file for the JVM's own output
+(default: none). Shipped tables are written as Parquet
+into the private spill folder and read as temporary views: a cluster's executors must see that
+folder (`--spill-dir` on a shared file system).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import threading
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+from py4j.protocol import Py4JError
+from pyspark import SparkContext
+from pyspark.errors import PySparkException
+from pyspark.sql import SparkSession
+
+from appraisal import interrupts
+from appraisal.errors import DataError
+from appraisal.sql.dialect import Dialect, inline_literal
+from appraisal.sql.dialect import quote_identifier as q
+from appraisal.sql.spark import SPARK
+
+if TYPE_CHECKING:
+    import duckdb
+
+_ERRORS = (PySparkException, Py4JError)  # what Spark raises, from Python or through the JVM bridge
+CONFIG = {
+    "spark.sql.ansi.enabled": "true",
+    "spark.sql.ansi.doubleQuotedIdentifiers": "true",
+    "spark.sql.decimalOperations.allowPrecisionLoss": "false",
+    "spark.sql.timestampType": "TIMESTAMP_NTZ",
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.parquet.inferTimestampNTZ.enabled": "true",
+}
+LOCAL = {  # for a session this process starts itself
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.shuffle.partitions": "8",
+    "spark.driver.memory": "1g",
+}
+
+
+def _message(exc: BaseException) -> str:
+    text = str(exc).strip().split("\n", 1)[0]
+    return " ".join(text.split())[:400]
+
+
+def session(settings: Mapping[str, str]) -> SparkSession:
+    """The Spark session `settings` ask for, configured as the module docstring says (the one
+    already running in this process, if any, with these settings applied)."""
+    builder = SparkSession.builder.appName("appraisal")
+    if "remote" in settings:
+        builder = builder.remote(settings["remote"])
+    else:
+        builder = builder.master(settings.get("master", "local[*]"))
+        for key, value in LOCAL.items():
+            builder = builder.config(key, settings.get(key, value))
+    for key, value in settings.items():
+        if key.startswith("spark."):
+            builder = builder.config(key, value)
+    if "remote" in settings or SparkContext._active_spark_context is not None:
+        spark = builder.getOrCreate()
+    else:  # this process starts the JVM: its log goes to `log` (default: nowhere), not to our stderr
+        # PySpark puts in a Ctrl-C handler of its own, which calls the JVM from inside whatever call
+        # to the JVM the signal interrupts; appraisal.interrupts' handler stays, and cancels instead
+        handler = signal.getsignal(signal.SIGINT)
+        if not logging.root.handlers:  # py4j logs an interrupted call on the root logger, which
+            logging.root.addHandler(logging.NullHandler())  # would print a traceback after Ctrl-C
+        try:
+            with _output_to(settings.get("log") or os.devnull):
+                spark = builder.getOrCreate()
+        finally:
+            if threading.current_thread() is threading.main_thread():
+                signal.signal(signal.SIGINT, handler)
+    for key, value in CONFIG.items():  # never the user's: they decide the numbers
+        spark.conf.set(key, value)
+    if "remote" not in settings:
+        spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+@contextlib.contextmanager
+def _output_to(path: str) -> Iterator[None]:
+    """Standard error of the processes started in the block (the JVM) into `path`: Spark's
+    start-up notes and the errors it logs while a cancelled job winds down are no message for
+    the person at the terminal (a failing query still raises, and is reported)."""
+    target = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    saved = os.dup(2)
+    try:
+        os.dup2(target, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(target)
+
+
+class SparkSessionEngine:
+    """A measurement's Spark session (see the module docstring)."""
+
+    name = "spark"
+    dialect: Dialect = SPARK
+
+    def __init__(self, spark: SparkSession) -> None:
+        self.spark = spark
+        self.version = spark.version
+        self.views: list[str] = []
+        self.prefix = f"appraisal_{uuid.uuid4().hex[:12]}"
+        interrupts.register_connection(self)
+
+    def interrupt(self) -> None:
+        """Cancel the running jobs (called by `appraisal.interrupts` from its thread)."""
+        if type(self.spark).__module__.startswith("pyspark.sql.connect"):
+            self.spark.interruptAll()
+        else:
+            self.spark.sparkContext.cancelAllJobs()
+
+    cancel = interrupt
+
+    def ship(self, connection: duckdb.DuckDBPyConnection, tables: Sequence[str], folder: Path) -> None:
+        for n, table in enumerate(tables):
+            staged = folder / f"spark-{self.prefix}-{n}.parquet"
+            connection.execute(f"COPY (SELECT * FROM {q(table)}) TO {inline_literal(str(staged))}"
+                               " (FORMAT parquet)").fetchall()
+            try:
+                self.spark.read.parquet(str(staged)).createOrReplaceTempView(table)
+            except _ERRORS as exc:
+                raise DataError(f"cannot read table {table!r} into Spark: {_message(exc)}") from None
+            self.views.append(table)
+
+    def fetch(self, sql: str, params: Sequence[object]) -> pa.Table:
+        arguments = [spark_literal(p) for p in params]
+        try:
+            found = self.spark.sql(sql, args=arguments).toArrow()
+        except _ERRORS as exc:
+            raise DataError(f"Spark could not measure: {_message(exc)}") from None
+        return pa.table([_plain(column) for column in found.columns], names=found.column_names)
+
+    def close(self) -> None:
+        interrupts.unregister_connection(self)
+        for view in self.views:
+            self.spark.catalog.dropTempView(view)
+
+
+def spark_literal(value: object) -> object:
+    """A bound value as Spark reads it the same way in every time zone: a timestamp or date as
+    ISO text (cast where it is compared), the rest as it is."""
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _plain(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Decimals as doubles (the values are doubles already; counts may come as DECIMAL)."""
+    if pa.types.is_decimal(column.type):
+        return pa.chunked_array([pa.array([None if v is None else float(v) for v in column.to_pylist()],
+                                          pa.float64())])
+    return column
+
+
+def connect(settings: Mapping[str, str]) -> SparkSessionEngine:
+    try:
+        spark = session(settings)
+    except (*_ERRORS, RuntimeError, OSError) as exc:  # a JVM that does not start, a URL that does not answer
+        raise DataError(f"cannot start Spark: {_message(exc)}") from None
+    return SparkSessionEngine(spark)
+
