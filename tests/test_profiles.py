@@ -110,3 +110,16 @@ def test_a_scheme_naming_a_profile_measures_through_it_and_never_shows_the_passw
     measured = run_cli("measure", str(scheme), "-p", "2026-Q3", "--engine", "duckdb", "--json")
     assert measured.exit_code == 0, measured.stderr  # --engine overrides the scheme's profile
     assert json.loads(measured.stdout)["values"]
+
+
+def test_the_engines_guide_profiles_example_loads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    guide = (Path(__file__).resolve().parent.parent / "docs" / "engines.md").read_text(encoding="utf-8")
+    [example] = [block for block in re.findall(r"```yaml\n(.*?)```", guide, flags=re.S) if "profiles:" in block]
+    (tmp_path / "profiles.yaml").write_text(example, encoding="utf-8")
+    monkeypatch.setenv("APPRAISAL_PROFILES", str(tmp_path / "profiles.yaml"))
+    monkeypatch.setenv("HR_DB_PASSWORD", SECRET)
+    warehouse, lake = load_profile("warehouse"), load_profile("lake")
+    assert (warehouse.engine, warehouse.settings["password"]) == ("postgres", SECRET)
+    assert "sslmode=require" in warehouse.settings["dsn"]
+    assert (lake.engine, dict(lake.settings)) == (
+        "spark", {"master": "spark://spark-master.example.com:7077", "spark.executor.memory": "4g"})

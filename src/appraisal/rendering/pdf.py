@@ -27,7 +27,7 @@ import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Self
+from typing import IO, Any, Self
 from urllib.parse import quote, unquote, urlsplit
 
 from appraisal import interrupts
@@ -68,12 +68,25 @@ class Chromium:
         self.events: list[dict[str, Any]] = []
         self._next_id, self._buffer, self._session = 0, b"", None
         self._own: Path | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+        self._in = self._out = -1  # the DevTools pipe's ends, once open
+        self._log: IO[bytes] | None = None
 
     def __enter__(self) -> Self:
         with interrupts.deferred():  # removed even when a signal ends the process (appraisal.interrupts)
             self._profile = tempfile.TemporaryDirectory(prefix="appraisal-chromium-")
             interrupts.register_path(Path(self._profile.name))
-        profile = Path(self._profile.name)
+        try:
+            self._launch(Path(self._profile.name))
+            self._attach()
+        except BaseException as exc:
+            # A `with` block does not call __exit__ when __enter__ fails, and a Ctrl-C may come
+            # at any point of the start: nothing of the browser may stay (its folders included).
+            self.__exit__(type(exc), exc, exc.__traceback__)
+            raise
+        return self
+
+    def _launch(self, profile: Path) -> None:
         to_browser, self._out = os.pipe()
         self._in, from_browser = os.pipe()
         self._log = (profile / "stderr.log").open("wb")
@@ -88,27 +101,23 @@ class Chromium:
                 start_new_session=True,  # its own process group: its helpers end with it (`_kill`)
             )
         except OSError as exc:
-            self._cleanup()
             raise AppraisalError(f"cannot start {self.executable}: {exc.strerror}") from exc
         finally:
             os.close(to_browser)
             os.close(from_browser)
-        try:
-            target = self._send("Target.createTarget", {"url": "about:blank"}, None)["targetId"]
-            attach = {"targetId": target, "flatten": True}
-            self._session = self._send("Target.attachToTarget", attach, None)["sessionId"]
-            for domain in ("Page", "Runtime", "Log"):
-                self.call(f"{domain}.enable")
-            if (own := self._own_folder()) is not None:
-                self._own = own
-                interrupts.register_path(own)
-        except BaseException:
-            self.__exit__(None, None, None)
-            raise
-        return self
+
+    def _attach(self) -> None:
+        target = self._send("Target.createTarget", {"url": "about:blank"}, None)["targetId"]
+        attach = {"targetId": target, "flatten": True}
+        self._session = self._send("Target.attachToTarget", attach, None)["sessionId"]
+        for domain in ("Page", "Runtime", "Log"):
+            self.call(f"{domain}.enable")
+        if (own := self._own_folder()) is not None:
+            self._own = own
+            interrupts.register_path(own)
 
     def __exit__(self, *exc_info: object) -> None:
-        if self._process.poll() is None:
+        if self._process is not None and self._process.poll() is None:
             try:
                 if exc_info and exc_info[0] is not None:
                     # Failing or stopped (Ctrl-C must end the run within a second): no polite
@@ -123,12 +132,13 @@ class Chromium:
     def kill(self) -> None:
         """End the browser now, from any thread: what it was doing fails with "Chromium stopped
         unexpectedly"; leaving the `with` block still removes its folders."""
-        if self._process.poll() is None:
+        if self._process is not None and self._process.poll() is None:
             self._kill()
 
     def _kill(self) -> None:
         """End the browser and its helper processes (renderer, GPU, zygote) at once, so none is
         still writing into the profile folder while it is removed."""
+        assert self._process is not None
         with contextlib.suppress(OSError):
             os.killpg(self._process.pid, signal.SIGKILL)
         self._process.kill()
@@ -146,9 +156,12 @@ class Chromium:
 
     def _cleanup(self) -> None:
         for fd in (self._in, self._out):
-            with contextlib.suppress(OSError):
-                os.close(fd)
-        self._log.close()
+            if fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        self._in = self._out = -1
+        if self._log is not None:
+            self._log.close()
         self._profile.cleanup()
         interrupts.unregister_path(Path(self._profile.name))
         if self._own is not None:
@@ -204,7 +217,8 @@ class Chromium:
         return message
 
     def _died(self) -> str:
-        self._log.flush()
+        if self._log is not None and not self._log.closed:
+            self._log.flush()
         tail = (Path(self._profile.name) / "stderr.log").read_text("utf-8", "replace").strip().splitlines()[-3:]
         return "Chromium stopped unexpectedly" + (": " + " / ".join(tail) if tail else "")
 
