@@ -49,10 +49,10 @@ class SecondDatabase:
         self.queries: list[str] = []
         self.closed = False
 
-    def ship(self, connection: duckdb.DuckDBPyConnection, tables: Sequence[str], folder: Path) -> None:
+    def ship(self, connection: duckdb.DuckDBPyConnection, tables: Mapping[str, str], folder: Path) -> None:
         assert folder.is_dir()
-        for table in tables:
-            rows = arrow(connection.sql(f"SELECT * FROM {q(table)}"))  # noqa: F841 - read by name
+        for table, rows_sql in tables.items():
+            rows = arrow(connection.sql(rows_sql))  # noqa: F841 - read by name
             self.database.execute(f"CREATE TABLE {q(table)} AS SELECT * FROM rows")
             self.shipped.append(table)
 

@@ -147,22 +147,28 @@ def test_cli_run_on_postgres_writes_the_same_files_and_never_the_password(tmp_pa
             assert b"planted-secret-9" not in path.read_bytes(), path
 
 
-QUANTILE_SCHEME = """scheme: quantiles
+def rows_scheme(column: str, indicators: str) -> str:
+    """A scheme over one small CSV dataset `rows` (agent_id, at, and `column`), one grade."""
+    return f"""scheme: probe
 version: 1
-title: Quantiles
+title: Probe
 period: month
-roster: {source: csv, path: roster.csv, key: agent_id}
+roster: {{source: csv, path: roster.csv, key: agent_id}}
 datasets:
-  rows: {source: csv, path: rows.csv, appraisee: agent_id, period_by: at,
-         columns: {agent_id: text, at: timestamp, x: number}}
+  rows: {{source: csv, path: rows.csv, appraisee: agent_id, period_by: at,
+         columns: {{agent_id: text, at: timestamp, {column}}}}}
 indicators:
+{indicators}
+grades: {{A: 0}}
+quality: {{error_if: never, warn_if: never}}
+"""
+
+
+QUANTILE_SCHEME = rows_scheme("x: number", """\
   - {id: middle, title: Median, measure: {dataset: rows, agg: median, of: x}, weight: 50, target: 1,
      score: {curve: linear, worst: 0, best: 2}}
   - {id: high, title: P90, measure: {dataset: rows, agg: percentile, percentile: 0.9, of: x}, weight: 50,
-     target: 1, score: {curve: linear, worst: 0, best: 2}}
-grades: {A: 0}
-quality: {error_if: never, warn_if: never}
-"""
+     target: 1, score: {curve: linear, worst: 0, best: 2}}""")
 # values a median gives the same bits for on both engines (docs/engines.md, "Aggregates")
 NORMAL = st.floats(allow_nan=False, allow_infinity=False).filter(lambda x: x == 0 or abs(x) >= 4.5e-308)
 
@@ -262,3 +268,49 @@ def test_a_nul_character_in_the_data_is_a_clear_error_on_postgres(tmp_path: Path
     scheme = load_scheme(write_hostile(tmp_path, ["before\x00after"]))
     with pytest.raises(DataError, match="cannot copy table 'tickets' into PostgreSQL"):
         run(scheme, PERIOD, engine="postgres", settings={"dsn": postgres.dsn})
+
+
+COLLATION_SCHEME = rows_scheme("channel: text", """\
+  - {id: before_a, title: Channels before a, measure: {dataset: rows, agg: count, where: "channel < 'a'"},
+     weight: 100, target: 1, score: {curve: linear, worst: 0, best: 2}}""")
+
+
+def test_texts_compare_by_code_point_whatever_the_databases_collation(tmp_path: Path, postgres) -> None:
+    with postgres.connect() as connection:  # English collation: 'B' sorts after 'a' there, before it by code point
+        connection.execute("DROP DATABASE IF EXISTS english")
+        connection.execute("CREATE DATABASE english TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US'"
+                           " LOCALE 'C.UTF-8'")
+    (tmp_path / "roster.csv").write_text("agent_id\nA\n", encoding="utf-8")
+    rows = "".join(f"A,2026-07-0{n + 1} 09:00,{channel}\n" for n, channel in enumerate(["B", "Bob", "a", "alice"]))
+    (tmp_path / "rows.csv").write_text("agent_id,at,channel\n" + rows, encoding="utf-8")
+    (tmp_path / "s.yaml").write_text(COLLATION_SCHEME, encoding="utf-8")
+    scheme = load_scheme(tmp_path / "s.yaml")
+    here = measure(scheme, parse_period("2026-07"))
+    there = measure(scheme, parse_period("2026-07"), engine="postgres",
+                    settings={"dsn": postgres.dsn.replace("dbname=appraisal", "dbname=english")})
+    assert here.cell("A", "before_a").value == 2.0  # 'B' and 'Bob'
+    assert there.cell("A", "before_a") == here.cell("A", "before_a")
+
+
+def test_a_numeric_roster_key_joins_on_every_engine(tmp_path: Path, remote) -> None:
+    engine, settings = remote
+    scheme_text = COLLATION_SCHEME.replace("key: agent_id}", "key: agent_id, columns: {agent_id: number}}").replace(
+        "columns: {agent_id: text,", "columns: {agent_id: number,")
+    (tmp_path / "roster.csv").write_text("agent_id\n1001\n1002\n", encoding="utf-8")
+    (tmp_path / "rows.csv").write_text("agent_id,at,channel\n1001,2026-07-01 09:00,B\n1002,2026-07-02 09:00,c\n",
+                                       encoding="utf-8")
+    (tmp_path / "s.yaml").write_text(scheme_text, encoding="utf-8")
+    scheme = load_scheme(tmp_path / "s.yaml")
+    here = measure(scheme, parse_period("2026-07"))
+    there = measure(scheme, parse_period("2026-07"), engine=engine, settings=settings)
+    assert dict(there.cells) == dict(here.cells)
+    assert [cell.value for cell in here.cells.values()] == [1.0, None]  # 1002 has no row before a
+
+
+def test_a_name_with_a_backslash_is_refused_by_spark_with_a_message(tmp_path: Path, spark) -> None:
+    (tmp_path / "roster.csv").write_text("agent_id\nA\n", encoding="utf-8")
+    (tmp_path / "rows.csv").write_text('agent_id,at,channel,"x\\y"\nA,2026-07-01 09:00,B,1\n', encoding="utf-8")
+    (tmp_path / "s.yaml").write_text(COLLATION_SCHEME, encoding="utf-8")
+    scheme = load_scheme(tmp_path / "s.yaml")
+    with pytest.raises(DataError, match=r"Spark cannot measure table 'rows': a name in it holds a backslash"):
+        measure(scheme, parse_period("2026-07"), engine="spark", settings={"master": "local[2]"})

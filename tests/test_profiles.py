@@ -123,3 +123,9 @@ def test_the_engines_guide_profiles_example_loads(tmp_path: Path, monkeypatch: p
     assert "sslmode=require" in warehouse.settings["dsn"]
     assert (lake.engine, dict(lake.settings)) == (
         "spark", {"master": "spark://spark-master.example.com:7077", "spark.executor.memory": "4g"})
+
+
+def test_a_password_yaml_reads_as_a_number_must_be_quoted(profiles: Path) -> None:
+    profiles.write_text("profiles:\n  odd:\n    engine: postgres\n    password: 0123\n", encoding="utf-8")
+    with pytest.raises(DataError, match="profile 'odd': write 'password' in quotes, as a text"):
+        load_profile("odd")

@@ -101,12 +101,22 @@ class Engine:
             return {"name": DUCKDB.name, "version": duckdb.__version__, "dialect": DUCKDB.name}
         return {"name": self.remote.name, "version": self.remote.version, "dialect": self.remote.dialect.name}
 
-    def attach(self, remote: RemoteSession, tables: Sequence[str]) -> None:
+    def attach(self, remote: RemoteSession, tables: Sequence[str], as_text: Mapping[str, Sequence[str]]) -> None:
         """Run the datasets' queries on `remote` from now on: `tables` (typed) are shipped to it,
-        staged in the private spill folder. The session is closed with the engine."""
+        staged in the private spill folder; the columns of `as_text` (the ids the queries turn
+        into text: roster keys, appraisees) go as DuckDB's text of them, since every engine
+        writes a number as text its own way (DuckDB `1001.0`, PostgreSQL `1001`). The session is
+        closed with the engine."""
         self.remote = remote
         assert self.spill is not None
-        remote.ship(self.connection, tables, self.spill)
+        sources = {}
+        for table in tables:
+            types = dict(self.connection.execute(f"SELECT column_name, column_type FROM (DESCRIBE {q(table)})")
+                         .fetchall())
+            texts = [c for c in as_text.get(table, ()) if c in types and types[c] != "VARCHAR"]
+            replaced = ", ".join(f"CAST({q(c)} AS VARCHAR) AS {q(c)}" for c in dict.fromkeys(texts))
+            sources[table] = f"SELECT * {f'REPLACE ({replaced}) ' if replaced else ''}FROM {q(table)}"
+        remote.ship(self.connection, sources, self.spill)
 
     def keep(self, query: CompiledQuery, table: str, *, here: bool = False) -> None:
         """Run `query` into the temporary table `table` of the embedded engine: on the remote
@@ -124,10 +134,12 @@ class Engine:
             self.connection.unregister("__fetched")
 
     def close(self) -> None:
-        if self.remote is not None:
-            self.remote.close()
-        interrupts.unregister_connection(self.connection)
-        self.connection.close()
+        try:
+            if self.remote is not None:
+                self.remote.close()
+        finally:  # a remote session that fails to close still leaves nothing here
+            interrupts.unregister_connection(self.connection)
+            self.connection.close()
         if self.spill is not None:
             shutil.rmtree(self.spill, ignore_errors=True)
             interrupts.unregister_path(self.spill)

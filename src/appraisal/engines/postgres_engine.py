@@ -14,14 +14,16 @@ PGPASSFILE...); a password is never part of a message.
 
 from __future__ import annotations
 
+import contextlib
 import re
+import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import psycopg
 import pyarrow as pa
-from psycopg.conninfo import make_conninfo
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from appraisal import interrupts
 from appraisal.errors import DataError
@@ -36,11 +38,12 @@ if TYPE_CHECKING:
 _TYPES = {
     "BOOLEAN": "BOOLEAN", "TINYINT": "SMALLINT", "SMALLINT": "SMALLINT", "INTEGER": "INTEGER", "BIGINT": "BIGINT",
     "UTINYINT": "INTEGER", "USMALLINT": "INTEGER", "UINTEGER": "BIGINT", "UBIGINT": "NUMERIC", "HUGEINT": "NUMERIC",
-    "FLOAT": "REAL", "DOUBLE": "DOUBLE PRECISION", "VARCHAR": "TEXT", "DATE": "DATE", "TIME": "TIME",
+    "FLOAT": "REAL", "DOUBLE": "DOUBLE PRECISION", "VARCHAR": 'TEXT COLLATE "C"', "DATE": "DATE", "TIME": "TIME",
     "TIMESTAMP": "TIMESTAMP", "TIMESTAMP WITH TIME ZONE": "TIMESTAMPTZ", "INTERVAL": "INTERVAL",
 }
 _DECIMAL = re.compile(r"DECIMAL\((\d+),\s*(\d+)\)")
 _CHUNK = 1 << 20  # bytes per write while copying a table in
+MINIMUM_VERSION = 140000
 
 
 def _column_type(duckdb_type: str) -> str:
@@ -68,17 +71,23 @@ class PostgresSession:
         self.version = f"{info.server_version // 10000}.{info.server_version % 10000}"
 
     def interrupt(self) -> None:
-        """Cancel the running statement (called by `appraisal.interrupts` from its thread)."""
-        self.connection.cancel()
+        """Cancel the running statement (called by `appraisal.interrupts` from its thread): from
+        a thread of its own, since reaching a server that stopped answering can take minutes,
+        and the interrupts' watchdog must keep its second."""
+        threading.Thread(target=self._cancel, name="appraisal-postgres-cancel", daemon=True).start()
+
+    def _cancel(self) -> None:
+        with contextlib.suppress(psycopg.Error):
+            self.connection.cancel_safe(timeout=5)
 
     cancel = interrupt
 
-    def ship(self, connection: duckdb.DuckDBPyConnection, tables: Sequence[str], folder: Path) -> None:
-        for table in tables:
-            described = connection.execute(f"DESCRIBE {q(table)}").fetchall()
+    def ship(self, connection: duckdb.DuckDBPyConnection, tables: Mapping[str, str], folder: Path) -> None:
+        for table, rows_sql in tables.items():
+            described = connection.execute(f"DESCRIBE {rows_sql}").fetchall()
             columns = ", ".join(f"{q(str(name))} {_column_type(str(kind))}" for name, kind, *_ in described)
             staged = folder / f"ship-{len(list(folder.iterdir()))}.csv"
-            connection.execute(f"COPY (SELECT * FROM {q(table)}) TO {inline_literal(str(staged))}"
+            connection.execute(f"COPY ({rows_sql}) TO {inline_literal(str(staged))}"
                                " (FORMAT csv, HEADER false)").fetchall()
             try:
                 with self.connection.transaction():
@@ -130,10 +139,11 @@ def _array(values: list[object], oid: int) -> pa.Array:
 def connect(settings: Mapping[str, str]) -> PostgresSession:
     """Open a session with `settings`: `dsn` (a libpq connection string; empty: libpq's
     environment variables) and any libpq keyword (`host`, `password`, `sslmode`...) over it."""
-    keywords = {"connect_timeout": "30", **{key: value for key, value in settings.items() if key != "dsn"},
-                "application_name": "appraisal"}
+    keywords = {key: value for key, value in settings.items() if key != "dsn"}
     try:
-        conninfo = make_conninfo(settings.get("dsn", ""), **keywords)
+        given = conninfo_to_dict(settings.get("dsn", ""))
+        keywords.setdefault("connect_timeout", str(given.get("connect_timeout", "30")))
+        conninfo = make_conninfo(settings.get("dsn", ""), **keywords, application_name="appraisal")
     except psycopg.Error:  # its message may quote a part of the string: a password
         raise DataError("the PostgreSQL connection settings are not a libpq connection string"
                         " (key=value pairs: host=... port=... dbname=... user=...)") from None
@@ -141,8 +151,13 @@ def connect(settings: Mapping[str, str]) -> PostgresSession:
         connection = psycopg.connect(conninfo, autocommit=True)
     except psycopg.Error as exc:
         raise DataError(f"cannot connect to PostgreSQL: {_message(exc)}") from None
+    if connection.info.server_version < MINIMUM_VERSION:  # EXTRACT(EPOCH ...) is a double before 14
+        connection.close()
+        raise DataError(f"the postgres engine needs PostgreSQL 14 or later; the server is "
+                        f"{connection.info.server_version // 10000}")
     try:
-        for setting in ("SET jit = off", "SET TIME ZONE 'UTC'", "SET extra_float_digits = 1"):
+        for setting in ("SET jit = off", "SET TIME ZONE 'UTC'", "SET extra_float_digits = 1",
+                        "SET client_encoding = 'UTF8'"):
             connection.execute(setting)
     except psycopg.Error as exc:
         connection.close()

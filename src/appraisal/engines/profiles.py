@@ -70,6 +70,8 @@ def load_profile(name: str, path: Path | None = None) -> Choice:
             continue
         if not isinstance(value, (str, int)) or isinstance(value, bool):
             raise DataError(f"{path}: profile '{name}': '{key}' must be a text or a number")
+        if key in ("password", "dsn") and not isinstance(value, str):  # YAML reads 0123 as 83
+            raise DataError(f"{path}: profile '{name}': write '{key}' in quotes, as a text")
         settings[str(key)] = str(value)
     if (variable := found.get("password_env")) is not None:
         password = os.environ.get(str(variable))

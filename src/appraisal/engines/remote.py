@@ -46,9 +46,10 @@ class RemoteSession(Protocol):
         """The engine's own version (the server's), for provenance."""
         ...
 
-    def ship(self, connection: duckdb.DuckDBPyConnection, tables: Sequence[str], folder: Path) -> None:
-        """Copy each of `tables` from the embedded engine into the session (temporary tables of
-        the same names); `folder` is private scratch space the embedded engine may write."""
+    def ship(self, connection: duckdb.DuckDBPyConnection, tables: Mapping[str, str], folder: Path) -> None:
+        """Copy each table into the session (a temporary table or view of that name) from the
+        rows of its DuckDB query (`tables`: name -> SELECT on `connection`); `folder` is private
+        scratch space the embedded engine may write."""
         ...
 
     def fetch(self, sql: str, params: Sequence[object]) -> pa.Table:

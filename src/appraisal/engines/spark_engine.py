@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import signal
 import threading
 import uuid
@@ -35,7 +36,6 @@ from pyspark.sql import SparkSession
 from appraisal import interrupts
 from appraisal.errors import DataError
 from appraisal.sql.dialect import Dialect, inline_literal
-from appraisal.sql.dialect import quote_identifier as q
 from appraisal.sql.spark import SPARK
 
 if TYPE_CHECKING:
@@ -59,8 +59,9 @@ LOCAL = {  # for a session this process starts itself
 
 
 def _message(exc: BaseException) -> str:
-    text = str(exc).strip().split("\n", 1)[0]
-    return " ".join(text.split())[:400]
+    """The first line of Spark's error, without a Spark Connect token it may quote."""
+    text = " ".join(str(exc).strip().split("\n", 1)[0].split())[:400]
+    return re.sub(r"token=[^;'\s]*", "token=***", text)
 
 
 def session(settings: Mapping[str, str]) -> SparkSession:
@@ -135,13 +136,17 @@ class SparkSessionEngine:
 
     cancel = interrupt
 
-    def ship(self, connection: duckdb.DuckDBPyConnection, tables: Sequence[str], folder: Path) -> None:
-        for n, table in enumerate(tables):
+    def ship(self, connection: duckdb.DuckDBPyConnection, tables: Mapping[str, str], folder: Path) -> None:
+        for n, (table, rows_sql) in enumerate(tables.items()):
+            names = [table, *(str(row[0]) for row in connection.execute(f"DESCRIBE {rows_sql}").fetchall())]
+            if any("\\" in name for name in names):  # Spark reads a backslash in a quoted name as an escape
+                raise DataError(f"Spark cannot measure table {table!r}: a name in it holds a backslash;"
+                                " rename it (`rename:`) or use another engine")
             staged = folder / f"spark-{self.prefix}-{n}.parquet"
-            connection.execute(f"COPY (SELECT * FROM {q(table)}) TO {inline_literal(str(staged))}"
-                               " (FORMAT parquet)").fetchall()
-            try:
-                self.spark.read.parquet(str(staged)).createOrReplaceTempView(table)
+            connection.execute(f"COPY ({rows_sql}) TO {inline_literal(str(staged))} (FORMAT parquet)").fetchall()
+            try:  # a file URL: a bare path would be looked up on Hadoop's default file system (HDFS)
+                view = "`" + table.replace("`", "``") + "`"  # any name the scheme allows (CJK, dashes, dots)
+                self.spark.read.parquet(staged.as_uri()).createOrReplaceTempView(view)
             except _ERRORS as exc:
                 raise DataError(f"cannot read table {table!r} into Spark: {_message(exc)}") from None
             self.views.append(table)
@@ -157,7 +162,8 @@ class SparkSessionEngine:
     def close(self) -> None:
         interrupts.unregister_connection(self)
         for view in self.views:
-            self.spark.catalog.dropTempView(view)
+            with contextlib.suppress(*_ERRORS):  # a JVM that died took its views with it
+                self.spark.catalog.dropTempView(view)
 
 
 def spark_literal(value: object) -> object:

@@ -158,7 +158,7 @@ def measuring(
     kind = None if engine_name == EMBEDDED else extensions.engines.require(engine_name)
     with open_engine(scheme, extensions.sources, threads=threads) as engine:
         if kind is not None:
-            engine.attach(kind.connect(settings or {}), [ROSTER, *_shipped(scheme)])
+            engine.attach(kind.connect(settings or {}), [ROSTER, *_shipped(scheme)], _ids(scheme))
         queries: dict[str, CompiledQuery] = {}
         quality = list(engine.quality)
         keys = (f"SELECT __key, row_number() OVER (ORDER BY __key) AS __row FROM (SELECT DISTINCT"
@@ -178,6 +178,18 @@ def measuring(
 def _shipped(scheme: Scheme) -> list[str]:
     """The tables a remote engine's queries read: the datasets, and the working-day calendar."""
     return [*scheme.datasets, CALENDAR]
+
+
+def _ids(scheme: Scheme) -> dict[str, list[str]]:
+    """The columns the queries turn into text, by table: the roster's key, team and manager, and
+    each dataset's appraisee."""
+    assert scheme.roster is not None
+    found = {ROSTER: [scheme.roster.key, *(scheme.roster.fields[f] for f in ("team", "manager")
+                                           if f in scheme.roster.fields)]}
+    for name, dataset in scheme.datasets.items():
+        if dataset.appraisee:
+            found[name] = [dataset.appraisee]
+    return found
 
 
 def _measured_ids(scheme: Scheme) -> list[str]:

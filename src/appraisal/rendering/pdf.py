@@ -87,10 +87,11 @@ class Chromium:
         return self
 
     def _launch(self, profile: Path) -> None:
-        to_browser, self._out = os.pipe()
-        self._in, from_browser = os.pipe()
-        self._log = (profile / "stderr.log").open("wb")
+        to_browser = from_browser = -1
         try:
+            to_browser, self._out = os.pipe()
+            self._in, from_browser = os.pipe()
+            self._log = (profile / "stderr.log").open("wb")
             self._process = subprocess.Popen(
                 [self.executable, *FLAGS, f"--user-data-dir={profile / 'profile'}",
                  f"--window-size={self.size[0]},{self.size[1]}", "about:blank"],
@@ -102,9 +103,10 @@ class Chromium:
             )
         except OSError as exc:
             raise AppraisalError(f"cannot start {self.executable}: {exc.strerror}") from exc
-        finally:
-            os.close(to_browser)
-            os.close(from_browser)
+        finally:  # the browser's ends of the pipe are its own now (or nobody's)
+            for fd in (to_browser, from_browser):
+                if fd >= 0:
+                    os.close(fd)
 
     def _attach(self) -> None:
         target = self._send("Target.createTarget", {"url": "about:blank"}, None)["targetId"]
@@ -117,17 +119,29 @@ class Chromium:
             interrupts.register_path(own)
 
     def __exit__(self, *exc_info: object) -> None:
-        if self._process is not None and self._process.poll() is None:
-            try:
+        if self._own is None and self._process is not None:  # a start that stopped half-way
+            self._own = self._own_folder()
+        try:
+            if self._process is not None and self._process.poll() is None:
                 if exc_info and exc_info[0] is not None:
                     # Failing or stopped (Ctrl-C must end the run within a second): no polite
                     # close; what Chromium leaves (its profile, its own folder) is removed below.
-                    raise subprocess.TimeoutExpired(self.executable, 0)
-                self._send("Browser.close", {}, None, timeout=5)
-                self._process.wait(timeout=5)
-            except (AppraisalError, subprocess.TimeoutExpired):
+                    self._kill()
+                else:
+                    self._close()
+        finally:  # a signal during the polite close still leaves nothing behind
+            if self._process is not None and self._process.poll() is None:
                 self._kill()
-        self._cleanup()
+            self._cleanup()
+
+    def _close(self) -> None:
+        """Ask the browser to close, and end it if it does not within five seconds."""
+        assert self._process is not None
+        try:
+            self._send("Browser.close", {}, None, timeout=5)
+            self._process.wait(timeout=5)
+        except (AppraisalError, subprocess.TimeoutExpired):
+            self._kill()
 
     def kill(self) -> None:
         """End the browser now, from any thread: what it was doing fails with "Chromium stopped

@@ -138,7 +138,7 @@ _EXACT = ("((CAST(" + _HIGH + " AS BIGINT) * CAST(9007199254740992 AS NUMERIC) +
 POSTGRES = Dialect(
     "postgres",
     number_param=f"CAST(? AS {DOUBLE})",
-    text_param="CAST(? AS TEXT)",
+    text_param='CAST(? AS TEXT) COLLATE "C"',  # texts compare by code point, whatever the database's collation
     timestamp_param="CAST(? AS TIMESTAMP)",
     finite=f"CASE WHEN {{x}} NOT IN ({_float('Infinity')}, {_float('-Infinity')}, {_float('NaN')}) THEN {{x}} END",
     is_finite=f"({{x}} NOT IN ({_float('Infinity')}, {_float('-Infinity')}, {_float('NaN')}))",

@@ -24,7 +24,9 @@ from appraisal.sql.dialect import Dialect
 _INFINITY = "CAST('Infinity' AS DOUBLE)"
 # floor of a double, exact for every finite double (a saturating BIGINT is never involved)
 _TRUNCATED = "({x} - ({x} % 1))"
-_FLOOR = "(CASE WHEN " + _TRUNCATED + " > {x} THEN " + _TRUNCATED + " - 1 ELSE " + _TRUNCATED + " END)"
+# a zero keeps its sign, as C's floor keeps it (x - (x % 1) would make -0.0 a 0.0)
+_FLOOR = ("(CASE WHEN {x} = 0 THEN {x} WHEN " + _TRUNCATED + " > {x} THEN " + _TRUNCATED + " - 1 ELSE "
+          + _TRUNCATED + " END)")
 _QUOTIENT = "({a} / CASE WHEN {b} <> 0 THEN {b} END)"
 _FLOORED = _FLOOR.replace("{x}", _QUOTIENT)
 
