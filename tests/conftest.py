@@ -72,3 +72,12 @@ def run_cli_subprocess() -> RunCli:
         return CliResult(proc.returncode, proc.stdout, proc.stderr)
 
     return run
+
+
+@pytest.fixture(params=["postgres", "spark"])
+def remote(request: pytest.FixtureRequest) -> tuple[str, dict[str, str]]:
+    """An engine beyond DuckDB and its settings: a real PostgreSQL server, or Spark in local mode."""
+    if request.param == "postgres":
+        return "postgres", {"dsn": request.getfixturevalue("postgres").dsn}
+    request.getfixturevalue("spark")  # the session the engine then finds running
+    return "spark", {"master": "local[2]"}

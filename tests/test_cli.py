@@ -31,7 +31,7 @@ def fake_validation(monkeypatch: pytest.MonkeyPatch, load_schemes) -> None:  # t
 
 
 def raising(exc: BaseException):  # type: ignore[no-untyped-def]
-    def load_schemes(paths: list[Path], extensions: object = None) -> list[object]:
+    def load_schemes(paths: list[Path], extensions: object = None, *, engine: str | None = None) -> list[object]:
         raise exc
 
     return load_schemes
@@ -172,7 +172,7 @@ def test_validate_ok_lines(run_cli, monkeypatch: pytest.MonkeyPatch) -> None:
         types.SimpleNamespace(id="agent", source=Path("a.yaml"), indicators=(1, 2), roster=object()),
         types.SimpleNamespace(id="lead", source="b.yaml", indicators=(1,), roster=None),
     ]
-    fake_validation(monkeypatch, lambda paths, extensions: schemes)
+    fake_validation(monkeypatch, lambda paths, extensions, engine=None: schemes)
     result = run_cli("validate", "a.yaml", "b.yaml")
     assert (result.exit_code, result.stderr) == (0, "")
     assert result.stdout.splitlines() == [

@@ -43,15 +43,6 @@ SCHEMES = {
 }
 
 
-@pytest.fixture(params=["postgres", "spark"])
-def remote(request: pytest.FixtureRequest) -> tuple[str, dict[str, str]]:
-    """An engine beyond DuckDB and its settings: a real PostgreSQL server, or Spark in local mode."""
-    if request.param == "postgres":
-        return "postgres", {"dsn": request.getfixturevalue("postgres").dsn}
-    request.getfixturevalue("spark")  # the session the engine then finds running
-    return "spark", {"master": "local[2]"}
-
-
 def demo_scheme(folder: Path, name: str) -> Path:
     """The shipped scheme `name` beside its freshly generated demo data."""
     source, generate, role = SCHEMES[name]

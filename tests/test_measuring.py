@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from appraisal import plugins
-from appraisal.errors import DataError
+from appraisal.errors import SchemeError
 from appraisal.measuring.measurements import ABSENT, INSUFFICIENT, JOINED, LEFT
 from appraisal.periods import parse_period
 from appraisal.pipeline import load_scheme, measure
@@ -125,10 +125,12 @@ def test_custom_indicator_from_the_example_plugin(example_plugin):
     assert result.cell("a4", "repeat_rate").status == INSUFFICIENT
 
 
-def test_custom_indicator_without_its_plugin_is_a_clear_error():
-    message = "unknown custom indicator 'repeat_contacts'; no custom indicator is registered"
-    with pytest.raises(DataError, match=message):
-        measure(load_scheme(DATA / "custom.yaml"), Q3)
+def test_custom_indicator_without_its_plugin_is_a_scheme_problem_with_its_line():
+    with pytest.raises(SchemeError) as raised:
+        load_scheme(DATA / "custom.yaml")
+    [problem] = raised.value.problems
+    assert (problem.line, problem.path) == (25, "indicators[1].custom.plugin")
+    assert problem.message.startswith("unknown custom indicator 'repeat_contacts'; no custom indicator is registered")
 
 
 def test_hook_register_indicators(example_plugin):
@@ -192,10 +194,11 @@ def test_a_custom_indicator_that_returns_nan_is_a_plugin_error():
     """NaN is no number: the engine would score it as above every number, the reference as below."""
     import duckdb
 
+    from appraisal.engines.duckdb_engine import Engine
     from appraisal.errors import PluginError
     from appraisal.measuring.custom import CustomIndicator, RosterTable, compute
 
     odd = CustomIndicator("odd", lambda: {"a1": (float("nan"), 1)}, plugin="oddvalues")
     with pytest.raises(PluginError, match=r"custom indicator 'odd' \(plugin 'oddvalues'\) returned the value nan"):
-        compute(odd, connection=duckdb.connect(), period=Q3, roster=RosterTable("roster", "id"), params={},
+        compute(odd, engine=Engine(duckdb.connect()), period=Q3, roster=RosterTable("roster", "id"), params={},
                 timezone="UTC")

@@ -29,6 +29,8 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "Source": ("appraisal.scheme.model", "Source"),
     "CustomIndicator": ("appraisal.measuring.custom", "CustomIndicator"),
     "RosterTable": ("appraisal.measuring.custom", "RosterTable"),
+    "EngineSession": ("appraisal.measuring.custom", "EngineSession"),
+    "ANY_ENGINE": ("appraisal.measuring.custom", "ANY_ENGINE"),
     "Pack": ("appraisal.scheme.packs", "Pack"),
     # helpers for the SQL a plugin writes, and periods
     "quote_identifier": ("appraisal.sql.dialect", "quote_identifier"),
@@ -68,10 +70,12 @@ _EXPORTS: dict[str, tuple[str, str]] = {
 }
 
 __all__ = [
+    "ANY_ENGINE",
     "AppraisalError",
     "CustomIndicator",
     "DataError",
     "Dialect",
+    "EngineSession",
     "ExpressionError",
     "Extensions",
     "Function",
@@ -119,7 +123,7 @@ if TYPE_CHECKING:
     from appraisal.errors import AppraisalError, DataError, ExpressionError, PluginError, Problem, SchemeError
     from appraisal.expressions.functions import Function
     from appraisal.hookspecs import hookimpl
-    from appraisal.measuring.custom import CustomIndicator, RosterTable
+    from appraisal.measuring.custom import ANY_ENGINE, CustomIndicator, EngineSession, RosterTable
     from appraisal.measuring.measurements import Measurements
     from appraisal.measuring.quality import QualityBreach
     from appraisal.outputs import render_form, render_report, render_result, template_environment

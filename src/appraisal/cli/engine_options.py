@@ -33,9 +33,10 @@ EngineName = Annotated[
     Optional[str],  # noqa: UP045
     typer.Option(
         "--engine", envvar="APPRAISAL_ENGINE", metavar="NAME", show_default=False,
-        help="Where the datasets' queries run: duckdb (embedded, the default) or postgres (docs/engines.md). The "
-        "files are read here either way; the connection comes from $APPRAISAL_POSTGRES_DSN, else libpq's PGHOST, "
-        "PGPORT, PGUSER, PGDATABASE, PGPASSWORD.",
+        help="Where the datasets' queries run: duckdb (embedded, the default), postgres, spark or a plugin's "
+        "engine (appraisal plugins lists them; docs/engines.md). The files are read here either way; the "
+        "connection comes from $APPRAISAL_<ENGINE>_DSN (postgres: else libpq's PGHOST, PGPORT, PGUSER, "
+        "PGDATABASE, PGPASSWORD), or use --profile.",
     ),
 ]
 

@@ -12,7 +12,8 @@ def plugins(
         bool, typer.Option("--json", help="Print JSON instead of a table.")
     ] = False,
 ) -> None:
-    """List the loaded plugins (name, version, source and hooks), then the engines they bring.
+    """List the loaded plugins (name, version, source and hooks), then the engines they bring,
+    then their custom indicators and the engines each runs on.
 
     Built-ins come first, then installed packages (entry-point group `appraisal`), then local
     *.py files from --plugins-dir. APPRAISAL_LOAD_PLUGINS=a,b loads only the plugins named;
@@ -20,6 +21,7 @@ def plugins(
     """
     # When the command runs, not when the CLI starts:
     from appraisal.engines.remote import EMBEDDED
+    from appraisal.measuring.custom import ANY_ENGINE
     from appraisal.plugins import extensions
 
     loaded = extensions()
@@ -34,6 +36,11 @@ def plugins(
     typer.echo("")
     _table([("ENGINE", "PLUGIN", "NEEDS", "WHAT"), (EMBEDDED, "(embedded)", "-", "DuckDB, in the process"),
             *((e.name, e.plugin, e.needs or "-", e.doc) for e in loaded.engines)])
+    if len(loaded.indicators):
+        typer.echo("")
+        _table([("INDICATOR", "PLUGIN", "ENGINES", "WHAT"),
+                *((i.name, i.plugin, "any" if ANY_ENGINE in i.engines else ",".join(i.engines),
+                   (i.doc.strip().splitlines() or ["-"])[0]) for i in loaded.indicators)])
 
 
 def _table(rows: list[tuple[str, str, str, str]]) -> None:

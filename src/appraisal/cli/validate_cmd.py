@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from appraisal.cli.data_root_option import DataRoots
+from appraisal.cli.engine_options import EngineName, ProfileName
 
 
 def validate(
@@ -19,22 +20,33 @@ def validate(
         bool, typer.Option("--json", help="Print a JSON report on stdout instead of text.")
     ] = False,
     data_root: DataRoots = None,
+    engine: EngineName = None,
+    profile: ProfileName = None,
 ) -> None:
     """Check SCHEME files: YAML syntax, the scheme schema, then the semantic lint.
 
     Prints one line per problem (file:line:column: key path: message) and exits 1 if there
-    is any; otherwise prints one "ok:" line per scheme and exits 0.
+    is any; otherwise prints one "ok:" line per scheme and exits 0. With --engine or --profile,
+    also checks that every plugin the schemes use (custom indicators) runs on that engine.
     """
     # When the command runs, not when the CLI starts (see appraisal.cli):
     from appraisal import plugins
+    from appraisal.engines.profiles import choose
+    from appraisal.engines.remote import EMBEDDED
     from appraisal.errors import SchemeError
     from appraisal.scheme.data_roots import allowing
     from appraisal.scheme.validation import load_schemes
 
+    extensions = plugins.extensions()
+    chosen = None
+    if engine is not None or profile is not None:
+        chosen = choose(engine, profile, None).engine
+        if chosen != EMBEDDED:
+            extensions.engines.require(chosen)  # an unknown engine is a mistake of its own
     # One pass: load_schemes validates and raises every problem together.
     try:
         with allowing(data_root or ()):
-            loaded = load_schemes(list(schemes), plugins.extensions())
+            loaded = load_schemes(list(schemes), extensions, engine=chosen)
     except SchemeError as exc:
         problems = exc.problems
         if json_output:

@@ -48,6 +48,8 @@ from appraisal.sql.dialect import quote_identifier as q
 from appraisal.sql.repeats import derive_all
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from appraisal.engines.remote import RemoteSession
     from appraisal.sql.query import CompiledQuery
 
@@ -132,6 +134,22 @@ class Engine:
             self.connection.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM __fetched").fetchall()
         finally:
             self.connection.unregister("__fetched")
+
+    def fetch(self, sql: str, params: Sequence[object] = ()) -> pa.Table:
+        """The rows of one query as Arrow: on the remote engine if one is attached (`sql` in
+        its dialect), else here; `?` placeholders either way."""
+        if self.remote is not None:
+            return self.remote.fetch(sql, params)
+        try:
+            result = self.connection.sql(sql, params=list(params))
+            # DuckDB 2.0 calls it to_arrow_table, 1.4 fetch_arrow_table
+            arrow = getattr(result, "to_arrow_table", None) or result.fetch_arrow_table
+            table: pa.Table = arrow()
+            return table
+        except duckdb.Error as exc:
+            if is_out_of_memory(exc):
+                raise out_of_memory() from exc
+            raise DataError(f"DuckDB could not run the query: {' '.join(str(exc).split())}") from None
 
     def close(self) -> None:
         try:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from appraisal.engines.duckdb_engine import CALENDAR, Engine, QualityCount, open_engine
 from appraisal.engines.remote import EMBEDDED
 from appraisal.errors import DataError
-from appraisal.measuring.custom import CustomIndicatorRegistry, RosterTable, compute
+from appraisal.measuring.custom import CustomIndicatorRegistry, RosterTable, compute, refusals
 from appraisal.measuring.tables import Wide, WideTable, amounts, cells, quality_sums
 from appraisal.periods import window
 from appraisal.scheme.model import INSUFFICIENT, MEASURED_KINDS, OK, ROSTER, ROSTER_NEEDED, pick
@@ -156,6 +156,11 @@ def measuring(
         raise DataError(f"scheme {scheme.id!r} {ROSTER_NEEDED}")
     functions = extensions.functions
     kind = None if engine_name == EMBEDDED else extensions.engines.require(engine_name)
+    customs = [(i.id, i.custom) for i in scheme.indicators if i.custom is not None]
+    for _, custom in customs:
+        extensions.indicators.get(str(custom["plugin"]))  # an unknown plugin fails before any file is read
+    if refused := refusals(customs, extensions.indicators, engine_name):
+        raise DataError("; ".join(refused))
     with open_engine(scheme, extensions.sources, threads=threads) as engine:
         if kind is not None:
             engine.attach(kind.connect(settings or {}), [ROSTER, *_shipped(scheme)], _ids(scheme))
@@ -396,7 +401,7 @@ def _custom(
         plugin = registry.get(str(indicator.custom["plugin"]))
         values = compute(
             plugin,
-            connection=engine.connection,
+            engine=engine,
             period=period,
             roster=roster,
             params=indicator.custom.get("params") or {},

@@ -20,6 +20,7 @@ from appraisal.scheme.building import column_kinds, indicator_kind
 from appraisal.scheme.lint_columns import lint_columns, lint_rename
 from appraisal.scheme.lint_maps import map_constant_problems, unknown_key
 from appraisal.scheme.lint_names import name_problems
+from appraisal.scheme.lint_plugins import custom_problems
 from appraisal.scheme.lint_scoring import ScoringChecks, fmt
 from appraisal.scheme.loading import Document, KeyPath
 from appraisal.scheme.model import AS_OF_PERIOD, ROSTER_FIELDS
@@ -31,6 +32,7 @@ from appraisal.suggestions import suggest
 if TYPE_CHECKING:
     from appraisal.expressions.functions import FunctionRegistry
     from appraisal.expressions.parsing import Expression
+    from appraisal.measuring.custom import CustomIndicatorRegistry
     from appraisal.registry import Registry
 
 def _placed(spec: Mapping[str, Any]) -> bool:
@@ -457,12 +459,15 @@ class _Linter(ScoringChecks):
 
 def lint_document(
     document: Document, functions: FunctionRegistry, sources: Registry[Any], set_aside: SetAside | None = None,
+    indicators: CustomIndicatorRegistry | None = None, engine: str | None = None,
 ) -> tuple[list[Problem], dict[KeyPath, Expression]]:
     """Semantic problems of a schema-valid document, and its parsed expressions by key path;
     with `set_aside`, of the parts of a document that passed the schema (see `schema_parts`).
-    `functions` and `sources` are those the plugins registered: what expressions may call and
-    what `source:` may name."""
+    `functions`, `sources` and `indicators` are those the plugins registered: what expressions
+    may call, what `source:` and `custom:` may name; `engine`: the engine the scheme must run on."""
     linter = _Linter(document, functions, set_aside or SetAside())
     linter.run()
     linter.check_sources(sources)
+    if indicators is not None:
+        linter.problems += custom_problems(document, indicators, engine, linter.aside)
     return linter.problems, linter.parsed

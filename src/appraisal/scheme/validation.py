@@ -94,11 +94,12 @@ def validate_files(paths: Iterable[Path | str], extensions: Extensions) -> list[
     return []
 
 
-def load_schemes(paths: Iterable[Path | str], extensions: Extensions) -> list[Scheme]:
+def load_schemes(paths: Iterable[Path | str], extensions: Extensions, *, engine: str | None = None) -> list[Scheme]:
     """Load, check and build every scheme; raise one `SchemeError` listing all problems.
 
-    `extensions` are the plugins' packs (where `extends` finds a named base), functions and
-    sources (what the lint accepts), and the plugins themselves (part of the cache's key)."""
+    `extensions` are the plugins' packs (where `extends` finds a named base), functions,
+    sources and custom indicators (what the lint accepts), and the plugins themselves (part of
+    the cache's key); `engine`: also check that every plugin the schemes use runs there."""
     problems: list[Problem] = []
     checked: list[tuple[Document, Any]] = []
     for path in paths:
@@ -112,7 +113,8 @@ def load_schemes(paths: Iterable[Path | str], extensions: Extensions) -> list[Sc
             problems.extend(schema_problems)
             problems.extend(_lint_passed_parts(document, extensions))
             continue
-        lint_problems, parsed = lint_document(document, extensions.functions, extensions.sources)
+        lint_problems, parsed = lint_document(document, extensions.functions, extensions.sources,
+                                              indicators=extensions.indicators, engine=engine)
         lint_problems += data_path_problems(document)
         if lint_problems:
             problems.extend(lint_problems)
@@ -132,7 +134,8 @@ def _lint_passed_parts(document: Document, extensions: Extensions) -> list[Probl
         return []
     passed, set_aside = found
     try:
-        problems, _ = lint_document(passed, extensions.functions, extensions.sources, set_aside=set_aside)
+        problems, _ = lint_document(passed, extensions.functions, extensions.sources, set_aside=set_aside,
+                                    indicators=extensions.indicators)
     except PluginError:  # the lint needs the plugins; their error comes once the schema's are fixed
         return []
     return problems + data_path_problems(passed)
