@@ -140,6 +140,8 @@ def _typed_raw(
     if kind == "timestamp" and base in ("DATE", "TIMESTAMP"):
         return f"CAST({column} AS TIMESTAMP)", []
     if kind in ("duration", "signed_duration") and (base in ("INTERVAL", "TIME") or base in _NUMERIC):
-        seconds = f"CAST(epoch({column}) AS DOUBLE)" if base in ("INTERVAL", "TIME") else f"CAST({column} AS DOUBLE)"
+        # an infinite or NaN number of seconds is no duration, as its text is not
+        seconds = (f"CAST(epoch({column}) AS DOUBLE)" if base in ("INTERVAL", "TIME")
+                   else f"CASE WHEN isfinite(CAST({column} AS DOUBLE)) THEN CAST({column} AS DOUBLE) END")
         return (seconds if kind == "signed_duration" else f"CASE WHEN {seconds} >= 0 THEN {seconds} END"), []
     return None

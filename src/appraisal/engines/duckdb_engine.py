@@ -30,8 +30,8 @@ from appraisal import interrupts
 from appraisal.engines import duplicates
 from appraisal.engines.coercion import always_fits, coerce_sql, present
 from appraisal.engines.file_columns import built_columns, drop_relation, named_view, rejected_counts, scheme_names
+from appraisal.engines.locked import locked_connection
 from appraisal.engines.memory import (
-    ALLOCATOR_SETTINGS,
     engine_limit,
     is_out_of_memory,
     memory_limit,
@@ -192,7 +192,7 @@ def open_engine(scheme: Scheme, sources: SourceRegistry, *, threads: int | None 
         spill = Path(tempfile.mkdtemp(prefix="appraisal-spill-", dir=spill_parent))
         interrupts.register_path(spill)
     try:
-        connection = _connect(sorted({str(s.path) for _, s in declared}), scratch, spill, threads, limit)
+        connection = locked_connection(sorted({str(s.path) for _, s in declared}), scratch, spill, threads, limit)
         engine = Engine(connection, spill=spill, memory_limit=limit)
         try:
             _load_all(engine, scheme, registry, base, scratch)
@@ -218,8 +218,9 @@ def open_engine(scheme: Scheme, sources: SourceRegistry, *, threads: int | None 
 
 
 def _derive_repeats(engine: Engine, scheme: Scheme) -> None:
-    """Add each dataset's repeat-problem column (see appraisal.sql.repeats) once its rows are clean."""
-    derive_all(engine.connection, scheme.datasets)
+    """Add each file dataset's repeat-problem column (see appraisal.sql.repeats) once its rows are
+    clean (a table's are added where it lives: appraisal.engines.tables)."""
+    derive_all(engine.connection, {name: d for name, d in scheme.datasets.items() if not d.source.in_database})
 
 
 def _load_calendar(engine: Engine, scheme: Scheme) -> None:
@@ -239,49 +240,13 @@ def _load_calendar(engine: Engine, scheme: Scheme) -> None:
 def _declared(scheme: Scheme) -> list[tuple[str, Source]]:
     found = [("roster", scheme.roster.source)] if scheme.roster else []
     found += [("ratings", scheme.ratings)] if scheme.ratings else []
-    return found + [(f"dataset '{name}'", d.source) for name, d in scheme.datasets.items()]
+    return found + [(f"dataset '{name}'", d.source) for name, d in scheme.datasets.items()
+                    if not d.source.in_database]  # a table of the database is typed there
 
 
 def _shown(path: Path, base: Path) -> str:
     """The path as the scheme wrote it: relative to the scheme's folder, with `/`."""
     return Path(os.path.relpath(path, base)).as_posix()
-
-
-def usable_cores() -> int:
-    """The CPU cores this process may run on: the most threads worth asking DuckDB for."""
-    if hasattr(os, "sched_getaffinity"):
-        return max(len(os.sched_getaffinity(0)), 1)
-    return os.cpu_count() or 1
-
-
-def _connect(
-    paths: list[str], scratch: Path, spill: Path, threads: int | None, limit: int
-) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB that installs and loads nothing by itself and reads only `paths`.
-
-    Memory is capped: DuckDB holds at most `limit` bytes, its share of the process's limit
-    (`--memory-limit`, APPRAISAL_MEMORY_LIMIT, default 1GB; appraisal.engines.memory), and spills
-    beyond it to a private folder (`spill`), so a run over 10 million rows stays under a gigabyte.
-    """
-    config: dict[str, str | bool | int | float | list[str]] = {
-        "autoinstall_known_extensions": False,
-        "autoload_known_extensions": False,
-        "memory_limit": f"{limit}B",
-        "temp_directory": str(spill),
-        **ALLOCATOR_SETTINGS,
-    }
-    if threads is not None:
-        config["threads"] = min(threads, usable_cores())  # each thread has its own buffers: 100000 would eat memory
-    try:
-        connection = duckdb.connect(":memory:", config=config)
-    except duckdb.Error as exc:
-        raise DataError(f"cannot start the engine: {' '.join(str(exc).split())}") from None
-    interrupts.register_connection(connection)  # Ctrl-C, SIGTERM and the time limit interrupt its queries
-    connection.execute("SET enable_progress_bar = false").fetchall()
-    connection.execute("SET allowed_paths = ?", [paths]).fetchall()
-    connection.execute("SET allowed_directories = ?", [[f"{scratch}{os.sep}", f"{spill}{os.sep}"]]).fetchall()
-    connection.execute("SET enable_external_access = false").fetchall()
-    return connection
 
 
 def _load_all(engine: Engine, scheme: Scheme, registry: SourceRegistry, base: Path, scratch: Path) -> None:
@@ -301,6 +266,8 @@ def _load_all(engine: Engine, scheme: Scheme, registry: SourceRegistry, base: Pa
         _load_one(engine, registry, "ratings", RATINGS, RATINGS, scheme.ratings, columns, list(columns), tz, base,
                   scratch)
     for name, dataset in scheme.datasets.items():
+        if dataset.source.in_database:
+            continue
         needed = [c for c in (dataset.key, dataset.appraisee, dataset.placed_by) if c]
         needed += [dataset.via.on] if dataset.via else []
         needed += list(dataset.columns)

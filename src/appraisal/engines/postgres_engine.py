@@ -102,6 +102,24 @@ class PostgresSession:
             finally:
                 staged.unlink(missing_ok=True)
 
+    def columns(self, table: str) -> list[tuple[str, str]]:
+        try:
+            with self.connection.cursor() as cursor:
+                cursor.execute(f"SELECT * FROM {table} LIMIT 0")
+                description = cursor.description or []
+                names = {c.type_code: c.type_display for c in description}
+        except psycopg.Error as exc:
+            raise DataError(f"PostgreSQL cannot read {table}: {_message(exc)}") from None
+        return [(c.name, _KINDS.get(c.type_code, f"other:{names[c.type_code]}")) for c in description]
+
+    def stage(self, name: str, sql: str) -> None:
+        try:
+            with self.connection.transaction():
+                self.connection.execute(f"CREATE TEMPORARY TABLE {q(name)} AS {sql}")
+                self.connection.execute(f"ANALYZE {q(name)}")
+        except psycopg.Error as exc:
+            raise DataError(f"PostgreSQL could not type the table of {name!r}: {_message(exc)}") from None
+
     def fetch(self, sql: str, params: Sequence[object]) -> pa.Table:
         try:
             with self.connection.cursor(binary=True) as cursor:
@@ -121,6 +139,12 @@ class PostgresSession:
 
 _FLOAT8, _NUMERIC, _BOOL, _TEXT, _VARCHAR = 701, 1700, 16, 25, 1043
 _INTEGERS = {20, 21, 23}
+# a table's column types by oid, as appraisal.engines.tables reads them
+_KINDS = {
+    _TEXT: "text", _VARCHAR: "text", 1042: "text", 19: "text", **dict.fromkeys(_INTEGERS, "integer"),
+    700: "number", _FLOAT8: "number", _NUMERIC: "decimal", _BOOL: "boolean", 1082: "date", 1114: "timestamp",
+    1184: "instant", 1186: "interval",
+}
 
 
 def _array(values: list[object], oid: int) -> pa.Array:

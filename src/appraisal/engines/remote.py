@@ -63,6 +63,22 @@ class RemoteSession(Protocol):
     def close(self) -> None: ...
 
 
+class DatabaseTables(Protocol):
+    """What a session offers beyond `RemoteSession` when datasets may live in its database
+    (`source: table`, appraisal.engines.tables); an engine without it refuses such a scheme."""
+
+    def columns(self, table: str) -> list[tuple[str, str]]:
+        """Each column of `table` (a reference in the dialect, already quoted) with its kind of
+        values: `text`, `integer`, `number` (a double), `decimal`, `boolean`, `date`,
+        `timestamp` (wall-clock), `instant` (with a zone), `interval`, or `other:<type>`."""
+        ...
+
+    def stage(self, name: str, sql: str) -> None:
+        """Keep the rows of `sql` (no parameters) as the temporary table or view `name` for the
+        rest of the session, read by the queries that follow."""
+        ...
+
+
 @dataclass(frozen=True)
 class EngineKind:
     """One engine a scheme can be measured on.

@@ -58,6 +58,14 @@ LOCAL = {  # for a session this process starts itself
 }
 
 
+# a table's column types by Spark's type name, as appraisal.engines.tables reads them
+_KINDS = {
+    "string": "text", "varchar": "text", "char": "text", "byte": "integer", "short": "integer",
+    "integer": "integer", "long": "integer", "float": "number", "double": "number", "decimal": "decimal",
+    "boolean": "boolean", "date": "date", "timestamp_ntz": "timestamp", "timestamp": "instant",
+}
+
+
 def _message(exc: BaseException) -> str:
     """The first line of Spark's error, without a Spark Connect token it may quote."""
     text = " ".join(str(exc).strip().split("\n", 1)[0].split())[:400]
@@ -150,6 +158,24 @@ class SparkSessionEngine:
             except _ERRORS as exc:
                 raise DataError(f"cannot read table {table!r} into Spark: {_message(exc)}") from None
             self.views.append(table)
+
+    def columns(self, table: str) -> list[tuple[str, str]]:
+        try:
+            fields = self.spark.sql(f"SELECT * FROM {table} LIMIT 0").schema.fields
+        except _ERRORS as exc:
+            raise DataError(f"Spark cannot read {table}: {_message(exc)}") from None
+        if any("\\" in f.name for f in fields):  # Spark reads a backslash in a quoted name as an escape
+            raise DataError(f"Spark cannot measure {table}: a column name in it holds a backslash; rename it in a view")
+        return [(f.name, _KINDS.get(f.dataType.typeName(), f"other:{f.dataType.simpleString()}")) for f in fields]
+
+    def stage(self, name: str, sql: str) -> None:
+        view = "`" + name.replace("`", "``") + "`"
+        try:
+            self.spark.sql(sql).createOrReplaceTempView(view)
+            self.views.append(name)
+            self.spark.sql(f"CACHE TABLE {view}")  # typed once, not again by every measure
+        except _ERRORS as exc:
+            raise DataError(f"Spark could not type the table of {name!r}: {_message(exc)}") from None
 
     def fetch(self, sql: str, params: Sequence[object]) -> pa.Table:
         arguments = [spark_literal(p) for p in params]

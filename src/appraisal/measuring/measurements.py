@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from appraisal.engines.duckdb_engine import CALENDAR, Engine, QualityCount, open_engine
 from appraisal.engines.remote import EMBEDDED
+from appraisal.engines.tables import in_database, stage_all
 from appraisal.errors import DataError
 from appraisal.measuring.custom import CustomIndicatorRegistry, RosterTable, compute, refusals
 from appraisal.measuring.tables import Wide, WideTable, amounts, cells, quality_sums
@@ -161,9 +162,14 @@ def measuring(
         extensions.indicators.get(str(custom["plugin"]))  # an unknown plugin fails before any file is read
     if refused := refusals(customs, extensions.indicators, engine_name):
         raise DataError("; ".join(refused))
+    if kind is None and (tables := in_database(scheme)):
+        name, dataset = next(iter(tables.items()))
+        raise DataError(f"dataset '{name}' reads the table {dataset.source.table} of a database: measure on "
+                        "that database's engine (--engine NAME with its connection, or --profile NAME)")
     with open_engine(scheme, extensions.sources, threads=threads) as engine:
         if kind is not None:
             engine.attach(kind.connect(settings or {}), [ROSTER, *_shipped(scheme)], _ids(scheme))
+            stage_all(engine, scheme)
         queries: dict[str, CompiledQuery] = {}
         quality = list(engine.quality)
         keys = (f"SELECT __key, row_number() OVER (ORDER BY __key) AS __row FROM (SELECT DISTINCT"
@@ -181,8 +187,9 @@ def measuring(
 
 
 def _shipped(scheme: Scheme) -> list[str]:
-    """The tables a remote engine's queries read: the datasets, and the working-day calendar."""
-    return [*scheme.datasets, CALENDAR]
+    """The tables a remote engine's queries read and that are shipped to it: the datasets read
+    from files, and the working-day calendar."""
+    return [*(name for name, d in scheme.datasets.items() if not d.source.in_database), CALENDAR]
 
 
 def _ids(scheme: Scheme) -> dict[str, list[str]]:

@@ -237,7 +237,8 @@ def _how(ind: Indicator, language: str, titles: Mapping[str, str]) -> str:
 def _source(ind: Indicator, scheme: Scheme, language: str) -> str:
     if ind.measure is not None:
         ds = scheme.datasets[ind.measure.dataset]
-        return _t(_TEXT, "from_file", language, name=ds.name, file=ds.source.path.name, source=ds.source.source)
+        where = ds.source.table if ds.source.in_database else ds.source.path.name
+        return _t(_TEXT, "from_file", language, name=ds.name, file=where, source=ds.source.source)
     if ind.kind == "rating" and (r := scheme.ratings) is not None:
         name = _t(_FORM_LABELS, "ratings", language)
         return _t(_TEXT, "from_file", language, name=name, file=r.path.name, source=r.source)

@@ -91,6 +91,8 @@ PHRASES: dict[str, tuple[str, str]] = {
                             "不予显示：方案文件 {file} 在本次考核之后已被修改"),
     "rows_data_changed": ("not shown, the data files changed since the run",
                           "不予显示：数据文件在本次考核之后已被修改"),
+    "rows_in_database": ("not shown, the rows are in the database table {table}, which may have changed since "
+                         "the run", "不予显示：数据行位于数据库表 {table} 中，考核之后可能已有变动"),
     # where a value came from (ScoredCell.source, matched in the engine's English, see _SOURCES)
     "source_dataset": ("dataset {dataset}", "数据集 {dataset}"),
     "source_ratings": ("ratings", "评分"),

@@ -22,8 +22,8 @@ class CountedRows:
     `columns` are the dataset's columns as the query returns them, then `IN_NUMERATOR` for a
     ratio; `rows` are the first rows counted, one tuple of values per row, in a fixed order.
     `why_not` is phrasebook parts (`appraisal.rendering.phrasing`): `rows_scheme_gone` and
-    `rows_scheme_changed` (with `file`), `rows_data_changed`, `rows_none_counted` (with
-    `appraisee`, `dataset`).
+    `rows_scheme_changed` (with `file`), `rows_data_changed`, `rows_in_database` (with `table`),
+    `rows_none_counted` (with `appraisee`, `dataset`).
     """
 
     appraisee: str

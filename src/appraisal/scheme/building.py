@@ -16,6 +16,7 @@ from appraisal.scheme.intervals import parse_interval
 from appraisal.scheme.loading import Document, KeyPath
 from appraisal.scheme.model import (
     ROSTER_FIELDS,
+    TABLE_SOURCE,
     Adjustment,
     Band,
     Calendar,
@@ -97,6 +98,9 @@ def grade_bands(grades: Any) -> list[tuple[str, float, float, Any]]:
 
 
 def _source(spec: Mapping[str, Any], base: Path) -> Source:
+    if spec["source"] == TABLE_SOURCE:
+        return Source(TABLE_SOURCE, Path(), MappingProxyType(dict(spec.get("options", {}))),
+                      MappingProxyType(dict(spec.get("rename", {}))), table=spec["table"])
     return Source(spec["source"], (base / spec["path"]).resolve(), MappingProxyType(dict(spec.get("options", {}))),
                   MappingProxyType(dict(spec.get("rename", {}))), written=spec["path"])
 
@@ -150,6 +154,7 @@ def build_scheme(document: Document, parsed: Mapping[KeyPath, Expression]) -> Sc
             via=Via(spec["via"]["dataset"], spec["via"]["on"], spec["via"].get("order_by")) if "via" in spec else None,
             repeats=Repeats.from_spec(spec["repeats"]) if "repeats" in spec else None,
             formats=column_formats(spec.get("columns", {})),
+            first_by=tuple(spec.get("first_by", ())),
         )
         for name, spec in data.get("datasets", {}).items()
     }

@@ -97,6 +97,8 @@ def data_path_problems(document: Document) -> list[Problem]:
     declared += [(("datasets", name), spec) for name, spec in data.get("datasets", {}).items()]
     problems = []
     for path, spec in declared:
+        if "path" not in spec:  # a table of the database (`source: table`)
+            continue
         why = refusal(spec["path"], folder, roots)
         if why is not None:
             problems.append(document.problem((*path, "path"), why))

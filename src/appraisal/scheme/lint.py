@@ -22,8 +22,9 @@ from appraisal.scheme.lint_maps import map_constant_problems, unknown_key
 from appraisal.scheme.lint_names import name_problems
 from appraisal.scheme.lint_plugins import custom_problems
 from appraisal.scheme.lint_scoring import ScoringChecks, fmt
+from appraisal.scheme.lint_tables import table_problems
 from appraisal.scheme.loading import Document, KeyPath
-from appraisal.scheme.model import AS_OF_PERIOD, ROSTER_FIELDS
+from appraisal.scheme.model import AS_OF_PERIOD, ROSTER_FIELDS, TABLE_SOURCE
 from appraisal.scheme.quality_levels import lint_quality
 from appraisal.scheme.repeat_rules import added_columns, lint_repeats
 from appraisal.scheme.schema_parts import SetAside
@@ -51,6 +52,7 @@ class _Linter(ScoringChecks):
         self.data: dict[str, Any] = document.data
         self.functions = functions
         self.aside = set_aside  # parts that failed the schema (see appraisal.scheme.schema_parts)
+        self.engine: str | None = None  # the engine the scheme must run on, if `validate` was told
         self.problems: list[Problem] = []
         self.parsed: dict[KeyPath, Expression] = {}
         # Declared columns as name -> type, whichever form each is written in (the long form's
@@ -180,8 +182,12 @@ class _Linter(ScoringChecks):
             ("roster", self.data.get("roster")), ("ratings", self.data.get("ratings"))) if spec]
         declared += [(("datasets", name), spec["source"]) for name, spec in self.datasets.items()]
         for path, source in declared:
+            if source == TABLE_SOURCE and path[0] == "datasets":
+                continue  # the database's own (appraisal.engines.tables), no plugin's
             if source not in sources:
                 self.add((*path, "source"), f"unknown source {source!r}; {sources.hint(source)}")
+        for path, message in table_problems(self.data.get("datasets", {}), self.engine):
+            self.add(path, message)
 
     def check_timezone(self) -> None:
         name = self.data.get("timezone")
@@ -466,6 +472,7 @@ def lint_document(
     `functions`, `sources` and `indicators` are those the plugins registered: what expressions
     may call, what `source:` and `custom:` may name; `engine`: the engine the scheme must run on."""
     linter = _Linter(document, functions, set_aside or SetAside())
+    linter.engine = engine
     linter.run()
     linter.check_sources(sources)
     if indicators is not None:

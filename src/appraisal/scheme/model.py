@@ -46,6 +46,12 @@ class Source:
     options: Mapping[str, Any] = field(default_factory=dict)
     rename: Mapping[str, str] = field(default_factory=dict)
     written: str = ""  # the path as the scheme wrote it, for messages (`path` is resolved)
+    table: str | None = None  # `source: table`: the database's table; `path` is then meaningless
+
+    @property
+    def in_database(self) -> bool:
+        """The rows live in the database the run measures on, not in a file."""
+        return self.source == TABLE_SOURCE
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,8 @@ class ColumnFormat:
     date: str | None = None
     time: str | None = None
 
+
+TABLE_SOURCE = "table"  # `source: table`: a dataset whose rows live in the engine's database
 
 ROSTER_FIELDS = ("name", "team", "manager", "role", "start", "end")
 AS_OF_PERIOD = "period"  # `as_of: period`: the file is the snapshot of the period being run
@@ -127,6 +135,7 @@ class Dataset:
     repeats: Repeats | None = None  # adds a repeat-problem column (see appraisal.sql.repeats)
     formats: Mapping[str, ColumnFormat] = field(default_factory=dict)  # the long-form columns
     as_of: str | None = None
+    first_by: tuple[str, ...] = ()  # a table's order for repeated keys (appraisal.engines.tables)
 
     @property
     def measurable(self) -> bool:

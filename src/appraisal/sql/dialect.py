@@ -110,6 +110,12 @@ class Dialect:
     # an exact percentile as an aggregate and as a window function over each appraisee's rows;
     # None: the engine has neither with the table's interpolation, so it sorts (quantiles.py)
     quantile: str | None = "quantile_cont({x}, {p})"
+    # typing a table that lives in the engine's database (appraisal.engines.tables): any value as
+    # text that compares by code point; an instant as wall-clock time in a zone (`{zone}` a
+    # literal); an interval as seconds (None: the engine's intervals are not read as durations)
+    text_of: str = "CAST({x} AS VARCHAR)"
+    local_time: str = "timezone({zone}, {x})"
+    interval_seconds: str | None = "CAST(epoch({x}) AS DOUBLE)"
     # SQL types of the kinds, for a null of a known kind (`None + 1` is a null number)
     types: dict[str, str] = field(default_factory=lambda: {
         "number": "DOUBLE", "duration": "DOUBLE", "time interval": "DOUBLE", "text": "VARCHAR",

@@ -159,6 +159,9 @@ POSTGRES = Dialect(
     to_double=f"CAST({{x}} AS {DOUBLE})",  # through the decimal's text: the nearest double
     quantile=None,  # percentile_cont interpolates as lo + (hi - lo) * d, DuckDB as lo * (1 - d) + hi * d
     layer_fence=" OFFSET 0",  # the planner would copy each layer's guards into every use: exponential
+    text_of='CAST({x} AS TEXT) COLLATE "C"',
+    local_time="({x} AT TIME ZONE {zone})",
+    interval_seconds=f"CAST(EXTRACT(EPOCH FROM {{x}}) AS {DOUBLE})",
 )
 
 

@@ -70,6 +70,10 @@ SPARK = Dialect(
     unmaterialized="",
     floor=_FLOOR,
     ceil="(- " + _FLOOR.replace("{x}", "(- {x})") + ")",
+    text_of="CAST({x} AS STRING)",
+    # a TIMESTAMP_LTZ is an instant; the session's zone is UTC, so its NTZ cast is the shifted wall clock
+    local_time="CAST(from_utc_timestamp({x}, {zone}) AS TIMESTAMP_NTZ)",
+    interval_seconds=None,
     types={
         "number": "DOUBLE", "duration": "DOUBLE", "time interval": "DOUBLE", "text": "STRING",
         "true/false value": "BOOLEAN", "timestamp": "TIMESTAMP", "date": "DATE",

@@ -1,0 +1,55 @@
+"""Lint checks of datasets whose rows live in a database table (`source: table`), kept out of
+`lint` to keep it short.
+
+Such a dataset is typed where it lives (appraisal.engines.tables), from the table's own column
+types: what needs a file's text (a strptime `format`, a timestamp built from a date and a
+time column) cannot be asked of it, and the order that decides which row of a repeated key
+is kept must be declared columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from appraisal.engines.remote import EMBEDDED
+from appraisal.scheme.loading import KeyPath
+from appraisal.scheme.model import TABLE_SOURCE
+
+
+def table_problems(datasets: Mapping[str, Any], engine: str | None = None) -> list[tuple[KeyPath, str]]:
+    """(key path, message) of every misuse of `table`, `path` and `first_by`; with `engine`
+    (`validate --engine`), a table dataset where that engine is the embedded one."""
+    found: list[tuple[KeyPath, str]] = []
+    for name, spec in datasets.items():
+        path: KeyPath = ("datasets", name)
+        if spec.get("source") != TABLE_SOURCE:
+            found += [((*path, key), f"'{key}' is only for a dataset with source: table")
+                      for key in ("table", "first_by") if key in spec]
+            continue
+        if engine == EMBEDDED:
+            found.append(((*path, "source"), "a table of a database is measured on that database's engine, "
+                                             "not on the embedded duckdb (--engine NAME or --profile NAME)"))
+        if "path" in spec:
+            found.append(((*path, "path"), "a dataset with source: table reads the table named by 'table', "
+                                           "not a file; remove 'path'"))
+        columns = spec.get("columns", {})
+        for column in spec.get("first_by", ()):
+            if column not in columns:
+                found.append(((*path, "first_by"), f"first_by names {column!r}, which is not a declared column"))
+        for column, declared in columns.items():
+            if isinstance(declared, Mapping) and declared.keys() - {"type"}:
+                found.append(((*path, "columns", column), "a table's column is typed by the database: no "
+                              "'format', 'date' or 'time' here; declare its type in the table, or in a view"))
+        repeats = spec.get("repeats")
+        if isinstance(repeats, Mapping) and "in" in repeats:
+            found.append(((*path, "repeats", "in"), "a dataset with source: table cannot look for returning "
+                          "rows in another dataset yet; only `repeats` within itself"))
+    for name, spec in datasets.items():
+        repeats = spec.get("repeats")
+        other = repeats.get("in") if isinstance(repeats, Mapping) else None
+        looks_in_table = isinstance(other, str) and datasets.get(other, {}).get("source") == TABLE_SOURCE
+        if looks_in_table and spec.get("source") != TABLE_SOURCE:
+            found.append((("datasets", name, "repeats", "in"), f"dataset {other!r} is a table of the database; "
+                          "a file's rows cannot look for returning rows in it"))
+    return found

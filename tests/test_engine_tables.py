@@ -1,0 +1,300 @@
+"""Datasets that live in the engine's database (`source: table`): typed, checked and measured there.
+
+The reference is the same typed rows as a Parquet file measured on DuckDB (tests/warehouse.py):
+the shipped schemes' demo data, typed by DuckDB, is put into a real PostgreSQL schema and a
+Spark database, and each scheme reading those tables must give the result the same scheme gives
+reading the Parquet files, to the last bit, data-quality counts included.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pytest
+import yaml
+
+from appraisal.engines.duckdb_engine import open_engine
+from appraisal.errors import DataError
+from appraisal.periods import parse_period
+from appraisal.pipeline import load_scheme, measure, run
+from appraisal.plugins import extensions
+from appraisal.scheme.extending import load_resolved
+from appraisal.scheme.repeat_rules import added_columns
+from test_engines import SCHEMES, comparable, demo_scheme
+from warehouse import parquet, postgres_schema, spark_database
+
+PERIOD = parse_period("2026-Q3")
+
+
+def _in_a_comeback(datasets: dict[str, Any]) -> set[str]:
+    """Datasets a `repeats: {in: ...}` links: they stay files (a table cannot take part yet)."""
+    linked = set()
+    for name, spec in datasets.items():
+        if "in" in (spec.get("repeats") or {}):
+            linked |= {name, spec["repeats"]["in"]}
+    return linked
+
+
+def typed_files(folder: Path, name: str) -> tuple[dict[str, Any], dict[str, Path]]:
+    """The demo scheme `name` as data, and each of its datasets' typed rows, in file order, as
+    Parquet (read through the scheme without keys and repeats, so every row is there)."""
+    spec = json.loads(json.dumps(load_resolved(demo_scheme(folder, name), extensions()).data))
+    spec.pop("extends", None)
+    kept = _in_a_comeback(spec["datasets"])
+    plain = json.loads(json.dumps(spec))
+    for dataset in plain["datasets"].values():
+        dataset.pop("key", None)
+    (folder / "plain.yaml").write_text(yaml.safe_dump(plain, allow_unicode=True), encoding="utf-8")
+    files = {}
+    with open_engine(load_scheme(folder / "plain.yaml"), extensions().sources) as engine:
+        for name, dataset in spec["datasets"].items():
+            if name not in kept:
+                rows = engine.fetch(f'SELECT * FROM "{name}"')
+                added = added_columns(dataset, spec["datasets"])  # a repeat's marks are the engine's to add
+                files[name] = parquet(folder, name, rows.drop_columns([c for c in rows.column_names if c in added]))
+    return spec, files
+
+
+
+
+def variants(folder: Path, spec: dict[str, Any], files: dict[str, Path], where: str) -> tuple[Path, Path]:
+    """The scheme reading each dataset of `files` from its Parquet file, and the same scheme
+    reading it from the table `<where>.<dataset>` (first of a key: by `loaded_row`)."""
+    as_files, as_tables = json.loads(json.dumps(spec)), json.loads(json.dumps(spec))
+    for name, path in files.items():
+        for variant in (as_files, as_tables):
+            dataset = variant["datasets"][name]
+            dataset.pop("options", None)
+            dataset.pop("rename", None)
+            dataset["columns"] = {**_typed_columns(dataset.get("columns", {})), "loaded_row": "integer"}
+        as_files["datasets"][name].update(source="parquet", path=path.name)
+        as_tables["datasets"][name].pop("path")
+        as_tables["datasets"][name].update(source="table", table=f"{where}.{name}", first_by=["loaded_row"])
+    written = []
+    for label, variant in (("files", as_files), ("tables", as_tables)):
+        path = folder / f"{label}.yaml"
+        path.write_text(yaml.safe_dump(variant, allow_unicode=True), encoding="utf-8")
+        written.append(path)
+    return written[0], written[1]
+
+
+def _typed_columns(columns: dict[str, Any]) -> dict[str, Any]:
+    """Declared columns as their kinds alone: a typed file or table has no text formats."""
+    return {name: declared if isinstance(declared, str) else declared["type"] for name, declared in columns.items()}
+
+
+@pytest.mark.parametrize("name", list(SCHEMES))
+def test_shipped_scheme_reading_tables_gives_the_result_of_the_same_rows_as_files(
+    tmp_path: Path, remote, name: str, request: pytest.FixtureRequest
+) -> None:
+    engine, settings = remote
+    spec, files = typed_files(tmp_path, name)
+    if engine == "postgres":
+        holder = postgres_schema(request.getfixturevalue("postgres"), files)
+    else:
+        holder = spark_database(request.getfixturevalue("spark"), files)
+    with holder as where:
+        as_files, as_tables = variants(tmp_path, spec, files, where)
+        on_duckdb = run(load_scheme(as_files), PERIOD, groups=("team", "manager"))
+        there = run(load_scheme(as_tables), PERIOD, groups=("team", "manager"), engine=engine, settings=settings)
+    assert comparable(there) == comparable(on_duckdb)
+    assert there.provenance["engine"]["name"] == engine
+    if name == "agent":  # the demo's repeated ticket, found where the rows live as in a file
+        causes = {(q["dataset"], q["cause"]) for q in there.as_dict()["quality"]}
+        assert ("tickets", "duplicate key") in causes
+
+
+# --- a table's own values: what a typed column can hold that does not fit ----------------------
+
+TYPED_SCHEME = """\
+scheme: typed-table
+version: 1
+title: A table of typed values
+period: quarter
+timezone: Asia/Shanghai
+roster: {source: csv, path: roster.csv, key: agent_id, name: name, team: team}
+datasets:
+  tickets:
+    source: parquet
+    path: tickets.parquet
+    key: ticket_id
+    appraisee: agent_id
+    period_by: created_at
+    columns:
+      ticket_id: text
+      agent_id: text
+      created_at: timestamp
+      score: number
+      parts: integer
+      handled: duration
+      resolved: flag
+      note: text
+      loaded_row: integer
+indicators:
+  - {id: tickets, title: Tickets, measure: {dataset: tickets, agg: count}, target: 3,
+     score: {curve: linear, worst: 0, best: 6}, weight: 100}
+  - {id: score, title: Score, measure: {dataset: tickets, agg: mean, of: score}, weight: 0}
+  - {id: parts, title: Parts, measure: {dataset: tickets, agg: sum, of: parts}, weight: 0}
+  - {id: handled, title: Handled, measure: {dataset: tickets, agg: median, of: handled}, weight: 0}
+  - {id: resolved, title: Resolved, measure: {dataset: tickets, agg: ratio, numerator: {where: resolved}}, weight: 0}
+  - {id: noted, title: Noted, measure: {dataset: tickets, agg: count, where: "not_null(note)"}, weight: 0}
+grades: {A: 90, B: 0}
+quality: {warn_if: never, error_if: never}
+"""
+
+ROSTER = "agent_id,name,team\n1001,Ann,north\n1002,Bo,south\n1003,Cy,south\n"
+
+
+def typed_rows() -> pa.Table:
+    """Typed values a warehouse may hold, each kind's misfits among them; ids are numbers."""
+    inf, nan = float("inf"), float("nan")
+    at = [datetime(2026, 7, 1, 2, 0, tzinfo=UTC) + timedelta(hours=7 * n) for n in range(12)]
+    at[11] = datetime(2026, 9, 30, 16, 30, tzinfo=UTC)  # 00:30 on 1 October in Shanghai: the next quarter
+    return pa.table({
+        "ticket_id": ["t01", "t02", "t02", None, "t05", "t06", "t07", "t08", "t09", "t10", "t11", "t12"],
+        "agent_id": pa.array([1001, 1001, 1001, 1002, 1002, 1002, 1003, 1003, 1003, 1001, 1002, 1003], pa.int64()),
+        "created_at": pa.array(at, pa.timestamp("us", tz="UTC")),
+        "score": [1.5, nan, 2.0, inf, -inf, 3.25, None, 4.0, 0.1, nan, 5.0, 6.0],
+        "parts": [1.0, 2.5, 3.0, 1e30, -4.0, 7.0, None, 2.0, 9.2e18, 0.0, -1e-9, 1.0],
+        "handled": [60.0, -5.0, 120.0, inf, 30.0, None, 45.5, -0.5, 90.0, 15.0, 600.0, 1.0],
+        "resolved": [True, False, True, None, True, True, False, True, False, True, True, False],
+        "note": ["  padded ", "", None, "x", "日本", " ", "ok", "b", "a", "z", "y", "q"],
+    })
+
+
+def typed_scheme(folder: Path, where: str | None) -> Path:
+    """TYPED_SCHEME beside its roster, reading tickets.parquet, or (`where`) the table `<where>.tickets`."""
+    (folder / "roster.csv").write_text(ROSTER, encoding="utf-8")
+    text = TYPED_SCHEME
+    if where is not None:
+        text = text.replace("    source: parquet\n    path: tickets.parquet\n",
+                            f"    source: table\n    table: {where}.tickets\n    first_by: [loaded_row]\n")
+    path = folder / ("tables.yaml" if where else "files.yaml")
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_tables_misfits_are_counted_as_a_files_are(tmp_path: Path, remote, request: pytest.FixtureRequest) -> None:
+    engine, settings = remote
+    files = {"tickets": parquet(tmp_path, "tickets", typed_rows())}
+    on_duckdb = run(load_scheme(typed_scheme(tmp_path, None)), PERIOD, groups=("team",))
+    holder = postgres_schema(request.getfixturevalue("postgres"), files) if engine == "postgres" \
+        else spark_database(request.getfixturevalue("spark"), files)
+    with holder as where:
+        there = run(load_scheme(typed_scheme(tmp_path, where)), PERIOD, groups=("team",), engine=engine,
+                    settings=settings)
+    assert comparable(there) == comparable(on_duckdb)
+    counted = {(q["cause"], q["column"]): (q["count"], q["examples"]) for q in there.as_dict()["quality"]}
+    assert counted[("duplicate key", "ticket_id")] == (1, ["'t02'"])
+    assert counted[("unparseable number", "score")] == (4, ["'-inf'", "'inf'", "'nan'"])
+    assert counted[("unparseable integer", "parts")] == (3, ["'-1e-09'", "'1e+30'", "'2.5'"])  # 9.2e18 fits
+    assert counted[("negative duration", "handled")] == (2, ["'-0.5'", "'-5.0'"])
+    assert counted[("unparseable duration", "handled")] == (1, ["'inf'"])
+
+
+# --- what is refused, and how it is said --------------------------------------------------------
+
+def test_a_table_dataset_on_the_embedded_engine_says_to_choose_the_databases(tmp_path: Path) -> None:
+    scheme = load_scheme(typed_scheme(tmp_path, "support"))
+    with pytest.raises(DataError, match=r"dataset 'tickets' reads the table support.tickets of a database: "
+                       r"measure on that database's engine \(--engine NAME"):
+        measure(scheme, PERIOD)
+
+
+def test_a_missing_table_is_named(tmp_path: Path, postgres) -> None:
+    scheme = load_scheme(typed_scheme(tmp_path, "nowhere"))
+    with pytest.raises(DataError, match=r'PostgreSQL cannot read "nowhere"."tickets": relation .* does not exist'):
+        measure(scheme, PERIOD, engine="postgres", settings={"dsn": postgres.dsn})
+
+
+def test_a_column_of_another_kind_is_refused_naming_both(tmp_path: Path, postgres) -> None:
+    files = {"tickets": parquet(tmp_path, "tickets", typed_rows().set_column(
+        7, "note", pa.array([True] * 12)).set_column(5, "handled", pa.array(["1:00"] * 12)))}
+    with postgres_schema(postgres, files) as where:
+        scheme = load_scheme(typed_scheme(tmp_path, where))
+        with pytest.raises(DataError, match=r"dataset 'tickets' \(table w_\w+.tickets\): column 'handled' is "
+                           r"declared duration but the table holds text values; declare the kind it holds, or "
+                           "cast it in a view"):
+            measure(scheme, PERIOD, engine="postgres", settings={"dsn": postgres.dsn})
+
+
+def test_a_declared_column_the_table_lacks_is_named(tmp_path: Path, postgres) -> None:
+    files = {"tickets": parquet(tmp_path, "tickets", typed_rows().drop_columns(["score"]))}
+    with postgres_schema(postgres, files) as where:
+        scheme = load_scheme(typed_scheme(tmp_path, where))
+        with pytest.raises(DataError, match=r"\(table w_\w+.tickets\) has no column 'score'; it has agent_id, "):
+            measure(scheme, PERIOD, engine="postgres", settings={"dsn": postgres.dsn})
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (("    table: x.tickets\n", "    table: x.tickets\n    path: tickets.parquet\n"),
+     "datasets.tickets.path: a dataset with source: table reads the table named by 'table', not a file"),
+    (("    first_by: [loaded_row]\n", "    first_by: [nothing]\n"),
+     "datasets.tickets.first_by: first_by names 'nothing', which is not a declared column"),
+    (("      created_at: timestamp\n", "      created_at: {type: timestamp, format: '%d/%m/%Y'}\n"),
+     "datasets.tickets.columns.created_at: a table's column is typed by the database: no 'format'"),
+    (("    source: table\n    table: x.tickets\n", "    source: parquet\n    path: t.parquet\n    table: x.tickets\n"),
+     "datasets.tickets.table: 'table' is only for a dataset with source: table"),
+    (("    source: table\n    table: x.tickets\n", "    source: table\n"),
+     "datasets.tickets: missing required key 'table'"),
+])
+def test_validate_says_what_a_table_dataset_cannot_take(tmp_path: Path, run_cli, change, message) -> None:
+    path = typed_scheme(tmp_path, "x")
+    path.write_text(path.read_text(encoding="utf-8").replace(*change), encoding="utf-8")
+    result = run_cli("validate", str(path))
+    assert result.exit_code == 1
+    assert message in result.stderr, result.stderr
+
+
+def test_a_table_scheme_validates_without_an_engine(tmp_path: Path, run_cli) -> None:
+    result = run_cli("validate", str(typed_scheme(tmp_path, "support")))
+    assert result.exit_code == 0, result.stderr
+
+
+def test_explain_shows_no_rows_of_a_table_which_may_have_changed(tmp_path: Path, postgres) -> None:
+    from appraisal.row_reader import RowReader
+
+    files = {"tickets": parquet(tmp_path, "tickets", typed_rows())}
+    with postgres_schema(postgres, files) as where:
+        result = run(load_scheme(typed_scheme(tmp_path, where)), PERIOD, engine="postgres",
+                     settings={"dsn": postgres.dsn})
+    with RowReader(result, extensions()) as reader:
+        shown = reader.counted("1001", "tickets")
+    assert shown.why_not == {"key": "rows_in_database", "table": f"{where}.tickets"}
+
+
+def test_a_missing_table_is_named_by_spark(tmp_path: Path, spark) -> None:
+    scheme = load_scheme(typed_scheme(tmp_path, "nowhere"))
+    with pytest.raises(DataError, match=r'Spark cannot read "nowhere"."tickets": .*TABLE_OR_VIEW_NOT_FOUND'):
+        measure(scheme, PERIOD, engine="spark", settings={"master": "local[2]"})
+
+
+def test_postgres_intervals_are_durations_as_seconds_are(tmp_path: Path, postgres) -> None:
+    seconds = [3600.0, -300.0, 7200.5, None, 1800.0, 120.0, 2700.0, -60.0, 5400.0, 900.0, 36000.0, 60.0]
+    files = {"tickets": parquet(tmp_path, "tickets", typed_rows().set_column(5, "handled", pa.array(seconds)))}
+    on_duckdb = run(load_scheme(typed_scheme(tmp_path, None)), PERIOD)  # seconds as numbers
+    with postgres_schema(postgres, files) as where, postgres.connect() as pg:
+        pg.execute(f'ALTER TABLE "{where}".tickets ALTER COLUMN handled TYPE INTERVAL '
+                   "USING make_interval(secs => handled)")
+        there = run(load_scheme(typed_scheme(tmp_path, where)), PERIOD, engine="postgres",
+                    settings={"dsn": postgres.dsn})
+    def without_examples(result: Any) -> dict[str, Any]:  # an interval is shown as one, not as seconds
+        found = comparable(result)
+        found["quality"] = [{**q, "examples": []} for q in found["quality"]]
+        return found
+
+    assert without_examples(there) == without_examples(on_duckdb)
+    assert [(q["cause"], q["count"], q["examples"]) for q in there.as_dict()["quality"] if q["column"] == "handled"] \
+        == [("negative duration", 2, ["'-00:01:00'", "'-00:05:00'"])]
+
+
+def test_validate_on_the_embedded_engine_refuses_a_table_dataset(tmp_path: Path, run_cli) -> None:
+    result = run_cli("validate", "--engine", "duckdb", str(typed_scheme(tmp_path, "support")))
+    assert result.exit_code == 1
+    assert ("datasets.tickets.source: a table of a database is measured on that database's engine, not on the "
+            "embedded duckdb") in result.stderr
+    assert run_cli("validate", "--engine", "postgres", str(typed_scheme(tmp_path, "support"))).exit_code == 0
