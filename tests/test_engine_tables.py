@@ -298,3 +298,16 @@ def test_validate_on_the_embedded_engine_refuses_a_table_dataset(tmp_path: Path,
     assert ("datasets.tickets.source: a table of a database is measured on that database's engine, not on the "
             "embedded duckdb") in result.stderr
     assert run_cli("validate", "--engine", "postgres", str(typed_scheme(tmp_path, "support"))).exit_code == 0
+
+
+def test_indicator_ids_longer_than_a_postgres_name_give_the_same_result(tmp_path: Path, remote) -> None:
+    """PostgreSQL keeps 63 bytes of a name: two long ids that begin alike must stay two."""
+    engine, settings = remote
+    parquet(tmp_path, "tickets", typed_rows())
+    path = typed_scheme(tmp_path, None)
+    alike = "score_" + "x" * 70
+    text = path.read_text(encoding="utf-8").replace("{id: score,", "{id: " + alike + ",")
+    text = text.replace("{id: parts,", "{id: " + alike[:-1] + "y,").replace("{id: noted,", "{id: " + "得分" * 30 + ",")
+    path.write_text(text, encoding="utf-8")
+    scheme = load_scheme(path)
+    assert comparable(run(scheme, PERIOD, engine=engine, settings=settings)) == comparable(run(scheme, PERIOD))

@@ -29,7 +29,7 @@ from appraisal import interrupts
 from appraisal.errors import DataError
 from appraisal.sql.dialect import Dialect, inline_literal
 from appraisal.sql.dialect import quote_identifier as q
-from appraisal.sql.postgres import POSTGRES, numbered
+from appraisal.sql.postgres import POSTGRES, fitted, numbered, short_name
 
 if TYPE_CHECKING:
     import duckdb
@@ -85,18 +85,19 @@ class PostgresSession:
     def ship(self, connection: duckdb.DuckDBPyConnection, tables: Mapping[str, str], folder: Path) -> None:
         for table, rows_sql in tables.items():
             described = connection.execute(f"DESCRIBE {rows_sql}").fetchall()
-            columns = ", ".join(f"{q(str(name))} {_column_type(str(kind))}" for name, kind, *_ in described)
+            columns = ", ".join(f"{q(short_name(str(name)))} {_column_type(str(kind))}" for name, kind, *_ in described)
             staged = folder / f"ship-{len(list(folder.iterdir()))}.csv"
             connection.execute(f"COPY ({rows_sql}) TO {inline_literal(str(staged))}"
                                " (FORMAT csv, HEADER false)").fetchall()
             try:
                 with self.connection.transaction():
-                    self.connection.execute(f"CREATE TEMPORARY TABLE {q(table)} ({columns})")
-                    with self.connection.cursor().copy(f"COPY {q(table)} FROM STDIN (FORMAT csv)") as copy, \
+                    name = q(short_name(table))
+                    self.connection.execute(f"CREATE TEMPORARY TABLE {name} ({columns})")
+                    with self.connection.cursor().copy(f"COPY {name} FROM STDIN (FORMAT csv)") as copy, \
                             staged.open("rb") as rows:
                         while chunk := rows.read(_CHUNK):
                             copy.write(chunk)
-                    self.connection.execute(f"ANALYZE {q(table)}")
+                    self.connection.execute(f"ANALYZE {name}")
             except psycopg.Error as exc:
                 raise DataError(f"cannot copy table {table!r} into PostgreSQL: {_message(exc)}") from None
             finally:
@@ -113,24 +114,26 @@ class PostgresSession:
         return [(c.name, _KINDS.get(c.type_code, f"other:{names[c.type_code]}")) for c in description]
 
     def stage(self, name: str, sql: str) -> None:
+        table, (query, _) = q(short_name(name)), fitted(sql)
         try:
             with self.connection.transaction():
-                self.connection.execute(f"CREATE TEMPORARY TABLE {q(name)} AS {sql}")
-                self.connection.execute(f"ANALYZE {q(name)}")
+                self.connection.execute(f"CREATE TEMPORARY TABLE {table} AS {query}")
+                self.connection.execute(f"ANALYZE {table}")
         except psycopg.Error as exc:
             raise DataError(f"PostgreSQL could not type the table of {name!r}: {_message(exc)}") from None
 
     def fetch(self, sql: str, params: Sequence[object]) -> pa.Table:
+        query, long = fitted(sql)
         try:
             with self.connection.cursor(binary=True) as cursor:
-                cursor.execute(numbered(sql), list(params))
+                cursor.execute(numbered(query), list(params))
                 rows = cursor.fetchall()
                 description = cursor.description or []
         except psycopg.Error as exc:
             raise DataError(f"PostgreSQL could not measure: {_message(exc)}") from None
         columns = list(zip(*rows, strict=True)) if rows else [() for _ in description]
         arrays = [_array(list(values), column.type_code) for values, column in zip(columns, description, strict=True)]
-        return pa.table(arrays, names=[column.name for column in description])
+        return pa.table(arrays, names=[long.get(column.name, column.name) for column in description])
 
     def close(self) -> None:
         interrupts.unregister_connection(self)

@@ -17,6 +17,9 @@ computing anything that could itself overflow (see below). Layers of bound colum
 
 from __future__ import annotations
 
+import hashlib
+import re
+
 from appraisal.sql.dialect import Dialect
 
 DOUBLE = "DOUBLE PRECISION"
@@ -186,3 +189,34 @@ def numbered(sql: str) -> str:
         else:
             out.append(char)
     return "".join(out)
+
+
+NAME_BYTES = 63  # PostgreSQL keeps the first 63 bytes of a longer name, silently
+_QUOTED = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"")
+
+
+def short_name(name: str) -> str:
+    """`name`, or for one PostgreSQL would cut (an indicator id of 60 letters with `__value`),
+    its first 50 bytes and a hash of the whole: two long names that begin alike stay two."""
+    encoded = name.encode("utf-8")
+    if len(encoded) <= NAME_BYTES:
+        return name
+    return f"{encoded[:50].decode('utf-8', 'ignore')}_{hashlib.sha256(encoded).hexdigest()[:12]}"
+
+
+def fitted(sql: str) -> tuple[str, dict[str, str]]:
+    """`sql` with every quoted name too long for PostgreSQL written short (`short_name`; quoted
+    texts are left alone), and the long name of each short one, to name a result's columns."""
+    long: dict[str, str] = {}
+
+    def fit(found: re.Match[str]) -> str:
+        token = found.group(0)
+        if token[0] == "'":
+            return token
+        name = token[1:-1].replace('""', '"')
+        if (short := short_name(name)) == name:
+            return token
+        long[short] = name
+        return '"' + short.replace('"', '""') + '"'
+
+    return _QUOTED.sub(fit, sql), long
