@@ -8,7 +8,9 @@ reading the Parquet files, to the last bit, data-quality counts included.
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,9 +18,12 @@ from typing import Any
 import pyarrow as pa
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from appraisal.engines.duckdb_engine import open_engine
 from appraisal.errors import DataError
+from appraisal.measuring.measurements import measuring
 from appraisal.periods import parse_period
 from appraisal.pipeline import load_scheme, measure, run
 from appraisal.plugins import extensions
@@ -30,13 +35,12 @@ from warehouse import parquet, postgres_schema, spark_database
 PERIOD = parse_period("2026-Q3")
 
 
-def _in_a_comeback(datasets: dict[str, Any]) -> set[str]:
-    """Datasets a `repeats: {in: ...}` links: they stay files (a table cannot take part yet)."""
-    linked = set()
-    for name, spec in datasets.items():
-        if "in" in (spec.get("repeats") or {}):
-            linked |= {name, spec["repeats"]["in"]}
-    return linked
+@contextlib.contextmanager
+def measuring_rows(scheme: Any, sql: str, engine: str = "duckdb", settings_: Any = None) -> Iterator[list[Any]]:
+    """The rows of `sql` on the engine `scheme` was measured on, its datasets as it keeps them."""
+    with measuring(scheme, PERIOD, extensions(), engine_name=engine, settings=settings_) as measured:
+        found = measured.engine.fetch(sql)
+        yield list(zip(*(column.to_pylist() for column in found.columns), strict=True))
 
 
 def typed_files(folder: Path, name: str) -> tuple[dict[str, Any], dict[str, Path]]:
@@ -44,7 +48,6 @@ def typed_files(folder: Path, name: str) -> tuple[dict[str, Any], dict[str, Path
     Parquet (read through the scheme without keys and repeats, so every row is there)."""
     spec = json.loads(json.dumps(load_resolved(demo_scheme(folder, name), extensions()).data))
     spec.pop("extends", None)
-    kept = _in_a_comeback(spec["datasets"])
     plain = json.loads(json.dumps(spec))
     for dataset in plain["datasets"].values():
         dataset.pop("key", None)
@@ -52,10 +55,9 @@ def typed_files(folder: Path, name: str) -> tuple[dict[str, Any], dict[str, Path
     files = {}
     with open_engine(load_scheme(folder / "plain.yaml"), extensions().sources) as engine:
         for name, dataset in spec["datasets"].items():
-            if name not in kept:
-                rows = engine.fetch(f'SELECT * FROM "{name}"')
-                added = added_columns(dataset, spec["datasets"])  # a repeat's marks are the engine's to add
-                files[name] = parquet(folder, name, rows.drop_columns([c for c in rows.column_names if c in added]))
+            rows = engine.fetch(f'SELECT * FROM "{name}"')
+            added = added_columns(dataset, spec["datasets"])  # a repeat's marks are the engine's to add
+            files[name] = parquet(folder, name, rows.drop_columns([c for c in rows.column_names if c in added]))
     return spec, files
 
 
@@ -311,3 +313,73 @@ def test_indicator_ids_longer_than_a_postgres_name_give_the_same_result(tmp_path
     path.write_text(text, encoding="utf-8")
     scheme = load_scheme(path)
     assert comparable(run(scheme, PERIOD, engine=engine, settings=settings)) == comparable(run(scheme, PERIOD))
+
+
+# --- a comeback looked for in another table: the window form against DuckDB's ASOF join ---------
+
+COMEBACK_SCHEME = """\
+scheme: comeback
+version: 1
+title: Repurchase after a repair
+period: quarter
+roster: {source: csv, path: roster.csv, key: agent_id}
+datasets:
+  repairs:
+    source: parquet
+    path: repairs.parquet
+    key: repair_id
+    appraisee: agent_id
+    period_by: repaired_at
+    repeats: {column: repurchased, same: [customer], after: repaired_at, within_days: 1, in: orders, at: ordered_at}
+    columns: {repair_id: text, agent_id: text, customer: text, repaired_at: timestamp, loaded_row: integer}
+  orders:
+    source: parquet
+    path: orders.parquet
+    key: order_id
+    appraisee: agent_id
+    period_by: ordered_at
+    columns: {order_id: text, agent_id: text, customer: text, ordered_at: timestamp, loaded_row: integer}
+indicators:
+  - {id: repurchase, title: Repurchase, measure: {dataset: repairs, agg: ratio, numerator: {where: repurchased}},
+     target: 0.5, score: {curve: linear, worst: 0, best: 1}, weight: 100}
+grades: {A: 90, B: 0}
+quality: {warn_if: never, error_if: never}
+"""
+
+# few customers and hours, so rows share both often: ties, and comebacks within the window and beyond
+_HOURS = st.integers(-1, 60).map(lambda h: None if h < 0 else datetime(2026, 7, 1) + timedelta(hours=h))
+_CUSTOMERS = st.sampled_from([None, "c1", "c2", "c1", "c2"])
+
+
+@given(repairs=st.lists(st.tuples(_CUSTOMERS, _HOURS, st.sampled_from(["1001", "1002"])), max_size=12),
+       orders=st.lists(st.tuples(_CUSTOMERS, _HOURS), max_size=12))
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_a_comeback_in_another_table_marks_the_rows_duckdbs_asof_join_marks(
+    tmp_path_factory, remote, request, repairs, orders
+) -> None:
+    engine, settings_ = remote
+    folder = tmp_path_factory.mktemp("comeback")
+    (folder / "roster.csv").write_text(ROSTER, encoding="utf-8")
+    files = {
+        "repairs": parquet(folder, "repairs", pa.table({
+            "repair_id": [f"r{n:02}" for n in range(len(repairs))], "agent_id": [r[2] for r in repairs],
+            "customer": pa.array([r[0] for r in repairs], pa.string()),
+            "repaired_at": pa.array([r[1] for r in repairs], pa.timestamp("us"))})),
+        "orders": parquet(folder, "orders", pa.table({
+            "order_id": [f"o{n:02}" for n in range(len(orders))],  # o00 < o01: the smallest of two at one time
+            "agent_id": ["1001"] * len(orders),
+            "customer": pa.array([o[0] for o in orders], pa.string()),
+            "ordered_at": pa.array([o[1] for o in orders], pa.timestamp("us"))})),
+    }
+    (folder / "files.yaml").write_text(COMEBACK_SCHEME, encoding="utf-8")
+    holder = postgres_schema(request.getfixturevalue("postgres"), files) if engine == "postgres" \
+        else spark_database(request.getfixturevalue("spark"), files)
+    marks = 'SELECT repair_id, repurchased, repurchased_by FROM repairs ORDER BY repair_id'
+    with measuring_rows(load_scheme(folder / "files.yaml"), marks) as here, holder as where:
+        text = COMEBACK_SCHEME
+        for name in files:
+            text = text.replace(f"    source: parquet\n    path: {name}.parquet\n",
+                                f"    source: table\n    table: {where}.{name}\n    first_by: [loaded_row]\n")
+        (folder / "tables.yaml").write_text(text, encoding="utf-8")
+        with measuring_rows(load_scheme(folder / "tables.yaml"), marks, engine, settings_) as there:
+            assert there == here

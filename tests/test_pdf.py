@@ -266,6 +266,26 @@ def test_a_long_temporary_folder_does_not_stop_the_browser(tmp_path: Path, monke
     assert list(long.iterdir()) == []  # the profile is gone
 
 
+def test_the_browsers_own_temporary_folder_is_inside_its_private_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """So a stop that kills the browser before it says where that folder is still removes it.
+    (A short temporary folder, as a run's usually is: a socket's path must fit in 108 bytes.)"""
+    import shutil
+    import tempfile
+
+    from appraisal.rendering.pdf import Chromium
+
+    short = Path(tempfile.mkdtemp(prefix="chr-", dir="/tmp"))
+    try:
+        monkeypatch.setenv("TMPDIR", str(short))
+        monkeypatch.setattr(tempfile, "tempdir", str(short))
+        with Chromium(require_chromium()) as browser:
+            assert [p.name.startswith("appraisal-chromium-") for p in short.iterdir()] == [True]
+            assert any(p.name.startswith("org.chromium.Chromium.") for p in browser.scratch.iterdir())
+        assert list(short.iterdir()) == []
+    finally:
+        shutil.rmtree(short, ignore_errors=True)
+
+
 # Booklets: many files printed at once, cut per file ---------------------------------------------
 
 

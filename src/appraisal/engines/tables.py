@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from appraisal.engines.duckdb_engine import QualityCount
 from appraisal.engines.remote import DatabaseTables
+from appraisal.engines.table_repeats import marked, marked_in
 from appraisal.errors import DataError
 from appraisal.scheme.model import Dataset, Scheme
 from appraisal.sql.dialect import Dialect, inline_literal
@@ -56,6 +57,18 @@ def reference(table: str, dialect: Dialect) -> str:
     return ".".join(dialect.quote_identifier(part) for part in table.split("."))
 
 
+@dataclass(frozen=True)
+class Typed:
+    """A table dataset's rows in the dialect: `typed` (every row, typed), `rows` (one per key),
+    their quoted `columns`, the table's `source` reference and the `checks` of its cells."""
+
+    source: str
+    typed: str
+    rows: str
+    columns: list[str]
+    checks: list[Check]
+
+
 def stage_all(engine: Engine, scheme: Scheme) -> None:
     """Type, check and keep every table dataset of `scheme` in `engine`'s remote session; the
     counts join the engine's quality counts and rows read."""
@@ -63,12 +76,23 @@ def stage_all(engine: Engine, scheme: Scheme) -> None:
     assert remote is not None
     if not all(callable(getattr(remote, method, None)) for method in ("columns", "stage")):
         raise DataError(f"the {remote.name} engine cannot read tables of its database (source: table)")
+    tables = cast(DatabaseTables, remote)
     for name, dataset in in_database(scheme).items():
-        _stage(engine, cast(DatabaseTables, remote), name, dataset, scheme.timezone)
+        typed = _typed_rows(tables, name, dataset, scheme.timezone, engine.dialect)
+        rows, repeats = typed.rows, dataset.repeats
+        if repeats is not None and dataset.period_by is not None:
+            if repeats.looked_in is None:
+                rows = marked(rows, dataset, typed.columns, engine.dialect)
+            else:
+                other = scheme.datasets[repeats.looked_in]
+                looked = _typed_rows(tables, repeats.looked_in, other, scheme.timezone, engine.dialect).rows
+                rows = marked_in(rows, typed.columns, dataset, other, looked, engine.dialect)
+        tables.stage(name, rows)
+        engine.tables[name] = name
+        _count(engine, name, typed.source, typed.typed, dataset, typed.checks, engine.dialect)
 
 
-def _stage(engine: Engine, remote: DatabaseTables, name: str, dataset: Dataset, tz: str) -> None:
-    dialect = engine.dialect
+def _typed_rows(remote: DatabaseTables, name: str, dataset: Dataset, tz: str, dialect: Dialect) -> Typed:
     assert dataset.source.table is not None
     source = reference(dataset.source.table, dialect)
     found = dict(remote.columns(source))
@@ -96,11 +120,7 @@ def _stage(engine: Engine, remote: DatabaseTables, name: str, dataset: Dataset, 
     typed_rows = f"SELECT {', '.join(selects)} FROM {source}"
     columns = [dialect.quote_identifier(c) for c in dict.fromkeys([*dataset.columns, *needed])]
     rows = _first_of_each_key(typed_rows, dataset, columns, dialect) if dataset.key else typed_rows
-    if dataset.repeats is not None and dataset.repeats.looked_in is None and dataset.period_by is not None:
-        rows = _marked(rows, dataset, columns, dialect)
-    remote.stage(name, rows)
-    engine.tables[name] = name
-    _count(engine, name, source, typed_rows, dataset, checks, dialect)
+    return Typed(source, typed_rows, rows, columns, checks)
 
 
 def _typed(
@@ -155,28 +175,6 @@ def _first_of_each_key(rows: str, dataset: Dataset, columns: list[str], dialect:
     ordered = ", ".join(f"{c} NULLS LAST" for c in order)
     return (f"SELECT {', '.join(columns)} FROM (SELECT t.*, row_number() OVER (PARTITION BY {key} ORDER BY "
             f"{ordered}) AS {_ROW} FROM ({rows}) AS t) AS d WHERE {key} IS NULL OR {_ROW} = 1")
-
-
-def _marked(rows: str, dataset: Dataset, columns: list[str], dialect: Dialect) -> str:
-    """`rows` with the repeat-problem columns: each row marked by the next row of its `same`
-    group, as `appraisal.sql.repeats._next_row` does for a file."""
-    repeats, period_by, key = dataset.repeats, dataset.period_by, dataset.key
-    assert repeats is not None and period_by is not None
-    q = dialect.quote_identifier
-    same = ", ".join(q(c) for c in repeats.same)
-    order = f"{q(period_by)} NULLS LAST" + (f", {q(key)} NULLS LAST" if key else "")
-    window = f"OVER (PARTITION BY {same} ORDER BY {order})"
-    after = q(repeats.after or period_by)
-    present = " AND ".join(f"{q(c)} IS NOT NULL" for c in (*repeats.same, repeats.after or period_by))
-    gap = dialect.elapsed_seconds.format(x=dialect.elapsed.format(a="__next_at", b=after))
-    marked = f"(__next_at > {after} AND {gap} <= {round(repeats.within_days * 86400)} AND {present})"
-    listed = ", ".join(columns)
-    by = ""
-    if key:
-        by = f", CASE WHEN {marked} THEN {dialect.text_of.format(x='__next_key')} END AS {q(repeats.column + '_by')}"
-    next_key = f", lead({q(key)}) {window} AS __next_key" if key else ""
-    return (f"SELECT {listed}, coalesce({marked}, FALSE) AS {q(repeats.column)}{by} FROM (SELECT {listed}, "
-            f"lead({q(period_by)}) {window} AS __next_at{next_key} FROM ({rows}) AS r) AS m")
 
 
 def _rows(engine: Engine, sql: str) -> list[tuple[Any, ...]]:

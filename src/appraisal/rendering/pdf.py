@@ -95,7 +95,7 @@ class Chromium:
             self._process = subprocess.Popen(
                 [self.executable, *FLAGS, f"--user-data-dir={profile / 'profile'}",
                  f"--window-size={self.size[0]},{self.size[1]}", "about:blank"],
-                stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log, env=_browser_environment(),
+                stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log, env=_browser_environment(profile),
                 # Chromium reads the pipe on fds 3 and 4, and only a preexec_fn can renumber
                 # descriptors; it makes two dup2 calls and nothing else (no lock, no import).
                 close_fds=False, preexec_fn=lambda: _map_fds(to_browser, from_browser),
@@ -277,12 +277,15 @@ _SOCKET = "/org.chromium.Chromium.XXXXXX/SingletonSocket"  # where Chromium puts
 _SOCKET_PATH_MAX = 107  # a Unix socket's path: 108 bytes with the final NUL
 
 
-def _browser_environment() -> dict[str, str] | None:
-    """Chromium's environment: ours, but with TMPDIR=/tmp when ours is too long to hold its
-    socket's path (Chromium then stops at once: "Socket path too long")."""
-    if len(os.fsencode(tempfile.gettempdir() + _SOCKET)) <= _SOCKET_PATH_MAX or not os.path.isdir("/tmp"):
-        return None
-    return {**os.environ, "TMPDIR": "/tmp"}
+def _browser_environment(private: Path) -> dict[str, str] | None:
+    """Chromium's environment: ours, with TMPDIR our `private` folder, so what Chromium makes
+    there goes with it even when a stop kills the browser before it says where; else /tmp, when
+    ours is too long to hold its socket's path (Chromium then stops at once: "Socket path too
+    long"); else ours."""
+    for folder in (str(private), tempfile.gettempdir(), "/tmp"):
+        if len(os.fsencode(folder + _SOCKET)) <= _SOCKET_PATH_MAX and os.path.isdir(folder):
+            return {**os.environ, "TMPDIR": folder}
+    return None
 
 
 def _map_fds(to_browser: int, from_browser: int) -> None:

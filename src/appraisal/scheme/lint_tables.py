@@ -41,15 +41,14 @@ def table_problems(datasets: Mapping[str, Any], engine: str | None = None) -> li
             if isinstance(declared, Mapping) and declared.keys() - {"type"}:
                 found.append(((*path, "columns", column), "a table's column is typed by the database: no "
                               "'format', 'date' or 'time' here; declare its type in the table, or in a view"))
-        repeats = spec.get("repeats")
-        if isinstance(repeats, Mapping) and "in" in repeats:
-            found.append(((*path, "repeats", "in"), "a dataset with source: table cannot look for returning "
-                          "rows in another dataset yet; only `repeats` within itself"))
-    for name, spec in datasets.items():
+    for name, spec in datasets.items():  # a comeback is looked for where both datasets live
         repeats = spec.get("repeats")
         other = repeats.get("in") if isinstance(repeats, Mapping) else None
-        looks_in_table = isinstance(other, str) and datasets.get(other, {}).get("source") == TABLE_SOURCE
-        if looks_in_table and spec.get("source") != TABLE_SOURCE:
-            found.append((("datasets", name, "repeats", "in"), f"dataset {other!r} is a table of the database; "
-                          "a file's rows cannot look for returning rows in it"))
+        if not isinstance(other, str) or not isinstance(datasets.get(other), Mapping):
+            continue
+        mine, theirs = spec.get("source") == TABLE_SOURCE, datasets[other].get("source") == TABLE_SOURCE
+        if mine != theirs:
+            where = ("a table of the database", "a file") if mine else ("a file", "a table of the database")
+            found.append((("datasets", name, "repeats", "in"), f"dataset {name!r} is {where[0]} and {other!r} "
+                          f"{where[1]}: returning rows are looked for only between two files or two tables"))
     return found
