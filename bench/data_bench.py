@@ -322,22 +322,32 @@ def check_outputs(contenders: list, verdicts, where: str) -> tuple[list, set[str
     return agreeing, differing
 
 
-def bench_size(size: str, runs: int, work: Path, verdicts) -> None:
-    shape = SHAPES[size]
-    where = f"{size}: "
-    print(f"\n{size}: {shape.rows:,} tickets, {shape.agents:,} agents", flush=True)
-    contenders, differing = check_outputs(programs(ensure_data(size), work, shape), verdicts, where)
-    if not contenders:
-        return
+def checked_and_timed(size: str, found: list, runs: int, verdicts, least: int = 1):  # type: ignore[no-untyped-def]
+    """Check the contenders `found` against the first (the baseline SQL), then time those that
+    ran, taking turns: (timings, names that differ), or None when fewer than `least` ran or a
+    timed run failed (said in `verdicts`)."""
+    contenders, differing = check_outputs(found, verdicts, f"{size}: ")
+    if len(contenders) < least:
+        return None
     agree = [c.name for c in contenders[1:] if c.name not in differing]
     if agree:
         print(f"  {', '.join(agree)} agree with sql on every value, row count, status and data-quality count",
               flush=True)
     try:
-        timings = timing.take_turns([c.program for c in contenders], runs)
+        return timing.take_turns([c.program for c in contenders], runs), differing
     except timing.ProgramFailed as failure:
-        verdicts.fail(f"{where}{failure}")
+        verdicts.fail(f"{size}: {failure}")
+        return None
+
+
+def bench_size(size: str, runs: int, work: Path, verdicts) -> None:
+    shape = SHAPES[size]
+    where = f"{size}: "
+    print(f"\n{size}: {shape.rows:,} tickets, {shape.agents:,} agents", flush=True)
+    checked = checked_and_timed(size, programs(ensure_data(size), work, shape), runs, verdicts)
+    if checked is None:
         return
+    timings, differing = checked
     print(f"  median of {runs} runs, taking turns; x: multiple of the baseline SQL's (sql) in the same run")
     labels = {"cold-measure": "cold-measure *", **{name: f"{name} !" for name in differing}}
     timing.print_table(timings, "sql", labels)

@@ -76,18 +76,11 @@ def bench_size(size: str, runs: int, work: Path, dsn: str, engines: list[str],  
                verdicts) -> None:
     shape = data_bench.SHAPES[size]
     print(f"\n{size}: {shape.rows:,} tickets, {shape.agents:,} agents", flush=True)
-    ran, differing = data_bench.check_outputs(contenders(data_bench.ensure_data(size), work, dsn, engines),
-                                              verdicts, f"{size}: ")
-    if len(ran) < 3:
+    found = contenders(data_bench.ensure_data(size), work, dsn, engines)
+    checked = data_bench.checked_and_timed(size, found, runs, verdicts, least=3)
+    if checked is None:
         return
-    agree = [c.name for c in ran[1:] if c.name not in differing]
-    print(f"  {', '.join(agree)} agree with sql on every value, row count, status and data-quality count",
-          flush=True)
-    try:
-        timings = timing.take_turns([c.program for c in ran], runs)
-    except timing.ProgramFailed as failure:
-        verdicts.fail(f"{size}: {failure}")
-        return
+    timings, _ = checked
     print(f"  median of {runs} runs, taking turns; x: multiple of the baseline SQL's (sql) in the same run;"
           " postgres: cpu is the client's")
     timing.print_table(timings, "sql")

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from appraisal.engines.duckdb_engine import open_engine, usable_cores
+from appraisal.engines.duckdb_engine import open_engine
+from appraisal.engines.locked import usable_cores
 from appraisal.pipeline import load_scheme
 from appraisal.plugins import extensions
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import copy
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -30,7 +30,6 @@ STARTS = sorted((ROOT / "tests" / "positive" / "schemes").glob("*.yaml")) + sort
     p for p in (ROOT / "schemes").glob("*.yaml") if not p.name.startswith("_"))
 DOCUMENTS = [load_file(path).data for path in STARTS]
 SOAK = int(os.environ.get("APPRAISAL_SOAK") or 0)
-FOLDER = Path(tempfile.mkdtemp(prefix="appraisal-fuzz-"))
 
 HOSTILE: list[Any] = [
     None, True, 0, -1, 1e300, 1.5, float("nan"), float("inf"), "", " ", "x", "agent", "a b", "tickets",
@@ -73,8 +72,14 @@ def broken_schemes(draw: st.DrawFn) -> Any:
     return data
 
 
-def _validate(text: str) -> None:
-    path = FOLDER / "scheme.yaml"
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where each broken scheme is written, removed with pytest's other temporary folders."""
+    return tmp_path_factory.mktemp("fuzz")
+
+
+def _validate(folder: Path, text: str) -> None:
+    path = folder / "scheme.yaml"
     path.write_text(text, encoding="utf-8", errors="surrogatepass")
     for problem in validate_files([path], extensions()):
         assert problem.file and problem.line is not None and problem.message, problem
@@ -82,5 +87,5 @@ def _validate(text: str) -> None:
 
 @settings(max_examples=SOAK or 150, deadline=None, derandomize=not SOAK, suppress_health_check=[HealthCheck.too_slow])
 @given(broken_schemes())
-def test_a_broken_scheme_is_refused_with_located_problems_or_passes(data):
-    _validate(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+def test_a_broken_scheme_is_refused_with_located_problems_or_passes(folder, data):
+    _validate(folder, yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
