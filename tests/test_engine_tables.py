@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 import pytest
 import yaml
@@ -58,6 +59,13 @@ def typed_files(folder: Path, name: str) -> tuple[dict[str, Any], dict[str, Path
             rows = engine.fetch(f'SELECT * FROM "{name}"')
             added = added_columns(dataset, spec["datasets"])  # a repeat's marks are the engine's to add
             files[name] = parquet(folder, name, rows.drop_columns([c for c in rows.column_names if c in added]))
+    for part in ("roster", "ratings"):  # read here from the database, as text: a file's cells as written
+        if part in spec:
+            with duckdb.connect() as con:
+                found = con.sql("SELECT * FROM read_csv($path, all_varchar = true, header = true)",
+                                params={"path": str(folder / spec[part]["path"])})
+                text = (getattr(found, "to_arrow_table", None) or found.fetch_arrow_table)()  # DuckDB 2 / 1.4
+            files[part] = parquet(folder, part, text)
     return spec, files
 
 
@@ -67,7 +75,13 @@ def variants(folder: Path, spec: dict[str, Any], files: dict[str, Path], where: 
     """The scheme reading each dataset of `files` from its Parquet file, and the same scheme
     reading it from the table `<where>.<dataset>` (first of a key: by `loaded_row`)."""
     as_files, as_tables = json.loads(json.dumps(spec)), json.loads(json.dumps(spec))
+    for part in ("roster", "ratings"):
+        if part in files:
+            as_tables[part] = {**{k: v for k, v in spec[part].items() if k not in ("path", "options")},
+                               "source": "table", "table": f"{where}.{part}"}
     for name, path in files.items():
+        if name in ("roster", "ratings"):
+            continue
         for variant in (as_files, as_tables):
             dataset = variant["datasets"][name]
             dataset.pop("options", None)
@@ -234,15 +248,19 @@ def test_a_declared_column_the_table_lacks_is_named(tmp_path: Path, postgres) ->
 
 @pytest.mark.parametrize(("change", "message"), [
     (("    table: x.tickets\n", "    table: x.tickets\n    path: tickets.parquet\n"),
-     "datasets.tickets.path: a dataset with source: table reads the table named by 'table', not a file"),
+     "datasets.tickets.path: source: table reads the table named by 'table', not a file; remove 'path'"),
     (("    first_by: [loaded_row]\n", "    first_by: [nothing]\n"),
      "datasets.tickets.first_by: first_by names 'nothing', which is not a declared column"),
     (("      created_at: timestamp\n", "      created_at: {type: timestamp, format: '%d/%m/%Y'}\n"),
      "datasets.tickets.columns.created_at: a table's column is typed by the database: no 'format'"),
     (("    source: table\n    table: x.tickets\n", "    source: parquet\n    path: t.parquet\n    table: x.tickets\n"),
-     "datasets.tickets.table: 'table' is only for a dataset with source: table"),
+     "datasets.tickets.table: 'table' is only for a table of the database (source: table)"),
     (("    source: table\n    table: x.tickets\n", "    source: table\n"),
      "datasets.tickets: missing required key 'table'"),
+    (("roster: {source: csv, path: roster.csv,", "roster: {source: table, table: hr.staff, path: roster.csv,"),
+     "roster.path: source: table reads the table named by 'table', not a file"),
+    (("roster: {source: csv, path: roster.csv,", "roster: {source: table, table: hr.staff, first_by: [x],"),
+     "roster.first_by: unknown key 'first_by'"),
 ])
 def test_validate_says_what_a_table_dataset_cannot_take(tmp_path: Path, run_cli, change, message) -> None:
     path = typed_scheme(tmp_path, "x")
@@ -297,7 +315,7 @@ def test_postgres_intervals_are_durations_as_seconds_are(tmp_path: Path, postgre
 def test_validate_on_the_embedded_engine_refuses_a_table_dataset(tmp_path: Path, run_cli) -> None:
     result = run_cli("validate", "--engine", "duckdb", str(typed_scheme(tmp_path, "support")))
     assert result.exit_code == 1
-    assert ("datasets.tickets.source: a table of a database is measured on that database's engine, not on the "
+    assert ("datasets.tickets.source: a table of a database is read through that database's engine, not the "
             "embedded duckdb") in result.stderr
     assert run_cli("validate", "--engine", "postgres", str(typed_scheme(tmp_path, "support"))).exit_code == 0
 
@@ -383,3 +401,11 @@ def test_a_comeback_in_another_table_marks_the_rows_duckdbs_asof_join_marks(
         (folder / "tables.yaml").write_text(text, encoding="utf-8")
         with measuring_rows(load_scheme(folder / "tables.yaml"), marks, engine, settings_) as there:
             assert there == here
+
+
+def test_a_roster_in_a_database_on_the_embedded_engine_says_to_choose_the_databases(tmp_path: Path) -> None:
+    path = typed_scheme(tmp_path, None)
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "roster: {source: csv, path: roster.csv,", "roster: {source: table, table: hr.staff,"), encoding="utf-8")
+    with pytest.raises(DataError, match=r"^roster reads the table hr.staff of a database: measure on that "):
+        measure(load_scheme(path), PERIOD)

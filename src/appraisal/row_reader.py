@@ -55,7 +55,7 @@ class RowReader:
             self.why_not = {"key": "rows_scheme_gone", "file": scheme_file.name}
         elif (scheme := load_scheme(scheme_file, extensions)).digest != result.provenance.get("scheme_sha256"):
             self.why_not = {"key": "rows_scheme_changed", "file": scheme_file.name}
-        elif tables := [d.source.table for d in scheme.datasets.values() if d.source.in_database]:
+        elif tables := [s.table for s in scheme.sources() if s.in_database]:
             self.why_not = {"key": "rows_in_database", "table": str(tables[0])}
         elif data_fingerprint(scheme) != result.provenance.get("data_sha256"):
             self.why_not = {"key": "rows_data_changed"}

@@ -39,6 +39,7 @@ from appraisal.engines.memory import (
     parse_size,
     spill_dir,
 )
+from appraisal.engines.pulled import pulling
 from appraisal.engines.sources import SourceRegistry
 from appraisal.errors import AppraisalError, DataError
 from appraisal.scheme.data_roots import check_source
@@ -171,14 +172,19 @@ class Engine:
             raise out_of_memory() from exc  # a query of the engine's user (measuring) did not fit
 
 
-def open_engine(scheme: Scheme, sources: SourceRegistry, *, threads: int | None = None) -> Engine:
+def open_engine(
+    scheme: Scheme, sources: SourceRegistry, *, threads: int | None = None, remote: RemoteSession | None = None,
+) -> Engine:
     """Load and type every table the scheme declares, each through its reader in `sources` (the
-    plugins' source readers); see the module docstring."""
-    registry = sources
+    plugins' source readers); see the module docstring. With `remote`, a roster or ratings
+    that live in its database (`source: table`) are read from there and typed here as a file's."""
+    registry = sources if remote is None else pulling(sources, remote)
     base = Path(scheme.source).resolve().parent
     declared = _declared(scheme)
     for label, source in declared:
         registry.get(source.source)  # an unknown source name fails before any file is read
+        if source.in_database:
+            continue
         check_source(label, source, base)  # only inside the scheme's folder and the data roots
         if source.path.is_dir():
             raise DataError(f"{label}: {_shown(source.path, base)} is a folder, not a file")
@@ -192,7 +198,8 @@ def open_engine(scheme: Scheme, sources: SourceRegistry, *, threads: int | None 
         spill = Path(tempfile.mkdtemp(prefix="appraisal-spill-", dir=spill_parent))
         interrupts.register_path(spill)
     try:
-        connection = locked_connection(sorted({str(s.path) for _, s in declared}), scratch, spill, threads, limit)
+        files = sorted({str(s.path) for _, s in declared if not s.in_database})
+        connection = locked_connection(files, scratch, spill, threads, limit)
         engine = Engine(connection, spill=spill, memory_limit=limit)
         try:
             _load_all(engine, scheme, registry, base, scratch)
@@ -341,7 +348,8 @@ def _load_one(
 ) -> None:
     raw = f"{table}__raw"
     reader = registry.get(source.source)
-    where = f"{label}: cannot read {_shown(source.path, base)} as {source.source}"
+    shown = f"the table {source.table}" if source.in_database else _shown(source.path, base)
+    where = f"{label}: cannot read {shown} as {source.source}"
     try:
         reader.run(engine.connection, raw, source, scratch)
     except AppraisalError as exc:

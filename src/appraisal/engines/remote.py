@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from appraisal.registry import Registry, collect
+from appraisal.scheme.model import EMBEDDED  # the engine every command has: in the process, no settings
 
 if TYPE_CHECKING:
     import duckdb
@@ -27,7 +28,14 @@ if TYPE_CHECKING:
 
     from appraisal.sql.dialect import Dialect
 
-EMBEDDED = "duckdb"  # the engine every command has: in the process, no settings
+__all__ = ["EMBEDDED", "DatabaseTables", "EngineKind", "EngineRegistry", "RemoteSession", "collect_engines",
+           "reference"]
+
+
+def reference(table: str, dialect: Dialect) -> str:
+    """A table of the engine's database as the scheme names it (`support.tickets`), as the
+    dialect names it: each part quoted."""
+    return ".".join(dialect.quote_identifier(part) for part in table.split("."))
 
 
 class RemoteSession(Protocol):

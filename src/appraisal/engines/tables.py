@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from appraisal.engines.duckdb_engine import QualityCount
-from appraisal.engines.remote import DatabaseTables
+from appraisal.engines.remote import DatabaseTables, reference
 from appraisal.engines.table_repeats import marked, marked_in
 from appraisal.errors import DataError
 from appraisal.scheme.model import Dataset, Scheme
@@ -50,11 +50,6 @@ class Check:
 def in_database(scheme: Scheme) -> dict[str, Dataset]:
     """The datasets of `scheme` whose rows live in the engine's database."""
     return {name: d for name, d in scheme.datasets.items() if d.source.in_database}
-
-
-def reference(table: str, dialect: Dialect) -> str:
-    """`support.tickets` as the dialect names it: each part quoted."""
-    return ".".join(dialect.quote_identifier(part) for part in table.split("."))
 
 
 @dataclass(frozen=True)

@@ -162,13 +162,26 @@ def measuring(
         extensions.indicators.get(str(custom["plugin"]))  # an unknown plugin fails before any file is read
     if refused := refusals(customs, extensions.indicators, engine_name):
         raise DataError("; ".join(refused))
-    if kind is None and (tables := in_database(scheme)):
-        name, dataset = next(iter(tables.items()))
-        raise DataError(f"dataset '{name}' reads the table {dataset.source.table} of a database: measure on "
-                        "that database's engine (--engine NAME with its connection, or --profile NAME)")
-    with open_engine(scheme, extensions.sources, threads=threads) as engine:
+    pulled = [(label, s) for label, s in (("roster", scheme.roster.source), ("ratings", scheme.ratings))
+              if s is not None and s.in_database]
+    tables = [(f"dataset '{name}'", d.source) for name, d in in_database(scheme).items()]
+    if kind is None and (pulled or tables):
+        label, source = (pulled or tables)[0]
+        raise DataError(f"{label} reads the table {source.table} of a database: measure on that database's "
+                        "engine (--engine NAME with its connection, or --profile NAME)")
+    # a roster or ratings in the database are read while the files are: connect first
+    early = kind.connect(settings or {}) if kind is not None and pulled else None
+    try:
+        opened = open_engine(scheme, extensions.sources, threads=threads, remote=early)
+    except BaseException:
+        if early is not None:
+            early.close()
+        raise
+    opened.remote = early  # closed with the engine from here on
+    with opened as engine:
         if kind is not None:
-            engine.attach(kind.connect(settings or {}), [ROSTER, *_shipped(scheme)], _ids(scheme))
+            remote = early or kind.connect(settings or {})
+            engine.attach(remote, [ROSTER, *_shipped(scheme)], _ids(scheme))
             stage_all(engine, scheme)
         queries: dict[str, CompiledQuery] = {}
         quality = list(engine.quality)

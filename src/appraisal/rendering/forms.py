@@ -241,7 +241,8 @@ def _source(ind: Indicator, scheme: Scheme, language: str) -> str:
         return _t(_TEXT, "from_file", language, name=ds.name, file=where, source=ds.source.source)
     if ind.kind == "rating" and (r := scheme.ratings) is not None:
         name = _t(_FORM_LABELS, "ratings", language)
-        return _t(_TEXT, "from_file", language, name=name, file=r.path.name, source=r.source)
+        return _t(_TEXT, "from_file", language, name=name, file=r.table if r.in_database else r.path.name,
+                  source=r.source)
     return _t(_TEXT, "from_indicators", language) if ind.formula is not None else "–"
 
 

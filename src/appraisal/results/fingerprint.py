@@ -19,11 +19,10 @@ def data_fingerprint(scheme: Scheme) -> str:
     """SHA-256 over every declared file's name and bytes, in a fixed order, and the name of
     every table of the database a dataset reads (`source: table`; its rows are the database's
     to keep, and cannot be hashed here)."""
-    files = [scheme.roster.source.path] if scheme.roster else []
-    files += [scheme.ratings.path] if scheme.ratings else []
-    files += [d.source.path for d in scheme.datasets.values() if not d.source.in_database]
+    sources = scheme.sources()
+    files = [s.path for s in sources if not s.in_database]
     digest = hashlib.sha256()
-    for table in sorted(str(d.source.table) for d in scheme.datasets.values() if d.source.in_database):
+    for table in sorted(str(s.table) for s in sources if s.in_database):
         digest.update(b"table:" + table.encode("utf-8") + b"\0")
     for path in sorted(set(files)):
         digest.update(path.name.encode("utf-8") + b"\0")

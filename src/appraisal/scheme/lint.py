@@ -182,11 +182,11 @@ class _Linter(ScoringChecks):
             ("roster", self.data.get("roster")), ("ratings", self.data.get("ratings"))) if spec]
         declared += [(("datasets", name), spec["source"]) for name, spec in self.datasets.items()]
         for path, source in declared:
-            if source == TABLE_SOURCE and path[0] == "datasets":
+            if source == TABLE_SOURCE:
                 continue  # the database's own (appraisal.engines.tables), no plugin's
             if source not in sources:
                 self.add((*path, "source"), f"unknown source {source!r}; {sources.hint(source)}")
-        for path, message in table_problems(self.data.get("datasets", {}), self.engine):
+        for path, message in table_problems(self.data, self.engine):
             self.add(path, message)
 
     def check_timezone(self) -> None:

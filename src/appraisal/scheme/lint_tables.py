@@ -12,33 +12,37 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from appraisal.engines.remote import EMBEDDED
 from appraisal.scheme.loading import KeyPath
-from appraisal.scheme.model import TABLE_SOURCE
+from appraisal.scheme.model import EMBEDDED, TABLE_SOURCE
 
 
-def table_problems(datasets: Mapping[str, Any], engine: str | None = None) -> list[tuple[KeyPath, str]]:
-    """(key path, message) of every misuse of `table`, `path` and `first_by`; with `engine`
-    (`validate --engine`), a table dataset where that engine is the embedded one."""
+def table_problems(data: Mapping[str, Any], engine: str | None = None) -> list[tuple[KeyPath, str]]:
+    """(key path, message) of every misuse of `table`, `path` and `first_by` in a scheme's
+    `data`; with `engine` (`validate --engine`), a table where that engine is the embedded one."""
     found: list[tuple[KeyPath, str]] = []
-    for name, spec in datasets.items():
-        path: KeyPath = ("datasets", name)
+    datasets = data.get("datasets", {})
+    declared: list[tuple[KeyPath, Any]] = [((part,), data[part]) for part in ("roster", "ratings")
+                                           if isinstance(data.get(part), Mapping)]
+    declared += [(("datasets", name), spec) for name, spec in datasets.items()]
+    for path, spec in declared:
         if spec.get("source") != TABLE_SOURCE:
-            found += [((*path, key), f"'{key}' is only for a dataset with source: table")
-                      for key in ("table", "first_by") if key in spec]
+            found += [((*path, key), f"'{key}' is only for a table of the database (source: table)")
+                      for key in ("table", "first_by") if key in spec]  # (the schema has no first_by for a roster)
             continue
         if engine == EMBEDDED:
-            found.append(((*path, "source"), "a table of a database is measured on that database's engine, "
-                                             "not on the embedded duckdb (--engine NAME or --profile NAME)"))
+            found.append(((*path, "source"), "a table of a database is read through that database's engine, "
+                                             "not the embedded duckdb (--engine NAME or --profile NAME)"))
         if "path" in spec:
-            found.append(((*path, "path"), "a dataset with source: table reads the table named by 'table', "
-                                           "not a file; remove 'path'"))
+            found.append(((*path, "path"), "source: table reads the table named by 'table', not a file; "
+                                           "remove 'path'"))
+        if path[0] != "datasets":  # read here and typed as a file's: a text column may have a format
+            continue
         columns = spec.get("columns", {})
         for column in spec.get("first_by", ()):
             if column not in columns:
                 found.append(((*path, "first_by"), f"first_by names {column!r}, which is not a declared column"))
-        for column, declared in columns.items():
-            if isinstance(declared, Mapping) and declared.keys() - {"type"}:
+        for column, kind in columns.items():
+            if isinstance(kind, Mapping) and kind.keys() - {"type"}:
                 found.append(((*path, "columns", column), "a table's column is typed by the database: no "
                               "'format', 'date' or 'time' here; declare its type in the table, or in a view"))
     for name, spec in datasets.items():  # a comeback is looked for where both datasets live

@@ -66,6 +66,7 @@ class ColumnFormat:
 
 
 TABLE_SOURCE = "table"  # `source: table`: a dataset whose rows live in the engine's database
+EMBEDDED = "duckdb"  # the engine every command has, in the process (appraisal.engines.remote)
 
 ROSTER_FIELDS = ("name", "team", "manager", "role", "start", "end")
 AS_OF_PERIOD = "period"  # `as_of: period`: the file is the snapshot of the period being run
@@ -317,6 +318,11 @@ class Scheme:
     quality: Mapping[str, Any] = field(default_factory=dict)  # data-quality levels, as written (see quality_checks)
     target_scale: str | None = None  # `targets.scale`: how targets follow a run's period of another length
     profile: str | None = None  # the connection profile to measure through (appraisal.engines.profiles)
+
+    def sources(self) -> list[Source]:
+        """Where every table of the scheme comes from: the roster, the ratings, the datasets."""
+        found = [self.roster.source] if self.roster else []
+        return found + ([self.ratings] if self.ratings else []) + [d.source for d in self.datasets.values()]
 
     def amounts(self) -> list[tuple[str, TargetFrom]]:
         """Per-appraisee amounts read from datasets, by name: indicator targets (under the
