@@ -121,8 +121,10 @@ def test_the_engines_guide_profiles_example_loads(tmp_path: Path, monkeypatch: p
     warehouse, lake = load_profile("warehouse"), load_profile("lake")
     assert (warehouse.engine, warehouse.settings["password"]) == ("postgres", SECRET)
     assert "sslmode=require" in warehouse.settings["dsn"]
-    assert (lake.engine, dict(lake.settings)) == (
-        "spark", {"master": "spark://spark-master.example.com:7077", "spark.executor.memory": "4g"})
+    assert (lake.engine, dict(lake.settings)) == ("spark", {
+        "master": "spark://spark-master.example.com:7077", "spark.executor.memory": "4g",
+        "spark.sql.catalogImplementation": "hive",
+        "spark.hadoop.hive.metastore.uris": "thrift://metastore.example.com:9083"})
 
 
 def test_a_password_yaml_reads_as_a_number_must_be_quoted(profiles: Path) -> None:
