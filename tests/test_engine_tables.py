@@ -12,6 +12,7 @@ import contextlib
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -149,6 +150,8 @@ datasets:
       handled: duration
       resolved: flag
       note: text
+      amount: number
+      units: integer
       loaded_row: integer
 indicators:
   - {id: tickets, title: Tickets, measure: {dataset: tickets, agg: count}, target: 3,
@@ -179,6 +182,10 @@ def typed_rows() -> pa.Table:
         "handled": [60.0, -5.0, 120.0, inf, 30.0, None, 45.5, -0.5, 90.0, 15.0, 600.0, 1.0],
         "resolved": [True, False, True, None, True, True, False, True, False, True, True, False],
         "note": ["  padded ", "", None, "x", "日本", " ", "ok", "b", "a", "z", "y", "q"],
+        "amount": pa.array([Decimal(v) for v in ("1.50", "2.25", "0.10", "3", "4.75", "5", "6.5", "7", "8.125", "9",
+                                                   "10", "11")], pa.decimal128(10, 3)),
+        "units": pa.array([Decimal(v) for v in ("1", "2.5", "3", "4", "5", "6", "7", "8", "9", "10", "11.001", "12")],
+                          pa.decimal128(12, 3)),
     })
 
 
@@ -257,6 +264,8 @@ def test_a_declared_column_the_table_lacks_is_named(tmp_path: Path, postgres) ->
      "datasets.tickets.table: 'table' is only for a table of the database (source: table)"),
     (("    source: table\n    table: x.tickets\n", "    source: table\n"),
      "datasets.tickets: missing required key 'table'"),
+    (("    table: x.tickets\n", "    table: Tickets\n"),
+     "datasets.tickets.table: the run keeps a table of its own called 'Tickets', which would hide this one"),
     (("roster: {source: csv, path: roster.csv,", "roster: {source: table, table: hr.staff, path: roster.csv,"),
      "roster.path: source: table reads the table named by 'table', not a file"),
     (("roster: {source: csv, path: roster.csv,", "roster: {source: table, table: hr.staff, first_by: [x],"),
@@ -409,3 +418,77 @@ def test_a_roster_in_a_database_on_the_embedded_engine_says_to_choose_the_databa
         "roster: {source: csv, path: roster.csv,", "roster: {source: table, table: hr.staff,"), encoding="utf-8")
     with pytest.raises(DataError, match=r"^roster reads the table hr.staff of a database: measure on that "):
         measure(load_scheme(path), PERIOD)
+
+
+def test_a_rename_the_table_cannot_follow_is_refused_as_for_a_file(tmp_path: Path, postgres) -> None:
+    files = {"tickets": parquet(tmp_path, "tickets", typed_rows())}
+    with postgres_schema(postgres, files) as where, postgres.connect() as pg:
+        pg.execute(f'ALTER TABLE "{where}".tickets ADD COLUMN remark TEXT')
+        for rename, message in (("{nothing: note}", r"rename names 'nothing', which the table does not have"),
+                                ("{remark: note}", r"columns 'note' and 'remark' would both be called 'note'")):
+            path = typed_scheme(tmp_path, where)
+            first = "    first_by: [loaded_row]\n"
+            path.write_text(path.read_text(encoding="utf-8").replace(first, f"{first}    rename: {rename}\n"),
+                            encoding="utf-8")
+            with pytest.raises(DataError, match=message):
+                measure(load_scheme(path), PERIOD, engine="postgres", settings={"dsn": postgres.dsn})
+
+
+def test_postgres_numeric_nan_is_counted_as_no_number(tmp_path: Path, postgres) -> None:
+    files = {"tickets": parquet(tmp_path, "tickets", typed_rows())}
+    with postgres_schema(postgres, files) as where, postgres.connect() as pg:
+        pg.execute(f"UPDATE \"{where}\".tickets SET amount = 'NaN', units = 'NaN' WHERE loaded_row = 1")
+        found = measure(load_scheme(typed_scheme(tmp_path, where)), PERIOD, engine="postgres",
+                        settings={"dsn": postgres.dsn})
+    counted = {(q.cause, q.column): q.count for q in found.quality}
+    assert counted[("unparseable number", "amount")] == 1
+    assert counted[("unparseable integer", "units")] == 3  # NaN, 2.5 and 11.001
+
+
+def test_the_row_kept_of_a_repeated_key_does_not_depend_on_the_tables_order(tmp_path: Path, postgres) -> None:
+    """Ties in first_by are broken by the other columns: the same rows stored in another order
+    keep the same row of t02 (its two copies tie on `agent_id`)."""
+    files = {"tickets": parquet(tmp_path, "tickets", typed_rows())}
+    found = []
+    with postgres_schema(postgres, files) as where, postgres.connect() as pg:
+        path = typed_scheme(tmp_path, where)
+        path.write_text(path.read_text(encoding="utf-8").replace("first_by: [loaded_row]", "first_by: [agent_id]"),
+                        encoding="utf-8")
+        for order in ("ASC", "DESC"):
+            pg.execute(f'CREATE TABLE "{where}".t AS SELECT * FROM "{where}".tickets ORDER BY loaded_row {order}')
+            pg.execute(f'DROP TABLE "{where}".tickets')
+            pg.execute(f'ALTER TABLE "{where}".t RENAME TO tickets')
+            found.append(comparable(run(load_scheme(path), PERIOD, engine="postgres", settings={"dsn": postgres.dsn})))
+    assert found[0] == found[1]
+
+
+def test_a_table_whose_name_postgres_cut_is_found_by_its_long_name(tmp_path: Path, postgres) -> None:
+    long = "tickets_" + "of_the_after_sales_service_desk_" * 3  # 104 bytes: PostgreSQL keeps 63
+    files = {long: parquet(tmp_path, "tickets", typed_rows())}
+    on_duckdb = run(load_scheme(typed_scheme(tmp_path, None)), PERIOD)
+    with postgres_schema(postgres, files) as where:
+        path = typed_scheme(tmp_path, where)
+        path.write_text(path.read_text(encoding="utf-8").replace(f"{where}.tickets", f"{where}.{long}"),
+                        encoding="utf-8")
+        there = run(load_scheme(path), PERIOD, engine="postgres", settings={"dsn": postgres.dsn})
+    assert comparable(there) == comparable(on_duckdb)
+
+
+def test_a_roster_table_with_numeric_ids_and_an_open_ended_date_reads_as_its_text(tmp_path: Path, postgres) -> None:
+    """PostgreSQL writes numeric(10,0) 1001 as 1001 and a date 'infinity' as infinity: the
+    roster is read as that text, so its ids join the datasets' and the open end reads as DuckDB
+    reads it in a CSV file (a date after every other), not as an error."""
+    files = {"tickets": parquet(tmp_path, "tickets", typed_rows())}
+    on_duckdb = measure(load_scheme(typed_scheme(tmp_path, None)), PERIOD)
+    with postgres_schema(postgres, files) as where, postgres.connect() as pg:
+        pg.execute(f'CREATE TABLE "{where}".staff (agent_id NUMERIC(10, 0), name TEXT, team TEXT, left_on DATE)')
+        pg.execute(f"INSERT INTO \"{where}\".staff VALUES (1001, 'Ann', 'north', NULL), (1002, 'Bo', 'south', "
+                   "'infinity'), (1003, 'Cy', 'south', NULL)")
+        path = typed_scheme(tmp_path, where)
+        path.write_text(path.read_text(encoding="utf-8").replace(
+            "roster: {source: csv, path: roster.csv, key: agent_id, name: name, team: team}",
+            f"roster: {{source: table, table: {where}.staff, key: agent_id, name: name, team: team, end: left_on}}"),
+            encoding="utf-8")
+        there = measure(load_scheme(path), PERIOD, engine="postgres", settings={"dsn": postgres.dsn})
+    assert there.cells == on_duckdb.cells
+    assert [q for q in there.quality if q.dataset == "roster"] == []  # infinity reads as a date, as in a CSV file

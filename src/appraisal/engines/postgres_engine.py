@@ -184,7 +184,7 @@ def connect(settings: Mapping[str, str]) -> PostgresSession:
                         f"{connection.info.server_version // 10000}")
     try:
         for setting in ("SET jit = off", "SET TIME ZONE 'UTC'", "SET extra_float_digits = 1",
-                        "SET client_encoding = 'UTF8'"):
+                        "SET client_encoding = 'UTF8'", "SET DateStyle = 'ISO, YMD'", "SET IntervalStyle = 'postgres'"):
             connection.execute(setting)
     except psycopg.Error as exc:
         connection.close()

@@ -34,8 +34,12 @@ __all__ = ["EMBEDDED", "DatabaseTables", "EngineKind", "EngineRegistry", "Remote
 
 def reference(table: str, dialect: Dialect) -> str:
     """A table of the engine's database as the scheme names it (`support.tickets`), as the
-    dialect names it: each part quoted."""
-    return ".".join(dialect.quote_identifier(part) for part in table.split("."))
+    dialect names it: each part quoted, and cut as the engine cuts a longer name (so the
+    statements' own long names, which are written short, can be told from it)."""
+    parts = table.split(".")
+    if dialect.name_bytes is not None:
+        parts = [part.encode("utf-8")[:dialect.name_bytes].decode("utf-8", "ignore") for part in parts]
+    return ".".join(dialect.quote_identifier(part) for part in parts)
 
 
 class RemoteSession(Protocol):

@@ -58,22 +58,26 @@ def marked_in(rows: str, columns: list[str], dataset: Dataset, other: Dataset, o
     frame = (f"OVER (PARTITION BY {partition} ORDER BY __t, __side ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED "
              "FOLLOWING)")
     marks = (
-        f"WITH r AS (SELECT x.*, row_number() OVER (ORDER BY {order}) AS __rid FROM ({rows}) AS x), "
+        # a row's number within its `same` group: one window per group, never the whole table in one
+        f"WITH r AS (SELECT x.*, row_number() OVER (PARTITION BY {', '.join(q(c) for c in repeats.same)} "
+        f"ORDER BY {order}) AS __rid FROM ({rows}) AS x), "
         f"o AS (SELECT {renamed}, CAST({q(at)} AS {stamp}) AS __at{key} FROM ({others}) AS y WHERE {theirs} "
         f"GROUP BY {grouped}), "
         f"u AS (SELECT __rid, {', '.join(f'{q(c)} AS {s}' for c, s in zip(repeats.same, same, strict=True))}, "
         f"CAST({after} AS {stamp}) AS __t, 1 AS __side FROM r WHERE {mine} "
         f"UNION ALL SELECT NULL, {partition}, __at, 0 FROM o), "
-        f"w AS (SELECT __rid, min(CASE WHEN __side = 0 THEN __t END) {frame} AS __next_at FROM u) "
+        f"w AS (SELECT __rid, {partition}, min(CASE WHEN __side = 0 THEN __t END) {frame} AS __next_at FROM u) "
     )
     gap = dialect.elapsed_seconds.format(x=dialect.elapsed.format(a="w.__next_at", b=f"CAST(r.{after} AS {stamp})"))
     found = f"(w.__next_at IS NOT NULL AND {gap} <= {round(repeats.within_days * 86400)})"
     on = " AND ".join(f"n.{s} = r.{q(c)}" for c, s in zip(repeats.same, same, strict=True))
+    mine_on = " AND ".join(f"w.{s} = r.{q(c)}" for c, s in zip(repeats.same, same, strict=True))
     by = ""
     if other.key:
         by = f", CASE WHEN {found} THEN {dialect.text_of.format(x='n.__key')} END AS {q(repeats.column + '_by')}"
     return (
         f"{marks}SELECT {', '.join(f'r.{c}' for c in columns)}, coalesce({found}, FALSE) AS {q(repeats.column)}{by} "
-        f"FROM r LEFT JOIN (SELECT __rid, __next_at FROM w WHERE __rid IS NOT NULL) AS w ON w.__rid = r.__rid "
+        f"FROM r LEFT JOIN (SELECT __rid, {partition}, __next_at FROM w WHERE __rid IS NOT NULL) AS w "
+        f"ON w.__rid = r.__rid AND {mine_on} "
         f"LEFT JOIN o AS n ON {on} AND n.__at = w.__next_at"
     )

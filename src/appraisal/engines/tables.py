@@ -19,6 +19,7 @@ the session named after the dataset, read by the measures as a shipped file's wo
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
@@ -45,6 +46,7 @@ class Check:
     raw: str  # the table's column, quoted
     cause: str
     failed: str
+    category: str = "number"  # the table's kind of values in the column
 
 
 def in_database(scheme: Scheme) -> dict[str, Dataset]:
@@ -66,56 +68,88 @@ class Typed:
 
 def stage_all(engine: Engine, scheme: Scheme) -> None:
     """Type, check and keep every table dataset of `scheme` in `engine`'s remote session; the
-    counts join the engine's quality counts and rows read."""
+    counts join the engine's quality counts and rows read. Every table is read and counted
+    before the first is kept, so no temporary table can stand in for a table it is named after."""
     remote = engine.remote
     assert remote is not None
     if not all(callable(getattr(remote, method, None)) for method in ("columns", "stage")):
         raise DataError(f"the {remote.name} engine cannot read tables of its database (source: table)")
     tables = cast(DatabaseTables, remote)
-    for name, dataset in in_database(scheme).items():
-        typed = _typed_rows(tables, name, dataset, scheme.timezone, engine.dialect)
-        rows, repeats = typed.rows, dataset.repeats
+    typed = {name: _typed_rows(tables, name, scheme, engine.dialect) for name in in_database(scheme)}
+    for name, found in typed.items():
+        _count(engine, name, found.source, found.typed, scheme.datasets[name], found.checks, engine.dialect)
+    for name, found in typed.items():
+        dataset = scheme.datasets[name]
+        rows, repeats = found.rows, dataset.repeats
         if repeats is not None and dataset.period_by is not None:
             if repeats.looked_in is None:
-                rows = marked(rows, dataset, typed.columns, engine.dialect)
+                rows = marked(rows, dataset, found.columns, engine.dialect)
             else:
                 other = scheme.datasets[repeats.looked_in]
-                looked = _typed_rows(tables, repeats.looked_in, other, scheme.timezone, engine.dialect).rows
-                rows = marked_in(rows, typed.columns, dataset, other, looked, engine.dialect)
+                rows = marked_in(rows, found.columns, dataset, other, typed[repeats.looked_in].rows, engine.dialect)
         tables.stage(name, rows)
         engine.tables[name] = name
-        _count(engine, name, typed.source, typed.typed, dataset, typed.checks, engine.dialect)
 
 
-def _typed_rows(remote: DatabaseTables, name: str, dataset: Dataset, tz: str, dialect: Dialect) -> Typed:
+def _needed(name: str, scheme: Scheme) -> list[str]:
+    """The columns of dataset `name` the measures read beyond the declared ones: its ids and
+    times, and what other datasets read of it (a `via` order, a comeback's time)."""
+    dataset = scheme.datasets[name]
+    found = [c for c in (dataset.key, dataset.appraisee, dataset.placed_by) if c]
+    found += [dataset.via.on] if dataset.via else []
+    if dataset.repeats:
+        found += [*dataset.repeats.same, *([dataset.repeats.after] if dataset.repeats.after else [])]
+    for other in scheme.datasets.values():
+        if other.via is not None and other.via.dataset == name:
+            found += [other.via.on, *([other.via.order_by] if other.via.order_by else [])]
+        if other.repeats is not None and other.repeats.looked_in == name:
+            found += [*other.repeats.same, *([other.repeats.at] if other.repeats.at else [])]
+    return found
+
+
+def _typed_rows(remote: DatabaseTables, name: str, scheme: Scheme, dialect: Dialect) -> Typed:
+    dataset, tz = scheme.datasets[name], scheme.timezone
     assert dataset.source.table is not None
+    label = f"dataset '{name}' (table {dataset.source.table})"
     source = reference(dataset.source.table, dialect)
     found = dict(remote.columns(source))
-    renamed = {dataset.source.rename.get(column, column): column for column in found}
-    label = f"dataset '{name}' (table {dataset.source.table})"
-    needed = [c for c in (dataset.key, dataset.appraisee, dataset.placed_by) if c]
-    needed += [dataset.via.on] if dataset.via else []
-    needed += [*dataset.repeats.same, *([dataset.repeats.after] if dataset.repeats.after else [])] \
-        if dataset.repeats else []
-    missing = [c for c in dict.fromkeys([*dataset.columns, *needed]) if c not in renamed]
-    if missing:
+    renamed = _renamed(label, list(found), dataset.source.rename)
+    wanted = list(dict.fromkeys([*dataset.columns, *_needed(name, scheme)]))
+    if missing := [c for c in wanted if c not in renamed]:
         raise DataError(f"{label} has no column {', '.join(repr(c) for c in missing)}; it has "
                         f"{', '.join(sorted(renamed)) or 'none'}")
     selects, checks = [], []
-    for column in dict.fromkeys([*dataset.columns, *needed]):
+    for column in wanted:
         raw = dialect.quote_identifier(renamed[column])
         category = found[renamed[column]]
         kind = dataset.columns.get(column)
-        if kind is None:  # not declared: as the table holds it, ids as text
-            typed = dialect.text_of.format(x=raw) if column == dataset.appraisee and category == "integer" else raw
+        if kind is None:  # not declared: as the table holds it; texts and ids compare by code point
+            as_text = category in _TEXTS or (column == dataset.appraisee and category == "integer")
+            typed = dialect.text_of.format(x=raw) if as_text else raw
         else:
             typed, failing = _typed(raw, category, kind, tz, dialect, f"{label}: column '{column}'")
-            checks += [Check(column, raw, cause, failed) for cause, failed in failing]
+            checks += [Check(column, raw, cause, failed, category) for cause, failed in failing]
         selects.append(f"{typed} AS {dialect.quote_identifier(column)}")
     typed_rows = f"SELECT {', '.join(selects)} FROM {source}"
-    columns = [dialect.quote_identifier(c) for c in dict.fromkeys([*dataset.columns, *needed])]
+    columns = [dialect.quote_identifier(c) for c in wanted]
     rows = _first_of_each_key(typed_rows, dataset, columns, dialect) if dataset.key else typed_rows
     return Typed(source, typed_rows, rows, columns, checks)
+
+
+def _renamed(label: str, columns: list[str], rename: Mapping[str, str]) -> dict[str, str]:
+    """The scheme's name of each column -> the table's; a `rename` of a column the table lacks,
+    or one that gives two columns one name, is refused as for a file."""
+    if unknown := [c for c in rename if c not in columns]:
+        raise DataError(f"{label}: rename names {', '.join(repr(c) for c in unknown)}, which the table does not "
+                        f"have; it has {', '.join(sorted(columns)) or 'none'}")
+    named: dict[str, str] = {}
+    for column in columns:
+        scheme_name = rename.get(column, column)
+        if scheme_name in named:
+            raise DataError(f"{label}: columns {named[scheme_name]!r} and {column!r} would both be called "
+                            f"{scheme_name!r}; rename one of them")
+        named[scheme_name] = column
+    return named
 
 
 def _typed(
@@ -131,14 +165,16 @@ def _typed(
         return dialect.text_of.format(x=x), []
     if kind == "integer" and category == "integer":
         return f"CAST({x} AS BIGINT)", []
-    if kind == "integer" and category in ("number", "decimal"):
-        fits = (f"{x} = {dialect.floor.format(x=x) if category == 'number' else f'floor({x})'}"
-                f" AND {x} >= CAST(-9223372036854775808 AS {double}) AND {x} < CAST(9223372036854775808 AS {double})")
-        fits = f"{finite} AND {fits}" if category == "number" else fits
+    if kind == "integer" and category == "number":
+        fits = (f"{finite} AND {x} = {dialect.floor.format(x=x)} AND {x} >= CAST(-9223372036854775808 AS {double})"
+                f" AND {x} < CAST(9223372036854775808 AS {double})")
         return f"CASE WHEN {fits} THEN CAST({x} AS BIGINT) END", [("unparseable integer", f"NOT ({fits})")]
-    if kind == "number" and category in ("integer", "decimal"):
+    if kind == "integer" and category == "decimal":  # compared exactly; PostgreSQL's numeric has NaN
+        fits = f"{finite} AND {x} = floor({x}) AND {x} >= -9223372036854775808 AND {x} <= 9223372036854775807"
+        return f"CASE WHEN {fits} THEN CAST({x} AS BIGINT) END", [("unparseable integer", f"NOT ({fits})")]
+    if kind == "number" and category == "integer":
         return f"CAST({x} AS {double})", []
-    if kind == "number" and category == "number":
+    if kind == "number" and category in ("number", "decimal"):
         return f"CASE WHEN {finite} THEN CAST({x} AS {double}) END", [("unparseable number", f"NOT {finite}")]
     if kind == "flag" and category == "boolean":
         return x, []
@@ -166,7 +202,8 @@ def _first_of_each_key(rows: str, dataset: Dataset, columns: list[str], dialect:
     """`rows` with one row per key: the first by `first_by` (see the module docstring)."""
     assert dataset.key is not None
     key = dialect.quote_identifier(dataset.key)
-    order = [dialect.quote_identifier(c) for c in dataset.first_by] or columns
+    # ties in `first_by` are broken by the other columns, so the row kept never depends on the scan
+    order = list(dict.fromkeys([*(dialect.quote_identifier(c) for c in dataset.first_by), *columns]))
     ordered = ", ".join(f"{c} NULLS LAST" for c in order)
     return (f"SELECT {', '.join(columns)} FROM (SELECT t.*, row_number() OVER (PARTITION BY {key} ORDER BY "
             f"{ordered}) AS {_ROW} FROM ({rows}) AS t) AS d WHERE {key} IS NULL OR {_ROW} = 1")
@@ -201,10 +238,12 @@ def _count(engine: Engine, name: str, source: str, typed_rows: str, dataset: Dat
 
 def _examples(engine: Engine, source: str, check: Check, dialect: Dialect) -> tuple[str, ...]:
     """The three smallest distinct failing values as DuckDB writes them (as for a file), from the
-    first thousand by the engine's own text of them."""
+    first thousand by the engine's own text of them. A decimal is its text everywhere (2.500);
+    a double's differs (NaN, 1.0E20), so doubles come back as numbers and DuckDB writes them."""
     text = dialect.text_of.format(x="v")
-    values = engine.fetch(f"SELECT v FROM (SELECT DISTINCT {check.raw} AS v FROM {source} WHERE {check.raw} "
-                          f"IS NOT NULL AND ({check.failed})) AS d ORDER BY {text} LIMIT 1000")
+    shown_as = text if check.category == "decimal" else "v"
+    values = engine.fetch(f"SELECT {shown_as} AS v FROM (SELECT DISTINCT {check.raw} AS v FROM {source} WHERE "
+                          f"{check.raw} IS NOT NULL AND ({check.failed})) AS d ORDER BY {text} LIMIT 1000")
     engine.connection.register("__examples", values)
     try:
         shown = engine.connection.execute("SELECT DISTINCT CAST(v AS VARCHAR) FROM __examples").fetchall()

@@ -37,6 +37,10 @@ def table_problems(data: Mapping[str, Any], engine: str | None = None) -> list[t
                                            "remove 'path'"))
         if path[0] != "datasets":  # read here and typed as a file's: a text column may have a format
             continue
+        table = str(spec.get("table", ""))
+        if "." not in table and table.casefold() in _kept_names(datasets):
+            found.append(((*path, "table"), f"the run keeps a table of its own called {table!r}, which would "
+                          f"hide this one; name it with its schema or database (support.{table})"))
         columns = spec.get("columns", {})
         for column in spec.get("first_by", ()):
             if column not in columns:
@@ -56,3 +60,9 @@ def table_problems(data: Mapping[str, Any], engine: str | None = None) -> list[t
             found.append((("datasets", name, "repeats", "in"), f"dataset {name!r} is {where[0]} and {other!r} "
                           f"{where[1]}: returning rows are looked for only between two files or two tables"))
     return found
+
+
+def _kept_names(datasets: Mapping[str, Any]) -> set[str]:
+    """The names of the temporary tables a run keeps in the database (a table or view named like
+    one, without its schema, would be found instead), as engines compare unquoted names."""
+    return {name.casefold() for name in (*datasets, "roster", "ratings", "__calendar")}

@@ -114,6 +114,7 @@ class Dialect:
     # text that compares by code point; an instant as wall-clock time in a zone (`{zone}` a
     # literal); an interval as seconds (None: the engine's intervals are not read as durations)
     text_of: str = "CAST({x} AS VARCHAR)"
+    name_bytes: int | None = None  # the engine keeps this much of a longer name (PostgreSQL: 63)
     local_time: str = "timezone({zone}, {x})"
     interval_seconds: str | None = "CAST(epoch({x}) AS DOUBLE)"
     # SQL types of the kinds, for a null of a known kind (`None + 1` is a null number)

@@ -163,6 +163,7 @@ POSTGRES = Dialect(
     quantile=None,  # percentile_cont interpolates as lo + (hi - lo) * d, DuckDB as lo * (1 - d) + hi * d
     layer_fence=" OFFSET 0",  # the planner would copy each layer's guards into every use: exponential
     text_of='CAST({x} AS TEXT) COLLATE "C"',
+    name_bytes=63,
     local_time="({x} AT TIME ZONE {zone})",
     interval_seconds=f"CAST(EXTRACT(EPOCH FROM {{x}}) AS {DOUBLE})",
 )
