@@ -14,9 +14,11 @@ server's work, and Spark's JVM, are wall time only) and the ratios.
 
 The times include shipping: the files are read and typed in DuckDB, then copied to the engine
 (`COPY` into the server; Parquet for Spark), because the data here lives in files; Spark's
-include starting its JVM. There are no targets: the figures say which engine to pick at which
-size (docs/engines.md). Without PostgreSQL (or Java and PySpark) on the machine the script
-leaves that engine out and says so; a program that fails or disagrees prints FAILED and exits 1.
+include starting its JVM. `measure postgres table` is the same scheme with the tickets already
+in the server (`source: table`, loaded untimed before): only the roster is shipped. There are
+no targets: the figures say which engine to pick at which size (docs/engines.md). Without
+PostgreSQL (or Java and PySpark) on the machine the script leaves that engine out and says so;
+a program that fails or disagrees prints FAILED and exits 1.
 """
 
 from __future__ import annotations
@@ -69,7 +71,48 @@ def contenders(data: Path, work: Path, dsn: str, engines: list[str]) -> list:  #
         found.append(data_bench.Contender(
             timing.Program(f"measure {engine}", argv, {**env, "APPRAISAL_POSTGRES_DSN": dsn}),
             lambda v=out_values, q=out_quality: (data_bench.read_values(v), data_bench.read_quality(q))))
+    if "postgres" in engines:  # the tickets already in the database: nothing shipped but the roster
+        scheme = tickets_in_postgres(data, dsn)
+        out_values, out_quality = work / "table-values.csv", work / "table-quality.csv"
+        argv = [appraisal, "measure", str(scheme), "--period", data_bench.PERIOD, "--csv", str(out_values),
+                "--quality-csv", str(out_quality), "--engine", "postgres"]
+        found.append(data_bench.Contender(
+            timing.Program("measure postgres table", argv, {**env, "APPRAISAL_POSTGRES_DSN": dsn}),
+            lambda: (data_bench.read_values(out_values), data_bench.read_quality(out_quality))))
     return found
+
+
+def tickets_in_postgres(data: Path, dsn: str) -> Path:
+    """The tickets as the table bench.tickets of the server (their file order as `loaded_row`,
+    which the scheme's `first_by` names), and the bench scheme reading them from there (untimed)."""
+    import duckdb
+    import psycopg
+
+    rows = f"SELECT *, file_row_number AS loaded_row FROM read_parquet('{data / 'tickets.parquet'}', " \
+           "file_row_number = true)"
+    staged = data / "tickets-table.csv"
+    with duckdb.connect() as con:
+        columns = con.execute(f"DESCRIBE SELECT * EXCLUDE (file_row_number) FROM ({rows})").fetchall()
+        con.execute(f"COPY (SELECT * EXCLUDE (file_row_number) FROM ({rows})) TO '{staged}' (FORMAT csv)")
+    types = {"VARCHAR": "TEXT", "TIMESTAMP": "TIMESTAMP", "BOOLEAN": "BOOLEAN", "DOUBLE": "DOUBLE PRECISION",
+             "BIGINT": "BIGINT"}
+    with psycopg.connect(dsn, autocommit=True) as pg:
+        pg.execute("DROP SCHEMA IF EXISTS bench CASCADE")
+        pg.execute("CREATE SCHEMA bench")
+        pg.execute(f"CREATE TABLE bench.tickets ({', '.join(f'{c} {types[t]}' for c, t, *_ in columns)})")
+        with pg.cursor().copy("COPY bench.tickets FROM STDIN (FORMAT csv, HEADER true)") as copy, \
+                staged.open("rb") as source:
+            while chunk := source.read(1 << 20):
+                copy.write(chunk)
+        pg.execute("ANALYZE bench.tickets")
+    staged.unlink()
+    scheme = data / "scheme-table.yaml"
+    text = (data / "scheme.yaml").read_text(encoding="utf-8")
+    scheme.write_text(text.replace("    source: parquet\n    path: tickets.parquet\n",
+                                   "    source: table\n    table: bench.tickets\n    first_by: [loaded_row]\n")
+                      .replace("      ticket_id: text\n", "      ticket_id: text\n      loaded_row: integer\n"),
+                      encoding="utf-8")
+    return scheme
 
 
 def bench_size(size: str, runs: int, work: Path, dsn: str, engines: list[str],  # type: ignore[no-untyped-def]
@@ -84,7 +127,7 @@ def bench_size(size: str, runs: int, work: Path, dsn: str, engines: list[str],  
     print(f"  median of {runs} runs, taking turns; x: multiple of the baseline SQL's (sql) in the same run;"
           " postgres: cpu is the client's")
     timing.print_table(timings, "sql")
-    for engine in engines:
+    for engine in (*engines, "postgres table"):
         if f"measure {engine}" in timings:
             ratio = timings[f"measure {engine}"].wall / timings["measure duckdb"].wall
             print(f"  {engine} / duckdb wall: {ratio:.2f}x")

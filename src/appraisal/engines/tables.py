@@ -76,11 +76,12 @@ def stage_all(engine: Engine, scheme: Scheme) -> None:
         raise DataError(f"the {remote.name} engine cannot read tables of its database (source: table)")
     tables = cast(DatabaseTables, remote)
     typed = {name: _typed_rows(tables, name, scheme, engine.dialect) for name in in_database(scheme)}
-    for name, found in typed.items():
-        _count(engine, name, found.source, found.typed, scheme.datasets[name], found.checks, engine.dialect)
+    repeated = {name: _count(engine, name, found.source, found.typed, scheme.datasets[name], found.checks,
+                             engine.dialect) for name, found in typed.items()}
     for name, found in typed.items():
         dataset = scheme.datasets[name]
-        rows, repeats = found.rows, dataset.repeats
+        # no repeated key: no window to keep the first of each (a sort of the whole table)
+        rows, repeats = found.rows if repeated[name] else found.typed, dataset.repeats
         if repeats is not None and dataset.period_by is not None:
             if repeats.looked_in is None:
                 rows = marked(rows, dataset, found.columns, engine.dialect)
@@ -215,12 +216,14 @@ def _rows(engine: Engine, sql: str) -> list[tuple[Any, ...]]:
 
 
 def _count(engine: Engine, name: str, source: str, typed_rows: str, dataset: Dataset, checks: list[Check],
-           dialect: Dialect) -> None:
+           dialect: Dialect) -> int:
     """Count the rows read, the repeated keys and the cells that failed to type, in two queries
-    (the failing cells' examples in one more per cause found), in the order a file's are."""
+    (the failing cells' examples in one more per cause found), in the order a file's are; the
+    rows a repeated key adds (0 without a key)."""
     failing = [f"sum(CASE WHEN {c.raw} IS NOT NULL AND ({c.failed}) THEN 1 ELSE 0 END)" for c in checks]
     [(read, *counts)] = _rows(engine, f"SELECT {', '.join(['count(*)', *failing])} FROM {source}")
     engine.rows[name] = read = int(read or 0)
+    repeated = 0
     if dataset.key:
         key = dialect.quote_identifier(dataset.key)
         [(repeated,)] = _rows(engine, f"SELECT count({key}) - count(DISTINCT {key}) FROM ({typed_rows}) AS t")
@@ -234,6 +237,7 @@ def _count(engine: Engine, name: str, source: str, typed_rows: str, dataset: Dat
         if count:
             engine.quality.append(_quality(name, check.cause, check.column, int(count), read,
                                            _examples(engine, source, check, dialect)))
+    return int(repeated or 0)
 
 
 def _examples(engine: Engine, source: str, check: Check, dialect: Dialect) -> tuple[str, ...]:
