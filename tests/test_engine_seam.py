@@ -19,6 +19,7 @@ import pytest
 from appraisal import plugins
 from appraisal.demo.builtin import generate
 from appraisal.engines.remote import EngineKind
+from appraisal.errors import DataError
 from appraisal.hookspecs import hookimpl
 from appraisal.periods import parse_period
 from appraisal.pipeline import load_scheme, run
@@ -113,3 +114,17 @@ def test_an_engine_is_listed_with_what_it_needs(run_cli) -> None:
     assert result.exit_code == 0, result.stderr
     engines = {line.split()[0]: line.split() for line in result.stdout.split("\n\n")[1].splitlines()[1:]}
     assert engines["second"][:3] == ["second", "second-engine", "nothing"]
+
+
+def test_an_engine_without_tables_of_its_own_refuses_a_table_dataset_and_closes(agent_scheme: Path) -> None:
+    """A plugin engine need not offer `columns` and `stage` (tables that live in it): a scheme with
+    `source: table` is then refused with a message, and the session is closed."""
+    plugin = SecondEnginePlugin()
+    plugins.get_plugin_manager().register(plugin, name="second-engine")
+    text = agent_scheme.read_text(encoding="utf-8")
+    agent_scheme.write_text(text.replace("    source: csv\n    path: data/agent/sales.csv\n",
+                                         "    source: table\n    table: crm.sales\n"), encoding="utf-8")
+    assert "table: crm.sales" in agent_scheme.read_text(encoding="utf-8")
+    with pytest.raises(DataError, match=r"^the second engine cannot read tables of its database \(source: table\)$"):
+        run(load_scheme(agent_scheme), PERIOD, engine="second", settings={})
+    assert [session.closed for session in plugin.sessions] == [True]

@@ -72,6 +72,8 @@ def stage_all(engine: Engine, scheme: Scheme) -> None:
     before the first is kept, so no temporary table can stand in for a table it is named after."""
     remote = engine.remote
     assert remote is not None
+    if not in_database(scheme):
+        return
     if not all(callable(getattr(remote, method, None)) for method in ("columns", "stage")):
         raise DataError(f"the {remote.name} engine cannot read tables of its database (source: table)")
     tables = cast(DatabaseTables, remote)
