@@ -125,12 +125,11 @@ def collect_indicators(manager: pluggy.PluginManager) -> CustomIndicatorRegistry
 
 def refusals(indicators: Iterable[tuple[str, Mapping[str, Any]]], registry: CustomIndicatorRegistry,
              engine: str) -> list[str]:
-    """Why the custom indicators `(id, custom spec)` cannot run on `engine`: one message each."""
+    """Why the custom indicators `(id, custom spec)` cannot run on `engine`: one message each (an
+    unknown plugin is a `DataError` of the registry's)."""
     found = []
     for indicator_id, custom in indicators:
-        plugin = registry.get(str(custom["plugin"]))
-        reason = None if plugin is None else plugin.refusal(engine)
-        if reason is not None:
+        if (reason := registry.get(str(custom["plugin"])).refusal(engine)) is not None:
             found.append(f"indicator '{indicator_id}': {reason}")
     return found
 

@@ -157,18 +157,7 @@ def measuring(
         raise DataError(f"scheme {scheme.id!r} {ROSTER_NEEDED}")
     functions = extensions.functions
     kind = None if engine_name == EMBEDDED else extensions.engines.require(engine_name)
-    customs = [(i.id, i.custom) for i in scheme.indicators if i.custom is not None]
-    for _, custom in customs:
-        extensions.indicators.get(str(custom["plugin"]))  # an unknown plugin fails before any file is read
-    if refused := refusals(customs, extensions.indicators, engine_name):
-        raise DataError("; ".join(refused))
-    pulled = [(label, s) for label, s in (("roster", scheme.roster.source), ("ratings", scheme.ratings))
-              if s is not None and s.in_database]
-    tables = [(f"dataset '{name}'", d.source) for name, d in in_database(scheme).items()]
-    if kind is None and (pulled or tables):
-        label, source = (pulled or tables)[0]
-        raise DataError(f"{label} reads the table {source.table} of a database: measure on that database's "
-                        "engine (--engine NAME with its connection, or --profile NAME)")
+    pulled = _refuse_early(scheme, extensions, engine_name)
     # a roster or ratings in the database are read while the files are: connect first
     early = kind.connect(settings or {}) if kind is not None and pulled else None
     try:
@@ -197,6 +186,24 @@ def measuring(
         wide = table.build(_measured_ids(scheme))
         grouped = tuple(row for by in groups for row in _group_rows(engine, scheme, period, functions, by, queries))
         yield Measured(engine, scheme, period, wide, tuple(quality), MappingProxyType(queries), grouped)
+
+
+def _refuse_early(scheme: Scheme, extensions: Extensions, engine_name: str) -> bool:
+    """Refuse, before any file is read, a custom indicator that cannot run on the engine (or is
+    unknown) and a table of a database on the embedded engine; whether the roster or the
+    ratings live in the database (read from it with the files)."""
+    assert scheme.roster is not None
+    customs = [(i.id, i.custom) for i in scheme.indicators if i.custom is not None]
+    if refused := refusals(customs, extensions.indicators, engine_name):
+        raise DataError("; ".join(refused))
+    pulled = [(label, s) for label, s in (("roster", scheme.roster.source), ("ratings", scheme.ratings))
+              if s is not None and s.in_database]
+    tables = [(f"dataset '{name}'", d.source) for name, d in in_database(scheme).items()]
+    if engine_name == EMBEDDED and (pulled or tables):
+        label, source = (pulled or tables)[0]
+        raise DataError(f"{label} reads the table {source.table} of a database: measure on that database's "
+                        "engine (--engine NAME with its connection, or --profile NAME)")
+    return bool(pulled)
 
 
 def _shipped(scheme: Scheme) -> list[str]:
