@@ -474,6 +474,30 @@ def test_a_table_whose_name_postgres_cut_is_found_by_its_long_name(tmp_path: Pat
     assert comparable(there) == comparable(on_duckdb)
 
 
+def test_a_column_whose_name_postgres_cut_is_found_by_its_long_name(tmp_path: Path, postgres) -> None:
+    """The table was created with a 77-byte column name, which PostgreSQL keeps as its first 63
+    bytes; the scheme declares the name it was created with, and reads it by that name."""
+    long = "score_" + "as_the_customer_gave_it_in_the_survey_" * 2  # 82 bytes
+    rows = typed_rows()
+    rows = rows.rename_columns([long if name == "score" else name for name in rows.column_names])
+    files = {"tickets": parquet(tmp_path, "tickets", rows)}
+    spelled = {"score: number": f"{long}: number", "of: score}": f"of: {long}}}"}
+    on_duckdb = run(load_scheme(_spelled(typed_scheme(tmp_path, None), spelled)), PERIOD)
+    with postgres_schema(postgres, files) as where:
+        there = run(load_scheme(_spelled(typed_scheme(tmp_path, where), spelled)), PERIOD, engine="postgres",
+                    settings={"dsn": postgres.dsn})
+    assert comparable(there) == comparable(on_duckdb)
+
+
+def _spelled(path: Path, replacements: dict[str, str]) -> Path:
+    text = path.read_text(encoding="utf-8")
+    for old, new in replacements.items():
+        assert old in text, old
+        text = text.replace(old, new)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 def test_a_roster_table_with_numeric_ids_and_an_open_ended_date_reads_as_its_text(tmp_path: Path, postgres) -> None:
     """PostgreSQL writes numeric(10,0) 1001 as 1001 and a date 'infinity' as infinity: the
     roster is read as that text, so its ids join the datasets' and the open end reads as DuckDB

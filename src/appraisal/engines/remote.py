@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     from appraisal.sql.dialect import Dialect
 
-__all__ = ["EMBEDDED", "DatabaseTables", "EngineKind", "EngineRegistry", "RemoteSession", "collect_engines",
+__all__ = ["EMBEDDED", "DatabaseTables", "EngineKind", "EngineRegistry", "RemoteSession", "collect_engines", "cut",
            "reference"]
 
 
@@ -36,10 +36,15 @@ def reference(table: str, dialect: Dialect) -> str:
     """A table of the engine's database as the scheme names it (`support.tickets`), as the
     dialect names it: each part quoted, and cut as the engine cuts a longer name (so the
     statements' own long names, which are written short, can be told from it)."""
-    parts = table.split(".")
-    if dialect.name_bytes is not None:
-        parts = [part.encode("utf-8")[:dialect.name_bytes].decode("utf-8", "ignore") for part in parts]
-    return ".".join(dialect.quote_identifier(part) for part in parts)
+    return ".".join(dialect.quote_identifier(cut(part, dialect)) for part in table.split("."))
+
+
+def cut(name: str, dialect: Dialect) -> str:
+    """`name` as the engine keeps it: PostgreSQL keeps the first 63 bytes of a longer name, so a
+    table created with a long column name has the cut one, and a statement naming it long finds it."""
+    if dialect.name_bytes is None:
+        return name
+    return name.encode("utf-8")[:dialect.name_bytes].decode("utf-8", "ignore")
 
 
 class RemoteSession(Protocol):

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from appraisal.engines.duckdb_engine import QualityCount
-from appraisal.engines.remote import DatabaseTables, reference
+from appraisal.engines.remote import DatabaseTables, cut, reference
 from appraisal.engines.table_repeats import marked, marked_in
 from appraisal.errors import DataError
 from appraisal.scheme.model import Dataset, Scheme
@@ -116,8 +116,12 @@ def _typed_rows(remote: DatabaseTables, name: str, scheme: Scheme, dialect: Dial
     label = f"dataset '{name}' (table {dataset.source.table})"
     source = reference(dataset.source.table, dialect)
     found = dict(remote.columns(source))
-    renamed = _renamed(label, list(found), dataset.source.rename)
+    rename = {cut(old, dialect): new for old, new in dataset.source.rename.items()}
+    renamed = _renamed(label, list(found), rename)
     wanted = list(dict.fromkeys([*dataset.columns, *_needed(name, scheme)]))
+    for column in wanted:  # a name longer than the engine keeps is the table's cut one
+        if column not in renamed and cut(column, dialect) in renamed:
+            renamed[column] = renamed[cut(column, dialect)]
     if missing := [c for c in wanted if c not in renamed]:
         raise DataError(f"{label} has no column {', '.join(repr(c) for c in missing)}; it has "
                         f"{', '.join(sorted(renamed)) or 'none'}")
