@@ -8,6 +8,7 @@ every plugin is unless it says otherwise.
 
 from __future__ import annotations
 
+import json
 import textwrap
 from pathlib import Path
 
@@ -102,6 +103,14 @@ def test_validate_names_an_unknown_engine(run_cli) -> None:
     result = run_cli("validate", "--engine", "postgress", str(ROOT / "schemes" / "agent.yaml"))
     assert result.exit_code == 1
     assert "unknown engine 'postgress'; did you mean 'postgres'?" in result.stderr
+
+
+def test_validate_json_reports_an_unknown_engine_as_a_problem_without_a_file(run_cli) -> None:
+    result = run_cli("validate", "--json", str(ROOT / "schemes" / "designer.yaml"), "--engine", "postgress")
+    assert result.exit_code == 1
+    assert json.loads(result.stdout) == {"ok": False, "schemes": [], "problems": [
+        {"file": None, "line": None, "column": None, "path": None,
+         "message": "unknown engine 'postgress'; did you mean 'postgres'?"}]}
 
 
 def test_a_run_on_an_engine_its_plugin_cannot_use_stops_before_reading_a_file(

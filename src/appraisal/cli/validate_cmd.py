@@ -33,16 +33,23 @@ def validate(
     from appraisal import plugins
     from appraisal.engines.profiles import choose
     from appraisal.engines.remote import EMBEDDED
-    from appraisal.errors import SchemeError
+    from appraisal.errors import DataError, SchemeError
     from appraisal.scheme.data_roots import allowing
     from appraisal.scheme.validation import load_schemes
 
     extensions = plugins.extensions()
     chosen = None
     if engine is not None or profile is not None:
-        chosen = choose(engine, profile, None).engine
-        if chosen != EMBEDDED:
-            extensions.engines.require(chosen)  # an unknown engine is a mistake of its own
+        try:
+            chosen = choose(engine, profile, None).engine
+            if chosen != EMBEDDED:
+                extensions.engines.require(chosen)  # an unknown engine is a mistake of its own
+        except DataError as exc:  # of the command line, not of a scheme: no file, line or path
+            if not json_output:
+                raise
+            _echo_json(ok=False, problems=[{"file": None, "line": None, "column": None, "path": None,
+                                            "message": str(exc)}], schemes=[])
+            raise typer.Exit(1) from None
     # One pass: load_schemes validates and raises every problem together.
     try:
         with allowing(data_root or ()):
