@@ -9,7 +9,7 @@ LOCK := $(CURDIR)/constraints.txt
 # PIP_CONSTRAINT, unlike `-c`, also reaches the isolated environments that build the
 # editable packages, so the build backend is locked too.
 PIP := PIP_CONSTRAINT=$(LOCK) $(BIN)/python -m pip --disable-pip-version-check
-PACKAGES := -e '.[test,postgres,spark]' -e plugins/appraisal-retail-pack -e plugins/appraisal-helpdesk-source
+PACKAGES := -e '.[test,postgres,spark,spark-connect]' -e plugins/appraisal-retail-pack -e plugins/appraisal-helpdesk-source
 
 .PHONY: demo test check bench bench-quick lock clean
 
@@ -63,7 +63,7 @@ lock:
 	rm -rf .lock-venv
 	$(PYTHON) -m venv .lock-venv
 	.lock-venv/bin/python -m pip install --quiet --upgrade pip
-	.lock-venv/bin/python -m pip install --quiet -e '.[test,postgres,spark,bench,dev]' -e plugins/appraisal-retail-pack -e plugins/appraisal-helpdesk-source hatchling
+	.lock-venv/bin/python -m pip install --quiet -e '.[test,postgres,spark,spark-connect,bench,dev]' -e plugins/appraisal-retail-pack -e plugins/appraisal-helpdesk-source hatchling
 	{ echo "# The lock of tested versions, written by 'make lock' on $$(date +%F) with $$(.lock-venv/bin/python --version)."; \
 	  echo "# make demo, make test and .ci/run install exactly these; pyproject.toml keeps the ranges users get."; \
 	  .lock-venv/bin/python -m pip freeze --all --exclude-editable | grep -v '^setuptools=='; } > constraints.txt

@@ -23,7 +23,8 @@ from appraisal.testing import CliResult, IsolatedPlugins, RunCli
 __all__ = ["ROOT", "CliResult", "RunCli"]
 
 ROOT = Path(__file__).resolve().parent.parent
-pytest_plugins = ["postgres_server", "spark_session"]  # `postgres`, `spark`: real ones, started when a test asks
+# `postgres`, `spark`, `spark_connect`: real ones, started when a test asks
+pytest_plugins = ["postgres_server", "spark_session", "spark_connect_server"]
 
 
 def pytest_configure(config: pytest.Config) -> None:

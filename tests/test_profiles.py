@@ -114,7 +114,7 @@ def test_a_scheme_naming_a_profile_measures_through_it_and_never_shows_the_passw
 
 def test_the_engines_guide_profiles_example_loads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     guide = (Path(__file__).resolve().parent.parent / "docs" / "engines.md").read_text(encoding="utf-8")
-    [example] = [block for block in re.findall(r"```yaml\n(.*?)```", guide, flags=re.S) if "profiles:" in block]
+    example, connect = [block for block in re.findall(r"```yaml\n(.*?)```", guide, flags=re.S) if "profiles:" in block]
     (tmp_path / "profiles.yaml").write_text(example, encoding="utf-8")
     monkeypatch.setenv("APPRAISAL_PROFILES", str(tmp_path / "profiles.yaml"))
     monkeypatch.setenv("HR_DB_PASSWORD", SECRET)
@@ -125,6 +125,12 @@ def test_the_engines_guide_profiles_example_loads(tmp_path: Path, monkeypatch: p
         "master": "spark://spark-master.example.com:7077", "spark.executor.memory": "4g",
         "spark.sql.catalogImplementation": "hive",
         "spark.hadoop.hive.metastore.uris": "thrift://metastore.example.com:9083"})
+    (tmp_path / "profiles.yaml").write_text(connect, encoding="utf-8")  # Spark Connect's, with its token
+    monkeypatch.setenv("SPARK_CONNECT_TOKEN", SECRET)
+    lakehouse = load_profile("lakehouse")
+    assert (lakehouse.engine, dict(lakehouse.settings)) == ("spark", {
+        "remote": "sc://spark-connect.example.com:15002/;use_ssl=true", "password": SECRET,
+        "spark.sql.shuffle.partitions": "64"})
 
 
 def test_a_password_yaml_reads_as_a_number_must_be_quoted(profiles: Path) -> None:

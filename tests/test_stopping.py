@@ -397,3 +397,18 @@ def test_ctrl_c_while_spark_measures_exits_130_and_leaves_no_files(big: Path, tm
     assert seconds < 1.0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tmp"]
     assert list(temp.iterdir()) == []
+
+
+def test_ctrl_c_while_spark_connect_measures_exits_130_and_leaves_no_files(
+    big: Path, tmp_path: Path, spark_connect: str
+) -> None:
+    temp, out = tmp_path / "tmp", tmp_path / "q3"
+    proc = start(temp, "run", str(big), "-p", "2026-09", "-o", str(out), "--engine", "spark",
+                 env={"APPRAISAL_SPARK_DSN": spark_connect})
+    wait_until(proc, in_engine(temp), "the engine", timeout=300)
+    time.sleep(4)  # the tables travel to the server, which measures them (no file to wait for)
+    code, seconds, err = signal_and_wait(proc, signal.SIGINT)
+    assert (code, err) == (130, "interrupted\n")
+    assert seconds < 1.0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tmp"]
+    assert list(temp.iterdir()) == []

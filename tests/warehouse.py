@@ -74,3 +74,20 @@ def _plain_type(duckdb_type: str) -> str:
     """PostgreSQL's type for a DuckDB column, texts in the database's own collation (as a
     warehouse's are; the engine compares them by code point itself)."""
     return _column_type(duckdb_type).replace(' COLLATE "C"', "")
+
+
+@contextlib.contextmanager
+def connect_database(spark: Any, files: dict[str, Path]) -> Iterator[str]:
+    """A database of a Spark Connect server holding each Parquet file's rows as a managed table
+    of its name (sent through the connection: the server cannot read this machine's files);
+    dropped after the block."""
+    import pyarrow.parquet as pq
+
+    database = f"w_{uuid.uuid4().hex[:10]}"
+    spark.sql(f"CREATE DATABASE {database}")
+    try:
+        for name, path in files.items():
+            spark.createDataFrame(pq.read_table(path)).write.saveAsTable(f"{database}.`{name}`")
+        yield database
+    finally:
+        spark.sql(f"DROP DATABASE {database} CASCADE")

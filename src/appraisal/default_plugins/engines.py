@@ -36,4 +36,4 @@ def register_engines(register: Callable[[EngineKind], None]) -> None:
     register(EngineKind("postgres", _postgres, "PostgreSQL 14 or later, over libpq (psycopg)",
                         needs="pip install 'appraisal[postgres]'"))
     register(EngineKind("spark", _spark, "Apache Spark 4: local mode (Java 17+), a cluster or Spark Connect",
-                        needs="pip install 'appraisal[spark]'"))
+                        needs="pip install 'appraisal[spark]' (Spark Connect: 'appraisal[spark-connect]')"))

@@ -5,12 +5,17 @@ with double-quoted identifiers (the statements quote names as everywhere), decim
 lose digits silently (`allowPrecisionLoss` off: an exact sum stays exact), timestamps without a
 zone (`TIMESTAMP` is `TIMESTAMP_NTZ`, wall-clock times as everywhere) and the session's zone UTC.
 
-Settings (a profile's keys, or `APPRAISAL_SPARK_DSN`, see appraisal.engines.profiles): `master`
-(default `local[*]`: Spark in this process's JVM), or `remote` (a Spark Connect URL,
-`sc://host:15002`), any `spark.*` configuration key, and `log`: a file for the JVM's own output
-(default: none). Shipped tables are written as Parquet
-into the private spill folder and read as temporary views: a cluster's executors must see that
-folder (`--spill-dir` on a shared file system).
+Settings (a profile's keys, see appraisal.engines.profiles): `master` (default `local[*]`: Spark
+in this process's JVM), or `remote` (a Spark Connect URL, `sc://host:15002`), any `spark.*`
+configuration key, and `log`: a file for the JVM's own output (default: none). `dsn` (what
+`APPRAISAL_SPARK_DSN` gives) is either: a Connect URL when it starts with `sc://`, else a master.
+A `password` (a profile's `password_env`) is the Connect server's bearer token.
+
+Shipped tables become temporary views. With a master they are written as Parquet into the
+private spill folder and read from there (a cluster's executors must see that folder:
+`--spill-dir` on a shared file system). A Spark Connect server is another machine that cannot
+read this one's files: the tables travel in the connection, as Arrow, which the client sends in
+chunks and the server caches.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import re
 import signal
 import threading
 import uuid
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -50,6 +56,7 @@ CONFIG = {
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.parquet.inferTimestampNTZ.enabled": "true",
 }
+FIRST_CONTACT_RETRIES = 4  # about four seconds of retries before a server is called unreachable
 LOCAL = {  # for a session this process starts itself
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
@@ -67,25 +74,51 @@ _KINDS = {
 
 
 def _message(exc: BaseException) -> str:
-    """The first line of Spark's error, without a Spark Connect token it may quote."""
-    text = " ".join(str(exc).strip().split("\n", 1)[0].split())[:400]
+    """The first line of Spark's error, without a Spark Connect token it may quote (a gRPC error
+    of Spark Connect by its status and details: its text is a dump of the call)."""
+    text = str(exc)
+    if grpc := re.search(r'status = StatusCode\.(\w+)\s+details = "([^"]*)"', text):
+        text = f"{grpc[1]}: {grpc[2]}"
+    text = " ".join(text.strip().split("\n", 1)[0].split())[:400]
     return re.sub(r"token=[^;'\s]*", "token=***", text)
 
 
+def _where(settings: Mapping[str, str]) -> dict[str, str]:
+    """`settings` with a `dsn` read as the module docstring says."""
+    found = {key: value for key, value in settings.items() if key != "dsn"}
+    if dsn := settings.get("dsn", "").strip():
+        found.setdefault("remote" if dsn.startswith("sc://") else "master", dsn)
+    return found
+
+
+def connect_url(settings: Mapping[str, str]) -> str:
+    """The Spark Connect URL of `settings` (with `remote`), its `password` added as the token."""
+    url = settings["remote"]
+    if token := settings.get("password"):  # a profile's `password_env`: the server's bearer token
+        url = (url if "/;" in url else url.rstrip("/") + "/") + f";token={token}"
+    return url
+
+
+def connected(spark: SparkSession) -> bool:
+    """Whether `spark` is a Spark Connect session (a client of a server elsewhere)."""
+    return type(spark).__module__.startswith("pyspark.sql.connect")
+
+
 def session(settings: Mapping[str, str]) -> SparkSession:
-    """The Spark session `settings` ask for, configured as the module docstring says (the one
-    already running in this process, if any, with these settings applied)."""
-    builder = SparkSession.builder.appName("appraisal")
+    """The Spark session `settings` ask for, configured as the module docstring says: for a
+    master, the one already running in this process, if any, with these settings applied; for
+    Spark Connect, a session of its own on the server (stopped by the engine's `close`)."""
+    settings = _where(settings)
     if "remote" in settings:
-        builder = builder.remote(settings["remote"])
-    else:
-        builder = builder.master(settings.get("master", "local[*]"))
-        for key, value in LOCAL.items():
-            builder = builder.config(key, settings.get(key, value))
+        return _connect_session(connect_url(settings), settings)
+    builder = SparkSession.builder.appName("appraisal")
+    builder = builder.master(settings.get("master", "local[*]"))
+    for key, value in LOCAL.items():
+        builder = builder.config(key, settings.get(key, value))
     for key, value in settings.items():
         if key.startswith("spark."):
             builder = builder.config(key, value)
-    if "remote" in settings or SparkContext._active_spark_context is not None:
+    if SparkContext._active_spark_context is not None:
         spark = builder.getOrCreate()
     else:  # this process starts the JVM: its log goes to `log` (default: nowhere), not to our stderr
         # PySpark puts in a Ctrl-C handler of its own, which calls the JVM from inside whatever call
@@ -101,8 +134,50 @@ def session(settings: Mapping[str, str]) -> SparkSession:
                 signal.signal(signal.SIGINT, handler)
     for key, value in CONFIG.items():  # never the user's: they decide the numbers
         spark.conf.set(key, value)
-    if "remote" not in settings:
-        spark.sparkContext.setLogLevel("ERROR")
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+def _connect_session(url: str, settings: Mapping[str, str]) -> SparkSession:
+    """A session of our own on the Spark Connect server at `url`, or DataError within seconds.
+
+    The client retries an unanswered call for ten minutes or more: a mistyped URL or a server that
+    is down is said after a few seconds of retries instead, before the run starts; during the run
+    the client's own retries stay (a server that restarts, a network that drops a call). The
+    `spark.*` settings are the session's (a server's static ones, such as executor memory, are set
+    where it starts: refused here by name)."""
+    try:
+        with warnings.catch_warnings():  # "PySpark does not yet fully support pandas >= 3": we pass it none
+            warnings.filterwarnings("ignore", category=FutureWarning, module="pyspark")
+            spark = SparkSession.builder.remote(url).create()  # no call yet; never another code's session
+    except ImportError as exc:
+        raise DataError(f"Spark Connect needs its client ({exc}): pip install 'appraisal[spark-connect]'") from None
+    from pyspark.sql.connect.client.retries import DefaultPolicy  # importable: the client is there
+
+    during_run = spark.client.get_retry_policies()
+    spark.client.set_retry_policies([DefaultPolicy(max_retries=FIRST_CONTACT_RETRIES)])
+    try:
+        with warnings.catch_warnings():  # "[RETRIES_EXCEEDED]": said in our message
+            warnings.filterwarnings("ignore", message=r"\[RETRIES_EXCEEDED\]")
+            spark.version  # noqa: B018 - the first call: is anyone there
+    except BaseException:
+        with contextlib.suppress(Exception):  # no one to release a session on: `stop` would retry that too
+            spark.client.close()
+        raise
+    spark.client.set_retry_policies(during_run)
+    try:
+        for key, value in settings.items():
+            if key.startswith("spark."):
+                try:
+                    spark.conf.set(key, value)
+                except _ERRORS as exc:
+                    raise DataError(f"Spark Connect did not take the setting {key}: {_message(exc)}") from None
+        for key, value in CONFIG.items():  # never the user's: they decide the numbers
+            spark.conf.set(key, value)
+    except BaseException:
+        with contextlib.suppress(*_ERRORS):
+            spark.stop()
+        raise
     return spark
 
 
@@ -137,7 +212,7 @@ class SparkSessionEngine:
 
     def interrupt(self) -> None:
         """Cancel the running jobs (called by `appraisal.interrupts` from its thread)."""
-        if type(self.spark).__module__.startswith("pyspark.sql.connect"):
+        if connected(self.spark):
             self.spark.interruptAll()
         else:
             self.spark.sparkContext.cancelAllJobs()
@@ -150,11 +225,14 @@ class SparkSessionEngine:
             if any("\\" in name for name in names):  # Spark reads a backslash in a quoted name as an escape
                 raise DataError(f"Spark cannot measure table {table!r}: a name in it holds a backslash;"
                                 " rename it (`rename:`) or use another engine")
-            staged = folder / f"spark-{self.prefix}-{n}.parquet"
-            connection.execute(f"COPY ({rows_sql}) TO {inline_literal(str(staged))} (FORMAT parquet)").fetchall()
-            try:  # a file URL: a bare path would be looked up on Hadoop's default file system (HDFS)
-                view = "`" + table.replace("`", "``") + "`"  # any name the scheme allows (CJK, dashes, dots)
-                self.spark.read.parquet(staged.as_uri()).createOrReplaceTempView(view)
+            view = "`" + table.replace("`", "``") + "`"  # any name the scheme allows (CJK, dashes, dots)
+            try:
+                if connected(self.spark):  # the server cannot read this machine's files
+                    self.spark.createDataFrame(_arrow(connection, rows_sql)).createOrReplaceTempView(view)
+                else:  # a file URL: a bare path would be looked up on Hadoop's default file system (HDFS)
+                    staged = folder / f"spark-{self.prefix}-{n}.parquet"
+                    connection.execute(f"COPY ({rows_sql}) TO {inline_literal(str(staged))} (FORMAT parquet)")
+                    self.spark.read.parquet(staged.as_uri()).createOrReplaceTempView(view)
             except _ERRORS as exc:
                 raise DataError(f"cannot read table {table!r} into Spark: {_message(exc)}") from None
             self.views.append(table)
@@ -190,6 +268,15 @@ class SparkSessionEngine:
         for view in self.views:
             with contextlib.suppress(*_ERRORS):  # a JVM that died took its views with it
                 self.spark.catalog.dropTempView(view)
+        if connected(self.spark):  # the server's session is ours alone (see `session`)
+            with contextlib.suppress(*_ERRORS):
+                self.spark.stop()
+
+
+def _arrow(connection: duckdb.DuckDBPyConnection, rows_sql: str) -> pa.Table:
+    """The rows of `rows_sql` as Arrow (DuckDB 1.4 and 2 name the call differently)."""
+    relation = connection.sql(rows_sql)
+    return (getattr(relation, "to_arrow_table", None) or relation.fetch_arrow_table)()
 
 
 def spark_literal(value: object) -> object:
@@ -214,6 +301,7 @@ def connect(settings: Mapping[str, str]) -> SparkSessionEngine:
     try:
         spark = session(settings)
     except (*_ERRORS, RuntimeError, OSError) as exc:  # a JVM that does not start, a URL that does not answer
-        raise DataError(f"cannot start Spark: {_message(exc)}") from None
+        doing = "reach the Spark Connect server" if "remote" in _where(settings) else "start Spark"
+        raise DataError(f"cannot {doing}: {_message(exc)}") from None
     return SparkSessionEngine(spark)
 
