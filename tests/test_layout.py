@@ -42,6 +42,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("rendering: pages, reports, forms, workbooks, PDF", ("appraisal.rendering",)),
     ("explaining: a stored run in words, and the rows behind it read again",
      ("appraisal.explaining", "appraisal.row_reader")),
+    ("evidence: the run store, and what two stored runs differ in", ("appraisal.store",)),
     ("demo data", ("appraisal.demo",)),
     ("plugins: the built-ins and the loader that bundles what plugins bring",
      ("appraisal.default_plugins", "appraisal.plugins")),
@@ -65,6 +66,9 @@ LATE_IMPORTS: dict[str, tuple[frozenset[str], str]] = {
         "every command registers the packs; the demo generators (and DuckDB) load when a demo is asked for"),
     "appraisal.scheme.validation": (
         frozenset({"jsonschema"}), "about 60 ms, only when the schema pass of a scheme is not remembered"),
+    "appraisal.engines.spark_engine": (
+        frozenset({"pyspark.sql.connect"}),
+        "the Spark Connect client (an extra: gRPC, protobuf) loads only for a Connect URL"),
     "appraisal.interrupts": (
         frozenset({"shutil"}), "every command imports it; shutil only when a stop leaves paths to remove"),
 }

@@ -152,7 +152,8 @@ def _connect_session(url: str, settings: Mapping[str, str]) -> SparkSession:
             spark = SparkSession.builder.remote(url).create()  # no call yet; never another code's session
     except ImportError as exc:
         raise DataError(f"Spark Connect needs its client ({exc}): pip install 'appraisal[spark-connect]'") from None
-    from pyspark.sql.connect.client.retries import DefaultPolicy  # importable: the client is there
+    # the Connect client (an extra) only for a Connect URL; importable here: create() needed it
+    from pyspark.sql.connect.client.retries import DefaultPolicy
 
     during_run = spark.client.get_retry_policies()
     spark.client.set_retry_policies([DefaultPolicy(max_retries=FIRST_CONTACT_RETRIES)])
