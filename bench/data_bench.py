@@ -143,7 +143,9 @@ def child_env(cache: Path, **extra: str) -> dict[str, str]:
     """The environment of a timed program: as installed (bytecode may be written and read),
     appraisal's cache in the run's own folder."""
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "APPRAISAL_VALIDATION_CACHE")}
-    return {**env, "APPRAISAL_CACHE_DIR": str(cache), **extra}
+    Path(cache).mkdir(parents=True, exist_ok=True)
+    # `run` keeps each run in a store, as users' runs are (timed with it), beside the cache
+    return {**env, "APPRAISAL_CACHE_DIR": str(cache), "APPRAISAL_STORE": str(Path(cache) / "runs.sqlite"), **extra}
 
 
 def appraisal_programs(scheme: Path, work: Path, env: dict[str, str], prefix: str = "") -> list[Contender]:

@@ -32,12 +32,16 @@ def pytest_configure(config: pytest.Config) -> None:
 
     os.environ["APPRAISAL_LOAD_PLUGINS"] = ""
     os.environ["APPRAISAL_CACHE_DIR"] = tempfile.mkdtemp(prefix="appraisal-test-cache-")
+    # every `appraisal run` of the tests keeps its run in a store of the test session, not in
+    # the working folder (tests that look at a store name their own with --store)
+    os.environ["APPRAISAL_STORE"] = str(Path(os.environ["APPRAISAL_CACHE_DIR"]) / "runs.sqlite")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     import shutil
 
     shutil.rmtree(os.environ.pop("APPRAISAL_CACHE_DIR", ""), ignore_errors=True)
+    os.environ.pop("APPRAISAL_STORE", None)
     for name in ("APPRAISAL_PLUGINS_DIR", "APPRAISAL_DEBUG"):
         os.environ.pop(name, None)
 

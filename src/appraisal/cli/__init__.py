@@ -50,6 +50,7 @@ COMMAND_MODULES: list[str] = [
     "demo_cmd",
     "render_cmd",
     "form_cmd",
+    "runs_cmd",
 ]
 
 # Command name -> the module that registers it. A command line that names one gets an app of
@@ -67,6 +68,7 @@ COMMANDS: dict[str, str] = {
     "demo": "demo_cmd",
     "render": "render_cmd",
     "form": "form_cmd",
+    "runs": "runs_cmd",
 }
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+import contextlib
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from appraisal.plugins import Extensions
     from appraisal.results.result import Result
     from appraisal.scheme.model import Scheme
+    from appraisal.store.runs import StoredRun
 
 
 def run(
@@ -43,8 +45,16 @@ def run(
     spill_dir: SpillDir = None,
     engine: EngineName = None,
     profile: ProfileName = None,
+    store: Annotated[
+        Optional[Path],  # noqa: UP045 - Typer reads the annotation at run time
+        typer.Option("--store", metavar="FILE", show_default=False,
+                     help="The run store to keep the run in (default: $APPRAISAL_STORE, else "
+                          "appraisal-runs.sqlite in the working folder)."),
+    ] = None,
+    keep: Annotated[bool, typer.Option("--keep/--no-store", help="Keep the run in the run store.")] = True,
 ) -> None:
-    """Appraise everyone on SCHEME's roster for PERIOD; write JSON, CSV and the report into OUT."""
+    """Appraise everyone on SCHEME's roster for PERIOD; write JSON, CSV and the report into OUT,
+    and keep the run in the run store (`appraisal runs`)."""
     # When the command runs, not when the CLI starts (see appraisal.cli):
     from appraisal import interrupts, plugins
     from appraisal.engines.memory import configured
@@ -53,16 +63,34 @@ def run(
     from appraisal.scheme.data_roots import allowing
     from appraisal.scheme.packs import resolve_scheme_path
     from appraisal.scheme.validation import load_scheme
+    from appraisal.store.runs import RunStore, store_path
 
     interrupts.set_time_limit(timeout or None)
     extensions = plugins.extensions()
-    with allowing(data_root or ()), configured(memory_limit, spill_dir), copied_tables() as tables:
+    stored: list[StoredRun] = []
+    with contextlib.ExitStack() as stack:  # the store is opened first: a foreign file stops the run before it starts
+        runs = stack.enter_context(RunStore(store_path(store), create=True)) if keep else None
+        stack.enter_context(allowing(data_root or ()))
+        stack.enter_context(configured(memory_limit, spill_dir))
+        tables = stack.enter_context(copied_tables())
         loaded = load_scheme(resolve_scheme_path(scheme, extensions.packs), extensions)
         result = checked_run(loaded, parse_period(period), extensions, threads=threads, strict=strict,
                              groups=parse_groups(groups), tables=tables, engine=choose(engine, profile, loaded.profile))
-        folder = write_with_report(result, out, extensions, language=language, report=report, tables=tables)
+
+        @contextmanager
+        def record(folder: Path, published: Path) -> Iterator[None]:
+            assert runs is not None
+            with runs.recording(folder, published) as kept:
+                yield
+            stored.append(kept)
+
+        folder = write_with_report(result, out, extensions, language=language, report=report, tables=tables,
+                                   record=record if runs is not None else None)
     graded = sum(row["actual"] for row in result.calibration)  # by the engine: the appraisees stay in the file
     echo(f"appraised {len(result.appraisees)} ({graded} graded) for {result.period['label']}: {folder}")
+    for kept in stored:
+        after = f", after {kept.previous}" if kept.previous else ""
+        echo(f"stored as {kept.id}{after}: {store_path(store)}")
     if report:
         echo(f"report: {folder / 'report' / 'index.html'}")
 
@@ -118,6 +146,7 @@ def checked_run(
 
 def write_with_report(
     result: Result, out: Path, extensions: Extensions, *, language: str, report: bool, tables: Path | None = None,
+    record: Callable[[Path, Path], AbstractContextManager[object]] | None = None,
 ) -> Path:
     """Store the run; the report (with the packs' templates of `extensions`) is rendered inside
     the partial folder, so it is atomic too."""
@@ -130,7 +159,7 @@ def write_with_report(
 
         render_result(result, folder / "report", language=language, pack_dirs=template_dirs(extensions.packs))
 
-    return write_run(result, out, extra=render if report else None, tables=tables)
+    return write_run(result, out, extra=render if report else None, tables=tables, record=record)
 
 
 def explain(

@@ -7,12 +7,14 @@ name people read. An existing `DIR` is never overwritten: earlier results are ev
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -45,10 +47,12 @@ TOTAL_COLUMNS = ["appraisee", "name", "team", "weighted_total", "adjustments", "
 
 def write_run(
     result: Result, out: Path, *, extra: Callable[[Path], None] | None = None, tables: Path | None = None,
+    record: Callable[[Path, Path], AbstractContextManager[object]] | None = None,
 ) -> Path:
     """Write `result` (and whatever `extra` adds, e.g. a rendered report) as the folder `out`;
     scores.csv and totals.csv moved from the folder `tables` when the engine wrote them there
-    (`pipeline.run(tables=...)`), else written from `result`.
+    (`pipeline.run(tables=...)`), else written from `result`. `record(folder, out)` (the run
+    store's) is entered around the folder's rename: what it records commits only once `out` exists.
 
     A machine that refuses (a full disk, a read-only folder) is an `AppraisalError` naming `out`;
     so is a folder that another run created meanwhile: the first run to finish wins."""
@@ -66,6 +70,7 @@ def write_run(
             interrupts.register_path(partial)
     except OSError as exc:
         raise AppraisalError(f"cannot write {out}: {exc.strerror}") from None
+    claimed = False
     try:
         _write_json(partial / RESULT_FILE, result)
         if isinstance(result.appraisees, StoredAppraisees):  # a copy: the result may still read it
@@ -74,11 +79,16 @@ def write_run(
         (partial / QUERIES_FILE).write_text(_queries_text(result), encoding="utf-8")
         if extra is not None:
             extra(partial)
-        _claim(partial, out)
+        with record(partial, out) if record is not None else contextlib.nullcontext():
+            _claim(partial, out)
+            claimed = True
     except OSError as exc:
         _discard(partial)
         raise AppraisalError(f"cannot write {out}: {exc.strerror or exc}; nothing was kept") from None
     except BaseException:
+        if claimed:  # the store did not take it: the folder goes too, so the two never disagree
+            with contextlib.suppress(OSError):
+                os.rename(out, partial)
         _discard(partial)
         raise
     interrupts.unregister_path(partial)

@@ -1,0 +1,145 @@
+"""`appraisal runs`: the runs kept in the run store, one in detail, and what two differ in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Optional
+
+import typer
+
+from appraisal.cli.terminal import echo
+
+if TYPE_CHECKING:
+    from appraisal.store.comparing import RunDiff
+    from appraisal.store.runs import RunStore
+
+runs_app = typer.Typer(help="The runs kept in the run store: list, show, diff.", no_args_is_help=True)
+
+Store = Annotated[
+    Optional[Path],  # noqa: UP045 - Typer reads the annotation at run time
+    typer.Option("--store", metavar="FILE", show_default=False,
+                 help="The run store (default: $APPRAISAL_STORE, else appraisal-runs.sqlite in the working folder)."),
+]
+Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+
+
+def _open(store: Path | None) -> RunStore:
+    # When the command runs, not when the CLI starts (see appraisal.cli):
+    from appraisal.store.runs import RunStore, store_path
+
+    return RunStore(store_path(store))
+
+
+def _json(data: object) -> None:
+    import json  # only for --json
+
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+@runs_app.command("list")
+def list_runs(
+    scheme: Annotated[Optional[str], typer.Option("--scheme", help="Only the runs of this scheme id.")] = None,  # noqa: UP045
+    period: Annotated[Optional[str], typer.Option("--period", "-p", help="Only the runs of this period.")] = None,  # noqa: UP045
+    store: Store = None,
+    json_output: Json = False,
+) -> None:
+    """Every stored run, oldest first: id, version, the version it follows, when, how many appraisees."""
+    with _open(store) as runs:
+        found = runs.runs(scheme=scheme, period=period)
+    if json_output:
+        _json([run.as_dict() for run in found])
+        return
+    if not found:
+        echo("no stored run" + (" matches" if scheme or period else " yet"))
+        return
+    rows = [("RUN", "VERSION", "AFTER", "CREATED", "ENGINE", "APPRAISEES")]
+    rows += [(r.id, str(r.version), r.previous or "-", r.created, r.engine, str(r.appraisees)) for r in found]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+
+
+@runs_app.command("show")
+def show_run(
+    run: Annotated[str, typer.Argument(help="A run id, as `appraisal runs list` prints it.", metavar="RUN")],
+    store: Store = None,
+    json_output: Json = False,
+) -> None:
+    """One stored run: what it ran (scheme, its hash, the data's hash, engine, versions), its grades."""
+    import json  # when the command runs, as every import of the command line
+
+    with _open(store) as runs:
+        found = runs.get(run)
+        result = json.loads(runs.file(found.id, "result.json"))
+        kept = runs.files(found.id)
+    grades = [{"grade": row["grade"], "appraisees": row["actual"]} for row in result.get("calibration", [])]
+    if json_output:
+        _json({**found.as_dict(), "grades": grades, "files": kept})
+        return
+    after = f" (after {found.previous})" if found.previous else ""
+    echo(f"run {found.id}{after}")
+    for label, value in (("scheme", f"{found.scheme} v{found.scheme_version} from {found.scheme_file}"),
+                         ("scheme sha256", found.scheme_sha256), ("data sha256", found.data_sha256),
+                         ("period", found.period), ("created", found.created), ("engine", found.engine),
+                         ("appraisal", found.appraisal), ("appraisees", str(found.appraisees)),
+                         ("folder", found.folder)):
+        echo(f"  {label + ':':<15}{value}")
+    echo("  grades:        " + (", ".join(f"{g['grade']} {g['appraisees']}" for g in grades) or "-"))
+
+
+@runs_app.command("diff")
+def diff_runs(
+    before: Annotated[str, typer.Argument(help="The earlier run's id.", metavar="RUN_A")],
+    after: Annotated[str, typer.Argument(help="The later run's id.", metavar="RUN_B")],
+    store: Store = None,
+    json_output: Json = False,
+) -> None:
+    """What changed from RUN_A to RUN_B: who changed grade, which indicators moved, and whether
+    the scheme, the data or the period differ."""
+    # When the command runs, not when the CLI starts (see appraisal.cli): DuckDB reads the cells
+    from appraisal.store.comparing import compare
+
+    with _open(store) as runs:
+        found = compare(runs, before, after)
+    if json_output:
+        _json(found.as_dict())
+        return
+    for line in _diff_lines(found):
+        echo(line)
+
+
+def _diff_lines(found: RunDiff) -> list[str]:
+    changed = [what for what, flag in (("the scheme", found.scheme_changed), ("the data", found.data_changed),
+                                       ("the period", found.period_changed)) if flag]
+    lines = [f"{found.before.id} -> {found.after.id}: "
+             + (", ".join(changed) + " changed" if changed else "same scheme, same data, same period")]
+    if not found.grade_moves:
+        lines.append("no one changed grade")
+    else:
+        if not changed:
+            lines.append("warning: the same scheme on the same data gave other grades: not reproducible")
+        lines.append(f"{len(found.grade_moves)} changed grade:")
+        for move in found.grade_moves:
+            lines.append(f"  {move.appraisee} {move.name or ''}: {move.before or '-'} -> {move.after or '-'}"
+                         f" (total {_number(move.total_before)} -> {_number(move.total_after)})")
+    moved = [i for i in found.indicators if i.values_changed or i.scores_changed]
+    lines.append("indicators that moved:" if moved else "no indicator moved")
+    for indicator in moved:
+        change = indicator.mean_score_change
+        mean = f", mean score change {change:+.2f}" if change is not None else ""
+        lines.append(f"  {indicator.indicator}: {indicator.values_changed} values, "
+                     f"{indicator.scores_changed} scores changed{mean}")
+    for label, names in (("only in the first run", found.only_before), ("only in the second run", found.only_after),
+                         ("indicators only in the first", found.indicators_only_before),
+                         ("indicators only in the second", found.indicators_only_after)):
+        if names:
+            lines.append(f"{label}: {', '.join(names)}")
+    return lines
+
+
+def _number(value: Any) -> str:
+    return "-" if value is None else f"{value:g}"
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(runs_app, name="runs")

@@ -1,0 +1,1 @@
+"""Runs kept as evidence: the run store (`runs`), and what two stored runs differ in (`comparing`)."""

@@ -1,0 +1,217 @@
+"""The run store: every `appraisal run` kept whole and immutable in SQLite, re-runs as versions, diffs.
+
+Each test runs the shipped agent scheme on its demo data (seed 2026, 2026-Q3) through the command
+line, with a store file of its own (`--store`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from appraisal.demo.builtin import generate
+from appraisal.errors import AppraisalError
+from appraisal.periods import parse_period
+from appraisal.pipeline import load_scheme, run
+from appraisal.results.storing import write_run
+from appraisal.shipped import shipped_scheme
+from appraisal.store.runs import KEPT, RunStore
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def agent(tmp_path: Path) -> Path:
+    """The agent scheme beside its demo data."""
+    scheme = tmp_path / "agent.yaml"
+    scheme.write_bytes(shipped_scheme("agent").read_bytes())
+    generate(tmp_path / "data" / "agent", role="agent")
+    return scheme
+
+
+def appraise(scheme: Path, out: Path, store: Path, *more: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "appraisal", "run", str(scheme), "-p", "2026-Q3", "-o", str(out),
+                           "--no-report", "--store", str(store), *more], capture_output=True, text=True, timeout=300,
+                          cwd=scheme.parent)
+
+
+def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "appraisal", *args], capture_output=True, text=True, timeout=300,
+                          cwd=cwd)
+
+
+def test_a_run_is_kept_with_its_files_its_schemes_text_and_hashes(agent: Path, tmp_path: Path) -> None:
+    store = tmp_path / "runs.sqlite"
+    done = appraise(agent, tmp_path / "q3", store)
+    assert done.returncode == 0, done.stderr
+    assert f"stored as after-sales-agent-2026-Q3-v1: {store}" in done.stdout
+    with RunStore(store) as runs:
+        [run] = runs.runs()
+        assert (run.id, run.version, run.previous, run.period, run.appraisees) == (
+            "after-sales-agent-2026-Q3-v1", 1, None, "2026-Q3", 50)
+        assert runs.scheme_text(run) == agent.read_text(encoding="utf-8")
+        result = json.loads(runs.file(run.id, "result.json"))
+        assert run.scheme_sha256 == result["provenance"]["scheme_sha256"]
+        assert run.data_sha256 == result["provenance"]["data_sha256"]
+        for name in runs.files(run.id):
+            assert runs.file(run.id, name) == (tmp_path / "q3" / name).read_bytes(), name
+        assert set(runs.files(run.id)) == {n for n in KEPT if (tmp_path / "q3" / n).exists()}
+
+
+def test_running_again_makes_a_new_version_linked_to_the_one_before(agent: Path, tmp_path: Path) -> None:
+    store = tmp_path / "runs.sqlite"
+    for out in ("first", "second"):
+        assert appraise(agent, tmp_path / out, store).returncode == 0
+    with RunStore(store) as runs:
+        first, second = runs.runs()
+        assert (second.version, second.previous) == (2, first.id)
+        assert first.folder == str((tmp_path / "first").resolve())
+
+
+def test_a_stored_run_cannot_be_changed_through_sqlite(agent: Path, tmp_path: Path) -> None:
+    store = tmp_path / "runs.sqlite"
+    appraise(agent, tmp_path / "q3", store)
+    with sqlite3.connect(store) as db:
+        for statement in ("UPDATE runs SET appraisees = 49", "DELETE FROM files", "DELETE FROM scheme_texts"):
+            with pytest.raises(sqlite3.IntegrityError, match="stored runs are evidence"):
+                db.execute(statement)
+
+
+@pytest.mark.parametrize("content", ["not a database\n", "sqlite"], ids=["text", "another program's SQLite"])
+def test_a_file_that_is_not_a_run_store_is_refused_before_the_run_and_left_as_it_was(
+    agent: Path, tmp_path: Path, content: str
+) -> None:
+    store = tmp_path / "runs.sqlite"
+    if content == "sqlite":
+        with sqlite3.connect(store) as db:
+            db.execute("CREATE TABLE invoices (n INTEGER)")
+    else:
+        store.write_text(content, encoding="utf-8")
+    before = store.read_bytes()
+    done = appraise(agent, tmp_path / "q3", store)
+    assert done.returncode == 1
+    assert "not an appraisal run store" in done.stderr and "it was not changed" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert store.read_bytes() == before
+    assert not (tmp_path / "q3").exists()
+
+
+def test_no_store_keeps_nothing(agent: Path, tmp_path: Path) -> None:
+    store = tmp_path / "runs.sqlite"
+    done = appraise(agent, tmp_path / "q3", store, "--no-store")
+    assert done.returncode == 0 and "stored as" not in done.stdout
+    assert not store.exists()
+
+
+def test_a_store_that_does_not_take_the_run_leaves_no_folder(agent: Path, tmp_path: Path) -> None:
+    """The run folder and the store never disagree: a record that fails after the folder took
+    its name (a full disk at commit) takes the folder away again."""
+    result = run(load_scheme(agent), parse_period("2026-Q3"))
+
+    @contextmanager
+    def failing(folder: Path, published: Path):  # type: ignore[no-untyped-def]
+        yield
+        raise AppraisalError("cannot store the run: database or disk is full")
+
+    with pytest.raises(AppraisalError, match="disk is full"):
+        write_run(result, tmp_path / "q3", record=failing)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["agent.yaml", "data"]
+
+
+def test_two_runs_storing_at_once_both_land(agent: Path, tmp_path: Path) -> None:
+    store = tmp_path / "runs.sqlite"
+    command = [sys.executable, "-m", "appraisal", "run", str(agent), "-p", "2026-Q3", "--no-report", "--store",
+               str(store), "-o"]
+    both = [subprocess.Popen([*command, str(tmp_path / out)], cwd=tmp_path, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True) for out in ("a", "b")]
+    for proc in both:
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+    with RunStore(store) as runs:
+        assert sorted(r.version for r in runs.runs()) == [1, 2]
+
+
+def test_runs_diff_names_who_changed_grade_and_that_the_scheme_changed(agent: Path, tmp_path: Path) -> None:
+    store = tmp_path / "runs.sqlite"
+    appraise(agent, tmp_path / "before", store)
+    text = agent.read_text(encoding="utf-8")
+    assert "target: 0.90\n" in text  # the resolution rate's
+    agent.write_text(text.replace("target: 0.90\n", "target: 0.99\n", 1), encoding="utf-8")
+    appraise(agent, tmp_path / "after", store)
+    done = cli("runs", "diff", "after-sales-agent-2026-Q3-v1", "after-sales-agent-2026-Q3-v2", "--store", str(store),
+               "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout)
+    assert (found["scheme_changed"], found["data_changed"], found["period_changed"]) == (True, False, False)
+    moved = {i["indicator"]: i for i in found["indicators"] if i["scores_changed"]}
+    assert list(moved) == ["resolution_rate"] and moved["resolution_rate"]["values_changed"] == 0
+    assert found["grade_moves"] and all(m["total_after"] < m["total_before"] for m in found["grade_moves"])
+    text_diff = cli("runs", "diff", "after-sales-agent-2026-Q3-v1", "after-sales-agent-2026-Q3-v2", "--store",
+                    str(store), cwd=tmp_path).stdout
+    assert text_diff.splitlines()[0].endswith(": the scheme changed")
+    assert f"{len(found['grade_moves'])} changed grade:" in text_diff
+
+
+def test_the_same_scheme_on_the_same_data_moves_no_one(agent: Path, tmp_path: Path) -> None:
+    store = tmp_path / "runs.sqlite"
+    appraise(agent, tmp_path / "a", store)
+    appraise(agent, tmp_path / "b", store)
+    done = cli("runs", "diff", "after-sales-agent-2026-Q3-v1", "after-sales-agent-2026-Q3-v2", "--store", str(store),
+               cwd=tmp_path)
+    assert done.stdout.splitlines() == [
+        "after-sales-agent-2026-Q3-v1 -> after-sales-agent-2026-Q3-v2: same scheme, same data, same period",
+        "no one changed grade", "no indicator moved"]
+
+
+def test_runs_list_and_show(agent: Path, tmp_path: Path) -> None:
+    store = tmp_path / "runs.sqlite"
+    appraise(agent, tmp_path / "q3", store)
+    listed = cli("runs", "list", "--store", str(store), cwd=tmp_path).stdout.splitlines()
+    assert listed[0].split() == ["RUN", "VERSION", "AFTER", "CREATED", "ENGINE", "APPRAISEES"]
+    assert listed[1].split()[:3] == ["after-sales-agent-2026-Q3-v1", "1", "-"]
+    shown = json.loads(cli("runs", "show", "after-sales-agent-2026-Q3-v1", "--store", str(store), "--json",
+                           cwd=tmp_path).stdout)
+    assert sum(g["appraisees"] for g in shown["grades"]) == 49  # one has too little data for a grade
+    assert "appraisees.parquet" in shown["files"]
+
+
+def test_an_unknown_run_is_named_with_the_closest_stored_one(agent: Path, tmp_path: Path) -> None:
+    store = tmp_path / "runs.sqlite"
+    appraise(agent, tmp_path / "q3", store)
+    done = cli("runs", "show", "after-sales-agent-2026-Q3-v9", "--store", str(store), cwd=tmp_path)
+    assert done.returncode == 1
+    assert "did you mean 'after-sales-agent-2026-Q3-v1'?" in done.stderr
+
+
+def test_runs_without_a_store_says_where_it_looked(tmp_path: Path) -> None:
+    done = cli("runs", "list", "--store", str(tmp_path / "none.sqlite"), cwd=tmp_path)
+    assert done.returncode == 1
+    assert f"no run store at {tmp_path / 'none.sqlite'}" in done.stderr
+
+
+def test_the_run_store_guides_example_runs_as_shown(tmp_path: Path) -> None:
+    guide = (ROOT / "docs" / "runs.md").read_text(encoding="utf-8")
+    [example] = re.findall(r"```sh\n(.*?)```", guide, flags=re.S)
+    (tmp_path / "schemes").mkdir()
+    (tmp_path / "schemes" / "agent.yaml").write_bytes(shipped_scheme("agent").read_bytes())
+    generate(tmp_path / "schemes" / "data" / "agent", role="agent")
+    env = {k: v for k, v in os.environ.items() if k != "APPRAISAL_STORE"}  # the working folder's store
+    commands = [line for line in example.splitlines() if line.startswith("appraisal ")]
+    shown = [line[2:] for line in example.splitlines() if line.startswith("# ")]
+    first = subprocess.run([sys.executable, "-m", "appraisal", *commands[0].split()[1:], "--no-report"],
+                           capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
+    assert first.stdout.splitlines()[-2:] == shown
+    subprocess.run([sys.executable, "-m", "appraisal", *commands[0].split()[1:-1], "q3-again", "--no-report"],
+                   capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300, check=True)
+    for command in commands[1:]:
+        done = subprocess.run([sys.executable, "-m", "appraisal", *command.split()[1:]], capture_output=True,
+                              text=True, cwd=tmp_path, env=env, timeout=300)
+        assert done.returncode == 0, (command, done.stderr)
