@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import sqlite3
 import subprocess
 import sys
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -215,3 +217,91 @@ def test_the_run_store_guides_example_runs_as_shown(tmp_path: Path) -> None:
         done = subprocess.run([sys.executable, "-m", "appraisal", *command.split()[1:]], capture_output=True,
                               text=True, cwd=tmp_path, env=env, timeout=300)
         assert done.returncode == 0, (command, done.stderr)
+
+
+def test_verify_reproduces_a_stored_run_bit_for_bit(agent: Path, tmp_path: Path) -> None:
+    store = tmp_path / "runs.sqlite"
+    appraise(agent, tmp_path / "q3", store, "--groups", "team,roster")
+    done = cli("runs", "verify", "after-sales-agent-2026-Q3-v1", "--store", str(store), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == ("after-sales-agent-2026-Q3-v1 is reproduced: the stored scheme on the same data gives "
+                           "every number again, bit for bit\n")
+
+
+def test_verify_runs_the_stored_scheme_text_when_the_file_was_edited_since(agent: Path, tmp_path: Path) -> None:
+    store = tmp_path / "runs.sqlite"
+    appraise(agent, tmp_path / "q3", store)
+    agent.write_text(agent.read_text(encoding="utf-8").replace("target: 0.90\n", "target: 0.99\n", 1), encoding="utf-8")
+    done = cli("runs", "verify", "after-sales-agent-2026-Q3-v1", "--store", str(store), "--json", cwd=tmp_path)
+    assert json.loads(done.stdout) == {"run": "after-sales-agent-2026-Q3-v1", "identical": True, "differences": [],
+                                       "engine": "duckdb"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["agent.yaml", "data", "q3", "runs.sqlite"]
+
+
+def test_verify_names_a_data_file_changed_since_and_does_not_use_it(agent: Path, tmp_path: Path) -> None:
+    store = tmp_path / "runs.sqlite"
+    appraise(agent, tmp_path / "q3", store)
+    surveys = tmp_path / "data" / "agent" / "surveys.csv"
+    surveys.write_text(surveys.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    done = cli("runs", "verify", "after-sales-agent-2026-Q3-v1", "--store", str(store), cwd=tmp_path)
+    assert done.returncode == 1
+    assert f"its data changed since it ran: {surveys} changed (SHA-256" in done.stderr
+
+
+def test_differences_name_each_column_that_differs_and_by_how_many(agent: Path, tmp_path: Path) -> None:
+    from appraisal.store.verifying import differences
+
+    store = tmp_path / "runs.sqlite"
+    appraise(agent, tmp_path / "q3", store)
+    fresh = tmp_path / "again"
+    fresh.mkdir()
+    for name in ("result.json", "totals.csv", "quality.csv"):
+        (fresh / name).write_bytes((tmp_path / "q3" / name).read_bytes())
+    import duckdb
+
+    with duckdb.connect() as con:  # one score a bit off, as a changed computation would give
+        con.execute("COPY (SELECT * REPLACE (CASE WHEN appraisee = 'CS001' THEN score_0 + 1e-9 ELSE score_0 END"
+                    " AS score_0) FROM read_parquet($a)) TO $b (FORMAT parquet)",
+                    {"a": str(tmp_path / "q3" / "appraisees.parquet"), "b": str(fresh / "appraisees.parquet")})
+    with RunStore(store) as runs:
+        [run] = runs.runs()
+        assert differences(runs, run, fresh) == ["score_0: differs for 1 of 50 appraisees"]
+
+
+def test_each_data_file_is_in_the_provenance_but_not_on_the_pages(agent: Path, tmp_path: Path) -> None:
+    from appraisal.rendering.pages import shown_provenance
+
+    appraise(agent, tmp_path / "q3", tmp_path / "runs.sqlite")
+    provenance = json.loads((tmp_path / "q3" / "result.json").read_text(encoding="utf-8"))["provenance"]
+    assert {Path(f["file"]).name for f in provenance["data_files"]} >= {"tickets.csv", "surveys.csv", "roster.csv"}
+    assert "data_files" not in shown_provenance(provenance)
+
+
+def test_runs_killed_at_random_moments_leave_a_consistent_store_with_no_partial_record(tmp_path: Path) -> None:
+    """Fifty runs killed (SIGKILL: no handler runs) at random moments of their run, storing into
+    one store: every stored run is whole (each file matching its SHA-256, its folder complete),
+    versions count up without a gap, and SQLite finds nothing wrong with the file."""
+    scheme = tmp_path / "designer.yaml"
+    scheme.write_bytes(shipped_scheme("designer").read_bytes())
+    generate(tmp_path / "data" / "designer", role="designer")
+    store = tmp_path / "runs.sqlite"
+    appraise(scheme, tmp_path / "first", store)  # the store exists, and one run is in it
+    chance = random.Random(2026)
+    for n in range(50):
+        proc = subprocess.Popen([sys.executable, "-m", "appraisal", "run", str(scheme), "-p", "2026-Q3", "-o",
+                                 str(tmp_path / f"run{n}"), "--no-report", "--store", str(store)], cwd=tmp_path,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(chance.uniform(0.3, 1.6))  # start-up, reading, scoring, writing the folder, storing
+        proc.kill()
+        proc.wait()
+    with sqlite3.connect(store) as db:
+        assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    with RunStore(store) as runs:
+        stored = runs.runs()
+        assert [r.version for r in stored] == list(range(1, len(stored) + 1))
+        for run in stored:
+            assert set(runs.files(run.id)) == {"result.json", "appraisees.parquet", "totals.csv", "quality.csv",
+                                               "queries.sql"}
+            for name in runs.files(run.id):
+                assert runs.file(run.id, name) == (Path(run.folder) / name).read_bytes()
+    assert len(stored) >= 2  # some runs finished before their kill

@@ -24,7 +24,7 @@ from appraisal.measuring.quality import Assessment, as_row, assess, warning_flag
 from appraisal.measuring.targets import fit_targets
 from appraisal.measuring.targets import flags as scaled_flags
 from appraisal.plugins import Extensions
-from appraisal.results.fingerprint import data_fingerprint
+from appraisal.results.fingerprint import data_files
 from appraisal.results.result import AppraiseeResult, Result
 from appraisal.results.row_evidence import CountedRows
 from appraisal.results.stored import StoredAppraisees
@@ -68,10 +68,12 @@ def measure(
 def provenance(scheme: Scheme, extensions: Extensions, engine: Mapping[str, str] | None = None) -> dict[str, Any]:
     """What produced a result: the scheme file and hash, the data's fingerprint, versions, and
     the engine the datasets were measured on (its name, version and dialect; never its settings)."""
+    fingerprint, files = data_files(scheme)
     return {
         "scheme_file": str(Path(scheme.source).resolve()),
         "scheme_sha256": scheme.digest,
-        "data_sha256": data_fingerprint(scheme),
+        "data_sha256": fingerprint,
+        "data_files": files,
         "appraisal": __version__,
         "duckdb": duckdb.__version__,
         "engine": dict(engine or {"name": EMBEDDED, "version": duckdb.__version__, "dialect": EMBEDDED}),

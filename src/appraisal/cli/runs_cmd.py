@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
@@ -11,9 +13,9 @@ from appraisal.cli.terminal import echo
 
 if TYPE_CHECKING:
     from appraisal.store.comparing import RunDiff
-    from appraisal.store.runs import RunStore
+    from appraisal.store.runs import RunStore, StoredRun
 
-runs_app = typer.Typer(help="The runs kept in the run store: list, show, diff.", no_args_is_help=True)
+runs_app = typer.Typer(help="The runs kept in the run store: list, show, diff, verify.", no_args_is_help=True)
 
 Store = Annotated[
     Optional[Path],  # noqa: UP045 - Typer reads the annotation at run time
@@ -106,6 +108,89 @@ def diff_runs(
         return
     for line in _diff_lines(found):
         echo(line)
+
+
+@runs_app.command("verify")
+def verify_run(
+    run: Annotated[str, typer.Argument(help="A run id, as `appraisal runs list` prints it.", metavar="RUN")],
+    store: Store = None,
+    json_output: Json = False,
+) -> None:
+    """Run RUN again from its stored scheme text on the files it read (each checked against the
+    SHA-256 it recorded: a changed file is named, never used) and say whether every number is
+    identical, bit for bit, or what differs. Exit 0 when identical, 1 otherwise."""
+    # When the command runs, not when the CLI starts (see appraisal.cli):
+    import json
+    import tempfile
+
+    from appraisal import plugins
+    from appraisal.cli.run_cmd import checked_run, copied_tables, write_with_report
+    from appraisal.errors import AppraisalError
+    from appraisal.periods import parse_period
+    from appraisal.results.fingerprint import data_fingerprint
+    from appraisal.scheme.validation import load_scheme
+    from appraisal.store.verifying import changed_files, differences
+
+    extensions = plugins.extensions()
+    with _open(store) as runs:
+        found = runs.get(run)
+        recorded = json.loads(runs.file(found.id, "result.json"))
+        if changed := changed_files(recorded["provenance"]):
+            raise AppraisalError(f"cannot verify {found.id}: its data changed since it ran: {'; '.join(changed)}")
+        with _scheme_file(found, runs.scheme_text(found)) as path:
+            scheme = load_scheme(path, extensions)
+            if data_fingerprint(scheme) != found.data_sha256:  # a run stored before each file's hash was kept
+                raise AppraisalError(f"cannot verify {found.id}: its data changed since it ran")
+            groups = tuple(dict.fromkeys(str(g["by"]) for g in recorded.get("groups") or []))
+            with tempfile.TemporaryDirectory(prefix="appraisal-verify-") as tmp, copied_tables() as tables:
+                again = checked_run(scheme, parse_period(found.period), extensions, show=False, groups=groups,
+                                    tables=tables)
+                folder = write_with_report(again, Path(tmp) / "again", extensions, language="en", report=False,
+                                           tables=tables)
+                found_differences = differences(runs, found, folder)
+    engine = "" if found.engine == "duckdb" else f" (measured on duckdb; the run measured on {found.engine})"
+    if json_output:
+        _json({"run": found.id, "identical": not found_differences, "differences": found_differences,
+               "engine": "duckdb"})
+    elif found_differences:
+        echo(f"{found.id} is NOT reproduced{engine}:")
+        for line in found_differences:
+            echo(f"  {line}")
+    else:
+        echo(f"{found.id} is reproduced{engine}: the stored scheme on the same data gives every number again, "
+             "bit for bit")
+    if found_differences:
+        raise typer.Exit(1)
+
+
+@contextmanager
+def _scheme_file(run: StoredRun, text: str) -> Iterator[Path]:
+    """The run's scheme as a file where the run read it (its data paths are relative to it): the
+    file itself when unchanged, else the stored text in a hidden file beside it, removed after."""
+    # When the command runs, not when the CLI starts (see appraisal.cli):
+    import hashlib
+    import os
+    import tempfile
+
+    from appraisal import interrupts
+    from appraisal.errors import AppraisalError
+
+    path = Path(run.scheme_file)
+    if path.is_file() and hashlib.sha256(path.read_bytes()).hexdigest() == run.scheme_sha256:
+        yield path
+        return
+    if not path.parent.is_dir():
+        raise AppraisalError(f"cannot verify {run.id}: the scheme's folder {path.parent} is gone, and its data with it")
+    with interrupts.deferred():
+        handle, name = tempfile.mkstemp(prefix=f".{path.stem}-stored-", suffix=path.suffix, dir=path.parent)
+        interrupts.register_path(Path(name))
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as written:
+            written.write(text)
+        yield Path(name)
+    finally:
+        Path(name).unlink(missing_ok=True)
+        interrupts.unregister_path(Path(name))
 
 
 def _diff_lines(found: RunDiff) -> list[str]:

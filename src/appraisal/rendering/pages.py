@@ -349,6 +349,7 @@ def shown_provenance(provenance: Mapping[str, Any]) -> dict[str, Any]:
     it lay on the operator's machine (result.json keeps it, for `explain`) is nobody's business
     who reads a scorecard, and a path would date and place every copy of it."""
     shown = dict(provenance)
+    shown.pop("data_files", None)  # each file's path and hash: for verifying a stored run, not for readers
     if isinstance(shown.get("scheme_file"), str):
         shown["scheme_file"] = PurePath(shown["scheme_file"]).name
     return shown

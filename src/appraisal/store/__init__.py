@@ -1,1 +1,2 @@
-"""Runs kept as evidence: the run store (`runs`), and what two stored runs differ in (`comparing`)."""
+"""Runs kept as evidence: the run store (`runs`), what two stored runs differ in (`comparing`), and
+whether a stored run is reproduced (`verifying`)."""
