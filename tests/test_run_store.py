@@ -305,3 +305,62 @@ def test_runs_killed_at_random_moments_leave_a_consistent_store_with_no_partial_
             for name in runs.files(run.id):
                 assert runs.file(run.id, name) == (Path(run.folder) / name).read_bytes()
     assert len(stored) >= 2  # some runs finished before their kill
+
+
+def test_a_backup_restored_holds_every_run_as_stored(agent: Path, tmp_path: Path) -> None:
+    store, copy, restored = tmp_path / "runs.sqlite", tmp_path / "backup.sqlite", tmp_path / "restored.sqlite"
+    appraise(agent, tmp_path / "a", store)
+    appraise(agent, tmp_path / "b", store)
+    assert cli("store", "backup", str(copy), "--store", str(store), cwd=tmp_path).stdout == (
+        f"backed up 2 runs of {store} to {copy}\n")
+    done = cli("store", "restore", str(copy), "--store", str(restored), cwd=tmp_path)
+    assert done.stdout == f"restored 2 runs from {copy} to {restored}\n"
+    with RunStore(store) as before, RunStore(restored) as after:
+        assert after.runs() == before.runs()
+        for run in before.runs():
+            assert [after.file(run.id, n) for n in after.files(run.id)] == [
+                before.file(run.id, n) for n in before.files(run.id)]
+
+
+def test_neither_a_backup_nor_a_restore_overwrites_a_file(agent: Path, tmp_path: Path) -> None:
+    store, other = tmp_path / "runs.sqlite", tmp_path / "other.sqlite"
+    appraise(agent, tmp_path / "a", store)
+    other.write_text("keep me", encoding="utf-8")
+    refused = cli("store", "backup", str(other), "--store", str(store), cwd=tmp_path)
+    assert refused.returncode == 1 and "never overwrites" in refused.stderr
+    refused = cli("store", "restore", str(store), "--store", str(other), cwd=tmp_path)
+    assert refused.returncode == 1 and "never overwrites" in refused.stderr
+    assert other.read_text(encoding="utf-8") == "keep me"
+
+
+def test_a_byte_changed_inside_a_kept_file_is_found_by_check(agent: Path, tmp_path: Path) -> None:
+    store = tmp_path / "runs.sqlite"
+    appraise(agent, tmp_path / "a", store)
+    assert cli("store", "check", "--store", str(store), cwd=tmp_path).stdout == (
+        f"ok: {store} (1 run, every file matching its SHA-256)\n")
+    data = bytearray(store.read_bytes())
+    at = data.index(b'"data_sha256"')  # inside the kept result.json, not in SQLite's own structures
+    data[at + 1] ^= 0x20
+    store.write_bytes(bytes(data))
+    done = cli("store", "check", "--store", str(store), cwd=tmp_path)
+    assert done.returncode == 1
+    assert "the result.json of run 'after-sales-agent-2026-Q3-v1'" in done.stderr
+    assert "does not match its recorded SHA-256" in done.stderr
+    shown = cli("runs", "show", "after-sales-agent-2026-Q3-v1", "--store", str(store), cwd=tmp_path)
+    assert shown.returncode == 1 and "Traceback" not in shown.stderr
+
+
+def test_a_store_damaged_past_reading_is_a_message_not_a_traceback(agent: Path, tmp_path: Path) -> None:
+    store = tmp_path / "runs.sqlite"
+    appraise(agent, tmp_path / "a", store)
+    data = bytearray(store.read_bytes())
+    page = 4096
+    data[page:3 * page] = bytes(2 * page)  # the first tables' pages zeroed: the header still says SQLite
+    store.write_bytes(bytes(data))
+    for args in (["runs", "list"], ["store", "check"]):
+        done = cli(*args, "--store", str(store), cwd=tmp_path)
+        assert done.returncode == 1, args
+        assert "Traceback" not in done.stderr and str(store) in done.stderr + done.stdout
+    again = appraise(agent, tmp_path / "b", store)
+    assert again.returncode == 1 and "Traceback" not in again.stderr
+    assert not (tmp_path / "b").exists()

@@ -51,6 +51,7 @@ COMMAND_MODULES: list[str] = [
     "render_cmd",
     "form_cmd",
     "runs_cmd",
+    "store_cmd",
 ]
 
 # Command name -> the module that registers it. A command line that names one gets an app of
@@ -69,6 +70,7 @@ COMMANDS: dict[str, str] = {
     "render": "render_cmd",
     "form": "form_cmd",
     "runs": "runs_cmd",
+    "store": "store_cmd",
 }
 
 

@@ -196,18 +196,29 @@ class RunStore:
             with contextlib.suppress(sqlite3.Error):
                 self.db.execute("ROLLBACK")
 
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        """SQLite's errors while reading (a damaged page) as a message that names the file."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise AppraisalError(f"the run store {self.path} cannot be read ({exc}); `appraisal store check` "
+                                 "says what is damaged, `appraisal store restore` puts a backup in place") from None
+
     def runs(self, *, scheme: str | None = None, period: str | None = None) -> list[StoredRun]:
         """The stored runs, oldest first, of `scheme` and `period` when given."""
-        rows = self.db.execute(
-            "SELECT * FROM runs WHERE (?1 IS NULL OR scheme = ?1) AND (?2 IS NULL OR period = ?2)"
-            " ORDER BY created, scheme, period, version", (scheme, period))
+        with self.reading():
+            rows = self.db.execute(
+                "SELECT * FROM runs WHERE (?1 IS NULL OR scheme = ?1) AND (?2 IS NULL OR period = ?2)"
+                " ORDER BY created, scheme, period, version", (scheme, period)).fetchall()
         return [StoredRun(*row) for row in rows]
 
     def get(self, run_id: str) -> StoredRun:
         """The run `run_id`; an unknown id is an error with the closest stored one."""
-        row = self.db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+        with self.reading():
+            row = self.db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+            known = [] if row is not None else [r[0] for r in self.db.execute("SELECT id FROM runs")]
         if row is None:
-            known = [r[0] for r in self.db.execute("SELECT id FROM runs")]
             close = suggest(run_id, known)
             hint = f"; did you mean {close!r}?" if close else (" (it holds no run yet)" if not known else "")
             raise AppraisalError(f"no run {run_id!r} in {self.path}{hint}")
@@ -215,7 +226,9 @@ class RunStore:
 
     def file(self, run_id: str, name: str) -> bytes:
         """A kept file of run `run_id`, checked against its recorded SHA-256."""
-        row = self.db.execute("SELECT sha256, content FROM files WHERE run = ? AND name = ?", (run_id, name)).fetchone()
+        with self.reading():
+            row = self.db.execute("SELECT sha256, content FROM files WHERE run = ? AND name = ?",
+                                  (run_id, name)).fetchone()
         if row is None:
             raise AppraisalError(f"run {run_id!r} in {self.path} keeps no {name}")
         if hashlib.sha256(row[1]).hexdigest() != row[0]:
@@ -225,10 +238,14 @@ class RunStore:
 
     def files(self, run_id: str) -> list[str]:
         """The names of the files kept of run `run_id`."""
-        return [row[0] for row in self.db.execute("SELECT name FROM files WHERE run = ? ORDER BY name", (run_id,))]
+        with self.reading():
+            return [row[0] for row in self.db.execute("SELECT name FROM files WHERE run = ? ORDER BY name",
+                                                      (run_id,)).fetchall()]
 
     def scheme_text(self, run: StoredRun) -> str:
-        [(text,)] = self.db.execute("SELECT text FROM scheme_texts WHERE sha256 = ?", (run.scheme_sha256,)).fetchall()
+        with self.reading():
+            [(text,)] = self.db.execute("SELECT text FROM scheme_texts WHERE sha256 = ?",
+                                        (run.scheme_sha256,)).fetchall()
         return str(text)
 
 
