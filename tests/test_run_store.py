@@ -201,7 +201,7 @@ def test_runs_without_a_store_says_where_it_looked(tmp_path: Path) -> None:
 
 def test_the_run_store_guides_example_runs_as_shown(tmp_path: Path) -> None:
     guide = (ROOT / "docs" / "runs.md").read_text(encoding="utf-8")
-    [example] = re.findall(r"```sh\n(.*?)```", guide, flags=re.S)
+    example, audit_example = re.findall(r"```sh\n(.*?)```", guide, flags=re.S)
     (tmp_path / "schemes").mkdir()
     (tmp_path / "schemes" / "agent.yaml").write_bytes(shipped_scheme("agent").read_bytes())
     generate(tmp_path / "schemes" / "data" / "agent", role="agent")
@@ -213,10 +213,12 @@ def test_the_run_store_guides_example_runs_as_shown(tmp_path: Path) -> None:
     assert first.stdout.splitlines()[-2:] == shown
     subprocess.run([sys.executable, "-m", "appraisal", *commands[0].split()[1:-1], "q3-again", "--no-report"],
                    capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300, check=True)
-    for command in commands[1:]:
+    audits = [line.split("#")[0].strip() for line in audit_example.splitlines()]
+    for command in commands[1:] + audits:
         done = subprocess.run([sys.executable, "-m", "appraisal", *command.split()[1:]], capture_output=True,
                               text=True, cwd=tmp_path, env=env, timeout=300)
         assert done.returncode == 0, (command, done.stderr)
+    assert (tmp_path / "audit.csv").is_file()
 
 
 def test_verify_reproduces_a_stored_run_bit_for_bit(agent: Path, tmp_path: Path) -> None:
@@ -364,3 +366,64 @@ def test_a_store_damaged_past_reading_is_a_message_not_a_traceback(agent: Path, 
     again = appraise(agent, tmp_path / "b", store)
     assert again.returncode == 1 and "Traceback" not in again.stderr
     assert not (tmp_path / "b").exists()
+
+
+# --- the audit log ------------------------------------------------------------------------------
+
+
+def test_every_run_is_in_the_audit_log_with_who_ran_it(agent: Path, tmp_path: Path) -> None:
+    store = tmp_path / "runs.sqlite"
+    subprocess.run([sys.executable, "-m", "appraisal", "run", str(agent), "-p", "2026-Q3", "-o", str(tmp_path / "a"),
+                    "--no-report", "--store", str(store)], env={**os.environ, "APPRAISAL_ACTOR": "hr.li"},
+                   capture_output=True, timeout=300, check=True, cwd=tmp_path)
+    found = json.loads(cli("audit", "--store", str(store), "--json", cwd=tmp_path).stdout)
+    assert found["intact"] is True
+    [entry] = found["entries"]
+    assert (entry["seq"], entry["actor"], entry["action"], entry["run"]) == (1, "hr.li", "run",
+                                                                            "after-sales-agent-2026-Q3-v1")
+    assert entry["previous"] == "0" * 64 and entry["detail"]["period"] == "2026-Q3"
+
+
+def test_the_audit_log_refuses_an_update_or_a_delete(agent: Path, tmp_path: Path) -> None:
+    store = tmp_path / "runs.sqlite"
+    appraise(agent, tmp_path / "a", store)
+    with sqlite3.connect(store) as db:
+        for statement in ("UPDATE audit SET actor = 'someone else'", "DELETE FROM audit"):
+            with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+                db.execute(statement)
+
+
+@pytest.mark.parametrize(("tamper", "named"), [
+    ("UPDATE audit SET actor = 'someone else' WHERE seq = 1", "audit entry 1 was changed after it was written"),
+    ("DELETE FROM audit WHERE seq = 1", "audit entry 1 is missing"),
+    ("DELETE FROM audit WHERE seq = 2", "run 'after-sales-agent-2026-Q3-v2' has no audit entry"),
+], ids=["edited", "first removed", "last removed"])
+def test_an_audit_log_changed_behind_sqlites_back_is_named(agent: Path, tmp_path: Path, tamper: str,
+                                                           named: str) -> None:
+    store = tmp_path / "runs.sqlite"
+    appraise(agent, tmp_path / "a", store)
+    appraise(agent, tmp_path / "b", store)
+    with sqlite3.connect(store) as db:  # as someone with the file and the sqlite3 shell would
+        db.execute("DROP TRIGGER audit_UPDATE_refused")
+        db.execute("DROP TRIGGER audit_DELETE_refused")
+        db.execute(tamper)
+    done = cli("audit", "--store", str(store), cwd=tmp_path)
+    assert done.returncode == 1
+    assert f"the audit log was changed: {named}" in done.stderr
+    assert named in cli("store", "check", "--store", str(store), cwd=tmp_path).stderr
+
+
+def test_audit_since_and_the_csv_export(agent: Path, tmp_path: Path) -> None:
+    store, csv = tmp_path / "runs.sqlite", tmp_path / "audit.csv"
+    appraise(agent, tmp_path / "a", store)
+    assert cli("audit", "--since", "2999-01-01", "--store", str(store), cwd=tmp_path).stdout == ""
+    assert "after-sales-agent-2026-Q3-v1" in cli("audit", "--since", "2020-01-01T08:00+08:00", "--store", str(store),
+                                                 cwd=tmp_path).stdout
+    assert cli("audit", "--csv", str(csv), "--store", str(store), cwd=tmp_path).returncode == 0
+    header, row = csv.read_text(encoding="utf-8").splitlines()
+    assert header == "seq,at,actor,action,run,appraisee,detail,previous,hash"
+    assert row.startswith("1,") and ",run,after-sales-agent-2026-Q3-v1," in row
+    again = cli("audit", "--csv", str(csv), "--store", str(store), cwd=tmp_path)
+    assert again.returncode == 1 and "never overwritten" in again.stderr
+    bad = cli("audit", "--since", "last week", "--store", str(store), cwd=tmp_path)
+    assert bad.returncode == 1 and "is not a date or time" in bad.stderr

@@ -52,6 +52,7 @@ COMMAND_MODULES: list[str] = [
     "form_cmd",
     "runs_cmd",
     "store_cmd",
+    "audit_cmd",
 ]
 
 # Command name -> the module that registers it. A command line that names one gets an app of
@@ -71,6 +72,7 @@ COMMANDS: dict[str, str] = {
     "form": "form_cmd",
     "runs": "runs_cmd",
     "store": "store_cmd",
+    "audit": "audit_cmd",
 }
 
 

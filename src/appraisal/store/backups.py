@@ -17,12 +17,13 @@ from pathlib import Path
 
 from appraisal import interrupts
 from appraisal.errors import AppraisalError
+from appraisal.store import audit
 from appraisal.store.runs import RunStore
 
 
 def check(store: RunStore) -> list[str]:
-    """What is wrong with `store` (empty when nothing is): pages SQLite finds damaged, and kept
-    files whose bytes are not their recorded SHA-256."""
+    """What is wrong with `store` (empty when nothing is): pages SQLite finds damaged, kept files
+    whose bytes are not their recorded SHA-256, and an audit log that is not as it was appended."""
     try:
         found = [f"SQLite: {row[0]}" for row in store.db.execute("PRAGMA integrity_check") if row[0] != "ok"]
     except sqlite3.DatabaseError as exc:  # damaged past what the check can walk
@@ -34,6 +35,8 @@ def check(store: RunStore) -> list[str]:
                     store.file(run.id, name)
                 except AppraisalError as exc:
                     found.append(str(exc))
+        with store.reading():
+            found += audit.chain_problems(store.db)
     except AppraisalError as exc:  # a damaged table, read through `RunStore.reading`
         found.append(str(exc))
     return found

@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from appraisal.errors import AppraisalError
+from appraisal.store import audit
 from appraisal.suggestions import suggest
 
 STORE_ENV = "APPRAISAL_STORE"
@@ -47,8 +48,9 @@ SCHEMA = [
     *(f"CREATE TRIGGER {table}_{change}_refused BEFORE {change} ON {table}"
       f" BEGIN SELECT RAISE(ABORT, 'stored runs are evidence: {table} cannot be changed'); END"
       for table in ("runs", "files", "scheme_texts") for change in ("UPDATE", "DELETE")),
+    *audit.SCHEMA,
 ]
-KEPT_TABLES = ("runs", "files", "scheme_texts")
+KEPT_TABLES = ("runs", "files", "scheme_texts", "audit")
 
 
 @dataclass(frozen=True)
@@ -182,6 +184,10 @@ class RunStore:
             self.db.executemany("INSERT INTO files VALUES (?, ?, ?, ?)", [
                 (run.id, name, hashlib.sha256(data).hexdigest(), data) for name, data in files.items()])
             self.db.execute("INSERT OR IGNORE INTO scheme_texts VALUES (?, ?)", (run.scheme_sha256, text))
+            audit.append(self.db, "run", run=run.id, detail={
+                "scheme": run.scheme, "scheme_version": run.scheme_version, "period": run.period,
+                "version": run.version, "previous": run.previous, "scheme_sha256": run.scheme_sha256,
+                "data_sha256": run.data_sha256, "engine": run.engine, "folder": run.folder})
             yield run
             self.db.execute("COMMIT")
         except sqlite3.Error as exc:  # a full disk, a read-only file, a lock held past the timeout

@@ -1,0 +1,106 @@
+"""The audit log: every run and every decision, append-only, each entry chained to the one before.
+
+Each entry records who (`--by`, else $APPRAISAL_ACTOR, else the login name), when (UTC), what
+(`run`, `calibrate`, ...), of which run and appraisee, and the details as JSON; its `hash` is the
+SHA-256 of all of that and of the previous entry's hash. Triggers refuse any update or delete, and
+an edit made to the file behind SQLite's back (or a trigger dropped first) breaks the chain:
+`chain_problems` recomputes it and names the first entry that no longer fits, and a run without
+its entry shows entries removed. Entries are written in the transaction of what they record, so
+a run and its entry land together or not at all.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import os
+import sqlite3
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+ACTOR_ENV = "APPRAISAL_ACTOR"
+GENESIS = "0" * 64  # the `previous` of the first entry
+
+SCHEMA = [
+    "CREATE TABLE audit (seq INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,"
+    " run TEXT, appraisee TEXT, detail TEXT NOT NULL, previous TEXT NOT NULL, hash TEXT NOT NULL)",
+    *(f"CREATE TRIGGER audit_{change}_refused BEFORE {change} ON audit"
+      " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END" for change in ("UPDATE", "DELETE")),
+]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of the audit log."""
+
+    seq: int
+    at: str
+    actor: str
+    action: str
+    run: str | None
+    appraisee: str | None
+    detail: dict[str, Any]
+    previous: str
+    hash: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def actor(given: str | None = None) -> str:
+    """Who acts: `given` (`--by`), else $APPRAISAL_ACTOR, else the login name."""
+    if given is not None and given.strip():
+        return given.strip()
+    try:
+        return os.environ.get(ACTOR_ENV) or getpass.getuser()
+    except (KeyError, OSError):  # no login name (a container without one)
+        return "unknown"
+
+
+def append(db: sqlite3.Connection, action: str, *, by: str | None = None, run: str | None = None,
+           appraisee: str | None = None, detail: dict[str, Any] | None = None) -> Entry:
+    """Append an entry; the caller holds the write transaction (`BEGIN IMMEDIATE`)."""
+    last = db.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+    seq, previous = (int(last[0]) + 1, str(last[1])) if last else (1, GENESIS)
+    at = datetime.now(UTC).isoformat(timespec="microseconds")
+    text = json.dumps(detail or {}, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    entry = Entry(seq, at, actor(by), action, run, appraisee, json.loads(text), previous,
+                  _hash(seq, at, actor(by), action, run, appraisee, text, previous))
+    db.execute("INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+               (seq, at, entry.actor, action, run, appraisee, text, previous, entry.hash))
+    return entry
+
+
+def entries(db: sqlite3.Connection, *, since: str | None = None, appraisee: str | None = None,
+            run: str | None = None) -> list[Entry]:
+    """The entries in order, from `since` (an ISO date or time, UTC), of `appraisee` or `run`."""
+    rows = db.execute(
+        "SELECT * FROM audit WHERE (?1 IS NULL OR at >= ?1) AND (?2 IS NULL OR appraisee = ?2)"
+        " AND (?3 IS NULL OR run = ?3) ORDER BY seq", (since, appraisee, run)).fetchall()
+    return [Entry(int(seq), at, who, action, run_id, person, json.loads(text), previous, hashed)
+            for seq, at, who, action, run_id, person, text, previous, hashed in rows]
+
+
+def chain_problems(db: sqlite3.Connection) -> list[str]:
+    """Where the log no longer is what was appended: an entry whose hash does not fit its content,
+    one that does not follow the entry before, a gap, or a stored run without its entry."""
+    found: list[str] = []
+    previous, expected = GENESIS, 1
+    for seq, at, who, action, run, appraisee, text, before, stored in db.execute("SELECT * FROM audit ORDER BY seq"):
+        if seq != expected:
+            found.append(f"audit entry {expected} is missing" if seq == expected + 1
+                         else f"audit entries {expected} to {seq - 1} are missing")
+        if before != previous:
+            found.append(f"audit entry {seq} does not follow the entry before it")
+        if _hash(seq, at, who, action, run, appraisee, text, before) != stored:
+            found.append(f"audit entry {seq} was changed after it was written")
+        previous, expected = stored, seq + 1
+    found += [f"run {run_id!r} has no audit entry: entries were removed" for (run_id,) in db.execute(
+        "SELECT id FROM runs WHERE id NOT IN (SELECT run FROM audit WHERE action = 'run')")]
+    return found
+
+
+def _hash(*parts: object) -> str:
+    return hashlib.sha256(json.dumps(parts, ensure_ascii=False, separators=(",", ":")).encode("utf-8")).hexdigest()
