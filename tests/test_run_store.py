@@ -118,10 +118,15 @@ def test_a_store_that_does_not_take_the_run_leaves_no_folder(agent: Path, tmp_pa
     its name (a full disk at commit) takes the folder away again."""
     result = run(load_scheme(agent), parse_period("2026-Q3"))
 
+    def commit() -> None:
+        assert published_now.exists()  # the folder has its name when the store commits
+        raise AppraisalError("cannot store the run: database or disk is full")
+
+    published_now = tmp_path / "q3"
+
     @contextmanager
     def failing(folder: Path, published: Path):  # type: ignore[no-untyped-def]
-        yield
-        raise AppraisalError("cannot store the run: database or disk is full")
+        yield commit
 
     with pytest.raises(AppraisalError, match="disk is full"):
         write_run(result, tmp_path / "q3", record=failing)
@@ -341,7 +346,7 @@ def test_a_byte_changed_inside_a_kept_file_is_found_by_check(agent: Path, tmp_pa
     assert cli("store", "check", "--store", str(store), cwd=tmp_path).stdout == (
         f"ok: {store} (1 run, every file matching its SHA-256)\n")
     data = bytearray(store.read_bytes())
-    at = data.index(b'"data_sha256"')  # inside the kept result.json, not in SQLite's own structures
+    at = data.index(b'"appraisal-result/2"')  # inside the kept result.json, not in SQLite's own structures
     data[at + 1] ^= 0x20
     store.write_bytes(bytes(data))
     done = cli("store", "check", "--store", str(store), cwd=tmp_path)
@@ -427,3 +432,19 @@ def test_audit_since_and_the_csv_export(agent: Path, tmp_path: Path) -> None:
     assert again.returncode == 1 and "never overwritten" in again.stderr
     bad = cli("audit", "--since", "last week", "--store", str(store), cwd=tmp_path)
     assert bad.returncode == 1 and "is not a date or time" in bad.stderr
+
+
+def test_a_scheme_that_extends_another_and_starts_with_a_byte_order_mark_is_stored(agent: Path,
+                                                                                  tmp_path: Path) -> None:
+    """The store keeps the text a run read: Windows Notepad's BOM and a base scheme (whose digest
+    the run's combines with its own) are no reason to refuse it."""
+    child = tmp_path / "north.yaml"
+    text = "extends: agent.yaml\nscheme: north-agent\ntitle: North team agents\n"
+    child.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    done = appraise(child, tmp_path / "q3", tmp_path / "runs.sqlite")
+    assert done.returncode == 0, done.stderr
+    with RunStore(tmp_path / "runs.sqlite") as runs:
+        [run] = runs.runs()
+        assert run.scheme == "north-agent" and runs.scheme_text(run) == text
+    verified = cli("runs", "verify", run.id, "--store", str(tmp_path / "runs.sqlite"), cwd=tmp_path)
+    assert verified.returncode == 0, verified.stdout + verified.stderr

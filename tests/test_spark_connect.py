@@ -95,7 +95,7 @@ def test_cli_run_through_a_connect_url_in_the_environment_writes_duckdb_files_an
     for engine in ("duckdb", "spark"):
         env = {**os.environ, "APPRAISAL_SPARK_DSN": spark_connect}
         command = [sys.executable, "-m", "appraisal", "run", str(scheme), "-p", "2026-Q3", "-o", str(tmp_path / engine),
-                   "--engine", engine, "--groups", "team", "--no-report"]
+                   "--engine", engine, "--groups", "team", "--no-report", "--no-store"]
         done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
         assert done.returncode == 0, done.stderr
         outputs[engine], said[engine] = tmp_path / engine, done.stdout + done.stderr
@@ -129,3 +129,13 @@ def test_the_token_joins_the_urls_parameters(remote: str, url: str) -> None:
     from appraisal.engines.spark_engine import connect_url
 
     assert connect_url({"remote": remote, "password": "T"}) == url
+
+
+def test_a_connect_session_leaves_this_process_able_to_start_a_local_spark(spark_connect: str) -> None:
+    """PySpark marks the process Connect-only (SPARK_CONNECT_MODE_ENABLED) when a Connect session
+    starts; a local Spark started afterwards, here or in a child process, would be refused."""
+    from appraisal.engines.spark_engine import connect
+
+    before = os.environ.get("SPARK_CONNECT_MODE_ENABLED")
+    connect({"remote": spark_connect}).close()
+    assert os.environ.get("SPARK_CONNECT_MODE_ENABLED") == before

@@ -51,7 +51,7 @@ def run(
                      help="The run store to keep the run in (default: $APPRAISAL_STORE, else "
                           "appraisal-runs.sqlite in the working folder)."),
     ] = None,
-    keep: Annotated[bool, typer.Option("--keep/--no-store", help="Keep the run in the run store.")] = True,
+    no_store: Annotated[bool, typer.Option("--no-store", help="Keep the run in its folder only.")] = False,
 ) -> None:
     """Appraise everyone on SCHEME's roster for PERIOD; write JSON, CSV and the report into OUT,
     and keep the run in the run store (`appraisal runs`)."""
@@ -59,8 +59,10 @@ def run(
     from appraisal import interrupts, plugins
     from appraisal.engines.memory import configured
     from appraisal.engines.profiles import choose
+    from appraisal.errors import AppraisalError
     from appraisal.periods import parse_period
     from appraisal.scheme.data_roots import allowing
+    from appraisal.scheme.extending import scheme_texts
     from appraisal.scheme.packs import resolve_scheme_path
     from appraisal.scheme.validation import load_scheme
     from appraisal.store.runs import RunStore, store_path
@@ -69,20 +71,24 @@ def run(
     extensions = plugins.extensions()
     stored: list[StoredRun] = []
     with contextlib.ExitStack() as stack:  # the store is opened first: a foreign file stops the run before it starts
-        runs = stack.enter_context(RunStore(store_path(store), create=True)) if keep else None
+        runs = None if no_store else stack.enter_context(RunStore(store_path(store), create=True))
         stack.enter_context(allowing(data_root or ()))
         stack.enter_context(configured(memory_limit, spill_dir))
         tables = stack.enter_context(copied_tables())
-        loaded = load_scheme(resolve_scheme_path(scheme, extensions.packs), extensions)
+        path = resolve_scheme_path(scheme, extensions.packs)
+        loaded = load_scheme(path, extensions)
+        digest, texts = scheme_texts(path, extensions)  # what the store keeps, read now, not after the run
+        if runs is not None and digest != loaded.digest:
+            raise AppraisalError(f"the scheme {path} changed while it was read; run again")
         result = checked_run(loaded, parse_period(period), extensions, threads=threads, strict=strict,
                              groups=parse_groups(groups), tables=tables, engine=choose(engine, profile, loaded.profile))
 
         @contextmanager
-        def record(folder: Path, published: Path) -> Iterator[None]:
+        def record(folder: Path, published: Path) -> Iterator[Callable[[], object]]:
             assert runs is not None
-            with runs.recording(folder, published) as kept:
-                yield
-            stored.append(kept)
+            with runs.recording(folder, published, scheme_text=texts[0][1],
+                                data_hashed=not any(s.in_database for s in loaded.sources())) as commit:
+                yield lambda: stored.append(commit())
 
         folder = write_with_report(result, out, extensions, language=language, report=report, tables=tables,
                                    record=record if runs is not None else None)
@@ -146,7 +152,7 @@ def checked_run(
 
 def write_with_report(
     result: Result, out: Path, extensions: Extensions, *, language: str, report: bool, tables: Path | None = None,
-    record: Callable[[Path, Path], AbstractContextManager[object]] | None = None,
+    record: Callable[[Path, Path], AbstractContextManager[Callable[[], object]]] | None = None,
 ) -> Path:
     """Store the run; the report (with the packs' templates of `extensions`) is rendered inside
     the partial folder, so it is atomic too."""

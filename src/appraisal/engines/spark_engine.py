@@ -56,6 +56,7 @@ CONFIG = {
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.parquet.inferTimestampNTZ.enabled": "true",
 }
+CONNECT_MODE = "SPARK_CONNECT_MODE_ENABLED"  # what PySpark sets in os.environ when a Connect session starts
 FIRST_CONTACT_RETRIES = 4  # about four seconds of retries before a server is called unreachable
 LOCAL = {  # for a session this process starts itself
     "spark.ui.enabled": "false",
@@ -146,12 +147,18 @@ def _connect_session(url: str, settings: Mapping[str, str]) -> SparkSession:
     the client's own retries stay (a server that restarts, a network that drops a call). The
     `spark.*` settings are the session's (a server's static ones, such as executor memory, are set
     where it starts: refused here by name)."""
+    marked = os.environ.get(CONNECT_MODE)
     try:
         with warnings.catch_warnings():  # "PySpark does not yet fully support pandas >= 3": we pass it none
             warnings.filterwarnings("ignore", category=FutureWarning, module="pyspark")
             spark = SparkSession.builder.remote(url).create()  # no call yet; never another code's session
     except ImportError as exc:
         raise DataError(f"Spark Connect needs its client ({exc}): pip install 'appraisal[spark-connect]'") from None
+    finally:  # PySpark marks the whole process (and its children) Connect-only: a local Spark would then refuse
+        if marked is None:
+            os.environ.pop(CONNECT_MODE, None)
+        else:
+            os.environ[CONNECT_MODE] = marked
     # the Connect client (an extra) only for a Connect URL; importable here: create() needed it
     from pyspark.sql.connect.client.retries import DefaultPolicy
 

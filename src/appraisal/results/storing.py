@@ -47,12 +47,14 @@ TOTAL_COLUMNS = ["appraisee", "name", "team", "weighted_total", "adjustments", "
 
 def write_run(
     result: Result, out: Path, *, extra: Callable[[Path], None] | None = None, tables: Path | None = None,
-    record: Callable[[Path, Path], AbstractContextManager[object]] | None = None,
+    record: Callable[[Path, Path], AbstractContextManager[Callable[[], object]]] | None = None,
 ) -> Path:
     """Write `result` (and whatever `extra` adds, e.g. a rendered report) as the folder `out`;
     scores.csv and totals.csv moved from the folder `tables` when the engine wrote them there
     (`pipeline.run(tables=...)`), else written from `result`. `record(folder, out)` (the run
-    store's) is entered around the folder's rename: what it records commits only once `out` exists.
+    store's) records the finished folder and hands back its commit: the folder's rename and the
+    commit are one step that a stop (Ctrl-C, the time limit) waits for, and a commit that fails
+    takes the folder away again, so the folder and the store agree.
 
     A machine that refuses (a full disk, a read-only folder) is an `AppraisalError` naming `out`;
     so is a folder that another run created meanwhile: the first run to finish wins."""
@@ -70,7 +72,7 @@ def write_run(
             interrupts.register_path(partial)
     except OSError as exc:
         raise AppraisalError(f"cannot write {out}: {exc.strerror}") from None
-    claimed = False
+    claimed = recorded = False
     try:
         _write_json(partial / RESULT_FILE, result)
         if isinstance(result.appraisees, StoredAppraisees):  # a copy: the result may still read it
@@ -79,14 +81,17 @@ def write_run(
         (partial / QUERIES_FILE).write_text(_queries_text(result), encoding="utf-8")
         if extra is not None:
             extra(partial)
-        with record(partial, out) if record is not None else contextlib.nullcontext():
+        recording = record(partial, out) if record is not None else contextlib.nullcontext(lambda: None)
+        with recording as commit, interrupts.deferred():  # the deferred step: a rename and an fsync
             _claim(partial, out)
             claimed = True
+            commit()
+            recorded = True
     except OSError as exc:
         _discard(partial)
         raise AppraisalError(f"cannot write {out}: {exc.strerror or exc}; nothing was kept") from None
     except BaseException:
-        if claimed:  # the store did not take it: the folder goes too, so the two never disagree
+        if claimed and not recorded:  # the store did not take it: the folder goes too, so the two agree
             with contextlib.suppress(OSError):
                 os.rename(out, partial)
         _discard(partial)

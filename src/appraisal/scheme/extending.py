@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from appraisal.errors import AppraisalError
-from appraisal.scheme.loading import Document, KeyPath, LoadError, Position, load_file
+from appraisal.scheme.loading import Document, KeyPath, LoadError, Position, load_file, load_text
 from appraisal.scheme.packs import find_scheme, unknown_scheme_hint
 
 if TYPE_CHECKING:
@@ -65,6 +65,21 @@ def load_resolved(path: Path | str, extensions: Extensions, *, _chain: tuple[Pat
         raise LoadError([document.problem(
             ("extends",), f"extends {reference!r}: that file is not a scheme (it holds {held}, not keys and values)")])
     return merge(base, document)
+
+
+def scheme_texts(path: Path | str, extensions: Extensions) -> tuple[str, list[tuple[Path, str]]]:
+    """The digest a load of `path` gives (`Document.digest`: of the text without a byte-order
+    mark, combined with its bases' when it `extends` one) and the text of each file that digest
+    covers, itself first: what a run store keeps of the scheme a run used, read once."""
+    here = Path(path).resolve()
+    text = here.read_bytes().decode("utf-8-sig")
+    document = load_text(text, _shown(here))
+    found = [(here, text)]
+    data = document.data
+    if not isinstance(data, dict) or not isinstance(data.get("extends"), str):
+        return document.digest, found
+    base_digest, bases = scheme_texts(resolve_reference(data["extends"], here, document, extensions), extensions)
+    return hashlib.sha256((base_digest + document.digest).encode()).hexdigest(), found + bases
 
 
 def _shown(path: Path) -> str:

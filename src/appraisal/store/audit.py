@@ -28,6 +28,8 @@ SCHEMA = [
     " run TEXT, appraisee TEXT, detail TEXT NOT NULL, previous TEXT NOT NULL, hash TEXT NOT NULL)",
     *(f"CREATE TRIGGER audit_{change}_refused BEFORE {change} ON audit"
       " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END" for change in ("UPDATE", "DELETE")),
+    "CREATE TRIGGER audit_REPLACE_refused BEFORE INSERT ON audit WHEN EXISTS (SELECT 1 FROM audit"
+    " WHERE seq = NEW.seq) BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
 ]
 
 

@@ -21,7 +21,7 @@ import hashlib
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,6 +48,12 @@ SCHEMA = [
     *(f"CREATE TRIGGER {table}_{change}_refused BEFORE {change} ON {table}"
       f" BEGIN SELECT RAISE(ABORT, 'stored runs are evidence: {table} cannot be changed'); END"
       for table in ("runs", "files", "scheme_texts") for change in ("UPDATE", "DELETE")),
+    # INSERT OR REPLACE deletes the row it replaces without a DELETE trigger: an existing key is refused first
+    *(f"CREATE TRIGGER {table}_REPLACE_refused BEFORE INSERT ON {table} WHEN EXISTS (SELECT 1 FROM {table}"
+      f" WHERE {where}) BEGIN SELECT RAISE(ABORT, 'stored runs are evidence: {table} cannot be changed'); END"
+      for table, where in (("runs", "id = NEW.id"), ("files", "run = NEW.run AND name = NEW.name"))),
+    "CREATE TRIGGER scheme_texts_REPLACE_refused BEFORE INSERT ON scheme_texts WHEN EXISTS (SELECT 1 FROM"
+    " scheme_texts WHERE sha256 = NEW.sha256) BEGIN SELECT RAISE(IGNORE); END",
     *audit.SCHEMA,
 ]
 KEPT_TABLES = ("runs", "files", "scheme_texts", "audit")
@@ -88,7 +94,8 @@ class RunStore:
 
     def __init__(self, path: Path, *, create: bool = False) -> None:
         self.path = Path(path)
-        if not self.path.exists() and not create:
+        existed = self.path.exists()
+        if not existed and not create:
             raise AppraisalError(f"no run store at {self.path}: `appraisal run` creates it "
                                  f"(--store PATH or ${STORE_ENV} to use another)")
         if self.path.is_dir():
@@ -100,46 +107,55 @@ class RunStore:
         except sqlite3.Error as exc:
             raise AppraisalError(f"cannot open the run store {self.path}: {exc}") from None
         try:
-            self._check_or_create()
+            self._check_or_create(existed)
+            if create:  # a store that cannot be written is said now, not after an hour of measuring
+                self.db.execute("BEGIN IMMEDIATE")
+                self.db.execute("ROLLBACK")
+        except sqlite3.OperationalError as exc:  # locked past the timeout, read-only, a full disk
+            self.db.close()
+            raise AppraisalError(f"cannot use the run store {self.path}: {exc}") from None
+        except sqlite3.DatabaseError as exc:  # not SQLite at all, or a damaged header or schema
+            self.db.close()
+            raise AppraisalError(f"{self.path} is not an appraisal run store, or is damaged ({exc}); "
+                                 "it was not changed") from None
         except BaseException:
             self.db.close()
             raise
 
-    def _check_or_create(self) -> None:
-        try:
-            found, format_ = self._header()
-            if found == 0 and format_ == 0:
-                self.db.execute("BEGIN IMMEDIATE")  # two first runs at once: one creates, the other sees it
-                try:
-                    found, format_ = self._header()
-                    if found == 0 and format_ == 0 and not self._tables():
-                        for statement in (f"PRAGMA application_id = {APPLICATION_ID}",
-                                          f"PRAGMA user_version = {FORMAT}", *SCHEMA, "COMMIT"):
-                            self.db.execute(statement)
-                        self.db.execute("PRAGMA journal_mode = WAL")  # kept by the file: readers beside a writer
-                        found, format_ = APPLICATION_ID, FORMAT
-                    else:
-                        self.db.execute("ROLLBACK")
-                except BaseException:
-                    if self.db.in_transaction:
-                        self.db.execute("ROLLBACK")
-                    raise
-        except sqlite3.DatabaseError as exc:  # not SQLite at all, or a damaged header
-            raise AppraisalError(f"{self.path} is not an appraisal run store ({exc}); it was not changed") from None
+    def _check_or_create(self, existed: bool) -> None:
+        found, format_ = self._header()
+        if (found, format_) == (0, 0) and not (existed and self.path.stat().st_size):
+            self.db.execute("BEGIN IMMEDIATE")  # two first runs at once: one creates, the other sees it
+            try:
+                found, format_ = self._header()
+                if (found, format_) == (0, 0) and not self._tables():
+                    for statement in (f"PRAGMA application_id = {APPLICATION_ID}",
+                                      f"PRAGMA user_version = {FORMAT}", *SCHEMA, "COMMIT"):
+                        self.db.execute(statement)
+                    found, format_ = APPLICATION_ID, FORMAT
+                else:
+                    self.db.execute("ROLLBACK")
+            except BaseException:
+                self._roll_back()
+                raise
         if found != APPLICATION_ID:
-            raise AppraisalError(f"{self.path} is another program's SQLite database, not an appraisal run store; "
-                                 "it was not changed")
+            raise AppraisalError(f"{self.path} is not an appraisal run store (another program's SQLite database, "
+                                 "or an empty file); it was not changed")
         if format_ > FORMAT:
             raise AppraisalError(f"{self.path} was written by a newer appraisal (store format {format_}); "
                                  "upgrade appraisal to read it")
-        if set(KEPT_TABLES) - set(self._tables()):
-            raise AppraisalError(f"{self.path} is damaged: it lacks the tables "
-                                 f"{', '.join(sorted(set(KEPT_TABLES) - set(self._tables())))}")
+        if missing := set(KEPT_TABLES) - set(self._tables()):
+            raise AppraisalError(f"{self.path} is damaged: it lacks the tables {', '.join(sorted(missing))}")
         self.db.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
+        [(mode,)] = self.db.execute("PRAGMA journal_mode").fetchall()
+        if mode != "wal":  # readers beside a writer; kept by the file once set
+            with contextlib.suppress(sqlite3.OperationalError):  # another connection holds it: the next open sets it
+                self.db.execute("PRAGMA journal_mode = WAL")
 
     def _header(self) -> tuple[int, int]:
-        [(application,)] = self.db.execute("PRAGMA application_id").fetchall()
-        [(format_,)] = self.db.execute("PRAGMA user_version").fetchall()
+        """The application id and format, read in one statement (one snapshot of the file)."""
+        [(application, format_)] = self.db.execute(
+            "SELECT * FROM pragma_application_id(), pragma_user_version()").fetchall()
         return int(application), int(format_)
 
     def _tables(self) -> list[str]:
@@ -155,14 +171,27 @@ class RunStore:
         self.close()
 
     @contextlib.contextmanager
-    def recording(self, folder: Path, published: Path) -> Iterator[StoredRun]:
-        """Record the finished run folder `folder` (to be renamed `published`) in one transaction,
-        committed when the block ends without an error (the folder has its name), else rolled back."""
+    def recording(self, folder: Path, published: Path, *, scheme_text: str,
+                  data_hashed: bool = True) -> Iterator[Callable[[], StoredRun]]:
+        """Record the finished run folder `folder` (to be renamed `published`) in one transaction
+        and hand back its commit: the caller renames the folder, then commits (both in one step
+        a stop waits for: see `results.storing.write_run`). Leaving the block without committing
+        rolls back. `scheme_text` is the scheme file's own text as the run read it
+        (`scheme.extending.scheme_texts`); `data_hashed` is false when rows live in a database,
+        whose tables the fingerprint names but cannot hash."""
         files = {name: (folder / name).read_bytes() for name in KEPT if (folder / name).is_file()}
         result = json.loads(files["result.json"])
         provenance, scheme = result["provenance"], result["scheme"]
-        scheme_file = Path(provenance["scheme_file"])
-        text = _scheme_text(scheme_file, provenance["scheme_sha256"])
+        kept: list[StoredRun] = []
+
+        def commit() -> StoredRun:
+            try:
+                self.db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._roll_back()
+                raise AppraisalError(f"cannot store the run in {self.path}: {exc}; nothing was kept") from None
+            return kept[0]
+
         try:
             self.db.execute("BEGIN IMMEDIATE")
             [(latest, previous)] = self.db.execute(
@@ -174,8 +203,9 @@ class RunStore:
                 id=f"{scheme['id']}-{result['period']['label']}-v{version}", scheme=scheme["id"],
                 scheme_version=str(scheme["version"]), period=result["period"]["label"], version=version,
                 previous=previous, created=datetime.now(UTC).isoformat(timespec="seconds"),
-                scheme_file=str(scheme_file), scheme_sha256=provenance["scheme_sha256"],
-                data_sha256=provenance["data_sha256"], engine=(provenance.get("engine") or {}).get("name", "duckdb"),
+                scheme_file=provenance["scheme_file"], scheme_sha256=provenance["scheme_sha256"],
+                data_sha256=provenance["data_sha256"] if data_hashed else "",
+                engine=(provenance.get("engine") or {}).get("name", "duckdb"),
                 appraisal=provenance["appraisal"], appraisees=int(result["appraisees"]["count"]),
                 folder=str(published.resolve()))
             fields = run.as_dict()
@@ -183,19 +213,20 @@ class RunStore:
                             tuple(fields.values()))
             self.db.executemany("INSERT INTO files VALUES (?, ?, ?, ?)", [
                 (run.id, name, hashlib.sha256(data).hexdigest(), data) for name, data in files.items()])
-            self.db.execute("INSERT OR IGNORE INTO scheme_texts VALUES (?, ?)", (run.scheme_sha256, text))
+            self.db.execute("INSERT OR IGNORE INTO scheme_texts VALUES (?, ?)", (run.scheme_sha256, scheme_text))
             audit.append(self.db, "run", run=run.id, detail={
                 "scheme": run.scheme, "scheme_version": run.scheme_version, "period": run.period,
                 "version": run.version, "previous": run.previous, "scheme_sha256": run.scheme_sha256,
-                "data_sha256": run.data_sha256, "engine": run.engine, "folder": run.folder})
-            yield run
-            self.db.execute("COMMIT")
+                "data_sha256": run.data_sha256 or "rows in a database: not hashed", "engine": run.engine,
+                "folder": run.folder})
+            kept.append(run)
         except sqlite3.Error as exc:  # a full disk, a read-only file, a lock held past the timeout
             self._roll_back()
             raise AppraisalError(f"cannot store the run in {self.path}: {exc}; nothing was kept") from None
-        except BaseException:
-            self._roll_back()
-            raise
+        try:
+            yield commit
+        finally:
+            self._roll_back()  # not committed by the caller: nothing stays
 
     def _roll_back(self) -> None:
         if self.db.in_transaction:
@@ -253,14 +284,3 @@ class RunStore:
             [(text,)] = self.db.execute("SELECT text FROM scheme_texts WHERE sha256 = ?",
                                         (run.scheme_sha256,)).fetchall()
         return str(text)
-
-
-def _scheme_text(path: Path, digest: str) -> str:
-    """The scheme's text as the run read it: the file now must hash to what the run recorded."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise AppraisalError(f"cannot store the run: cannot read its scheme {path}: {exc.strerror}") from None
-    if hashlib.sha256(data).hexdigest() != digest:
-        raise AppraisalError(f"cannot store the run: the scheme {path} changed while it ran; run it again")
-    return data.decode("utf-8")
