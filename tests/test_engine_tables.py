@@ -489,6 +489,18 @@ def test_a_column_whose_name_postgres_cut_is_found_by_its_long_name(tmp_path: Pa
     assert comparable(there) == comparable(on_duckdb)
 
 
+def test_two_declared_columns_postgres_would_cut_alike_are_refused(tmp_path: Path, postgres) -> None:
+    long = "score_" + "as_the_customer_gave_it_in_the_survey_" * 2
+    rows = typed_rows()
+    rows = rows.rename_columns([long if name == "score" else name for name in rows.column_names])
+    files = {"tickets": parquet(tmp_path, "tickets", rows)}
+    with postgres_schema(postgres, files) as where:
+        path = _spelled(typed_scheme(tmp_path, where), {"score: number": f"{long}: number\n      {long}2: number",
+                                                        "of: score}": f"of: {long}}}"})
+        with pytest.raises(DataError, match=f"columns '{long}' and '{long}2' begin with the same 63 bytes"):
+            measure(load_scheme(path), PERIOD, engine="postgres", settings={"dsn": postgres.dsn})
+
+
 def _spelled(path: Path, replacements: dict[str, str]) -> Path:
     text = path.read_text(encoding="utf-8")
     for old, new in replacements.items():

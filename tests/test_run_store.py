@@ -165,6 +165,26 @@ def test_runs_diff_names_who_changed_grade_and_that_the_scheme_changed(agent: Pa
                     str(store), cwd=tmp_path).stdout
     assert text_diff.splitlines()[0].endswith(": the scheme changed")
     assert f"{len(found['grade_moves'])} changed grade:" in text_diff
+    assert found["totals_changed"] >= len(found["grade_moves"]) and found["pay_changed"] > 0
+    assert f"totals changed for {found['totals_changed']}, pay for {found['pay_changed']}" in text_diff
+
+
+def test_runs_whose_rows_live_in_a_database_are_not_called_the_same_data(agent: Path, tmp_path: Path) -> None:
+    """The fingerprint names a database's tables but cannot hash their rows: a diff says the
+    data's change is unknown, and never calls a difference irreproducible."""
+    tables = tmp_path / "tables"
+    tables.mkdir()
+    result = run(load_scheme(agent), parse_period("2026-Q3"), tables=tables)  # scored in the engine, as the CLI does
+    with RunStore(tmp_path / "runs.sqlite", create=True) as runs:
+        for out in ("a", "b"):
+            write_run(result, tmp_path / out, tables=tables, record=lambda folder, published: runs.recording(
+                folder, published, scheme_text=agent.read_text(encoding="utf-8"), data_hashed=False))
+    done = cli("runs", "diff", "after-sales-agent-2026-Q3-v1", "after-sales-agent-2026-Q3-v2", "--store",
+               str(tmp_path / "runs.sqlite"), cwd=tmp_path)
+    assert done.stdout.splitlines()[0].endswith(
+        "same scheme, data in a database (not hashed: whether it changed is unknown), same period")
+    assert json.loads(cli("runs", "diff", "after-sales-agent-2026-Q3-v1", "after-sales-agent-2026-Q3-v2", "--json",
+                          "--store", str(tmp_path / "runs.sqlite"), cwd=tmp_path).stdout)["data_changed"] is None
 
 
 def test_the_same_scheme_on_the_same_data_moves_no_one(agent: Path, tmp_path: Path) -> None:

@@ -139,3 +139,23 @@ def test_a_connect_session_leaves_this_process_able_to_start_a_local_spark(spark
     before = os.environ.get("SPARK_CONNECT_MODE_ENABLED")
     connect({"remote": spark_connect}).close()
     assert os.environ.get("SPARK_CONNECT_MODE_ENABLED") == before
+
+
+@pytest.mark.parametrize("token", ["abc+/=", "with;semicolon=yes", "hash#and%41"])
+def test_a_token_of_any_characters_is_sent_whole_and_never_shown(token: str) -> None:
+    from urllib.parse import unquote
+
+    from appraisal.engines.spark_engine import connect, connect_url
+
+    url = connect_url({"remote": "sc://127.0.0.1:9", "password": token})
+    assert unquote(url.split(";token=", 1)[1]) == token
+    with pytest.raises(DataError) as raised:
+        connect({"remote": "sc://127.0.0.1:9", "password": token})
+    assert token not in str(raised.value) and url.split(";token=", 1)[1] not in str(raised.value)
+
+
+def test_a_url_that_does_not_parse_is_a_clear_error() -> None:
+    from appraisal.engines.spark_engine import connect
+
+    with pytest.raises(DataError, match="cannot reach the Spark Connect server"):
+        connect({"remote": "sc://127.0.0.1:15oo2"})

@@ -196,17 +196,23 @@ def _scheme_file(run: StoredRun, text: str) -> Iterator[Path]:
 def _diff_lines(found: RunDiff) -> list[str]:
     changed = [what for what, flag in (("the scheme", found.scheme_changed), ("the data", found.data_changed),
                                        ("the period", found.period_changed)) if flag]
+    same = ["same scheme", "same data", "same period"]
+    if found.data_changed is None:
+        same[1] = "data in a database (not hashed: whether it changed is unknown)"
     lines = [f"{found.before.id} -> {found.after.id}: "
-             + (", ".join(changed) + " changed" if changed else "same scheme, same data, same period")]
+             + (", ".join(changed) + " changed" if changed else ", ".join(same))]
+    moved_anyone = found.grade_moves or found.totals_changed or found.pay_changed
+    if not changed and found.data_changed is False and moved_anyone:
+        lines.append("warning: the same scheme on the same data gave other numbers: not reproducible")
     if not found.grade_moves:
         lines.append("no one changed grade")
     else:
-        if not changed:
-            lines.append("warning: the same scheme on the same data gave other grades: not reproducible")
         lines.append(f"{len(found.grade_moves)} changed grade:")
         for move in found.grade_moves:
             lines.append(f"  {move.appraisee} {move.name or ''}: {move.before or '-'} -> {move.after or '-'}"
                          f" (total {_number(move.total_before)} -> {_number(move.total_after)})")
+    if found.totals_changed or found.pay_changed:
+        lines.append(f"totals changed for {found.totals_changed}, pay for {found.pay_changed}")
     moved = [i for i in found.indicators if i.values_changed or i.scores_changed]
     lines.append("indicators that moved:" if moved else "no indicator moved")
     for indicator in moved:

@@ -32,6 +32,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 import pyarrow as pa
 from py4j.protocol import Py4JError
@@ -74,10 +75,14 @@ _KINDS = {
 }
 
 
-def _message(exc: BaseException) -> str:
+def _message(exc: BaseException, secrets: Sequence[str] = ()) -> str:
     """The first line of Spark's error, without a Spark Connect token it may quote (a gRPC error
-    of Spark Connect by its status and details: its text is a dump of the call)."""
+    of Spark Connect by its status and details: its text is a dump of the call); each of
+    `secrets` is masked wherever it appears, as written and as it is put into a URL."""
     text = str(exc)
+    for secret in secrets:
+        for form in {secret, quote(secret, safe="")}:
+            text = text.replace(form, "***")
     if grpc := re.search(r'status = StatusCode\.(\w+)\s+details = "([^"]*)"', text):
         text = f"{grpc[1]}: {grpc[2]}"
     text = " ".join(text.strip().split("\n", 1)[0].split())[:400]
@@ -96,7 +101,8 @@ def connect_url(settings: Mapping[str, str]) -> str:
     """The Spark Connect URL of `settings` (with `remote`), its `password` added as the token."""
     url = settings["remote"]
     if token := settings.get("password"):  # a profile's `password_env`: the server's bearer token
-        url = (url if "/;" in url else url.rstrip("/") + "/") + f";token={token}"
+        # escaped: the URL's parameters are split at ; and = and their values URL-decoded
+        url = (url if "/;" in url else url.rstrip("/") + "/") + f";token={quote(token, safe='')}"
     return url
 
 
@@ -221,6 +227,7 @@ class SparkSessionEngine:
     def interrupt(self) -> None:
         """Cancel the running jobs (called by `appraisal.interrupts` from its thread)."""
         if connected(self.spark):
+            _few_retries(self.spark)  # the run ends: a server that has gone must not hold it for minutes
             self.spark.interruptAll()
         else:
             self.spark.sparkContext.cancelAllJobs()
@@ -273,12 +280,12 @@ class SparkSessionEngine:
 
     def close(self) -> None:
         interrupts.unregister_connection(self)
+        if connected(self.spark):  # the server's session is ours alone (see `session`): its views end with it
+            _end(self.spark)
+            return
         for view in self.views:
             with contextlib.suppress(*_ERRORS):  # a JVM that died took its views with it
                 self.spark.catalog.dropTempView(view)
-        if connected(self.spark):  # the server's session is ours alone (see `session`)
-            with contextlib.suppress(*_ERRORS):
-                self.spark.stop()
 
 
 def _arrow(connection: duckdb.DuckDBPyConnection, rows_sql: str) -> pa.Table:
@@ -306,10 +313,31 @@ def _plain(column: pa.ChunkedArray) -> pa.ChunkedArray:
 
 
 def connect(settings: Mapping[str, str]) -> SparkSessionEngine:
+    spark = None
     try:
         spark = session(settings)
-    except (*_ERRORS, RuntimeError, OSError) as exc:  # a JVM that does not start, a URL that does not answer
+        return SparkSessionEngine(spark)
+    # a JVM that does not start, a URL that does not answer or does not parse (a port of letters)
+    except (*_ERRORS, RuntimeError, OSError, ValueError) as exc:
+        if spark is not None and connected(spark):  # a session the server opened for us: ended
+            _end(spark)
         doing = "reach the Spark Connect server" if "remote" in _where(settings) else "start Spark"
-        raise DataError(f"cannot {doing}: {_message(exc)}") from None
-    return SparkSessionEngine(spark)
+        secrets = [settings["password"]] if settings.get("password") else []
+        raise DataError(f"cannot {doing}: {_message(exc, secrets)}") from None
+
+
+def _end(spark: SparkSession) -> None:
+    """Stop a Connect session, with a few seconds of retries (the client's own go on for ten
+    minutes when the server has gone, and a run that stops should not wait for that)."""
+    _few_retries(spark)
+    with contextlib.suppress(*_ERRORS):
+        spark.stop()
+
+
+def _few_retries(spark: SparkSession) -> None:
+    """The Connect client's retries cut to a few seconds, for calls made while a run ends."""
+    # the Connect client (an extra) only for a Connect session, which has it
+    from pyspark.sql.connect.client.retries import DefaultPolicy
+
+    spark.client.set_retry_policies([DefaultPolicy(max_retries=FIRST_CONTACT_RETRIES)])
 

@@ -117,8 +117,9 @@ def _typed_rows(remote: DatabaseTables, name: str, scheme: Scheme, dialect: Dial
     source = reference(dataset.source.table, dialect)
     found = dict(remote.columns(source))
     rename = {cut(old, dialect): new for old, new in dataset.source.rename.items()}
-    renamed = _renamed(label, list(found), rename)
     wanted = list(dict.fromkeys([*dataset.columns, *_needed(name, scheme)]))
+    _one_cut_each(label, [*dataset.source.rename, *wanted], dialect)
+    renamed = _renamed(label, list(found), rename)
     for column in wanted:  # a name longer than the engine keeps is the table's cut one
         if column not in renamed and cut(column, dialect) in renamed:
             renamed[column] = renamed[cut(column, dialect)]
@@ -141,6 +142,16 @@ def _typed_rows(remote: DatabaseTables, name: str, scheme: Scheme, dialect: Dial
     columns = [dialect.quote_identifier(c) for c in wanted]
     rows = _first_of_each_key(typed_rows, dataset, columns, dialect) if dataset.key else typed_rows
     return Typed(source, typed_rows, rows, columns, checks)
+
+
+def _one_cut_each(label: str, names: list[str], dialect: Dialect) -> None:
+    """Two names the engine keeps alike (PostgreSQL: the same first 63 bytes) would read one column."""
+    seen: dict[str, str] = {}
+    for name in dict.fromkeys(names):
+        if (short := cut(name, dialect)) in seen and seen[short] != name:
+            raise DataError(f"{label}: columns {seen[short]!r} and {name!r} begin with the same "
+                            f"{dialect.name_bytes} bytes, which is all of a name {dialect.name} keeps; rename one")
+        seen[short] = name
 
 
 def _renamed(label: str, columns: list[str], rename: Mapping[str, str]) -> dict[str, str]:

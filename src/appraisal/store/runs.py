@@ -180,6 +180,9 @@ class RunStore:
         (`scheme.extending.scheme_texts`); `data_hashed` is false when rows live in a database,
         whose tables the fingerprint names but cannot hash."""
         files = {name: (folder / name).read_bytes() for name in KEPT if (folder / name).is_file()}
+        if "appraisees.parquet" not in files:
+            raise AppraisalError("only a run scored in the engine can be stored (its appraisees in "
+                                 "appraisees.parquet): in Python, run(..., tables=FOLDER) as `appraisal run` does")
         result = json.loads(files["result.json"])
         provenance, scheme = result["provenance"], result["scheme"]
         kept: list[StoredRun] = []
