@@ -10,6 +10,7 @@ import json
 import os
 import random
 import re
+import shlex
 import sqlite3
 import subprocess
 import sys
@@ -226,7 +227,7 @@ def test_runs_without_a_store_says_where_it_looked(tmp_path: Path) -> None:
 
 def test_the_run_store_guides_example_runs_as_shown(tmp_path: Path) -> None:
     guide = (ROOT / "docs" / "runs.md").read_text(encoding="utf-8")
-    example, audit_example = re.findall(r"```sh\n(.*?)```", guide, flags=re.S)
+    example, calibrate_example, audit_example = re.findall(r"```sh\n(.*?)```", guide, flags=re.S)
     (tmp_path / "schemes").mkdir()
     (tmp_path / "schemes" / "agent.yaml").write_bytes(shipped_scheme("agent").read_bytes())
     generate(tmp_path / "schemes" / "data" / "agent", role="agent")
@@ -239,8 +240,8 @@ def test_the_run_store_guides_example_runs_as_shown(tmp_path: Path) -> None:
     subprocess.run([sys.executable, "-m", "appraisal", *commands[0].split()[1:-1], "q3-again", "--no-report"],
                    capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300, check=True)
     audits = [line.split("#")[0].strip() for line in audit_example.splitlines()]
-    for command in commands[1:] + audits:
-        done = subprocess.run([sys.executable, "-m", "appraisal", *command.split()[1:]], capture_output=True,
+    for command in [*commands[1:], calibrate_example.strip(), *audits]:
+        done = subprocess.run([sys.executable, "-m", "appraisal", *shlex.split(command)[1:]], capture_output=True,
                               text=True, cwd=tmp_path, env=env, timeout=300)
         assert done.returncode == 0, (command, done.stderr)
     assert (tmp_path / "audit.csv").is_file()
@@ -468,3 +469,81 @@ def test_a_scheme_that_extends_another_and_starts_with_a_byte_order_mark_is_stor
         assert run.scheme == "north-agent" and runs.scheme_text(run) == text
     verified = cli("runs", "verify", run.id, "--store", str(tmp_path / "runs.sqlite"), cwd=tmp_path)
     assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+# --- calibration decisions ----------------------------------------------------------------------
+
+
+def calibrated(agent: Path, tmp_path: Path) -> Path:
+    """A stored run of the agent scheme, its store's path."""
+    store = tmp_path / "runs.sqlite"
+    assert appraise(agent, tmp_path / "q3", store).returncode == 0
+    return store
+
+
+def test_a_calibration_moves_a_grade_with_its_reason_and_who_decided_and_keeps_the_computed_one(
+    agent: Path, tmp_path: Path
+) -> None:
+    from appraisal.store.calibration import computed_grades, decisions, final_grades
+
+    store = calibrated(agent, tmp_path)
+    with RunStore(store) as runs:
+        [run] = runs.runs()
+        someone = min(a for a, g in computed_grades(runs, run).items() if g == "S")
+    done = cli("calibrate", run.id, "-a", someone, "-g", "A", "--reason", "over the S quota", "--by", "committee",
+               "--store", str(store), "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    decision = json.loads(done.stdout)
+    assert (decision["before"], decision["after"], decision["reason"], decision["decided_by"]) == (
+        "S", "A", "over the S quota", "committee")
+    shares = {row["grade"]: row for row in decision["distribution"]}
+    assert shares["S"]["after"] == shares["S"]["before"] - 1 and shares["A"]["after"] == shares["A"]["before"] + 1
+    assert shares["S"]["target_share"] == 0.1
+    with RunStore(store) as runs:
+        assert computed_grades(runs, run)[someone] == "S"  # the run as computed stays
+        assert final_grades(runs, run)[someone] == "A"
+        assert [d.after for d in decisions(runs, run.id)] == ["A"]
+    entries = json.loads(cli("audit", "--appraisee", someone, "--json", "--store", str(store), cwd=tmp_path).stdout)
+    [entry] = entries["entries"]
+    assert (entry["action"], entry["actor"], entry["detail"]) == (
+        "calibrate", "committee", {"before": "S", "after": "A", "reason": "over the S quota"})
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["-a", "CS001", "-g", "A", "--reason", " ", "--by", "hr"], "a calibration needs its reason"),
+    (["-a", "CS001", "-g", "A", "--reason", "why", "--by", " "], "a calibration needs who decided"),
+    (["-a", "CS001", "-g", "Q", "--reason", "why", "--by", "hr"], "grade 'Q' is not one of run"),
+    (["-a", "CS0011", "-g", "A", "--reason", "why", "--by", "hr"], "no appraisee 'CS0011' in run"),
+], ids=["no reason", "no one", "unknown grade", "unknown appraisee"])
+def test_a_calibration_without_what_it_needs_is_refused_and_nothing_is_kept(
+    agent: Path, tmp_path: Path, args: list[str], message: str
+) -> None:
+    store = calibrated(agent, tmp_path)
+    done = cli("calibrate", "after-sales-agent-2026-Q3-v1", *args, "--store", str(store), cwd=tmp_path)
+    assert done.returncode == 1 and message in done.stderr
+    with sqlite3.connect(store) as db:
+        assert db.execute("SELECT count(*) FROM calibrations").fetchone() == (0,)
+        assert db.execute("SELECT count(*) FROM audit").fetchone() == (1,)  # the run's own
+
+
+def test_a_later_decision_supersedes_and_both_stay_unchangeable(agent: Path, tmp_path: Path) -> None:
+    from appraisal.store.calibration import computed_grades, decisions, final_grades
+
+    store = calibrated(agent, tmp_path)
+    with RunStore(store) as runs:
+        [run] = runs.runs()
+        one, other = [g for g in ("S", "A", "B", "C", "D") if g != computed_grades(runs, run)["CS001"]][:2]
+    for grade in (one, other):
+        done = cli("calibrate", "after-sales-agent-2026-Q3-v1", "-a", "CS001", "-g", grade, "--reason", f"to {grade}",
+                   "--by", "hr", "--store", str(store), cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+    with RunStore(store) as runs:
+        first, second = decisions(runs, run.id)
+        assert (first.after, second.before, second.after) == (one, one, other)
+        assert final_grades(runs, run)["CS001"] == other
+    with sqlite3.connect(store) as db:
+        for statement in ("UPDATE calibrations SET after = 'S'", "DELETE FROM calibrations"):
+            with pytest.raises(sqlite3.IntegrityError, match="calibration decisions are evidence"):
+                db.execute(statement)
+    shown = cli("runs", "show", run.id, "--store", str(store), cwd=tmp_path).stdout
+    assert f"CS001: {one} -> {other} by hr" in shown

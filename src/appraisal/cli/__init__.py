@@ -53,6 +53,7 @@ COMMAND_MODULES: list[str] = [
     "runs_cmd",
     "store_cmd",
     "audit_cmd",
+    "calibrate_cmd",
 ]
 
 # Command name -> the module that registers it. A command line that names one gets an app of
@@ -73,6 +74,7 @@ COMMANDS: dict[str, str] = {
     "runs": "runs_cmd",
     "store": "store_cmd",
     "audit": "audit_cmd",
+    "calibrate": "calibrate_cmd",
 }
 
 

@@ -70,13 +70,18 @@ def show_run(
     """One stored run: what it ran (scheme, its hash, the data's hash, engine, versions), its grades."""
     import json  # when the command runs, as every import of the command line
 
+    from appraisal.store.calibration import decisions, distribution, distribution_lines
+
     with _open(store) as runs:
         found = runs.get(run)
         result = json.loads(runs.file(found.id, "result.json"))
         kept = runs.files(found.id)
+        decided = decisions(runs, found.id)
+        shares = distribution(runs, found) if decided else []
     grades = [{"grade": row["grade"], "appraisees": row["actual"]} for row in result.get("calibration", [])]
     if json_output:
-        _json({**found.as_dict(), "grades": grades, "files": kept})
+        _json({**found.as_dict(), "grades": grades, "files": kept, "calibrations": [d.as_dict() for d in decided],
+               "distribution": shares})
         return
     after = f" (after {found.previous})" if found.previous else ""
     echo(f"run {found.id}{after}")
@@ -87,6 +92,12 @@ def show_run(
                          ("folder", found.folder)):
         echo(f"  {label + ':':<15}{value}")
     echo("  grades:        " + (", ".join(f"{g['grade']} {g['appraisees']}" for g in grades) or "-"))
+    if decided:
+        echo("  calibrated:")
+        for d in decided:
+            echo(f"    {d.appraisee}: {d.before or 'no grade'} -> {d.after} by {d.decided_by} at {d.at} ({d.reason})")
+        for line in distribution_lines(shares):
+            echo(f"    {line}")
 
 
 @runs_app.command("diff")

@@ -66,7 +66,7 @@ def compare(store: RunStore, before_id: str, after_id: str) -> RunDiff:
     ids = [_indicator_ids(store, run) for run in (before, after)]
     with duckdb.connect() as con:  # read from memory: no copy of anyone's pay in a temporary folder
         for label, run in (("a", before), ("b", after)):
-            rows = pq.read_table(pa.BufferReader(store.file(run.id, "appraisees.parquet")))
+            rows = pq.read_table(pa.BufferReader(store.file(run.id, "appraisees.parquet")), use_threads=False)
             con.register(f"{label}_rows", rows)
             con.execute(f"CREATE TABLE {label} AS SELECT * FROM {label}_rows")
             con.unregister(f"{label}_rows")

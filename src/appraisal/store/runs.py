@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from appraisal.errors import AppraisalError
-from appraisal.store import audit
+from appraisal.store import audit, calibration
 from appraisal.suggestions import suggest
 
 STORE_ENV = "APPRAISAL_STORE"
@@ -55,8 +55,9 @@ SCHEMA = [
     "CREATE TRIGGER scheme_texts_REPLACE_refused BEFORE INSERT ON scheme_texts WHEN EXISTS (SELECT 1 FROM"
     " scheme_texts WHERE sha256 = NEW.sha256) BEGIN SELECT RAISE(IGNORE); END",
     *audit.SCHEMA,
+    *calibration.SCHEMA,
 ]
-KEPT_TABLES = ("runs", "files", "scheme_texts", "audit")
+KEPT_TABLES = ("runs", "files", "scheme_texts", "audit", "calibrations")
 
 
 @dataclass(frozen=True)
@@ -235,6 +236,20 @@ class RunStore:
         if self.db.in_transaction:
             with contextlib.suppress(sqlite3.Error):
                 self.db.execute("ROLLBACK")
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """One write transaction (a decision and its audit entry): committed whole, or nothing."""
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+            yield
+            self.db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self._roll_back()
+            raise AppraisalError(f"cannot write to the run store {self.path}: {exc}; nothing was kept") from None
+        except BaseException:
+            self._roll_back()
+            raise
 
     @contextlib.contextmanager
     def reading(self) -> Iterator[None]:
