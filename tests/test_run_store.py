@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -227,7 +228,8 @@ def test_runs_without_a_store_says_where_it_looked(tmp_path: Path) -> None:
 
 def test_the_run_store_guides_example_runs_as_shown(tmp_path: Path) -> None:
     guide = (ROOT / "docs" / "runs.md").read_text(encoding="utf-8")
-    example, calibrate_example, audit_example = re.findall(r"```sh\n(.*?)```", guide, flags=re.S)
+    example, appeal_example, calibrate_example, audit_example = re.findall(r"```sh\n(.*?)```", guide, flags=re.S)
+    (tmp_path / "crm-export.txt").write_text("ticket TK120728 belongs to customer C-88", encoding="utf-8")
     (tmp_path / "schemes").mkdir()
     (tmp_path / "schemes" / "agent.yaml").write_bytes(shipped_scheme("agent").read_bytes())
     generate(tmp_path / "schemes" / "data" / "agent", role="agent")
@@ -240,7 +242,8 @@ def test_the_run_store_guides_example_runs_as_shown(tmp_path: Path) -> None:
     subprocess.run([sys.executable, "-m", "appraisal", *commands[0].split()[1:-1], "q3-again", "--no-report"],
                    capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300, check=True)
     audits = [line.split("#")[0].strip() for line in audit_example.splitlines()]
-    for command in [*commands[1:], calibrate_example.strip(), *audits]:
+    appeals = appeal_example.strip().splitlines()
+    for command in [*commands[1:], *appeals, calibrate_example.strip(), *audits]:
         done = subprocess.run([sys.executable, "-m", "appraisal", *shlex.split(command)[1:]], capture_output=True,
                               text=True, cwd=tmp_path, env=env, timeout=300)
         assert done.returncode == 0, (command, done.stderr)
@@ -547,3 +550,71 @@ def test_a_later_decision_supersedes_and_both_stay_unchangeable(agent: Path, tmp
                 db.execute(statement)
     shown = cli("runs", "show", run.id, "--store", str(store), cwd=tmp_path).stdout
     assert f"CS001: {one} -> {other} by hr" in shown
+
+
+# --- appeals (申诉) ---------------------------------------------------------------------------------
+
+
+def test_an_appeal_is_filed_with_its_evidence_listed_decided_once_and_audited(agent: Path, tmp_path: Path) -> None:
+    from appraisal.store.appeals import appeals, evidence
+
+    store = calibrated(agent, tmp_path)
+    proof = tmp_path / "crm-export.txt"
+    proof.write_text("ticket TK120728 belongs to customer C-88", encoding="utf-8")
+    filed = cli("appeal", "file", "after-sales-agent-2026-Q3-v1", "-a", "CS012", "-i", "fcr", "--reason",
+                "the repeat was another customer's", "--evidence", str(proof), "--by", "CS012", "--json",
+                "--store", str(store), cwd=tmp_path)
+    assert filed.returncode == 0, filed.stderr
+    appeal = json.loads(filed.stdout)
+    assert (appeal["id"], appeal["indicator"], appeal["filed_by"], appeal["evidence_name"]) == (
+        1, "fcr", "CS012", "crm-export.txt")
+    filed_at, due = (datetime.fromisoformat(appeal[k]) for k in ("filed_at", "due"))
+    assert due - filed_at == timedelta(days=14)  # the default decide_within_days
+    listed = cli("appeal", "list", "--store", str(store), cwd=tmp_path).stdout
+    assert "CS012 [fcr]" in listed and " open " in listed
+    decided = cli("appeal", "decide", "1", "--accept", "--note", "checked in the CRM", "--by", "HR Li",
+                  "--store", str(store), cwd=tmp_path)
+    assert decided.stdout == "appeal 1 accepted by HR Li: checked in the CRM\n"
+    again = cli("appeal", "decide", "1", "--reject", "--note", "no", "--by", "someone", "--store", str(store),
+                cwd=tmp_path)
+    assert again.returncode == 1 and "a decision is final" in again.stderr
+    with RunStore(store) as runs:
+        [kept] = appeals(runs)
+        assert (kept.outcome, kept.decided_by) == ("accepted", "HR Li")
+        assert evidence(runs, 1) == ("crm-export.txt", proof.read_bytes())
+    log = json.loads(cli("audit", "--appraisee", "CS012", "--json", "--store", str(store), cwd=tmp_path).stdout)
+    assert [(e["action"], e["actor"]) for e in log["entries"]] == [("appeal", "CS012"), ("decide", "HR Li")]
+
+
+def test_an_appeal_after_the_schemes_window_is_refused_and_one_past_its_due_date_is_overdue(
+    agent: Path, tmp_path: Path
+) -> None:
+    from appraisal.store.appeals import appeals, file
+
+    text = agent.read_text(encoding="utf-8")
+    agent.write_text(text + "appeals: {within_days: 3, decide_within_days: 5}\n", encoding="utf-8")
+    store = calibrated(agent, tmp_path)
+    with RunStore(store) as runs:
+        [run] = runs.runs()
+        created = datetime.fromisoformat(run.created)
+        with pytest.raises(AppraisalError, match=r"the appeal window of run .* closed on .* \(3 days after the run"):
+            file(runs, run.id, "CS001", reason="late", now=created + timedelta(days=4))
+        filed = file(runs, run.id, "CS001", reason="in time", now=created + timedelta(days=2))
+        assert datetime.fromisoformat(filed.due) - datetime.fromisoformat(filed.filed_at) == timedelta(days=5)
+        [appeal] = appeals(runs)
+        assert not appeal.overdue(created + timedelta(days=6))
+        assert appeal.overdue(created + timedelta(days=8))
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["-a", "CS0012", "--reason", "x"], "no appraisee 'CS0012' in run after-sales-agent-2026-Q3-v1; did you mean"),
+    (["-a", "CS012", "-i", "fcrr", "--reason", "x"], "no indicator 'fcrr' in run after-sales-agent-2026-Q3-v1"),
+    (["-a", "CS012", "--reason", " "], "an appeal needs its reason"),
+], ids=["unknown appraisee", "unknown indicator", "no reason"])
+def test_an_appeal_without_what_it_needs_is_refused(agent: Path, tmp_path: Path, args: list[str],
+                                                    message: str) -> None:
+    store = calibrated(agent, tmp_path)
+    done = cli("appeal", "file", "after-sales-agent-2026-Q3-v1", *args, "--store", str(store), cwd=tmp_path)
+    assert done.returncode == 1 and message in done.stderr
+    with sqlite3.connect(store) as db:
+        assert db.execute("SELECT count(*) FROM appeals").fetchone() == (0,)

@@ -188,6 +188,7 @@ def _scheme_summary(scheme: Scheme) -> dict[str, Any]:
         "period": scheme.period,
         "missing_data": scheme.missing_data,
         "quadrant": dict(scheme.quadrant) if scheme.quadrant else None,
+        "appeals": dict(scheme.appeals),
         "indicators": [
             {"id": i.id, "title": dict(i.title), "definition": dict(i.definition), "unit": i.unit, "kind": i.kind,
              "direction": i.direction, "weight": i.weight}

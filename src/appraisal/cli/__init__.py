@@ -54,6 +54,7 @@ COMMAND_MODULES: list[str] = [
     "store_cmd",
     "audit_cmd",
     "calibrate_cmd",
+    "appeal_cmd",
 ]
 
 # Command name -> the module that registers it. A command line that names one gets an app of
@@ -75,6 +76,7 @@ COMMANDS: dict[str, str] = {
     "store": "store_cmd",
     "audit": "audit_cmd",
     "calibrate": "calibrate_cmd",
+    "appeal": "appeal_cmd",
 }
 
 

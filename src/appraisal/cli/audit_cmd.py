@@ -60,7 +60,7 @@ def audit(
     else:
         for e in found:
             who = f" {e.appraisee}" if e.appraisee else ""
-            note = e.detail.get("reason") or ""
+            note = e.detail.get("reason") or e.detail.get("note") or ""
             echo(f"{e.seq:>5}  {e.at[:19]}Z  {e.actor:<12} {e.action:<10} {e.run or '-'}{who}"
                  + (f"  ({note})" if note else ""))
     if problems:

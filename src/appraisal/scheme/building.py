@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from appraisal.scheme.intervals import parse_interval
 from appraisal.scheme.loading import Document, KeyPath
 from appraisal.scheme.model import (
+    APPEAL_DAYS,
     ROSTER_FIELDS,
     TABLE_SOURCE,
     Adjustment,
@@ -241,6 +242,8 @@ def build_scheme(document: Document, parsed: Mapping[KeyPath, Expression]) -> Sc
         period=data["period"],
         timezone=data.get("timezone", "UTC"),
         profile=data.get("profile"),
+        appeals=MappingProxyType({**APPEAL_DAYS, **{k: v for k, v in data.get("appeals", {}).items()
+                                                   if not k.startswith("x-")}}),
         roster=roster,
         datasets=MappingProxyType(datasets),
         ratings=_source(data["ratings"], base) if "ratings" in data else None,

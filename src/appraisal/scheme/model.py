@@ -96,6 +96,7 @@ class Roster:
 # appraisee's cell of one is `ok` or, with no value, `insufficient data` (never zero).
 MEASURED_KINDS = ("measure", "custom", "rating")
 OK = "ok"
+APPEAL_DAYS = {"within_days": 7, "decide_within_days": 14}  # an appeal's deadlines when a scheme names none
 INSUFFICIENT = "insufficient data"
 # The rule cases of a scored cell: which words explain its points. Compiled scoring (appraisal.sql.
 # scoring) gives each cell its case; `scoring.scores.rule_words` turns a case and the cell's target
@@ -318,6 +319,7 @@ class Scheme:
     quality: Mapping[str, Any] = field(default_factory=dict)  # data-quality levels, as written (see quality_checks)
     target_scale: str | None = None  # `targets.scale`: how targets follow a run's period of another length
     profile: str | None = None  # the connection profile to measure through (appraisal.engines.profiles)
+    appeals: Mapping[str, int] = field(default_factory=lambda: dict(APPEAL_DAYS))  # appeal deadlines, in days
 
     def sources(self) -> list[Source]:
         """Where every table of the scheme comes from: the roster, the ratings, the datasets."""

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from appraisal.errors import AppraisalError
-from appraisal.store import audit, calibration
+from appraisal.store import appeals, audit, calibration
 from appraisal.suggestions import suggest
 
 STORE_ENV = "APPRAISAL_STORE"
@@ -56,8 +56,9 @@ SCHEMA = [
     " scheme_texts WHERE sha256 = NEW.sha256) BEGIN SELECT RAISE(IGNORE); END",
     *audit.SCHEMA,
     *calibration.SCHEMA,
+    *appeals.SCHEMA,
 ]
-KEPT_TABLES = ("runs", "files", "scheme_texts", "audit", "calibrations")
+KEPT_TABLES = ("runs", "files", "scheme_texts", "audit", "calibrations", "appeals", "appeal_decisions")
 
 
 @dataclass(frozen=True)
