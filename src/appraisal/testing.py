@@ -115,7 +115,8 @@ class IsolatedPlugins:
 
 @pytest.fixture(scope="session")
 def _appraisal_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The validation cache of the session: tests never write the user's ~/.cache."""
+    """The validation cache (and run store) of the session: tests never write the user's ~/.cache
+    or working folder."""
     return tmp_path_factory.mktemp("appraisal-cache")
 
 
@@ -128,6 +129,9 @@ def appraisal_plugins(
     names = tuple(marker.args) if marker else ()
     plugins_dir = marker.kwargs.get("plugins_dir") if marker else None
     monkeypatch.setenv(CACHE_DIR_ENV, str(_appraisal_cache_dir))
+    # runs keep to a store of the session, not the working folder's (appraisal.store.runs.STORE_ENV;
+    # named here as text: the store's modules load Arrow, which pytest's start-up need not)
+    monkeypatch.setenv("APPRAISAL_STORE", str(_appraisal_cache_dir / "runs.sqlite"))
     yield IsolatedPlugins(monkeypatch).load(*names, plugins_dir=plugins_dir)
     plugins.set_plugins_dir(None)
 
