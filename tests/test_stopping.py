@@ -386,29 +386,39 @@ def test_a_stop_during_a_query_on_postgres_ends_it_on_the_server_too(
     assert list(temp.iterdir()) == []
 
 
-def test_ctrl_c_while_spark_measures_exits_130_and_leaves_no_files(big: Path, tmp_path: Path, spark) -> None:
+STOPS = pytest.mark.parametrize(("signum", "code", "message"), [
+    (signal.SIGINT, 130, "interrupted\n"),
+    (signal.SIGALRM, 1, "stopped: the time limit of 3600 s was reached (--timeout or APPRAISAL_TIMEOUT)\n"),
+], ids=["ctrl-c", "time limit"])
+
+
+@STOPS
+def test_a_stop_while_spark_measures_ends_the_run_and_leaves_no_files(
+    big: Path, tmp_path: Path, spark, signum: int, code: int, message: str  # type: ignore[no-untyped-def]
+) -> None:
     temp, out = tmp_path / "tmp", tmp_path / "q3"
-    proc = start(temp, "run", str(big), "-p", "2026-09", "-o", str(out), "--engine", "spark")
+    proc = start(temp, "run", str(big), "-p", "2026-09", "-o", str(out), "--engine", "spark", "--timeout", "3600")
     wait_until(proc, lambda: any(temp.glob("appraisal-spill-*/spark-*.parquet")), "tables shipped to Spark",
                timeout=300)
     time.sleep(3)  # Spark reads them and measures
-    code, seconds, err = signal_and_wait(proc, signal.SIGINT)
-    assert (code, err) == (130, "interrupted\n")  # the JVM's own output is not ours to show
+    exit_code, seconds, err = signal_and_wait(proc, signum)
+    assert (exit_code, err) == (code, message)  # the JVM's own output is not ours to show
     assert seconds < 1.0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tmp"]
     assert list(temp.iterdir()) == []
 
 
-def test_ctrl_c_while_spark_connect_measures_exits_130_and_leaves_no_files(
-    big: Path, tmp_path: Path, spark_connect: str
+@STOPS
+def test_a_stop_while_spark_connect_measures_ends_the_run_and_leaves_no_files(
+    big: Path, tmp_path: Path, spark_connect: str, signum: int, code: int, message: str
 ) -> None:
     temp, out = tmp_path / "tmp", tmp_path / "q3"
-    proc = start(temp, "run", str(big), "-p", "2026-09", "-o", str(out), "--engine", "spark",
-                 env={"APPRAISAL_SPARK_DSN": spark_connect})
+    proc = start(temp, "run", str(big), "-p", "2026-09", "-o", str(out), "--engine", "spark", "--timeout", "3600",
+                 "--no-store", env={"APPRAISAL_SPARK_DSN": spark_connect})
     wait_until(proc, in_engine(temp), "the engine", timeout=300)
     time.sleep(4)  # the tables travel to the server, which measures them (no file to wait for)
-    code, seconds, err = signal_and_wait(proc, signal.SIGINT)
-    assert (code, err) == (130, "interrupted\n")
+    exit_code, seconds, err = signal_and_wait(proc, signum)
+    assert (exit_code, err) == (code, message)
     assert seconds < 1.0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tmp"]
     assert list(temp.iterdir()) == []
