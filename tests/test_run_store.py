@@ -618,3 +618,10 @@ def test_an_appeal_without_what_it_needs_is_refused(agent: Path, tmp_path: Path,
     assert done.returncode == 1 and message in done.stderr
     with sqlite3.connect(store) as db:
         assert db.execute("SELECT count(*) FROM appeals").fetchone() == (0,)
+
+
+def test_a_store_in_a_folder_that_is_not_there_stops_the_run_before_it_starts(agent: Path, tmp_path: Path) -> None:
+    done = appraise(agent, tmp_path / "q3", tmp_path / "no such folder" / "runs.sqlite")
+    assert done.returncode == 1
+    assert "does not exist (--store FILE to keep runs elsewhere, or --no-store)" in done.stderr
+    assert "data quality" not in done.stdout and not (tmp_path / "q3").exists()

@@ -77,9 +77,11 @@ def run(
         tables = stack.enter_context(copied_tables())
         path = resolve_scheme_path(scheme, extensions.packs)
         loaded = load_scheme(path, extensions)
-        digest, texts = scheme_texts(path, extensions)  # what the store keeps, read now, not after the run
-        if runs is not None and digest != loaded.digest:
-            raise AppraisalError(f"the scheme {path} changed while it was read; run again")
+        texts: list[tuple[Path, str]] = []
+        if runs is not None:  # what the store keeps, read now, not after the run
+            digest, texts = scheme_texts(path, extensions, expected=loaded.digest)
+            if digest != loaded.digest:
+                raise AppraisalError(f"the scheme {path} changed while it was read; run again")
         result = checked_run(loaded, parse_period(period), extensions, threads=threads, strict=strict,
                              groups=parse_groups(groups), tables=tables, engine=choose(engine, profile, loaded.profile))
 

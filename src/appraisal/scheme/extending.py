@@ -67,12 +67,18 @@ def load_resolved(path: Path | str, extensions: Extensions, *, _chain: tuple[Pat
     return merge(base, document)
 
 
-def scheme_texts(path: Path | str, extensions: Extensions) -> tuple[str, list[tuple[Path, str]]]:
+def scheme_texts(
+    path: Path | str, extensions: Extensions, expected: str | None = None,
+) -> tuple[str, list[tuple[Path, str]]]:
     """The digest a load of `path` gives (`Document.digest`: of the text without a byte-order
     mark, combined with its bases' when it `extends` one) and the text of each file that digest
-    covers, itself first: what a run store keeps of the scheme a run used, read once."""
+    covers, itself first: what a run store keeps of the scheme a run used, read once. When the
+    text alone hashes to `expected` (the loaded scheme's digest: it extends none), it is not
+    parsed again."""
     here = Path(path).resolve()
     text = here.read_bytes().decode("utf-8-sig")
+    if expected is not None and hashlib.sha256(text.encode("utf-8")).hexdigest() == expected:
+        return expected, [(here, text)]
     document = load_text(text, _shown(here))
     found = [(here, text)]
     data = document.data

@@ -102,12 +102,14 @@ class RunStore:
                                  f"(--store PATH or ${STORE_ENV} to use another)")
         if self.path.is_dir():
             raise AppraisalError(f"{self.path} is a folder, not a run store")
+        hint = " (--store FILE to keep runs elsewhere, or --no-store)" if create else ""
         if not self.path.parent.is_dir():
-            raise AppraisalError(f"cannot open the run store {self.path}: the folder {self.path.parent} does not exist")
+            raise AppraisalError(f"cannot open the run store {self.path}: the folder {self.path.parent} "
+                                 f"does not exist{hint}")
         try:
             self.db = sqlite3.connect(self.path, timeout=BUSY_MS / 1000, isolation_level=None)
         except sqlite3.Error as exc:
-            raise AppraisalError(f"cannot open the run store {self.path}: {exc}") from None
+            raise AppraisalError(f"cannot open the run store {self.path}: {exc}{hint}") from None
         try:
             self._check_or_create(existed)
             if create:  # a store that cannot be written is said now, not after an hour of measuring
@@ -115,7 +117,7 @@ class RunStore:
                 self.db.execute("ROLLBACK")
         except sqlite3.OperationalError as exc:  # locked past the timeout, read-only, a full disk
             self.db.close()
-            raise AppraisalError(f"cannot use the run store {self.path}: {exc}") from None
+            raise AppraisalError(f"cannot use the run store {self.path}: {exc}{hint}") from None
         except sqlite3.DatabaseError as exc:  # not SQLite at all, or a damaged header or schema
             self.db.close()
             raise AppraisalError(f"{self.path} is not an appraisal run store, or is damaged ({exc}); "

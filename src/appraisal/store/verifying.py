@@ -12,7 +12,6 @@ the bytes of totals.csv, quality.csv and groups.csv.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import tempfile
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any
 
 import duckdb
 
+from appraisal.results.stored import sha256
 from appraisal.store.runs import RunStore, StoredRun
 
 COMPARED_KEYS = ("format", "scheme", "period", "quality", "grades", "calibration", "groups")
@@ -33,7 +33,7 @@ def changed_files(recorded: dict[str, Any]) -> list[str]:
     for entry in recorded.get("data_files", []):
         path = Path(entry["file"])
         try:
-            digest = _sha256(path)
+            digest = sha256(path)
         except FileNotFoundError:
             found.append(f"{path} is gone")
             continue
@@ -85,10 +85,3 @@ def _cells(stored: bytes, fresh: Path) -> list[str]:
                   for column, count in zip(cells, counts[1:], strict=True) if count]
         return found
 
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
