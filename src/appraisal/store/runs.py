@@ -2,10 +2,12 @@
 
 An appraisal decides pay, so a run is evidence: `appraisal run` records the finished run folder's
 files (result.json, appraisees.parquet with every cell and its trace, totals, quality, groups and
-the SQL), the scheme's text and the hashes in one transaction, committed only once the folder
-has taken its name, so a run killed at any moment leaves either both or neither. Running the
-same scheme for the same period again makes version 2, linked to version 1, which stays.
-Triggers refuse any update or delete, so a stored run cannot be edited through SQLite either.
+the SQL), the scheme's text and the hashes in one transaction, whose commit is one step with the
+folder's rename (`results.storing.write_run`): Ctrl-C or a full disk leaves both or neither, a
+kill never leaves part of a run in the store. Running the same scheme for the same period again
+makes version 2, linked to version 1, which stays. Triggers refuse UPDATE, DELETE and INSERT OR
+REPLACE; an edit behind SQLite's back is found by the recorded hashes and the audit log's chain
+(`appraisal store check`).
 
 The file is found at `--store`, else `$APPRAISAL_STORE`, else `appraisal-runs.sqlite` in the
 working folder. It is recognised by SQLite's application id: another SQLite database, a file
