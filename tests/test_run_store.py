@@ -625,3 +625,39 @@ def test_a_store_in_a_folder_that_is_not_there_stops_the_run_before_it_starts(ag
     assert done.returncode == 1
     assert "does not exist (--store FILE to keep runs elsewhere, or --no-store)" in done.stderr
     assert "data quality" not in done.stdout and not (tmp_path / "q3").exists()
+
+
+# --- simulate: a changed scheme on the data of stored runs ------------------------------------------
+
+
+def test_simulate_shows_the_moves_an_actual_run_of_the_new_scheme_would_make(agent: Path, tmp_path: Path) -> None:
+    """The invariant: simulating NEW against a run says what running NEW and diffing would say."""
+    store = calibrated(agent, tmp_path)
+    new = tmp_path / "agent-new.yaml"
+    new.write_text(agent.read_text(encoding="utf-8").replace("target: 0.90\n", "target: 0.99\n", 1), encoding="utf-8")
+    done = cli("simulate", str(new), "--against", "after-sales-agent-2026-Q3-v1", "--store", str(store), "--json",
+               cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    [simulated] = json.loads(done.stdout)
+    assert appraise(new, tmp_path / "new", store).returncode == 0  # now run it for real: v2
+    diff = json.loads(cli("runs", "diff", "after-sales-agent-2026-Q3-v1", "after-sales-agent-2026-Q3-v2", "--json",
+                          "--store", str(store), cwd=tmp_path).stdout)
+    assert simulated["grade_moves"] and simulated["grade_moves"] == diff["grade_moves"]
+    for key in ("grades_before", "grades_after", "pay_before", "pay_after", "indicators"):
+        assert simulated[key] == diff[key], key
+    assert simulated["pay_after"] < simulated["pay_before"]  # a harder target costs less
+    text = cli("simulate", str(new), "--against", "after-sales-agent-2026-Q3-v1", "--store", str(store),
+               cwd=tmp_path).stdout
+    assert f"{len(simulated['grade_moves'])} would change grade:" in text
+    assert "  grades before: S " in text and "pay before: " in text
+
+
+def test_simulate_refuses_a_run_whose_data_changed_since(agent: Path, tmp_path: Path) -> None:
+    store = calibrated(agent, tmp_path)
+    tickets = tmp_path / "data" / "agent" / "tickets.csv"
+    tickets.write_text(tickets.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    done = cli("simulate", str(agent), "--against", "after-sales-agent-2026-Q3-v1", "--store", str(store),
+               cwd=tmp_path)
+    assert done.returncode == 1
+    assert f"cannot simulate against after-sales-agent-2026-Q3-v1: its data changed since it ran: {tickets}" in (
+        done.stderr)

@@ -55,6 +55,7 @@ COMMAND_MODULES: list[str] = [
     "audit_cmd",
     "calibrate_cmd",
     "appeal_cmd",
+    "simulate_cmd",
 ]
 
 # Command name -> the module that registers it. A command line that names one gets an app of
@@ -77,6 +78,7 @@ COMMANDS: dict[str, str] = {
     "audit": "audit_cmd",
     "calibrate": "calibrate_cmd",
     "appeal": "appeal_cmd",
+    "simulate": "simulate_cmd",
 }
 
 

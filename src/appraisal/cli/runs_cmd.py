@@ -212,28 +212,29 @@ def _diff_lines(found: RunDiff) -> list[str]:
         same[1] = "data in a database (not hashed: whether it changed is unknown)"
     lines = [f"{found.before.id} -> {found.after.id}: "
              + (", ".join(changed) + " changed" if changed else ", ".join(same))]
-    moved_anyone = found.grade_moves or found.totals_changed or found.pay_changed
+    moved_anyone = found.cells.grade_moves or found.cells.totals_changed or found.cells.pay_changed
     if not changed and found.data_changed is False and moved_anyone:
         lines.append("warning: the same scheme on the same data gave other numbers: not reproducible")
-    if not found.grade_moves:
+    if not found.cells.grade_moves:
         lines.append("no one changed grade")
     else:
-        lines.append(f"{len(found.grade_moves)} changed grade:")
-        for move in found.grade_moves:
+        lines.append(f"{len(found.cells.grade_moves)} changed grade:")
+        for move in found.cells.grade_moves:
             lines.append(f"  {move.appraisee} {move.name or ''}: {move.before or '-'} -> {move.after or '-'}"
                          f" (total {_number(move.total_before)} -> {_number(move.total_after)})")
-    if found.totals_changed or found.pay_changed:
-        lines.append(f"totals changed for {found.totals_changed}, pay for {found.pay_changed}")
-    moved = [i for i in found.indicators if i.values_changed or i.scores_changed]
+    if found.cells.totals_changed or found.cells.pay_changed:
+        lines.append(f"totals changed for {found.cells.totals_changed}, pay for {found.cells.pay_changed}")
+    moved = [i for i in found.cells.indicators if i.values_changed or i.scores_changed]
     lines.append("indicators that moved:" if moved else "no indicator moved")
     for indicator in moved:
         change = indicator.mean_score_change
         mean = f", mean score change {change:+.2f}" if change is not None else ""
         lines.append(f"  {indicator.indicator}: {indicator.values_changed} values, "
                      f"{indicator.scores_changed} scores changed{mean}")
-    for label, names in (("only in the first run", found.only_before), ("only in the second run", found.only_after),
-                         ("indicators only in the first", found.indicators_only_before),
-                         ("indicators only in the second", found.indicators_only_after)):
+    cells = found.cells
+    for label, names in (("only in the first run", cells.only_before), ("only in the second run", cells.only_after),
+                         ("indicators only in the first", cells.indicators_only_before),
+                         ("indicators only in the second", cells.indicators_only_after)):
         if names:
             lines.append(f"{label}: {', '.join(names)}")
     return lines
