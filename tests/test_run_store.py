@@ -187,6 +187,9 @@ def test_runs_whose_rows_live_in_a_database_are_not_called_the_same_data(agent: 
         "same scheme, data in a database (not hashed: whether it changed is unknown), same period")
     assert json.loads(cli("runs", "diff", "after-sales-agent-2026-Q3-v1", "after-sales-agent-2026-Q3-v2", "--json",
                           "--store", str(tmp_path / "runs.sqlite"), cwd=tmp_path).stdout)["data_changed"] is None
+    verified = cli("runs", "verify", "after-sales-agent-2026-Q3-v1", "--store", str(tmp_path / "runs.sqlite"),
+                   cwd=tmp_path)
+    assert verified.returncode == 1 and "its rows live in a database" in verified.stderr
 
 
 def test_the_same_scheme_on_the_same_data_moves_no_one(agent: Path, tmp_path: Path) -> None:
@@ -445,7 +448,7 @@ def test_an_audit_log_changed_behind_sqlites_back_is_named(agent: Path, tmp_path
 def test_audit_since_and_the_csv_export(agent: Path, tmp_path: Path) -> None:
     store, csv = tmp_path / "runs.sqlite", tmp_path / "audit.csv"
     appraise(agent, tmp_path / "a", store)
-    assert cli("audit", "--since", "2999-01-01", "--store", str(store), cwd=tmp_path).stdout == ""
+    assert cli("audit", "--since", "2999-01-01", "--store", str(store), cwd=tmp_path).stdout.startswith("head of")
     assert "after-sales-agent-2026-Q3-v1" in cli("audit", "--since", "2020-01-01T08:00+08:00", "--store", str(store),
                                                  cwd=tmp_path).stdout
     assert cli("audit", "--csv", str(csv), "--store", str(store), cwd=tmp_path).returncode == 0
@@ -509,7 +512,7 @@ def test_a_calibration_moves_a_grade_with_its_reason_and_who_decided_and_keeps_t
     entries = json.loads(cli("audit", "--appraisee", someone, "--json", "--store", str(store), cwd=tmp_path).stdout)
     [entry] = entries["entries"]
     assert (entry["action"], entry["actor"], entry["detail"]) == (
-        "calibrate", "committee", {"before": "S", "after": "A", "reason": "over the S quota"})
+        "calibrate", "committee", {"calibration": 1, "before": "S", "after": "A", "reason": "over the S quota"})
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -661,3 +664,54 @@ def test_simulate_refuses_a_run_whose_data_changed_since(agent: Path, tmp_path: 
     assert done.returncode == 1
     assert f"cannot simulate against after-sales-agent-2026-Q3-v1: its data changed since it ran: {tickets}" in (
         done.stderr)
+
+
+@pytest.mark.parametrize(("tamper", "named"), [
+    ("INSERT INTO calibrations VALUES (2, 'after-sales-agent-2026-Q3-v1', 'CS002', 'B', 'S', 'forged', 'nobody',"
+     " '2026-10-01T00:00:00+00:00')", "the calibrate record 2 has no audit entry"),
+    ("UPDATE calibrations SET after = 'D'", "the calibrate record 1 differs from its audit entry"),
+    ("UPDATE runs SET created = '2099-01-01T00:00:00+00:00'",
+     "the run record 'after-sales-agent-2026-Q3-v1' differs from its audit entry"),
+    ("INSERT INTO appeal_decisions VALUES (1, 'accepted', 'forged', 'nobody', '2026-10-01T00:00:00+00:00')",
+     "the decide record 1 has no audit entry"),
+], ids=["forged calibration", "changed calibration", "moved run date", "forged decision"])
+def test_a_record_written_or_changed_behind_appraisals_back_is_named_by_audit_and_check(
+    agent: Path, tmp_path: Path, tamper: str, named: str
+) -> None:
+    store = calibrated(agent, tmp_path)
+    assert cli("calibrate", "after-sales-agent-2026-Q3-v1", "-a", "CS001", "-g", "S", "--reason", "why", "--by", "hr",
+               "--store", str(store), cwd=tmp_path).returncode == 0
+    assert cli("appeal", "file", "after-sales-agent-2026-Q3-v1", "-a", "CS001", "--reason", "why", "--store",
+               str(store), cwd=tmp_path).returncode == 0
+    assert cli("audit", "--store", str(store), cwd=tmp_path).returncode == 0
+    with sqlite3.connect(store) as db:
+        for table in ("runs", "calibrations"):
+            db.execute(f"DROP TRIGGER {table}_UPDATE_refused")
+        db.execute(tamper)
+    done = cli("audit", "--store", str(store), cwd=tmp_path)
+    assert done.returncode == 1 and named in done.stderr
+    assert named in cli("store", "check", "--store", str(store), cwd=tmp_path).stderr
+
+
+def test_the_audit_prints_the_head_of_its_chain_to_keep_elsewhere(agent: Path, tmp_path: Path) -> None:
+    store = calibrated(agent, tmp_path)
+    found = json.loads(cli("audit", "--json", "--store", str(store), cwd=tmp_path).stdout)
+    assert found["head"] == found["entries"][-1]["hash"]
+    assert cli("audit", "--store", str(store), cwd=tmp_path).stdout.endswith(f"head of the log: {found['head']}\n")
+
+
+def test_evidence_that_is_not_a_regular_file_is_refused(agent: Path, tmp_path: Path) -> None:
+    store = calibrated(agent, tmp_path)
+    done = cli("appeal", "file", "after-sales-agent-2026-Q3-v1", "-a", "CS001", "--reason", "why", "--evidence",
+               "/dev/zero", "--store", str(store), cwd=tmp_path)
+    assert done.returncode == 1 and "is not a regular file" in done.stderr
+
+
+def test_simulate_refuses_a_scheme_that_reads_none_of_the_runs_files(agent: Path, tmp_path: Path) -> None:
+    store = calibrated(agent, tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    generate(elsewhere / "data" / "agent", role="agent")
+    (elsewhere / "agent.yaml").write_bytes(agent.read_bytes())
+    done = cli("simulate", str(elsewhere / "agent.yaml"), "--against", "after-sales-agent-2026-Q3-v1", "--store",
+               str(store), cwd=tmp_path)
+    assert done.returncode == 1 and "reads none of the files after-sales-agent-2026-Q3-v1 read" in done.stderr

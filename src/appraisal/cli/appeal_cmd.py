@@ -61,6 +61,8 @@ def list_appeals(
 
     now = datetime.now(UTC)
     with _open(store) as runs:
+        if run is not None:
+            runs.get(run)  # an unknown run is named, with the closest stored one
         found = [a for a in appeals(runs, run=run) if a.overdue(now) or not overdue]
     if json_output:
         _json([{**a.as_dict(), "overdue": a.overdue(now)} for a in found])

@@ -44,7 +44,11 @@ def audit(
             raise AppraisalError(f"--since {since!r} is not a date or time (2026-10-01 or 2026-10-01T09:00)") from None
         since = (when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)).isoformat(timespec="seconds")
     with _open(store) as runs, runs.reading():
+        if run is not None:
+            runs.get(run)  # an unknown run is named, with the closest stored one
         problems = chain_problems(runs.db)
+        [(head,)] = runs.db.execute("SELECT coalesce(max(hash), '') FROM audit WHERE seq = (SELECT max(seq) FROM audit)"
+                                    ).fetchall()
         found = entries(runs.db, since=since, appraisee=appraisee, run=run)
     for problem in problems:
         echo(f"the audit log was changed: {problem}", err=True)
@@ -56,13 +60,15 @@ def audit(
         with replacing(csv) as temp, temp.open("w", encoding="utf-8", newline="") as handle:
             write_csv(handle, CSV_COLUMNS, rows)
     if json_output:
-        _json({"intact": not problems, "problems": problems, "entries": [e.as_dict() for e in found]})
+        _json({"intact": not problems, "problems": problems, "head": head, "entries": [e.as_dict() for e in found]})
     else:
         for e in found:
             who = f" {e.appraisee}" if e.appraisee else ""
             note = e.detail.get("reason") or e.detail.get("note") or ""
             echo(f"{e.seq:>5}  {e.at[:19]}Z  {e.actor:<12} {e.action:<10} {e.run or '-'}{who}"
                  + (f"  ({note})" if note else ""))
+        if head:  # kept elsewhere, it shows a log rewritten from some entry onward, or cut short
+            echo(f"head of the log: {head}")
     if problems:
         raise typer.Exit(1)
 

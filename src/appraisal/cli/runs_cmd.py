@@ -146,6 +146,9 @@ def verify_run(
     with _open(store) as runs:
         found = runs.get(run)
         recorded = json.loads(runs.file(found.id, "result.json"))
+        if not found.data_sha256:
+            raise AppraisalError(f"cannot verify {found.id}: its rows live in a database, whose tables the run named "
+                                 "but could not hash; a run again would read today's rows")
         if changed := changed_files(recorded["provenance"]):
             raise AppraisalError(f"cannot verify {found.id}: its data changed since it ran: {'; '.join(changed)}")
         with _scheme_file(found, runs.scheme_text(found)) as path:

@@ -68,6 +68,11 @@ def _simulated(runs: RunStore, run_id: str, new: Scheme, extensions: Extensions)
     read_then = {entry["file"] for entry in recorded["provenance"].get("data_files", [])}
     _, now = data_files(new)
     others = [entry["file"] for entry in now if entry["file"] not in read_then]
+    if read_then and not read_then & {entry["file"] for entry in now}:
+        raise AppraisalError(f"{new.source} reads none of the files {stored.id} read: put it beside the run's scheme "
+                             f"({stored.scheme_file}), so its data paths name the same files")
+    if not stored.data_sha256:  # rows in a database: named by the run, not hashed
+        others.append("the database tables (their rows as they are today; the run could not hash them)")
     with tempfile.TemporaryDirectory(prefix="appraisal-simulate-") as tmp, copied_tables() as tables:
         result = checked_run(new, parse_period(stored.period), extensions, show=False, tables=tables)
         folder = write_with_report(result, Path(tmp) / "simulated", extensions, language="en", report=False,
@@ -82,7 +87,7 @@ def _simulated(runs: RunStore, run_id: str, new: Scheme, extensions: Extensions)
 def _lines(report: dict[str, Any]) -> list[str]:
     cells: CellDiff = report["cells"]
     lines = [f"{report['scheme']} on the data of {report['run']} ({report['period']}):"]
-    lines += [f"  warning: {name} was not read by {report['run']}: the simulation reads it as it is now"
+    lines += [f"  warning: {name} was not read by {report['run']} as recorded: the simulation reads it as it is now"
               for name in report["files_not_in_the_run"]]
     if not cells.grade_moves:
         lines.append("  no one would change grade")

@@ -66,7 +66,7 @@ class Appeal:
     decided_at: str | None = None
 
     def overdue(self, now: datetime) -> bool:
-        return self.outcome is None and now.isoformat(timespec="seconds") > self.due
+        return self.outcome is None and now > datetime.fromisoformat(self.due)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -75,9 +75,11 @@ class Appeal:
 def file(store: RunStore, run_id: str, appraisee: str, *, reason: str, by: str | None = None,
          indicator: str | None = None, evidence: Path | None = None, now: datetime | None = None) -> Appeal:
     """File an appeal against run `run_id` for `appraisee` (see the module docstring)."""
-    now = now or datetime.now(UTC)
+    now = (now or datetime.now(UTC)).astimezone(UTC)  # stored and compared as UTC text
     if not reason.strip():
         raise AppraisalError("an appeal needs its reason (--reason)")
+    if by is not None and not by.strip():
+        raise AppraisalError("--by names who files the appeal (leave it out for $APPRAISAL_ACTOR or the login name)")
     run = store.get(run_id)
     result = json.loads(store.file(run.id, "result.json"))
     days = {"within_days": 7, "decide_within_days": 14, **(result["scheme"].get("appeals") or {})}
@@ -114,12 +116,12 @@ def decide(store: RunStore, number: int, outcome: str, *, note: str, by: str,
         raise AppraisalError("a decision on an appeal needs its note (--note): the appraisee is told why")
     if not by.strip():
         raise AppraisalError("a decision on an appeal needs who decided (--by)")
-    found = get(store, number)
-    if found.outcome is not None:
-        raise AppraisalError(f"appeal {number} was {found.outcome} already, by {found.decided_by} on "
-                             f"{found.decided_at}: a decision is final")
-    at = (now or datetime.now(UTC)).isoformat(timespec="seconds")
-    with store.writing():
+    at = (now or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")
+    with store.writing():  # read under the lock: of two deciding at once, the second is told the first's decision
+        found = get(store, number)
+        if found.outcome is not None:
+            raise AppraisalError(f"appeal {number} was {found.outcome} already, by {found.decided_by} on "
+                                 f"{found.decided_at}: a decision is final")
         store.db.execute("INSERT INTO appeal_decisions VALUES (?, ?, ?, ?, ?)",
                          (number, outcome, note.strip(), by.strip(), at))
         audit.append(store.db, "decide", by=by, run=found.run, appraisee=found.appraisee, detail={
@@ -165,12 +167,17 @@ def _known(what: str, name: str, known: list[str], run_id: str) -> None:
 
 
 def _evidence(path: Path | None) -> tuple[str | None, str | None, bytes | None]:
+    """The evidence file's name, SHA-256 and bytes: a regular file, read to at most the limit."""
     if path is None:
         return None, None, None
+    too_big = AppraisalError(f"the evidence file {path} is over {MAX_EVIDENCE_BYTES // 1024 // 1024} MB")
     try:
-        if path.stat().st_size > MAX_EVIDENCE_BYTES:
-            raise AppraisalError(f"the evidence file {path} is over {MAX_EVIDENCE_BYTES // 1024 // 1024} MB")
-        content = path.read_bytes()
+        if not path.is_file():  # a device or a pipe would be read forever
+            raise AppraisalError(f"the evidence {path} is not a regular file")
+        with path.open("rb") as handle:
+            content = handle.read(MAX_EVIDENCE_BYTES + 1)  # a file that grows meanwhile stops here
     except OSError as exc:
         raise AppraisalError(f"cannot read the evidence file {path}: {exc.strerror}") from None
+    if len(content) > MAX_EVIDENCE_BYTES:
+        raise too_big
     return path.name, hashlib.sha256(content).hexdigest(), content

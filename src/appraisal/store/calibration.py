@@ -71,16 +71,16 @@ def decide(store: RunStore, run_id: str, appraisee: str, grade: str, *, reason: 
         close = suggest(appraisee, computed)
         hint = f"; did you mean {close!r}?" if close else ""
         raise AppraisalError(f"no appraisee {appraisee!r} in run {run.id}{hint}")
-    before = final_grades(store, run).get(appraisee)
-    if before == grade:
-        raise AppraisalError(f"{appraisee}'s grade in run {run.id} is {grade} already")
-    at = datetime.now(UTC).isoformat(timespec="seconds")
-    with store.writing():
+    with store.writing():  # the grade before, read under the lock: two reviewers at once each see the other's
+        before = final_grades(store, run).get(appraisee)
+        if before == grade:
+            raise AppraisalError(f"{appraisee}'s grade in run {run.id} is {grade} already")
+        at = datetime.now(UTC).isoformat(timespec="seconds")
         [(seq,)] = store.db.execute("SELECT coalesce(max(seq), 0) + 1 FROM calibrations").fetchall()
         decision = Decision(int(seq), run.id, appraisee, before, grade, reason.strip(), by.strip(), at)
         store.db.execute("INSERT INTO calibrations VALUES (?, ?, ?, ?, ?, ?, ?, ?)", tuple(decision.as_dict().values()))
         audit.append(store.db, "calibrate", by=decision.decided_by, run=run.id, appraisee=appraisee,
-                     detail={"before": before, "after": grade, "reason": decision.reason})
+                     detail={"calibration": decision.seq, "before": before, "after": grade, "reason": decision.reason})
     return decision
 
 

@@ -227,7 +227,7 @@ class RunStore:
                 "scheme": run.scheme, "scheme_version": run.scheme_version, "period": run.period,
                 "version": run.version, "previous": run.previous, "scheme_sha256": run.scheme_sha256,
                 "data_sha256": run.data_sha256 or "rows in a database: not hashed", "engine": run.engine,
-                "folder": run.folder})
+                "folder": run.folder, "created": run.created})
             kept.append(run)
         except sqlite3.Error as exc:  # a full disk, a read-only file, a lock held past the timeout
             self._roll_back()
