@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from appraisal.demo.builtin import generate as generate_builtin
@@ -166,7 +166,15 @@ NORMAL = st.floats(allow_nan=False, allow_infinity=False).filter(lambda x: x == 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(values=st.lists(st.lists(NORMAL, min_size=1, max_size=7), min_size=1, max_size=3))
-def test_medians_are_the_same_bits_and_percentiles_within_one_ulp(tmp_path_factory, remote, values) -> None:
+# values of opposite signs: the p90 (5.6e14) is far smaller than the two it lies between, so the
+# engines' roundings of lo * (1 - d) and hi * d are many units in the last place of the result
+@example(values=[[1.116011839615418e+16, -5.957804892380373e+16, -4.182572381750901e+16]])
+def test_medians_are_the_same_bits_and_percentiles_within_two_ulps_of_what_they_lie_between(
+    tmp_path_factory, remote, values
+) -> None:
+    """A median is the same double; another percentile, interpolated without a fused multiply-add
+    (three roundings, each within half a unit in the last place of the larger of the two values
+    it lies between) against DuckDB's with one, differs by at most two such units."""
     engine, engine_settings = remote
     folder = tmp_path_factory.mktemp("quantiles")
     people = [f"P{n}" for n in range(len(values))]
@@ -177,12 +185,14 @@ def test_medians_are_the_same_bits_and_percentiles_within_one_ulp(tmp_path_facto
     scheme = load_scheme(folder / "s.yaml")
     here = measure(scheme, parse_period("2026-07"))
     there = measure(scheme, parse_period("2026-07"), engine=engine, settings=engine_settings)
-    for person in people:
+    for person, xs in zip(people, values, strict=True):
         assert there.cell(person, "middle") == here.cell(person, "middle")
         a, b = there.cell(person, "high").value, here.cell(person, "high").value
         assert (a is None) == (b is None)
         if a is not None and b is not None:
-            assert abs(a - b) <= math.ulp(max(abs(a), abs(b)))
+            ordered, h = sorted(xs), (len(xs) - 1) * 0.9
+            lo, hi = ordered[math.floor(h)], ordered[math.ceil(h)]
+            assert abs(a - b) <= 2 * math.ulp(max(abs(lo), abs(hi)))
 
 
 HOSTILE_SCHEME = r"""
