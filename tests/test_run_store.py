@@ -585,6 +585,10 @@ def test_an_appeal_is_filed_with_its_evidence_listed_decided_once_and_audited(ag
         [kept] = appeals(runs)
         assert (kept.outcome, kept.decided_by) == ("accepted", "HR Li")
         assert evidence(runs, 1) == ("crm-export.txt", proof.read_bytes())
+    back = cli("appeal", "evidence", "1", "-o", str(tmp_path / "back.txt"), "--store", str(store), cwd=tmp_path)
+    assert back.returncode == 0 and (tmp_path / "back.txt").read_bytes() == proof.read_bytes()
+    again = cli("appeal", "evidence", "1", "-o", str(tmp_path / "back.txt"), "--store", str(store), cwd=tmp_path)
+    assert again.returncode == 1 and "never overwritten" in again.stderr
     log = json.loads(cli("audit", "--appraisee", "CS012", "--json", "--store", str(store), cwd=tmp_path).stdout)
     assert [(e["action"], e["actor"]) for e in log["entries"]] == [("appeal", "CS012"), ("decide", "HR Li")]
 

@@ -13,7 +13,8 @@ from appraisal.cli.terminal import echo
 if TYPE_CHECKING:
     from appraisal.store.appeals import Appeal
 
-appeal_app = typer.Typer(help="Appeals (申诉) against a stored run: file, list, decide.", no_args_is_help=True)
+appeal_app = typer.Typer(help="Appeals (申诉) against a stored run: file, list, decide, evidence.",
+                         no_args_is_help=True)
 Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 
 
@@ -97,6 +98,27 @@ def decide_appeal(
         _json(decided.as_dict())
         return
     echo(f"appeal {decided.id} {decided.outcome} by {decided.decided_by}: {decided.note}")
+
+
+@appeal_app.command("evidence")
+def appeal_evidence(
+    number: Annotated[int, typer.Argument(help="The appeal's number.", metavar="ID")],
+    out: Annotated[Path, typer.Option("--out", "-o", metavar="FILE", help="Where to write it (never overwritten).")],
+    store: Store = None,
+) -> None:
+    """Write appeal ID's evidence file, as it was filed (checked against its SHA-256), to FILE."""
+    # When the command runs, not when the CLI starts (see appraisal.cli):
+    from appraisal.errors import AppraisalError
+    from appraisal.results.replacing import replacing
+    from appraisal.store.appeals import evidence
+
+    with _open(store) as runs:
+        name, content = evidence(runs, number)
+    if out.exists():
+        raise AppraisalError(f"{out} already exists; choose another --out (files are never overwritten)")
+    with replacing(out) as temp:
+        temp.write_bytes(content)
+    echo(f"evidence {name} of appeal {number}: {out}")
 
 
 def _line(appeal: Appeal, now: object) -> str:
