@@ -23,8 +23,8 @@ from appraisal.testing import CliResult, IsolatedPlugins, RunCli
 __all__ = ["ROOT", "CliResult", "RunCli"]
 
 ROOT = Path(__file__).resolve().parent.parent
-# `postgres`, `spark`, `spark_connect`: real ones, started when a test asks
-pytest_plugins = ["postgres_server", "spark_session", "spark_connect_server"]
+# `postgres`, `spark`, `spark_connect`: real ones, started when a test asks; `agent`: a scheme with its data
+pytest_plugins = ["postgres_server", "spark_session", "spark_connect_server", "stored_runs"]
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -28,28 +28,9 @@ from appraisal.pipeline import load_scheme, run
 from appraisal.results.storing import write_run
 from appraisal.shipped import shipped_scheme
 from appraisal.store.runs import KEPT, RunStore
+from stored_runs import appraise, cli
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def agent(tmp_path: Path) -> Path:
-    """The agent scheme beside its demo data."""
-    scheme = tmp_path / "agent.yaml"
-    scheme.write_bytes(shipped_scheme("agent").read_bytes())
-    generate(tmp_path / "data" / "agent", role="agent")
-    return scheme
-
-
-def appraise(scheme: Path, out: Path, store: Path, *more: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "appraisal", "run", str(scheme), "-p", "2026-Q3", "-o", str(out),
-                           "--no-report", "--store", str(store), *more], capture_output=True, text=True, timeout=300,
-                          cwd=scheme.parent)
-
-
-def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "appraisal", *args], capture_output=True, text=True, timeout=300,
-                          cwd=cwd)
 
 
 def test_a_run_is_kept_with_its_files_its_schemes_text_and_hashes(agent: Path, tmp_path: Path) -> None:
@@ -577,7 +558,9 @@ def test_an_appeal_is_filed_with_its_evidence_listed_decided_once_and_audited(ag
     assert "CS012 [fcr]" in listed and " open " in listed
     decided = cli("appeal", "decide", "1", "--accept", "--note", "checked in the CRM", "--by", "HR Li",
                   "--store", str(store), cwd=tmp_path)
-    assert decided.stdout == "appeal 1 accepted by HR Li: checked in the CRM\n"
+    assert decided.stdout == ("appeal 1 accepted by HR Li: checked in the CRM\n"
+                              "no correction given: the run stays as it is (--exclude-rows, --value or --rating "
+                              "correct it)\n")
     again = cli("appeal", "decide", "1", "--reject", "--note", "no", "--by", "someone", "--store", str(store),
                 cwd=tmp_path)
     assert again.returncode == 1 and "a decision is final" in again.stderr

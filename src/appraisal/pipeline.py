@@ -19,6 +19,7 @@ import duckdb
 
 from appraisal import __version__, explaining, plugins, row_reader
 from appraisal.engines.remote import EMBEDDED
+from appraisal.measuring import corrections as correcting
 from appraisal.measuring.measurements import Measured, Measurements, measuring, with_flags
 from appraisal.measuring.quality import Assessment, as_row, assess, warning_flags
 from appraisal.measuring.targets import fit_targets
@@ -84,7 +85,7 @@ def provenance(scheme: Scheme, extensions: Extensions, engine: Mapping[str, str]
 def run(
     scheme: Scheme, period: Period, *, extensions: Extensions | None = None, threads: int | None = None,
     strict: bool = False, groups: Sequence[str] = (), tables: Path | None = None, engine: str = EMBEDDED,
-    settings: Mapping[str, str] | None = None,
+    settings: Mapping[str, str] | None = None, corrections: Sequence[Mapping[str, Any]] = (),
 ) -> Result:
     """Measure and appraise `scheme` for `period`; `groups` (team, manager, roster) adds group
     rows, each from its members' rows pooled (`Result.groups`).
@@ -99,15 +100,22 @@ def run(
     stores it as format appraisal-result/2. Without, they are appraised in Python (the reference).
     `engine` (with its connection `settings`) is where the datasets' queries run
     (`appraisal.engines.remote`); scoring and writing happen here either way.
+    `corrections` (of accepted appeals, `appraisal.measuring.corrections`) are applied as the
+    run is measured, and listed in the result.
     """
     extensions = _or_loaded(extensions)
     functions = extensions.functions
+    applied = [correcting.Correction.from_dict(c) for c in corrections]
+    for correction in applied:
+        correcting.check(scheme, correction)
+    scheme = correcting.with_exclusions(scheme, applied, functions)
     fitted = fit_targets(scheme, period)
     with measuring(fitted, period, extensions, threads=threads, groups=groups, engine_name=engine,
                    settings=settings) as measured:
         used = measured.engine.described()
         assessment = assess(scheme, measured.quality, strict=strict)
         assessment.check()
+        correcting.apply(measured.engine.connection, measured.wide, measured.quality, applied)
         flags = _cell_flags(scheme, period, assessment)
         if tables is None:
             measurements = with_flags(measured.to_measurements(), flags)
@@ -136,6 +144,7 @@ def run(
                       "title": dict(g.title)} for g in scheme.grades),
         calibration=advice,
         groups=appraise_groups(measurements, functions),
+        corrections=tuple(dict(c) for c in corrections),
     )
 
 

@@ -82,22 +82,72 @@ def decide_appeal(
         "--accept/--reject", help="The decision, final.", show_default=False)] = None,
     note: Annotated[str, typer.Option("--note", help="Why: what the appraisee is told.")] = "",
     by: Annotated[str, typer.Option("--by", help="Who decided.")] = "",
+    exclude_rows: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--exclude-rows", metavar="KEY,KEY", help="Correction: leave out these rows (by their dataset's key).")] = None,
+    value: Annotated[Optional[float], typer.Option(  # noqa: UP045
+        "--value", help="Correction: the indicator's right value.")] = None,
+    rating: Annotated[Optional[float], typer.Option(  # noqa: UP045
+        "--rating", help="Correction: the rating redone, on the indicator's scale.")] = None,
+    indicator: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--indicator", "-i", help="The indicator corrected (default: the one the appeal names).")] = None,
+    out: Annotated[Optional[Path], typer.Option(  # noqa: UP045
+        "--out", "-o", help="The corrected version's run folder (default: beside the run's, "
+                            "<folder>-appeal-ID; never overwritten).")] = None,
+    language: Annotated[str, typer.Option("--lang", help="Language of the corrected version's report.")] = "en",
+    report: Annotated[bool, typer.Option("--report/--no-report", help="Render its report.")] = True,
     store: Store = None,
     json_output: Json = False,
 ) -> None:
-    """Accept or reject appeal ID, with a note and who decided; a decision is final."""
+    """Accept or reject appeal ID, with a note and who decided; a decision is final. An accepted
+    appeal may correct the run (--exclude-rows, --value or --rating): the run is measured again
+    from its stored scheme on the data it read, corrected, and kept as the next version, in one
+    transaction with the decision; the appealed run stays."""
     # When the command runs, not when the CLI starts (see appraisal.cli):
     from appraisal.errors import AppraisalError
-    from appraisal.store.appeals import decide
+    from appraisal.store.appeals import check_decision, decide, get
 
     if accept is None:
         raise AppraisalError("say --accept or --reject")
+    given = [kind for kind, flag in (("exclude_rows", exclude_rows), ("value", value), ("rating", rating))
+             if flag is not None]
+    if len(given) > 1:
+        raise AppraisalError("one correction per decision: --exclude-rows, --value or --rating")
+    if given and not accept:
+        raise AppraisalError("a rejected appeal corrects nothing: leave out --exclude-rows, --value and --rating")
+    check_decision("accepted" if accept else "rejected", note, by)
     with _open(store) as runs:
-        decided = decide(runs, number, "accepted" if accept else "rejected", note=note, by=by)
+        if not given:
+            decided = decide(runs, number, "accepted" if accept else "rejected", note=note, by=by)
+            if json_output:
+                _json(decided.as_dict())
+                return
+            echo(f"appeal {decided.id} {decided.outcome} by {decided.decided_by}: {decided.note}")
+            if decided.outcome == "accepted":
+                echo("no correction given: the run stays as it is (--exclude-rows, --value or --rating correct it)")
+            return
+        # Only for a correction, which measures the run again (plugins, the engine):
+        from appraisal import plugins
+        from appraisal.cli.correcting import correct, lines
+        from appraisal.measuring.corrections import Correction
+
+        appeal = get(runs, number)
+        about = indicator or appeal.indicator
+        if about is None:
+            raise AppraisalError(f"appeal {number} names no indicator: say which one the correction is of "
+                                 "(--indicator ID)")
+        rows = tuple(dict.fromkeys(r.strip() for r in (exclude_rows or "").split(",") if r.strip()))
+        correction = Correction(number, appeal.appraisee, about, given[0], rows,
+                                value if value is not None else rating)
+        corrected = correct(runs, appeal, correction, note=note, by=by, out=out, extensions=plugins.extensions(),
+                            language=language, report=report)
+        decided = get(runs, number)
     if json_output:
-        _json(decided.as_dict())
+        _json({**decided.as_dict(), "correction": correction.as_dict(), "corrected_run": corrected.run.id,
+               "folder": str(corrected.folder), "compared_with": corrected.compared_with,
+               "grade_moves": [vars(m) for m in corrected.cells.grade_moves]})
         return
-    echo(f"appeal {decided.id} {decided.outcome} by {decided.decided_by}: {decided.note}")
+    for line in lines(appeal, correction, corrected, by):
+        echo(line)
 
 
 @appeal_app.command("evidence")

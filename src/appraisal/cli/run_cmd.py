@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
@@ -132,6 +132,7 @@ def copied_tables() -> Iterator[Path]:
 def checked_run(
     scheme: Scheme, period: Period, extensions: Extensions, *, threads: int | None = None, strict: bool = False,
     show: bool = True, groups: tuple[str, ...] = (), tables: Path | None = None, engine: Choice | None = None,
+    corrections: Sequence[Mapping[str, Any]] = (),
 ) -> Result:
     """The pipeline's run, every data-quality count printed (when `show`; always when a breach stops it)."""
     # When the command runs, not when the CLI starts (see appraisal.cli):
@@ -142,7 +143,7 @@ def checked_run(
     chosen = engine or Choice()
     try:
         result = run_pipeline(scheme, period, extensions=extensions, threads=threads, strict=strict, groups=groups,
-                              tables=tables, engine=chosen.engine, settings=chosen.settings)
+                              tables=tables, engine=chosen.engine, settings=chosen.settings, corrections=corrections)
     except QualityBreach as breach:
         for line in breach.assessment.lines():
             echo(line)

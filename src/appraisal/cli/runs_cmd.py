@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
@@ -13,7 +11,7 @@ from appraisal.cli.terminal import echo
 
 if TYPE_CHECKING:
     from appraisal.store.comparing import RunDiff
-    from appraisal.store.runs import RunStore, StoredRun
+    from appraisal.store.runs import RunStore
 
 runs_app = typer.Typer(help="The runs kept in the run store: list, show, diff, verify.", no_args_is_help=True)
 
@@ -135,33 +133,23 @@ def verify_run(
     import tempfile
 
     from appraisal import plugins
+    from appraisal.cli.rerun import recorded_groups, stored_scheme
     from appraisal.cli.run_cmd import checked_run, copied_tables, write_with_report
-    from appraisal.errors import AppraisalError
     from appraisal.periods import parse_period
-    from appraisal.results.fingerprint import data_fingerprint
-    from appraisal.scheme.validation import load_scheme
-    from appraisal.store.verifying import changed_files, differences
+    from appraisal.store.verifying import differences
 
     extensions = plugins.extensions()
     with _open(store) as runs:
         found = runs.get(run)
         recorded = json.loads(runs.file(found.id, "result.json"))
-        if not found.data_sha256:
-            raise AppraisalError(f"cannot verify {found.id}: its rows live in a database, whose tables the run named "
-                                 "but could not hash; a run again would read today's rows")
-        if changed := changed_files(recorded["provenance"]):
-            raise AppraisalError(f"cannot verify {found.id}: its data changed since it ran: {'; '.join(changed)}")
-        with _scheme_file(found, runs.scheme_text(found)) as path:
-            scheme = load_scheme(path, extensions)
-            if data_fingerprint(scheme) != found.data_sha256:  # a run stored before each file's hash was kept
-                raise AppraisalError(f"cannot verify {found.id}: its data changed since it ran")
-            groups = tuple(dict.fromkeys(str(g["by"]) for g in recorded.get("groups") or []))
-            with tempfile.TemporaryDirectory(prefix="appraisal-verify-") as tmp, copied_tables() as tables:
-                again = checked_run(scheme, parse_period(found.period), extensions, show=False, groups=groups,
-                                    tables=tables)
-                folder = write_with_report(again, Path(tmp) / "again", extensions, language="en", report=False,
-                                           tables=tables)
-                found_differences = differences(runs, found, folder)
+        with (stored_scheme(runs, found, extensions, "verify") as scheme,
+              tempfile.TemporaryDirectory(prefix="appraisal-verify-") as tmp, copied_tables() as tables):
+            again = checked_run(scheme, parse_period(found.period), extensions, show=False,
+                                groups=recorded_groups(recorded), tables=tables,
+                                corrections=recorded.get("corrections") or ())
+            folder = write_with_report(again, Path(tmp) / "again", extensions, language="en", report=False,
+                                       tables=tables)
+            found_differences = differences(runs, found, folder)
     engine = "" if found.engine == "duckdb" else f" (measured on duckdb; the run measured on {found.engine})"
     if json_output:
         _json({"run": found.id, "identical": not found_differences, "differences": found_differences,
@@ -177,44 +165,20 @@ def verify_run(
         raise typer.Exit(1)
 
 
-@contextmanager
-def _scheme_file(run: StoredRun, text: str) -> Iterator[Path]:
-    """The run's scheme as a file where the run read it (its data paths are relative to it): the
-    file itself when unchanged, else the stored text in a hidden file beside it, removed after."""
-    # When the command runs, not when the CLI starts (see appraisal.cli):
-    import hashlib
-    import os
-    import tempfile
-
-    from appraisal import interrupts
-    from appraisal.errors import AppraisalError
-
-    path = Path(run.scheme_file)
-    if path.is_file() and hashlib.sha256(path.read_bytes()).hexdigest() == run.scheme_sha256:
-        yield path
-        return
-    if not path.parent.is_dir():
-        raise AppraisalError(f"cannot verify {run.id}: the scheme's folder {path.parent} is gone, and its data with it")
-    with interrupts.deferred():
-        handle, name = tempfile.mkstemp(prefix=f".{path.stem}-stored-", suffix=path.suffix, dir=path.parent)
-        interrupts.register_path(Path(name))
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as written:
-            written.write(text)
-        yield Path(name)
-    finally:
-        Path(name).unlink(missing_ok=True)
-        interrupts.unregister_path(Path(name))
-
-
 def _diff_lines(found: RunDiff) -> list[str]:
+    corrected = found.corrections_before or found.corrections_after
     changed = [what for what, flag in (("the scheme", found.scheme_changed), ("the data", found.data_changed),
-                                       ("the period", found.period_changed)) if flag]
+                                       ("the period", found.period_changed),
+                                       ("the corrections of appeals", corrected)) if flag]
     same = ["same scheme", "same data", "same period"]
     if found.data_changed is None:
         same[1] = "data in a database (not hashed: whether it changed is unknown)"
     lines = [f"{found.before.id} -> {found.after.id}: "
              + (", ".join(changed) + " changed" if changed else ", ".join(same))]
+    for label, appeals in (("corrected in the first run only", found.corrections_before),
+                           ("corrected in the second run only", found.corrections_after)):
+        if appeals:
+            lines.append(f"{label}: appeal {', '.join(str(n) for n in appeals)}")
     moved_anyone = found.cells.grade_moves or found.cells.totals_changed or found.cells.pay_changed
     if not changed and found.data_changed is False and moved_anyone:
         lines.append("warning: the same scheme on the same data gave other numbers: not reproducible")

@@ -121,7 +121,7 @@ class WideTable:
         columns = []
         for n, indicator in enumerate(order):
             value, rows, flags = self.selects[indicator]
-            columns.append(f"{value} AS v{n}, {rows} AS r{n}, {flags} AS f{n}")
+            columns.append(f"{value} AS v{n}, {rows} AS r{n}, CAST({flags} AS VARCHAR[]) AS f{n}")
         columns += [f"{amount} AS a{n}" for n, amount in enumerate(self.amounts.values())]
         self.engine.connection.execute(
             f"CREATE TEMP TABLE {self.name} AS SELECT k.__row, k.__key AS appraisee"

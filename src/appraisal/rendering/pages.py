@@ -28,6 +28,7 @@ The template context is a stable API (also in docs/templates.md). Every template
     status_counts       list[Mapping]  {status: str, count: int}: indicator cells per status
     quality             list[Mapping]  result["quality"]: data-quality counts (rows dropped, why)
     quality_columns     list[str]      the keys of the quality rows, in first-seen order (but `cause_parts`)
+    corrections         list[Mapping]  what accepted appeals corrected (rendering.corrections), if any
 
 `scorecard.*.j2` also gets:
 
@@ -37,6 +38,7 @@ The template context is a stable API (also in docs/templates.md). Every template
     chart      Mapping        width, height, length (of a full bar), scale (its points) and bars: one
                               {indicator, label, score, text, x, y, width, height} per cell
     home       str            the relative URL of the summary page in the same format
+    corrections  list[Mapping]  as the summary's, this appraisee's alone
 
 Appraisees, cells, effects and quality rows carry the engine's explanations as phrasebook parts too
 (`step_parts`, `status_parts`, `rule_parts`, `effect_parts`, `cause_parts`); the filters below say
@@ -73,6 +75,7 @@ from markupsafe import Markup
 from appraisal.errors import AppraisalError
 from appraisal.measuring.quality import is_quality_flag, share_text
 from appraisal.rendering import phrasing
+from appraisal.rendering.corrections import corrections_of
 from appraisal.rendering.phrasing import DASH, LANGUAGES, num, pct, quantity
 from appraisal.rendering.workers import frozen, write_pages
 from appraisal.results.result import Result
@@ -119,6 +122,11 @@ _LABELS: dict[str, tuple[str, str]] = {
     "groups_note": ("Each group's values are computed from the rows of all its members together, not as a mean "
                     "of its members' values.", "各组数值由其全部成员的数据行合并计算，而非成员数值的平均。"),
     "group": ("Group", "组别"), "members": ("Members", "人数"), "whole_roster": ("Whole roster", "全员"),
+    "corrections": ("Corrected after an appeal", "申诉后更正"), "appeal": ("Appeal", "申诉"),
+    "correction": ("Correction", "更正"), "decided_by": ("Decided by", "决定人"), "note": ("Note", "说明"),
+    "corrected_from": ("This is a corrected version of run {run}; that run stays as it was.",
+                       "本结果是运行 {run} 的更正版本；原运行保持不变。"),
+    "corrected_mark": ("corrected", "已更正"),
 }
 
 
@@ -391,6 +399,7 @@ def summary_context(data: Mapping[str, Any], names: Mapping[str, str], language:
         "status_counts": [{"status": s, "count": n} for s, n in sorted(statuses.items())],
         "quality": quality,  # cause_parts is how `row|cause_text` says the cause, not a column of its own
         "quality_columns": list(dict.fromkeys(k for q in quality for k in q if k != "cause_parts")),
+        "corrections": corrections_of(data, None, language),
     }
 
 
@@ -416,6 +425,7 @@ def scorecard_context(data: Mapping[str, Any], appraisee: Mapping[str, Any], lan
         **base_context(data, language, fmt), "appraisee": appraisee, "cells": cells,
         "notes": [c for c in cells if c["status"] != "ok" or c["flags"]],
         "chart": _chart(cells, language), "home": f"../index.{fmt}",
+        "corrections": corrections_of(data, appraisee["id"], language),
     }
 
 

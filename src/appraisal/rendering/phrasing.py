@@ -79,6 +79,11 @@ PHRASES: dict[str, tuple[str, str]] = {
     "data_warning": ("data warning: {share} {cause} in {where}", "数据警告：{where} 中 {share} 的行{cause}"),
     "target_scaled": ("target scaled to the period: {days} of {of} days",
                       "目标值已按考核期折算：{of} 天中的 {days} 天"),
+    "corrected": ("corrected by appeal {appeal}", "已按申诉 {appeal} 更正"),
+    # what an accepted appeal corrected (result.json `corrections`), on the scorecard
+    "correction_exclude_rows": ("rows {rows} left out", "剔除数据行 {rows}"),
+    "correction_value": ("value corrected to {value}", "实际值更正为 {value}"),
+    "correction_rating": ("re-rated {value}", "重新评分为 {value}"),
     # the rows behind a value (explaining.CountedRows.parts), for drill-down pages and `explain`
     "rows_counted": (("{in_period} of {appraisee}'s rows in {dataset} fall in the period, {excluded} excluded; "
                       "the first {shown} counted:"),
@@ -144,6 +149,7 @@ _SHAPES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^excluded: (?P<reason>.+)$"), "excluded"),
     (re.compile(r"^data warning: (?P<share>\S+) (?P<cause>.+?) in (?P<where>.+)$"), "data_warning"),
     (re.compile(r"^target scaled to the period: (?P<days>\d+) of (?P<of>\d+) days$"), "target_scaled"),
+    (re.compile(r"^corrected by appeal (?P<appeal>\d+)$"), "corrected"),
 )
 
 # Where a value came from, as the engine writes it (measuring.py, totals.py): its shape, and the key.

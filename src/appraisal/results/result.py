@@ -123,6 +123,8 @@ class Result:
     grades: tuple[Mapping[str, Any], ...]
     calibration: tuple[Mapping[str, Any], ...] = field(default=())
     groups: tuple[GroupResult, ...] = field(default=())
+    # what accepted appeals changed, when this run is a corrected version (appraisal.measuring.corrections)
+    corrections: tuple[Mapping[str, Any], ...] = field(default=())
 
     def appraisee_ids(self) -> list[str]:
         """Everyone's id, also when only some appraisees were read (`storing.load_run(appraisee=)`)."""
@@ -263,4 +265,5 @@ def result_from_dict(data: Mapping[str, Any]) -> Result:
         calibration=_tuple(data.get("calibration")),
         groups=tuple(GroupResult(g["by"], g["key"], g["members"], _appraisee_from_dict(g["appraisal"]))
                      for g in data.get("groups") or ()),  # results stored before group rows: none
+        corrections=_tuple(data.get("corrections")),
     )

@@ -44,6 +44,17 @@ SCHEMA = [
       f" WHERE {key} = NEW.{key}) BEGIN SELECT RAISE(ABORT, 'appeals are evidence: {table} cannot be changed'); END"
       for table, key in (("appeals", "id"), ("appeal_decisions", "appeal"))),
 ]
+# Store format 2: what an accepted appeal corrected, and the run version it produced.
+CORRECTIONS_SCHEMA = [
+    "CREATE TABLE appeal_corrections (appeal INTEGER PRIMARY KEY REFERENCES appeal_decisions(appeal),"
+    " base TEXT NOT NULL REFERENCES runs(id), run TEXT NOT NULL UNIQUE REFERENCES runs(id), correction TEXT NOT NULL)",
+    *(f"CREATE TRIGGER appeal_corrections_{change}_refused BEFORE {change} ON appeal_corrections"
+      " BEGIN SELECT RAISE(ABORT, 'appeals are evidence: appeal_corrections cannot be changed'); END"
+      for change in ("UPDATE", "DELETE")),
+    "CREATE TRIGGER appeal_corrections_REPLACE_refused BEFORE INSERT ON appeal_corrections WHEN EXISTS (SELECT 1"
+    " FROM appeal_corrections WHERE appeal = NEW.appeal OR run = NEW.run) BEGIN SELECT RAISE(ABORT,"
+    " 'appeals are evidence: appeal_corrections cannot be changed'); END",
+]
 
 
 @dataclass(frozen=True)
@@ -109,24 +120,69 @@ def file(store: RunStore, run_id: str, appraisee: str, *, reason: str, by: str |
 
 def decide(store: RunStore, number: int, outcome: str, *, note: str, by: str,
            now: datetime | None = None) -> Appeal:
-    """Decide appeal `number`: `accepted` or `rejected`, with a note and who decided; final."""
+    """Decide appeal `number`: `accepted` or `rejected`, with a note and who decided; final. An
+    accepted appeal that corrects the run is decided by `record_correction` instead."""
+    check_decision(outcome, note, by)
+    with store.writing():  # read under the lock: of two deciding at once, the second is told the first's decision
+        _insert_decision(store, number, outcome, note=note, by=by, now=now)
+    return get(store, number)
+
+
+def check_decision(outcome: str, note: str, by: str) -> None:
+    """Refuse a decision without its outcome, note or name, before anything is computed."""
     if outcome not in OUTCOMES:
         raise AppraisalError(f"an appeal is accepted or rejected, not {outcome!r}")
     if not note.strip():
         raise AppraisalError("a decision on an appeal needs its note (--note): the appraisee is told why")
     if not by.strip():
         raise AppraisalError("a decision on an appeal needs who decided (--by)")
+
+
+def record_correction(store: RunStore, number: int, *, note: str, by: str, correction: dict[str, Any],
+                      base: str, corrected: str) -> None:
+    """Accept appeal `number` with `correction`, which produced the stored run `corrected` from
+    run `base` (the run first computed, whose corrections it carries). Called inside the new
+    version's own transaction (`RunStore.recording`): the decision, the correction, the run and
+    their audit entries are kept together or not at all."""
+    check_decision("accepted", note, by)
+    store.db.execute("INSERT INTO appeal_corrections VALUES (?, ?, ?, ?)",
+                     (number, base, corrected, _correction_text(correction)))
+    _insert_decision(store, number, "accepted", note=note, by=by,
+                     extra={"corrected_run": corrected, "base": base, "correction": _correction_text(correction)})
+
+
+def corrections(store: RunStore, base: str) -> list[dict[str, Any]]:
+    """The corrections of the appeals accepted on run `base` and its corrected versions, in the
+    order they were decided, with the run each produced (`produced`)."""
+    with store.reading():
+        rows = store.db.execute("SELECT correction, run FROM appeal_corrections WHERE base = ? ORDER BY appeal",
+                                (base,)).fetchall()
+    return [{**json.loads(text), "produced": run} for text, run in rows]
+
+
+def corrected_by(store: RunStore, number: int) -> str | None:
+    """The run version appeal `number`'s correction produced, if any."""
+    with store.reading():
+        row = store.db.execute("SELECT run FROM appeal_corrections WHERE appeal = ?", (number,)).fetchone()
+    return None if row is None else str(row[0])
+
+
+def _correction_text(correction: dict[str, Any]) -> str:
+    return json.dumps(correction, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def _insert_decision(store: RunStore, number: int, outcome: str, *, note: str, by: str,
+                     now: datetime | None = None, extra: dict[str, Any] | None = None) -> None:
+    """The decision row and its audit entry; the caller holds the write transaction."""
     at = (now or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")
-    with store.writing():  # read under the lock: of two deciding at once, the second is told the first's decision
-        found = get(store, number)
-        if found.outcome is not None:
-            raise AppraisalError(f"appeal {number} was {found.outcome} already, by {found.decided_by} on "
-                                 f"{found.decided_at}: a decision is final")
-        store.db.execute("INSERT INTO appeal_decisions VALUES (?, ?, ?, ?, ?)",
-                         (number, outcome, note.strip(), by.strip(), at))
-        audit.append(store.db, "decide", by=by, run=found.run, appraisee=found.appraisee, detail={
-            "appeal": number, "outcome": outcome, "note": note.strip(), "late": at > found.due})
-    return get(store, number)
+    found = get(store, number)
+    if found.outcome is not None:
+        raise AppraisalError(f"appeal {number} was {found.outcome} already, by {found.decided_by} on "
+                             f"{found.decided_at}: a decision is final")
+    store.db.execute("INSERT INTO appeal_decisions VALUES (?, ?, ?, ?, ?)",
+                     (number, outcome, note.strip(), by.strip(), at))
+    audit.append(store.db, "decide", by=by, run=found.run, appraisee=found.appraisee, detail={
+        "appeal": number, "outcome": outcome, "note": note.strip(), "late": at > found.due, **(extra or {})})
 
 
 def get(store: RunStore, number: int) -> Appeal:

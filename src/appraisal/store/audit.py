@@ -105,17 +105,25 @@ def chain_problems(db: sqlite3.Connection) -> list[str]:
 
 
 # What each kind of record must agree with in its audit entry: (action, the detail's key naming the
-# record, SQL giving each record's key, run, appraisee, actor and the fields its entry's detail holds).
+# record, what messages call it, SQL giving each record's key, run, appraisee, actor and the fields
+# its entry's detail holds).
 RECORDS = [
-    ("run", "run_id", "SELECT id, id, NULL, NULL, json_object('scheme', scheme, 'scheme_version', scheme_version,"
-     " 'period', period, 'version', version, 'previous', previous, 'scheme_sha256', scheme_sha256, 'created',"
-     " created, 'engine', engine, 'folder', folder) FROM runs"),
-    ("calibrate", "calibration", "SELECT seq, run, appraisee, decided_by, json_object('before', before, 'after',"
-     " after, 'reason', reason) FROM calibrations"),
-    ("appeal", "appeal", "SELECT id, run, appraisee, filed_by, json_object('indicator', indicator, 'reason', reason,"
-     " 'due', due, 'evidence', evidence_name, 'evidence_sha256', evidence_sha256) FROM appeals"),
-    ("decide", "appeal", "SELECT d.appeal, a.run, a.appraisee, d.decided_by, json_object('outcome', d.outcome,"
-     " 'note', d.note) FROM appeal_decisions d JOIN appeals a ON a.id = d.appeal"),
+    ("run", "run_id", "run",
+     "SELECT id, id, NULL, NULL, json_object('scheme', scheme, 'scheme_version', scheme_version, 'period', period,"
+     " 'version', version, 'previous', previous, 'scheme_sha256', scheme_sha256, 'created', created, 'engine',"
+     " engine, 'folder', folder) FROM runs"),
+    ("calibrate", "calibration", "calibrate",
+     "SELECT seq, run, appraisee, decided_by, json_object('before', before, 'after', after, 'reason', reason)"
+     " FROM calibrations"),
+    ("appeal", "appeal", "appeal",
+     "SELECT id, run, appraisee, filed_by, json_object('indicator', indicator, 'reason', reason, 'due', due,"
+     " 'evidence', evidence_name, 'evidence_sha256', evidence_sha256) FROM appeals"),
+    ("decide", "appeal", "decide",
+     "SELECT d.appeal, a.run, a.appraisee, d.decided_by, json_object('outcome', d.outcome, 'note', d.note)"
+     " FROM appeal_decisions d JOIN appeals a ON a.id = d.appeal"),
+    ("decide", "corrected_run", "corrected version",
+     "SELECT c.run, a.run, a.appraisee, NULL, json_object('appeal', c.appeal, 'base', c.base, 'correction',"
+     " c.correction) FROM appeal_corrections c JOIN appeals a ON a.id = c.appeal"),
 ]
 
 
@@ -123,24 +131,26 @@ def record_problems(db: sqlite3.Connection) -> list[str]:
     """Records (runs, calibrations, appeals, decisions) that disagree with their audit entry, or
     have none, and entries whose record is gone: a row written or changed behind appraisal's back."""
     found = []
-    for action, key, sql in RECORDS:
+    for action, key, label, sql in RECORDS:
         entries = {}
         for run, appraisee, who, text in db.execute(
                 "SELECT run, appraisee, actor, detail FROM audit WHERE action = ?", (action,)):
             detail = json.loads(text)
-            entries[detail.get(key, run if key == "run_id" else None)] = (run, appraisee, who, detail)
+            named = detail.get(key, run if key == "run_id" else None)
+            if named is not None:  # a decision without a correction has no corrected run
+                entries[named] = (run, appraisee, who, detail)
         records = {}
         for name, run, appraisee, who, fields in db.execute(sql):
             records[name] = True
             entry = entries.get(name)
             if entry is None:
-                found.append(f"the {action} record {name!r} has no audit entry: it was written behind appraisal's back")
+                found.append(f"the {label} record {name!r} has no audit entry: it was written behind appraisal's back")
                 continue
             wanted = json.loads(fields)
             if (entry[0], entry[1]) != (run, appraisee) or (who is not None and entry[2] != who) or any(
                     entry[3].get(k) != v for k, v in wanted.items()):
-                found.append(f"the {action} record {name!r} differs from its audit entry: it was changed")
-        found += [f"the {action} record {name!r} of the audit log is gone" for name in entries if name not in records]
+                found.append(f"the {label} record {name!r} differs from its audit entry: it was changed")
+        found += [f"the {label} record {name!r} of the audit log is gone" for name in entries if name not in records]
     return found
 
 

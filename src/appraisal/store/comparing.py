@@ -66,6 +66,9 @@ class RunDiff:
     data_changed: bool | None  # None: rows that live in a database (named, not hashed)
     period_changed: bool
     cells: CellDiff
+    # appeals whose corrections (appraisal.measuring.corrections) only one of the runs carries
+    corrections_before: list[int] = field(default_factory=list)
+    corrections_after: list[int] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
         found = asdict(self)
@@ -78,10 +81,14 @@ def compare(store: RunStore, before_id: str, after_id: str) -> RunDiff:
     cells = compare_cells(store.file(before.id, "appraisees.parquet"), store.file(after.id, "appraisees.parquet"),
                           indicator_ids(store, before), indicator_ids(store, after))
     hashed = bool(before.data_sha256 and after.data_sha256)
+    appeals = [[int(c["appeal"]) for c in json.loads(store.file(run.id, "result.json")).get("corrections") or []]
+               for run in (before, after)]
     return RunDiff(
         before, after, scheme_changed=before.scheme_sha256 != after.scheme_sha256,
         data_changed=before.data_sha256 != after.data_sha256 if hashed else None,
-        period_changed=before.period != after.period, cells=cells)
+        period_changed=before.period != after.period, cells=cells,
+        corrections_before=[n for n in appeals[0] if n not in appeals[1]],
+        corrections_after=[n for n in appeals[1] if n not in appeals[0]])
 
 
 def compare_cells(before: bytes, after: bytes, ids_before: list[str], ids_after: list[str]) -> CellDiff:

@@ -35,7 +35,7 @@ from appraisal.suggestions import suggest
 STORE_ENV = "APPRAISAL_STORE"
 DEFAULT_FILE = "appraisal-runs.sqlite"
 APPLICATION_ID = 0x41505052  # "APPR" in the SQLite header: this file is a run store
-FORMAT = 1  # SQLite's user_version
+FORMAT = 2  # SQLite's user_version: 2 added appeal corrections
 KEPT = ("result.json", "appraisees.parquet", "totals.csv", "quality.csv", "groups.csv", "queries.sql")
 BUSY_MS = 60_000  # another run storing: wait this long for it
 
@@ -59,8 +59,12 @@ SCHEMA = [
     *audit.SCHEMA,
     *calibration.SCHEMA,
     *appeals.SCHEMA,
+    *appeals.CORRECTIONS_SCHEMA,
 ]
-KEPT_TABLES = ("runs", "files", "scheme_texts", "audit", "calibrations", "appeals", "appeal_decisions")
+# What a store of an earlier format gains when it is opened: statements by the format they upgrade from.
+UPGRADES = {1: appeals.CORRECTIONS_SCHEMA}
+KEPT_TABLES = ("runs", "files", "scheme_texts", "audit", "calibrations", "appeals", "appeal_decisions",
+               "appeal_corrections")
 
 
 @dataclass(frozen=True)
@@ -150,6 +154,8 @@ class RunStore:
         if format_ > FORMAT:
             raise AppraisalError(f"{self.path} was written by a newer appraisal (store format {format_}); "
                                  "upgrade appraisal to read it")
+        if format_ < FORMAT:
+            self._upgrade()
         if missing := set(KEPT_TABLES) - set(self._tables()):
             raise AppraisalError(f"{self.path} is damaged: it lacks the tables {', '.join(sorted(missing))}")
         self.db.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
@@ -157,6 +163,25 @@ class RunStore:
         if mode != "wal":  # readers beside a writer; kept by the file once set
             with contextlib.suppress(sqlite3.OperationalError):  # another connection holds it: the next open sets it
                 self.db.execute("PRAGMA journal_mode = WAL")
+
+    def _upgrade(self) -> None:
+        """Bring a store of an earlier format to this one, in one transaction: its records stay as
+        they are, the tables later formats added are created."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            _, format_ = self._header()  # another process may have upgraded it meanwhile
+            for step in range(format_, FORMAT):
+                for statement in UPGRADES[step]:
+                    self.db.execute(statement)
+            self.db.execute(f"PRAGMA user_version = {FORMAT}")
+            self.db.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            self._roll_back()
+            raise AppraisalError(f"the run store {self.path} is of an earlier format and cannot be upgraded ({exc}); "
+                                 "open it once where it can be written") from None
+        except BaseException:
+            self._roll_back()
+            raise
 
     def _header(self) -> tuple[int, int]:
         """The application id and format, read in one statement (one snapshot of the file)."""
@@ -177,14 +202,15 @@ class RunStore:
         self.close()
 
     @contextlib.contextmanager
-    def recording(self, folder: Path, published: Path, *, scheme_text: str,
-                  data_hashed: bool = True) -> Iterator[Callable[[], StoredRun]]:
+    def recording(self, folder: Path, published: Path, *, scheme_text: str, data_hashed: bool = True,
+                  then: Callable[[StoredRun], object] | None = None) -> Iterator[Callable[[], StoredRun]]:
         """Record the finished run folder `folder` (to be renamed `published`) in one transaction
         and hand back its commit: the caller renames the folder, then commits (both in one step
         a stop waits for: see `results.storing.write_run`). Leaving the block without committing
         rolls back. `scheme_text` is the scheme file's own text as the run read it
         (`scheme.extending.scheme_texts`); `data_hashed` is false when rows live in a database,
-        whose tables the fingerprint names but cannot hash."""
+        whose tables the fingerprint names but cannot hash. `then` writes what belongs with the
+        run into the same transaction (an appeal's decision, for a corrected version)."""
         files = {name: (folder / name).read_bytes() for name in KEPT if (folder / name).is_file()}
         if "appraisees.parquet" not in files:
             raise AppraisalError("only a run scored in the engine can be stored (its appraisees in "
@@ -229,9 +255,14 @@ class RunStore:
                 "data_sha256": run.data_sha256 or "rows in a database: not hashed", "engine": run.engine,
                 "folder": run.folder, "created": run.created})
             kept.append(run)
+            if then is not None:
+                then(run)
         except sqlite3.Error as exc:  # a full disk, a read-only file, a lock held past the timeout
             self._roll_back()
             raise AppraisalError(f"cannot store the run in {self.path}: {exc}; nothing was kept") from None
+        except BaseException:
+            self._roll_back()
+            raise
         try:
             yield commit
         finally:
