@@ -8,7 +8,7 @@ with `--force`, and only when an earlier `render` wrote it (it holds the marker 
 never a run folder, nor a folder inside or around one, nor any other folder. What goes where in OUT:
 
     html, md   index.<fmt> (summary), team.<fmt> (team report), scorecards/<id>.<fmt>
-    xlsx       result.xlsx: Summary, Scores, Team, Quality, Provenance
+    xlsx       result.xlsx: Summary, Scores, Team, Quality, Provenance (and History: earlier periods)
     json, csv  result.json (and appraisees.parquet): copies of the run's; scores.csv, totals.csv,
                quality.csv: written from it as `run` writes them (text a spreadsheet would read as a
                formula gets a leading ')
@@ -21,13 +21,14 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Sequence
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
 from appraisal.cli.data_root_option import DataRoots
+from appraisal.cli.stored_context import stored_context
 
 if TYPE_CHECKING:
     from appraisal.plugins import Extensions
@@ -103,16 +104,15 @@ def _check_out(out: Path, run_dir: Path, force: bool) -> None:
 def render_run(
     run_dir: Path, out: Path, formats: Sequence[str], *, language: str = "en", templates: Path | None = None,
     previous: Sequence[Path] = (), drill_down: bool = False, force: bool = False, quiet: bool = True,
-    extensions: Extensions | None = None,
+    extensions: Extensions | None = None, store: Path | None = None,
 ) -> list[Path]:
     """Render the run in `run_dir` into the new folder `out`; return the files written (in `out`).
     `extensions` (default: the loaded plugins') bring the packs' templates, and read the rows of
-    `drill_down` again."""
+    `drill_down` again. The run store (`store`, else the default one) adds what it knows of the
+    run: calibrations, and earlier periods unless `previous` names run folders."""
     # When the command runs, not when the CLI starts (see appraisal.cli):
-    from appraisal import interrupts, plugins
-    from appraisal.rendering.reports import REPORT_FORMATS, render_report, report_labels
+    from appraisal.rendering.reports import report_labels
     from appraisal.results.storing import load_run
-    from appraisal.scheme.packs import template_dirs
 
     run_dir, out = Path(run_dir), Path(out)
     formats = parse_formats(formats)
@@ -120,6 +120,23 @@ def render_run(
     result = load_run(run_dir)
     earlier = [load_run(p) for p in previous]
     _check_out(out, run_dir, force)
+    with ExitStack() as stack:
+        calibrations, stored = stored_context(stack, store, run_dir, with_history=not previous)
+        return _rendered(result, run_dir, out, formats, language=language, templates=templates,
+                         earlier=earlier or stored, calibrations=calibrations, drill_down=drill_down, quiet=quiet,
+                         extensions=extensions)
+
+
+def _rendered(
+    result: Result, run_dir: Path, out: Path, formats: Sequence[str], *, language: str, templates: Path | None,
+    earlier: Sequence[Result], calibrations: dict[str, dict[str, Any]], drill_down: bool, quiet: bool,
+    extensions: Extensions | None,
+) -> list[Path]:
+    # When the command runs, not when the CLI starts (see appraisal.cli):
+    from appraisal import interrupts, plugins
+    from appraisal.rendering.reports import REPORT_FORMATS, render_report
+    from appraisal.scheme.packs import template_dirs
+
     extensions = extensions if extensions is not None else plugins.extensions()
     pack_dirs = template_dirs(extensions.packs)
     drill_rows = _drill_rows(result, extensions, quiet) if drill_down else None
@@ -145,17 +162,18 @@ def render_run(
                 html_root = partial / ".html-for-pdf" if scratch else partial
                 if scratch:
                     render_report(result, html_root, formats=["html"], language=language, user_dir=templates,
-                                  pack_dirs=pack_dirs, previous=earlier, run_dir=run_dir, progress=progress)
+                                  pack_dirs=pack_dirs, previous=earlier, run_dir=run_dir, progress=progress,
+                                  calibrations=calibrations)
                     pages.remove("html")
                 if pages or drill_down:
                     render_report(result, partial, formats=pages, language=language, user_dir=templates,
                                   pack_dirs=pack_dirs, previous=earlier, run_dir=run_dir, drill_rows=drill_rows,
-                                  progress=progress)
+                                  progress=progress, calibrations=calibrations)
         if "xlsx" in formats:
             # only for xlsx: openpyxl is heavy
             from appraisal.rendering.excel import write_workbook
 
-            write_workbook(result, partial / "result.xlsx", language)
+            write_workbook(result, partial / "result.xlsx", language, previous=earlier, calibrations=calibrations)
         for fmt in formats:
             for name in COPIES.get(fmt, ()):
                 if (run_dir / name).is_file():
@@ -245,6 +263,12 @@ def render(
     )] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     data_root: DataRoots = None,
+    store: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--store", metavar="FILE", show_default=False,
+                     help="The run store that holds DIR (default: $APPRAISAL_STORE, else appraisal-runs.sqlite "
+                          "in the working folder): its calibrations and earlier periods are shown."),
+    ] = None,
 ) -> None:
     """Render the run in DIR as HTML, Markdown, Excel, JSON, CSV or PDF into the new folder OUT.
 
@@ -258,7 +282,8 @@ def render(
     try:
         with allowing(data_root or ()):  # --drill-down reads the rows again
             written = render_run(run_dir, out, format_, language=language, templates=templates,
-                                 previous=previous or (), drill_down=drill_down, force=force, quiet=quiet)
+                                 previous=previous or (), drill_down=drill_down, force=force, quiet=quiet,
+                                 store=store)
     except OSError as exc:  # a full disk, a read-only folder: render_run has removed its partial folder
         raise AppraisalError(f"cannot write {out}: {exc.strerror or exc}; nothing was kept") from None
     if not quiet:

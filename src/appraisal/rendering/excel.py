@@ -1,7 +1,9 @@
 """An appraisal result as an Excel workbook: a sheet per view, real numbers with number formats.
 
-Sheets: Summary (one row per appraisee), Scores (appraisee x indicator), Team (per team),
-Quality (rows dropped or flagged, and why) and Provenance. Numbers are stored as numbers, never
+Sheets: Summary (one row per appraisee, with the calibrated grade when grades were moved after
+calibration), Scores (appraisee x indicator), Team (per team), Quality (rows dropped or flagged,
+and why), Provenance, and History (earlier periods, `rendering.history`) when earlier results
+are given. Numbers are stored as numbers, never
 as text: fractions of a "%" unit as 0.0%, scores and totals as 0.0. Headers and sheet names are
 in the run's language, and so are rules, statuses, flags and data-quality causes (phrased by
 `appraisal.rendering.phrasing`); every sheet has a frozen header row and an autofilter. The file's bytes
@@ -24,6 +26,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
 
+from appraisal.rendering.history import history
 from appraisal.rendering.pages import shown_provenance
 from appraisal.rendering.phrasing import cause_text, rule_text, status_text, word
 from appraisal.rendering.reports import report_labels, teams
@@ -39,9 +42,10 @@ MONEY = "#,##0.00"
 
 _SHEETS = {"summary": ("Summary", "汇总"), "scores": ("Scores", "得分明细"), "teams": ("Team", "团队"),
            "quality": ("Quality", "数据质量"), "provenance": ("Provenance", "溯源信息"),
-           "incentives": ("Incentives", "奖金与提成")}
+           "incentives": ("Incentives", "奖金与提成"), "history": ("History", "历史")}
 _MORE = {"key": ("Key", "项目"), "text": ("Value", "内容"), "indicator_id": ("Indicator ID", "指标编号"),
-         "appraisee_id": ("Appraisee ID", "被考核人编号"), "unit": ("Unit", "单位")}
+         "appraisee_id": ("Appraisee ID", "被考核人编号"), "unit": ("Unit", "单位"),
+         "scheme_version": ("Scheme version", "方案版本")}
 
 
 def _value_format(unit: str) -> str:
@@ -93,8 +97,10 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def build_workbook(result: Result, language: str = "en") -> Any:
-    """The workbook as an `openpyxl.Workbook` (not yet saved)."""
+def build_workbook(result: Result, language: str = "en", *, previous: Sequence[Result] = (),
+                   calibrations: Mapping[str, Mapping[str, Any]] | None = None) -> Any:
+    """The workbook as an `openpyxl.Workbook` (not yet saved); `previous` results add the
+    History sheet, `calibrations` (appraisee -> final decision) the Summary's calibrated grade."""
     words = report_labels(language)
     i = 0 if language == "en" else 1
     words |= {key: pair[i] for key, pair in _MORE.items()}
@@ -112,11 +118,14 @@ def build_workbook(result: Result, language: str = "en") -> Any:
         return "; ".join(word(f, language) for f in items)
 
     people = data["appraisees"]
+    moved = calibrations or {}
     _sheet(book, sheets["summary"],
            [words[k] for k in ("id", "name", "team", "weighted_total", "adjustment_points", "total", "grade", "status",
-                               "flags")],
+                               "flags")] + ([words["calibrated"], words["reason"]] if moved else []),
            ([a["id"], a["name"], a["team"], a["weighted_total"], a["adjustment_points"], a["total"], a["grade"],
-             status_text(a, language), flags(a["flags"])] for a in people),
+             status_text(a, language), flags(a["flags"])]
+            + ([moved[a["id"]]["after"] if a["id"] in moved else a["grade"], moved.get(a["id"], {}).get("reason")]
+               if moved else []) for a in people),
            {3: SCORE, 4: SCORE, 5: SCORE})
     cells = [(a, c) for a in people for c in a["cells"]]
     _sheet(book, sheets["scores"],
@@ -155,6 +164,8 @@ def build_workbook(result: Result, language: str = "en") -> Any:
              word(q["level"], language) if q.get("level") else None, q.get("limit"), ", ".join(q.get("examples") or ())]
             for q in data["quality"]),
            {3: COUNT, 4: COUNT, 5: "0.00%"})
+    if past := history(data, [r.as_dict() for r in previous], language):
+        _history_sheet(book, sheets["history"], past, words)
     scheme = data["scheme"]
     facts = [("scheme", f"{scheme.get('id', '')} v{scheme.get('version', '')}"),
              ("period", f"{data['period'].get('label', '')} [{data['period'].get('start', '')} .. "
@@ -163,6 +174,23 @@ def build_workbook(result: Result, language: str = "en") -> Any:
     _sheet(book, sheets["provenance"], [words["key"], words["text"]],
            ([words.get(key, key), value] for key, value in facts))
     return book
+
+
+def _history_sheet(book: Any, title: str, past: Mapping[str, Any], words: Mapping[str, str]) -> None:
+    """A row per period, oldest first: headcount, mean total and its change, grades, indicator means."""
+    grades, indicators = past["grades"], past["indicators"]
+    header = [words["period"], words["scheme_version"], words["appraisees"], words["mean_total"], words["change"],
+              *(f"{words['grade']} {g}" for g in grades), *(i["title"] for i in indicators)]
+    rows = [[p["label"], p["scheme_version"], p["headcount"], p["mean_total"], p["change"],
+             *(p["grades"].get(g, 0) for g in grades), *(p["indicators"].get(i["id"]) for i in indicators)]
+            for p in past["periods"]]
+    if past["other_schemes"]:
+        rows.append([f"{words['history_warning']}: " + ", ".join(f"{o['period']} (v{o['version']})"
+                                                                 for o in past["other_schemes"])])
+    width = len(header)
+    _sheet(book, title, header, [row + [None] * (width - len(row)) for row in rows],
+           {2: COUNT, 3: SCORE, 4: SCORE, **{5 + k: COUNT for k in range(len(grades))},
+            **{5 + len(grades) + k: SCORE for k in range(len(indicators))}})
 
 
 class _FixedTimeZip(zipfile.ZipFile):
@@ -182,9 +210,10 @@ class _FixedTimeZip(zipfile.ZipFile):
         self.writestr(str(arcname or filename), Path(filename).read_bytes())
 
 
-def workbook_bytes(result: Result, language: str = "en") -> bytes:
-    """The .xlsx file's bytes: the same result and language always give the same bytes."""
-    book = build_workbook(result, language)
+def workbook_bytes(result: Result, language: str = "en", *, previous: Sequence[Result] = (),
+                   calibrations: Mapping[str, Mapping[str, Any]] | None = None) -> bytes:
+    """The .xlsx file's bytes: the same inputs always give the same bytes."""
+    book = build_workbook(result, language, previous=previous, calibrations=calibrations)
     buffer = io.BytesIO()
     stamp = max(book.properties.modified, dt.datetime(1980, 1, 1))
     archive = _FixedTimeZip(buffer, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
@@ -194,12 +223,13 @@ def workbook_bytes(result: Result, language: str = "en") -> bytes:
     return buffer.getvalue()
 
 
-def write_workbook(result: Result, path: Path, language: str = "en") -> Path:
+def write_workbook(result: Result, path: Path, language: str = "en", *, previous: Sequence[Result] = (),
+                   calibrations: Mapping[str, Mapping[str, Any]] | None = None) -> Path:
     """Write the workbook to `path` (under a temporary name, then renamed)."""
     path = Path(path)
     temporary = path.with_name(f".{path.name}.tmp")
     try:
-        temporary.write_bytes(workbook_bytes(result, language))
+        temporary.write_bytes(workbook_bytes(result, language, previous=previous, calibrations=calibrations))
         temporary.replace(path)
     finally:
         temporary.unlink(missing_ok=True)

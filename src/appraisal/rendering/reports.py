@@ -21,6 +21,10 @@ the lowest totals in a grade that is over its target share, and never changes a 
     team_chart       Mapping        width, height, length, scale, bars [{team, label, text, x, y,
                                     width, height}]
     home             str            the summary page in the same format
+    history          Mapping | None the periods (rendering.history.history): None without earlier results
+    calibrations     list[Mapping]  the ranking's appraisees whose grade was moved after calibration
+    (`ranking` rows carry `calibrated`: the final decision or None; `calibrated` rows carry
+    `calibrated_count` and `calibrated_share` beside `count` and `share`)
 
 Scorecards rendered here also get `trend` (None, or periods, rows and total over earlier
 results) and `drill` ({indicator: {href, command}}: the rows behind each score, linked) and
@@ -44,6 +48,7 @@ import jinja2
 from appraisal.errors import AppraisalError
 from appraisal.rendering import pages as rendering
 from appraisal.rendering.drilling import write_drill
+from appraisal.rendering.history import history, with_calibration
 from appraisal.rendering.quadrant import quadrant_context
 from appraisal.rendering.workers import write_pages
 from appraisal.results.result import Result
@@ -71,6 +76,13 @@ _LABELS: dict[str, tuple[str, str]] = {
     "drill": ("Rows behind each score", "得分明细数据"),
     "drill_how": ("To see the rows behind a score, run", "查看得分背后的数据行，请运行"),
     "drill_rows": ("rows", "明细"),
+    "history": ("Period over period", "历史与环比"), "change": ("Change", "变化"),
+    "history_indicators": ("Mean score per indicator, by period", "各周期指标平均得分"),
+    "history_warning": (("Compared with runs of another scheme version (their numbers were computed by other "
+                         "rules)"), "对比的运行使用了不同版本的考核方案（其数值按其他规则计算）"),
+    "calibrated": ("Calibrated", "校准后"), "computed": ("Computed", "计算结果"),
+    "calibrations": ("Grades moved after calibration", "校准调整的等级"),
+    "calibrated_share": ("Calibrated share", "校准后占比"),
 }
 
 
@@ -195,19 +207,23 @@ def team_chart(rows: Sequence[Mapping[str, Any]], no_team: str) -> dict[str, Any
     return {"width": 640, "height": row * max(len(rows), 1), "length": length, "scale": scale, "bars": bars}
 
 
-def team_context(data: Mapping[str, Any], names: Mapping[str, str], language: str, fmt: str) -> dict[str, Any]:
+def team_context(data: Mapping[str, Any], names: Mapping[str, str], language: str, fmt: str, *,
+                 calibrations: Mapping[str, Mapping[str, Any]] | None = None,
+                 past: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The team report's context (see the module docstring)."""
     context = rendering.summary_context(data, names, language, fmt)
     words = report_labels(language)
     hrefs = {a["id"]: a["href"] for a in context["appraisees"]}
     ranked = [{**a, "href": hrefs[a["id"]]} for a in ranking(data["appraisees"])]
     grades = calibrated(data, ranked)
+    ranked, grades = with_calibration(ranked, grades, calibrations or {})
     compared = teams(data)
     return {
         **context, "labels": words, "ranking": ranked, "calibrated": grades, "distributions": distributions(data),
         "teams": compared, "indicators": _indicators(data), "grade_chart": grade_chart(grades),
         "team_chart": team_chart(compared, words["no_team"]), "home": f"index.{fmt}",
-        "quadrant": quadrant_context(data, hrefs, language),
+        "quadrant": quadrant_context(data, hrefs, language), "history": past,
+        "calibrations": [a for a in ranked if a["calibrated"]],
     }
 
 
@@ -256,13 +272,15 @@ def render_report(
     result: Result, out_dir: Path, *, formats: Sequence[str] = REPORT_FORMATS, language: str = "en",
     user_dir: Path | None = None, pack_dirs: Sequence[Path] = (), previous: Sequence[Result] = (),
     run_dir: Path | None = None, drill_rows: RowEvidence | None = None, progress: Progress | None = None,
-    workers: int | None = None,
+    workers: int | None = None, calibrations: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> list[Path]:
     """Write `index.<fmt>`, `team.<fmt>` and `scorecards/<id>.<fmt>` for each format, and with
     `drill_rows` (the rows behind the measured values, read by the caller: see
     `explaining.counted_rows`) `drill/<id>/<indicator>.md`. `pack_dirs` are the packs' template
     folders (`scheme.packs.template_dirs`). `run_dir` names the run folder in the `appraisal
-    explain` hint when rows are not written. Scorecards show the trend over `previous` results.
+    explain` hint when rows are not written. Scorecards show the trend over `previous` results,
+    the summary and the team report the periods (`rendering.history`); the team report sets
+    `calibrations` (appraisee -> final decision: after, reason, decided_by) beside the grades.
     `progress(done, total)` after each file. `workers`: the processes that write scorecards
     (default: one per CPU for many; `rendering.workers`)."""
     if unknown := [f for f in formats if f not in REPORT_FORMATS]:
@@ -298,13 +316,15 @@ def render_report(
                                           scorecard=back)
             wrote(*(out_dir / path for path in drills[a["id"]].values()))
     trends = {a["id"]: trend(a, data, earlier, language) for a in people}
+    past = history(data, earlier, language)
     for fmt in formats:
         page = rendering.summary_context(data, names, language, fmt)
         wrote(rendering.write_atomically(out_dir / f"index.{fmt}", rendering.render_template(
             env, [f"summary-{scheme_id}.{fmt}.j2", f"summary.{fmt}.j2"],
-            {**page, "labels": words, "team_href": f"team.{fmt}"})))
+            {**page, "labels": words, "team_href": f"team.{fmt}", "history": past})))
         wrote(rendering.write_atomically(out_dir / f"team.{fmt}", rendering.render_template(
-            env, [f"team-{scheme_id}.{fmt}.j2", f"team.{fmt}.j2"], team_context(data, names, language, fmt))))
+            env, [f"team-{scheme_id}.{fmt}.j2", f"team.{fmt}.j2"],
+            team_context(data, names, language, fmt, calibrations=calibrations, past=past))))
         card = rendering.select_template(env, [f"scorecard-{scheme_id}.{fmt}.j2", f"scorecard.{fmt}.j2"])
 
         def scorecard(i: int, fmt: str = fmt, card: jinja2.Template = card) -> Path:

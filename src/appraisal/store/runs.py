@@ -327,6 +327,16 @@ class RunStore:
                                  "the store was changed outside appraisal")
         return bytes(row[1])
 
+    def holding(self, name: str, content: bytes) -> StoredRun | None:
+        """The stored run (the latest, should several) that keeps file `name` with exactly these
+        bytes: how a run folder is known as a stored run."""
+        digest = hashlib.sha256(content).hexdigest()
+        with self.reading():
+            row = self.db.execute("SELECT r.* FROM runs r JOIN files f ON f.run = r.id WHERE f.name = ? AND"
+                                  " f.sha256 = ? ORDER BY r.created DESC, r.version DESC LIMIT 1",
+                                  (name, digest)).fetchone()
+        return None if row is None else StoredRun(*row)
+
     def files(self, run_id: str) -> list[str]:
         """The names of the files kept of run `run_id`."""
         with self.reading():

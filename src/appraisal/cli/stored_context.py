@@ -1,0 +1,58 @@
+"""What the run store knows beside a run folder being rendered: calibrations and earlier periods.
+
+`appraisal render DIR` looks DIR up in the run store by its result.json (the same bytes as a
+stored run's): the grades moved after calibration for the team report, and the latest version
+of each earlier period of the same scheme for the history of the summary, the team report, the
+workbook and the scorecards' trend. A folder the store does not hold is rendered as it is.
+"""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from appraisal.results.result import Result
+
+HISTORY_PERIODS = 6  # earlier periods shown beside a run
+
+
+def stored_context(stack: ExitStack, store: Path | None, run_dir: Path,
+                   with_history: bool) -> tuple[dict[str, dict[str, Any]], list[Result]]:
+    """The final calibration decision per appraisee of the stored run that is `run_dir`, and
+    (`with_history`) up to HISTORY_PERIODS earlier periods as results, read from the store into
+    temporary folders that `stack` removes."""
+    # When the command runs, not when the CLI starts (see appraisal.cli):
+    import tempfile
+
+    from appraisal.errors import AppraisalError
+    from appraisal.periods import parse_period
+    from appraisal.results.storing import load_run
+    from appraisal.store.calibration import decisions
+    from appraisal.store.runs import RunStore, store_path
+
+    path = store_path(store)
+    if not path.is_file():
+        if store is not None:
+            raise AppraisalError(f"no run store at {path}")
+        return {}, []
+    with RunStore(path) as runs:
+        found = runs.holding("result.json", (run_dir / "result.json").read_bytes())
+        if found is None:
+            return {}, []
+        calibrations = {d.appraisee: d.as_dict() for d in decisions(runs, found.id)}  # the latest wins
+        earlier: list[Result] = []
+        if with_history:
+            start = parse_period(found.period).start
+            latest: dict[str, Any] = {}
+            for run in runs.runs(scheme=found.scheme):
+                if run.period != found.period and parse_period(run.period).start < start:
+                    latest[run.period] = run  # oldest first: a later version replaces an earlier one
+            chosen = sorted(latest.values(), key=lambda r: parse_period(r.period).start)[-HISTORY_PERIODS:]
+            for run in chosen:
+                folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="appraisal-history-")))
+                for name in runs.files(run.id):
+                    (folder / name).write_bytes(runs.file(run.id, name))
+                earlier.append(load_run(folder))
+    return calibrations, earlier
