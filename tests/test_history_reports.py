@@ -95,20 +95,23 @@ def test_the_workbook_has_the_history_and_the_calibrated_grade(quarters: Path) -
 
 
 def test_runs_of_another_scheme_version_are_compared_with_a_warning(quarters: Path, tmp_path: Path) -> None:
+    store = tmp_path / "runs.sqlite"  # a copy: the module's store stays as the other tests expect it
+    assert cli("store", "backup", str(store), "--store", "runs.sqlite", cwd=quarters).returncode == 0
     other = quarters / "agent-v2.yaml"
     text = (quarters / "agent.yaml").read_text(encoding="utf-8")
     other.write_text(text.replace("version: 1\n", "version: 2\n", 1), encoding="utf-8")
-    done = cli("run", "agent-v2.yaml", "-p", "2026-Q4", "-o", "2026-Q4", "--no-report", "--store", "runs.sqlite",
-               cwd=quarters)
+    done = cli("run", "agent-v2.yaml", "-p", "2026-Q4", "-o", str(tmp_path / "q4"), "--no-report", "--store",
+               str(store), cwd=quarters)
     assert done.returncode == 0, done.stderr
-    out = cli("render", "2026-Q4", "-o", "r-v2", "-f", "md,xlsx", "-q", "--store", "runs.sqlite", cwd=quarters)
+    out = cli("render", str(tmp_path / "q4"), "-o", str(tmp_path / "r-v2"), "-f", "md,xlsx", "-q", "--store",
+              str(store), cwd=quarters)
     assert out.returncode == 0, out.stderr
     warning = "Compared with runs of another scheme version"
     for page in ("index.md", "team.md"):
-        text = (quarters / "r-v2" / page).read_text(encoding="utf-8")
+        text = (tmp_path / "r-v2" / page).read_text(encoding="utf-8")
         assert f"{warning} (their numbers were computed by other rules): 2026-Q1 (v1), 2026-Q2 (v1), " \
                "2026-Q3 (v1); 2026-Q4: v2" in text
-    rows = list(openpyxl.load_workbook(quarters / "r-v2" / "result.xlsx")["History"].iter_rows(values_only=True))
+    rows = list(openpyxl.load_workbook(tmp_path / "r-v2" / "result.xlsx")["History"].iter_rows(values_only=True))
     assert str(rows[-1][0]).startswith(warning)
 
 

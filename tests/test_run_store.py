@@ -212,7 +212,8 @@ def test_runs_without_a_store_says_where_it_looked(tmp_path: Path) -> None:
 
 def test_the_run_store_guides_example_runs_as_shown(tmp_path: Path) -> None:
     guide = (ROOT / "docs" / "runs.md").read_text(encoding="utf-8")
-    example, appeal_example, calibrate_example, audit_example = re.findall(r"```sh\n(.*?)```", guide, flags=re.S)
+    example, review_example, appeal_example, calibrate_example, audit_example = re.findall(
+        r"```sh\n(.*?)```", guide, flags=re.S)
     (tmp_path / "crm-export.txt").write_text("ticket TK120728 belongs to customer C-88", encoding="utf-8")
     (tmp_path / "schemes").mkdir()
     (tmp_path / "schemes" / "agent.yaml").write_bytes(shipped_scheme("agent").read_bytes())
@@ -227,11 +228,11 @@ def test_the_run_store_guides_example_runs_as_shown(tmp_path: Path) -> None:
                    capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300, check=True)
     audits = [line.split("#")[0].strip() for line in audit_example.splitlines()]
     appeals = appeal_example.strip().splitlines()
-    for command in [*commands[1:], *appeals, calibrate_example.strip(), *audits]:
+    for command in [*commands[1:], review_example.strip(), *appeals, calibrate_example.strip(), *audits]:
         done = subprocess.run([sys.executable, "-m", "appraisal", *shlex.split(command)[1:]], capture_output=True,
                               text=True, cwd=tmp_path, env=env, timeout=300)
         assert done.returncode == 0, (command, done.stderr)
-    assert (tmp_path / "audit.csv").is_file()
+    assert (tmp_path / "audit.csv").is_file() and (tmp_path / "review.md").is_file()
 
 
 def test_verify_reproduces_a_stored_run_bit_for_bit(agent: Path, tmp_path: Path) -> None:

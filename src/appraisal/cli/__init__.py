@@ -56,6 +56,7 @@ COMMAND_MODULES: list[str] = [
     "calibrate_cmd",
     "appeal_cmd",
     "simulate_cmd",
+    "review_cmd",
 ]
 
 # Command name -> the module that registers it. A command line that names one gets an app of
@@ -79,6 +80,7 @@ COMMANDS: dict[str, str] = {
     "calibrate": "calibrate_cmd",
     "appeal": "appeal_cmd",
     "simulate": "simulate_cmd",
+    "review": "review_cmd",
 }
 
 
