@@ -459,6 +459,16 @@ def test_a_scheme_that_extends_another_and_starts_with_a_byte_order_mark_is_stor
     assert verified.returncode == 0, verified.stdout + verified.stderr
 
 
+def test_verify_names_a_base_scheme_changed_since_the_run(agent: Path, tmp_path: Path) -> None:
+    child = tmp_path / "north.yaml"
+    child.write_text("extends: agent.yaml\nscheme: north-agent\n", encoding="utf-8")
+    assert appraise(child, tmp_path / "q3", tmp_path / "runs.sqlite").returncode == 0
+    agent.write_text(agent.read_text(encoding="utf-8") + "# edited after the run\n", encoding="utf-8")
+    verified = cli("runs", "verify", "north-agent-2026-Q3-v1", "--store", str(tmp_path / "runs.sqlite"), cwd=tmp_path)
+    assert verified.returncode == 1
+    assert "cannot verify north-agent-2026-Q3-v1: a scheme it extends changed since it ran" in verified.stderr
+
+
 # --- calibration decisions ----------------------------------------------------------------------
 
 
@@ -693,6 +703,34 @@ def test_evidence_that_is_not_a_regular_file_is_refused(agent: Path, tmp_path: P
     done = cli("appeal", "file", "after-sales-agent-2026-Q3-v1", "-a", "CS001", "--reason", "why", "--evidence",
                "/dev/zero", "--store", str(store), cwd=tmp_path)
     assert done.returncode == 1 and "is not a regular file" in done.stderr
+
+
+def test_appeals_filed_and_killed_at_random_moments_are_kept_whole_or_not_at_all(agent: Path, tmp_path: Path) -> None:
+    """Fifty `appeal file --evidence` processes killed (SIGKILL) at random moments: every appeal
+    kept has its evidence whole (its SHA-256 matches) and its audit entry; numbers have no gap;
+    `store check` finds nothing wrong."""
+    from appraisal.store.appeals import appeals, evidence
+
+    store = calibrated(agent, tmp_path)
+    proof = tmp_path / "proof.bin"
+    proof.write_bytes(random.Random(7).randbytes(8 * 1024 * 1024))  # large enough to be killed while read
+    chance = random.Random(2026)
+    for n in range(50):
+        proc = subprocess.Popen([sys.executable, "-m", "appraisal", "appeal", "file", "after-sales-agent-2026-Q3-v1",
+                                 "-a", f"CS{n % 50 + 1:03d}", "--reason", f"appeal {n}", "--evidence", str(proof),
+                                 "--store", str(store)], cwd=tmp_path, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        time.sleep(chance.uniform(0.1, 0.9))  # start-up, reading the run and the evidence, writing
+        proc.kill()
+        proc.wait()
+    checked = cli("store", "check", "--store", str(store), cwd=tmp_path)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    with RunStore(store) as runs:
+        kept = appeals(runs)
+        assert [a.id for a in kept] == list(range(1, len(kept) + 1))
+        for appeal in kept:
+            assert evidence(runs, appeal.id) == ("proof.bin", proof.read_bytes())
+    assert 0 < len(kept) < 50  # some were kept before their kill, some not
 
 
 def test_simulate_refuses_a_scheme_that_reads_none_of_the_runs_files(agent: Path, tmp_path: Path) -> None:

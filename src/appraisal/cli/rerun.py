@@ -38,6 +38,9 @@ def stored_scheme(runs: RunStore, run: StoredRun, extensions: Extensions, verb: 
         raise AppraisalError(f"cannot {verb} {run.id}: its data changed since it ran: {'; '.join(changed)}")
     with _scheme_file(run, runs.scheme_text(run), verb) as path:
         scheme = load_scheme(path, extensions)
+        if scheme.digest != run.scheme_sha256:  # its own text is the stored one: a base it extends changed
+            raise AppraisalError(f"cannot {verb} {run.id}: a scheme it extends changed since it ran (the scheme's "
+                                 "SHA-256 with its bases is no longer the recorded one)")
         if data_fingerprint(scheme) != run.data_sha256:  # a run stored before each file's hash was kept
             raise AppraisalError(f"cannot {verb} {run.id}: its data changed since it ran")
         yield scheme
