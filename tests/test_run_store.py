@@ -524,6 +524,16 @@ def test_a_calibration_without_what_it_needs_is_refused_and_nothing_is_kept(
         assert db.execute("SELECT count(*) FROM audit").fetchone() == (1,)  # the run's own
 
 
+def test_calibrating_a_version_that_a_later_one_superseded_is_warned(agent: Path, tmp_path: Path) -> None:
+    store = calibrated(agent, tmp_path)
+    assert appraise(agent, tmp_path / "again", store).returncode == 0
+    done = cli("calibrate", "after-sales-agent-2026-Q3-v1", "-a", "CS001", "-g", "A", "--reason", "why", "--by", "hr",
+               "--store", str(store), cwd=tmp_path)
+    assert done.returncode == 0
+    assert ("warning: after-sales-agent-2026-Q3-v1 is not the latest version of after-sales-agent for 2026-Q3 "
+            "(after-sales-agent-2026-Q3-v2 is); the decision stays with after-sales-agent-2026-Q3-v1") in done.stderr
+
+
 def test_a_later_decision_supersedes_and_both_stay_unchangeable(agent: Path, tmp_path: Path) -> None:
     from appraisal.store.calibration import computed_grades, decisions, final_grades
 
@@ -651,6 +661,18 @@ def test_simulate_shows_the_moves_an_actual_run_of_the_new_scheme_would_make(age
                cwd=tmp_path).stdout
     assert f"{len(simulated['grade_moves'])} would change grade:" in text
     assert "  grades before: S " in text and "pay before: " in text
+
+
+def test_simulate_says_that_before_is_the_computed_grades_when_some_were_calibrated(
+    agent: Path, tmp_path: Path
+) -> None:
+    store = calibrated(agent, tmp_path)
+    assert cli("calibrate", "after-sales-agent-2026-Q3-v1", "-a", "CS001", "-g", "S", "--reason", "why", "--by", "hr",
+               "--store", str(store), cwd=tmp_path).returncode == 0
+    text = cli("simulate", str(agent), "--against", "after-sales-agent-2026-Q3-v1", "--store", str(store),
+               cwd=tmp_path).stdout
+    assert ("note: 1 grades of after-sales-agent-2026-Q3-v1 were moved after calibration; 'before' is the grades "
+            "as computed") in text
 
 
 def test_simulate_refuses_a_run_whose_data_changed_since(agent: Path, tmp_path: Path) -> None:

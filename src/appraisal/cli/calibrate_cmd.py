@@ -27,9 +27,14 @@ def calibrate(
 
     with _open(store) as runs:
         decision = decide(runs, run, appraisee, grade, reason=reason, by=by)
-        shares = distribution(runs, runs.get(decision.run))
+        decided = runs.get(decision.run)
+        shares = distribution(runs, decided)
+        latest = runs.runs(scheme=decided.scheme, period=decided.period)[-1]
+    if latest.id != decided.id:  # an earlier version: the reports of the latest one will not show it
+        echo(f"warning: {decided.id} is not the latest version of {decided.scheme} for {decided.period} "
+             f"({latest.id} is); the decision stays with {decided.id}", err=True)
     if json_output:
-        _json({**decision.as_dict(), "distribution": shares})
+        _json({**decision.as_dict(), "distribution": shares, "latest": latest.id})
         return
     echo(f"{decision.appraisee} in {decision.run}: {decision.before or 'no grade'} -> {decision.after}, "
          f"decided by {decision.decided_by} ({decision.reason})")

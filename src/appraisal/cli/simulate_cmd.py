@@ -57,6 +57,7 @@ def _simulated(runs: RunStore, run_id: str, new: Scheme, extensions: Extensions)
     from appraisal.errors import AppraisalError
     from appraisal.periods import parse_period
     from appraisal.results.fingerprint import data_files
+    from appraisal.store.calibration import decisions
     from appraisal.store.comparing import compare_cells, ids_of
     from appraisal.store.verifying import changed_files
 
@@ -80,7 +81,9 @@ def _simulated(runs: RunStore, run_id: str, new: Scheme, extensions: Extensions)
         cells = compare_cells(runs.file(stored.id, "appraisees.parquet"), (folder / "appraisees.parquet").read_bytes(),
                               ids_of(recorded), ids_of(json.loads((folder / "result.json").read_text("utf-8"))))
     order = [str(row["grade"]) for row in recorded.get("grades", [])] + [g.grade for g in new.grades]
+    moved = {d.appraisee for d in decisions(runs, stored.id)}
     return {"run": stored.id, "scheme": new.id, "period": stored.period, "files_not_in_the_run": others,
+            "calibrated": len(moved),
             **asdict(cells), "cells": cells, "order": list(dict.fromkeys(order))}
 
 
@@ -89,6 +92,9 @@ def _lines(report: dict[str, Any]) -> list[str]:
     lines = [f"{report['scheme']} on the data of {report['run']} ({report['period']}):"]
     lines += [f"  warning: {name} was not read by {report['run']} as recorded: the simulation reads it as it is now"
               for name in report["files_not_in_the_run"]]
+    if report["calibrated"]:
+        lines.append(f"  note: {report['calibrated']} grades of {report['run']} were moved after calibration; "
+                     "'before' is the grades as computed")
     if not cells.grade_moves:
         lines.append("  no one would change grade")
     else:
