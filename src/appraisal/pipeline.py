@@ -198,6 +198,7 @@ def _scheme_summary(scheme: Scheme) -> dict[str, Any]:
         "missing_data": scheme.missing_data,
         "quadrant": dict(scheme.quadrant) if scheme.quadrant else None,
         "appeals": dict(scheme.appeals),
+        "employees_see_pay": bool(scheme.incentives and scheme.incentives.employees_see_pay),
         "indicators": [
             {"id": i.id, "title": dict(i.title), "definition": dict(i.definition), "unit": i.unit, "kind": i.kind,
              "direction": i.direction, "weight": i.weight}

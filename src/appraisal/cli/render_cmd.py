@@ -14,6 +14,7 @@ never a run folder, nor a folder inside or around one, nor any other folder. Wha
                formula gets a leading ')
     pdf        pdf/index.pdf, pdf/team.pdf, pdf/scorecards/<id>.pdf (printed from the HTML)
     --drill-down   drill/<id>/<indicator>.md: the rows behind each score, linked from the scorecards
+    --for manager  pdf/managers/<manager>.pdf: each manager's people's scorecards in one booklet
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from appraisal.results.row_evidence import RowEvidence
 
 FORMATS = ("html", "md", "xlsx", "json", "csv", "pdf")
+PAGES = ("html", "md", "pdf")  # what a manager's or an employee's render may write
 COPIES = {"json": ("result.json", "appraisees.parquet")}  # the second in format appraisal-result/2
 MARKER = ".appraisal-render"  # in every folder render writes: what `--force` may replace
 MARKER_TEXT = ("appraisal-render/1\nWritten by `appraisal render`; `appraisal render --force` may replace this folder "
@@ -104,33 +106,45 @@ def _check_out(out: Path, run_dir: Path, force: bool) -> None:
 def render_run(
     run_dir: Path, out: Path, formats: Sequence[str], *, language: str = "en", templates: Path | None = None,
     previous: Sequence[Path] = (), drill_down: bool = False, force: bool = False, quiet: bool = True,
-    extensions: Extensions | None = None, store: Path | None = None,
+    extensions: Extensions | None = None, store: Path | None = None, audience: str = "hr",
+    appraisees: Sequence[str] = (), teams: Sequence[str] = (), managers: Sequence[str] = (),
 ) -> list[Path]:
     """Render the run in `run_dir` into the new folder `out`; return the files written (in `out`).
     `extensions` (default: the loaded plugins') bring the packs' templates, and read the rows of
     `drill_down` again. The run store (`store`, else the default one) adds what it knows of the
-    run: calibrations, and earlier periods unless `previous` names run folders."""
+    run: calibrations, and earlier periods unless `previous` names run folders. `audience` and
+    the `appraisees`, `teams` and `managers` selected: `appraisal.rendering.audience`."""
     # When the command runs, not when the CLI starts (see appraisal.cli):
+    from appraisal.errors import AppraisalError
+    from appraisal.rendering.audience import check_audience, selected
     from appraisal.rendering.reports import report_labels
     from appraisal.results.storing import load_run
 
     run_dir, out = Path(run_dir), Path(out)
     formats = parse_formats(formats)
     report_labels(language)  # an unknown language fails before anything is read or written
-    result = load_run(run_dir)
+    check_audience(audience)
+    if audience != "hr" and (data := [f for f in formats if f not in PAGES]):
+        article = "an" if audience == "employee" else "a"
+        raise AppraisalError(f"pages for {article} {audience} are {', '.join(PAGES)}; {', '.join(data)} would hand "
+                             "over the run's data whole (render them for hr)")
+    result = selected(load_run(run_dir), appraisees=appraisees, teams=teams, managers=managers)
     earlier = [load_run(p) for p in previous]
     _check_out(out, run_dir, force)
     with ExitStack() as stack:
         calibrations, stored = stored_context(stack, store, run_dir, with_history=not previous)
-        return _rendered(result, run_dir, out, formats, language=language, templates=templates,
-                         earlier=earlier or stored, calibrations=calibrations, drill_down=drill_down, quiet=quiet,
-                         extensions=extensions)
+        earlier = [selected(r, appraisees=appraisees, teams=teams, managers=managers, strict=False)
+                   for r in earlier or stored]
+        kept = {a.id for a in result.appraisees}
+        return _rendered(result, run_dir, out, formats, language=language, templates=templates, earlier=earlier,
+                         calibrations={k: v for k, v in calibrations.items() if k in kept}, drill_down=drill_down,
+                         quiet=quiet, extensions=extensions, audience=audience)
 
 
 def _rendered(
     result: Result, run_dir: Path, out: Path, formats: Sequence[str], *, language: str, templates: Path | None,
     earlier: Sequence[Result], calibrations: dict[str, dict[str, Any]], drill_down: bool, quiet: bool,
-    extensions: Extensions | None,
+    extensions: Extensions | None, audience: str,
 ) -> list[Path]:
     # When the command runs, not when the CLI starts (see appraisal.cli):
     from appraisal import interrupts, plugins
@@ -150,7 +164,8 @@ def _rendered(
         if scratch:
             pages.append("html")
         if pages:
-            total = len(pages) * (2 + len(result.appraisees)) + len(result.appraisees) * drill_down
+            total = len(pages) * (2 * (audience != "employee") + len(result.appraisees)) + len(
+                result.appraisees) * drill_down
             with _bar(total, "render", quiet) as bar:
                 seen = [0]
 
@@ -163,12 +178,12 @@ def _rendered(
                 if scratch:
                     render_report(result, html_root, formats=["html"], language=language, user_dir=templates,
                                   pack_dirs=pack_dirs, previous=earlier, run_dir=run_dir, progress=progress,
-                                  calibrations=calibrations)
+                                  calibrations=calibrations, audience=audience)
                     pages.remove("html")
                 if pages or drill_down:
                     render_report(result, partial, formats=pages, language=language, user_dir=templates,
                                   pack_dirs=pack_dirs, previous=earlier, run_dir=run_dir, drill_rows=drill_rows,
-                                  progress=progress, calibrations=calibrations)
+                                  progress=progress, calibrations=calibrations, audience=audience)
         if "xlsx" in formats:
             # only for xlsx: openpyxl is heavy
             from appraisal.rendering.excel import write_workbook
@@ -185,7 +200,9 @@ def _rendered(
             write_tables(result, partial)
         if "pdf" in formats:
             root = partial / ".html-for-pdf" if scratch else partial
-            _pdf(root, partial / "pdf", quiet)
+            printed = _pdf(root, partial / "pdf", quiet)
+            if audience == "manager":
+                _manager_booklets(result, printed, partial / "pdf" / "managers")
             if scratch:
                 shutil.rmtree(root)
         _replace(partial, out)
@@ -222,9 +239,26 @@ def _pdf(html_root: Path, pdf_dir: Path, quiet: bool) -> list[Path]:
     except ImportError as exc:  # pragma: no cover - pdf ships with the package
         raise AppraisalError(
             f"pdf output needs appraisal.rendering.pdf, which this installation lacks ({exc})") from None
-    files = [html_root / "index.html", html_root / "team.html", *sorted((html_root / "scorecards").glob("*.html"))]
+    files = [page for page in (html_root / "index.html", html_root / "team.html") if page.is_file()]
+    files += sorted((html_root / "scorecards").glob("*.html"))
     with _bar(len(files), "PDF", quiet) as bar:
-        return render_pdf(files, pdf_dir, progress=bar)
+        return render_pdf(files, pdf_dir, progress=bar, base=html_root)
+
+
+def _manager_booklets(result: Result, printed: Sequence[Path], folder: Path) -> None:
+    """One PDF per manager: the scorecards of their people, in id order, one after another."""
+    from appraisal.rendering.booklets import joined  # only for pdf
+    from appraisal.rendering.pages import safe_name, scorecard_names
+
+    names = scorecard_names(a.id for a in result.appraisees)
+    by_file = {p.stem: p for p in printed if p.parent.name == "scorecards"}
+    people: dict[str, list[Path]] = {}
+    for a in sorted(result.appraisees, key=lambda a: a.id):
+        if a.manager and names[a.id] in by_file:
+            people.setdefault(a.manager, []).append(by_file[names[a.id]])
+    folder.mkdir(parents=True, exist_ok=True)
+    for manager, pages in people.items():
+        joined(pages, folder / f"{safe_name(manager)}.pdf")
 
 
 def _replace(partial: Path, out: Path) -> None:
@@ -269,6 +303,17 @@ def render(
                      help="The run store that holds DIR (default: $APPRAISAL_STORE, else appraisal-runs.sqlite "
                           "in the working folder): its calibrations and earlier periods are shown."),
     ] = None,
+    audience: Annotated[str, typer.Option(
+        "--for", metavar="employee|manager|hr",
+        help="Who the pages are for: an employee gets their scorecard alone, no one but hr a command, a path or "
+             "(unless the scheme allows it) an employee their pay.")] = "hr",
+    appraisee: Annotated[Optional[list[str]], typer.Option(  # noqa: UP045
+        "--appraisee", "-a", help="Render this appraisee (repeatable).")] = None,
+    team: Annotated[Optional[list[str]], typer.Option(  # noqa: UP045
+        "--team", help="Render this team's appraisees (repeatable).")] = None,
+    manager: Annotated[Optional[list[str]], typer.Option(  # noqa: UP045
+        "--manager", help="Render this manager's appraisees (repeatable); with --for manager and pdf, "
+                          "pdf/managers/<manager>.pdf holds their scorecards in one booklet.")] = None,
 ) -> None:
     """Render the run in DIR as HTML, Markdown, Excel, JSON, CSV or PDF into the new folder OUT.
 
@@ -283,7 +328,8 @@ def render(
         with allowing(data_root or ()):  # --drill-down reads the rows again
             written = render_run(run_dir, out, format_, language=language, templates=templates,
                                  previous=previous or (), drill_down=drill_down, force=force, quiet=quiet,
-                                 store=store)
+                                 store=store, audience=audience, appraisees=appraisee or (), teams=team or (),
+                                 managers=manager or ())
     except OSError as exc:  # a full disk, a read-only folder: render_run has removed its partial folder
         raise AppraisalError(f"cannot write {out}: {exc.strerror or exc}; nothing was kept") from None
     if not quiet:

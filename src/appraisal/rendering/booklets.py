@@ -22,6 +22,7 @@ with them. Each PDF keeps its own file's title as its document title.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import io
 import itertools
@@ -158,3 +159,12 @@ def cut(pdf_bytes: bytes, mark: str, pages: Sequence[Page], targets: Sequence[Pa
             if written is not None:
                 written(target)
     return True
+
+
+def joined(pages: Sequence[Path], target: Path) -> Path:
+    """The PDFs `pages`, one after another, as one PDF at `target` (a manager's booklet)."""
+    with contextlib.ExitStack() as stack, pikepdf.new() as out:
+        for page in pages:  # each source stays open until the booklet is saved: its pages are copied then
+            out.pages.extend(stack.enter_context(pikepdf.open(page)).pages)
+        out.save(target)
+    return target

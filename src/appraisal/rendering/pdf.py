@@ -295,27 +295,35 @@ def _map_fds(to_browser: int, from_browser: int) -> None:
     os.dup2(high_in, 3), os.dup2(high_out, 4)
 
 
-def pdf_paths(html_files: Sequence[Path], out_dir: Path) -> list[Path]:
-    """Where each file's PDF goes: its path below the files' common folder, under `out_dir`."""
+def pdf_paths(html_files: Sequence[Path], out_dir: Path, base: Path | None = None) -> list[Path]:
+    """Where each file's PDF goes: its path below `base` (default: the files' common folder),
+    under `out_dir`."""
     files = [Path(f).resolve() for f in html_files]
-    base = Path(os.path.commonpath([f.parent for f in files])) if files else Path()
+    if base is not None:
+        base = Path(base).resolve()
+    elif files:
+        base = Path(os.path.commonpath([f.parent for f in files]))
+    else:
+        base = Path()
     return [Path(out_dir) / f.relative_to(base).with_suffix(".pdf") for f in files]
 
 
 def render_pdf(html_files: Sequence[Path], out_dir: Path, *, progress: Any = None,
                timeout: float = 60.0, executable: str | None = None,
-               booklet_size: int = booklets.BOOKLET_SIZE, browsers: int | None = None) -> list[Path]:
+               booklet_size: int = booklets.BOOKLET_SIZE, browsers: int | None = None,
+               base: Path | None = None) -> list[Path]:
     """Print each self-contained HTML file to an A4 PDF under `out_dir`; return the PDF paths.
 
-    The folder layout below the files' common folder is kept (`scorecards/X.html` becomes
-    `OUT/scorecards/X.pdf`). Files of one template in one folder are printed as booklets of up
-    to `booklet_size` and cut into one PDF per file (`appraisal.rendering.booklets`); others,
+    The folder layout below `base` (default: the files' common folder) is kept
+    (`scorecards/X.html` becomes `OUT/scorecards/X.pdf`). Files of one template in one folder
+    are printed as booklets of up to `booklet_size` and cut into one PDF per file
+    (`appraisal.rendering.booklets`); others,
     and booklets that cannot be cut, one by one. With several booklets, `browsers` Chromiums
     (default: one per CPU, at most two) print them side by side, one thread driving each.
     `progress`, if given, has `.advance()` called once per file (a `progress.progress_bar`).
     `timeout` applies to each file's load and print (a booklet has that much per file it holds).
     """
-    if not (targets := pdf_paths(html_files, out_dir)):
+    if not (targets := pdf_paths(html_files, out_dir, base)):
         return []
     printed_as = {Path(f).resolve(): Path(t) for f, t in zip(html_files, targets, strict=True)}
     target_of = {Path(f): Path(t) for f, t in zip(html_files, targets, strict=True)}

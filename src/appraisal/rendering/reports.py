@@ -47,6 +47,7 @@ import jinja2
 
 from appraisal.errors import AppraisalError
 from appraisal.rendering import pages as rendering
+from appraisal.rendering.audience import as_seen_by
 from appraisal.rendering.drilling import write_drill
 from appraisal.rendering.history import history, with_calibration
 from appraisal.rendering.quadrant import quadrant_context
@@ -273,6 +274,7 @@ def render_report(
     user_dir: Path | None = None, pack_dirs: Sequence[Path] = (), previous: Sequence[Result] = (),
     run_dir: Path | None = None, drill_rows: RowEvidence | None = None, progress: Progress | None = None,
     workers: int | None = None, calibrations: Mapping[str, Mapping[str, Any]] | None = None,
+    audience: str = "hr",
 ) -> list[Path]:
     """Write `index.<fmt>`, `team.<fmt>` and `scorecards/<id>.<fmt>` for each format, and with
     `drill_rows` (the rows behind the measured values, read by the caller: see
@@ -281,20 +283,24 @@ def render_report(
     explain` hint when rows are not written. Scorecards show the trend over `previous` results,
     the summary and the team report the periods (`rendering.history`); the team report sets
     `calibrations` (appraisee -> final decision: after, reason, decided_by) beside the grades.
+    `audience` (`rendering.audience`): an employee gets scorecards alone, and no one but HR a
+    command or the operator's provenance.
     `progress(done, total)` after each file. `workers`: the processes that write scorecards
     (default: one per CPU for many; `rendering.workers`)."""
     if unknown := [f for f in formats if f not in REPORT_FORMATS]:
         raise AppraisalError(f"unknown format {unknown[0]!r}: choose from {', '.join(REPORT_FORMATS)}")
     words = report_labels(language)
     env = rendering.environment(user_dir, pack_dirs)
-    data, earlier = result.as_dict(), [r.as_dict() for r in previous]
+    data, earlier = as_seen_by(result.as_dict(), audience), [r.as_dict() for r in previous]
+    pages_of_all = audience != "employee"  # the summary and the team report list everyone
+    operator = audience == "hr"  # commands that run on the operator's machine
     people = data["appraisees"]
     names = rendering.scorecard_names(a["id"] for a in people)
     scheme_id = rendering.safe_name(str(data["scheme"].get("id", "")))
     out_dir = Path(out_dir)
     if formats:
         out_dir.joinpath("scorecards").mkdir(parents=True, exist_ok=True)
-    total = len(people) * (drill_rows is not None) + len(formats) * (2 + len(people))
+    total = len(people) * (drill_rows is not None) + len(formats) * (2 * pages_of_all + len(people))
     written: list[Path] = []
     done = 0
 
@@ -318,24 +324,28 @@ def render_report(
     trends = {a["id"]: trend(a, data, earlier, language) for a in people}
     past = history(data, earlier, language)
     for fmt in formats:
-        page = rendering.summary_context(data, names, language, fmt)
-        wrote(rendering.write_atomically(out_dir / f"index.{fmt}", rendering.render_template(
-            env, [f"summary-{scheme_id}.{fmt}.j2", f"summary.{fmt}.j2"],
-            {**page, "labels": words, "team_href": f"team.{fmt}", "history": past})))
-        wrote(rendering.write_atomically(out_dir / f"team.{fmt}", rendering.render_template(
-            env, [f"team-{scheme_id}.{fmt}.j2", f"team.{fmt}.j2"],
-            team_context(data, names, language, fmt, calibrations=calibrations, past=past))))
+        if pages_of_all:
+            page = rendering.summary_context(data, names, language, fmt)
+            wrote(rendering.write_atomically(out_dir / f"index.{fmt}", rendering.render_template(
+                env, [f"summary-{scheme_id}.{fmt}.j2", f"summary.{fmt}.j2"],
+                {**page, "labels": words, "team_href": f"team.{fmt}", "history": past})))
+            wrote(rendering.write_atomically(out_dir / f"team.{fmt}", rendering.render_template(
+                env, [f"team-{scheme_id}.{fmt}.j2", f"team.{fmt}.j2"],
+                team_context(data, names, language, fmt, calibrations=calibrations, past=past))))
         card = rendering.select_template(env, [f"scorecard-{scheme_id}.{fmt}.j2", f"scorecard.{fmt}.j2"])
 
         def scorecard(i: int, fmt: str = fmt, card: jinja2.Template = card) -> Path:
             a = people[i]
             links = drills.get(a["id"], {})
             drill = {c["indicator"]: {"href": f"../{quote(links[c['indicator']])}" if c["indicator"] in links else None,
-                                      "command": explain_command(run_dir or "DIR", a["id"], c["indicator"])}
+                                      "command": explain_command(run_dir or "DIR", a["id"], c["indicator"])
+                                      if operator else None}
                      for c in a["cells"]}
-            how = None if links else explain_command(run_dir or "DIR", a["id"], "INDICATOR")
+            how = None if links or not operator else explain_command(run_dir or "DIR", a["id"], "INDICATOR")
             context = {**rendering.scorecard_context(data, a, language, fmt), "labels": words,
                        "trend": trends[a["id"]], "drill": drill, "drill_how": how}
+            if not pages_of_all:
+                context["home"] = None  # no summary to go back to
             return rendering.write_atomically(out_dir / "scorecards" / f"{names[a['id']]}.{fmt}",
                                               rendering.fill(card, context))
 

@@ -304,4 +304,5 @@ def _incentives(spec: Mapping[str, Any] | None) -> Incentives | None:
         commission_rate=float(commission.get("rate", 0.0)),
         commission_cap=commission.get("cap"),
         currency=str(spec.get("currency", "")),
+        employees_see_pay=bool(spec.get("employees_see_pay", False)),
     )

@@ -270,6 +270,7 @@ class Incentives:
     commission_rate: float = 0.0
     commission_cap: float | None = None
     currency: str = ""
+    employees_see_pay: bool = False  # pages rendered for employees show the amounts (render --for employee)
 
 
 @dataclass(frozen=True)
