@@ -113,6 +113,15 @@ def test_summary_has_no_console_errors(browser: Chromium, demo: Path) -> None:
     screenshot(browser, SCREENSHOTS / "summary.png", demo)
 
 
+def test_the_demos_team_report_has_no_console_errors(browser: Chromium, demo: Path) -> None:
+    page = demo / "report" / "team.html"
+    assert look(browser, page) == []
+    bars = evaluate(browser, "[...document.querySelectorAll('svg.grades rect.bar')].map(r => r.dataset.grade)")
+    assert bars == ["S", "A", "B", "C", "D"]
+    evaluate(browser, "document.querySelector('svg.grades').previousElementSibling.scrollIntoView() || true")
+    screenshot(browser, SCREENSHOTS / "team.png", demo)  # from the grade distribution on: the ranking is long
+
+
 def test_each_scorecard_chart_has_one_bar_per_indicator(browser: Chromium, demo: Path) -> None:
     indicators = scheme_indicators(demo)
     cards = sorted(next(demo.glob("run-*/report")).glob("scorecards/*.html"))

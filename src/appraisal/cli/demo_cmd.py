@@ -2,7 +2,9 @@
 
 It copies a pack's scheme (`agent`, `manufacturing:service-engineer`) into a demo folder, asks
 the pack that owns it for deterministic demo data beside it (its `demo` callable), runs the
-appraisal and renders the report, then says where the report is. The folder is recreated on
+appraisal, renders everything `appraisal render` writes (the summary, the scorecards, the team
+report, the workbook and, when Chromium is installed, the PDFs) into `report/`, and says
+where. The folder is recreated on
 each run (only if it is a demo folder: nothing else is ever removed).
 """
 
@@ -69,7 +71,33 @@ def demo(
     for line in report_lines(result.quality, strict):
         echo(line)
     echo(f"explain a score: appraisal explain {run_dir} --appraisee {graded[0].id if graded else 'ID'}")
-    echo(f"report: {(run_dir / 'report' / 'index.html').resolve()}")
+    for line in _rendered(run_dir, folder / "report", language, extensions):
+        echo(line)
+
+
+def _rendered(run_dir: Path, report: Path, language: str, extensions: Any) -> list[str]:
+    """Render the run as `appraisal render` does (PDFs only where Chromium is installed), and
+    say where each part is."""
+    # When the command runs, not when the CLI starts (see appraisal.cli):
+    from appraisal.cli.render_cmd import render_run
+    from appraisal.errors import AppraisalError
+    from appraisal.rendering.pdf import find_chromium
+
+    try:
+        find_chromium()
+        pdf, why = ["pdf"], ""
+    except AppraisalError as exc:
+        pdf, why = [], str(exc)
+    try:
+        render_run(run_dir, report, ["html", "md", "xlsx", *pdf], language=language, extensions=extensions,
+                   with_store=False)
+    except OSError as exc:  # a full disk: render_run has removed its partial folder
+        raise AppraisalError(f"cannot write {report}: {exc.strerror or exc}; nothing was kept") from None
+    where = report.resolve()
+    return [f"summary: {where / 'index.html'}", f"team report: {where / 'team.html'}",
+            f"scorecards: {where / 'scorecards'}", f"workbook: {where / 'result.xlsx'}",
+            f"PDFs: {where / 'pdf'}" if pdf else f"PDFs: not written ({why})",
+            f"report: {where / 'index.html'}"]
 
 
 def _generate(demo_data: Callable[..., Any], data: Path, **options: Any) -> Any:

@@ -108,11 +108,13 @@ def render_run(
     previous: Sequence[Path] = (), drill_down: bool = False, force: bool = False, quiet: bool = True,
     extensions: Extensions | None = None, store: Path | None = None, audience: str = "hr",
     appraisees: Sequence[str] = (), teams: Sequence[str] = (), managers: Sequence[str] = (),
+    with_store: bool = True,
 ) -> list[Path]:
     """Render the run in `run_dir` into the new folder `out`; return the files written (in `out`).
     `extensions` (default: the loaded plugins') bring the packs' templates, and read the rows of
     `drill_down` again. The run store (`store`, else the default one) adds what it knows of the
-    run: calibrations, and earlier periods unless `previous` names run folders. `audience` and
+    run: calibrations, and earlier periods unless `previous` names run folders (none `with_store`
+    false: a run the store cannot hold, the demo's). `audience` and
     the `appraisees`, `teams` and `managers` selected: `appraisal.rendering.audience`."""
     # When the command runs, not when the CLI starts (see appraisal.cli):
     from appraisal.errors import AppraisalError
@@ -132,7 +134,8 @@ def render_run(
     earlier = [load_run(p) for p in previous]
     _check_out(out, run_dir, force)
     with ExitStack() as stack:
-        calibrations, stored = stored_context(stack, store, run_dir, with_history=not previous)
+        calibrations, stored = stored_context(stack, store, run_dir, with_history=not previous) if with_store else (
+            {}, [])
         earlier = [selected(r, appraisees=appraisees, teams=teams, managers=managers, strict=False)
                    for r in earlier or stored]
         kept = {a.id for a in result.appraisees}
