@@ -112,7 +112,7 @@ def test_plugins_help_text(run_cli) -> None:
     [
         (["--bogus"], "No such option: --bogus"),
         (["validate", "--bogus", "x.yaml"], "No such option: --bogus"),
-        (["validate"], "Missing argument 'SCHEME'"),
+        (["validate"], "Missing argument 'SCHEME...'"),
         (["frobnicate"], "No such command 'frobnicate'"),
         (["--plugins-dir", "/no/such/folder", "plugins"], "does not exist"),
     ],

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
+from appraisal.cli.language_option import Lang, Language
+from appraisal.cli.output_options import Json
 from appraisal.cli.runs_cmd import Store, _json, _open
 from appraisal.cli.terminal import echo
 
@@ -15,7 +17,6 @@ if TYPE_CHECKING:
 
 appeal_app = typer.Typer(help="Appeals (申诉) against a stored run: file, list, decide, evidence.",
                          no_args_is_help=True)
-Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 
 
 @appeal_app.command("file")
@@ -93,7 +94,7 @@ def decide_appeal(
     out: Annotated[Optional[Path], typer.Option(  # noqa: UP045
         "--out", "-o", help="The corrected version's run folder (default: beside the run's, "
                             "<folder>-appeal-ID; never overwritten).")] = None,
-    language: Annotated[str, typer.Option("--lang", help="Language of the corrected version's report.")] = "en",
+    language: Language = Lang.en,
     report: Annotated[bool, typer.Option("--report/--no-report", help="Render its report.")] = True,
     store: Store = None,
     json_output: Json = False,

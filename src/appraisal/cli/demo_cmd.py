@@ -18,7 +18,9 @@ import typer
 
 from appraisal.cli import Timeout
 from appraisal.cli.groups_option import Groups, parse_groups
-from appraisal.cli.terminal import echo
+from appraisal.cli.language_option import Lang, Language
+from appraisal.cli.output_options import Json, Quiet
+from appraisal.cli.terminal import echo, echo_json
 
 if TYPE_CHECKING:
     from appraisal.scheme.packs import PackRegistry
@@ -32,13 +34,15 @@ def demo(
         str, typer.Option("--role", help="The scheme to demonstrate: agent, or PACK:NAME of a pack with demo data.")
     ] = "agent",
     period: Annotated[str, typer.Option("--period", "-p", help="The period to appraise.")] = "2026-Q3",
-    language: Annotated[str, typer.Option("--lang", help="Language of the report: en or zh.")] = "en",
+    language: Language = Lang.en,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the generated data.")] = 2026,
     strict: Annotated[
         bool, typer.Option("--strict", help="Fail on data-quality warnings too, not only on errors.")
     ] = False,
     timeout: Timeout = 0,
     groups: Groups = "team,roster",
+    json_output: Json = False,
+    quiet: Quiet = False,
 ) -> None:
     """Generate demo data, appraise it with the scheme for ROLE, and render the report."""
     # When the command runs, not when the CLI starts (see appraisal.cli):
@@ -63,6 +67,16 @@ def demo(
         run_dir = write_with_report(result, folder / f"run-{result.period['label']}", extensions,
                                     language=language, report=True, tables=tables)
     graded = [a for a in result.appraisees if a.grade is not None]
+    written = _rendered(run_dir, folder / "report", language, extensions)
+    if json_output:
+        echo_json({"folder": str(folder.resolve()), "data": str(Path(getattr(files, "folder", data)).resolve()),
+                   "scheme": scheme.id, "version": scheme.version, "period": result.period["label"],
+                   "run": str(run_dir.resolve()), "appraisees": len(result.appraisees), "graded": len(graded),
+                   "grades": {g["grade"]: sum(a.grade == g["grade"] for a in graded) for g in result.grades},
+                   "quality": list(result.quality), "report": written})
+        return
+    if quiet:
+        return
     echo(f"demo data: {getattr(files, 'folder', data)} ({len(result.appraisees)} appraisees)")
     echo(f"appraised with {scheme.id} v{scheme.version} for {result.period['label']}: {len(graded)} graded")
     for grade in result.grades:
@@ -71,13 +85,15 @@ def demo(
     for line in report_lines(result.quality, strict):
         echo(line)
     echo(f"explain a score: appraisal explain {run_dir} --appraisee {graded[0].id if graded else 'ID'}")
-    for line in _rendered(run_dir, folder / "report", language, extensions):
-        echo(line)
+    for part in ("summary", "team report", "scorecards", "workbook"):
+        echo(f"{part}: {written[part]}")
+    echo(f"PDFs: {written['PDFs']}" if written["PDFs"] else f"PDFs: not written ({written['why']})")
+    echo(f"report: {written['summary']}")
 
 
-def _rendered(run_dir: Path, report: Path, language: str, extensions: Any) -> list[str]:
+def _rendered(run_dir: Path, report: Path, language: str, extensions: Any) -> dict[str, str | None]:
     """Render the run as `appraisal render` does (PDFs only where Chromium is installed), and
-    say where each part is."""
+    say where each part is (`PDFs` None, and `why`, without Chromium)."""
     # When the command runs, not when the CLI starts (see appraisal.cli):
     from appraisal.cli.render_cmd import render_run
     from appraisal.errors import AppraisalError
@@ -94,10 +110,9 @@ def _rendered(run_dir: Path, report: Path, language: str, extensions: Any) -> li
     except OSError as exc:  # a full disk: render_run has removed its partial folder
         raise AppraisalError(f"cannot write {report}: {exc.strerror or exc}; nothing was kept") from None
     where = report.resolve()
-    return [f"summary: {where / 'index.html'}", f"team report: {where / 'team.html'}",
-            f"scorecards: {where / 'scorecards'}", f"workbook: {where / 'result.xlsx'}",
-            f"PDFs: {where / 'pdf'}" if pdf else f"PDFs: not written ({why})",
-            f"report: {where / 'index.html'}"]
+    return {"summary": str(where / "index.html"), "team report": str(where / "team.html"),
+            "scorecards": str(where / "scorecards"), "workbook": str(where / "result.xlsx"),
+            "PDFs": str(where / "pdf") if pdf else None, "why": why or None}
 
 
 def _generate(demo_data: Callable[..., Any], data: Path, **options: Any) -> Any:

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from appraisal.cli.language_option import Lang, Language
+
 
 def form(
     scheme: Annotated[
@@ -14,7 +16,7 @@ def form(
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="The folder to write the form into.")] = Path("."),
     formats: Annotated[str, typer.Option("--format", help="Comma-separated formats: html, md.")] = "html,md",
-    language: Annotated[str, typer.Option("--lang", help="Language of the form: en or zh.")] = "en",
+    language: Language = Lang.en,
     appraisee: Annotated[
         str | None, typer.Option("--appraisee", help="The appraisee's id, shown in the header.")
     ] = None,

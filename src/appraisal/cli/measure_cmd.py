@@ -14,6 +14,7 @@ from appraisal.cli import Timeout
 from appraisal.cli.data_root_option import DataRoots
 from appraisal.cli.engine_options import EngineName, MemoryLimit, ProfileName, SpillDir
 from appraisal.cli.groups_option import Groups, parse_groups
+from appraisal.cli.output_options import Quiet
 from appraisal.cli.terminal import echo, json_printable, printable
 
 if TYPE_CHECKING:
@@ -54,6 +55,7 @@ def measure(
     spill_dir: SpillDir = None,
     engine: EngineName = None,
     profile: ProfileName = None,
+    quiet: Quiet = False,
 ) -> None:
     """Measure SCHEME's indicators for everyone on its roster in PERIOD, with data-quality counts.
 
@@ -112,8 +114,8 @@ def measure(
             ]
         typer.echo(json_printable(json.dumps(report, indent=2, ensure_ascii=False)))
     elif result is not None:
-        _print_table(result, quality_rows, strict)
-    elif quality and quality_csv is None:
+        _print_table(result, [] if quiet else quality_rows, strict)
+    elif quality and quality_csv is None and not quiet:
         for line in report_lines(quality_rows, strict):
             echo(line, err=True)
 

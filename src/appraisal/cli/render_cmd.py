@@ -29,7 +29,10 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from appraisal.cli.data_root_option import DataRoots
+from appraisal.cli.language_option import Lang, Language
+from appraisal.cli.output_options import Json, Quiet
 from appraisal.cli.stored_context import stored_context
+from appraisal.cli.terminal import echo_json
 
 if TYPE_CHECKING:
     from appraisal.plugins import Extensions
@@ -282,7 +285,7 @@ def render(
         list[str],
         typer.Option("--format", "-f", metavar="FORMATS", help=f"Comma-separated formats: {', '.join(FORMATS)}."),
     ] = ["html"],  # noqa: B006 - Typer reads the default
-    language: Annotated[str, typer.Option("--lang", help="Language of the reports: en or zh.")] = "en",
+    language: Language = Lang.en,
     templates: Annotated[
         Optional[Path],  # noqa: UP045 - Typer reads the annotation at run time
         typer.Option("--templates", exists=True, file_okay=False,
@@ -298,7 +301,8 @@ def render(
         "--force",
         help="Replace a non-empty OUT that an earlier render wrote (never a run folder or any other folder).",
     )] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    quiet: Quiet = False,
+    json_output: Json = False,
     data_root: DataRoots = None,
     store: Annotated[
         Optional[Path],  # noqa: UP045
@@ -335,8 +339,13 @@ def render(
                                  managers=manager or ())
     except OSError as exc:  # a full disk, a read-only folder: render_run has removed its partial folder
         raise AppraisalError(f"cannot write {out}: {exc.strerror or exc}; nothing was kept") from None
-    if not quiet:
-        typer.echo(f"wrote {len(written)} files to {out}")
+    if json_output:
+        echo_json({"out": str(out), "files": [str(p.relative_to(out)) for p in written],
+                   "report": str(out / "index.html") if (out / "index.html").is_file() else None})
+        return
+    if quiet:
+        return
+    typer.echo(f"wrote {len(written)} files to {out}")
     if (out / "index.html").is_file():
         typer.echo(f"report: {out / 'index.html'}")
 

@@ -14,7 +14,9 @@ from appraisal.cli import Timeout
 from appraisal.cli.data_root_option import DataRoots
 from appraisal.cli.engine_options import EngineName, MemoryLimit, ProfileName, SpillDir
 from appraisal.cli.groups_option import Groups, parse_groups
-from appraisal.cli.terminal import echo
+from appraisal.cli.language_option import Lang, Language
+from appraisal.cli.output_options import Json, Quiet
+from appraisal.cli.terminal import echo, echo_json
 
 if TYPE_CHECKING:
     from appraisal.engines.profiles import Choice
@@ -35,7 +37,7 @@ def run(
         Optional[int],  # noqa: UP045 - Typer reads the annotation at run time
         typer.Option("--threads", min=1, help="DuckDB threads (default and at most: all cores)."),
     ] = None,
-    language: Annotated[str, typer.Option("--lang", help="Language of the report: en or zh.")] = "en",
+    language: Language = Lang.en,
     report: Annotated[bool, typer.Option("--report/--no-report", help="Render the HTML and Markdown report.")] = True,
     strict: Annotated[bool, typer.Option("--strict", help=STRICT_HELP)] = False,
     timeout: Timeout = 0,
@@ -52,6 +54,8 @@ def run(
                           "appraisal-runs.sqlite in the working folder)."),
     ] = None,
     no_store: Annotated[bool, typer.Option("--no-store", help="Keep the run in its folder only.")] = False,
+    json_output: Json = False,
+    quiet: Quiet = False,
 ) -> None:
     """Appraise everyone on SCHEME's roster for PERIOD; write JSON, CSV and the report into OUT,
     and keep the run in the run store (`appraisal runs`)."""
@@ -83,7 +87,8 @@ def run(
             if digest != loaded.digest:
                 raise AppraisalError(f"the scheme {path} changed while it was read; run again")
         result = checked_run(loaded, parse_period(period), extensions, threads=threads, strict=strict,
-                             groups=parse_groups(groups), tables=tables, engine=choose(engine, profile, loaded.profile))
+                             groups=parse_groups(groups), tables=tables, engine=choose(engine, profile, loaded.profile),
+                             show=not (quiet or json_output))
 
         @contextmanager
         def record(folder: Path, published: Path) -> Iterator[Callable[[], object]]:
@@ -95,6 +100,16 @@ def run(
         folder = write_with_report(result, out, extensions, language=language, report=report, tables=tables,
                                    record=record if runs is not None else None)
     graded = sum(row["actual"] for row in result.calibration)  # by the engine: the appraisees stay in the file
+    if json_output:
+        echo_json({"folder": str(folder), "period": result.period["label"], "appraised": len(result.appraisees),
+                   "graded": graded, "grades": {row["grade"]: row["actual"] for row in result.calibration},
+                   "stored": [{"run": kept.id, "after": kept.previous} for kept in stored],
+                   "store": None if no_store else str(store_path(store)),
+                   "report": str(folder / "report" / "index.html") if report else None,
+                   "quality": list(result.quality)})
+        return
+    if quiet:
+        return
     echo(f"appraised {len(result.appraisees)} ({graded} graded) for {result.period['label']}: {folder}")
     for kept in stored:
         after = f", after {kept.previous}" if kept.previous else ""
@@ -180,6 +195,7 @@ def explain(
     ] = None,
     rows: Annotated[int, typer.Option("--rows", min=1, help="How many rows to show.")] = 5,
     data_root: DataRoots = None,
+    json_output: Json = False,
 ) -> None:
     """Show step by step how an appraisee's values, scores, contributions, gates and grade came to be."""
     # When the command runs, not when the CLI starts (see appraisal.cli):
@@ -196,6 +212,12 @@ def explain(
         read = rows_of(result, plugins.extensions(), rows)
     with allowing(data_root or ()):
         lines = explain_lines(result, appraisee, indicator, rows=read)
+    if json_output:  # the appraisee's values, scores, gates and grade as result.json holds them, and the words
+        import dataclasses  # only for --json
+
+        echo_json({"run": str(run_dir), "appraisee": dataclasses.asdict(result.appraisee(appraisee)),
+                   "indicator": indicator, "lines": lines})
+        return
     for line in lines:
         echo(line)  # names, values and rows from data: control characters escaped
 

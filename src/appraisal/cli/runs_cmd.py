@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
-from appraisal.cli.terminal import echo
+from appraisal.cli.output_options import Json
+from appraisal.cli.terminal import echo, echo_json
 
 if TYPE_CHECKING:
     from appraisal.store.comparing import RunDiff
@@ -20,7 +21,6 @@ Store = Annotated[
     typer.Option("--store", metavar="FILE", show_default=False,
                  help="The run store (default: $APPRAISAL_STORE, else appraisal-runs.sqlite in the working folder)."),
 ]
-Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 
 
 def _open(store: Path | None) -> RunStore:
@@ -31,9 +31,7 @@ def _open(store: Path | None) -> RunStore:
 
 
 def _json(data: object) -> None:
-    import json  # only for --json
-
-    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    echo_json(data)
 
 
 @runs_app.command("list")

@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from appraisal.cli.terminal import echo
+from appraisal.cli.language_option import Lang, Language
+from appraisal.cli.output_options import Json
+from appraisal.cli.terminal import echo, echo_json
 
 if TYPE_CHECKING:
     from appraisal.scheme.model import Indicator, Scheme
@@ -52,10 +54,11 @@ def show(
         str,
         typer.Argument(help="A scheme file, or the name of a shipped scheme.", metavar="SCHEME"),
     ],
-    language: Annotated[str, typer.Option("--lang", help="Language of titles: en or zh.")] = "en",
+    language: Language = Lang.en,
     resolved: Annotated[
         bool, typer.Option("--resolved", help="Print the scheme as YAML after extends and strategy are applied.")
     ] = False,
+    json_output: Json = False,
 ) -> None:
     """Check SCHEME and summarise it: period, data, indicators with weights, targets and score rules, grades."""
     # When the command runs, not when the CLI starts (see appraisal.cli):
@@ -74,7 +77,14 @@ def show(
         from appraisal.scheme.strategies import apply_strategy
 
         data = apply_strategy(load_resolved(path, extensions)).data
+        if json_output:  # the resolved scheme as JSON: what a program reads
+            echo_json(data)
+            return
         typer.echo(yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100).rstrip())
+        return
+    if json_output:
+        echo_json({"scheme": checked.id, "version": checked.version, "file": str(path), "lines": summary_lines(
+            checked, language)})
         return
     for line in summary_lines(checked, language):
         echo(line)

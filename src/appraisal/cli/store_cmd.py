@@ -7,14 +7,15 @@ from typing import Annotated
 
 import typer
 
+from appraisal.cli.output_options import Json
 from appraisal.cli.runs_cmd import Store, _open
-from appraisal.cli.terminal import echo
+from appraisal.cli.terminal import echo, echo_json
 
 store_app = typer.Typer(help="The run store itself: check, backup, restore.", no_args_is_help=True)
 
 
 @store_app.command("check")
-def check_store(store: Store = None) -> None:
+def check_store(store: Store = None, json_output: Json = False) -> None:
     """Read every page of the store and every kept file against its SHA-256; exit 1 on any fault."""
     # When the command runs, not when the CLI starts (see appraisal.cli):
     from appraisal.store.backups import check
@@ -22,6 +23,11 @@ def check_store(store: Store = None) -> None:
     with _open(store) as runs:
         problems = check(runs)
         count = len(runs.runs())
+    if json_output:
+        echo_json({"store": str(runs.path), "runs": count, "ok": not problems, "problems": problems})
+        if problems:
+            raise typer.Exit(1)
+        return
     for problem in problems:
         echo(problem, err=True)
     if problems:

@@ -42,3 +42,10 @@ def json_printable(text: str) -> str:
 def echo(text: object = "", *, err: bool = False) -> None:
     """Print one line that may show data: `typer.echo` of `printable(text)`."""
     typer.echo(printable(text), err=err)
+
+
+def echo_json(data: object) -> None:
+    """Print `data` as indented JSON (names as they are, control characters escaped): `--json`."""
+    import json  # only for --json
+
+    typer.echo(json_printable(json.dumps(data, indent=2, ensure_ascii=False)))

@@ -14,7 +14,7 @@ from appraisal.cli.engine_options import EngineName, ProfileName
 def validate(
     schemes: Annotated[
         list[Path],
-        typer.Argument(help="Scheme files (YAML) to check.", metavar="SCHEME", show_default=False),
+        typer.Argument(help="Scheme files (YAML) to check.", metavar="SCHEME...", show_default=False),
     ],
     json_output: Annotated[
         bool, typer.Option("--json", help="Print a JSON report on stdout instead of text.")
