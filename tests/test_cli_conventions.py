@@ -71,7 +71,8 @@ def test_run_and_demo_print_nothing_with_quiet_and_json_with_json(agent: Path, t
 
 
 def test_explain_json_holds_the_appraisees_numbers_and_the_words(agent: Path, tmp_path: Path) -> None:
-    assert cli("run", str(agent), "-p", "2026-Q3", "-o", str(tmp_path / "q"), "--no-store", cwd=tmp_path).returncode == 0
+    done = cli("run", str(agent), "-p", "2026-Q3", "-o", str(tmp_path / "q"), "--no-store", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
     said = json.loads(cli("explain", str(tmp_path / "q"), "-a", "CS001", "--json", cwd=tmp_path).stdout)
     assert said["appraisee"]["id"] == "CS001" and said["appraisee"]["grade"] == "C"
     assert any("CS001" in line for line in said["lines"])
