@@ -25,12 +25,13 @@ def opened(result, tmp_path: Path, language: str = "en") -> openpyxl.Workbook:
 
 
 def test_the_workbook_has_a_sheet_per_view(result, tmp_path):
-    assert opened(result, tmp_path).sheetnames == ["Summary", "Scores", "Team", "Quality", "Provenance"]
+    assert opened(result, tmp_path).sheetnames == ["Summary", "Scores", "Team", "Weighted total", "Chart", "Quality",
+                                                   "Provenance"]
 
 
 def test_sheet_names_and_headers_are_chinese_with_zh(result, tmp_path):
     book = opened(result, tmp_path, "zh")
-    assert book.sheetnames == ["汇总", "得分明细", "团队", "数据质量", "溯源信息"]
+    assert book.sheetnames == ["汇总", "得分明细", "团队", "加权总分核算", "图表", "数据质量", "溯源信息"]
     assert [c.value for c in book["汇总"][1]][:6] == ["编号", "姓名", "团队", "加权总分", "加减分", "总分"]
     assert book["得分明细"]["D2"].value == "速度"
 

@@ -217,10 +217,12 @@ def test_the_run_keeps_the_original_text_of_ids_names_and_teams(run_dir):
 # --- appraisal render --format xlsx, csv -------------------------------------------------------------
 
 
-def test_no_cell_of_any_sheet_is_a_formula(workbook):
+def test_no_cell_is_a_formula_but_the_weighted_totals_this_module_writes(workbook):
     book = openpyxl.load_workbook(workbook)
-    kinds = {c.data_type for sheet in book for row in sheet.iter_rows() for c in row}
-    assert "f" not in kinds
+    formulas = [(sheet.title, c.value) for sheet in book for row in sheet.iter_rows() for c in row
+                if c.data_type == "f"]
+    ours = re.compile(r"=SUMPRODUCT\(C\d+:\w+\d+,\w+\d+:\w+\d+\)/100")
+    assert formulas and all(title == "Weighted total" and ours.fullmatch(text) for title, text in formulas), formulas
 
 
 def test_formula_like_text_is_a_string_cell_with_its_text_unchanged(workbook):
@@ -286,14 +288,16 @@ def test_measure_csv_escapes_ids_and_keeps_numbers(run_cli, scheme, tmp_path):
 
 
 def _open_in_calc(files: list[Path], tmp_path: Path) -> dict[str, set[str]]:
-    """Open each file in LibreOffice Calc and save it as .xlsx: the data types of its cells, by file name."""
+    """Open each file in LibreOffice Calc and save it as .xlsx: the data types of its cells, by file
+    name (but the Weighted total sheet's, whose formulas are ours: see the recalculation test)."""
     soffice = require_program("soffice")
     out = tmp_path / "calc"
     subprocess.run([soffice, "--headless", "--norestore", f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
                     "--convert-to", "xlsx", "--outdir", str(out), *map(str, files)],
                    check=True, capture_output=True, timeout=300)
     return {path.stem: {c.data_type for sheet in openpyxl.load_workbook(out / f"{path.stem}.xlsx")
-                        for row in sheet.iter_rows() for c in row} for path in files}
+                        if sheet.title != "Weighted total" for row in sheet.iter_rows() for c in row}
+            for path in files}
 
 
 def test_libreoffice_finds_no_formula_in_our_files_and_finds_them_in_raw_ones(run_dir, workbook, tmp_path):
@@ -307,3 +311,27 @@ def test_libreoffice_finds_no_formula_in_our_files_and_finds_them_in_raw_ones(ru
     assert "f" in kinds["raw"]
     assert {name: "f" in found for name, found in kinds.items() if name != "raw"} == {
         "ours-totals-csv": False, "ours-scores-csv": False, "ours-quality-csv": False, "ours-result-xlsx": False}
+
+
+def test_libreoffice_computes_each_weighted_total_formula_to_the_engines_total(workbook, tmp_path):
+    """The workbook's live formulas, recalculated by a real spreadsheet (LibreOffice Calc, which
+    computes every formula saved without a value), give the totals the engine computed."""
+    soffice = require_program("soffice")
+    subprocess.run([soffice, "--headless", "--norestore", f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
+                    "--convert-to", "xlsx", "--outdir", str(tmp_path / "calc"), str(workbook)],
+                   check=True, capture_output=True, timeout=300)
+    ours = openpyxl.load_workbook(workbook)["Weighted total"]
+    calc = openpyxl.load_workbook(tmp_path / "calc" / workbook.name, data_only=True)["Weighted total"]
+    header = [c.value for c in ours[1]]
+    formula, engine = header.index("Weighted total (formula)") + 1, header.index("Weighted total (computed)") + 1
+    checked = 0
+    for r in range(2, ours.max_row + 1):
+        if ours.cell(row=r, column=formula).data_type != "f":
+            assert ours.cell(row=r, column=engine).value is None  # no total: no formula
+            continue
+        assert calc.cell(row=r, column=formula).value == pytest.approx(ours.cell(row=r, column=engine).value,
+                                                                       rel=1e-12, abs=1e-9)
+        checked += 1
+    assert checked == ours.max_row - 1 - sum(ours.cell(row=r, column=engine).value is None
+                                             for r in range(2, ours.max_row + 1))
+    assert checked > 0

@@ -135,3 +135,16 @@ def test_a_store_named_that_is_not_there_is_an_error(quarters: Path, tmp_path: P
     out = cli("render", "2026-Q3", "-o", str(tmp_path / "r"), "--store", str(tmp_path / "none.sqlite"), cwd=quarters)
     assert out.returncode == 1 and f"no run store at {tmp_path / 'none.sqlite'}" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_the_workbook_rounds_money_to_cents_and_charts_the_grades_against_the_target(quarters: Path) -> None:
+    book = openpyxl.load_workbook(rendered(quarters, "r-money") / "result.xlsx")
+    rows = list(book["Incentives"].iter_rows(values_only=True))
+    header = rows[0]
+    money = [header.index(k) for k in ("Bonus base", "Bonus", "Sales", "Commission", "Bonus and commission")]
+    amounts = [row[k] for row in rows[1:] for k in money if isinstance(row[k], float)]
+    assert amounts and all(round(a, 2) == a for a in amounts)
+    chart = book["Chart"]
+    [drawn] = chart._charts
+    assert [r[0] for r in chart.iter_rows(min_row=2, values_only=True)] == ["S", "A", "B", "C", "D"]
+    assert drawn.title is not None

@@ -8,7 +8,8 @@ with `--force`, and only when an earlier `render` wrote it (it holds the marker 
 never a run folder, nor a folder inside or around one, nor any other folder. What goes where in OUT:
 
     html, md   index.<fmt> (summary), team.<fmt> (team report), scorecards/<id>.<fmt>
-    xlsx       result.xlsx: Summary, Scores, Team, Quality, Provenance (and History: earlier periods)
+    xlsx       result.xlsx: Summary, Scores, Team, Weighted total (live formulas), Chart, Quality,
+               Provenance (and Incentives, History: earlier periods)
     json, csv  result.json (and appraisees.parquet): copies of the run's; scores.csv, totals.csv,
                quality.csv: written from it as `run` writes them (text a spreadsheet would read as a
                formula gets a leading ')

@@ -1,14 +1,18 @@
 """An appraisal result as an Excel workbook: a sheet per view, real numbers with number formats.
 
 Sheets: Summary (one row per appraisee, with the calibrated grade when grades were moved after
-calibration), Scores (appraisee x indicator), Team (per team), Quality (rows dropped or flagged,
-and why), Provenance, and History (earlier periods, `rendering.history`) when earlier results
-are given. Numbers are stored as numbers, never
-as text: fractions of a "%" unit as 0.0%, scores and totals as 0.0. Headers and sheet names are
-in the run's language, and so are rules, statuses, flags and data-quality causes (phrased by
-`appraisal.rendering.phrasing`); every sheet has a frozen header row and an autofilter. The file's bytes
-do not depend on the clock: its creation and modification times are the period's end. Every text
-is a string cell, never a formula, whatever it begins with (`appraisal.results.inert`).
+calibration), Scores (a row per appraisee and indicator), Team (per team), Weighted total
+(appraisee x indicator: scores, effective weights, and the weighted total as a live formula beside
+the engine's, to check one against the other), Chart (the grade distribution against the
+target), Incentives (amounts rounded to cents), Quality (rows dropped or flagged, and why),
+Provenance, and History (earlier periods, `rendering.history`) when earlier results are given.
+Numbers are stored as numbers, never as text: fractions of a "%" unit as 0.0%, scores and
+totals as 0.0. Headers and sheet names are in the run's language, and so are rules, statuses,
+flags and data-quality causes (phrased by `appraisal.rendering.phrasing`); every sheet has a
+frozen header row and an autofilter. The file's bytes do not depend on the clock: its creation
+and modification times are the period's end. Every text is a string cell, never a formula,
+whatever it begins with (`appraisal.results.inert`); the only formulas are the Weighted total
+sheet's, written by this module.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import datetime as dt
 import io
 import json
 import zipfile
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -42,10 +47,14 @@ MONEY = "#,##0.00"
 
 _SHEETS = {"summary": ("Summary", "汇总"), "scores": ("Scores", "得分明细"), "teams": ("Team", "团队"),
            "quality": ("Quality", "数据质量"), "provenance": ("Provenance", "溯源信息"),
-           "incentives": ("Incentives", "奖金与提成"), "history": ("History", "历史")}
+           "incentives": ("Incentives", "奖金与提成"), "history": ("History", "历史"),
+           "check": ("Weighted total", "加权总分核算"), "chart": ("Chart", "图表")}
 _MORE = {"key": ("Key", "项目"), "text": ("Value", "内容"), "indicator_id": ("Indicator ID", "指标编号"),
          "appraisee_id": ("Appraisee ID", "被考核人编号"), "unit": ("Unit", "单位"),
-         "scheme_version": ("Scheme version", "方案版本")}
+         "scheme_version": ("Scheme version", "方案版本"),
+         "by_formula": ("Weighted total (formula)", "加权总分（公式）"),
+         "by_engine": ("Weighted total (computed)", "加权总分（计算结果）"),
+         "weight_of": ("Weight", "权重"), "score_of": ("Score", "得分")}
 
 
 def _value_format(unit: str) -> str:
@@ -149,13 +158,17 @@ def build_workbook(result: Result, language: str = "en", *, previous: Sequence[R
              *(s["mean"] for s in t["scores"])] for t in compared),
            {1: COUNT, 2: SCORE, **{3 + k: COUNT for k in range(len(grade_names))},
             **{3 + len(grade_names) + k: SCORE for k in range(len(titles))}})
+    _check_sheet(book, sheets["check"], data, words, language)
+    _chart_sheet(book, sheets["chart"], data, words)
     paid = [a for a in people if a.get("incentives")]
     if paid:  # only when the scheme declares incentives
         _sheet(book, sheets["incentives"],
                [words[k] for k in ("id", "name", "grade", "bonus_base", "coefficient", "bonus", "sales", "commission",
                                    "pay_total", "currency")],
-               ([a["id"], a["name"], a["grade"], *(a["incentives"][k] for k in ("base", "coefficient", "bonus", "sales",
-                                                                                 "commission", "total", "currency"))]
+               ([a["id"], a["name"], a["grade"], *(_money(a["incentives"][k]) if k != "coefficient"
+                                                   else a["incentives"][k]
+                                                   for k in ("base", "coefficient", "bonus", "sales", "commission",
+                                                             "total", "currency"))]
                 for a in paid),
                {3: MONEY, 4: "0.00", 5: MONEY, 6: MONEY, 7: MONEY, 8: MONEY})
     _sheet(book, sheets["quality"],
@@ -174,6 +187,56 @@ def build_workbook(result: Result, language: str = "en", *, previous: Sequence[R
     _sheet(book, sheets["provenance"], [words["key"], words["text"]],
            ([words.get(key, key), value] for key, value in facts))
     return book
+
+
+def _money(value: Any) -> Any:
+    """An amount rounded to the currency's cents (695.8000000000001 is 695.80), other values as they are."""
+    return round(value, 2) if isinstance(value, float) else value
+
+
+def _check_sheet(book: Any, title: str, data: Mapping[str, Any], words: Mapping[str, str], language: str) -> None:
+    """Appraisee x indicator: each score and its effective weight, and the weighted total as a live
+    formula (SUMPRODUCT of the scores and the weights, over 100) beside the total the engine
+    computed, so a reader can check one with the other in the spreadsheet itself."""
+    indicators = list(data["scheme"].get("indicators") or ())
+    count = len(indicators)
+    titles = [pick(i.get("title") or {"en": i["id"]}, language) for i in indicators]
+    header = [words["id"], words["name"], *(f"{words['score_of']}: {t}" for t in titles),
+              *(f"{words['weight_of']}: {t}" for t in titles), words["by_formula"], words["by_engine"]]
+    rows = []
+    for r, a in enumerate(data["appraisees"], start=2):
+        cells = {c["indicator"]: c for c in a["cells"]}
+        scores = [cells.get(i["id"], {}).get("score") for i in indicators]
+        weights = [cells.get(i["id"], {}).get("effective_weight") for i in indicators]
+        first, last = get_column_letter(3), get_column_letter(2 + count)
+        w_first, w_last = get_column_letter(3 + count), get_column_letter(2 + 2 * count)
+        formula = (f"=SUMPRODUCT({first}{r}:{last}{r},{w_first}{r}:{w_last}{r})/100"
+                   if count and a["weighted_total"] is not None else None)  # no total computed: none to check
+        rows.append([a["id"], a["name"], *scores, *weights, formula, a["weighted_total"]])
+    sheet = _sheet(book, title, header, rows, {**{2 + k: SCORE for k in range(2 * count)},
+                                               2 + 2 * count: POINTS, 3 + 2 * count: POINTS})
+    for r in range(2, len(rows) + 2):  # the one cell per row that is a formula, and ours
+        if (formula := rows[r - 2][2 + 2 * count]) is not None:
+            cell = sheet.cell(row=r, column=3 + 2 * count)
+            cell.value, cell.data_type, cell.number_format = formula, "f", POINTS
+
+
+def _chart_sheet(book: Any, title: str, data: Mapping[str, Any], words: Mapping[str, str]) -> None:
+    """The grade distribution as a bar chart beside its table: how many have each grade, and how
+    many the scheme's target share expects."""
+    from openpyxl.chart import BarChart, Reference  # only when a workbook is written
+
+    targets = {c["grade"]: c for c in data.get("calibration") or ()}
+    counts = Counter(a["grade"] for a in data["appraisees"] if a.get("grade") is not None)
+    rows = [[g["grade"], counts.get(g["grade"], 0), targets.get(g["grade"], {}).get("expected")]
+            for g in data["grades"]]
+    sheet = _sheet(book, title, [words["grade"], words["headcount"], words["expected"]], rows, {1: COUNT, 2: SCORE})
+    chart = BarChart()
+    chart.title, chart.y_axis.title = words["grade_distribution"], words["headcount"]
+    chart.x_axis.title = words["grade"]
+    chart.add_data(Reference(sheet, min_col=2, max_col=3, min_row=1, max_row=len(rows) + 1), titles_from_data=True)
+    chart.set_categories(Reference(sheet, min_col=1, min_row=2, max_row=len(rows) + 1))
+    sheet.add_chart(chart, "E2")
 
 
 def _history_sheet(book: Any, title: str, past: Mapping[str, Any], words: Mapping[str, str]) -> None:
