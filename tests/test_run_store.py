@@ -235,6 +235,21 @@ def test_the_run_store_guides_example_runs_as_shown(tmp_path: Path) -> None:
     assert (tmp_path / "audit.csv").is_file() and (tmp_path / "review.md").is_file()
 
 
+def test_a_run_folder_is_written_again_from_the_store_byte_for_byte(agent: Path, tmp_path: Path) -> None:
+    store = tmp_path / "runs.sqlite"
+    assert appraise(agent, tmp_path / "q3", store).returncode == 0
+    done = cli("runs", "export", "after-sales-agent-2026-Q3-v1", "-o", str(tmp_path / "again"), "--store", str(store),
+               cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    original = sorted(p.name for p in (tmp_path / "q3").iterdir())
+    assert sorted(p.name for p in (tmp_path / "again").iterdir()) == original
+    for name in original:
+        assert (tmp_path / "again" / name).read_bytes() == (tmp_path / "q3" / name).read_bytes(), name
+    again = cli("runs", "export", "after-sales-agent-2026-Q3-v1", "-o", str(tmp_path / "again"), "--store",
+                str(store), cwd=tmp_path)
+    assert again.returncode == 1 and "already exists" in again.stderr
+
+
 def test_verify_reproduces_a_stored_run_bit_for_bit(agent: Path, tmp_path: Path) -> None:
     store = tmp_path / "runs.sqlite"
     appraise(agent, tmp_path / "q3", store, "--groups", "team,roster")

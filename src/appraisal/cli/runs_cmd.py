@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from appraisal.store.comparing import RunDiff
     from appraisal.store.runs import RunStore
 
-runs_app = typer.Typer(help="The runs kept in the run store: list, show, diff, verify.", no_args_is_help=True)
+runs_app = typer.Typer(help="The runs kept in the run store: list, show, diff, verify, export.", no_args_is_help=True)
 
 Store = Annotated[
     Optional[Path],  # noqa: UP045 - Typer reads the annotation at run time
@@ -161,6 +161,29 @@ def verify_run(
              "bit for bit")
     if found_differences:
         raise typer.Exit(1)
+
+
+@runs_app.command("export")
+def export_run(
+    run: Annotated[str, typer.Argument(help="A run id, as `appraisal runs list` prints it.", metavar="RUN")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The run folder to create (never overwritten).")],
+    store: Store = None,
+    json_output: Json = False,
+) -> None:
+    """Write RUN's run folder from the store: the kept files, each checked against its SHA-256,
+    and scores.csv written again from appraisees.parquet (the same bytes the run wrote), so
+    `explain` and `render` read it as the folder the run wrote (which may be gone or moved)."""
+    # When the command runs, not when the CLI starts (see appraisal.cli):
+    from appraisal.results.storing import SCORES_FILE, write_stored
+
+    with _open(store) as runs:
+        found = runs.get(run)
+        files = {name: runs.file(found.id, name) for name in runs.files(found.id)}
+    folder = write_stored(files, out)
+    if json_output:
+        _json({"run": found.id, "folder": str(folder), "files": sorted([*files, SCORES_FILE])})
+        return
+    echo(f"{found.id} written from the store: {folder}")
 
 
 def _diff_lines(found: RunDiff) -> list[str]:

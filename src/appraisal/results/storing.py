@@ -61,17 +61,7 @@ def write_run(
     out = Path(out)
     if isinstance(result.appraisees, StoredAppraisees) and result.appraisees.only is not None:
         raise AppraisalError("a run read for one appraisee (load_run(..., appraisee=)) cannot be stored: read it whole")
-    if out.exists():
-        raise AppraisalError(_exists(out))
-    parent = out.resolve().parent
-    if not parent.is_dir():
-        raise AppraisalError(f"cannot write {out}: the folder {parent} does not exist")
-    try:
-        with interrupts.deferred():  # removed even when a signal stops the run (appraisal.interrupts)
-            partial = Path(tempfile.mkdtemp(prefix=f"{out.name}.partial-", dir=parent))
-            interrupts.register_path(partial)
-    except OSError as exc:
-        raise AppraisalError(f"cannot write {out}: {exc.strerror}") from None
+    partial = _partial(out)
     claimed = recorded = False
     try:
         _write_json(partial / RESULT_FILE, result)
@@ -125,6 +115,44 @@ def _linked(source: Path, target: Path) -> None:
         os.link(source, target)
     except OSError:
         shutil.copyfile(source, target)
+
+
+def write_stored(files: dict[str, bytes], out: Path) -> Path:
+    """The run folder `out` from a stored run's `files` (`appraisal runs export`): each as kept,
+    and scores.csv, which the store does not keep twice, written again from the cells (the same
+    bytes the run wrote). Written beside `out` and renamed, never over anything."""
+    out = Path(out)
+    partial = _partial(out)
+    try:
+        for name, content in files.items():
+            (partial / name).write_bytes(content)
+        _write_csv(partial / SCORES_FILE, SCORE_COLUMNS, _score_rows(load_run(partial)))
+        with interrupts.deferred():
+            _claim(partial, out)
+    except OSError as exc:
+        _discard(partial)
+        raise AppraisalError(f"cannot write {out}: {exc.strerror or exc}; nothing was kept") from None
+    except BaseException:
+        _discard(partial)
+        raise
+    interrupts.unregister_path(partial)
+    return out
+
+
+def _partial(out: Path) -> Path:
+    """A new folder beside `out` to write into, removed even when a signal stops the command."""
+    if out.exists():
+        raise AppraisalError(_exists(out))
+    parent = out.resolve().parent
+    if not parent.is_dir():
+        raise AppraisalError(f"cannot write {out}: the folder {parent} does not exist")
+    try:
+        with interrupts.deferred():  # removed even when a signal stops the run (appraisal.interrupts)
+            partial = Path(tempfile.mkdtemp(prefix=f"{out.name}.partial-", dir=parent))
+            interrupts.register_path(partial)
+    except OSError as exc:
+        raise AppraisalError(f"cannot write {out}: {exc.strerror}") from None
+    return partial
 
 
 def _discard(partial: Path) -> None:
