@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
@@ -224,8 +225,6 @@ def _check_sheet(book: Any, title: str, data: Mapping[str, Any], words: Mapping[
 def _chart_sheet(book: Any, title: str, data: Mapping[str, Any], words: Mapping[str, str]) -> None:
     """The grade distribution as a bar chart beside its table: how many have each grade, and how
     many the scheme's target share expects."""
-    from openpyxl.chart import BarChart, Reference  # only when a workbook is written
-
     targets = {c["grade"]: c for c in data.get("calibration") or ()}
     counts = Counter(a["grade"] for a in data["appraisees"] if a.get("grade") is not None)
     rows = [[g["grade"], counts.get(g["grade"], 0), targets.get(g["grade"], {}).get("expected")]
