@@ -187,6 +187,7 @@ def test_validate_ok_lines(run_cli, monkeypatch: pytest.MonkeyPatch) -> None:
             {"file": "a.yaml", "id": "agent", "indicators": 2, "roster": True},
             {"file": "b.yaml", "id": "lead", "indicators": 1, "roster": False},
         ],
+        "warnings": [],
     }
 
 

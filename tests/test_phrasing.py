@@ -136,7 +136,7 @@ def test_a_percent_curve_shows_its_values_as_percentages():
 def test_a_band_with_an_open_end_is_an_infinity():
     parts = {"key": "band", "low": 48.0, "high": None, "low_closed": False, "high_closed": False, "score": 40.0,
              "unit": "h"}
-    assert phrase(parts, "zh") == "区间 (48 h, ∞)：40 分"
+    assert phrase(parts, "zh") == "区间 (48 小时, ∞)：40 分"
 
 
 def test_points_have_at_most_two_decimals_and_never_an_exponent():
@@ -288,3 +288,16 @@ def test_pay_is_explained_in_chinese():
 @pytest.mark.parametrize("key", [["weighted_total"], {"a": 1}, 3, None])
 def test_parts_whose_key_is_not_a_text_leave_the_english_sentence(key):
     assert phrase({"key": key, "total": 80.0}, "zh") is None
+
+
+@pytest.mark.parametrize(("value", "unit", "en", "zh"), [
+    (588, "tickets", "588 tickets", "588 单"),
+    (2.5, "h", "2.50 h", "2.50 小时"),
+    (1200, "CNY", "1200 CNY", "1200 元"),
+    (3, "widgets", "3 widgets", "3 widgets"),  # a unit the phrasebook does not know: as the scheme wrote it
+    (0.5, "%", "50.0%", "50.0%"),
+])
+def test_a_quantity_says_its_unit_in_the_pages_language(value: float, unit: str, en: str, zh: str) -> None:
+    from appraisal.rendering.phrasing import quantity
+
+    assert (quantity(value, unit, "en"), quantity(value, unit, "zh")) == (en, zh)

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from appraisal.cli.data_root_option import DataRoots
 from appraisal.cli.engine_options import EngineName, ProfileName
+from appraisal.cli.language_option import Lang
+
+if TYPE_CHECKING:
+    from appraisal.scheme.model import Scheme
 
 
 def validate(
@@ -22,6 +26,9 @@ def validate(
     data_root: DataRoots = None,
     engine: EngineName = None,
     profile: ProfileName = None,
+    language: Annotated[Optional[Lang], typer.Option(  # noqa: UP045 - Typer reads the annotation at run time
+        "--lang", help="Also warn of every title the schemes lack in this language (the pages would show "
+                       "another).")] = None,
 ) -> None:
     """Check SCHEME files: YAML syntax, the scheme schema, then the semantic lint.
 
@@ -65,17 +72,29 @@ def validate(
             typer.echo(f"{_count(len(problems), 'problem')} in {_count(files, 'file')}", err=True)
         raise typer.Exit(1) from None
 
+    warnings = [f"{s.source}: {missing}" for s in loaded for missing in untitled(s, language)] if language else []
     if json_output:
         summaries = [
             {"file": str(s.source), "id": s.id, "indicators": len(s.indicators), "roster": s.roster is not None}
             for s in loaded
         ]
-        _echo_json(ok=True, problems=[], schemes=summaries)
+        _echo_json(ok=True, problems=[], schemes=summaries, warnings=warnings)
         return
+    for warning in warnings:
+        typer.echo(f"warning: {warning}", err=True)
     for s in loaded:
         # A scheme without a roster is valid (a base, a form) but cannot be measured: say so now.
         roster = "" if s.roster is not None else "; no roster, which measure and run need"
         typer.echo(f"ok: {s.source} (scheme {s.id}, {_count(len(s.indicators), 'indicator')}{roster})")
+
+
+def untitled(scheme: Scheme, language: str) -> list[str]:
+    """What of `scheme` has no title in `language`: the pages in it would show another language."""
+    shown = {"en": "English", "zh": "Chinese"}
+    found = [] if language in scheme.title else [f"the scheme {scheme.id} has no {language} title"]
+    found += [f"indicator {i.id} has no {language} title" for i in scheme.indicators if language not in i.title]
+    found += [f"grade {g.grade} has no {language} title" for g in scheme.grades if g.title and language not in g.title]
+    return [f"{line}; the {shown.get(language, language)} pages show another language there" for line in found]
 
 
 def _count(n: int, noun: str) -> str:

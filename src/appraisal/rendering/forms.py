@@ -183,8 +183,8 @@ def in_words(expression: Expression | ast.AST, language: str = "en", names: Mapp
     return cond(node) if condition else w(node)
 
 
-def _value(x: float | None, unit: str = "") -> str:
-    return "–" if x is None else ("-∞" if x < 0 else "∞") if math.isinf(x) else rendering.quantity(x, unit)
+def _value(x: float | None, unit: str = "", language: str = "en") -> str:
+    return "–" if x is None else ("-∞" if x < 0 else "∞") if math.isinf(x) else rendering.quantity(x, unit, language)
 
 
 def _measure_words(m: Measure, language: str) -> str:
@@ -221,7 +221,7 @@ def _measure_words(m: Measure, language: str) -> str:
 def _target(ind: Indicator, language: str) -> str:
     if isinstance(ind.target, TargetFrom):
         return _t(_TEXT, "target_from", language, dataset=ind.target.dataset, column=ind.target.column)
-    return _value(ind.target, ind.unit)
+    return _value(ind.target, ind.unit, language)
 
 
 def _how(ind: Indicator, language: str, titles: Mapping[str, str]) -> str:
@@ -252,7 +252,7 @@ def _score(ind: Indicator, language: str) -> tuple[str, list[dict[str, str]], li
     if s is None:
         return _t(_TEXT, "no_rule", language), [], []
     if s.rule == "curve":
-        points = [(_value(s.worst, unit), 0.0), (target, 100.0), (_value(s.best, unit), s.cap)]
+        points = [(_value(s.worst, unit, language), 0.0), (target, 100.0), (_value(s.best, unit, language), s.cap)]
         words = _t(_TEXT, "curve_rule", language, worst=points[0][0], target=target, best=points[2][0], cap=s.cap,
                    floor=s.floor)
     elif s.rule == "bands":
@@ -264,7 +264,8 @@ def _score(ind: Indicator, language: str) -> tuple[str, list[dict[str, str]], li
         a, b = (goal, value) if ind.direction == "lower" else (value, goal)
         words = _t(_TEXT, "ratio_rule", language, a=a, b=b, cap=s.cap)
         factor = s.cap / 100 if ind.direction == "higher" else 100 / s.cap
-        best = _value(ind.target * factor, unit) if isinstance(ind.target, (int, float)) else f"{goal} × {factor:.3g}"
+        best = (_value(ind.target * factor, unit, language) if isinstance(ind.target, (int, float))
+                else f"{goal} × {factor:.3g}")
         points = [(target, 100.0), (best, s.cap)]
     else:
         words, points = _t(_TEXT, "formula_rule", language, x=in_words(s.formula, language)) if s.formula else "–", []

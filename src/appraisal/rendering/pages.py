@@ -45,7 +45,7 @@ Appraisees, cells, effects and quality rows carry the engine's explanations as p
 them in `language`, falling back to the English sentences of results stored without them. An
 effect's `reason_text` is the scheme's {language: text}: `effect.reason_text|title` (its `reason`
 is the English, as before).
-Filters: num(x, digits=1), pct(x, digits=1), quantity(x, unit), title(text, lang=language), md(x),
+Filters: num(x, digits=1), pct(x, digits=1), quantity(x, unit, lang=language), title(text, lang=language), md(x),
 rule_text(cell), step_texts(appraisee), effect_text(effect), status_text(appraisee, cell or status),
 flag_text(flag), cause_text(quality row or cause), source_text(cell or source), phrase(parts) (each
 of these with lang=language), quality_cell(row, column, lang=language) (a data-quality table cell),
@@ -175,6 +175,12 @@ def _in_language(say: Callable[[Any, str], Any]) -> Callable[..., Any]:
     return said
 
 
+@jinja2.pass_context
+def _quantity(context: Any, x: Any, unit: str = "", lang: str | None = None) -> str:
+    """`quantity` as a filter: the unit said in the page's language (`lang` to choose another)."""
+    return quantity(x, unit, lang or context.get("language", "en"))
+
+
 _PHRASING_FILTERS = {
     "rule_text": phrasing.rule_text, "step_texts": phrasing.step_texts, "effect_text": phrasing.effect_text,
     "status_text": phrasing.status_text, "flag_text": phrasing.word, "cause_text": phrasing.cause_text,
@@ -285,7 +291,7 @@ def environment(user_dir: Path | None = None, pack_dirs: Sequence[Path] = ()) ->
         undefined=jinja2.StrictUndefined, finalize=md,
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
     )
-    env.filters.update(num=num, pct=pct, quantity=quantity, title=title, md=md, quality_cell=quality_cell,
+    env.filters.update(num=num, pct=pct, quantity=_quantity, title=title, md=md, quality_cell=quality_cell,
                        quality_flags=quality_flags)
     env.filters.update({name: _in_language(say) for name, say in _PHRASING_FILTERS.items()})
     return env

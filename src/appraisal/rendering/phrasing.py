@@ -179,12 +179,29 @@ def pct(x: Any, digits: int = 1) -> str:
     return DASH if x is None or not isinstance(x, (int, float)) else num(100 * x, digits) + "%"
 
 
-def quantity(x: Any, unit: str = "") -> str:
-    """A value with its unit: fractions as percentages for "%", whole numbers without decimals."""
+# Units a scheme commonly writes, said in each language (a unit not here is shown as written).
+UNITS: dict[str, tuple[str, str]] = {
+    "h": ("h", "小时"), "hours": ("hours", "小时"), "min": ("min", "分钟"), "minutes": ("minutes", "分钟"),
+    "s": ("s", "秒"), "seconds": ("seconds", "秒"), "d": ("d", "天"), "days": ("days", "天"),
+    "tickets": ("tickets", "单"), "orders": ("orders", "单"), "calls": ("calls", "通"), "items": ("items", "件"),
+    "pcs": ("pcs", "件"), "count": ("count", "个"), "points": ("points", "分"), "times": ("times", "次"),
+    "CNY": ("CNY", "元"), "RMB": ("RMB", "元"), "USD": ("USD", "美元"), "EUR": ("EUR", "欧元"),
+}
+
+
+def unit_text(unit: str, language: str = "en") -> str:
+    """`unit` in `language`: a known unit's word, else the unit as the scheme wrote it."""
+    words = UNITS.get(unit)
+    return words[LANGUAGES.index(language) if language in LANGUAGES else 0] if words else unit
+
+
+def quantity(x: Any, unit: str = "", language: str = "en") -> str:
+    """A value with its unit (in `language`): fractions as percentages for "%", whole numbers
+    without decimals."""
     if unit == "%":
         return pct(x)
     text = num(x, 0 if isinstance(x, (int, float)) and float(x).is_integer() else 2)
-    return f"{text} {unit}" if unit and x is not None else text
+    return f"{text} {unit_text(unit, language)}" if unit and x is not None else text
 
 
 def points(x: Any) -> str:
@@ -201,11 +218,12 @@ def _signed(x: Any) -> str:
     return text if text == DASH or text.startswith("-") else f"+{text}"
 
 
-def _interval(parts: Mapping[str, Any], unit: str) -> str:
+def _interval(parts: Mapping[str, Any], unit: str, language: str = "en") -> str:
     """"[90.0%, 100.0%]": an open end (None) is an infinity."""
     low, high = parts.get("low"), parts.get("high")
-    return (f"{'[' if parts.get('low_closed') else '('}{'-∞' if low is None else quantity(low, unit)}, "
-            f"{'∞' if high is None else quantity(high, unit)}{']' if parts.get('high_closed') else ')'}")
+    shown = [DASH if end is None else quantity(end, unit, language) for end in (low, high)]
+    return (f"{'[' if parts.get('low_closed') else '('}{'-∞' if low is None else shown[0]}, "
+            f"{'∞' if high is None else shown[1]}{']' if parts.get('high_closed') else ')'}")
 
 
 def _pick(key: str, language: str) -> str:
@@ -220,7 +238,7 @@ def _fields(parts: Mapping[str, Any], language: str, titles: Mapping[str, str]) 
     out: dict[str, str] = {k: str(v) for k, v in parts.items() if isinstance(v, str)}
     for name in _IN_UNIT:
         if name in parts:
-            out[name] = DASH if parts[name] is None else quantity(parts[name], unit)
+            out[name] = DASH if parts[name] is None else quantity(parts[name], unit, language)
     out |= {name: points(parts[name]) for name in _POINTS if name in parts}
     out |= {name: str(parts[name]) for name in _COUNTS if isinstance(parts.get(name), int)}
     if "currency" in parts:
@@ -239,7 +257,7 @@ def _fields(parts: Mapping[str, Any], language: str, titles: Mapping[str, str]) 
     if isinstance(parts.get("reason"), Mapping):  # the scheme's text per language
         out["reason"] = pick(parts["reason"], language)
     if parts.get("key") == "band":
-        out["interval"] = _interval(parts, unit)
+        out["interval"] = _interval(parts, unit, language)
     if parts.get("key") == "grade":
         upper = parts.get("max")
         out["upper"] = "" if upper is None else _pick("grade_upper", language).format(max=points(upper))
