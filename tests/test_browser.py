@@ -145,3 +145,32 @@ def test_bars_are_drawn(browser: Chromium, demo: Path) -> None:
                               "getComputedStyle(r).visibility]})")
     assert boxes and all(height > 0 and visibility == "visible" for _w, height, visibility in boxes)
     assert any(width > 0 for width, _h, _v in boxes)
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+def test_no_page_runs_off_the_screen_at_1280_px_or_on_a_phone(browser: Chromium, demo: Path, width: int) -> None:
+    """The page itself never scrolls sideways: a wide table scrolls within the content."""
+    browser.call("Emulation.setDeviceMetricsOverride", width=width, height=900, deviceScaleFactor=1,
+                 mobile=width < 600)
+    try:
+        report = demo / "report"
+        for page in [report / "index.html", report / "team.html", report / "scorecards" / "CS001.html"]:
+            assert look(browser, page) == [], page.name
+            wide = evaluate(browser, "[document.documentElement.scrollWidth, window.innerWidth]")
+            assert wide[0] <= wide[1], f"{page.name} at {width} px: {wide[0]} px wide"
+    finally:
+        browser.call("Emulation.setDeviceMetricsOverride", width=SIZE[0], height=SIZE[1], deviceScaleFactor=1,
+                     mobile=False)
+
+
+def test_charts_have_legends_and_scorecard_bars_mark_the_target(browser: Chromium, demo: Path) -> None:
+    report = demo / "report"
+    look(browser, report / "scorecards" / "CS001.html")
+    marks = evaluate(browser, "[...document.querySelectorAll('svg.chart line.target')].length")
+    bars = evaluate(browser, "[...document.querySelectorAll('svg.chart rect.bar')].length")
+    assert marks == bars > 0
+    assert evaluate(browser, "document.querySelector('p.legend').innerText").startswith("bar: the score")
+    for page in ("index.html", "team.html"):
+        look(browser, report / page)
+        assert evaluate(browser, "document.querySelectorAll('svg.grades line.target').length") == 5, page
+        assert "dashed line" in evaluate(browser, "document.querySelector('svg.grades + p.legend').innerText")

@@ -210,7 +210,8 @@ def test_provenance_is_on_the_summary_page(result, tmp_path):
 def test_the_grade_distribution_counts_every_grade(result, tmp_path):
     context = rendering.summary_context(result.as_dict(), scorecard_names(["../x", "王芳"]), "en", "html")
     assert context["grade_distribution"] == [
-        {"grade": "A", "count": 1, "share": 0.5}, {"grade": "B", "count": 1, "share": 0.5}
+        {"grade": "A", "count": 1, "share": 0.5, "target_share": None, "expected": None},
+        {"grade": "B", "count": 1, "share": 0.5, "target_share": None, "expected": None}
     ]
 
 

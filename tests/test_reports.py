@@ -11,15 +11,9 @@ import pytest
 
 from appraisal.periods import parse_period
 from appraisal.pipeline import load_scheme, run
+from appraisal.rendering.figures import calibrated, distributions, ranking, summary_stats, teams
 from appraisal.rendering.pages import safe_name
-from appraisal.rendering.reports import (
-    calibrated,
-    distributions,
-    ranking,
-    render_report,
-    summary_stats,
-    teams,
-)
+from appraisal.rendering.reports import render_report
 from appraisal.results.result import Result
 from appraisal.results.storing import write_run
 from sample_results import make_result, person

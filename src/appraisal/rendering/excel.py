@@ -32,10 +32,11 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
 
+from appraisal.rendering.figures import teams
 from appraisal.rendering.history import history
 from appraisal.rendering.pages import shown_provenance
 from appraisal.rendering.phrasing import cause_text, rule_text, status_text, word
-from appraisal.rendering.reports import report_labels, teams
+from appraisal.rendering.reports import report_labels
 from appraisal.results.inert import mark_text, xlsx_value
 from appraisal.results.result import Result
 from appraisal.scheme.model import pick

@@ -24,7 +24,12 @@ The template context is a stable API (also in docs/templates.md). Every template
 `summary.*.j2` also gets:
 
     appraisees          list[Mapping]  each appraisee as in result.json, plus `href` (its scorecard)
-    grade_distribution  list[Mapping]  {grade: str | None, count: int, share: float} per grade
+    grade_distribution  list[Mapping]  {grade: str | None, count, share (of those graded; None for no
+                                   grade), target_share, expected} per grade
+    ranking             list[Mapping]  the appraisees by total, each with `rank` (rendering.figures)
+    calibrated          list[Mapping]  each grade against its target, with whom to look at again
+    grade_chart         Mapping        the grade distribution's bars and target marks
+    teams               list[Mapping]  per team: headcount, mean total, grade counts, mean scores
     status_counts       list[Mapping]  {status: str, count: int}: indicator cells per status
     quality             list[Mapping]  result["quality"]: data-quality counts (rows dropped, why)
     quality_columns     list[str]      the keys of the quality rows, in first-seen order (but `cause_parts`)
@@ -35,8 +40,9 @@ The template context is a stable API (also in docs/templates.md). Every template
     appraisee  Mapping        the appraisee as in result.json (fields of results.AppraiseeResult)
     cells      list[Mapping]  appraisee["cells"] (fields of results.ScoredCell)
     notes      list[Mapping]  the cells whose status is not "ok" or that carry flags
-    chart      Mapping        width, height, length (of a full bar), scale (its points) and bars: one
-                              {indicator, label, score, text, x, y, width, height} per cell
+    chart      Mapping        width, height, length (of a full bar), scale (its points), target_x (where
+                              100 points lies) and bars: one {indicator, label, score, text, x, y,
+                              width, height} per cell
     home       str            the relative URL of the summary page in the same format
     corrections  list[Mapping]  as the summary's, this appraisee's alone
 
@@ -74,7 +80,7 @@ from markupsafe import Markup
 
 from appraisal.errors import AppraisalError
 from appraisal.measuring.quality import is_quality_flag, share_text
-from appraisal.rendering import phrasing
+from appraisal.rendering import figures, phrasing
 from appraisal.rendering.corrections import corrections_of
 from appraisal.rendering.phrasing import DASH, LANGUAGES, num, pct, quantity
 from appraisal.rendering.workers import frozen, write_pages
@@ -139,7 +145,8 @@ def labels(language: str) -> dict[str, str]:
 
 @functools.cache
 def _labels(language: str) -> dict[str, str]:
-    return {key: words[LANGUAGES.index(language)] for key, words in {**phrasing.WORDS, **_LABELS}.items()}
+    every = {**phrasing.WORDS, **_LABELS, **figures.REPORT_WORDS}
+    return {key: words[LANGUAGES.index(language)] for key, words in every.items()}
 
 
 @jinja2.pass_context
@@ -394,34 +401,27 @@ def _group(group: Mapping[str, Any]) -> dict[str, Any]:
 def summary_context(data: Mapping[str, Any], names: Mapping[str, str], language: str, fmt: str) -> dict[str, Any]:
     """The summary page's context (see the module docstring)."""
     appraisees = [{**a, "href": f"scorecards/{quote(names[a['id']])}.{fmt}"} for a in data["appraisees"]]
-    counts, everyone = Counter(a["grade"] for a in appraisees), len(appraisees) or 1
+    counts = Counter(a["grade"] for a in appraisees)
+    graded = sum(n for g, n in counts.items() if g is not None) or 1  # one denominator: those graded
     order = [g.get("grade", g.get("name")) for g in data["grades"]]
     order += [*sorted(g for g in counts if g is not None and g not in order), None]
     quality = [dict(q) for q in data["quality"]]
     statuses = Counter(c["status"] for a in appraisees for c in a["cells"])
-    distribution = [{"grade": g, "count": counts[g], "share": counts[g] / everyone} for g in order if g or counts[g]]
+    ranked = figures.ranking(appraisees)
+    grades = figures.calibrated(data, ranked)
+    targets = {row["grade"]: row for row in grades}
+    distribution = [{"grade": g, "count": counts[g], "share": counts[g] / graded if g is not None else None,
+                     "target_share": targets.get(g, {}).get("target_share"),
+                     "expected": targets.get(g, {}).get("expected")} for g in order if g or counts[g]]
     return {
         **base_context(data, language, fmt), "appraisees": appraisees, "grade_distribution": distribution,
+        "ranking": ranked, "calibrated": grades, "grade_chart": figures.grade_chart(grades),
+        "teams": figures.teams(data),
         "status_counts": [{"status": s, "count": n} for s, n in sorted(statuses.items())],
         "quality": quality,  # cause_parts is how `row|cause_text` says the cause, not a column of its own
         "quality_columns": list(dict.fromkeys(k for q in quality for k in q if k != "cause_parts")),
         "corrections": corrections_of(data, None, language),
     }
-
-
-def _chart(cells: Sequence[Mapping[str, Any]], language: str) -> dict[str, Any]:
-    """Horizontal bars, one per scored indicator, its title above it; full length is `scale`
-    points. Indicators only reported (weight 0, no score: a cost beside its budget) have no bar."""
-    cells = [c for c in cells if c["weight"] or c["score"] is not None]
-    row, length = 36, 520
-    scale = max([100.0, *(c["score"] for c in cells if c["score"] is not None)])
-    bars = [
-        {"indicator": c["indicator"], "label": pick(c["title"], language) if c["title"] else c["indicator"],
-         "score": c["score"], "text": num(c["score"]), "x": 0, "y": i * row + 16, "height": 14,
-         "width": round(length * max(c["score"] or 0.0, 0.0) / scale, 2)}
-        for i, c in enumerate(cells)
-    ]
-    return {"width": 640, "height": row * max(len(cells), 1), "length": length, "scale": scale, "bars": bars}
 
 
 def scorecard_context(data: Mapping[str, Any], appraisee: Mapping[str, Any], language: str, fmt: str) -> dict[str, Any]:
@@ -430,7 +430,7 @@ def scorecard_context(data: Mapping[str, Any], appraisee: Mapping[str, Any], lan
     return {
         **base_context(data, language, fmt), "appraisee": appraisee, "cells": cells,
         "notes": [c for c in cells if c["status"] != "ok" or c["flags"]],
-        "chart": _chart(cells, language), "home": f"../index.{fmt}",
+        "chart": figures.scorecard_chart(cells, language), "home": f"../index.{fmt}",
         "corrections": corrections_of(data, appraisee["id"], language),
     }
 

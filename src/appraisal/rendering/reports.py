@@ -36,8 +36,6 @@ the rows the caller hands in: rendering never opens the data.
 from __future__ import annotations
 
 import shlex
-import statistics
-from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -49,6 +47,15 @@ from appraisal.errors import AppraisalError
 from appraisal.rendering import pages as rendering
 from appraisal.rendering.audience import as_seen_by
 from appraisal.rendering.drilling import write_drill
+from appraisal.rendering.figures import (
+    calibrated,
+    distributions,
+    grade_chart,
+    indicators_of,
+    ranking,
+    team_chart,
+    teams,
+)
 from appraisal.rendering.history import history, with_calibration
 from appraisal.rendering.quadrant import quadrant_context
 from appraisal.rendering.workers import write_pages
@@ -59,153 +66,12 @@ from appraisal.scheme.model import pick
 Progress = Callable[[int, int], None]
 REPORT_FORMATS = ("html", "md")
 
-_LABELS: dict[str, tuple[str, str]] = {
-    "team_report": ("Team report", "团队报告"), "ideal": ("ideal", "理想"), "quadrant_side": ("Side", "所在象限"),
-    "not_placed": ("Not placed (a value is missing)", "未能定位（缺少数值）"), "better": ("better", "达标"),
-    "worse": ("worse", "未达标"), "ranking": ("Ranking", "排名"), "rank": ("Rank", "名次"),
-    "target_share": ("Target share", "目标比例"), "expected": ("Expected", "目标人数"),
-    "over": ("Over quota", "超出人数"), "over_quota": ("Lowest totals in an over-quota grade", "超额等级中总分最低者"),
-    "advice_note": (("Advice only: calibration never changes a grade. Where a grade holds more people than its "
-                     "target share, the lowest totals in it are named for a second look."),
-                    "仅供参考：强制分布校准不会改变任何人的等级。某等级人数超出目标比例时，列出其中总分最低者以供复核。"),
-    "distributions": ("Indicator distributions", "指标分布"), "values": ("Values", "实际值"),
-    "scores": ("Scores", "得分"), "n": ("n", "人数"), "min": ("Min", "最小值"), "q1": ("Q1", "下四分位"),
-    "median": ("Median", "中位数"), "q3": ("Q3", "上四分位"), "max": ("Max", "最大值"),
-    "teams": ("Team comparison", "团队对比"), "mean_total": ("Mean total", "平均总分"),
-    "no_team": ("no team", "未分组"), "team_chart": ("Mean total per team", "各团队平均总分"),
-    "trend": ("Trend", "趋势"), "trend_line": ("Line", "走势"),
-    "drill": ("Rows behind each score", "得分明细数据"),
-    "drill_how": ("To see the rows behind a score, run", "查看得分背后的数据行，请运行"),
-    "drill_rows": ("rows", "明细"),
-    "history": ("Period over period", "历史与环比"), "change": ("Change", "变化"),
-    "history_indicators": ("Mean score per indicator, by period", "各周期指标平均得分"),
-    "history_warning": (("Compared with runs of another scheme version (their numbers were computed by other "
-                         "rules)"), "对比的运行使用了不同版本的考核方案（其数值按其他规则计算）"),
-    "calibrated": ("Calibrated", "校准后"), "computed": ("Computed", "计算结果"),
-    "calibrations": ("Grades moved after calibration", "校准调整的等级"),
-    "calibrated_share": ("Calibrated share", "校准后占比"),
-}
 
 
 def report_labels(language: str) -> dict[str, str]:
-    """The interface words of the summary and scorecards, and those of the team report."""
-    words = rendering.labels(language)
-    return {**words, **{key: pair[rendering.LANGUAGES.index(language)] for key, pair in _LABELS.items()}}
-
-
-def ranking(appraisees: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Highest total first, ties by id; ties share a rank (1, 1, 3); no total, no rank, last."""
-    ordered = sorted(appraisees, key=lambda a: (a["total"] is None, -(a["total"] or 0.0), a["id"]))
-    ranked: list[dict[str, Any]] = []
-    for i, a in enumerate(ordered):
-        rank = None if a["total"] is None else (
-            ranked[-1]["rank"] if ranked and ranked[-1]["total"] == a["total"] else i + 1)
-        ranked.append({**a, "rank": rank})
-    return ranked
-
-
-def calibrated(data: Mapping[str, Any], ranked: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Each grade against its target share; who is over quota (the lowest-ranked in it), as advice."""
-    targets = {c["grade"]: c for c in data.get("calibration") or ()}
-    graded = [a for a in ranked if a["grade"] is not None]
-    rows = []
-    for band in data["grades"]:
-        grade = band["grade"]
-        members = [a for a in graded if a["grade"] == grade]
-        target = targets.get(grade, {})
-        over = target.get("over") or 0
-        rows.append({
-            "grade": grade, "title": band.get("title") or {}, "count": len(members),
-            "share": len(members) / (len(graded) or 1), "target_share": target.get("target_share"),
-            "expected": target.get("expected"), "over": target.get("over"),
-            "over_quota": list(reversed(members[len(members) - over:])) if over else [],
-        })
-    return rows
-
-
-def summary_stats(values: Sequence[float]) -> dict[str, float] | None:
-    """n, min, quartiles (linear interpolation, inclusive), median and max; None for no values."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    q1, median, q3 = statistics.quantiles(ordered, n=4, method="inclusive") if len(ordered) > 1 else ordered * 3
-    return {"n": len(ordered), "min": ordered[0], "q1": q1, "median": median, "q3": q3, "max": ordered[-1]}
-
-
-def _indicators(data: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    declared = list(data["scheme"].get("indicators") or ())
-    if declared:
-        return declared
-    seen = {c["indicator"]: c for a in data["appraisees"] for c in a["cells"]}
-    return [{"id": i, "title": c["title"], "unit": c["unit"]} for i, c in seen.items()]
-
-
-def distributions(data: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Per indicator: the spread of values and of scores over everyone measured."""
-    cells: dict[str, list[Mapping[str, Any]]] = {}
-    for a in data["appraisees"]:
-        for c in a["cells"]:
-            cells.setdefault(c["indicator"], []).append(c)
-    rows = []
-    for ind in _indicators(data):
-        found = cells.get(ind["id"], [])
-        rows.append({
-            "indicator": ind["id"], "title": ind.get("title") or ind["id"], "unit": ind.get("unit", ""),
-            "value_stats": summary_stats([c["value"] for c in found if c["value"] is not None]),
-            "score_stats": summary_stats([c["score"] for c in found if c["score"] is not None]),
-        })
-    return rows
-
-
-def _mean(values: Sequence[float]) -> float | None:
-    return statistics.fmean(values) if values else None
-
-
-def teams(data: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Per team (by name; no team last): headcount, mean total, grade counts, mean score per indicator."""
-    groups: dict[str | None, list[Mapping[str, Any]]] = {}
-    for a in data["appraisees"]:
-        groups.setdefault(a["team"], []).append(a)
-    indicators = [i["id"] for i in _indicators(data)]
-    rows = []
-    for team in sorted(groups, key=lambda t: (t is None, t or "")):
-        members = groups[team]
-        counts = Counter(a["grade"] for a in members)
-        scores = {i: [c["score"] for a in members for c in a["cells"] if c["indicator"] == i and c["score"] is not None]
-                  for i in indicators}
-        rows.append({
-            "team": team, "headcount": len(members),
-            "mean_total": _mean([a["total"] for a in members if a["total"] is not None]),
-            "grades": [{"grade": g["grade"], "count": counts[g["grade"]]} for g in data["grades"]],
-            "scores": [{"indicator": i, "mean": _mean(scores[i])} for i in indicators],
-        })
-    return rows
-
-
-def grade_chart(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """Vertical bars, one per grade, with a target mark at the expected headcount."""
-    width, base, tall = 640, 190, 160
-    scale = max([1.0, *(r["count"] for r in rows), *(r["expected"] or 0 for r in rows)])
-    slot = width / max(len(rows), 1)
-    bars = []
-    for i, r in enumerate(rows):
-        height = round(tall * r["count"] / scale, 2)
-        bars.append({
-            "grade": r["grade"], "count": r["count"], "x": round(i * slot + slot / 4, 2), "width": round(slot / 2, 2),
-            "y": round(base - height, 2), "height": height, "label_x": round(i * slot + slot / 2, 2),
-            "target_y": None if r["expected"] is None else round(base - tall * r["expected"] / scale, 2),
-        })
-    return {"width": width, "height": base + 24, "base": base, "bars": bars}
-
-
-def team_chart(rows: Sequence[Mapping[str, Any]], no_team: str) -> dict[str, Any]:
-    """Horizontal bars, one per team: its mean total, the team's name above it."""
-    row, length = 36, 520
-    scale = max([100.0, *(r["mean_total"] for r in rows if r["mean_total"] is not None)])
-    bars = [{"team": r["team"], "label": r["team"] or no_team, "text": rendering.num(r["mean_total"]),
-             "x": 0, "y": i * row + 16, "height": 14,
-             "width": round(length * max(r["mean_total"] or 0.0, 0.0) / scale, 2)} for i, r in enumerate(rows)]
-    return {"width": 640, "height": row * max(len(rows), 1), "length": length, "scale": scale, "bars": bars}
+    """The interface words of the summary and scorecards, and those of the team report
+    (`rendering.figures.REPORT_WORDS`, which every page has)."""
+    return rendering.labels(language)
 
 
 def team_context(data: Mapping[str, Any], names: Mapping[str, str], language: str, fmt: str, *,
@@ -221,7 +87,7 @@ def team_context(data: Mapping[str, Any], names: Mapping[str, str], language: st
     compared = teams(data)
     return {
         **context, "labels": words, "ranking": ranked, "calibrated": grades, "distributions": distributions(data),
-        "teams": compared, "indicators": _indicators(data), "grade_chart": grade_chart(grades),
+        "teams": compared, "indicators": indicators_of(data), "grade_chart": grade_chart(grades),
         "team_chart": team_chart(compared, words["no_team"]), "home": f"index.{fmt}",
         "quadrant": quadrant_context(data, hrefs, language), "history": past,
         "calibrations": [a for a in ranked if a["calibrated"]],
