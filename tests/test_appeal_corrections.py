@@ -85,11 +85,22 @@ def test_rows_left_out_make_a_new_version_and_the_appealed_run_stays(agent: Path
     assert after[f"rows_{handled}"] == before[f"rows_{handled}"] - 2  # type: ignore[operator]
     assert after[f"value_{n}"] != before[f"value_{n}"]
     assert "corrected by appeal 1" in after[f"flags_{n}"]  # type: ignore[operator]
-    [counted] = [q for q in result["quality"] if q["cause"] == "excluded: appeal 1 (CS001, fcr)"]
+    [counted] = [q for q in result["quality"] if q["cause"] == "excluded: appeal 1 (fcr)"]
     assert counted["count"] == 2
     with RunStore(store) as runs:
         assert [(r.id, r.previous) for r in runs.runs()] == [(V1, None), (V2, V1)]
         assert runs.file(V1, "appraisees.parquet") == (tmp_path / "q3" / "appraisees.parquet").read_bytes()
+
+
+def test_explain_shows_the_rows_of_a_corrected_version_without_the_rows_left_out(agent: Path, tmp_path: Path) -> None:
+    store = stored(agent, tmp_path)
+    appeal(store, tmp_path, "CS001", "fcr")
+    keys = tickets_of(agent, "CS001", 2)
+    assert decide(store, tmp_path, 1, "--exclude-rows", ",".join(keys)).returncode == 0
+    for folder, shown in (("q3", True), ("q3-appeal-1", False)):
+        said = cli("explain", folder, "-a", "CS001", "-i", "tickets_handled", "--rows", "1000", cwd=tmp_path)
+        assert said.returncode == 0, said.stderr
+        assert all((key in said.stdout) == shown for key in keys), folder
 
 
 def test_a_corrected_value_is_scored_and_the_version_is_reproduced_by_verify(agent: Path, tmp_path: Path) -> None:
@@ -122,9 +133,10 @@ def test_a_rating_redone_replaces_the_raters_mean(agent: Path, tmp_path: Path) -
     ("qa_review", ["--rating", "9"], "the rating 9 is off qa_review's scale (1 to 5)"),
     ("fcr", ["--rating", "4"], "fcr is not rated"),
     ("qa_review", ["--value", "4"], "qa_review is rated: re-rate it (--rating)"),
-    ("fcr", ["--exclude-rows", "TK999999"], "of the 1 rows named to exclude, 0 are rows of the run's period"),
+    ("fcr", ["--exclude-rows", "TK999999"], "of the 1 rows named to exclude, 0 are CS003's rows of the run's period"),
+    ("fcr", ["--exclude-rows", "TK100021"], "of the 1 rows named to exclude, 0 are CS003's rows"),  # CS001's ticket
     ("fcr", ["--value", "0.9", "--rating", "4"], "one correction per decision"),
-], ids=["off the scale", "not rated", "rated", "no such row", "two corrections"])
+], ids=["off the scale", "not rated", "rated", "no such row", "another's row", "two corrections"])
 def test_a_correction_that_cannot_be_made_is_refused_and_nothing_is_kept(
     agent: Path, tmp_path: Path, indicator: str, correction: list[str], message: str
 ) -> None:
@@ -164,6 +176,32 @@ def test_corrections_accumulate_and_each_version_carries_all_before_it(agent: Pa
     diff = cli("runs", "diff", V1, V3, "--store", str(store), cwd=tmp_path).stdout
     assert "the corrections of appeals changed" in diff and "corrected in the second run only: appeal 1, 2" in diff
     assert "not reproducible" not in diff
+
+
+def test_corrections_apply_in_the_order_they_were_decided(agent: Path, tmp_path: Path) -> None:
+    store = stored(agent, tmp_path)
+    appeal(store, tmp_path, "CS002", "fcr")
+    appeal(store, tmp_path, "CS002", "fcr")
+    assert decide(store, tmp_path, 2, "--value", "0.8").returncode == 0
+    last = decide(store, tmp_path, 1, "--value", "0.9")  # decided after appeal 2: its value stands
+    assert last.returncode == 0, last.stderr
+    folder = Path(json.loads(last.stdout)["folder"])
+    result = json.loads((folder / "result.json").read_text(encoding="utf-8"))
+    assert [c["appeal"] for c in result["corrections"]] == [2, 1]
+    assert cells(folder, "CS002")[f"value_{column(result, 'fcr')}"] == 0.9
+
+
+def test_a_correction_that_changes_nothing_is_refused(agent: Path, tmp_path: Path) -> None:
+    store = stored(agent, tmp_path)
+    keys = ",".join(tickets_of(agent, "CS001", 2))
+    appeal(store, tmp_path, "CS001", "fcr")
+    appeal(store, tmp_path, "CS001", "fcr")
+    assert decide(store, tmp_path, 1, "--exclude-rows", keys).returncode == 0
+    again = decide(store, tmp_path, 2, "--exclude-rows", keys)  # the same rows, left out already
+    assert again.returncode == 1
+    assert "appeal 2: the correction changes nothing in fcr of CS001" in again.stderr, again.stderr
+    with sqlite3.connect(store) as db:
+        assert db.execute("SELECT count(*) FROM runs").fetchone() == (2,)
 
 
 def test_a_correction_is_a_decision_final_like_any_other(agent: Path, tmp_path: Path) -> None:

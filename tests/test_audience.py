@@ -46,7 +46,9 @@ def test_an_employee_page_shows_no_one_elses_id_no_path_and_no_command(run: Path
         assert [other for other in people if other != mine and other in text] == [], page.name
         assert str(run.parent) not in text and not re.search(r"(?<![\w.])/(tmp|home|root|work)/", text), page.name
         assert "appraisal " not in text and "explain" not in text, page.name
-        assert "Incentives" not in text and "Bonus" not in text, page.name  # the agent scheme does not allow pay
+        lowered = re.sub(r"<style>.*?</style>", "", text, flags=re.S).lower()  # what the page says, not its CSS
+        # the agent scheme does not let employees see pay: no amount, no step saying one
+        assert "incentives" not in lowered and "bonus" not in lowered and "commission" not in lowered, page.name
 
 
 def test_an_employee_sees_pay_only_when_the_scheme_allows_it(run: Path, tmp_path: Path) -> None:

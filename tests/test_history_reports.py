@@ -76,6 +76,8 @@ def test_the_team_report_sets_the_calibrated_grade_beside_the_computed_one(quart
     [row] = [line for line in team.splitlines() if line.startswith("| ") and "| CS001 |" in line and "✎" in line]
     assert "| S ✎ |" in row
     assert "| CS001 | Emily Zhang | C | S | strong finish | committee |" in team
+    card = (quarters / "r-calibrated" / "scorecards" / "CS001.md").read_text(encoding="utf-8")
+    assert "Calibrated: **S** (Computed C; strong finish)" in card  # the employee's own page says it too
     with RunStore(quarters / "runs.sqlite") as runs:
         shares = distribution(runs, runs.get(Q3))
     for share in shares:
@@ -129,6 +131,21 @@ def test_a_folder_the_store_does_not_hold_has_no_history(quarters: Path, tmp_pat
               "runs.sqlite", cwd=quarters)
     assert out.returncode == 0, out.stderr
     assert "Period over period" not in (tmp_path / "r" / "index.md").read_text(encoding="utf-8")
+
+
+def test_a_folder_repeated_bit_for_bit_is_known_by_where_it_was_stored(quarters: Path, tmp_path: Path) -> None:
+    """A run repeated on the same data has the very same result.json: its folder names which run it is."""
+    store = tmp_path / "runs.sqlite"
+    assert cli("store", "backup", str(store), "--store", "runs.sqlite", cwd=quarters).returncode == 0
+    again = cli("run", "agent.yaml", "-p", "2026-Q3", "-o", str(tmp_path / "q3-again"), "--no-report", "--store",
+                str(store), cwd=quarters)
+    assert again.returncode == 0, again.stderr  # v2, without v1's calibration
+    first = rendered(quarters, "r-first-of-two", "--store", str(store))
+    assert "| S ✎ |" in (first / "team.md").read_text(encoding="utf-8")  # v1's decision, for v1's folder
+    done = cli("render", str(tmp_path / "q3-again"), "-o", str(tmp_path / "r2"), "-f", "md", "-q", "--store",
+               str(store), cwd=quarters)
+    assert done.returncode == 0, done.stderr
+    assert "✎" not in (tmp_path / "r2" / "team.md").read_text(encoding="utf-8")
 
 
 def test_a_store_named_that_is_not_there_is_an_error(quarters: Path, tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from appraisal.engines.duckdb_engine import Engine, open_engine
 from appraisal.explaining import RowSource
+from appraisal.measuring.corrections import Correction, with_exclusions
 from appraisal.periods import parse_period
 from appraisal.results.fingerprint import data_fingerprint
 from appraisal.results.result import Result
@@ -59,8 +60,9 @@ class RowReader:
             self.why_not = {"key": "rows_in_database", "table": str(tables[0])}
         elif data_fingerprint(scheme) != result.provenance.get("data_sha256"):
             self.why_not = {"key": "rows_data_changed"}
-        else:
-            self.scheme = scheme
+        else:  # a corrected version's rows are those its appeals left (appraisal.measuring.corrections)
+            self.scheme = with_exclusions(scheme, [Correction.from_dict(c) for c in result.corrections],
+                                          extensions.functions)
 
     def __enter__(self) -> RowReader:
         return self

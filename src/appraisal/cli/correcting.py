@@ -64,7 +64,13 @@ def correct(runs: RunStore, appeal: Appeal, correction: Correction, *, note: str
 
     @contextmanager
     def record(partial: Path, published: Path) -> Iterator[Callable[[], object]]:
-        def decided(run: StoredRun) -> None:
+        _changes_something(runs, latest, partial, correction)
+
+        def decided(run: StoredRun) -> None:  # under the store's write lock
+            now = [c["produced"] for c in appeals.corrections(runs, base.id)]
+            if now != [c["produced"] for c in earlier]:  # another decision landed while this one measured
+                raise AppraisalError(f"another appeal on {base.id} was decided while appeal {appeal.id} was being "
+                                     "measured again; decide it again (its correction then builds on that one)")
             appeals.record_correction(runs, appeal.id, note=note, by=by, correction=entry, base=base.id,
                                       corrected=run.id)
 
@@ -82,6 +88,31 @@ def correct(runs: RunStore, appeal: Appeal, correction: Correction, *, note: str
     cells = compare_cells(runs.file(latest.id, "appraisees.parquet"), (written / "appraisees.parquet").read_bytes(),
                           ids_of(before), ids_of(json.loads((written / "result.json").read_text("utf-8"))))
     return Corrected(stored[0], written, latest.id, cells)
+
+
+def _changes_something(runs: RunStore, latest: StoredRun, partial: Path, correction: Correction) -> None:
+    """Refuse a correction that leaves the appraisee's cell as it was (rows an exclusion of the
+    scheme or an earlier appeal already left out, a value corrected to what it was): a decision
+    recorded as a correction must correct something."""
+    # When the command runs, not when the CLI starts (see appraisal.cli):
+    import io
+    import json
+
+    import pyarrow.parquet as pq
+
+    from appraisal.errors import AppraisalError
+
+    ids = [str(i["id"]) for i in json.loads((partial / "result.json").read_text("utf-8"))["scheme"]["indicators"]]
+    n = ids.index(correction.indicator)
+    columns = ["appraisee", f"value_{n}", f"rows_{n}"]
+    rows = []
+    for source in (io.BytesIO(runs.file(latest.id, "appraisees.parquet")), partial / "appraisees.parquet"):
+        table = pq.read_table(source, columns=columns, use_threads=False).to_pylist()
+        rows.append(next((r for r in table if r["appraisee"] == correction.appraisee), None))
+    if rows[0] == rows[1]:
+        raise AppraisalError(f"appeal {correction.appeal}: the correction changes nothing in {correction.indicator} "
+                             f"of {correction.appraisee} ({latest.id} has the same value from the same rows): rows "
+                             "already left out, or the value it has; accept it without a correction, or reject it")
 
 
 def lines(appeal: Appeal, correction: Correction, corrected: Corrected, by: str) -> list[str]:

@@ -255,7 +255,7 @@ def _pdf(html_root: Path, pdf_dir: Path, quiet: bool) -> list[Path]:
 def _manager_booklets(result: Result, printed: Sequence[Path], folder: Path) -> None:
     """One PDF per manager: the scorecards of their people, in id order, one after another."""
     from appraisal.rendering.booklets import joined  # only for pdf
-    from appraisal.rendering.pages import safe_name, scorecard_names
+    from appraisal.rendering.pages import scorecard_names
 
     names = scorecard_names(a.id for a in result.appraisees)
     by_file = {p.stem: p for p in printed if p.parent.name == "scorecards"}
@@ -264,8 +264,9 @@ def _manager_booklets(result: Result, printed: Sequence[Path], folder: Path) -> 
         if a.manager and names[a.id] in by_file:
             people.setdefault(a.manager, []).append(by_file[names[a.id]])
     folder.mkdir(parents=True, exist_ok=True)
+    files = scorecard_names(people)  # safe, and distinct where only case differs ("alice", "Alice")
     for manager, pages in people.items():
-        joined(pages, folder / f"{safe_name(manager)}.pdf")
+        joined(pages, folder / f"{files[manager]}.pdf")
 
 
 def _replace(partial: Path, out: Path) -> None:

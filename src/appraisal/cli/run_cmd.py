@@ -161,7 +161,7 @@ def checked_run(
                               tables=tables, engine=chosen.engine, settings=chosen.settings, corrections=corrections)
     except QualityBreach as breach:
         for line in breach.assessment.lines():
-            echo(line)
+            echo(line, err=not show)  # asked not to show (--json, --quiet): the counts that stop it, on stderr
         raise
     for line in report_lines(result.quality, strict) if show else ():
         echo(line)

@@ -38,7 +38,7 @@ def stored_context(stack: ExitStack, store: Path | None, run_dir: Path,
             raise AppraisalError(f"no run store at {path}")
         return {}, []
     with RunStore(path) as runs:
-        found = runs.holding("result.json", (run_dir / "result.json").read_bytes())
+        found = runs.holding("result.json", (run_dir / "result.json").read_bytes(), run_dir)
         if found is None:
             return {}, []
         calibrations = {d.appraisee: d.as_dict() for d in decisions(runs, found.id)}  # the latest wins

@@ -12,6 +12,7 @@ from it (scores, totals, grades, pay) follows in the engine as in any run.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     from appraisal.engines.duckdb_engine import QualityCount
     from appraisal.expressions.functions import FunctionRegistry
     from appraisal.measuring.tables import Wide
-    from appraisal.scheme.model import Indicator, Scheme
+    from appraisal.scheme.model import Dataset, Indicator, Scheme
 
 KINDS = ("exclude_rows", "value", "rating")
 WORDS = {"exclude_rows": "rows excluded", "value": "value corrected", "rating": "re-rated"}
@@ -74,7 +75,7 @@ def check(scheme: Scheme, correction: Correction) -> None:
     if correction.kind not in KINDS:
         raise AppraisalError(f"a correction excludes rows, corrects a value or re-rates, not {correction.kind!r}")
     if correction.kind == "exclude_rows":
-        _row_exclusion(scheme, indicator, correction.rows, correction.appeal)
+        _row_exclusion(scheme, indicator, correction.rows, correction.appeal, correction.appraisee)
         return
     value = correction.value
     if value is None or not math.isfinite(value):
@@ -102,18 +103,19 @@ def with_exclusions(scheme: Scheme, corrections: Iterable[Correction], functions
         if correction.kind != "exclude_rows":
             continue
         indicator = _indicator(scheme, correction.indicator)
-        dataset, key, literals = _row_exclusion(scheme, indicator, correction.rows, correction.appeal)
-        where = parse_expression(f"{key} in ({', '.join(literals)},)", names={key: NameKind.COLUMN},
-                                 functions=functions)
-        reason = f"appeal {correction.appeal} ({correction.appraisee}, {correction.indicator})"
-        added.append(Exclusion(dataset, where, {"en": reason, "zh": f"申诉 {correction.appeal}"
-                                                f"（{correction.appraisee}，{correction.indicator}）"}))
+        dataset, condition = _row_exclusion(scheme, indicator, correction.rows, correction.appeal,
+                                            correction.appraisee)
+        names = {name: NameKind.COLUMN for name in scheme.datasets[dataset].columns}
+        where = parse_expression(condition, names=names, functions=functions)
+        # no one's id in the reason: every page that counts excluded rows may show it
+        added.append(Exclusion(dataset, where, {"en": f"appeal {correction.appeal} ({correction.indicator})",
+                                                "zh": f"申诉 {correction.appeal}（{correction.indicator}）"}))
     return replace(scheme, exclusions=(*scheme.exclusions, *added)) if added else scheme
 
 
 def exclusion_reason(correction: Correction) -> str:
     """The English cause its excluded rows are counted under in the data-quality counts."""
-    return f"excluded: appeal {correction.appeal} ({correction.appraisee}, {correction.indicator})"
+    return f"excluded: appeal {correction.appeal} ({correction.indicator})"
 
 
 def apply(connection: duckdb.DuckDBPyConnection, wide: Wide, quality: Sequence[QualityCount],
@@ -130,8 +132,9 @@ def apply(connection: duckdb.DuckDBPyConnection, wide: Wide, quality: Sequence[Q
             named = len(set(correction.rows))
             if found != named:
                 raise DataError(f"appeal {correction.appeal}: of the {named} rows named to exclude, {found} are "
-                                f"rows of the run's period (named by the key of the dataset {correction.indicator} "
-                                "reads); name each row by its key, as `appraisal explain` shows it")
+                                f"{correction.appraisee}'s rows of the run's period (named by the key of the dataset "
+                                f"{correction.indicator} reads); name each of their rows by its key, as `appraisal "
+                                "explain` shows it")
         n = columns.get(correction.indicator)
         if n is None:
             raise DataError(f"appeal {correction.appeal}: {correction.indicator} is not measured in this run")
@@ -153,9 +156,11 @@ def _indicator(scheme: Scheme, name: str) -> Indicator:
 
 
 def _row_exclusion(
-    scheme: Scheme, indicator: Indicator, rows: Sequence[str], appeal: int,
-) -> tuple[str, str, list[str]]:
-    """The dataset, its key column and the keys as literals of the column's kind."""
+    scheme: Scheme, indicator: Indicator, rows: Sequence[str], appeal: int, appraisee: str,
+) -> tuple[str, str]:
+    """The dataset and the condition that names the rows: their keys, and the appraisee's own
+    (an appeal corrects its appraisee's numbers, never another's: rows of someone else are not
+    excluded, and then not found, which refuses the correction)."""
     if not rows:
         raise AppraisalError(f"appeal {appeal}: name the rows to exclude by their key (--exclude-rows KEY,KEY)")
     if indicator.measure is None:
@@ -165,22 +170,33 @@ def _row_exclusion(
     if dataset.key is None:
         raise AppraisalError(f"the dataset {dataset.name} has no `key` column: its rows cannot be named; "
                              "correct the value instead (--value)")
-    kind = column_kind(dataset.columns.get(dataset.key, "text"))
-    if kind is Kind.NUMBER:
-        literals = []
-        for row in rows:
-            try:
-                number = float(row)
-            except ValueError:
-                raise AppraisalError(f"{dataset.key} of {dataset.name} is a number, not {row!r}") from None
-            if not math.isfinite(number):
-                raise AppraisalError(f"{dataset.key} of {dataset.name} is a number, not {row!r}")
-            literals.append(repr(int(number)) if number.is_integer() else repr(number))
-    elif kind in (Kind.TEXT, Kind.ANY):
-        literals = [repr(str(row)) for row in rows]
-    else:
-        raise AppraisalError(f"the key {dataset.key} of {dataset.name} is a {kind.value}: rows are named by a "
-                             "text or number key")
-    if not dataset.key.isidentifier():
-        raise AppraisalError(f"the key column {dataset.key!r} of {dataset.name} cannot be named in a condition")
-    return dataset.name, dataset.key, literals
+    if dataset.appraisee is None:
+        owner = dataset.via.dataset if dataset.via else "another dataset"
+        raise AppraisalError(f"the rows of {dataset.name} are someone's through {owner}: exclude the rows they go "
+                             "with there (an excluded row takes its rows along)")
+    for column in (dataset.key, dataset.appraisee):
+        if not column.isidentifier():
+            raise AppraisalError(f"the column {column!r} of {dataset.name} cannot be named in a condition")
+    keys = ", ".join(_literal(row, dataset, dataset.key) for row in rows)
+    return dataset.name, (f"{dataset.key} in ({keys},) and {dataset.appraisee} == "
+                          f"{_literal(appraisee, dataset, dataset.appraisee)}")
+
+
+def _literal(text: str, dataset: Dataset, column: str) -> str:
+    """`text` as a literal of `column`'s kind: a whole number as it is written (no float between:
+    a 19-digit id keeps every digit), another number, or text."""
+    kind = column_kind(dataset.columns.get(column, "text"))
+    if kind in (Kind.TEXT, Kind.ANY):
+        return repr(str(text))
+    if kind is not Kind.NUMBER:
+        raise AppraisalError(f"{column} of {dataset.name} is a {kind.value}: rows are named by a text or number")
+    cleaned = str(text).strip()
+    if re.fullmatch(r"[+-]?\d+", cleaned):
+        return str(int(cleaned))
+    try:
+        number = float(cleaned)
+    except ValueError:
+        raise AppraisalError(f"{column} of {dataset.name} is a number, not {text!r}") from None
+    if not math.isfinite(number):
+        raise AppraisalError(f"{column} of {dataset.name} is a number, not {text!r}")
+    return repr(number)

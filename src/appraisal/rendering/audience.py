@@ -39,8 +39,22 @@ def as_seen_by(data: Mapping[str, Any], audience: str) -> dict[str, Any]:
     shown["provenance"] = {key: provenance[key] for key in KEPT_PROVENANCE if key in provenance}
     shown["quality"] = [{**row, "examples": []} for row in data.get("quality") or ()]
     if audience == "employee" and not (data.get("scheme") or {}).get("employees_see_pay"):
-        shown["appraisees"] = [{**a, "incentives": None} for a in data["appraisees"]]
+        shown["appraisees"] = [_without_pay(a) for a in data["appraisees"]]
     return shown
+
+
+PAY_STEPS = ("bonus_pay", "commission_pay")
+
+
+def _without_pay(appraisee: Mapping[str, Any]) -> dict[str, Any]:
+    """The appraisee without the pay: its amounts, and the steps that say how they came about."""
+    steps, parts = list(appraisee.get("steps") or ()), list(appraisee.get("step_parts") or ())
+    if len(parts) == len(steps):
+        kept = [i for i, p in enumerate(parts) if (p or {}).get("key") not in PAY_STEPS]
+    else:  # a result stored before the steps had parts: the steps' own English words
+        kept = [i for i, s in enumerate(steps) if not str(s).startswith(("bonus:", "commission:"))]
+    return {**appraisee, "incentives": None, "steps": [steps[i] for i in kept],
+            "step_parts": [parts[i] for i in kept] if len(parts) == len(steps) else parts}
 
 
 def selected(result: Result, *, appraisees: Sequence[str] = (), teams: Sequence[str] = (),
@@ -61,4 +75,6 @@ def selected(result: Result, *, appraisees: Sequence[str] = (), teams: Sequence[
                 raise AppraisalError(f"no {what} {name!r} in this run{hint}")
     kept = tuple(a for a in people if a.id in appraisees or (a.team and a.team in teams)
                  or (a.manager and a.manager in managers))
-    return replace(result, appraisees=kept, calibration=(), groups=())
+    ids = {a.id for a in kept}
+    corrections = tuple(c for c in result.corrections if c.get("appraisee") in ids)  # nobody else's appeals
+    return replace(result, appraisees=kept, calibration=(), groups=(), corrections=corrections)

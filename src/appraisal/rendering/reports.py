@@ -209,7 +209,8 @@ def render_report(
                      for c in a["cells"]}
             how = None if links or not operator else explain_command(run_dir or "DIR", a["id"], "INDICATOR")
             context = {**rendering.scorecard_context(data, a, language, fmt), "labels": words,
-                       "trend": trends[a["id"]], "drill": drill, "drill_how": how}
+                       "trend": trends[a["id"]], "drill": drill, "drill_how": how,
+                       "calibrated": (calibrations or {}).get(a["id"])}
             if not pages_of_all:
                 context["home"] = None  # no summary to go back to
             return rendering.write_atomically(out_dir / "scorecards" / f"{names[a['id']]}.{fmt}",

@@ -47,7 +47,8 @@ SCHEMA = [
 # Store format 2: what an accepted appeal corrected, and the run version it produced.
 CORRECTIONS_SCHEMA = [
     "CREATE TABLE appeal_corrections (appeal INTEGER PRIMARY KEY REFERENCES appeal_decisions(appeal),"
-    " base TEXT NOT NULL REFERENCES runs(id), run TEXT NOT NULL UNIQUE REFERENCES runs(id), correction TEXT NOT NULL)",
+    " base TEXT NOT NULL REFERENCES runs(id), run TEXT NOT NULL UNIQUE REFERENCES runs(id), correction TEXT NOT NULL,"
+    " seq INTEGER NOT NULL UNIQUE)",  # seq: the order they were decided in, which is the order they apply in
     *(f"CREATE TRIGGER appeal_corrections_{change}_refused BEFORE {change} ON appeal_corrections"
       " BEGIN SELECT RAISE(ABORT, 'appeals are evidence: appeal_corrections cannot be changed'); END"
       for change in ("UPDATE", "DELETE")),
@@ -145,17 +146,19 @@ def record_correction(store: RunStore, number: int, *, note: str, by: str, corre
     version's own transaction (`RunStore.recording`): the decision, the correction, the run and
     their audit entries are kept together or not at all."""
     check_decision("accepted", note, by)
-    store.db.execute("INSERT INTO appeal_corrections VALUES (?, ?, ?, ?)",
-                     (number, base, corrected, _correction_text(correction)))
+    [(seq,)] = store.db.execute("SELECT coalesce(max(seq), 0) + 1 FROM appeal_corrections").fetchall()
+    store.db.execute("INSERT INTO appeal_corrections VALUES (?, ?, ?, ?, ?)",
+                     (number, base, corrected, _correction_text(correction), seq))
     _insert_decision(store, number, "accepted", note=note, by=by,
                      extra={"corrected_run": corrected, "base": base, "correction": _correction_text(correction)})
 
 
 def corrections(store: RunStore, base: str) -> list[dict[str, Any]]:
     """The corrections of the appeals accepted on run `base` and its corrected versions, in the
-    order they were decided, with the run each produced (`produced`)."""
+    order they were decided (not their numbers': a later decision applies after), with the run
+    each produced (`produced`)."""
     with store.reading():
-        rows = store.db.execute("SELECT correction, run FROM appeal_corrections WHERE base = ? ORDER BY appeal",
+        rows = store.db.execute("SELECT correction, run FROM appeal_corrections WHERE base = ? ORDER BY seq",
                                 (base,)).fetchall()
     return [{**json.loads(text), "produced": run} for text, run in rows]
 

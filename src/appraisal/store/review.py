@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -108,7 +109,8 @@ def review(store: RunStore, runs: Sequence[StoredRun]) -> Review:
         figures = pooled.get((indicator,))
         if figures is None:
             continue
-        correlated = {other: round(float(r), 4) for a, other, r in pairs if a == indicator and r is not None}
+        correlated = {other: round(float(r), 4) for a, other, r in pairs  # no correlation where a side is constant
+                      if a == indicator and r is not None and math.isfinite(r)}
         reviews.append(IndicatorReview(
             indicator, **figures, correlated=correlated, verdicts=verdicts(figures, correlated),
             periods=[{"period": run.period, **per_period[(indicator, run.period)]} for run in runs
@@ -156,4 +158,4 @@ def _literal(text: str) -> str:
 
 
 def _round(value: Any) -> float | None:
-    return None if value is None else round(float(value), 6)
+    return None if value is None or not math.isfinite(float(value)) else round(float(value), 6)

@@ -327,14 +327,16 @@ class RunStore:
                                  "the store was changed outside appraisal")
         return bytes(row[1])
 
-    def holding(self, name: str, content: bytes) -> StoredRun | None:
-        """The stored run (the latest, should several) that keeps file `name` with exactly these
-        bytes: how a run folder is known as a stored run."""
+    def holding(self, name: str, content: bytes, folder: Path | None = None) -> StoredRun | None:
+        """The stored run that keeps file `name` with exactly these bytes: how a run folder is
+        known as a stored run. Several (a run repeated on the same data): the one stored from
+        `folder`, else the latest."""
         digest = hashlib.sha256(content).hexdigest()
+        here = str(folder.resolve()) if folder is not None else None
         with self.reading():
             row = self.db.execute("SELECT r.* FROM runs r JOIN files f ON f.run = r.id WHERE f.name = ? AND"
-                                  " f.sha256 = ? ORDER BY r.created DESC, r.version DESC LIMIT 1",
-                                  (name, digest)).fetchone()
+                                  " f.sha256 = ? ORDER BY r.folder IS ? DESC, r.created DESC, r.version DESC"
+                                  " LIMIT 1", (name, digest, here)).fetchone()
         return None if row is None else StoredRun(*row)
 
     def files(self, run_id: str) -> list[str]:
