@@ -18,7 +18,7 @@ from stored_runs import cli
 ROOT = Path(__file__).resolve().parent.parent
 PRINTING = ["plugins", "validate", "schemes list", "schemes show", "measure", "run", "explain", "demo", "render",
             "runs list", "runs show", "runs diff", "runs verify", "store check", "audit", "calibrate",
-            "appeal file", "appeal list", "appeal decide", "simulate", "review"]
+            "appeal file", "appeal list", "appeal decide", "simulate", "review", "ratings"]
 LONG = ["measure", "run", "demo", "render"]
 LANG = ["run", "demo", "render", "form", "schemes show", "appeal decide"]
 

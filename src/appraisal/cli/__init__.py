@@ -57,6 +57,7 @@ COMMAND_MODULES: list[str] = [
     "appeal_cmd",
     "simulate_cmd",
     "review_cmd",
+    "ratings_cmd",
 ]
 
 # Command name -> the module that registers it. A command line that names one gets an app of
@@ -81,6 +82,7 @@ COMMANDS: dict[str, str] = {
     "appeal": "appeal_cmd",
     "simulate": "simulate_cmd",
     "review": "review_cmd",
+    "ratings": "ratings_cmd",
 }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -27,6 +27,14 @@ def form(
         typer.Option("--templates", file_okay=False, exists=True,
                      help="A folder of templates overriding the defaults."),
     ] = None,
+    xlsx: Annotated[bool, typer.Option("--xlsx", help="Write a ratings workbook instead: a sheet per rater "
+                                                       "(--raters), read back with `appraisal ratings`.")] = False,
+    raters: Annotated[
+        Path | None,
+        typer.Option("--raters", metavar="CSV", exists=True, dir_okay=False,
+                     help="Who rates whom: a CSV with the columns rater, appraisee and (optional) group; "
+                          "self-assessment is the group self."),
+    ] = None,
 ) -> None:
     """Write the appraisal form for SCHEME: each indicator's definition, formula in words, target,
     weight and score curve, with blanks for ratings, comments and signatures. Prints the paths."""
@@ -37,6 +45,9 @@ def form(
     from appraisal.scheme.validation import load_scheme
 
     extensions = plugins.extensions()
+    if xlsx or raters is not None:
+        typer.echo(str(_ratings_workbook(scheme, out, raters, language, extensions)))
+        return
     person = None
     if appraisee or name or team:
         person = {"id": appraisee or "", "name": name or "", "team": team or ""}
@@ -45,6 +56,35 @@ def form(
     for path in render_form(loaded, out, formats=chosen, language=language, appraisee=person, user_dir=templates,
                             pack_dirs=template_dirs(extensions.packs)):
         typer.echo(str(path))
+
+
+def _ratings_workbook(scheme: str, out: Path, raters: Path | None, language: str, extensions: Any) -> Path:
+    """The ratings workbook of SCHEME for the assignments in the CSV `raters`, in `out`."""
+    # When the command runs, not when the CLI starts (see appraisal.cli):
+    import csv
+
+    from appraisal.engines.ratings_sheets import roster_names
+    from appraisal.errors import AppraisalError
+    from appraisal.rendering.ratings_form import ratings_workbook
+    from appraisal.results.replacing import replacing
+    from appraisal.scheme.packs import resolve_scheme_path
+    from appraisal.scheme.validation import load_scheme
+
+    if raters is None:
+        raise AppraisalError("a ratings workbook needs --raters CSV: who rates whom (rater, appraisee, group)")
+    loaded = load_scheme(resolve_scheme_path(scheme, extensions.packs), extensions)
+    with raters.open(encoding="utf-8-sig", newline="") as handle:  # a small file of assignments, typed by hand
+        rows = list(csv.DictReader(handle))
+    if not rows or not {"rater", "appraisee"} <= set(rows[0]):
+        raise AppraisalError(f"{raters} needs the columns rater and appraisee (and group, optional)")
+    assignments = [(r["rater"].strip(), r["appraisee"].strip(), (r.get("group") or "").strip()) for r in rows]
+    book = ratings_workbook(loaded, assignments, roster_names(loaded, extensions.sources), language)
+    target = out / f"ratings-{loaded.id}.xlsx"
+    if target.exists():
+        raise AppraisalError(f"{target} already exists; move it away (files are never overwritten)")
+    with replacing(target) as temp:
+        book.save(temp)
+    return target
 
 
 def register(app: typer.Typer) -> None:

@@ -13,10 +13,18 @@ from appraisal.sql.datasets import members, roster_key
 from appraisal.sql.dialect import SqlFragment, bind_value
 from appraisal.sql.query import CompiledQuery, SqlBuilder
 
+SELF = "self"  # the rater group of self-assessments: the one group where a rater may be the appraisee
+
+
+def _own(rater: str, appraisee: str, group: str) -> str:
+    """True for a rating in its place: the appraisee's own in the `self` group, another's elsewhere."""
+    return f"(({rater} IS NOT DISTINCT FROM {appraisee}) = ({group} IS NOT DISTINCT FROM '{SELF}'))"
+
 
 def _rating_groups(scheme: Scheme, group_by: str | None = None) -> SqlBuilder:
     """The CTEs `groups` (one row per rating indicator and rater group) and `matched` (the
-    ratings that count: in their group's scale, never the appraisee rating themselves).
+    ratings that count: in their group's scale; the appraisee's own rating in the group named
+    `self` (the self-assessment) and nowhere else, and no one else's there).
 
     An indicator without `raters` has one group that takes every rating (`grp` NULL). Every
     literal is bound: group names, weights and scales come from the scheme.
@@ -48,7 +56,7 @@ def _rating_groups(scheme: Scheme, group_by: str | None = None) -> SqlBuilder:
         " g.lo, g.hi, g.trim,"
         f" g.ilo, g.ihi, rt.rating, rt.rater FROM ratings AS rt JOIN groups AS g ON rt.indicator = g.indicator"
         f" AND (g.grp IS NULL OR {group} = g.grp){member}"
-        " WHERE rt.rating BETWEEN g.lo AND g.hi AND rt.rater IS DISTINCT FROM rt.appraisee)"
+        f" WHERE rt.rating BETWEEN g.lo AND g.hi AND {_own('rt.rater', 'rt.appraisee', 'g.grp')})"
     )
     return out
 
@@ -103,9 +111,10 @@ def compile_ratings_quality(scheme: Scheme) -> CompiledQuery:
     counted = "{{'n': count(*), 'e': min(CAST({} AS VARCHAR), 3)}}".format
     query.add(
         " SELECT"
-        f" (SELECT {counted('rater')} FROM ratings WHERE rater = appraisee) AS self_rating,"
+        f" (SELECT {counted('rater')} FROM ratings AS rt WHERE NOT {_own('rater', 'appraisee', group)})"
+        " AS self_rating,"
         f" (SELECT {counted('rt.rating')} FROM ratings AS rt"
-        "  WHERE rt.rating IS NOT NULL AND rt.rater IS DISTINCT FROM rt.appraisee"
+        f"  WHERE rt.rating IS NOT NULL AND {_own('rt.rater', 'rt.appraisee', group)}"
         "  AND EXISTS (SELECT 1 FROM groups AS g WHERE g.indicator = rt.indicator"
         f"  AND (g.grp IS NULL OR {group} = g.grp) AND NOT rt.rating BETWEEN g.lo AND g.hi)) AS outside_scale,"
         f" (SELECT {counted(group)} FROM ratings AS rt WHERE rt.indicator IN (SELECT indicator FROM groups)"
