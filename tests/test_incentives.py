@@ -66,7 +66,7 @@ def test_coefficients_name_existing_grades(tmp_path):
 @pytest.mark.parametrize(("language", "words"), [
     ("en", ["Incentives", "Bonus base", "8000 CNY", "Coefficient (Grade A)", "1.20", "9600 CNY", "50000 CNY",
             "1000 CNY", "Bonus and commission", "10600 CNY"]),
-    ("zh", ["绩效奖金与提成", "奖金基数", "绩效系数 (等级 A)", "9600 CNY", "奖金与提成合计", "10600 CNY"]),
+    ("zh", ["绩效奖金与提成", "奖金基数", "绩效系数 (等级 A)", "9600 元", "奖金与提成合计", "10600 元"]),
 ])
 def test_each_scorecard_shows_the_appraisees_pay(result, tmp_path, language, words):
     from appraisal.rendering.pages import render_result

@@ -279,8 +279,8 @@ def test_pay_is_explained_in_chinese():
                  parse_period("2026-Q3"))
     person = asdict(result.appraisee("a1"))
     assert step_texts(person, "zh")[-2:] == [
-        "奖金：基数 10000 CNY × 系数 1.2（等级 A）= 12000 CNY，封顶 11000 CNY",
-        "提成：销售额 320000 CNY × 提成比例 2% = 6400 CNY，封顶 5000 CNY",
+        "奖金：基数 10000 元 × 系数 1.2（等级 A）= 12000 元，封顶 11000 元",
+        "提成：销售额 320000 元 × 提成比例 2% = 6400 元，封顶 5000 元",
     ]
     assert step_texts(person, "en") == list(person["steps"])
 

@@ -233,7 +233,7 @@ def _pick(key: str, language: str) -> str:
 def _fields(parts: Mapping[str, Any], language: str, titles: Mapping[str, str]) -> dict[str, str]:
     """Every number and name of `parts` as the text its placeholder takes."""
     unit = str(parts.get("unit") or "")
-    money = f" {parts['currency']}" if parts.get("currency") else ""
+    money = f" {unit_text(str(parts['currency']), language)}" if parts.get("currency") else ""
     comma = "、" if language == "zh" else ", "
     out: dict[str, str] = {k: str(v) for k, v in parts.items() if isinstance(v, str)}
     for name in _IN_UNIT:
