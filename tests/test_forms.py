@@ -82,6 +82,15 @@ def test_form_renders_for_every_scheme(tmp_path, path, language):
     assert all(p.read_text(encoding="utf-8").strip() for p in written)
 
 
+@pytest.mark.parametrize("language", ["en", "zh"])
+@pytest.mark.parametrize("path", SCHEMES, ids=lambda p: p.stem)
+def test_a_form_carries_no_note_of_the_schemes_author(tmp_path, path, language):
+    """Forms go to the people appraised: the author's sourcing notes stay in the scheme's comments."""
+    for page in render_form(load_scheme(path), tmp_path, language=language):
+        text = page.read_text(encoding="utf-8")
+        assert "sources give no number" not in text and "来源未给出数值" not in text, page.name
+
+
 @pytest.mark.parametrize("fmt", ["html", "md"])
 def test_every_indicator_appears_with_weight_and_target(tmp_path, agent, fmt):
     [path] = render_form(agent, tmp_path, formats=[fmt])
