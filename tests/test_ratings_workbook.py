@@ -109,3 +109,35 @@ def test_self_assessment_is_a_rater_group_that_counts_the_appraisee_rating_thems
     assert row[f"value_{n}"] == pytest.approx((3 * 80 + 5 * 20) / 100)
     [counted] = [q for q in result["quality"] if q["cause"] == "self rating"]
     assert counted["count"] == 2
+
+
+def _renamed(book: openpyxl.Workbook) -> None:
+    book["M01"].title = "Li"
+
+
+def _regrouped(book: openpyxl.Workbook) -> None:
+    book["M01"]["C2"] = "supervisor"
+
+
+def _copied(book: openpyxl.Workbook) -> None:
+    book["M01"].append(["CS001", "Emily Zhang", None, 5])
+
+
+def _moved(book: openpyxl.Workbook) -> None:
+    book["M01"].insert_cols(4)
+
+
+@pytest.mark.parametrize(("tamper", "message"), [
+    (_renamed, "Li: a sheet the workbook was not written with (renamed or added): not read"),
+    (_regrouped, "M01!A2: M01 was not asked to rate CS001 in the group supervisor"),
+    (_copied, "M01!A4: CS001 in the group (none) a second time"),
+    (_moved, "M01!1: the columns were changed (added, moved or renamed): the ratings are not read"),
+], ids=["renamed sheet", "group edited", "row copied", "column inserted"])
+def test_a_workbook_changed_beyond_its_cells_is_refused_with_where(agent: Path, tamper: object, message: str) -> None:
+    book = openpyxl.load_workbook(workbook(agent))
+    book["M01"]["D2"] = 4
+    tamper(book)  # type: ignore[operator]
+    book.save(agent.parent / "filled.xlsx")
+    done = cli("ratings", str(agent), "filled.xlsx", "-o", "collected.csv", cwd=agent.parent)
+    assert done.returncode == 1 and message in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr and not (agent.parent / "collected.csv").exists()

@@ -73,11 +73,18 @@ def _ratings_workbook(scheme: str, out: Path, raters: Path | None, language: str
     if raters is None:
         raise AppraisalError("a ratings workbook needs --raters CSV: who rates whom (rater, appraisee, group)")
     loaded = load_scheme(resolve_scheme_path(scheme, extensions.packs), extensions)
-    with raters.open(encoding="utf-8-sig", newline="") as handle:  # a small file of assignments, typed by hand
-        rows = list(csv.DictReader(handle))
+    try:
+        with raters.open(encoding="utf-8-sig", newline="") as handle:  # a small file of assignments, typed by hand
+            rows = list(csv.DictReader(handle))
+    except UnicodeDecodeError:
+        raise AppraisalError(f"{raters} is not UTF-8 text: save it as CSV UTF-8") from None
     if not rows or not {"rater", "appraisee"} <= set(rows[0]):
         raise AppraisalError(f"{raters} needs the columns rater and appraisee (and group, optional)")
-    assignments = [(r["rater"].strip(), r["appraisee"].strip(), (r.get("group") or "").strip()) for r in rows]
+    assignments = [((r.get("rater") or "").strip(), (r.get("appraisee") or "").strip(), (r.get("group") or "").strip())
+                   for r in rows]
+    if empty := next((n for n, (rater, appraisee, _) in enumerate(assignments, start=2) if not rater or not appraisee),
+                     None):
+        raise AppraisalError(f"{raters}, line {empty}: a row needs a rater and an appraisee")
     book = ratings_workbook(loaded, assignments, roster_names(loaded, extensions.sources), language)
     target = out / f"ratings-{loaded.id}.xlsx"
     if target.exists():

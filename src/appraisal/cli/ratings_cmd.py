@@ -46,7 +46,7 @@ def ratings(
     with replacing(out) as temp, temp.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)  # the ratings as given: an input, not a spreadsheet export
         writer.writerow(["appraisee", "indicator", "rater", "group", "rating", "comment"])
-        writer.writerows([r.appraisee, r.indicator, r.rater, r.group, f"{r.rating:g}", r.comment] for r in found)
+        writer.writerows([r.appraisee, r.indicator, r.rater, r.group, f"{r.rating:.15g}", r.comment] for r in found)
     if not json_output:
         echo(f"{len(found)} ratings from {workbook}: {out}")
 

@@ -82,19 +82,32 @@ def read_ratings(path: Path, scheme: Scheme, roster: dict[str, str]) -> tuple[li
     if META not in book.sheetnames:
         raise AppraisalError(f"{path} is not a ratings workbook of appraisal (it has no {META} sheet): write one "
                              "with `appraisal form SCHEME --xlsx --raters FILE`")
-    meta = {str(row[0]): row[1:] for row in book[META].iter_rows(values_only=True) if row and row[0] is not None}
+    meta_rows = [row for row in book[META].iter_rows(values_only=True) if row and row[0] is not None]
+    meta = {str(row[0]): row[1:] for row in meta_rows}
     if (meta.get("scheme") or (None,))[0] != scheme.id:
         raise AppraisalError(f"{path} was written for the scheme {(meta.get('scheme') or ('?',))[0]!r}, "
                              f"not {scheme.id!r}")
     indicators = {i.id: i for i in rated(scheme)}
+    written = [str(row[0])[len("sheet:"):] for row in meta_rows if str(row[0]).startswith("sheet:")]
     ratings: list[Rating] = []
-    problems: list[str] = []
-    for title in book.sheetnames:
-        if title == META:
-            continue
-        rater = str((meta.get(f"sheet:{title}") or (title,))[0])
+    problems = [f"{title}: a sheet the workbook was not written with (renamed or added): not read"
+                for title in book.sheetnames if title != META and title not in written]
+    problems += [f"{title}: the sheet of {(meta.get(f'sheet:{title}') or ('?',))[0]} is gone (renamed or deleted)"
+                 for title in written if title not in book.sheetnames]
+    for title in (t for t in written if t in book.sheetnames):
+        rater = _text((meta.get(f"sheet:{title}") or (title,))[0])
+        columns = [_text(v) for v in (meta.get(f"columns:{title}") or ()) if v is not None]
+        asked = {(_text(r[1]), _text(r[2])) for r in meta_rows if str(r[0]) == f"row:{title}" and len(r) > 2}
         sheet = book[title]
-        columns = [str(v) if v is not None else "" for v in (meta.get(f"columns:{title}") or ())]
+        headers = [_text(v) for v in (meta.get(f"headers:{title}") or ()) if v is not None]
+        if [_text(c.value) for c in sheet[1]][:len(headers)] != headers:
+            problems.append(f"{title}!1: the columns were changed (added, moved or renamed): the ratings are not read")
+            continue
+        for offset, indicator_id in enumerate(columns):
+            if indicator_id not in indicators:
+                problems.append(f"{title}!{sheet.cell(row=1, column=len(FIXED) + offset + 1).coordinate}: "
+                                f"{indicator_id} is no rating indicator of {scheme.id} (the scheme changed since)")
+        seen: set[tuple[str, str]] = set()
         for cells in sheet.iter_rows(min_row=2):
             values = [c.value for c in cells]
             if not any(v not in (None, "") for v in values):
@@ -105,6 +118,13 @@ def read_ratings(path: Path, scheme: Scheme, roster: dict[str, str]) -> tuple[li
             if appraisee not in roster:
                 problems.append(f"{where}: {appraisee or '(empty)'} is not on the roster")
                 continue
+            if (appraisee, group) not in asked:
+                problems.append(f"{where}: {rater} was not asked to rate {appraisee} in the group {group or '(none)'}")
+                continue
+            if (appraisee, group) in seen:
+                problems.append(f"{where}: {appraisee} in the group {group or '(none)'} a second time")
+                continue
+            seen.add((appraisee, group))
             if (rater == appraisee) != (group == SELF):
                 problems.append(f"{where}: {rater} rates themselves outside the {SELF} group" if rater == appraisee
                                 else f"{where}: {rater} is in the {SELF} group of {appraisee}, where only "
@@ -112,7 +132,7 @@ def read_ratings(path: Path, scheme: Scheme, roster: dict[str, str]) -> tuple[li
                 continue
             for offset, indicator_id in enumerate(columns):
                 cell = cells[len(FIXED) + offset] if len(cells) > len(FIXED) + offset else None
-                if cell is None or cell.value in (None, ""):
+                if cell is None or cell.value in (None, "") or indicator_id not in indicators:
                     continue
                 found = _rating(cell.value, indicators[indicator_id], group, f"{title}!{cell.coordinate}")
                 if isinstance(found, str):
@@ -127,6 +147,8 @@ def _rating(value: Any, indicator: Indicator, group: str, where: str) -> float |
     groups = [g.name for g in indicator.raters]
     if groups and group not in groups:
         return f"{where}: {indicator.id} takes ratings of the groups {', '.join(groups)}, not {group or '(none)'}"
+    if not groups and group == SELF:
+        return f"{where}: {indicator.id} takes no self-assessment (it has no rater group {SELF})"
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         try:
             value = float(str(value).strip())

@@ -22,7 +22,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from appraisal.engines.ratings_sheets import FIXED, META, rated, scale_of
 from appraisal.errors import AppraisalError
-from appraisal.results.inert import xlsx_value
+from appraisal.results.inert import mark_text, xlsx_value
 from appraisal.scheme.model import pick
 from appraisal.sql.ratings import SELF
 
@@ -42,6 +42,7 @@ def ratings_workbook(scheme: Scheme, assignments: Sequence[tuple[str, str, str]]
     order they first appear. An appraisee not in `names` (the roster) or a rater rating themselves
     outside the `self` group is refused before anything is written."""
     indicators = rated(scheme)
+    selves = any(g.name == SELF for ind in indicators for g in ind.raters)
     i = 1 if language == "zh" else 0
     words = {key: pair[i] for key, pair in _WORDS.items()}
     for rater, appraisee, group in assignments:
@@ -51,6 +52,12 @@ def ratings_workbook(scheme: Scheme, assignments: Sequence[tuple[str, str, str]]
             raise AppraisalError(f"{rater} rates themselves outside the {SELF} group: give that row the group {SELF}")
         if group == SELF and rater != appraisee:
             raise AppraisalError(f"{rater} is in the {SELF} group of {appraisee}: only {appraisee} rates there")
+        if group == SELF and not selves:
+            raise AppraisalError(f"no rating indicator of {scheme.id} has a rater group {SELF}: a self-assessment "
+                                 "would count nowhere (give an indicator `raters: {self: {weight: ...}}`)")
+    if len(set(assignments)) < len(assignments):
+        twice = next(a for a in assignments if assignments.count(a) > 1)
+        raise AppraisalError(f"{twice[0]} is asked twice to rate {twice[1]} in the group {twice[2] or '(none)'}")
     book = Workbook()
     book.remove(book.active)
     meta = book.create_sheet(META)
@@ -61,16 +68,20 @@ def ratings_workbook(scheme: Scheme, assignments: Sequence[tuple[str, str, str]]
         title = _title(rater, set(titles.values()))
         titles[rater] = title
         sheet = book.create_sheet(title)
-        meta.append([f"sheet:{title}", rater])
-        meta.append([f"columns:{title}", *(ind.id for ind in indicators)])
         header = [words["appraisee"], words["name"], words["group"],
                   *(pick(ind.title, language) if ind.title else ind.id for ind in indicators), words["comment"]]
+        rows = [(a, g) for r, a, g in assignments if r == rater]
+        for line in ([f"sheet:{title}", rater], [f"columns:{title}", *(ind.id for ind in indicators)],
+                     [f"headers:{title}", *header], *([f"row:{title}", a, g] for a, g in rows)):
+            meta.append([xlsx_value(v) for v in line])
         sheet.append([xlsx_value(h) for h in header])
         for cell in sheet[1]:
             cell.font = Font(bold=True)
-        rows = [(a, g) for r, a, g in assignments if r == rater]
+            mark_text(cell)
         for n, (appraisee, group) in enumerate(rows, start=2):
             sheet.append([xlsx_value(appraisee), xlsx_value(names[appraisee]), xlsx_value(group)])
+            for cell in sheet[n]:
+                mark_text(cell)  # a name such as =HYPERLINK(...) stays text
             for offset, indicator in enumerate(indicators):
                 low, high = scale_of(indicator, group)
                 cell = sheet.cell(row=n, column=len(FIXED) + offset + 1)
@@ -85,6 +96,9 @@ def ratings_workbook(scheme: Scheme, assignments: Sequence[tuple[str, str, str]]
         for column in range(1, len(header) + 1):
             sheet.column_dimensions[get_column_letter(column)].width = 16
         sheet.freeze_panes = "D2"
+    for row in meta.iter_rows():
+        for cell in row:
+            mark_text(cell)
     meta.sheet_state = "hidden"
     book.move_sheet(META, offset=len(book.sheetnames))
     return book
@@ -92,8 +106,8 @@ def ratings_workbook(scheme: Scheme, assignments: Sequence[tuple[str, str, str]]
 
 def _title(rater: str, taken: set[str]) -> str:
     """A sheet name for `rater`: Excel's limits (31 characters, none of []:*?/\\), distinct."""
-    base = re.sub(r"[\[\]:*?/\\]", "_", rater).strip("'")[:28] or "rater"
+    base = re.sub(r"[\[\]:*?/\\]", "_", rater).strip("'")[:24] or "rater"
     title, n = base, 2
-    while title.casefold() in {t.casefold() for t in taken} or title == META:
+    while title.casefold() in {t.casefold() for t in taken} or title.casefold() == META.casefold():
         title, n = f"{base}~{n}", n + 1
     return title

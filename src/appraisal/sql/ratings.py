@@ -111,12 +111,14 @@ def compile_ratings_quality(scheme: Scheme) -> CompiledQuery:
     counted = "{{'n': count(*), 'e': min(CAST({} AS VARCHAR), 3)}}".format
     query.add(
         " SELECT"
-        f" (SELECT {counted('rater')} FROM ratings AS rt WHERE NOT {_own('rater', 'appraisee', group)})"
-        " AS self_rating,"
+        # judged by the indicator's group it falls in (g.grp: NULL for an indicator without groups), as counted
+        f" (SELECT {counted('rt.rater')} FROM ratings AS rt WHERE EXISTS (SELECT 1 FROM groups AS g"
+        f"  WHERE g.indicator = rt.indicator AND (g.grp IS NULL OR {group} = g.grp)"
+        f"  AND NOT {_own('rt.rater', 'rt.appraisee', 'g.grp')})) AS self_rating,"
         f" (SELECT {counted('rt.rating')} FROM ratings AS rt"
-        f"  WHERE rt.rating IS NOT NULL AND {_own('rt.rater', 'rt.appraisee', group)}"
-        "  AND EXISTS (SELECT 1 FROM groups AS g WHERE g.indicator = rt.indicator"
-        f"  AND (g.grp IS NULL OR {group} = g.grp) AND NOT rt.rating BETWEEN g.lo AND g.hi)) AS outside_scale,"
+        "  WHERE rt.rating IS NOT NULL AND EXISTS (SELECT 1 FROM groups AS g WHERE g.indicator = rt.indicator"
+        f"  AND (g.grp IS NULL OR {group} = g.grp) AND {_own('rt.rater', 'rt.appraisee', 'g.grp')}"
+        "  AND NOT rt.rating BETWEEN g.lo AND g.hi)) AS outside_scale,"
         f" (SELECT {counted(group)} FROM ratings AS rt WHERE rt.indicator IN (SELECT indicator FROM groups)"
         f"  AND NOT EXISTS (SELECT 1 FROM groups AS g WHERE g.indicator = rt.indicator"
         f" AND (g.grp IS NULL OR {group} = g.grp)))"
