@@ -43,8 +43,10 @@ def test_the_demo_runs_from_an_installed_wheel(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     demo = run(venv / "bin" / "appraisal", "demo", cwd=empty, env=env)
     assert demo.returncode == 0, demo.stderr
-    report = empty / "appraisal-demo" / "run-2026-Q3" / "report" / "index.html"
+    report = empty / "appraisal-demo" / "report" / "index.html"  # everything `render` writes (the team report too)
     assert report.is_file() and f"report: {report}" in demo.stdout
+    assert (empty / "appraisal-demo" / "report" / "team.html").is_file()
+    assert (empty / "appraisal-demo" / "run-2026-Q3" / "report" / "index.html").is_file()  # the run's own
 
     where = run(python, "-c", "import appraisal, appraisal.shipped as s; print(appraisal.__file__); "
                 "print(s.schemes_dir()); print(s.templates_dir())", cwd=empty, env=env)
