@@ -25,7 +25,7 @@ def agent(tmp_path: Path) -> Path:
     return scheme
 
 
-def appraise(scheme: Path, out: Path, store: Path, *more: str) -> subprocess.CompletedProcess[str]:
+def appraise(scheme: Path, out: Path, store: Path | str, *more: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "appraisal", "run", str(scheme), "-p", "2026-Q3", "-o", str(out),
                            "--no-report", "--store", str(store), *more], capture_output=True, text=True, timeout=300,
                           cwd=scheme.parent)

@@ -212,7 +212,7 @@ def test_runs_without_a_store_says_where_it_looked(tmp_path: Path) -> None:
 
 def test_the_run_store_guides_example_runs_as_shown(tmp_path: Path) -> None:
     guide = (ROOT / "docs" / "runs.md").read_text(encoding="utf-8")
-    example, review_example, appeal_example, calibrate_example, audit_example = re.findall(
+    example, review_example, appeal_example, calibrate_example, audit_example, _in_postgres = re.findall(
         r"```sh\n(.*?)```", guide, flags=re.S)
     (tmp_path / "crm-export.txt").write_text("ticket TK120728 belongs to customer C-88", encoding="utf-8")
     (tmp_path / "schemes").mkdir()

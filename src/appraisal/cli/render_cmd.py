@@ -110,7 +110,7 @@ def _check_out(out: Path, run_dir: Path, force: bool) -> None:
 def render_run(
     run_dir: Path, out: Path, formats: Sequence[str], *, language: str = "en", templates: Path | None = None,
     previous: Sequence[Path] = (), drill_down: bool = False, force: bool = False, quiet: bool = True,
-    extensions: Extensions | None = None, store: Path | None = None, audience: str = "hr",
+    extensions: Extensions | None = None, store: str | None = None, audience: str = "hr",
     appraisees: Sequence[str] = (), teams: Sequence[str] = (), managers: Sequence[str] = (),
     with_store: bool = True,
 ) -> list[Path]:
@@ -307,10 +307,11 @@ def render(
     json_output: Json = False,
     data_root: DataRoots = None,
     store: Annotated[
-        Optional[Path],  # noqa: UP045
-        typer.Option("--store", metavar="FILE", show_default=False,
-                     help="The run store that holds DIR (default: $APPRAISAL_STORE, else appraisal-runs.sqlite "
-                          "in the working folder): its calibrations and earlier periods are shown."),
+        Optional[str],  # noqa: UP045 - text: a postgresql:// URL is no path
+        typer.Option("--store", metavar="FILE|URL", show_default=False,
+                     help="The run store that holds DIR, a SQLite file or a postgresql:// URL (default: "
+                          "$APPRAISAL_STORE, else appraisal-runs.sqlite in the working folder): its "
+                          "calibrations and earlier periods are shown."),
     ] = None,
     audience: Annotated[str, typer.Option(
         "--for", metavar="employee|manager|hr",

@@ -48,10 +48,10 @@ def run(
     engine: EngineName = None,
     profile: ProfileName = None,
     store: Annotated[
-        Optional[Path],  # noqa: UP045 - Typer reads the annotation at run time
-        typer.Option("--store", metavar="FILE", show_default=False,
-                     help="The run store to keep the run in (default: $APPRAISAL_STORE, else "
-                          "appraisal-runs.sqlite in the working folder)."),
+        Optional[str],  # noqa: UP045 - Typer reads the annotation at run time; text: a URL is no path
+        typer.Option("--store", metavar="FILE|URL", show_default=False,
+                     help="The run store to keep the run in: a SQLite file or a postgresql:// URL (default: "
+                          "$APPRAISAL_STORE, else appraisal-runs.sqlite in the working folder)."),
     ] = None,
     no_store: Annotated[bool, typer.Option("--no-store", help="Keep the run in its folder only.")] = False,
     json_output: Json = False,
@@ -69,13 +69,13 @@ def run(
     from appraisal.scheme.extending import scheme_texts
     from appraisal.scheme.packs import resolve_scheme_path
     from appraisal.scheme.validation import load_scheme
-    from appraisal.store.runs import RunStore, store_path
+    from appraisal.store.runs import RunStore, store_location
 
     interrupts.set_time_limit(timeout or None)
     extensions = plugins.extensions()
     stored: list[StoredRun] = []
     with contextlib.ExitStack() as stack:  # the store is opened first: a foreign file stops the run before it starts
-        runs = None if no_store else stack.enter_context(RunStore(store_path(store), create=True))
+        runs = None if no_store else stack.enter_context(RunStore(store_location(store), create=True))
         stack.enter_context(allowing(data_root or ()))
         stack.enter_context(configured(memory_limit, spill_dir))
         tables = stack.enter_context(copied_tables())
@@ -104,7 +104,7 @@ def run(
         echo_json({"folder": str(folder), "period": result.period["label"], "appraised": len(result.appraisees),
                    "graded": graded, "grades": {row["grade"]: row["actual"] for row in result.calibration},
                    "stored": [{"run": kept.id, "after": kept.previous} for kept in stored],
-                   "store": None if no_store else str(store_path(store)),
+                   "store": None if runs is None else str(runs.path),
                    "report": str(folder / "report" / "index.html") if report else None,
                    "quality": list(result.quality)})
         return
@@ -113,7 +113,7 @@ def run(
     echo(f"appraised {len(result.appraisees)} ({graded} graded) for {result.period['label']}: {folder}")
     for kept in stored:
         after = f", after {kept.previous}" if kept.previous else ""
-        echo(f"stored as {kept.id}{after}: {store_path(store)}")
+        echo(f"stored as {kept.id}{after}: {runs.path if runs is not None else ''}")
     if report:
         echo(f"report: {folder / 'report' / 'index.html'}")
 

@@ -17,17 +17,18 @@ if TYPE_CHECKING:
 runs_app = typer.Typer(help="The runs kept in the run store: list, show, diff, verify, export.", no_args_is_help=True)
 
 Store = Annotated[
-    Optional[Path],  # noqa: UP045 - Typer reads the annotation at run time
-    typer.Option("--store", metavar="FILE", show_default=False,
-                 help="The run store (default: $APPRAISAL_STORE, else appraisal-runs.sqlite in the working folder)."),
+    Optional[str],  # noqa: UP045 - Typer reads the annotation at run time; text: a URL is no path
+    typer.Option("--store", metavar="FILE|URL", show_default=False,
+                 help="The run store: a SQLite file or a postgresql:// URL (default: $APPRAISAL_STORE, else "
+                      "appraisal-runs.sqlite in the working folder)."),
 ]
 
 
-def _open(store: Path | None) -> RunStore:
+def _open(store: str | None) -> RunStore:
     # When the command runs, not when the CLI starts (see appraisal.cli):
-    from appraisal.store.runs import RunStore, store_path
+    from appraisal.store.runs import RunStore, store_location
 
-    return RunStore(store_path(store))
+    return RunStore(store_location(store))
 
 
 def _json(data: object) -> None:

@@ -56,11 +56,13 @@ def restore_store(
 ) -> None:
     """Put the backup FILE in place as the store, where no store is (a store is never overwritten)."""
     # When the command runs, not when the CLI starts (see appraisal.cli):
+    from appraisal.store.backends import shown
     from appraisal.store.backups import restore
-    from appraisal.store.runs import store_path
+    from appraisal.store.runs import store_location
 
-    count = restore(source, store_path(store))
-    echo(f"restored {_runs(count)} from {source} to {store_path(store)}")
+    place = store_location(store)
+    count = restore(source, place)
+    echo(f"restored {_runs(count)} from {source} to {shown(place) if isinstance(place, str) else place}")
 
 
 def _runs(count: int) -> str:

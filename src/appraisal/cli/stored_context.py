@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 HISTORY_PERIODS = 6  # earlier periods shown beside a run
 
 
-def stored_context(stack: ExitStack, store: Path | None, run_dir: Path,
+def stored_context(stack: ExitStack, store: str | None, run_dir: Path,
                    with_history: bool) -> tuple[dict[str, dict[str, Any]], list[Result]]:
     """The final calibration decision per appraisee of the stored run that is `run_dir`, and
     (`with_history`) up to HISTORY_PERIODS earlier periods as results, read from the store into
@@ -30,14 +30,14 @@ def stored_context(stack: ExitStack, store: Path | None, run_dir: Path,
     from appraisal.periods import parse_period
     from appraisal.results.storing import load_run
     from appraisal.store.calibration import decisions
-    from appraisal.store.runs import RunStore, store_path
+    from appraisal.store.runs import RunStore, store_location
 
-    path = store_path(store)
-    if not path.is_file():
+    place = store_location(store)
+    if isinstance(place, Path) and not place.is_file():
         if store is not None:
-            raise AppraisalError(f"no run store at {path}")
+            raise AppraisalError(f"no run store at {place}")
         return {}, []
-    with RunStore(path) as runs:
+    with RunStore(place) as runs:
         found = runs.holding("result.json", (run_dir / "result.json").read_bytes(), run_dir)
         if found is None:
             return {}, []

@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 
 from appraisal.errors import AppraisalError
 from appraisal.store import audit
+from appraisal.store.guards import Guard, Statement
 from appraisal.suggestions import suggest
 
 if TYPE_CHECKING:
@@ -30,31 +31,23 @@ if TYPE_CHECKING:
 MAX_EVIDENCE_BYTES = 50 * 1024 * 1024
 OUTCOMES = ("accepted", "rejected")
 
-SCHEMA = [
+SCHEMA: list[Statement] = [
     "CREATE TABLE appeals (id INTEGER PRIMARY KEY, run TEXT NOT NULL REFERENCES runs(id), appraisee TEXT NOT NULL,"
     " indicator TEXT, reason TEXT NOT NULL, filed_by TEXT NOT NULL, filed_at TEXT NOT NULL, due TEXT NOT NULL,"
     " evidence_name TEXT, evidence_sha256 TEXT, evidence BLOB)",
     "CREATE TABLE appeal_decisions (appeal INTEGER PRIMARY KEY REFERENCES appeals(id), outcome TEXT NOT NULL"
     " CHECK (outcome IN ('accepted', 'rejected')), note TEXT NOT NULL, decided_by TEXT NOT NULL,"
     " decided_at TEXT NOT NULL)",
-    *(f"CREATE TRIGGER {table}_{change}_refused BEFORE {change} ON {table}"
-      f" BEGIN SELECT RAISE(ABORT, 'appeals are evidence: {table} cannot be changed'); END"
-      for table in ("appeals", "appeal_decisions") for change in ("UPDATE", "DELETE")),
-    *(f"CREATE TRIGGER {table}_REPLACE_refused BEFORE INSERT ON {table} WHEN EXISTS (SELECT 1 FROM {table}"
-      f" WHERE {key} = NEW.{key}) BEGIN SELECT RAISE(ABORT, 'appeals are evidence: {table} cannot be changed'); END"
+    *(Guard(table, f"appeals are evidence: {table} cannot be changed", f"{key} = NEW.{key}")
       for table, key in (("appeals", "id"), ("appeal_decisions", "appeal"))),
 ]
 # Store format 2: what an accepted appeal corrected, and the run version it produced.
-CORRECTIONS_SCHEMA = [
+CORRECTIONS_SCHEMA: list[Statement] = [
     "CREATE TABLE appeal_corrections (appeal INTEGER PRIMARY KEY REFERENCES appeal_decisions(appeal),"
     " base TEXT NOT NULL REFERENCES runs(id), run TEXT NOT NULL UNIQUE REFERENCES runs(id), correction TEXT NOT NULL,"
     " seq INTEGER NOT NULL UNIQUE)",  # seq: the order they were decided in, which is the order they apply in
-    *(f"CREATE TRIGGER appeal_corrections_{change}_refused BEFORE {change} ON appeal_corrections"
-      " BEGIN SELECT RAISE(ABORT, 'appeals are evidence: appeal_corrections cannot be changed'); END"
-      for change in ("UPDATE", "DELETE")),
-    "CREATE TRIGGER appeal_corrections_REPLACE_refused BEFORE INSERT ON appeal_corrections WHEN EXISTS (SELECT 1"
-    " FROM appeal_corrections WHERE appeal = NEW.appeal OR run = NEW.run) BEGIN SELECT RAISE(ABORT,"
-    " 'appeals are evidence: appeal_corrections cannot be changed'); END",
+    Guard("appeal_corrections", "appeals are evidence: appeal_corrections cannot be changed",
+          "appeal = NEW.appeal OR run = NEW.run"),
 ]
 
 
@@ -146,11 +139,11 @@ def record_correction(store: RunStore, number: int, *, note: str, by: str, corre
     version's own transaction (`RunStore.recording`): the decision, the correction, the run and
     their audit entries are kept together or not at all."""
     check_decision("accepted", note, by)
+    _insert_decision(store, number, "accepted", note=note, by=by,  # first: the correction refers to it
+                     extra={"corrected_run": corrected, "base": base, "correction": _correction_text(correction)})
     [(seq,)] = store.db.execute("SELECT coalesce(max(seq), 0) + 1 FROM appeal_corrections").fetchall()
     store.db.execute("INSERT INTO appeal_corrections VALUES (?, ?, ?, ?, ?)",
                      (number, base, corrected, _correction_text(correction), seq))
-    _insert_decision(store, number, "accepted", note=note, by=by,
-                     extra={"corrected_run": corrected, "base": base, "correction": _correction_text(correction)})
 
 
 def corrections(store: RunStore, base: str) -> list[dict[str, Any]]:
@@ -202,7 +195,8 @@ def appeals(store: RunStore, *, run: str | None = None, number: int | None = Non
         rows = store.db.execute(
             "SELECT a.id, a.run, a.appraisee, a.indicator, a.reason, a.filed_by, a.filed_at, a.due, a.evidence_name,"
             " a.evidence_sha256, d.outcome, d.note, d.decided_by, d.decided_at FROM appeals a LEFT JOIN"
-            " appeal_decisions d ON d.appeal = a.id WHERE (?1 IS NULL OR a.run = ?1) AND (?2 IS NULL OR a.id = ?2)"
+            " appeal_decisions d ON d.appeal = a.id WHERE (CAST(?1 AS TEXT) IS NULL OR a.run = ?1)"
+            " AND (CAST(?2 AS INTEGER) IS NULL OR a.id = ?2)"
             " ORDER BY a.id", (run, number)).fetchall()
     return [Appeal(*row) for row in rows]
 

@@ -15,21 +15,22 @@ import getpass
 import hashlib
 import json
 import os
-import sqlite3
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from appraisal.store.guards import Guard, Statement
+
+if TYPE_CHECKING:
+    from appraisal.store.backends import Database
 
 ACTOR_ENV = "APPRAISAL_ACTOR"
 GENESIS = "0" * 64  # the `previous` of the first entry
 
-SCHEMA = [
+SCHEMA: list[Statement] = [
     "CREATE TABLE audit (seq INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,"
     " run TEXT, appraisee TEXT, detail TEXT NOT NULL, previous TEXT NOT NULL, hash TEXT NOT NULL)",
-    *(f"CREATE TRIGGER audit_{change}_refused BEFORE {change} ON audit"
-      " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END" for change in ("UPDATE", "DELETE")),
-    "CREATE TRIGGER audit_REPLACE_refused BEFORE INSERT ON audit WHEN EXISTS (SELECT 1 FROM audit"
-    " WHERE seq = NEW.seq) BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
+    Guard("audit", "the audit log is append-only", "seq = NEW.seq"),
 ]
 
 
@@ -61,7 +62,7 @@ def actor(given: str | None = None) -> str:
         return "unknown"
 
 
-def append(db: sqlite3.Connection, action: str, *, by: str | None = None, run: str | None = None,
+def append(db: Database, action: str, *, by: str | None = None, run: str | None = None,
            appraisee: str | None = None, detail: dict[str, Any] | None = None) -> Entry:
     """Append an entry; the caller holds the write transaction (`BEGIN IMMEDIATE`)."""
     last = db.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
@@ -75,17 +76,18 @@ def append(db: sqlite3.Connection, action: str, *, by: str | None = None, run: s
     return entry
 
 
-def entries(db: sqlite3.Connection, *, since: str | None = None, appraisee: str | None = None,
+def entries(db: Database, *, since: str | None = None, appraisee: str | None = None,
             run: str | None = None) -> list[Entry]:
     """The entries in order, from `since` (an ISO date or time, UTC), of `appraisee` or `run`."""
     rows = db.execute(
-        "SELECT * FROM audit WHERE (?1 IS NULL OR at >= ?1) AND (?2 IS NULL OR appraisee = ?2)"
-        " AND (?3 IS NULL OR run = ?3) ORDER BY seq", (since, appraisee, run)).fetchall()
+        "SELECT * FROM audit WHERE (CAST(?1 AS TEXT) IS NULL OR at >= ?1)"
+        " AND (CAST(?2 AS TEXT) IS NULL OR appraisee = ?2) AND (CAST(?3 AS TEXT) IS NULL OR run = ?3)"
+        " ORDER BY seq", (since, appraisee, run)).fetchall()
     return [Entry(int(seq), at, who, action, run_id, person, json.loads(text), previous, hashed)
             for seq, at, who, action, run_id, person, text, previous, hashed in rows]
 
 
-def chain_problems(db: sqlite3.Connection) -> list[str]:
+def chain_problems(db: Database) -> list[str]:
     """Where the log no longer is what was appended: an entry whose hash does not fit its content,
     one that does not follow the entry before, a gap, or a stored run without its entry."""
     found: list[str] = []
@@ -127,7 +129,7 @@ RECORDS = [
 ]
 
 
-def record_problems(db: sqlite3.Connection) -> list[str]:
+def record_problems(db: Database) -> list[str]:
     """Records (runs, calibrations, appeals, decisions) that disagree with their audit entry, or
     have none, and entries whose record is gone: a row written or changed behind appraisal's back."""
     found = []
@@ -146,7 +148,7 @@ def record_problems(db: sqlite3.Connection) -> list[str]:
             if entry is None:
                 found.append(f"the {label} record {name!r} has no audit entry: it was written behind appraisal's back")
                 continue
-            wanted = json.loads(fields)
+            wanted = fields if isinstance(fields, dict) else json.loads(fields)  # PostgreSQL: json, loaded
             if (entry[0], entry[1]) != (run, appraisee) or (who is not None and entry[2] != who) or any(
                     entry[3].get(k) != v for k, v in wanted.items()):
                 found.append(f"the {label} record {name!r} differs from its audit entry: it was changed")

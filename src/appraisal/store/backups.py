@@ -1,10 +1,13 @@
 """A run store checked, copied out whole, and put back: `appraisal store check|backup|restore`.
 
-A backup is SQLite's online backup of the store (consistent while other runs write), written
-under a temporary name beside the target and renamed only once it is complete and checked, so a
-backup file is either whole or absent. Restoring never overwrites a store: it puts a checked
-backup where no store is yet (the place the operator moved a damaged one away from). Checking
-reads every page (SQLite's integrity check) and every kept file against its recorded SHA-256.
+A backup is always a SQLite file: SQLite's online backup of a store file, or every record of a
+PostgreSQL store copied in one snapshot (so a backup is also how a store moves between the two).
+It is written under a temporary name beside the target and renamed only once it is complete and
+checked, so a backup file is either whole or absent. Restoring never overwrites a store: it puts a
+checked backup where no store is yet (the place the operator moved a damaged one away from; in
+PostgreSQL, a database or schema holding no run and no audit entry), in one transaction. Checking
+reads every page (SQLite's integrity check), every kept file against its recorded SHA-256, and
+the audit log's chain.
 """
 
 from __future__ import annotations
@@ -18,16 +21,21 @@ from pathlib import Path
 from appraisal import interrupts
 from appraisal.errors import AppraisalError
 from appraisal.store import audit
-from appraisal.store.runs import RunStore
+from appraisal.store.backends import SqliteBackend, is_url, one_line
+from appraisal.store.runs import KEPT_TABLES, RunStore
+
+# The order records are copied in (each after what it refers to), per table.
+ORDER = {"runs": "version, id", "files": "run, name", "scheme_texts": "sha256", "audit": "seq",
+         "calibrations": "seq", "appeals": "id", "appeal_decisions": "appeal", "appeal_corrections": "seq"}
 
 
 def check(store: RunStore) -> list[str]:
     """What is wrong with `store` (empty when nothing is): pages SQLite finds damaged, kept files
     whose bytes are not their recorded SHA-256, and an audit log that is not as it was appended."""
     try:
-        found = [f"SQLite: {row[0]}" for row in store.db.execute("PRAGMA integrity_check") if row[0] != "ok"]
-    except sqlite3.DatabaseError as exc:  # damaged past what the check can walk
-        return [f"SQLite: {exc}"]
+        found = store.backend.integrity_problems()
+    except store.errors as exc:  # damaged past what the check can walk
+        return [f"{store.backend.name}: {one_line(exc)}"]
     try:
         for run in store.runs():
             for name in store.files(run.id):
@@ -43,26 +51,31 @@ def check(store: RunStore) -> list[str]:
 
 
 def backup(store: RunStore, target: Path) -> int:
-    """Copy `store` whole to the new file `target`; the number of runs it holds."""
+    """Copy `store` whole to the new SQLite file `target`; the number of runs it holds."""
     target = Path(target)
     if target.exists():
         raise AppraisalError(f"{target} already exists; a backup never overwrites a file")
     if not target.parent.is_dir():
         raise AppraisalError(f"cannot write {target}: the folder {target.parent} does not exist")
+    failures: tuple[type[Exception], ...] = (*store.errors, sqlite3.Error)  # reading the store, writing the file
     with interrupts.deferred():
         handle, name = tempfile.mkstemp(prefix=f".{target.name}.partial-", dir=target.parent)
         os.close(handle)
         interrupts.register_path(Path(name))
     try:
-        with contextlib.closing(sqlite3.connect(name)) as copy:
-            store.db.backup(copy)
+        if isinstance(store.backend, SqliteBackend):
+            with contextlib.closing(sqlite3.connect(name)) as copy:
+                store.backend.connection.backup(copy)
+        else:
+            with RunStore(Path(name), create=True) as copy:
+                copy_records(store, copy)
         with RunStore(Path(name)) as written:
             if problems := check(written):
                 raise AppraisalError(f"the backup of {store.path} did not check: {'; '.join(problems)}")
             count = len(written.runs())
         os.rename(name, target)
-    except sqlite3.Error as exc:
-        raise AppraisalError(f"cannot back up {store.path} to {target}: {exc}; nothing was written") from None
+    except failures as exc:
+        raise AppraisalError(f"cannot back up {store.path} to {target}: {one_line(exc)}; nothing was written") from None
     except OSError as exc:
         raise AppraisalError(f"cannot write {target}: {exc.strerror}; nothing was written") from None
     finally:
@@ -71,14 +84,46 @@ def backup(store: RunStore, target: Path) -> int:
     return count
 
 
-def restore(source: Path, target: Path) -> int:
+def restore(source: Path, target: Path | str) -> int:
     """Put the backup `source` in place as the store `target`, where no store is; the number of
     runs restored."""
-    target = Path(target)
-    if target.exists():
+    if not is_url(target) and Path(target).exists():
         raise AppraisalError(f"a run store already exists at {target}; restoring never overwrites one "
                              "(move it away first, or restore to another --store)")
     with RunStore(Path(source)) as backed_up:
         if problems := check(backed_up):
             raise AppraisalError(f"{source} does not check, nothing was restored: {'; '.join(problems)}")
-        return backup(backed_up, target)
+        if not is_url(target):
+            return backup(backed_up, Path(target))
+        with RunStore(target, create=True) as restored:
+            with restored.writing():
+                [(held,)] = restored.db.execute(
+                    "SELECT (SELECT count(*) FROM runs) + (SELECT count(*) FROM audit)").fetchall()
+                if held:
+                    raise AppraisalError(f"a run store already exists at {restored.path}; restoring never "
+                                         "overwrites one (restore to another database or schema)")
+                copy_records(backed_up, restored)
+                if problems := check(restored):  # rolled back: nothing restored
+                    raise AppraisalError(f"{source} restored to {restored.path} did not check, nothing was "
+                                         f"restored: {'; '.join(problems)}")
+            return len(restored.runs())
+
+
+def copy_records(source: RunStore, target: RunStore) -> None:
+    """Every record of `source` into the empty store `target`, as stored (the audit chain stays
+    whole): read in one snapshot, written in one transaction (the caller's, else one of its own)."""
+    own = not target.backend.in_transaction
+    with source.backend.snapshot(), (target.writing() if own else contextlib.nullcontext()):
+        for table in KEPT_TABLES:
+            if table == "files":  # a run's files at a time: kept files are the bulk of a store
+                for (run,) in source.db.execute("SELECT id FROM runs ORDER BY version, id").fetchall():
+                    _copy(source, target, table, "SELECT * FROM files WHERE run = ? ORDER BY name", (run,))
+            else:
+                _copy(source, target, table, f"SELECT * FROM {table} ORDER BY {ORDER[table]}", ())
+
+
+def _copy(source: RunStore, target: RunStore, table: str, sql: str, parameters: tuple[object, ...]) -> None:
+    cursor = source.db.execute(sql, parameters)
+    rows = [tuple(bytes(v) if isinstance(v, memoryview) else v for v in row) for row in cursor.fetchall()]
+    if rows:
+        target.db.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(rows[0]))})", rows)

@@ -20,20 +20,17 @@ import pyarrow.parquet as pq
 
 from appraisal.errors import AppraisalError
 from appraisal.store import audit
+from appraisal.store.guards import Guard, Statement
 from appraisal.suggestions import suggest
 
 if TYPE_CHECKING:
     from appraisal.store.runs import RunStore, StoredRun
 
-SCHEMA = [
+SCHEMA: list[Statement] = [
     "CREATE TABLE calibrations (seq INTEGER PRIMARY KEY, run TEXT NOT NULL REFERENCES runs(id),"
     " appraisee TEXT NOT NULL, before TEXT, after TEXT NOT NULL, reason TEXT NOT NULL, decided_by TEXT NOT NULL,"
     " at TEXT NOT NULL)",
-    *(f"CREATE TRIGGER calibrations_{change}_refused BEFORE {change} ON calibrations"
-      " BEGIN SELECT RAISE(ABORT, 'calibration decisions are evidence: they cannot be changed'); END"
-      for change in ("UPDATE", "DELETE")),
-    "CREATE TRIGGER calibrations_REPLACE_refused BEFORE INSERT ON calibrations WHEN EXISTS (SELECT 1 FROM"
-    " calibrations WHERE seq = NEW.seq) BEGIN SELECT RAISE(ABORT, 'calibration decisions are evidence'); END",
+    Guard("calibrations", "calibration decisions are evidence: they cannot be changed", "seq = NEW.seq"),
 ]
 
 

@@ -1,4 +1,4 @@
-"""The run store: every run kept whole in one SQLite file, immutable; a re-run is a new version.
+"""The run store: every run kept whole, immutable, in a SQLite file or PostgreSQL; a re-run is a new version.
 
 An appraisal decides pay, so a run is evidence: `appraisal run` records the finished run folder's
 files (result.json, appraisees.parquet with every cell and its trace, totals, quality, groups and
@@ -13,7 +13,8 @@ The file is found at `--store`, else `$APPRAISAL_STORE`, else `appraisal-runs.sq
 working folder. It is recognised by SQLite's application id: another SQLite database, a file
 that is not SQLite, or one of a newer format is refused with a message and never written to.
 Two runs storing at once both land (WAL, a busy timeout, `BEGIN IMMEDIATE` around the version
-count). The storage interface is `RunStore`'s methods, so a PostgreSQL store can follow.
+count). A `postgresql://` URL keeps the same tables in a PostgreSQL database instead; what differs
+between the two is `store.backends`' (and `store.guards`' for the refusals of change).
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from pathlib import Path
 
 from appraisal.errors import AppraisalError
 from appraisal.store import appeals, audit, calibration
+from appraisal.store.backends import META_TABLE, Backend, PostgresBackend, SqliteBackend, is_url, one_line, shown
+from appraisal.store.guards import Guard, Statement
 from appraisal.suggestions import suggest
 
 STORE_ENV = "APPRAISAL_STORE"
@@ -39,7 +42,7 @@ FORMAT = 2  # SQLite's user_version: 2 added appeal corrections
 KEPT = ("result.json", "appraisees.parquet", "totals.csv", "quality.csv", "groups.csv", "queries.sql")
 BUSY_MS = 60_000  # another run storing: wait this long for it
 
-SCHEMA = [
+SCHEMA: list[Statement] = [
     "CREATE TABLE runs (id TEXT PRIMARY KEY, scheme TEXT NOT NULL, scheme_version TEXT NOT NULL,"
     " period TEXT NOT NULL, version INTEGER NOT NULL, previous TEXT REFERENCES runs(id), created TEXT NOT NULL,"
     " scheme_file TEXT NOT NULL, scheme_sha256 TEXT NOT NULL, data_sha256 TEXT NOT NULL, engine TEXT NOT NULL,"
@@ -47,22 +50,17 @@ SCHEMA = [
     "CREATE TABLE files (run TEXT NOT NULL REFERENCES runs(id), name TEXT NOT NULL, sha256 TEXT NOT NULL,"
     " content BLOB NOT NULL, PRIMARY KEY (run, name))",
     "CREATE TABLE scheme_texts (sha256 TEXT PRIMARY KEY, text TEXT NOT NULL)",
-    *(f"CREATE TRIGGER {table}_{change}_refused BEFORE {change} ON {table}"
-      f" BEGIN SELECT RAISE(ABORT, 'stored runs are evidence: {table} cannot be changed'); END"
-      for table in ("runs", "files", "scheme_texts") for change in ("UPDATE", "DELETE")),
-    # INSERT OR REPLACE deletes the row it replaces without a DELETE trigger: an existing key is refused first
-    *(f"CREATE TRIGGER {table}_REPLACE_refused BEFORE INSERT ON {table} WHEN EXISTS (SELECT 1 FROM {table}"
-      f" WHERE {where}) BEGIN SELECT RAISE(ABORT, 'stored runs are evidence: {table} cannot be changed'); END"
-      for table, where in (("runs", "id = NEW.id"), ("files", "run = NEW.run AND name = NEW.name"))),
-    "CREATE TRIGGER scheme_texts_REPLACE_refused BEFORE INSERT ON scheme_texts WHEN EXISTS (SELECT 1 FROM"
-    " scheme_texts WHERE sha256 = NEW.sha256) BEGIN SELECT RAISE(IGNORE); END",
+    *(Guard(table, f"stored runs are evidence: {table} cannot be changed", existing,
+            keep_existing=table == "scheme_texts")
+      for table, existing in (("runs", "id = NEW.id"), ("files", "run = NEW.run AND name = NEW.name"),
+                              ("scheme_texts", "sha256 = NEW.sha256"))),
     *audit.SCHEMA,
     *calibration.SCHEMA,
     *appeals.SCHEMA,
     *appeals.CORRECTIONS_SCHEMA,
 ]
 # What a store of an earlier format gains when it is opened: statements by the format they upgrade from.
-UPGRADES = {1: appeals.CORRECTIONS_SCHEMA}
+UPGRADES: dict[int, list[Statement]] = {1: appeals.CORRECTIONS_SCHEMA}
 KEPT_TABLES = ("runs", "files", "scheme_texts", "audit", "calibrations", "appeals", "appeal_decisions",
                "appeal_corrections")
 
@@ -90,110 +88,106 @@ class StoredRun:
         return asdict(self)
 
 
-def store_path(given: Path | None = None) -> Path:
-    """Where the store is: `given`, else $APPRAISAL_STORE, else the working folder's file."""
-    if given is not None:
-        return Path(given)
-    return Path(os.environ.get(STORE_ENV) or DEFAULT_FILE)
+def store_location(given: Path | str | None = None) -> Path | str:
+    """Where the store is: `given`, else $APPRAISAL_STORE, else the working folder's file; a
+    PostgreSQL URL stays text (a path would fold its `//`)."""
+    place = given if given is not None else (os.environ.get(STORE_ENV) or DEFAULT_FILE)
+    return str(place) if is_url(place) else Path(place)
 
 
 class RunStore:
-    """The store at `path` (see the module docstring); `create` makes a missing file."""
+    """The store at `place`, a file or a PostgreSQL URL (see the module docstring and
+    `store.backends`); `create` makes a missing one."""
 
-    def __init__(self, path: Path, *, create: bool = False) -> None:
-        self.path = Path(path)
-        existed = self.path.exists()
-        if not existed and not create:
-            raise AppraisalError(f"no run store at {self.path}: `appraisal run` creates it "
-                                 f"(--store PATH or ${STORE_ENV} to use another)")
-        if self.path.is_dir():
-            raise AppraisalError(f"{self.path} is a folder, not a run store")
+    backend: Backend
+
+    def __init__(self, place: Path | str, *, create: bool = False) -> None:
         hint = " (--store FILE to keep runs elsewhere, or --no-store)" if create else ""
-        if not self.path.parent.is_dir():
-            raise AppraisalError(f"cannot open the run store {self.path}: the folder {self.path.parent} "
-                                 f"does not exist{hint}")
+        if is_url(place):
+            self.path: Path | str = shown(str(place))
+            self.backend = PostgresBackend(str(place), BUSY_MS, APPLICATION_ID)
+        else:
+            self.path = path = Path(place)
+            if not path.exists() and not create:
+                raise AppraisalError(f"no run store at {path}: `appraisal run` creates it "
+                                     f"(--store PATH or ${STORE_ENV} to use another)")
+            if path.is_dir():
+                raise AppraisalError(f"{path} is a folder, not a run store")
+            if not path.parent.is_dir():
+                raise AppraisalError(f"cannot open the run store {path}: the folder {path.parent} "
+                                     f"does not exist{hint}")
+            try:
+                self.backend = SqliteBackend(path, BUSY_MS)
+            except sqlite3.Error as exc:
+                raise AppraisalError(f"cannot open the run store {path}: {exc}{hint}") from None
+        self.db = self.backend.db
+        self.errors = self.backend.errors
         try:
-            self.db = sqlite3.connect(self.path, timeout=BUSY_MS / 1000, isolation_level=None)
-        except sqlite3.Error as exc:
-            raise AppraisalError(f"cannot open the run store {self.path}: {exc}{hint}") from None
-        try:
-            self._check_or_create(existed)
+            self._check_or_create(create)
             if create:  # a store that cannot be written is said now, not after an hour of measuring
-                self.db.execute("BEGIN IMMEDIATE")
-                self.db.execute("ROLLBACK")
-        except sqlite3.OperationalError as exc:  # locked past the timeout, read-only, a full disk
-            self.db.close()
-            raise AppraisalError(f"cannot use the run store {self.path}: {exc}{hint}") from None
-        except sqlite3.DatabaseError as exc:  # not SQLite at all, or a damaged header or schema
-            self.db.close()
-            raise AppraisalError(f"{self.path} is not an appraisal run store, or is damaged ({exc}); "
+                self.backend.begin_write()
+                self.backend.roll_back()
+        except AppraisalError:
+            self.close()
+            raise
+        except self.backend.unusable as exc:  # locked past the timeout, read-only, a full disk
+            self.close()
+            raise AppraisalError(f"cannot use the run store {self.path}: {one_line(exc)}{hint}") from None
+        except self.errors as exc:  # not SQLite at all, a damaged header or schema, foreign tables
+            self.close()
+            raise AppraisalError(f"{self.path} is not an appraisal run store, or is damaged ({one_line(exc)}); "
                                  "it was not changed") from None
         except BaseException:
-            self.db.close()
+            self.close()
             raise
 
-    def _check_or_create(self, existed: bool) -> None:
-        found, format_ = self._header()
-        if (found, format_) == (0, 0) and not (existed and self.path.stat().st_size):
-            self.db.execute("BEGIN IMMEDIATE")  # two first runs at once: one creates, the other sees it
+    def _check_or_create(self, create: bool) -> None:
+        backend = self.backend
+        if backend.blank(KEPT_TABLES):
+            if not create:
+                raise AppraisalError(f"no run store at {self.path}: `appraisal run` creates it "
+                                     f"(--store PATH or ${STORE_ENV} to use another)")
+            backend.begin_write()  # two first runs at once: one creates, the other sees it
             try:
-                found, format_ = self._header()
-                if (found, format_) == (0, 0) and not self._tables():
-                    for statement in (f"PRAGMA application_id = {APPLICATION_ID}",
-                                      f"PRAGMA user_version = {FORMAT}", *SCHEMA, "COMMIT"):
-                        self.db.execute(statement)
-                    found, format_ = APPLICATION_ID, FORMAT
-                else:
-                    self.db.execute("ROLLBACK")
+                if backend.blank(KEPT_TABLES):
+                    backend.create(SCHEMA, APPLICATION_ID, FORMAT)
+                backend.commit()
             except BaseException:
                 self._roll_back()
                 raise
+        found, format_ = backend.header()
         if found != APPLICATION_ID:
-            raise AppraisalError(f"{self.path} is not an appraisal run store (another program's SQLite database, "
-                                 "or an empty file); it was not changed")
+            other = "another program's SQLite database, or an empty file" if backend.name == "SQLite" else \
+                f"tables of another program, or without its {META_TABLE} table"
+            raise AppraisalError(f"{self.path} is not an appraisal run store ({other}); it was not changed")
         if format_ > FORMAT:
             raise AppraisalError(f"{self.path} was written by a newer appraisal (store format {format_}); "
                                  "upgrade appraisal to read it")
         if format_ < FORMAT:
             self._upgrade()
-        if missing := set(KEPT_TABLES) - set(self._tables()):
+        if missing := set(KEPT_TABLES) - set(backend.tables()):
             raise AppraisalError(f"{self.path} is damaged: it lacks the tables {', '.join(sorted(missing))}")
-        self.db.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
-        [(mode,)] = self.db.execute("PRAGMA journal_mode").fetchall()
-        if mode != "wal":  # readers beside a writer; kept by the file once set
-            with contextlib.suppress(sqlite3.OperationalError):  # another connection holds it: the next open sets it
-                self.db.execute("PRAGMA journal_mode = WAL")
+        backend.opened()
 
     def _upgrade(self) -> None:
         """Bring a store of an earlier format to this one, in one transaction: its records stay as
         they are, the tables later formats added are created."""
-        self.db.execute("BEGIN IMMEDIATE")
+        self.backend.begin_write()
         try:
-            _, format_ = self._header()  # another process may have upgraded it meanwhile
+            _, format_ = self.backend.header()  # another process may have upgraded it meanwhile
             for step in range(format_, FORMAT):
-                for statement in UPGRADES[step]:
-                    self.db.execute(statement)
-            self.db.execute(f"PRAGMA user_version = {FORMAT}")
-            self.db.execute("COMMIT")
-        except sqlite3.OperationalError as exc:
+                self.backend.upgrade(UPGRADES[step], step + 1)
+            self.backend.commit()
+        except self.backend.unusable as exc:
             self._roll_back()
-            raise AppraisalError(f"the run store {self.path} is of an earlier format and cannot be upgraded ({exc}); "
-                                 "open it once where it can be written") from None
+            raise AppraisalError(f"the run store {self.path} is of an earlier format and cannot be upgraded "
+                                 f"({one_line(exc)}); open it once where it can be written") from None
         except BaseException:
             self._roll_back()
             raise
 
-    def _header(self) -> tuple[int, int]:
-        """The application id and format, read in one statement (one snapshot of the file)."""
-        [(application, format_)] = self.db.execute(
-            "SELECT * FROM pragma_application_id(), pragma_user_version()").fetchall()
-        return int(application), int(format_)
-
-    def _tables(self) -> list[str]:
-        return [row[0] for row in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-
     def close(self) -> None:
-        self.db.close()
+        self.backend.close()
 
     def __enter__(self) -> RunStore:
         return self
@@ -221,14 +215,14 @@ class RunStore:
 
         def commit() -> StoredRun:
             try:
-                self.db.execute("COMMIT")
-            except sqlite3.Error as exc:
+                self.backend.commit()
+            except self.errors as exc:
                 self._roll_back()
                 raise AppraisalError(f"cannot store the run in {self.path}: {exc}; nothing was kept") from None
             return kept[0]
 
         try:
-            self.db.execute("BEGIN IMMEDIATE")
+            self.backend.begin_write()
             [(latest, previous)] = self.db.execute(
                 "SELECT max(version), (SELECT id FROM runs WHERE scheme = ?1 AND period = ?2 ORDER BY version DESC"
                 " LIMIT 1) FROM runs WHERE scheme = ?1 AND period = ?2",
@@ -248,7 +242,8 @@ class RunStore:
                             tuple(fields.values()))
             self.db.executemany("INSERT INTO files VALUES (?, ?, ?, ?)", [
                 (run.id, name, hashlib.sha256(data).hexdigest(), data) for name, data in files.items()])
-            self.db.execute("INSERT OR IGNORE INTO scheme_texts VALUES (?, ?)", (run.scheme_sha256, scheme_text))
+            self.db.execute("INSERT INTO scheme_texts VALUES (?, ?) ON CONFLICT DO NOTHING",
+                            (run.scheme_sha256, scheme_text))
             audit.append(self.db, "run", run=run.id, detail={
                 "scheme": run.scheme, "scheme_version": run.scheme_version, "period": run.period,
                 "version": run.version, "previous": run.previous, "scheme_sha256": run.scheme_sha256,
@@ -257,9 +252,9 @@ class RunStore:
             kept.append(run)
             if then is not None:
                 then(run)
-        except sqlite3.Error as exc:  # a full disk, a read-only file, a lock held past the timeout
+        except self.errors as exc:  # a full disk, a read-only file, a lock held past the timeout
             self._roll_back()
-            raise AppraisalError(f"cannot store the run in {self.path}: {exc}; nothing was kept") from None
+            raise AppraisalError(f"cannot store the run in {self.path}: {one_line(exc)}; nothing was kept") from None
         except BaseException:
             self._roll_back()
             raise
@@ -269,20 +264,19 @@ class RunStore:
             self._roll_back()  # not committed by the caller: nothing stays
 
     def _roll_back(self) -> None:
-        if self.db.in_transaction:
-            with contextlib.suppress(sqlite3.Error):
-                self.db.execute("ROLLBACK")
+        self.backend.roll_back()
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[None]:
         """One write transaction (a decision and its audit entry): committed whole, or nothing."""
         try:
-            self.db.execute("BEGIN IMMEDIATE")
+            self.backend.begin_write()
             yield
-            self.db.execute("COMMIT")
-        except sqlite3.Error as exc:
+            self.backend.commit()
+        except self.errors as exc:
             self._roll_back()
-            raise AppraisalError(f"cannot write to the run store {self.path}: {exc}; nothing was kept") from None
+            raise AppraisalError(f"cannot write to the run store {self.path}: {one_line(exc)}; nothing was kept"
+                                 ) from None
         except BaseException:
             self._roll_back()
             raise
@@ -292,15 +286,16 @@ class RunStore:
         """SQLite's errors while reading (a damaged page) as a message that names the file."""
         try:
             yield
-        except sqlite3.Error as exc:
-            raise AppraisalError(f"the run store {self.path} cannot be read ({exc}); `appraisal store check` "
+        except self.errors as exc:
+            raise AppraisalError(f"the run store {self.path} cannot be read ({one_line(exc)}); `appraisal store check` "
                                  "says what is damaged, `appraisal store restore` puts a backup in place") from None
 
     def runs(self, *, scheme: str | None = None, period: str | None = None) -> list[StoredRun]:
         """The stored runs, oldest first, of `scheme` and `period` when given."""
         with self.reading():
             rows = self.db.execute(
-                "SELECT * FROM runs WHERE (?1 IS NULL OR scheme = ?1) AND (?2 IS NULL OR period = ?2)"
+                "SELECT * FROM runs WHERE (CAST(?1 AS TEXT) IS NULL OR scheme = ?1)"
+                " AND (CAST(?2 AS TEXT) IS NULL OR period = ?2)"
                 " ORDER BY created, scheme, period, version", (scheme, period)).fetchall()
         return [StoredRun(*row) for row in rows]
 
@@ -335,8 +330,8 @@ class RunStore:
         here = str(folder.resolve()) if folder is not None else None
         with self.reading():
             row = self.db.execute("SELECT r.* FROM runs r JOIN files f ON f.run = r.id WHERE f.name = ? AND"
-                                  " f.sha256 = ? ORDER BY r.folder IS ? DESC, r.created DESC, r.version DESC"
-                                  " LIMIT 1", (name, digest, here)).fetchone()
+                                  " f.sha256 = ? ORDER BY CASE WHEN r.folder = ? THEN 1 ELSE 0 END DESC,"
+                                  " r.created DESC, r.version DESC LIMIT 1", (name, digest, here)).fetchone()
         return None if row is None else StoredRun(*row)
 
     def files(self, run_id: str) -> list[str]:
