@@ -69,8 +69,9 @@ LATE_IMPORTS: dict[str, tuple[frozenset[str], str]] = {
     "appraisal.engines.spark_engine": (
         frozenset({"pyspark.sql.connect"}),
         "the Spark Connect client (an extra: gRPC, protobuf) loads only for a Connect URL"),
-    "appraisal.store.backends": (
-        frozenset({"psycopg"}), "every stored run opens the store; psycopg (an extra) only for a postgresql:// one"),
+    "appraisal.store.runs": (
+        frozenset({"appraisal.store.postgres_backend"}),
+        "every stored run opens the store; psycopg (an extra) loads only for a postgresql:// one"),
     "appraisal.interrupts": (
         frozenset({"shutil"}), "every command imports it; shutil only when a stop leaves paths to remove"),
 }

@@ -27,7 +27,8 @@ import pytest
 from appraisal.demo.builtin import generate
 from appraisal.shipped import shipped_scheme
 from appraisal.store import backups
-from appraisal.store.backends import _placeholders, shown
+from appraisal.store.backends import scrubbed, shown
+from appraisal.store.postgres_backend import placeholders
 from appraisal.store.runs import RunStore
 from stored_runs import appraise, cli
 
@@ -227,6 +228,130 @@ def test_a_database_with_tables_of_another_program_named_like_the_stores_is_refu
     assert sql(database, "SELECT * FROM runs") == [(7,)]
 
 
+def test_a_database_holding_tables_of_another_program_gets_no_store_beside_them(
+        agent: Path, tmp_path: Path, database: str) -> None:
+    sql(database, "CREATE TABLE employees (id TEXT)")
+    refused = appraise(agent, tmp_path / "q3", database)
+    assert refused.returncode == 1
+    assert "holds employees and no appraisal_store table: keep the store in a database or schema of its own" in (
+        refused.stderr)
+    assert sql(database, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'") == [
+        ("employees",)]
+
+
+def test_a_store_in_a_schema_of_its_own_beside_another_programs_tables(agent: Path, tmp_path: Path,
+                                                                       database: str) -> None:
+    sql(database, "CREATE TABLE employees (id TEXT); CREATE SCHEMA appraisal")
+    url = f"{database}?options=-csearch_path%3Dappraisal"
+    ok(appraise(agent, tmp_path / "q3", url))
+    assert ("appraisal", "runs") in sql(database, "SELECT table_schema, table_name FROM information_schema.tables")
+    missing = cli("runs", "list", "--store", f"{database}?options=-csearch_path%3Dnowhere", cwd=tmp_path)
+    assert missing.returncode == 1 and "its search_path names no schema that exists" in missing.stderr
+
+
+def test_the_stores_identity_cannot_be_changed(agent: Path, tmp_path: Path, database: str) -> None:
+    import psycopg
+
+    ok(appraise(agent, tmp_path / "q3", database))
+    with pytest.raises(psycopg.errors.IntegrityConstraintViolation, match="identity cannot be changed"):
+        sql(database, "UPDATE appraisal_store SET application = 1")
+
+
+@pytest.mark.parametrize("how", ["a user without INSERT", "a read-only database"])
+def test_a_store_that_cannot_be_written_is_said_before_the_run(agent: Path, tmp_path: Path, database: str,
+                                                               how: str) -> None:
+    ok(appraise(agent, tmp_path / "q3", database))
+    if how == "a user without INSERT":
+        role = f"reader_{uuid.uuid4().hex[:8]}"
+        sql(database, f"CREATE ROLE {role} LOGIN; GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}")
+        url, said = database.replace("//appraisal@", f"//{role}@"), "its user may not write to appeal_corrections, "
+    else:
+        url, said = f"{database}?options=-cdefault_transaction_read_only%3Don", "the database is read-only here"
+    started = time.monotonic()
+    refused = appraise(agent, tmp_path / "again", url)
+    assert refused.returncode == 1 and said in refused.stderr, refused.stderr
+    assert "data quality" not in refused.stderr + refused.stdout  # nothing was measured
+    assert not (tmp_path / "again").exists() and time.monotonic() - started < 30
+    assert len(json.loads(ok(cli("runs", "list", "--json", "--store", url, cwd=tmp_path)))) == 1  # it still reads
+
+
+def test_a_connection_the_server_closed_while_a_run_measured_is_opened_again_to_store(
+        agent: Path, tmp_path: Path, database: str, postgres: Any) -> None:
+    from appraisal.store import calibration
+
+    ok(appraise(agent, tmp_path / "q3", database))
+    with RunStore(database) as runs:
+        [(pid,)] = runs.db.execute("SELECT pg_backend_pid()").fetchall()
+        with postgres.connect() as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        decided = calibration.decide(runs, V1, "CS001", "B", reason="meeting", by="hr")
+        assert decided.after == "B"
+        [(again,)] = runs.db.execute("SELECT pg_backend_pid()").fetchall()
+        assert again != pid
+
+
+def test_a_run_whose_commit_answer_was_lost_is_looked_for_on_a_new_connection(
+        agent: Path, tmp_path: Path, database: str, postgres: Any) -> None:
+    ok(appraise(agent, tmp_path / "q3", database))
+    with RunStore(database) as runs:
+        [(pid,)] = runs.db.execute("SELECT pg_backend_pid()").fetchall()
+        with postgres.connect() as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        assert runs.backend.landed("SELECT 1 FROM runs WHERE id = ?", (V1,))
+        assert not runs.backend.landed("SELECT 1 FROM runs WHERE id = ?", (V2,))
+
+
+def test_a_read_the_server_breaks_off_is_not_called_damage(agent: Path, tmp_path: Path, database: str,
+                                                           postgres: Any) -> None:
+    from appraisal.store.runs import StoreUnavailable
+
+    ok(appraise(agent, tmp_path / "q3", database))
+    with RunStore(database) as runs, runs.backend.snapshot():  # `store check` reads in one snapshot
+        [(pid,)] = runs.db.execute("SELECT pg_backend_pid()").fetchall()
+        with postgres.connect() as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        with pytest.raises(StoreUnavailable, match=f"cannot read the run store {re.escape(database)}: ") as raised:
+            runs.runs()
+        assert "damaged" not in str(raised.value)
+
+
+def test_an_appeal_number_beyond_any_stored_is_unknown_not_damage(agent: Path, tmp_path: Path,
+                                                                  database: str) -> None:
+    ok(appraise(agent, tmp_path / "q3", database))
+    done = cli("appeal", "decide", "99999999999", "--reject", "--note", "no", "--by", "hr", "--store", database,
+               cwd=tmp_path)
+    assert done.returncode == 1 and f"no appeal 99999999999 in {database}" in done.stderr
+
+
+@pytest.mark.parametrize("edit, found", [
+    ("UPDATE files SET content = 'x', sha256 = encode(sha256('x'), 'hex') WHERE name = 'totals.csv'",
+     "the files kept of run 'after-sales-agent-2026-Q3-v1' are not those its audit entry names"),
+    ("UPDATE scheme_texts SET text = text || ' '", "the scheme text of run 'after-sales-agent-2026-Q3-v1' is not"),
+    ("UPDATE runs SET appraisees = 49", "the run record 'after-sales-agent-2026-Q3-v1' differs from its audit entry"),
+    ("UPDATE appeals SET evidence = 'forged'", "the evidence of appeal 1 does not match its recorded SHA-256"),
+], ids=["file and its hash", "scheme text", "appraisee count", "evidence"])
+def test_store_check_finds_a_record_rewritten_together_with_its_hash(agent: Path, tmp_path: Path, database: str,
+                                                                     edit: str, found: str) -> None:
+    ok(appraise(agent, tmp_path / "q3", database))
+    (tmp_path / "note.txt").write_text("evidence\n", encoding="utf-8")
+    ok(cli("appeal", "file", V1, "-a", "CS002", "--reason", "wrong", "--evidence", str(tmp_path / "note.txt"),
+           "--store", database, cwd=tmp_path))
+    sql(database, f"SET session_replication_role = replica; {edit}")  # triggers off, as an intruder would
+    done = cli("store", "check", "--store", database, cwd=tmp_path)
+    assert done.returncode == 1 and found in done.stderr, done.stderr
+
+
+def test_render_with_an_unreachable_store_named_by_the_environment_renders_without_history(
+        agent: Path, tmp_path: Path) -> None:
+    ok(appraise(agent, tmp_path / "q3", tmp_path / "runs.sqlite"))
+    done = subprocess.run([sys.executable, "-m", "appraisal", "render", "q3", "-o", "report", "-f", "md"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "APPRAISAL_STORE": "postgresql://hr:s3cret@127.0.0.1:1/runs"})
+    assert done.returncode == 0, done.stderr
+    assert "warning: cannot open the run store postgresql://hr:***@127.0.0.1:1/runs" in done.stderr
+    assert (tmp_path / "report" / "index.md").is_file()
+
+
 def test_reading_a_database_that_holds_no_store_says_so(tmp_path: Path, database: str) -> None:
     done = cli("runs", "list", "--store", database, cwd=tmp_path)
     assert done.returncode == 1
@@ -284,13 +409,33 @@ def test_the_guides_postgresql_example_runs_as_shown(tmp_path: Path, database: s
             admin.execute(f"DROP DATABASE {second.rsplit('/', 1)[1]} WITH (FORCE)")
 
 
-def test_the_stores_sql_is_given_to_psycopg_with_its_placeholders() -> None:
-    assert _placeholders("SELECT ? WHERE x LIKE 'a%'", (1,)) == ("SELECT %s WHERE x LIKE 'a%%'", (1,))
-    assert _placeholders("WHERE (CAST(?1 AS TEXT) IS NULL OR a = ?1) AND b = ?2", ("x", None)) == (
+def test_the_stores_sql_is_given_to_psycopg_with_itsplaceholders() -> None:
+    assert placeholders("SELECT ? WHERE x LIKE 'a%'", (1,)) == ("SELECT %s WHERE x LIKE 'a%%'", (1,))
+    assert placeholders("WHERE (CAST(?1 AS TEXT) IS NULL OR a = ?1) AND b = ?2", ("x", None)) == (
         "WHERE (CAST(%(p1)s AS TEXT) IS NULL OR a = %(p1)s) AND b = %(p2)s", {"p1": "x", "p2": None})
-    assert _placeholders("SELECT 1 % 2", ()) == ("SELECT 1 % 2", None)
+    assert placeholders("SELECT 1 % 2", ()) == ("SELECT 1 % 2", None)
+
+
+def test_a_question_mark_or_percent_in_quoted_text_is_left_as_it_is() -> None:
+    assert placeholders("SELECT '?%', ? FROM t", (1,)) == ("SELECT '?%%', %s FROM t", (1,))
 
 
 def test_a_password_is_never_shown() -> None:
     assert shown("postgresql://hr:secret@db.example:5432/runs") == "postgresql://hr:***@db.example:5432/runs"
     assert shown("postgresql://hr@db.example/runs") == "postgresql://hr@db.example/runs"
+    assert shown("postgresql://hr@db.example/runs?sslmode=require&password=secret") == (
+        "postgresql://hr@db.example/runs?sslmode=require&password=***")
+    assert shown("postgresql://hr:secret@[::1/runs") == "postgresql://..."
+    assert scrubbed('invalid percent-encoded token: "s3cr%zz"', "postgresql://hr:s3cr%zz@h/db") == (
+        'invalid percent-encoded token: "***"')
+
+
+@pytest.mark.parametrize("url", ["postgresql://hr:s3cr%zzet@127.0.0.1:{port}/runs",
+                                 "postgresql://hr:s3cret@[::1:{port}/runs",
+                                 "postgresql://hr@127.0.0.1:{port}/runs?password=s3cret&sslmode=bogus"],
+                         ids=["bad escape", "unclosed IPv6 bracket", "password parameter"])
+def test_a_malformed_url_is_a_message_without_the_password(tmp_path: Path, url: str) -> None:
+    done = cli("runs", "list", "--store", url.format(port=1), cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    assert "cannot open the run store postgresql://" in done.stderr
+    assert "s3cr" not in done.stderr and "Traceback" not in done.stderr

@@ -43,7 +43,7 @@ def audit(
         except ValueError:
             raise AppraisalError(f"--since {since!r} is not a date or time (2026-10-01 or 2026-10-01T09:00)") from None
         since = (when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)).isoformat(timespec="seconds")
-    with _open(store) as runs, runs.reading():
+    with _open(store) as runs, runs.backend.snapshot(), runs.reading():  # one state: a run stored meanwhile is whole
         if run is not None:
             runs.get(run)  # an unknown run is named, with the closest stored one
         problems = chain_problems(runs.db)

@@ -12,6 +12,8 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from appraisal.cli.terminal import echo
+
 if TYPE_CHECKING:
     from appraisal.results.result import Result
 
@@ -37,22 +39,30 @@ def stored_context(stack: ExitStack, store: str | None, run_dir: Path,
         if store is not None:
             raise AppraisalError(f"no run store at {place}")
         return {}, []
-    with RunStore(place) as runs:
-        found = runs.holding("result.json", (run_dir / "result.json").read_bytes(), run_dir)
-        if found is None:
-            return {}, []
-        calibrations = {d.appraisee: d.as_dict() for d in decisions(runs, found.id)}  # the latest wins
-        earlier: list[Result] = []
-        if with_history:
-            start = parse_period(found.period).start
-            latest: dict[str, Any] = {}
-            for run in runs.runs(scheme=found.scheme):
-                if run.period != found.period and parse_period(run.period).start < start:
-                    latest[run.period] = run  # oldest first: a later version replaces an earlier one
-            chosen = sorted(latest.values(), key=lambda r: parse_period(r.period).start)[-HISTORY_PERIODS:]
-            for run in chosen:
-                folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="appraisal-history-")))
-                for name in runs.files(run.id):
-                    (folder / name).write_bytes(runs.file(run.id, name))
-                earlier.append(load_run(folder))
+    try:
+        runs = stack.enter_context(RunStore(place))
+    except AppraisalError as exc:
+        if store is not None or isinstance(place, Path):
+            raise
+        # $APPRAISAL_STORE names a server that is down or holds no store yet: the pages need neither
+        echo(f"warning: {exc}; rendered without the store's calibrations and earlier periods", err=True)
+        return {}, []
+    found = runs.holding("result.json", (run_dir / "result.json").read_bytes(), run_dir)
+    if found is None:
+        return {}, []
+    calibrations = {d.appraisee: d.as_dict() for d in decisions(runs, found.id)}  # the latest wins
+    earlier: list[Result] = []
+    if with_history:
+        start = parse_period(found.period).start
+        latest: dict[str, Any] = {}
+        for run in runs.runs(scheme=found.scheme):
+            if run.period != found.period and parse_period(run.period).start < start and (
+                    run.period not in latest or run.version > latest[run.period].version):
+                latest[run.period] = run  # by version, not by the time stored: clocks may differ
+        chosen = sorted(latest.values(), key=lambda r: parse_period(r.period).start)[-HISTORY_PERIODS:]
+        for run in chosen:
+            folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="appraisal-history-")))
+            for name in runs.files(run.id):
+                (folder / name).write_bytes(runs.file(run.id, name))
+            earlier.append(load_run(folder))
     return calibrations, earlier

@@ -196,7 +196,7 @@ def appeals(store: RunStore, *, run: str | None = None, number: int | None = Non
             "SELECT a.id, a.run, a.appraisee, a.indicator, a.reason, a.filed_by, a.filed_at, a.due, a.evidence_name,"
             " a.evidence_sha256, d.outcome, d.note, d.decided_by, d.decided_at FROM appeals a LEFT JOIN"
             " appeal_decisions d ON d.appeal = a.id WHERE (CAST(?1 AS TEXT) IS NULL OR a.run = ?1)"
-            " AND (CAST(?2 AS INTEGER) IS NULL OR a.id = ?2)"
+            " AND (CAST(?2 AS BIGINT) IS NULL OR a.id = ?2)"
             " ORDER BY a.id", (run, number)).fetchall()
     return [Appeal(*row) for row in rows]
 

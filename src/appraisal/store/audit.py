@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 ACTOR_ENV = "APPRAISAL_ACTOR"
 GENESIS = "0" * 64  # the `previous` of the first entry
+NOT_HASHED = "rows in a database: not hashed"  # a run's data_sha256 in its entry when its rows live in a database
 
 SCHEMA: list[Statement] = [
     "CREATE TABLE audit (seq INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,"
@@ -113,7 +114,8 @@ RECORDS = [
     ("run", "run_id", "run",
      "SELECT id, id, NULL, NULL, json_object('scheme', scheme, 'scheme_version', scheme_version, 'period', period,"
      " 'version', version, 'previous', previous, 'scheme_sha256', scheme_sha256, 'created', created, 'engine',"
-     " engine, 'folder', folder) FROM runs"),
+     " engine, 'folder', folder, 'scheme_file', scheme_file, 'appraisal', appraisal, 'appraisees', appraisees,"
+     f" 'data_sha256', CASE WHEN data_sha256 = '' THEN '{NOT_HASHED}' ELSE data_sha256 END) FROM runs"),
     ("calibrate", "calibration", "calibrate",
      "SELECT seq, run, appraisee, decided_by, json_object('before', before, 'after', after, 'reason', reason)"
      " FROM calibrations"),
@@ -149,10 +151,30 @@ def record_problems(db: Database) -> list[str]:
                 found.append(f"the {label} record {name!r} has no audit entry: it was written behind appraisal's back")
                 continue
             wanted = fields if isinstance(fields, dict) else json.loads(fields)  # PostgreSQL: json, loaded
+            # fields an older appraisal did not write into its entries are not compared
             if (entry[0], entry[1]) != (run, appraisee) or (who is not None and entry[2] != who) or any(
-                    entry[3].get(k) != v for k, v in wanted.items()):
+                    k in entry[3] and entry[3][k] != v for k, v in wanted.items()):
                 found.append(f"the {label} record {name!r} differs from its audit entry: it was changed")
         found += [f"the {label} record {name!r} of the audit log is gone" for name in entries if name not in records]
+    return found + _content_problems(db)
+
+
+def _content_problems(db: Database) -> list[str]:
+    """Kept files and scheme texts that are not those their run's entry names (both a file and its
+    recorded SHA-256 rewritten, or a scheme text replaced)."""
+    found = []
+    for run, text in db.execute("SELECT run, detail FROM audit WHERE action = 'run'").fetchall():
+        detail = json.loads(text)
+        if "files" in detail:
+            kept = dict(db.execute("SELECT name, sha256 FROM files WHERE run = ?", (run,)).fetchall())
+            if kept != detail["files"]:
+                found.append(f"the files kept of run {run!r} are not those its audit entry names: they were changed")
+        if "scheme_text_sha256" in detail:
+            row = db.execute("SELECT s.text FROM scheme_texts s JOIN runs r ON r.scheme_sha256 = s.sha256"
+                             " WHERE r.id = ?", (run,)).fetchone()
+            if row is not None and hashlib.sha256(str(row[0]).encode("utf-8")).hexdigest() != detail[
+                    "scheme_text_sha256"]:
+                found.append(f"the scheme text of run {run!r} is not the one its audit entry names: it was changed")
     return found
 
 

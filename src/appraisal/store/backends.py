@@ -9,8 +9,8 @@ kept (SQLite's header: application id and user_version; PostgreSQL: the one-row 
 `appraisal_store`), which tables exist, and the guards of `store.guards`.
 
 A PostgreSQL store is named by its URL (`postgresql://user@host:port/database`; libpq's
-parameters such as `?options=-csearch_path%3Dappraisal` choose a schema). Messages show the URL
-without its password.
+parameters such as `?options=-csearch_path%3Dappraisal` choose a schema); it lives in
+`store.postgres_backend`, loaded only for such a URL. Messages show the URL without its password.
 """
 
 from __future__ import annotations
@@ -20,12 +20,12 @@ import re
 import sqlite3
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
-from appraisal.errors import AppraisalError
-from appraisal.store.guards import REFUSE_FUNCTION, Statement, postgres_statements, sqlite_statements
+from appraisal.store.guards import Statement, sqlite_statements
 
 URL_SCHEMES = ("postgresql://", "postgres://")
 META_TABLE = "appraisal_store"  # PostgreSQL: the store's application id and format, one row
@@ -45,12 +45,32 @@ def is_url(place: object) -> bool:
 
 
 def shown(url: str) -> str:
-    """`url` without its password, for messages and listings."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.netloc.rsplit("@", 1)[1]
-    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
+    """`url` without its password (in the user part or as a `password` parameter), for messages
+    and listings."""
+    try:
+        parts = urlsplit(url)
+        if parts.password is not None:
+            host = parts.netloc.rsplit("@", 1)[1]
+            parts = parts._replace(netloc=f"{parts.username or ''}:***@{host}")
+    except ValueError:  # malformed (an unclosed [ of an IPv6 host): nothing of it is shown
+        return url.split("://", 1)[0] + "://..."
+    query = re.sub(r"((?:^|&)(?:ssl)?password=)[^&]*", r"\1***", parts.query)
+    return urlunsplit(parts._replace(query=query))
+
+
+def secrets(url: str) -> list[str]:
+    """The passwords `url` holds, as written and decoded: kept out of any message."""
+    found = re.findall(r"(?:^|[:&?])(?:ssl)?password=([^&]*)", url)
+    found += re.findall(r"^[a-z]+://[^:@/]*:([^@/]*)@", url)  # read as written: the URL may not parse
+    found += [unquote(p) for p in found]
+    return sorted({p for p in found if p}, key=len, reverse=True)
+
+
+def scrubbed(text: str, url: str) -> str:
+    """`text` with every password of `url` replaced by ***."""
+    for secret in secrets(url):
+        text = text.replace(secret, "***")
+    return text
 
 
 class Backend(ABC):
@@ -60,6 +80,24 @@ class Backend(ABC):
     db: Database
     errors: tuple[type[Exception], ...] = (sqlite3.Error,)
     unusable: tuple[type[Exception], ...] = (sqlite3.OperationalError,)  # locked, read-only, a full disk
+    unreachable: tuple[type[Exception], ...] = ()  # a read that failed for want of the server, not damage
+
+    def check_writable(self, kept: Sequence[str]) -> None:
+        """Refuse a store (its tables `kept`) that cannot be written, before a run spends an hour measuring."""
+        self.begin_write()
+        self.roll_back()
+
+    def now(self) -> datetime:
+        """The store's clock: when a run is stored (one clock for every machine storing into it)."""
+        return datetime.now(UTC)
+
+    def landed(self, sql: str, parameters: Sequence[Any]) -> bool:
+        """Whether a write whose COMMIT failed is in the store after all (`sql` finds it)."""
+        return False
+
+    def foreign(self) -> str:
+        """What a store without the store's identity is, for the message refusing it."""
+        return "another program's SQLite database, or an empty file"
 
     def begin_write(self) -> None:
         self.db.execute("BEGIN IMMEDIATE")
@@ -165,111 +203,6 @@ class SqliteBackend(Backend):
     def integrity_problems(self) -> list[str]:
         """Pages SQLite finds damaged (an error: damaged past what the check can walk)."""
         return [f"SQLite: {row[0]}" for row in self.db.execute("PRAGMA integrity_check") if row[0] != "ok"]
-
-    def close(self) -> None:
-        self.connection.close()
-
-
-class _Parameters:
-    """A psycopg connection spoken to in the store's SQL: `?` and `?N` become psycopg's placeholders."""
-
-    def __init__(self, connection: Any) -> None:
-        self.connection = connection
-
-    def execute(self, sql: str, parameters: Any = (), /) -> Any:
-        return self.connection.execute(*_placeholders(_sql(sql), parameters))
-
-    def executemany(self, sql: str, parameters: Any, /) -> Any:
-        rows = list(parameters)
-        cursor = self.connection.cursor()
-        if rows:
-            translated = [_placeholders(sql, row) for row in rows]
-            cursor.executemany(translated[0][0], [values for _, values in translated])
-        return cursor
-
-
-def _sql(text: str) -> str:
-    """The store's SQL in PostgreSQL's words: json_object is json_build_object there."""
-    return text.replace("json_object(", "json_build_object(")
-
-
-def _placeholders(sql: str, parameters: Sequence[Any]) -> tuple[str, Any]:
-    if not parameters:
-        return sql, None
-    sql = sql.replace("%", "%%")
-    if re.search(r"\?\d", sql):
-        return re.sub(r"\?(\d+)", r"%(p\1)s", sql), {f"p{n}": value for n, value in enumerate(parameters, 1)}
-    return sql.replace("?", "%s"), parameters
-
-
-class PostgresBackend(Backend):
-    """A store in a PostgreSQL database (see the module docstring)."""
-
-    name = "PostgreSQL"
-    read_only_begin = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
-
-    def __init__(self, url: str, busy_ms: int, lock_key: int) -> None:
-        try:
-            import psycopg  # an extra, loaded only for a store in PostgreSQL
-        except ImportError:
-            raise AppraisalError(f"a run store in PostgreSQL ({shown(url)}) needs psycopg: "
-                                 "pip install 'appraisal[postgres]'") from None
-        self.psycopg, self.lock_key = psycopg, lock_key
-        self.errors = (psycopg.Error,)
-        self.unusable = (psycopg.OperationalError,)
-        try:
-            self.connection = psycopg.connect(url, autocommit=True, application_name="appraisal",
-                                              connect_timeout=30)
-        except psycopg.Error as exc:
-            raise AppraisalError(f"cannot open the run store {shown(url)}: {one_line(exc)}") from None
-        self.db = _Parameters(self.connection)
-        self.db.execute(f"SET lock_timeout = '{int(busy_ms)}ms'")  # another writer: wait this long for it
-
-    @property
-    def in_transaction(self) -> bool:
-        return bool(self.connection.info.transaction_status != self.psycopg.pq.TransactionStatus.IDLE)
-
-    def begin_write(self) -> None:
-        self.db.execute("BEGIN")
-        self.db.execute(f"SELECT pg_advisory_xact_lock({self.lock_key})")  # the writers of this store, one at a time
-
-    def blank(self, kept: Sequence[str]) -> bool:
-        """No store here yet: none of the store's tables in the schema."""
-        return not {META_TABLE, *kept} & set(self.tables())
-
-    def header(self) -> tuple[int, int]:
-        if META_TABLE not in self.tables():
-            return 0, 0
-        row = self.db.execute(f"SELECT application, format FROM {META_TABLE}").fetchone()
-        return (0, 0) if row is None else (int(row[0]), int(row[1]))
-
-    def create(self, schema: Sequence[Statement], application: int, format_: int) -> None:
-        self.db.execute(f"CREATE TABLE {META_TABLE} (application BIGINT NOT NULL, format INTEGER NOT NULL)")
-        self.db.execute(f"INSERT INTO {META_TABLE} VALUES (?, ?)", (application, format_))
-        if "appraisal_refuse" not in self._functions():
-            self.db.execute(REFUSE_FUNCTION)
-        for statement in postgres_statements(schema):
-            self.db.execute(statement)
-
-    def upgrade(self, schema: Sequence[Statement], format_: int) -> None:
-        for statement in postgres_statements(schema):
-            self.db.execute(statement)
-        self.db.execute(f"UPDATE {META_TABLE} SET format = ?", (format_,))
-
-    def tables(self) -> list[str]:
-        return [row[0] for row in self.db.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")]
-
-    def _functions(self) -> list[str]:
-        return [row[0] for row in self.db.execute(
-            "SELECT routine_name FROM information_schema.routines WHERE routine_schema = current_schema()")]
-
-    def opened(self) -> None:
-        pass
-
-    def integrity_problems(self) -> list[str]:
-        """None to add: PostgreSQL checks its own pages; the kept files and the audit chain are checked."""
-        return []
 
     def close(self) -> None:
         self.connection.close()

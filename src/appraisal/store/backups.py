@@ -20,9 +20,9 @@ from pathlib import Path
 
 from appraisal import interrupts
 from appraisal.errors import AppraisalError
-from appraisal.store import audit
+from appraisal.store import appeals, audit
 from appraisal.store.backends import SqliteBackend, is_url, one_line
-from appraisal.store.runs import KEPT_TABLES, RunStore
+from appraisal.store.runs import KEPT_TABLES, RunStore, StoreUnavailable
 
 # The order records are copied in (each after what it refers to), per table.
 ORDER = {"runs": "version, id", "files": "run, name", "scheme_texts": "sha256", "audit": "seq",
@@ -31,23 +31,40 @@ ORDER = {"runs": "version, id", "files": "run, name", "scheme_texts": "sha256", 
 
 def check(store: RunStore) -> list[str]:
     """What is wrong with `store` (empty when nothing is): pages SQLite finds damaged, kept files
-    whose bytes are not their recorded SHA-256, and an audit log that is not as it was appended."""
-    try:
-        found = store.backend.integrity_problems()
-    except store.errors as exc:  # damaged past what the check can walk
-        return [f"{store.backend.name}: {one_line(exc)}"]
-    try:
-        for run in store.runs():
-            for name in store.files(run.id):
+    and evidence whose bytes are not their recorded SHA-256, and records or an audit log that are
+    not as they were appended. Read in one snapshot: a run stored meanwhile is not taken for a
+    record written behind appraisal's back. A server that cannot be reached is an error, not a
+    problem of the store."""
+    with store.backend.snapshot():
+        try:
+            found = store.backend.integrity_problems()
+        except store.errors as exc:  # damaged past what the check can walk
+            return [f"{store.backend.name}: {one_line(exc)}"]
+        try:
+            for run in store.runs():
+                for name in store.files(run.id):
+                    try:
+                        store.file(run.id, name)
+                    except StoreUnavailable:
+                        raise
+                    except AppraisalError as exc:
+                        found.append(str(exc))
+            with store.reading():
+                found += audit.chain_problems(store.db)
+                evidenced = [row[0] for row in store.db.execute(
+                    "SELECT id FROM appeals WHERE evidence_name IS NOT NULL ORDER BY id").fetchall()]
+            for number in evidenced:
                 try:
-                    store.file(run.id, name)
+                    appeals.evidence(store, number)
+                except StoreUnavailable:
+                    raise
                 except AppraisalError as exc:
                     found.append(str(exc))
-        with store.reading():
-            found += audit.chain_problems(store.db)
-    except AppraisalError as exc:  # a damaged table, read through `RunStore.reading`
-        found.append(str(exc))
-    return found
+        except StoreUnavailable:
+            raise
+        except AppraisalError as exc:  # a damaged table, read through `RunStore.reading`
+            found.append(str(exc))
+        return found
 
 
 def backup(store: RunStore, target: Path) -> int:
@@ -95,18 +112,27 @@ def restore(source: Path, target: Path | str) -> int:
             raise AppraisalError(f"{source} does not check, nothing was restored: {'; '.join(problems)}")
         if not is_url(target):
             return backup(backed_up, Path(target))
-        with RunStore(target, create=True) as restored:
-            with restored.writing():
-                [(held,)] = restored.db.execute(
-                    "SELECT (SELECT count(*) FROM runs) + (SELECT count(*) FROM audit)").fetchall()
-                if held:
-                    raise AppraisalError(f"a run store already exists at {restored.path}; restoring never "
-                                         "overwrites one (restore to another database or schema)")
-                copy_records(backed_up, restored)
-                if problems := check(restored):  # rolled back: nothing restored
-                    raise AppraisalError(f"{source} restored to {restored.path} did not check, nothing was "
-                                         f"restored: {'; '.join(problems)}")
-            return len(restored.runs())
+        try:
+            return _restore_into(backed_up, str(target), source)
+        except sqlite3.Error as exc:  # the backup, read while copying (writes are the store's errors)
+            raise AppraisalError(f"cannot read {source}: {one_line(exc)}; nothing was restored") from None
+
+
+def _restore_into(backed_up: RunStore, target: str, source: Path) -> int:
+    """Copy the checked backup into the PostgreSQL store `target`, which holds nothing yet, in one
+    transaction checked before it commits (an empty store made for it may stay: it holds nothing)."""
+    with RunStore(target, create=True) as restored:
+        with restored.writing():
+            [(held,)] = restored.db.execute(
+                "SELECT (SELECT count(*) FROM runs) + (SELECT count(*) FROM audit)").fetchall()
+            if held:
+                raise AppraisalError(f"a run store already exists at {restored.path}; restoring never "
+                                     "overwrites one (restore to another database or schema)")
+            copy_records(backed_up, restored)
+            if problems := check(restored):  # rolled back: nothing restored
+                raise AppraisalError(f"{source} restored to {restored.path} did not check, nothing was "
+                                     f"restored: {'; '.join(problems)}")
+        return len(restored.runs())
 
 
 def copy_records(source: RunStore, target: RunStore) -> None:

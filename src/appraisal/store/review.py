@@ -71,8 +71,9 @@ def chosen_runs(store: RunStore, scheme: str, periods: Sequence[str] = ()) -> li
         raise AppraisalError(f"no stored run of the scheme {scheme!r} in {store.path}"
                              + (f"; did you mean {close!r}?" if close else ""))
     latest: dict[str, StoredRun] = {}
-    for run in every:
-        latest[run.period] = run  # oldest first: the last version of a period stays
+    for run in every:  # by version, not by the time stored: machines' clocks may differ
+        if run.period not in latest or run.version > latest[run.period].version:
+            latest[run.period] = run
     if missing := [p for p in periods if p not in latest]:
         raise AppraisalError(f"no stored run of {scheme} for {', '.join(missing)}; stored: {', '.join(latest)}")
     return sorted((latest[p] for p in (periods or latest)), key=lambda r: parse_period(r.period).start)

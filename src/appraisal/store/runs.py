@@ -26,12 +26,11 @@ import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 from appraisal.errors import AppraisalError
 from appraisal.store import appeals, audit, calibration
-from appraisal.store.backends import META_TABLE, Backend, PostgresBackend, SqliteBackend, is_url, one_line, shown
+from appraisal.store.backends import Backend, SqliteBackend, is_url, one_line, shown
 from appraisal.store.guards import Guard, Statement
 from appraisal.suggestions import suggest
 
@@ -63,6 +62,10 @@ SCHEMA: list[Statement] = [
 UPGRADES: dict[int, list[Statement]] = {1: appeals.CORRECTIONS_SCHEMA}
 KEPT_TABLES = ("runs", "files", "scheme_texts", "audit", "calibrations", "appeals", "appeal_decisions",
                "appeal_corrections")
+
+
+class StoreUnavailable(AppraisalError):
+    """The store's server could not be reached or answer in time: the store itself may be sound."""
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,11 @@ class RunStore:
         hint = " (--store FILE to keep runs elsewhere, or --no-store)" if create else ""
         if is_url(place):
             self.path: Path | str = shown(str(place))
+            try:
+                from appraisal.store.postgres_backend import PostgresBackend  # psycopg: an extra, for a URL only
+            except ImportError:
+                raise AppraisalError(f"a run store in PostgreSQL ({self.path}) needs psycopg: "
+                                     "pip install 'appraisal[postgres]'") from None
             self.backend = PostgresBackend(str(place), BUSY_MS, APPLICATION_ID)
         else:
             self.path = path = Path(place)
@@ -125,8 +133,7 @@ class RunStore:
         try:
             self._check_or_create(create)
             if create:  # a store that cannot be written is said now, not after an hour of measuring
-                self.backend.begin_write()
-                self.backend.roll_back()
+                self.backend.check_writable(KEPT_TABLES)
         except AppraisalError:
             self.close()
             raise
@@ -157,9 +164,7 @@ class RunStore:
                 raise
         found, format_ = backend.header()
         if found != APPLICATION_ID:
-            other = "another program's SQLite database, or an empty file" if backend.name == "SQLite" else \
-                f"tables of another program, or without its {META_TABLE} table"
-            raise AppraisalError(f"{self.path} is not an appraisal run store ({other}); it was not changed")
+            raise AppraisalError(f"{self.path} is not an appraisal run store ({backend.foreign()}); it was not changed")
         if format_ > FORMAT:
             raise AppraisalError(f"{self.path} was written by a newer appraisal (store format {format_}); "
                                  "upgrade appraisal to read it")
@@ -218,7 +223,10 @@ class RunStore:
                 self.backend.commit()
             except self.errors as exc:
                 self._roll_back()
-                raise AppraisalError(f"cannot store the run in {self.path}: {exc}; nothing was kept") from None
+                if self.backend.landed("SELECT 1 FROM runs WHERE id = ?", (kept[0].id,)):
+                    return kept[0]  # the answer to COMMIT was lost, not the commit
+                raise AppraisalError(f"cannot store the run in {self.path}: {one_line(exc)}; nothing was kept"
+                                     ) from None
             return kept[0]
 
         try:
@@ -231,7 +239,7 @@ class RunStore:
             run = StoredRun(
                 id=f"{scheme['id']}-{result['period']['label']}-v{version}", scheme=scheme["id"],
                 scheme_version=str(scheme["version"]), period=result["period"]["label"], version=version,
-                previous=previous, created=datetime.now(UTC).isoformat(timespec="seconds"),
+                previous=previous, created=self.backend.now().isoformat(timespec="seconds"),
                 scheme_file=provenance["scheme_file"], scheme_sha256=provenance["scheme_sha256"],
                 data_sha256=provenance["data_sha256"] if data_hashed else "",
                 engine=(provenance.get("engine") or {}).get("name", "duckdb"),
@@ -240,15 +248,20 @@ class RunStore:
             fields = run.as_dict()
             self.db.execute(f"INSERT INTO runs ({', '.join(fields)}) VALUES ({', '.join('?' * len(fields))})",
                             tuple(fields.values()))
+            hashes = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
             self.db.executemany("INSERT INTO files VALUES (?, ?, ?, ?)", [
-                (run.id, name, hashlib.sha256(data).hexdigest(), data) for name, data in files.items()])
+                (run.id, name, hashes[name], data) for name, data in files.items()])
             self.db.execute("INSERT INTO scheme_texts VALUES (?, ?) ON CONFLICT DO NOTHING",
                             (run.scheme_sha256, scheme_text))
+            # every field of the record, the files' hashes and the scheme text's: an edit made with
+            # the guards switched off is found by `store check` (audit.record_problems)
             audit.append(self.db, "run", run=run.id, detail={
                 "scheme": run.scheme, "scheme_version": run.scheme_version, "period": run.period,
                 "version": run.version, "previous": run.previous, "scheme_sha256": run.scheme_sha256,
-                "data_sha256": run.data_sha256 or "rows in a database: not hashed", "engine": run.engine,
-                "folder": run.folder, "created": run.created})
+                "data_sha256": run.data_sha256 or audit.NOT_HASHED, "engine": run.engine,
+                "folder": run.folder, "created": run.created, "scheme_file": run.scheme_file,
+                "appraisal": run.appraisal, "appraisees": run.appraisees, "files": hashes,
+                "scheme_text_sha256": hashlib.sha256(scheme_text.encode("utf-8")).hexdigest()})
             kept.append(run)
             if then is not None:
                 then(run)
@@ -286,6 +299,8 @@ class RunStore:
         """SQLite's errors while reading (a damaged page) as a message that names the file."""
         try:
             yield
+        except self.backend.unreachable as exc:  # the server, not the store: nothing is damaged
+            raise StoreUnavailable(f"cannot read the run store {self.path}: {one_line(exc)}") from None
         except self.errors as exc:
             raise AppraisalError(f"the run store {self.path} cannot be read ({one_line(exc)}); `appraisal store check` "
                                  "says what is damaged, `appraisal store restore` puts a backup in place") from None
