@@ -63,6 +63,21 @@ def test_the_summary_shows_each_period_with_its_mean_total_and_the_change(quarte
         assert f"| {period} | 50 | {means[n]:.1f} | {change} |" in summary
 
 
+def test_the_report_run_writes_shows_the_stores_earlier_periods(quarters: Path, tmp_path: Path) -> None:
+    store = tmp_path / "runs.sqlite"  # a copy: the module's store stays as it is
+    assert cli("store", "backup", str(store), "--store", "runs.sqlite", cwd=quarters).returncode == 0
+    done = cli("run", "agent.yaml", "-p", "2026-Q3", "-o", str(tmp_path / "again"), "--store", str(store),
+               cwd=quarters)
+    assert done.returncode == 0, done.stderr
+    report = tmp_path / "again" / "report"
+    summary = (report / "index.md").read_text(encoding="utf-8")
+    means = [mean_total(quarters, f"after-sales-agent-{p}-v1") for p in PERIODS[:2]]
+    assert f"| 2026-Q1 | 50 | {means[0]:.1f} | – |" in summary
+    assert f"| 2026-Q2 | 50 | {means[1]:.1f} | {means[1] - means[0]:+.1f} |" in summary
+    assert "| 2026-Q3 | 50 |" in summary
+    assert "2026-Q2" in (report / "team.md").read_text(encoding="utf-8")
+
+
 def test_the_team_report_shows_each_indicators_mean_score_by_period(quarters: Path) -> None:
     team = (rendered(quarters, "r-team") / "team.md").read_text(encoding="utf-8")
     assert "### Mean score per indicator, by period" in team

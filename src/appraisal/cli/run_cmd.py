@@ -61,6 +61,7 @@ def run(
     and keep the run in the run store (`appraisal runs`)."""
     # When the command runs, not when the CLI starts (see appraisal.cli):
     from appraisal import interrupts, plugins
+    from appraisal.cli.stored_context import earlier_periods
     from appraisal.engines.memory import configured
     from appraisal.engines.profiles import choose
     from appraisal.errors import AppraisalError
@@ -97,7 +98,11 @@ def run(
                                 data_hashed=not any(s.in_database for s in loaded.sources())) as commit:
                 yield lambda: stored.append(commit())
 
+        # the report shows the store's earlier periods of the scheme, as `appraisal render` does
+        earlier = earlier_periods(stack, runs, str(result.scheme["id"]), result.period["label"]) if (
+            runs is not None and report) else []
         folder = write_with_report(result, out, extensions, language=language, report=report, tables=tables,
+                                   earlier=earlier,
                                    record=record if runs is not None else None)
     graded = sum(row["actual"] for row in result.calibration)  # by the engine: the appraisees stay in the file
     if json_output:
@@ -171,17 +176,20 @@ def checked_run(
 def write_with_report(
     result: Result, out: Path, extensions: Extensions, *, language: str, report: bool, tables: Path | None = None,
     record: Callable[[Path, Path], AbstractContextManager[Callable[[], object]]] | None = None,
+    earlier: Sequence[Result] = (),
 ) -> Path:
-    """Store the run; the report (with the packs' templates of `extensions`) is rendered inside
-    the partial folder, so it is atomic too."""
+    """Store the run; the report (summary, team report, scorecards, with the packs' templates of
+    `extensions` and the trend over `earlier` periods) is rendered inside the partial folder, so
+    it is atomic too."""
     # When the command runs, not when the CLI starts (see appraisal.cli):
     from appraisal.results.storing import write_run
     from appraisal.scheme.packs import template_dirs
 
     def render(folder: Path) -> None:
-        from appraisal.rendering.pages import render_result  # Jinja: only for a report (`--no-report` skips it)
+        from appraisal.rendering.reports import render_report  # Jinja: only for a report (`--no-report` skips it)
 
-        render_result(result, folder / "report", language=language, pack_dirs=template_dirs(extensions.packs))
+        render_report(result, folder / "report", language=language, pack_dirs=template_dirs(extensions.packs),
+                      previous=earlier, run_dir=out)
 
     return write_run(result, out, extra=render if report else None, tables=tables, record=record)
 

@@ -16,6 +16,7 @@ from appraisal.cli.terminal import echo
 
 if TYPE_CHECKING:
     from appraisal.results.result import Result
+    from appraisal.store.runs import RunStore
 
 HISTORY_PERIODS = 6  # earlier periods shown beside a run
 
@@ -26,11 +27,7 @@ def stored_context(stack: ExitStack, store: str | None, run_dir: Path,
     (`with_history`) up to HISTORY_PERIODS earlier periods as results, read from the store into
     temporary folders that `stack` removes."""
     # When the command runs, not when the CLI starts (see appraisal.cli):
-    import tempfile
-
     from appraisal.errors import AppraisalError
-    from appraisal.periods import parse_period
-    from appraisal.results.storing import load_run
     from appraisal.store.calibration import decisions
     from appraisal.store.runs import RunStore, store_location
 
@@ -51,18 +48,28 @@ def stored_context(stack: ExitStack, store: str | None, run_dir: Path,
     if found is None:
         return {}, []
     calibrations = {d.appraisee: d.as_dict() for d in decisions(runs, found.id)}  # the latest wins
+    return calibrations, earlier_periods(stack, runs, found.scheme, found.period) if with_history else []
+
+
+def earlier_periods(stack: ExitStack, runs: RunStore, scheme: str, period: str) -> list[Result]:
+    """The latest version of each of up to HISTORY_PERIODS periods of `scheme` before `period`
+    in the store, oldest first, as results read from folders that `stack` removes."""
+    # When the command runs, not when the CLI starts (see appraisal.cli):
+    import tempfile
+
+    from appraisal.periods import parse_period
+    from appraisal.results.storing import load_run
+
+    start = parse_period(period).start
+    latest: dict[str, Any] = {}
+    for run in runs.runs(scheme=scheme):
+        if run.period != period and parse_period(run.period).start < start and (
+                run.period not in latest or run.version > latest[run.period].version):
+            latest[run.period] = run  # by version, not by the time stored: clocks may differ
     earlier: list[Result] = []
-    if with_history:
-        start = parse_period(found.period).start
-        latest: dict[str, Any] = {}
-        for run in runs.runs(scheme=found.scheme):
-            if run.period != found.period and parse_period(run.period).start < start and (
-                    run.period not in latest or run.version > latest[run.period].version):
-                latest[run.period] = run  # by version, not by the time stored: clocks may differ
-        chosen = sorted(latest.values(), key=lambda r: parse_period(r.period).start)[-HISTORY_PERIODS:]
-        for run in chosen:
-            folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="appraisal-history-")))
-            for name in runs.files(run.id):
-                (folder / name).write_bytes(runs.file(run.id, name))
-            earlier.append(load_run(folder))
-    return calibrations, earlier
+    for run in sorted(latest.values(), key=lambda r: parse_period(r.period).start)[-HISTORY_PERIODS:]:
+        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="appraisal-history-")))
+        for name in runs.files(run.id):
+            (folder / name).write_bytes(runs.file(run.id, name))
+        earlier.append(load_run(folder))
+    return earlier
