@@ -8,6 +8,7 @@ calibration decision on Q3. Figures are checked against the stored runs' own fil
 from __future__ import annotations
 
 import io
+import sqlite3
 import statistics
 from pathlib import Path
 
@@ -76,6 +77,21 @@ def test_the_report_run_writes_shows_the_stores_earlier_periods(quarters: Path, 
     assert f"| 2026-Q2 | 50 | {means[1]:.1f} | {means[1] - means[0]:+.1f} |" in summary
     assert "| 2026-Q3 | 50 |" in summary
     assert "2026-Q2" in (report / "team.md").read_text(encoding="utf-8")
+
+
+def test_a_damaged_earlier_run_costs_its_period_on_the_pages_not_the_run(quarters: Path, tmp_path: Path) -> None:
+    store = tmp_path / "runs.sqlite"
+    assert cli("store", "backup", str(store), "--store", "runs.sqlite", cwd=quarters).returncode == 0
+    with sqlite3.connect(store) as db:
+        db.execute("DROP TRIGGER files_UPDATE_refused")
+        db.execute("UPDATE files SET content = CAST('x' AS BLOB) WHERE run = 'after-sales-agent-2026-Q1-v1'"
+                   " AND name = 'totals.csv'")
+    done = cli("run", "agent.yaml", "-p", "2026-Q3", "-o", str(tmp_path / "again"), "--store", str(store),
+               cwd=quarters)
+    assert done.returncode == 0, done.stderr
+    assert "warning: 2026-Q1 left out of the history: the totals.csv of run" in done.stderr
+    summary = (tmp_path / "again" / "report" / "index.md").read_text(encoding="utf-8")
+    assert "| 2026-Q2 | 50 |" in summary and "| 2026-Q1 |" not in summary
 
 
 def test_the_team_report_shows_each_indicators_mean_score_by_period(quarters: Path) -> None:

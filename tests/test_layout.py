@@ -69,6 +69,8 @@ LATE_IMPORTS: dict[str, tuple[frozenset[str], str]] = {
     "appraisal.engines.spark_engine": (
         frozenset({"pyspark.sql.connect"}),
         "the Spark Connect client (an extra: gRPC, protobuf) loads only for a Connect URL"),
+    "appraisal.store.backends": (
+        frozenset({"psycopg"}), "psycopg (an extra) reads a postgresql:// URL's passwords, kept out of messages"),
     "appraisal.store.runs": (
         frozenset({"appraisal.store.postgres_backend"}),
         "every stored run opens the store; psycopg (an extra) loads only for a postgresql:// one"),

@@ -290,15 +290,22 @@ def test_a_connection_the_server_closed_while_a_run_measured_is_opened_again_to_
         assert again != pid
 
 
-def test_a_run_whose_commit_answer_was_lost_is_looked_for_on_a_new_connection(
+def test_a_commit_whose_answer_was_lost_is_looked_for_on_a_new_connection(
         agent: Path, tmp_path: Path, database: str, postgres: Any) -> None:
+    import psycopg
+
     ok(appraise(agent, tmp_path / "q3", database))
     with RunStore(database) as runs:
-        [(pid,)] = runs.db.execute("SELECT pg_backend_pid()").fetchall()
-        with postgres.connect() as admin:
-            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
-        assert runs.backend.landed("SELECT 1 FROM runs WHERE id = ?", (V1,))
-        assert not runs.backend.landed("SELECT 1 FROM runs WHERE id = ?", (V2,))
+        for wanted, held in ((V1, True), (V2, False)):
+            runs.backend.begin_write()
+            with postgres.connect() as admin:
+                admin.execute("SELECT pg_terminate_backend(%s)", (runs.backend.connection.info.backend_pid,))
+            with pytest.raises(psycopg.OperationalError):
+                runs.backend.commit()
+            assert runs.backend.landed("SELECT 1 FROM runs WHERE id = ?", (wanted,)) is held
+        runs.backend.begin_write()  # a COMMIT the server refused (the connection holds): it did not land
+        runs.backend.roll_back()
+        assert runs.backend.landed("SELECT 1 FROM runs WHERE id = ?", (V1,)) is False
 
 
 def test_a_read_the_server_breaks_off_is_not_called_damage(agent: Path, tmp_path: Path, database: str,
@@ -432,10 +439,13 @@ def test_a_password_is_never_shown() -> None:
 
 @pytest.mark.parametrize("url", ["postgresql://hr:s3cr%zzet@127.0.0.1:{port}/runs",
                                  "postgresql://hr:s3cret@[::1:{port}/runs",
-                                 "postgresql://hr@127.0.0.1:{port}/runs?password=s3cret&sslmode=bogus"],
-                         ids=["bad escape", "unclosed IPv6 bracket", "password parameter"])
+                                 "postgresql://hr@127.0.0.1:{port}/runs?password=s3cret&sslmode=bogus",
+                                 "postgresql://hr@127.0.0.1:{port}/runs?%70assword=s3cret",
+                                 "postgresql://hr:s3c@ret99@127.0.0.1:{port}/runs"],
+                         ids=["bad escape", "unclosed IPv6 bracket", "password parameter", "escaped parameter name",
+                              "unescaped @"])
 def test_a_malformed_url_is_a_message_without_the_password(tmp_path: Path, url: str) -> None:
     done = cli("runs", "list", "--store", url.format(port=1), cwd=tmp_path)
     assert done.returncode == 1, done.stderr
     assert "cannot open the run store postgresql://" in done.stderr
-    assert "s3cr" not in done.stderr and "Traceback" not in done.stderr
+    assert "s3c" not in done.stderr and "ret99" not in done.stderr and "Traceback" not in done.stderr

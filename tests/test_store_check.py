@@ -66,3 +66,30 @@ def test_a_run_entry_written_before_files_were_named_in_it_still_checks(agent: P
     db.close()
     done = cli("store", "check", "--store", str(store), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize(("edit", "named"), [
+    ("UPDATE runs SET appraisees = 49, engine = 'spark'", f"the run record '{V1}' has more than one audit entry"),
+    ("DELETE FROM scheme_texts", f"the scheme text of run '{V1}' is missing"),
+], ids=["run record", "scheme text removed"])
+def test_an_entry_appended_to_speak_for_a_changed_record_is_found(agent: Path, tmp_path: Path, edit: str,
+                                                                  named: str) -> None:
+    """The chain has no secret: whoever drops the triggers can append a well-chained entry. One
+    naming a record that has its entry already is found, whatever it holds."""
+    store = stored(agent, tmp_path)
+    with untriggered(store) as db:
+        db.execute(edit)
+        [(seq, last)] = db.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchall()
+        at, detail = "2026-12-06T00:00:00.000000+00:00", "{}"
+        db.execute("INSERT INTO audit VALUES (?, ?, 'hr', 'run', ?, NULL, ?, ?, ?)",
+                   (seq + 1, at, V1, detail, last, _hash(seq + 1, at, "hr", "run", V1, None, detail, last)))
+    done = cli("store", "check", "--store", str(store), cwd=tmp_path)
+    assert done.returncode == 1 and named in done.stderr, done.stderr
+
+
+def test_verify_of_a_run_whose_scheme_text_was_removed_is_a_message(agent: Path, tmp_path: Path) -> None:
+    store = stored(agent, tmp_path)
+    with untriggered(store) as db:
+        db.execute("DELETE FROM scheme_texts")
+    done = cli("runs", "verify", V1, "--store", str(store), cwd=tmp_path)
+    assert done.returncode == 1 and f"the scheme text of run '{V1}' is missing" in done.stderr, done.stderr

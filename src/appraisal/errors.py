@@ -44,6 +44,12 @@ class AppraisalError(Exception):
     """A mistake the user can fix; shown as a plain message, exit status 1."""
 
 
+class OutcomeUnknown(AppraisalError):
+    """A write whose answer was lost (the connection to a store's server broke during COMMIT)
+    and that could not be looked for: it may have been kept, so nothing that goes with it is
+    removed."""
+
+
 class SchemeError(AppraisalError):
     """One or more problems in scheme files, reported together: files in the order given,
     each file's problems in line order."""

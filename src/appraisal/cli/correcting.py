@@ -37,10 +37,11 @@ def correct(runs: RunStore, appeal: Appeal, correction: Correction, *, note: str
     """Accept `appeal` with `correction` and store the corrected version (see the module docstring)."""
     # When the command runs, not when the CLI starts (see appraisal.cli):
     import json
-    from contextlib import contextmanager
+    from contextlib import ExitStack, contextmanager
 
     from appraisal.cli.rerun import recorded_groups, stored_scheme
     from appraisal.cli.run_cmd import checked_run, copied_tables, write_with_report
+    from appraisal.cli.stored_context import earlier_periods
     from appraisal.errors import AppraisalError
     from appraisal.measuring.corrections import check
     from appraisal.periods import parse_period
@@ -79,11 +80,12 @@ def correct(runs: RunStore, appeal: Appeal, correction: Correction, *, note: str
 
     with stored_scheme(runs, base, extensions, "correct") as scheme:
         check(scheme, correction)  # before an hour of measuring
-        with copied_tables() as tables:
+        with copied_tables() as tables, ExitStack() as stack:
             result = checked_run(scheme, parse_period(base.period), extensions, show=False,
                                  groups=recorded_groups(recorded), tables=tables, corrections=applied)
+            history = earlier_periods(stack, runs, base.scheme, base.period) if report else []
             written = write_with_report(result, folder, extensions, language=language, report=report,
-                                        tables=tables, record=record)
+                                        tables=tables, record=record, earlier=history)
     before = json.loads(runs.file(latest.id, "result.json"))
     cells = compare_cells(runs.file(latest.id, "appraisees.parquet"), (written / "appraisees.parquet").read_bytes(),
                           ids_of(before), ids_of(json.loads((written / "result.json").read_text("utf-8"))))

@@ -57,8 +57,10 @@ def earlier_periods(stack: ExitStack, runs: RunStore, scheme: str, period: str) 
     # When the command runs, not when the CLI starts (see appraisal.cli):
     import tempfile
 
+    from appraisal.errors import AppraisalError
     from appraisal.periods import parse_period
     from appraisal.results.storing import load_run
+    from appraisal.store.runs import StoreUnavailable
 
     start = parse_period(period).start
     latest: dict[str, Any] = {}
@@ -69,7 +71,12 @@ def earlier_periods(stack: ExitStack, runs: RunStore, scheme: str, period: str) 
     earlier: list[Result] = []
     for run in sorted(latest.values(), key=lambda r: parse_period(r.period).start)[-HISTORY_PERIODS:]:
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="appraisal-history-")))
-        for name in runs.files(run.id):
-            (folder / name).write_bytes(runs.file(run.id, name))
-        earlier.append(load_run(folder))
+        try:
+            for name in runs.files(run.id):
+                (folder / name).write_bytes(runs.file(run.id, name))
+            earlier.append(load_run(folder))
+        except StoreUnavailable:
+            raise
+        except AppraisalError as exc:  # a damaged earlier run costs its period on the pages, not this run
+            echo(f"warning: {run.period} left out of the history: {exc}", err=True)
     return earlier

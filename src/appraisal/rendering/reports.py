@@ -105,13 +105,20 @@ def _sparkline(scores: Sequence[float | None], width: int = 120, height: int = 2
     return " ".join(f"{round(i * step, 1)},{round(height - 2 - (height - 4) * (s - low) / span, 1)}" for i, s in known)
 
 
-def trend(appraisee: Mapping[str, Any], current: Mapping[str, Any], previous: Sequence[Mapping[str, Any]],
-          language: str) -> dict[str, Any] | None:
-    """The appraisee's scores and total over the earlier results and this one; None without any."""
+def trends(appraisees: Sequence[Mapping[str, Any]], current: Mapping[str, Any],
+           previous: Sequence[Mapping[str, Any]], language: str) -> dict[str, dict[str, Any] | None]:
+    """Each appraisee's scores and total over the earlier results and this one (None without any);
+    each result's appraisees found by id once, not searched per person."""
     if not previous:
-        return None
+        return {a["id"]: None for a in appraisees}
     runs = [*sorted(previous, key=lambda d: str(d["period"].get("start", ""))), current]
-    people = [next((a for a in run["appraisees"] if a["id"] == appraisee["id"]), None) for run in runs]
+    indexed = [{a["id"]: a for a in run["appraisees"]} for run in runs]
+    return {a["id"]: _trend(a, runs, indexed, language) for a in appraisees}
+
+
+def _trend(appraisee: Mapping[str, Any], runs: Sequence[Mapping[str, Any]],
+           indexed: Sequence[Mapping[str, Mapping[str, Any]]], language: str) -> dict[str, Any]:
+    people = [by_id.get(appraisee["id"]) for by_id in indexed]
 
     def score(person: Mapping[str, Any] | None, indicator: str) -> float | None:
         found = [c["score"] for c in (person or {}).get("cells", ()) if c["indicator"] == indicator]
@@ -187,7 +194,7 @@ def render_report(
             drills[a["id"]] = write_drill(drill_rows, out_dir, data, a, names[a["id"]], language=language, env=env,
                                           scorecard=back)
             wrote(*(out_dir / path for path in drills[a["id"]].values()))
-    trends = {a["id"]: trend(a, data, earlier, language) for a in people}
+    trends_of = trends(people, data, earlier, language)
     past = history(data, earlier, language)
     for fmt in formats:
         if pages_of_all:
@@ -209,7 +216,7 @@ def render_report(
                      for c in a["cells"]}
             how = None if links or not operator else explain_command(run_dir or "DIR", a["id"], "INDICATOR")
             context = {**rendering.scorecard_context(data, a, language, fmt), "labels": words,
-                       "trend": trends[a["id"]], "drill": drill, "drill_how": how,
+                       "trend": trends_of[a["id"]], "drill": drill, "drill_how": how,
                        "calibrated": (calibrations or {}).get(a["id"])}
             if not pages_of_all:
                 context["home"] = None  # no summary to go back to

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from appraisal import interrupts
-from appraisal.errors import AppraisalError
+from appraisal.errors import AppraisalError, OutcomeUnknown
 from appraisal.results.inert import write_csv
 from appraisal.results.result import FORMAT, STORED_FORMAT, Result, result_from_dict
 from appraisal.results.shape import Damaged, check
@@ -80,6 +80,9 @@ def write_run(
     except OSError as exc:
         _discard(partial)
         raise AppraisalError(f"cannot write {out}: {exc.strerror or exc}; nothing was kept") from None
+    except OutcomeUnknown:  # the store may hold the run: its folder stays, so the two may agree
+        interrupts.unregister_path(partial)
+        raise
     except BaseException:
         if claimed and not recorded:  # the store did not take it: the folder goes too, so the two agree
             with contextlib.suppress(OSError):

@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 
 ACTOR_ENV = "APPRAISAL_ACTOR"
 GENESIS = "0" * 64  # the `previous` of the first entry
+# Fields a run's entry holds since 2026-12-06: entries written before lack them and are compared
+# on the rest (a second entry for the same run is refused, so none can be added without them).
+ADDED_RUN_KEYS = frozenset({"scheme_file", "appraisal", "appraisees"})
 NOT_HASHED = "rows in a database: not hashed"  # a run's data_sha256 in its entry when its rows live in a database
 
 SCHEMA: list[Statement] = [
@@ -136,13 +139,16 @@ def record_problems(db: Database) -> list[str]:
     have none, and entries whose record is gone: a row written or changed behind appraisal's back."""
     found = []
     for action, key, label, sql in RECORDS:
-        entries = {}
+        entries: dict[Any, tuple[Any, ...]] = {}
         for run, appraisee, who, text in db.execute(
                 "SELECT run, appraisee, actor, detail FROM audit WHERE action = ?", (action,)):
             detail = json.loads(text)
             named = detail.get(key, run if key == "run_id" else None)
-            if named is not None:  # a decision without a correction has no corrected run
-                entries[named] = (run, appraisee, who, detail)
+            if named is None:  # a decision without a correction has no corrected run
+                continue
+            if named in entries:  # appended beside the true one, to speak for a changed record
+                found.append(f"the {label} record {named!r} has more than one audit entry: one was added")
+            entries[named] = (run, appraisee, who, detail)
         records = {}
         for name, run, appraisee, who, fields in db.execute(sql):
             records[name] = True
@@ -151,9 +157,9 @@ def record_problems(db: Database) -> list[str]:
                 found.append(f"the {label} record {name!r} has no audit entry: it was written behind appraisal's back")
                 continue
             wanted = fields if isinstance(fields, dict) else json.loads(fields)  # PostgreSQL: json, loaded
-            # fields an older appraisal did not write into its entries are not compared
+            # a run's fields an older appraisal did not write into its entries are not compared
             if (entry[0], entry[1]) != (run, appraisee) or (who is not None and entry[2] != who) or any(
-                    k in entry[3] and entry[3][k] != v for k, v in wanted.items()):
+                    entry[3].get(k) != v for k, v in wanted.items() if not (k in ADDED_RUN_KEYS and k not in entry[3])):
                 found.append(f"the {label} record {name!r} differs from its audit entry: it was changed")
         found += [f"the {label} record {name!r} of the audit log is gone" for name in entries if name not in records]
     return found + _content_problems(db)
@@ -172,8 +178,9 @@ def _content_problems(db: Database) -> list[str]:
         if "scheme_text_sha256" in detail:
             row = db.execute("SELECT s.text FROM scheme_texts s JOIN runs r ON r.scheme_sha256 = s.sha256"
                              " WHERE r.id = ?", (run,)).fetchone()
-            if row is not None and hashlib.sha256(str(row[0]).encode("utf-8")).hexdigest() != detail[
-                    "scheme_text_sha256"]:
+            if row is None:
+                found.append(f"the scheme text of run {run!r} is missing: it was removed")
+            elif hashlib.sha256(str(row[0]).encode("utf-8")).hexdigest() != detail["scheme_text_sha256"]:
                 found.append(f"the scheme text of run {run!r} is not the one its audit entry names: it was changed")
     return found
 

@@ -44,9 +44,12 @@ def is_url(place: object) -> bool:
     return isinstance(place, str) and place.startswith(URL_SCHEMES)
 
 
+SECRET_KEYS = ("password", "sslpassword")  # libpq's parameters that hold a secret
+
+
 def shown(url: str) -> str:
-    """`url` without its password (in the user part or as a `password` parameter), for messages
-    and listings."""
+    """`url` without its password (in the user part or as a `password` parameter, however its
+    name is escaped), for messages and listings."""
     try:
         parts = urlsplit(url)
         if parts.password is not None:
@@ -54,14 +57,28 @@ def shown(url: str) -> str:
             parts = parts._replace(netloc=f"{parts.username or ''}:***@{host}")
     except ValueError:  # malformed (an unclosed [ of an IPv6 host): nothing of it is shown
         return url.split("://", 1)[0] + "://..."
-    query = re.sub(r"((?:^|&)(?:ssl)?password=)[^&]*", r"\1***", parts.query)
+    pairs = [p.partition("=") for p in parts.query.split("&")] if parts.query else []
+    query = "&".join(f"{k}=***" if sep and unquote(k).strip().lower() in SECRET_KEYS else k + sep + v
+                     for k, sep, v in pairs)
     return urlunsplit(parts._replace(query=query))
 
 
 def secrets(url: str) -> list[str]:
-    """The passwords `url` holds, as written and decoded: kept out of any message."""
-    found = re.findall(r"(?:^|[:&?])(?:ssl)?password=([^&]*)", url)
-    found += re.findall(r"^[a-z]+://[^:@/]*:([^@/]*)@", url)  # read as written: the URL may not parse
+    """The passwords `url` holds, as written and decoded, whole and cut at an unescaped @ (libpq
+    ends the password at the first): kept out of any message."""
+    found = [v for k, sep, v in (p.partition("=") for p in url.partition("?")[2].split("&"))
+             if sep and unquote(k).strip().lower() in SECRET_KEYS]
+    if (userinfo := re.match(r"^[a-z]+://([^/?#]*)@", url)) and ":" in userinfo.group(1):
+        password = userinfo.group(1).split(":", 1)[1]
+        found += [password, *(part for part in password.split("@") if len(part) > 2)]
+    try:
+        from psycopg.conninfo import conninfo_to_dict  # an extra; libpq's own reading of the URL
+    except ImportError:
+        pass
+    else:
+        with contextlib.suppress(Exception):  # a URL libpq cannot read: the readings above stand
+            given = conninfo_to_dict(url)
+            found += [str(given[key]) for key in SECRET_KEYS if given.get(key)]
     found += [unquote(p) for p in found]
     return sorted({p for p in found if p}, key=len, reverse=True)
 
@@ -91,8 +108,9 @@ class Backend(ABC):
         """The store's clock: when a run is stored (one clock for every machine storing into it)."""
         return datetime.now(UTC)
 
-    def landed(self, sql: str, parameters: Sequence[Any]) -> bool:
-        """Whether a write whose COMMIT failed is in the store after all (`sql` finds it)."""
+    def landed(self, sql: str, parameters: Sequence[Any]) -> bool | None:
+        """Whether a write whose COMMIT failed is in the store after all (`sql` finds a row only
+        it wrote); None when that cannot be known. A local file's COMMIT that failed did not land."""
         return False
 
     def foreign(self) -> str:

@@ -18,6 +18,7 @@ store file (`store.backends`):
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -30,6 +31,7 @@ from appraisal.store.backends import Backend, one_line, scrubbed, shown
 from appraisal.store.guards import REFUSE_FUNCTION, Guard, Statement, postgres_statements
 
 META_TABLE = "appraisal_store"
+LANDED_WAIT_S = 30  # how long a COMMIT whose answer was lost may still be finishing on the server
 META_SCHEMA: list[Statement] = [
     f"CREATE TABLE {META_TABLE} (application BIGINT NOT NULL, format INTEGER NOT NULL, PRIMARY KEY (format))",
     Guard(META_TABLE, "the run store's identity cannot be changed", ""),
@@ -115,7 +117,10 @@ class PostgresBackend(Backend):
 
     def _connect(self) -> None:
         try:
-            connection = psycopg.connect(self.url, autocommit=True, application_name="appraisal", connect_timeout=30)
+            # keepalives: a connection dropped silently (a NAT, a failover) during an hour-long
+            # run is found broken within two minutes, not after TCP's fifteen
+            connection = psycopg.connect(self.url, autocommit=True, application_name="appraisal", connect_timeout=30,
+                                         keepalives=1, keepalives_idle=60, keepalives_interval=10, keepalives_count=6)
         except (psycopg.Error, ValueError) as exc:  # refused, unknown host, a malformed URL
             raise AppraisalError(f"cannot open the run store {shown(self.url)}: "
                                  f"{scrubbed(one_line(exc), self.url)}") from None
@@ -134,6 +139,7 @@ class PostgresBackend(Backend):
 
     def begin_write(self) -> None:
         self.db.execute("BEGIN")
+        self.writer = self.connection.info.backend_pid  # the server's process that will COMMIT
         # the writers of this store (this schema's), one at a time
         self.db.execute("SELECT pg_advisory_xact_lock(CAST(? AS INTEGER), hashtext(coalesce(current_schema(), '')))",
                         (self.application,))
@@ -209,11 +215,24 @@ class PostgresBackend(Backend):
         [(now,)] = self.db.execute("SELECT now()").fetchall()
         return now.astimezone(UTC)
 
-    def landed(self, sql: str, parameters: Sequence[Any]) -> bool:
-        try:
-            return self.db.execute(sql, parameters).fetchone() is not None  # on a new connection if this one broke
-        except (psycopg.Error, AppraisalError):
+    writer = 0
+
+    def landed(self, sql: str, parameters: Sequence[Any]) -> bool | None:
+        """The server answered (the connection holds): the COMMIT failed there, nothing landed.
+        The connection broke: on a new one, once the server's process that held the transaction
+        has ended (committed or rolled back, up to LANDED_WAIT_S), look."""
+        if not self.connection.broken:
             return False
+        try:
+            self.reconnect()
+            deadline = time.monotonic() + LANDED_WAIT_S
+            while self.db.execute("SELECT 1 FROM pg_stat_activity WHERE pid = ?", (self.writer,)).fetchone():
+                if time.monotonic() > deadline:
+                    return None
+                time.sleep(0.1)
+            return self.db.execute(sql, parameters).fetchone() is not None
+        except (psycopg.Error, AppraisalError):
+            return None
 
     def opened(self) -> None:
         pass

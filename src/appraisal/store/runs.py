@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from appraisal.errors import AppraisalError
+from appraisal.errors import AppraisalError, OutcomeUnknown
 from appraisal.store import appeals, audit, calibration
 from appraisal.store.backends import Backend, SqliteBackend, is_url, one_line, shown
 from appraisal.store.guards import Guard, Statement
@@ -217,14 +217,21 @@ class RunStore:
         result = json.loads(files["result.json"])
         provenance, scheme = result["provenance"], result["scheme"]
         kept: list[StoredRun] = []
+        entries: list[audit.Entry] = []
 
         def commit() -> StoredRun:
             try:
                 self.backend.commit()
             except self.errors as exc:
                 self._roll_back()
-                if self.backend.landed("SELECT 1 FROM runs WHERE id = ?", (kept[0].id,)):
-                    return kept[0]  # the answer to COMMIT was lost, not the commit
+                # the answer to COMMIT may be what was lost: this run's own audit entry says
+                found = self.backend.landed("SELECT 1 FROM audit WHERE hash = ?", (entries[0].hash,))
+                if found:
+                    return kept[0]
+                if found is None:
+                    raise OutcomeUnknown(f"the run store {self.path} did not answer whether it kept the run "
+                                         f"({one_line(exc)}): `appraisal runs list` says; the folder {published} "
+                                         "is kept") from None
                 raise AppraisalError(f"cannot store the run in {self.path}: {one_line(exc)}; nothing was kept"
                                      ) from None
             return kept[0]
@@ -255,13 +262,13 @@ class RunStore:
                             (run.scheme_sha256, scheme_text))
             # every field of the record, the files' hashes and the scheme text's: an edit made with
             # the guards switched off is found by `store check` (audit.record_problems)
-            audit.append(self.db, "run", run=run.id, detail={
+            entries.append(audit.append(self.db, "run", run=run.id, detail={
                 "scheme": run.scheme, "scheme_version": run.scheme_version, "period": run.period,
                 "version": run.version, "previous": run.previous, "scheme_sha256": run.scheme_sha256,
                 "data_sha256": run.data_sha256 or audit.NOT_HASHED, "engine": run.engine,
                 "folder": run.folder, "created": run.created, "scheme_file": run.scheme_file,
                 "appraisal": run.appraisal, "appraisees": run.appraisees, "files": hashes,
-                "scheme_text_sha256": hashlib.sha256(scheme_text.encode("utf-8")).hexdigest()})
+                "scheme_text_sha256": hashlib.sha256(scheme_text.encode("utf-8")).hexdigest()}))
             kept.append(run)
             if then is not None:
                 then(run)
@@ -357,6 +364,8 @@ class RunStore:
 
     def scheme_text(self, run: StoredRun) -> str:
         with self.reading():
-            [(text,)] = self.db.execute("SELECT text FROM scheme_texts WHERE sha256 = ?",
-                                        (run.scheme_sha256,)).fetchall()
-        return str(text)
+            row = self.db.execute("SELECT text FROM scheme_texts WHERE sha256 = ?", (run.scheme_sha256,)).fetchone()
+        if row is None:
+            raise AppraisalError(f"the scheme text of run {run.id!r} is missing from {self.path}: the store was "
+                                 "changed outside appraisal (`appraisal store check`)")
+        return str(row[0])
