@@ -201,6 +201,19 @@ def test_no_edit_makes_render_fail_internally(run_cli, edited_run: tuple[Path, d
     _survived(run_cli("render", str(folder), "-o", str(folder.parent / "out"), "-f", "html,md,xlsx", "-q"), edit)
 
 
+@pytest.mark.parametrize("edit", [("set", (("scheme", "title", "en"), "\x1f")),
+                                  ("set", (("scheme", "quadrant"), {"": None})),
+                                  ("set", (("scheme", "quadrant"), {"x": "nowhere", "y": "fcr", "x_line": 0,
+                                                                    "y_line": 1}))],
+                         ids=["a control character in the title", "a quadrant without axes",
+                              "a quadrant on an unknown indicator"])
+def test_edits_the_property_test_found_are_rendered_or_a_message(run_cli, stored_2: Path, tmp_path_factory,
+                                                                  edit: tuple[str, Any]) -> None:
+    original = json.loads((stored_2 / "result.json").read_text(encoding="utf-8"))
+    folder = _edited_copy((stored_2, original), edit, tmp_path_factory)
+    _survived(run_cli("render", str(folder), "-o", str(folder.parent / "out"), "-f", "html,md,xlsx", "-q"), edit)
+
+
 # --- the contract covers what is written --------------------------------------------------------
 
 def test_every_key_a_run_writes_is_declared_in_the_contract(stored: Path) -> None:

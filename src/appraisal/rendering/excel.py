@@ -122,8 +122,9 @@ def build_workbook(result: Result, language: str = "en", *, previous: Sequence[R
     stamp = _stamp(data["period"])
     book.properties.created = book.properties.modified = stamp
     book.properties.creator = book.properties.lastModifiedBy = "appraisal"
-    book.properties.title = f"{pick(data['scheme'].get('title') or {'en': data['scheme'].get('id', '')}, language)} " \
-                            f"{data['period'].get('label', '')}"
+    book.properties.title = xlsx_value(  # the document's properties are XML too
+        f"{pick(data['scheme'].get('title') or {'en': data['scheme'].get('id', '')}, language)} "
+        f"{data['period'].get('label', '')}")
 
     def flags(items: Iterable[str]) -> str:
         return "; ".join(word(f, language) for f in items)

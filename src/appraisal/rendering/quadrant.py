@@ -32,6 +32,8 @@ def quadrant_context(data: Mapping[str, Any], hrefs: Mapping[str, str], language
     if not spec:
         return None
     indicators = {i["id"]: i for i in data["scheme"]["indicators"]}
+    if spec.get("x") not in indicators or spec.get("y") not in indicators:  # a result edited by hand
+        return None
     x_ind, y_ind = indicators[spec["x"]], indicators[spec["y"]]
     x_line, y_line = float(spec["x_line"]), float(spec["y_line"])
 
