@@ -34,3 +34,14 @@ def appraise(scheme: Path, out: Path, store: Path | str, *more: str) -> subproce
 def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "appraisal", *args], capture_output=True, text=True, timeout=300,
                           cwd=cwd)
+
+
+def appraise_twice_at_once(scheme: Path, store: Path | str) -> None:
+    """Two runs of `scheme` storing into `store` at the same time (folders `a` and `b` beside the
+    scheme); both must succeed."""
+    both = [subprocess.Popen([sys.executable, "-m", "appraisal", "run", str(scheme), "-p", "2026-Q3", "--no-report",
+                              "--store", str(store), "-o", str(scheme.parent / out)], cwd=scheme.parent,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for out in ("a", "b")]
+    for proc in both:
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err

@@ -30,7 +30,7 @@ from appraisal.store import backups
 from appraisal.store.backends import scrubbed, shown
 from appraisal.store.postgres_backend import placeholders
 from appraisal.store.runs import RunStore
-from stored_runs import appraise, cli
+from stored_runs import appraise, appraise_twice_at_once, cli
 
 ROOT = Path(__file__).resolve().parent.parent
 V1, V2, V3 = (f"after-sales-agent-2026-Q3-v{n}" for n in (1, 2, 3))
@@ -138,13 +138,7 @@ def test_render_reads_the_calibrated_grade_of_a_run_stored_in_postgres(agent: Pa
 
 
 def test_two_runs_storing_into_postgres_at_once_both_land(agent: Path, tmp_path: Path, database: str) -> None:
-    command = [sys.executable, "-m", "appraisal", "run", str(agent), "-p", "2026-Q3", "--no-report", "--store",
-               database, "-o"]
-    both = [subprocess.Popen([*command, str(tmp_path / out)], cwd=tmp_path, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True) for out in ("a", "b")]
-    for proc in both:
-        _, err = proc.communicate(timeout=300)
-        assert proc.returncode == 0, err
+    appraise_twice_at_once(agent, database)
     with RunStore(database) as runs:
         assert sorted(r.version for r in runs.runs()) == [1, 2]
 

@@ -28,7 +28,7 @@ from appraisal.pipeline import load_scheme, run
 from appraisal.results.storing import write_run
 from appraisal.shipped import shipped_scheme
 from appraisal.store.runs import KEPT, RunStore
-from stored_runs import appraise, cli
+from stored_runs import appraise, appraise_twice_at_once, cli
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -118,13 +118,7 @@ def test_a_store_that_does_not_take_the_run_leaves_no_folder(agent: Path, tmp_pa
 
 def test_two_runs_storing_at_once_both_land(agent: Path, tmp_path: Path) -> None:
     store = tmp_path / "runs.sqlite"
-    command = [sys.executable, "-m", "appraisal", "run", str(agent), "-p", "2026-Q3", "--no-report", "--store",
-               str(store), "-o"]
-    both = [subprocess.Popen([*command, str(tmp_path / out)], cwd=tmp_path, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True) for out in ("a", "b")]
-    for proc in both:
-        _, err = proc.communicate(timeout=300)
-        assert proc.returncode == 0, err
+    appraise_twice_at_once(agent, store)
     with RunStore(store) as runs:
         assert sorted(r.version for r in runs.runs()) == [1, 2]
 
