@@ -5,7 +5,7 @@ parameters, numbered `?1` where one is used twice, `INSERT ... ON CONFLICT DO NO
 `json_object`); a backend runs it on its database and supplies what differs: how a writer excludes
 the others (SQLite's `BEGIN IMMEDIATE`; PostgreSQL: a transaction holding an advisory lock, so two
 runs storing at once both land, one after the other), where the store's identity and format are
-kept (SQLite's header: application id and user_version; PostgreSQL: the one-row table
+kept (SQLite's header: application id and user_version; PostgreSQL: the table
 `appraisal_store`), which tables exist, and the guards of `store.guards`.
 
 A PostgreSQL store is named by its URL (`postgresql://user@host:port/database`; libpq's
@@ -28,7 +28,6 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 from appraisal.store.guards import Statement, sqlite_statements
 
 URL_SCHEMES = ("postgresql://", "postgres://")
-META_TABLE = "appraisal_store"  # PostgreSQL: the store's application id and format, one row
 
 
 class Database(Protocol):
