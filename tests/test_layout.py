@@ -69,6 +69,13 @@ LATE_IMPORTS: dict[str, tuple[frozenset[str], str]] = {
     "appraisal.engines.spark_engine": (
         frozenset({"pyspark.sql.connect"}),
         "the Spark Connect client (an extra: gRPC, protobuf) loads only for a Connect URL"),
+    "appraisal.pipeline": (
+        frozenset({"appraisal.explaining", "appraisal.row_reader"}),
+        "every run imports the pipeline; the explanation and the rows behind a value only when asked for"),
+    "appraisal.store.appeals": (
+        frozenset({"pyarrow"}), "every stored run imports the store's schema; Arrow (0.1 s) only to read a run back"),
+    "appraisal.store.calibration": (
+        frozenset({"pyarrow"}), "every stored run imports the store's schema; Arrow (0.1 s) only to read a run back"),
     "appraisal.store.backends": (
         frozenset({"psycopg"}), "psycopg (an extra) reads a postgresql:// URL's passwords, kept out of messages"),
     "appraisal.store.runs": (

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from appraisal import __version__, explaining, plugins, row_reader
+from appraisal import __version__, plugins
 from appraisal.engines.remote import EMBEDDED
 from appraisal.measuring import corrections as correcting
 from appraisal.measuring.measurements import Measured, Measurements, measuring, with_flags
@@ -36,6 +36,7 @@ from appraisal.scoring.in_engine import score_in_engine
 from appraisal.scoring.run_tables import copy_run_tables, stored_layout
 
 if TYPE_CHECKING:
+    from appraisal import row_reader
     from appraisal.expressions.functions import FunctionRegistry
     from appraisal.periods import Period
     from appraisal.scheme.model import Scheme
@@ -174,9 +175,13 @@ def explain(
 ) -> list[str]:
     """How one appraisee's values, scores and grade in the run in `folder` came to be, as lines;
     with `indicator`, down to the first `rows` rows behind its value."""
+    # explaining and the row reader: 20 ms that `run` would pay for importing this module
+    from appraisal.explaining import explain as explained
+    from appraisal.row_reader import rows_of
+
     result = load_run(folder, appraisee=appraisee)
-    evidence = row_reader.rows_of(result, _or_loaded(extensions), rows)
-    return explaining.explain(result, appraisee, indicator, rows=evidence)
+    evidence = rows_of(result, _or_loaded(extensions), rows)
+    return explained(result, appraisee, indicator, rows=evidence)
 
 
 def row_evidence(
@@ -185,7 +190,9 @@ def row_evidence(
 ) -> dict[tuple[str, str], CountedRows]:
     """The first `limit` rows behind every measured value of `result`, by appraisee and
     indicator: what the drill-down pages of a report show (`rendering.reports.render_report`)."""
-    return row_reader.counted_rows(result, _or_loaded(extensions), limit=limit, progress=progress)
+    from appraisal.row_reader import counted_rows  # 13 ms that `run` would pay for importing this module
+
+    return counted_rows(result, _or_loaded(extensions), limit=limit, progress=progress)
 
 
 def _scheme_summary(scheme: Scheme) -> dict[str, Any]:

@@ -18,8 +18,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pyarrow.parquet as pq
-
 from appraisal.errors import AppraisalError
 from appraisal.store import audit
 from appraisal.store.guards import Guard, Statement
@@ -92,6 +90,8 @@ def file(store: RunStore, run_id: str, appraisee: str, *, reason: str, by: str |
     if now > closes:
         raise AppraisalError(f"the appeal window of run {run.id} closed on {closes.date()} "
                              f"({days['within_days']} days after the run: the scheme's appeals.within_days)")
+    import pyarrow.parquet as pq  # Arrow and numpy: 0.1 s that every stored run would pay for importing this module
+
     people = pq.read_table(io.BytesIO(store.file(run.id, "appraisees.parquet")), columns=["appraisee"],
                            use_threads=False)["appraisee"].to_pylist()
     _known("appraisee", appraisee, people, run.id)

@@ -16,8 +16,6 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-import pyarrow.parquet as pq
-
 from appraisal.errors import AppraisalError
 from appraisal.store import audit
 from appraisal.store.guards import Guard, Statement
@@ -90,6 +88,8 @@ def decisions(store: RunStore, run_id: str) -> list[Decision]:
 
 def computed_grades(store: RunStore, run: StoredRun) -> dict[str, str | None]:
     """Each appraisee's grade as the run computed it (None: not graded)."""
+    import pyarrow.parquet as pq  # Arrow and numpy: 0.1 s that every stored run would pay for importing this module
+
     table = pq.read_table(io.BytesIO(store.file(run.id, "appraisees.parquet")), columns=["appraisee", "grade"],
                           use_threads=False)  # no thread pool left running when the command exits
     return dict(zip(table["appraisee"].to_pylist(), table["grade"].to_pylist(), strict=True))
