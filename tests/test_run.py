@@ -11,6 +11,7 @@ import pytest
 from appraisal.errors import AppraisalError
 from appraisal.periods import parse_period
 from appraisal.pipeline import load_scheme, run
+from appraisal.results.fingerprint import Hashing, data_files
 from appraisal.results.storing import load_run, write_run
 
 DATA = Path(__file__).resolve().parent / "data" / "measuring"
@@ -59,6 +60,21 @@ def test_the_result_records_what_produced_it(result):
     assert len(provenance["data_sha256"]) == 64
     assert provenance["appraisal"] and provenance["duckdb"]
     assert {p["name"] for p in provenance["plugins"]} >= {"appraisal.default_plugins.functions"}
+
+
+def test_the_data_fingerprint_is_the_hash_of_the_files_read(result):
+    # hashed on a thread while the engine measures (results.fingerprint.Hashing): the same value
+    fingerprint, files = data_files(load_scheme(DATA / "agent.yaml"))
+    assert (result.provenance["data_sha256"], result.provenance["data_files"]) == (fingerprint, files)
+    assert {Path(f["file"]).name for f in files} >= {"tickets.csv", "roster.csv"}
+
+
+def test_hashing_on_a_thread_hands_its_failure_to_the_caller(tmp_path):
+    shutil.copytree(DATA, tmp_path / "data")
+    scheme = load_scheme(tmp_path / "data" / "agent.yaml")
+    (tmp_path / "data" / "tickets.csv").unlink()
+    with pytest.raises(FileNotFoundError, match=r"tickets\.csv"):
+        Hashing(scheme).result()
 
 
 def test_the_result_is_identical_on_one_thread_and_two(result):

@@ -25,7 +25,7 @@ from appraisal.measuring.quality import Assessment, as_row, assess, warning_flag
 from appraisal.measuring.targets import fit_targets
 from appraisal.measuring.targets import flags as scaled_flags
 from appraisal.plugins import Extensions
-from appraisal.results.fingerprint import data_files
+from appraisal.results.fingerprint import Hashing, data_files
 from appraisal.results.result import AppraiseeResult, Result
 from appraisal.results.row_evidence import CountedRows
 from appraisal.results.stored import StoredAppraisees
@@ -67,10 +67,14 @@ def measure(
         return measured.to_measurements()
 
 
-def provenance(scheme: Scheme, extensions: Extensions, engine: Mapping[str, str] | None = None) -> dict[str, Any]:
+def provenance(
+    scheme: Scheme, extensions: Extensions, engine: Mapping[str, str] | None = None,
+    hashed: tuple[str, list[dict[str, str]]] | None = None,
+) -> dict[str, Any]:
     """What produced a result: the scheme file and hash, the data's fingerprint, versions, and
-    the engine the datasets were measured on (its name, version and dialect; never its settings)."""
-    fingerprint, files = data_files(scheme)
+    the engine the datasets were measured on (its name, version and dialect; never its settings).
+    `hashed`: the data's `data_files`, when already computed (`run` hashes while it measures)."""
+    fingerprint, files = hashed if hashed is not None else data_files(scheme)
     return {
         "scheme_file": str(Path(scheme.source).resolve()),
         "scheme_sha256": scheme.digest,
@@ -111,6 +115,7 @@ def run(
         correcting.check(scheme, correction)
     scheme = correcting.with_exclusions(scheme, applied, functions)
     fitted = fit_targets(scheme, period)
+    hashing = Hashing(scheme)  # the files hashed while the engine reads them
     with measuring(fitted, period, extensions, threads=threads, groups=groups, engine_name=engine,
                    settings=settings) as measured:
         used = measured.engine.described()
@@ -137,7 +142,7 @@ def run(
         scheme=summary,
         period={"label": period.label, "start": period.start.isoformat(), "end": period.end.isoformat(),
                 "timezone": scheme.timezone},
-        provenance=provenance(scheme, extensions, used),
+        provenance=provenance(scheme, extensions, used, hashing.result()),
         appraisees=appraisees,
         quality=tuple(as_row(finding) for finding in assessment.findings),
         queries=_queries(measurements),
