@@ -155,8 +155,7 @@ def compile_dataset(
         + "".join(f", coalesce(g.{column}, 0) AS {column}" for column in counted)
         + f" FROM {keys} AS r"
         f" {'FULL' if group_by is None else 'LEFT'} JOIN {per_appraisee} AS g ON g.__appraisee = r.__key"
-        " ORDER BY on_roster DESC, appraisee NULLS LAST"
-    )
+    )  # no ORDER BY: it is joined onto the keys by key (measuring.tables); at 100,000 keys a sort costs 10%
     fragment = query.fragment()
     return CompiledQuery(dataset, fragment.sql, fragment.params, tuple(i.id for i in measured), dialect.name)
 
