@@ -46,11 +46,11 @@ def copy_run_tables(
     scores, totals = Path(folder) / SCORES_FILE, Path(folder) / TOTALS_FILE
     stored = Path(folder) / APPRAISEES_FILE
     targets = _targets(measured)
-    _words(measured, scored, targets)
-    copy_csv(measured.engine, _scores(measured, scored, targets), SCORES, ("appraisee",), scores,
+    words = _words(measured, scored, targets)
+    copy_csv(measured.engine, _scores(measured, scored, targets, words), SCORES, ("appraisee",), scores,
              texts_from=f"SELECT appraisee FROM {scored}")
     copy_csv(measured.engine, _totals(measured, scored), TOTALS, ("appraisee", "name", "team", "flags"), totals)
-    copy_parquet(measured.engine, _appraisees(measured, scored, targets, flags or {}), stored)
+    copy_parquet(measured.engine, _appraisees(measured, scored, targets, flags or {}, words), stored)
     return [scores, totals, stored]
 
 
@@ -68,9 +68,14 @@ def _targets(measured: Measured) -> dict[str, str]:
     return found
 
 
-def _words(measured: Measured, scored: str, targets: dict[str, str]) -> None:
+Words = dict[str, list[tuple[str, str, str, str | None]]]  # indicator -> (case, rule, text, parts) of each case
+
+
+def _words(measured: Measured, scored: str, targets: dict[str, str]) -> Words:
     """The table `__words`: every distinct (indicator, case, target) of the run with its rule, as
-    the CSV writes it (`rule`), as it reads (`text`) and as phrasebook parts (`parts`, JSON)."""
+    the CSV writes it (`rule`), as it reads (`text`) and as phrasebook parts (`parts`, JSON).
+    Returned: those of the indicators whose target is the scheme's number (or none), whose
+    words depend on the case alone (`_rule`)."""
     connection = measured.engine.connection
     distinct = " UNION ALL ".join(
         f"SELECT DISTINCT {inline_literal(i.id)} AS indicator, s.{q(rule_column(i.id))} AS rule_case,"
@@ -80,13 +85,36 @@ def _words(measured: Measured, scored: str, targets: dict[str, str]) -> None:
     found = connection.execute(distinct).fetchall()
     indicators = {i.id: i for i in measured.scheme.indicators}
     words = [rule_words(indicators[indicator], case, target) for indicator, case, target in found]
+    parts = [None if w[1] is None else json.dumps(w[1], allow_nan=False) for w in words]
     connection.execute(
         f"CREATE OR REPLACE TEMP TABLE __words AS SELECT *, {_key('target')} AS target_key FROM ("
         "SELECT unnest($1::VARCHAR[]) AS indicator, unnest($2::VARCHAR[]) AS rule_case, unnest($3::DOUBLE[]) AS target,"
         " unnest($4::VARCHAR[]) AS rule, unnest($5::VARCHAR[]) AS text, unnest($6::VARCHAR[]) AS parts)",
         [[f[0] for f in found], [f[1] for f in found], [f[2] for f in found], [csv_text(w[0]) for w in words],
-         [w[0] for w in words], [None if w[1] is None else json.dumps(w[1], allow_nan=False) for w in words]],
+         [w[0] for w in words], parts],
     ).fetchall()
+    fixed: Words = {i: [] for i in indicators if not _per_appraisee(targets[i])}
+    for (indicator, case, _), (sentence, _), part in zip(found, words, parts, strict=True):
+        if indicator in fixed:
+            fixed[indicator].append((case, csv_text(sentence), sentence, part))
+    return fixed
+
+
+def _per_appraisee(target: str) -> bool:
+    """Whether a target (of `_targets`) is an amount read per appraisee, not one number."""
+    return target.startswith("w.")
+
+
+def _cases(words: Words, indicator: str, case: str, field: str) -> str | None:
+    """A fixed-target cell's rule `field` (`rule`, `text` or `parts`) as a CASE on its rule case
+    (`case`, SQL): a handful of cases, no join. None for an indicator whose words need its
+    target too (`__words` is joined then: `_words_join`)."""
+    if indicator not in words:
+        return None
+    at = {"rule": 1, "text": 2, "parts": 3}[field]
+    said = ((known[0], known[at]) for known in words[indicator] if known[0] is not None)  # no case: no words
+    cases = " ".join(f"WHEN {inline_literal(c)} THEN {'NULL' if it is None else inline_literal(it)}" for c, it in said)
+    return f"CASE {case} {cases} END" if cases else "CAST(NULL AS VARCHAR)"
 
 
 def _words_join(alias: str, indicator: str, target: str) -> str:
@@ -101,10 +129,14 @@ def _key(target: str) -> str:
     return f"coalesce(CAST({target} AS VARCHAR), '')"
 
 
-def _scores(measured: Measured, scored: str, targets: dict[str, str]) -> str:
-    """A row per appraisee and indicator, in the roster's order and the scheme's."""
+def _scores(measured: Measured, scored: str, targets: dict[str, str], words: Words) -> str:
+    """A row per appraisee and indicator, in the roster's order and the scheme's.
+
+    The rule words are put in after the sort, by a CASE on the cell's rule case where the
+    target is fixed: sorting 500,000 rows with their sentences (100,000 appraisees) cost more
+    than the sort itself; a projection keeps the sorted order."""
     wide = {column.indicator: (n, column.source) for n, column in enumerate(measured.wide.columns)}
-    parts = []
+    parts, later = [], []
     for m, indicator in enumerate(measured.scheme.indicators):
         i = indicator.id
         if i in wide:
@@ -114,15 +146,21 @@ def _scores(measured: Measured, scored: str, targets: dict[str, str]) -> str:
             rows = "CAST(0 AS BIGINT)"
             source = f"formula {indicator.formula.source}" if indicator.formula is not None else "no value"
         value = f"s.{q(value_column(i))}"
+        fixed = _cases(words, i, "__case", "rule")
+        rule, join = ("CAST(NULL AS VARCHAR)", "") if fixed is not None else ("r.rule", _words_join("r", i, targets[i]))
+        if fixed is not None:
+            later.append(f"WHEN __n = {m} THEN {fixed}")
         parts.append(
             f"SELECT s.__row, {m} AS __n, s.appraisee, {text(i)} AS indicator, {number(value)} AS value,"
             f" {rows} AS rows, CASE WHEN {value} IS NULL THEN {text(INSUFFICIENT)} ELSE {text(OK)} END AS status,"
             f" {targets[i]} AS target, {number(f's.{q(score_column(i))}')} AS score,"
             f" {_double(indicator.weight)} AS weight, {number(f's.{q(effective_column(i))}')} AS effective_weight,"
-            f" {number(f's.{q(contribution_column(i))}')} AS contribution, r.rule AS rule, {text(source)} AS source"
-            f" FROM {scored} AS s JOIN {measured.wide.table} AS w ON w.__row = s.__row"
-            f"{_words_join('r', i, targets[i])}")
-    return f"SELECT * FROM ({' UNION ALL '.join(parts)}) ORDER BY __row, __n"
+            f" {number(f's.{q(contribution_column(i))}')} AS contribution, {rule} AS __rule,"
+            f" s.{q(rule_column(i))} AS __case, {text(source)} AS source"
+            f" FROM {scored} AS s JOIN {measured.wide.table} AS w ON w.__row = s.__row{join}")
+    rule = f"CASE {' '.join(later)} ELSE __rule END" if later else "__rule"
+    named = ", ".join(rule + " AS rule" if name == "rule" else name for name in SCORES)
+    return f"SELECT {named} FROM (SELECT * FROM ({' UNION ALL '.join(parts)}) ORDER BY __row, __n)"
 
 
 def _totals(measured: Measured, scored: str) -> str:
@@ -144,7 +182,9 @@ def _double(x: float) -> str:
     return f"CAST('{float(x)!r}' AS DOUBLE)"
 
 
-def _appraisees(measured: Measured, scored: str, targets: dict[str, str], flags: Mapping[str, Sequence[str]]) -> str:
+def _appraisees(
+    measured: Measured, scored: str, targets: dict[str, str], flags: Mapping[str, Sequence[str]], words: Words,
+) -> str:
     """A row per appraisee, in the roster's order: who they are, each indicator's cell (by its
     place in the scheme: `value_0`, `score_0`, ...) and the totals, of the columns and types
     `results.stored.columns` gives (its reader)."""
@@ -152,7 +192,7 @@ def _appraisees(measured: Measured, scored: str, targets: dict[str, str], flags:
     wide = {column.indicator: n for n, column in enumerate(measured.wide.columns)}
     found = {name: f"r.{name}" for name in ("name", "team", "manager", "role", "flags")}
     found["appraisee"] = "s.appraisee"
-    joins = []
+    joins, cases, later = [], [], {}
     for m, indicator in enumerate(scheme.indicators):
         i = indicator.id
         extra = "[" + ", ".join(inline_literal(f) for f in flags.get(i, ())) + "]::VARCHAR[]"
@@ -164,13 +204,22 @@ def _appraisees(measured: Measured, scored: str, targets: dict[str, str], flags:
         found.update({f"value_{m}": f"s.{q(value_column(i))}", f"rows_{m}": rows, f"flags_{m}": cell_flags,
                       f"target_{m}": targets[i], f"score_{m}": f"s.{q(score_column(i))}",
                       f"effective_{m}": f"s.{q(effective_column(i))}",
-                      f"contribution_{m}": f"s.{q(contribution_column(i))}", f"rule_{m}": f"k{m}.text",
-                      f"parts_{m}": f"k{m}.parts"})
-        joins.append(_words_join(f"k{m}", i, targets[i]))
+                      f"contribution_{m}": f"s.{q(contribution_column(i))}"})
+        if i in words:  # the words put in after the sort (see `_scores`)
+            cases.append(f"s.{q(rule_column(i))} AS __case_{m}")
+            later.update({f"rule_{m}": _cases(words, i, f"__case_{m}", "text"),
+                          f"parts_{m}": _cases(words, i, f"__case_{m}", "parts")})
+        else:
+            found.update({f"rule_{m}": f"k{m}.text", f"parts_{m}": f"k{m}.parts"})
+            joins.append(_words_join(f"k{m}", i, targets[i]))
     layout = columns(len(scheme.indicators), rules_of(scheme))
-    selects = ", ".join(f"CAST({found.get(name, f's.{name}')} AS {kind}) AS {name}" for name, kind in layout.items())
-    return (f"SELECT {selects} FROM {scored} AS s JOIN {measured.wide.table} AS w ON w.__row = s.__row"
-            f" JOIN ({_roster(measured)}) AS r ON r.id = s.appraisee{''.join(joins)} ORDER BY s.__row")
+    selects = ", ".join([*(f"CAST({found.get(name, f's.{name}')} AS {kind}) AS {name}"
+                           for name, kind in layout.items() if name not in later), *cases])
+    ordered = (f"SELECT {selects} FROM {scored} AS s JOIN {measured.wide.table} AS w ON w.__row = s.__row"
+               f" JOIN ({_roster(measured)}) AS r ON r.id = s.appraisee{''.join(joins)} ORDER BY s.__row")
+    named = ", ".join(f"CAST({later[name]} AS {kind}) AS {name}" if name in later else name
+                      for name, kind in layout.items())
+    return f"SELECT {named} FROM ({ordered})"
 
 
 def _roster(measured: Measured) -> str:
