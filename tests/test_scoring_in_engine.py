@@ -100,3 +100,18 @@ def test_the_tables_the_engine_copies_are_the_ones_written_from_the_result(tmp_p
     write_tables(run(scheme, PERIOD), written)
     for table in ("scores.csv", "totals.csv"):
         assert (copied / table).read_bytes() == (written / table).read_bytes(), table
+
+
+def test_rule_words_of_a_target_read_per_appraisee_are_the_reference_ones(tmp_path: Path) -> None:
+    # tests/data/measuring/targets.yaml: a ticket budget per appraisee, so the words are joined
+    # by target (one target for everyone: a CASE on the rule case, the shipped schemes above)
+    scheme = load_scheme(ROOT / "tests/data/measuring/targets.yaml")
+    assert not isinstance(scheme.indicators[0].target, (int, float))
+    (copied := tmp_path / "copied").mkdir()
+    (written := tmp_path / "written").mkdir()
+    stored = run(scheme, PERIOD, tables=copied)
+    reference = run(scheme, PERIOD)
+    write_tables(reference, written)
+    assert (copied / "scores.csv").read_bytes() == (written / "scores.csv").read_bytes()
+    assert [[(c.rule, c.rule_parts) for c in a.cells] for a in stored.appraisees] == [
+        [(c.rule, c.rule_parts) for c in a.cells] for a in reference.appraisees]

@@ -74,8 +74,8 @@ Words = dict[str, list[tuple[str, str, str, str | None]]]  # indicator -> (case,
 def _words(measured: Measured, scored: str, targets: dict[str, str]) -> Words:
     """The table `__words`: every distinct (indicator, case, target) of the run with its rule, as
     the CSV writes it (`rule`), as it reads (`text`) and as phrasebook parts (`parts`, JSON).
-    Returned: those of the indicators whose target is the scheme's number (or none), whose
-    words depend on the case alone (`_rule`)."""
+    Returned: the words of each indicator whose target is one number (or none) for everyone,
+    which depend on the case alone (`_cases`)."""
     connection = measured.engine.connection
     distinct = " UNION ALL ".join(
         f"SELECT DISTINCT {inline_literal(i.id)} AS indicator, s.{q(rule_column(i.id))} AS rule_case,"
@@ -97,7 +97,8 @@ def _words(measured: Measured, scored: str, targets: dict[str, str]) -> Words:
     for (indicator, case, _), (sentence, _), part in zip(found, words, parts, strict=True):
         if indicator in fixed:
             fixed[indicator].append((case, csv_text(sentence), sentence, part))
-    return fixed
+    # a case with two sets of words (never, for one target) would make a CASE pick one: joined instead
+    return {i: known for i, known in fixed.items() if len({k[0] for k in known}) == len(known)}
 
 
 def _per_appraisee(target: str) -> bool:
