@@ -24,11 +24,12 @@ def write_values(
 ) -> None:
     """Write `wide`'s cells to `path`, a row per key and indicator in the keys' order, each
     indicator's cells with `flags` added; then the rows of `tail` (group rows, few)."""
-    parts = []
+    parts, flag_texts = [], []
     for n, column in enumerate(wide.columns):
         # joined with the measured flags, then judged whole with them (a data text)
         added = ", ".join(inline_literal(flag) for flag in flags.get(column.indicator, ()))
         joined = f"list_concat(f{n}, [{added}])" if added else f"f{n}"
+        flag_texts.append(f"SELECT DISTINCT array_to_string({joined}, ';') AS flags FROM {wide.table}")
         parts.append(
             f"SELECT __row, {n} AS __n, appraisee, {text(column.indicator)} AS indicator,"
             f" {number(f'v{n}')} AS value, r{n} AS rows,"
@@ -36,4 +37,7 @@ def write_values(
             f" {text(column.source)} AS source, array_to_string({joined}, ';') AS flags"
             f" FROM {wide.table}")
     select = f"SELECT * FROM ({' UNION ALL '.join(parts)}) ORDER BY __row, __n"
-    copy_csv(engine, select, HEADER, ("appraisee", "flags"), path, tail)
+    # every text of the two data columns, from a row per key (not one per key and indicator)
+    texts = (f"SELECT appraisee, CAST(NULL AS VARCHAR) AS flags FROM {wide.table}"
+             f" UNION ALL SELECT NULL, flags FROM ({' UNION ALL '.join(flag_texts)})")
+    copy_csv(engine, select, HEADER, ("appraisee", "flags"), path, tail, texts_from=texts if parts else None)
