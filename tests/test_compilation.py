@@ -93,10 +93,13 @@ def con():
 
 
 def query_rows(con, scheme, dataset: str) -> list[dict]:
+    """The query's rows, roster members first, by appraisee (they come in no order: the query's
+    table is joined onto the keys by key)."""
     query = compile_dataset(scheme, dataset, Q3, extensions().functions)
     cursor = con.execute(query.sql, list(query.params))
     names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return sorted(rows, key=lambda row: (not row["on_roster"], row["appraisee"] is None, row["appraisee"] or ""))
 
 
 def run(con, scheme, dataset: str = "tickets") -> dict[str, dict]:

@@ -61,11 +61,13 @@ def scheme_with(folder: Path, percentile: float = 0.9, min_count: int = 1):  # t
 
 
 def both_forms(con: duckdb.DuckDBPyConnection, scheme, dataset: str = "tickets") -> tuple[list, list]:  # type: ignore[no-untyped-def]
-    """Every row of the measuring query, in the aggregate form and in the window form."""
+    """Every row of the measuring query, in the aggregate form and in the window form, roster
+    members first, by appraisee (the query's rows come in no order: they are joined by key)."""
     found = []
     for form in (False, True):
         query = compile_dataset(scheme, dataset, Q3, extensions().functions, windowed=form)
-        found.append(con.execute(query.sql, list(query.params)).fetchall())
+        rows = con.execute(query.sql, list(query.params)).fetchall()
+        found.append(sorted(rows, key=lambda row: (not row[1], row[0] is None, row[0] or "")))
     return found[0], found[1]
 
 
