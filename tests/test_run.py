@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from appraisal import pipeline
 from appraisal.errors import AppraisalError
 from appraisal.periods import parse_period
 from appraisal.pipeline import load_scheme, run
@@ -75,6 +76,35 @@ def test_hashing_on_a_thread_hands_its_failure_to_the_caller(tmp_path):
     (tmp_path / "data" / "tickets.csv").unlink()
     with pytest.raises(FileNotFoundError, match=r"tickets\.csv"):
         Hashing(scheme).result()
+
+
+def test_files_that_fail_the_engines_checks_are_never_hashed(tmp_path, monkeypatch):
+    shutil.copytree(DATA, tmp_path / "data")
+    scheme = load_scheme(tmp_path / "data" / "agent.yaml")
+    (tmp_path / "data" / "tickets.csv").unlink()
+    started = []
+    monkeypatch.setattr(pipeline, "Hashing", lambda scheme: started.append(scheme))
+    with pytest.raises(AppraisalError, match="file not found"):
+        run(scheme, parse_period("2026-Q3"))
+    assert started == []  # hashing starts once every file has passed open_engine's checks
+
+
+def test_a_run_that_fails_stops_hashing_its_files(monkeypatch):
+    made = []
+
+    class Recorded(Hashing):
+        def __init__(self, scheme):
+            super().__init__(scheme)
+            made.append(self)
+
+    def refuse(*args, **kwargs):
+        raise AppraisalError("refused")
+
+    monkeypatch.setattr(pipeline, "Hashing", Recorded)
+    monkeypatch.setattr(pipeline, "assess", refuse)
+    with pytest.raises(AppraisalError, match="refused"):
+        run(load_scheme(DATA / "agent.yaml"), parse_period("2026-Q3"))
+    assert len(made) == 1 and made[0]._stop.is_set() and not made[0]._thread.is_alive()
 
 
 def test_the_result_is_identical_on_one_thread_and_two(result):

@@ -115,9 +115,26 @@ def run(
         correcting.check(scheme, correction)
     scheme = correcting.with_exclusions(scheme, applied, functions)
     fitted = fit_targets(scheme, period)
-    hashing = Hashing(scheme)  # the files hashed while the engine reads them
+    hashing: list[Hashing] = []  # the files hashed while the engine reads them, once they passed its checks
+    try:
+        return _run(scheme, fitted, period, extensions, hashing, threads=threads, strict=strict, groups=groups,
+                    tables=tables, engine=engine, settings=settings, corrections=corrections, applied=applied)
+    except BaseException:
+        for started in hashing:  # the run failed: no thread goes on reading its files
+            started.stop()
+        raise
+
+
+def _run(
+    scheme: Scheme, fitted: Scheme, period: Period, extensions: Extensions, hashing: list[Hashing], *,
+    threads: int | None, strict: bool, groups: Sequence[str], tables: Path | None, engine: str,
+    settings: Mapping[str, str] | None, corrections: Sequence[Mapping[str, Any]],
+    applied: Sequence[correcting.Correction],
+) -> Result:
+    """`run` once its corrections are checked; `hashing` gets the hashing of the files it starts."""
+    functions = extensions.functions
     with measuring(fitted, period, extensions, threads=threads, groups=groups, engine_name=engine,
-                   settings=settings) as measured:
+                   settings=settings, checked=lambda: hashing.append(Hashing(scheme))) as measured:
         used = measured.engine.described()
         assessment = assess(scheme, measured.quality, strict=strict)
         assessment.check()
@@ -142,7 +159,7 @@ def run(
         scheme=summary,
         period={"label": period.label, "start": period.start.isoformat(), "end": period.end.isoformat(),
                 "timezone": scheme.timezone},
-        provenance=provenance(scheme, extensions, used, hashing.result()),
+        provenance=provenance(scheme, extensions, used, hashing[0].result() if hashing else None),
         appraisees=appraisees,
         quality=tuple(as_row(finding) for finding in assessment.findings),
         queries=_queries(measurements),

@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -174,10 +174,13 @@ class Engine:
 
 def open_engine(
     scheme: Scheme, sources: SourceRegistry, *, threads: int | None = None, remote: RemoteSession | None = None,
+    checked: Callable[[], object] | None = None,
 ) -> Engine:
     """Load and type every table the scheme declares, each through its reader in `sources` (the
     plugins' source readers); see the module docstring. With `remote`, a roster or ratings
-    that live in its database (`source: table`) are read from there and typed here as a file's."""
+    that live in its database (`source: table`) are read from there and typed here as a file's.
+    `checked` is called once every file has passed the checks (inside the data roots, a file),
+    before any is read: `run` starts hashing them then."""
     registry = sources if remote is None else pulling(sources, remote)
     base = Path(scheme.source).resolve().parent
     declared = _declared(scheme)
@@ -190,6 +193,8 @@ def open_engine(
             raise DataError(f"{label}: {_shown(source.path, base)} is a folder, not a file")
         if not source.path.is_file():
             raise DataError(f"{label}: file not found: {_shown(source.path, base)}")
+    if checked is not None:
+        checked()
     # a bad setting fails before any folder is made; DuckDB gets the limit less the rest of the process
     limit, spill_parent = engine_limit(parse_size(memory_limit())), spill_dir()
     with interrupts.deferred():  # removed even when a signal stops the run (appraisal.interrupts)

@@ -9,7 +9,7 @@ that did not count is counted by cause.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -147,12 +147,13 @@ class Measured:
 @contextmanager
 def measuring(
     scheme: Scheme, period: Period, extensions: Extensions, *, threads: int | None = None, groups: Sequence[str] = (),
-    engine_name: str = EMBEDDED, settings: Mapping[str, str] | None = None,
+    engine_name: str = EMBEDDED, settings: Mapping[str, str] | None = None, checked: Callable[[], object] | None = None,
 ) -> Iterator[Measured]:
     """`measure`, with the engine kept open while the caller uses what was measured.
 
     `engine_name`: where the datasets' queries run (`appraisal.engines.remote`); the files are
-    read and typed in the embedded DuckDB either way, and `settings` are the connection's."""
+    read and typed in the embedded DuckDB either way, and `settings` are the connection's.
+    `checked`: called when the files have passed the checks, before any is read (`open_engine`)."""
     if scheme.roster is None:
         raise DataError(f"scheme {scheme.id!r} {ROSTER_NEEDED}")
     functions = extensions.functions
@@ -161,7 +162,7 @@ def measuring(
     # a roster or ratings in the database are read while the files are: connect first
     early = kind.connect(settings or {}) if kind is not None and pulled else None
     try:
-        opened = open_engine(scheme, extensions.sources, threads=threads, remote=early)
+        opened = open_engine(scheme, extensions.sources, threads=threads, remote=early, checked=checked)
     except BaseException:
         if early is not None:
             early.close()
