@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 _SAFE_START = r"^[\p{L}\p{N}_]"
 # Python writes every NaN as `nan`; DuckDB writes one with its sign bit set as `-nan`.
 NAN = "CAST('nan' AS DOUBLE)"
+# Up to this many escaped texts are put in by a CASE; more, by a join (`copy_csv`).
+_CASED = 1000
 # The csv module's CRLF line ends; no comment character (DuckDB would quote a text holding `#`).
 _OPTIONS = "HEADER, NEW_LINE '\\r\\n', COMMENT ''"
 
@@ -60,20 +62,28 @@ def copy_csv(
     cheaper query than `select` whose columns of those names take every value theirs do (the
     ids of a table of a row per appraisee and indicator are those of the appraisees)."""
     escaped = _escapes(engine, texts_from or select, data_texts)
-    if escaped:
+    shown, joins = [], []
+    for k, column in enumerate(columns):
+        name = q(column)
+        if column not in data_texts:
+            shown.append(f"t.{name}")
+        elif len(escaped) <= _CASED:  # a projection: the rows keep `select`'s order
+            cases = " ".join(f"WHEN {inline_literal(raw)} THEN {inline_literal(to)}" for raw, to in escaped.items())
+            found = f"CASE t.{name} {cases} ELSE t.{name} END" if escaped else f"t.{name}"
+            shown.append(f"nullif({found}, '') AS {name}")
+        else:
+            joins.append(f" LEFT JOIN __escaped AS e{k} ON e{k}.raw = t.{name}")
+            shown.append(f"nullif(coalesce(e{k}.shown, t.{name}), '') AS {name}")
+    if joins:  # a join keeps no order: the rows are numbered first, and put back in it
         engine.connection.execute(
             "CREATE OR REPLACE TEMP TABLE __escaped AS"
             " SELECT unnest($1::VARCHAR[]) AS raw, unnest($2::VARCHAR[]) AS shown",
             [list(escaped), list(escaped.values())]).fetchall()
-    shown = []
-    for column in columns:
-        name = q(column)
-        if column in data_texts:
-            found = f"coalesce((SELECT shown FROM __escaped WHERE raw = {name}), {name})" if escaped else name
-            shown.append(f"nullif({found}, '') AS {name}")
-        else:
-            shown.append(name)
-    with _copying(engine, f"SELECT {', '.join(shown)} FROM ({select})", _OPTIONS, path, ".csv") as temp:
+        numbered = f"SELECT *, row_number() OVER () AS __order FROM ({select})"
+        query = f"SELECT {', '.join(shown)} FROM ({numbered}) AS t{''.join(joins)} ORDER BY t.__order"
+    else:
+        query = f"SELECT {', '.join(shown)} FROM ({select}) AS t"
+    with _copying(engine, query, _OPTIONS, path, ".csv") as temp:
         if tail:
             with temp.open("a", newline="", encoding="utf-8") as handle:
                 write_rows(handle, tail)
