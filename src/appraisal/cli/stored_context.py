@@ -74,7 +74,7 @@ def earlier_periods(stack: ExitStack, runs: RunStore, scheme: str, period: str) 
         try:
             for name in runs.files(run.id):
                 (folder / name).write_bytes(runs.file(run.id, name))
-            earlier.append(load_run(folder))
+            earlier.append(load_run(folder, brief=True))  # totals and scores: all the history shows
         except StoreUnavailable:
             raise
         except AppraisalError as exc:  # a damaged earlier run costs its period on the pages, not this run

@@ -33,7 +33,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
 
 from appraisal.rendering.figures import teams
-from appraisal.rendering.history import history
+from appraisal.rendering.history import history, history_view
 from appraisal.rendering.pages import shown_provenance
 from appraisal.rendering.phrasing import cause_text, rule_text, status_text, word
 from appraisal.rendering.reports import report_labels
@@ -180,8 +180,8 @@ def build_workbook(result: Result, language: str = "en", *, previous: Sequence[R
              word(q["level"], language) if q.get("level") else None, q.get("limit"), ", ".join(q.get("examples") or ())]
             for q in data["quality"]),
            {3: COUNT, 4: COUNT, 5: "0.00%"})
-    if past := history(data, [r.as_dict() for r in previous], language):
-        _history_sheet(book, sheets["history"], past, words)
+    if before := history(data, [history_view(r) for r in previous], language):
+        _history_sheet(book, sheets["history"], before, words)
     scheme = data["scheme"]
     facts = [("scheme", f"{scheme.get('id', '')} v{scheme.get('version', '')}"),
              ("period", f"{data['period'].get('label', '')} [{data['period'].get('start', '')} .. "

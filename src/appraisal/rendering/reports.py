@@ -56,7 +56,7 @@ from appraisal.rendering.figures import (
     team_chart,
     teams,
 )
-from appraisal.rendering.history import history, with_calibration
+from appraisal.rendering.history import history, history_view, with_calibration
 from appraisal.rendering.quadrant import quadrant_context
 from appraisal.rendering.workers import write_pages
 from appraisal.results.result import Result
@@ -164,7 +164,7 @@ def render_report(
         raise AppraisalError(f"unknown format {unknown[0]!r}: choose from {', '.join(REPORT_FORMATS)}")
     words = report_labels(language)
     env = rendering.environment(user_dir, pack_dirs)
-    data, earlier = as_seen_by(result.as_dict(), audience), [r.as_dict() for r in previous]
+    data, earlier = as_seen_by(result.as_dict(), audience), [history_view(r) for r in previous]
     pages_of_all = audience != "employee"  # the summary and the team report list everyone
     operator = audience == "hr"  # commands that run on the operator's machine
     people = data["appraisees"]

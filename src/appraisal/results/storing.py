@@ -179,11 +179,13 @@ def _claim(partial: Path, out: Path) -> None:
         raise
 
 
-def load_run(folder: Path, *, appraisee: str | None = None) -> Result:
+def load_run(folder: Path, *, appraisee: str | None = None, brief: bool = False) -> Result:
     """Read a run folder written by `write_run`; a damaged result.json (truncated, edited, of
     another shape: see appraisal.results.shape) is an `AppraisalError` saying where. With
     `appraisee`, a run stored in format 2 reads that appraisee's row alone (`explain` at
-    100,000 appraisees needs one); `Result.appraisee_ids` still lists everyone."""
+    100,000 appraisees needs one); `Result.appraisee_ids` still lists everyone. `brief`: a run
+    in format 2 reads its appraisees as an earlier period's history needs them
+    (`results.stored.read_brief`: totals and scores, no words)."""
     path = Path(folder) / RESULT_FILE
     if not path.is_file():
         raise AppraisalError(f"{folder} is not a run folder: it has no {RESULT_FILE}")
@@ -207,8 +209,9 @@ def load_run(folder: Path, *, appraisee: str | None = None) -> Result:
     if layout["file"] != APPRAISEES_FILE:
         raise AppraisalError(f"{path} is damaged: appraisees.file: expected {APPRAISEES_FILE!r}")
     stored = StoredAppraisees(Path(folder) / APPRAISEES_FILE, {k: v for k, v in layout.items() if k != "file"},
-                              result.scheme, only=appraisee)
-    stored.loaded  # noqa: B018 - read now: a damaged file is an error here, not in the middle of a page
+                              result.scheme, only=appraisee, brief=brief)
+    # read now: a damaged file is an error here, not in the middle of a page
+    stored.history if brief else stored.loaded  # noqa: B018
     return replace(result, appraisees=stored)
 
 

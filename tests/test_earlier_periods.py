@@ -1,0 +1,53 @@
+"""An earlier period beside a report (`run`'s own report, `render` with the store or
+`--previous`) is read for its history alone: `load_run(brief=True)` gives each appraisee's
+totals, grade and scores from appraisees.parquet without concluding them again, and the
+history and trends are made from `history_view`, not from a copy of every word. Both must show
+what the whole read shows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from appraisal.errors import AppraisalError
+from appraisal.rendering.history import history, history_view
+from appraisal.rendering.reports import trends
+from appraisal.results.storing import load_run
+from tests.test_stored_runs import _stored
+
+
+def _figures(appraisee):
+    """What the history and the trends read of an appraisee, and who they are."""
+    cells = [(c.indicator, c.value, c.rows, c.target, c.score, c.effective_weight, c.contribution)
+             for c in appraisee.cells]
+    kind = "failed" if appraisee.status.startswith("failed") else appraisee.status
+    return (appraisee.id, appraisee.name, appraisee.team, appraisee.manager, appraisee.role, cells,
+            appraisee.weighted_total, appraisee.adjustment_points, appraisee.total, appraisee.grade, kind)
+
+
+@pytest.mark.parametrize("name", ["agent", "manager", "purchaser"])
+def test_a_brief_read_gives_the_whole_reads_totals_grades_and_scores(tmp_path: Path, name: str) -> None:
+    folder = _stored(tmp_path, name)
+    whole, brief = load_run(folder), load_run(folder, brief=True)
+    assert [_figures(a) for a in brief.appraisees] == [_figures(a) for a in whole.appraisees]
+    assert all(c.rule == "" and c.rule_parts is None for a in brief.appraisees for c in a.cells)  # no words
+
+
+def test_a_brief_read_refuses_a_file_changed_after_the_run(tmp_path: Path) -> None:
+    folder = _stored(tmp_path)
+    parquet = folder / "appraisees.parquet"
+    data = bytearray(parquet.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    parquet.write_bytes(bytes(data))
+    with pytest.raises(AppraisalError, match="was changed after the run"):
+        load_run(folder, brief=True)
+
+
+def test_history_and_trends_from_the_view_are_those_of_the_whole_result(tmp_path: Path) -> None:
+    folder = _stored(tmp_path, "manager")
+    current, earlier = load_run(folder).as_dict(), load_run(folder)
+    brief = load_run(folder, brief=True)
+    assert history(current, [history_view(brief)], "en") == history(current, [earlier.as_dict()], "en")
+    people = current["appraisees"]
+    assert trends(people, current, [history_view(brief)], "zh") == trends(people, current, [earlier.as_dict()], "zh")
