@@ -1,8 +1,9 @@
 """A CSV copied out of the engine (appraisal.results.copying) keeps the rows in its query's order
-when data texts in it are escaped: at 100,000 rows a join onto the escaped texts gave DuckDB
-leave to write them in another order (scores.csv, totals.csv and `measure --csv` at scale with
-an id such as `=1`). Up to `_CASED` escaped texts go in by a CASE, more by a join after which
-the rows are put back in their numbered order; both are tested here."""
+when data texts in it are escaped: over several row groups (122,880 rows each) a join onto the
+escaped texts gave DuckDB leave to write them in another order (scores.csv, totals.csv and
+`measure --csv` at scale with an id such as `=1`). Up to `_CASED` escaped texts go in by a CASE,
+more by a join after which the rows are put back in their numbered order; both are tested here,
+on 500,000 rows (at 100,000 the old form kept the order by chance)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import pytest
 
 from appraisal.results import copying
 
-ROWS = 100_000
+ROWS = 500_000
 
 
 def _copied(folder: Path, escaped_every: int) -> list[list[str]]:
@@ -41,18 +42,20 @@ def _check(rows: list[list[str]], escaped_every: int) -> None:
 
 
 def test_a_few_escaped_texts_keep_the_rows_in_order(tmp_path: Path) -> None:
-    every = ROWS // 500  # 500 escaped ids: put in by a CASE
+    every = ROWS // 50  # 50 escaped ids: put in by a CASE
+    assert ROWS // every <= copying._CASED
     _check(_copied(tmp_path / "out", every), every)
 
 
 def test_many_escaped_texts_keep_the_rows_in_order(tmp_path: Path) -> None:
-    every = 4  # 25,000 escaped ids: joined, then put back in order
+    every = 4  # 125,000 escaped ids: joined, then put back in order
     assert ROWS // every > copying._CASED
     _check(_copied(tmp_path / "out", every), every)
 
 
-@pytest.mark.parametrize("every", [ROWS // 500, 4])
-def test_the_two_ways_write_the_same_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, every: int) -> None:
-    first = _copied(tmp_path / "a", every)
-    monkeypatch.setattr(copying, "_CASED", 0 if every == ROWS // 500 else ROWS)  # the other way
-    assert _copied(tmp_path / "b", every) == first
+def test_the_join_writes_the_bytes_the_case_writes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    every = ROWS // 50
+    _copied(tmp_path / "cased", every)
+    monkeypatch.setattr(copying, "_CASED", 0)  # the same 50 escaped ids, joined
+    _copied(tmp_path / "joined", every)
+    assert (tmp_path / "joined" / "out.csv").read_bytes() == (tmp_path / "cased" / "out.csv").read_bytes()

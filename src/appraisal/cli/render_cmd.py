@@ -135,7 +135,7 @@ def render_run(
         raise AppraisalError(f"pages for {article} {audience} are {', '.join(PAGES)}; {', '.join(data)} would hand "
                              "over the run's data whole (render them for hr)")
     result = selected(load_run(run_dir), appraisees=appraisees, teams=teams, managers=managers)
-    earlier = [load_run(p, brief=True) for p in previous]  # only for their history
+    earlier = [load_run(p) for p in previous]  # read whole: a folder's totals are checked against its cells
     _check_out(out, run_dir, force)
     with ExitStack() as stack:
         calibrations, stored = stored_context(stack, store, run_dir, with_history=not previous) if with_store else (

@@ -74,7 +74,9 @@ def earlier_periods(stack: ExitStack, runs: RunStore, scheme: str, period: str) 
         try:
             for name in runs.files(run.id):
                 (folder / name).write_bytes(runs.file(run.id, name))
-            earlier.append(load_run(folder, brief=True))  # totals and scores: all the history shows
+            # brief: totals and scores, all the history shows; the files are the bytes the store's
+            # records hash (RunStore.file checks), so their totals are not concluded again
+            earlier.append(load_run(folder, brief=True))
         except StoreUnavailable:
             raise
         except AppraisalError as exc:  # a damaged earlier run costs its period on the pages, not this run

@@ -30,8 +30,8 @@ def history_view(result: Result) -> dict[str, Any]:
     its period, scheme version and SHA-256, and each appraisee's id, total, grade and scores.
     `as_dict` would copy every word of every appraisee (2.3 s a period at 100,000); a run read
     `brief` (`results.storing.load_run`) hands them over without an object per cell."""
-    stored = getattr(result.appraisees, "history", None)
-    people = stored if isinstance(stored, list) else [
+    brief = getattr(result.appraisees, "brief", False) is True  # results.stored.StoredAppraisees
+    people = result.appraisees.history if brief else [  # type: ignore[attr-defined]
         {"id": a.id, "total": a.total, "grade": a.grade,
          "cells": [{"indicator": c.indicator, "score": c.score} for c in a.cells]} for a in result.appraisees]
     return {

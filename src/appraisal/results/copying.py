@@ -35,8 +35,9 @@ if TYPE_CHECKING:
 _SAFE_START = r"^[\p{L}\p{N}_]"
 # Python writes every NaN as `nan`; DuckDB writes one with its sign bit set as `-nan`.
 NAN = "CAST('nan' AS DOUBLE)"
-# Up to this many escaped texts are put in by a CASE; more, by a join (`copy_csv`).
-_CASED = 1000
+# Up to this many escaped texts are put in by a CASE; more, by a join (`copy_csv`): a CASE of
+# 1,000 texts costs 0.08 s per 100,000 rows and column, the join and the sort after it less.
+_CASED = 64
 # The csv module's CRLF line ends; no comment character (DuckDB would quote a text holding `#`).
 _OPTIONS = "HEADER, NEW_LINE '\\r\\n', COMMENT ''"
 
