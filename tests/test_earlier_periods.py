@@ -15,7 +15,7 @@ from appraisal.errors import AppraisalError
 from appraisal.rendering.history import history, history_view
 from appraisal.rendering.reports import trends
 from appraisal.results.storing import load_run
-from tests.test_stored_runs import _rewrite, _stored
+from tests.test_stored_runs import _flip_a_byte, _rewrite, _stored
 
 
 def _figures(appraisee):
@@ -37,10 +37,7 @@ def test_a_brief_read_gives_the_whole_reads_totals_grades_and_scores(tmp_path: P
 
 def test_a_brief_read_refuses_a_file_changed_after_the_run(tmp_path: Path) -> None:
     folder = _stored(tmp_path)
-    parquet = folder / "appraisees.parquet"
-    data = bytearray(parquet.read_bytes())
-    data[len(data) // 2] ^= 0xFF
-    parquet.write_bytes(bytes(data))
+    _flip_a_byte(folder)
     with pytest.raises(AppraisalError, match="was changed after the run"):
         load_run(folder, brief=True)
 

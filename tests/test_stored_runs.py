@@ -101,12 +101,17 @@ def test_the_appraisees_file_has_a_row_per_appraisee_in_roster_order(tmp_path: P
     assert ids == sorted(ids) and len(set(ids)) == 50
 
 
-def test_an_appraisees_file_changed_after_the_run_is_refused(tmp_path: Path) -> None:
-    folder = _stored(tmp_path)
+def _flip_a_byte(folder: Path) -> None:
+    """Change one byte in the middle of the run's appraisees.parquet (its hash left as it was)."""
     parquet = folder / "appraisees.parquet"
     data = bytearray(parquet.read_bytes())
     data[len(data) // 2] ^= 0xFF
     parquet.write_bytes(bytes(data))
+
+
+def test_an_appraisees_file_changed_after_the_run_is_refused(tmp_path: Path) -> None:
+    folder = _stored(tmp_path)
+    _flip_a_byte(folder)
     with pytest.raises(AppraisalError, match="was changed after the run"):
         load_run(folder)
 
