@@ -64,8 +64,9 @@ def sha256(path: Path) -> str:
 
 class StoredAppraisees(Sequence[AppraiseeResult]):
     """The appraisees of `path`, read when first needed (`appraisal run --no-report` never does);
-    with `only`, just the appraisee of that id (`appraisal explain` needs no other); `brief`:
-    as `read_brief` gives them (an earlier period beside a report)."""
+    with `only`, just the appraisee of that id (`appraisal explain` needs no other); `brief`: an
+    earlier period beside a report, whose `history` is all that is read (iterated, it is read
+    whole all the same)."""
 
     def __init__(
         self, path: Path, layout: Mapping[str, Any], scheme: Mapping[str, Any], only: str | None = None,
@@ -92,8 +93,6 @@ class StoredAppraisees(Sequence[AppraiseeResult]):
 
     @cached_property
     def loaded(self) -> tuple[AppraiseeResult, ...]:
-        if self.brief:
-            return read_brief(self.path, self.layout, self.scheme)
         return read(self.path, self.layout, self.scheme, only=self.only)
 
     @cached_property
@@ -101,10 +100,10 @@ class StoredAppraisees(Sequence[AppraiseeResult]):
         """Each appraisee as an earlier period's history reads it (`rendering.history.history_view`):
         id, total, grade and each cell's indicator and score, as `Result.as_dict` has them; from
         the file's columns, checked as `read` checks it, with no object per cell (500,000 of
-        them cost seconds at 100,000 appraisees)."""
-        _, cells = _checked(self.path, self.layout, self.scheme)
-        scores = ", ".join(f"score_{m}" for m in range(len(cells.ids)))
+        them cost seconds at 100,000 appraisees); its totals are not concluded again."""
         with _reading(self.path) as connection:
+            _, cells = _checked(self.path, self.layout, self.scheme, connection)
+            scores = ", ".join(f"score_{m}" for m in range(len(cells.ids)))
             rows = connection.execute(
                 f"SELECT appraisee, total, grade{', ' if scores else ''}{scores} FROM read_parquet(?)",
                 [str(self.path)]).fetchall()
@@ -143,8 +142,8 @@ def read(
     """Every appraisee of the file `path` described by `layout` (with `only`, the one of that id,
     if any); an `AppraisalError` saying what is wrong with a file that is missing, changed or
     does not add up."""
-    rules, cells = _checked(path, layout, scheme)
     with _reading(path) as connection:
+        rules, cells = _checked(path, layout, scheme, connection)
         if only is None:
             rows = connection.execute("SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
         else:
@@ -156,43 +155,12 @@ def read(
         raise AppraisalError(f"{path} is damaged: {exc}") from None
 
 
-def read_brief(path: Path, layout: Mapping[str, Any], scheme: Mapping[str, Any]) -> tuple[AppraiseeResult, ...]:
-    """Every appraisee of `path` as an earlier period's history needs them: who they are, each
-    cell's value, rows, target, score and weights, the totals and grade as stored; no rule
-    words, flags, steps, effects or pay, and the status as stored (`failed`, not what was
-    missing). The file is checked as `read` checks it (there, against its SHA-256 and columns)
-    but its totals are not concluded again (most of `read`'s time)."""
-    _, cells = _checked(path, layout, scheme)
-    wanted = ["appraisee", "name", "team", "manager", "role"]
-    for m in range(len(cells.ids)):
-        wanted += [f"{part}_{m}" for part in ("value", "rows", "target", "score", "effective", "contribution")]
-    wanted += ["weighted_total", "adjustment_points", "total", "grade", "status"]
-    with _reading(path) as connection:
-        rows = connection.execute(f"SELECT {', '.join(wanted)} FROM read_parquet(?)", [str(path)]).fetchall()
-    shown = [(indicator, cells.summary[m], cells.sources[m]) for m, indicator in enumerate(cells.ids)]
-    found = []
-    for row in rows:
-        if not isinstance(row[0], str) or not row[0]:
-            raise AppraisalError(f"{path} is damaged: an appraisee has no id")
-        scored = []
-        for m, (indicator, about, source) in enumerate(shown):
-            value, count, target, score, effective, contribution = row[5 + 6 * m:11 + 6 * m]
-            scored.append(ScoredCell(
-                indicator=indicator, title=about["title"], unit=about["unit"], kind=about["kind"], value=value,
-                rows=count, status=OK if value is not None else INSUFFICIENT, target=target, score=score,
-                weight=about["weight"], effective_weight=effective, contribution=contribution, rule="",
-                source=source))
-        weighted_total, adjustment_points, total, grade, status = row[-5:]
-        found.append(AppraiseeResult(
-            id=row[0], name=row[1], team=row[2], manager=row[3], role=row[4], flags=(), cells=tuple(scored),
-            weighted_total=weighted_total, adjustment_points=adjustment_points, total=total, grade=grade,
-            status=status))
-    return tuple(found)
-
-
-def _checked(path: Path, layout: Mapping[str, Any], scheme: Mapping[str, Any]) -> tuple[Rules, _Cells]:
+def _checked(
+    path: Path, layout: Mapping[str, Any], scheme: Mapping[str, Any], connection: duckdb.DuckDBPyConnection,
+) -> tuple[Rules, _Cells]:
     """The file's rules and cells, once `path` is there, unchanged (its SHA-256), of its scheme's
-    columns and of the count result.json records; else an `AppraisalError` saying which."""
+    columns and of the count result.json records (read with `connection`); else an
+    `AppraisalError` saying which."""
     if not path.is_file():
         raise AppraisalError(f"{path} is missing: the run's appraisees are kept there")
     if sha256(path) != layout["sha256"]:
@@ -203,11 +171,10 @@ def _checked(path: Path, layout: Mapping[str, Any], scheme: Mapping[str, Any]) -
     except (KeyError, TypeError, ValueError) as exc:
         raise AppraisalError(f"{path.parent / 'result.json'} is damaged: appraisees: {exc}") from None
     expected = columns(len(cells.ids), rules)
-    with _reading(path) as connection:
-        found = connection.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
-        if [(name, str(kind)) for name, kind, *_ in found] != list(expected.items()):
-            raise AppraisalError(f"{path} is not a run's appraisees: its columns are not the ones its scheme gives")
-        [(count,)] = connection.execute("SELECT count(*) FROM read_parquet(?)", [str(path)]).fetchall()
+    found = connection.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
+    if [(name, str(kind)) for name, kind, *_ in found] != list(expected.items()):
+        raise AppraisalError(f"{path} is not a run's appraisees: its columns are not the ones its scheme gives")
+    [(count,)] = connection.execute("SELECT count(*) FROM read_parquet(?)", [str(path)]).fetchall()
     if count != layout["count"]:
         raise AppraisalError(f"{path} holds {count} appraisees where result.json records {layout['count']}")
     return rules, cells

@@ -184,8 +184,8 @@ def load_run(folder: Path, *, appraisee: str | None = None, brief: bool = False)
     another shape: see appraisal.results.shape) is an `AppraisalError` saying where. With
     `appraisee`, a run stored in format 2 reads that appraisee's row alone (`explain` at
     100,000 appraisees needs one); `Result.appraisee_ids` still lists everyone. `brief`: a run
-    in format 2 reads its appraisees as an earlier period's history needs them
-    (`results.stored.read_brief`: totals and scores, no words)."""
+    in format 2 reads only what an earlier period's history shows (`StoredAppraisees.history`:
+    ids, totals, grades and scores, the totals not concluded again)."""
     path = Path(folder) / RESULT_FILE
     if not path.is_file():
         raise AppraisalError(f"{folder} is not a run folder: it has no {RESULT_FILE}")
