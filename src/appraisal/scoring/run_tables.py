@@ -56,8 +56,8 @@ def copy_run_tables(
 
 def _targets(measured: Measured) -> dict[str, str]:
     """Each indicator's target as an expression over the wide table `w`: the scheme's number,
-    an amount read per appraisee, or NULL."""
-    amounts = {name: f"w.a{n}" for n, name in enumerate(measured.wide.amounts) if name not in (BONUS_BASE, SALES)}
+    an amount read per appraisee (`_read_per_appraisee`), or NULL."""
+    amounts = _read_per_appraisee(measured)
     found = {}
     for indicator in measured.scheme.indicators:
         fixed = indicator.target
@@ -66,6 +66,11 @@ def _targets(measured: Measured) -> dict[str, str]:
         else:
             found[indicator.id] = amounts.get(indicator.id, "CAST(NULL AS DOUBLE)")
     return found
+
+
+def _read_per_appraisee(measured: Measured) -> dict[str, str]:
+    """The indicators whose target is an amount read per appraisee, with its wide-table column."""
+    return {name: f"w.a{n}" for n, name in enumerate(measured.wide.amounts) if name not in (BONUS_BASE, SALES)}
 
 
 Words = dict[str, list[tuple[str, str, str, str | None]]]  # indicator -> (case, rule, text, parts) of each case
@@ -93,17 +98,12 @@ def _words(measured: Measured, scored: str, targets: dict[str, str]) -> Words:
         [[f[0] for f in found], [f[1] for f in found], [f[2] for f in found], [csv_text(w[0]) for w in words],
          [w[0] for w in words], parts],
     ).fetchall()
-    fixed: Words = {i: [] for i in indicators if not _per_appraisee(targets[i])}
+    per_appraisee = _read_per_appraisee(measured)
+    fixed: Words = {i: [] for i in indicators if i not in per_appraisee}  # one target: one set of words a case
     for (indicator, case, _), (sentence, _), part in zip(found, words, parts, strict=True):
         if indicator in fixed:
             fixed[indicator].append((case, csv_text(sentence), sentence, part))
-    # a case with two sets of words (never, for one target) would make a CASE pick one: joined instead
-    return {i: known for i, known in fixed.items() if len({k[0] for k in known}) == len(known)}
-
-
-def _per_appraisee(target: str) -> bool:
-    """Whether a target (of `_targets`) is an amount read per appraisee, not one number."""
-    return target.startswith("w.")
+    return fixed
 
 
 def _cases(words: Words, indicator: str, case: str, field: str) -> str | None:
