@@ -1,8 +1,8 @@
 """A real PostgreSQL server for the tests: started on a loopback port in a temporary folder, stopped after.
 
 `initdb` refuses to run as root, and CI runs as root: there the server's folder belongs to the
-`postgres` system user (Debian's package makes it) and the server's programs run as that user
-(`runuser`). The programs are found on PATH or in Debian's /usr/lib/postgresql/<version>/bin.
+`postgres` system user and the server's programs run as that user (`loopback_servers`). The
+programs are found on PATH or in Debian's /usr/lib/postgresql/<version>/bin.
 Missing PostgreSQL (or psycopg) skips the test that asked for it, naming what is missing, and
 fails it under APPRAISAL_REQUIRE_ALL=1 (`outside.py`).
 """
@@ -10,10 +10,7 @@ fails it under APPRAISAL_REQUIRE_ALL=1 (`outside.py`).
 from __future__ import annotations
 
 import contextlib
-import os
-import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -22,9 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from loopback_servers import free_port, unprivileged
 from outside import missing
-
-SYSTEM_USER = "postgres"  # who runs the server when the tests run as root
 
 
 @dataclass(frozen=True)
@@ -55,12 +51,6 @@ def _program(name: str) -> str | None:
     return next((str(p / name) for p in versions if (p / name).is_file()), None)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextlib.contextmanager
 def postgres_server(settings: dict[str, str] | None = None) -> Iterator[Server]:
     """A fresh server for the block, with `settings` (server parameters, e.g. work_mem) on top of
@@ -72,25 +62,18 @@ def postgres_server(settings: dict[str, str] | None = None) -> Iterator[Server]:
         import psycopg
     except ImportError:
         missing("psycopg (pip install 'appraisal[postgres]')")
-    as_user: list[str] = []
-    if os.geteuid() == 0:
-        try:
-            owner = pwd.getpwnam(SYSTEM_USER)
-        except KeyError:
-            missing(f"the '{SYSTEM_USER}' system user PostgreSQL runs as when the tests run as root")
-        as_user = [shutil.which("runuser") or "runuser", "-u", SYSTEM_USER, "--"]
+    run_as = unprivileged("PostgreSQL")
+    as_user = list(run_as.prefix)
     with tempfile.TemporaryDirectory(prefix="appraisal-postgres-") as tmp:
         folder = Path(tmp)
         data, sockets, log = folder / "data", folder / "sockets", folder / "server.log"
         sockets.mkdir()
-        if as_user:
-            for path in (folder, sockets):
-                os.chown(path, owner.pw_uid, owner.pw_gid)
+        run_as.give(folder, sockets)
         made = subprocess.run([*as_user, initdb, "-D", str(data), "-U", "appraisal", "--auth=trust", "-E", "UTF8",
                                "--locale=C.UTF-8", "--no-sync"], capture_output=True, text=True, timeout=120)
         if made.returncode != 0:  # e.g. a TMPDIR the server's user cannot enter
             raise RuntimeError(f"initdb failed in {folder}: {made.stderr}")
-        port = _free_port()
+        port = free_port()
         options = f"-h 127.0.0.1 -p {port} -k {sockets} -F -c fsync=off -c full_page_writes=off"
         options += "".join(f" -c {key}={value}" for key, value in (settings or {}).items())
         try:

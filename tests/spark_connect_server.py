@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import pwd
 import shutil
 import signal
 import socket
@@ -25,8 +24,8 @@ from pathlib import Path
 
 import pytest
 
+from loopback_servers import free_port, unprivileged
 from outside import missing
-from postgres_server import SYSTEM_USER, _free_port
 
 SERVER_CLASS = "org.apache.spark.sql.connect.service.SparkConnectServer"
 STARTUP_SECONDS = 180
@@ -58,21 +57,12 @@ def _answers(port: int) -> bool:
 def spark_connect_server() -> Iterator[str]:
     """A started server for the block; yields its URL (`sc://127.0.0.1:PORT`)."""
     home = _spark_home()
-    as_user: list[str] = []
-    owner = None
-    if os.geteuid() == 0:
-        try:
-            owner = pwd.getpwnam(SYSTEM_USER)
-        except KeyError:
-            missing(f"the '{SYSTEM_USER}' system user the Spark Connect server runs as when the tests run as root")
-        as_user = [shutil.which("runuser") or "runuser", "-u", SYSTEM_USER, "--"]
+    run_as = unprivileged("the Spark Connect server")
     with tempfile.TemporaryDirectory(prefix="appraisal-spark-connect-") as tmp:
         folder = Path(tmp)
         (folder / "local").mkdir()
-        if owner is not None:
-            for path in (folder, folder / "local"):
-                os.chown(path, owner.pw_uid, owner.pw_gid)
-        port = _free_port()
+        run_as.give(folder, folder / "local")
+        port = free_port()
         settings = {
             "spark.connect.grpc.binding.address": "127.0.0.1",
             "spark.connect.grpc.binding.port": str(port),
@@ -83,8 +73,8 @@ def spark_connect_server() -> Iterator[str]:
             "spark.driver.memory": "1g",
             "spark.driver.extraJavaOptions": f"-Djava.io.tmpdir={folder / 'local'} -Dderby.system.home={folder}",
         }
-        command = [*as_user, str(home / "bin" / "spark-submit"), "--class", SERVER_CLASS, "--name", "appraisal-tests",
-                   "--master", "local[2]"]
+        command = [*run_as.prefix, str(home / "bin" / "spark-submit"), "--class", SERVER_CLASS,
+                   "--name", "appraisal-tests", "--master", "local[2]"]
         for key, value in settings.items():
             command += ["--conf", f"{key}={value}"]
         log = (folder / "server.log").open("wb")

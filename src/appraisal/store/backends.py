@@ -90,13 +90,15 @@ def scrubbed(text: str, url: str) -> str:
 
 
 class Backend(ABC):
-    """One open store database (see the module docstring); SQLite's behaviour unless overridden."""
+    """One open store database (see the module docstring): what every database does alike here,
+    and what each must say for itself (abstract)."""
 
-    name = "SQLite"
+    name: str  # for messages: "SQLite", "PostgreSQL"
     db: Database
-    errors: tuple[type[Exception], ...] = (sqlite3.Error,)
-    unusable: tuple[type[Exception], ...] = (sqlite3.OperationalError,)  # locked, read-only, a full disk
+    errors: tuple[type[Exception], ...]  # any error of the database's driver
+    unusable: tuple[type[Exception], ...]  # the store cannot be used now: locked, read-only, a full disk
     unreachable: tuple[type[Exception], ...] = ()  # a read that failed for want of the server, not damage
+    read_only_begin: str  # starts a transaction that reads one state of the store
 
     def check_writable(self, kept: Sequence[str]) -> None:
         """Refuse a store (its tables `kept`) that cannot be written, before a run spends an hour measuring."""
@@ -107,17 +109,18 @@ class Backend(ABC):
         """The store's clock: when a run is stored (one clock for every machine storing into it)."""
         return datetime.now(UTC)
 
+    @abstractmethod
     def landed(self, sql: str, parameters: Sequence[Any]) -> bool | None:
         """Whether a write whose COMMIT failed is in the store after all (`sql` finds a row only
-        it wrote); None when that cannot be known. A local file's COMMIT that failed did not land."""
-        return False
+        it wrote); None when that cannot be known."""
 
+    @abstractmethod
     def foreign(self) -> str:
         """What a store without the store's identity is, for the message refusing it."""
-        return "another program's SQLite database, or an empty file"
 
+    @abstractmethod
     def begin_write(self) -> None:
-        self.db.execute("BEGIN IMMEDIATE")
+        """Start the transaction of a write, excluding every other writer until it ends."""
 
     def commit(self) -> None:
         self.db.execute("COMMIT")
@@ -138,8 +141,6 @@ class Backend(ABC):
             yield
         finally:
             self.roll_back()
-
-    read_only_begin = "BEGIN"
 
     @property
     @abstractmethod
@@ -164,9 +165,9 @@ class Backend(ABC):
     @abstractmethod
     def tables(self) -> list[str]: ...
 
-    @abstractmethod
     def opened(self) -> None:
-        """Settings for a store found sound."""
+        """Settings for a store found sound; a database whose connection holds them all has none."""
+        return None  # PostgreSQL's are set as it connects (lock_timeout)
 
     @abstractmethod
     def integrity_problems(self) -> list[str]: ...
@@ -178,6 +179,11 @@ class Backend(ABC):
 class SqliteBackend(Backend):
     """A store file: WAL so readers go on beside a writer, a busy timeout for a second writer."""
 
+    name = "SQLite"
+    errors: tuple[type[Exception], ...] = (sqlite3.Error,)
+    unusable: tuple[type[Exception], ...] = (sqlite3.OperationalError,)  # locked, read-only, a full disk
+    read_only_begin = "BEGIN"
+
     def __init__(self, path: Path, busy_ms: int) -> None:
         self.path, self.busy_ms = path, busy_ms
         self.connection = sqlite3.connect(path, timeout=busy_ms / 1000, isolation_level=None)
@@ -186,6 +192,16 @@ class SqliteBackend(Backend):
     @property
     def in_transaction(self) -> bool:
         return self.connection.in_transaction
+
+    def landed(self, sql: str, parameters: Sequence[Any]) -> bool | None:
+        """A local file's COMMIT that failed did not land."""
+        return False
+
+    def foreign(self) -> str:
+        return "another program's SQLite database, or an empty file"
+
+    def begin_write(self) -> None:
+        self.db.execute("BEGIN IMMEDIATE")  # the write lock now: a second writer waits its busy timeout
 
     def blank(self, kept: Sequence[str]) -> bool:
         """No store here yet: a missing or empty file."""

@@ -234,9 +234,6 @@ class PostgresBackend(Backend):
         except (psycopg.Error, AppraisalError):
             return None
 
-    def opened(self) -> None:
-        pass
-
     def integrity_problems(self) -> list[str]:
         """None to add: PostgreSQL checks its own pages; the kept files and the audit chain are checked."""
         return []
