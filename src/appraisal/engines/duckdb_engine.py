@@ -28,7 +28,7 @@ import duckdb
 
 from appraisal import interrupts
 from appraisal.engines import duplicates
-from appraisal.engines.coercion import always_fits, coerce_sql, present
+from appraisal.engines.coercion import always_fits, blank, coerce_sql, present
 from appraisal.engines.file_columns import built_columns, drop_relation, named_view, rejected_counts, scheme_names
 from appraisal.engines.locked import locked_connection
 from appraisal.engines.memory import (
@@ -290,15 +290,15 @@ def _load_all(engine: Engine, scheme: Scheme, registry: SourceRegistry, base: Pa
 def _count_empty_ids(engine: Engine, key: str) -> None:
     """Roster rows without an id (empty or blank) appraise nobody: counted as `empty id` and
     left out (a streamed roster, a view, keeps them to the measuring query's own filter)."""
-    connection, blank = engine.connection, f"nullif(trim(CAST({q(key)} AS VARCHAR)), '') IS NULL"
-    [(empty,)] = connection.execute(f"SELECT count(*) FROM {q(ROSTER)} WHERE {blank}").fetchall()
+    connection, blank_id = engine.connection, blank(f"CAST({q(key)} AS VARCHAR)")
+    [(empty,)] = connection.execute(f"SELECT count(*) FROM {q(ROSTER)} WHERE {blank_id}").fetchall()
     if not empty:
         return
     engine.quality.append(QualityCount(ROSTER, "empty id", key, int(empty)))
     [(is_table,)] = connection.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary", [ROSTER]).fetchall()
     if is_table:
-        connection.execute(f"DELETE FROM {q(ROSTER)} WHERE {blank}").fetchall()
+        connection.execute(f"DELETE FROM {q(ROSTER)} WHERE {blank_id}").fetchall()
 
 
 def _drop_duplicates(engine: Engine, table: str, key: str) -> None:
