@@ -20,8 +20,8 @@ TRICKY = " \t\n\r\x0b\x0c\x1f!~\x7f\x80\x85\xa0\u1680\u2003\u200b\u3000\ufeffaZ0
 
 def _verdicts(texts: list[str | None], expression: str) -> list[bool]:
     connection = duckdb.connect()
-    connection.execute("CREATE TABLE t AS SELECT unnest($1::VARCHAR[]) AS x, generate_subscripts($1::VARCHAR[], 1) AS i",
-                       [texts])
+    connection.execute(
+        "CREATE TABLE t AS SELECT unnest($1::VARCHAR[]) AS x, generate_subscripts($1::VARCHAR[], 1) AS i", [texts])
     return [row[0] for row in connection.execute(f"SELECT {expression} FROM t ORDER BY i").fetchall()]
 
 
