@@ -28,6 +28,7 @@ import duckdb
 
 from appraisal import interrupts
 from appraisal.engines import duplicates
+from appraisal.engines.beside import beside
 from appraisal.engines.coercion import always_fits, blank, coerce_sql, present
 from appraisal.engines.file_columns import built_columns, drop_relation, named_view, rejected_counts, scheme_names
 from appraisal.engines.locked import locked_connection
@@ -383,6 +384,23 @@ def _load_one(
         drop_relation(engine.connection, raw)
 
 
+def _checks(raw_types: dict[str, str], declared: dict[str, str], tz: str,
+            formats: Mapping[str, tuple[str, ...]]) -> list[tuple[str, str, str, list[object]]]:
+    """Per declared column and cause: (column, cause, SQL true for its cells, parameters)."""
+    checks: list[tuple[str, str, str, list[object]]] = []
+    for column, kind in declared.items():
+        if kind == "text" or always_fits(raw_types[column], kind):
+            continue
+        typed, bound = coerce_sql(q(column), raw_types[column], kind, tz, formats=formats.get(column, ()))
+        failed = f"{present(q(column), raw_types[column])} AND ({typed}) IS NULL"
+        if kind == "duration":
+            signed, _ = coerce_sql(q(column), raw_types[column], "signed_duration", "")
+            checks.append((column, "negative duration", f"{failed} AND coalesce({signed} < 0, FALSE)", bound))
+            failed += f" AND NOT coalesce({signed} < 0, FALSE)"
+        checks.append((column, f"unparseable {kind}", failed, bound))
+    return checks
+
+
 def _without_lines(message: str) -> str:
     """An engine's message on one line, without the file's own lines (`Original Line: ...`): a
     file that did not read as declared is never quoted."""
@@ -417,19 +435,28 @@ def _type_table(
     typed = f"{table}__all" if streamed and key else table
     relation = "VIEW" if streamed else "TABLE"
     create = f"CREATE {relation} {q(typed)} AS SELECT {', '.join(selects)} FROM {q(raw)}"
+    checks = _checks(raw_types, declared, tz, formats)
+    selects, check_params = ["count(*)"], []
+    for column, _, failed, bound in checks:
+        selects += [f"count(*) FILTER (WHERE {failed})",
+                    f"min(CAST({q(column)} AS VARCHAR), 3) FILTER (WHERE {failed})"]
+        check_params += [*bound, *bound]
+    counting = f"SELECT {', '.join(selects)} FROM {q(raw)}"
     if key and not streamed:
         # The first row of a repeated key is the first by rowid, so the table must hold the
         # file's order. A parallel CREATE TABLE AS over the typing expressions does not always
         # keep it (DuckDB 2.0, a CSV of 1M rows with flag columns: another row order, and so
-        # another kept copy, on every run), so this one statement runs on one thread.
+        # another kept copy, on every run), so this one statement runs on one thread, and the
+        # checks, which read the raw rows alone, run beside it on another (appraisal.engines.beside).
         [(threads,)] = connection.execute("SELECT current_setting('threads')").fetchall()
         connection.execute("SET threads = 1").fetchall()
         try:
-            connection.execute(create, params).fetchall()
+            counted = beside(connection, counting, check_params, lambda: connection.execute(create, params).fetchall())
         finally:
             connection.execute(f"SET threads = {int(threads)}").fetchall()
     else:
         connection.execute(create, params).fetchall()
+        counted = None
     if key and streamed:
         _drop_streamed_duplicates(engine, table, key, raw, raw_types[key], declared.get(key))
     elif key:
@@ -440,24 +467,8 @@ def _type_table(
     # column and cause, the three smallest distinct raw values concerned (a bounded top-3,
     # never a list of every bad cell; only when a bad value repeats among them does a second
     # pass over the bad cells find three distinct ones).
-    checks: list[tuple[str, str, str, list[object]]] = []  # column, cause, SQL true for its cells, params
-    for column, kind in declared.items():
-        if kind == "text" or always_fits(raw_types[column], kind):
-            continue
-        typed, bound = coerce_sql(q(column), raw_types[column], kind, tz, formats=formats.get(column, ()))
-        failed = f"{present(q(column), raw_types[column])} AND ({typed}) IS NULL"
-        if kind == "duration":
-            signed, _ = coerce_sql(q(column), raw_types[column], "signed_duration", "")
-            checks.append((column, "negative duration", f"{failed} AND coalesce({signed} < 0, FALSE)", bound))
-            failed += f" AND NOT coalesce({signed} < 0, FALSE)"
-        checks.append((column, f"unparseable {kind}", failed, bound))
-    selects, check_params = ["count(*)"], []
-    for column, _, failed, bound in checks:
-        selects += [f"count(*) FILTER (WHERE {failed})",
-                    f"min(CAST({q(column)} AS VARCHAR), 3) FILTER (WHERE {failed})"]
-        check_params += [*bound, *bound]
     # fetchall, not fetchone: DuckDB refuses new work while a result is half-read.
-    [(read, *row)] = connection.execute(f"SELECT {', '.join(selects)} FROM {q(raw)}", check_params).fetchall()
+    [(read, *row)] = counted if counted is not None else connection.execute(counting, check_params).fetchall()
     engine.rows[dataset] = int(read)
     for (column, cause, failed, bound), count, examples in zip(checks, row[::2], row[1::2], strict=True):
         if count:
