@@ -173,7 +173,7 @@ def generate(folder: Path, tickets: int, agents: int, *, seed: int = 1, threads:
     data = folder / "data" / "agent"
     data.mkdir(parents=True, exist_ok=True)
     (folder / RECIPE).unlink(missing_ok=True)  # written last: a half-written folder is never current
-    config = {"preserve_insertion_order": True}
+    config: dict[str, str | bool | int | float | list[str]] = {"preserve_insertion_order": True}
     if threads:
         config["threads"] = threads
     with duckdb.connect(config=config) as con:

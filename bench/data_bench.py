@@ -66,6 +66,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -142,12 +143,12 @@ Outputs = tuple[dict, dict]
 class Contender:
     """A program to time and how to read what it wrote, as (values, quality)."""
 
-    program: object  # timing.Program
+    program: Any  # timing.Program (bench/timing.py, loaded by path)
     read: Callable[[], Outputs]
 
     @property
     def name(self) -> str:
-        return self.program.name
+        return str(self.program.name)
 
 
 def child_env(cache: Path, **extra: str) -> dict[str, str]:
@@ -342,7 +343,7 @@ def check_outputs(contenders: list, verdicts, where: str) -> tuple[list, set[str
     return agreeing, differing
 
 
-def checked_and_timed(size: str, found: list, runs: int, verdicts, least: int = 1,  # type: ignore[no-untyped-def]
+def checked_and_timed(size: str, found: list, runs: int, verdicts, least: int = 1,
                       recorded: tuple = ()):
     """Check the contenders `found` against the first (the baseline SQL), then time those that
     ran, taking turns, with the programs `recorded` (no outputs: run once, then timed): (timings,

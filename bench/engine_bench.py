@@ -39,7 +39,7 @@ RUNS = {"1m": 3, "10m": 1}
 SERVER_SETTINGS = {"shared_buffers": "256MB", "work_mem": "64MB"}
 
 
-def _load(name: str):  # type: ignore[no-untyped-def]
+def _load(name: str):
     spec = importlib.util.spec_from_file_location(name, HERE / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -52,7 +52,7 @@ timing = _load("timing")
 data_bench = _load("data_bench")
 
 
-def contenders(data: Path, work: Path, dsn: str, engines: list[str]) -> list:  # type: ignore[type-arg]
+def contenders(data: Path, work: Path, dsn: str, engines: list[str]) -> list:
     """The baseline SQL, `measure` on DuckDB and on each of `engines`, each with its files."""
     tickets, roster = data / "tickets.parquet", data / "roster.parquet"
     env = data_bench.child_env(work / "cache")
@@ -115,7 +115,7 @@ def tickets_in_postgres(data: Path, dsn: str) -> Path:
     return scheme
 
 
-def bench_size(size: str, runs: int, work: Path, dsn: str, engines: list[str],  # type: ignore[no-untyped-def]
+def bench_size(size: str, runs: int, work: Path, dsn: str, engines: list[str],
                verdicts) -> None:
     shape = data_bench.SHAPES[size]
     print(f"\n{size}: {shape.rows:,} tickets, {shape.agents:,} agents", flush=True)
@@ -144,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown size {unknown[0]!r}; choose from {', '.join(data_bench.SHAPES)}")
     import pytest
 
-    from postgres_server import postgres_server
+    from postgres_server import postgres_server  # type: ignore[import-not-found]  # tests/, put on the path above
 
     verdicts = timing.Verdicts()
     engines = []

@@ -148,7 +148,7 @@ def generate(
     folder.mkdir(parents=True, exist_ok=True)
     out = Generated(folder, folder / "tickets.parquet", folder / "roster.parquet", folder / "scheme.yaml")
     (folder / RECIPE).unlink(missing_ok=True)  # written last: a half-written folder is never current
-    config = {"preserve_insertion_order": True}
+    config: dict[str, str | bool | int | float | list[str]] = {"preserve_insertion_order": True}
     if threads:
         config["threads"] = threads
     with duckdb.connect(config=config) as con:

@@ -61,8 +61,8 @@ def compute(tickets: str, roster: str) -> tuple[pl.DataFrame, pl.DataFrame]:
         resolution_h_rows=resolution_h.count(),
         n_reopened=pl.col("reopened").fill_null(False).sum(),
     )
-    per_agent, counts = pl.collect_all([per_agent, counts])
-    g = ids.join(per_agent, on="agent_id", how="left", maintain_order="left").with_columns(
+    agents, counted = pl.collect_all([per_agent, counts])
+    g = ids.join(agents, on="agent_id", how="left", maintain_order="left").with_columns(
         pl.col("n", "first_response_h_rows", "resolution_h_rows").fill_null(0).cast(pl.Int64))
     rate_base = pl.when(pl.col("n") > 0).then(pl.col("n"))
     wide = {
@@ -81,7 +81,7 @@ def compute(tickets: str, roster: str) -> tuple[pl.DataFrame, pl.DataFrame]:
               .with_columns(status=pl.when(pl.col("value").is_not_null()).then(pl.lit("ok"))
                             .otherwise(pl.lit("insufficient data")))
               .drop("order"))
-    c = counts.row(0, named=True)
+    c = counted.row(0, named=True)
     found = [
         ("duplicate key", "ticket_id", c["duplicate"]),
         ("negative duration", "handle_time", c["negative_handle_time"]),

@@ -124,13 +124,13 @@ class BrowserCpu:
     def _run(self) -> None:
         tick = os.sysconf("SC_CLK_TCK")
         while not self._stop.wait(0.5):
-            stats = {}
-            for pid in filter(str.isdigit, os.listdir("/proc")):
+            stats: dict[int, tuple[int, int, float]] = {}
+            for name in filter(str.isdigit, os.listdir("/proc")):
                 try:
-                    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                    fields = Path(f"/proc/{name}/stat").read_text().rsplit(")", 1)[1].split()
                 except (OSError, IndexError):
                     continue
-                stats[int(pid)] = (int(fields[1]), int(fields[3]), (int(fields[11]) + int(fields[12])) / tick)
+                stats[int(name)] = (int(fields[1]), int(fields[3]), (int(fields[11]) + int(fields[12])) / tick)
             browsers = {pid for pid, (parent, session, _) in stats.items() if parent == os.getpid() and session == pid}
             for pid, (_, session, cpu) in stats.items():
                 if session in browsers:
@@ -179,7 +179,7 @@ def time_pdf(html_dir: Path, out: Path, booklet_size: int | None = None) -> tupl
     if booklet_size == 1:
         files = files[:PDF_ALONE]
     with BrowserCpu() as browser, Clock() as clock:
-        written = render_pdf(files, out, **({"booklet_size": booklet_size} if booklet_size else {}))
+        written = render_pdf(files, out, booklet_size=booklet_size) if booklet_size else render_pdf(files, out)
     return clock, browser, len(written)
 
 

@@ -63,7 +63,7 @@ def load_timing_duplicates(folder: Path, form: str) -> tuple[float, float, float
         step(*args, **kwargs)  # type: ignore[arg-type]
         spent.append((time.perf_counter() - start, time.process_time() - cpu))
 
-    duckdb_engine._drop_streamed_duplicates = timed  # type: ignore[assignment]
+    duckdb_engine._drop_streamed_duplicates = timed
     if form == "old":
         duplicates.find = duplicates.grouped
     try:

@@ -114,7 +114,7 @@ def load_helpdesk(connection: duckdb.DuckDBPyConnection, table: str, source: Sou
 
 
 @hookimpl
-def register_sources(register):  # type: ignore[no-untyped-def]
+def register_sources(register):
     register(
         SourceReader(
             "helpdesk",

@@ -31,7 +31,7 @@ def write_demo(folder: Path, *, role: str, seed: int = 2026, period: str = "2026
 
 
 @hookimpl
-def register_packs(register):  # type: ignore[no-untyped-def]
+def register_packs(register):
     register(
         Pack(
             name="retail",

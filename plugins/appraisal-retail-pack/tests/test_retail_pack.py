@@ -152,6 +152,7 @@ def test_the_override_is_for_the_pack_scheme_only(appraisal_plugins) -> None:
     env = template_environment()
     mine = env.select_template(["scorecard-returns-agent.html.j2", "scorecard.html.j2"])
     theirs = env.select_template(["scorecard-after-sales-agent.html.j2", "scorecard.html.j2"])
+    assert mine.filename is not None and theirs.filename is not None  # both read from files
     assert Path(mine.filename).parent == pack.templates
     assert Path(mine.filename).parent.parent.name == "appraisal_retail_pack"
     assert Path(theirs.filename).name == "scorecard.html.j2"
