@@ -435,13 +435,18 @@ def _type_table(
     typed = f"{table}__all" if streamed and key else table
     relation = "VIEW" if streamed else "TABLE"
     create = f"CREATE {relation} {q(typed)} AS SELECT {', '.join(selects)} FROM {q(raw)}"
+    # Count what did not coerce from the raw rows alone (coercing again is cheaper than
+    # keeping a second copy of the data to compare against), with the rows read and, per
+    # column and cause, the three smallest distinct raw values concerned (a bounded top-3,
+    # never a list of every bad cell; only when a bad value repeats among them does a second
+    # pass over the bad cells find three distinct ones).
     checks = _checks(raw_types, declared, tz, formats)
-    selects, check_params = ["count(*)"], []
+    counts, check_params = ["count(*)"], []
     for column, _, failed, bound in checks:
-        selects += [f"count(*) FILTER (WHERE {failed})",
-                    f"min(CAST({q(column)} AS VARCHAR), 3) FILTER (WHERE {failed})"]
+        counts += [f"count(*) FILTER (WHERE {failed})",
+                   f"min(CAST({q(column)} AS VARCHAR), 3) FILTER (WHERE {failed})"]
         check_params += [*bound, *bound]
-    counting = f"SELECT {', '.join(selects)} FROM {q(raw)}"
+    counting = f"SELECT {', '.join(counts)} FROM {q(raw)}"
     if key and not streamed:
         # The first row of a repeated key is the first by rowid, so the table must hold the
         # file's order. A parallel CREATE TABLE AS over the typing expressions does not always
@@ -462,11 +467,6 @@ def _type_table(
     elif key:
         _drop_duplicates(engine, table, key)
     engine.tables[dataset] = table
-    # Count what did not coerce from the raw rows alone (coercing again is cheaper than
-    # keeping a second copy of the data to compare against), with the rows read and, per
-    # column and cause, the three smallest distinct raw values concerned (a bounded top-3,
-    # never a list of every bad cell; only when a bad value repeats among them does a second
-    # pass over the bad cells find three distinct ones).
     # fetchall, not fetchone: DuckDB refuses new work while a result is half-read.
     [(read, *row)] = counted if counted is not None else connection.execute(counting, check_params).fetchall()
     engine.rows[dataset] = int(read)
