@@ -13,6 +13,7 @@ from appraisal.engines.duckdb_engine import QualityCount, open_engine
 from appraisal.errors import DataError
 from appraisal.pipeline import load_scheme
 from appraisal.plugins import extensions
+from appraisal.sql.dialect import SPACES
 
 COLUMNS = (
     "{agent: text, at: timestamp, day: date, handle: duration, reopened: flag, "
@@ -246,6 +247,7 @@ def duplicates(engine) -> int:  # type: ignore[no-untyped-def]
         (["A", "B", "A", "C", "B"], [0, 1, 3]),  # pairs: the later row goes
         (["A", "A", "B", "A", "A"], [0, 2]),  # a key three times and more
         (["A", " A", "A ", "B", "  B  "], [0, 3]),  # the same key once trimmed
+        (["A", "A\u3000", "\u00a0A", "B", "B\t"], [0, 3, 4]),  # Unicode's spaces are trimmed, a tab is not
         ([" C", "D", "C"], [0, 1]),  # the first row is the one with spaces
         (["", "  ", None, None, "", "E"], [0, 1, 2, 3, 4, 5]),  # no key: never a repeat
         (["F", "G", "H"], [0, 1, 2]),  # nothing repeated
@@ -258,7 +260,7 @@ def test_a_streamed_dataset_keeps_the_first_row_of_each_trimmed_key(
         assert kept(engine) == expected_kept
         assert duplicates(engine) == len(keys) - len(expected_kept)
         typed = engine.connection.execute("SELECT id FROM tickets ORDER BY pos").fetchall()
-        assert all(value is None or value == value.strip() != "" for (value,) in typed)
+        assert all(value is None or value == value.strip(SPACES) != "" for (value,) in typed)
 
 
 def test_an_undeclared_streamed_key_is_compared_as_read(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ reading the Parquet files, to the last bit, data-quality counts included.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -31,6 +32,7 @@ from appraisal.pipeline import load_scheme, measure, run
 from appraisal.plugins import extensions
 from appraisal.scheme.extending import load_resolved
 from appraisal.scheme.repeat_rules import added_columns
+from appraisal.sql.dialect import SPACES
 from test_engines import SCHEMES, comparable, demo_scheme
 from warehouse import parquet, postgres_schema, spark_database
 
@@ -217,6 +219,53 @@ def test_a_tables_misfits_are_counted_as_a_files_are(tmp_path: Path, remote, req
     assert counted[("unparseable integer", "parts")] == (3, ["'-1e-09'", "'1e+30'", "'2.5'"])  # 9.2e18 fits
     assert counted[("negative duration", "handled")] == (2, ["'-0.5'", "'-5.0'"])
     assert counted[("unparseable duration", "handled")] == (1, ["'inf'"])
+
+
+# Notes with spaces at their ends, Unicode's among them, and a note of nothing but such spaces.
+SPACED_NOTES = ["\u3000padded\u00a0", "", None, "\u2003x", "日本\u3000", "\u3000\u00a0", "ok", " b\t", "a", "z", "y",
+                "q"]
+
+
+def _with_notes(rows: pa.Table, notes: list[str | None]) -> pa.Table:
+    return rows.set_column(rows.schema.get_field_index("note"), "note", pa.array(notes, pa.string()))
+
+
+def test_unicode_spaces_around_a_tables_text_are_trimmed_as_a_files_are(
+        tmp_path: Path, remote, request: pytest.FixtureRequest) -> None:
+    """PostgreSQL's and Spark's own trim removes the ASCII space alone; a blank note must be no
+    note (the `noted` count) on every engine, as on DuckDB."""
+    engine, settings = remote
+    plain_notes = [None if n is None else (n.strip(SPACES) or None) for n in SPACED_NOTES]
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "spaced").mkdir()
+    parquet(tmp_path / "plain", "tickets", _with_notes(typed_rows(), plain_notes))
+    spaced = {"tickets": parquet(tmp_path / "spaced", "tickets", _with_notes(typed_rows(), SPACED_NOTES))}
+    expected = comparable(run(load_scheme(typed_scheme(tmp_path / "plain", None)), PERIOD))
+    assert comparable(run(load_scheme(typed_scheme(tmp_path / "spaced", None)), PERIOD)) == expected
+    holder = postgres_schema(request.getfixturevalue("postgres"), spaced) if engine == "postgres" \
+        else spark_database(request.getfixturevalue("spark"), spaced)
+    with holder as where:
+        there = run(load_scheme(typed_scheme(tmp_path / "spaced", where)), PERIOD, engine=engine, settings=settings)
+    assert comparable(there) == expected
+
+
+def test_a_postgres_database_in_another_encoding_trims_the_ascii_space(tmp_path: Path, postgres) -> None:
+    """Its queries cannot hold the Unicode spaces: a LATIN1 database is read, its texts losing
+    the ASCII space alone."""
+    with postgres.connect() as pg:
+        pg.execute("CREATE DATABASE latin TEMPLATE template0 ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C'")
+    try:
+        latin = dataclasses.replace(postgres, database="latin")
+        notes = ["  padded ", "", None, " x", "y\u00a0", " ", "ok", "b", "a", "z", "y", "q"]
+        files = {"tickets": parquet(tmp_path, "tickets", _with_notes(typed_rows(), notes))}
+        with postgres_schema(latin, files) as where:
+            there = measure(load_scheme(typed_scheme(tmp_path, where)), PERIOD, engine="postgres",
+                            settings={"dsn": latin.dsn})
+        on_duckdb = measure(load_scheme(typed_scheme(tmp_path, None)), PERIOD)
+        assert {k: c.value for k, c in there.cells.items()} == {k: c.value for k, c in on_duckdb.cells.items()}
+    finally:
+        with postgres.connect() as pg:
+            pg.execute("DROP DATABASE latin")
 
 
 # --- what is refused, and how it is said --------------------------------------------------------

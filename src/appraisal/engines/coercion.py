@@ -43,11 +43,17 @@ def always_fits(raw_type: str, kind: str) -> bool:
     )
 
 
+def edged(text: str) -> str:
+    """SQL true for a text that may begin or end with one of the SPACES DuckDB's `trim` removes:
+    empty, a space at either end, or any character beyond ASCII (`strlen`, bytes, differs from
+    `length`, characters). Cheap where `trim` is not: only the texts it passes are trimmed."""
+    return f"({text} = '' OR {text} LIKE ' %' OR {text} LIKE '% ' OR strlen({text}) <> length({text}))"
+
+
 def _trimmed(text: str) -> str:
-    """`text` without surrounding spaces, blank as NULL; trimming only the cells that need it
-    (most do not) halves the cost on a large file."""
-    return (f"CASE WHEN {text} = '' OR starts_with({text}, ' ') OR ends_with({text}, ' ') "
-            f"THEN nullif(trim({text}), '') ELSE {text} END")
+    """`text` without the spaces at its ends (appraisal.sql.dialect.SPACES), blank as NULL;
+    trimming only the `edged` texts (at ten million ASCII cells 0.13 s where trimming all takes 0.2 s)."""
+    return f"CASE WHEN {edged(text)} THEN nullif(trim({text}), '') ELSE {text} END"
 
 
 def blank(text: str) -> str:

@@ -18,6 +18,7 @@ import contextlib
 import re
 import threading
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -69,6 +70,10 @@ class PostgresSession:
         interrupts.register_connection(self)  # Ctrl-C and the time limit cancel the running query
         info = connection.info
         self.version = f"{info.server_version // 10000}.{info.server_version % 10000}"
+        if info.parameter_status("server_encoding") != "UTF8":
+            # a database in another encoding cannot take the Unicode SPACES in a query: its texts
+            # lose the ASCII space alone (docs/engines.md)
+            self.dialect = replace(POSTGRES, trim="btrim({x})")
 
     def interrupt(self) -> None:
         """Cancel the running statement (called by `appraisal.interrupts` from its thread): from

@@ -178,7 +178,7 @@ def _typed(
     double, x = dialect.double, raw
     finite = dialect.is_finite.format(x=x)
     if kind == "text" and category in _TEXTS:
-        return f"nullif(trim({dialect.text_of.format(x=x)}), '')", []
+        return f"nullif({dialect.trim.format(x=dialect.text_of.format(x=x))}, '')", []
     if kind == "text" and category == "integer":
         return dialect.text_of.format(x=x), []
     if kind == "integer" and category == "integer":

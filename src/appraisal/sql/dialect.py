@@ -40,6 +40,13 @@ class SqlMap(SqlFragment):
     entries: tuple[tuple[str, object], ...] = ()
 
 
+# The spaces a text loses at its ends when it is typed: the ASCII space and Unicode's space
+# separators (no-break U+00A0, the em and thin spaces, ideographic U+3000), exactly what DuckDB's
+# one-argument trim removes (tests/test_trimming.py); tabs and line breaks are kept. PostgreSQL's
+# and Spark's trim remove the ASCII space alone, so their dialects name these.
+SPACES = " \u00a0\u1680" + "".join(chr(c) for c in range(0x2000, 0x200B)) + "\u202f\u205f\u3000"
+
+
 @dataclass(frozen=True)
 class Dialect:
     """Every spelling that differs between SQL engines, in one place.
@@ -114,6 +121,7 @@ class Dialect:
     # text that compares by code point; an instant as wall-clock time in a zone (`{zone}` a
     # literal); an interval as seconds (None: the engine's intervals are not read as durations)
     text_of: str = "CAST({x} AS VARCHAR)"
+    trim: str = "trim({x})"  # a text without the SPACES at its ends
     name_bytes: int | None = None  # the engine keeps this much of a longer name (PostgreSQL: 63)
     local_time: str = "timezone({zone}, {x})"
     interval_seconds: str | None = "CAST(epoch({x}) AS DOUBLE)"

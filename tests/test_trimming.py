@@ -1,0 +1,73 @@
+"""Which spaces a text loses at its ends when it is typed (appraisal.sql.dialect.SPACES).
+
+The ASCII space and Unicode's space separators (no-break U+00A0, em U+2003, ideographic U+3000,
+...) are trimmed, whatever the engine; tabs and line breaks are kept. A key written `A01　` in one
+export and `A01` in another is one appraisee, and a cell of nothing but such spaces is empty.
+DuckDB's one-argument `trim` removes exactly SPACES; a file's texts are trimmed only where
+`coercion.edged` says they may need it, so `edged` must pass every text that trimming changes.
+(Tables in PostgreSQL and Spark: tests/test_engine_tables.py.)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from appraisal.engines.coercion import coerce_sql
+from appraisal.engines.duckdb_engine import QualityCount, open_engine
+from appraisal.periods import parse_period
+from appraisal.pipeline import load_scheme, measure
+from appraisal.plugins import extensions
+from appraisal.sql.dialect import SPACES
+from test_bad_rows import HEADER, bare, scheme_over
+
+# What trimming removes and what it keeps, at either end and inside; ASCII and not.
+TRICKY = " \t\n\r\x0b\x0c\x1f!~\x7f\x80\x85\xa0\u1680\u2003\u200a\u200b\u202f\u205f\u3000\ufeffaZ0é中"
+
+
+def _typed(texts: list[str | None]) -> list[str | None]:
+    """`texts` as a file's `text` column is typed (appraisal.engines.coercion)."""
+    typed, _ = coerce_sql("x", "VARCHAR", "text", "UTC")
+    connection = duckdb.connect()
+    connection.execute(
+        "CREATE TABLE t AS SELECT unnest($1::VARCHAR[]) AS x, generate_subscripts($1::VARCHAR[], 1) AS i", [texts])
+    return [row[0] for row in connection.execute(f"SELECT {typed} FROM t ORDER BY i").fetchall()]
+
+
+def test_duckdbs_trim_removes_exactly_the_spaces_at_either_end() -> None:
+    points = [p for p in range(1, 0x110000) if not 0xD800 <= p <= 0xDFFF]
+    connection = duckdb.connect()
+    trimmed = connection.execute(
+        "SELECT p FROM (SELECT unnest($1::INTEGER[]) AS p) WHERE trim(chr(p) || 'a' || chr(p)) = 'a' ORDER BY p",
+        [points]).fetchall()
+    assert "".join(chr(p) for (p,) in trimmed) == SPACES
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(alphabet=TRICKY, max_size=5), st.text(max_size=6)), min_size=1,
+                max_size=40))
+def test_a_typed_text_is_the_text_without_the_spaces_at_its_ends(texts: list[str | None]) -> None:
+    assert _typed(texts) == [None if t is None else (t.strip(SPACES) or None) for t in texts]
+
+
+def test_tabs_line_breaks_and_zero_width_spaces_are_kept() -> None:
+    texts = ["\u3000A01\u3000", "\u00a0A01", "A01\u2003 ", "\tA01", "A01\n", "\u200bA01", "\u3000", "张 三\u3000"]
+    assert _typed(texts) == ["A01", "A01", "A01", "\tA01", "A01\n", "\u200bA01", None, "张 三"]
+
+
+def test_ids_written_with_unicode_spaces_are_the_same_appraisee_and_the_same_key(tmp_path: Path) -> None:
+    tickets = (HEADER + "T1,\u00a0A01,2026-07-01 10:00,5\nT1\u3000,A01,2026-07-02 10:00,5\n"
+               "T2,A02\u2003,2026-07-03 10:00,5\n")
+    path = scheme_over(tmp_path, tickets, roster="agent\nA01\u3000\n\u3000\nA02\n")
+    path.write_text(path.read_text(encoding="utf-8").replace(  # a declared text key is typed: trimmed
+        "key: agent}", "key: agent, columns: {agent: text}}"), encoding="utf-8")
+    with open_engine(load_scheme(path), extensions().sources) as engine:
+        assert bare(engine.quality) == [QualityCount("roster", "empty id", "agent", 1),
+                                        QualityCount("tickets", "duplicate key", "id", 1)]
+        assert engine.connection.execute("SELECT id, agent FROM tickets ORDER BY id").fetchall() == [
+            ("T1", "A01"), ("T2", "A02")]
+    found = measure(load_scheme(path), parse_period("2026-07"))
+    assert {key: cell.value for key, cell in found.cells.items()} == {("A01", "n"): 1.0, ("A02", "n"): 1.0}
