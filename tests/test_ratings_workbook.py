@@ -38,6 +38,15 @@ def test_a_sheet_per_rater_lists_their_people_and_takes_only_the_scale(agent: Pa
     assert checks == {"D2": ("decimal", "1", "5"), "D3": ("decimal", "1", "5")}
 
 
+def test_assignments_written_with_unicode_spaces_name_the_same_people(agent: Path) -> None:
+    """A hand-typed assignments file loses at its cells' ends what a typed roster id loses
+    (the ASCII space, no-break and ideographic spaces), so `CS001　` is CS001."""
+    raters = "rater,appraisee,group\nM01\u3000,\u00a0CS001 ,\n M01,CS002\u3000,\n"
+    book = openpyxl.load_workbook(workbook(agent, raters))
+    assert book.sheetnames == ["M01", "_appraisal"]
+    assert [r[0] for r in book["M01"].iter_rows(min_row=2, values_only=True)] == ["CS001", "CS002"]
+
+
 def test_a_filled_workbook_is_read_back_and_the_run_averages_its_ratings(agent: Path) -> None:
     path = workbook(agent)
     book = openpyxl.load_workbook(path)

@@ -39,6 +39,7 @@ def postgres_schema(server: Any, files: dict[str, Path]) -> Iterator[str]:
     types for DuckDB's; dropped after the block."""
     schema = f"w_{uuid.uuid4().hex[:10]}"
     with server.connect() as pg, duckdb.connect() as con:
+        pg.execute("SET client_encoding = 'UTF8'")  # the rows go over as DuckDB writes them, in UTF-8
         pg.execute(f"CREATE SCHEMA {q(schema)}")
         try:
             for name, path in files.items():

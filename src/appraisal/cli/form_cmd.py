@@ -69,6 +69,7 @@ def _ratings_workbook(scheme: str, out: Path, raters: Path | None, language: str
     from appraisal.results.replacing import replacing
     from appraisal.scheme.packs import resolve_scheme_path
     from appraisal.scheme.validation import load_scheme
+    from appraisal.sql.dialect import SPACES
 
     if raters is None:
         raise AppraisalError("a ratings workbook needs --raters CSV: who rates whom (rater, appraisee, group)")
@@ -80,8 +81,9 @@ def _ratings_workbook(scheme: str, out: Path, raters: Path | None, language: str
         raise AppraisalError(f"{raters} is not UTF-8 text: save it as CSV UTF-8") from None
     if not rows or not {"rater", "appraisee"} <= set(rows[0]):
         raise AppraisalError(f"{raters} needs the columns rater and appraisee (and group, optional)")
-    assignments = [((r.get("rater") or "").strip(), (r.get("appraisee") or "").strip(), (r.get("group") or "").strip())
-                   for r in rows]
+    # trimmed as the roster's typed ids are (appraisal.sql.dialect.SPACES)
+    assignments = [((r.get("rater") or "").strip(SPACES), (r.get("appraisee") or "").strip(SPACES),
+                    (r.get("group") or "").strip(SPACES)) for r in rows]
     if empty := next((n for n, (rater, appraisee, _) in enumerate(assignments, start=2) if not rater or not appraisee),
                      None):
         raise AppraisalError(f"{raters}, line {empty}: a row needs a rater and an appraisee")

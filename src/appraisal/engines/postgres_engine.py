@@ -28,7 +28,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from appraisal import interrupts
 from appraisal.errors import DataError
-from appraisal.sql.dialect import Dialect, inline_literal
+from appraisal.sql.dialect import SPACES, Dialect, inline_literal
 from appraisal.sql.dialect import quote_identifier as q
 from appraisal.sql.postgres import POSTGRES, fitted, numbered, short_name
 
@@ -59,6 +59,25 @@ def _message(exc: BaseException) -> str:
     return re.sub(r"password=\S+", "password=***", text)
 
 
+def _spaces_held(connection: psycopg.Connection[Any]) -> str:
+    """The SPACES a typed text loses here: all of them in a UTF-8 database; in another encoding
+    those it can hold (LATIN1: the no-break space; EUC_JP: the ideographic one), since a query
+    cannot name the others; in SQL_ASCII the ASCII space alone (its btrim cuts bytes, not characters)."""
+    encoding = connection.info.parameter_status("server_encoding")
+    if encoding == "UTF8":
+        return SPACES
+    if encoding in (None, "SQL_ASCII"):
+        return " "
+    held = []
+    for space in SPACES:
+        try:
+            connection.execute("SELECT CAST(%s AS TEXT)", [space])
+        except psycopg.DataError:  # "character ... has no equivalent in encoding ..."
+            continue
+        held.append(space)
+    return "".join(held)
+
+
 class PostgresSession:
     """A measurement's connection to PostgreSQL (see the module docstring)."""
 
@@ -70,10 +89,8 @@ class PostgresSession:
         interrupts.register_connection(self)  # Ctrl-C and the time limit cancel the running query
         info = connection.info
         self.version = f"{info.server_version // 10000}.{info.server_version % 10000}"
-        if info.parameter_status("server_encoding") != "UTF8":
-            # a database in another encoding cannot take the Unicode SPACES in a query: its texts
-            # lose the ASCII space alone (docs/engines.md)
-            self.dialect = replace(POSTGRES, trim="btrim({x})")
+        if (spaces := _spaces_held(connection)) != SPACES:
+            self.dialect = replace(POSTGRES, trim="btrim({x}, " + inline_literal(spaces) + ")")
 
     def interrupt(self) -> None:
         """Cancel the running statement (called by `appraisal.interrupts` from its thread): from

@@ -21,6 +21,7 @@ import openpyxl
 from appraisal.engines.duckdb_engine import open_engine
 from appraisal.errors import AppraisalError
 from appraisal.scheme.model import ROSTER
+from appraisal.sql.dialect import SPACES
 from appraisal.sql.dialect import quote_identifier as q
 from appraisal.sql.ratings import SELF
 
@@ -161,6 +162,7 @@ def _rating(value: Any, indicator: Indicator, group: str, where: str) -> float |
 
 
 def _text(value: Any) -> str:
+    """A cell as text without the spaces a typed text loses (ids compare as the roster's do)."""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return "" if value is None else str(value).strip()
+    return "" if value is None else str(value).strip(SPACES)
