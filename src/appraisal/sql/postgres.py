@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from appraisal.sql.dialect import SPACES, Dialect
+from appraisal.sql.dialect import SPACES, Dialect, inline_literal
 
 DOUBLE = "DOUBLE PRECISION"
 MAX = "1.7976931348623157e308"  # the largest double
@@ -163,7 +163,7 @@ POSTGRES = Dialect(
     quantile=None,  # percentile_cont interpolates as lo + (hi - lo) * d, DuckDB as lo * (1 - d) + hi * d
     layer_fence=" OFFSET 0",  # the planner would copy each layer's guards into every use: exponential
     text_of='CAST({x} AS TEXT) COLLATE "C"',
-    trim="btrim({x}, '" + SPACES + "')",
+    trim="btrim({x}, " + inline_literal(SPACES) + ")",
     name_bytes=63,
     local_time="({x} AT TIME ZONE {zone})",
     interval_seconds=f"CAST(EXTRACT(EPOCH FROM {{x}}) AS {DOUBLE})",

@@ -19,7 +19,7 @@ What differs:
 
 from __future__ import annotations
 
-from appraisal.sql.dialect import SPACES, Dialect
+from appraisal.sql.dialect import SPACES, Dialect, inline_literal
 
 _INFINITY = "CAST('Infinity' AS DOUBLE)"
 # floor of a double, exact for every finite double (a saturating BIGINT is never involved)
@@ -71,7 +71,7 @@ SPARK = Dialect(
     floor=_FLOOR,
     ceil="(- " + _FLOOR.replace("{x}", "(- {x})") + ")",
     text_of="CAST({x} AS STRING)",
-    trim="trim(BOTH '" + SPACES + "' FROM {x})",
+    trim="trim(BOTH " + inline_literal(SPACES) + " FROM {x})",
     # a TIMESTAMP_LTZ is an instant; the session's zone is UTC, so its NTZ cast is the shifted wall clock
     local_time="CAST(from_utc_timestamp({x}, {zone}) AS TIMESTAMP_NTZ)",
     interval_seconds=None,
