@@ -18,8 +18,9 @@ from outside import missing
 
 
 @pytest.fixture(scope="session")
-def spark() -> Iterator[Any]:
-    """One Spark session for the whole test session (two cores, small shuffles)."""
+def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One Spark session for the whole test session (two cores, small shuffles); the tables
+    tests/warehouse.py creates go to a temporary warehouse, not `spark-warehouse/` where pytest runs."""
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
         missing("Java (a Java 17 or later runtime; Debian: apt-get install default-jre-headless)")
     try:
@@ -28,6 +29,8 @@ def spark() -> Iterator[Any]:
         missing("pyspark (pip install 'appraisal[spark]')")
     from appraisal.engines.spark_engine import session
 
-    started = session({"master": "local[2]", "spark.sql.shuffle.partitions": "2"})
+    warehouse = tmp_path_factory.mktemp("spark-warehouse")
+    started = session({"master": "local[2]", "spark.sql.shuffle.partitions": "2",
+                       "spark.sql.warehouse.dir": str(warehouse)})
     yield started
     started.stop()
