@@ -227,9 +227,11 @@ def parquet_engine(tmp_path: Path, keys: list[object], *, key_type: str = "VARCH
     connection.close()
     columns = "{agent: text, at: timestamp" + (f", id: {declared}" if declared else "") + "}"
     scheme = write_scheme(tmp_path, data="data/tickets.parquet", columns=columns)
-    scheme.write_text(scheme.read_text(encoding="utf-8").replace(
-        "source: csv\n    path: data/tickets.parquet", "source: parquet\n    path: data/tickets.parquet\n    key: id"
-    ), encoding="utf-8")
+    text = scheme.read_text(encoding="utf-8").replace(
+        "source: csv\n    path: data/tickets.parquet", "source: parquet\n    path: data/tickets.parquet\n    key: id")
+    if declared is None:  # a dataset that declares a column declares its key: here none is declared
+        text = text.replace(f"    columns: {columns}\n", "")
+    scheme.write_text(text, encoding="utf-8")
     return open_engine(load_scheme(scheme), extensions().sources)
 
 
@@ -264,6 +266,13 @@ def test_a_streamed_dataset_keeps_the_first_row_of_each_trimmed_key(
 
 
 def test_an_undeclared_streamed_key_is_compared_as_read(tmp_path: Path) -> None:
+    with parquet_engine(tmp_path, ["T1", " T1", "T1", " T1", "T2"], declared=None) as engine:
+        assert kept(engine) == [0, 1, 4]
+        assert duplicates(engine) == 2
+
+
+def test_a_streamed_rosters_undeclared_key_is_compared_typed(tmp_path: Path) -> None:
+    """The roster's key is a text whether declared or not: ` A01` is `A01`, repeated."""
     (tmp_path / "data").mkdir()
     roster = tmp_path / "data" / "roster.parquet"
     connection = duckdb.connect()
@@ -280,8 +289,8 @@ def test_an_undeclared_streamed_key_is_compared_as_read(tmp_path: Path) -> None:
                       + text[text.index("\n", start):], encoding="utf-8")
     with open_engine(load_scheme(scheme), extensions().sources) as engine:
         rows = engine.connection.execute("SELECT pos, agent FROM roster ORDER BY pos").fetchall()
-        assert rows == [(0, "A01"), (1, " A01"), (4, "A02")]
-        assert engine.quality == [QualityCount("roster", "duplicate key", "agent", 2, rows=5, examples=(" A01", "A01"))]
+        assert rows == [(0, "A01"), (4, "A02")]
+        assert engine.quality == [QualityCount("roster", "duplicate key", "agent", 3, rows=5, examples=("A01",))]
 
 
 def test_a_streamed_key_typed_from_numbers_is_compared_typed(tmp_path: Path) -> None:

@@ -71,3 +71,27 @@ def test_ids_written_with_unicode_spaces_are_the_same_appraisee_and_the_same_key
             ("T1", "A01"), ("T2", "A02")]
     found = measure(load_scheme(path), parse_period("2026-07"))
     assert {key: cell.value for key, cell in found.cells.items()} == {("A01", "n"): 1.0, ("A02", "n"): 1.0}
+
+
+def test_an_undeclared_roster_id_typed_with_spaces_is_the_appraisee_of_the_data(tmp_path: Path) -> None:
+    """A roster exported from a spreadsheet often carries `CS001 `: the id is a text whether or
+    not the roster declares its columns, so it is the data's `CS001`, and two rows of one id
+    written with and without spaces are one person (the second a repeated key)."""
+    tickets = HEADER + "T1,A01,2026-07-01 10:00,5\nT2,A02,2026-07-02 10:00,5\nT3,A02,2026-07-03 10:00,5\n"
+    path = scheme_over(tmp_path, tickets, roster="agent\nA01 \n\u3000A02\nA02\n")
+    with open_engine(load_scheme(path), extensions().sources) as engine:
+        assert bare(engine.quality) == [QualityCount("roster", "duplicate key", "agent", 1)]
+    found = measure(load_scheme(path), parse_period("2026-07"))
+    assert {key: cell.value for key, cell in found.cells.items()} == {("A01", "n"): 1.0, ("A02", "n"): 2.0}
+
+
+def test_a_roster_of_numeric_ids_matches_the_data_written_as_text(tmp_path: Path) -> None:
+    tickets = HEADER + "T1,7,2026-07-01 10:00,5\nT2,12,2026-07-02 10:00,5\n"
+    path = scheme_over(tmp_path, tickets, roster="agent\n7\n12\n")
+    connection = duckdb.connect()
+    connection.execute(f"COPY (SELECT * FROM (VALUES (7), (12)) AS t(agent)) TO '{tmp_path / 'roster.parquet'}'")
+    connection.close()
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "source: csv, path: roster.csv", "source: parquet, path: roster.parquet"), encoding="utf-8")
+    found = measure(load_scheme(path), parse_period("2026-07"))
+    assert {key: cell.value for key, cell in found.cells.items()} == {("7", "n"): 1.0, ("12", "n"): 1.0}

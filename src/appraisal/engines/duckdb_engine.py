@@ -267,8 +267,9 @@ def _load_all(engine: Engine, scheme: Scheme, registry: SourceRegistry, base: Pa
     if scheme.roster is not None:
         r = scheme.roster
         needed = [r.key, *r.fields.values(), *r.columns]
-        # Employment dates are dates whether or not the scheme declares them.
-        columns = {**{r.fields[f]: "date" for f in ("start", "end") if f in r.fields}, **r.columns}
+        # The id is a text and employment dates are dates whether or not the scheme declares
+        # them: an id typed `CS001 ` in a spreadsheet is the `CS001` of the data (its ends trimmed).
+        columns = {r.key: "text", **{r.fields[f]: "date" for f in ("start", "end") if f in r.fields}, **r.columns}
         _load_one(engine, registry, "roster", ROSTER, ROSTER, r.source, columns, needed, tz, base, scratch, r.key,
                   r.formats)
         _count_empty_ids(engine, r.key)
