@@ -249,6 +249,43 @@ def test_unicode_spaces_around_a_tables_text_are_trimmed_as_a_files_are(
     assert comparable(there) == expected
 
 
+UNDECLARED_SCHEME = """\
+scheme: undeclared-table
+version: 1
+title: A table whose columns are not declared
+period: quarter
+timezone: Asia/Shanghai
+roster: {source: csv, path: roster.csv, key: agent_id}
+datasets:
+  tickets: {source: parquet, path: tickets.parquet, appraisee: agent_id, period_by: created_at}
+indicators:
+  - {id: tickets, title: Tickets, measure: {dataset: tickets, agg: count}, target: 3,
+     score: {curve: linear, worst: 0, best: 6}, weight: 100}
+grades: {A: 90, B: 0}
+"""
+
+
+def test_an_undeclared_appraisee_with_spaces_is_the_rosters_id_in_a_table_as_in_a_file(
+        tmp_path: Path, remote, request: pytest.FixtureRequest) -> None:
+    """The roster's key is a text trimmed of its spaces, declared or not, and so is the appraisee
+    it is compared with, on every engine."""
+    engine, settings = remote
+    (tmp_path / "roster.csv").write_text(ROSTER, encoding="utf-8")
+    rows = pa.table({"agent_id": ["1001\u3000", " 1002", "1003", "1001\u00a0 "],
+                     "created_at": pa.array([datetime(2026, 7, 1 + n, 9) for n in range(4)], pa.timestamp("us"))})
+    files = {"tickets": parquet(tmp_path, "tickets", rows)}
+    expected = {("1001", "tickets"): 2.0, ("1002", "tickets"): 1.0, ("1003", "tickets"): 1.0}
+    (tmp_path / "files.yaml").write_text(UNDECLARED_SCHEME, encoding="utf-8")
+    assert {k: c.value for k, c in measure(load_scheme(tmp_path / "files.yaml"), PERIOD).cells.items()} == expected
+    holder = postgres_schema(request.getfixturevalue("postgres"), files) if engine == "postgres" \
+        else spark_database(request.getfixturevalue("spark"), files)
+    with holder as where:
+        (tmp_path / "tables.yaml").write_text(UNDECLARED_SCHEME.replace(
+            "source: parquet, path: tickets.parquet", f"source: table, table: {where}.tickets"), encoding="utf-8")
+        there = measure(load_scheme(tmp_path / "tables.yaml"), PERIOD, engine=engine, settings=settings)
+    assert {k: c.value for k, c in there.cells.items()} == expected
+
+
 def test_a_postgres_database_in_another_encoding_trims_the_spaces_it_can_hold(tmp_path: Path, postgres) -> None:
     """A query cannot name a character the database's encoding lacks: a LATIN1 database is read,
     its texts losing the ASCII and the no-break space (all LATIN1 has) as on DuckDB."""

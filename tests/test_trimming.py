@@ -95,3 +95,25 @@ def test_a_roster_of_numeric_ids_matches_the_data_written_as_text(tmp_path: Path
         "source: csv, path: roster.csv", "source: parquet, path: roster.parquet"), encoding="utf-8")
     found = measure(load_scheme(path), parse_period("2026-07"))
     assert {key: cell.value for key, cell in found.cells.items()} == {("7", "n"): 1.0, ("12", "n"): 1.0}
+
+
+def test_a_rating_of_someone_not_on_the_roster_is_counted_beside_a_roster_row_without_id(tmp_path: Path) -> None:
+    """A Parquet roster is read where it lies, its rows without an id kept (and counted as
+    `empty id`): such a row is no one, so a rating for `ZZZ` is still of an unknown appraisee."""
+    connection = duckdb.connect()
+    connection.execute(f"COPY (SELECT * FROM (VALUES ('A01'), ('A02'), (' ')) AS t(agent)) "
+                       f"TO '{tmp_path / 'roster.parquet'}'")
+    connection.close()
+    path = scheme_over(tmp_path, HEADER + "T1,A01,2026-07-01 10:00,5\n")
+    (tmp_path / "ratings.csv").write_text("appraisee,indicator,rater,rating\nA01,q,R1,4\nZZZ,q,R1,5\n",
+                                          encoding="utf-8")
+    text = path.read_text(encoding="utf-8").replace("source: csv, path: roster.csv",
+                                                    "source: parquet, path: roster.parquet")
+    text = text.replace("datasets:", "ratings: {source: csv, path: ratings.csv}\ndatasets:")
+    text = text.replace("weight: 100\n", "weight: 50\n").replace(
+        "grades:", "  - {id: q, title: Q, kind: rating, scale: [1, 5], target: 4,"
+        " score: {curve: linear, worst: 1, best: 5}, weight: 50}\ngrades:")
+    path.write_text(text, encoding="utf-8")
+    found = measure(load_scheme(path), parse_period("2026-07"))
+    assert {(c.dataset, c.cause): c.count for c in found.quality} == {
+        ("roster", "empty id"): 1, ("ratings", "unknown appraisee"): 1}

@@ -4,7 +4,8 @@
 may read those files and nothing else (no extension is installed or loaded behind our back),
 loads each source through its plugin into `<name>__raw`, and builds the typed table `<name>`
 (`roster` for the roster) by coercing the declared columns in SQL. Undeclared columns pass
-through as read. Cells that are not empty but do not coerce become NULL and are counted per
+through as read, but for the ids that name people (the roster's key and a dataset's appraisee,
+texts) and the roster's employment dates. Cells that are not empty but do not coerce become NULL and are counted per
 column and cause (`unparseable date`, ...), in one query per table.
 
 Typed values: `date` is DATE; `timestamp` is TIMESTAMP, wall-clock time in the scheme's zone
@@ -44,7 +45,7 @@ from appraisal.engines.pulled import pulling
 from appraisal.engines.sources import SourceRegistry
 from appraisal.errors import AppraisalError, DataError
 from appraisal.scheme.data_roots import check_source
-from appraisal.scheme.model import RATING_COLUMNS, RATINGS, ROSTER, ColumnFormat, Scheme, Source
+from appraisal.scheme.model import RATING_COLUMNS, RATINGS, ROSTER, ColumnFormat, Dataset, Scheme, Source
 from appraisal.sql.dialect import DUCKDB, Dialect
 from appraisal.sql.dialect import quote_identifier as q
 from appraisal.sql.repeats import derive_all
@@ -285,8 +286,16 @@ def _load_all(engine: Engine, scheme: Scheme, registry: SourceRegistry, base: Pa
         needed = [c for c in (dataset.key, dataset.appraisee, dataset.placed_by) if c]
         needed += [dataset.via.on] if dataset.via else []
         needed += list(dataset.columns)
-        _load_one(engine, registry, f"dataset '{name}'", name, name, dataset.source, dataset.columns,
+        _load_one(engine, registry, f"dataset '{name}'", name, name, dataset.source, _ids_as_text(dataset),
                   needed, tz, base, scratch, dataset.key, dataset.formats)
+
+
+def _ids_as_text(dataset: Dataset) -> dict[str, str]:
+    """The declared columns, and the appraisee column as a text when it is not declared: it is
+    compared with the roster's key, a text trimmed of its spaces (see `_load_all`)."""
+    if dataset.appraisee is None or dataset.appraisee in dataset.columns:
+        return dict(dataset.columns)
+    return {dataset.appraisee: "text", **dataset.columns}
 
 
 def _count_empty_ids(engine: Engine, key: str) -> None:

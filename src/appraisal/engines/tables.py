@@ -131,9 +131,10 @@ def _typed_rows(remote: DatabaseTables, name: str, scheme: Scheme, dialect: Dial
         raw = dialect.quote_identifier(renamed[column])
         category = found[renamed[column]]
         kind = dataset.columns.get(column)
+        if kind is None and column == dataset.appraisee and category in (*_TEXTS, "integer"):
+            kind = "text"  # compared with the roster's key, a text trimmed of its spaces, as a file's is
         if kind is None:  # not declared: as the table holds it; texts and ids compare by code point
-            as_text = category in _TEXTS or (column == dataset.appraisee and category == "integer")
-            typed = dialect.text_of.format(x=raw) if as_text else raw
+            typed = dialect.text_of.format(x=raw) if category in _TEXTS else raw
         else:
             typed, failing = _typed(raw, category, kind, tz, dialect, f"{label}: column '{column}'")
             checks += [Check(column, raw, cause, failed, category) for cause, failed in failing]
