@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from appraisal.engines.coercion import coerce_sql
 from appraisal.engines.duckdb_engine import QualityCount, open_engine
+from appraisal.engines.id_texts import undeclared_ids
 from appraisal.periods import parse_period
 from appraisal.pipeline import load_scheme, measure
 from appraisal.plugins import extensions
@@ -117,3 +118,64 @@ def test_a_rating_of_someone_not_on_the_roster_is_counted_beside_a_roster_row_wi
     found = measure(load_scheme(path), parse_period("2026-07"))
     assert {(c.dataset, c.cause): c.count for c in found.quality} == {
         ("roster", "empty id"): 1, ("ratings", "unknown appraisee"): 1}
+
+
+IDS_SCHEME = ("scheme: ids\nversion: 1\ntitle: Ids\nperiod: month\ntimezone: Asia/Shanghai\n"
+              "roster: {source: csv, path: roster.csv, key: agent}\ndatasets:\n%s"
+              "indicators:\n  - {id: n, title: N, measure: {dataset: %s, agg: count%s}, target: 1,"
+              " score: {curve: linear, worst: 0, best: 2}, weight: 100}\ngrades: {A: 90, B: 0}\n")
+
+
+def _undeclared(folder: Path, datasets: dict[str, str]) -> Path:
+    """A scheme over Parquet files that declare no columns (`datasets`: name -> the rows' SQL)."""
+    (folder / "roster.csv").write_text("agent\nA01\nA02\n", encoding="utf-8")
+    connection = duckdb.connect()
+    for name, rows in datasets.items():
+        connection.execute(f"COPY ({rows}) TO '{folder / name}.parquet'")
+    connection.close()
+    return folder / "scheme.yaml"
+
+
+def test_a_via_join_on_an_undeclared_appraisee_column_joins_its_padded_ids(tmp_path: Path) -> None:
+    """`b` reaches its appraisee through `a` on `agent`, which is `a`'s appraisee (a text,
+    trimmed): `b`'s undeclared `agent` is trimmed too, or `A01 ` would join nothing."""
+    path = _undeclared(tmp_path, {
+        "a": "SELECT * FROM (VALUES ('T1', 'A01 ', TIMESTAMP '2026-07-01 10:00'), "
+             "('T2', 'A02\u3000', TIMESTAMP '2026-07-02 10:00')) AS t(id, agent, created)",
+        "b": "SELECT * FROM (VALUES ('S1', 'A01 ', TIMESTAMP '2026-07-01 11:00'), "
+             "('S2', 'A02\u3000', TIMESTAMP '2026-07-02 11:00'), ('S3', 'A02\u3000', TIMESTAMP '2026-07-03 11:00'))"
+             " AS t(id, agent, created)"})
+    path.write_text(IDS_SCHEME % (
+        "  a: {source: parquet, path: a.parquet, key: id, appraisee: agent, period_by: created}\n"
+        "  b: {source: parquet, path: b.parquet, key: id, via: {dataset: a, on: agent}, period_by: created}\n",
+        "b", ""), encoding="utf-8")
+    found = measure(load_scheme(path), parse_period("2026-07"))
+    assert {key: cell.value for key, cell in found.cells.items()} == {("A01", "n"): 1.0, ("A02", "n"): 2.0}
+    assert not found.quality
+
+
+def test_a_repeat_looked_for_on_an_undeclared_appraisee_column_finds_its_padded_ids(tmp_path: Path) -> None:
+    """`a`'s repeats are looked for in `b` by `agent`, `a`'s appraisee (trimmed): `b`'s
+    undeclared `agent` is trimmed too, or the return would be missed without a word."""
+    path = _undeclared(tmp_path, {
+        "a": "SELECT * FROM (VALUES ('T1', 'A01 ', TIMESTAMP '2026-07-01 10:00')) AS t(id, agent, created)",
+        "b": "SELECT * FROM (VALUES ('S1', 'A01 ', 'X', TIMESTAMP '2026-07-03 10:00'))"
+             " AS t(id, agent, seller, created)"})
+    path.write_text(IDS_SCHEME % (
+        "  a: {source: parquet, path: a.parquet, key: id, appraisee: agent, period_by: created,"
+        " repeats: {column: back, same: [agent], in: b, within_days: 7}}\n"
+        "  b: {source: parquet, path: b.parquet, key: id, appraisee: seller, period_by: created}\n",
+        "a", ", where: back"), encoding="utf-8")
+    found = measure(load_scheme(path), parse_period("2026-07"))
+    assert found.cells[("A01", "n")].value == 1.0
+
+
+def test_ids_are_texts_along_a_chain_of_via_joins_and_not_beyond(tmp_path: Path) -> None:
+    rows = "SELECT * FROM (VALUES ('T1', 'A01', 'A01', TIMESTAMP '2026-07-01 10:00')) AS t(id, agent, other, created)"
+    path = _undeclared(tmp_path, {"a": rows, "b": rows, "c": rows})
+    path.write_text(IDS_SCHEME % (
+        "  a: {source: parquet, path: a.parquet, key: id, appraisee: agent, period_by: created}\n"
+        "  b: {source: parquet, path: b.parquet, key: id, via: {dataset: a, on: agent}, period_by: created}\n"
+        "  c: {source: parquet, path: c.parquet, key: id, via: {dataset: b, on: agent}, period_by: created,"
+        " columns: {id: text, agent: text, created: timestamp, other: text}}\n", "c", ""), encoding="utf-8")
+    assert undeclared_ids(load_scheme(path)) == {"a": {"agent"}, "b": {"agent"}, "c": set()}

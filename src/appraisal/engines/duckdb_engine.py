@@ -4,9 +4,9 @@
 may read those files and nothing else (no extension is installed or loaded behind our back),
 loads each source through its plugin into `<name>__raw`, and builds the typed table `<name>`
 (`roster` for the roster) by coercing the declared columns in SQL. Undeclared columns pass
-through as read, but for the ids that name people (the roster's key and a dataset's appraisee,
-texts) and the roster's employment dates. Cells that are not empty but do not coerce become NULL and are counted per
-column and cause (`unparseable date`, ...), in one query per table.
+through as read, but for the ids that name people, texts (`appraisal.engines.id_texts`), and
+the roster's employment dates. Cells that are not empty but do not coerce become NULL and are
+counted per column and cause (`unparseable date`, ...), in one query per table.
 
 Typed values: `date` is DATE; `timestamp` is TIMESTAMP, wall-clock time in the scheme's zone
 (a value written with an offset, `...T10:00+08:00`, is converted into that zone); `duration`
@@ -32,6 +32,7 @@ from appraisal.engines import duplicates
 from appraisal.engines.beside import beside
 from appraisal.engines.coercion import always_fits, blank, coerce_sql, present
 from appraisal.engines.file_columns import built_columns, drop_relation, named_view, rejected_counts, scheme_names
+from appraisal.engines.id_texts import undeclared_ids
 from appraisal.engines.locked import locked_connection
 from appraisal.engines.memory import (
     engine_limit,
@@ -45,7 +46,7 @@ from appraisal.engines.pulled import pulling
 from appraisal.engines.sources import SourceRegistry
 from appraisal.errors import AppraisalError, DataError
 from appraisal.scheme.data_roots import check_source
-from appraisal.scheme.model import RATING_COLUMNS, RATINGS, ROSTER, ColumnFormat, Dataset, Scheme, Source
+from appraisal.scheme.model import RATING_COLUMNS, RATINGS, ROSTER, ColumnFormat, Scheme, Source
 from appraisal.sql.dialect import DUCKDB, Dialect
 from appraisal.sql.dialect import quote_identifier as q
 from appraisal.sql.repeats import derive_all
@@ -280,22 +281,16 @@ def _load_all(engine: Engine, scheme: Scheme, registry: SourceRegistry, base: Pa
         columns = {**RATING_COLUMNS, "group": "text"} if grouped else RATING_COLUMNS
         _load_one(engine, registry, "ratings", RATINGS, RATINGS, scheme.ratings, columns, list(columns), tz, base,
                   scratch)
+    ids = undeclared_ids(scheme)
     for name, dataset in scheme.datasets.items():
         if dataset.source.in_database:
             continue
         needed = [c for c in (dataset.key, dataset.appraisee, dataset.placed_by) if c]
         needed += [dataset.via.on] if dataset.via else []
         needed += list(dataset.columns)
-        _load_one(engine, registry, f"dataset '{name}'", name, name, dataset.source, _ids_as_text(dataset),
+        columns = {**dict.fromkeys(ids[name], "text"), **dataset.columns}
+        _load_one(engine, registry, f"dataset '{name}'", name, name, dataset.source, columns,
                   needed, tz, base, scratch, dataset.key, dataset.formats)
-
-
-def _ids_as_text(dataset: Dataset) -> dict[str, str]:
-    """The declared columns, and the appraisee column as a text when it is not declared: it is
-    compared with the roster's key, a text trimmed of its spaces (see `_load_all`)."""
-    if dataset.appraisee is None or dataset.appraisee in dataset.columns:
-        return dict(dataset.columns)
-    return {dataset.appraisee: "text", **dataset.columns}
 
 
 def _count_empty_ids(engine: Engine, key: str) -> None:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from appraisal.engines.duckdb_engine import QualityCount
+from appraisal.engines.id_texts import undeclared_ids
 from appraisal.engines.remote import DatabaseTables, cut, reference
 from appraisal.engines.table_repeats import marked, marked_in
 from appraisal.errors import DataError
@@ -111,7 +112,7 @@ def _needed(name: str, scheme: Scheme) -> list[str]:
 
 
 def _typed_rows(remote: DatabaseTables, name: str, scheme: Scheme, dialect: Dialect) -> Typed:
-    dataset, tz = scheme.datasets[name], scheme.timezone
+    dataset, tz, ids = scheme.datasets[name], scheme.timezone, undeclared_ids(scheme)[name]
     assert dataset.source.table is not None
     label = f"dataset '{name}' (table {dataset.source.table})"
     source = reference(dataset.source.table, dialect)
@@ -131,8 +132,8 @@ def _typed_rows(remote: DatabaseTables, name: str, scheme: Scheme, dialect: Dial
         raw = dialect.quote_identifier(renamed[column])
         category = found[renamed[column]]
         kind = dataset.columns.get(column)
-        if kind is None and column == dataset.appraisee and category in (*_TEXTS, "integer"):
-            kind = "text"  # compared with the roster's key, a text trimmed of its spaces, as a file's is
+        if kind is None and column in ids and category in (*_TEXTS, "integer"):
+            kind = "text"  # an id compared with the roster's key, trimmed as a file's (engines.id_texts)
         if kind is None:  # not declared: as the table holds it; texts and ids compare by code point
             typed = dialect.text_of.format(x=raw) if category in _TEXTS else raw
         else:
