@@ -179,3 +179,20 @@ def test_ids_are_texts_along_a_chain_of_via_joins_and_not_beyond(tmp_path: Path)
         "  c: {source: parquet, path: c.parquet, key: id, via: {dataset: b, on: agent}, period_by: created,"
         " columns: {id: text, agent: text, created: timestamp, other: text}}\n", "c", ""), encoding="utf-8")
     assert undeclared_ids(load_scheme(path)) == {"a": {"agent"}, "b": {"agent"}, "c": set()}
+
+
+def test_an_undeclared_column_joined_to_a_declared_text_is_a_text(tmp_path: Path) -> None:
+    """`b` (nothing declared) reaches `a` on `id`, which `a` declares a text (so trims): `b`'s ids
+    written `T1 ` join it."""
+    path = _undeclared(tmp_path, {
+        "a": "SELECT * FROM (VALUES ('T1', 'A01', TIMESTAMP '2026-07-01 10:00')) AS t(id, agent, created)",
+        "b": "SELECT * FROM (VALUES ('S1', 'T1 ', TIMESTAMP '2026-07-02 10:00'), "
+             "('S2', '\u3000T1', TIMESTAMP '2026-07-03 10:00')) AS t(sid, id, created)"})
+    path.write_text(IDS_SCHEME % (
+        "  a: {source: parquet, path: a.parquet, key: id, appraisee: agent, period_by: created,"
+        " columns: {id: text, agent: text, created: timestamp}}\n"
+        "  b: {source: parquet, path: b.parquet, key: sid, via: {dataset: a, on: id}, period_by: created}\n",
+        "b", ""), encoding="utf-8")
+    assert undeclared_ids(load_scheme(path)) == {"a": set(), "b": {"id"}}
+    found = measure(load_scheme(path), parse_period("2026-07"))
+    assert {key: cell.value for key, cell in found.cells.items()} == {("A01", "n"): 2.0, ("A02", "n"): None}

@@ -3,9 +3,10 @@
 A column a scheme does not declare is compared as read, but the roster's key is always a text
 trimmed of its spaces (a roster exported from a spreadsheet carries `CS001 `), so the column
 each dataset compares with it, its `appraisee`, must be one too, and so must an undeclared
-column joined to such a text: a `via.on` column (the same name on both sides of the join) and
-a `repeats.same` column looked for in another dataset. The file engine and the tables of
-PostgreSQL and Spark (appraisal.engines.tables) type these alike.
+column joined to such a text or to a declared text (trimmed too): a `via.on` column (the same
+name on both sides of the join) and a `repeats.same` column looked for in another dataset.
+The file engine and the tables of PostgreSQL and Spark (appraisal.engines.tables) type these
+alike.
 """
 
 from __future__ import annotations
@@ -22,12 +23,16 @@ def undeclared_ids(scheme: Scheme) -> dict[str, frozenset[str]]:
             joined.append((name, d.via.dataset, d.via.on))
         if d.repeats is not None and d.repeats.looked_in in found:
             joined += [(name, d.repeats.looked_in, column) for column in d.repeats.same]
+
+    def trimmed(name: str, column: str) -> bool:
+        return column in found[name] or scheme.datasets[name].columns.get(column) == "text"
+
     grew = True
-    while grew:  # a text on one side makes the other side's undeclared column a text too
+    while grew:  # a trimmed text on one side makes the other side's undeclared column a text too
         grew = False
         for one, other, column in joined:
             for side, across in ((one, other), (other, one)):
-                if column in found[across] and column not in found[side] \
+                if trimmed(across, column) and column not in found[side] \
                         and column not in scheme.datasets[side].columns:
                     found[side].add(column)
                     grew = True
