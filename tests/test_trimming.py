@@ -98,16 +98,13 @@ def test_a_roster_of_numeric_ids_matches_the_data_written_as_text(tmp_path: Path
     assert {key: cell.value for key, cell in found.cells.items()} == {("7", "n"): 1.0, ("12", "n"): 1.0}
 
 
-def test_a_rating_of_someone_not_on_the_roster_is_counted_beside_a_roster_row_without_id(tmp_path: Path) -> None:
-    """A Parquet roster is read where it lies, its rows without an id kept (and counted as
-    `empty id`): such a row is no one, so a rating for `ZZZ` is still of an unknown appraisee."""
+def _rated(folder: Path, roster: str, ratings: str) -> Path:
+    """A scheme with a Parquet roster (`roster`: its ids' SQL rows) and `ratings` (CSV rows)."""
     connection = duckdb.connect()
-    connection.execute(f"COPY (SELECT * FROM (VALUES ('A01'), ('A02'), (' ')) AS t(agent)) "
-                       f"TO '{tmp_path / 'roster.parquet'}'")
+    connection.execute(f"COPY (SELECT * FROM (VALUES {roster}) AS t(agent)) TO '{folder / 'roster.parquet'}'")
     connection.close()
-    path = scheme_over(tmp_path, HEADER + "T1,A01,2026-07-01 10:00,5\n")
-    (tmp_path / "ratings.csv").write_text("appraisee,indicator,rater,rating\nA01,q,R1,4\nZZZ,q,R1,5\n",
-                                          encoding="utf-8")
+    path = scheme_over(folder, HEADER + "T1,A01,2026-07-01 10:00,5\n")
+    (folder / "ratings.csv").write_text("appraisee,indicator,rater,rating\n" + ratings, encoding="utf-8")
     text = path.read_text(encoding="utf-8").replace("source: csv, path: roster.csv",
                                                     "source: parquet, path: roster.parquet")
     text = text.replace("datasets:", "ratings: {source: csv, path: ratings.csv}\ndatasets:")
@@ -115,9 +112,33 @@ def test_a_rating_of_someone_not_on_the_roster_is_counted_beside_a_roster_row_wi
         "grades:", "  - {id: q, title: Q, kind: rating, scale: [1, 5], target: 4,"
         " score: {curve: linear, worst: 1, best: 5}, weight: 50}\ngrades:")
     path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_rating_of_someone_not_on_the_roster_is_counted_beside_a_roster_row_without_id(tmp_path: Path) -> None:
+    """A Parquet roster is read where it lies, its rows without an id kept (and counted as
+    `empty id`): such a row is no one, so a rating for `ZZZ` is still of an unknown appraisee."""
+    path = _rated(tmp_path, "('A01'), ('A02'), (' ')", "A01,q,R1,4\nZZZ,q,R1,5\n")
     found = measure(load_scheme(path), parse_period("2026-07"))
     assert {(c.dataset, c.cause): c.count for c in found.quality} == {
         ("roster", "empty id"): 1, ("ratings", "unknown appraisee"): 1}
+
+
+def test_a_rating_of_no_one_is_counted_as_of_an_unknown_appraisee(tmp_path: Path) -> None:
+    path = _rated(tmp_path, "('A01'), ('A02')", "A01,q,R1,4\n\u3000,q,R1,5\n,q,R2,3\n")
+    found = measure(load_scheme(path), parse_period("2026-07"))
+    assert {(c.dataset, c.cause): c.count for c in found.quality} == {("ratings", "unknown appraisee"): 2}
+
+
+def test_a_rosters_undeclared_team_and_manager_are_trimmed_as_its_ids(tmp_path: Path) -> None:
+    """` M1` and `M1` are one manager, so one group row, declared or not."""
+    path = scheme_over(tmp_path, HEADER + "T1,A01,2026-07-01 10:00,5\nT2,A02,2026-07-02 10:00,5\n",
+                       roster="agent,team,manager\nA01,north ,M1\nA02,north, M1\u3000\n")
+    text = path.read_text(encoding="utf-8").replace("key: agent}", "key: agent, team: team, manager: manager}")
+    path.write_text(text, encoding="utf-8")
+    found = measure(load_scheme(path), parse_period("2026-07"), groups=("team", "manager"))
+    assert [(g.by, g.key, g.members, g.cells["n"].value) for g in found.groups] == [
+        ("team", "north", 2, 2.0), ("manager", "M1", 2, 2.0)]
 
 
 IDS_SCHEME = ("scheme: ids\nversion: 1\ntitle: Ids\nperiod: month\ntimezone: Asia/Shanghai\n"

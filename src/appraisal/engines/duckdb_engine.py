@@ -269,9 +269,10 @@ def _load_all(engine: Engine, scheme: Scheme, registry: SourceRegistry, base: Pa
     if scheme.roster is not None:
         r = scheme.roster
         needed = [r.key, *r.fields.values(), *r.columns]
-        # The id is a text and employment dates are dates whether or not the scheme declares
-        # them: an id typed `CS001 ` in a spreadsheet is the `CS001` of the data (its ends trimmed).
-        columns = {r.key: "text", **{r.fields[f]: "date" for f in ("start", "end") if f in r.fields}, **r.columns}
+        # The id, name, team, manager and role are texts and employment dates are dates whether
+        # or not the scheme declares them: `CS001 ` from a spreadsheet is the data's `CS001`.
+        columns = {r.key: "text", **{c: "text" for f, c in r.fields.items() if f not in ("start", "end")},
+                   **{r.fields[f]: "date" for f in ("start", "end") if f in r.fields}, **r.columns}
         _load_one(engine, registry, "roster", ROSTER, ROSTER, r.source, columns, needed, tz, base, scratch, r.key,
                   r.formats)
         _count_empty_ids(engine, r.key)

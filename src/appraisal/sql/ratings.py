@@ -126,8 +126,10 @@ def compile_ratings_quality(scheme: Scheme) -> CompiledQuery:
         f" (SELECT {counted('indicator')} FROM ratings WHERE indicator NOT IN (SELECT indicator FROM groups))"
         " AS unknown_indicator,"
         f" (SELECT {counted('appraisee')} FROM ratings"
-        # a roster row with no id (a streamed roster keeps them) must not make NOT IN unknown
-        f" WHERE appraisee NOT IN (SELECT CAST({key} AS VARCHAR) FROM roster WHERE {key} IS NOT NULL))"
+        # a rating of no one is of no one on the roster; a roster row with no id (a streamed
+        # roster keeps them) must not make NOT IN unknown
+        f" WHERE appraisee IS NULL OR appraisee NOT IN (SELECT CAST({key} AS VARCHAR) FROM roster"
+        f" WHERE {key} IS NOT NULL))"
         " AS unknown_appraisee"
     )
     fragment = query.fragment()
