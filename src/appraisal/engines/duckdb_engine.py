@@ -269,9 +269,10 @@ def _load_all(engine: Engine, scheme: Scheme, registry: SourceRegistry, base: Pa
     if scheme.roster is not None:
         r = scheme.roster
         needed = [r.key, *r.fields.values(), *r.columns]
-        # The id, name, team, manager and role are texts and employment dates are dates whether
-        # or not the scheme declares them: `CS001 ` from a spreadsheet is the data's `CS001`.
-        columns = {r.key: "text", **{c: "text" for f, c in r.fields.items() if f not in ("start", "end")},
+        # The id and the keys that group people (team, manager) are texts, and employment dates
+        # dates, whether or not the scheme declares them: `CS001 ` is the data's `CS001`. A name
+        # or role is shown as written.
+        columns = {r.key: "text", **{r.fields[f]: "text" for f in ("team", "manager") if f in r.fields},
                    **{r.fields[f]: "date" for f in ("start", "end") if f in r.fields}, **r.columns}
         _load_one(engine, registry, "roster", ROSTER, ROSTER, r.source, columns, needed, tz, base, scratch, r.key,
                   r.formats)
