@@ -32,7 +32,7 @@ from appraisal.engines import duplicates
 from appraisal.engines.beside import beside
 from appraisal.engines.coercion import always_fits, blank, coerce_sql, present
 from appraisal.engines.file_columns import built_columns, drop_relation, named_view, rejected_counts, scheme_names
-from appraisal.engines.id_texts import undeclared_ids
+from appraisal.engines.id_texts import roster_columns, undeclared_ids
 from appraisal.engines.locked import locked_connection
 from appraisal.engines.memory import (
     engine_limit,
@@ -269,13 +269,8 @@ def _load_all(engine: Engine, scheme: Scheme, registry: SourceRegistry, base: Pa
     if scheme.roster is not None:
         r = scheme.roster
         needed = [r.key, *r.fields.values(), *r.columns]
-        # The id and the keys that group people (team, manager) are texts, and employment dates
-        # dates, whether or not the scheme declares them: `CS001 ` is the data's `CS001`. A name
-        # or role is shown as written.
-        columns = {r.key: "text", **{r.fields[f]: "text" for f in ("team", "manager") if f in r.fields},
-                   **{r.fields[f]: "date" for f in ("start", "end") if f in r.fields}, **r.columns}
-        _load_one(engine, registry, "roster", ROSTER, ROSTER, r.source, columns, needed, tz, base, scratch, r.key,
-                  r.formats)
+        _load_one(engine, registry, "roster", ROSTER, ROSTER, r.source, roster_columns(r), needed, tz, base, scratch,
+                  r.key, r.formats)
         _count_empty_ids(engine, r.key)
     if scheme.ratings is not None:
         # A 360-degree review also says which rater group each rating comes from.

@@ -1,4 +1,4 @@
-"""Which undeclared columns are typed as texts anyway: the ids that name people, and what they meet.
+"""Which undeclared columns are typed anyway: the ids that name people, and what they meet.
 
 A column a scheme does not declare is compared as read, but the roster's key is always a text
 trimmed of its spaces (a roster exported from a spreadsheet carries `CS001 `), so the column
@@ -11,7 +11,16 @@ alike.
 
 from __future__ import annotations
 
-from appraisal.scheme.model import Scheme
+from appraisal.scheme.model import Roster, Scheme
+
+
+def roster_columns(roster: Roster) -> dict[str, str]:
+    """The roster's columns as typed: its key and the columns that group people (team, manager)
+    texts, its employment dates dates, whatever the scheme leaves undeclared. A name or role is
+    shown as written."""
+    fields = roster.fields
+    return {roster.key: "text", **{fields[f]: "text" for f in ("team", "manager") if f in fields},
+            **{fields[f]: "date" for f in ("start", "end") if f in fields}, **roster.columns}
 
 
 def undeclared_ids(scheme: Scheme) -> dict[str, frozenset[str]]:
